@@ -1,0 +1,96 @@
+#include "moneta/core/random.hpp"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "moneta/core/assert.hpp"
+
+namespace moneta::core {
+namespace {
+
+// Per-thread pool refilled from getrandom(2): ids are on the hot path (one per start), and a
+// syscall per id would cost more than the rest of the request's CPU.
+struct Pool {
+    std::array<std::uint8_t, 4096> bytes{};
+    std::size_t used = bytes.size();
+
+    void refill() noexcept {
+        std::size_t got = 0;
+        while (got < bytes.size()) {
+            const ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
+            if (n < 0) {
+                MONETA_RELEASE_ASSERT(errno == EINTR, "getrandom failed");
+                continue;
+            }
+            got += static_cast<std::size_t>(n);
+        }
+        used = 0;
+    }
+};
+
+thread_local Pool tl_pool;
+
+constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+}  // namespace
+
+void secure_random_bytes(std::span<std::uint8_t> out) noexcept {
+    std::size_t done = 0;
+    while (done < out.size()) {
+        if (tl_pool.used == tl_pool.bytes.size()) {
+            tl_pool.refill();
+        }
+        const std::size_t n = std::min(out.size() - done, tl_pool.bytes.size() - tl_pool.used);
+        std::memcpy(out.data() + done, tl_pool.bytes.data() + tl_pool.used, n);
+        // Bytes handed out are wiped from the pool so a later memory disclosure cannot replay them.
+        std::memset(tl_pool.bytes.data() + tl_pool.used, 0, n);
+        tl_pool.used += n;
+        done += n;
+    }
+}
+
+std::uint64_t secure_random_u64() noexcept {
+    std::array<std::uint8_t, 8> b{};
+    secure_random_bytes(b);
+    std::uint64_t v = 0;
+    std::memcpy(&v, b.data(), sizeof v);
+    return v;
+}
+
+std::string random_id(std::string_view prefix, std::size_t bytes) {
+    std::array<std::uint8_t, 48> raw{};
+    MONETA_RELEASE_ASSERT(bytes <= raw.size(), "random_id too long");
+    secure_random_bytes(std::span(raw.data(), bytes));
+    std::string out(prefix);
+    out.reserve(prefix.size() + (bytes * 4 + 2) / 3);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (std::size_t i = 0; i < bytes; ++i) {
+        acc = (acc << 8U) | raw[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(kB64Url[(acc >> static_cast<unsigned>(bits)) & 0x3FU]);
+        }
+    }
+    if (bits > 0) {
+        out.push_back(kB64Url[(acc << static_cast<unsigned>(6 - bits)) & 0x3FU]);
+    }
+    return out;
+}
+
+std::string to_hex(std::span<const std::uint8_t> data) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(data.size() * 2, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        out[2 * i] = kHex[data[i] >> 4U];
+        out[2 * i + 1] = kHex[data[i] & 0xFU];
+    }
+    return out;
+}
+
+}  // namespace moneta::core
