@@ -1,0 +1,126 @@
+#include "domain/json_writer.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace moneta::domain {
+
+void JsonWriter::before_value() {
+    if (after_key_) {
+        after_key_ = false;
+        return;
+    }
+    if (depth_ > 0) {
+        const std::uint64_t bit = std::uint64_t{1} << (depth_ - 1);
+        if ((has_element_ & bit) != 0) {
+            out_.push_back(',');
+        }
+        has_element_ |= bit;
+    }
+}
+
+JsonWriter& JsonWriter::begin_object() {
+    before_value();
+    out_.push_back('{');
+    ++depth_;
+    has_element_ &= ~(std::uint64_t{1} << (depth_ - 1));
+    return *this;
+}
+
+JsonWriter& JsonWriter::end_object() {
+    --depth_;
+    out_.push_back('}');
+    return *this;
+}
+
+JsonWriter& JsonWriter::begin_array() {
+    before_value();
+    out_.push_back('[');
+    ++depth_;
+    has_element_ &= ~(std::uint64_t{1} << (depth_ - 1));
+    return *this;
+}
+
+JsonWriter& JsonWriter::end_array() {
+    --depth_;
+    out_.push_back(']');
+    return *this;
+}
+
+JsonWriter& JsonWriter::key(std::string_view k) {
+    before_value();
+    append_escaped(k);
+    out_.push_back(':');
+    after_key_ = true;
+    return *this;
+}
+
+JsonWriter& JsonWriter::string(std::string_view s) {
+    before_value();
+    append_escaped(s);
+    return *this;
+}
+
+JsonWriter& JsonWriter::integer(std::int64_t v) {
+    before_value();
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+}
+
+JsonWriter& JsonWriter::number(double v) {
+    before_value();
+    if (!std::isfinite(v)) {
+        out_ += "null";
+        return *this;
+    }
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+}
+
+JsonWriter& JsonWriter::boolean(bool v) {
+    before_value();
+    out_ += v ? "true" : "false";
+    return *this;
+}
+
+JsonWriter& JsonWriter::null() {
+    before_value();
+    out_ += "null";
+    return *this;
+}
+
+JsonWriter& JsonWriter::raw(std::string_view json) {
+    before_value();
+    out_ += json;
+    return *this;
+}
+
+void JsonWriter::append_escaped(std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out_.push_back('"');
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out_ += "\\\""; break;
+            case '\\': out_ += "\\\\"; break;
+            case '\n': out_ += "\\n"; break;
+            case '\r': out_ += "\\r"; break;
+            case '\t': out_ += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    out_ += "\\u00";
+                    out_.push_back(kHex[c >> 4U]);
+                    out_.push_back(kHex[c & 0xFU]);
+                } else {
+                    out_.push_back(ch);
+                }
+        }
+    }
+    out_.push_back('"');
+}
+
+}  // namespace moneta::domain

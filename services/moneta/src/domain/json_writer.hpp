@@ -1,0 +1,49 @@
+/// @file services/moneta/src/domain/json_writer.hpp
+/// @brief Append-only JSON text writer: builds response bodies without a DOM (one allocation in
+/// the common case, versus one per node with boost::json::value). Why: responses are on the hot
+/// path and are write-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace moneta::domain {
+
+/// Usage: `w.begin_object(); w.key("a").integer(1); w.end_object(); std::move(w).take();`
+/// Commas are inserted automatically. The caller is responsible for balanced begin/end calls.
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe.
+class JsonWriter {
+public:
+    explicit JsonWriter(std::size_t reserve = 512) { out_.reserve(reserve); }
+
+    JsonWriter& begin_object();
+    JsonWriter& end_object();
+    JsonWriter& begin_array();
+    JsonWriter& end_array();
+    JsonWriter& key(std::string_view k);
+    JsonWriter& string(std::string_view s);
+    JsonWriter& integer(std::int64_t v);
+    /// Shortest round-trip form; NaN/Inf are written as null (JSON has no such numbers).
+    JsonWriter& number(double v);
+    JsonWriter& boolean(bool v);
+    JsonWriter& null();
+    /// Inserts already-serialized JSON (must be a valid JSON value).
+    JsonWriter& raw(std::string_view json);
+
+    std::string take() && { return std::move(out_); }
+    std::string_view view() const noexcept { return out_; }
+
+private:
+    void before_value();
+    void append_escaped(std::string_view s);
+
+    std::string out_;
+    // Bit i set: the container at depth i already has an element (needs a comma). 64 levels max.
+    std::uint64_t has_element_ = 0;
+    int depth_ = 0;
+    bool after_key_ = false;
+};
+
+}  // namespace moneta::domain
