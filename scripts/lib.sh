@@ -1,0 +1,61 @@
+# Shared helpers for ./dev, .ci/run and bench/run.sh. Sourced, not executed.
+
+: "${MONETA_DEV_DIR:=$ROOT/.dev}"
+: "${MONETA_EDGE_PORT:=8080}"
+: "${MONETA_PORT:=8081}"
+: "${MONETA_ADMIN_PORT:=9091}"
+: "${INTERNAL_API_PORT:=8082}"
+: "${MONETA_REDIS_PORT:=6380}"
+: "${SSHCA_PORT:=8083}"
+: "${MONETA_FIXTURES:=$ROOT/fixtures/demo.json}"
+: "${MONETA_START_RATE_PER_MIN:=60}"
+: "${MONETA_LEASE_SEC:=90}"
+: "${MONETA_HEARTBEAT_SEC:=30}"
+: "${MONETA_PROGRESS_FLUSH_MS:=5000}"
+: "${MONETA_BUILD_DIR:=$ROOT/build}"
+: "${MONETA_JOBS:=$(nproc)}"
+export MONETA_DEV_DIR MONETA_EDGE_PORT MONETA_PORT MONETA_ADMIN_PORT INTERNAL_API_PORT \
+    MONETA_REDIS_PORT SSHCA_PORT MONETA_FIXTURES MONETA_START_RATE_PER_MIN MONETA_LEASE_SEC \
+    MONETA_HEARTBEAT_SEC MONETA_PROGRESS_FLUSH_MS
+
+# Debian 12 packages the project builds, tests and runs with (no vendored libraries).
+MONETA_PACKAGES=(
+    build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+    libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+    libssl-dev libhiredis-dev libsqlite3-dev sqlite3 libfmt-dev libspdlog-dev libcli11-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+    redis-server nginx libnginx-mod-http-headers-more-filter wrk prometheus
+)
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Installs whatever of MONETA_PACKAGES is missing (only when root, as on a fresh machine/CI).
+ensure_packages() {
+    local missing=()
+    local p
+    for p in "${MONETA_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    if [[ $(id -u) -ne 0 ]]; then
+        die "missing packages: ${missing[*]} (run as root once, or: sudo apt-get install ${missing[*]})"
+    fi
+    log "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # nginx/redis packages try to start system services; there may be no init system: ignore.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # The packaged services must not hold our ports or pid files.
+    service nginx stop >/dev/null 2>&1 || true
+    service redis-server stop >/dev/null 2>&1 || true
+}
+
+# configure_build <dir> <cmake args...>: configure once (idempotent), then build.
+build_tree() {
+    local dir="$1"
+    shift
+    if [[ ! -f "$dir/build.ninja" ]]; then
+        cmake -S "$ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+    fi
+}
