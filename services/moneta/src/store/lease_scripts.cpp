@@ -1,11 +1,12 @@
 #include "store/lease_scripts.hpp"
 
+#include <string_view>
+
 namespace moneta::store {
 
 // Shared prelude: `drop` removes one session from all three structures; an optional tombstone
 // marks it evicted. `touch` keeps every key alive a minute past the longest thing it holds.
-#define MONETA_LEASE_PRELUDE                                                              \
-    R"lua(
+constexpr std::string_view kPrelude = R"lua(
 local function drop(s, now, tomb_ms)
   local raw = redis.call('HGET', KEYS[2], s)
   if raw then
@@ -32,9 +33,10 @@ local function touch(ttl)
     redis.call('PEXPIRE', KEYS[i], ttl)
   end
 end
-)lua"
+)lua";
 
-const std::string_view kLeaseStartScript = MONETA_LEASE_PRELUDE R"lua(
+std::string lease_start_script() {
+    return std::string(kPrelude) + R"lua(
 local now = tonumber(ARGV[1])
 local lease_ms = tonumber(ARGV[2])
 local max_streams = tonumber(ARGV[3])
@@ -72,9 +74,12 @@ redis.call('HSET', KEYS[2], sid, info)
 redis.call('HSET', KEYS[3], device, sid)
 touch(math.max(lease_ms, tomb_ms) + 60000)
 return {1, expires, live - #take + 1, take[1] or ''}
-)lua";
 
-const std::string_view kLeaseHeartbeatScript = MONETA_LEASE_PRELUDE R"lua(
+)lua";
+}
+
+std::string lease_heartbeat_script() {
+    return std::string(kPrelude) + R"lua(
 local now = tonumber(ARGV[1])
 local lease_ms = tonumber(ARGV[2])
 local sid = ARGV[3]
@@ -94,9 +99,12 @@ if tomb and tonumber(tomb) > now then
   return {2}
 end
 return {0}
-)lua";
 
-const std::string_view kLeaseStopScript = MONETA_LEASE_PRELUDE R"lua(
+)lua";
+}
+
+std::string lease_stop_script() {
+    return std::string(kPrelude) + R"lua(
 local now = tonumber(ARGV[1])
 local sid = ARGV[2]
 local score = redis.call('ZSCORE', KEYS[1], sid)
@@ -109,7 +117,6 @@ if tonumber(score) > now then
 end
 return 0
 )lua";
-
-#undef MONETA_LEASE_PRELUDE
+}
 
 }  // namespace moneta::store

@@ -12,7 +12,7 @@
 /// hashes let the scripts declare every key (cluster-correct) and prune with no key scans.
 #pragma once
 
-#include <string_view>
+#include <string>
 
 namespace moneta::store {
 
@@ -20,13 +20,13 @@ namespace moneta::store {
 /// (or ""), tombstone_ms.
 /// Returns {1, expires_at_ms, active_count, replaced_session_id} when granted, or
 /// {0, sid1, info1, expiry1, sid2, ...} listing the live leases when the limit is reached.
-extern const std::string_view kLeaseStartScript;
+std::string lease_start_script();
 
 /// ARGV: now_ms, lease_ms, session_id, tombstone_ms.
 /// Returns {1, expires_at_ms} renewed, {0} not found (unknown/expired), {2} evicted.
-extern const std::string_view kLeaseHeartbeatScript;
+std::string lease_heartbeat_script();
 
 /// ARGV: now_ms, session_id. Returns 1 when a live lease was released, 0 otherwise.
-extern const std::string_view kLeaseStopScript;
+std::string lease_stop_script();
 
 }  // namespace moneta::store

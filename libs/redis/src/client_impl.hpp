@@ -1,0 +1,181 @@
+#pragma once
+
+// NOTE: deliberate simplifications of Client::Impl
+// - RESP2 only (hiredis 0.14); no Pub/Sub, MONITOR or blocking commands (BLPOP would stall the
+//   shared connection for everyone); no Cluster/Sentinel.
+// - Per-command timers: each suspended call owns a steady_timer in its coroutine frame. The timer
+//   doubles as the wake-up: the reader stores the reply and cancel()s the timer.
+// - The per-call timeout runs on the real steady clock; the injected core::Clock is used for
+//   deadlines and stuck detection. With a FakeClock only the "deadline already expired" path is
+//   deterministic.
+
+#include <hiredis/hiredis.h>
+
+// g++ 12 at -O3 reports -Wnull-dereference inside Asio's scheduler (thread_call_stack lookups
+// that cannot be null there) once inlined into our code; silence it for Asio's headers only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#pragma GCC diagnostic pop
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "moneta/core/clock.hpp"
+#include "moneta/core/deadline.hpp"
+#include "moneta/core/result.hpp"
+#include "moneta/redis/client.hpp"
+#include "pending_queue.hpp"
+
+namespace moneta::redis {
+
+namespace net = boost::asio;
+
+/// Lives in the coroutine frame of a suspended call.
+struct Waiter {
+    explicit Waiter(const net::any_io_executor& ex) : timer(ex) {}
+    Waiter(const Waiter&) = delete;
+    Waiter& operator=(const Waiter&) = delete;
+    /// A caller that leaves early (timeout, cancellation, frame destroyed) keeps its FIFO slot
+    /// so ordering stays right; the slot just forgets where to deliver.
+    ~Waiter() { abandon(); }
+    void abandon() noexcept {
+        if (queue != nullptr) {
+            if (PendingSlot* s = queue->find(seq)) {
+                s->waiter = nullptr;
+            }
+            queue = nullptr;
+        }
+    }
+
+    net::steady_timer timer;
+    PendingQueue* queue = nullptr;  ///< set while our slot is queued
+    std::uint64_t seq = 0;          ///< our slot's sequence number in *queue
+    Reply single;
+    std::vector<Reply>* many = nullptr;  ///< set for pipelines
+    core::Errc error = core::Errc::kOk;
+    bool done = false;
+};
+
+/// One TCP connection and what only makes sense with it. Shared by the reader and writer tasks,
+/// so a late completion from an old connection never touches a newer one.
+struct Connection {
+    Connection(const net::any_io_executor& ex, std::size_t read_buffer_size)
+        : socket(ex),
+          resolver(ex),
+          wake(ex),
+          reader(redisReaderCreate()),
+          rbuf(new char[read_buffer_size]),
+          rbuf_size(read_buffer_size) {}
+    ~Connection() { redisReaderFree(reader); }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    net::ip::tcp::socket socket;
+    net::ip::tcp::resolver resolver;
+    net::steady_timer wake;  ///< the idle writer sleeps on it; cancel() = "there is data"
+    redisReader* reader;
+    std::unique_ptr<char[]> rbuf;  ///< reused for every read of this connection
+    std::size_t rbuf_size;
+    std::string out;  ///< bytes being written (swapped with Impl::staging_)
+    bool writer_idle = false;
+    bool timed_out = false;  ///< the connect/handshake guard fired
+};
+
+class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
+public:
+    Impl(net::any_io_executor executor, ClientConfig config, core::Clock& clock);
+    ~Impl();
+
+    void start();
+    void stop();
+    net::awaitable<void> async_stop();
+    net::awaitable<bool> async_wait_connected(Duration timeout);
+
+    net::awaitable<core::Result<Reply>> async_command(std::span<const std::string_view> args,
+                                                      core::Deadline deadline,
+                                                      CommandControl control);
+    net::awaitable<core::Result<std::vector<Reply>>> async_pipeline(const Pipeline& pipeline,
+                                                                    core::Deadline deadline,
+                                                                    CommandControl control);
+    net::awaitable<core::Result<Reply>> async_eval(const Script& script,
+                                                   std::span<const std::string_view> keys,
+                                                   std::span<const std::string_view> args,
+                                                   core::Deadline deadline,
+                                                   CommandControl control);
+
+    bool connected() const noexcept { return conn_ != nullptr; }
+    const ClientStats& stats() const noexcept { return stats_; }
+    const std::string& last_error() const noexcept { return last_error_; }
+    const ClientConfig& config() const noexcept { return config_; }
+
+private:
+    enum class Encoding { kEvalSha, kEval };
+
+    net::awaitable<void> async_run(std::shared_ptr<Impl> self);
+    net::awaitable<core::Errc> async_connect(std::shared_ptr<Connection> conn, std::string& why);
+    net::awaitable<void> async_read_loop(std::shared_ptr<Connection> conn);
+    net::awaitable<void> async_write_loop(std::shared_ptr<Impl> self, std::shared_ptr<Connection> conn);
+    net::awaitable<core::Result<Reply>> async_eval_once(const Script& script,
+                                                        std::span<const std::string_view> keys,
+                                                        std::span<const std::string_view> args,
+                                                        Encoding encoding,
+                                                        core::Deadline deadline,
+                                                        CommandControl control);
+
+    /// Checks that a call of @p n commands may be sent now and computes its timeout.
+    core::Errc admit(core::Deadline deadline, const CommandControl& control, std::size_t n,
+                     Duration& timeout);
+    /// Registers @p w for @p n replies (the bytes must already be in staging_) and wakes the writer.
+    void enqueue(Waiter& w, std::size_t n);
+    /// Suspends until @p w is completed or gives up after @p timeout.
+    net::awaitable<core::Errc> async_wait_reply(Waiter& w, Duration timeout, core::Deadline deadline);
+    void on_timeout();
+    bool stuck() const;
+    /// Delivers one reply to the head of the FIFO. False on a protocol violation.
+    bool dispatch(redisReply* raw);
+    /// Tears @p conn down if it is the current connection: every pending call gets @p reason.
+    void fail_connection(const std::shared_ptr<Connection>& conn, core::Errc reason, std::string why);
+    void complete_all(core::Errc reason);
+    core::Result<Reply> finish(core::Errc e);
+    Duration backoff_delay(std::uint32_t attempt);
+    void check_thread() const;
+
+    net::any_io_executor executor_;
+    ClientConfig config_;
+    core::Clock& clock_;
+    ClientStats stats_;
+
+    std::shared_ptr<Connection> conn_;        ///< set while connected
+    std::shared_ptr<Connection> connecting_;  ///< set during connect + handshake
+    std::string staging_;                     ///< commands queued since the writer's last swap
+    PendingQueue pending_;                    ///< FIFO of unanswered commands/pipelines
+    std::size_t pending_commands_ = 0;        ///< sum of remaining over pending_
+    std::uint32_t consecutive_timeouts_ = 0;
+    std::string last_error_;
+
+    net::steady_timer backoff_timer_;
+    net::steady_timer run_done_;  ///< async_stop() sleeps on it until async_run() ends
+    bool started_ = false;
+    bool running_ = false;
+    bool stopping_ = false;
+    bool ever_connected_ = false;
+    std::thread::id loop_thread_;
+};
+
+}  // namespace moneta::redis

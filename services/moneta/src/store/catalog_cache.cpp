@@ -1,0 +1,142 @@
+#include "store/catalog_cache.hpp"
+
+#include <charconv>
+
+#include "domain/cache_envelope.hpp"
+#include "domain/catalog_codec.hpp"
+#include "moneta/core/random.hpp"
+#include "moneta/redis/pipeline.hpp"
+#include "store/keys.hpp"
+
+namespace moneta::store {
+namespace {
+
+using core::Errc;
+
+std::string ms_arg(std::int64_t ms) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, ms);
+    return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+CatalogCache::CatalogCache(redis::Commands& redis, upstream::InternalApi& api,
+                           const core::Clock& clock, CacheSettings settings, CacheStats& stats)
+    : redis_(redis), api_(api), clock_(clock), settings_(settings), stats_(stats) {}
+
+boost::asio::awaitable<core::Result<std::optional<std::string>>> CatalogCache::async_fetch(
+    upstream::Resource resource, std::string_view id, const core::RequestContext& ctx) {
+    auto fetched = co_await api_.async_get(resource, id, ctx);
+    if (!fetched) {
+        co_return fetched.error();
+    }
+    if (fetched->status == 404) {
+        co_return std::optional<std::string>{};
+    }
+    if (fetched->status != 200) {
+        co_return core::make_error(Errc::kUpstreamError);
+    }
+    co_return std::optional<std::string>{std::move(fetched->body)};
+}
+
+boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
+    std::string_view account_id, std::string_view content_id, const core::RequestContext& ctx) {
+    KeyBuffer kb;
+    const std::string_view account_k = account_key(kb, account_id);
+    const std::string_view content_k = content_key(kb, content_id);
+    const std::string_view missing_k = content_missing_key(kb, content_id);
+
+    StartCatalog out;
+    Slot account_slot = Slot::kMiss;
+    Slot content_slot = Slot::kMiss;
+
+    redis::Pipeline read;
+    read.add({"GET", account_k}).add({"GET", content_k}).add({"EXISTS", missing_k});
+    auto replies = co_await redis_.async_pipeline(read, ctx.deadline);
+    if (!replies || replies->size() != 3) {
+        ++stats_.redis_errors_total;
+    } else {
+        const auto& r = *replies;
+        if (auto doc = domain::decode_cached(r[0].as_string_view())) {
+            if (auto a = domain::decode_account(doc->json)) {
+                out.account = std::move(*a);
+                account_slot = Slot::kHit;
+            }
+        }
+        if (auto doc = domain::decode_cached(r[1].as_string_view())) {
+            if (auto c = domain::decode_content(doc->json)) {
+                out.content = std::move(*c);
+                content_slot = Slot::kHit;
+            }
+        } else if (r[2].as_integer().value_or(0) == 1) {
+            content_slot = Slot::kKnownMissing;
+        }
+    }
+    (account_slot == Slot::kHit ? stats_.account_hits_total : stats_.account_misses_total)++;
+    (content_slot == Slot::kMiss ? stats_.content_misses_total : stats_.content_hits_total)++;
+
+    if (account_slot == Slot::kHit && content_slot != Slot::kMiss) {
+        co_return out;
+    }
+
+    // Miss path: ask the system of record, validate, then write back in one pipeline.
+    redis::Pipeline write;
+    std::string account_value;
+    std::string content_value;
+    std::string account_ttl;
+    std::string content_ttl;
+    const std::int64_t now_ms = clock_.wall_ms();
+    if (account_slot == Slot::kMiss) {
+        auto body = co_await async_fetch(upstream::Resource::kAccount, account_id, ctx);
+        if (!body) {
+            co_return body.error();
+        }
+        if (*body) {
+            auto a = domain::decode_account(**body);
+            if (!a || a->id != account_id) {
+                co_return core::make_error(Errc::kUpstreamError);  // never cache garbage
+            }
+            out.account = std::move(*a);
+            account_value = domain::encode_cached(now_ms, **body);
+            account_ttl = ms_arg(settings_.account_ttl.count());
+            write.add({"SET", account_k, account_value, "PX", account_ttl});
+        }
+    }
+    if (content_slot == Slot::kMiss) {
+        auto body = co_await async_fetch(upstream::Resource::kContent, content_id, ctx);
+        if (!body) {
+            co_return body.error();
+        }
+        if (*body) {
+            auto c = domain::decode_content(**body);
+            if (!c || c->id != content_id) {
+                co_return core::make_error(Errc::kUpstreamError);
+            }
+            out.content = std::move(*c);
+            content_value = domain::encode_cached(now_ms, **body);
+            // ±10 % jitter so titles cached together do not all expire together.
+            const auto base = settings_.content_ttl.count();
+            const auto spread = base / 5;
+            const auto jitter =
+                spread > 0 ? static_cast<std::int64_t>(core::secure_random_u64() %
+                                                       static_cast<std::uint64_t>(spread)) -
+                                 spread / 2
+                           : 0;
+            content_ttl = ms_arg(base + jitter);
+            write.add({"SET", content_k, content_value, "PX", content_ttl});
+        } else {
+            content_ttl = ms_arg(settings_.content_missing_ttl.count());
+            write.add({"SET", missing_k, "1", "PX", content_ttl});
+        }
+    }
+    if (!write.empty()) {
+        auto written = co_await redis_.async_pipeline(write, ctx.deadline);
+        if (!written) {
+            ++stats_.redis_errors_total;  // served anyway; the next request refills
+        }
+    }
+    co_return out;
+}
+
+}  // namespace moneta::store

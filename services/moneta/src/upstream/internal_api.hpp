@@ -1,0 +1,44 @@
+/// @file services/moneta/src/upstream/internal_api.hpp
+/// @brief The internal API (system of record) as moneta uses it: an interface, so the catalog
+/// cache can be unit-tested without HTTP, and the pooled HTTP implementation.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "moneta/core/request_context.hpp"
+#include "moneta/core/result.hpp"
+
+namespace moneta::upstream {
+
+enum class Resource : std::uint8_t { kAccount, kContent };
+
+/// What came back: the status and the body (the body is validated by the caller's decoder).
+struct Fetched {
+    int status = 0;
+    std::string body;
+};
+
+/// Calls the internal API made, per resource; read by /metrics and by the tests that prove a warm
+/// start makes zero internal-API calls.
+struct InternalApiStats {
+    std::atomic<std::uint64_t> account_calls_total{0};
+    std::atomic<std::uint64_t> content_calls_total{0};
+    std::atomic<std::uint64_t> errors_total{0};
+};
+
+class InternalApi {
+public:
+    virtual ~InternalApi() = default;
+    /// GET /internal/v1/accounts/{id} or /internal/v1/contents/{id}.
+    /// Transport errors are Result errors (kTimeout, kDeadlineExceeded, kConnectFailed, ...);
+    /// any HTTP status is a value.
+    virtual boost::asio::awaitable<core::Result<Fetched>> async_get(
+        Resource resource, std::string_view id, const core::RequestContext& ctx) = 0;
+};
+
+}  // namespace moneta::upstream

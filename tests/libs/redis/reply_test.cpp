@@ -1,0 +1,132 @@
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <string_view>
+
+#include "moneta/redis/reply.hpp"
+
+namespace moneta::redis {
+namespace {
+
+// Parses exactly one reply from @p wire with hiredis's reader, as the client does.
+Reply parse(std::string_view wire) {
+    std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(),
+                                                                    &redisReaderFree);
+    EXPECT_EQ(redisReaderFeed(reader.get(), wire.data(), wire.size()), REDIS_OK);
+    void* raw = nullptr;
+    EXPECT_EQ(redisReaderGetReply(reader.get(), &raw), REDIS_OK);
+    EXPECT_NE(raw, nullptr) << "incomplete reply: " << wire;
+    return Reply(static_cast<redisReply*>(raw));
+}
+
+TEST(ReplyTest, ParsesNilBulkString) {
+    const auto r = parse("$-1\r\n");
+    EXPECT_EQ(r.type(), ReplyType::kNil);
+    EXPECT_TRUE(r.is_nil());
+    EXPECT_EQ(r.as_string_view(), "");
+    EXPECT_EQ(r.to_string(), "(nil)");
+}
+
+TEST(ReplyTest, ParsesIntegers) {
+    const auto r = parse(":-42\r\n");
+    EXPECT_TRUE(r.is_integer());
+    EXPECT_EQ(r.as_integer(), -42);
+    EXPECT_EQ(r.to_int64(), -42);
+    EXPECT_EQ(r.as_string_view(), "");
+    EXPECT_EQ(r.to_string(), "(integer) -42");
+}
+
+TEST(ReplyTest, ParsesBinarySafeBulkStrings) {
+    const auto r = parse(std::string_view("$7\r\na\r\nb\0cd\r\n", 13));
+    EXPECT_TRUE(r.is_string());
+    EXPECT_EQ(r.as_string_view(), std::string_view("a\r\nb\0cd", 7));
+    EXPECT_EQ(r.as_integer(), std::nullopt);
+    EXPECT_EQ(r.to_int64(), std::nullopt);
+    EXPECT_EQ(parse("$0\r\n\r\n").as_string_view(), "");
+    EXPECT_TRUE(parse("$0\r\n\r\n").is_string());
+}
+
+TEST(ReplyTest, ConvertsDecimalBulkStringsToIntegers) {
+    EXPECT_EQ(parse("$3\r\n123\r\n").to_int64(), 123);
+    EXPECT_EQ(parse("$2\r\n-7\r\n").to_int64(), -7);
+    EXPECT_EQ(parse("$3\r\n12x\r\n").to_int64(), std::nullopt);
+    EXPECT_EQ(parse("$0\r\n\r\n").to_int64(), std::nullopt);
+}
+
+TEST(ReplyTest, ParsesStatusReplies) {
+    const auto r = parse("+OK\r\n");
+    EXPECT_TRUE(r.is_status());
+    EXPECT_FALSE(r.is_error());
+    EXPECT_EQ(r.as_string_view(), "OK");
+    EXPECT_EQ(r.error_message(), "");
+}
+
+TEST(ReplyTest, ParsesErrorRepliesAndMatchesTheirPrefix) {
+    const auto r = parse("-NOSCRIPT No matching script. Please use EVAL.\r\n");
+    EXPECT_TRUE(r.is_error());
+    EXPECT_EQ(r.error_message(), "NOSCRIPT No matching script. Please use EVAL.");
+    EXPECT_TRUE(r.is_error_with_prefix("NOSCRIPT"));
+    EXPECT_FALSE(r.is_error_with_prefix("NOSCRIPTX"));
+    EXPECT_FALSE(r.is_error_with_prefix("NOSCR"));
+    EXPECT_FALSE(parse("+NOSCRIPT\r\n").is_error_with_prefix("NOSCRIPT"));
+    EXPECT_TRUE(parse("-WRONGTYPE\r\n").is_error_with_prefix("WRONGTYPE"));
+}
+
+TEST(ReplyTest, ParsesNestedArraysWithMixedElements) {
+    const auto r = parse("*4\r\n$1\r\na\r\n:2\r\n$-1\r\n*2\r\n+x\r\n-ERR e\r\n");
+    ASSERT_TRUE(r.is_array());
+    ASSERT_EQ(r.size(), 4U);
+    EXPECT_EQ(r[0].as_string_view(), "a");
+    EXPECT_EQ(r[1].as_integer(), 2);
+    EXPECT_TRUE(r[2].is_nil());
+    ASSERT_TRUE(r[3].is_array());
+    EXPECT_EQ(r[3].size(), 2U);
+    EXPECT_TRUE(r[3][0].is_status());
+    EXPECT_TRUE(r[3][1].is_error());
+    EXPECT_TRUE(r[4].is_nil());  // out of range is nil, not UB
+    EXPECT_TRUE(r[0][0].is_nil());  // indexing a non-array is nil
+    EXPECT_EQ(r.to_string(), "[\"a\", (integer) 2, (nil), [x, (error) ERR e]]");
+}
+
+TEST(ReplyTest, ParsesEmptyAndNilArrays) {
+    const auto empty = parse("*0\r\n");
+    EXPECT_TRUE(empty.is_array());
+    EXPECT_EQ(empty.size(), 0U);
+    EXPECT_TRUE(parse("*-1\r\n").is_nil());
+}
+
+TEST(ReplyTest, MovesOwnershipWithoutCopying) {
+    Reply a = parse("$5\r\nhello\r\n");
+    const char* bytes = a.as_string_view().data();
+    Reply b(std::move(a));
+    EXPECT_TRUE(a.is_nil());  // NOLINT(bugprone-use-after-move): documented moved-from state
+    EXPECT_EQ(b.as_string_view().data(), bytes);
+    Reply c;
+    c = std::move(b);
+    EXPECT_EQ(c.as_string_view(), "hello");
+    c = parse(":1\r\n");  // the previous tree is freed (ASan would report a leak)
+    EXPECT_EQ(c.as_integer(), 1);
+}
+
+TEST(ReplyTest, FromRespParsesExactlyOneCompleteReply) {
+    auto ok = Reply::from_resp("*2\r\n$1\r\na\r\n:7\r\n");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ((*ok)[1].as_integer(), 7);
+    EXPECT_FALSE(Reply::from_resp(""));
+    EXPECT_FALSE(Reply::from_resp("$5\r\nab"));            // incomplete
+    EXPECT_FALSE(Reply::from_resp("*2\r\n:1\r\n"));       // incomplete aggregate
+    EXPECT_FALSE(Reply::from_resp(":1\r\n:2\r\n"));       // two replies
+    EXPECT_FALSE(Reply::from_resp(":1\r\n:"));             // trailing partial reply
+    EXPECT_FALSE(Reply::from_resp("?garbage\r\n"));        // not RESP
+    EXPECT_EQ(Reply::from_resp("+OK\r\n")->as_string_view(), "OK");
+}
+
+TEST(ReplyTest, NamesEveryType) {
+    EXPECT_STREQ(reply_type_name(ReplyType::kArray), "array");
+    EXPECT_STREQ(reply_type_name(ReplyType::kNil), "nil");
+    EXPECT_STREQ(reply_type_name(ReplyType::kError), "error");
+}
+
+}  // namespace
+}  // namespace moneta::redis

@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include "moneta/testing/http.hpp"
+#include "moneta/testing/net.hpp"
+#include "moneta/testing/redis_server.hpp"
+
+namespace moneta::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(RedisServerTest, StartsOnAFreePortAndAnswersCommands) {
+    auto redis = RedisServer::start();
+    ASSERT_TRUE(redis) << redis.error().message();
+    EXPECT_NE(redis->port(), 0);
+    EXPECT_TRUE(tcp_port_open(redis->port()));
+    EXPECT_EQ(redis->command({"SET", "k", "v"}), "OK");
+    EXPECT_EQ(redis->command({"GET", "k"}), "v");
+    EXPECT_EQ(redis->command({"GET", "missing"}), "(nil)");
+    EXPECT_EQ(redis->command({"INCRBY", "n", "5"}), "5");
+    EXPECT_EQ(redis->command({"RPUSH", "l", "a", "b"}), "2");
+    EXPECT_EQ(redis->command({"LRANGE", "l", "0", "-1"}), "a\nb");
+    EXPECT_EQ(redis->command_list({"LRANGE", "l", "0", "-1"}), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(redis->command({"NOSUCHCMD"}).rfind("(error) ERR", 0), 0U);
+}
+
+TEST(RedisServerTest, PauseMakesItUnresponsiveAndResumeRecovers) {
+    auto redis = RedisServer::start();
+    ASSERT_TRUE(redis);
+    redis->pause();
+    EXPECT_TRUE(redis->running());
+    // A stopped redis still completes TCP handshakes (kernel backlog) but never answers.
+    EXPECT_EQ(raw_exchange(redis->port(), "PING\r\n", 300ms), "");
+    redis->resume();
+    EXPECT_EQ(raw_exchange(redis->port(), "PING\r\n", 300ms), "+PONG\r\n");
+    EXPECT_EQ(redis->command({"PING"}), "PONG");
+}
+
+TEST(RedisServerTest, RestartKeepsThePortAndReloadsTheAppendOnlyFile) {
+    RedisServerOptions opts;
+    opts.appendonly = true;
+    opts.appendfsync = "always";
+    auto redis = RedisServer::start(opts);
+    ASSERT_TRUE(redis) << redis.error().message();
+    const auto port = redis->port();
+    const auto first_pid = redis->pid();
+    EXPECT_EQ(redis->command({"SET", "durable", "yes"}), "OK");
+    redis->kill9();
+    EXPECT_FALSE(redis->running());
+    EXPECT_FALSE(tcp_port_open(port));
+    ASSERT_TRUE(redis->restart());
+    EXPECT_EQ(redis->port(), port);
+    EXPECT_NE(redis->pid(), first_pid);
+    EXPECT_EQ(redis->command({"GET", "durable"}), "yes");
+}
+
+TEST(RedisServerTest, PasswordIsRequiredAndUsedByTheHelper) {
+    RedisServerOptions opts;
+    opts.password = "s3cret";
+    auto redis = RedisServer::start(opts);
+    ASSERT_TRUE(redis) << redis.error().message();
+    EXPECT_EQ(redis->command({"PING"}), "PONG");
+    const auto unauthenticated = raw_exchange(redis->port(), "PING\r\n", 300ms);
+    EXPECT_EQ(unauthenticated.rfind("-NOAUTH", 0), 0U) << unauthenticated;
+    EXPECT_EQ(redis->command({"CONFIG", "GET", "requirepass"}), "requirepass\ns3cret");
+}
+
+TEST(RedisServerTest, StartFailsCleanlyForAMissingBinary) {
+    RedisServerOptions opts;
+    opts.program = "/nonexistent/redis-server";
+    auto redis = RedisServer::start(opts);
+    ASSERT_FALSE(redis);
+    EXPECT_EQ(redis.error(), core::make_error(core::Errc::kNotFound));
+}
+
+}  // namespace
+}  // namespace moneta::testing
