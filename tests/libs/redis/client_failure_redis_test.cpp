@@ -45,7 +45,7 @@ TEST_F(RedisClientTest, PausedRedisTimesOutCallsAndLateRepliesNeverReachTheWrong
         EXPECT_TRUE(has_error(r, Errc::kTimeout)) << (r && *r ? (*r)->to_string() : "error");
     }
     EXPECT_GE(elapsed, 95ms);
-    EXPECT_LT(elapsed, 1000ms) << "timeouts must fire close to the 100 ms bound";
+    EXPECT_LT(elapsed, 1500ms) << "timeouts must fire close to the 100 ms bound";
     EXPECT_EQ(client.stats().timeouts_total.load(), 5U);
     EXPECT_EQ(client.stats().pending.load(), 5);  // slots kept for the late replies
     EXPECT_TRUE(client.connected());
@@ -72,7 +72,8 @@ TEST_F(RedisClientTest, DeadlineShorterThanTheTimeoutEndsTheCallAsDeadlineExceed
     const auto elapsed = since(start);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), core::make_error(Errc::kDeadlineExceeded));
-    EXPECT_LT(elapsed, 1000ms);
+    EXPECT_GE(elapsed, 75ms);
+    EXPECT_LT(elapsed, 1500ms);
     // A per-call timeout shorter than the deadline wins and is reported as a timeout.
     auto t = call({"PING"}, core::Deadline::after(core::SystemClock::instance(), 5s),
                   CommandControl{50ms});
@@ -100,13 +101,14 @@ TEST_F(RedisClientTest, ConsecutiveTimeoutsDropTheConnectionAndItComesBackAfterR
     }
     EXPECT_FALSE(client.connected());
     EXPECT_EQ(client.stats().connected.load(), 0);
-    // While Redis is stuck, calls fail fast instead of queueing behind it: the reconnect's
-    // handshake PING cannot complete against a stopped server.
-    const auto start = Clock::now();
+    // While Redis is stuck, calls fail fast instead of queueing behind it (the reconnect's
+    // handshake PING cannot complete against a stopped server): nothing is sent, and the
+    // error is kUnavailable rather than a timeout after 100 ms.
+    const auto sent = client.stats().commands_total.load();
     auto fast = call({"PING"});
     ASSERT_FALSE(fast);
     EXPECT_EQ(fast.error(), core::make_error(Errc::kUnavailable));
-    EXPECT_LT(since(start), 50ms);
+    EXPECT_EQ(client.stats().commands_total.load(), sent);
 
     redis_->resume();
     ASSERT_TRUE(run_until(io_, [&] { return client.connected(); }, 10s)) << client.last_error();
@@ -319,6 +321,32 @@ TEST_F(RedisClientTest, DestroyingTheClientWithCallsInFlightCompletesThem) {
     io_.restart();
     io_.run_for(500ms);
     EXPECT_TRUE(io_.stopped());
+    redis_->resume();
+}
+
+TEST_F(RedisClientTest, DestroyingTheIoContextWithCallsSuspendedReleasesEverything) {
+    auto io = std::make_unique<boost::asio::io_context>();
+    auto client = std::make_unique<Client>(io->get_executor(), base_config(),
+                                           core::SystemClock::instance());
+    client->start();
+    ASSERT_TRUE(run_until(*io, [&] { return client->connected(); }, 10s));
+    redis_->pause();
+    auto out = std::make_shared<Outcomes>();
+    out->results.resize(20);
+    for (std::size_t i = 0; i < 20; ++i) {
+        boost::asio::co_spawn(*io, owned_command(*client, {"GET", "k"}, core::Deadline::never()),
+                              [out, i](std::exception_ptr, core::Result<Reply> r) {
+                                  out->results[i] = std::move(r);
+                                  ++out->done;
+                              });
+    }
+    ASSERT_TRUE(run_until(*io, [&] { return client->stats().pending.load() == 20; }, 5s));
+    client.reset();  // client first (required), then the loop dies without running again
+    io.reset();
+    // The suspended frames were destroyed, not resumed, and released what they held;
+    // LeakSanitizer checks the rest (replies, connection, hiredis reader) at exit.
+    EXPECT_EQ(out->done, 0U);
+    EXPECT_EQ(out.use_count(), 1);
     redis_->resume();
 }
 

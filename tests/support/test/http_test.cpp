@@ -153,6 +153,23 @@ TEST(HttpConnectionTest, KeepsOneConnectionForSeveralRequests) {
     EXPECT_EQ(server.requests().size(), 3U);
 }
 
+TEST(HttpConnectionTest, SendsRawBytesAndNoticesWhenTheServerCloses) {
+    ScriptedServer server({{"HTTP/1.1 204 No Content\r\n\r\n"}});
+    HttpConnection conn(server.port());
+    ASSERT_TRUE(conn.is_open());
+    EXPECT_FALSE(conn.peer_closed());  // nothing happened yet
+    ASSERT_TRUE(conn.send_raw("DELETE /x HTTP/1.1\r\nHost: a\r\n"));
+    ASSERT_TRUE(conn.send_raw("\r\n"));  // a request split across writes
+    const auto reply = conn.read_reply();
+    EXPECT_EQ(reply.status, 204);
+    EXPECT_TRUE(reply.body.empty());
+    EXPECT_TRUE(conn.peer_closed(2s));  // the script ends: the server closes
+    EXPECT_FALSE(conn.is_open());
+    EXPECT_FALSE(conn.call("GET", "/").ok());
+    ASSERT_EQ(server.requests().size(), 1U);
+    EXPECT_EQ(server.requests()[0], "DELETE /x HTTP/1.1\r\nHost: a\r\n\r\n");
+}
+
 TEST(RawExchangeTest, ReturnsEverythingUntilTheServerCloses) {
     ScriptedServer server({{"HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad"}});
     const auto raw = raw_exchange(server.port(), "GARBAGE / HTTP/1.1\r\n\r\n", 5s);
