@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# ./dev bench: load benchmarks of the warm start and the heartbeat, moneta on ONE core, next to
+# an nginx `return 200` baseline on the same core in the same run (figures are only comparable
+# within one run). Starts its own redis, internal-api, moneta and nginx on free ports.
+#
+# Env: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 32), BENCH_ACCOUNTS (200).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/lib.sh"
+
+DURATION="${BENCH_DURATION:-10}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+ACCOUNTS="${BENCH_ACCOUNTS:-200}"
+RELEASE_DIR="$MONETA_BUILD_DIR/release"
+
+ensure_packages
+log "building (Release)"
+build_tree "$RELEASE_DIR" -DCMAKE_BUILD_TYPE=Release -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=OFF
+cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool >/dev/null
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/moneta-bench.XXXXXX")"
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    sleep 0.5
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 40000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+    done
+    die "no free port"
+}
+wait_http() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "not ready: $1"
+}
+
+# Core 0: the system under test (moneta, or the nginx baseline). Core 1: wrk, redis, internal-api.
+CPU_SUT=0
+CPU_LOAD=1
+[[ $(nproc) -lt 2 ]] && CPU_LOAD=0
+
+REDIS_PORT=$(free_port); IA_PORT=$(free_port); MONETA_P=$(free_port); ADMIN_P=$(free_port); BASE_P=$(free_port)
+export MONETA_JWT_SECRET="$(openssl rand -hex 32)" INTERNAL_API_TOKEN="$(openssl rand -hex 32)"
+
+taskset -c $CPU_LOAD redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --save "" \
+    --appendonly yes --appendfsync everysec --daemonize no >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+taskset -c $CPU_LOAD "$RELEASE_DIR/services/internal_api/internal_api" \
+    --config "$ROOT/services/internal_api/config/internal_api.json" --port "$IA_PORT" \
+    --db "$WORK/ia.sqlite" --fixtures "$MONETA_FIXTURES" >"$WORK/internal_api.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$IA_PORT/healthz"
+MONETA_PORT=$MONETA_P MONETA_ADMIN_PORT=$ADMIN_P MONETA_REDIS_PORT=$REDIS_PORT INTERNAL_API_PORT=$IA_PORT \
+    MONETA_THREADS=1 MONETA_LOG_LEVEL=warn taskset -c $CPU_SUT "$RELEASE_DIR/services/moneta/moneta" \
+    --config "$ROOT/services/moneta/config/moneta.json" >"$WORK/moneta.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$MONETA_P/readyz"
+
+mkdir -p "$WORK/nginx"
+sed -e "s#@RUN_DIR@#$WORK/nginx#g" -e "s#@PORT@#$BASE_P#" -e "s#@CPU_MASK@#$(printf '%x' $((1 << CPU_SUT)))#" \
+    "$ROOT/bench/load/nginx_baseline.conf.template" >"$WORK/nginx/nginx.conf"
+taskset -c $CPU_SUT nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$BASE_P/"
+
+# Accounts that can play m_1 (active premium/standard ones of the demo fixtures) and tokens.
+log "preparing $ACCOUNTS accounts, tokens and live sessions"
+"$RELEASE_DIR/services/internal_api/internal_api" --dump-bench-accounts "$ACCOUNTS" \
+    --fixtures "$MONETA_FIXTURES" >"$WORK/accounts.txt"
+: >"$WORK/start.txt"
+: >"$WORK/heartbeat.txt"
+while read -r account profile content; do
+    token="$("$RELEASE_DIR/tools/jwt_tool/jwt_tool" sign --secret-env MONETA_JWT_SECRET --sub "$account" \
+        --pid "$profile" --ttl 3600 --iss moneta-dev --aud moneta)"
+    echo "$token $content bench-$account" >>"$WORK/start.txt"
+    sid="$(curl -fsS -X POST "http://127.0.0.1:$MONETA_P/v1/playback/sessions" \
+        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        -d "{\"content_id\":\"$content\",\"device\":{\"id\":\"hb-$account\",\"type\":\"tv\"},\"capabilities\":{\"protocols\":[\"dash\"],\"drm\":[\"widevine\"],\"video_codecs\":[\"avc\"],\"max_height\":1080}}" \
+        | sed -n 's/.*"session_id":"\([^"]*\)".*/\1/p')"
+    [[ -n "$sid" ]] && echo "$token $sid" >>"$WORK/heartbeat.txt"
+done <"$WORK/accounts.txt"
+[[ -s "$WORK/heartbeat.txt" ]] || die "could not create any session (see $WORK/moneta.log)"
+
+# run_wrk <label> <url> <script> <input>: prints "label req/s p50 p99 non2xx".
+run_wrk() {
+    local out
+    out="$(taskset -c $CPU_LOAD wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$3" "$2" -- "$4")"
+    local rps p50 p99 errors
+    rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+    p50="$(awk '/^ +50%/ {print $2}' <<<"$out")"
+    p99="$(awk '/^ +99%/ {print $2}' <<<"$out")"
+    errors="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
+    printf '%-30s %12s %10s %10s %8s\n' "$1" "$rps" "$p50" "$p99" "${errors:-0}"
+}
+
+log "warming up"
+taskset -c $CPU_LOAD wrk -t1 -c"$CONNECTIONS" -d2s -s "$ROOT/bench/load/start.lua" \
+    "http://127.0.0.1:$MONETA_P" -- "$WORK/start.txt" >/dev/null
+
+echo
+printf 'moneta: 1 worker thread on CPU %s; wrk -t1 -c%s -d%ss on CPU %s\n' "$CPU_SUT" "$CONNECTIONS" "$DURATION" "$CPU_LOAD"
+printf '%-30s %12s %10s %10s %8s\n' "endpoint" "req/s" "p50" "p99" "non-2xx"
+run_wrk "nginx return 200 (baseline)" "http://127.0.0.1:$BASE_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt"
+run_wrk "moneta start (warm)" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/start.lua" "$WORK/start.txt"
+run_wrk "moneta heartbeat" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt"
+echo
+curl -fsS "http://127.0.0.1:$ADMIN_P/metrics" | grep -E '^moneta_(internal_api_requests_total|redis_round_trips_total)' || true

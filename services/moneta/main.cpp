@@ -1,0 +1,43 @@
+// moneta: the playback API. main only wires: flags → settings → App → run until SIGTERM/SIGINT.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+
+#include "app.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App cli{"moneta: the playback API"};
+    std::string config_path = "services/moneta/config/moneta.json";
+    cli.add_option("--config", config_path, "JSON config file")->check(CLI::ExistingFile);
+    CLI11_PARSE(cli, argc, argv);
+
+    // Block the stop signals in every thread; a dedicated waiter below receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    auto settings = moneta::load_settings(config_path);
+    if (!settings) {
+        std::fprintf(stderr, "moneta: config error: %s\n", settings.error().c_str());
+        return 2;
+    }
+    auto app = moneta::App::create(std::move(*settings), moneta::core::SystemClock::instance());
+    if (!app) {
+        std::fprintf(stderr, "moneta: %s\n", app.error().c_str());
+        return 2;
+    }
+    if (auto started = (*app)->start(); !started) {
+        std::fprintf(stderr, "moneta: %s\n", started.error().c_str());
+        return 1;
+    }
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    (*app)->request_stop();
+    (*app)->wait();
+    return 0;
+}

@@ -1,0 +1,44 @@
+/// @file services/moneta/src/app.hpp
+/// @brief Builds moneta from its Settings and runs it: the API server (thread-per-core), the admin
+/// server (/metrics, /healthz, /readyz), and per-worker Redis and internal-API clients.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "moneta/core/clock.hpp"
+#include "settings.hpp"
+
+namespace moneta {
+
+/// @par Thread safety
+/// start()/stop()/wait() from one controlling thread; request_stop() from any thread.
+class App {
+public:
+    /// Validates what can only be checked at run time (JWT keys, ...); the message names the cause.
+    static boost::system::result<std::unique_ptr<App>, std::string> create(Settings settings,
+                                                                           core::Clock& clock);
+    ~App();
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
+
+    /// Binds both ports and starts the worker threads. @return a message on failure.
+    boost::system::result<void, std::string> start();
+    /// Graceful stop: stop accepting, drain in-flight requests (up to settings.server.drain),
+    /// close the Redis and internal-API clients, then return from wait(). Signal-safe enough to be
+    /// called from a signal-handling thread.
+    void request_stop();
+    /// Blocks until both servers have stopped.
+    void wait();
+
+    std::uint16_t port() const;
+    std::uint16_t admin_port() const;
+
+    class Impl;
+
+private:
+    explicit App(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace moneta

@@ -1,0 +1,62 @@
+/// @file services/moneta/src/settings.hpp
+/// @brief moneta's configuration: one JSON file (services/moneta/config/moneta.json), unknown
+/// keys rejected, environment overrides, secrets from env or file (never inline).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "handlers/playback_handlers.hpp"
+#include "moneta/core/result.hpp"
+#include "moneta/jwt/verifier.hpp"
+#include "moneta/redis/config.hpp"
+#include "store/catalog_cache.hpp"
+#include "store/lease_store.hpp"
+
+namespace moneta {
+
+struct ServerSettings {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8081;
+    std::uint16_t admin_port = 9091;
+    std::size_t threads = 0;  ///< 0 = one per core
+    std::chrono::milliseconds default_deadline{2000};
+    std::chrono::milliseconds drain{10000};
+};
+
+struct InternalApiSettings {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8082;
+    std::string token;  ///< secret: from env/file only
+    std::chrono::milliseconds timeout{500};
+    std::chrono::milliseconds connect_timeout{200};
+    std::size_t max_connections = 32;
+};
+
+struct LogSettings {
+    std::string level = "info";
+    std::string file;  ///< empty = stdout
+    bool access_log = true;
+};
+
+struct Settings {
+    ServerSettings server;
+    redis::ClientConfig redis;
+    InternalApiSettings internal_api;
+    jwt::VerifierConfig auth;
+    handlers::PlaybackSettings playback;
+    store::LeaseSettings lease;
+    store::CacheSettings cache;
+    LogSettings log;
+};
+
+/// Environment variables that override config keys (api.md §2 names).
+/// MONETA_PORT, MONETA_ADMIN_PORT, MONETA_THREADS, MONETA_REDIS_PORT, INTERNAL_API_PORT,
+/// MONETA_LEASE_SEC, MONETA_HEARTBEAT_SEC, MONETA_LOG_LEVEL, MONETA_LOG_FILE.
+/// @return the settings or a message naming the offending key/variable.
+boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file);
+
+}  // namespace moneta

@@ -1,0 +1,33 @@
+/// @file services/moneta/src/upstream/internal_api_client.hpp
+/// @brief InternalApi over the pooled keep-alive HTTP client (one per worker thread).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "moneta/http_client/client.hpp"
+#include "upstream/internal_api.hpp"
+
+namespace moneta::upstream {
+
+/// Sends the service token, the request id and the trace context (`traceparent` with a new
+/// client span id, plus `elastic-apm-traceparent` for Elastic APM) with every call.
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe (per worker). Stats: any thread.
+class InternalApiClient final : public InternalApi {
+public:
+    InternalApiClient(http_client::Client& http, std::string service_token,
+                      std::chrono::milliseconds timeout, InternalApiStats& stats);
+
+    // moneta::upstream::InternalApi
+    boost::asio::awaitable<core::Result<Fetched>> async_get(Resource resource, std::string_view id,
+                                                            const core::RequestContext& ctx) override;
+
+private:
+    http_client::Client& http_;
+    std::string authorization_;  ///< "Bearer <token>", built once
+    std::chrono::milliseconds timeout_;
+    InternalApiStats& stats_;
+};
+
+}  // namespace moneta::upstream
