@@ -1,0 +1,75 @@
+/// @file moneta/http/request.hpp
+/// @brief An inbound HTTP request as handlers see it: views into the connection's buffers, no
+/// Beast types (keeps Beast out of every handler's compile).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "moneta/core/request_context.hpp"
+
+namespace moneta::http {
+
+enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kDelete, kPatch, kOptions, kOther };
+
+std::string_view method_name(Method m) noexcept;
+
+struct Header {
+    std::string_view name;
+    std::string_view value;
+};
+
+/// Views are valid until the handler's awaitable completes.
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe.
+class Request {
+public:
+    static constexpr std::size_t kMaxParams = 4;
+
+    Method method() const noexcept { return method_; }
+    std::string_view method_string() const noexcept { return method_string_; }
+    /// Raw request-target as received.
+    std::string_view target() const noexcept { return target_; }
+    /// Target before '?', validated by the server (origin-form, no dot-segments, no %2e/%2f/%5c/%00).
+    std::string_view path() const noexcept { return path_; }
+    /// After '?', raw (may be empty).
+    std::string_view query() const noexcept { return query_; }
+    /// First header named @p name (case-insensitive).
+    std::optional<std::string_view> header(std::string_view name) const noexcept;
+    std::span<const Header> headers() const noexcept { return headers_; }
+    std::string_view body() const noexcept { return body_; }
+    std::string_view remote_ip() const noexcept { return remote_ip_; }
+    /// The i-th `{param}` of the matched route ("" when absent).
+    std::string_view path_param(std::size_t i) const noexcept {
+        return i < param_count_ ? params_[i] : std::string_view{};
+    }
+    core::RequestContext& context() noexcept { return context_; }
+    const core::RequestContext& context() const noexcept { return context_; }
+
+    // --- set by the server and router only ---
+    void set_line(Method m, std::string_view method_string, std::string_view target) noexcept;
+    void set_body(std::string_view body) noexcept { body_ = body; }
+    void set_remote_ip(std::string_view ip) noexcept { remote_ip_ = ip; }
+    std::vector<Header>& mutable_headers() noexcept { return headers_; }
+    void clear_params() noexcept { param_count_ = 0; }
+    bool add_param(std::string_view v) noexcept;
+
+private:
+    Method method_ = Method::kOther;
+    std::string_view method_string_;
+    std::string_view target_;
+    std::string_view path_;
+    std::string_view query_;
+    std::vector<Header> headers_;
+    std::string_view body_;
+    std::string_view remote_ip_;
+    std::array<std::string_view, kMaxParams> params_{};
+    std::size_t param_count_ = 0;
+    core::RequestContext context_;
+};
+
+}  // namespace moneta::http

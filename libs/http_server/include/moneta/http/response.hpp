@@ -1,0 +1,26 @@
+/// @file moneta/http/response.hpp
+/// @brief What a handler returns, and the api.md §4 error body every server-made error uses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace moneta::http {
+
+struct Response {
+    int status = 200;
+    std::string body;
+    std::string_view content_type = "application/json";  ///< must point to static storage
+    std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers (Retry-After, Allow, ...)
+    bool close = false;  ///< close the connection after writing
+};
+
+/// {"error":{"code","message","retryable","details"},"server_time_ms"}
+Response error_response(int status, std::string_view code, std::string_view message,
+                        bool retryable, std::int64_t server_time_ms,
+                        std::string_view details_json = "{}");
+
+}  // namespace moneta::http

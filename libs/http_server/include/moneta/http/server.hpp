@@ -1,0 +1,107 @@
+/// @file moneta/http/server.hpp
+/// @brief HTTP/1.1 server on Boost.Beast + C++20 coroutines, one io_context per worker thread
+/// (thread-per-core, SO_REUSEPORT listener per worker). Strict parsing, hard limits, timeouts and
+/// graceful drain; see docs/http_server.md.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "moneta/core/clock.hpp"
+#include "moneta/core/result.hpp"
+#include "moneta/http/handler.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace moneta::http {
+
+using core::Duration;
+
+struct ServerLimits {
+    std::size_t header_bytes = 8192;   ///< request line + headers
+    std::size_t body_bytes = 16 * 1024;
+    std::size_t header_count = 64;
+    std::size_t uri_bytes = 2048;
+    std::size_t max_connections_per_worker = 10000;
+};
+
+struct ServerTimeouts {
+    Duration header_read = std::chrono::seconds(5);  ///< total, from the first byte (slowloris)
+    Duration body_read = std::chrono::seconds(5);
+    Duration idle = std::chrono::seconds(75);        ///< > nginx upstream keepalive_timeout (60 s)
+    Duration write = std::chrono::seconds(10);
+    Duration default_deadline = std::chrono::seconds(2);  ///< lowered by X-Request-Timeout-Ms
+};
+
+struct ServerConfig {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;
+    std::size_t threads = 1;
+    ServerLimits limits;
+    ServerTimeouts timeouts;
+};
+
+/// Read by the app's /metrics at scrape time (relaxed atomics, any thread).
+struct ServerStats {
+    std::atomic<std::uint64_t> connections_accepted_total{0};
+    std::atomic<std::int64_t> connections_active{0};
+    std::atomic<std::uint64_t> connections_rejected_total{0};
+    std::atomic<std::uint64_t> requests_total{0};
+    std::atomic<std::int64_t> requests_in_flight{0};
+    std::atomic<std::uint64_t> bad_requests_total{0};  ///< malformed: answered 4xx/5xx and closed
+    std::atomic<std::uint64_t> timeouts_total{0};
+    std::atomic<std::uint64_t> handler_exceptions_total{0};
+};
+
+struct AccessRecord {
+    const Request& request;
+    int status;
+    std::size_t response_bytes;
+    Duration duration;
+};
+
+struct WorkerHooks {
+    Handler handler;
+    std::function<void(const AccessRecord&)> on_access;  ///< after each response (worker thread)
+    std::function<void()> on_drained;  ///< after the last connection closed at shutdown
+};
+
+/// @par Thread safety
+/// listen/start/wait from one thread; request_stop from any thread.
+class Server {
+public:
+    /// Runs once per worker thread, ON that thread, with its io_context: per-thread clients
+    /// (Redis, HTTP pools) need no locks.
+    using WorkerFactory = std::function<WorkerHooks(boost::asio::io_context&, std::size_t)>;
+
+    Server(ServerConfig config, const core::Clock& clock, WorkerFactory factory);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Binds one SO_REUSEPORT socket per worker (port 0 → ephemeral). @return the bound port.
+    core::Result<std::uint16_t> listen();
+    /// Starts the worker threads.
+    void start();
+    /// Stop accepting, finish in-flight requests (answered with Connection: close), close idle
+    /// connections now and the rest at @p drain, call on_drained, let the workers exit.
+    void request_stop(Duration drain);
+    /// Joins the workers.
+    void wait();
+
+    const ServerStats& stats() const noexcept;
+    std::uint16_t port() const noexcept;
+
+    class Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace moneta::http

@@ -1,0 +1,91 @@
+#include "moneta/http/router.hpp"
+
+namespace moneta::http {
+namespace {
+
+std::vector<std::string> split_pattern(std::string_view pattern) {
+    std::vector<std::string> out;
+    std::size_t i = 1;  // skip the leading '/'
+    while (i <= pattern.size()) {
+        const auto slash = pattern.find('/', i);
+        const auto end = slash == std::string_view::npos ? pattern.size() : slash;
+        std::string_view seg = pattern.substr(i, end - i);
+        if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
+            out.emplace_back("{}");
+        } else {
+            out.emplace_back(seg);
+        }
+        i = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+void Router::add(Method method, std::string_view pattern, Handler handler) {
+    routes_.push_back(Route{method, split_pattern(pattern), std::move(handler)});
+}
+
+Router::Match Router::match(Request& req) const {
+    Match m;
+    const std::string_view path = req.path();
+    const Method wanted = req.method() == Method::kHead ? Method::kGet : req.method();
+    for (const Route& r : routes_) {
+        req.clear_params();
+        std::size_t i = 1;
+        bool ok = !path.empty() && path.front() == '/';
+        for (std::size_t s = 0; ok && s < r.segments.size(); ++s) {
+            if (i > path.size()) {
+                ok = false;
+                break;
+            }
+            const auto slash = path.find('/', i);
+            const auto end = slash == std::string_view::npos ? path.size() : slash;
+            const std::string_view seg = path.substr(i, end - i);
+            if (r.segments[s] == "{}") {
+                ok = !seg.empty() && req.add_param(seg);
+            } else {
+                ok = seg == r.segments[s];
+            }
+            i = end + 1;
+        }
+        ok = ok && i == path.size() + 1;
+        if (!ok) {
+            continue;
+        }
+        if (r.method == wanted) {
+            m.handler = &r.handler;
+            m.allow.clear();
+            return m;
+        }
+        if (!m.allow.empty()) {
+            m.allow += ", ";
+        }
+        m.allow += method_name(r.method);
+        if (r.method == Method::kGet) {
+            m.allow += ", HEAD";
+        }
+    }
+    req.clear_params();
+    return m;
+}
+
+boost::asio::awaitable<Response> Router::async_dispatch(Request& req) const {
+    Match m = match(req);
+    if (m.handler != nullptr) {
+        co_return co_await (*m.handler)(req);
+    }
+    if (!m.allow.empty()) {
+        Response r = error_response(405, "METHOD_NOT_ALLOWED", "Method not allowed.", false,
+                                    clock_->wall_ms());
+        r.headers.emplace_back("Allow", std::move(m.allow));
+        co_return r;
+    }
+    co_return error_response(404, "NOT_FOUND", "Not found.", false, clock_->wall_ms());
+}
+
+Handler Router::as_handler() const& {
+    return [this](Request& req) { return async_dispatch(req); };
+}
+
+}  // namespace moneta::http

@@ -1,0 +1,216 @@
+#include "strict.hpp"
+
+#include <cstdint>
+
+namespace moneta::http::detail {
+namespace {
+
+constexpr HeadVerdict bad(std::string_view message) {
+    return {400, "INVALID_REQUEST", message};
+}
+
+bool is_tchar(unsigned char c) noexcept {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return true;
+    }
+    switch (c) {
+        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+        case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
+        if (x != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string_view trim_ows(std::string_view v) noexcept {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+        v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+        v.remove_suffix(1);
+    }
+    return v;
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+}  // namespace
+
+bool is_safe_path(std::string_view path) noexcept {
+    if (path.empty() || path.front() != '/') {
+        return false;
+    }
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] != '%') {
+            continue;
+        }
+        if (i + 2 >= path.size()) {
+            return false;
+        }
+        const int hi = hex_value(path[i + 1]);
+        const int lo = hex_value(path[i + 2]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        const int byte = hi * 16 + lo;
+        if (byte == '.' || byte == '/' || byte == '\\' || byte == 0) {
+            return false;
+        }
+    }
+    // Segments "." and "..".
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        const auto slash = path.find('/', start);
+        const auto end = slash == std::string_view::npos ? path.size() : slash;
+        const std::string_view seg = path.substr(start, end - start);
+        if (seg == "." || seg == "..") {
+            return false;
+        }
+        start = end + 1;
+    }
+    return true;
+}
+
+HeadVerdict check_head(std::string_view head, const HeadLimits& limits) noexcept {
+    // Request line: METHOD SP request-target SP HTTP-version CRLF
+    const auto line_end = head.find("\r\n");
+    if (line_end == std::string_view::npos) {
+        return bad("Malformed request line.");
+    }
+    const std::string_view line = head.substr(0, line_end);
+    const auto sp1 = line.find(' ');
+    const auto sp2 = line.rfind(' ');
+    if (sp1 == std::string_view::npos || sp1 == 0 || sp2 == sp1) {
+        return bad("Malformed request line.");
+    }
+    for (std::size_t i = 0; i < sp1; ++i) {
+        if (line[i] < 'A' || line[i] > 'Z') {
+            return bad("Malformed method.");
+        }
+    }
+    const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    const std::string_view version = line.substr(sp2 + 1);
+    if (target.size() > limits.uri_bytes) {
+        return {414, "URI_TOO_LONG", "The request URI is too long."};
+    }
+    if (target.empty() || target.front() != '/') {
+        return bad("Only origin-form request targets are accepted.");
+    }
+    for (char ch : target) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c >= 0x7F) {
+            return bad("Invalid character in the request target.");
+        }
+    }
+    bool http10 = false;
+    if (version == "HTTP/1.0") {
+        http10 = true;
+    } else if (version != "HTTP/1.1") {
+        if (version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' &&
+            version[5] <= '9' && version[6] == '.' && version[7] >= '0' && version[7] <= '9') {
+            return {505, "HTTP_VERSION_NOT_SUPPORTED", "Only HTTP/1.1 is supported."};
+        }
+        return bad("Malformed HTTP version.");
+    }
+
+    std::size_t fields = 0;
+    int content_length = 0;
+    int transfer_encoding = 0;
+    int host = 0;
+    std::size_t pos = line_end + 2;
+    while (pos < head.size()) {
+        const auto end = head.find("\r\n", pos);
+        if (end == std::string_view::npos) {
+            return bad("Malformed header section.");
+        }
+        if (end == pos) {
+            break;  // the empty line ending the head
+        }
+        const std::string_view field = head.substr(pos, end - pos);
+        pos = end + 2;
+        if (++fields > limits.header_count) {
+            return {431, "HEADERS_TOO_LARGE", "Too many request headers."};
+        }
+        if (field.front() == ' ' || field.front() == '\t') {
+            return bad("Obsolete line folding is not accepted.");
+        }
+        const auto colon = field.find(':');
+        if (colon == std::string_view::npos || colon == 0) {
+            return bad("Malformed header field.");
+        }
+        const std::string_view name = field.substr(0, colon);
+        for (char ch : name) {
+            if (!is_tchar(static_cast<unsigned char>(ch))) {
+                return bad("Malformed header field name.");  // includes "Name : value"
+            }
+        }
+        const std::string_view raw_value = field.substr(colon + 1);
+        for (char ch : raw_value) {
+            const auto c = static_cast<unsigned char>(ch);
+            if ((c < 0x20 && c != '\t') || c == 0x7F) {
+                return bad("Invalid character in a header value.");
+            }
+        }
+        const std::string_view value = trim_ows(raw_value);
+        if (iequals(name, "content-length")) {
+            ++content_length;
+            if (value.empty() || value.size() > 15) {
+                return bad("Invalid Content-Length.");
+            }
+            for (char ch : value) {
+                if (ch < '0' || ch > '9') {
+                    return bad("Invalid Content-Length.");
+                }
+            }
+        } else if (iequals(name, "transfer-encoding")) {
+            ++transfer_encoding;
+            if (!iequals(value, "chunked")) {
+                return {501, "NOT_IMPLEMENTED", "Unsupported Transfer-Encoding."};
+            }
+        } else if (iequals(name, "host")) {
+            ++host;
+        }
+    }
+    if (content_length > 1) {
+        return bad("Duplicate Content-Length.");
+    }
+    if (transfer_encoding > 1) {
+        return bad("Duplicate Transfer-Encoding.");
+    }
+    if (content_length == 1 && transfer_encoding == 1) {
+        return bad("Content-Length together with Transfer-Encoding.");
+    }
+    if (transfer_encoding == 1 && http10) {
+        return bad("Transfer-Encoding on HTTP/1.0.");
+    }
+    if (host > 1 || (!http10 && host == 0)) {
+        return bad("Exactly one Host header is required.");
+    }
+    return {};
+}
+
+}  // namespace moneta::http::detail

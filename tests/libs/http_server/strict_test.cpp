@@ -1,0 +1,74 @@
+#include "strict.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace moneta::http::detail {
+namespace {
+
+const HeadLimits kLimits{2048, 64};
+
+int status_of(const std::string& head) { return check_head(head, kLimits).status; }
+
+TEST(StrictHeadTest, AcceptsAPlainRequest) {
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length:\t3\r\n\r\n"), 0);  // tab OWS
+    EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nhOsT: x\r\ntRaNsFeR-eNcOdInG: ChUnKeD\r\n\r\n"), 0);
+    EXPECT_EQ(status_of("GET /a HTTP/1.0\r\n\r\n"), 0);  // HTTP/1.0 needs no Host
+}
+
+TEST(StrictHeadTest, RejectsSmugglingShapes) {
+    EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+    EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n"), 400);
+    for (const char* cl : {"+3", "-1", "0x10", "3 3", "3,3", "", "99999999999999999999"}) {
+        EXPECT_EQ(status_of(std::string("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: ") + cl + "\r\n\r\n"), 400) << cl;
+    }
+    for (const char* te : {"xchunked", "chunked, identity", "identity, chunked", "gzip", "chunked1"}) {
+        EXPECT_EQ(status_of(std::string("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + te + "\r\n\r\n"), 501) << te;
+    }
+    EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+    EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n"), 400);
+    EXPECT_EQ(status_of("POST /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+}
+
+TEST(StrictHeadTest, RejectsMalformedHeaders) {
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\nX: a\r\n  folded\r\n\r\n"), 400);  // obs-fold
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\n: empty\r\n\r\n"), 400);
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\nnocolon\r\n\r\n"), 400);
+    EXPECT_EQ(status_of(std::string("GET /a HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n", 34)), 400);
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n"), 400);
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\n\r\n"), 400);                      // no Host
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"), 400);  // two Hosts
+    std::string many = "GET /a HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 70; ++i) {
+        many += "X-" + std::to_string(i) + ": v\r\n";
+    }
+    EXPECT_EQ(status_of(many + "\r\n"), 431);
+}
+
+TEST(StrictHeadTest, RejectsBadRequestLines) {
+    EXPECT_EQ(status_of("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+    EXPECT_EQ(status_of("GET /a\r\nHost: x\r\n\r\n"), 400);  // HTTP/0.9 form
+    EXPECT_EQ(status_of("GET /a HTTP/1.2\r\nHost: x\r\n\r\n"), 505);
+    EXPECT_EQ(status_of("GET /a HTTP/2.0\r\nHost: x\r\n\r\n"), 505);
+    EXPECT_EQ(status_of("GET http://evil/a HTTP/1.1\r\nHost: x\r\n\r\n"), 400);  // absolute-form
+    EXPECT_EQ(status_of("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+    EXPECT_EQ(status_of("CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+    EXPECT_EQ(status_of("get /a HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+    EXPECT_EQ(status_of("GET /" + std::string(3000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"), 414);
+}
+
+TEST(StrictHeadTest, PathRules) {
+    EXPECT_TRUE(is_safe_path("/v1/playback/sessions/ps_1/heartbeat"));
+    EXPECT_TRUE(is_safe_path("/v1/a%20b"));
+    EXPECT_TRUE(is_safe_path("/v1/a..b/.c"));
+    for (const char* p : {"/v1/../x", "/v1/./x", "/v1/x/..", "/v1/x/.", "/v1/%2e%2e/x", "/v1/%2E/x",
+                          "/v1/a%2Fb", "/v1/a%2fb", "/v1/a%5cb", "/v1/a%00", "/v1/a%zz", "/v1/a%2",
+                          "v1", ""}) {
+        EXPECT_FALSE(is_safe_path(p)) << p;
+    }
+}
+
+}  // namespace
+}  // namespace moneta::http::detail
