@@ -1,0 +1,122 @@
+/// @file moneta/jwt/verifier.hpp
+/// @brief JWT (JWS compact) verification on OpenSSL 3: HS256 (several keys, chosen by kid),
+/// RS256 and ES256 (PEM public keys). The algorithm allow-list is configuration; the token's
+/// `alg` only selects among configured keys, and every key is bound to one algorithm.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+namespace moneta::jwt {
+
+enum class Failure : std::uint8_t {
+    kMalformed,
+    kUnsupportedAlg,
+    kUnknownKey,
+    kBadSignature,
+    kExpired,
+    kNotYetValid,
+    kIssuedInFuture,
+    kBadIssuer,
+    kBadAudience,
+    kTooLong,
+    kMissingClaim,
+};
+
+/// Bounded label values for moneta_auth_failures_total{reason}.
+std::string_view failure_name(Failure f) noexcept;
+
+struct Claims {
+    std::string sub;
+    std::string pid;
+    std::string iss;
+    std::string jti;
+    std::string kid;
+    std::int64_t exp_s = 0;
+    std::optional<std::int64_t> iat_s;
+    std::optional<std::int64_t> nbf_s;
+    std::vector<std::string> aud;
+};
+
+struct HmacKey {
+    std::string kid;
+    std::string secret;  ///< raw bytes
+};
+
+struct PublicKeyFile {
+    std::string kid;
+    std::string alg;   ///< "RS256" or "ES256"
+    std::string path;  ///< PEM (SubjectPublicKeyInfo)
+};
+
+struct VerifierConfig {
+    std::vector<std::string> allowed_algs{"HS256"};
+    std::vector<HmacKey> hmac_keys;
+    std::vector<PublicKeyFile> public_keys;
+    std::optional<std::string> issuer;
+    std::optional<std::string> audience;
+    std::chrono::seconds leeway{60};
+    std::size_t max_token_bytes = 8192;
+};
+
+/// Immutable after create().
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: safe (verify is const and lock-free).
+class Verifier {
+public:
+    /// @return the verifier or a message naming the bad key/file.
+    static boost::system::result<Verifier, std::string> create(const VerifierConfig& config);
+
+    /// Verifies signature and claims at @p now_ms. A token with several HS256 keys configured
+    /// must carry a `kid`; with exactly one key of its alg the kid may be absent.
+    std::variant<Claims, Failure> verify(std::string_view token, std::int64_t now_ms) const;
+
+    Verifier(Verifier&&) noexcept;
+    Verifier& operator=(Verifier&&) noexcept;
+    ~Verifier();
+
+    struct Key;
+
+private:
+    Verifier() = default;
+    std::vector<std::shared_ptr<const Key>> keys_;
+    VerifierConfig config_;
+};
+
+/// Signs tokens (dev tokens, tests, benchmarks).
+class Signer {
+public:
+    static boost::system::result<Signer, std::string> hs256(std::string kid, std::string secret);
+    /// @param alg "RS256" or "ES256"; @param pem a private key in PEM.
+    static boost::system::result<Signer, std::string> from_private_pem(std::string alg,
+                                                                       std::string kid,
+                                                                       std::string_view pem);
+    /// @param payload_json a JSON object text.
+    std::string sign(std::string_view payload_json) const;
+
+    Signer(Signer&&) noexcept;
+    Signer& operator=(Signer&&) noexcept;
+    ~Signer();
+
+private:
+    Signer() = default;
+    std::string alg_;
+    std::string kid_;
+    std::string secret_;
+    void* pkey_ = nullptr;  // EVP_PKEY*
+};
+
+/// base64url without padding (RFC 7515 §2).
+std::string base64url_encode(std::string_view bytes);
+/// Strict: no padding, only the url alphabet, canonical final character. nullopt otherwise.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+}  // namespace moneta::jwt

@@ -1,0 +1,372 @@
+// NOTE: JWKS files are not read yet (PEM only); keys are loaded once at create().
+#include "moneta/jwt/verifier.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace moneta::jwt {
+
+struct Verifier::Key {
+    std::string kid;
+    std::string alg;
+    std::string secret;          // HS256
+    EVP_PKEY* pkey = nullptr;    // RS256 / ES256
+    ~Key() { EVP_PKEY_free(pkey); }
+};
+
+namespace {
+
+namespace json = boost::json;
+
+bool is_allowed(const std::vector<std::string>& algs, std::string_view alg) {
+    for (const auto& a : algs) {
+        if (a == alg) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::optional<json::object> parse_object(std::string_view text) {
+    boost::system::error_code ec;
+    json::parse_options opt;
+    opt.max_depth = 16;
+    json::value v = json::parse(text, ec, {}, opt);
+    if (ec || !v.is_object()) {
+        return std::nullopt;
+    }
+    return std::move(v.get_object());
+}
+
+/// Integral NumericDate in a sane range (no strings, no fractions, no year 300000).
+std::optional<std::int64_t> numeric_date(const json::value& v) {
+    constexpr std::int64_t kMax = 253402300799;  // 9999-12-31
+    std::int64_t out = 0;
+    if (v.is_int64()) {
+        out = v.get_int64();
+    } else if (v.is_uint64()) {
+        if (v.get_uint64() > static_cast<std::uint64_t>(kMax)) {
+            return std::nullopt;
+        }
+        out = static_cast<std::int64_t>(v.get_uint64());
+    } else if (v.is_double()) {
+        const double d = v.get_double();
+        if (!std::isfinite(d) || std::trunc(d) != d) {
+            return std::nullopt;
+        }
+        if (d < 0 || d > static_cast<double>(kMax)) {
+            return std::nullopt;
+        }
+        out = static_cast<std::int64_t>(d);
+    } else {
+        return std::nullopt;
+    }
+    if (out < 0 || out > kMax) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+bool hmac_sha256_equals(std::string_view key, std::string_view data, std::string_view sig) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len) ==
+        nullptr) {
+        return false;
+    }
+    return sig.size() == len && CRYPTO_memcmp(mac, sig.data(), len) == 0;
+}
+
+/// JWS ES256 signatures are R||S (32 + 32 bytes); OpenSSL verifies DER.
+std::optional<std::string> es256_raw_to_der(std::string_view raw) {
+    if (raw.size() != 64) {
+        return std::nullopt;
+    }
+    ECDSA_SIG* sig = ECDSA_SIG_new();
+    BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), 32, nullptr);
+    BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr);
+    if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
+        BN_free(r);
+        BN_free(s);
+        ECDSA_SIG_free(sig);
+        return std::nullopt;
+    }
+    unsigned char* der = nullptr;
+    const int len = i2d_ECDSA_SIG(sig, &der);
+    ECDSA_SIG_free(sig);
+    if (len <= 0) {
+        return std::nullopt;
+    }
+    std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
+    OPENSSL_free(der);
+    return out;
+}
+
+bool digest_verify(EVP_PKEY* pkey, std::string_view data, std::string_view sig) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    bool ok = ctx != nullptr &&
+              EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
+              EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                               reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return in ? ss.str() : std::string{};
+}
+
+bool str_claim(const json::object& o, std::string_view k, std::string& out) {
+    const json::value* v = o.if_contains(k);
+    if (v == nullptr) {
+        return true;
+    }
+    if (!v->is_string()) {
+        return false;
+    }
+    out.assign(v->get_string().data(), v->get_string().size());
+    return true;
+}
+
+}  // namespace
+
+std::string_view failure_name(Failure f) noexcept {
+    switch (f) {
+        case Failure::kMalformed: return "malformed";
+        case Failure::kUnsupportedAlg: return "unsupported_alg";
+        case Failure::kUnknownKey: return "unknown_key";
+        case Failure::kBadSignature: return "bad_signature";
+        case Failure::kExpired: return "expired";
+        case Failure::kNotYetValid: return "not_yet_valid";
+        case Failure::kIssuedInFuture: return "issued_in_future";
+        case Failure::kBadIssuer: return "bad_issuer";
+        case Failure::kBadAudience: return "bad_audience";
+        case Failure::kTooLong: return "too_long";
+        case Failure::kMissingClaim: return "missing_claim";
+    }
+    return "unknown";
+}
+
+Verifier::Verifier(Verifier&&) noexcept = default;
+Verifier& Verifier::operator=(Verifier&&) noexcept = default;
+Verifier::~Verifier() = default;
+
+boost::system::result<Verifier, std::string> Verifier::create(const VerifierConfig& config) {
+    Verifier v;
+    v.config_ = config;
+    for (const auto& alg : config.allowed_algs) {
+        if (alg != "HS256" && alg != "RS256" && alg != "ES256") {
+            return "auth.algorithms: unsupported algorithm \"" + alg + "\" (HS256, RS256, ES256)";
+        }
+    }
+    for (const HmacKey& k : config.hmac_keys) {
+        if (k.secret.size() < 32) {
+            return "auth.hs256_keys[" + k.kid + "]: secret shorter than 32 bytes";
+        }
+        auto key = std::make_shared<Key>();
+        key->kid = k.kid;
+        key->alg = "HS256";
+        key->secret = k.secret;
+        v.keys_.push_back(std::move(key));
+    }
+    for (const PublicKeyFile& f : config.public_keys) {
+        if (f.alg != "RS256" && f.alg != "ES256") {
+            return "auth.public_keys[" + f.kid + "]: alg must be RS256 or ES256";
+        }
+        const std::string pem = read_file(f.path);
+        if (pem.empty()) {
+            return "auth.public_keys[" + f.kid + "]: cannot read " + f.path;
+        }
+        BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+        EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+        BIO_free(bio);
+        if (pkey == nullptr) {
+            return "auth.public_keys[" + f.kid + "]: " + f.path + " is not a PEM public key";
+        }
+        const bool rsa = EVP_PKEY_is_a(pkey, "RSA") == 1;
+        const bool ec = EVP_PKEY_is_a(pkey, "EC") == 1;
+        if ((f.alg == "RS256" && (!rsa || EVP_PKEY_get_bits(pkey) < 2048)) ||
+            (f.alg == "ES256" && (!ec || EVP_PKEY_get_bits(pkey) != 256))) {
+            EVP_PKEY_free(pkey);
+            return "auth.public_keys[" + f.kid + "]: key type does not match " + f.alg;
+        }
+        auto key = std::make_shared<Key>();
+        key->kid = f.kid;
+        key->alg = f.alg;
+        key->pkey = pkey;
+        v.keys_.push_back(std::move(key));
+    }
+    if (v.keys_.empty()) {
+        return std::string("auth: no keys configured");
+    }
+    return v;
+}
+
+std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int64_t now_ms) const {
+    if (token.size() > config_.max_token_bytes) {
+        return Failure::kTooLong;
+    }
+    const auto dot1 = token.find('.');
+    const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+    if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos ||
+        dot1 == 0 || dot2 == dot1 + 1 || dot2 + 1 == token.size()) {
+        return Failure::kMalformed;
+    }
+    const auto header_text = base64url_decode(token.substr(0, dot1));
+    const auto payload_text = base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+    const auto signature = base64url_decode(token.substr(dot2 + 1));
+    if (!header_text || !payload_text || !signature) {
+        return Failure::kMalformed;
+    }
+    const auto header = parse_object(*header_text);
+    if (!header) {
+        return Failure::kMalformed;
+    }
+    const json::value* alg_v = header->if_contains("alg");
+    if (alg_v == nullptr || !alg_v->is_string()) {
+        return Failure::kMalformed;
+    }
+    const std::string_view alg(alg_v->get_string().data(), alg_v->get_string().size());
+    if (!is_allowed(config_.allowed_algs, alg)) {
+        return Failure::kUnsupportedAlg;
+    }
+    if (header->contains("crit")) {
+        return Failure::kMalformed;  // we implement no extensions
+    }
+    if (const json::value* typ = header->if_contains("typ")) {
+        if (!typ->is_string()) {
+            return Failure::kMalformed;
+        }
+        std::string t(typ->get_string().data(), typ->get_string().size());
+        for (char& c : t) {
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        if (t != "JWT") {
+            return Failure::kMalformed;
+        }
+    }
+    std::string kid;
+    if (!str_claim(*header, "kid", kid)) {
+        return Failure::kMalformed;
+    }
+    // Key: same alg, and the kid when given; without kid only if exactly one key of that alg.
+    const Key* key = nullptr;
+    int candidates = 0;
+    for (const auto& k : keys_) {
+        if (k->alg != alg) {
+            continue;
+        }
+        ++candidates;
+        if (!kid.empty() && k->kid == kid) {
+            key = k.get();
+        }
+    }
+    if (kid.empty() && candidates == 1) {
+        for (const auto& k : keys_) {
+            if (k->alg == alg) {
+                key = k.get();
+            }
+        }
+    }
+    if (key == nullptr) {
+        return Failure::kUnknownKey;
+    }
+    const std::string_view signing_input = token.substr(0, dot2);
+    bool ok = false;
+    if (alg == "HS256") {
+        ok = hmac_sha256_equals(key->secret, signing_input, *signature);
+    } else if (alg == "RS256") {
+        ok = digest_verify(key->pkey, signing_input, *signature);
+    } else {
+        const auto der = es256_raw_to_der(*signature);
+        ok = der && digest_verify(key->pkey, signing_input, *der);
+    }
+    if (!ok) {
+        return Failure::kBadSignature;
+    }
+
+    const auto payload = parse_object(*payload_text);
+    if (!payload) {
+        return Failure::kMalformed;
+    }
+    Claims c;
+    c.kid = kid;
+    if (!str_claim(*payload, "sub", c.sub) || !str_claim(*payload, "pid", c.pid) ||
+        !str_claim(*payload, "iss", c.iss) || !str_claim(*payload, "jti", c.jti)) {
+        return Failure::kMalformed;
+    }
+    const std::int64_t now_s = now_ms / 1000;
+    const std::int64_t leeway = config_.leeway.count();
+    const json::value* exp = payload->if_contains("exp");
+    if (exp == nullptr) {
+        return Failure::kMissingClaim;
+    }
+    const auto exp_s = numeric_date(*exp);
+    if (!exp_s) {
+        return Failure::kMalformed;
+    }
+    c.exp_s = *exp_s;
+    if (now_s >= c.exp_s + leeway) {
+        return Failure::kExpired;
+    }
+    if (const json::value* nbf = payload->if_contains("nbf")) {
+        c.nbf_s = numeric_date(*nbf);
+        if (!c.nbf_s) {
+            return Failure::kMalformed;
+        }
+        if (now_s + leeway < *c.nbf_s) {
+            return Failure::kNotYetValid;
+        }
+    }
+    if (const json::value* iat = payload->if_contains("iat")) {
+        c.iat_s = numeric_date(*iat);
+        if (!c.iat_s) {
+            return Failure::kMalformed;
+        }
+        if (now_s + leeway < *c.iat_s) {
+            return Failure::kIssuedInFuture;
+        }
+    }
+    if (config_.issuer && c.iss != *config_.issuer) {
+        return Failure::kBadIssuer;
+    }
+    if (const json::value* aud = payload->if_contains("aud")) {
+        if (aud->is_string()) {
+            c.aud.emplace_back(aud->get_string().data(), aud->get_string().size());
+        } else if (aud->is_array()) {
+            for (const json::value& a : aud->get_array()) {
+                if (!a.is_string()) {
+                    return Failure::kMalformed;
+                }
+                c.aud.emplace_back(a.get_string().data(), a.get_string().size());
+            }
+        } else {
+            return Failure::kMalformed;
+        }
+    }
+    if (config_.audience) {
+        bool found = false;
+        for (const auto& a : c.aud) {
+            found = found || a == *config_.audience;
+        }
+        if (!found) {
+            return Failure::kBadAudience;
+        }
+    }
+    return c;
+}
+
+}  // namespace moneta::jwt
