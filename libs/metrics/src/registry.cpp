@@ -1,0 +1,258 @@
+#include "moneta/metrics/registry.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "moneta/core/assert.hpp"
+
+namespace moneta::metrics {
+namespace {
+
+void append_number(std::string& out, double v) {
+    if (std::isnan(v)) {
+        out += "NaN";
+    } else if (std::isinf(v)) {
+        out += v > 0 ? "+Inf" : "-Inf";
+    } else if (v == std::floor(v) && std::fabs(v) < 9.0e15) {
+        char buf[32];
+        const auto r = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(v));
+        out.append(buf, r.ptr);
+    } else {
+        char buf[40];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        out.append(buf, r.ptr);
+    }
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+std::string render_labels(const Labels& labels) {
+    if (labels.empty()) {
+        return {};
+    }
+    std::string out = "{";
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        MONETA_RELEASE_ASSERT(is_valid_metric_name(labels[i].first) &&
+                                  labels[i].first.find(':') == std::string::npos &&
+                                  labels[i].first.rfind("__", 0) != 0,
+                              "invalid label name");
+        if (i > 0) {
+            out += ',';
+        }
+        out += labels[i].first;
+        out += "=\"";
+        out += escape_label_value(labels[i].second);
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
+/// `{a="b"}` + extra label (for `le`) → `{a="b",le="0.5"}`.
+std::string with_label(const std::string& labels, std::string_view extra) {
+    if (labels.empty()) {
+        return "{" + std::string(extra) + "}";
+    }
+    return labels.substr(0, labels.size() - 1) + "," + std::string(extra) + "}";
+}
+
+std::string escape_help(std::string_view help) {
+    std::string out;
+    for (char c : help) {
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)),
+      counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {
+    MONETA_RELEASE_ASSERT(std::is_sorted(bounds_.begin(), bounds_.end()) &&
+                              std::adjacent_find(bounds_.begin(), bounds_.end()) == bounds_.end(),
+                          "histogram bounds must be strictly ascending");
+}
+
+void Histogram::observe(double v) noexcept {
+    std::size_t i = 0;
+    while (i < bounds_.size() && v > bounds_[i]) {
+        ++i;
+    }
+    counts_[i].fetch_add(1, std::memory_order_relaxed);
+    sum_.fetch_add(v, std::memory_order_relaxed);
+}
+
+std::vector<double> latency_buckets() {
+    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+bool is_valid_metric_name(std::string_view name) noexcept {
+    if (name.empty()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+        if (!alpha && !(i > 0 && c >= '0' && c <= '9')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string escape_label_value(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (char c : v) {
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '"') {
+            out += "\\\"";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+Registry::Series& Registry::series_for(std::string_view name, std::string_view help, Type type,
+                                       const Labels& labels) {
+    MONETA_RELEASE_ASSERT(is_valid_metric_name(name), "invalid metric name");
+    auto it = families_.find(name);
+    if (it == families_.end()) {
+        it = families_.emplace(std::string(name), Family{type, std::string(help), {}}).first;
+    }
+    MONETA_RELEASE_ASSERT(it->second.type == type, "metric re-registered with another type");
+    const std::string rendered = render_labels(labels);
+    for (Series& s : it->second.series) {
+        if (s.labels == rendered) {
+            return s;
+        }
+    }
+    it->second.series.push_back(Series{rendered});
+    return it->second.series.back();
+}
+
+Counter& Registry::counter(std::string_view name, std::string_view help, Labels labels) {
+    std::lock_guard lock(mu_);
+    Series& s = series_for(name, help, Type::kCounter, labels);
+    if (s.counter == nullptr) {
+        MONETA_RELEASE_ASSERT(!s.callback, "series already registered as a callback");
+        s.counter = &counters_.emplace_back();
+    }
+    return *s.counter;
+}
+
+Gauge& Registry::gauge(std::string_view name, std::string_view help, Labels labels) {
+    std::lock_guard lock(mu_);
+    Series& s = series_for(name, help, Type::kGauge, labels);
+    if (s.gauge == nullptr) {
+        MONETA_RELEASE_ASSERT(!s.callback, "series already registered as a callback");
+        s.gauge = &gauges_.emplace_back();
+    }
+    return *s.gauge;
+}
+
+Histogram& Registry::histogram(std::string_view name, std::string_view help,
+                               std::vector<double> bounds, Labels labels) {
+    std::lock_guard lock(mu_);
+    Series& s = series_for(name, help, Type::kHistogram, labels);
+    if (s.histogram == nullptr) {
+        s.histogram = histograms_.emplace_back(std::make_unique<Histogram>(std::move(bounds))).get();
+    }
+    return *s.histogram;
+}
+
+void Registry::callback_gauge(std::string_view name, std::string_view help, Labels labels,
+                              std::function<double()> fn) {
+    std::lock_guard lock(mu_);
+    series_for(name, help, Type::kGauge, labels).callback = std::move(fn);
+}
+
+void Registry::callback_counter(std::string_view name, std::string_view help, Labels labels,
+                                std::function<double()> fn) {
+    std::lock_guard lock(mu_);
+    series_for(name, help, Type::kCounter, labels).callback = std::move(fn);
+}
+
+std::string Registry::render_text() const {
+    std::lock_guard lock(mu_);
+    std::string out;
+    out.reserve(8192);
+    for (const auto& [name, family] : families_) {
+        out += "# HELP ";
+        out += name;
+        out += ' ';
+        out += escape_help(family.help);
+        out += "\n# TYPE ";
+        out += name;
+        out += family.type == Type::kCounter ? " counter\n"
+               : family.type == Type::kGauge ? " gauge\n"
+                                             : " histogram\n";
+        for (const Series& s : family.series) {
+            if (s.histogram != nullptr) {
+                const Histogram& h = *s.histogram;
+                std::uint64_t cumulative = 0;
+                for (std::size_t i = 0; i <= h.bounds().size(); ++i) {
+                    cumulative += h.bucket(i);
+                    std::string le = "le=\"";
+                    if (i == h.bounds().size()) {
+                        le += "+Inf";
+                    } else {
+                        append_number(le, h.bounds()[i]);
+                    }
+                    le += '"';
+                    out += name;
+                    out += "_bucket";
+                    out += with_label(s.labels, le);
+                    out += ' ';
+                    append_uint(out, cumulative);
+                    out += '\n';
+                }
+                out += name;
+                out += "_sum";
+                out += s.labels;
+                out += ' ';
+                append_number(out, h.sum());
+                out += '\n';
+                out += name;
+                out += "_count";
+                out += s.labels;
+                out += ' ';
+                append_uint(out, cumulative);
+                out += '\n';
+                continue;
+            }
+            out += name;
+            out += s.labels;
+            out += ' ';
+            if (s.callback) {
+                append_number(out, s.callback());
+            } else if (s.counter != nullptr) {
+                append_uint(out, s.counter->value());
+            } else if (s.gauge != nullptr) {
+                append_number(out, s.gauge->value());
+            } else {
+                out += '0';
+            }
+            out += '\n';
+        }
+    }
+    return out;
+}
+
+}  // namespace moneta::metrics
