@@ -1,0 +1,103 @@
+#include "moneta/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "moneta/testing/temp_dir.hpp"
+
+namespace moneta::config {
+namespace {
+
+std::string error_of(const std::string& json, void (*fn)(Reader&)) {
+    const auto v = boost::json::parse(json);
+    try {
+        Reader r(v.as_object(), "");
+        fn(r);
+        r.finish();
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(ConfigTest, ReadsTypedValuesWithDefaults) {
+    const auto v = boost::json::parse(R"({"server":{"port":8081,"threads":2},"name":"x","on":true,"list":["a","b"]})");
+    Reader r(v.as_object(), "");
+    Reader server = r.child("server");
+    EXPECT_EQ(server.port("port", 1), 8081);
+    EXPECT_EQ(server.integer("threads", 0, 0, 64), 2);
+    EXPECT_EQ(server.millis("drain_ms", std::chrono::milliseconds(5)), std::chrono::milliseconds(5));
+    server.finish();
+    EXPECT_EQ(r.string("name", ""), "x");
+    EXPECT_TRUE(r.boolean("on", false));
+    EXPECT_EQ(r.strings("list", {}), (std::vector<std::string>{"a", "b"}));
+    EXPECT_NO_THROW(r.finish());
+}
+
+TEST(ConfigTest, ErrorsNameTheFullKeyPath) {
+    EXPECT_EQ(error_of(R"({"redis":{"portt":1}})", [](Reader& r) { r.child("redis").port("port", 1); r.child("redis").finish(); }),
+              "redis.portt: unknown key");
+    EXPECT_EQ(error_of(R"({"redis":{"port":"abc"}})", [](Reader& r) { r.child("redis").port("port", 1); }),
+              "redis.port: expected an integer in [0, 65535], got \"abc\"");
+    EXPECT_EQ(error_of(R"({"redis":{"port":70000}})", [](Reader& r) { r.child("redis").port("port", 1); }),
+              "redis.port: expected an integer in [0, 65535], got 70000");
+    EXPECT_EQ(error_of(R"({"extra":1})", [](Reader&) {}), "extra: unknown key");
+    EXPECT_EQ(error_of(R"({"keys":[{"kid":1}]})", [](Reader& r) { r.children("keys")[0].string("kid", ""); }),
+              "keys[0].kid: expected a string");
+}
+
+TEST(ConfigTest, SecretsComeFromEnvOrFileNeverInline) {
+    moneta::testing::TempDir dir("cfg-");
+    std::ofstream(dir.file("s")) << "file-secret\n";
+    ::setenv("MONETA_TEST_SECRET", "env-secret", 1);
+    const auto v = boost::json::parse(std::string(R"({"a":{"env":"MONETA_TEST_SECRET"},"b":{"file":")") +
+                                      dir.file("s").string() + R"("},"c":"inline"})");
+    Reader r(v.as_object(), "auth");
+    EXPECT_EQ(r.secret("a", true).reveal(), "env-secret");
+    EXPECT_EQ(r.secret("b", true).reveal(), "file-secret");
+    try {
+        r.secret("c", true);
+        FAIL() << "inline secret accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("auth.c: secrets are never inline"), std::string::npos);
+    }
+    std::ostringstream os;
+    os << r.secret("a", true);
+    EXPECT_EQ(os.str(), "[REDACTED]");
+    ::unsetenv("MONETA_TEST_SECRET");
+    EXPECT_THROW(r.secret("a", true), ConfigError);
+}
+
+TEST(ConfigTest, EnvOverridesAreTypeChecked) {
+    auto v = boost::json::parse(R"({"server":{"port":1}})");
+    const EnvOverride table[] = {{"MONETA_TEST_PORT", "server.port", EnvType::kInteger},
+                                 {"MONETA_TEST_LEVEL", "log.level", EnvType::kString}};
+    ::setenv("MONETA_TEST_PORT", "9999", 1);
+    ::setenv("MONETA_TEST_LEVEL", "warn", 1);
+    ASSERT_TRUE(apply_env(v, table));
+    EXPECT_EQ(v.at("server").at("port").as_int64(), 9999);
+    EXPECT_EQ(v.at("log").at("level").as_string(), "warn");
+    ::setenv("MONETA_TEST_PORT", "12x", 1);
+    const auto bad = apply_env(v, table);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error(), "MONETA_TEST_PORT: expected an integer, got \"12x\"");
+    ::unsetenv("MONETA_TEST_PORT");
+    ::unsetenv("MONETA_TEST_LEVEL");
+}
+
+TEST(ConfigTest, SyntaxErrorsNameFileAndLine) {
+    moneta::testing::TempDir dir("cfg-");
+    std::ofstream(dir.file("bad.json")) << "{\n  \"a\": 1,\n  \"b\": }\n";
+    const auto r = load_file(dir.file("bad.json"));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().find("bad.json:3:"), std::string::npos) << r.error();
+    EXPECT_FALSE(load_file(dir.file("missing.json")));
+}
+
+}  // namespace
+}  // namespace moneta::config
