@@ -1,0 +1,17 @@
+# moneta_app: everything but main (linked by the binary and by in-process tests).
+add_library(moneta_app STATIC
+  src/app.cpp
+  src/settings.cpp
+  src/telemetry.cpp
+  src/handlers/auth.cpp
+  src/handlers/health_handlers.cpp
+  src/handlers/http_util.cpp
+  src/handlers/playback_handlers.cpp
+  src/upstream/internal_api_client.cpp)
+target_link_libraries(moneta_app PUBLIC moneta_store moneta::http_server moneta::http_client
+  moneta::jwt moneta::config moneta::log moneta::metrics)
+moneta_warnings(moneta_app)
+
+add_executable(moneta main.cpp)
+target_link_libraries(moneta PRIVATE moneta_app CLI11::CLI11)
+moneta_warnings(moneta)

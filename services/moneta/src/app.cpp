@@ -1,0 +1,226 @@
+#include "app.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <array>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "handlers/health_handlers.hpp"
+#include "handlers/playback_handlers.hpp"
+#include "moneta/http/router.hpp"
+#include "moneta/http/server.hpp"
+#include "moneta/http_client/client.hpp"
+#include "moneta/log/logger.hpp"
+#include "moneta/metrics/registry.hpp"
+#include "moneta/redis/client.hpp"
+#include "store/catalog_cache.hpp"
+#include "store/lease_store.hpp"
+#include "telemetry.hpp"
+#include "upstream/internal_api_client.hpp"
+
+namespace moneta {
+
+namespace {
+
+/// Everything one worker thread owns: its Redis connection, its internal-API pool, the stores
+/// and handlers on top of them, and its router. Built on that thread; never shared.
+struct Worker {
+    Worker(boost::asio::io_context& io, const Settings& s, core::Clock& clock, const jwt::Verifier& verifier,
+           Telemetry& t)
+        : redis(io.get_executor(), s.redis, clock),
+          http(io.get_executor(),
+               http_client::ClientConfig{s.internal_api.host, s.internal_api.port,
+                                         s.internal_api.max_connections, 256,
+                                         s.internal_api.connect_timeout, s.internal_api.timeout,
+                                         std::chrono::seconds(30), 4 * 1024 * 1024, {}},
+               clock),
+          api(http, s.internal_api.token, s.internal_api.timeout, t.internal_api),
+          catalog(redis, api, clock, s.cache, t.cache),
+          leases(redis, s.lease),
+          playback(handlers::PlaybackDeps{verifier, clock, catalog, leases, s.playback, t.auth, t.playback}),
+          router(clock) {
+        playback.register_routes(router);
+        handlers::register_health_routes(router, redis, clock);
+        redis.start();
+    }
+
+    redis::Client redis;
+    http_client::Client http;
+    upstream::InternalApiClient api;
+    store::CatalogCache catalog;
+    store::LeaseStore leases;
+    handlers::PlaybackHandlers playback;
+    http::Router router;
+};
+
+http::ServerConfig server_config(const Settings& s, std::uint16_t port, std::size_t threads) {
+    http::ServerConfig c;
+    c.address = s.server.address;
+    c.port = port;
+    c.threads = threads;
+    c.timeouts.default_deadline = s.server.default_deadline;
+    return c;
+}
+
+}  // namespace
+
+class App::Impl {
+public:
+    Impl(Settings settings, core::Clock& clock, jwt::Verifier verifier,
+         std::unique_ptr<log::Logger> logger)
+        : settings_(std::move(settings)),
+          clock_(clock),
+          verifier_(std::move(verifier)),
+          logger_(std::move(logger)),
+          telemetry_(registry_) {
+        metrics::register_process_metrics(registry_);
+        const std::size_t threads =
+            settings_.server.threads == 0 ? std::max(1U, std::thread::hardware_concurrency())
+                                          : settings_.server.threads;
+        workers_.resize(threads);
+        api_ = std::make_unique<http::Server>(
+            server_config(settings_, settings_.server.port, threads), clock_,
+            [this](boost::asio::io_context& io, std::size_t index) { return make_worker(io, index); });
+        admin_ = std::make_unique<http::Server>(
+            server_config(settings_, settings_.server.admin_port, 1), clock_,
+            [this](boost::asio::io_context&, std::size_t) { return make_admin(); });
+        telemetry_.export_server(*api_, "api");
+        telemetry_.export_redis([this] { return redis_stats(); });
+    }
+
+    boost::system::result<void, std::string> start() {
+        auto port = api_->listen();
+        if (!port) {
+            return {boost::system::in_place_error,
+                    "cannot listen on " + settings_.server.address + ":" +
+                        std::to_string(settings_.server.port) + ": " + port.error().message()};
+        }
+        auto admin_port = admin_->listen();
+        if (!admin_port) {
+            return {boost::system::in_place_error,
+                    "cannot listen on admin port " + std::to_string(settings_.server.admin_port) +
+                        ": " + admin_port.error().message()};
+        }
+        api_->start();
+        admin_->start();
+        logger_->info("moneta started", {{"server.port", std::int64_t{*port}},
+                                         {"admin.port", std::int64_t{*admin_port}},
+                                         {"workers", static_cast<std::int64_t>(workers_.size())}});
+        return {};
+    }
+
+    void request_stop() {
+        logger_->info("moneta stopping: draining in-flight requests");
+        api_->request_stop(settings_.server.drain);
+        admin_->request_stop(std::chrono::seconds(1));
+    }
+
+    void wait() {
+        api_->wait();
+        admin_->wait();
+        logger_->info("moneta stopped");
+        logger_->flush();
+    }
+
+    std::uint16_t port() const { return api_->port(); }
+    std::uint16_t admin_port() const { return admin_->port(); }
+
+private:
+    http::WorkerHooks make_worker(boost::asio::io_context& io, std::size_t index) {
+        auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, telemetry_);
+        Worker* w = worker.get();
+        {
+            std::lock_guard lock(mu_);
+            workers_[index] = std::move(worker);
+        }
+        http::WorkerHooks hooks;
+        hooks.handler = w->router.as_handler();
+        hooks.on_access = [this](const http::AccessRecord& rec) { telemetry_.on_access(rec, *logger_, settings_.log.access_log); };
+        hooks.on_drained = [w] {
+            w->http.close();
+            w->redis.stop();
+        };
+        return hooks;
+    }
+
+    http::WorkerHooks make_admin() {
+        admin_router_ = std::make_unique<http::Router>(clock_);
+        handlers::register_admin_routes(*admin_router_, registry_, clock_, [this] { return redis_ready(); });
+        http::WorkerHooks hooks;
+        hooks.handler = admin_router_->as_handler();
+        return hooks;
+    }
+
+    /// Redis client stats summed over the workers (read at scrape time from the admin thread;
+    /// the stats are atomics, the vector only changes at startup under mu_).
+    Telemetry::RedisTotals redis_stats() {
+        Telemetry::RedisTotals t;
+        std::lock_guard lock(mu_);
+        for (const auto& w : workers_) {
+            if (!w) {
+                continue;
+            }
+            const auto& s = w->redis.stats();
+            t.round_trips += static_cast<double>(s.round_trips_total.load());
+            t.commands += static_cast<double>(s.commands_total.load());
+            t.errors += static_cast<double>(s.errors_total.load());
+            t.timeouts += static_cast<double>(s.timeouts_total.load());
+            t.reconnects += static_cast<double>(s.reconnects_total.load());
+            t.connected += s.connected.load() ? 1 : 0;
+        }
+        return t;
+    }
+
+    bool redis_ready() {
+        std::lock_guard lock(mu_);
+        for (const auto& w : workers_) {
+            if (!w || !w->redis.connected()) {
+                return false;
+            }
+        }
+        return !workers_.empty();
+    }
+
+    Settings settings_;
+    core::Clock& clock_;
+    jwt::Verifier verifier_;
+    std::unique_ptr<log::Logger> logger_;
+    metrics::Registry registry_;
+    Telemetry telemetry_;
+    std::mutex mu_;  // guards workers_ (filled by the worker threads at startup)
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::unique_ptr<http::Router> admin_router_;
+    std::unique_ptr<http::Server> api_;
+    std::unique_ptr<http::Server> admin_;
+};
+
+App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+App::~App() = default;
+
+boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings settings,
+                                                                     core::Clock& clock) {
+    auto verifier = jwt::Verifier::create(settings.auth);
+    if (!verifier) {
+        return {boost::system::in_place_error, verifier.error()};
+    }
+    auto sink = log::make_file_sink(settings.log.file);
+    if (!sink) {
+        return {boost::system::in_place_error, "log.file: cannot open " + settings.log.file};
+    }
+    log::LoggerConfig lc;
+    lc.service_name = "moneta";
+    lc.level = log::parse_level(settings.log.level).value_or(log::Level::kInfo);
+    auto logger = std::make_unique<log::Logger>(lc, std::move(sink), clock);
+    return std::unique_ptr<App>(new App(
+        std::make_unique<Impl>(std::move(settings), clock, std::move(*verifier), std::move(logger))));
+}
+
+boost::system::result<void, std::string> App::start() { return impl_->start(); }
+void App::request_stop() { impl_->request_stop(); }
+void App::wait() { impl_->wait(); }
+std::uint16_t App::port() const { return impl_->port(); }
+std::uint16_t App::admin_port() const { return impl_->admin_port(); }
+
+}  // namespace moneta

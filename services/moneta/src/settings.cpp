@@ -1,0 +1,134 @@
+#include "settings.hpp"
+
+#include "moneta/config/config.hpp"
+
+namespace moneta {
+
+namespace {
+
+constexpr config::EnvOverride kEnv[] = {
+    {"MONETA_PORT", "server.port", config::EnvType::kInteger},
+    {"MONETA_ADMIN_PORT", "server.admin_port", config::EnvType::kInteger},
+    {"MONETA_THREADS", "server.threads", config::EnvType::kInteger},
+    {"MONETA_REDIS_PORT", "redis.port", config::EnvType::kInteger},
+    {"INTERNAL_API_PORT", "internal_api.port", config::EnvType::kInteger},
+    {"MONETA_LEASE_SEC", "playback.lease_sec", config::EnvType::kInteger},
+    {"MONETA_HEARTBEAT_SEC", "playback.heartbeat_sec", config::EnvType::kInteger},
+    {"MONETA_LOG_LEVEL", "log.level", config::EnvType::kString},
+    {"MONETA_LOG_FILE", "log.file", config::EnvType::kString},
+};
+
+Settings read(config::Reader& root) {
+    using std::chrono::milliseconds;
+    Settings s;
+    {
+        auto r = root.child("server");
+        s.server.address = r.string("address", s.server.address);
+        s.server.port = r.port("port", s.server.port);
+        s.server.admin_port = r.port("admin_port", s.server.admin_port);
+        s.server.threads = static_cast<std::size_t>(r.integer("threads", 0, 0, 256));
+        s.server.default_deadline = r.millis("default_deadline_ms", s.server.default_deadline);
+        s.server.drain = r.millis("drain_ms", s.server.drain);
+        r.finish();
+    }
+    {
+        auto r = root.child("redis");
+        s.redis.host = r.string("host", s.redis.host);
+        s.redis.port = r.port("port", 6380);
+        s.redis.password = r.secret("password", false).reveal();
+        s.redis.connect_timeout = r.millis("connect_timeout_ms", milliseconds(500));
+        s.redis.command_timeout = r.millis("command_timeout_ms", milliseconds(150));
+        r.finish();
+    }
+    {
+        auto r = root.child("internal_api");
+        s.internal_api.host = r.string("host", s.internal_api.host);
+        s.internal_api.port = r.port("port", s.internal_api.port);
+        s.internal_api.token = r.secret("token", true).reveal();
+        s.internal_api.timeout = r.millis("timeout_ms", s.internal_api.timeout);
+        s.internal_api.connect_timeout = r.millis("connect_timeout_ms", s.internal_api.connect_timeout);
+        s.internal_api.max_connections =
+            static_cast<std::size_t>(r.integer("max_connections", 32, 1, 4096));
+        r.finish();
+    }
+    {
+        auto r = root.child("auth");
+        s.auth.allowed_algs = r.strings("algorithms", {"HS256"});
+        for (auto& k : r.children("hs256_keys")) {
+            jwt::HmacKey key;
+            key.kid = k.string("kid", "");
+            key.secret = k.secret("secret", true).reveal();
+            k.finish();
+            s.auth.hmac_keys.push_back(std::move(key));
+        }
+        for (auto& k : r.children("public_keys")) {
+            jwt::PublicKeyFile key;
+            key.kid = k.required_string("kid");
+            key.alg = k.required_string("alg");
+            key.path = k.required_string("path");
+            k.finish();
+            s.auth.public_keys.push_back(std::move(key));
+        }
+        s.auth.issuer = r.optional_string("issuer");
+        s.auth.audience = r.optional_string("audience");
+        s.auth.leeway = std::chrono::seconds(r.integer("leeway_sec", 60, 0, 3600));
+        r.finish();
+    }
+    {
+        auto r = root.child("playback");
+        const auto lease_sec = r.integer("lease_sec", 90, 5, 3600);
+        const auto heartbeat_sec = r.integer("heartbeat_sec", 30, 1, 3600);
+        if (heartbeat_sec >= lease_sec) {
+            throw config::ConfigError("playback.heartbeat_sec: must be shorter than playback.lease_sec");
+        }
+        s.lease.lease = std::chrono::seconds(lease_sec);
+        s.playback.heartbeat_interval_sec = static_cast<int>(heartbeat_sec);
+        s.lease.tombstone = std::chrono::seconds(r.integer("evicted_memory_sec", 600, 1, 86400));
+        const auto ranks = r.integer_map("plan_ranks", {{"basic", 1}, {"standard", 2}, {"premium", 3}});
+        s.playback.plan_ranks.clear();
+        for (const auto& [k, v] : ranks) {
+            s.playback.plan_ranks.emplace(k, static_cast<int>(v));
+        }
+        r.finish();
+    }
+    {
+        auto r = root.child("cache");
+        s.cache.account_ttl = r.millis("account_ttl_ms", s.cache.account_ttl);
+        s.cache.content_ttl = r.millis("content_ttl_ms", s.cache.content_ttl);
+        s.cache.content_missing_ttl = r.millis("content_missing_ttl_ms", s.cache.content_missing_ttl);
+        r.finish();
+    }
+    {
+        auto r = root.child("log");
+        s.log.level = r.string("level", "info");
+        if (s.log.level != "debug" && s.log.level != "info" && s.log.level != "warn" &&
+            s.log.level != "error") {
+            throw config::ConfigError("log.level: expected debug, info, warn or error");
+        }
+        s.log.file = r.string("file", "");
+        s.log.access_log = r.boolean("access_log", true);
+        r.finish();
+    }
+    root.finish();
+    return s;
+}
+
+}  // namespace
+
+boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file) {
+    auto doc = config::load_file(file);
+    if (!doc) {
+        return {boost::system::in_place_error, doc.error()};
+    }
+    if (auto env = config::apply_env(*doc, kEnv); !env) {
+        return {boost::system::in_place_error, env.error()};
+    }
+    try {
+        config::Reader root(doc->get_object(), "");
+        return read(root);
+    } catch (const config::ConfigError& e) {
+        return {boost::system::in_place_error, file.filename().string() + ": " + e.what()};
+    }
+}
+
+}  // namespace moneta
