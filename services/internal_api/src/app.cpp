@@ -1,0 +1,317 @@
+#include "app.hpp"
+
+#include <openssl/crypto.h>
+
+#include <boost/json.hpp>
+
+#include <cmath>
+
+#include "moneta/config/config.hpp"
+#include "moneta/http/router.hpp"
+#include "store.hpp"
+
+namespace moneta::internal_api {
+
+namespace json = boost::json;
+
+namespace {
+
+bool valid_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) {
+        return false;
+    }
+    for (char c : id) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
+http::Response with_time(std::string doc, std::int64_t now_ms) {
+    // Documents are JSON objects: add server_time_ms before the closing brace.
+    http::Response r;
+    doc.pop_back();
+    doc += ",\"server_time_ms\":" + std::to_string(now_ms) + "}";
+    r.body = std::move(doc);
+    return r;
+}
+
+http::Response bad_request(std::string_view why, std::int64_t now_ms) {
+    json::object details{{"reason", why}};
+    return http::error_response(400, "INVALID_REQUEST", "The request is malformed.", false, now_ms,
+                                json::serialize(details));
+}
+
+std::string progress_json(const std::vector<ProgressRow>& rows, std::int64_t now_ms) {
+    json::array items;
+    for (const ProgressRow& r : rows) {
+        items.push_back(json::object{{"profile_id", r.profile_id}, {"content_id", r.content_id},
+                                     {"position_sec", r.position_sec}, {"duration_sec", r.duration_sec},
+                                     {"completed", r.completed}, {"updated_at_ms", r.updated_at_ms},
+                                     {"seq", r.seq}});
+    }
+    return json::serialize(json::object{{"items", std::move(items)}, {"server_time_ms", now_ms}});
+}
+
+/// Strict item of progress:batchUpsert; nullopt with @p why set when malformed.
+std::optional<ProgressRow> parse_item(const json::value& v, std::string& why) {
+    if (!v.is_object()) {
+        why = "items[] must be objects";
+        return std::nullopt;
+    }
+    const json::object& o = v.get_object();
+    ProgressRow r;
+    auto str = [&](const char* k, std::string& out) {
+        const json::value* f = o.if_contains(k);
+        if (f == nullptr || !f->is_string() || !valid_id(f->get_string())) {
+            why = std::string(k) + " must be an id";
+            return false;
+        }
+        out = std::string(f->get_string());
+        return true;
+    };
+    auto num = [&](const char* k, double& out) {
+        const json::value* f = o.if_contains(k);
+        if (f == nullptr || !f->is_number() || !std::isfinite(f->to_number<double>()) || f->to_number<double>() < 0) {
+            why = std::string(k) + " must be a non-negative number";
+            return false;
+        }
+        out = f->to_number<double>();
+        return true;
+    };
+    auto integer = [&](const char* k, std::int64_t& out) {
+        const json::value* f = o.if_contains(k);
+        if (f == nullptr || !f->is_int64() || f->get_int64() < 0) {
+            if (f != nullptr && f->is_uint64()) {
+                why = std::string(k) + " out of range";
+                return false;
+            }
+            why = std::string(k) + " must be a non-negative integer";
+            return false;
+        }
+        out = f->get_int64();
+        return true;
+    };
+    const json::value* completed = o.if_contains("completed");
+    if (!str("profile_id", r.profile_id) || !str("content_id", r.content_id) ||
+        !num("position_sec", r.position_sec) || !num("duration_sec", r.duration_sec) ||
+        !integer("updated_at_ms", r.updated_at_ms) || !integer("seq", r.seq)) {
+        return std::nullopt;
+    }
+    if (completed == nullptr || !completed->is_bool()) {
+        why = "completed must be a boolean";
+        return std::nullopt;
+    }
+    r.completed = completed->get_bool();
+    return r;
+}
+
+}  // namespace
+
+boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file) {
+    auto doc = config::load_file(file);
+    if (!doc) {
+        return {boost::system::in_place_error, doc.error()};
+    }
+    static constexpr config::EnvOverride kEnv[] = {
+        {"INTERNAL_API_PORT", "server.port", config::EnvType::kInteger},
+    };
+    if (auto e = config::apply_env(*doc, kEnv); !e) {
+        return {boost::system::in_place_error, e.error()};
+    }
+    try {
+        Settings s;
+        config::Reader root(doc->get_object(), "");
+        auto server = root.child("server");
+        s.address = server.string("address", s.address);
+        s.port = server.port("port", s.port);
+        s.threads = static_cast<std::size_t>(server.integer("threads", 1, 1, 64));
+        server.finish();
+        s.db = root.string("db", s.db.string());
+        s.fixtures = root.string("fixtures", s.fixtures.string());
+        s.token = root.secret("token", true).reveal();
+        root.finish();
+        if (s.token.size() < 16) {
+            return {boost::system::in_place_error, "token: the service token must be at least 16 characters"};
+        }
+        return s;
+    } catch (const config::ConfigError& e) {
+        return {boost::system::in_place_error, file.filename().string() + ": " + e.what()};
+    }
+}
+
+App::App(Settings settings, const core::Clock& clock) : settings_(std::move(settings)), clock_(clock) {}
+
+boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings settings, const core::Clock& clock) {
+    auto fixtures = load_fixtures(settings.fixtures);
+    if (!fixtures) {
+        return {boost::system::in_place_error, fixtures.error()};
+    }
+    if (settings.db.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(settings.db.parent_path(), ec);
+    }
+    auto store = Store::open(settings.db);
+    if (!store) {
+        return {boost::system::in_place_error, store.error()};
+    }
+    if (auto loaded = store->load(*fixtures); !loaded) {
+        return {boost::system::in_place_error, "loading fixtures: " + loaded.error()};
+    }
+    std::unique_ptr<App> app(new App(std::move(settings), clock));
+    http::ServerConfig cfg;
+    cfg.address = app->settings_.address;
+    cfg.port = app->settings_.port;
+    cfg.threads = app->settings_.threads;
+    cfg.limits.body_bytes = 1024 * 1024;  // batchUpsert of 1000 items
+    App* raw = app.get();
+    app->server_ = std::make_unique<http::Server>(cfg, clock, [raw](boost::asio::io_context&, std::size_t) {
+        return raw->make_worker();
+    });
+    return app;
+}
+
+http::WorkerHooks App::make_worker() {
+    struct Worker {
+        Store store;
+        http::Router router;
+    };
+    auto store = Store::open(settings_.db);
+    if (!store) {
+        std::fprintf(stderr, "internal_api: %s\n", store.error().c_str());
+        std::abort();  // opened fine in create(): a failure here is an environment fault
+    }
+    auto w = std::make_shared<Worker>(Worker{std::move(*store), http::Router(clock_)});
+    const core::Clock& clock = clock_;
+    ApiStats& stats = stats_;
+    const std::string expected = "Bearer " + settings_.token;
+    // Every route requires the service token (constant-time compare).
+    auto authorized = [expected, &stats](const http::Request& r) {
+        const auto h = r.header("authorization");
+        const bool ok = h && h->size() == expected.size() &&
+                        CRYPTO_memcmp(h->data(), expected.data(), expected.size()) == 0;
+        if (!ok) {
+            ++stats.unauthorized;
+        }
+        return ok;
+    };
+    auto unauthorized = [&clock] {
+        return http::error_response(401, "TOKEN_INVALID", "A valid service token is required.", false, clock.wall_ms());
+    };
+    Worker* wp = w.get();
+    wp->router.add(http::Method::kGet, "/healthz", [&clock](http::Request&) -> boost::asio::awaitable<http::Response> {
+        http::Response r;
+        r.body = R"({"status":"ok","server_time_ms":)" + std::to_string(clock.wall_ms()) + "}";
+        co_return r;
+    });
+    wp->router.add(http::Method::kGet, "/internal/v1/accounts/{id}",
+                   [wp, &clock, &stats, authorized, unauthorized](http::Request& r) -> boost::asio::awaitable<http::Response> {
+                       if (!authorized(r)) co_return unauthorized();
+                       ++stats.accounts;
+                       if (!valid_id(r.path_param(0))) co_return bad_request("bad id", clock.wall_ms());
+                       auto doc = wp->store.account(r.path_param(0));
+                       if (!doc) {
+                           co_return http::error_response(404, "ACCOUNT_NOT_FOUND", "No such account.", false, clock.wall_ms());
+                       }
+                       co_return with_time(std::move(*doc), clock.wall_ms());
+                   });
+    wp->router.add(http::Method::kGet, "/internal/v1/contents/{id}",
+                   [wp, &clock, &stats, authorized, unauthorized](http::Request& r) -> boost::asio::awaitable<http::Response> {
+                       if (!authorized(r)) co_return unauthorized();
+                       ++stats.contents;
+                       if (!valid_id(r.path_param(0))) co_return bad_request("bad id", clock.wall_ms());
+                       auto doc = wp->store.content(r.path_param(0));
+                       if (!doc) {
+                           co_return http::error_response(404, "CONTENT_NOT_FOUND", "No such content.", false, clock.wall_ms());
+                       }
+                       co_return with_time(std::move(*doc), clock.wall_ms());
+                   });
+    wp->router.add(http::Method::kPost, "/internal/v1/progress:batchUpsert",
+                   [wp, &clock, &stats, authorized, unauthorized](http::Request& r) -> boost::asio::awaitable<http::Response> {
+                       if (!authorized(r)) co_return unauthorized();
+                       ++stats.batch_upserts;
+                       boost::system::error_code ec;
+                       json::value v = json::parse(r.body(), ec);
+                       if (ec || !v.is_object() || !v.get_object().contains("items") ||
+                           !v.get_object().at("items").is_array()) {
+                           co_return bad_request("body must be {\"items\":[...]}", clock.wall_ms());
+                       }
+                       const json::array& items = v.get_object().at("items").get_array();
+                       if (items.size() > 1000) {
+                           co_return bad_request("at most 1000 items", clock.wall_ms());
+                       }
+                       std::vector<ProgressRow> rows;
+                       rows.reserve(items.size());
+                       for (const json::value& item : items) {
+                           std::string why;
+                           auto row = parse_item(item, why);
+                           if (!row) co_return bad_request(why, clock.wall_ms());
+                           rows.push_back(std::move(*row));
+                       }
+                       auto res = wp->store.upsert_progress(rows);
+                       if (!res) {
+                           co_return http::error_response(503, "UNAVAILABLE", "Storage is busy.", true, clock.wall_ms());
+                       }
+                       http::Response out;
+                       out.body = json::serialize(json::object{{"applied", res->applied}, {"stale", res->stale},
+                                                               {"server_time_ms", clock.wall_ms()}});
+                       co_return out;
+                   });
+    wp->router.add(http::Method::kGet, "/internal/v1/profiles/{id}/progress",
+                   [wp, &clock, &stats, authorized, unauthorized](http::Request& r) -> boost::asio::awaitable<http::Response> {
+                       if (!authorized(r)) co_return unauthorized();
+                       ++stats.progress_reads;
+                       if (!valid_id(r.path_param(0))) co_return bad_request("bad id", clock.wall_ms());
+                       std::vector<std::string> ids;
+                       std::string_view q = r.query();
+                       constexpr std::string_view kKey = "content_ids=";
+                       if (!q.empty()) {
+                           if (q.substr(0, kKey.size()) != kKey) co_return bad_request("only content_ids is accepted", clock.wall_ms());
+                           std::string_view list = q.substr(kKey.size());
+                           while (!list.empty()) {
+                               const auto comma = list.find(',');
+                               const std::string_view id = list.substr(0, comma);
+                               if (!valid_id(id)) co_return bad_request("content_ids must be ids", clock.wall_ms());
+                               ids.emplace_back(id);
+                               list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+                           }
+                           if (ids.size() > 100) co_return bad_request("at most 100 content_ids", clock.wall_ms());
+                       }
+                       http::Response out;
+                       out.body = progress_json(wp->store.progress(r.path_param(0), ids), clock.wall_ms());
+                       co_return out;
+                   });
+    wp->router.add(http::Method::kGet, "/internal/metrics",
+                   [&stats, authorized, unauthorized](http::Request& r) -> boost::asio::awaitable<http::Response> {
+                       if (!authorized(r)) co_return unauthorized();
+                       http::Response out;
+                       out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                       out.body = "# TYPE internal_api_requests_total counter\n";
+                       for (const auto& [name, value] : {std::pair{"account", &stats.accounts}, std::pair{"content", &stats.contents},
+                                                         std::pair{"batch_upsert", &stats.batch_upserts},
+                                                         std::pair{"progress_read", &stats.progress_reads}}) {
+                           out.body += std::string("internal_api_requests_total{endpoint=\"") + name + "\"} " +
+                                       std::to_string(value->load()) + "\n";
+                       }
+                       co_return out;
+                   });
+    http::WorkerHooks hooks;
+    hooks.handler = [w](http::Request& r) { return w->router.async_dispatch(r); };
+    return hooks;
+}
+
+boost::system::result<std::uint16_t, std::string> App::start() {
+    auto port = server_->listen();
+    if (!port) {
+        return {boost::system::in_place_error, "cannot listen on port " + std::to_string(settings_.port) + ": " +
+                                                   port.error().message()};
+    }
+    server_->start();
+    return *port;
+}
+
+void App::request_stop() { server_->request_stop(std::chrono::seconds(5)); }
+void App::wait() { server_->wait(); }
+
+}  // namespace moneta::internal_api

@@ -1,0 +1,57 @@
+/// @file services/internal_api/src/app.hpp
+/// @brief The reference internal API (api.md §7): HTTP handlers over a per-thread SQLite Store.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <boost/system/result.hpp>
+
+#include "moneta/core/clock.hpp"
+#include "moneta/http/server.hpp"
+
+namespace moneta::internal_api {
+
+struct Settings {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8082;
+    std::size_t threads = 1;
+    std::filesystem::path db = ".dev/data/internal_api.sqlite";
+    std::filesystem::path fixtures = "fixtures/demo.json";
+    std::string token;  ///< service token (secret)
+};
+
+boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file);
+
+/// Requests served per endpoint (GET /internal/metrics), so tests can prove a warm start made
+/// zero calls here.
+struct ApiStats {
+    std::atomic<std::uint64_t> accounts{0};
+    std::atomic<std::uint64_t> contents{0};
+    std::atomic<std::uint64_t> batch_upserts{0};
+    std::atomic<std::uint64_t> progress_reads{0};
+    std::atomic<std::uint64_t> unauthorized{0};
+};
+
+class App {
+public:
+    /// Opens the db and loads the fixtures.
+    static boost::system::result<std::unique_ptr<App>, std::string> create(Settings settings, const core::Clock& clock);
+    boost::system::result<std::uint16_t, std::string> start();
+    void request_stop();
+    void wait();
+    const ApiStats& stats() const noexcept { return stats_; }
+
+private:
+    App(Settings settings, const core::Clock& clock);
+    http::WorkerHooks make_worker();
+
+    Settings settings_;
+    const core::Clock& clock_;
+    ApiStats stats_;
+    std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace moneta::internal_api
