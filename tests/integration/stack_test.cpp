@@ -1,0 +1,384 @@
+// start → heartbeat → stop through nginx against real redis-server, internal_api and moneta,
+// asserting responses, /metrics deltas and the Redis state; plus the api.md error codes and
+// bad input of every kind.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+
+#include "moneta/jwt/verifier.hpp"
+#include "moneta/testing/support.hpp"
+
+namespace moneta {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::HttpHeaders;
+using testing::HttpReply;
+
+std::string random_hex() {
+    std::string s;
+    for (int i = 0; i < 4; ++i) {
+        s += std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000003 + i * 7919);
+    }
+    return s + "0123456789abcdef0123456789abcdef";
+}
+
+/// One stack for the whole suite (starting it costs a few seconds under ASan).
+class Stack {
+public:
+    Stack() : dir_("stack-") {}
+
+    ::testing::AssertionResult start() {
+        secret_ = random_hex();
+        internal_token_ = "it-" + random_hex();
+        auto redis = testing::RedisServer::start({});
+        if (!redis) {
+            return ::testing::AssertionFailure() << "redis: " << redis.error().message();
+        }
+        redis_.emplace(std::move(*redis));
+        ia_port_ = testing::free_port();
+        moneta_port_ = testing::free_port();
+        admin_port_ = testing::free_port();
+        edge_port_ = testing::free_port();
+        const auto src = testing::source_dir();
+        const auto bin = testing::binary_dir();
+        std::vector<std::pair<std::string, std::string>> env{
+            {"INTERNAL_API_TOKEN", internal_token_}, {"MONETA_JWT_SECRET", secret_},
+            {"MONETA_PORT", std::to_string(moneta_port_)}, {"MONETA_ADMIN_PORT", std::to_string(admin_port_)},
+            {"MONETA_REDIS_PORT", std::to_string(redis_->port())}, {"INTERNAL_API_PORT", std::to_string(ia_port_)},
+            {"MONETA_THREADS", "2"}, {"MONETA_LOG_FILE", dir_.file("moneta.json.log").string()}};
+        auto ia = testing::Process::spawn(
+            {(bin / "services/internal_api/internal_api").string(), "--config",
+             (src / "services/internal_api/config/internal_api.json").string(), "--port", std::to_string(ia_port_),
+             "--db", dir_.file("ia.sqlite").string(), "--fixtures", (src / "fixtures/demo.json").string()},
+            env, dir_.file("internal_api.log"));
+        if (!ia) {
+            return ::testing::AssertionFailure() << "internal_api: " << ia.error().message();
+        }
+        internal_api_.emplace(std::move(*ia));
+        if (auto ok = testing::wait_for_tcp(ia_port_, 60s); !ok) {
+            return ok << internal_api_->read_log();
+        }
+        auto m = testing::Process::spawn(
+            {(bin / "services/moneta/moneta").string(), "--config", (src / "services/moneta/config/moneta.json").string()},
+            env, dir_.file("moneta.log"));
+        if (!m) {
+            return ::testing::AssertionFailure() << "moneta: " << m.error().message();
+        }
+        moneta_.emplace(std::move(*m));
+        if (auto ok = testing::wait_until([&] { return testing::http_call(moneta_port_, "GET", "/readyz", {}, {}, 1s).status == 200; },
+                                          30s, "moneta /readyz");
+            !ok) {
+            return ok << moneta_->read_log();
+        }
+        // nginx from the shipped template.
+        std::ifstream in(src / "deploy/nginx/nginx.conf.template");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string conf = ss.str();
+        const std::string run = dir_.path().string();
+        const std::pair<std::string, std::string> vars[] = {
+            {"@RUN_DIR@", run}, {"@CONF_DIR@", (src / "deploy/nginx").string()}, {"@WORKERS@", "1"},
+            {"@DAEMON@", "off"}, {"@RATE_PER_SEC@", "1000"}, {"@RATE_BURST@", "1000"},
+            {"@MONETA_PORT@", std::to_string(moneta_port_)}, {"@EDGE_PORT@", std::to_string(edge_port_)}};
+        for (const auto& [k, v] : vars) {
+            for (auto pos = conf.find(k); pos != std::string::npos; pos = conf.find(k, pos + v.size())) {
+                conf.replace(pos, k.size(), v);
+            }
+        }
+        std::ofstream(dir_.file("nginx.conf")) << conf;
+        auto n = testing::Process::spawn({testing::find_program("nginx"), "-p", run, "-c", dir_.file("nginx.conf").string(),
+                                          "-e", dir_.file("nginx-error.log").string()},
+                                         {}, dir_.file("nginx.out"));
+        if (!n) {
+            return ::testing::AssertionFailure() << "nginx: " << n.error().message();
+        }
+        nginx_.emplace(std::move(*n));
+        return testing::wait_until([&] { return testing::http_call(edge_port_, "GET", "/readyz", {}, {}, 1s).status == 200; },
+                                   20s, "nginx → moneta /readyz");
+    }
+
+    std::string token(std::string_view sub, std::string_view pid, std::int64_t ttl_s = 600) const {
+        auto signer = jwt::Signer::hs256("dev", secret_);
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        return signer->sign(R"({"sub":")" + std::string(sub) + R"(","pid":")" + std::string(pid) +
+                            R"(","iss":"moneta-dev","aud":"moneta","iat":)" + std::to_string(now) +
+                            R"(,"exp":)" + std::to_string(now + ttl_s) + "}");
+    }
+
+    HttpReply call(std::string_view method, std::string_view target, std::string_view body, const std::string& token,
+                   HttpHeaders extra = {}) const {
+        HttpHeaders h{{"Content-Type", "application/json"}};
+        if (!token.empty()) {
+            h.emplace_back("Authorization", "Bearer " + token);
+        }
+        for (auto& e : extra) {
+            h.push_back(e);
+        }
+        return testing::http_call(edge_port_, method, target, body, h);
+    }
+
+    /// Sum of every series of @p name whose labels contain @p labels.
+    double metric(std::string_view name, std::string_view labels = "") const {
+        const auto text = testing::http_call(admin_port_, "GET", "/metrics").body;
+        double sum = 0;
+        std::istringstream in(text);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.rfind(name, 0) != 0 || line.size() <= name.size()) {
+                continue;
+            }
+            const char next = line[name.size()];
+            if (next != ' ' && next != '{') {
+                continue;
+            }
+            if (!labels.empty() && line.find(labels) == std::string::npos) {
+                continue;
+            }
+            sum += std::stod(line.substr(line.rfind(' ') + 1));
+        }
+        return sum;
+    }
+
+    double internal_api_calls() const {
+        const auto r = testing::http_call(ia_port_, "GET", "/internal/metrics", {}, {{"Authorization", "Bearer " + internal_token_}});
+        double sum = 0;
+        std::istringstream in(r.body);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.rfind("internal_api_requests_total{", 0) == 0) {
+                sum += std::stod(line.substr(line.rfind(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
+    std::string redis(std::vector<std::string> args) { return redis_->command(std::move(args)); }
+    std::uint16_t moneta_port() const { return moneta_port_; }
+    std::uint16_t edge_port() const { return edge_port_; }
+    std::string moneta_log() const { return testing::read_file(dir_.file("moneta.json.log")); }
+    std::string secret() const { return secret_; }
+
+private:
+    testing::TempDir dir_;
+    std::string secret_;
+    std::string internal_token_;
+    std::optional<testing::RedisServer> redis_;
+    std::optional<testing::Process> internal_api_;
+    std::optional<testing::Process> moneta_;
+    std::optional<testing::Process> nginx_;
+    std::uint16_t ia_port_ = 0, moneta_port_ = 0, admin_port_ = 0, edge_port_ = 0;
+};
+
+std::string start_body(std::string_view content, std::string_view device) {
+    return R"({"content_id":")" + std::string(content) + R"(","device":{"id":")" + std::string(device) +
+           R"(","type":"tv","name":"TV"},"capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080}})";
+}
+
+boost::json::object parse(const HttpReply& r) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(r.body, ec);
+    EXPECT_FALSE(ec) << r.body;
+    return !ec && v.is_object() ? v.get_object() : boost::json::object{};
+}
+
+std::string code_of(const HttpReply& r) {
+    const auto o = parse(r);
+    if (!o.contains("error")) {
+        return "";
+    }
+    EXPECT_TRUE(o.contains("server_time_ms")) << r.body;
+    return std::string(o.at("error").at("code").as_string());
+}
+
+class StackTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        stack_ = new Stack();
+        const auto ok = stack_->start();
+        if (!ok) {
+            delete stack_;
+            stack_ = nullptr;
+            FAIL() << ok.message();
+        }
+    }
+    static void TearDownTestSuite() {
+        delete stack_;
+        stack_ = nullptr;
+    }
+    void SetUp() override { ASSERT_NE(stack_, nullptr) << "the stack did not start"; }
+    static Stack* stack_;
+};
+Stack* StackTest::stack_ = nullptr;
+
+TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
+    Stack& s = *stack_;
+    const std::string tok = s.token("a_1", "p_1");
+    const double granted0 = s.metric("moneta_playback_starts_total", "result=\"granted\"");
+    const double created0 = s.metric("moneta_http_requests_total", "route=\"start\",code=\"201\"");
+
+    const HttpReply start = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tv-main"), tok);
+    ASSERT_EQ(start.status, 201) << start.body;
+    const auto body = parse(start);
+    const std::string sid(body.at("session_id").as_string());
+    EXPECT_TRUE(std::regex_match(sid, std::regex("ps_[A-Za-z0-9_-]{22}")));
+    EXPECT_EQ(body.at("content").at("id").as_string(), "m_1");
+    EXPECT_EQ(body.at("limits").at("max_concurrent_streams").as_int64(), 4);
+    EXPECT_EQ(body.at("lease").at("heartbeat_interval_sec").as_int64(), 30);
+    const std::int64_t expires = body.at("lease").at("expires_at_ms").as_int64();
+    EXPECT_NEAR(static_cast<double>(expires - body.at("server_time_ms").as_int64()), 90'000, 1);
+    EXPECT_EQ(start.header("X-Request-Id")->size(), 32U);  // nginx's id, echoed by moneta
+    EXPECT_EQ(s.metric("moneta_playback_starts_total", "result=\"granted\"") - granted0, 1);
+    EXPECT_EQ(s.metric("moneta_http_requests_total", "route=\"start\",code=\"201\"") - created0, 1);
+    // Redis: the lease, the session info and the device index.
+    EXPECT_EQ(s.redis({"ZSCORE", "lease:{a:a_1}", sid}), std::to_string(expires));
+    EXPECT_NE(s.redis({"HGET", "sess:{a:a_1}", sid}).find("\"device_id\":\"tv-main\""), std::string::npos);
+    EXPECT_EQ(s.redis({"HGET", "dev:{a:a_1}", "tv-main"}), sid);
+
+    const HttpReply hb = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
+                                R"({"position_sec":1902.5,"state":"playing","seq":17})", tok);
+    ASSERT_EQ(hb.status, 200) << hb.body;
+    const auto hbo = parse(hb);
+    EXPECT_EQ(hbo.at("action").as_string(), "continue");
+    EXPECT_TRUE(hbo.at("reason").is_null());
+    EXPECT_GE(hbo.at("lease_expires_at_ms").as_int64(), expires);
+    EXPECT_EQ(s.redis({"ZSCORE", "lease:{a:a_1}", sid}), std::to_string(hbo.at("lease_expires_at_ms").as_int64()));
+
+    const HttpReply stop = s.call("POST", "/v1/playback/sessions/" + sid + "/stop",
+                                  R"({"position_sec":2011.0,"reason":"user","seq":18})", tok);
+    EXPECT_EQ(stop.status, 204);
+    EXPECT_TRUE(stop.body.empty());
+    EXPECT_EQ(s.redis({"ZSCORE", "lease:{a:a_1}", sid}), "(nil)");
+    EXPECT_EQ(s.redis({"HGET", "dev:{a:a_1}", "tv-main"}), "(nil)");
+    // Stop is idempotent; a heartbeat afterwards finds nothing.
+    EXPECT_EQ(s.call("POST", "/v1/playback/sessions/" + sid + "/stop", R"({"position_sec":2011.0,"reason":"user","seq":19})", tok).status, 204);
+    const HttpReply gone = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
+                                  R"({"position_sec":1,"state":"playing","seq":20})", tok);
+    EXPECT_EQ(gone.status, 404);
+    EXPECT_EQ(code_of(gone), "SESSION_NOT_FOUND");
+}
+
+TEST_F(StackTest, WarmStartMakesZeroInternalApiCallsAndTwoRedisRoundTrips) {
+    Stack& s = *stack_;
+    const std::string tok = s.token("a_standard", "p_standard");
+    ASSERT_EQ(s.call("POST", "/v1/playback/sessions", start_body("m_hdr", "warm-dev"), tok).status, 201);  // warms the cache
+    const double api0 = s.internal_api_calls();
+    const double moneta_api0 = s.metric("moneta_internal_api_requests_total");
+    const double rt0 = s.metric("moneta_redis_round_trips_total");
+    const HttpReply warm = s.call("POST", "/v1/playback/sessions", start_body("m_hdr", "warm-dev"), tok);
+    ASSERT_EQ(warm.status, 201) << warm.body;
+    EXPECT_EQ(s.internal_api_calls() - api0, 0);
+    EXPECT_EQ(s.metric("moneta_internal_api_requests_total") - moneta_api0, 0);
+    EXPECT_EQ(s.metric("moneta_redis_round_trips_total") - rt0, 2);  // GET pipeline + lease script
+
+    const std::string sid(parse(warm).at("session_id").as_string());
+    const double rt1 = s.metric("moneta_redis_round_trips_total");
+    ASSERT_EQ(s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat", R"({"position_sec":5,"state":"paused","seq":1})", tok).status, 200);
+    EXPECT_EQ(s.metric("moneta_redis_round_trips_total") - rt1, 1);
+}
+
+TEST_F(StackTest, StreamLimitReplacementAndEviction) {
+    Stack& s = *stack_;
+    const std::string tok = s.token("a_basic", "p_basic");  // basic plan: one stream
+    const HttpReply first = s.call("POST", "/v1/playback/sessions", start_body("m_1", "phone"), tok);
+    ASSERT_EQ(first.status, 201) << first.body;
+    const std::string first_sid(parse(first).at("session_id").as_string());
+
+    const HttpReply second = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tablet"), tok);
+    ASSERT_EQ(second.status, 403);
+    EXPECT_EQ(code_of(second), "STREAM_LIMIT_REACHED");
+    const auto active = parse(second).at("error").at("details").at("active_sessions").as_array();
+    ASSERT_EQ(active.size(), 1U);
+    EXPECT_EQ(active[0].at("session_id").as_string(), first_sid);
+    EXPECT_EQ(active[0].at("device_type").as_string(), "tv");
+    EXPECT_EQ(active[0].at("content_id").as_string(), "m_1");
+    EXPECT_TRUE(active[0].at("last_seen_ms").is_int64());
+
+    // The same device restarting replaces its own lease; the old session is then evicted.
+    const HttpReply again = s.call("POST", "/v1/playback/sessions", start_body("m_1", "phone"), tok);
+    ASSERT_EQ(again.status, 201) << again.body;
+    EXPECT_EQ(parse(again).at("limits").at("active_streams").as_int64(), 1);
+    const HttpReply evicted = s.call("POST", "/v1/playback/sessions/" + first_sid + "/heartbeat",
+                                     R"({"position_sec":1,"state":"playing","seq":1})", tok);
+    EXPECT_EQ(evicted.status, 409);
+    EXPECT_EQ(code_of(evicted), "SESSION_EVICTED");
+    EXPECT_EQ(s.redis({"ZCARD", "lease:{a:a_basic}"}), "1");
+}
+
+TEST_F(StackTest, EntitlementAndContentChecksInContractOrder) {
+    Stack& s = *stack_;
+    struct Case {
+        std::string sub, pid, content;
+        HttpHeaders headers;
+        int status;
+        std::string code;
+    };
+    const std::vector<Case> cases = {
+        {"a_expired", "p_expired", "m_1", {}, 403, "SUBSCRIPTION_REQUIRED"},
+        {"a_suspended", "p_suspended", "m_1", {}, 403, "SUBSCRIPTION_REQUIRED"},
+        {"a_nobody", "p_x", "m_1", {}, 403, "SUBSCRIPTION_REQUIRED"},
+        {"a_basic", "p_2", "m_1", {}, 403, "PROFILE_NOT_IN_ACCOUNT"},
+        {"a_1", "p_1", "m_nope", {}, 404, "CONTENT_NOT_FOUND"},
+        {"a_1", "p_1", "m_future", {}, 403, "NOT_AVAILABLE_YET"},
+        {"a_1", "p_1", "m_gone", {}, 403, "NO_LONGER_AVAILABLE"},
+        {"a_1", "p_1", "m_geo_jp", {}, 403, "GEO_BLOCKED"},
+        {"a_us", "p_us", "m_1", {}, 403, "GEO_BLOCKED"},
+        {"a_1", "p_1", "m_1", {{"CloudFront-Viewer-Country", "US"}}, 403, "GEO_BLOCKED"},
+        // A client-sent X-Viewer-Country never reaches moneta: the CDN's header decides.
+        {"a_1", "p_1", "m_1", {{"CloudFront-Viewer-Country", "US"}, {"X-Viewer-Country", "KR"}}, 403, "GEO_BLOCKED"},
+        {"a_1", "p_1", "m_geo_jp", {{"CloudFront-Viewer-Country", "JP"}}, 201, ""},
+        {"a_basic", "p_basic", "m_premium", {}, 403, "PLAN_NOT_ELIGIBLE"},
+        {"a_1", "p_2", "m_adult", {}, 403, "PARENTAL_CONTROL"},
+    };
+    for (const Case& c : cases) {
+        const HttpReply r = s.call("POST", "/v1/playback/sessions", start_body(c.content, "checks-" + c.sub), s.token(c.sub, c.pid), c.headers);
+        EXPECT_EQ(r.status, c.status) << c.sub << " " << c.content << ": " << r.body;
+        EXPECT_EQ(code_of(r), c.code) << c.sub << " " << c.content;
+    }
+}
+
+TEST_F(StackTest, BadInputGetsTheDocumentedErrorAndNeverHurtsTheServer) {
+    Stack& s = *stack_;
+    const std::string tok = s.token("a_1", "p_1");
+    auto check = [&](const HttpReply& r, int status, const std::string& code) {
+        EXPECT_EQ(r.status, status) << r.body;
+        EXPECT_EQ(code_of(r), code) << r.body;
+    };
+    check(s.call("POST", "/v1/playback/sessions", start_body("m_1", "d"), ""), 401, "TOKEN_MISSING");
+    check(s.call("POST", "/v1/playback/sessions", start_body("m_1", "d"), "not.a.token"), 401, "TOKEN_INVALID");
+    check(s.call("POST", "/v1/playback/sessions", start_body("m_1", "d"), s.token("a_1", "p_1", -120)), 401, "TOKEN_EXPIRED");
+    auto forged = jwt::Signer::hs256("dev", std::string(40, 'x'));
+    check(s.call("POST", "/v1/playback/sessions", start_body("m_1", "d"), forged->sign(R"({"sub":"a_1","pid":"p_1","exp":9999999999})")), 401, "TOKEN_INVALID");
+    check(s.call("POST", "/v1/playback/sessions", "{bad json", tok), 400, "INVALID_REQUEST");
+    check(s.call("POST", "/v1/playback/sessions", R"({"content_id":5})", tok), 400, "INVALID_REQUEST");
+    check(s.call("POST", "/v1/playback/sessions", R"({"content_id":"m_1","device":{"id":"d","type":"fridge"},"capabilities":{"protocols":["dash"],"max_height":1080}})", tok), 400, "INVALID_REQUEST");
+    check(testing::http_call(s.edge_port(), "POST", "/v1/playback/sessions", start_body("m_1", "d"),
+                             {{"Authorization", "Bearer " + tok}, {"Content-Type", "text/plain"}}), 415, "UNSUPPORTED_MEDIA_TYPE");
+    check(s.call("POST", "/v1/playback/sessions", std::string(20000, 'x'), tok), 413, "PAYLOAD_TOO_LARGE");
+    check(s.call("POST", "/v1/playback/sessions/ps_x/heartbeat", R"({"position_sec":-5,"state":"playing","seq":1})", tok), 400, "INVALID_REQUEST");
+    check(s.call("GET", "/admin", "", tok), 404, "NOT_FOUND");
+    check(s.call("GET", "/v1/playback/nothing-here", "", tok), 404, "NOT_FOUND");
+    const HttpReply wrong_method = s.call("PUT", "/v1/playback/sessions", "{}", tok);
+    check(wrong_method, 405, "METHOD_NOT_ALLOWED");
+    EXPECT_EQ(wrong_method.header("Allow"), "POST");
+    check(s.call("GET", "/v1/playback/%2e%2e/x", "", tok), 404, "NOT_FOUND");
+    // Straight to moneta (no nginx): the app's own strictness.
+    EXPECT_EQ(testing::http_call(s.moneta_port(), "GET", "/v1/playback/../healthz").status, 400);
+    EXPECT_EQ(testing::parse_http_reply(testing::raw_exchange(s.moneta_port(),
+        "POST /v1/playback/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 2s))->status, 400);
+    // Still healthy, and the token never appears in moneta's logs.
+    EXPECT_EQ(testing::http_call(s.moneta_port(), "GET", "/healthz").status, 200);
+    const std::string log = s.moneta_log();
+    EXPECT_FALSE(log.empty());
+    EXPECT_EQ(log.find(tok), std::string::npos);
+    EXPECT_EQ(log.find(s.secret()), std::string::npos);
+}
+
+}  // namespace
+}  // namespace moneta
