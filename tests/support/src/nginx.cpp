@@ -1,0 +1,250 @@
+#include "moneta/testing/nginx.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <utility>
+
+#include "moneta/testing/net.hpp"
+#include "moneta/testing/paths.hpp"
+#include "moneta/testing/wait.hpp"
+
+namespace moneta::testing {
+namespace {
+
+void replace_all(std::string& text, std::string_view key, std::string_view value) {
+    for (auto pos = text.find(key); pos != std::string::npos;
+         pos = text.find(key, pos + value.size())) {
+        text.replace(pos, key.size(), value);
+    }
+}
+
+// First `@UPPER_CASE@` left in @p text outside comment lines, or empty. Lower-case words
+// (`@timestamp` in the ECS log format) and comments (the header mentions "@VARS@") don't count.
+std::string_view leftover_placeholder(std::string_view text) {
+    std::size_t line_start = 0;
+    while (line_start < text.size()) {
+        auto line_end = text.find('\n', line_start);
+        if (line_end == std::string_view::npos) {
+            line_end = text.size();
+        }
+        const auto line = text.substr(line_start, line_end - line_start);
+        line_start = line_end + 1;
+        const auto first = line.find_first_not_of(" \t");
+        if (first == std::string_view::npos || line[first] == '#') {
+            continue;
+        }
+        for (auto at = line.find('@'); at != std::string_view::npos; at = line.find('@', at + 1)) {
+            std::size_t end = at + 1;
+            while (end < line.size() && ((line[end] >= 'A' && line[end] <= 'Z') || line[end] == '_')
+            ) {
+                ++end;
+            }
+            if (end > at + 1 && end < line.size() && line[end] == '@') {
+                return line.substr(at, end - at + 1);
+            }
+        }
+    }
+    return {};
+}
+
+bool write_file(const std::filesystem::path& path, std::string_view content) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+    return static_cast<bool>(out.flush());
+}
+
+// Same substitutions, same values as scripts/stack.sh render_nginx_conf.
+std::string substitute(std::string_view text, const NginxTemplateVars& vars) {
+    std::string conf(text);
+    replace_all(conf, "@RUN_DIR@", vars.run_dir.string());
+    replace_all(conf, "@CONF_DIR@", vars.conf_dir.string());
+    replace_all(conf, "@WORKERS@", vars.workers);
+    replace_all(conf, "@DAEMON@", vars.daemon);
+    replace_all(conf, "@RATE_PER_SEC@", std::to_string(vars.rate_per_sec));
+    replace_all(conf, "@RATE_BURST@", std::to_string(vars.rate_burst));
+    replace_all(conf, "@MONETA_PORT@", std::to_string(vars.upstream_port));
+    replace_all(conf, "@EDGE_PORT@", std::to_string(vars.edge_port));
+    return conf;
+}
+
+}  // namespace
+
+core::Result<std::string> render_nginx_template(
+    std::string_view text, const NginxTemplateVars& vars
+) {
+    std::string conf = substitute(text, vars);
+    if (!leftover_placeholder(conf).empty()) {
+        return core::make_error(core::Errc::kInvalidArgument);
+    }
+    return conf;
+}
+
+NginxServer::NginxServer(NginxOptions opts) : opts_(std::move(opts)), dir_("moneta-nginx-") {
+    if (opts_.template_file.empty()) {
+        opts_.template_file = source_dir() / "deploy/nginx/nginx.conf.template";
+    }
+    if (opts_.conf_dir.empty()) {
+        opts_.conf_dir = source_dir() / "deploy/nginx";
+    }
+    if (opts_.program.empty()) {
+        opts_.program = find_program("nginx");
+    }
+}
+
+NginxServer::~NginxServer() { stop(); }
+
+std::string NginxServer::read_error_log() const { return read_file(error_log_file()); }
+
+std::string NginxServer::read_access_log() const { return read_file(access_log_file()); }
+
+::testing::AssertionResult NginxServer::failure(std::string_view what) const {
+    auto r = ::testing::AssertionFailure();
+    r << "nginx (" << conf_file().string() << "): " << what;
+    for (const char* name : {"nginx-t.out", "nginx.out"}) {
+        if (const auto text = read_file(dir_.file(name)); !text.empty()) {
+            r << "\n--- " << name << " ---\n" << text;
+        }
+    }
+    r << "\n--- error.log ---\n" << read_error_log();
+    return r;
+}
+
+::testing::AssertionResult NginxServer::render() {
+    if (opts_.upstream_port == 0) {
+        return ::testing::AssertionFailure() << "NginxOptions::upstream_port is required";
+    }
+    const std::string text = read_file(opts_.template_file);
+    if (text.empty()) {
+        return ::testing::AssertionFailure() << "cannot read " << opts_.template_file.string();
+    }
+    port_ = opts_.edge_port != 0 ? opts_.edge_port : free_port();
+    NginxTemplateVars vars;
+    vars.run_dir = dir_.path();
+    vars.conf_dir = opts_.conf_dir;
+    vars.rate_per_sec = opts_.rate_per_sec;
+    vars.rate_burst = opts_.rate_burst;
+    vars.upstream_port = opts_.upstream_port;
+    vars.edge_port = port_;
+    conf_ = substitute(text, vars);
+    if (const auto left = leftover_placeholder(conf_); !left.empty()) {
+        return ::testing::AssertionFailure()
+               << opts_.template_file.string()
+               << " has a placeholder the helper does not fill: " << left;
+    }
+    if (!write_file(conf_file(), conf_)) {
+        return ::testing::AssertionFailure() << "cannot write " << conf_file().string();
+    }
+    return ::testing::AssertionSuccess();
+}
+
+std::vector<std::string> NginxServer::base_args() const {
+    std::vector<std::string> args = {
+        opts_.program,
+        "-p",
+        dir_.path().string(),
+        "-c",
+        conf_file().string(),
+        "-e",
+        error_log_file().string()};
+    if (!opts_.master_process) {
+        args.insert(args.end(), {"-g", "master_process off;"});
+    }
+    return args;
+}
+
+::testing::AssertionResult NginxServer::check_config() {
+    if (opts_.program.empty()) {
+        return ::testing::AssertionFailure() << "nginx is not installed (apt-get install nginx "
+                                                "libnginx-mod-http-headers-more-filter)";
+    }
+    if (auto ok = render(); !ok) {
+        return ok;
+    }
+    auto args = base_args();
+    args.insert(args.begin() + 1, {"-t", "-q"});
+    std::error_code ec;
+    std::filesystem::remove(dir_.file("nginx-t.out"), ec);
+    auto proc = Process::spawn(std::move(args), {}, dir_.file("nginx-t.out"));
+    if (!proc) {
+        return failure("cannot run nginx -t: " + proc.error().message());
+    }
+    const auto status = proc->wait_exit(std::chrono::seconds(20));
+    if (!status) {
+        return failure("nginx -t did not finish within 20 s");
+    }
+    if (*status != 0) {
+        return failure("nginx -t failed with status " + std::to_string(*status));
+    }
+    return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult NginxServer::launch() {
+    auto proc = Process::spawn(base_args(), {}, dir_.file("nginx.out"));
+    if (!proc) {
+        return failure("cannot start: " + proc.error().message());
+    }
+    process_.emplace(std::move(*proc));
+    // Ready = the edge port accepts; an early exit (bad config, port taken) ends the wait too.
+    const auto ready = wait_until(
+        [&] { return !process_->running() || tcp_port_open(port_); },
+        opts_.ready_timeout,
+        "nginx to accept connections"
+    );
+    if (!process_->running()) {
+        const int status = process_->exit_status().value_or(255);
+        process_.reset();
+        return failure("exited during startup with status " + std::to_string(status));
+    }
+    if (!ready) {
+        process_.reset();  // SIGKILL + reap
+        return failure("127.0.0.1:" + std::to_string(port_) + " not accepting: " + ready.message());
+    }
+    return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult NginxServer::start() {
+    if (process_) {
+        return ::testing::AssertionFailure() << "nginx is already started (pid " << pid() << ")";
+    }
+    if (opts_.master_process && ::geteuid() == 0) {
+        // Workers drop to `nobody`; let them reach their temp paths under the (0700) run dir.
+        std::error_code ec;
+        std::filesystem::permissions(
+            dir_.path(),
+            std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+                std::filesystem::perms::others_exec,
+            ec
+        );
+    }
+    // A free port can be taken before nginx binds it: with an automatic port, try a few.
+    const int attempts = opts_.edge_port == 0 ? 4 : 1;
+    ::testing::AssertionResult last = ::testing::AssertionFailure();
+    for (int i = 0; i < attempts; ++i) {
+        std::error_code ec;
+        std::filesystem::remove(error_log_file(), ec);
+        std::filesystem::remove(dir_.file("nginx.out"), ec);
+        if (auto ok = check_config(); !ok) {
+            return ok;
+        }
+        last = launch();
+        if (last || read_error_log().find("Address already in use") == std::string::npos) {
+            return last;
+        }
+    }
+    return last;
+}
+
+std::optional<int> NginxServer::stop(std::chrono::milliseconds grace) {
+    if (!process_) {
+        return std::nullopt;
+    }
+    // SIGTERM is nginx's fast shutdown; a master waits for its workers before it exits.
+    const int status = process_->stop(grace);
+    process_.reset();
+    return status;
+}
+
+bool NginxServer::running() { return process_ && process_->running(); }
+
+}  // namespace moneta::testing
