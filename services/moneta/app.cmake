@@ -7,9 +7,12 @@ add_library(moneta_app STATIC
   src/handlers/health_handlers.cpp
   src/handlers/http_util.cpp
   src/handlers/playback_handlers.cpp
+  src/handlers/progress_handlers.cpp
+  src/delivery/playback_delivery.cpp
+  src/progress/flusher.cpp
   src/upstream/internal_api_client.cpp)
 target_link_libraries(moneta_app PUBLIC moneta_store moneta::http_server moneta::http_client
-  moneta::jwt moneta::config moneta::log moneta::metrics)
+  moneta::jwt moneta::config moneta::log moneta::metrics moneta::cdn moneta::drm)
 moneta_warnings(moneta_app)
 
 add_executable(moneta main.cpp)

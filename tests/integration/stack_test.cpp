@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "moneta/jwt/verifier.hpp"
+#include "moneta/testing/stack.hpp"
 #include "moneta/testing/support.hpp"
 
 namespace moneta {
@@ -20,161 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::HttpHeaders;
 using testing::HttpReply;
-
-std::string random_hex() {
-    std::string s;
-    for (int i = 0; i < 4; ++i) {
-        s += std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000003 + i * 7919);
-    }
-    return s + "0123456789abcdef0123456789abcdef";
-}
-
-/// One stack for the whole suite (starting it costs a few seconds under ASan).
-class Stack {
-public:
-    Stack() : dir_("stack-") {}
-
-    ::testing::AssertionResult start() {
-        secret_ = random_hex();
-        internal_token_ = "it-" + random_hex();
-        auto redis = testing::RedisServer::start({});
-        if (!redis) {
-            return ::testing::AssertionFailure() << "redis: " << redis.error().message();
-        }
-        redis_.emplace(std::move(*redis));
-        ia_port_ = testing::free_port();
-        moneta_port_ = testing::free_port();
-        admin_port_ = testing::free_port();
-        edge_port_ = testing::free_port();
-        const auto src = testing::source_dir();
-        const auto bin = testing::binary_dir();
-        std::vector<std::pair<std::string, std::string>> env{
-            {"INTERNAL_API_TOKEN", internal_token_}, {"MONETA_JWT_SECRET", secret_},
-            {"MONETA_PORT", std::to_string(moneta_port_)}, {"MONETA_ADMIN_PORT", std::to_string(admin_port_)},
-            {"MONETA_REDIS_PORT", std::to_string(redis_->port())}, {"INTERNAL_API_PORT", std::to_string(ia_port_)},
-            {"MONETA_THREADS", "2"}, {"MONETA_LOG_FILE", dir_.file("moneta.json.log").string()}};
-        auto ia = testing::Process::spawn(
-            {(bin / "services/internal_api/internal_api").string(), "--config",
-             (src / "services/internal_api/config/internal_api.json").string(), "--port", std::to_string(ia_port_),
-             "--db", dir_.file("ia.sqlite").string(), "--fixtures", (src / "fixtures/demo.json").string()},
-            env, dir_.file("internal_api.log"));
-        if (!ia) {
-            return ::testing::AssertionFailure() << "internal_api: " << ia.error().message();
-        }
-        internal_api_.emplace(std::move(*ia));
-        if (auto ok = testing::wait_for_tcp(ia_port_, 60s); !ok) {
-            return ok << internal_api_->read_log();
-        }
-        auto m = testing::Process::spawn(
-            {(bin / "services/moneta/moneta").string(), "--config", (src / "services/moneta/config/moneta.json").string()},
-            env, dir_.file("moneta.log"));
-        if (!m) {
-            return ::testing::AssertionFailure() << "moneta: " << m.error().message();
-        }
-        moneta_.emplace(std::move(*m));
-        if (auto ok = testing::wait_until([&] { return testing::http_call(moneta_port_, "GET", "/readyz", {}, {}, 1s).status == 200; },
-                                          30s, "moneta /readyz");
-            !ok) {
-            return ok << moneta_->read_log();
-        }
-        // nginx from the shipped template.
-        std::ifstream in(src / "deploy/nginx/nginx.conf.template");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        std::string conf = ss.str();
-        const std::string run = dir_.path().string();
-        const std::pair<std::string, std::string> vars[] = {
-            {"@RUN_DIR@", run}, {"@CONF_DIR@", (src / "deploy/nginx").string()}, {"@WORKERS@", "1"},
-            {"@DAEMON@", "off"}, {"@RATE_PER_SEC@", "1000"}, {"@RATE_BURST@", "1000"},
-            {"@MONETA_PORT@", std::to_string(moneta_port_)}, {"@EDGE_PORT@", std::to_string(edge_port_)}};
-        for (const auto& [k, v] : vars) {
-            for (auto pos = conf.find(k); pos != std::string::npos; pos = conf.find(k, pos + v.size())) {
-                conf.replace(pos, k.size(), v);
-            }
-        }
-        std::ofstream(dir_.file("nginx.conf")) << conf;
-        auto n = testing::Process::spawn({testing::find_program("nginx"), "-p", run, "-c", dir_.file("nginx.conf").string(),
-                                          "-e", dir_.file("nginx-error.log").string()},
-                                         {}, dir_.file("nginx.out"));
-        if (!n) {
-            return ::testing::AssertionFailure() << "nginx: " << n.error().message();
-        }
-        nginx_.emplace(std::move(*n));
-        return testing::wait_until([&] { return testing::http_call(edge_port_, "GET", "/readyz", {}, {}, 1s).status == 200; },
-                                   20s, "nginx → moneta /readyz");
-    }
-
-    std::string token(std::string_view sub, std::string_view pid, std::int64_t ttl_s = 600) const {
-        auto signer = jwt::Signer::hs256("dev", secret_);
-        const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-        return signer->sign(R"({"sub":")" + std::string(sub) + R"(","pid":")" + std::string(pid) +
-                            R"(","iss":"moneta-dev","aud":"moneta","iat":)" + std::to_string(now) +
-                            R"(,"exp":)" + std::to_string(now + ttl_s) + "}");
-    }
-
-    HttpReply call(std::string_view method, std::string_view target, std::string_view body, const std::string& token,
-                   HttpHeaders extra = {}) const {
-        HttpHeaders h{{"Content-Type", "application/json"}};
-        if (!token.empty()) {
-            h.emplace_back("Authorization", "Bearer " + token);
-        }
-        for (auto& e : extra) {
-            h.push_back(e);
-        }
-        return testing::http_call(edge_port_, method, target, body, h);
-    }
-
-    /// Sum of every series of @p name whose labels contain @p labels.
-    double metric(std::string_view name, std::string_view labels = "") const {
-        const auto text = testing::http_call(admin_port_, "GET", "/metrics").body;
-        double sum = 0;
-        std::istringstream in(text);
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.rfind(name, 0) != 0 || line.size() <= name.size()) {
-                continue;
-            }
-            const char next = line[name.size()];
-            if (next != ' ' && next != '{') {
-                continue;
-            }
-            if (!labels.empty() && line.find(labels) == std::string::npos) {
-                continue;
-            }
-            sum += std::stod(line.substr(line.rfind(' ') + 1));
-        }
-        return sum;
-    }
-
-    double internal_api_calls() const {
-        const auto r = testing::http_call(ia_port_, "GET", "/internal/metrics", {}, {{"Authorization", "Bearer " + internal_token_}});
-        double sum = 0;
-        std::istringstream in(r.body);
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.rfind("internal_api_requests_total{", 0) == 0) {
-                sum += std::stod(line.substr(line.rfind(' ') + 1));
-            }
-        }
-        return sum;
-    }
-
-    std::string redis(std::vector<std::string> args) { return redis_->command(std::move(args)); }
-    std::uint16_t moneta_port() const { return moneta_port_; }
-    std::uint16_t edge_port() const { return edge_port_; }
-    std::string moneta_log() const { return testing::read_file(dir_.file("moneta.json.log")); }
-    std::string secret() const { return secret_; }
-
-private:
-    testing::TempDir dir_;
-    std::string secret_;
-    std::string internal_token_;
-    std::optional<testing::RedisServer> redis_;
-    std::optional<testing::Process> internal_api_;
-    std::optional<testing::Process> moneta_;
-    std::optional<testing::Process> nginx_;
-    std::uint16_t ia_port_ = 0, moneta_port_ = 0, admin_port_ = 0, edge_port_ = 0;
-};
 
 std::string start_body(std::string_view content, std::string_view device) {
     return R"({"content_id":")" + std::string(content) + R"(","device":{"id":")" + std::string(device) +
@@ -200,7 +46,7 @@ std::string code_of(const HttpReply& r) {
 class StackTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        stack_ = new Stack();
+        stack_ = new testing::Stack();
         const auto ok = stack_->start();
         if (!ok) {
             delete stack_;
@@ -213,12 +59,12 @@ protected:
         stack_ = nullptr;
     }
     void SetUp() override { ASSERT_NE(stack_, nullptr) << "the stack did not start"; }
-    static Stack* stack_;
+    static testing::Stack* stack_;
 };
-Stack* StackTest::stack_ = nullptr;
+testing::Stack* StackTest::stack_ = nullptr;
 
 TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
-    Stack& s = *stack_;
+    testing::Stack& s = *stack_;
     const std::string tok = s.token("a_1", "p_1");
     const double granted0 = s.metric("moneta_playback_starts_total", "result=\"granted\"");
     const double created0 = s.metric("moneta_http_requests_total", "route=\"start\",code=\"201\"");
@@ -237,9 +83,9 @@ TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
     EXPECT_EQ(s.metric("moneta_playback_starts_total", "result=\"granted\"") - granted0, 1);
     EXPECT_EQ(s.metric("moneta_http_requests_total", "route=\"start\",code=\"201\"") - created0, 1);
     // Redis: the lease, the session info and the device index.
-    EXPECT_EQ(s.redis({"ZSCORE", "lease:{a:a_1}", sid}), std::to_string(expires));
-    EXPECT_NE(s.redis({"HGET", "sess:{a:a_1}", sid}).find("\"device_id\":\"tv-main\""), std::string::npos);
-    EXPECT_EQ(s.redis({"HGET", "dev:{a:a_1}", "tv-main"}), sid);
+    EXPECT_EQ(s.redis_cmd({"ZSCORE", "lease:{a:a_1}", sid}), std::to_string(expires));
+    EXPECT_NE(s.redis_cmd({"HGET", "sess:{a:a_1}", sid}).find("\"device_id\":\"tv-main\""), std::string::npos);
+    EXPECT_EQ(s.redis_cmd({"HGET", "dev:{a:a_1}", "tv-main"}), sid);
 
     const HttpReply hb = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
                                 R"({"position_sec":1902.5,"state":"playing","seq":17})", tok);
@@ -248,14 +94,14 @@ TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
     EXPECT_EQ(hbo.at("action").as_string(), "continue");
     EXPECT_TRUE(hbo.at("reason").is_null());
     EXPECT_GE(hbo.at("lease_expires_at_ms").as_int64(), expires);
-    EXPECT_EQ(s.redis({"ZSCORE", "lease:{a:a_1}", sid}), std::to_string(hbo.at("lease_expires_at_ms").as_int64()));
+    EXPECT_EQ(s.redis_cmd({"ZSCORE", "lease:{a:a_1}", sid}), std::to_string(hbo.at("lease_expires_at_ms").as_int64()));
 
     const HttpReply stop = s.call("POST", "/v1/playback/sessions/" + sid + "/stop",
                                   R"({"position_sec":2011.0,"reason":"user","seq":18})", tok);
     EXPECT_EQ(stop.status, 204);
     EXPECT_TRUE(stop.body.empty());
-    EXPECT_EQ(s.redis({"ZSCORE", "lease:{a:a_1}", sid}), "(nil)");
-    EXPECT_EQ(s.redis({"HGET", "dev:{a:a_1}", "tv-main"}), "(nil)");
+    EXPECT_EQ(s.redis_cmd({"ZSCORE", "lease:{a:a_1}", sid}), "(nil)");
+    EXPECT_EQ(s.redis_cmd({"HGET", "dev:{a:a_1}", "tv-main"}), "(nil)");
     // Stop is idempotent; a heartbeat afterwards finds nothing.
     EXPECT_EQ(s.call("POST", "/v1/playback/sessions/" + sid + "/stop", R"({"position_sec":2011.0,"reason":"user","seq":19})", tok).status, 204);
     const HttpReply gone = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
@@ -265,7 +111,7 @@ TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
 }
 
 TEST_F(StackTest, WarmStartMakesZeroInternalApiCallsAndTwoRedisRoundTrips) {
-    Stack& s = *stack_;
+    testing::Stack& s = *stack_;
     const std::string tok = s.token("a_standard", "p_standard");
     ASSERT_EQ(s.call("POST", "/v1/playback/sessions", start_body("m_hdr", "warm-dev"), tok).status, 201);  // warms the cache
     const double api0 = s.internal_api_calls();
@@ -284,7 +130,7 @@ TEST_F(StackTest, WarmStartMakesZeroInternalApiCallsAndTwoRedisRoundTrips) {
 }
 
 TEST_F(StackTest, StreamLimitReplacementAndEviction) {
-    Stack& s = *stack_;
+    testing::Stack& s = *stack_;
     const std::string tok = s.token("a_basic", "p_basic");  // basic plan: one stream
     const HttpReply first = s.call("POST", "/v1/playback/sessions", start_body("m_1", "phone"), tok);
     ASSERT_EQ(first.status, 201) << first.body;
@@ -308,11 +154,11 @@ TEST_F(StackTest, StreamLimitReplacementAndEviction) {
                                      R"({"position_sec":1,"state":"playing","seq":1})", tok);
     EXPECT_EQ(evicted.status, 409);
     EXPECT_EQ(code_of(evicted), "SESSION_EVICTED");
-    EXPECT_EQ(s.redis({"ZCARD", "lease:{a:a_basic}"}), "1");
+    EXPECT_EQ(s.redis_cmd({"ZCARD", "lease:{a:a_basic}"}), "1");
 }
 
 TEST_F(StackTest, EntitlementAndContentChecksInContractOrder) {
-    Stack& s = *stack_;
+    testing::Stack& s = *stack_;
     struct Case {
         std::string sub, pid, content;
         HttpHeaders headers;
@@ -344,7 +190,7 @@ TEST_F(StackTest, EntitlementAndContentChecksInContractOrder) {
 }
 
 TEST_F(StackTest, BadInputGetsTheDocumentedErrorAndNeverHurtsTheServer) {
-    Stack& s = *stack_;
+    testing::Stack& s = *stack_;
     const std::string tok = s.token("a_1", "p_1");
     auto check = [&](const HttpReply& r, int status, const std::string& code) {
         EXPECT_EQ(r.status, status) << r.body;
@@ -366,7 +212,7 @@ TEST_F(StackTest, BadInputGetsTheDocumentedErrorAndNeverHurtsTheServer) {
     check(s.call("GET", "/v1/playback/nothing-here", "", tok), 404, "NOT_FOUND");
     const HttpReply wrong_method = s.call("PUT", "/v1/playback/sessions", "{}", tok);
     check(wrong_method, 405, "METHOD_NOT_ALLOWED");
-    EXPECT_EQ(wrong_method.header("Allow"), "POST");
+    EXPECT_EQ(wrong_method.header("Allow"), "POST, GET, HEAD");
     check(s.call("GET", "/v1/playback/%2e%2e/x", "", tok), 404, "NOT_FOUND");
     // Straight to moneta (no nginx): the app's own strictness.
     EXPECT_EQ(testing::http_call(s.moneta_port(), "GET", "/v1/playback/../healthz").status, 400);
@@ -377,7 +223,7 @@ TEST_F(StackTest, BadInputGetsTheDocumentedErrorAndNeverHurtsTheServer) {
     const std::string log = s.moneta_log();
     EXPECT_FALSE(log.empty());
     EXPECT_EQ(log.find(tok), std::string::npos);
-    EXPECT_EQ(log.find(s.secret()), std::string::npos);
+    EXPECT_EQ(log.find(s.jwt_secret()), std::string::npos);
 }
 
 }  // namespace

@@ -7,8 +7,15 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <unistd.h>
+
 #include "handlers/health_handlers.hpp"
 #include "handlers/playback_handlers.hpp"
+#include "handlers/progress_handlers.hpp"
+#include "moneta/core/random.hpp"
+#include "progress/flusher.hpp"
 #include "moneta/http/router.hpp"
 #include "moneta/http/server.hpp"
 #include "moneta/http_client/client.hpp"
@@ -16,7 +23,8 @@
 #include "moneta/metrics/registry.hpp"
 #include "moneta/redis/client.hpp"
 #include "store/catalog_cache.hpp"
-#include "store/lease_store.hpp"
+#include "store/progress_store.hpp"
+#include "store/session_store.hpp"
 #include "telemetry.hpp"
 #include "upstream/internal_api_client.hpp"
 
@@ -26,22 +34,30 @@ namespace {
 
 /// Everything one worker thread owns: its Redis connection, its internal-API pool, the stores
 /// and handlers on top of them, and its router. Built on that thread; never shared.
+http_client::ClientConfig internal_api_pool(const Settings& s) {
+    return http_client::ClientConfig{s.internal_api.host,       s.internal_api.port,
+                                     s.internal_api.max_connections, 256,
+                                     s.internal_api.connect_timeout, s.internal_api.timeout,
+                                     std::chrono::seconds(30),  4 * 1024 * 1024,
+                                     {}};
+}
+
 struct Worker {
     Worker(boost::asio::io_context& io, const Settings& s, core::Clock& clock, const jwt::Verifier& verifier,
-           Telemetry& t)
+           const delivery::DeliveryFactory& delivery_factory, Telemetry& t)
         : redis(io.get_executor(), s.redis, clock),
-          http(io.get_executor(),
-               http_client::ClientConfig{s.internal_api.host, s.internal_api.port,
-                                         s.internal_api.max_connections, 256,
-                                         s.internal_api.connect_timeout, s.internal_api.timeout,
-                                         std::chrono::seconds(30), 4 * 1024 * 1024, {}},
-               clock),
+          http(io.get_executor(), internal_api_pool(s), clock),
           api(http, s.internal_api.token, s.internal_api.timeout, t.internal_api),
           catalog(redis, api, clock, s.cache, t.cache),
-          leases(redis, s.lease),
-          playback(handlers::PlaybackDeps{verifier, clock, catalog, leases, s.playback, t.auth, t.playback}),
+          sessions(redis, s.lease, s.progress),
+          progress(redis, api, s.progress, t.progress),
+          delivery(delivery_factory.make_worker()),
+          deps{verifier, clock, catalog, sessions, progress, *delivery, s.cdn.base_url, s.playback, t.auth, t.playback},
+          playback(deps),
+          progress_handlers(deps),
           router(clock) {
         playback.register_routes(router);
+        progress_handlers.register_routes(router);
         handlers::register_health_routes(router, redis, clock);
         redis.start();
     }
@@ -50,9 +66,59 @@ struct Worker {
     http_client::Client http;
     upstream::InternalApiClient api;
     store::CatalogCache catalog;
-    store::LeaseStore leases;
+    store::SessionStore sessions;
+    store::ProgressStore progress;
+    std::unique_ptr<delivery::DeliveryFactory::Worker> delivery;  // checked non-null by DeliveryFactory::create
+    handlers::HandlerDeps deps;
     handlers::PlaybackHandlers playback;
+    handlers::ProgressHandlers progress_handlers;
     http::Router router;
+};
+
+/// The write-behind flusher with its own thread, Redis connection and HTTP pool, so a slow
+/// internal API never shares an event loop with playback requests.
+class FlusherThread {
+public:
+    FlusherThread(const Settings& s, core::Clock& clock, Telemetry& t)
+        : redis_(io_.get_executor(), s.redis, clock),
+          http_(io_.get_executor(), internal_api_pool(s), clock),
+          api_(http_, s.internal_api.token, s.internal_api.timeout, t.internal_api),
+          flusher_(io_.get_executor(), redis_, api_, clock, s.flusher, s.progress, t.flusher, consumer_name()) {}
+
+    void start() {
+        redis_.start();
+        boost::asio::co_spawn(io_, run(), boost::asio::detached);
+        thread_ = std::thread([this] { io_.run(); });
+    }
+
+    /// Flushes what is buffered (bounded by @p budget), then joins.
+    void stop(std::chrono::milliseconds budget) {
+        flusher_.request_stop(budget);
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+private:
+    static std::string consumer_name() {
+        char host[64] = {};
+        ::gethostname(host, sizeof host - 1);
+        return std::string(host) + "-" + std::to_string(::getpid()) + "-" + core::random_id("", 6);
+    }
+
+    boost::asio::awaitable<void> run() {
+        co_await flusher_.async_run();
+        http_.close();
+        co_await redis_.async_stop();
+        io_.stop();
+    }
+
+    boost::asio::io_context io_;
+    redis::Client redis_;
+    http_client::Client http_;
+    upstream::InternalApiClient api_;
+    progress::ProgressFlusher flusher_;
+    std::thread thread_;
 };
 
 http::ServerConfig server_config(const Settings& s, std::uint16_t port, std::size_t threads) {
@@ -69,12 +135,14 @@ http::ServerConfig server_config(const Settings& s, std::uint16_t port, std::siz
 class App::Impl {
 public:
     Impl(Settings settings, core::Clock& clock, jwt::Verifier verifier,
-         std::unique_ptr<log::Logger> logger)
+         std::shared_ptr<const delivery::DeliveryFactory> delivery, std::unique_ptr<log::Logger> logger)
         : settings_(std::move(settings)),
           clock_(clock),
           verifier_(std::move(verifier)),
+          delivery_(std::move(delivery)),
           logger_(std::move(logger)),
-          telemetry_(registry_) {
+          telemetry_(registry_),
+          flusher_(settings_, clock_, telemetry_) {
         metrics::register_process_metrics(registry_);
         const std::size_t threads =
             settings_.server.threads == 0 ? std::max(1U, std::thread::hardware_concurrency())
@@ -105,6 +173,7 @@ public:
         }
         api_->start();
         admin_->start();
+        flusher_.start();
         logger_->info("moneta started", {{"server.port", std::int64_t{*port}},
                                          {"admin.port", std::int64_t{*admin_port}},
                                          {"workers", static_cast<std::int64_t>(workers_.size())}});
@@ -120,7 +189,10 @@ public:
     void wait() {
         api_->wait();
         admin_->wait();
-        logger_->info("moneta stopped");
+        // Requests are drained: everything they wrote is in Redis. Flush it before exiting.
+        flusher_.stop(settings_.final_flush);
+        logger_->info("moneta stopped",
+                      {{"progress.markers_unflushed", telemetry_.flusher.markers_in_flight.load()}});
         logger_->flush();
     }
 
@@ -129,7 +201,7 @@ public:
 
 private:
     http::WorkerHooks make_worker(boost::asio::io_context& io, std::size_t index) {
-        auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, telemetry_);
+        auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, *delivery_, telemetry_);
         Worker* w = worker.get();
         {
             std::lock_guard lock(mu_);
@@ -186,9 +258,11 @@ private:
     Settings settings_;
     core::Clock& clock_;
     jwt::Verifier verifier_;
+    std::shared_ptr<const delivery::DeliveryFactory> delivery_;
     std::unique_ptr<log::Logger> logger_;
     metrics::Registry registry_;
     Telemetry telemetry_;
+    FlusherThread flusher_;
     std::mutex mu_;  // guards workers_ (filled by the worker threads at startup)
     std::vector<std::unique_ptr<Worker>> workers_;
     std::unique_ptr<http::Router> admin_router_;
@@ -205,6 +279,10 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
     if (!verifier) {
         return {boost::system::in_place_error, verifier.error()};
     }
+    auto delivery = delivery::DeliveryFactory::create(settings.cdn, settings.drm);
+    if (!delivery) {
+        return {boost::system::in_place_error, delivery.error()};
+    }
     auto sink = log::make_file_sink(settings.log.file);
     if (!sink) {
         return {boost::system::in_place_error, "log.file: cannot open " + settings.log.file};
@@ -214,7 +292,7 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
     lc.level = log::parse_level(settings.log.level).value_or(log::Level::kInfo);
     auto logger = std::make_unique<log::Logger>(lc, std::move(sink), clock);
     return std::unique_ptr<App>(new App(
-        std::make_unique<Impl>(std::move(settings), clock, std::move(*verifier), std::move(logger))));
+        std::make_unique<Impl>(std::move(settings), clock, std::move(*verifier), std::move(*delivery), std::move(logger))));
 }
 
 boost::system::result<void, std::string> App::start() { return impl_->start(); }

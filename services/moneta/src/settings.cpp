@@ -14,6 +14,11 @@ constexpr config::EnvOverride kEnv[] = {
     {"INTERNAL_API_PORT", "internal_api.port", config::EnvType::kInteger},
     {"MONETA_LEASE_SEC", "playback.lease_sec", config::EnvType::kInteger},
     {"MONETA_HEARTBEAT_SEC", "playback.heartbeat_sec", config::EnvType::kInteger},
+    {"MONETA_START_RATE_PER_MIN", "playback.start_rate_per_min", config::EnvType::kInteger},
+    {"MONETA_PROGRESS_FLUSH_MS", "progress.flush_ms", config::EnvType::kInteger},
+    {"MONETA_PROGRESS_CLAIM_IDLE_MS", "progress.claim_idle_ms", config::EnvType::kInteger},
+    {"MONETA_CDN_PROVIDER", "delivery.cdn.provider", config::EnvType::kString},
+    {"MONETA_CDN_KEY_FILE", "delivery.cdn.private_key_file", config::EnvType::kString},
     {"MONETA_LOG_LEVEL", "log.level", config::EnvType::kString},
     {"MONETA_LOG_FILE", "log.file", config::EnvType::kString},
 };
@@ -84,6 +89,8 @@ Settings read(config::Reader& root) {
         s.lease.lease = std::chrono::seconds(lease_sec);
         s.playback.heartbeat_interval_sec = static_cast<int>(heartbeat_sec);
         s.lease.tombstone = std::chrono::seconds(r.integer("evicted_memory_sec", 600, 1, 86400));
+        s.lease.meta = std::chrono::seconds(r.integer("session_memory_sec", 86400, lease_sec, 30 * 86400));
+        s.playback.start_rate_per_min = static_cast<int>(r.integer("start_rate_per_min", 60, 0, 100000));
         const auto ranks = r.integer_map("plan_ranks", {{"basic", 1}, {"standard", 2}, {"premium", 3}});
         s.playback.plan_ranks.clear();
         for (const auto& [k, v] : ranks) {
@@ -97,6 +104,46 @@ Settings read(config::Reader& root) {
         s.cache.content_ttl = r.millis("content_ttl_ms", s.cache.content_ttl);
         s.cache.content_missing_ttl = r.millis("content_missing_ttl_ms", s.cache.content_missing_ttl);
         r.finish();
+    }
+    {
+        auto r = root.child("progress");
+        s.progress.ttl = std::chrono::hours(24 * r.integer("retention_days", 90, 1, 3650));
+        s.progress.continue_watching_max = static_cast<int>(r.integer("continue_watching_max", 200, 1, 10000));
+        s.progress.stream_shards = static_cast<int>(r.integer("stream_shards", 4, 1, 1024));
+        s.flusher.interval = r.millis("flush_ms", s.flusher.interval);
+        s.flusher.batch = static_cast<std::size_t>(r.integer("flush_batch", 500, 1, 10000));
+        s.flusher.claim_idle = r.millis("claim_idle_ms", s.flusher.claim_idle);
+        s.final_flush = r.millis("shutdown_flush_ms", s.final_flush);
+        r.finish();
+    }
+    {
+        auto d = root.child("delivery");
+        {
+            auto r = d.child("cdn");
+            s.cdn.provider = r.string("provider", s.cdn.provider);
+            s.cdn.base_url = r.string("base_url", s.cdn.base_url);
+            s.cdn.key_pair_id = r.string("key_pair_id", "");
+            s.cdn.private_key_file = r.string("private_key_file", "");
+            s.cdn.cookie_domain = r.string("cookie_domain", "");
+            s.cdn.akamai_key_hex = r.secret("akamai_key", false).reveal();
+            s.cdn.akamai_token_name = r.string("akamai_token_name", s.cdn.akamai_token_name);
+            s.cdn.bucket_sec = r.integer("bucket_sec", s.cdn.bucket_sec, 1, 86400);
+            s.cdn.ttl_sec = r.integer("ttl_sec", s.cdn.ttl_sec, 300, 7 * 86400);
+            s.cdn.scope_segments = static_cast<std::size_t>(r.integer("scope_segments", 2, 0, 16));
+            r.finish();
+        }
+        {
+            auto r = d.child("drm");
+            s.drm.site_id = r.required_string("site_id");
+            s.drm.site_key = r.secret("site_key", true).reveal();
+            s.drm.access_key = r.secret("access_key", true).reveal();
+            s.drm.license_url = r.required_string("license_url");
+            s.drm.fairplay_certificate_url = r.string("fairplay_certificate_url", "");
+            s.drm.license_duration_s = r.integer("license_duration_sec", 86400, 1, 365 * 86400);
+            s.drm.token_ttl_s = r.integer("token_ttl_sec", 600, 1, 86400);
+            r.finish();
+        }
+        d.finish();
     }
     {
         auto r = root.child("log");

@@ -9,12 +9,16 @@
 #include <string>
 #include <vector>
 
-#include "handlers/playback_handlers.hpp"
+#include "delivery/playback_delivery.hpp"
+#include "handlers/deps.hpp"
 #include "moneta/core/result.hpp"
+#include "moneta/drm/pallycon.hpp"
 #include "moneta/jwt/verifier.hpp"
 #include "moneta/redis/config.hpp"
+#include "progress/flusher.hpp"
 #include "store/catalog_cache.hpp"
-#include "store/lease_store.hpp"
+#include "store/progress_stream.hpp"
+#include "store/session_store.hpp"
 
 namespace moneta {
 
@@ -50,12 +54,19 @@ struct Settings {
     handlers::PlaybackSettings playback;
     store::LeaseSettings lease;
     store::CacheSettings cache;
+    store::ProgressSettings progress;
+    progress::FlusherSettings flusher;
+    std::chrono::milliseconds final_flush{10000};  ///< shutdown: time to flush buffered progress
+    delivery::CdnSettings cdn;
+    drm::PallyConConfig drm;
     LogSettings log;
 };
 
 /// Environment variables that override config keys (api.md §2 names).
 /// MONETA_PORT, MONETA_ADMIN_PORT, MONETA_THREADS, MONETA_REDIS_PORT, INTERNAL_API_PORT,
-/// MONETA_LEASE_SEC, MONETA_HEARTBEAT_SEC, MONETA_LOG_LEVEL, MONETA_LOG_FILE.
+/// MONETA_LEASE_SEC, MONETA_HEARTBEAT_SEC, MONETA_START_RATE_PER_MIN, MONETA_PROGRESS_FLUSH_MS,
+/// MONETA_PROGRESS_CLAIM_IDLE_MS, MONETA_CDN_PROVIDER, MONETA_CDN_KEY_FILE, MONETA_LOG_LEVEL,
+/// MONETA_LOG_FILE (secrets: see config/moneta.json).
 /// @return the settings or a message naming the offending key/variable.
 boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file);
 

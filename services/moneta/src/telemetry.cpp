@@ -34,6 +34,10 @@ Telemetry::Telemetry(metrics::Registry& registry) : registry_(registry) {
                                {{"resource", "account"}}, read(internal_api.account_calls_total));
     registry_.callback_counter("moneta_internal_api_requests_total", "Calls moneta made to the internal API.",
                                {{"resource", "content"}}, read(internal_api.content_calls_total));
+    registry_.callback_counter("moneta_internal_api_requests_total", "Calls moneta made to the internal API.",
+                               {{"resource", "progress_read"}}, read(internal_api.progress_reads_total));
+    registry_.callback_counter("moneta_internal_api_requests_total", "Calls moneta made to the internal API.",
+                               {{"resource", "progress_upsert"}}, read(internal_api.progress_upserts_total));
     registry_.callback_counter("moneta_internal_api_errors_total", "Internal API calls that failed (transport or 5xx).",
                                {}, read(internal_api.errors_total));
     const char* cache_help = "Catalog cache lookups by kind and result.";
@@ -45,13 +49,34 @@ Telemetry::Telemetry(metrics::Registry& registry) : registry_(registry) {
     const char* starts = "Playback starts by lease outcome.";
     registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "granted"}}, read(playback.starts_granted_total));
     registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "denied"}}, read(playback.starts_denied_total));
+    registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "replayed"}}, read(playback.starts_replayed_total));
+    registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "rate_limited"}}, read(playback.starts_rate_limited_total));
+    registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "no_compatible_stream"}}, read(playback.starts_no_stream_total));
     registry_.callback_counter("moneta_playback_lease_replacements_total", "Starts that took over a lease (same device or replace_session_id).", {}, read(playback.starts_replaced_total));
     const char* hb = "Heartbeats by outcome.";
     registry_.callback_counter("moneta_playback_heartbeats_total", hb, {{"result", "renewed"}}, read(playback.heartbeats_renewed_total));
     registry_.callback_counter("moneta_playback_heartbeats_total", hb, {{"result", "not_found"}}, read(playback.heartbeats_not_found_total));
     registry_.callback_counter("moneta_playback_heartbeats_total", hb, {{"result", "evicted"}}, read(playback.heartbeats_evicted_total));
+    registry_.callback_counter("moneta_playback_heartbeats_total", hb, {{"result", "stop"}}, read(playback.heartbeats_stop_total));
     registry_.callback_counter("moneta_playback_stops_total", "Stops answered.", {}, read(playback.stops_total));
-    registry_.callback_counter("moneta_playback_store_errors_total", "Lease operations that failed in Redis.", {}, read(playback.store_errors_total));
+    registry_.callback_counter("moneta_playback_kicks_total", "Sessions ended by another device of the account.", {}, read(playback.kicks_total));
+    registry_.callback_counter("moneta_playback_refreshes_total", "Stream/DRM refreshes.", {}, read(playback.refreshes_total));
+    const char* pw = "Progress writes by guard outcome.";
+    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "applied"}}, read(playback.progress_applied_total));
+    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "stale"}}, read(playback.progress_stale_total));
+    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "zero_kept"}}, read(playback.progress_zero_kept_total));
+    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "unknown_session"}}, read(playback.progress_unknown_session_total));
+    registry_.callback_counter("moneta_progress_upstream_loads_total", "Progress cache misses loaded from the internal API.", {}, read(progress.upstream_loads_total));
+    registry_.callback_counter("moneta_progress_redis_errors_total", "Progress reads that failed in Redis.", {}, read(progress.redis_errors_total));
+    registry_.callback_counter("moneta_progress_flushes_total", "Write-behind batches confirmed by the internal API.", {}, read(flusher.flushes_total));
+    registry_.callback_counter("moneta_progress_flushed_items_total", "Positions sent to the internal API.", {}, read(flusher.items_sent_total));
+    registry_.callback_counter("moneta_progress_markers_acked_total", "Write-behind stream entries acknowledged.", {}, read(flusher.markers_acked_total));
+    registry_.callback_counter("moneta_progress_markers_claimed_total", "Write-behind entries taken over from dead consumers.", {}, read(flusher.markers_claimed_total));
+    registry_.callback_counter("moneta_progress_flush_failures_total", "Write-behind flushes that failed and will be retried.", {}, read(flusher.failures_total));
+    registry_.callback_gauge("moneta_progress_markers_in_flight", "Write-behind entries read but not yet acknowledged.", {}, read(flusher.markers_in_flight));
+    registry_.callback_gauge("moneta_progress_last_flush_timestamp_seconds", "Wall time of the last confirmed flush.", {},
+                             [this] { return static_cast<double>(flusher.last_success_ms.load()) / 1000.0; });
+    registry_.callback_counter("moneta_playback_store_errors_total", "Session/progress operations that failed in Redis.", {}, read(playback.store_errors_total));
     const char* auth_help = "Rejected tokens by reason (the response only says TOKEN_*).";
     registry_.callback_counter("moneta_auth_failures_total", auth_help, {{"reason", "missing"}}, read(auth.missing_total));
     for (std::size_t i = 0; i <= static_cast<std::size_t>(jwt::Failure::kMissingClaim); ++i) {
@@ -85,24 +110,38 @@ void Telemetry::export_redis(std::function<RedisTotals()> totals) {
 
 std::size_t Telemetry::route_index(http::Method method, std::string_view path) noexcept {
     constexpr std::string_view kSessions = "/v1/playback/sessions";
-    if (method == http::Method::kPost && path == kSessions) {
-        return 0;
+    using M = http::Method;
+    if (path == kSessions) {
+        return method == M::kPost ? 0 : method == M::kGet ? 4 : 11;
     }
-    if (method == http::Method::kPost && path.substr(0, kSessions.size()) == kSessions) {
-        if (ends_with(path, "/heartbeat")) {
+    if (path.substr(0, kSessions.size() + 1) == "/v1/playback/sessions/") {
+        if (method == M::kPost && ends_with(path, "/heartbeat")) {
             return 1;
         }
-        if (ends_with(path, "/stop")) {
+        if (method == M::kPost && ends_with(path, "/stop")) {
             return 2;
         }
+        if (method == M::kPost && ends_with(path, "/refresh")) {
+            return 3;
+        }
+        return method == M::kDelete ? 5 : 11;
+    }
+    if (path == "/v1/me/progress" && method == M::kGet) {
+        return 6;
+    }
+    if (path.substr(0, 16) == "/v1/me/progress/" && method == M::kPut) {
+        return 7;
+    }
+    if (path == "/v1/me/continue-watching" && method == M::kGet) {
+        return 8;
     }
     if (path == "/healthz" || path == "/readyz") {
-        return 3;
+        return 9;
     }
     if (path == "/metrics") {
-        return 4;
+        return 10;
     }
-    return 5;
+    return 11;
 }
 
 void Telemetry::on_access(const http::AccessRecord& rec, log::Logger& logger, bool access_log) {

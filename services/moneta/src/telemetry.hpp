@@ -8,7 +8,9 @@
 #include <string_view>
 
 #include "handlers/auth.hpp"
-#include "handlers/playback_handlers.hpp"
+#include "handlers/deps.hpp"
+#include "progress/flusher.hpp"
+#include "store/progress_store.hpp"
 #include "moneta/http/server.hpp"
 #include "moneta/log/logger.hpp"
 #include "moneta/metrics/registry.hpp"
@@ -27,6 +29,8 @@ public:
     handlers::PlaybackStats playback;
     store::CacheStats cache;
     upstream::InternalApiStats internal_api;
+    store::ProgressStats progress;
+    progress::FlusherStats flusher;
 
     struct RedisTotals {
         double round_trips = 0;
@@ -43,7 +47,9 @@ public:
     /// Counts the request (route × status), observes its latency, writes the access log line.
     void on_access(const http::AccessRecord& rec, log::Logger& logger, bool access_log);
 
-    static constexpr std::array<std::string_view, 6> kRoutes{"start", "heartbeat", "stop", "health", "metrics", "other"};
+    static constexpr std::array<std::string_view, 12> kRoutes{
+        "start", "heartbeat", "stop", "refresh", "list", "kick", "progress_get", "progress_put",
+        "continue_watching", "health", "metrics", "other"};
     static constexpr std::array<int, 17> kStatuses{200, 201, 204, 400, 401, 403, 404, 405, 406,
                                                    409, 413, 415, 429, 500, 502, 503, 504};
     /// Route label of a request (bounded set: never the raw path, which holds ids).

@@ -339,6 +339,27 @@ Parsed<StopRequest> parse_stop_request(std::string_view body) {
     });
 }
 
+Parsed<ProgressPut> parse_progress_put(std::string_view body, std::int64_t now_ms) {
+    return parse_with<ProgressPut>(body, [now_ms](Reader& r) {
+        ProgressPut req;
+        req.position_sec = r.position("position_sec");
+        req.duration_sec = r.position("duration_sec");
+        req.seq = r.seq("seq");
+        if (const json::value* v = r.field("updated_at_ms", true)) {
+            constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+            if (!v->is_int64() || v->get_int64() <= 0 || v->get_int64() > now_ms + kDayMs) {
+                r.fail("updated_at_ms", "must be epoch milliseconds, not in the future");
+            } else {
+                req.updated_at_ms = v->get_int64();
+            }
+        }
+        if (req.duration_sec > 0 && req.position_sec > req.duration_sec + 1) {
+            r.fail("position_sec", "beyond duration_sec");
+        }
+        return req;
+    });
+}
+
 std::string field_error_details(const FieldError& e) {
     JsonWriter w(64);
     w.begin_object();

@@ -65,6 +65,14 @@ struct StopRequest {
     std::int64_t seq = 0;
 };
 
+/// Body of PUT /v1/me/progress/{content_id} (offline viewing): the client's clock and seq.
+struct ProgressPut {
+    double position_sec = 0;
+    double duration_sec = 0;
+    std::int64_t updated_at_ms = 0;
+    std::int64_t seq = 0;
+};
+
 /// Why a body was rejected: the JSON path of the offending field and a short reason. Safe to
 /// return to the client (it only echoes field names we define).
 struct FieldError {
@@ -78,6 +86,9 @@ using Parsed = std::variant<T, FieldError>;
 Parsed<StartRequest> parse_start_request(std::string_view body);
 Parsed<HeartbeatRequest> parse_heartbeat_request(std::string_view body);
 Parsed<StopRequest> parse_stop_request(std::string_view body);
+/// @param now_ms updated_at_ms may not lie more than a day in the future (a broken device clock
+/// must not pin a position forever).
+Parsed<ProgressPut> parse_progress_put(std::string_view body, std::int64_t now_ms);
 
 /// `{"field":"...","reason":"..."}` for the error details.
 std::string field_error_details(const FieldError& e);

@@ -3,9 +3,95 @@
 #include "domain/json_writer.hpp"
 
 namespace moneta::domain {
+namespace {
+
+void optional_number(JsonWriter& w, const std::optional<double>& v) {
+    if (v) {
+        w.number(*v);
+    } else {
+        w.null();
+    }
+}
+
+void optional_string(JsonWriter& w, const std::optional<std::string>& v) {
+    if (v) {
+        w.string(*v);
+    } else {
+        w.null();
+    }
+}
+
+void write_stream(JsonWriter& w, const StreamBlock& s) {
+    w.key("stream").begin_object();
+    w.key("protocol").string(s.protocol);
+    w.key("manifest_url").string(s.manifest_url);
+    w.key("cdn_cookies").begin_array();
+    for (const CdnCookie& c : s.cookies) {
+        w.begin_object();
+        w.key("name").string(c.name);
+        w.key("value").string(c.value);
+        w.key("domain").string(c.domain);
+        w.key("path").string(c.path);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("expires_at_ms").integer(s.expires_at_ms);
+    w.key("video_codec").string(s.video_codec);
+    w.key("max_height").integer(s.max_height);
+    w.key("hdr");
+    optional_string(w, s.hdr);
+    w.end_object();
+}
+
+void write_drm(JsonWriter& w, const DrmBlock& d) {
+    w.key("drm").begin_object();
+    w.key("system").string(d.system);
+    if (d.system == "none") {
+        w.key("license_url").null();
+        w.key("certificate_url").null();
+        w.key("license_headers").begin_object().end_object();
+        w.key("token_expires_at_ms").null();
+    } else {
+        w.key("license_url").string(d.license_url);
+        w.key("certificate_url");
+        optional_string(w, d.certificate_url);
+        w.key("license_headers").begin_object().key(d.header_name).string(d.token).end_object();
+        w.key("token_expires_at_ms").integer(d.token_expires_at_ms);
+    }
+    w.end_object();
+}
+
+void write_tracks(JsonWriter& w, const StartView& v) {
+    w.key("tracks").begin_object();
+    w.key("audio").begin_array();
+    for (std::size_t i = 0; i < v.content.audio.size(); ++i) {
+        const AudioTrack& a = v.content.audio[i];
+        w.begin_object();
+        w.key("lang").string(a.lang);
+        w.key("codec").string(a.codec);
+        w.key("channels").integer(a.channels);
+        w.key("default").boolean(i == v.tracks.audio_default);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("subtitles").begin_array();
+    for (std::size_t i = 0; i < v.content.subtitles.size(); ++i) {
+        const SubtitleTrack& s = v.content.subtitles[i];
+        w.begin_object();
+        w.key("lang").string(s.lang);
+        w.key("format").string(s.format);
+        w.key("url").string(v.cdn_base_url + s.path + v.stream.url_suffix);
+        w.key("default").boolean(v.tracks.subtitle_default == i);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+}
+
+}  // namespace
 
 std::string start_response(const StartView& v) {
-    JsonWriter w(512);
+    JsonWriter w(2048);
     w.begin_object();
     w.key("session_id").string(v.session_id);
     w.key("lease").begin_object();
@@ -17,18 +103,14 @@ std::string start_response(const StartView& v) {
     w.key("kind").string(v.content.kind);
     w.key("duration_sec").number(v.content.duration_sec);
     w.key("credits_start_sec");
-    if (v.content.credits_start_sec) {
-        w.number(*v.content.credits_start_sec);
-    } else {
-        w.null();
-    }
+    optional_number(w, v.content.credits_start_sec);
     w.key("next_content_id");
-    if (v.content.next_content_id) {
-        w.string(*v.content.next_content_id);
-    } else {
-        w.null();
-    }
+    optional_string(w, v.content.next_content_id);
     w.end_object();
+    w.key("resume_position_sec").number(v.resume_position_sec);
+    write_stream(w, v.stream);
+    write_drm(w, v.drm);
+    write_tracks(w, v);
     w.key("limits").begin_object();
     w.key("max_concurrent_streams").integer(v.max_concurrent_streams);
     w.key("active_streams").integer(v.lease.active_streams);
@@ -38,14 +120,55 @@ std::string start_response(const StartView& v) {
     return std::move(w).take();
 }
 
+std::string refresh_response(const std::string& session_id, const StreamBlock& stream,
+                             const DrmBlock& drm, std::int64_t server_time_ms) {
+    JsonWriter w(1536);
+    w.begin_object();
+    w.key("session_id").string(session_id);
+    write_stream(w, stream);
+    write_drm(w, drm);
+    w.key("server_time_ms").integer(server_time_ms);
+    w.end_object();
+    return std::move(w).take();
+}
+
 std::string heartbeat_response(std::int64_t lease_expires_at_ms, int heartbeat_interval_sec,
-                               std::int64_t server_time_ms) {
+                               std::string_view stop_reason, std::int64_t server_time_ms) {
     JsonWriter w(160);
     w.begin_object();
     w.key("lease_expires_at_ms").integer(lease_expires_at_ms);
     w.key("heartbeat_interval_sec").integer(heartbeat_interval_sec);
-    w.key("action").string("continue");
-    w.key("reason").null();
+    if (stop_reason.empty()) {
+        w.key("action").string("continue");
+        w.key("reason").null();
+    } else {
+        w.key("action").string("stop");
+        w.key("reason").string(stop_reason);
+    }
+    w.key("server_time_ms").integer(server_time_ms);
+    w.end_object();
+    return std::move(w).take();
+}
+
+std::string sessions_response(int max_concurrent_streams, const std::vector<ActiveSession>& sessions,
+                              std::int64_t server_time_ms) {
+    JsonWriter w(96 + 256 * sessions.size());
+    w.begin_object();
+    w.key("max_concurrent_streams").integer(max_concurrent_streams);
+    w.key("sessions").begin_array();
+    for (const ActiveSession& a : sessions) {
+        w.begin_object();
+        w.key("session_id").string(a.info.session_id);
+        w.key("device_id").string(a.info.device_id);
+        w.key("device_type").string(a.info.device_type);
+        w.key("device_name").string(a.info.device_name);
+        w.key("content_id").string(a.info.content_id);
+        w.key("profile_id").string(a.info.profile_id);
+        w.key("started_at_ms").integer(a.info.started_at_ms);
+        w.key("last_seen_ms").integer(a.last_seen_ms);
+        w.end_object();
+    }
+    w.end_array();
     w.key("server_time_ms").integer(server_time_ms);
     w.end_object();
     return std::move(w).take();

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "domain/requests.hpp"
+#include "moneta/core/error.hpp"
+
 namespace moneta::handlers {
 
 http::Response json(int status, std::string body) {
@@ -21,6 +24,40 @@ http::Response error(domain::ApiError e, std::int64_t now_ms, std::string_view d
         r.headers.emplace_back("Retry-After", std::to_string(retry_after_sec));
     }
     return r;
+}
+
+http::Response no_content() {
+    http::Response r;
+    r.status = 204;
+    return r;
+}
+
+domain::ApiError upstream_error(const boost::system::error_code& ec) noexcept {
+    using core::Errc;
+    if (ec == Errc::kTimeout || ec == Errc::kDeadlineExceeded) {
+        return domain::ApiError::kUpstreamTimeout;
+    }
+    if (ec == Errc::kUpstreamError || ec == Errc::kProtocolError) {
+        return domain::ApiError::kUpstreamError;
+    }
+    return domain::ApiError::kUpstreamUnavailable;
+}
+
+domain::ApiError store_error(const boost::system::error_code& ec) noexcept {
+    return upstream_error(ec) == domain::ApiError::kUpstreamTimeout ? domain::ApiError::kUpstreamTimeout
+                                                                    : domain::ApiError::kUpstreamUnavailable;
+}
+
+std::optional<std::string_view> id_param(const http::Request& req, std::size_t index) noexcept {
+    const std::string_view id = req.path_param(index);
+    if (!domain::is_valid_id(id)) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+http::Response bad_id(std::int64_t now_ms) {
+    return error(domain::ApiError::kInvalidRequest, now_ms, R"({"field":"id","reason":"must match [A-Za-z0-9_-]{1,64}"})");
 }
 
 bool has_json_content_type(const http::Request& req) noexcept {

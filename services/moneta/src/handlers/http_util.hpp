@@ -2,7 +2,10 @@
 /// @brief Building HTTP responses from domain results (the one place ApiError becomes HTTP).
 #pragma once
 
+#include <boost/system/error_code.hpp>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +21,20 @@ http::Response json(int status, std::string body);
 /// The api.md error body for @p e; retryable 429/503 answers carry `Retry-After`.
 http::Response error(domain::ApiError e, std::int64_t now_ms, std::string_view details_json = "{}",
                      int retry_after_sec = 1);
+
+/// 204 No Content.
+http::Response no_content();
+
+/// Transport failures of the internal API → UPSTREAM_TIMEOUT / UPSTREAM_ERROR / UPSTREAM_UNAVAILABLE.
+domain::ApiError upstream_error(const boost::system::error_code& ec) noexcept;
+/// Redis failures: it answers or it is unavailable; never "bad gateway".
+domain::ApiError store_error(const boost::system::error_code& ec) noexcept;
+
+/// The `{id}` path parameter when it is a valid id; nullopt otherwise (answer INVALID_REQUEST).
+std::optional<std::string_view> id_param(const http::Request& req, std::size_t index = 0) noexcept;
+
+/// INVALID_REQUEST for a bad `{id}` path parameter.
+http::Response bad_id(std::int64_t now_ms);
 
 /// True when the request declares a JSON body (`application/json`, optional parameters).
 bool has_json_content_type(const http::Request& req) noexcept;

@@ -1,32 +1,25 @@
 #include "handlers/playback_handlers.hpp"
 
+#include <cmath>
+
+#include "domain/cache_envelope.hpp"
+#include "domain/catalog_codec.hpp"
+#include "domain/negotiation.hpp"
+#include "domain/progress.hpp"
 #include "domain/requests.hpp"
 #include "domain/responses.hpp"
+#include "domain/tracks.hpp"
 #include "handlers/http_util.hpp"
 #include "moneta/core/random.hpp"
+#include "store/keys.hpp"
+#include "store/scripts.hpp"
 
 namespace moneta::handlers {
 namespace {
 
 using domain::ApiError;
-using core::Errc;
 
-/// Transport failures of a dependency → the api.md upstream codes.
-ApiError upstream_error(const boost::system::error_code& ec) noexcept {
-    if (ec == Errc::kTimeout || ec == Errc::kDeadlineExceeded) {
-        return ApiError::kUpstreamTimeout;
-    }
-    if (ec == Errc::kUpstreamError || ec == Errc::kProtocolError) {
-        return ApiError::kUpstreamError;
-    }
-    return ApiError::kUpstreamUnavailable;
-}
-
-/// Redis (leases) failures: it answers or it is unavailable; never "bad gateway".
-ApiError store_error(const boost::system::error_code& ec) noexcept {
-    return upstream_error(ec) == ApiError::kUpstreamTimeout ? ApiError::kUpstreamTimeout
-                                                            : ApiError::kUpstreamUnavailable;
-}
+constexpr std::int64_t kRateWindowMs = 60'000;
 
 /// Edge-provided viewer country, or the account's when absent or malformed.
 std::string_view viewer_country(const http::Request& req, const domain::Account& account) {
@@ -42,15 +35,60 @@ const T* parsed_or_null(const domain::Parsed<T>& p) {
     return std::get_if<T>(&p);
 }
 
+template <class T>
+http::Response invalid(const domain::Parsed<T>& p, std::int64_t now_ms) {
+    return error(ApiError::kInvalidRequest, now_ms, domain::field_error_details(std::get<domain::FieldError>(p)));
+}
+
+/// FNV-1a 64 of the request body, as hex: same key + same body → same hash (Idempotency-Key).
+std::string body_hash(std::string_view body) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (const char c : body) {
+        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i, h >>= 4) {
+        out[static_cast<std::size_t>(i)] = kHex[h & 0xF];
+    }
+    return out;
+}
+
+/// Why a live session must stop (api.md §5.2): the cached entitlement was revoked or the title
+/// left its window. Empty: continue. Only what is already in Redis is consulted (no extra round
+/// trip); a missing cache entry means "no news", not "stop".
+std::string_view stop_reason(const store::HeartbeatResult& hb, std::int64_t now_ms) {
+    if (hb.window_end_ms && now_ms >= *hb.window_end_ms) {
+        return "content_unavailable";
+    }
+    if (hb.cached_account.empty() || hb.profile_id.empty()) {
+        return {};
+    }
+    const auto doc = domain::decode_cached(hb.cached_account);
+    if (!doc) {
+        return {};
+    }
+    const auto account = domain::decode_account(doc->json);
+    if (!account) {
+        return {};
+    }
+    if (const auto e = domain::check_entitlement(*account, hb.profile_id, now_ms)) {
+        return *e == ApiError::kProfileNotInAccount ? "profile_removed" : "subscription_ended";
+    }
+    return {};
+}
+
 }  // namespace
 
 void PlaybackHandlers::register_routes(http::Router& router) {
-    router.add(http::Method::kPost, "/v1/playback/sessions",
-               [this](http::Request& r) { return async_start(r); });
+    router.add(http::Method::kPost, "/v1/playback/sessions", [this](http::Request& r) { return async_start(r); });
+    router.add(http::Method::kGet, "/v1/playback/sessions", [this](http::Request& r) { return async_list(r); });
+    router.add(http::Method::kDelete, "/v1/playback/sessions/{id}", [this](http::Request& r) { return async_kick(r); });
     router.add(http::Method::kPost, "/v1/playback/sessions/{id}/heartbeat",
                [this](http::Request& r) { return async_heartbeat(r); });
-    router.add(http::Method::kPost, "/v1/playback/sessions/{id}/stop",
-               [this](http::Request& r) { return async_stop(r); });
+    router.add(http::Method::kPost, "/v1/playback/sessions/{id}/stop", [this](http::Request& r) { return async_stop(r); });
+    router.add(http::Method::kPost, "/v1/playback/sessions/{id}/refresh",
+               [this](http::Request& r) { return async_refresh(r); });
 }
 
 boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Request& req) {
@@ -66,13 +104,38 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
     const auto parsed = domain::parse_start_request(req.body());
     const domain::StartRequest* body = parsed_or_null(parsed);
     if (body == nullptr) {
-        co_return error(ApiError::kInvalidRequest, now_ms,
-                        domain::field_error_details(std::get<domain::FieldError>(parsed)));
+        co_return invalid(parsed, now_ms);
+    }
+    std::string_view idem_key;
+    if (const auto k = req.header("idempotency-key")) {
+        if (!domain::is_valid_id(*k)) {
+            co_return error(ApiError::kInvalidRequest, now_ms,
+                            R"({"field":"Idempotency-Key","reason":"must match [A-Za-z0-9_-]{1,64}"})");
+        }
+        idem_key = *k;
     }
 
-    auto catalog = co_await deps_.catalog.async_load(claims.sub, body->content_id, req.context());
+    // Round trip 1: account + content (+ negative cache), the resume position and the rate
+    // counter, in one pipeline.
+    store::KeyBuffer kb;
+    const std::string window = std::to_string(now_ms / kRateWindowMs);
+    const std::string_view prog_k = store::progress_key(kb, claims.sub, claims.pid);
+    const std::string_view rate_k = store::rate_key(kb, claims.sub, window);
+    redis::Pipeline extra;
+    extra.add({"HGET", prog_k, body->content_id});
+    const bool rate_limited_on = deps_.settings.start_rate_per_min > 0;
+    if (rate_limited_on) {
+        extra.add({"INCR", rate_k}).add({"PEXPIRE", rate_k, "120000"});
+    }
+    auto catalog = co_await deps_.catalog.async_load(claims.sub, body->content_id, req.context(), &extra);
     if (!catalog) {
         co_return error(upstream_error(catalog.error()), now_ms);
+    }
+    if (rate_limited_on && catalog->extra.size() == 3 &&
+        catalog->extra[1].to_int64().value_or(0) > deps_.settings.start_rate_per_min) {
+        ++deps_.stats.starts_rate_limited_total;
+        const auto retry_after = static_cast<int>((kRateWindowMs - now_ms % kRateWindowMs + 999) / 1000);
+        co_return error(ApiError::kRateLimited, now_ms, "{}", retry_after);
     }
     // Checks in the api.md §5.1 order: entitlement → content exists → window/geo/plan/parental.
     if (!catalog->account) {
@@ -91,7 +154,25 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
                                        deps_.settings.plan_ranks, now_ms)) {
         co_return error(*e, now_ms);
     }
+    auto selection = domain::select_stream(content, account.plan, body->capabilities);
+    if (!selection) {
+        ++deps_.stats.starts_no_stream_total;
+        co_return error(ApiError::kNoCompatibleStream, now_ms);
+    }
 
+    // Resume position: cached (or cached as absent) on the warm path; else the system of record.
+    std::optional<domain::ProgressRecord> stored;
+    const redis::Reply* cached_prog = catalog->extra.empty() ? nullptr : &catalog->extra[0];
+    if (cached_prog != nullptr && cached_prog->is_string()) {
+        stored = domain::decode_progress_value(content.id, cached_prog->as_string_view());
+    } else if (body->resume == domain::ResumeMode::kAuto) {
+        auto loaded = co_await deps_.progress.async_load_one(claims.sub, claims.pid, content.id, req.context());
+        if (loaded) {
+            stored = std::move(*loaded);
+        }  // else: the resume point is a convenience; play from the start rather than fail
+    }
+
+    // Round trip 2: idempotency + lease + session meta.
     domain::SessionInfo info;
     info.session_id = core::random_id("ps_", 16);
     info.device_id = body->device.id;
@@ -100,26 +181,66 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
     info.content_id = content.id;
     info.profile_id = claims.pid;
     info.started_at_ms = now_ms;
-    auto lease = co_await deps_.leases.async_acquire(
-        account.id, account.plan.max_streams, info, body->replace_session_id.value_or(""), now_ms,
+    store::SessionMeta meta;
+    meta.profile_id = claims.pid;
+    meta.content_id = content.id;
+    meta.duration_sec = content.duration_sec;
+    meta.completion_sec = domain::completion_threshold_sec(content.duration_sec, content.credits_start_sec);
+    meta.start_over = body->resume == domain::ResumeMode::kStartOver;
+    meta.window_end_ms = content.window_end_ms;
+    meta.selection = domain::encode_selection(*selection);
+    const std::string request_hash = idem_key.empty() ? std::string() : body_hash(req.body());
+    auto lease = co_await deps_.sessions.async_start(
+        store::StartCommand{account.id, account.plan.max_streams, info, body->replace_session_id.value_or(""),
+                            now_ms, idem_key, request_hash, meta},
         req.context().deadline);
     if (!lease) {
         ++deps_.stats.store_errors_total;
         co_return error(store_error(lease.error()), now_ms);
     }
+    if (auto* replay = std::get_if<store::IdempotentReplay>(&*lease)) {
+        if (replay->request_hash != request_hash) {
+            co_return error(ApiError::kIdempotencyConflict, now_ms, R"({"reason":"key used with another body"})");
+        }
+        if (replay->response_body.empty()) {
+            co_return error(ApiError::kIdempotencyConflict, now_ms, R"({"reason":"first request still in progress"})");
+        }
+        ++deps_.stats.starts_replayed_total;
+        http::Response res = json(201, std::move(replay->response_body));
+        res.headers.emplace_back("Idempotent-Replayed", "true");
+        co_return res;
+    }
     if (auto* denied = std::get_if<domain::LeaseDenied>(&*lease)) {
         ++deps_.stats.starts_denied_total;
-        co_return error(ApiError::kStreamLimitReached, now_ms,
-                        domain::stream_limit_details(*denied));
+        co_return error(ApiError::kStreamLimitReached, now_ms, domain::stream_limit_details(*denied));
     }
     const auto& granted = std::get<domain::LeaseGranted>(*lease);
     ++deps_.stats.starts_granted_total;
     if (!granted.replaced_session_id.empty()) {
         ++deps_.stats.starts_replaced_total;
     }
-    http::Response res = json(
-        201, domain::start_response({info.session_id, granted, deps_.settings.heartbeat_interval_sec,
-                                     content, account.plan.max_streams, now_ms}));
+
+    // Tokens last (api.md §5.1 order): signed delivery from the per-thread cache, DRM token.
+    auto blocks = deps_.delivery.build(*selection, account.id, now_ms);
+    if (!blocks) {
+        co_return error(ApiError::kInternal, now_ms);
+    }
+    const domain::TrackChoice tracks =
+        domain::choose_tracks(content, body->preferred_audio_lang, body->preferred_subtitle_lang);
+    const double resume = domain::resume_position(stored, body->resume);
+    std::string out = domain::start_response({info.session_id, granted, deps_.settings.heartbeat_interval_sec, content,
+                                              resume, blocks->stream, blocks->drm, tracks, deps_.cdn_base_url,
+                                              account.plan.max_streams, now_ms});
+    if (!idem_key.empty()) {
+        // Round trip 3, only for idempotent starts: remember the answer for replays.
+        std::string stored_value = request_hash + "\n" + out;
+        auto saved = co_await deps_.sessions.async_save_idempotent(account.id, idem_key, stored_value,
+                                                                   req.context().deadline);
+        if (!saved) {
+            ++deps_.stats.store_errors_total;  // the start succeeded; a replay will see "in progress"
+        }
+    }
+    http::Response res = json(201, std::move(out));
     res.headers.emplace_back("Location", "/v1/playback/sessions/" + info.session_id);
     co_return res;
 }
@@ -131,30 +252,35 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
         co_return error(*e, now_ms);
     }
     const jwt::Claims& claims = std::get<jwt::Claims>(auth);
-    const std::string_view session_id = req.path_param(0);
-    if (!domain::is_valid_id(session_id)) {
-        co_return error(ApiError::kInvalidRequest, now_ms, R"({"field":"id","reason":"bad id"})");
+    const auto session_id = id_param(req);
+    if (!session_id) {
+        co_return bad_id(now_ms);
     }
     if (!has_json_content_type(req)) {
         co_return error(ApiError::kUnsupportedMediaType, now_ms);
     }
     const auto parsed = domain::parse_heartbeat_request(req.body());
-    if (parsed_or_null(parsed) == nullptr) {
-        co_return error(ApiError::kInvalidRequest, now_ms,
-                        domain::field_error_details(std::get<domain::FieldError>(parsed)));
+    const domain::HeartbeatRequest* body = parsed_or_null(parsed);
+    if (body == nullptr) {
+        co_return invalid(parsed, now_ms);
     }
-    auto renewed =
-        co_await deps_.leases.async_renew(claims.sub, session_id, now_ms, req.context().deadline);
-    if (!renewed) {
+    auto hb = co_await deps_.sessions.async_heartbeat(claims.sub, *session_id, body->position_sec, body->seq, now_ms,
+                                                      req.context().deadline);
+    if (!hb) {
         ++deps_.stats.store_errors_total;
-        co_return error(store_error(renewed.error()), now_ms);
+        co_return error(store_error(hb.error()), now_ms);
     }
-    switch (renewed->status) {
-        case domain::HeartbeatStatus::kRenewed:
+    deps_.stats.count(hb->progress);
+    switch (hb->lease.status) {
+        case domain::HeartbeatStatus::kRenewed: {
             ++deps_.stats.heartbeats_renewed_total;
-            co_return json(200, domain::heartbeat_response(renewed->expires_at_ms,
-                                                           deps_.settings.heartbeat_interval_sec,
-                                                           now_ms));
+            const std::string_view reason = stop_reason(*hb, now_ms);
+            if (!reason.empty()) {
+                ++deps_.stats.heartbeats_stop_total;
+            }
+            co_return json(200, domain::heartbeat_response(hb->lease.expires_at_ms,
+                                                           deps_.settings.heartbeat_interval_sec, reason, now_ms));
+        }
         case domain::HeartbeatStatus::kEvicted:
             ++deps_.stats.heartbeats_evicted_total;
             co_return error(ApiError::kSessionEvicted, now_ms);
@@ -171,28 +297,108 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Reques
         co_return error(*e, now_ms);
     }
     const jwt::Claims& claims = std::get<jwt::Claims>(auth);
-    const std::string_view session_id = req.path_param(0);
-    if (!domain::is_valid_id(session_id)) {
-        co_return error(ApiError::kInvalidRequest, now_ms, R"({"field":"id","reason":"bad id"})");
+    const auto session_id = id_param(req);
+    if (!session_id) {
+        co_return bad_id(now_ms);
     }
     if (!has_json_content_type(req)) {
         co_return error(ApiError::kUnsupportedMediaType, now_ms);
     }
     const auto parsed = domain::parse_stop_request(req.body());
-    if (parsed_or_null(parsed) == nullptr) {
-        co_return error(ApiError::kInvalidRequest, now_ms,
-                        domain::field_error_details(std::get<domain::FieldError>(parsed)));
+    const domain::StopRequest* body = parsed_or_null(parsed);
+    if (body == nullptr) {
+        co_return invalid(parsed, now_ms);
     }
-    auto released =
-        co_await deps_.leases.async_release(claims.sub, session_id, now_ms, req.context().deadline);
-    if (!released) {
+    auto stopped = co_await deps_.sessions.async_stop(claims.sub, *session_id, body->position_sec, body->seq,
+                                                      body->reason == domain::StopReason::kEnded, now_ms,
+                                                      req.context().deadline);
+    if (!stopped) {
         ++deps_.stats.store_errors_total;
-        co_return error(store_error(released.error()), now_ms);
+        co_return error(store_error(stopped.error()), now_ms);
     }
+    deps_.stats.count(stopped->progress);
     ++deps_.stats.stops_total;
-    http::Response res;
-    res.status = 204;
-    co_return res;
+    co_return no_content();
+}
+
+boost::asio::awaitable<http::Response> PlaybackHandlers::async_refresh(http::Request& req) {
+    const std::int64_t now_ms = deps_.clock.wall_ms();
+    auto auth = authenticate(req, deps_.verifier, now_ms, false, deps_.auth_stats);
+    if (auto* e = std::get_if<ApiError>(&auth)) {
+        co_return error(*e, now_ms);
+    }
+    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
+    const auto session_id = id_param(req);
+    if (!session_id) {
+        co_return bad_id(now_ms);
+    }
+    if (!req.body().empty() && !has_json_content_type(req)) {
+        co_return error(ApiError::kUnsupportedMediaType, now_ms);
+    }
+    auto live = co_await deps_.sessions.async_live_session(claims.sub, *session_id, now_ms, req.context().deadline);
+    if (!live) {
+        ++deps_.stats.store_errors_total;
+        co_return error(store_error(live.error()), now_ms);
+    }
+    if (!*live) {
+        co_return error(ApiError::kSessionNotFound, now_ms);
+    }
+    const auto selection = domain::decode_selection((*live)->selection);
+    if (!selection) {
+        co_return error(ApiError::kSessionNotFound, now_ms);  // meta from an incompatible version
+    }
+    auto blocks = deps_.delivery.build(*selection, claims.sub, now_ms);
+    if (!blocks) {
+        co_return error(ApiError::kInternal, now_ms);
+    }
+    ++deps_.stats.refreshes_total;
+    co_return json(200, domain::refresh_response(std::string(*session_id), blocks->stream, blocks->drm, now_ms));
+}
+
+boost::asio::awaitable<http::Response> PlaybackHandlers::async_list(http::Request& req) {
+    const std::int64_t now_ms = deps_.clock.wall_ms();
+    auto auth = authenticate(req, deps_.verifier, now_ms, false, deps_.auth_stats);
+    if (auto* e = std::get_if<ApiError>(&auth)) {
+        co_return error(*e, now_ms);
+    }
+    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
+    auto catalog = co_await deps_.catalog.async_load(claims.sub, {}, req.context());
+    if (!catalog) {
+        co_return error(upstream_error(catalog.error()), now_ms);
+    }
+    if (!catalog->account) {
+        co_return error(ApiError::kSubscriptionRequired, now_ms);
+    }
+    auto sessions = co_await deps_.sessions.async_list(claims.sub, now_ms, req.context().deadline);
+    if (!sessions) {
+        ++deps_.stats.store_errors_total;
+        co_return error(store_error(sessions.error()), now_ms);
+    }
+    co_return json(200, domain::sessions_response(catalog->account->plan.max_streams, *sessions, now_ms));
+}
+
+boost::asio::awaitable<http::Response> PlaybackHandlers::async_kick(http::Request& req) {
+    const std::int64_t now_ms = deps_.clock.wall_ms();
+    auto auth = authenticate(req, deps_.verifier, now_ms, false, deps_.auth_stats);
+    if (auto* e = std::get_if<ApiError>(&auth)) {
+        co_return error(*e, now_ms);
+    }
+    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
+    const auto session_id = id_param(req);
+    if (!session_id) {
+        co_return bad_id(now_ms);
+    }
+    auto kicked = co_await deps_.sessions.async_kick(claims.sub, *session_id, now_ms, req.context().deadline);
+    if (!kicked) {
+        ++deps_.stats.store_errors_total;
+        co_return error(store_error(kicked.error()), now_ms);
+    }
+    switch (*kicked) {
+        case store::KickResult::kKicked: ++deps_.stats.kicks_total; co_return no_content();
+        case store::KickResult::kNotOwner: co_return error(ApiError::kNotOwner, now_ms);
+        case store::KickResult::kNotFound: break;
+    }
+    co_return error(ApiError::kSessionNotFound, now_ms);
 }
 
 }  // namespace moneta::handlers

@@ -41,7 +41,9 @@ boost::asio::awaitable<core::Result<std::optional<std::string>>> CatalogCache::a
 }
 
 boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
-    std::string_view account_id, std::string_view content_id, const core::RequestContext& ctx) {
+    std::string_view account_id, std::string_view content_id, const core::RequestContext& ctx,
+    const redis::Pipeline* extra) {
+    const bool want_content = !content_id.empty();
     KeyBuffer kb;
     const std::string_view account_k = account_key(kb, account_id);
     const std::string_view content_k = content_key(kb, content_id);
@@ -49,12 +51,19 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
 
     StartCatalog out;
     Slot account_slot = Slot::kMiss;
-    Slot content_slot = Slot::kMiss;
+    Slot content_slot = want_content ? Slot::kMiss : Slot::kKnownMissing;
 
     redis::Pipeline read;
-    read.add({"GET", account_k}).add({"GET", content_k}).add({"EXISTS", missing_k});
+    read.add({"GET", account_k});
+    if (want_content) {
+        read.add({"GET", content_k}).add({"EXISTS", missing_k});
+    }
+    const std::size_t own = read.size();
+    if (extra != nullptr) {
+        read.append(*extra);
+    }
     auto replies = co_await redis_.async_pipeline(read, ctx.deadline);
-    if (!replies || replies->size() != 3) {
+    if (!replies || replies->size() != read.size()) {
         ++stats_.redis_errors_total;
     } else {
         const auto& r = *replies;
@@ -64,17 +73,24 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
                 account_slot = Slot::kHit;
             }
         }
-        if (auto doc = domain::decode_cached(r[1].as_string_view())) {
-            if (auto c = domain::decode_content(doc->json)) {
-                out.content = std::move(*c);
-                content_slot = Slot::kHit;
+        if (want_content) {
+            if (auto doc = domain::decode_cached(r[1].as_string_view())) {
+                if (auto c = domain::decode_content(doc->json)) {
+                    out.content = std::move(*c);
+                    content_slot = Slot::kHit;
+                }
+            } else if (r[2].as_integer().value_or(0) == 1) {
+                content_slot = Slot::kKnownMissing;
             }
-        } else if (r[2].as_integer().value_or(0) == 1) {
-            content_slot = Slot::kKnownMissing;
+        }
+        for (std::size_t i = own; i < replies->size(); ++i) {
+            out.extra.push_back(std::move((*replies)[i]));
         }
     }
     (account_slot == Slot::kHit ? stats_.account_hits_total : stats_.account_misses_total)++;
-    (content_slot == Slot::kMiss ? stats_.content_misses_total : stats_.content_hits_total)++;
+    if (want_content) {
+        (content_slot == Slot::kMiss ? stats_.content_misses_total : stats_.content_hits_total)++;
+    }
 
     if (account_slot == Slot::kHit && content_slot != Slot::kMiss) {
         co_return out;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "domain/catalog.hpp"
 #include "moneta/core/clock.hpp"
@@ -33,10 +34,12 @@ struct CacheStats {
     std::atomic<std::uint64_t> redis_errors_total{0};  ///< cache read/write failed: served from the API
 };
 
-/// nullopt members: the internal API does not know that id.
+/// nullopt members: the internal API does not know that id (or it was not asked for).
 struct StartCatalog {
     std::optional<domain::Account> account;
     std::optional<domain::Content> content;
+    /// Replies to the caller's extra commands, in order; empty when Redis failed.
+    std::vector<redis::Reply> extra;
 };
 
 /// @par Thread safety
@@ -46,12 +49,15 @@ public:
     CatalogCache(redis::Commands& redis, upstream::InternalApi& api, const core::Clock& clock,
                  CacheSettings settings, CacheStats& stats);
 
-    /// Account and content for a start, in one Redis pipeline; misses are fetched from the
-    /// internal API and written back. A Redis failure is not fatal here (the internal API is
-    /// asked instead); an internal-API failure on a miss is (kTimeout, kUnavailable, ...).
+    /// Account and content for a start, in one Redis pipeline together with @p extra (the
+    /// caller's own reads, e.g. the resume position and the rate-limit counter: still one round
+    /// trip); misses are fetched from the internal API and written back. A Redis failure is not
+    /// fatal here (the internal API is asked instead); an internal-API failure on a miss is
+    /// (kTimeout, kUnavailable, ...). An empty @p content_id loads the account only.
     boost::asio::awaitable<core::Result<StartCatalog>> async_load(std::string_view account_id,
                                                                   std::string_view content_id,
-                                                                  const core::RequestContext& ctx);
+                                                                  const core::RequestContext& ctx,
+                                                                  const redis::Pipeline* extra = nullptr);
 
 private:
     enum class Slot : std::uint8_t { kHit, kMiss, kKnownMissing };

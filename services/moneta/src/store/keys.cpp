@@ -7,8 +7,8 @@
 namespace moneta::store {
 
 std::string_view KeyBuffer::add(std::string_view prefix, std::string_view tag, std::string_view id,
-                                std::string_view suffix) noexcept {
-    const std::size_t len = prefix.size() + 1 + tag.size() + id.size() + 1 + suffix.size();
+                                std::string_view suffix, std::string_view extra) noexcept {
+    const std::size_t len = prefix.size() + 1 + tag.size() + id.size() + 1 + suffix.size() + extra.size();
     MONETA_RELEASE_ASSERT(count_ < keys_.size() && used_ + len <= buf_.size(), "key buffer full");
     char* start = buf_.data() + used_;
     char* p = start;
@@ -24,6 +24,7 @@ std::string_view KeyBuffer::add(std::string_view prefix, std::string_view tag, s
     put(id);
     *p++ = '}';
     put(suffix);
+    put(extra);
     used_ += len;
     keys_[count_] = std::string_view(start, len);
     return keys_[count_++];
@@ -46,6 +47,46 @@ std::string_view content_key(KeyBuffer& kb, std::string_view content_id) noexcep
 
 std::string_view content_missing_key(KeyBuffer& kb, std::string_view content_id) noexcept {
     return kb.add("content:nf:", "c:", content_id);
+}
+
+std::string_view session_meta_key(KeyBuffer& kb, std::string_view account_id, std::string_view sid) noexcept {
+    return kb.add("sm:", "a:", account_id, ":", sid);
+}
+
+std::string_view idempotency_key(KeyBuffer& kb, std::string_view account_id, std::string_view key) noexcept {
+    return kb.add("idem:", "a:", account_id, ":", key);
+}
+
+std::string_view rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept {
+    return kb.add("rl:", "a:", account_id, ":", window);
+}
+
+std::string_view owner_key(KeyBuffer& kb, std::string_view session_id) noexcept {
+    return kb.add("owner:", "s:", session_id);
+}
+
+std::string_view progress_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept {
+    return kb.add("prog:", "a:", account_id, ":", pid);
+}
+
+std::string_view continue_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept {
+    return kb.add("cw:", "a:", account_id, ":", pid);
+}
+
+std::string_view progress_prefix(KeyBuffer& kb, std::string_view account_id) noexcept {
+    return kb.add("prog:", "a:", account_id, ":");
+}
+
+std::string_view continue_prefix(KeyBuffer& kb, std::string_view account_id) noexcept {
+    return kb.add("cw:", "a:", account_id, ":");
+}
+
+std::string_view dirty_key(KeyBuffer& kb, std::string_view account_id) noexcept {
+    return kb.add("dirty:", "a:", account_id);
+}
+
+std::string_view progress_stream_key(KeyBuffer& kb, std::string_view shard) noexcept {
+    return kb.add("progq:", "q", shard);
 }
 
 }  // namespace moneta::store

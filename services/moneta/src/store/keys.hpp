@@ -9,20 +9,20 @@
 
 namespace moneta::store {
 
-/// Up to eight keys written back to back into one fixed buffer. Ids are ≤ 64 chars (validated
-/// before they get here), so 8 × 96 bytes always fits.
+/// Up to twelve keys written back to back into one fixed buffer. Ids are ≤ 64 chars (validated
+/// before they get here) and a key holds at most two of them, so 12 × 160 bytes always fits.
 class KeyBuffer {
 public:
-    /// Appends prefix + "{" + tag + id + "}" + suffix and returns a view of it.
+    /// Appends prefix + "{" + tag + id + "}" + suffix + extra and returns a view of it.
     std::string_view add(std::string_view prefix, std::string_view tag, std::string_view id,
-                         std::string_view suffix = {}) noexcept;
+                         std::string_view suffix = {}, std::string_view extra = {}) noexcept;
     std::string_view operator[](std::size_t i) const noexcept { return keys_[i]; }
     std::size_t size() const noexcept { return count_; }
     const std::string_view* data() const noexcept { return keys_.data(); }
 
 private:
-    std::array<char, 8 * 96> buf_{};
-    std::array<std::string_view, 8> keys_{};
+    std::array<char, 12 * 160> buf_{};
+    std::array<std::string_view, 12> keys_{};
     std::size_t used_ = 0;
     std::size_t count_ = 0;
 };
@@ -36,5 +36,25 @@ std::string_view account_key(KeyBuffer& kb, std::string_view account_id) noexcep
 std::string_view content_key(KeyBuffer& kb, std::string_view content_id) noexcept;
 /// `content:nf:{c:<id>}`: negative cache for a content the internal API does not know.
 std::string_view content_missing_key(KeyBuffer& kb, std::string_view content_id) noexcept;
+
+/// `sm:{a:<id>}:<sid>`: what a session is (profile, content, selection), kept past its lease so
+/// a late heartbeat or stop still records progress.
+std::string_view session_meta_key(KeyBuffer& kb, std::string_view account_id, std::string_view sid) noexcept;
+/// `idem:{a:<id>}:<key>`: an Idempotency-Key's request hash and response.
+std::string_view idempotency_key(KeyBuffer& kb, std::string_view account_id, std::string_view key) noexcept;
+/// `rl:{a:<id>}:<window>`: start counter of one rate-limit window.
+std::string_view rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept;
+/// `owner:{s:<sid>}`: the account a session id belongs to (tells NOT_OWNER from NOT_FOUND).
+std::string_view owner_key(KeyBuffer& kb, std::string_view session_id) noexcept;
+/// `prog:{a:<id>}:<pid>` HASH content → progress value; `cw:{a:<id>}:<pid>` ZSET.
+std::string_view progress_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;
+std::string_view continue_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;
+/// The same without the profile: `prog:{a:<id>}:` and `cw:{a:<id>}:` (scripts append the pid).
+std::string_view progress_prefix(KeyBuffer& kb, std::string_view account_id) noexcept;
+std::string_view continue_prefix(KeyBuffer& kb, std::string_view account_id) noexcept;
+/// `dirty:{a:<id>}` HASH "pid/cid" → version not yet confirmed by the internal API.
+std::string_view dirty_key(KeyBuffer& kb, std::string_view account_id) noexcept;
+/// `progq:{q<n>}`: write-behind stream shard @p shard.
+std::string_view progress_stream_key(KeyBuffer& kb, std::string_view shard) noexcept;
 
 }  // namespace moneta::store

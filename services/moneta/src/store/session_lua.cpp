@@ -1,12 +1,14 @@
-#include "store/lease_scripts.hpp"
+#include "store/session_lua.hpp"
 
 #include <string_view>
 
 namespace moneta::store {
+namespace {
 
-// Shared prelude: `drop` removes one session from all three structures; an optional tombstone
-// marks it evicted. `touch` keeps every key alive a minute past the longest thing it holds.
-constexpr std::string_view kPrelude = R"lua(
+// Lease structures (KEYS[1..4] = lease ZSET, sess HASH, dev HASH, evict ZSET). `drop` removes
+// one session from all three; an optional tombstone marks it evicted (heartbeat → 409).
+// `touch` keeps every key alive a minute past the longest thing it holds.
+constexpr std::string_view kLeasePrelude = R"lua(
 local function drop(s, now, tomb_ms)
   local raw = redis.call('HGET', KEYS[2], s)
   if raw then
@@ -35,13 +37,76 @@ local function touch(ttl)
 end
 )lua";
 
-std::string lease_start_script() {
-    return std::string(kPrelude) + R"lua(
+// The progress guard (api.md §6): a write is applied only when it is newer than the stored one
+// (same session: higher seq; otherwise higher (updated_at, seq)), and a zero position never
+// replaces a non-zero one unless the session started over or the title was finished. Applied
+// writes update continue-watching (bounded) and, unless they come from the system of record,
+// mark (profile, content) dirty at this version for the write-behind flusher.
+// Values: "pos|dur|updated_at|seq|completed|sid" (domain/progress.hpp); "-" = known absent.
+constexpr std::string_view kProgressPrelude = R"lua(
+local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid, allow_zero, dirty, ttl, cwmax)
+  local cur = redis.call('HGET', pk, cid)
+  if cur and cur ~= '-' then
+    local cpos, cdur, cupd, cseq, cdone, csid =
+      string.match(cur, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+    if cpos then
+      local nupd, nseq = tonumber(upd), tonumber(seq)
+      local oupd, oseq = tonumber(cupd) or 0, tonumber(cseq) or 0
+      if sid ~= '' and csid == sid then
+        if nseq <= oseq then return 0 end
+      elseif nupd < oupd or (nupd == oupd and nseq <= oseq) then
+        return 0
+      end
+      if tonumber(pos) == 0 and (tonumber(cpos) or 0) > 0 and not allow_zero and not done then
+        return 2
+      end
+    end
+  end
+  redis.call('HSET', pk, cid, pos .. '|' .. dur .. '|' .. upd .. '|' .. seq .. '|' .. (done and '1' or '0') .. '|' .. sid)
+  redis.call('PEXPIRE', pk, ttl)
+  if done then
+    redis.call('ZREM', ck, cid)
+  else
+    redis.call('ZADD', ck, upd, cid)
+    local n = redis.call('ZCARD', ck)
+    if n > cwmax then
+      redis.call('ZREMRANGEBYRANK', ck, 0, n - cwmax - 1)
+    end
+    redis.call('PEXPIRE', ck, ttl)
+  end
+  if dirty then
+    redis.call('HSET', dk, pid .. '/' .. cid, upd .. '|' .. seq)
+  end
+  return 1
+end
+-- Session meta → progress write of that session (heartbeat/stop). -1 when the session is unknown.
+local function session_progress(meta_key, dk, now, sid, pos, seq, ended, pprefix, cprefix, ttl, cwmax)
+  local m = redis.call('HMGET', meta_key, 'pid', 'cid', 'dur', 'done_at', 'so', 'wend')
+  if not m[1] or not m[2] then
+    return -1, m
+  end
+  local done = ended or tonumber(pos) >= (tonumber(m[4]) or math.huge)
+  return put_progress(pprefix .. m[1], cprefix .. m[1], dk, m[1], m[2], pos, m[3] or '0', now, seq,
+                      done, sid, m[5] == '1', true, ttl, cwmax), m
+end
+)lua";
+
+}  // namespace
+
+std::string session_start_lua() {
+    return std::string(kLeasePrelude) + R"lua(
 local now = tonumber(ARGV[1])
 local lease_ms = tonumber(ARGV[2])
 local max_streams = tonumber(ARGV[3])
 local sid, device, info, replace = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local tomb_ms = tonumber(ARGV[8])
+local idem = ARGV[9]
+if idem ~= '' then
+  local seen = redis.call('GET', KEYS[6])
+  if seen then
+    return {3, seen}
+  end
+end
 prune(now)
 -- Leases this start takes over: an explicit hand-over (autoplay-next) and the lease this device
 -- already holds (an app restart is not a second stream). Counted before anything changes, so a
@@ -73,49 +138,158 @@ redis.call('ZADD', KEYS[1], expires, sid)
 redis.call('HSET', KEYS[2], sid, info)
 redis.call('HSET', KEYS[3], device, sid)
 touch(math.max(lease_ms, tomb_ms) + 60000)
+redis.call('HSET', KEYS[5], unpack(ARGV, 12))
+redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[11]))
+if idem ~= '' then
+  redis.call('SET', KEYS[6], idem, 'PX', tonumber(ARGV[10]))
+end
 return {1, expires, live - #take + 1, take[1] or ''}
-
 )lua";
 }
 
-std::string lease_heartbeat_script() {
-    return std::string(kPrelude) + R"lua(
+std::string session_heartbeat_lua() {
+    return std::string(kLeasePrelude) + std::string(kProgressPrelude) + R"lua(
 local now = tonumber(ARGV[1])
 local lease_ms = tonumber(ARGV[2])
 local sid = ARGV[3]
 local tomb_ms = tonumber(ARGV[4])
+local status, expires = 0, 0
 local score = redis.call('ZSCORE', KEYS[1], sid)
 if score and tonumber(score) > now then
-  local expires = now + lease_ms
+  expires = now + lease_ms
   redis.call('ZADD', KEYS[1], 'XX', expires, sid)
   touch(math.max(lease_ms, tomb_ms) + 60000)
-  return {1, expires}
+  status = 1
+else
+  if score then
+    drop(sid, now, 0)
+  end
+  local tomb = redis.call('ZSCORE', KEYS[4], sid)
+  if tomb and tonumber(tomb) > now then
+    status = 2
+  end
 end
-if score then
-  drop(sid, now, 0)
-end
-local tomb = redis.call('ZSCORE', KEYS[4], sid)
-if tomb and tonumber(tomb) > now then
-  return {2}
-end
-return {0}
-
+-- Progress is stored whatever happened to the lease (api.md §5.2).
+local prog, m = session_progress(KEYS[5], KEYS[7], ARGV[1], sid, ARGV[5], ARGV[6], false,
+                                 ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]))
+return {status, expires, prog, redis.call('GET', KEYS[6]) or '', m[1] or '', m[6] or ''}
 )lua";
 }
 
-std::string lease_stop_script() {
-    return std::string(kPrelude) + R"lua(
+std::string session_stop_lua() {
+    return std::string(kLeasePrelude) + std::string(kProgressPrelude) + R"lua(
+local now = tonumber(ARGV[1])
+local sid = ARGV[2]
+local released = 0
+local score = redis.call('ZSCORE', KEYS[1], sid)
+if score then
+  drop(sid, now, 0)
+  if tonumber(score) > now then
+    released = 1
+  end
+end
+local prog = session_progress(KEYS[5], KEYS[6], ARGV[1], sid, ARGV[3], ARGV[4], ARGV[5] == '1',
+                              ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]))
+return {released, prog}
+)lua";
+}
+
+std::string session_list_lua() {
+    return std::string(kLeasePrelude) + R"lua(
+prune(tonumber(ARGV[1]))
+local out = {}
+local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #members, 2 do
+  out[#out + 1] = members[i]
+  out[#out + 1] = redis.call('HGET', KEYS[2], members[i]) or '{}'
+  out[#out + 1] = members[i + 1]
+end
+return out
+)lua";
+}
+
+std::string session_kick_lua() {
+    return std::string(kLeasePrelude) + R"lua(
 local now = tonumber(ARGV[1])
 local sid = ARGV[2]
 local score = redis.call('ZSCORE', KEYS[1], sid)
 if not score then
   return 0
 end
-drop(sid, now, 0)
-if tonumber(score) > now then
-  return 1
+if tonumber(score) <= now then
+  drop(sid, now, 0)
+  return 0
 end
-return 0
+drop(sid, now, tonumber(ARGV[3]))
+return 1
+)lua";
+}
+
+std::string progress_put_lua() {
+    return std::string(kProgressPrelude) + R"lua(
+return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
+                    ARGV[7] == '1', '', false, true, tonumber(ARGV[8]), tonumber(ARGV[9]))
+)lua";
+}
+
+std::string progress_load_lua() {
+    return std::string(kProgressPrelude) + R"lua(
+local ttl, cwmax, marker, n = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local i = 5
+for _ = 1, n do
+  put_progress(KEYS[1], KEYS[2], '', '', ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+               ARGV[i + 5] == '1', '', false, false, ttl, cwmax)
+  i = i + 6
+end
+for j = i, #ARGV do
+  redis.call('HSETNX', KEYS[1], ARGV[j], '-')
+end
+if marker ~= '' then
+  redis.call('HSET', KEYS[1], marker, '1')
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1
+)lua";
+}
+
+std::string continue_watching_lua() {
+    return R"lua(
+local out = {redis.call('HEXISTS', KEYS[1], '~cw')}
+for _, cid in ipairs(redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1)) do
+  local v = redis.call('HGET', KEYS[1], cid)
+  if v then
+    out[#out + 1] = cid
+    out[#out + 1] = v
+  end
+end
+return out
+)lua";
+}
+
+std::string flush_snapshot_lua() {
+    return R"lua(
+local out = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local pid, cid = string.match(all[i], '^([^/]+)/(.+)$')
+  out[#out + 1] = all[i]
+  out[#out + 1] = all[i + 1]
+  out[#out + 1] = (pid and redis.call('HGET', ARGV[1] .. pid, cid)) or ''
+end
+return out
+)lua";
+}
+
+std::string flush_clear_lua() {
+    return R"lua(
+local n = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n
 )lua";
 }
 

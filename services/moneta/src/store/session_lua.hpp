@@ -1,32 +1,56 @@
-/// @file services/moneta/src/store/lease_scripts.hpp
-/// @brief Lua sources of the lease operations (one atomic script per operation).
+/// @file services/moneta/src/store/session_lua.hpp
+/// @brief The Lua scripts behind sessions (leases) and progress. Every operation that must be
+/// atomic is one script, i.e. one round trip (api.md §6).
 ///
-/// Keys of one account share the `{a:<account_id>}` hash tag, so they live in one Redis Cluster
-/// slot and every script declares all the keys it touches:
-///   KEYS[1] lease:{a:ID}   ZSET  session_id → lease expiry (ms)
-///   KEYS[2] sess:{a:ID}    HASH  session_id → session info JSON (device_id, content, ...)
-///   KEYS[3] dev:{a:ID}     HASH  device_id  → session_id (a restarting app replaces its lease)
-///   KEYS[4] evict:{a:ID}   ZSET  session_id → tombstone expiry (ms): replaced/kicked sessions,
-///                                so their next heartbeat is SESSION_EVICTED, not NOT_FOUND
-/// data.md proposed one `sess:` key per session and a `dev:` key per device; fixed per-account
-/// hashes let the scripts declare every key (cluster-correct) and prune with no key scans.
+/// Every key of one account shares the `{a:<account_id>}` hash tag, so each script touches a
+/// single Redis Cluster slot. Scripts that write progress derive the per-profile keys
+/// (`prog:{a:..}:<pid>`, `cw:{a:..}:<pid>`) from a prefix argument and the session's profile,
+/// which the caller cannot know before the script reads the session: those keys are in the
+/// declared keys' slot by construction (same tag), which Redis Cluster accepts. docs/data.md.
 #pragma once
 
 #include <string>
 
 namespace moneta::store {
 
-/// ARGV: now_ms, lease_ms, max_streams, session_id, device_id, info_json, replace_session_id
-/// (or ""), tombstone_ms.
-/// Returns {1, expires_at_ms, active_count, replaced_session_id} when granted, or
-/// {0, sid1, info1, expiry1, sid2, ...} listing the live leases when the limit is reached.
-std::string lease_start_script();
+/// KEYS lease, sess, dev, evict, meta(new sid), idem. ARGV now, lease_ms, max_streams, sid,
+/// device_id, info_json, replace_sid, tombstone_ms, idem_value ("" = none), idem_ttl_ms,
+/// meta_ttl_ms, then meta field/value pairs.
+/// → {1, expires, active, replaced_sid} | {0, sid, info, expiry, ...} | {3, idem_value}
+std::string session_start_lua();
 
-/// ARGV: now_ms, lease_ms, session_id, tombstone_ms.
-/// Returns {1, expires_at_ms} renewed, {0} not found (unknown/expired), {2} evicted.
-std::string lease_heartbeat_script();
+/// KEYS lease, sess, dev, evict, meta, ent, dirty. ARGV now, lease_ms, sid, tombstone_ms, pos,
+/// seq, prog_prefix, cw_prefix, progress_ttl_ms, cw_max.
+/// → {lease: 1 renewed | 2 evicted | 0 not found, expires, progress: 1 | 0 stale | 2 zero kept
+///    | -1 unknown session, cached account or "", profile_id or "", window_end or ""}
+std::string session_heartbeat_lua();
 
-/// ARGV: now_ms, session_id. Returns 1 when a live lease was released, 0 otherwise.
-std::string lease_stop_script();
+/// KEYS lease, sess, dev, evict, meta, dirty. ARGV now, sid, pos, seq, ended (0/1),
+/// prog_prefix, cw_prefix, progress_ttl_ms, cw_max. → {released 0/1, progress as heartbeat}
+std::string session_stop_lua();
+
+/// KEYS lease, sess, dev, evict. ARGV now. → {sid, info, expiry, ...} of the live leases.
+std::string session_list_lua();
+
+/// KEYS lease, sess, dev, evict. ARGV now, sid, tombstone_ms. → 1 kicked | 0 no live lease.
+std::string session_kick_lua();
+
+/// KEYS prog, cw, dirty. ARGV pid, cid, pos, dur, updated_at, seq, completed (0/1),
+/// progress_ttl_ms, cw_max. → 1 applied | 0 stale | 2 zero kept (offline PUT).
+std::string progress_put_lua();
+
+/// KEYS prog, cw. ARGV progress_ttl_ms, cw_max, marker ("" or "~cw"), n, n × (cid, pos, dur,
+/// updated_at, seq, completed), then content ids known to have no position. Loads what the
+/// system of record returned, through the same guard, without marking anything dirty.
+std::string progress_load_lua();
+
+/// KEYS prog, cw. ARGV limit. → {has "~cw" marker 0/1, cid, value, ...} newest first.
+std::string continue_watching_lua();
+
+/// KEYS dirty. ARGV prog_prefix. → {field "pid/cid", version, value or "", ...}.
+std::string flush_snapshot_lua();
+
+/// KEYS dirty. ARGV field, version, ... → deletes each field still at that version.
+std::string flush_clear_lua();
 
 }  // namespace moneta::store

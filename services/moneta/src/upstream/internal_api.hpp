@@ -28,6 +28,8 @@ struct Fetched {
 struct InternalApiStats {
     std::atomic<std::uint64_t> account_calls_total{0};
     std::atomic<std::uint64_t> content_calls_total{0};
+    std::atomic<std::uint64_t> progress_reads_total{0};
+    std::atomic<std::uint64_t> progress_upserts_total{0};
     std::atomic<std::uint64_t> errors_total{0};
 };
 
@@ -39,6 +41,14 @@ public:
     /// any HTTP status is a value.
     virtual boost::asio::awaitable<core::Result<Fetched>> async_get(
         Resource resource, std::string_view id, const core::RequestContext& ctx) = 0;
+
+    /// GET /internal/v1/profiles/{profile_id}/progress[?content_ids=a,b] (empty: the newest).
+    virtual boost::asio::awaitable<core::Result<Fetched>> async_get_progress(
+        std::string_view profile_id, std::string_view content_ids_csv, const core::RequestContext& ctx) = 0;
+
+    /// POST /internal/v1/progress:batchUpsert with @p body (domain::batch_upsert_body).
+    virtual boost::asio::awaitable<core::Result<Fetched>> async_upsert_progress(
+        std::string_view body, const core::RequestContext& ctx) = 0;
 };
 
 }  // namespace moneta::upstream

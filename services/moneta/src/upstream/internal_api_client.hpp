@@ -22,8 +22,15 @@ public:
     // moneta::upstream::InternalApi
     boost::asio::awaitable<core::Result<Fetched>> async_get(Resource resource, std::string_view id,
                                                             const core::RequestContext& ctx) override;
+    boost::asio::awaitable<core::Result<Fetched>> async_get_progress(
+        std::string_view profile_id, std::string_view content_ids_csv, const core::RequestContext& ctx) override;
+    boost::asio::awaitable<core::Result<Fetched>> async_upsert_progress(
+        std::string_view body, const core::RequestContext& ctx) override;
 
 private:
+    boost::asio::awaitable<core::Result<Fetched>> async_call(std::string_view method, std::string_view target,
+                                                             std::string_view body, const core::RequestContext& ctx);
+
     http_client::Client& http_;
     std::string authorization_;  ///< "Bearer <token>", built once
     std::chrono::milliseconds timeout_;

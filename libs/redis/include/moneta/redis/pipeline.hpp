@@ -22,6 +22,13 @@ public:
     /// Appends one command, e.g. `p.add({"HSET", key, "f", v})`; an empty one is ignored.
     Pipeline& add(const CommandArgs& args);
 
+    /// Appends every command of @p other (already encoded: a byte copy).
+    Pipeline& append(const Pipeline& other) {
+        wire_ += other.wire_;
+        count_ += other.count_;
+        return *this;
+    }
+
     std::size_t size() const noexcept { return count_; }
     bool empty() const noexcept { return count_ == 0; }
     void clear() noexcept {

@@ -1,0 +1,102 @@
+#include "handlers/progress_handlers.hpp"
+
+#include "domain/progress.hpp"
+#include "handlers/http_util.hpp"
+
+namespace moneta::handlers {
+namespace {
+
+using domain::ApiError;
+
+template <class T>
+http::Response invalid(const domain::Parsed<T>& p, std::int64_t now_ms) {
+    return error(ApiError::kInvalidRequest, now_ms, domain::field_error_details(std::get<domain::FieldError>(p)));
+}
+
+}  // namespace
+
+void ProgressHandlers::register_routes(http::Router& router) {
+    router.add(http::Method::kGet, "/v1/me/progress", [this](http::Request& r) { return async_get(r); });
+    router.add(http::Method::kGet, "/v1/me/continue-watching",
+               [this](http::Request& r) { return async_continue_watching(r); });
+    router.add(http::Method::kPut, "/v1/me/progress/{id}", [this](http::Request& r) { return async_put(r); });
+}
+
+boost::asio::awaitable<http::Response> ProgressHandlers::async_get(http::Request& req) {
+    const std::int64_t now_ms = deps_.clock.wall_ms();
+    auto auth = authenticate(req, deps_.verifier, now_ms, true, deps_.auth_stats);
+    if (auto* e = std::get_if<ApiError>(&auth)) {
+        co_return error(*e, now_ms);
+    }
+    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
+    const auto ids = domain::parse_content_ids_query(req.query());
+    const auto* list = std::get_if<std::vector<std::string>>(&ids);
+    if (list == nullptr) {
+        co_return invalid(ids, now_ms);
+    }
+    auto items = co_await deps_.progress.async_get(claims.sub, claims.pid, *list, req.context());
+    if (!items) {
+        co_return error(upstream_error(items.error()), now_ms);
+    }
+    co_return json(200, domain::progress_items_response(*items, now_ms));
+}
+
+boost::asio::awaitable<http::Response> ProgressHandlers::async_continue_watching(http::Request& req) {
+    const std::int64_t now_ms = deps_.clock.wall_ms();
+    auto auth = authenticate(req, deps_.verifier, now_ms, true, deps_.auth_stats);
+    if (auto* e = std::get_if<ApiError>(&auth)) {
+        co_return error(*e, now_ms);
+    }
+    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
+    const auto limit = domain::parse_limit_query(req.query());
+    const int* n = std::get_if<int>(&limit);
+    if (n == nullptr) {
+        co_return invalid(limit, now_ms);
+    }
+    auto items = co_await deps_.progress.async_continue_watching(claims.sub, claims.pid, *n, req.context());
+    if (!items) {
+        co_return error(upstream_error(items.error()), now_ms);
+    }
+    co_return json(200, domain::progress_items_response(*items, now_ms));
+}
+
+boost::asio::awaitable<http::Response> ProgressHandlers::async_put(http::Request& req) {
+    const std::int64_t now_ms = deps_.clock.wall_ms();
+    auto auth = authenticate(req, deps_.verifier, now_ms, true, deps_.auth_stats);
+    if (auto* e = std::get_if<ApiError>(&auth)) {
+        co_return error(*e, now_ms);
+    }
+    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
+    const auto content_id = id_param(req);
+    if (!content_id) {
+        co_return bad_id(now_ms);
+    }
+    if (!has_json_content_type(req)) {
+        co_return error(ApiError::kUnsupportedMediaType, now_ms);
+    }
+    const auto parsed = domain::parse_progress_put(req.body(), now_ms);
+    const auto* body = std::get_if<domain::ProgressPut>(&parsed);
+    if (body == nullptr) {
+        co_return invalid(parsed, now_ms);
+    }
+    domain::ProgressRecord rec;
+    rec.content_id = std::string(*content_id);
+    rec.position_sec = body->position_sec;
+    rec.duration_sec = body->duration_sec;
+    rec.updated_at_ms = body->updated_at_ms;
+    rec.seq = body->seq;
+    // Offline writes carry no credits position: the 95 % rule alone decides completion.
+    rec.completed = body->position_sec >= domain::completion_threshold_sec(body->duration_sec, std::nullopt);
+    auto written = co_await deps_.progress.async_put(claims.sub, claims.pid, rec, req.context().deadline);
+    if (!written) {
+        ++deps_.stats.store_errors_total;
+        co_return error(store_error(written.error()), now_ms);
+    }
+    deps_.stats.count(*written);
+    if (*written == store::ProgressWrite::kStale) {
+        co_return error(ApiError::kStaleWrite, now_ms);
+    }
+    co_return no_content();
+}
+
+}  // namespace moneta::handlers

@@ -1,0 +1,324 @@
+#include "progress/flusher.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "domain/progress.hpp"
+#include "domain/requests.hpp"
+#include "store/keys.hpp"
+#include "store/scripts.hpp"
+
+namespace moneta::progress {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::int64_t steady_ms(const core::Clock& clock) {
+    return std::chrono::duration_cast<milliseconds>(clock.steady_now().time_since_epoch()).count();
+}
+
+/// The account a marker names: field "a" of the entry.
+std::string marker_account(const redis::ReplyView& fields) {
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].as_string_view() == "a" && domain::is_valid_id(fields[i + 1].as_string_view())) {
+            return fields[i + 1].as_string();
+        }
+    }
+    return {};
+}
+
+/// One dirty entry as snapshotted: "pid/cid" at a version, with its current value.
+struct DirtyEntry {
+    std::string field;
+    std::string version;
+};
+
+}  // namespace
+
+ProgressFlusher::ProgressFlusher(boost::asio::any_io_executor executor, redis::Commands& redis,
+                                 upstream::InternalApi& api, const core::Clock& clock, FlusherSettings settings,
+                                 store::ProgressSettings progress, FlusherStats& stats, std::string consumer)
+    : executor_(executor),
+      redis_(redis),
+      api_(api),
+      clock_(clock),
+      settings_(settings),
+      progress_(progress),
+      stats_(stats),
+      consumer_(std::move(consumer)),
+      timer_(executor) {}
+
+void ProgressFlusher::request_stop(milliseconds final_flush_budget) {
+    stop_by_ms_.store(steady_ms(clock_) + final_flush_budget.count());
+    stopping_.store(true);
+    boost::asio::post(executor_, [this] { timer_.cancel(); });
+}
+
+core::Deadline ProgressFlusher::call_deadline() const {
+    return core::Deadline::after(clock_, settings_.call_timeout);
+}
+
+boost::asio::awaitable<void> ProgressFlusher::async_wait(milliseconds d) {
+    if (stopping_.load()) {
+        // Stopping: never sleep past the final-flush budget (but do back off between retries).
+        d = std::min(d, milliseconds(std::max<std::int64_t>(0, stop_by_ms_.load() - steady_ms(clock_))));
+        if (d.count() == 0) {
+            co_return;
+        }
+    }
+    timer_.expires_after(d);
+    boost::system::error_code ec;
+    co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+}
+
+boost::asio::awaitable<bool> ProgressFlusher::async_create_groups() {
+    redis::Pipeline p;
+    std::vector<std::string> keys;
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        store::KeyBuffer kb;
+        keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
+    }
+    for (const std::string& k : keys) {
+        // From id 0: markers written before the group first existed are flushed too.
+        p.add({"XGROUP", "CREATE", k, kGroup, "0", "MKSTREAM"});
+    }
+    auto replies = co_await redis_.async_pipeline(p, call_deadline());
+    if (!replies) {
+        co_return false;
+    }
+    for (const redis::Reply& r : *replies) {
+        if (r.is_error() && !r.is_error_with_prefix("BUSYGROUP")) {
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
+boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
+    const std::size_t room = settings_.batch > batch_.size() ? settings_.batch - batch_.size() : 0;
+    if (room == 0) {
+        co_return 0;
+    }
+    const std::string count = std::to_string(room);
+    const std::string idle = std::to_string(settings_.claim_idle.count());
+    std::vector<std::string> keys;
+    redis::Pipeline p;
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        store::KeyBuffer kb;
+        keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
+    }
+    for (const std::string& k : keys) {
+        if (claim) {
+            p.add({"XAUTOCLAIM", k, kGroup, consumer_, idle, "0-0", "COUNT", count});
+        } else {
+            p.add({"XREADGROUP", "GROUP", kGroup, consumer_, "COUNT", count, "STREAMS", k, ">"});
+        }
+    }
+    auto replies = co_await redis_.async_pipeline(p, call_deadline());
+    if (!replies) {
+        co_return 0;
+    }
+    std::size_t added = 0;
+    auto take_entries = [&](int shard, const redis::ReplyView& entries) {
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            const redis::ReplyView e = entries[i];
+            if (!e.is_array() || e.size() < 1) {
+                continue;
+            }
+            batch_.push_back(Marker{shard, e[0].as_string(), marker_account(e[1])});
+            ++added;
+        }
+    };
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        const redis::Reply& r = (*replies)[static_cast<std::size_t>(shard)];
+        if (r.is_error()) {
+            if (r.is_error_with_prefix("NOGROUP")) {
+                co_await async_create_groups();  // the stream was deleted (FLUSHALL): recreate
+            }
+            continue;
+        }
+        if (claim) {
+            if (r.is_array() && r.size() >= 2) {
+                const std::size_t before = added;
+                take_entries(shard, r[1]);
+                stats_.markers_claimed_total += added - before;
+            }
+        } else if (r.is_array()) {
+            for (std::size_t s = 0; s < r.size(); ++s) {
+                if (r[s].is_array() && r[s].size() == 2) {
+                    take_entries(shard, r[s][1]);
+                }
+            }
+        }
+    }
+    // A marker can be claimed while it is already in our batch (our own slow flush): keep one.
+    std::sort(batch_.begin(), batch_.end(), [](const Marker& a, const Marker& b) {
+        return std::tie(a.shard, a.id) < std::tie(b.shard, b.id);
+    });
+    batch_.erase(std::unique(batch_.begin(), batch_.end(),
+                             [](const Marker& a, const Marker& b) { return a.shard == b.shard && a.id == b.id; }),
+                 batch_.end());
+    stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
+    co_return added;
+}
+
+boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
+    const store::Scripts& scripts = store::Scripts::get();
+    std::vector<std::string> accounts;
+    for (const Marker& m : batch_) {
+        if (!m.account_id.empty()) {
+            accounts.push_back(m.account_id);
+        }
+    }
+    std::sort(accounts.begin(), accounts.end());
+    accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
+
+    // 1. Snapshot every dirty entry of those accounts (one round trip).
+    redis::Pipeline snap;
+    for (const std::string& a : accounts) {
+        store::KeyBuffer kb;
+        store::dirty_key(kb, a);
+        const std::string_view prefix[] = {store::progress_prefix(kb, a)};
+        store::add_evalsha(snap, scripts.flush_snapshot, std::span(kb.data(), 1), prefix);
+    }
+    const redis::Script* snap_scripts[] = {&scripts.flush_snapshot};
+    auto snapped = co_await store::async_run_scripted(redis_, snap, snap_scripts, call_deadline());
+    if (!snapped) {
+        co_return false;
+    }
+    std::vector<domain::ProgressUpsert> items;
+    std::vector<std::vector<DirtyEntry>> cleared(accounts.size());
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+        const redis::Reply& r = (*snapped)[i];
+        if (r.is_error() || !r.is_array()) {
+            co_return false;
+        }
+        for (std::size_t j = 0; j + 2 < r.size(); j += 3) {
+            const std::string_view field = r[j].as_string_view();
+            const auto slash = field.find('/');
+            if (slash != std::string_view::npos) {
+                auto rec = domain::decode_progress_value(field.substr(slash + 1), r[j + 2].as_string_view());
+                if (rec) {
+                    items.push_back(domain::ProgressUpsert{std::string(field.substr(0, slash)), std::move(*rec)});
+                }
+            }
+            // Undecodable or vanished values are cleared too: nothing can ever send them.
+            cleared[i].push_back(DirtyEntry{std::string(field), r[j + 1].as_string()});
+        }
+    }
+
+    // 2. Send; the system of record applies newer (updated_at, seq) only, so repeats are harmless.
+    constexpr std::size_t kMaxPerCall = 1000;  // the internal API's batch limit
+    for (std::size_t from = 0; from < items.size(); from += kMaxPerCall) {
+        const std::vector<domain::ProgressUpsert> chunk(
+            items.begin() + static_cast<std::ptrdiff_t>(from),
+            items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), from + kMaxPerCall)));
+        core::RequestContext ctx;
+        ctx.request_id = core::new_request_id();
+        ctx.trace = core::TraceContext::new_root(false);
+        ctx.deadline = call_deadline();
+        auto res = co_await api_.async_upsert_progress(domain::batch_upsert_body(chunk), ctx);
+        if (!res || res->status != 200 || res->body.find("\"applied\"") == std::string::npos) {
+            co_return false;
+        }
+        stats_.items_sent_total += chunk.size();
+    }
+
+    // 3. Confirmed: clear what is still at the flushed version, then ack and delete the markers.
+    redis::Pipeline done;
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+        if (cleared[i].empty()) {
+            continue;
+        }
+        store::KeyBuffer kb;
+        store::dirty_key(kb, accounts[i]);
+        std::vector<std::string_view> args;
+        for (const DirtyEntry& d : cleared[i]) {
+            args.push_back(d.field);
+            args.push_back(d.version);
+        }
+        store::add_evalsha(done, scripts.flush_clear, std::span(kb.data(), 1), args);
+    }
+    std::map<int, std::vector<std::string_view>> ids;
+    for (const Marker& m : batch_) {
+        ids[m.shard].push_back(m.id);
+    }
+    std::vector<std::string> shard_keys;
+    shard_keys.reserve(ids.size());
+    for (auto& [shard, list] : ids) {
+        store::KeyBuffer kb;
+        shard_keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
+        std::vector<std::string_view> ack = {"XACK", shard_keys.back(), kGroup};
+        ack.insert(ack.end(), list.begin(), list.end());
+        done.add(ack);
+        std::vector<std::string_view> del = {"XDEL", shard_keys.back()};
+        del.insert(del.end(), list.begin(), list.end());
+        done.add(del);
+    }
+    const redis::Script* done_scripts[] = {&scripts.flush_clear};
+    auto finished = co_await store::async_run_scripted(redis_, done, done_scripts, call_deadline());
+    if (!finished) {
+        co_return false;
+    }
+    for (const redis::Reply& r : *finished) {
+        if (r.is_error()) {
+            co_return false;
+        }
+    }
+    ++stats_.flushes_total;
+    stats_.markers_acked_total += batch_.size();
+    stats_.last_success_ms.store(clock_.wall_ms());
+    batch_.clear();
+    stats_.markers_in_flight.store(0);
+    co_return true;
+}
+
+boost::asio::awaitable<void> ProgressFlusher::async_run() {
+    while (!co_await async_create_groups()) {
+        if (stopping_.load()) {
+            co_return;  // Redis never came up: nothing of ours is pending
+        }
+        co_await async_wait(settings_.retry_max);
+    }
+    auto next_flush = clock_.steady_now() + settings_.interval;
+    auto next_claim = clock_.steady_now();
+    milliseconds backoff = settings_.retry_min;
+    while (true) {
+        const bool stopping = stopping_.load();
+        if (stopping && steady_ms(clock_) > stop_by_ms_.load()) {
+            co_return;  // out of time: unflushed markers stay pending for the next consumer
+        }
+        std::size_t read = 0;
+        if (clock_.steady_now() >= next_claim) {
+            read += co_await async_read(true);
+            next_claim = clock_.steady_now() + settings_.claim_idle / 2;
+        }
+        read += co_await async_read(false);
+        const bool due = clock_.steady_now() >= next_flush || batch_.size() >= settings_.batch || stopping;
+        if (due && !batch_.empty()) {
+            if (co_await async_flush()) {
+                backoff = settings_.retry_min;
+                next_flush = clock_.steady_now() + settings_.interval;
+                continue;  // there may be more right away
+            }
+            ++stats_.failures_total;
+            co_await async_wait(backoff);
+            backoff = std::min(backoff * 2, settings_.retry_max);
+            continue;
+        }
+        if (due) {
+            next_flush = clock_.steady_now() + settings_.interval;
+        }
+        if (stopping && batch_.empty() && read == 0) {
+            co_return;  // everything written before the stop is confirmed
+        }
+        if (read == 0) {
+            co_await async_wait(settings_.poll);
+        }
+    }
+}
+
+}  // namespace moneta::progress

@@ -1,0 +1,97 @@
+/// @file services/moneta/src/progress/flusher.hpp
+/// @brief Write-behind of watch progress to the internal API (api.md §6, docs/data.md).
+///
+/// Every accepted progress write marks (profile, content) dirty at its version in the account's
+/// `dirty:` hash and appends a marker naming the account to a `progq:{q<n>}` stream. The flusher
+/// reads markers with a consumer group, coalesces them by account, snapshots the dirty entries'
+/// CURRENT guarded values (so what reaches the system of record is always what Redis serves),
+/// sends one batch upsert, and only after the internal API confirmed it clears the dirty entries
+/// that still hold the flushed version and XACKs (and XDELs) the markers. A crash anywhere
+/// leaves the markers pending: XAUTOCLAIM hands them to a live consumer after `claim_idle`.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "moneta/core/clock.hpp"
+#include "moneta/redis/commands.hpp"
+#include "store/progress_stream.hpp"
+#include "upstream/internal_api.hpp"
+
+namespace moneta::progress {
+
+struct FlusherSettings {
+    std::chrono::milliseconds interval{5000};     ///< MONETA_PROGRESS_FLUSH_MS
+    std::size_t batch = 500;                      ///< markers per flush at most (flush early when reached)
+    std::chrono::milliseconds claim_idle{30000};  ///< a marker pending this long belongs to a dead consumer
+    std::chrono::milliseconds poll{100};          ///< idle wait between stream reads
+    std::chrono::milliseconds retry_min{200};     ///< backoff after a failed flush …
+    std::chrono::milliseconds retry_max{5000};    ///< … doubling up to this
+    std::chrono::milliseconds call_timeout{2000}; ///< per Redis/internal-API call
+};
+
+/// Exported on /metrics (atomics: read from the admin thread).
+struct FlusherStats {
+    std::atomic<std::uint64_t> flushes_total{0};
+    std::atomic<std::uint64_t> items_sent_total{0};      ///< positions sent to the internal API
+    std::atomic<std::uint64_t> markers_acked_total{0};
+    std::atomic<std::uint64_t> markers_claimed_total{0};  ///< taken over from dead consumers
+    std::atomic<std::uint64_t> failures_total{0};         ///< flushes that will be retried
+    std::atomic<std::int64_t> markers_in_flight{0};       ///< read, not yet acknowledged
+    std::atomic<std::int64_t> last_success_ms{0};
+};
+
+/// Runs on its own executor (moneta gives it a thread, its own Redis connection and HTTP pool:
+/// a slow internal API never delays playback requests).
+/// @par Thread safety
+/// request_stop() from any thread; everything else on the executor.
+class ProgressFlusher {
+public:
+    static constexpr std::string_view kGroup = "flush";
+
+    ProgressFlusher(boost::asio::any_io_executor executor, redis::Commands& redis, upstream::InternalApi& api,
+                    const core::Clock& clock, FlusherSettings settings, store::ProgressSettings progress,
+                    FlusherStats& stats, std::string consumer);
+
+    /// Runs until request_stop(), then flushes what is left (bounded by @p final_flush_budget
+    /// after the stop request; what cannot be flushed stays pending in Redis, never lost).
+    boost::asio::awaitable<void> async_run();
+
+    /// Asks async_run to finish: flush everything already written, then return.
+    void request_stop(std::chrono::milliseconds final_flush_budget);
+
+private:
+    struct Marker {
+        int shard = 0;
+        std::string id;
+        std::string account_id;  ///< empty for a malformed marker (acked and dropped)
+    };
+
+    boost::asio::awaitable<bool> async_create_groups();
+    boost::asio::awaitable<std::size_t> async_read(bool claim);
+    boost::asio::awaitable<bool> async_flush();
+    boost::asio::awaitable<void> async_wait(std::chrono::milliseconds d);
+    core::Deadline call_deadline() const;
+
+    boost::asio::any_io_executor executor_;
+    redis::Commands& redis_;
+    upstream::InternalApi& api_;
+    const core::Clock& clock_;
+    FlusherSettings settings_;
+    store::ProgressSettings progress_;
+    FlusherStats& stats_;
+    std::string consumer_;
+    boost::asio::steady_timer timer_;
+    std::vector<Marker> batch_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::int64_t> stop_by_ms_{0};  ///< steady ms after which the final flush gives up
+};
+
+}  // namespace moneta::progress

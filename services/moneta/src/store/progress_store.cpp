@@ -1,0 +1,226 @@
+#include "store/progress_store.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "store/keys.hpp"
+#include "store/scripts.hpp"
+
+namespace moneta::store {
+namespace {
+
+using core::Errc;
+
+template <class T>
+core::Result<T> fail(Errc e) {
+    return core::Result<T>(boost::system::in_place_error, core::make_error(e));
+}
+
+constexpr std::string_view kContinueMarker = "~cw";
+
+}  // namespace
+
+ProgressStore::ProgressStore(redis::Commands& redis, upstream::InternalApi& api, ProgressSettings settings,
+                             ProgressStats& stats)
+    : redis_(redis), api_(api), settings_(settings), stats_(stats) {}
+
+boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std::string_view account_id,
+                                                                             std::string_view profile_id,
+                                                                             const domain::ProgressRecord& rec,
+                                                                             core::Deadline deadline) {
+    const Scripts& scripts = Scripts::get();
+    KeyBuffer kb;
+    progress_key(kb, account_id, profile_id);
+    continue_key(kb, account_id, profile_id);
+    dirty_key(kb, account_id);
+    const std::string pos = domain::format_seconds(rec.position_sec);
+    const std::string dur = domain::format_seconds(rec.duration_sec);
+    const IntArg upd(rec.updated_at_ms);
+    const IntArg seq(rec.seq);
+    const IntArg ttl(settings_.ttl.count());
+    const IntArg cwmax(settings_.continue_watching_max);
+    const std::array<std::string_view, 9> args = {profile_id, rec.content_id, pos, dur, upd.view(), seq.view(),
+                                                  rec.completed ? "1" : "0", ttl.view(), cwmax.view()};
+    redis::Pipeline p;
+    add_progress_marker(p, account_id, settings_.stream_shards);
+    add_evalsha(p, scripts.progress_put, std::span(kb.data(), 3), args);
+    const redis::Script* used[] = {&scripts.progress_put};
+    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
+    if (!replies) {
+        co_return replies.error();
+    }
+    const auto v = (*replies)[1].as_integer();
+    if (!v || *v < 0 || *v > 2) {
+        co_return fail<ProgressWrite>(Errc::kUpstreamError);
+    }
+    co_return static_cast<ProgressWrite>(*v);
+}
+
+boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> ProgressStore::async_fetch_and_load(
+    std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
+    const core::RequestContext& ctx) {
+    ++stats_.upstream_loads_total;
+    std::string csv;
+    for (const std::string& id : content_ids) {
+        if (!csv.empty()) {
+            csv += ',';
+        }
+        csv += id;
+    }
+    auto fetched = co_await api_.async_get_progress(profile_id, csv, ctx);
+    if (!fetched) {
+        co_return fetched.error();
+    }
+    if (fetched->status != 200) {
+        co_return fail<std::vector<domain::ProgressRecord>>(Errc::kUpstreamError);
+    }
+    auto items = domain::decode_upstream_progress(fetched->body);
+    if (!items) {
+        co_return fail<std::vector<domain::ProgressRecord>>(Errc::kUpstreamError);
+    }
+    // Load through the guard: a newer local position (not yet flushed) is kept.
+    KeyBuffer kb;
+    progress_key(kb, account_id, profile_id);
+    continue_key(kb, account_id, profile_id);
+    const IntArg ttl(settings_.ttl.count());
+    const IntArg cwmax(settings_.continue_watching_max);
+    const IntArg n(static_cast<std::int64_t>(items->size()));
+    std::vector<std::string> owned;  // number texts (views into it are taken after it is filled)
+    owned.reserve(items->size() * 4);
+    for (const domain::ProgressRecord& r : *items) {
+        owned.push_back(domain::format_seconds(r.position_sec));
+        owned.push_back(domain::format_seconds(r.duration_sec));
+        owned.push_back(std::to_string(r.updated_at_ms));
+        owned.push_back(std::to_string(r.seq));
+    }
+    std::vector<std::string_view> args = {ttl.view(), cwmax.view(), content_ids.empty() ? kContinueMarker : "",
+                                          n.view()};
+    for (std::size_t i = 0; i < items->size(); ++i) {
+        const domain::ProgressRecord& r = (*items)[i];
+        args.insert(args.end(), {r.content_id, owned[4 * i], owned[4 * i + 1], owned[4 * i + 2], owned[4 * i + 3],
+                                 r.completed ? "1" : "0"});
+    }
+    for (const std::string& id : content_ids) {
+        const bool known = std::any_of(items->begin(), items->end(),
+                                       [&](const domain::ProgressRecord& r) { return r.content_id == id; });
+        if (!known) {
+            args.push_back(id);
+        }
+    }
+    auto loaded = co_await redis_.async_eval(Scripts::get().progress_load, std::span(kb.data(), 2), args, ctx.deadline);
+    if (!loaded || loaded->is_error()) {
+        ++stats_.redis_errors_total;  // answered from the internal API anyway; the next read retries
+    }
+    co_return std::move(*items);
+}
+
+boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> ProgressStore::async_get(
+    std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
+    const core::RequestContext& ctx) {
+    KeyBuffer kb;
+    const std::string_view key = progress_key(kb, account_id, profile_id);
+    std::vector<std::string_view> cmd = {"HMGET", key};
+    cmd.insert(cmd.end(), content_ids.begin(), content_ids.end());
+    auto reply = co_await redis_.async_command(cmd, ctx.deadline);
+    std::vector<std::optional<domain::ProgressRecord>> found(content_ids.size());
+    std::vector<std::string> missing;
+    if (!reply || !reply->is_array() || reply->size() != content_ids.size()) {
+        ++stats_.redis_errors_total;
+        missing.assign(content_ids.begin(), content_ids.end());
+    } else {
+        for (std::size_t i = 0; i < content_ids.size(); ++i) {
+            const redis::ReplyView v = (*reply)[i];
+            if (v.is_nil()) {
+                missing.push_back(content_ids[i]);
+            } else {
+                found[i] = domain::decode_progress_value(content_ids[i], v.as_string_view());
+            }
+        }
+    }
+    if (!missing.empty()) {
+        auto loaded = co_await async_fetch_and_load(account_id, profile_id, missing, ctx);
+        if (!loaded) {
+            co_return loaded.error();
+        }
+        for (domain::ProgressRecord& r : *loaded) {
+            const auto it = std::find(content_ids.begin(), content_ids.end(), r.content_id);
+            if (it != content_ids.end() && !found[static_cast<std::size_t>(it - content_ids.begin())]) {
+                found[static_cast<std::size_t>(it - content_ids.begin())] = std::move(r);
+            }
+        }
+    }
+    std::vector<domain::ProgressRecord> out;
+    for (auto& f : found) {
+        if (f) {
+            out.push_back(std::move(*f));
+        }
+    }
+    co_return out;
+}
+
+boost::asio::awaitable<core::Result<std::optional<domain::ProgressRecord>>> ProgressStore::async_load_one(
+    std::string_view account_id, std::string_view profile_id, std::string_view content_id,
+    const core::RequestContext& ctx) {
+    const std::string ids[] = {std::string(content_id)};
+    auto loaded = co_await async_fetch_and_load(account_id, profile_id, ids, ctx);
+    if (!loaded) {
+        co_return loaded.error();
+    }
+    for (domain::ProgressRecord& r : *loaded) {
+        if (r.content_id == content_id) {
+            co_return std::optional<domain::ProgressRecord>{std::move(r)};
+        }
+    }
+    co_return std::optional<domain::ProgressRecord>{};
+}
+
+boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> ProgressStore::async_continue_watching(
+    std::string_view account_id, std::string_view profile_id, int limit, const core::RequestContext& ctx) {
+    KeyBuffer kb;
+    progress_key(kb, account_id, profile_id);
+    continue_key(kb, account_id, profile_id);
+    const IntArg lim(limit);
+    const std::string_view args[] = {lim.view()};
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto reply = co_await redis_.async_eval(Scripts::get().continue_watching, std::span(kb.data(), 2), args,
+                                                ctx.deadline);
+        if (!reply || !reply->is_array() || reply->size() < 1) {
+            ++stats_.redis_errors_total;
+            break;
+        }
+        const redis::Reply& r = *reply;
+        if (r[0].as_integer().value_or(0) == 1 || attempt == 1) {
+            std::vector<domain::ProgressRecord> out;
+            for (std::size_t i = 1; i + 1 < r.size(); i += 2) {
+                auto rec = domain::decode_progress_value(r[i].as_string_view(), r[i + 1].as_string_view());
+                if (rec && !rec->completed) {
+                    out.push_back(std::move(*rec));
+                }
+            }
+            co_return out;
+        }
+        // Not loaded yet for this profile: fill from the system of record, then read again.
+        auto loaded = co_await async_fetch_and_load(account_id, profile_id, {}, ctx);
+        if (!loaded) {
+            co_return loaded.error();
+        }
+    }
+    // Redis is failing: answer from the internal API directly.
+    auto loaded = co_await async_fetch_and_load(account_id, profile_id, {}, ctx);
+    if (!loaded) {
+        co_return loaded.error();
+    }
+    std::vector<domain::ProgressRecord> out;
+    for (domain::ProgressRecord& r : *loaded) {
+        if (!r.completed) {
+            out.push_back(std::move(r));
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.updated_at_ms > b.updated_at_ms; });
+    if (out.size() > static_cast<std::size_t>(limit)) {
+        out.resize(static_cast<std::size_t>(limit));
+    }
+    co_return out;
+}
+
+}  // namespace moneta::store

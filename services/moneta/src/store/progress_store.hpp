@@ -1,0 +1,72 @@
+/// @file services/moneta/src/store/progress_store.hpp
+/// @brief Watch progress reads and offline writes (api.md §5.7): Redis first; on a miss the
+/// internal API, whose answer is loaded through the same guard (then cached, including "no
+/// position" markers, so the next read is warm).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/progress.hpp"
+#include "moneta/core/request_context.hpp"
+#include "moneta/core/result.hpp"
+#include "moneta/redis/commands.hpp"
+#include "store/progress_stream.hpp"
+#include "store/session_store.hpp"
+#include "upstream/internal_api.hpp"
+
+namespace moneta::store {
+
+struct ProgressStats {
+    std::atomic<std::uint64_t> upstream_loads_total{0};  ///< cache misses sent to the internal API
+    std::atomic<std::uint64_t> redis_errors_total{0};
+};
+
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe (one per worker thread). Stats: any thread.
+class ProgressStore {
+public:
+    ProgressStore(redis::Commands& redis, upstream::InternalApi& api, ProgressSettings settings,
+                  ProgressStats& stats);
+
+    /// PUT /v1/me/progress: guarded write + write-behind marker, one round trip.
+    boost::asio::awaitable<core::Result<ProgressWrite>> async_put(std::string_view account_id,
+                                                                  std::string_view profile_id,
+                                                                  const domain::ProgressRecord& record,
+                                                                  core::Deadline deadline);
+
+    /// Positions of @p content_ids (those that have one), in request order.
+    boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> async_get(
+        std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
+        const core::RequestContext& ctx);
+
+    /// Resume lookup after a start found nothing cached for the title (the warm path reads the
+    /// position in the start's first pipeline and never calls this).
+    boost::asio::awaitable<core::Result<std::optional<domain::ProgressRecord>>> async_load_one(
+        std::string_view account_id, std::string_view profile_id, std::string_view content_id,
+        const core::RequestContext& ctx);
+
+    /// Newest first, completed titles excluded, at most @p limit.
+    boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> async_continue_watching(
+        std::string_view account_id, std::string_view profile_id, int limit, const core::RequestContext& ctx);
+
+private:
+    /// Asks the internal API (the newest positions when @p content_ids is empty) and loads the
+    /// answer into Redis; ids it does not know are cached as "no position".
+    boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> async_fetch_and_load(
+        std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
+        const core::RequestContext& ctx);
+
+    redis::Commands& redis_;
+    upstream::InternalApi& api_;
+    ProgressSettings settings_;
+    ProgressStats& stats_;
+};
+
+}  // namespace moneta::store

@@ -1,0 +1,302 @@
+#include "store/session_store.hpp"
+
+#include <array>
+#include <cmath>
+
+#include "domain/progress.hpp"
+#include "store/keys.hpp"
+#include "store/scripts.hpp"
+
+namespace moneta::store {
+namespace {
+
+using core::Errc;
+
+std::optional<std::int64_t> int_at(const redis::ReplyView& v) noexcept { return v.to_int64(); }
+
+template <class T>
+core::Result<T> fail(Errc e) {
+    return core::Result<T>(boost::system::in_place_error, core::make_error(e));
+}
+
+/// A script reply must be an array of at least @p n; a script error is a bug or a key of the
+/// wrong type (kUpstreamError), anything else is not what our scripts return (kProtocolError).
+std::optional<Errc> check_array(const redis::ReplyView& r, std::size_t n) noexcept {
+    if (r.is_error()) {
+        return Errc::kUpstreamError;
+    }
+    if (!r.is_array() || r.size() < n) {
+        return Errc::kProtocolError;
+    }
+    return std::nullopt;
+}
+
+ProgressWrite to_progress(std::optional<std::int64_t> v) noexcept {
+    switch (v.value_or(-1)) {
+        case 0: return ProgressWrite::kStale;
+        case 1: return ProgressWrite::kApplied;
+        case 2: return ProgressWrite::kZeroKept;
+        default: return ProgressWrite::kUnknownSession;
+    }
+}
+
+std::vector<domain::ActiveSession> decode_members(const redis::ReplyView& r, std::size_t from,
+                                                  std::int64_t lease_ms) {
+    std::vector<domain::ActiveSession> out;
+    for (std::size_t i = from; i + 2 < r.size(); i += 3) {
+        domain::ActiveSession a;
+        a.info = domain::decode_session_info(r[i + 1].as_string_view());
+        a.info.session_id = std::string(r[i].as_string_view());
+        // The score is the lease expiry, set to last_seen + lease at each renewal.
+        a.last_seen_ms = int_at(r[i + 2]).value_or(0) - lease_ms;
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+std::string seconds_arg(double v) { return domain::format_seconds(v); }
+
+}  // namespace
+
+SessionStore::SessionStore(redis::Commands& redis, LeaseSettings lease, ProgressSettings progress)
+    : redis_(redis), lease_(lease), progress_(progress) {}
+
+boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(const StartCommand& cmd,
+                                                                             core::Deadline deadline) {
+    const Scripts& scripts = Scripts::get();
+    KeyBuffer kb;
+    lease_keys(kb, cmd.account_id);
+    session_meta_key(kb, cmd.account_id, cmd.info.session_id);
+    idempotency_key(kb, cmd.account_id, cmd.idempotency_key);
+    const std::string_view owner = owner_key(kb, cmd.info.session_id);
+
+    const IntArg now(cmd.now_ms);
+    const IntArg lease(lease_.lease.count());
+    const IntArg max(cmd.max_streams);
+    const IntArg tomb(lease_.tombstone.count());
+    const IntArg idem_ttl(lease_.idempotency.count());
+    const IntArg meta_ttl(lease_.meta.count());
+    const std::string info_json = domain::encode_session_info(cmd.info);
+    std::string idem_value;
+    if (!cmd.idempotency_key.empty()) {
+        idem_value.append(cmd.idempotency_hash).push_back('\n');
+    }
+    const std::string dur = seconds_arg(cmd.meta.duration_sec);
+    const std::string done_at = std::isfinite(cmd.meta.completion_sec) ? seconds_arg(cmd.meta.completion_sec) : "";
+    const std::string wend = cmd.meta.window_end_ms ? std::to_string(*cmd.meta.window_end_ms) : "";
+    const std::array<std::string_view, 25> args = {
+        now.view(), lease.view(), max.view(), cmd.info.session_id, cmd.info.device_id, info_json,
+        cmd.replace_session_id, tomb.view(), idem_value, idem_ttl.view(), meta_ttl.view(),
+        "pid", cmd.meta.profile_id, "cid", cmd.meta.content_id, "dur", dur, "done_at", done_at,
+        "so", cmd.meta.start_over ? "1" : "0", "wend", wend, "sel", cmd.meta.selection};
+    redis::Pipeline p;
+    add_evalsha(p, scripts.session_start, std::span(kb.data(), 6), args);
+    p.add({"SET", owner, cmd.account_id, "PX", meta_ttl.view()});
+    const redis::Script* used[] = {&scripts.session_start};
+    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
+    if (!replies) {
+        co_return replies.error();
+    }
+    const redis::ReplyView r = (*replies)[0].view();
+    if (auto e = check_array(r, 1)) {
+        co_return core::make_error(*e);
+    }
+    const auto status = int_at(r[0]);
+    if (status == 1 && r.size() == 4) {
+        domain::LeaseGranted g;
+        g.expires_at_ms = int_at(r[1]).value_or(0);
+        g.active_streams = static_cast<int>(int_at(r[2]).value_or(0));
+        g.replaced_session_id = std::string(r[3].as_string_view());
+        co_return StartOutcome{std::move(g)};
+    }
+    if (status == 0 && (r.size() - 1) % 3 == 0) {
+        co_return StartOutcome{domain::LeaseDenied{decode_members(r, 1, lease_.lease.count())}};
+    }
+    if (status == 3 && r.size() == 2) {
+        const std::string_view v = r[1].as_string_view();
+        const auto nl = v.find('\n');
+        IdempotentReplay replay;
+        replay.request_hash = std::string(v.substr(0, nl));
+        if (nl != std::string_view::npos) {
+            replay.response_body = std::string(v.substr(nl + 1));
+        }
+        co_return StartOutcome{std::move(replay)};
+    }
+    co_return core::make_error(Errc::kProtocolError);
+}
+
+boost::asio::awaitable<core::Result<void>> SessionStore::async_save_idempotent(
+    std::string_view account_id, std::string_view key, std::string_view value, core::Deadline deadline) {
+    KeyBuffer kb;
+    const std::string_view k = idempotency_key(kb, account_id, key);
+    auto reply = co_await redis_.async_command({"SET", k, value, "XX", "KEEPTTL"}, deadline);
+    if (!reply) {
+        co_return reply.error();
+    }
+    if (reply->is_error()) {
+        co_return core::make_error(Errc::kUpstreamError);
+    }
+    co_return core::Result<void>{};
+}
+
+boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_heartbeat(
+    std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
+    std::int64_t now_ms, core::Deadline deadline) {
+    const Scripts& scripts = Scripts::get();
+    KeyBuffer kb;
+    lease_keys(kb, account_id);
+    session_meta_key(kb, account_id, session_id);
+    account_key(kb, account_id);
+    dirty_key(kb, account_id);
+    const std::string_view pprefix = progress_prefix(kb, account_id);
+    const std::string_view cprefix = continue_prefix(kb, account_id);
+    const IntArg now(now_ms);
+    const IntArg lease(lease_.lease.count());
+    const IntArg tomb(lease_.tombstone.count());
+    const IntArg seq_arg(seq);
+    const IntArg ttl(progress_.ttl.count());
+    const IntArg cwmax(progress_.continue_watching_max);
+    const std::string pos = seconds_arg(position_sec);
+    const std::array<std::string_view, 10> args = {now.view(), lease.view(), session_id, tomb.view(), pos,
+                                                   seq_arg.view(), pprefix, cprefix, ttl.view(), cwmax.view()};
+    redis::Pipeline p;
+    add_progress_marker(p, account_id, progress_.stream_shards);
+    add_evalsha(p, scripts.session_heartbeat, std::span(kb.data(), 7), args);
+    const redis::Script* used[] = {&scripts.session_heartbeat};
+    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
+    if (!replies) {
+        co_return replies.error();
+    }
+    const redis::ReplyView r = (*replies)[1].view();
+    if (auto e = check_array(r, 6)) {
+        co_return core::make_error(*e);
+    }
+    HeartbeatResult out;
+    switch (int_at(r[0]).value_or(-1)) {
+        case 1:
+            out.lease.status = domain::HeartbeatStatus::kRenewed;
+            out.lease.expires_at_ms = int_at(r[1]).value_or(0);
+            break;
+        case 2: out.lease.status = domain::HeartbeatStatus::kEvicted; break;
+        case 0: out.lease.status = domain::HeartbeatStatus::kNotFound; break;
+        default: co_return core::make_error(Errc::kProtocolError);
+    }
+    out.progress = to_progress(int_at(r[2]));
+    out.cached_account = r[3].as_string();
+    out.profile_id = r[4].as_string();
+    if (auto w = int_at(r[5])) {
+        out.window_end_ms = *w;
+    }
+    co_return out;
+}
+
+boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
+    std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
+    bool ended, std::int64_t now_ms, core::Deadline deadline) {
+    const Scripts& scripts = Scripts::get();
+    KeyBuffer kb;
+    lease_keys(kb, account_id);
+    session_meta_key(kb, account_id, session_id);
+    dirty_key(kb, account_id);
+    const std::string_view pprefix = progress_prefix(kb, account_id);
+    const std::string_view cprefix = continue_prefix(kb, account_id);
+    const IntArg now(now_ms);
+    const IntArg seq_arg(seq);
+    const IntArg ttl(progress_.ttl.count());
+    const IntArg cwmax(progress_.continue_watching_max);
+    const std::string pos = seconds_arg(position_sec);
+    const std::array<std::string_view, 9> args = {now.view(), session_id, pos, seq_arg.view(), ended ? "1" : "0",
+                                                  pprefix, cprefix, ttl.view(), cwmax.view()};
+    redis::Pipeline p;
+    add_progress_marker(p, account_id, progress_.stream_shards);
+    add_evalsha(p, scripts.session_stop, std::span(kb.data(), 6), args);
+    const redis::Script* used[] = {&scripts.session_stop};
+    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
+    if (!replies) {
+        co_return replies.error();
+    }
+    const redis::ReplyView r = (*replies)[1].view();
+    if (auto e = check_array(r, 2)) {
+        co_return core::make_error(*e);
+    }
+    co_return StopResult{int_at(r[0]).value_or(0) == 1, to_progress(int_at(r[1]))};
+}
+
+boost::asio::awaitable<core::Result<std::vector<domain::ActiveSession>>> SessionStore::async_list(
+    std::string_view account_id, std::int64_t now_ms, core::Deadline deadline) {
+    KeyBuffer kb;
+    lease_keys(kb, account_id);
+    const IntArg now(now_ms);
+    const std::string_view args[] = {now.view()};
+    auto reply = co_await redis_.async_eval(Scripts::get().session_list, std::span(kb.data(), 4), args, deadline);
+    if (!reply) {
+        co_return reply.error();
+    }
+    if (auto e = check_array(reply->view(), 0)) {
+        co_return fail<std::vector<domain::ActiveSession>>(*e);
+    }
+    co_return decode_members(reply->view(), 0, lease_.lease.count());
+}
+
+boost::asio::awaitable<core::Result<KickResult>> SessionStore::async_kick(std::string_view account_id,
+                                                                          std::string_view session_id,
+                                                                          std::int64_t now_ms,
+                                                                          core::Deadline deadline) {
+    const Scripts& scripts = Scripts::get();
+    KeyBuffer kb;
+    lease_keys(kb, account_id);
+    const std::string_view owner = owner_key(kb, session_id);
+    const IntArg now(now_ms);
+    const IntArg tomb(lease_.tombstone.count());
+    const std::array<std::string_view, 3> args = {now.view(), session_id, tomb.view()};
+    redis::Pipeline p;
+    add_evalsha(p, scripts.session_kick, std::span(kb.data(), 4), args);
+    p.add({"GET", owner});
+    const redis::Script* used[] = {&scripts.session_kick};
+    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
+    if (!replies) {
+        co_return replies.error();
+    }
+    const redis::Reply& kicked = (*replies)[0];
+    if (kicked.is_error()) {
+        co_return core::make_error(Errc::kUpstreamError);
+    }
+    if (kicked.as_integer().value_or(0) == 1) {
+        co_return KickResult::kKicked;
+    }
+    const redis::Reply& owner_reply = (*replies)[1];
+    if (owner_reply.is_string() && owner_reply.as_string_view() != account_id) {
+        co_return KickResult::kNotOwner;
+    }
+    co_return KickResult::kNotFound;
+}
+
+boost::asio::awaitable<core::Result<std::optional<LiveSession>>> SessionStore::async_live_session(
+    std::string_view account_id, std::string_view session_id, std::int64_t now_ms, core::Deadline deadline) {
+    KeyBuffer kb;
+    lease_keys(kb, account_id);
+    const std::string_view meta = session_meta_key(kb, account_id, session_id);
+    redis::Pipeline p;
+    p.add({"ZSCORE", kb[0], session_id});
+    p.add({"HMGET", meta, "pid", "cid", "sel"});
+    auto replies = co_await redis_.async_pipeline(p, deadline);
+    if (!replies) {
+        co_return replies.error();
+    }
+    const auto& r = *replies;
+    if (r[0].is_error() || r[1].is_error()) {
+        co_return fail<std::optional<LiveSession>>(Errc::kUpstreamError);
+    }
+    const auto expiry = r[0].to_int64();
+    if (!expiry || *expiry <= now_ms || !r[1].is_array() || r[1].size() != 3 || !r[1][2].is_string()) {
+        co_return std::optional<LiveSession>{};
+    }
+    LiveSession s;
+    s.profile_id = r[1][0].as_string();
+    s.content_id = r[1][1].as_string();
+    s.selection = r[1][2].as_string();
+    s.lease_expires_at_ms = *expiry;
+    co_return std::optional<LiveSession>{std::move(s)};
+}
+
+}  // namespace moneta::store

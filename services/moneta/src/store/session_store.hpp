@@ -1,0 +1,142 @@
+/// @file services/moneta/src/store/session_store.hpp
+/// @brief Playback sessions in Redis: leases (api.md §6 stream limit), session meta, and the
+/// progress each heartbeat/stop carries. One round trip per operation (Lua + pipelining).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "domain/lease.hpp"
+#include "moneta/core/deadline.hpp"
+#include "moneta/core/result.hpp"
+#include "moneta/redis/commands.hpp"
+#include "store/progress_stream.hpp"
+
+namespace moneta::store {
+
+struct LeaseSettings {
+    std::chrono::milliseconds lease{90'000};        ///< MONETA_LEASE_SEC
+    std::chrono::milliseconds tombstone{600'000};   ///< how long an evicted session answers 409
+    std::chrono::milliseconds meta{86'400'000};     ///< session meta: late heartbeats still count
+    std::chrono::milliseconds idempotency{60'000};  ///< api.md §5.1: same key within 60 s
+};
+
+/// What a session is, beyond its lease: written at start, read by heartbeat/stop (progress) and
+/// refresh (delivery).
+struct SessionMeta {
+    std::string profile_id;
+    std::string content_id;
+    double duration_sec = 0;
+    double completion_sec = 0;      ///< domain::completion_threshold_sec
+    bool start_over = false;        ///< zero positions of this session may replace non-zero ones
+    std::optional<std::int64_t> window_end_ms;
+    std::string selection;          ///< encoded StreamSelection (delivery/selection_codec)
+};
+
+struct StartCommand {
+    std::string_view account_id;
+    int max_streams = 1;
+    const domain::SessionInfo& info;
+    std::string_view replace_session_id;
+    std::int64_t now_ms = 0;
+    std::string_view idempotency_key;   ///< empty: none
+    std::string_view idempotency_hash;  ///< hash of the request (with the key)
+    const SessionMeta& meta;
+};
+
+/// A stored response (or an in-flight marker) for the Idempotency-Key of this start.
+struct IdempotentReplay {
+    std::string request_hash;
+    std::string response_body;  ///< empty while the first request is still in flight
+};
+
+using StartOutcome = std::variant<domain::LeaseGranted, domain::LeaseDenied, IdempotentReplay>;
+
+/// Progress outcome of a write (the Lua guard's answer).
+enum class ProgressWrite : std::int8_t {
+    kUnknownSession = -1,  ///< no session meta (never existed, or older than LeaseSettings::meta)
+    kStale = 0,            ///< a newer write is stored
+    kApplied = 1,
+    kZeroKept = 2,         ///< a zero position did not replace a non-zero one
+};
+
+struct HeartbeatResult {
+    domain::HeartbeatOutcome lease;
+    ProgressWrite progress = ProgressWrite::kUnknownSession;
+    std::string cached_account;  ///< the `ent:` cache value ("" when not cached)
+    std::string profile_id;      ///< of the session ("" when unknown)
+    std::optional<std::int64_t> window_end_ms;
+};
+
+struct StopResult {
+    bool released = false;
+    ProgressWrite progress = ProgressWrite::kUnknownSession;
+};
+
+enum class KickResult : std::uint8_t { kKicked, kNotFound, kNotOwner };
+
+struct LiveSession {
+    std::string profile_id;
+    std::string content_id;
+    std::string selection;
+    std::int64_t lease_expires_at_ms = 0;
+};
+
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe (one per worker thread, like its redis client).
+class SessionStore {
+public:
+    SessionStore(redis::Commands& redis, LeaseSettings lease, ProgressSettings progress);
+
+    /// Idempotency check, atomic check-and-add of the lease (prune, same-device/explicit
+    /// replacement, limit), session meta; plus the session → account owner record. One round trip.
+    boost::asio::awaitable<core::Result<StartOutcome>> async_start(const StartCommand& cmd,
+                                                                   core::Deadline deadline);
+
+    /// Stores the response of a granted idempotent start (keeps the key's TTL).
+    boost::asio::awaitable<core::Result<void>> async_save_idempotent(std::string_view account_id,
+                                                                     std::string_view key,
+                                                                     std::string_view value,
+                                                                     core::Deadline deadline);
+
+    /// Renews the lease and records the position (also for a lost lease). One round trip.
+    boost::asio::awaitable<core::Result<HeartbeatResult>> async_heartbeat(
+        std::string_view account_id, std::string_view session_id, double position_sec,
+        std::int64_t seq, std::int64_t now_ms, core::Deadline deadline);
+
+    /// Releases the lease (idempotent) and records the final position. One round trip.
+    boost::asio::awaitable<core::Result<StopResult>> async_stop(
+        std::string_view account_id, std::string_view session_id, double position_sec,
+        std::int64_t seq, bool ended, std::int64_t now_ms, core::Deadline deadline);
+
+    /// Live sessions of the account (prunes expired ones).
+    boost::asio::awaitable<core::Result<std::vector<domain::ActiveSession>>> async_list(
+        std::string_view account_id, std::int64_t now_ms, core::Deadline deadline);
+
+    /// Ends another device's session; its next heartbeat gets SESSION_EVICTED.
+    boost::asio::awaitable<core::Result<KickResult>> async_kick(std::string_view account_id,
+                                                                std::string_view session_id,
+                                                                std::int64_t now_ms,
+                                                                core::Deadline deadline);
+
+    /// The session's meta when its lease is live; nullopt otherwise.
+    boost::asio::awaitable<core::Result<std::optional<LiveSession>>> async_live_session(
+        std::string_view account_id, std::string_view session_id, std::int64_t now_ms,
+        core::Deadline deadline);
+
+    const LeaseSettings& settings() const noexcept { return lease_; }
+
+private:
+    redis::Commands& redis_;
+    LeaseSettings lease_;
+    ProgressSettings progress_;
+};
+
+}  // namespace moneta::store

@@ -1,0 +1,110 @@
+/// @file moneta/testing/stack.hpp
+/// @brief The whole dev stack as real processes on free loopback ports, for integration and
+/// contract tests: redis-server, internal_api (SQLite, fixtures), moneta and nginx (the shipped
+/// template). Target moneta::test_stack.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "moneta/testing/http.hpp"
+#include "moneta/testing/nginx.hpp"
+#include "moneta/testing/process.hpp"
+#include "moneta/testing/redis_server.hpp"
+#include "moneta/testing/temp_dir.hpp"
+
+namespace moneta::testing {
+
+struct StackOptions {
+    std::filesystem::path fixtures;  ///< empty = <source>/fixtures/demo.json
+    /// Extra environment for moneta (e.g. {"MONETA_LEASE_SEC", "5"}), applied after the defaults.
+    std::vector<std::pair<std::string, std::string>> moneta_env;
+    bool redis_aof = false;  ///< appendonly yes, appendfsync everysec (the dev stack's setting)
+    int moneta_threads = 2;
+    int edge_rate_per_sec = 1000;
+    int edge_rate_burst = 1000;
+    bool with_nginx = true;
+};
+
+/// Not copyable or movable (children are tied to this object). Start it once per test suite:
+/// under ASan it takes a few seconds.
+class Stack {
+public:
+    explicit Stack(StackOptions options = {});
+    ~Stack();
+    Stack(const Stack&) = delete;
+    Stack& operator=(const Stack&) = delete;
+
+    /// Starts everything and waits until /readyz answers 200 through nginx.
+    [[nodiscard]] ::testing::AssertionResult start();
+    /// (Re)starts moneta alone on the same ports and waits for /readyz.
+    [[nodiscard]] ::testing::AssertionResult start_moneta();
+    /// SIGTERM (graceful: drain + final progress flush); @return the exit status.
+    int stop_moneta(std::chrono::milliseconds grace = std::chrono::seconds(20));
+    /// SIGKILL: a crash.
+    void kill_moneta();
+    bool moneta_running();
+
+    /// A token signed with the stack's HS256 secret (iss/aud of the dev config).
+    std::string token(std::string_view sub, std::string_view pid, std::int64_t ttl_s = 600) const;
+
+    /// A /v1 call through nginx (Content-Type: application/json, Bearer @p token when not empty).
+    HttpReply call(std::string_view method, std::string_view target, std::string_view body,
+                   const std::string& token, HttpHeaders extra = {}) const;
+    /// The same straight to moneta's port (no edge).
+    HttpReply call_moneta(std::string_view method, std::string_view target, std::string_view body,
+                          const std::string& token, HttpHeaders extra = {}) const;
+    /// A call to the internal API with the service token.
+    HttpReply call_internal(std::string_view method, std::string_view target, std::string_view body = {}) const;
+
+    /// Sum of every series of @p name on moneta's /metrics whose label text contains @p labels.
+    double metric(std::string_view name, std::string_view labels = "") const;
+    /// internal_api_requests_total, summed over endpoints containing @p endpoint ("" = all).
+    double internal_api_calls(std::string_view endpoint = "") const;
+
+    const std::string& jwt_secret() const noexcept { return secret_; }
+    RedisServer& redis() { return *redis_; }
+    /// redis-cli-like text of one command (see RedisServer::command).
+    std::string redis_cmd(std::vector<std::string> args) { return redis_->command(std::move(args)); }
+
+    std::uint16_t edge_port() const noexcept { return nginx_ ? nginx_->port() : 0; }
+    std::uint16_t moneta_port() const noexcept { return moneta_port_; }
+    std::uint16_t admin_port() const noexcept { return admin_port_; }
+    std::uint16_t internal_api_port() const noexcept { return ia_port_; }
+    const std::filesystem::path& dir() const noexcept { return dir_.path(); }
+    /// moneta's JSON log (ECS lines) and its stdout/stderr.
+    std::string moneta_log() const;
+    std::string moneta_output() const;
+
+private:
+    std::vector<std::pair<std::string, std::string>> moneta_environment() const;
+
+    StackOptions opts_;
+    TempDir dir_;
+    std::string secret_;
+    std::string internal_token_;
+    std::optional<RedisServer> redis_;
+    std::optional<Process> internal_api_;
+    std::optional<Process> moneta_;
+    std::optional<NginxServer> nginx_;
+    std::uint16_t ia_port_ = 0;
+    std::uint16_t moneta_port_ = 0;
+    std::uint16_t admin_port_ = 0;
+    int moneta_starts_ = 0;
+};
+
+/// Writes a fresh RSA-2048 private key (PKCS#8 PEM) to @p path (the dev CDN signing key).
+core::Result<void> write_rsa_private_key(const std::filesystem::path& path);
+
+/// A random string of @p n characters from [A-Za-z0-9].
+std::string random_alnum(std::size_t n);
+
+}  // namespace moneta::testing

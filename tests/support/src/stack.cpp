@@ -1,0 +1,252 @@
+#include "moneta/testing/stack.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include "moneta/jwt/verifier.hpp"
+#include "moneta/testing/net.hpp"
+#include "moneta/testing/paths.hpp"
+#include "moneta/testing/wait.hpp"
+
+namespace moneta::testing {
+
+using namespace std::chrono_literals;
+
+std::string random_alnum(std::size_t n) {
+    static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device rd;
+    std::mt19937_64 gen(rd());
+    std::uniform_int_distribution<std::size_t> pick(0, sizeof kChars - 2);
+    std::string s(n, 'x');
+    for (char& c : s) {
+        c = kChars[pick(gen)];
+    }
+    return s;
+}
+
+core::Result<void> write_rsa_private_key(const std::filesystem::path& path) {
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
+    if (!key) {
+        return core::make_error(core::Errc::kInternal);
+    }
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+    if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+        return core::make_error(core::Errc::kInternal);
+    }
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &data);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(data, len);
+    if (!out) {
+        return core::make_error(core::Errc::kInternal);
+    }
+    return {};
+}
+
+Stack::Stack(StackOptions options) : opts_(std::move(options)), dir_("stack-") {}
+
+Stack::~Stack() {
+    // moneta first (it flushes progress to the internal API), then the rest.
+    if (moneta_ && moneta_->running()) {
+        moneta_->stop(10s);
+    }
+    if (nginx_) {
+        nginx_->stop();
+    }
+    if (internal_api_) {
+        internal_api_->stop();
+    }
+}
+
+std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() const {
+    std::vector<std::pair<std::string, std::string>> env{
+        {"INTERNAL_API_TOKEN", internal_token_},
+        {"MONETA_JWT_SECRET", secret_},
+        {"MONETA_PORT", std::to_string(moneta_port_)},
+        {"MONETA_ADMIN_PORT", std::to_string(admin_port_)},
+        {"MONETA_REDIS_PORT", std::to_string(redis_->port())},
+        {"INTERNAL_API_PORT", std::to_string(ia_port_)},
+        {"MONETA_THREADS", std::to_string(opts_.moneta_threads)},
+        {"MONETA_LOG_FILE", dir_.file("moneta.json.log").string()},
+        {"MONETA_CDN_KEY_FILE", dir_.file("cdn_key.pem").string()},
+        {"MONETA_DRM_SITE_KEY", "k" + std::string(31, 's')},
+        {"MONETA_DRM_ACCESS_KEY", "a" + std::string(31, 'c')},
+        {"MONETA_START_RATE_PER_MIN", "0"},
+    };
+    for (const auto& kv : opts_.moneta_env) {
+        std::erase_if(env, [&](const auto& e) { return e.first == kv.first; });
+        env.push_back(kv);
+    }
+    return env;
+}
+
+::testing::AssertionResult Stack::start() {
+    secret_ = random_alnum(40);
+    internal_token_ = "it-" + random_alnum(32);
+    if (auto key = write_rsa_private_key(dir_.file("cdn_key.pem")); !key) {
+        return ::testing::AssertionFailure() << "cannot write the CDN key";
+    }
+    RedisServerOptions ro;
+    ro.appendonly = opts_.redis_aof;
+    auto redis = RedisServer::start(ro);
+    if (!redis) {
+        return ::testing::AssertionFailure() << "redis: " << redis.error().message();
+    }
+    redis_.emplace(std::move(*redis));
+    ia_port_ = free_port();
+    moneta_port_ = free_port();
+    admin_port_ = free_port();
+    const auto src = source_dir();
+    const auto bin = binary_dir();
+    const auto fixtures = opts_.fixtures.empty() ? src / "fixtures/demo.json" : opts_.fixtures;
+    auto ia = Process::spawn({(bin / "services/internal_api/internal_api").string(), "--config",
+                              (src / "services/internal_api/config/internal_api.json").string(), "--port",
+                              std::to_string(ia_port_), "--db", dir_.file("ia.sqlite").string(), "--fixtures",
+                              fixtures.string()},
+                             {{"INTERNAL_API_TOKEN", internal_token_}}, dir_.file("internal_api.log"));
+    if (!ia) {
+        return ::testing::AssertionFailure() << "internal_api: " << ia.error().message();
+    }
+    internal_api_.emplace(std::move(*ia));
+    if (auto ok = wait_for_tcp(ia_port_, 60s); !ok) {
+        return ok << internal_api_->read_log();
+    }
+    if (auto ok = start_moneta(); !ok) {
+        return ok;
+    }
+    if (!opts_.with_nginx) {
+        return ::testing::AssertionSuccess();
+    }
+    NginxOptions no;
+    no.upstream_port = moneta_port_;
+    no.rate_per_sec = opts_.edge_rate_per_sec;
+    no.rate_burst = opts_.edge_rate_burst;
+    nginx_.emplace(no);
+    if (auto ok = nginx_->start(); !ok) {
+        return ok;
+    }
+    return wait_until([&] { return http_call(nginx_->port(), "GET", "/readyz", {}, {}, 1s).status == 200; }, 20s,
+                      "nginx → moneta /readyz");
+}
+
+::testing::AssertionResult Stack::start_moneta() {
+    if (moneta_ && moneta_->running()) {
+        return ::testing::AssertionFailure() << "moneta is already running";
+    }
+    const auto src = source_dir();
+    const auto bin = binary_dir();
+    auto m = Process::spawn(
+        {(bin / "services/moneta/moneta").string(), "--config", (src / "services/moneta/config/moneta.json").string()},
+        moneta_environment(), dir_.file("moneta." + std::to_string(moneta_starts_++) + ".log"));
+    if (!m) {
+        return ::testing::AssertionFailure() << "moneta: " << m.error().message();
+    }
+    moneta_.emplace(std::move(*m));
+    if (auto ok = wait_until(
+            [&] { return !moneta_->running() || http_call(moneta_port_, "GET", "/readyz", {}, {}, 1s).status == 200; },
+            60s, "moneta /readyz");
+        !ok || !moneta_->running()) {
+        return ::testing::AssertionFailure() << "moneta did not become ready:\n" << moneta_->read_log();
+    }
+    return ::testing::AssertionSuccess();
+}
+
+int Stack::stop_moneta(std::chrono::milliseconds grace) { return moneta_ ? moneta_->stop(grace) : -1; }
+
+void Stack::kill_moneta() {
+    if (moneta_) {
+        moneta_->signal(SIGKILL);
+        moneta_->wait_exit(10s);
+    }
+}
+
+bool Stack::moneta_running() { return moneta_ && moneta_->running(); }
+
+std::string Stack::token(std::string_view sub, std::string_view pid, std::int64_t ttl_s) const {
+    auto signer = jwt::Signer::hs256("dev", secret_);
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::string claims = R"({"sub":")" + std::string(sub) + "\"";
+    if (!pid.empty()) {
+        claims += R"(,"pid":")" + std::string(pid) + "\"";
+    }
+    claims += R"(,"iss":"moneta-dev","aud":"moneta","iat":)" + std::to_string(now) + R"(,"exp":)" +
+              std::to_string(now + ttl_s) + "}";
+    return signer->sign(claims);
+}
+
+namespace {
+
+HttpReply api_call(std::uint16_t port, std::string_view method, std::string_view target, std::string_view body,
+                   const std::string& token, HttpHeaders extra) {
+    HttpHeaders h;
+    bool has_ct = false;
+    for (const auto& [k, v] : extra) {
+        has_ct = has_ct || k == "Content-Type";
+    }
+    if (!has_ct && !body.empty()) {
+        h.emplace_back("Content-Type", "application/json");
+    }
+    if (!token.empty()) {
+        h.emplace_back("Authorization", "Bearer " + token);
+    }
+    for (auto& e : extra) {
+        h.push_back(std::move(e));
+    }
+    return http_call(port, method, target, body, std::move(h));
+}
+
+double sum_series(const std::string& text, std::string_view name, std::string_view labels) {
+    double sum = 0;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind(name, 0) != 0 || line.size() <= name.size()) {
+            continue;
+        }
+        const char next = line[name.size()];
+        if ((next != ' ' && next != '{') || (!labels.empty() && line.find(labels) == std::string::npos)) {
+            continue;
+        }
+        sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    return sum;
+}
+
+}  // namespace
+
+HttpReply Stack::call(std::string_view method, std::string_view target, std::string_view body,
+                      const std::string& token, HttpHeaders extra) const {
+    return api_call(edge_port(), method, target, body, token, std::move(extra));
+}
+
+HttpReply Stack::call_moneta(std::string_view method, std::string_view target, std::string_view body,
+                             const std::string& token, HttpHeaders extra) const {
+    return api_call(moneta_port_, method, target, body, token, std::move(extra));
+}
+
+HttpReply Stack::call_internal(std::string_view method, std::string_view target, std::string_view body) const {
+    return api_call(ia_port_, method, target, body, internal_token_, {});
+}
+
+double Stack::metric(std::string_view name, std::string_view labels) const {
+    return sum_series(http_call(admin_port_, "GET", "/metrics").body, name, labels);
+}
+
+double Stack::internal_api_calls(std::string_view endpoint) const {
+    const std::string labels = endpoint.empty() ? std::string() : "endpoint=\"" + std::string(endpoint) + "\"";
+    return sum_series(call_internal("GET", "/internal/metrics").body, "internal_api_requests_total", labels);
+}
+
+std::string Stack::moneta_log() const { return read_file(dir_.file("moneta.json.log")); }
+
+std::string Stack::moneta_output() const { return moneta_ ? moneta_->read_log() : std::string(); }
+
+}  // namespace moneta::testing
