@@ -20,7 +20,7 @@ export MONETA_DEV_DIR MONETA_EDGE_PORT MONETA_PORT MONETA_ADMIN_PORT INTERNAL_AP
 
 # Debian 12 packages the project builds, tests and runs with (no vendored libraries).
 MONETA_PACKAGES=(
-    build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+    build-essential cmake ninja-build ccache pkg-config git curl ca-certificates openssl
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libssl-dev libhiredis-dev libsqlite3-dev sqlite3 libfmt-dev libspdlog-dev libcli11-dev
     libgtest-dev libgmock-dev libbenchmark-dev

@@ -30,6 +30,34 @@ load_secret() {
     export "${var?}"
 }
 
+# A 32-character secret (PallyCon site/access keys are exactly 32 characters).
+load_secret32() {
+    local name="$1" var="$2"
+    if [[ -n "${!var:-}" ]]; then
+        return 0
+    fi
+    mkdir -p "$SECRETS_DIR"
+    chmod 700 "$SECRETS_DIR"
+    if [[ ! -s "$SECRETS_DIR/$name" ]]; then
+        (umask 077 && openssl rand -hex 16 > "$SECRETS_DIR/$name")
+    fi
+    printf -v "$var" '%s' "$(cat "$SECRETS_DIR/$name")"
+    export "${var?}"
+}
+
+# The CloudFront signing key of the dev stack (RSA-2048, PEM); MONETA_CDN_KEY_FILE overrides it.
+load_cdn_key() {
+    if [[ -n "${MONETA_CDN_KEY_FILE:-}" ]]; then
+        return 0
+    fi
+    mkdir -p "$SECRETS_DIR"
+    chmod 700 "$SECRETS_DIR"
+    if [[ ! -s "$SECRETS_DIR/cdn_key.pem" ]]; then
+        (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SECRETS_DIR/cdn_key.pem" 2>/dev/null)
+    fi
+    export MONETA_CDN_KEY_FILE="$SECRETS_DIR/cdn_key.pem"
+}
+
 pid_alive() {
     local pidfile="$1"
     [[ -s "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
@@ -84,6 +112,9 @@ stack_up() {
     mkdir -p "$RUN_DIR" "$LOG_DIR" "$MONETA_DEV_DIR/redis" "$MONETA_DEV_DIR/data"
     load_secret jwt_hs256 MONETA_JWT_SECRET
     load_secret internal_api_token INTERNAL_API_TOKEN
+    load_secret32 drm_site_key MONETA_DRM_SITE_KEY
+    load_secret32 drm_access_key MONETA_DRM_ACCESS_KEY
+    load_cdn_key
 
     # Redis: AOF everysec, so a Redis restart loses at most ~1 s of buffered progress.
     start_bg redis "$MONETA_REDIS_PORT" redis-server --port "$MONETA_REDIS_PORT" --bind 127.0.0.1 \
@@ -121,6 +152,8 @@ Start playback through nginx (expect HTTP 201):
   curl -i -X POST http://127.0.0.1:$MONETA_EDGE_PORT/v1/playback/sessions \\
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \\
     -d '{"content_id":"m_1","device":{"id":"d-1","type":"web","name":"Laptop"},"capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080}}'
+
+Then (README "Try it"): heartbeat, list, kick and stop with the session_id it returns.
 INFO
 }
 
