@@ -156,6 +156,9 @@ public:
             [this](boost::asio::io_context&, std::size_t) { return make_admin(); });
         telemetry_.export_server(*api_, "api");
         telemetry_.export_redis([this] { return redis_stats(); });
+        registry_.callback_counter("moneta_log_dropped_total",
+                                   "Log lines dropped because the async log queue was full.", {},
+                                   [this] { return static_cast<double>(logger_->dropped()); });
     }
 
     boost::system::result<void, std::string> start() {

@@ -157,6 +157,26 @@ Settings read(config::Reader& root) {
         r.finish();
     }
     root.finish();
+    // Zero or negative durations would mean "fail every call at once": refuse them by name.
+    const std::pair<const char*, std::chrono::milliseconds> positive[] = {
+        {"server.default_deadline_ms", s.server.default_deadline}, {"server.drain_ms", s.server.drain},
+        {"redis.connect_timeout_ms", std::chrono::duration_cast<std::chrono::milliseconds>(s.redis.connect_timeout)},
+        {"redis.command_timeout_ms", std::chrono::duration_cast<std::chrono::milliseconds>(s.redis.command_timeout)},
+        {"internal_api.timeout_ms", s.internal_api.timeout},     {"internal_api.connect_timeout_ms", s.internal_api.connect_timeout},
+        {"progress.flush_ms", s.flusher.interval},               {"progress.claim_idle_ms", s.flusher.claim_idle},
+        {"progress.shutdown_flush_ms", s.final_flush},
+    };
+    for (const auto& [key, value] : positive) {
+        if (value.count() <= 0) {
+            throw config::ConfigError(std::string(key) + ": must be positive");
+        }
+    }
+    if (s.redis.port == 0 || s.internal_api.port == 0) {
+        throw config::ConfigError("redis.port / internal_api.port: must not be 0");
+    }
+    if (auto ok = redis::validate(s.redis); !ok) {
+        throw config::ConfigError("redis: invalid settings (" + ok.error().message() + ")");
+    }
     return s;
 }
 

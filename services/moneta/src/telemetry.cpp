@@ -165,7 +165,7 @@ void Telemetry::on_access(const http::AccessRecord& rec, log::Logger& logger, bo
                      {"url.path", rec.request.path()},
                      {"http.route", kRoutes[route]},
                      {"http.response.status_code", static_cast<std::int64_t>(rec.status)},
-                     {"http.response.body.bytes", static_cast<std::int64_t>(rec.response_bytes)},
+                     {"http.response.bytes", static_cast<std::int64_t>(rec.response_bytes)},
                      {"client.ip", rec.request.remote_ip()},
                      {"user_agent.original", rec.request.header("user-agent").value_or("")}},
                     &rec.request.context());
