@@ -53,6 +53,10 @@ CPU_LOAD=1
 
 REDIS_PORT=$(free_port); IA_PORT=$(free_port); MONETA_P=$(free_port); ADMIN_P=$(free_port); BASE_P=$(free_port)
 export MONETA_JWT_SECRET="$(openssl rand -hex 32)" INTERNAL_API_TOKEN="$(openssl rand -hex 32)"
+export MONETA_DRM_SITE_KEY="$(openssl rand -hex 16)" MONETA_DRM_ACCESS_KEY="$(openssl rand -hex 16)"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/cdn_key.pem" 2>/dev/null
+# The start benchmark replays the same accounts far above any sane per-account rate.
+export MONETA_CDN_KEY_FILE="$WORK/cdn_key.pem" MONETA_START_RATE_PER_MIN=0
 
 taskset -c $CPU_LOAD redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --save "" \
     --appendonly yes --appendfsync everysec --daemonize no >"$WORK/redis.log" 2>&1 &
@@ -93,16 +97,30 @@ while read -r account profile content; do
 done <"$WORK/accounts.txt"
 [[ -s "$WORK/heartbeat.txt" ]] || die "could not create any session (see $WORK/moneta.log)"
 
-# run_wrk <label> <url> <script> <input>: prints "label req/s p50 p99 non2xx".
+# metric <name> [label filter]: the sum of matching series on moneta's /metrics.
+metric() {
+    curl -fsS "http://127.0.0.1:$ADMIN_P/metrics" | awk -v n="$1" -v f="${2:-}" \
+        'index($0, n) == 1 && (substr($0, length(n) + 1, 1) == " " || substr($0, length(n) + 1, 1) == "{") && index($0, f) { s += $NF } END { printf "%.0f", s }'
+}
+
+# run_wrk <label> <url> <script> <input> [moneta]: prints req/s, p50, p99, non-2xx and, for moneta,
+# Redis round trips and internal-API calls per request measured over the run.
 run_wrk() {
-    local out
+    local out rt0 ia0 rt1 ia1
+    if [[ -n "${5:-}" ]]; then rt0=$(metric moneta_redis_round_trips_total); ia0=$(metric moneta_internal_api_requests_total); fi
     out="$(taskset -c $CPU_LOAD wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$3" "$2" -- "$4")"
-    local rps p50 p99 errors
+    local rps p50 p99 errors requests extra=""
     rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
     p50="$(awk '/^ +50%/ {print $2}' <<<"$out")"
     p99="$(awk '/^ +99%/ {print $2}' <<<"$out")"
     errors="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
-    printf '%-30s %12s %10s %10s %8s\n' "$1" "$rps" "$p50" "$p99" "${errors:-0}"
+    requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+    if [[ -n "${5:-}" ]]; then
+        rt1=$(metric moneta_redis_round_trips_total); ia1=$(metric moneta_internal_api_requests_total)
+        extra="$(awk -v r="$requests" -v a="$rt0" -v b="$rt1" -v c="$ia0" -v d="$ia1" \
+            'BEGIN { printf "%9.2f %9.0f", (b - a) / r, d - c }')"
+    fi
+    printf '%-30s %12s %10s %10s %8s %s\n' "$1" "$rps" "$p50" "$p99" "${errors:-0}" "$extra"
 }
 
 log "warming up"
@@ -111,9 +129,8 @@ taskset -c $CPU_LOAD wrk -t1 -c"$CONNECTIONS" -d2s -s "$ROOT/bench/load/start.lu
 
 echo
 printf 'moneta: 1 worker thread on CPU %s; wrk -t1 -c%s -d%ss on CPU %s\n' "$CPU_SUT" "$CONNECTIONS" "$DURATION" "$CPU_LOAD"
-printf '%-30s %12s %10s %10s %8s\n' "endpoint" "req/s" "p50" "p99" "non-2xx"
+printf '%-30s %12s %10s %10s %8s %9s %9s\n' "endpoint" "req/s" "p50" "p99" "non-2xx" "redis_rt" "ia_calls"
 run_wrk "nginx return 200 (baseline)" "http://127.0.0.1:$BASE_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt"
-run_wrk "moneta start (warm)" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/start.lua" "$WORK/start.txt"
-run_wrk "moneta heartbeat" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt"
-echo
-curl -fsS "http://127.0.0.1:$ADMIN_P/metrics" | grep -E '^moneta_(internal_api_requests_total|redis_round_trips_total)' || true
+run_wrk "moneta start (warm)" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/start.lua" "$WORK/start.txt" moneta
+run_wrk "moneta heartbeat" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt" moneta
+echo "redis_rt: Redis round trips per request (worker connections). ia_calls: internal-API calls during the run: start = reads (warm: 0); heartbeat = write-behind batches (one per flush interval)."
