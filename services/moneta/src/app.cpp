@@ -80,10 +80,14 @@ struct Worker {
 class FlusherThread {
 public:
     FlusherThread(const Settings& s, core::Clock& clock, Telemetry& t)
-        : redis_(io_.get_executor(), s.redis, clock),
+        : redis_(io_.get_executor(), flusher_redis(s), clock),
           http_(io_.get_executor(), internal_api_pool(s), clock),
           api_(http_, s.internal_api.token, s.internal_api.timeout, t.internal_api),
           flusher_(io_.get_executor(), redis_, api_, clock, s.flusher, s.progress, t.flusher, consumer_name()) {}
+
+    ~FlusherThread() { stop(std::chrono::milliseconds(0)); }
+    FlusherThread(const FlusherThread&) = delete;
+    FlusherThread& operator=(const FlusherThread&) = delete;
 
     void start() {
         redis_.start();
@@ -100,6 +104,14 @@ public:
     }
 
 private:
+    /// Batch scripts over hundreds of accounts take longer than a request's command: allow for it.
+    static redis::ClientConfig flusher_redis(const Settings& s) {
+        redis::ClientConfig c = s.redis;
+        c.command_timeout = std::max<core::Duration>(c.command_timeout, std::chrono::seconds(2));
+        c.stuck_timeout = std::max<core::Duration>(c.stuck_timeout, std::chrono::seconds(5));
+        return c;
+    }
+
     static std::string consumer_name() {
         char host[64] = {};
         ::gethostname(host, sizeof host - 1);
