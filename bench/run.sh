@@ -16,7 +16,8 @@ RELEASE_DIR="$MONETA_BUILD_DIR/release"
 ensure_packages
 log "building (Release)"
 build_tree "$RELEASE_DIR" -DCMAKE_BUILD_TYPE=Release -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=OFF
-cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool >/dev/null
+cmake -S "$ROOT" -B "$RELEASE_DIR" -DMONETA_BUILD_BENCH=ON >/dev/null
+cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool moneta_micro_bench >/dev/null
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/moneta-bench.XXXXXX")"
 PIDS=()
@@ -134,3 +135,8 @@ run_wrk "nginx return 200 (baseline)" "http://127.0.0.1:$BASE_P" "$ROOT/bench/lo
 run_wrk "moneta start (warm)" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/start.lua" "$WORK/start.txt" moneta
 run_wrk "moneta heartbeat" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt" moneta
 echo "redis_rt: Redis round trips per request (worker connections). ia_calls: internal-API calls during the run: start = reads (warm: 0); heartbeat = write-behind batches (one per flush interval)."
+
+echo
+log "micro benchmarks (CPU of the pure start/heartbeat parts, baselines marked Baseline_)"
+taskset -c $CPU_SUT "$RELEASE_DIR/bench/micro/moneta_micro_bench" --benchmark_min_time=0.2 2>/dev/null \
+    | grep -E '^(BM_|Benchmark|-)' || true
