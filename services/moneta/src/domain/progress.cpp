@@ -102,7 +102,22 @@ Parsed<std::vector<std::string>> parse_content_ids_query(std::string_view query)
     if (query.substr(0, kKey.size()) != kKey || query.find('&') != std::string_view::npos) {
         return FieldError{"content_ids", "required (and the only parameter)"};
     }
-    std::string_view list = query.substr(kKey.size());
+    // Browsers' URLSearchParams send the separator as %2C; ids themselves never hold '%'.
+    std::string decoded;
+    const std::string_view raw = query.substr(kKey.size());
+    decoded.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '%') {
+            if (raw.substr(i, 3) != "%2C" && raw.substr(i, 3) != "%2c") {
+                return FieldError{"content_ids", "must be a comma-separated list of ids"};
+            }
+            decoded += ',';
+            i += 2;
+        } else {
+            decoded += raw[i];
+        }
+    }
+    std::string_view list = decoded;
     std::vector<std::string> ids;
     while (true) {
         const auto comma = list.find(',');
