@@ -22,6 +22,9 @@ local function drop(s, now, tomb_ms)
   redis.call('ZREM', KEYS[1], s)
   if tomb_ms > 0 then
     redis.call('ZADD', KEYS[4], now + tomb_ms, s)
+    if redis.call('PTTL', KEYS[4]) < tomb_ms + 60000 then
+      redis.call('PEXPIRE', KEYS[4], tomb_ms + 60000)
+    end
   end
 end
 local function prune(now)
@@ -66,6 +69,9 @@ local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid,
   redis.call('PEXPIRE', pk, ttl)
   if done then
     redis.call('ZREM', ck, cid)
+    if redis.call('EXISTS', ck) == 1 then
+      redis.call('PEXPIRE', ck, ttl)
+    end
   else
     redis.call('ZADD', ck, upd, cid)
     local n = redis.call('ZCARD', ck)
@@ -80,11 +86,18 @@ local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid,
   return 1
 end
 -- Session meta → progress write of that session (heartbeat/stop). -1 when the session is unknown.
-local function session_progress(meta_key, dk, now, sid, pos, seq, ended, pprefix, cprefix, ttl, cwmax)
-  local m = redis.call('HMGET', meta_key, 'pid', 'cid', 'dur', 'done_at', 'so', 'wend')
+-- The session's own order: a seq at or below the highest one it already sent is a late retry
+-- (stale), whatever other sessions wrote meanwhile. The meta lives as long as the session writes.
+local function session_progress(meta_key, dk, now, sid, pos, seq, ended, pprefix, cprefix, ttl, cwmax, meta_ttl)
+  local m = redis.call('HMGET', meta_key, 'pid', 'cid', 'dur', 'done_at', 'so', 'wend', 'hseq')
   if not m[1] or not m[2] then
     return -1, m
   end
+  redis.call('PEXPIRE', meta_key, meta_ttl)
+  if m[7] and tonumber(seq) <= (tonumber(m[7]) or -1) then
+    return 0, m
+  end
+  redis.call('HSET', meta_key, 'hseq', seq)
   local done = ended or tonumber(pos) >= (tonumber(m[4]) or math.huge)
   return put_progress(pprefix .. m[1], cprefix .. m[1], dk, m[1], m[2], pos, m[3] or '0', now, seq,
                       done, sid, m[5] == '1', true, ttl, cwmax), m
@@ -171,7 +184,7 @@ else
 end
 -- Progress is stored whatever happened to the lease (api.md §5.2).
 local prog, m = session_progress(KEYS[5], KEYS[7], ARGV[1], sid, ARGV[5], ARGV[6], false,
-                                 ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]))
+                                 ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]))
 return {status, expires, prog, redis.call('GET', KEYS[6]) or '', m[1] or '', m[6] or ''}
 )lua";
 }
@@ -189,7 +202,7 @@ if score then
   end
 end
 local prog = session_progress(KEYS[5], KEYS[6], ARGV[1], sid, ARGV[3], ARGV[4], ARGV[5] == '1',
-                              ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]))
+                              ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]))
 return {released, prog}
 )lua";
 }
@@ -248,6 +261,9 @@ if marker ~= '' then
   redis.call('HSET', KEYS[1], marker, '1')
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
 return 1
 )lua";
 }

@@ -20,13 +20,13 @@ namespace moneta::store {
 std::string session_start_lua();
 
 /// KEYS lease, sess, dev, evict, meta, ent, dirty. ARGV now, lease_ms, sid, tombstone_ms, pos,
-/// seq, prog_prefix, cw_prefix, progress_ttl_ms, cw_max.
+/// seq, prog_prefix, cw_prefix, progress_ttl_ms, cw_max, meta_ttl_ms.
 /// → {lease: 1 renewed | 2 evicted | 0 not found, expires, progress: 1 | 0 stale | 2 zero kept
 ///    | -1 unknown session, cached account or "", profile_id or "", window_end or ""}
 std::string session_heartbeat_lua();
 
 /// KEYS lease, sess, dev, evict, meta, dirty. ARGV now, sid, pos, seq, ended (0/1),
-/// prog_prefix, cw_prefix, progress_ttl_ms, cw_max. → {released 0/1, progress as heartbeat}
+/// prog_prefix, cw_prefix, progress_ttl_ms, cw_max, meta_ttl_ms. → {released 0/1, progress as heartbeat}
 std::string session_stop_lua();
 
 /// KEYS lease, sess, dev, evict. ARGV now. → {sid, info, expiry, ...} of the live leases.

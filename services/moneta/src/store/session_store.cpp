@@ -157,8 +157,10 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_heartb
     const IntArg ttl(progress_.ttl.count());
     const IntArg cwmax(progress_.continue_watching_max);
     const std::string pos = seconds_arg(position_sec);
-    const std::array<std::string_view, 10> args = {now.view(), lease.view(), session_id, tomb.view(), pos,
-                                                   seq_arg.view(), pprefix, cprefix, ttl.view(), cwmax.view()};
+    const IntArg meta_ttl(lease_.meta.count());
+    const std::array<std::string_view, 11> args = {now.view(),    lease.view(), session_id, tomb.view(),
+                                                   pos,           seq_arg.view(), pprefix,  cprefix,
+                                                   ttl.view(),    cwmax.view(),   meta_ttl.view()};
     redis::Pipeline p;
     add_progress_marker(p, account_id, progress_.stream_shards);
     add_evalsha(p, scripts.session_heartbeat, std::span(kb.data(), 7), args);
@@ -205,8 +207,9 @@ boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
     const IntArg ttl(progress_.ttl.count());
     const IntArg cwmax(progress_.continue_watching_max);
     const std::string pos = seconds_arg(position_sec);
-    const std::array<std::string_view, 9> args = {now.view(), session_id, pos, seq_arg.view(), ended ? "1" : "0",
-                                                  pprefix, cprefix, ttl.view(), cwmax.view()};
+    const IntArg meta_ttl(lease_.meta.count());
+    const std::array<std::string_view, 10> args = {now.view(), session_id, pos,        seq_arg.view(), ended ? "1" : "0",
+                                                   pprefix,    cprefix,    ttl.view(), cwmax.view(),   meta_ttl.view()};
     redis::Pipeline p;
     add_progress_marker(p, account_id, progress_.stream_shards);
     add_evalsha(p, scripts.session_stop, std::span(kb.data(), 6), args);

@@ -1,0 +1,810 @@
+// SessionStore against a real redis-server: the lease rules of api.md §6 (stream limit, same-device
+// replacement, hand-over, lazy expiry, tombstones), idempotent starts, and the progress each
+// heartbeat/stop records (docs/data.md). Time is driven with explicit now_ms values, never slept.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "coro_util.hpp"
+#include "domain/progress.hpp"
+#include "moneta/redis/client.hpp"
+#include "moneta/testing/redis_server.hpp"
+#include "store/progress_stream.hpp"
+#include "store/scripts.hpp"
+#include "store/session_store.hpp"
+
+namespace moneta::store {
+namespace {
+
+using namespace std::chrono_literals;
+using domain::HeartbeatStatus;
+using redis::testing::run;
+
+constexpr std::int64_t kT0 = 1'764'000'000'000;
+constexpr std::int64_t kLeaseMs = 90'000;
+constexpr std::int64_t kTombMs = 600'000;
+constexpr double kDuration = 7012.4;
+constexpr double kCompletion = 6800.0;  // max(credits_start 6800, 95 % of 7012.4)
+constexpr int kShards = 4;
+
+domain::SessionInfo session(std::string sid, std::string device) {
+    domain::SessionInfo s;
+    s.session_id = std::move(sid);
+    s.device_id = std::move(device);
+    s.device_type = "tv";
+    s.device_name = "Living room";
+    s.content_id = "m_1";
+    s.profile_id = "p_1";
+    s.started_at_ms = kT0;
+    return s;
+}
+
+SessionMeta meta_for(std::string content = "m_1", bool start_over = false) {
+    SessionMeta m;
+    m.profile_id = "p_1";
+    m.content_id = std::move(content);
+    m.duration_sec = kDuration;
+    m.completion_sec = kCompletion;
+    m.start_over = start_over;
+    m.window_end_ms = kT0 + 86'400'000;
+    m.selection = "sel:dash/avc/1080";
+    return m;
+}
+
+/// The value of a finished call, or a test failure (and a default value) when it failed.
+template <class T>
+T value_of(std::optional<core::Result<T>> r) {
+    if (!r) {
+        ADD_FAILURE() << "store call did not finish";
+        return T{};
+    }
+    if (!*r) {
+        ADD_FAILURE() << "store call failed: " << r->error().message();
+        return T{};
+    }
+    return std::move(**r);
+}
+
+const domain::LeaseGranted* granted(const StartOutcome& o) {
+    return std::get_if<domain::LeaseGranted>(&o);
+}
+const domain::LeaseDenied* denied(const StartOutcome& o) {
+    return std::get_if<domain::LeaseDenied>(&o);
+}
+
+std::set<std::string> ids_of(const std::vector<domain::ActiveSession>& v) {
+    std::set<std::string> out;
+    for (const auto& a : v) {
+        out.insert(a.info.session_id);
+    }
+    return out;
+}
+
+class SessionStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto server = moneta::testing::RedisServer::start({});
+        ASSERT_TRUE(server) << server.error().message();
+        server_.emplace(std::move(*server));
+        client_ = make_client();
+        store_ = std::make_unique<SessionStore>(*client_, lease_settings(), progress_settings());
+        // A NOSCRIPT answer repeats the whole pipeline (its XADD too); load the scripts up front
+        // so every test sees the warm path's exact marker counts.
+        const Scripts& s = Scripts::get();
+        for (const redis::Script* script :
+             {&s.session_start,
+              &s.session_heartbeat,
+              &s.session_stop,
+              &s.session_list,
+              &s.session_kick}) {
+            ASSERT_EQ(
+                redis({"SCRIPT", "LOAD", std::string(script->source())}),
+                std::string(script->sha1())
+            );
+        }
+    }
+
+    void TearDown() override {
+        for (auto& c : clients_) {
+            run(
+                io_,
+                [](redis::Client& cl) -> boost::asio::awaitable<int> {
+                    co_await cl.async_stop();
+                    co_return 0;
+                }(*c),
+                10s
+            );
+        }
+    }
+
+    static LeaseSettings lease_settings() {
+        LeaseSettings s;
+        s.lease = std::chrono::milliseconds(kLeaseMs);
+        s.tombstone = std::chrono::milliseconds(kTombMs);
+        return s;
+    }
+    static ProgressSettings progress_settings() {
+        ProgressSettings s;
+        s.stream_shards = kShards;
+        return s;
+    }
+
+    redis::Client* make_client() {
+        redis::ClientConfig cfg;
+        cfg.port = server_->port();
+        cfg.command_timeout = 5s;  // generous under ASan
+        clients_.push_back(
+            std::make_unique<redis::Client>(io_.get_executor(), cfg, core::SystemClock::instance())
+        );
+        redis::Client* c = clients_.back().get();
+        c->start();
+        EXPECT_TRUE(redis::testing::run_until(
+            io_, [c] { return c->connected(); }, 10s
+        ));
+        return c;
+    }
+
+    StartOutcome start(
+        const domain::SessionInfo& info,
+        int max,
+        std::int64_t now,
+        std::string_view replace = "",
+        std::string_view idem_key = "",
+        std::string_view idem_hash = "",
+        const SessionMeta& meta = meta_for(),
+        std::string_view account = "a_1"
+    ) {
+        const StartCommand cmd{
+            .account_id = account,
+            .max_streams = max,
+            .info = info,
+            .replace_session_id = replace,
+            .now_ms = now,
+            .idempotency_key = idem_key,
+            .idempotency_hash = idem_hash,
+            .meta = meta};
+        return value_of(run(io_, store_->async_start(cmd, core::Deadline::never())));
+    }
+
+    HeartbeatResult heartbeat(
+        std::string_view sid,
+        double pos,
+        std::int64_t seq,
+        std::int64_t now,
+        std::string_view account = "a_1"
+    ) {
+        return value_of(
+            run(io_, store_->async_heartbeat(account, sid, pos, seq, now, core::Deadline::never()))
+        );
+    }
+
+    StopResult stop(
+        std::string_view sid, double pos, std::int64_t seq, bool ended, std::int64_t now
+    ) {
+        return value_of(
+            run(io_, store_->async_stop("a_1", sid, pos, seq, ended, now, core::Deadline::never()))
+        );
+    }
+
+    std::vector<domain::ActiveSession> list(std::int64_t now) {
+        return value_of(run(io_, store_->async_list("a_1", now, core::Deadline::never())));
+    }
+
+    KickResult kick(std::string_view account, std::string_view sid, std::int64_t now) {
+        return value_of(run(io_, store_->async_kick(account, sid, now, core::Deadline::never())));
+    }
+
+    std::optional<LiveSession> live(std::string_view sid, std::int64_t now) {
+        return value_of(
+            run(io_, store_->async_live_session("a_1", sid, now, core::Deadline::never()))
+        );
+    }
+
+    /// Raw Redis, printable (RedisServer::command: nil is "(nil)").
+    std::string redis(std::vector<std::string> args) { return server_->command(std::move(args)); }
+
+    std::string stream_key() const {
+        return "progq:{q" + std::to_string(progress_shard("a_1", kShards)) + "}";
+    }
+    long long markers() { return std::stoll(redis({"XLEN", stream_key()})); }
+
+    boost::asio::io_context io_;
+    std::optional<moneta::testing::RedisServer> server_;
+    std::vector<std::unique_ptr<redis::Client>> clients_;
+    redis::Client* client_ = nullptr;
+    std::unique_ptr<SessionStore> store_;
+};
+
+constexpr const char* kProgKey = "prog:{a:a_1}:p_1";
+constexpr const char* kCwKey = "cw:{a:a_1}:p_1";
+constexpr const char* kDirtyKey = "dirty:{a:a_1}";
+
+// ---- leases ------------------------------------------------------------------------------------
+
+TEST_F(SessionStoreTest, GrantsUpToMaxStreamsThenDeniesListingTheLiveSessions) {
+    for (int i = 0; i < 2; ++i) {
+        const auto o =
+            start(session("ps_" + std::to_string(i), "d" + std::to_string(i)), 2, kT0 + i);
+        ASSERT_NE(granted(o), nullptr);
+        EXPECT_EQ(granted(o)->active_streams, i + 1);
+        EXPECT_EQ(granted(o)->expires_at_ms, kT0 + i + kLeaseMs);
+        EXPECT_EQ(granted(o)->replaced_session_id, "");
+    }
+    EXPECT_EQ(heartbeat("ps_1", 10, 1, kT0 + 5).lease.status, HeartbeatStatus::kRenewed);
+
+    const auto o = start(session("ps_x", "d9"), 2, kT0 + 10);
+    const auto* d = denied(o);
+    ASSERT_NE(d, nullptr);
+    ASSERT_EQ(d->active.size(), 2U);
+    EXPECT_EQ(ids_of(d->active), (std::set<std::string>{"ps_0", "ps_1"}));
+    for (const auto& a : d->active) {
+        EXPECT_EQ(a.info.device_type, "tv");
+        EXPECT_EQ(a.info.content_id, "m_1");
+        EXPECT_EQ(a.last_seen_ms, a.info.session_id == "ps_0" ? kT0 : kT0 + 5);  // renewed at +5
+    }
+    // The details body of STREAM_LIMIT_REACHED carries the same sessions.
+    const auto details = boost::json::parse(domain::stream_limit_details(*d));
+    EXPECT_EQ(details.at("active_sessions").as_array().size(), 2U);
+
+    // The denied start left no lease, no device index and no meta behind.
+    EXPECT_EQ(redis({"ZCARD", "lease:{a:a_1}"}), "2");
+    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "d9"}), "(nil)");
+    EXPECT_EQ(redis({"EXISTS", "sm:{a:a_1}:ps_x"}), "0");
+    const auto hb = heartbeat("ps_x", 10, 1, kT0 + 11);
+    EXPECT_EQ(hb.lease.status, HeartbeatStatus::kNotFound);
+    EXPECT_EQ(hb.progress, ProgressWrite::kUnknownSession);
+}
+
+TEST_F(SessionStoreTest, ADeniedStartEvictsNobody) {
+    ASSERT_NE(granted(start(session("ps_a", "d-a"), 2, kT0)), nullptr);
+    ASSERT_NE(granted(start(session("ps_b", "d-b"), 2, kT0)), nullptr);
+    // The limit dropped to 1 (plan downgrade): d-a restarting would still leave ps_b → denied,
+    // and d-a's own lease must survive the denial.
+    EXPECT_NE(denied(start(session("ps_c", "d-a"), 1, kT0 + 1)), nullptr);
+    EXPECT_EQ(heartbeat("ps_a", 1, 1, kT0 + 2).lease.status, HeartbeatStatus::kRenewed);
+    EXPECT_EQ(heartbeat("ps_b", 1, 1, kT0 + 2).lease.status, HeartbeatStatus::kRenewed);
+    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "d-a"}), "ps_a");
+}
+
+TEST_F(SessionStoreTest, SameDeviceRestartReplacesItsOwnLease) {
+    ASSERT_NE(granted(start(session("ps_old", "tv-1"), 1, kT0)), nullptr);
+    const auto o = start(session("ps_new", "tv-1"), 1, kT0 + 5);
+    ASSERT_NE(granted(o), nullptr);
+    EXPECT_EQ(granted(o)->active_streams, 1);
+    EXPECT_EQ(granted(o)->replaced_session_id, "ps_old");
+    EXPECT_EQ(heartbeat("ps_old", 1, 2, kT0 + 6).lease.status, HeartbeatStatus::kEvicted);
+    EXPECT_EQ(heartbeat("ps_new", 1, 1, kT0 + 6).lease.status, HeartbeatStatus::kRenewed);
+    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "tv-1"}), "ps_new");
+    EXPECT_EQ(ids_of(list(kT0 + 7)), (std::set<std::string>{"ps_new"}));
+}
+
+TEST_F(SessionStoreTest, ReplaceSessionIdHandsTheLeaseOverAtomically) {
+    ASSERT_NE(granted(start(session("ps_ep1", "phone"), 1, kT0)), nullptr);
+    // At the limit, another device without a hand-over is denied...
+    EXPECT_NE(denied(start(session("ps_x", "tablet"), 1, kT0 + 1)), nullptr);
+    // ...and so is a hand-over of a session that holds no lease (unknown id).
+    EXPECT_NE(denied(start(session("ps_y", "tablet"), 1, kT0 + 1, "ps_unknown")), nullptr);
+    // Handing ps_ep1 over frees its slot in the same script.
+    const auto o = start(session("ps_ep2", "tablet"), 1, kT0 + 2, "ps_ep1");
+    ASSERT_NE(granted(o), nullptr);
+    EXPECT_EQ(granted(o)->replaced_session_id, "ps_ep1");
+    EXPECT_EQ(granted(o)->active_streams, 1);
+    EXPECT_EQ(heartbeat("ps_ep1", 1, 9, kT0 + 3).lease.status, HeartbeatStatus::kEvicted);
+    EXPECT_EQ(ids_of(list(kT0 + 3)), (std::set<std::string>{"ps_ep2"}));
+    EXPECT_EQ(
+        redis({"HGET", "dev:{a:a_1}", "phone"}), "(nil)"
+    );  // ps_ep1's device index went with it
+}
+
+TEST_F(SessionStoreTest, HandOverFromADeviceThatHoldsAnotherLeaseTakesBoth) {
+    ASSERT_NE(granted(start(session("ps_a", "d1"), 2, kT0)), nullptr);
+    ASSERT_NE(granted(start(session("ps_b", "d2"), 2, kT0)), nullptr);
+    const auto o = start(session("ps_c", "d1"), 2, kT0 + 1, "ps_b");
+    ASSERT_NE(granted(o), nullptr);
+    EXPECT_EQ(granted(o)->replaced_session_id, "ps_b");
+    EXPECT_EQ(granted(o)->active_streams, 1);
+    EXPECT_EQ(heartbeat("ps_a", 1, 9, kT0 + 2).lease.status, HeartbeatStatus::kEvicted);
+    EXPECT_EQ(heartbeat("ps_b", 1, 9, kT0 + 2).lease.status, HeartbeatStatus::kEvicted);
+    EXPECT_EQ(ids_of(list(kT0 + 2)), (std::set<std::string>{"ps_c"}));
+}
+
+TEST_F(SessionStoreTest, ReplaceSessionIdCannotTakeAnotherAccountsLease) {
+    ASSERT_NE(
+        granted(start(session("ps_theirs", "d1"), 1, kT0, "", "", "", meta_for(), "a_2")), nullptr
+    );
+    ASSERT_NE(granted(start(session("ps_mine", "d1"), 1, kT0)), nullptr);
+    // a_1 names a_2's session as the one to replace: it is not in a_1's leases, so a_1 is at its
+    // limit and a_2 keeps its stream.
+    EXPECT_NE(denied(start(session("ps_2", "d2"), 1, kT0 + 1, "ps_theirs")), nullptr);
+    EXPECT_EQ(heartbeat("ps_theirs", 1, 1, kT0 + 2, "a_2").lease.status, HeartbeatStatus::kRenewed);
+}
+
+TEST_F(SessionStoreTest, ExpiredLeasesArePrunedLazilyAndFreeTheirSlot) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    EXPECT_NE(denied(start(session("ps_2", "d2"), 1, kT0 + kLeaseMs - 1)), nullptr);  // still live
+    // Nothing runs between: the expired lease is still stored until a script looks at it.
+    EXPECT_EQ(redis({"ZCARD", "lease:{a:a_1}"}), "1");
+    const auto o = start(session("ps_2", "d2"), 1, kT0 + kLeaseMs);  // expiry is exclusive
+    ASSERT_NE(granted(o), nullptr);
+    EXPECT_EQ(granted(o)->active_streams, 1);
+    EXPECT_EQ(granted(o)->replaced_session_id, "");  // expired, not replaced
+    EXPECT_EQ(redis({"ZRANGE", "lease:{a:a_1}", "0", "-1"}), "ps_2");
+    EXPECT_EQ(redis({"HEXISTS", "sess:{a:a_1}", "ps_1"}), "0");
+    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "d1"}), "(nil)");
+    // An expired lease is "gone" (404), not "evicted" (409).
+    EXPECT_EQ(heartbeat("ps_1", 5, 2, kT0 + kLeaseMs + 1).lease.status, HeartbeatStatus::kNotFound);
+}
+
+TEST_F(SessionStoreTest, HeartbeatRenewsUntilTheLeaseRunsOut) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    const auto hb = heartbeat("ps_1", 30, 1, kT0 + kLeaseMs - 1);
+    EXPECT_EQ(hb.lease.status, HeartbeatStatus::kRenewed);
+    EXPECT_EQ(hb.lease.expires_at_ms, kT0 + kLeaseMs - 1 + kLeaseMs);
+    EXPECT_EQ(hb.profile_id, "p_1");
+    EXPECT_EQ(hb.window_end_ms, kT0 + 86'400'000);
+    const auto sessions = list(kT0 + kLeaseMs);
+    ASSERT_EQ(sessions.size(), 1U);
+    EXPECT_EQ(sessions[0].last_seen_ms, kT0 + kLeaseMs - 1);
+    EXPECT_EQ(
+        heartbeat("ps_1", 60, 2, kT0 + 2 * kLeaseMs - 1).lease.status, HeartbeatStatus::kNotFound
+    );
+    EXPECT_EQ(heartbeat("ps_unknown", 60, 2, kT0).lease.status, HeartbeatStatus::kNotFound);
+}
+
+TEST_F(SessionStoreTest, HeartbeatReturnsTheCachedAccount) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    EXPECT_EQ(heartbeat("ps_1", 1, 1, kT0 + 1).cached_account, "");
+    ASSERT_EQ(redis({"SET", "ent:{a:a_1}", "123|{\"id\":\"a_1\"}"}), "OK");
+    EXPECT_EQ(heartbeat("ps_1", 2, 2, kT0 + 2).cached_account, "123|{\"id\":\"a_1\"}");
+}
+
+TEST_F(SessionStoreTest, EvictionIsRememberedOnlyForTheTombstoneTime) {
+    ASSERT_NE(granted(start(session("ps_old", "tv"), 1, kT0)), nullptr);
+    ASSERT_NE(granted(start(session("ps_new", "tv"), 1, kT0 + 1)), nullptr);
+    EXPECT_EQ(heartbeat("ps_old", 1, 1, kT0 + kTombMs).lease.status, HeartbeatStatus::kEvicted);
+    EXPECT_EQ(
+        heartbeat("ps_old", 1, 2, kT0 + 1 + kTombMs).lease.status, HeartbeatStatus::kNotFound
+    );
+}
+
+TEST_F(SessionStoreTest, StopReleasesOnceAndIsIdempotent) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    const auto first = stop("ps_1", 100, 2, false, kT0 + 1);
+    EXPECT_TRUE(first.released);
+    EXPECT_EQ(first.progress, ProgressWrite::kApplied);
+    EXPECT_FALSE(stop("ps_1", 100, 2, false, kT0 + 2).released);
+    const auto unknown = stop("ps_unknown", 100, 1, false, kT0 + 2);
+    EXPECT_FALSE(unknown.released);
+    EXPECT_EQ(unknown.progress, ProgressWrite::kUnknownSession);
+    EXPECT_EQ(
+        heartbeat("ps_1", 100, 3, kT0 + 3).lease.status, HeartbeatStatus::kNotFound
+    );  // stopped ≠ evicted
+    EXPECT_NE(granted(start(session("ps_2", "d2"), 1, kT0 + 3)), nullptr);
+    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "d1"}), "(nil)");
+}
+
+TEST_F(SessionStoreTest, StopOfAnExpiredLeaseReleasesNothingButStoresProgress) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    const auto r = stop("ps_1", 321.5, 4, false, kT0 + kLeaseMs);
+    EXPECT_FALSE(r.released);
+    EXPECT_EQ(r.progress, ProgressWrite::kApplied);
+    EXPECT_EQ(
+        redis({"HGET", kProgKey, "m_1"}),
+        "321.5|7012.4|" + std::to_string(kT0 + kLeaseMs) + "|4|0|ps_1"
+    );
+    EXPECT_EQ(redis({"ZCARD", "lease:{a:a_1}"}), "0");
+}
+
+TEST_F(SessionStoreTest, ListShowsLiveSessionsWithTheirInfo) {
+    EXPECT_TRUE(list(kT0).empty());
+    auto info = session("ps_1", "d1");
+    info.device_name = "Kitchen";
+    info.device_type = "web";
+    ASSERT_NE(granted(start(info, 3, kT0)), nullptr);
+    ASSERT_NE(granted(start(session("ps_2", "d2"), 3, kT0 + 40'000)), nullptr);
+    auto sessions = list(kT0 + 50'000);
+    ASSERT_EQ(sessions.size(), 2U);
+    std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) {
+        return a.info.session_id < b.info.session_id;
+    });
+    EXPECT_EQ(sessions[0].info.device_id, "d1");
+    EXPECT_EQ(sessions[0].info.device_type, "web");
+    EXPECT_EQ(sessions[0].info.device_name, "Kitchen");
+    EXPECT_EQ(sessions[0].info.profile_id, "p_1");
+    EXPECT_EQ(sessions[0].info.started_at_ms, kT0);
+    EXPECT_EQ(sessions[0].last_seen_ms, kT0);
+    EXPECT_EQ(sessions[1].last_seen_ms, kT0 + 40'000);
+    // ps_1 expires at kT0 + lease: listing then prunes it.
+    EXPECT_EQ(ids_of(list(kT0 + kLeaseMs)), (std::set<std::string>{"ps_2"}));
+    EXPECT_EQ(redis({"HEXISTS", "sess:{a:a_1}", "ps_1"}), "0");
+}
+
+TEST_F(SessionStoreTest, KickEvictsLiveSessionsOfTheSameAccountOnly) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0)), nullptr);
+    ASSERT_NE(
+        granted(start(session("ps_other", "d1"), 2, kT0, "", "", "", meta_for(), "a_2")), nullptr
+    );
+
+    EXPECT_EQ(kick("a_1", "ps_other", kT0 + 1), KickResult::kNotOwner);
+    EXPECT_EQ(heartbeat("ps_other", 1, 1, kT0 + 2, "a_2").lease.status, HeartbeatStatus::kRenewed);
+
+    EXPECT_EQ(kick("a_1", "ps_1", kT0 + 1), KickResult::kKicked);
+    EXPECT_EQ(heartbeat("ps_1", 1, 1, kT0 + 2).lease.status, HeartbeatStatus::kEvicted);
+    EXPECT_EQ(kick("a_1", "ps_1", kT0 + 3), KickResult::kNotFound);
+    EXPECT_EQ(kick("a_1", "ps_unknown", kT0 + 3), KickResult::kNotFound);
+    EXPECT_TRUE(list(kT0 + 3).empty());
+
+    // An expired lease cannot be kicked: it is gone already.
+    ASSERT_NE(granted(start(session("ps_2", "d2"), 2, kT0 + 10)), nullptr);
+    EXPECT_EQ(kick("a_1", "ps_2", kT0 + 10 + kLeaseMs), KickResult::kNotFound);
+    EXPECT_EQ(
+        heartbeat("ps_2", 1, 1, kT0 + 11 + kLeaseMs).lease.status, HeartbeatStatus::kNotFound
+    );
+}
+
+TEST_F(SessionStoreTest, LiveSessionReturnsTheMetaOnlyWhileTheLeaseLives) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0)), nullptr);
+    const auto s = live("ps_1", kT0 + 1);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->profile_id, "p_1");
+    EXPECT_EQ(s->content_id, "m_1");
+    EXPECT_EQ(s->selection, "sel:dash/avc/1080");
+    EXPECT_EQ(s->lease_expires_at_ms, kT0 + kLeaseMs);
+    EXPECT_FALSE(live("ps_1", kT0 + kLeaseMs).has_value());
+    EXPECT_FALSE(live("ps_unknown", kT0).has_value());
+    ASSERT_NE(granted(start(session("ps_2", "d2"), 2, kT0)), nullptr);
+    EXPECT_TRUE(stop("ps_2", 1, 1, false, kT0 + 1).released);
+    EXPECT_FALSE(live("ps_2", kT0 + 2).has_value());
+}
+
+TEST_F(SessionStoreTest, AnotherAccountCannotRenewStopOrWriteProgressThroughASessionId) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    const auto hb = heartbeat("ps_1", 999, 50, kT0 + 1, "a_2");
+    EXPECT_EQ(hb.lease.status, HeartbeatStatus::kNotFound);
+    EXPECT_EQ(hb.progress, ProgressWrite::kUnknownSession);
+    auto stopped =
+        run(io_,
+            store_->async_stop("a_2", "ps_1", 999, 51, true, kT0 + 2, core::Deadline::never()));
+    ASSERT_TRUE(stopped && *stopped);
+    EXPECT_FALSE((*stopped)->released);
+    EXPECT_EQ((*stopped)->progress, ProgressWrite::kUnknownSession);
+    EXPECT_EQ(redis({"EXISTS", kProgKey}), "0");
+    EXPECT_EQ(redis({"EXISTS", "prog:{a:a_2}:p_1"}), "0");
+    EXPECT_EQ(ids_of(list(kT0 + 3)), (std::set<std::string>{"ps_1"}));
+}
+
+// The session meta (what heartbeats record progress from) gets its TTL once, at start. A lease
+// kept alive by heartbeats for longer than LeaseSettings::meta (a player paused overnight, then
+// resumed) is renewed while its positions are silently dropped (kUnknownSession). The elapsed
+// day is simulated by shortening the meta's TTL.
+TEST_F(SessionStoreTest, ARenewedLeaseKeepsItsSessionMeta) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    ASSERT_EQ(redis({"PEXPIRE", "sm:{a:a_1}:ps_1", "2000"}), "1");  // ~24 h of heartbeats later
+    ASSERT_EQ(heartbeat("ps_1", 100, 1, kT0 + 30'000).lease.status, HeartbeatStatus::kRenewed);
+    const auto ttl = std::stoll(redis({"PTTL", "sm:{a:a_1}:ps_1"}));
+    EXPECT_TRUE(ttl < 0 || ttl >= kLeaseMs);
+}
+
+// ---- idempotency -------------------------------------------------------------------------------
+
+TEST_F(SessionStoreTest, SecondStartWithTheSameKeyReplaysTheStoredHashAndBody) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0, "", "key-1", "hash-A")), nullptr);
+    // The first request has not saved its response yet: an in-flight replay (empty body).
+    const auto o1 = start(session("ps_retry", "d1"), 2, kT0 + 1, "", "key-1", "hash-A");
+    const auto* r1 = std::get_if<IdempotentReplay>(&o1);
+    ASSERT_NE(r1, nullptr);
+    EXPECT_EQ(r1->request_hash, "hash-A");
+    EXPECT_EQ(r1->response_body, "");
+
+    auto saved =
+        run(io_,
+            store_->async_save_idempotent(
+                "a_1", "key-1", "hash-A\n{\"session_id\":\"ps_1\"}", core::Deadline::never()
+            ));
+    ASSERT_TRUE(saved && *saved);
+    const auto ttl = std::stoll(redis({"PTTL", "idem:{a:a_1}:key-1"}));
+    EXPECT_GT(ttl, 0);  // KEEPTTL: the 60 s window is not restarted
+    EXPECT_LE(ttl, 60'000);
+
+    const auto o2 = start(session("ps_retry2", "d1"), 2, kT0 + 2, "", "key-1", "hash-A");
+    const auto* r2 = std::get_if<IdempotentReplay>(&o2);
+    ASSERT_NE(r2, nullptr);
+    EXPECT_EQ(r2->request_hash, "hash-A");
+    EXPECT_EQ(r2->response_body, "{\"session_id\":\"ps_1\"}");
+
+    // Same key, other body: the stored hash differs, so the caller answers IDEMPOTENCY_CONFLICT.
+    const auto o3 = start(session("ps_other", "d3"), 2, kT0 + 3, "", "key-1", "hash-B");
+    const auto* r3 = std::get_if<IdempotentReplay>(&o3);
+    ASSERT_NE(r3, nullptr);
+    EXPECT_EQ(r3->request_hash, "hash-A");
+
+    // None of the replays took a lease or replaced ps_1.
+    EXPECT_EQ(ids_of(list(kT0 + 4)), (std::set<std::string>{"ps_1"}));
+    // Another key is a new start.
+    EXPECT_NE(granted(start(session("ps_2", "d2"), 2, kT0 + 5, "", "key-2", "hash-A")), nullptr);
+}
+
+TEST_F(SessionStoreTest, SavingAnIdempotentResponseNeverCreatesAKey) {
+    auto saved =
+        run(io_, store_->async_save_idempotent("a_1", "gone", "h\nbody", core::Deadline::never()));
+    ASSERT_TRUE(saved && *saved);
+    EXPECT_EQ(redis({"EXISTS", "idem:{a:a_1}:gone"}), "0");  // expired key stays expired (SET XX)
+}
+
+TEST_F(SessionStoreTest, ADeniedIdempotentStartIsNotRemembered) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    EXPECT_NE(denied(start(session("ps_2", "d2"), 1, kT0 + 1, "", "key-1", "h")), nullptr);
+    EXPECT_EQ(redis({"EXISTS", "idem:{a:a_1}:key-1"}), "0");
+    EXPECT_TRUE(stop("ps_1", 1, 1, false, kT0 + 2).released);
+    EXPECT_NE(granted(start(session("ps_3", "d2"), 1, kT0 + 3, "", "key-1", "h")), nullptr);
+}
+
+// ---- progress carried by heartbeat/stop -------------------------------------------------------
+
+TEST_F(SessionStoreTest, HeartbeatRecordsProgressFromTheSessionMeta) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    const long long before = markers();
+    const auto hb = heartbeat("ps_1", 1902.5, 17, kT0 + 30'000);
+    EXPECT_EQ(hb.progress, ProgressWrite::kApplied);
+    const std::string now = std::to_string(kT0 + 30'000);
+    EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}), "1902.5|7012.4|" + now + "|17|0|ps_1");
+    EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), now);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), now + "|17");
+    EXPECT_EQ(markers(), before + 1);
+    EXPECT_GT(std::stoll(redis({"PTTL", kProgKey})), 0);
+    // The stored value reads back as the domain record.
+    const auto rec = domain::decode_progress_value("m_1", redis({"HGET", kProgKey, "m_1"}));
+    ASSERT_TRUE(rec.has_value());
+    EXPECT_EQ(rec->position_sec, 1902.5);
+    EXPECT_EQ(rec->seq, 17);
+}
+
+TEST_F(SessionStoreTest, ARetriedOlderHeartbeatOfTheSameSessionIsStale) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    ASSERT_EQ(heartbeat("ps_1", 200, 5, kT0 + 1000).progress, ProgressWrite::kApplied);
+    // Seq 4 arrives later (a retry) but is older: the same session is ordered by seq alone.
+    const auto hb = heartbeat("ps_1", 150, 4, kT0 + 2000);
+    EXPECT_EQ(hb.lease.status, HeartbeatStatus::kRenewed);
+    EXPECT_EQ(hb.progress, ProgressWrite::kStale);
+    EXPECT_EQ(heartbeat("ps_1", 150, 5, kT0 + 2000).progress, ProgressWrite::kStale);
+    EXPECT_EQ(
+        redis({"HGET", kProgKey, "m_1"}), "200|7012.4|" + std::to_string(kT0 + 1000) + "|5|0|ps_1"
+    );
+    EXPECT_EQ(heartbeat("ps_1", 260, 6, kT0 + 3000).progress, ProgressWrite::kApplied);
+}
+
+// Heartbeats are stamped with the server's time, so a delayed retry of an OLD heartbeat of
+// session 1 looks newer than session 2's write in between and rolls the position back
+// (api.md §6: "an older write never overwrites a newer one"). The guard only orders one
+// session by seq while that session's write is the stored one.
+TEST_F(SessionStoreTest, ADelayedRetryOfAnOlderHeartbeatNeverRollsBackAnotherSessionsWrite) {
+    ASSERT_NE(granted(start(session("ps_a", "phone"), 2, kT0)), nullptr);
+    ASSERT_EQ(heartbeat("ps_a", 500, 5, kT0 + 100'000).progress, ProgressWrite::kApplied);
+    ASSERT_NE(granted(start(session("ps_b", "tv"), 2, kT0 + 150'000)), nullptr);  // resumes at 500
+    ASSERT_EQ(heartbeat("ps_b", 800, 1, kT0 + 200'000).progress, ProgressWrite::kApplied);
+    // ps_a's seq 4 (position 450, sent before seq 5) arrives late, as a retry.
+    const auto late = heartbeat("ps_a", 450, 4, kT0 + 201'000);
+    const std::string stored = redis({"HGET", kProgKey, "m_1"});
+    EXPECT_EQ(late.progress, ProgressWrite::kStale);
+    EXPECT_EQ(stored, "800|7012.4|" + std::to_string(kT0 + 200'000) + "|1|0|ps_b");
+}
+
+TEST_F(SessionStoreTest, ZeroKeepsANonZeroPositionUnlessTheSessionStartedOver) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0)), nullptr);
+    ASSERT_EQ(heartbeat("ps_1", 500, 1, kT0 + 1).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(heartbeat("ps_1", 0, 2, kT0 + 2).progress, ProgressWrite::kZeroKept);
+    EXPECT_EQ(
+        redis({"HGET", kProgKey, "m_1"}), "500|7012.4|" + std::to_string(kT0 + 1) + "|1|0|ps_1"
+    );
+    ASSERT_NE(
+        granted(start(session("ps_2", "d2"), 2, kT0 + 3, "", "", "", meta_for("m_1", true))),
+        nullptr
+    );
+    EXPECT_EQ(heartbeat("ps_2", 0, 1, kT0 + 4).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(
+        redis({"HGET", kProgKey, "m_1"}), "0|7012.4|" + std::to_string(kT0 + 4) + "|1|0|ps_2"
+    );
+}
+
+TEST_F(SessionStoreTest, StopWithEndedCompletesTheTitleAndDropsItFromContinueWatching) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    ASSERT_EQ(heartbeat("ps_1", 3000, 1, kT0 + 1).progress, ProgressWrite::kApplied);
+    ASSERT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), std::to_string(kT0 + 1));
+    const long long before = markers();
+    const auto r = stop("ps_1", 3100, 2, true, kT0 + 2);
+    EXPECT_TRUE(r.released);
+    EXPECT_EQ(r.progress, ProgressWrite::kApplied);
+    EXPECT_EQ(
+        redis({"HGET", kProgKey, "m_1"}), "3100|7012.4|" + std::to_string(kT0 + 2) + "|2|1|ps_1"
+    );
+    EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), "(nil)");
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(kT0 + 2) + "|2");
+    EXPECT_EQ(markers(), before + 1);
+}
+
+TEST_F(SessionStoreTest, APositionPastTheCreditsCompletesTheTitle) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    ASSERT_EQ(heartbeat("ps_1", kCompletion - 0.5, 1, kT0 + 1).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}).substr(0, 9), "6799.5|70");
+    EXPECT_EQ(heartbeat("ps_1", kCompletion, 2, kT0 + 2).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(
+        redis({"HGET", kProgKey, "m_1"}), "6800|7012.4|" + std::to_string(kT0 + 2) + "|2|1|ps_1"
+    );
+    EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), "(nil)");
+}
+
+TEST_F(SessionStoreTest, AHeartbeatOnAnExpiredLeaseStillStoresProgress) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    const long long before = markers();
+    const std::int64_t late = kT0 + kLeaseMs + 5'000;
+    const auto hb = heartbeat("ps_1", 2222, 9, late);
+    EXPECT_EQ(hb.lease.status, HeartbeatStatus::kNotFound);
+    EXPECT_EQ(hb.progress, ProgressWrite::kApplied);
+    EXPECT_EQ(hb.profile_id, "p_1");
+    EXPECT_EQ(
+        redis({"HGET", kProgKey, "m_1"}), "2222|7012.4|" + std::to_string(late) + "|9|0|ps_1"
+    );
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(late) + "|9");
+    EXPECT_EQ(markers(), before + 1);
+}
+
+TEST_F(SessionStoreTest, EveryAcceptedWriteAddsAStreamMarkerAndADirtyVersion) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0)), nullptr);
+    ASSERT_NE(granted(start(session("ps_2", "d2"), 2, kT0, "", "", "", meta_for("m_2"))), nullptr);
+    const long long before = markers();
+    ASSERT_EQ(heartbeat("ps_1", 10, 1, kT0 + 1).progress, ProgressWrite::kApplied);
+    ASSERT_EQ(heartbeat("ps_2", 20, 1, kT0 + 2).progress, ProgressWrite::kApplied);
+    ASSERT_EQ(heartbeat("ps_1", 30, 2, kT0 + 3).progress, ProgressWrite::kApplied);
+    ASSERT_EQ(stop("ps_2", 40, 2, false, kT0 + 4).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(markers(), before + 4);
+    // The dirty hash holds the newest version per (profile, content): what the flusher must send.
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(kT0 + 3) + "|2");
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_2"}), std::to_string(kT0 + 4) + "|2");
+    EXPECT_EQ(redis({"HLEN", kDirtyKey}), "2");
+    // The marker names the account.
+    const auto entry = server_->command_list({"XRANGE", stream_key(), "-", "+", "COUNT", "1"});
+    ASSERT_FALSE(entry.empty());
+    EXPECT_NE(std::find(entry.begin(), entry.end(), "a_1"), entry.end());
+}
+
+TEST_F(SessionStoreTest, WarmHeartbeatAndStopAreOneRoundTripEach) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0)), nullptr);
+    ASSERT_EQ(
+        heartbeat("ps_1", 1, 1, kT0 + 1).progress, ProgressWrite::kApplied
+    );  // scripts loaded
+    ASSERT_EQ(stop("ps_1", 2, 2, false, kT0 + 2).progress, ProgressWrite::kApplied);
+    ASSERT_NE(granted(start(session("ps_2", "d2"), 2, kT0 + 3)), nullptr);
+    auto trips = [&] { return client_->stats().round_trips_total.load(); };
+    auto n = trips();
+    ASSERT_NE(granted(start(session("ps_3", "d3"), 2, kT0 + 4)), nullptr);
+    EXPECT_EQ(trips() - n, 1U);
+    n = trips();
+    EXPECT_EQ(heartbeat("ps_2", 5, 3, kT0 + 5).lease.status, HeartbeatStatus::kRenewed);
+    EXPECT_EQ(trips() - n, 1U);
+    n = trips();
+    EXPECT_TRUE(stop("ps_2", 6, 4, false, kT0 + 6).released);
+    EXPECT_EQ(trips() - n, 1U);
+}
+
+TEST_F(SessionStoreTest, ScriptsAreReloadedAfterRedisForgetsThem) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0)), nullptr);
+    ASSERT_EQ(redis({"SCRIPT", "FLUSH"}), "OK");
+    const auto hb = heartbeat("ps_1", 5, 1, kT0 + 1);
+    EXPECT_EQ(hb.lease.status, HeartbeatStatus::kRenewed);
+    EXPECT_EQ(hb.progress, ProgressWrite::kApplied);
+    // The NOSCRIPT attempt ran nothing but the XADD in front of it; the repeat applied once
+    // (a second marker only costs the flusher an empty pass).
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(kT0 + 1) + "|1");
+    EXPECT_EQ(markers(), 2);
+}
+
+// A kick adds a 10-minute tombstone to an `evict:` key whose TTL was set by the last start or
+// heartbeat (max(lease, tombstone) + 60 s from then) and is not refreshed by the kick script.
+// Here 80 s of real time have passed since that refresh (simulated with PEXPIRE): the key would
+// expire 20 s before the tombstone ends, and the kicked device would get 404 instead of 409.
+TEST_F(SessionStoreTest, KickKeepsTheTombstoneKeyAliveForTheWholeTombstone) {
+    ASSERT_NE(granted(start(session("ps_a", "tv"), 1, kT0)), nullptr);
+    ASSERT_NE(
+        granted(start(session("ps_b", "tv"), 1, kT0 + 1)), nullptr
+    );  // creates evict: with a TTL
+    ASSERT_EQ(redis({"PEXPIRE", "evict:{a:a_1}", std::to_string(kTombMs + 60'000 - 80'000)}), "1");
+    ASSERT_EQ(kick("a_1", "ps_b", kT0 + 80'000), KickResult::kKicked);
+    const auto ttl = std::stoll(redis({"PTTL", "evict:{a:a_1}"}));
+    EXPECT_TRUE(ttl < 0 || ttl >= kTombMs);
+}
+
+// ---- concurrency -------------------------------------------------------------------------------
+
+struct Tally {
+    int granted = 0;
+    int denied = 0;
+    int failed = 0;
+    int done = 0;
+};
+
+boost::asio::awaitable<void> start_owned(
+    SessionStore& store,
+    std::string account,
+    int max,
+    domain::SessionInfo info,
+    std::int64_t now,
+    std::shared_ptr<Tally> tally
+) {
+    const SessionMeta meta = meta_for();
+    const StartCommand cmd{
+        .account_id = account,
+        .max_streams = max,
+        .info = info,
+        .replace_session_id = "",
+        .now_ms = now,
+        .idempotency_key = "",
+        .idempotency_hash = "",
+        .meta = meta};
+    auto r = co_await store.async_start(cmd, core::Deadline::never());
+    if (!r) {
+        ++tally->failed;
+    } else if (std::holds_alternative<domain::LeaseGranted>(*r)) {
+        ++tally->granted;
+    } else {
+        ++tally->denied;
+    }
+    ++tally->done;
+}
+
+TEST_F(SessionStoreTest, ConcurrentStartsOnSeveralConnectionsGrantExactlyTheFreeSlots) {
+    constexpr int kClients = 3;
+    constexpr int kRounds = 20;
+    std::vector<std::unique_ptr<SessionStore>> stores;
+    stores.push_back(std::make_unique<SessionStore>(*client_, lease_settings(), progress_settings())
+    );
+    for (int c = 1; c < kClients; ++c) {
+        stores.push_back(
+            std::make_unique<SessionStore>(*make_client(), lease_settings(), progress_settings())
+        );
+    }
+    for (int round = 0; round < kRounds; ++round) {
+        const int max = 1 + round % 4;  // N slots, N + 1 devices
+        const std::string account = "acct_" + std::to_string(round);
+        auto tally = std::make_shared<Tally>();  // outlives this round if a start hangs
+        for (int i = 0; i <= max; ++i) {
+            auto info = session(
+                "ps_" + std::to_string(round) + "_" + std::to_string(i), "dev" + std::to_string(i)
+            );
+            boost::asio::co_spawn(
+                io_,
+                start_owned(
+                    *stores[static_cast<std::size_t>(i % kClients)],
+                    account,
+                    max,
+                    std::move(info),
+                    kT0,
+                    tally
+                ),
+                boost::asio::detached
+            );
+        }
+        ASSERT_TRUE(redis::testing::run_until(
+            io_, [&] { return tally->done == max + 1; }, 20s
+        )) << "round "
+           << round;
+        EXPECT_EQ(tally->failed, 0) << "round " << round;
+        EXPECT_EQ(tally->granted, max) << "round " << round;
+        EXPECT_EQ(tally->denied, 1) << "round " << round;
+        EXPECT_EQ(redis({"ZCARD", "lease:{a:" + account + "}"}), std::to_string(max))
+            << "round " << round;
+        EXPECT_EQ(redis({"HLEN", "dev:{a:" + account + "}"}), std::to_string(max))
+            << "round " << round;
+    }
+}
+
+}  // namespace
+}  // namespace moneta::store
