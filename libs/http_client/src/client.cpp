@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -36,6 +37,18 @@ struct Connection {
     bool reused = false;
 };
 using ConnectionPtr = std::unique_ptr<Connection>;
+
+/// Holds a gauge up for a scope, so it stays right when a cancelled coroutine unwinds.
+class GaugeGuard {
+public:
+    explicit GaugeGuard(std::atomic<std::int64_t>& gauge) : gauge_(gauge) { ++gauge_; }
+    GaugeGuard(const GaugeGuard&) = delete;
+    GaugeGuard& operator=(const GaugeGuard&) = delete;
+    ~GaugeGuard() { --gauge_; }
+
+private:
+    std::atomic<std::int64_t>& gauge_;
+};
 
 }  // namespace
 
@@ -71,16 +84,20 @@ public:
             if (!conn) {
                 co_return fail(conn.error());
             }
-            ConnectionPtr c = std::move(*conn);
-            const bool was_reused = c->reused;
-            ++stats_.in_flight;
-            auto res = co_await exchange(*c, method, target, body, headers, call_deadline);
-            --stats_.in_flight;
+            Lease lease(*this, std::move(*conn));
+            if (call_deadline.expired(clock_)) {
+                // Handed over just as the budget ran out: nothing was sent, so the connection
+                // is still good for the next caller.
+                release(lease.take(), true);
+                co_return fail(Errc::kTimeout);
+            }
+            const bool was_reused = lease->reused;
+            auto res = co_await exchange(*lease, method, target, body, headers, call_deadline);
             if (res) {
-                release(std::move(c), res->second);
+                release(lease.take(), res->second);
                 co_return std::move(res->first);
             }
-            discard(std::move(c));
+            discard(lease.take());
             // A pooled connection the server closed while idle: retry an idempotent request once
             // on a fresh connection.
             if (res.error() == Errc::kConnectionClosed && was_reused && idempotent && attempt == 0 &&
@@ -94,12 +111,17 @@ public:
 
     void close() {
         closed_ = true;
-        for (auto& c : idle_) {
-            discard(std::move(c));
+        // Waiters first, so the discards below cannot hand their slots to anyone.
+        while (!waiters_.empty()) {
+            Waiter* w = waiters_.front();
+            waiters_.pop_front();
+            w->queued = false;
+            w->timer.cancel();  // resumes with kCancelled (closed_)
         }
+        std::vector<ConnectionPtr> idle = std::move(idle_);
         idle_.clear();
-        for (auto* w : waiters_) {
-            w->cancel();
+        for (auto& c : idle) {
+            discard(std::move(c));
         }
     }
 
@@ -121,69 +143,132 @@ private:
         return ec;
     }
 
+    /// A caller queued for capacity. It lives in the waiting coroutine's frame; waiters_ points
+    /// to it. Whoever frees capacity pops the first waiter still waiting and hands the capacity
+    /// to it directly (pop_waiter), so each release wakes a distinct waiter and nobody can take
+    /// the capacity in between.
+    struct Waiter {
+        Waiter(Impl& p, asio::any_io_executor ex)
+            : pool(p), pending(p.stats_.pending), timer(ex) {}
+        Waiter(const Waiter&) = delete;
+        Waiter& operator=(const Waiter&) = delete;
+        // Also runs when the frame is destroyed without resuming (io_context shutdown), or after
+        // a hand-off the caller no longer wants: pass on whatever it was given.
+        ~Waiter() { pool.abandon(*this); }
+
+        Impl& pool;
+        GaugeGuard pending;
+        asio::steady_timer timer;  // expires at the caller's deadline; cancelled to wake it
+        ConnectionPtr conn;        // a released keep-alive connection, handed over
+        bool slot = false;         // or room for one new connection, already counted in open_
+        bool queued = false;       // still in waiters_
+    };
+
+    /// Owns a connection (counted in open_) while one call uses it. If the call's coroutine
+    /// unwinds instead (a cancelled coroutine throws at its next co_await), the connection is
+    /// closed and its slot freed rather than leaked.
+    class Lease {
+    public:
+        Lease(Impl& pool, ConnectionPtr c) : pool_(pool), conn_(std::move(c)) {}
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        ~Lease() { pool_.discard(std::move(conn_)); }
+
+        Connection& operator*() const { return *conn_; }
+        Connection* operator->() const { return conn_.get(); }
+        ConnectionPtr take() { return std::move(conn_); }
+
+    private:
+        Impl& pool_;
+        ConnectionPtr conn_;
+    };
+
     asio::awaitable<core::Result<ConnectionPtr>> acquire(core::Deadline deadline) {
-        for (;;) {
-            while (!idle_.empty()) {
-                ConnectionPtr c = std::move(idle_.back());
-                idle_.pop_back();
-                if (clock_.steady_now() - c->last_used < config_.idle_timeout &&
-                    c->stream.socket().is_open()) {
-                    c->reused = true;
-                    co_return c;
-                }
-                discard(std::move(c));
-            }
-            if (open_ < config_.max_connections) {
-                co_return co_await connect(deadline);
-            }
-            if (waiters_.size() >= config_.max_pending) {
-                ++stats_.rejected_total;
-                co_return core::make_error(Errc::kOverloaded);
-            }
-            // Wait for a release (which cancels our timer) or the deadline.
-            asio::steady_timer timer(executor_);
-            timer.expires_after(deadline.time_left(clock_));
-            waiters_.push_back(&timer);
-            ++stats_.pending;
-            auto [ec] = co_await timer.async_wait(kTuple);
-            --stats_.pending;
-            std::erase(waiters_, &timer);
-            if (closed_) {
-                co_return core::make_error(Errc::kCancelled);
-            }
-            if (!ec) {
-                co_return core::make_error(Errc::kTimeout);  // waited the whole budget
-            }
+        if (closed_) {
+            co_return core::make_error(Errc::kCancelled);  // e.g. a retry after close()
         }
+        while (!idle_.empty()) {
+            ConnectionPtr c = std::move(idle_.back());
+            idle_.pop_back();
+            if (clock_.steady_now() - c->last_used < config_.idle_timeout &&
+                c->stream.socket().is_open()) {
+                c->reused = true;
+                co_return c;
+            }
+            discard(std::move(c));  // idle_ only fills when nobody waits, so this wakes no one
+        }
+        if (open_ < config_.max_connections) {
+            ++open_;  // counted now, so callers arriving during the connect cannot overshoot
+            co_return co_await connect(deadline);
+        }
+        if (waiters_.size() >= config_.max_pending) {
+            ++stats_.rejected_total;
+            co_return core::make_error(Errc::kOverloaded);
+        }
+        auto granted = co_await wait_for_capacity(deadline);
+        if (!granted) {
+            co_return granted.error();
+        }
+        if (*granted) {
+            co_return std::move(*granted);  // a released connection
+        }
+        co_return co_await connect(deadline);  // a freed slot, already counted in open_
     }
 
+    /// Queues the caller until it is handed a released connection (non-null) or a freed slot
+    /// (null), its deadline passes (kTimeout), or close() or the caller's own cancellation ends
+    /// the wait (kCancelled).
+    asio::awaitable<core::Result<ConnectionPtr>> wait_for_capacity(core::Deadline deadline) {
+        Waiter w(*this, executor_);
+        w.timer.expires_after(deadline.time_left(clock_));
+        w.queued = true;
+        waiters_.push_back(&w);
+        auto [ec] = co_await w.timer.async_wait(kTuple);
+        const asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+        if (closed_ || cs.cancelled() != asio::cancellation_type::none) {
+            // Anything handed over meanwhile goes back to the pool in ~Waiter. Checked before
+            // the next co_await, which would throw in a cancelled coroutine.
+            co_return core::make_error(Errc::kCancelled);
+        }
+        if (w.conn) {
+            co_return std::move(w.conn);
+        }
+        if (w.slot) {
+            w.slot = false;
+            co_return ConnectionPtr{};
+        }
+        // Nothing handed over: the timer ran out (pop_waiter skips such waiters). ~Waiter
+        // removes us from the queue.
+        co_return core::make_error(ec ? Errc::kCancelled : Errc::kTimeout);
+    }
+
+    /// Opens a connection in a slot the caller already counted in open_. On failure the slot
+    /// is freed (discard), which may hand it to a waiter.
     asio::awaitable<core::Result<ConnectionPtr>> connect(core::Deadline deadline) {
-        ++open_;
         ++stats_.connections_open;
-        auto c = std::make_unique<Connection>(executor_);
+        Lease c(*this, std::make_unique<Connection>(executor_));
         auto [rec, results] = co_await resolver_.async_resolve(
             config_.host, std::to_string(config_.port), kTuple);
         if (rec) {
-            discard(std::move(c));
-            co_return core::make_error(Errc::kConnectFailed);
+            co_return core::make_error(Errc::kConnectFailed);  // ~Lease frees the slot
         }
         c->stream.expires_after(std::min(config_.connect_timeout, deadline.time_left(clock_)));
         auto [ec, ep] = co_await c->stream.async_connect(results, kTuple);
         (void)ep;
         if (ec) {
-            discard(std::move(c));
             co_return core::make_error(ec == beast::error::timeout ? Errc::kTimeout
                                                                     : Errc::kConnectFailed);
         }
         c->stream.socket().set_option(tcp::no_delay(true), ec);
         ++stats_.connections_created_total;
-        co_return c;
+        co_return c.take();
     }
 
     /// @return the response and whether the connection may be reused.
     asio::awaitable<core::Result<std::pair<Response, bool>>> exchange(
         Connection& c, std::string_view method, std::string_view target, std::string_view body,
         std::span<const Header> headers, core::Deadline deadline) {
+        const GaugeGuard in_flight(stats_.in_flight);
         bhttp::request<bhttp::string_body> req;
         req.method_string(method);
         req.target(target);
@@ -242,15 +327,21 @@ private:
         return Errc::kConnectionClosed;
     }
 
+    /// Returns a connection after a call. A keep-alive one goes straight to the first waiter,
+    /// or to the idle list if nobody waits.
     void release(ConnectionPtr c, bool keep_alive) {
         if (!keep_alive || closed_) {
             discard(std::move(c));
-        } else {
-            c->last_used = clock_.steady_now();
-            c->stream.expires_never();
-            idle_.push_back(std::move(c));
+            return;
         }
-        wake_one();
+        c->last_used = clock_.steady_now();
+        c->stream.expires_never();
+        c->reused = true;
+        if (Waiter* w = pop_waiter()) {
+            w->conn = std::move(c);
+            return;
+        }
+        idle_.push_back(std::move(c));
     }
 
     void discard(ConnectionPtr c) {
@@ -260,14 +351,46 @@ private:
         boost::system::error_code ignored;
         c->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         c->stream.socket().close(ignored);
-        --open_;
         --stats_.connections_open;
-        wake_one();
+        free_slot();
     }
 
-    void wake_one() {
-        if (!waiters_.empty()) {
-            waiters_.front()->cancel();
+    /// A slot in open_ is no longer used: it becomes the first waiter's, who will connect with
+    /// it, or is given up.
+    void free_slot() {
+        if (Waiter* w = pop_waiter()) {
+            w->slot = true;  // open_ unchanged: the slot changes hands
+            return;
+        }
+        --open_;
+    }
+
+    /// Removes and returns the first waiter that is still waiting, its timer cancelled so it
+    /// resumes. A waiter whose timer has already fired has a kTimeout completion queued: it
+    /// must not be handed anything (it would drop it), so it is skipped.
+    Waiter* pop_waiter() {
+        while (!closed_ && !waiters_.empty()) {
+            Waiter* w = waiters_.front();
+            waiters_.pop_front();
+            w->queued = false;
+            if (w->timer.cancel() > 0) {
+                return w;
+            }
+        }
+        return nullptr;
+    }
+
+    /// A waiter that leaves without using what it was handed passes it on.
+    void abandon(Waiter& w) {
+        if (w.queued) {
+            std::erase(waiters_, &w);
+            w.queued = false;
+        }
+        if (w.conn) {
+            release(std::move(w.conn), true);
+        } else if (w.slot) {
+            w.slot = false;
+            free_slot();
         }
     }
 
@@ -277,8 +400,8 @@ private:
     tcp::resolver resolver_;
     std::string host_header_;
     std::vector<ConnectionPtr> idle_;
-    std::deque<asio::steady_timer*> waiters_;
-    std::size_t open_ = 0;
+    std::deque<Waiter*> waiters_;  // FIFO; entries live in waiting coroutines' frames
+    std::size_t open_ = 0;  // connections open or connecting, plus slots handed to waiters
     bool closed_ = false;
 };
 
