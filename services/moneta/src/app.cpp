@@ -214,6 +214,14 @@ public:
     std::uint16_t port() const { return api_->port(); }
     std::uint16_t admin_port() const { return admin_->port(); }
 
+    ~Impl() {
+        // Workers hold Redis clients and pools bound to the servers' io_contexts: they go first.
+        workers_.clear();
+        admin_router_.reset();
+    }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
 private:
     http::WorkerHooks make_worker(boost::asio::io_context& io, std::size_t index) {
         auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, *delivery_, telemetry_);

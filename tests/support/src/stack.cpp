@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <csignal>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -164,6 +165,18 @@ void Stack::kill_moneta() {
     if (moneta_) {
         moneta_->signal(SIGKILL);
         moneta_->wait_exit(10s);
+    }
+}
+
+void Stack::pause_internal_api() {
+    if (internal_api_) {
+        internal_api_->signal(SIGSTOP);
+    }
+}
+
+void Stack::resume_internal_api() {
+    if (internal_api_) {
+        internal_api_->signal(SIGCONT);
     }
 }
 

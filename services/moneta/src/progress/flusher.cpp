@@ -277,11 +277,13 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
 }
 
 boost::asio::awaitable<void> ProgressFlusher::async_run() {
-    while (!co_await async_create_groups()) {
+    // The connection comes up moments after start: retry quickly at first, then back off.
+    for (milliseconds wait = std::min(settings_.poll, settings_.retry_min); !co_await async_create_groups();
+         wait = std::min(wait * 2, settings_.retry_max)) {
         if (stopping_.load()) {
             co_return;  // Redis never came up: nothing of ours is pending
         }
-        co_await async_wait(settings_.retry_max);
+        co_await async_wait(wait);
     }
     auto next_flush = clock_.steady_now() + settings_.interval;
     auto next_claim = clock_.steady_now();

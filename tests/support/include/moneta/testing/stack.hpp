@@ -53,6 +53,11 @@ public:
     void kill_moneta();
     bool moneta_running();
 
+    /// SIGSTOP / SIGCONT the internal API (a hung system of record: connections are accepted by
+    /// the kernel, nothing answers).
+    void pause_internal_api();
+    void resume_internal_api();
+
     /// A token signed with the stack's HS256 secret (iss/aud of the dev config).
     std::string token(std::string_view sub, std::string_view pid, std::int64_t ttl_s = 600) const;
 
