@@ -73,6 +73,7 @@ Telemetry::Telemetry(metrics::Registry& registry) : registry_(registry) {
     registry_.callback_counter("moneta_progress_markers_acked_total", "Write-behind stream entries acknowledged.", {}, read(flusher.markers_acked_total));
     registry_.callback_counter("moneta_progress_markers_claimed_total", "Write-behind entries taken over from dead consumers.", {}, read(flusher.markers_claimed_total));
     registry_.callback_counter("moneta_progress_flush_failures_total", "Write-behind flushes that failed and will be retried.", {}, read(flusher.failures_total));
+    registry_.callback_counter("moneta_progress_swept_accounts_total", "Accounts with unflushed progress re-announced by the startup sweep.", {}, read(flusher.swept_accounts_total));
     registry_.callback_gauge("moneta_progress_markers_in_flight", "Write-behind entries read but not yet acknowledged.", {}, read(flusher.markers_in_flight));
     registry_.callback_gauge("moneta_progress_last_flush_timestamp_seconds", "Wall time of the last confirmed flush.", {},
                              [this] { return static_cast<double>(flusher.last_success_ms.load()) / 1000.0; });

@@ -58,7 +58,12 @@ void ProgressFlusher::request_stop(milliseconds final_flush_budget) {
 }
 
 core::Deadline ProgressFlusher::call_deadline() const {
-    return core::Deadline::after(clock_, settings_.call_timeout);
+    const core::Deadline d = core::Deadline::after(clock_, settings_.call_timeout);
+    if (!stopping_.load()) {
+        return d;
+    }
+    // Stopping: no call may outlive the final-flush budget.
+    return d.min(core::Deadline::at(core::SteadyTime{} + milliseconds(stop_by_ms_.load())));
 }
 
 boost::asio::awaitable<void> ProgressFlusher::async_wait(milliseconds d) {
@@ -97,20 +102,76 @@ boost::asio::awaitable<bool> ProgressFlusher::async_create_groups() {
     co_return true;
 }
 
+boost::asio::awaitable<void> ProgressFlusher::async_sweep() {
+    constexpr std::string_view kPrefix = "dirty:{a:";
+    // Idle = not written or snapshotted for that long: a hash a live marker points at is touched
+    // by every flush attempt, so only stranded ones go idle. (SCAN does not touch keys.)
+    const std::int64_t min_idle_s = std::max<std::int64_t>(1, settings_.sweep_age.count() / 1000);
+    std::string cursor = "0";
+    // Bounded: SCAN visits every key once per full pass; 100k pages of 1000 is far beyond any
+    // keyspace this process serves. Errors end the sweep (the next one retries).
+    for (int page = 0; page < 100'000 && !stopping_.load(); ++page) {
+        auto reply = co_await redis_.async_command({"SCAN", cursor, "MATCH", "dirty:{a:*}", "COUNT", "1000"},
+                                                   call_deadline());
+        if (!reply || !reply->is_array() || reply->size() != 2) {
+            co_return;
+        }
+        cursor = (*reply)[0].as_string();
+        std::vector<std::string> accounts;
+        redis::Pipeline reads;
+        const redis::ReplyView keys = (*reply)[1];
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const std::string_view k = keys[i].as_string_view();
+            if (k.size() > kPrefix.size() + 1 && k.substr(0, kPrefix.size()) == kPrefix && k.back() == '}') {
+                const std::string_view account = k.substr(kPrefix.size(), k.size() - kPrefix.size() - 1);
+                if (domain::is_valid_id(account)) {
+                    accounts.emplace_back(account);
+                    reads.add({"OBJECT", "IDLETIME", k});
+                }
+            }
+        }
+        auto versions = co_await redis_.async_pipeline(reads, call_deadline());
+        if (!versions) {
+            co_return;
+        }
+        redis::Pipeline markers;
+        for (std::size_t i = 0; i < accounts.size(); ++i) {
+            const redis::Reply& idle = (*versions)[i];
+            // An error (an LFU maxmemory policy has no idle time) re-announces: a duplicate
+            // marker is cheap, a stranded position is not.
+            if (idle.is_error() || idle.as_integer().value_or(0) >= min_idle_s) {
+                store::add_progress_marker(markers, accounts[i], progress_.stream_shards);
+                ++stats_.swept_accounts_total;
+            }
+        }
+        if (!markers.empty() && !co_await redis_.async_pipeline(markers, call_deadline())) {
+            co_return;
+        }
+        if (cursor == "0") {
+            co_return;
+        }
+    }
+}
+
 boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
     const std::size_t room = settings_.batch > batch_.size() ? settings_.batch - batch_.size() : 0;
     if (room == 0) {
         co_return 0;
     }
-    const std::string count = std::to_string(room);
     const std::string idle = std::to_string(settings_.claim_idle.count());
-    std::vector<std::string> keys;
+    std::vector<int> shards;  // the shard of each pipelined read
     redis::Pipeline p;
+    const auto n = static_cast<std::size_t>(progress_.stream_shards);
     for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        // The room is split over the shards: one read never takes more than a batch.
+        const std::size_t share = room / n + (static_cast<std::size_t>(shard) < room % n ? 1 : 0);
+        if (share == 0) {
+            continue;
+        }
+        shards.push_back(shard);
         store::KeyBuffer kb;
-        keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
-    }
-    for (const std::string& k : keys) {
+        const std::string k(store::progress_stream_key(kb, std::to_string(shard)));
+        const std::string count = std::to_string(share);
         if (claim) {
             p.add({"XAUTOCLAIM", k, kGroup, consumer_, idle, "0-0", "COUNT", count});
         } else {
@@ -132,8 +193,9 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
             ++added;
         }
     };
-    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
-        const redis::Reply& r = (*replies)[static_cast<std::size_t>(shard)];
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+        const int shard = shards[i];
+        const redis::Reply& r = (*replies)[i];
         if (r.is_error()) {
             if (r.is_error_with_prefix("NOGROUP")) {
                 co_await async_create_groups();  // the stream was deleted (FLUSHALL): recreate
@@ -287,6 +349,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
     }
     auto next_flush = clock_.steady_now() + settings_.interval;
     auto next_claim = clock_.steady_now();
+    auto next_sweep = clock_.steady_now();
     milliseconds backoff = settings_.retry_min;
     while (true) {
         const bool stopping = stopping_.load();
@@ -294,6 +357,10 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
             co_return;  // out of time: unflushed markers stay pending for the next consumer
         }
         std::size_t read = 0;
+        if (!stopping && clock_.steady_now() >= next_sweep) {
+            co_await async_sweep();
+            next_sweep = clock_.steady_now() + settings_.sweep_interval;
+        }
         if (clock_.steady_now() >= next_claim) {
             read += co_await async_read(true);
             next_claim = clock_.steady_now() + settings_.claim_idle / 2;

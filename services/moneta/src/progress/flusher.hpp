@@ -8,6 +8,10 @@
 /// sends one batch upsert, and only after the internal API confirmed it clears the dirty entries
 /// that still hold the flushed version and XACKs (and XDELs) the markers. A crash anywhere
 /// leaves the markers pending: XAUTOCLAIM hands them to a live consumer after `claim_idle`.
+/// The flusher also sweeps `dirty:*` at startup and every `sweep_interval`, re-announcing accounts
+/// whose dirty hash sat idle for `sweep_age`: a write whose marker was lost (a crash between the two
+/// commands of its pipeline) is still delivered. A re-announced account that was not stranded
+/// costs one duplicate marker, which the coalescing flush absorbs.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -35,6 +39,10 @@ struct FlusherSettings {
     std::chrono::milliseconds retry_min{200};     ///< backoff after a failed flush …
     std::chrono::milliseconds retry_max{5000};    ///< … doubling up to this
     std::chrono::milliseconds call_timeout{2000}; ///< per Redis/internal-API call
+    /// Every sweep_interval (and at startup) accounts whose dirty hash has been idle (neither
+    /// written nor snapshotted) for sweep_age are re-announced: their marker was lost.
+    std::chrono::milliseconds sweep_interval{60000};
+    std::chrono::milliseconds sweep_age{60000};
 };
 
 /// Exported on /metrics (atomics: read from the admin thread).
@@ -44,6 +52,7 @@ struct FlusherStats {
     std::atomic<std::uint64_t> markers_acked_total{0};
     std::atomic<std::uint64_t> markers_claimed_total{0};  ///< taken over from dead consumers
     std::atomic<std::uint64_t> failures_total{0};         ///< flushes that will be retried
+    std::atomic<std::uint64_t> swept_accounts_total{0};   ///< dirty accounts re-announced at startup
     std::atomic<std::int64_t> markers_in_flight{0};       ///< read, not yet acknowledged
     std::atomic<std::int64_t> last_success_ms{0};
 };
@@ -75,6 +84,7 @@ private:
     };
 
     boost::asio::awaitable<bool> async_create_groups();
+    boost::asio::awaitable<void> async_sweep();
     boost::asio::awaitable<std::size_t> async_read(bool claim);
     boost::asio::awaitable<bool> async_flush();
     boost::asio::awaitable<void> async_wait(std::chrono::milliseconds d);

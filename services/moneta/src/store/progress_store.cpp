@@ -42,14 +42,14 @@ boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std
     const std::array<std::string_view, 9> args = {profile_id, rec.content_id, pos, dur, upd.view(), seq.view(),
                                                   rec.completed ? "1" : "0", ttl.view(), cwmax.view()};
     redis::Pipeline p;
-    add_progress_marker(p, account_id, settings_.stream_shards);
     add_evalsha(p, scripts.progress_put, std::span(kb.data(), 3), args);
+    add_progress_marker(p, account_id, settings_.stream_shards);
     const redis::Script* used[] = {&scripts.progress_put};
     auto replies = co_await async_run_scripted(redis_, p, used, deadline);
     if (!replies) {
         co_return replies.error();
     }
-    const auto v = (*replies)[1].as_integer();
+    const auto v = (*replies)[0].as_integer();
     if (!v || *v < 0 || *v > 2) {
         co_return fail<ProgressWrite>(Errc::kUpstreamError);
     }

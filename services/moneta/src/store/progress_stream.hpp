@@ -21,9 +21,12 @@ struct ProgressSettings {
 /// The write-behind shard of an account (FNV-1a of the id, stable across processes).
 int progress_shard(std::string_view account_id, int shards) noexcept;
 
-/// Appends `XADD progq:{q<shard>} * a <account_id>` to @p p. Callers put it BEFORE the write
-/// it announces: a marker without a write costs one empty flush, a write without a marker would
-/// wait for the account's next write.
+/// Appends `XADD progq:{q<shard>} * a <account_id>` to @p p. Callers put it right AFTER the
+/// write it announces, in the same pipeline: once the flusher can see the marker, the write has
+/// executed (Redis runs one connection's commands in order), so the flusher's snapshot sees it.
+/// (Marker first would race: the flusher could read, snapshot and ack the marker between the two
+/// commands and leave the write without a marker.) A crash between the two leaves a dirty entry
+/// without a marker; the flusher's startup sweep (flusher.cpp) re-announces those.
 void add_progress_marker(redis::Pipeline& p, std::string_view account_id, int shards);
 
 }  // namespace moneta::store

@@ -162,14 +162,14 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_heartb
                                                    pos,           seq_arg.view(), pprefix,  cprefix,
                                                    ttl.view(),    cwmax.view(),   meta_ttl.view()};
     redis::Pipeline p;
-    add_progress_marker(p, account_id, progress_.stream_shards);
     add_evalsha(p, scripts.session_heartbeat, std::span(kb.data(), 7), args);
+    add_progress_marker(p, account_id, progress_.stream_shards);
     const redis::Script* used[] = {&scripts.session_heartbeat};
     auto replies = co_await async_run_scripted(redis_, p, used, deadline);
     if (!replies) {
         co_return replies.error();
     }
-    const redis::ReplyView r = (*replies)[1].view();
+    const redis::ReplyView r = (*replies)[0].view();
     if (auto e = check_array(r, 6)) {
         co_return core::make_error(*e);
     }
@@ -211,14 +211,14 @@ boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
     const std::array<std::string_view, 10> args = {now.view(), session_id, pos,        seq_arg.view(), ended ? "1" : "0",
                                                    pprefix,    cprefix,    ttl.view(), cwmax.view(),   meta_ttl.view()};
     redis::Pipeline p;
-    add_progress_marker(p, account_id, progress_.stream_shards);
     add_evalsha(p, scripts.session_stop, std::span(kb.data(), 6), args);
+    add_progress_marker(p, account_id, progress_.stream_shards);
     const redis::Script* used[] = {&scripts.session_stop};
     auto replies = co_await async_run_scripted(redis_, p, used, deadline);
     if (!replies) {
         co_return replies.error();
     }
-    const redis::ReplyView r = (*replies)[1].view();
+    const redis::ReplyView r = (*replies)[0].view();
     if (auto e = check_array(r, 2)) {
         co_return core::make_error(*e);
     }

@@ -1,0 +1,1062 @@
+// The progress write-behind flusher (progress/flusher.hpp) against a real redis-server and an
+// in-test internal API. Writes go through ProgressStore::async_put on their own connection, as a
+// request thread would; the flusher has its own connection on the same io_context. Tests wait
+// (bounded) on the flusher's stats or on the fake's recorded calls, then look at Redis once,
+// directly: run_until() only advances the io_context while it polls, so nothing moves while the
+// test inspects Redis.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "coro_util.hpp"
+#include "domain/progress.hpp"
+#include "moneta/redis/client.hpp"
+#include "moneta/testing/support.hpp"
+#include "progress/flusher.hpp"
+#include "store/keys.hpp"
+#include "store/progress_store.hpp"
+#include "store/scripts.hpp"
+#include "upstream/internal_api.hpp"
+
+namespace moneta::progress {
+namespace {
+
+using namespace std::chrono_literals;
+using redis::testing::run;
+using redis::testing::run_until;
+using Ms = std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr double kDuration = 3600;
+
+Ms since(SteadyClock::time_point t0) {
+    return std::chrono::duration_cast<Ms>(SteadyClock::now() - t0);
+}
+
+/// One position as the internal API received it.
+struct Item {
+    std::string profile_id;
+    std::string content_id;
+    double position_sec = 0;
+    double duration_sec = 0;
+    bool completed = false;
+    std::int64_t updated_at_ms = 0;
+    std::int64_t seq = 0;
+};
+
+using Key = std::pair<std::string, std::string>;  // (profile, content)
+
+std::string key_text(const Key& k) { return k.first + "/" + k.second; }
+
+/// The items of a batchUpsert body (domain::batch_upsert_body); a malformed body fails the test.
+std::vector<Item> parse_items(std::string_view body) {
+    std::vector<Item> out;
+    try {
+        const boost::json::value doc = boost::json::parse(body);
+        for (const boost::json::value& v : doc.as_object().at("items").as_array()) {
+            const boost::json::object& o = v.as_object();
+            out.push_back(Item{
+                std::string(o.at("profile_id").as_string()),
+                std::string(o.at("content_id").as_string()),
+                o.at("position_sec").to_number<double>(),
+                o.at("duration_sec").to_number<double>(),
+                o.at("completed").as_bool(),
+                o.at("updated_at_ms").to_number<std::int64_t>(),
+                o.at("seq").to_number<std::int64_t>()});
+        }
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "malformed batchUpsert body (" << e.what() << "): " << body;
+    }
+    return out;
+}
+
+/// How the fake internal API answers a batchUpsert.
+enum class Answer {
+    kOk,           ///< 200 {"applied":n,"stale":0}
+    kUnavailable,  ///< 503
+    kTimeout,      ///< transport error Errc::kTimeout
+    kBadBody,      ///< 200 without "applied" (not a confirmation)
+    kHang,         ///< no answer until the call's deadline, then kDeadlineExceeded
+};
+
+const char* answer_name(Answer a) {
+    switch (a) {
+        case Answer::kOk:
+            return "Ok";
+        case Answer::kUnavailable:
+            return "Status503";
+        case Answer::kTimeout:
+            return "TransportTimeout";
+        case Answer::kBadBody:
+            return "BodyWithoutApplied";
+        case Answer::kHang:
+            return "HangUntilDeadline";
+    }
+    return "?";
+}
+
+/// One batchUpsert call as received.
+struct Call {
+    SteadyClock::time_point at;
+    Answer answer = Answer::kOk;
+    std::int64_t markers_in_flight = -1;  ///< the calling flusher's batch size at that moment
+    std::vector<Item> items;
+};
+
+/// The internal API's progress upsert, recording every call; answers are set by the test.
+class FakeInternalApi final : public upstream::InternalApi {
+public:
+    /// Every later call answers @p a (after the queued answers are used up).
+    void set_answer(Answer a) { answer_ = a; }
+    /// The next calls answer these, in order.
+    void queue_answers(std::initializer_list<Answer> a) { queued_.insert(queued_.end(), a); }
+    /// Runs @p f once, inside the next call, before that call answers.
+    void before_next_answer(std::function<boost::asio::awaitable<void>()> f) {
+        hook_ = std::move(f);
+    }
+    /// markers_in_flight of @p stats is recorded with each call.
+    void watch(const FlusherStats* stats) { stats_ = stats; }
+
+    const std::vector<Call>& calls() const { return calls_; }
+    std::size_t answered_ok() const {
+        return static_cast<std::size_t>(std::count_if(
+            calls_.begin(), calls_.end(), [](const Call& c) { return c.answer == Answer::kOk; }
+        ));
+    }
+    /// Items of the calls answered 200 {"applied"}, in arrival order.
+    std::vector<Item> accepted_items() const {
+        std::vector<Item> out;
+        for (const Call& c : calls_) {
+            if (c.answer == Answer::kOk) {
+                out.insert(out.end(), c.items.begin(), c.items.end());
+            }
+        }
+        return out;
+    }
+
+    // moneta::upstream::InternalApi
+    boost::asio::awaitable<core::Result<upstream::Fetched>>
+    async_get(upstream::Resource, std::string_view id, const core::RequestContext&) override {
+        ADD_FAILURE() << "the flusher path fetched " << id;
+        co_return upstream::Fetched{500, ""};
+    }
+
+    boost::asio::awaitable<core::Result<upstream::Fetched>>
+    async_get_progress(std::string_view profile_id, std::string_view, const core::RequestContext&)
+        override {
+        ADD_FAILURE() << "the flusher path read progress of " << profile_id;
+        co_return upstream::Fetched{500, ""};
+    }
+
+    boost::asio::awaitable<core::Result<upstream::Fetched>> async_upsert_progress(
+        std::string_view body, const core::RequestContext& ctx
+    ) override {
+        Call call;
+        call.at = SteadyClock::now();
+        call.answer = answer_;
+        if (!queued_.empty()) {
+            call.answer = queued_.front();
+            queued_.pop_front();
+        }
+        call.markers_in_flight = stats_ ? stats_->markers_in_flight.load() : -1;
+        call.items = parse_items(body);  // before any suspension: body is the caller's temporary
+        const Answer answer = call.answer;
+        const std::size_t n = call.items.size();
+        calls_.push_back(std::move(call));
+        if (hook_) {
+            const auto hook = std::move(hook_);
+            hook_ = nullptr;
+            co_await hook();
+        }
+        switch (answer) {
+            case Answer::kOk:
+                co_return upstream::Fetched{
+                    200, "{\"applied\":" + std::to_string(n) + ",\"stale\":0}"};
+            case Answer::kUnavailable:
+                co_return upstream::Fetched{503, "{\"error\":\"unavailable\"}"};
+            case Answer::kTimeout:
+                co_return core::make_error(core::Errc::kTimeout);
+            case Answer::kBadBody:
+                co_return upstream::Fetched{200, "{}"};
+            case Answer::kHang:
+                break;
+        }
+        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+        timer.expires_after(
+            std::min<core::Duration>(ctx.deadline.time_left(core::SystemClock::instance()), 30s)
+        );
+        boost::system::error_code ec;
+        co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        co_return core::make_error(core::Errc::kDeadlineExceeded);
+    }
+
+private:
+    Answer answer_ = Answer::kOk;
+    std::deque<Answer> queued_;
+    std::function<boost::asio::awaitable<void>()> hook_;
+    const FlusherStats* stats_ = nullptr;
+    std::vector<Call> calls_;
+};
+
+/// One offline progress write (PUT /v1/me/progress).
+struct Write {
+    std::string account;
+    std::string profile;
+    std::string content;
+    double position = 0;
+    std::int64_t updated_at_ms = 0;
+    std::int64_t seq = 1;
+};
+
+/// The write the guard keeps for each key: the highest (updated_at_ms, seq).
+std::map<Key, Write> newest_of(const std::vector<Write>& writes) {
+    std::map<Key, Write> out;
+    for (const Write& w : writes) {
+        const Key k{w.profile, w.content};
+        const auto it = out.find(k);
+        if (it == out.end() ||
+            std::tie(w.updated_at_ms, w.seq) > std::tie(it->second.updated_at_ms, it->second.seq)) {
+            out[k] = w;
+        }
+    }
+    return out;
+}
+
+void expect_item_is(const Item& got, const Write& want) {
+    SCOPED_TRACE(want.profile + "/" + want.content);
+    EXPECT_DOUBLE_EQ(got.position_sec, want.position);
+    EXPECT_DOUBLE_EQ(got.duration_sec, kDuration);
+    EXPECT_EQ(got.updated_at_ms, want.updated_at_ms);
+    EXPECT_EQ(got.seq, want.seq);
+    EXPECT_FALSE(got.completed);
+}
+
+/// Every wanted key arrived exactly once, at its newest value, and nothing else arrived.
+void expect_each_newest_once(const std::vector<Item>& got, const std::map<Key, Write>& want) {
+    std::map<Key, int> seen;
+    for (const Item& item : got) {
+        const Key k{item.profile_id, item.content_id};
+        ++seen[k];
+        const auto w = want.find(k);
+        if (w == want.end()) {
+            ADD_FAILURE() << "unexpected item " << key_text(k);
+            continue;
+        }
+        expect_item_is(item, w->second);
+    }
+    EXPECT_EQ(seen.size(), want.size());
+    for (const auto& [k, n] : seen) {
+        EXPECT_EQ(n, 1) << key_text(k) << " was sent " << n << " times";
+    }
+}
+
+/// Every wanted key arrived and the LAST value received for it is the newest (repeats allowed:
+/// the system of record ignores older versions).
+void expect_each_ends_newest(const std::vector<Item>& got, const std::map<Key, Write>& want) {
+    std::map<Key, Item> last;
+    for (const Item& item : got) {
+        last[Key{item.profile_id, item.content_id}] = item;
+    }
+    EXPECT_EQ(last.size(), want.size());
+    for (const auto& [k, w] : want) {
+        const auto it = last.find(k);
+        if (it == last.end()) {
+            ADD_FAILURE() << key_text(k) << " never arrived";
+            continue;
+        }
+        expect_item_is(it->second, w);
+    }
+}
+
+/// A running flusher, its stats and whether async_run returned.
+struct Running {
+    FlusherStats stats;
+    std::unique_ptr<ProgressFlusher> flusher;
+    bool done = false;
+    std::exception_ptr error;
+};
+
+class FlusherRedisTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto server = testing::RedisServer::start();
+        ASSERT_TRUE(server) << "redis-server: " << server.error().message();
+        redis_.emplace(std::move(*server));
+        // Loaded up front: a write answered NOSCRIPT reruns its whole pipeline, marker included,
+        // and these tests count markers exactly.
+        const store::Scripts& scripts = store::Scripts::get();
+        for (const redis::Script* s :
+             {&scripts.progress_put, &scripts.flush_snapshot, &scripts.flush_clear}) {
+            ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", std::string(s->source())}), s->sha1());
+        }
+        flusher_redis_ = connect();
+        writer_redis_ = connect();
+        writer_ =
+            std::make_unique<store::ProgressStore>(*writer_redis_, api_, progress_, store_stats_);
+    }
+
+    void TearDown() override {
+        for (auto& r : running_) {
+            if (!r->done) {
+                r->flusher->request_stop(0ms);
+            }
+        }
+        EXPECT_TRUE(run_until(
+            io_,
+            [&] {
+                return std::all_of(running_.begin(), running_.end(), [](const auto& r) {
+                    return r->done;
+                });
+            },
+            10s
+        )) << "a flusher did not stop";
+        for (redis::Client* c : {writer_redis_.get(), flusher_redis_.get()}) {
+            if (c != nullptr) {
+                run(
+                    io_,
+                    [](redis::Client& client) -> boost::asio::awaitable<int> {
+                        co_await client.async_stop();
+                        co_return 0;
+                    }(*c),
+                    10s
+                );
+            }
+        }
+    }
+
+    /// The test settings of the brief: everything in tens of milliseconds.
+    static FlusherSettings fast() {
+        FlusherSettings s;
+        s.interval = 50ms;
+        s.batch = 500;
+        s.claim_idle = 200ms;
+        s.poll = 10ms;
+        s.retry_min = 20ms;
+        s.retry_max = 200ms;
+        s.call_timeout = 2s;
+        return s;
+    }
+
+    std::unique_ptr<redis::Client> connect() {
+        redis::ClientConfig c;
+        c.port = redis_->port();
+        c.command_timeout = 5s;  // generous under ASan on a shared machine
+        c.reconnect_backoff_min = 10ms;
+        c.reconnect_backoff_max = 100ms;
+        auto client =
+            std::make_unique<redis::Client>(io_.get_executor(), c, core::SystemClock::instance());
+        client->start();
+        EXPECT_TRUE(run_until(
+            io_, [&] { return client->connected(); }, 10s
+        )) << client->last_error();
+        return client;
+    }
+
+    /// Spawns async_run of a new flusher (consumer @p consumer) on io_.
+    Running& start_flusher(FlusherSettings settings, std::string consumer = "alive") {
+        auto r = std::make_unique<Running>();
+        r->flusher = std::make_unique<ProgressFlusher>(
+            io_.get_executor(),
+            *flusher_redis_,
+            api_,
+            core::SystemClock::instance(),
+            settings,
+            progress_,
+            r->stats,
+            std::move(consumer)
+        );
+        Running* raw = r.get();
+        boost::asio::co_spawn(io_, raw->flusher->async_run(), [raw](std::exception_ptr e) {
+            raw->error = e;
+            raw->done = true;
+        });
+        running_.push_back(std::move(r));
+        api_.watch(&raw->stats);
+        return *raw;
+    }
+
+    /// request_stop(@p budget), then waits (bounded) for async_run to return.
+    /// @return how long that took
+    Ms stop(Running& r, Ms budget) {
+        const auto t0 = SteadyClock::now();
+        r.flusher->request_stop(budget);
+        EXPECT_TRUE(run_until(
+            io_, [&] { return r.done; }, budget + 10s
+        )) << "async_run did not return";
+        EXPECT_FALSE(r.error) << "async_run threw";
+        return since(t0);
+    }
+
+    static boost::asio::awaitable<std::size_t> async_put_all(
+        store::ProgressStore& store, std::vector<Write> writes
+    ) {
+        std::size_t applied = 0;
+        for (const Write& w : writes) {
+            const domain::ProgressRecord rec{
+                w.content, w.position, kDuration, w.updated_at_ms, w.seq, false};
+            auto r = co_await store.async_put(
+                w.account, w.profile, rec, core::Deadline::after(core::SystemClock::instance(), 5s)
+            );
+            EXPECT_TRUE(r) << (r ? "" : r.error().message());
+            if (r && *r == store::ProgressWrite::kApplied) {
+                ++applied;
+            }
+        }
+        co_return applied;
+    }
+
+    /// Runs the writes one after the other on the writer's connection (the flusher, if started,
+    /// runs meanwhile). @return how many the guard applied.
+    std::size_t put_all(std::vector<Write> writes) {
+        return run(io_, async_put_all(*writer_, std::move(writes)), 120s).value_or(0);
+    }
+
+    // --- Redis, inspected directly ---------------------------------------------------------
+
+    static std::string stream_key(int shard) {
+        store::KeyBuffer kb;
+        return std::string(store::progress_stream_key(kb, std::to_string(shard)));
+    }
+    static std::string dirty_key(const std::string& account) {
+        store::KeyBuffer kb;
+        return std::string(store::dirty_key(kb, account));
+    }
+
+    std::int64_t number(std::vector<std::string> cmd) {
+        const std::string r = redis_->command(cmd);
+        try {
+            return std::stoll(r);
+        } catch (const std::exception&) {
+            ADD_FAILURE() << cmd[0] << " answered " << r;
+            return -1;
+        }
+    }
+
+    /// Markers still in the streams (XDEL removes flushed ones).
+    std::int64_t stream_len() {
+        std::int64_t n = 0;
+        for (int s = 0; s < progress_.stream_shards; ++s) {
+            n += number({"XLEN", stream_key(s)});
+        }
+        return n;
+    }
+
+    /// Markers delivered to some consumer of the group and not acknowledged.
+    std::int64_t pending() {
+        std::int64_t n = 0;
+        for (int s = 0; s < progress_.stream_shards; ++s) {
+            const auto summary = redis_->command_list(
+                {"XPENDING", stream_key(s), std::string(ProgressFlusher::kGroup)}
+            );
+            if (summary.empty()) {
+                ADD_FAILURE() << "XPENDING answered nothing";
+                continue;
+            }
+            n += std::stoll(summary[0].rfind("(", 0) == 0 ? "-1000000" : summary[0]);
+        }
+        return n;
+    }
+
+    /// Pending markers owned by @p consumer.
+    std::int64_t pending_of(const std::string& consumer) {
+        std::int64_t n = 0;
+        for (int s = 0; s < progress_.stream_shards; ++s) {
+            // Each entry (id, consumer, idle ms, deliveries) comes back flattened.
+            const auto fields = redis_->command_list(
+                {"XPENDING",
+                 stream_key(s),
+                 std::string(ProgressFlusher::kGroup),
+                 "-",
+                 "+",
+                 "100000",
+                 consumer}
+            );
+            EXPECT_EQ(fields.size() % 4, 0U) << (fields.empty() ? "" : fields[0]);
+            n += static_cast<std::int64_t>(fields.size() / 4);
+        }
+        return n;
+    }
+
+    std::int64_t dirty_len(const std::string& account) {
+        return number({"HLEN", dirty_key(account)});
+    }
+
+    std::string dirty_version(
+        const std::string& account, const std::string& profile, const std::string& content
+    ) {
+        return redis_->command({"HGET", dirty_key(account), profile + "/" + content});
+    }
+
+    std::optional<testing::RedisServer> redis_;
+    boost::asio::io_context io_;  // declared before everything that runs on it: outlives them
+    FakeInternalApi api_;
+    store::ProgressSettings progress_;
+    store::ProgressStats store_stats_;
+    std::unique_ptr<redis::Client> flusher_redis_;
+    std::unique_ptr<redis::Client> writer_redis_;
+    std::unique_ptr<store::ProgressStore> writer_;
+    std::vector<std::unique_ptr<Running>> running_;
+};
+
+/// Three accounts × two profiles × two titles, each key written @p rounds times (newer each time).
+std::vector<Write> fleet_writes(int rounds, std::int64_t base_ms = 1'000'000) {
+    std::vector<Write> out;
+    for (int round = 1; round <= rounds; ++round) {
+        for (const std::string a : {"acc1", "acc2", "acc3"}) {
+            for (const std::string p : {"a", "b"}) {
+                for (const std::string c : {"c1", "c2"}) {
+                    out.push_back(Write{
+                        a, a + "-p" + p, c, 10.0 * round + 0.5, base_ms + 1000 * round, round});
+                }
+            }
+        }
+    }
+    return out;
+}
+
+// 1 ------------------------------------------------------------------------------------------
+
+TEST_F(FlusherRedisTest, SendsOnlyTheNewestValueOfEachKeyThenAcksDeletesAndCleans) {
+    std::vector<Write> writes = fleet_writes(3);
+    // An older write after the newest: rejected by the guard, but it still left a marker.
+    writes.push_back(Write{"acc1", "acc1-pa", "c1", 999, 1'000'500, 9});
+    ASSERT_EQ(put_all(writes), writes.size() - 1);
+    const auto want = newest_of(writes);
+    ASSERT_EQ(want.size(), 12U);
+    ASSERT_EQ(stream_len(), static_cast<std::int64_t>(writes.size()));
+
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+
+    // All markers were read before the first flush was due: one snapshot, one call, one item per
+    // key.
+    ASSERT_EQ(api_.calls().size(), 1U);
+    expect_each_newest_once(api_.calls()[0].items, want);
+    EXPECT_EQ(f.stats.items_sent_total, want.size());
+    EXPECT_EQ(f.stats.failures_total, 0U);
+    EXPECT_GE(f.stats.flushes_total, 1U);
+    EXPECT_EQ(f.stats.markers_in_flight, 0);
+    EXPECT_GT(f.stats.last_success_ms, 0);
+    EXPECT_EQ(stream_len(), 0) << "flushed markers are XDELed";
+    EXPECT_EQ(pending(), 0) << "flushed markers are XACKed";
+    for (const std::string a : {"acc1", "acc2", "acc3"}) {
+        EXPECT_EQ(dirty_len(a), 0) << a;
+    }
+    // Flushing does not evict the cache: Redis still serves the newest position.
+    EXPECT_EQ(redis_->command({"HGET", "prog:{a:acc2}:acc2-pb", "c2"}), "30.5|3600|1003000|3|0|");
+}
+
+TEST_F(FlusherRedisTest, FlushesWritesThatArriveWhileItRunsAndEndsOnTheNewest) {
+    Running& f = start_flusher(fast());
+    std::vector<Write> all;
+    for (int round = 1; round <= 3; ++round) {
+        std::vector<Write> writes = fleet_writes(1, 1'000'000 + 10'000 * round);
+        for (Write& w : writes) {
+            w.position += round;
+        }
+        ASSERT_EQ(put_all(writes), writes.size());
+        all.insert(all.end(), writes.begin(), writes.end());
+        ASSERT_TRUE(run_until(
+            io_, [&] { return f.stats.markers_acked_total == all.size(); }, 10s
+        )) << "round "
+           << round << ": acked " << f.stats.markers_acked_total;
+    }
+    expect_each_ends_newest(api_.accepted_items(), newest_of(all));
+    EXPECT_EQ(f.stats.failures_total, 0U);
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+    for (const std::string a : {"acc1", "acc2", "acc3"}) {
+        EXPECT_EQ(dirty_len(a), 0) << a;
+    }
+}
+
+TEST_F(FlusherRedisTest, MalformedMarkersAreAckedAndDroppedWithoutACall) {
+    ASSERT_EQ(redis_->command({"XADD", stream_key(0), "*", "a", "not a valid id!"}).empty(), false);
+    ASSERT_EQ(redis_->command({"XADD", stream_key(1), "*", "x", "y"}).empty(), false);
+    ASSERT_EQ(put_all({Write{"acc1", "p1", "c1", 5, 1'000'000, 1}}), 1U);
+
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == 3U; }, 10s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+    ASSERT_EQ(api_.calls().size(), 1U);
+    expect_each_newest_once(
+        api_.calls()[0].items, {{Key{"p1", "c1"}, Write{"acc1", "p1", "c1", 5, 1'000'000, 1}}}
+    );
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+}
+
+// A crash between a write and its marker (two commands of one pipeline) leaves a dirty entry
+// nobody announces. The sweep re-announces dirty hashes that sat idle for sweep_age.
+TEST_F(FlusherRedisTest, SweepDeliversADirtyEntryWhoseMarkerWasLost) {
+    const std::vector<Write> writes = fleet_writes(1);
+    ASSERT_EQ(put_all(writes), writes.size());
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        redis_->command({"DEL", stream_key(s)});  // every marker lost
+    }
+    ASSERT_EQ(stream_len(), 0);
+    FlusherSettings s = fast();
+    s.sweep_interval = 100ms;
+    s.sweep_age = 1s;  // OBJECT IDLETIME has a one-second resolution
+    Running& f = start_flusher(s);
+    // Poll the flusher's counters only: reading the dirty hashes would reset their idle time.
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.swept_accounts_total >= 3U && f.stats.markers_acked_total >= 3U; },
+                          15s))
+        << "the sweep never re-announced the stranded accounts; idle="
+        << redis_->command({"OBJECT", "IDLETIME", dirty_key("acc1")}) << " swept=" << f.stats.swept_accounts_total
+        << " scan=" << redis_->command({"SCAN", "0", "MATCH", "dirty:{a:*}", "COUNT", "1000"})
+        << " acked=" << f.stats.markers_acked_total << " calls=" << api_.calls().size();
+    EXPECT_GE(f.stats.swept_accounts_total, 3U);  // a later sweep may repeat one: harmless
+    for (const char* a : {"acc1", "acc2", "acc3"}) {
+        EXPECT_EQ(dirty_len(a), 0) << a;
+    }
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+    EXPECT_EQ(stream_len(), 0);
+}
+
+// Fresh dirty entries (a flush is coming for them) are never re-announced.
+TEST_F(FlusherRedisTest, SweepLeavesFreshDirtyEntriesAlone) {
+    const std::vector<Write> writes = fleet_writes(1);
+    ASSERT_EQ(put_all(writes), writes.size());
+    FlusherSettings s = fast();
+    s.sweep_interval = 10ms;
+    s.sweep_age = 60s;
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s));
+    EXPECT_EQ(f.stats.swept_accounts_total, 0U);
+}
+
+TEST_F(FlusherRedisTest, RecreatesItsGroupsWhenRedisLostTheStreams) {
+    Running& f = start_flusher(fast());
+    const std::vector<Write> first = {Write{"acc1", "p1", "c1", 5, 1'000'000, 1}};
+    ASSERT_EQ(put_all(first), 1U);
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == 1U; }, 10s
+    ));
+
+    ASSERT_EQ(redis_->command({"FLUSHALL"}), "OK");  // streams and groups gone (scripts stay)
+    const std::vector<Write> second = {Write{"acc2", "p2", "c2", 6, 1'000'000, 1}};
+    ASSERT_EQ(put_all(second), 1U);
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == 2U; }, 10s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+    std::vector<Write> all = first;
+    all.insert(all.end(), second.begin(), second.end());
+    expect_each_newest_once(api_.accepted_items(), newest_of(all));
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+}
+
+// 2 ------------------------------------------------------------------------------------------
+
+/// One write for each of @p n accounts (spread over all shards by the account hash).
+std::vector<Write> one_write_per_account(int n) {
+    std::vector<Write> out;
+    for (int i = 0; i < n; ++i) {
+        const std::string a = "acct" + std::to_string(i);
+        out.push_back(Write{a, a + "-p", "c1", 42.5, 1'000'000 + i, 1});
+    }
+    return out;
+}
+
+TEST_F(FlusherRedisTest, FlushesAsSoonAsABatchIsFullWithoutWaitingForTheInterval) {
+    const std::vector<Write> writes = one_write_per_account(1100);
+    ASSERT_EQ(put_all(writes), writes.size());
+    FlusherSettings s = fast();
+    s.interval = 60s;  // only a full batch (or the stop) can trigger a flush in this test
+    Running& f = start_flusher(s);
+
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total >= 1000U; }, 30s
+    )) << "acked "
+       << f.stats.markers_acked_total << " long before the 60 s interval";
+    EXPECT_EQ(f.stats.failures_total, 0U);
+
+    // The rest (a partial batch) goes with the final flush.
+    stop(f, 5s);
+    EXPECT_EQ(f.stats.markers_acked_total, writes.size());
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+}
+
+TEST_F(FlusherRedisTest, NeverTakesMoreThanABatchOfMarkersIntoOneFlush) {
+    const std::vector<Write> writes = one_write_per_account(400);
+    ASSERT_EQ(put_all(writes), writes.size());
+    FlusherSettings s = fast();
+    s.batch = 50;
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 30s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+    std::int64_t most = 0;
+    for (const Call& c : api_.calls()) {
+        most = std::max(most, c.markers_in_flight);
+    }
+    EXPECT_LE(most, 50) << "markers in one flush";
+    EXPECT_GE(f.stats.flushes_total, 400U / 50U);
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+}
+
+/// @p n titles of one profile of one account.
+std::vector<Write> many_titles(int n) {
+    std::vector<Write> out;
+    for (int i = 0; i < n; ++i) {
+        out.push_back(Write{"big", "big-p", "t" + std::to_string(i), 1.0 + i, 1'000'000 + i, 1});
+    }
+    return out;
+}
+
+TEST_F(FlusherRedisTest, SplitsMoreThanAThousandItemsIntoCallsOfAtMostAThousand) {
+    const std::vector<Write> writes = many_titles(1500);
+    ASSERT_EQ(put_all(writes), writes.size());
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 30s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+
+    // The first snapshot of the account holds all 1500 keys; later batches find it clean.
+    ASSERT_EQ(api_.calls().size(), 2U);
+    EXPECT_EQ(api_.calls()[0].items.size(), 1000U);
+    EXPECT_EQ(api_.calls()[1].items.size(), 500U);
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+    EXPECT_EQ(f.stats.items_sent_total, 1500U);
+    EXPECT_EQ(dirty_len("big"), 0);
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+}
+
+TEST_F(FlusherRedisTest, AFailedSecondCallRetriesTheWholeFlushAndAcksOnlyAfterIt) {
+    const std::vector<Write> writes = many_titles(1200);
+    ASSERT_EQ(put_all(writes), writes.size());
+    api_.queue_answers({Answer::kOk, Answer::kUnavailable});
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(
+        io_, [&] { return api_.calls().size() >= 2U; }, 30s
+    ));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.failures_total >= 1U; }, 10s
+    ));
+    EXPECT_EQ(f.stats.markers_acked_total, 0U) << "half-confirmed flush acked markers";
+    EXPECT_EQ(dirty_len("big"), 1200) << "half-confirmed flush cleared dirty entries";
+
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 30s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+    EXPECT_EQ(f.stats.failures_total, 1U);
+    expect_each_ends_newest(api_.accepted_items(), newest_of(writes));
+    EXPECT_EQ(dirty_len("big"), 0);
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+}
+
+// 3 ------------------------------------------------------------------------------------------
+
+class FlusherFailingApiTest : public FlusherRedisTest,
+                              public ::testing::WithParamInterface<Answer> {};
+
+TEST_P(
+    FlusherFailingApiTest, KeepsEverythingPendingAndDirtyRetriesWithBackoffAndDeliversAfterRecovery
+) {
+    const std::vector<Write> writes = fleet_writes(2);
+    ASSERT_EQ(put_all(writes), writes.size());
+    const auto want = newest_of(writes);
+    const auto w = static_cast<std::int64_t>(writes.size());
+
+    api_.set_answer(GetParam());
+    FlusherSettings s = fast();
+    if (GetParam() == Answer::kHang) {
+        s.call_timeout = 300ms;  // a hung call ends at its deadline
+    }
+    Running& f = start_flusher(s);
+    constexpr std::size_t kAttempts = 6;
+    ASSERT_TRUE(run_until(
+        io_, [&] { return api_.calls().size() >= kAttempts; }, 30s
+    )) << "attempts: "
+       << api_.calls().size();
+
+    // Nothing was confirmed, so nothing may be acknowledged, deleted or cleaned.
+    EXPECT_EQ(f.stats.markers_acked_total, 0U);
+    EXPECT_EQ(f.stats.items_sent_total, 0U);
+    EXPECT_GE(f.stats.failures_total, kAttempts - 1);
+    EXPECT_EQ(stream_len(), w);
+    EXPECT_EQ(pending_of("alive"), w);
+    for (const std::string a : {"acc1", "acc2", "acc3"}) {
+        EXPECT_EQ(dirty_len(a), 4) << a;
+    }
+    // Every attempt carried the newest values; attempts were spaced by the doubling backoff.
+    const std::vector<Call> calls = api_.calls();
+    expect_each_newest_once(calls[0].items, want);
+    expect_each_newest_once(calls[kAttempts - 1].items, want);
+    Ms backoff = s.retry_min;
+    for (std::size_t i = 0; i + 1 < kAttempts; ++i) {
+        const auto gap = std::chrono::duration_cast<Ms>(calls[i + 1].at - calls[i].at);
+        EXPECT_GE(gap, backoff) << "gap after attempt " << i;
+        backoff = std::min(backoff * 2, s.retry_max);
+    }
+
+    api_.set_answer(Answer::kOk);
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+    expect_each_newest_once(api_.accepted_items(), want);
+    EXPECT_EQ(f.stats.failures_total, api_.calls().size() - api_.answered_ok());
+    EXPECT_EQ(f.stats.items_sent_total, want.size());
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+    for (const std::string a : {"acc1", "acc2", "acc3"}) {
+        EXPECT_EQ(dirty_len(a), 0) << a;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Answers,
+    FlusherFailingApiTest,
+    ::testing::Values(Answer::kUnavailable, Answer::kTimeout, Answer::kBadBody, Answer::kHang),
+    [](const ::testing::TestParamInfo<Answer>& p) { return std::string(answer_name(p.param)); }
+);
+
+// 4 ------------------------------------------------------------------------------------------
+
+TEST_F(FlusherRedisTest, AWriteBetweenSnapshotAndClearStaysDirtyAndGoesInTheNextFlush) {
+    const std::vector<Write> before = {
+        Write{"acc1", "p1", "c1", 100, 1'000'000, 1},
+        Write{"acc1", "p1", "c2", 50, 1'000'000, 1},
+    };
+    ASSERT_EQ(put_all(before), before.size());
+    // Lands after the flusher's snapshot and before its clear, on another connection.
+    const std::vector<Write> during = {
+        Write{"acc1", "p1", "c1", 222, 2'000'000, 1},  // newer version of a snapshotted key
+        Write{"acc1", "p1", "c3", 7, 2'000'000, 1},    // a key the snapshot never saw
+    };
+    std::size_t applied_during = 0;
+    api_.before_next_answer([&]() -> boost::asio::awaitable<void> {
+        applied_during = co_await async_put_all(*writer_, during);
+    });
+
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.flushes_total >= 1U; }, 10s
+    ));
+    ASSERT_EQ(applied_during, during.size());
+    ASSERT_EQ(api_.calls().size(), 1U);
+    expect_each_newest_once(api_.calls()[0].items, newest_of(before));
+    // Only what was flushed at the flushed version is clean.
+    EXPECT_EQ(dirty_version("acc1", "p1", "c1"), "2000000|1");
+    EXPECT_EQ(dirty_version("acc1", "p1", "c3"), "2000000|1");
+    EXPECT_EQ(dirty_version("acc1", "p1", "c2"), "(nil)");
+
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == before.size() + during.size(); }, 10s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+    ASSERT_EQ(api_.calls().size(), 2U);
+    expect_each_newest_once(api_.calls()[1].items, newest_of(during));
+    std::vector<Write> all = before;
+    all.insert(all.end(), during.begin(), during.end());
+    expect_each_ends_newest(api_.accepted_items(), newest_of(all));
+    EXPECT_EQ(dirty_len("acc1"), 0);
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+}
+
+// 5 ------------------------------------------------------------------------------------------
+
+TEST_F(FlusherRedisTest, MarkersOfADeadConsumerAreClaimedAfterClaimIdleAndFlushed) {
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        ASSERT_EQ(
+            redis_->command(
+                {"XGROUP",
+                 "CREATE",
+                 stream_key(s),
+                 std::string(ProgressFlusher::kGroup),
+                 "0",
+                 "MKSTREAM"}
+            ),
+            "OK"
+        );
+    }
+    const std::vector<Write> writes = fleet_writes(2);
+    ASSERT_EQ(put_all(writes), writes.size());
+    const auto w = static_cast<std::int64_t>(writes.size());
+    // A flusher that read everything and died before acknowledging.
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        redis_->command(
+            {"XREADGROUP",
+             "GROUP",
+             std::string(ProgressFlusher::kGroup),
+             "dead",
+             "COUNT",
+             "1000",
+             "STREAMS",
+             stream_key(s),
+             ">"}
+        );
+    }
+    const auto read_at = SteadyClock::now();
+    ASSERT_EQ(pending_of("dead"), w);
+
+    Running& f = start_flusher(fast(), "alive");
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+    EXPECT_EQ(f.stats.markers_claimed_total, writes.size());
+    ASSERT_FALSE(api_.calls().empty());
+    // Not taken from the other consumer before it had been silent for claim_idle (200 ms; the
+    // margin covers the time between Redis delivering to "dead" and read_at).
+    EXPECT_GE(std::chrono::duration_cast<Ms>(api_.calls().front().at - read_at), 150ms);
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+    EXPECT_EQ(pending_of("dead"), 0);
+    EXPECT_EQ(pending(), 0);
+    EXPECT_EQ(stream_len(), 0);
+}
+
+// 6 ------------------------------------------------------------------------------------------
+
+TEST_F(FlusherRedisTest, StopFlushesEverythingWrittenBeforeItWithinTheBudget) {
+    const std::vector<Write> first = fleet_writes(1);
+    ASSERT_EQ(put_all(first), first.size());
+    FlusherSettings s = fast();
+    s.interval = 60s;  // only the stop can trigger a flush in this test
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(
+        io_,
+        [&] { return f.stats.markers_in_flight == static_cast<std::int64_t>(first.size()); },
+        10s
+    ));
+    // More writes while it idles (some may still be unread when the stop arrives).
+    std::vector<Write> second = fleet_writes(1, 2'000'000);
+    second.push_back(Write{"acc4", "acc4-p", "c9", 3, 2'000'000, 1});
+    ASSERT_EQ(put_all(second), second.size());
+    ASSERT_TRUE(api_.calls().empty()) << "flushed before the stop";
+
+    const auto stopped_at = SteadyClock::now();
+    const Ms took = stop(f, 2s);
+    EXPECT_LT(took, 2s);
+    std::vector<Write> all = first;
+    all.insert(all.end(), second.begin(), second.end());
+    EXPECT_EQ(f.stats.markers_acked_total, all.size());
+    ASSERT_FALSE(api_.calls().empty());
+    EXPECT_GE(api_.calls().front().at, stopped_at);
+    expect_each_newest_once(api_.accepted_items(), newest_of(all));
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+    for (const std::string a : {"acc1", "acc2", "acc3", "acc4"}) {
+        EXPECT_EQ(dirty_len(a), 0) << a;
+    }
+}
+
+class FlusherStopApiDownTest : public FlusherRedisTest,
+                               public ::testing::WithParamInterface<Answer> {};
+
+TEST_P(
+    FlusherStopApiDownTest, ReturnsWithinTheBudgetLeavesMarkersPendingAndASuccessorDeliversThem
+) {
+    const std::vector<Write> writes = fleet_writes(1);
+    ASSERT_EQ(put_all(writes), writes.size());
+    const auto w = static_cast<std::int64_t>(writes.size());
+    FlusherSettings s = fast();
+    s.interval = 60s;  // no flush before the stop
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_in_flight == w; }, 10s
+    ));
+
+    api_.set_answer(GetParam());
+    constexpr Ms kBudget = 300ms;
+    const Ms took = stop(f, kBudget);
+    // Bounded by the budget (plus one loop turn and this test's 10 ms polling).
+    EXPECT_LT(took, kBudget + 300ms);
+    EXPECT_FALSE(api_.calls().empty());
+    EXPECT_EQ(f.stats.markers_acked_total, 0U);
+    EXPECT_EQ(pending_of("alive"), w) << "unflushed markers stay pending for the next consumer";
+    EXPECT_EQ(stream_len(), w);
+    for (const std::string a : {"acc1", "acc2", "acc3"}) {
+        EXPECT_EQ(dirty_len(a), 4) << a;
+    }
+
+    // Never lost: the next process claims them once they idled claim_idle.
+    api_.set_answer(Answer::kOk);
+    Running& next = start_flusher(fast(), "successor");
+    ASSERT_TRUE(run_until(
+        io_, [&] { return next.stats.markers_acked_total == writes.size(); }, 10s
+    )) << "acked "
+       << next.stats.markers_acked_total;
+    EXPECT_EQ(next.stats.markers_claimed_total, writes.size());
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+    EXPECT_EQ(pending(), 0);
+    EXPECT_EQ(stream_len(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Answers,
+    FlusherStopApiDownTest,
+    ::testing::Values(Answer::kUnavailable, Answer::kHang),
+    [](const ::testing::TestParamInfo<Answer>& p) { return std::string(answer_name(p.param)); }
+);
+
+// 7 ------------------------------------------------------------------------------------------
+
+TEST_F(FlusherRedisTest, MarkersWrittenBeforeTheGroupExistedAreFlushed) {
+    const std::vector<Write> writes = fleet_writes(1);
+    ASSERT_EQ(put_all(writes), writes.size());
+    int shards_with_markers = 0;
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        if (redis_->command({"EXISTS", stream_key(s)}) == "1") {
+            ++shards_with_markers;
+            EXPECT_TRUE(redis_->command_list({"XINFO", "GROUPS", stream_key(s)}).empty())
+                << "no group yet";
+        }
+    }
+    ASSERT_GE(shards_with_markers, 2) << "the accounts should spread over shards";
+
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s
+    )) << "acked "
+       << f.stats.markers_acked_total;
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+    EXPECT_EQ(f.stats.markers_claimed_total, 0U);
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        const auto info = redis_->command({"XINFO", "GROUPS", stream_key(s)});
+        EXPECT_NE(info.find(std::string(ProgressFlusher::kGroup)), std::string::npos)
+            << "shard " << s << ": " << info;
+    }
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+}
+
+}  // namespace
+}  // namespace moneta::progress
