@@ -15,6 +15,21 @@ http::Response invalid(const domain::Parsed<T>& p, std::int64_t now_ms) {
 
 }  // namespace
 
+boost::asio::awaitable<std::optional<http::Response>> ProgressHandlers::async_check_profile(
+    const jwt::Claims& claims, http::Request& req, std::int64_t now_ms) {
+    auto catalog = co_await deps_.catalog.async_load(claims.sub, {}, req.context());
+    if (!catalog) {
+        co_return error(upstream_error(catalog.error()), now_ms);
+    }
+    if (!catalog->account) {
+        co_return error(ApiError::kSubscriptionRequired, now_ms);
+    }
+    if (catalog->account->find_profile(claims.pid) == nullptr) {
+        co_return error(ApiError::kProfileNotInAccount, now_ms);
+    }
+    co_return std::nullopt;
+}
+
 void ProgressHandlers::register_routes(http::Router& router) {
     router.add(http::Method::kGet, "/v1/me/progress", [this](http::Request& r) { return async_get(r); });
     router.add(http::Method::kGet, "/v1/me/continue-watching",
@@ -34,6 +49,9 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_get(http::Request
     if (list == nullptr) {
         co_return invalid(ids, now_ms);
     }
+    if (auto refused = co_await async_check_profile(claims, req, now_ms)) {
+        co_return std::move(*refused);
+    }
     auto items = co_await deps_.progress.async_get(claims.sub, claims.pid, *list, req.context());
     if (!items) {
         co_return error(upstream_error(items.error()), now_ms);
@@ -52,6 +70,9 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_continue_watching
     const int* n = std::get_if<int>(&limit);
     if (n == nullptr) {
         co_return invalid(limit, now_ms);
+    }
+    if (auto refused = co_await async_check_profile(claims, req, now_ms)) {
+        co_return std::move(*refused);
     }
     auto items = co_await deps_.progress.async_continue_watching(claims.sub, claims.pid, *n, req.context());
     if (!items) {
@@ -78,6 +99,9 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_put(http::Request
     const auto* body = std::get_if<domain::ProgressPut>(&parsed);
     if (body == nullptr) {
         co_return invalid(parsed, now_ms);
+    }
+    if (auto refused = co_await async_check_profile(claims, req, now_ms)) {
+        co_return std::move(*refused);
     }
     domain::ProgressRecord rec;
     rec.content_id = std::string(*content_id);

@@ -4,6 +4,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <optional>
+
 #include "handlers/deps.hpp"
 #include "moneta/http/request.hpp"
 #include "moneta/http/response.hpp"
@@ -22,6 +24,12 @@ public:
     boost::asio::awaitable<http::Response> async_put(http::Request& req);
 
 private:
+    /// The token's profile must belong to its account (the profile id comes from the client):
+    /// PROFILE_NOT_IN_ACCOUNT otherwise. One cached read (the account), as at start.
+    boost::asio::awaitable<std::optional<http::Response>> async_check_profile(const jwt::Claims& claims,
+                                                                              http::Request& req,
+                                                                              std::int64_t now_ms);
+
     HandlerDeps deps_;
 };
 
