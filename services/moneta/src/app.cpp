@@ -34,10 +34,10 @@ namespace {
 
 /// Everything one worker thread owns: its Redis connection, its internal-API pool, the stores
 /// and handlers on top of them, and its router. Built on that thread; never shared.
-http_client::ClientConfig internal_api_pool(const Settings& s) {
+http_client::ClientConfig internal_api_pool(const Settings& s, std::chrono::milliseconds timeout) {
     return http_client::ClientConfig{s.internal_api.host,       s.internal_api.port,
                                      s.internal_api.max_connections, 256,
-                                     s.internal_api.connect_timeout, s.internal_api.timeout,
+                                     s.internal_api.connect_timeout, timeout,
                                      std::chrono::seconds(30),  4 * 1024 * 1024,
                                      {}};
 }
@@ -46,13 +46,13 @@ struct Worker {
     Worker(boost::asio::io_context& io, const Settings& s, core::Clock& clock, const jwt::Verifier& verifier,
            const delivery::DeliveryFactory& delivery_factory, Telemetry& t)
         : redis(io.get_executor(), s.redis, clock),
-          http(io.get_executor(), internal_api_pool(s), clock),
+          http(io.get_executor(), internal_api_pool(s, s.internal_api.timeout), clock),
           api(http, s.internal_api.token, s.internal_api.timeout, t.internal_api),
           catalog(redis, api, clock, s.cache, t.cache),
           sessions(redis, s.lease, s.progress),
           progress(redis, api, s.progress, t.progress),
           delivery(delivery_factory.make_worker()),
-          deps{verifier, clock, catalog, sessions, progress, *delivery, s.cdn.base_url, s.playback, t.auth, t.playback},
+          deps{io.get_executor(), verifier, clock, catalog, sessions, progress, *delivery, s.cdn.base_url, s.playback, t.auth, t.playback},
           playback(deps),
           progress_handlers(deps),
           router(clock) {
@@ -81,8 +81,9 @@ class FlusherThread {
 public:
     FlusherThread(const Settings& s, core::Clock& clock, Telemetry& t)
         : redis_(io_.get_executor(), flusher_redis(s), clock),
-          http_(io_.get_executor(), internal_api_pool(s), clock),
-          api_(http_, s.internal_api.token, s.internal_api.timeout, t.internal_api),
+          // A 1000-item batch upsert takes longer than a read: the flusher's own timeout.
+          http_(io_.get_executor(), internal_api_pool(s, s.flusher.call_timeout), clock),
+          api_(http_, s.internal_api.token, s.flusher.call_timeout, t.internal_api),
           flusher_(io_.get_executor(), redis_, api_, clock, s.flusher, s.progress, t.flusher, consumer_name()) {}
 
     ~FlusherThread() { stop(std::chrono::milliseconds(0)); }

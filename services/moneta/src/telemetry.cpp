@@ -61,6 +61,7 @@ Telemetry::Telemetry(metrics::Registry& registry) : registry_(registry) {
     registry_.callback_counter("moneta_playback_stops_total", "Stops answered.", {}, read(playback.stops_total));
     registry_.callback_counter("moneta_playback_kicks_total", "Sessions ended by another device of the account.", {}, read(playback.kicks_total));
     registry_.callback_counter("moneta_playback_refreshes_total", "Stream/DRM refreshes.", {}, read(playback.refreshes_total));
+    registry_.callback_counter("moneta_entitlement_refreshes_total", "Background account reloads started by heartbeats that found no cached entitlement.", {}, read(playback.entitlement_refreshes_total));
     const char* pw = "Progress writes by guard outcome.";
     registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "applied"}}, read(playback.progress_applied_total));
     registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "stale"}}, read(playback.progress_stale_total));

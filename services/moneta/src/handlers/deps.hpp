@@ -2,6 +2,8 @@
 /// @brief What the /v1 handlers share: settings, counters and the per-worker stores.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <atomic>
 #include <cstdint>
 
@@ -37,6 +39,7 @@ struct PlaybackStats {
     std::atomic<std::uint64_t> stops_total{0};
     std::atomic<std::uint64_t> kicks_total{0};
     std::atomic<std::uint64_t> refreshes_total{0};
+    std::atomic<std::uint64_t> entitlement_refreshes_total{0};  ///< heartbeat found no cached account
     std::atomic<std::uint64_t> progress_applied_total{0};
     std::atomic<std::uint64_t> progress_stale_total{0};
     std::atomic<std::uint64_t> progress_zero_kept_total{0};
@@ -55,6 +58,7 @@ struct PlaybackStats {
 
 /// One per worker thread (the stores and the delivery worker are per-thread).
 struct HandlerDeps {
+    boost::asio::any_io_executor executor;  ///< the worker's event loop (background refreshes)
     const jwt::Verifier& verifier;
     const core::Clock& clock;
     store::CatalogCache& catalog;

@@ -1,5 +1,8 @@
 #include "handlers/playback_handlers.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include <cmath>
 
 #include "domain/cache_envelope.hpp"
@@ -79,6 +82,20 @@ std::string_view stop_reason(const store::HeartbeatResult& hb, std::int64_t now_
 }
 
 }  // namespace
+
+void PlaybackHandlers::refresh_account_in_background(const std::string& account_id) {
+    if (!refreshing_.insert(account_id).second) {
+        return;
+    }
+    ++deps_.stats.entitlement_refreshes_total;
+    boost::asio::co_spawn(
+        deps_.executor,
+        [this, account_id]() -> boost::asio::awaitable<void> {
+            co_await deps_.catalog.async_refresh_account(account_id);
+            refreshing_.erase(account_id);
+        },
+        boost::asio::detached);
+}
 
 void PlaybackHandlers::register_routes(http::Router& router) {
     router.add(http::Method::kPost, "/v1/playback/sessions", [this](http::Request& r) { return async_start(r); });
@@ -274,6 +291,10 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
     switch (hb->lease.status) {
         case domain::HeartbeatStatus::kRenewed: {
             ++deps_.stats.heartbeats_renewed_total;
+            if (hb->cached_account.empty()) {
+                // Expired or invalidated (billing events DEL it): fetch it for the next heartbeat.
+                refresh_account_in_background(std::string(claims.sub));
+            }
             const std::string_view reason = stop_reason(*hb, now_ms);
             if (!reason.empty()) {
                 ++deps_.stats.heartbeats_stop_total;
@@ -342,6 +363,25 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_refresh(http::Req
     }
     if (!*live) {
         co_return error(ApiError::kSessionNotFound, now_ms);
+    }
+    // New tokens only while the viewer may still play it: the start checks again (cached reads).
+    auto catalog = co_await deps_.catalog.async_load(claims.sub, (*live)->content_id, req.context());
+    if (!catalog) {
+        co_return error(upstream_error(catalog.error()), now_ms);
+    }
+    if (!catalog->account) {
+        co_return error(ApiError::kSubscriptionRequired, now_ms);
+    }
+    if (auto e = domain::check_entitlement(*catalog->account, (*live)->profile_id, now_ms)) {
+        co_return error(*e, now_ms);
+    }
+    if (!catalog->content) {
+        co_return error(ApiError::kContentNotFound, now_ms);
+    }
+    const domain::Profile& profile = *catalog->account->find_profile((*live)->profile_id);
+    if (auto e = domain::check_content(*catalog->account, profile, *catalog->content,
+                                       viewer_country(req, *catalog->account), deps_.settings.plan_ranks, now_ms)) {
+        co_return error(*e, now_ms);
     }
     const auto selection = domain::decode_selection((*live)->selection);
     if (!selection) {

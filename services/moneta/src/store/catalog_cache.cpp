@@ -155,4 +155,26 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     co_return out;
 }
 
+boost::asio::awaitable<void> CatalogCache::async_refresh_account(std::string account_id) {
+    core::RequestContext ctx;
+    ctx.request_id = core::new_request_id();
+    ctx.trace = core::TraceContext::new_root(false);
+    ctx.deadline = core::Deadline::after(clock_, std::chrono::seconds(2));
+    auto body = co_await async_fetch(upstream::Resource::kAccount, account_id, ctx);
+    if (!body || !*body) {
+        co_return;  // unreachable or unknown: the next start decides
+    }
+    auto a = domain::decode_account(**body);
+    if (!a || a->id != account_id) {
+        co_return;
+    }
+    KeyBuffer kb;
+    const std::string value = domain::encode_cached(clock_.wall_ms(), **body);
+    const std::string ttl = ms_arg(settings_.account_ttl.count());
+    auto written = co_await redis_.async_command({"SET", account_key(kb, account_id), value, "PX", ttl}, ctx.deadline);
+    if (!written) {
+        ++stats_.redis_errors_total;
+    }
+}
+
 }  // namespace moneta::store

@@ -59,6 +59,10 @@ public:
                                                                   const core::RequestContext& ctx,
                                                                   const redis::Pipeline* extra = nullptr);
 
+    /// Re-reads the account from the internal API and caches it (a heartbeat found no cached
+    /// entitlement: the next heartbeat then sees revocations). Errors are only counted.
+    boost::asio::awaitable<void> async_refresh_account(std::string account_id);
+
 private:
     enum class Slot : std::uint8_t { kHit, kMiss, kKnownMissing };
 
