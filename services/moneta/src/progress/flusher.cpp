@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 #include "domain/progress.hpp"
 #include "domain/requests.hpp"
@@ -154,7 +155,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_sweep() {
 }
 
 boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
-    const std::size_t room = settings_.batch > batch_.size() ? settings_.batch - batch_.size() : 0;
+    const std::size_t room = settings_.max_markers > batch_.size() ? settings_.max_markers - batch_.size() : 0;
     if (room == 0) {
         co_return 0;
     }
@@ -227,16 +228,32 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
     co_return added;
 }
 
-boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
-    const store::Scripts& scripts = store::Scripts::get();
-    std::vector<std::string> accounts;
+std::size_t ProgressFlusher::distinct_accounts() const {
+    std::unordered_set<std::string_view> seen;
     for (const Marker& m : batch_) {
         if (!m.account_id.empty()) {
-            accounts.push_back(m.account_id);
+            seen.insert(m.account_id);
+        }
+    }
+    return seen.size();
+}
+
+boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
+    const store::Scripts& scripts = store::Scripts::get();
+    // At most `batch` accounts per flush, taken in marker order; the rest waits for the next one.
+    std::vector<std::string> accounts;
+    {
+        std::unordered_set<std::string_view> seen;
+        for (const Marker& m : batch_) {
+            if (!m.account_id.empty() && seen.size() < settings_.batch && seen.insert(m.account_id).second) {
+                accounts.push_back(m.account_id);
+            }
         }
     }
     std::sort(accounts.begin(), accounts.end());
-    accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
+    // Views into `accounts`, which does not change from here on.
+    const std::unordered_set<std::string_view> chosen(accounts.begin(), accounts.end());
+    auto in_flush = [&chosen](const Marker& m) { return m.account_id.empty() || chosen.contains(m.account_id); };
 
     // 1. Snapshot every dirty entry of those accounts (one round trip).
     redis::Pipeline snap;
@@ -305,8 +322,12 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         store::add_evalsha(done, scripts.flush_clear, std::span(kb.data(), 1), args);
     }
     std::map<int, std::vector<std::string_view>> ids;
+    std::size_t flushed_markers = 0;
     for (const Marker& m : batch_) {
-        ids[m.shard].push_back(m.id);
+        if (in_flush(m)) {
+            ids[m.shard].push_back(m.id);
+            ++flushed_markers;
+        }
     }
     std::vector<std::string> shard_keys;
     shard_keys.reserve(ids.size());
@@ -331,10 +352,10 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         }
     }
     ++stats_.flushes_total;
-    stats_.markers_acked_total += batch_.size();
+    stats_.markers_acked_total += flushed_markers;
     stats_.last_success_ms.store(clock_.wall_ms());
-    batch_.clear();
-    stats_.markers_in_flight.store(0);
+    std::erase_if(batch_, in_flush);
+    stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
     co_return true;
 }
 
@@ -366,7 +387,8 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
             next_claim = clock_.steady_now() + settings_.claim_idle / 2;
         }
         read += co_await async_read(false);
-        const bool due = clock_.steady_now() >= next_flush || batch_.size() >= settings_.batch || stopping;
+        const bool due = clock_.steady_now() >= next_flush || batch_.size() >= settings_.max_markers ||
+                         distinct_accounts() >= settings_.batch || stopping;
         if (due && !batch_.empty()) {
             if (co_await async_flush()) {
                 backoff = settings_.retry_min;

@@ -33,7 +33,10 @@ namespace moneta::progress {
 
 struct FlusherSettings {
     std::chrono::milliseconds interval{5000};     ///< MONETA_PROGRESS_FLUSH_MS
-    std::size_t batch = 500;                      ///< markers per flush at most (flush early when reached)
+    /// Accounts per flush at most; reaching it flushes before the interval. Markers of one account
+    /// coalesce (a busy account writes many, they cost one snapshot), so the trigger counts accounts.
+    std::size_t batch = 500;
+    std::size_t max_markers = 20'000;             ///< markers held in memory at most (also flushes early)
     std::chrono::milliseconds claim_idle{30000};  ///< a marker pending this long belongs to a dead consumer
     std::chrono::milliseconds poll{100};          ///< idle wait between stream reads
     std::chrono::milliseconds retry_min{200};     ///< backoff after a failed flush …
@@ -87,6 +90,7 @@ private:
     boost::asio::awaitable<void> async_sweep();
     boost::asio::awaitable<std::size_t> async_read(bool claim);
     boost::asio::awaitable<bool> async_flush();
+    std::size_t distinct_accounts() const;
     boost::asio::awaitable<void> async_wait(std::chrono::milliseconds d);
     core::Deadline call_deadline() const;
 

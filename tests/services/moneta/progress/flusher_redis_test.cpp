@@ -707,23 +707,40 @@ TEST_F(FlusherRedisTest, FlushesAsSoonAsABatchIsFullWithoutWaitingForTheInterval
     EXPECT_EQ(pending(), 0);
 }
 
-TEST_F(FlusherRedisTest, NeverTakesMoreThanABatchOfMarkersIntoOneFlush) {
+TEST_F(FlusherRedisTest, NeverFlushesMoreThanABatchOfAccountsOrHoldsMoreThanMaxMarkers) {
     const std::vector<Write> writes = one_write_per_account(400);
     ASSERT_EQ(put_all(writes), writes.size());
     FlusherSettings s = fast();
-    s.batch = 50;
+    s.batch = 50;         // accounts per flush
+    s.max_markers = 120;  // markers held in memory
     Running& f = start_flusher(s);
     ASSERT_TRUE(run_until(
         io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 30s
     )) << "acked "
        << f.stats.markers_acked_total;
-    std::int64_t most = 0;
+    std::int64_t most_held = 0;
+    std::size_t most_items = 0;
     for (const Call& c : api_.calls()) {
-        most = std::max(most, c.markers_in_flight);
+        most_held = std::max(most_held, c.markers_in_flight);
+        most_items = std::max(most_items, c.items.size());
     }
-    EXPECT_LE(most, 50) << "markers in one flush";
+    EXPECT_LE(most_items, 50U) << "accounts (one item each here) in one flush";
+    EXPECT_LE(most_held, 120) << "markers held in memory";
     EXPECT_GE(f.stats.flushes_total, 400U / 50U);
     expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+}
+
+// Markers of one busy account coalesce: many writes wait for the interval and cost one item.
+TEST_F(FlusherRedisTest, ManyMarkersOfFewAccountsWaitForTheIntervalAndCoalesce) {
+    const std::vector<Write> writes = fleet_writes(50);  // 600 markers, 3 accounts, 12 keys
+    ASSERT_EQ(put_all(writes), writes.size());
+    FlusherSettings s = fast();
+    s.interval = 300ms;
+    s.batch = 500;
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s));
+    EXPECT_EQ(api_.calls().size(), 1U) << "600 markers of 3 accounts are one flush";
+    EXPECT_EQ(f.stats.items_sent_total, 12U);
 }
 
 /// @p n titles of one profile of one account.
