@@ -22,12 +22,21 @@ cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/moneta-bench.XXXXXX")"
 PIDS=()
 cleanup() {
-    local p
+    local p i
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    sleep 0.5
+    # moneta drains and flushes on TERM: give everything up to 10 s before KILL.
+    for ((i = 0; i < 100; i++)); do
+        local alive=0
+        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [[ $alive -eq 0 ]] && break
+        sleep 0.1
+    done
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     rm -rf "$WORK"
 }
+# cpu_ticks <pid>: user+system CPU ticks of a process so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
 trap cleanup EXIT
 
 free_port() {
@@ -62,6 +71,7 @@ export MONETA_CDN_KEY_FILE="$WORK/cdn_key.pem" MONETA_START_RATE_PER_MIN=0
 taskset -c $CPU_LOAD redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --save "" \
     --appendonly yes --appendfsync everysec --daemonize no >"$WORK/redis.log" 2>&1 &
 PIDS+=($!)
+REDIS_PID=$!
 taskset -c $CPU_LOAD "$RELEASE_DIR/services/internal_api/internal_api" \
     --config "$ROOT/services/internal_api/config/internal_api.json" --port "$IA_PORT" \
     --db "$WORK/ia.sqlite" --fixtures "$MONETA_FIXTURES" >"$WORK/internal_api.log" 2>&1 &
@@ -71,6 +81,7 @@ MONETA_PORT=$MONETA_P MONETA_ADMIN_PORT=$ADMIN_P MONETA_REDIS_PORT=$REDIS_PORT I
     MONETA_THREADS=1 MONETA_LOG_LEVEL=warn taskset -c $CPU_SUT "$RELEASE_DIR/services/moneta/moneta" \
     --config "$ROOT/services/moneta/config/moneta.json" >"$WORK/moneta.log" 2>&1 &
 PIDS+=($!)
+MONETA_PID=$!
 wait_http "http://127.0.0.1:$MONETA_P/readyz"
 
 mkdir -p "$WORK/nginx"
@@ -107,8 +118,11 @@ metric() {
 # run_wrk <label> <url> <script> <input> [moneta]: prints req/s, p50, p99, non-2xx and, for moneta,
 # Redis round trips and internal-API calls per request measured over the run.
 run_wrk() {
-    local out rt0 ia0 rt1 ia1
-    if [[ -n "${5:-}" ]]; then rt0=$(metric moneta_redis_round_trips_total); ia0=$(metric moneta_internal_api_requests_total); fi
+    local out rt0 ia0 rt1 ia1 mc0 rc0
+    if [[ -n "${5:-}" ]]; then
+        rt0=$(metric moneta_redis_round_trips_total); ia0=$(metric moneta_internal_api_requests_total)
+        mc0=$(cpu_ticks "$MONETA_PID"); rc0=$(cpu_ticks "$REDIS_PID")
+    fi
     out="$(taskset -c $CPU_LOAD wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$3" "$2" -- "$4")"
     local rps p50 p99 errors requests extra=""
     rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
@@ -118,8 +132,11 @@ run_wrk() {
     requests="$(awk '/requests in/ {print $1}' <<<"$out")"
     if [[ -n "${5:-}" ]]; then
         rt1=$(metric moneta_redis_round_trips_total); ia1=$(metric moneta_internal_api_requests_total)
+        local mc1 rc1
+        mc1=$(cpu_ticks "$MONETA_PID"); rc1=$(cpu_ticks "$REDIS_PID")
         extra="$(awk -v r="$requests" -v a="$rt0" -v b="$rt1" -v c="$ia0" -v d="$ia1" \
-            'BEGIN { printf "%9.2f %9.0f", (b - a) / r, d - c }')"
+            -v m0="$mc0" -v m1="$mc1" -v q0="$rc0" -v q1="$rc1" -v hz="$CLK_TCK" \
+            'BEGIN { printf "%9.2f %9.0f %10.1f %10.1f", (b - a) / r, d - c, (m1 - m0) / hz * 1e6 / r, (q1 - q0) / hz * 1e6 / r }')"
     fi
     printf '%-30s %12s %10s %10s %8s %s\n' "$1" "$rps" "$p50" "$p99" "${errors:-0}" "$extra"
 }
@@ -130,10 +147,11 @@ taskset -c $CPU_LOAD wrk -t1 -c"$CONNECTIONS" -d2s -s "$ROOT/bench/load/start.lu
 
 echo
 printf 'moneta: 1 worker thread on CPU %s; wrk -t1 -c%s -d%ss on CPU %s\n' "$CPU_SUT" "$CONNECTIONS" "$DURATION" "$CPU_LOAD"
-printf '%-30s %12s %10s %10s %8s %9s %9s\n' "endpoint" "req/s" "p50" "p99" "non-2xx" "redis_rt" "ia_calls"
+printf '%-30s %12s %10s %10s %8s %9s %9s %10s %10s\n' "endpoint" "req/s" "p50" "p99" "non-2xx" "redis_rt" "ia_calls" "moneta_us" "redis_us"
 run_wrk "nginx return 200 (baseline)" "http://127.0.0.1:$BASE_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt"
 run_wrk "moneta start (warm)" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/start.lua" "$WORK/start.txt" moneta
 run_wrk "moneta heartbeat" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt" moneta
+echo "moneta_us / redis_us: CPU microseconds per request of the moneta / redis-server process over the run."
 echo "redis_rt: Redis round trips per request (worker connections). ia_calls: internal-API calls during the run: start = reads (warm: 0); heartbeat = write-behind batches (one per flush interval)."
 
 echo

@@ -33,9 +33,14 @@ local function prune(now)
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 end
-local function touch(ttl)
-  for i = 1, 4 do
-    redis.call('PEXPIRE', KEYS[i], ttl)
+-- The four keys live 2x `span` and are refreshed together once less than `span` is left, so a
+-- heartbeat usually writes no TTL at all (every PEXPIRE is also an AOF write). start always
+-- refreshes: it may have recreated a hash that had emptied out (a key without a TTL).
+local function touch(span, always)
+  if always or redis.call('PTTL', KEYS[1]) < span then
+    for i = 1, 4 do
+      redis.call('PEXPIRE', KEYS[i], 2 * span)
+    end
   end
 end
 )lua";
@@ -47,6 +52,12 @@ end
 // mark (profile, content) dirty at this version for the write-behind flusher.
 // Values: "pos|dur|updated_at|seq|completed|sid" (domain/progress.hpp); "-" = known absent.
 constexpr std::string_view kProgressPrelude = R"lua(
+-- Sets a TTL only when none is left or less than half: keys written often stay at most 2x ttl.
+local function keep(key, ttl)
+  if redis.call('PTTL', key) < ttl / 2 then
+    redis.call('PEXPIRE', key, ttl)
+  end
+end
 local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid, allow_zero, dirty, ttl, cwmax)
   local cur = redis.call('HGET', pk, cid)
   if cur and cur ~= '-' then
@@ -66,19 +77,20 @@ local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid,
     end
   end
   redis.call('HSET', pk, cid, pos .. '|' .. dur .. '|' .. upd .. '|' .. seq .. '|' .. (done and '1' or '0') .. '|' .. sid)
-  redis.call('PEXPIRE', pk, ttl)
+  keep(pk, ttl)
   if done then
     redis.call('ZREM', ck, cid)
     if redis.call('EXISTS', ck) == 1 then
-      redis.call('PEXPIRE', ck, ttl)
+      keep(ck, ttl)
     end
   else
-    redis.call('ZADD', ck, upd, cid)
-    local n = redis.call('ZCARD', ck)
-    if n > cwmax then
-      redis.call('ZREMRANGEBYRANK', ck, 0, n - cwmax - 1)
+    if redis.call('ZADD', ck, upd, cid) == 1 then
+      local n = redis.call('ZCARD', ck)
+      if n > cwmax then
+        redis.call('ZREMRANGEBYRANK', ck, 0, n - cwmax - 1)
+      end
     end
-    redis.call('PEXPIRE', ck, ttl)
+    keep(ck, ttl)
   end
   if dirty then
     redis.call('HSET', dk, pid .. '/' .. cid, upd .. '|' .. seq)
@@ -93,7 +105,7 @@ local function session_progress(meta_key, dk, now, sid, pos, seq, ended, pprefix
   if not m[1] or not m[2] then
     return -1, m
   end
-  redis.call('PEXPIRE', meta_key, meta_ttl)
+  keep(meta_key, meta_ttl)
   if m[7] and tonumber(seq) <= (tonumber(m[7]) or -1) then
     return 0, m
   end
@@ -150,7 +162,7 @@ local expires = now + lease_ms
 redis.call('ZADD', KEYS[1], expires, sid)
 redis.call('HSET', KEYS[2], sid, info)
 redis.call('HSET', KEYS[3], device, sid)
-touch(math.max(lease_ms, tomb_ms) + 60000)
+touch(math.max(lease_ms, tomb_ms) + 60000, true)
 redis.call('HSET', KEYS[5], unpack(ARGV, 12))
 redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[11]))
 if idem ~= '' then
@@ -171,7 +183,7 @@ local score = redis.call('ZSCORE', KEYS[1], sid)
 if score and tonumber(score) > now then
   expires = now + lease_ms
   redis.call('ZADD', KEYS[1], 'XX', expires, sid)
-  touch(math.max(lease_ms, tomb_ms) + 60000)
+  touch(math.max(lease_ms, tomb_ms) + 60000, false)
   status = 1
 else
   if score then
@@ -260,9 +272,9 @@ end
 if marker ~= '' then
   redis.call('HSET', KEYS[1], marker, '1')
 end
-redis.call('PEXPIRE', KEYS[1], ttl)
+keep(KEYS[1], ttl)
 if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('PEXPIRE', KEYS[2], ttl)
+  keep(KEYS[2], ttl)
 end
 return 1
 )lua";
