@@ -153,6 +153,21 @@ TEST_F(StackTest, HeartbeatReloadsAnInvalidatedEntitlementInTheBackground) {
     EXPECT_EQ(s.call("POST", "/v1/playback/sessions/" + sid + "/stop", R"({"position_sec":11,"reason":"user","seq":2})", tok).status, 204);
 }
 
+// The exposition passes Prometheus' own linter (names, types, HELP, units, histogram shape).
+TEST_F(StackTest, MetricsPassPromtoolCheck) {
+    testing::Stack& s = *stack_;
+    const HttpReply metrics = testing::http_call(s.admin_port(), "GET", "/metrics");
+    ASSERT_EQ(metrics.status, 200);
+    const auto file = s.dir() / "metrics.txt";
+    std::ofstream(file) << metrics.body;
+    auto check = testing::Process::spawn({"/bin/sh", "-c", "promtool check metrics < " + file.string()}, {},
+                                         s.dir() / "promtool.log");
+    ASSERT_TRUE(check) << check.error().message();
+    const auto status = check->wait_exit(60s);
+    ASSERT_TRUE(status.has_value()) << "promtool did not finish";
+    EXPECT_EQ(*status, 0) << check->read_log();
+}
+
 TEST_F(StackTest, StreamLimitReplacementAndEviction) {
     testing::Stack& s = *stack_;
     const std::string tok = s.token("a_basic", "p_basic");  // basic plan: one stream
