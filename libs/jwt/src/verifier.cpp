@@ -1,11 +1,14 @@
-// NOTE: JWKS files are not read yet (PEM only); keys are loaded once at create().
+// Keys are loaded once at create(): HS256 secrets, PEM public keys and JWKS files.
 #include "moneta/jwt/verifier.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/bn.h>
 
 #include <boost/json.hpp>
 
@@ -183,36 +186,156 @@ boost::system::result<Verifier, std::string> Verifier::create(const VerifierConf
         v.keys_.push_back(std::move(key));
     }
     for (const PublicKeyFile& f : config.public_keys) {
+        const std::string where = "auth.public_keys[" + f.kid + "]";
         if (f.alg != "RS256" && f.alg != "ES256") {
-            return "auth.public_keys[" + f.kid + "]: alg must be RS256 or ES256";
+            return where + ": alg must be RS256 or ES256";
         }
         const std::string pem = read_file(f.path);
         if (pem.empty()) {
-            return "auth.public_keys[" + f.kid + "]: cannot read " + f.path;
+            return where + ": cannot read " + f.path;
         }
         BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
         EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
         BIO_free(bio);
         if (pkey == nullptr) {
-            return "auth.public_keys[" + f.kid + "]: " + f.path + " is not a PEM public key";
+            return where + ": " + f.path + " is not a PEM public key";
         }
-        const bool rsa = EVP_PKEY_is_a(pkey, "RSA") == 1;
-        const bool ec = EVP_PKEY_is_a(pkey, "EC") == 1;
-        if ((f.alg == "RS256" && (!rsa || EVP_PKEY_get_bits(pkey) < 2048)) ||
-            (f.alg == "ES256" && (!ec || EVP_PKEY_get_bits(pkey) != 256))) {
-            EVP_PKEY_free(pkey);
-            return "auth.public_keys[" + f.kid + "]: key type does not match " + f.alg;
+        if (auto e = v.add_public_key(f.kid, f.alg, pkey, where)) {
+            return *e;
         }
-        auto key = std::make_shared<Key>();
-        key->kid = f.kid;
-        key->alg = f.alg;
-        key->pkey = pkey;
-        v.keys_.push_back(std::move(key));
+    }
+    for (const std::string& path : config.jwks_files) {
+        if (auto e = v.add_jwks(path)) {
+            return *e;
+        }
     }
     if (v.keys_.empty()) {
         return std::string("auth: no keys configured");
     }
     return v;
+}
+
+std::optional<std::string> Verifier::add_public_key(const std::string& kid, const std::string& alg, EVP_PKEY* pkey,
+                                                   const std::string& where) {
+    const bool rsa = EVP_PKEY_is_a(pkey, "RSA") == 1;
+    const bool ec = EVP_PKEY_is_a(pkey, "EC") == 1;
+    if ((alg == "RS256" && (!rsa || EVP_PKEY_get_bits(pkey) < 2048)) ||
+        (alg == "ES256" && (!ec || EVP_PKEY_get_bits(pkey) != 256))) {
+        EVP_PKEY_free(pkey);
+        return where + ": key type does not match " + alg + " (RSA >= 2048 bits or EC P-256)";
+    }
+    for (const auto& k : keys_) {
+        if (k->kid == kid && !kid.empty()) {
+            EVP_PKEY_free(pkey);
+            return where + ": duplicate kid \"" + kid + "\"";
+        }
+    }
+    auto key = std::make_shared<Key>();
+    key->kid = kid;
+    key->alg = alg;
+    key->pkey = pkey;
+    keys_.push_back(std::move(key));
+    return std::nullopt;
+}
+
+std::optional<std::string> Verifier::add_jwks(const std::string& path) {
+    const std::string text = read_file(path);
+    if (text.empty()) {
+        return "auth.jwks_files: cannot read " + path;
+    }
+    const auto doc = parse_object(text);
+    const json::value* keys = doc ? doc->if_contains("keys") : nullptr;
+    if (keys == nullptr || !keys->is_array()) {
+        return "auth.jwks_files: " + path + " is not a JWKS ({\"keys\":[...]})";
+    }
+    std::size_t index = 0;
+    for (const json::value& kv : keys->get_array()) {
+        const std::string where = "auth.jwks_files: " + path + " keys[" + std::to_string(index++) + "]";
+        if (!kv.is_object()) {
+            return where + ": not an object";
+        }
+        const json::object& k = kv.get_object();
+        auto str = [&k](std::string_view name) -> std::optional<std::string> {
+            const json::value* f = k.if_contains(name);
+            if (f == nullptr || !f->is_string()) {
+                return std::nullopt;
+            }
+            return std::string(f->get_string().data(), f->get_string().size());
+        };
+        for (const char* secret : {"d", "p", "q", "dp", "dq", "qi", "k"}) {
+            if (k.contains(secret)) {
+                return where + ": holds private key material (\"" + secret + "\"): publish public keys only";
+            }
+        }
+        const auto kid = str("kid");
+        const auto kty = str("kty");
+        if (!kid || kid->empty() || !kty) {
+            return where + ": kid and kty are required";
+        }
+        if (const auto use = str("use"); use && *use != "sig") {
+            return where + " (" + *kid + "): use must be \"sig\"";
+        }
+        std::string alg;
+        EVP_PKEY* pkey = nullptr;
+        OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+        BIGNUM* n = nullptr;
+        BIGNUM* e = nullptr;
+        std::string point;
+        const char* type = nullptr;
+        bool ok = bld != nullptr;
+        if (*kty == "RSA") {
+            alg = "RS256";
+            type = "RSA";
+            const auto nb = str("n") ? base64url_decode(*str("n")) : std::nullopt;
+            const auto eb = str("e") ? base64url_decode(*str("e")) : std::nullopt;
+            ok = ok && nb && eb && !nb->empty() && !eb->empty();
+            if (ok) {
+                n = BN_bin2bn(reinterpret_cast<const unsigned char*>(nb->data()), static_cast<int>(nb->size()), nullptr);
+                e = BN_bin2bn(reinterpret_cast<const unsigned char*>(eb->data()), static_cast<int>(eb->size()), nullptr);
+                ok = n != nullptr && e != nullptr && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
+                     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) == 1;
+            }
+        } else if (*kty == "EC") {
+            alg = "ES256";
+            type = "EC";
+            const auto xb = str("x") ? base64url_decode(*str("x")) : std::nullopt;
+            const auto yb = str("y") ? base64url_decode(*str("y")) : std::nullopt;
+            ok = ok && str("crv") == std::optional<std::string>("P-256") && xb && yb && xb->size() == 32 &&
+                 yb->size() == 32;
+            if (ok) {
+                point = std::string(1, '\x04') + *xb + *yb;  // uncompressed SEC1 point
+                ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
+                     OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) == 1;
+            }
+        } else {
+            OSSL_PARAM_BLD_free(bld);
+            return where + " (" + *kid + "): kty must be RSA or EC";
+        }
+        if (const auto declared = str("alg"); ok && declared && *declared != alg) {
+            OSSL_PARAM_BLD_free(bld);
+            BN_free(n);
+            BN_free(e);
+            return where + " (" + *kid + "): alg " + *declared + " does not match the key (" + alg + ")";
+        }
+        OSSL_PARAM* params = ok ? OSSL_PARAM_BLD_to_param(bld) : nullptr;
+        EVP_PKEY_CTX* ctx = params != nullptr ? EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr) : nullptr;
+        ok = ctx != nullptr && EVP_PKEY_fromdata_init(ctx) == 1 &&
+             EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+        EVP_PKEY_CTX_free(ctx);
+        OSSL_PARAM_free(params);
+        OSSL_PARAM_BLD_free(bld);
+        BN_free(n);
+        BN_free(e);
+        if (!ok || pkey == nullptr) {
+            EVP_PKEY_free(pkey);
+            // (OpenSSL's fromdata also refuses an EC point that is not on the curve.)
+            return where + " (" + *kid + "): malformed " + *kty + " key";
+        }
+        if (auto err = add_public_key(*kid, alg, pkey, where)) {
+            return err;
+        }
+    }
+    return std::nullopt;
 }
 
 std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int64_t now_ms) const {

@@ -74,6 +74,7 @@ Settings read(config::Reader& root) {
             k.finish();
             s.auth.public_keys.push_back(std::move(key));
         }
+        s.auth.jwks_files = r.strings("jwks_files", {});
         s.auth.issuer = r.optional_string("issuer");
         s.auth.audience = r.optional_string("audience");
         s.auth.leeway = std::chrono::seconds(r.integer("leeway_sec", 60, 0, 3600));

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <openssl/evp.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/pem.h>
 
 #include <fstream>
@@ -177,6 +179,120 @@ TEST(JwtVerifierTest, Es256AndRs256FromPemAndNoKeyConfusion) {
     auto err = Verifier::create(bad);
     ASSERT_FALSE(err);
     EXPECT_NE(err.error().find("public_keys[ec]"), std::string::npos);
+}
+
+namespace {
+
+struct JwkPair {
+    std::string jwk;        ///< the public JWK (JSON object text), fields from OpenSSL directly
+    std::string priv_pem;   ///< to sign with
+};
+
+std::string bn_b64(const BIGNUM* bn) {
+    std::string bytes(static_cast<std::size_t>(BN_num_bytes(bn)), '\0');
+    BN_bn2bin(bn, reinterpret_cast<unsigned char*>(bytes.data()));
+    return base64url_encode(bytes);
+}
+
+JwkPair make_jwk(bool rsa, const std::string& kid, const std::string& extra = "") {
+    EVP_PKEY* pkey = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
+    BIO* priv = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(priv, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+    char* data = nullptr;
+    const long m = BIO_get_mem_data(priv, &data);
+    JwkPair out{"", std::string(data, static_cast<std::size_t>(m))};
+    BIO_free(priv);
+    if (rsa) {
+        BIGNUM* n = nullptr;
+        BIGNUM* e = nullptr;
+        EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n);
+        EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e);
+        out.jwk = R"({"kty":"RSA","kid":")" + kid + R"(","n":")" + bn_b64(n) + R"(","e":")" + bn_b64(e) + "\"" +
+                  extra + "}";
+        BN_free(n);
+        BN_free(e);
+    } else {
+        unsigned char point[65];
+        std::size_t len = 0;
+        EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len);
+        const std::string x(reinterpret_cast<char*>(point) + 1, 32);
+        const std::string y(reinterpret_cast<char*>(point) + 33, 32);
+        out.jwk = R"({"kty":"EC","crv":"P-256","kid":")" + kid + R"(","x":")" + base64url_encode(x) +
+                  R"(","y":")" + base64url_encode(y) + "\"" + extra + "}";
+    }
+    EVP_PKEY_free(pkey);
+    return out;
+}
+
+}  // namespace
+
+TEST(JwtVerifierTest, Rs256AndEs256FromAJwksFile) {
+    moneta::testing::TempDir dir("jwks-");
+    const JwkPair rsa = make_jwk(true, "r1", R"(,"use":"sig","alg":"RS256")");
+    const JwkPair ec = make_jwk(false, "e1");
+    std::ofstream(dir.path() / "keys.json") << R"({"keys":[)" << rsa.jwk << "," << ec.jwk << "]}";
+    VerifierConfig cfg;
+    cfg.allowed_algs = {"RS256", "ES256"};
+    cfg.jwks_files = {(dir.path() / "keys.json").string()};
+    auto v = Verifier::create(cfg);
+    ASSERT_TRUE(v) << v.error();
+    const std::string p = payload(kNowMs / 1000 + 600);
+    auto rs = Signer::from_private_pem("RS256", "r1", rsa.priv_pem);
+    auto es = Signer::from_private_pem("ES256", "e1", ec.priv_pem);
+    ASSERT_TRUE(rs && es);
+    EXPECT_TRUE(std::holds_alternative<Claims>(v->verify(rs->sign(p), kNowMs)));
+    EXPECT_TRUE(std::holds_alternative<Claims>(v->verify(es->sign(p), kNowMs)));
+    // A token signed by another key under a published kid fails; an unpublished kid is unknown.
+    const JwkPair other = make_jwk(true, "r1");
+    EXPECT_EQ(failure_of(v->verify(Signer::from_private_pem("RS256", "r1", other.priv_pem)->sign(p), kNowMs)),
+              Failure::kBadSignature);
+    EXPECT_EQ(failure_of(v->verify(Signer::from_private_pem("RS256", "r2", other.priv_pem)->sign(p), kNowMs)),
+              Failure::kUnknownKey);
+}
+
+TEST(JwtVerifierTest, MalformedJwksFilesAreRefusedWithTheReason) {
+    moneta::testing::TempDir dir("jwks-bad-");
+    const JwkPair rsa = make_jwk(true, "r1");
+    const JwkPair ec = make_jwk(false, "e1");
+    auto refused = [&](const std::string& text, const std::string& reason) {
+        std::ofstream(dir.path() / "k.json", std::ios::trunc) << text;
+        VerifierConfig cfg;
+        cfg.allowed_algs = {"RS256", "ES256"};
+        cfg.jwks_files = {(dir.path() / "k.json").string()};
+        auto v = Verifier::create(cfg);
+        if (v) {
+            return ::testing::AssertionFailure() << "accepted: " << text;
+        }
+        if (v.error().find(reason) == std::string::npos) {
+            return ::testing::AssertionFailure() << "error \"" << v.error() << "\" lacks \"" << reason << "\"";
+        }
+        return ::testing::AssertionSuccess();
+    };
+    EXPECT_TRUE(refused("not json", "not a JWKS"));
+    EXPECT_TRUE(refused(R"({"keys":{}})", "not a JWKS"));
+    EXPECT_TRUE(refused(R"({"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]})", "private key material"));
+    EXPECT_TRUE(refused(R"({"keys":[{"kty":"OKP","kid":"o","crv":"Ed25519","x":"AA"}]})", "kty must be RSA or EC"));
+    EXPECT_TRUE(refused(R"({"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]})", "kid and kty are required"));
+    // The same key declared for encryption, or with a mismatching alg.
+    EXPECT_TRUE(refused(R"({"keys":[)" + make_jwk(true, "u", R"(,"use":"enc")").jwk + "]}", "use must be"));
+    EXPECT_TRUE(refused(R"({"keys":[)" + make_jwk(false, "a", R"(,"alg":"RS256")").jwk + "]}", "does not match"));
+    // A short RSA modulus, an EC point off the curve, a wrong curve, bad base64url.
+    EXPECT_TRUE(refused(R"({"keys":[{"kty":"RSA","kid":"s","n":"AQAB","e":"AQAB"}]})", "does not match RS256"));
+    std::string off_curve = ec.jwk;
+    const auto y = off_curve.find(R"("y":")") + 5;
+    off_curve[y] = off_curve[y] == 'A' ? 'B' : 'A';
+    EXPECT_TRUE(refused(R"({"keys":[)" + off_curve + "]}", "malformed EC key"));  // off the curve
+    std::string p384 = ec.jwk;
+    p384.replace(p384.find("P-256"), 5, "P-384");
+    EXPECT_TRUE(refused(R"({"keys":[)" + p384 + "]}", "malformed EC key"));
+    std::string bad_b64 = rsa.jwk;
+    bad_b64.replace(bad_b64.find(R"("e":")") + 5, 4, "AQ==");
+    EXPECT_TRUE(refused(R"({"keys":[)" + bad_b64 + "]}", "malformed RSA key"));
+    // Private RSA members and duplicate kids.
+    std::string with_d = rsa.jwk;
+    with_d.insert(with_d.size() - 1, R"(,"d":"AQAB")");
+    EXPECT_TRUE(refused(R"({"keys":[)" + with_d + "]}", "private key material"));
+    EXPECT_TRUE(refused(R"({"keys":[)" + rsa.jwk + "," + rsa.jwk + "]}", "duplicate kid"));
 }
 
 TEST(Base64UrlTest, StrictDecoding) {

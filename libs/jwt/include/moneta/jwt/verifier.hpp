@@ -15,6 +15,8 @@
 
 #include <boost/system/result.hpp>
 
+struct evp_pkey_st;  // OpenSSL EVP_PKEY, kept out of the public header
+
 namespace moneta::jwt {
 
 enum class Failure : std::uint8_t {
@@ -61,6 +63,10 @@ struct VerifierConfig {
     std::vector<std::string> allowed_algs{"HS256"};
     std::vector<HmacKey> hmac_keys;
     std::vector<PublicKeyFile> public_keys;
+    /// JWKS files (RFC 7517: {"keys":[...]}), RSA (n, e → RS256) and EC P-256 (x, y → ES256)
+    /// public keys, each with a unique `kid`; `use` must be "sig" and `alg` must match when given.
+    /// Private members ("d", ...) are refused: a verification set never holds private keys.
+    std::vector<std::string> jwks_files;
     std::optional<std::string> issuer;
     std::optional<std::string> audience;
     std::chrono::seconds leeway{60};
@@ -87,6 +93,12 @@ public:
 
 private:
     Verifier() = default;
+    /// Takes ownership of @p pkey (freed on error); checks type/size against @p alg and that the
+    /// kid is unique. @return an error naming @p where.
+    std::optional<std::string> add_public_key(const std::string& kid, const std::string& alg, evp_pkey_st* pkey,
+                                              const std::string& where);
+    std::optional<std::string> add_jwks(const std::string& path);
+
     std::vector<std::shared_ptr<const Key>> keys_;
     VerifierConfig config_;
 };
