@@ -240,6 +240,8 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
     // Tokens last (api.md §5.1 order): signed delivery from the per-thread cache, DRM token.
     auto blocks = deps_.delivery.build(*selection, account.id, now_ms);
     if (!blocks) {
+        // Never expected (keys are probed at startup): give the stream slot back before failing.
+        (void)co_await deps_.sessions.async_kick(account.id, info.session_id, now_ms, req.context().deadline);
         co_return error(ApiError::kInternal, now_ms);
     }
     const domain::TrackChoice tracks =
