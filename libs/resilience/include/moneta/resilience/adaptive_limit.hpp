@@ -1,0 +1,128 @@
+/// @file moneta/resilience/adaptive_limit.hpp
+/// @brief Adaptive concurrency limit for inbound requests, with the semantics of Envoy's
+/// adaptive_concurrency gradient controller: periodically measure minRTT at a small fixed
+/// concurrency, then every sample window move the limit by gradient = (minRTT + buffer) /
+/// sampleRTT (clamped to [0.5, 2]) plus sqrt(limit) burst headroom.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "moneta/core/clock.hpp"
+#include "moneta/core/result.hpp"
+#include "moneta/resilience/retry_budget.hpp"
+
+namespace moneta::resilience {
+
+/// Envoy's defaults, except where noted.
+struct AdaptiveLimitConfig {
+    double sample_percentile = 50.0;                          ///< sampleRTT/minRTT aggregate
+    std::uint32_t max_concurrency_limit = 1000;
+    core::Duration sample_interval = std::chrono::milliseconds(100);  ///< concurrency_update_interval
+    core::Duration min_rtt_interval = std::chrono::seconds(60);      ///< between minRTT measurements
+    std::uint32_t min_rtt_request_count = 50;                 ///< samples per minRTT measurement
+    double min_rtt_jitter_percent = 10.0;                     ///< added to min_rtt_interval, [0, pct)
+    std::uint32_t min_concurrency = 3;                        ///< limit while measuring minRTT; floor
+    double min_rtt_buffer_percent = 25.0;                     ///< tolerated latency above minRTT
+
+    /// kInvalidArgument on zero counts/intervals, min_concurrency > max_concurrency_limit or
+    /// percentages out of range.
+    core::Result<void> validate() const noexcept;
+};
+
+/// Snapshot for gauges and tests.
+struct AdaptiveLimitState {
+    std::uint32_t limit = 0;
+    std::uint32_t outstanding = 0;
+    bool measuring_min_rtt = false;
+    std::optional<core::Duration> min_rtt;      ///< nullopt until the first measurement ends
+    std::optional<core::Duration> sample_rtt;   ///< last sample window's aggregate
+    std::uint64_t shed_total = 0;
+};
+
+class AdaptiveLimit;
+
+/// One admitted request. Move-only. complete() feeds its latency to the controller; cancel() or
+/// destruction only frees the slot (Envoy's cancelLatencySample: resets/errors are not samples).
+class LimitPermit {
+public:
+    LimitPermit() noexcept = default;
+    LimitPermit(LimitPermit&& other) noexcept;
+    LimitPermit& operator=(LimitPermit&& other) noexcept;
+    LimitPermit(const LimitPermit&) = delete;
+    LimitPermit& operator=(const LimitPermit&) = delete;
+    ~LimitPermit() { cancel(); }
+
+    /// The request finished normally: record now - start as a latency sample.
+    void complete() noexcept;
+    /// The request ended without a meaningful latency (error, client reset).
+    void cancel() noexcept;
+    bool held() const noexcept { return owner_ != nullptr; }
+
+private:
+    friend class AdaptiveLimit;
+    LimitPermit(AdaptiveLimit* owner, core::SteadyTime start) noexcept
+        : owner_(owner), start_(start) {}
+    AdaptiveLimit* owner_ = nullptr;
+    core::SteadyTime start_{};
+};
+
+/// Sheds inbound requests above an adaptively computed concurrency limit (answer 503
+/// OVERLOADED on kOverloaded). Timers are modelled as deadlines checked on every call and by
+/// tick(); the server's event loop should call tick() at least every sample_interval so the
+/// limit moves even when no request arrives.
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: safe (one mutex; see docs/resilience.md).
+class AdaptiveLimit {
+public:
+    AdaptiveLimit(const core::Clock& clock,
+                  AdaptiveLimitConfig config,
+                  UniformSource uniform = default_uniform);
+    AdaptiveLimit(const AdaptiveLimit&) = delete;
+    AdaptiveLimit& operator=(const AdaptiveLimit&) = delete;
+    ~AdaptiveLimit();
+
+    /// Admits a request if outstanding < limit; kOverloaded otherwise.
+    core::Result<LimitPermit> try_acquire();
+
+    /// Runs due "timers": closes the sample window (new limit) and starts a minRTT measurement.
+    void tick();
+
+    AdaptiveLimitState state() const;
+
+private:
+    friend class LimitPermit;
+
+    void tick_locked(core::SteadyTime now);
+    void record_sample(core::SteadyTime start) noexcept;
+    void cancel_sample() noexcept;
+    void enter_min_rtt_window_locked(core::SteadyTime now);
+    void finish_min_rtt_window_locked(core::SteadyTime now);
+    void close_sample_window_locked(core::SteadyTime now);
+    void set_limit_locked(std::uint32_t new_limit, core::SteadyTime now);
+    std::uint32_t calculate_new_limit_locked() const noexcept;
+    core::Duration take_percentile_locked();
+    void add_sample_locked(core::Duration latency);
+
+    const core::Clock& clock_;
+    const AdaptiveLimitConfig config_;
+    UniformSource uniform_;
+    mutable std::mutex mu_;
+    std::uint32_t limit_;                                   // guarded by mu_
+    std::uint32_t outstanding_ = 0;                         // guarded by mu_
+    std::uint32_t deferred_limit_ = 0;                      // guarded by mu_; limit to restore
+    bool measuring_min_rtt_ = false;                        // guarded by mu_
+    core::SteadyTime min_rtt_epoch_{};                      // guarded by mu_
+    std::optional<core::Duration> min_rtt_;                 // guarded by mu_
+    std::optional<core::Duration> sample_rtt_;              // guarded by mu_
+    std::optional<core::SteadyTime> next_sample_close_;     // guarded by mu_; off while measuring
+    std::optional<core::SteadyTime> next_min_rtt_start_;    // guarded by mu_; off while measuring
+    std::uint32_t consecutive_min_limit_ = 0;               // guarded by mu_
+    std::vector<core::Duration> samples_;                   // guarded by mu_
+    std::uint64_t samples_seen_ = 0;                        // guarded by mu_
+    std::uint64_t shed_total_ = 0;                          // guarded by mu_
+};
+
+}  // namespace moneta::resilience

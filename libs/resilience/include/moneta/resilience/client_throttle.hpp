@@ -1,0 +1,78 @@
+/// @file moneta/resilience/client_throttle.hpp
+/// @brief Google SRE client-side adaptive throttling: reject locally with probability
+/// max(0, (requests - K*accepts) / (requests + 1)) over a rolling window.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "moneta/core/clock.hpp"
+#include "moneta/core/result.hpp"
+#include "moneta/resilience/retry_budget.hpp"
+
+namespace moneta::resilience {
+
+/// SRE book ("Handling Overload"): K = 2, history of about two minutes.
+struct ClientThrottleConfig {
+    double k = 2.0;                                          ///< accepts multiplier; lower = more aggressive
+    core::Duration window = std::chrono::seconds(120);       ///< rolling history
+    std::uint32_t buckets = 24;                              ///< window granularity (5 s each)
+
+    /// kInvalidArgument unless k >= 1, window > 0 and buckets >= 1.
+    core::Result<void> validate() const noexcept;
+};
+
+/// Windowed totals, for tests and the `_requests`/`_accepts` gauges.
+struct ClientThrottleCounts {
+    std::uint64_t requests = 0;  ///< attempts by the application, including locally rejected ones
+    std::uint64_t accepts = 0;   ///< attempts the backend accepted
+};
+
+/// Throttles calls to one dependency on the client side, so a failing internal API costs us a
+/// random draw instead of a socket, a timeout and CPU. Usage per call: `admit()`; if it fails
+/// answer 503 OVERLOADED; otherwise send, and call `on_accepted()` when the backend accepted the
+/// request (any answer other than overload / unavailable / transport failure).
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: safe (small mutex around the bucket ring).
+class ClientThrottle {
+public:
+    ClientThrottle(const core::Clock& clock,
+                   ClientThrottleConfig config,
+                   UniformSource uniform = default_uniform);
+    ClientThrottle(const ClientThrottle&) = delete;
+    ClientThrottle& operator=(const ClientThrottle&) = delete;
+
+    /// Counts one request and decides it: kOverloaded (shed locally) with the current reject
+    /// probability, computed before this request is counted.
+    core::Result<void> admit();
+
+    /// The backend accepted a request admitted earlier.
+    void on_accepted() noexcept;
+
+    /// Current probability, max(0, (requests - k*accepts) / (requests + 1)).
+    double reject_probability() const noexcept;
+
+    ClientThrottleCounts counts() const noexcept;
+
+private:
+    struct Bucket {
+        std::int64_t index = -1;  ///< absolute bucket number; stale when outside the window
+        std::uint64_t requests = 0;
+        std::uint64_t accepts = 0;
+    };
+
+    std::int64_t bucket_index(core::SteadyTime now) const noexcept;
+    Bucket& current_locked(core::SteadyTime now) noexcept;
+    ClientThrottleCounts sum_locked(core::SteadyTime now) const noexcept;
+    double probability_locked(core::SteadyTime now) const noexcept;
+
+    const core::Clock& clock_;
+    const ClientThrottleConfig config_;
+    const core::Duration bucket_width_;
+    UniformSource uniform_;
+    mutable std::mutex mu_;
+    std::vector<Bucket> ring_;  // guarded by mu_
+};
+
+}  // namespace moneta::resilience
