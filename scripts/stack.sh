@@ -15,31 +15,17 @@ build_release() {
         || cmake --build "$RELEASE_DIR" -j 1 --target moneta internal_api jwt_tool
 }
 
-# secret <name> <env var>: the env value if set, else a random one persisted under .dev/secrets.
+# load_secret <name> <env var> [bytes]: the env value if set, else a random one (hex of <bytes>
+# random bytes, default 32) persisted under .dev/secrets. PallyCon keys are 16 bytes = 32 chars.
 load_secret() {
-    local name="$1" var="$2"
+    local name="$1" var="$2" bytes="${3:-32}"
     if [[ -n "${!var:-}" ]]; then
         return 0
     fi
     mkdir -p "$SECRETS_DIR"
     chmod 700 "$SECRETS_DIR"
     if [[ ! -s "$SECRETS_DIR/$name" ]]; then
-        (umask 077 && openssl rand -hex 32 > "$SECRETS_DIR/$name")
-    fi
-    printf -v "$var" '%s' "$(cat "$SECRETS_DIR/$name")"
-    export "${var?}"
-}
-
-# A 32-character secret (PallyCon site/access keys are exactly 32 characters).
-load_secret32() {
-    local name="$1" var="$2"
-    if [[ -n "${!var:-}" ]]; then
-        return 0
-    fi
-    mkdir -p "$SECRETS_DIR"
-    chmod 700 "$SECRETS_DIR"
-    if [[ ! -s "$SECRETS_DIR/$name" ]]; then
-        (umask 077 && openssl rand -hex 16 > "$SECRETS_DIR/$name")
+        (umask 077 && openssl rand -hex "$bytes" > "$SECRETS_DIR/$name")
     fi
     printf -v "$var" '%s' "$(cat "$SECRETS_DIR/$name")"
     export "${var?}"
@@ -112,8 +98,8 @@ stack_up() {
     mkdir -p "$RUN_DIR" "$LOG_DIR" "$MONETA_DEV_DIR/redis" "$MONETA_DEV_DIR/data"
     load_secret jwt_hs256 MONETA_JWT_SECRET
     load_secret internal_api_token INTERNAL_API_TOKEN
-    load_secret32 drm_site_key MONETA_DRM_SITE_KEY
-    load_secret32 drm_access_key MONETA_DRM_ACCESS_KEY
+    load_secret drm_site_key MONETA_DRM_SITE_KEY 16
+    load_secret drm_access_key MONETA_DRM_ACCESS_KEY 16
     load_cdn_key
 
     # Redis: AOF everysec, so a Redis restart loses at most ~1 s of buffered progress.

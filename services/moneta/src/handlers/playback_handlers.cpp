@@ -33,6 +33,24 @@ std::string_view viewer_country(const http::Request& req, const domain::Account&
     return account.country;
 }
 
+/// The start's checks once account and content are read, in the api.md §5.1 order: subscription
+/// and profile → content exists → window → geo → plan → parental. Shared by start and refresh.
+std::optional<ApiError> check_playable(const store::StartCatalog& catalog, std::string_view profile_id,
+                                       const http::Request& req, const domain::PlanRanks& ranks, std::int64_t now_ms) {
+    if (!catalog.account) {
+        return ApiError::kSubscriptionRequired;  // no such subscriber
+    }
+    const domain::Account& account = *catalog.account;
+    if (auto e = domain::check_entitlement(account, profile_id, now_ms)) {
+        return e;
+    }
+    if (!catalog.content) {
+        return ApiError::kContentNotFound;
+    }
+    return domain::check_content(account, *account.find_profile(profile_id), *catalog.content,
+                                 viewer_country(req, account), ranks, now_ms);
+}
+
 template <class T>
 const T* parsed_or_null(const domain::Parsed<T>& p) {
     return std::get_if<T>(&p);
@@ -154,23 +172,11 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
         const auto retry_after = static_cast<int>((kRateWindowMs - now_ms % kRateWindowMs + 999) / 1000);
         co_return error(ApiError::kRateLimited, now_ms, "{}", retry_after);
     }
-    // Checks in the api.md §5.1 order: entitlement → content exists → window/geo/plan/parental.
-    if (!catalog->account) {
-        co_return error(ApiError::kSubscriptionRequired, now_ms);  // no such subscriber
+    if (auto e = check_playable(*catalog, claims.pid, req, deps_.settings.plan_ranks, now_ms)) {
+        co_return error(*e, now_ms);
     }
     const domain::Account& account = *catalog->account;
-    if (auto e = domain::check_entitlement(account, claims.pid, now_ms)) {
-        co_return error(*e, now_ms);
-    }
-    if (!catalog->content) {
-        co_return error(ApiError::kContentNotFound, now_ms);
-    }
     const domain::Content& content = *catalog->content;
-    const domain::Profile& profile = *account.find_profile(claims.pid);
-    if (auto e = domain::check_content(account, profile, content, viewer_country(req, account),
-                                       deps_.settings.plan_ranks, now_ms)) {
-        co_return error(*e, now_ms);
-    }
     auto selection = domain::select_stream(content, account.plan, body->capabilities);
     if (!selection) {
         ++deps_.stats.starts_no_stream_total;
@@ -371,18 +377,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_refresh(http::Req
     if (!catalog) {
         co_return error(upstream_error(catalog.error()), now_ms);
     }
-    if (!catalog->account) {
-        co_return error(ApiError::kSubscriptionRequired, now_ms);
-    }
-    if (auto e = domain::check_entitlement(*catalog->account, (*live)->profile_id, now_ms)) {
-        co_return error(*e, now_ms);
-    }
-    if (!catalog->content) {
-        co_return error(ApiError::kContentNotFound, now_ms);
-    }
-    const domain::Profile& profile = *catalog->account->find_profile((*live)->profile_id);
-    if (auto e = domain::check_content(*catalog->account, profile, *catalog->content,
-                                       viewer_country(req, *catalog->account), deps_.settings.plan_ranks, now_ms)) {
+    if (auto e = check_playable(*catalog, (*live)->profile_id, req, deps_.settings.plan_ranks, now_ms)) {
         co_return error(*e, now_ms);
     }
     const auto selection = domain::decode_selection((*live)->selection);
