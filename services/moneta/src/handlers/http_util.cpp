@@ -60,6 +60,10 @@ http::Response bad_id(std::int64_t now_ms) {
     return error(domain::ApiError::kInvalidRequest, now_ms, R"({"field":"id","reason":"must match [A-Za-z0-9_-]{1,64}"})");
 }
 
+http::Response invalid_request(const domain::FieldError& e, std::int64_t now_ms) {
+    return error(domain::ApiError::kInvalidRequest, now_ms, domain::field_error_details(e));
+}
+
 bool has_json_content_type(const http::Request& req) noexcept {
     const auto ct = req.header("content-type");
     if (!ct) {

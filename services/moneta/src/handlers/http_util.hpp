@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "domain/api_error.hpp"
+#include "domain/requests.hpp"
 #include "moneta/http/request.hpp"
 #include "moneta/http/response.hpp"
 
@@ -35,6 +36,13 @@ std::optional<std::string_view> id_param(const http::Request& req, std::size_t i
 
 /// INVALID_REQUEST for a bad `{id}` path parameter.
 http::Response bad_id(std::int64_t now_ms);
+
+/// INVALID_REQUEST with the field-level reason of a rejected body or query in `details`.
+http::Response invalid_request(const domain::FieldError& e, std::int64_t now_ms);
+template <class T>
+http::Response invalid_request(const domain::Parsed<T>& rejected, std::int64_t now_ms) {
+    return invalid_request(std::get<domain::FieldError>(rejected), now_ms);
+}
 
 /// True when the request declares a JSON body (`application/json`, optional parameters).
 bool has_json_content_type(const http::Request& req) noexcept;

@@ -51,16 +51,6 @@ std::optional<ApiError> check_playable(const store::StartCatalog& catalog, std::
                                  viewer_country(req, account), ranks, now_ms);
 }
 
-template <class T>
-const T* parsed_or_null(const domain::Parsed<T>& p) {
-    return std::get_if<T>(&p);
-}
-
-template <class T>
-http::Response invalid(const domain::Parsed<T>& p, std::int64_t now_ms) {
-    return error(ApiError::kInvalidRequest, now_ms, domain::field_error_details(std::get<domain::FieldError>(p)));
-}
-
 /// FNV-1a 64 of the request body, as hex: same key + same body → same hash (Idempotency-Key).
 std::string body_hash(std::string_view body) {
     std::uint64_t h = 1469598103934665603ULL;
@@ -137,9 +127,9 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
         co_return error(ApiError::kUnsupportedMediaType, now_ms);
     }
     const auto parsed = domain::parse_start_request(req.body());
-    const domain::StartRequest* body = parsed_or_null(parsed);
+    const domain::StartRequest* body = std::get_if<domain::StartRequest>(&parsed);
     if (body == nullptr) {
-        co_return invalid(parsed, now_ms);
+        co_return invalid_request(parsed, now_ms);
     }
     std::string_view idem_key;
     if (const auto k = req.header("idempotency-key")) {
@@ -285,9 +275,9 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
         co_return error(ApiError::kUnsupportedMediaType, now_ms);
     }
     const auto parsed = domain::parse_heartbeat_request(req.body());
-    const domain::HeartbeatRequest* body = parsed_or_null(parsed);
+    const domain::HeartbeatRequest* body = std::get_if<domain::HeartbeatRequest>(&parsed);
     if (body == nullptr) {
-        co_return invalid(parsed, now_ms);
+        co_return invalid_request(parsed, now_ms);
     }
     auto hb = co_await deps_.sessions.async_heartbeat(claims.sub, *session_id, body->position_sec, body->seq, now_ms,
                                                       req.context().deadline);
@@ -334,9 +324,9 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Reques
         co_return error(ApiError::kUnsupportedMediaType, now_ms);
     }
     const auto parsed = domain::parse_stop_request(req.body());
-    const domain::StopRequest* body = parsed_or_null(parsed);
+    const domain::StopRequest* body = std::get_if<domain::StopRequest>(&parsed);
     if (body == nullptr) {
-        co_return invalid(parsed, now_ms);
+        co_return invalid_request(parsed, now_ms);
     }
     auto stopped = co_await deps_.sessions.async_stop(claims.sub, *session_id, body->position_sec, body->seq,
                                                       body->reason == domain::StopReason::kEnded, now_ms,

@@ -8,11 +8,6 @@ namespace {
 
 using domain::ApiError;
 
-template <class T>
-http::Response invalid(const domain::Parsed<T>& p, std::int64_t now_ms) {
-    return error(ApiError::kInvalidRequest, now_ms, domain::field_error_details(std::get<domain::FieldError>(p)));
-}
-
 }  // namespace
 
 boost::asio::awaitable<std::optional<http::Response>> ProgressHandlers::async_check_profile(
@@ -47,7 +42,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_get(http::Request
     const auto ids = domain::parse_content_ids_query(req.query());
     const auto* list = std::get_if<std::vector<std::string>>(&ids);
     if (list == nullptr) {
-        co_return invalid(ids, now_ms);
+        co_return invalid_request(ids, now_ms);
     }
     if (auto refused = co_await async_check_profile(claims, req, now_ms)) {
         co_return std::move(*refused);
@@ -69,7 +64,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_continue_watching
     const auto limit = domain::parse_limit_query(req.query());
     const int* n = std::get_if<int>(&limit);
     if (n == nullptr) {
-        co_return invalid(limit, now_ms);
+        co_return invalid_request(limit, now_ms);
     }
     if (auto refused = co_await async_check_profile(claims, req, now_ms)) {
         co_return std::move(*refused);
@@ -98,7 +93,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_put(http::Request
     const auto parsed = domain::parse_progress_put(req.body(), now_ms);
     const auto* body = std::get_if<domain::ProgressPut>(&parsed);
     if (body == nullptr) {
-        co_return invalid(parsed, now_ms);
+        co_return invalid_request(parsed, now_ms);
     }
     if (auto refused = co_await async_check_profile(claims, req, now_ms)) {
         co_return std::move(*refused);
