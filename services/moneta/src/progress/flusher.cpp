@@ -191,6 +191,9 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
                 continue;
             }
             batch_.push_back(Marker{shard, e[0].as_string(), marker_account(e[1])});
+            if (!batch_.back().account_id.empty()) {
+                held_.insert(batch_.back().account_id);
+            }
             ++added;
         }
     };
@@ -217,25 +220,27 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
             }
         }
     }
-    // A marker can be claimed while it is already in our batch (our own slow flush): keep one.
-    std::sort(batch_.begin(), batch_.end(), [](const Marker& a, const Marker& b) {
-        return std::tie(a.shard, a.id) < std::tie(b.shard, b.id);
-    });
-    batch_.erase(std::unique(batch_.begin(), batch_.end(),
-                             [](const Marker& a, const Marker& b) { return a.shard == b.shard && a.id == b.id; }),
-                 batch_.end());
-    stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
-    co_return added;
-}
-
-std::size_t ProgressFlusher::distinct_accounts() const {
-    std::unordered_set<std::string_view> seen;
-    for (const Marker& m : batch_) {
-        if (!m.account_id.empty()) {
-            seen.insert(m.account_id);
+    if (claim) {
+        // A marker can be claimed while it is already in our batch (our own slow flush): keep one.
+        // (XREADGROUP ">" never hands out a delivered marker again, so only claims can repeat.)
+        std::sort(batch_.begin(), batch_.end(), [](const Marker& a, const Marker& b) {
+            return std::tie(a.shard, a.id) < std::tie(b.shard, b.id);
+        });
+        const auto repeats = std::unique(batch_.begin(), batch_.end(), [](const Marker& a, const Marker& b) {
+            return a.shard == b.shard && a.id == b.id;
+        });
+        if (repeats != batch_.end()) {
+            batch_.erase(repeats, batch_.end());
+            held_.clear();
+            for (const Marker& m : batch_) {
+                if (!m.account_id.empty()) {
+                    held_.insert(m.account_id);
+                }
+            }
         }
     }
-    return seen.size();
+    stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
+    co_return added;
 }
 
 boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
@@ -355,6 +360,9 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
     stats_.markers_acked_total += flushed_markers;
     stats_.last_success_ms.store(clock_.wall_ms());
     std::erase_if(batch_, in_flush);
+    for (const std::string& a : accounts) {
+        held_.erase(a);  // every marker of a flushed account went with it
+    }
     stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
     co_return true;
 }
@@ -388,7 +396,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
         }
         read += co_await async_read(false);
         const bool due = clock_.steady_now() >= next_flush || batch_.size() >= settings_.max_markers ||
-                         distinct_accounts() >= settings_.batch || stopping;
+                         held_.size() >= settings_.batch || stopping;
         if (due && !batch_.empty()) {
             if (co_await async_flush()) {
                 backoff = settings_.retry_min;

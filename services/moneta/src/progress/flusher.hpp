@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "moneta/core/clock.hpp"
@@ -90,7 +91,6 @@ private:
     boost::asio::awaitable<void> async_sweep();
     boost::asio::awaitable<std::size_t> async_read(bool claim);
     boost::asio::awaitable<bool> async_flush();
-    std::size_t distinct_accounts() const;
     boost::asio::awaitable<void> async_wait(std::chrono::milliseconds d);
     core::Deadline call_deadline() const;
 
@@ -104,6 +104,7 @@ private:
     std::string consumer_;
     boost::asio::steady_timer timer_;
     std::vector<Marker> batch_;
+    std::unordered_set<std::string> held_;  ///< the accounts named by markers in batch_
     std::atomic<bool> stopping_{false};
     std::atomic<std::int64_t> stop_by_ms_{0};  ///< steady ms after which the final flush gives up
 };
