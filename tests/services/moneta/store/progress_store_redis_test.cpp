@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "coro_util.hpp"
+#include "store_test_util.hpp"
 #include "moneta/redis/client.hpp"
 #include "moneta/testing/redis_server.hpp"
 #include "store/progress_store.hpp"
@@ -112,18 +113,7 @@ public:
     }
 };
 
-template <class T>
-T value_of(std::optional<core::Result<T>> r) {
-    if (!r) {
-        ADD_FAILURE() << "store call did not finish";
-        return T{};
-    }
-    if (!*r) {
-        ADD_FAILURE() << "store call failed: " << r->error().message();
-        return T{};
-    }
-    return std::move(**r);
-}
+using test_util::value_of;
 
 std::vector<std::string> ids(const std::vector<domain::ProgressRecord>& v) {
     std::vector<std::string> out;
@@ -139,15 +129,8 @@ protected:
         auto server = moneta::testing::RedisServer::start({});
         ASSERT_TRUE(server) << server.error().message();
         server_.emplace(std::move(*server));
-        redis::ClientConfig cfg;
-        cfg.port = server_->port();
-        cfg.command_timeout = 5s;
-        client_ =
-            std::make_unique<redis::Client>(io_.get_executor(), cfg, core::SystemClock::instance());
-        client_->start();
-        ASSERT_TRUE(redis::testing::run_until(
-            io_, [&] { return client_->connected(); }, 10s
-        ));
+        client_ = test_util::connect_client(io_, server_->port());
+        ASSERT_TRUE(client_->connected());
         ProgressSettings settings;
         settings.stream_shards = kShards;
         settings.continue_watching_max = kContinueMax;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "coro_util.hpp"
+#include "store_test_util.hpp"
 #include "domain/progress.hpp"
 #include "moneta/redis/client.hpp"
 #include "moneta/testing/redis_server.hpp"
@@ -50,18 +51,7 @@ std::vector<std::uint32_t> seeds() {
     return {1, 2, 3, 20251201};
 }
 
-template <class T>
-T value_of(std::optional<core::Result<T>> r, const std::string& what) {
-    if (!r) {
-        ADD_FAILURE() << what << ": did not finish";
-        return T{};
-    }
-    if (!*r) {
-        ADD_FAILURE() << what << ": " << r->error().message();
-        return T{};
-    }
-    return std::move(**r);
-}
+using test_util::value_of;
 
 const char* name(HeartbeatStatus s) {
     switch (s) {
@@ -106,15 +96,8 @@ protected:
         auto server = moneta::testing::RedisServer::start({});
         ASSERT_TRUE(server) << server.error().message();
         server_.emplace(std::move(*server));
-        redis::ClientConfig cfg;
-        cfg.port = server_->port();
-        cfg.command_timeout = 5s;
-        client_ =
-            std::make_unique<redis::Client>(io_.get_executor(), cfg, core::SystemClock::instance());
-        client_->start();
-        ASSERT_TRUE(redis::testing::run_until(
-            io_, [&] { return client_->connected(); }, 10s
-        ));
+        client_ = test_util::connect_client(io_, server_->port());
+        ASSERT_TRUE(client_->connected());
         LeaseSettings lease;
         lease.lease = std::chrono::milliseconds(kLeaseMs);
         lease.tombstone = std::chrono::milliseconds(kTombMs);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "coro_util.hpp"
+#include "store_test_util.hpp"
 #include "domain/progress.hpp"
 #include "moneta/redis/client.hpp"
 #include "moneta/testing/redis_server.hpp"
@@ -60,19 +61,7 @@ SessionMeta meta_for(std::string content = "m_1", bool start_over = false) {
     return m;
 }
 
-/// The value of a finished call, or a test failure (and a default value) when it failed.
-template <class T>
-T value_of(std::optional<core::Result<T>> r) {
-    if (!r) {
-        ADD_FAILURE() << "store call did not finish";
-        return T{};
-    }
-    if (!*r) {
-        ADD_FAILURE() << "store call failed: " << r->error().message();
-        return T{};
-    }
-    return std::move(**r);
-}
+using test_util::value_of;
 
 const domain::LeaseGranted* granted(const StartOutcome& o) {
     return std::get_if<domain::LeaseGranted>(&o);
@@ -139,17 +128,9 @@ protected:
     }
 
     redis::Client* make_client() {
-        redis::ClientConfig cfg;
-        cfg.port = server_->port();
-        cfg.command_timeout = 5s;  // generous under ASan
-        clients_.push_back(
-            std::make_unique<redis::Client>(io_.get_executor(), cfg, core::SystemClock::instance())
-        );
+        clients_.push_back(test_util::connect_client(io_, server_->port()));
         redis::Client* c = clients_.back().get();
-        c->start();
-        EXPECT_TRUE(redis::testing::run_until(
-            io_, [c] { return c->connected(); }, 10s
-        ));
+        EXPECT_TRUE(c->connected());
         return c;
     }
 
