@@ -203,39 +203,6 @@ std::map<std::string, std::string, std::less<>> query_params(std::string_view ur
     return out;
 }
 
-std::optional<std::string> base64_decode(std::string_view s) {
-    if (s.empty() || s.size() % 4 != 0) {
-        return std::nullopt;
-    }
-    std::string out(s.size() / 4 * 3, '\0');
-    const int n = EVP_DecodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()),
-        reinterpret_cast<const unsigned char*>(s.data()),
-        static_cast<int>(s.size())
-    );
-    if (n < 0) {
-        return std::nullopt;
-    }
-    // EVP_DecodeBlock counts the padding as zero bytes.
-    std::size_t len = static_cast<std::size_t>(n);
-    for (std::size_t i = s.size(); i > 0 && s[i - 1] == '='; --i) {
-        --len;
-    }
-    out.resize(len);
-    return out;
-}
-
-std::string base64_encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()),
-        reinterpret_cast<const unsigned char*>(bytes.data()),
-        static_cast<int>(bytes.size())
-    );
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
 std::string base64url_encode(std::string_view bytes) {
     std::string out = base64_encode(bytes);
     while (!out.empty() && out.back() == '=') {
@@ -252,22 +219,6 @@ std::string sha256(std::string_view data) {
     unsigned int len = 0;
     EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
     return std::string(reinterpret_cast<const char*>(md), len);
-}
-
-std::optional<std::string> cloudfront_base64_decode(std::string_view s) {
-    std::string std_b64(s);
-    for (char& c : std_b64) {
-        if (c == '-') {
-            c = '+';
-        } else if (c == '_') {
-            c = '=';
-        } else if (c == '~') {
-            c = '/';
-        } else if (c == '+' || c == '=' || c == '/') {
-            return std::nullopt;  // CloudFront never sends the unsafe characters
-        }
-    }
-    return base64_decode(std_b64);
 }
 
 ::testing::AssertionResult rsa_sha1_verifies(

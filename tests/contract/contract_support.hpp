@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "moneta/testing/base64.hpp"
 #include "moneta/testing/stack.hpp"
 
 namespace moneta::contract {
@@ -72,12 +73,9 @@ std::string session_id_of(const HttpReply& r);
 
 /// Query parameters of a URL (no percent-decoding: the signed values use URL-safe alphabets).
 std::map<std::string, std::string, std::less<>> query_params(std::string_view url);
-/// CloudFront's URL-safe base64 ('-', '_', '~' for '+', '=', '/') decoded; nullopt when invalid.
-std::optional<std::string> cloudfront_base64_decode(std::string_view s);
-/// Standard base64 decoded; nullopt when invalid.
-std::optional<std::string> base64_decode(std::string_view s);
-/// Standard base64 of @p bytes.
-std::string base64_encode(std::string_view bytes);
+using testing::base64_decode;  // standard and CloudFront base64: moneta/testing/base64.hpp
+using testing::base64_encode;
+using testing::cloudfront_base64_decode;
 /// base64url without padding (JWT segments).
 std::string base64url_encode(std::string_view bytes);
 /// SHA-256 of @p data (raw bytes).

@@ -53,39 +53,6 @@ PkeyPtr public_only(EVP_PKEY* key) {
     return PkeyPtr(pub, &EVP_PKEY_free);
 }
 
-std::optional<std::string> cloudfront_b64_decode(std::string_view text) {
-    std::string b64(text);
-    for (char& c : b64) {
-        if (c == '-') {
-            c = '+';
-        } else if (c == '_') {
-            c = '=';
-        } else if (c == '~') {
-            c = '/';
-        } else if (c == '+' || c == '=' || c == '/') {
-            return std::nullopt;  // the substitution must have removed these
-        }
-    }
-    if (b64.empty() || b64.size() % 4 != 0) {
-        return std::nullopt;
-    }
-    std::string out(b64.size() / 4 * 3, '\0');
-    const int n = EVP_DecodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()),
-        reinterpret_cast<const unsigned char*>(b64.data()),
-        static_cast<int>(b64.size())
-    );
-    if (n < 0) {
-        return std::nullopt;
-    }
-    std::size_t pad = 0;
-    while (pad < 2 && b64[b64.size() - 1 - pad] == '=') {
-        ++pad;
-    }
-    out.resize(static_cast<std::size_t>(n) - pad);
-    return out;
-}
-
 bool verify_sha1(EVP_PKEY* public_key, std::string_view data, std::string_view signature) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     EVP_PKEY_CTX* pctx = nullptr;

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "moneta/testing/base64.hpp"
+
 namespace moneta::cdn::testing {
 
 using PkeyPtr = std::shared_ptr<EVP_PKEY>;
@@ -25,8 +27,10 @@ std::string encrypted_private_pem(EVP_PKEY* key, const char* passphrase);
 /// The public half only, read back from a SubjectPublicKeyInfo PEM.
 PkeyPtr public_only(EVP_PKEY* key);
 
-/// Undo CloudFront's '-'/'_'/'~' substitutions, then strict base64 decode (EVP_DecodeBlock).
-std::optional<std::string> cloudfront_b64_decode(std::string_view text);
+/// CloudFront base64 decoded by the shared test codec (moneta/testing/base64.hpp).
+inline std::optional<std::string> cloudfront_b64_decode(std::string_view text) {
+    return moneta::testing::cloudfront_base64_decode(text);
+}
 
 /// RSA-SHA1 PKCS#1 v1.5 verification (EVP_DigestVerify).
 bool verify_sha1(EVP_PKEY* public_key, std::string_view data, std::string_view signature);

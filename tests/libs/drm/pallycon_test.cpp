@@ -9,6 +9,8 @@
 #include <optional>
 #include <set>
 
+#include "moneta/testing/base64.hpp"
+
 namespace moneta::drm {
 namespace {
 
@@ -31,36 +33,9 @@ PallyConTokenIssuer issuer(PallyConConfig cfg = config()) {
     return *i;
 }
 
-// Test-side codecs, straight on OpenSSL.
-std::optional<std::string> b64_decode(std::string_view b64) {
-    if (b64.empty() || b64.size() % 4 != 0) {
-        return std::nullopt;
-    }
-    std::string out(b64.size() / 4 * 3, '\0');
-    const int n = EVP_DecodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()),
-        reinterpret_cast<const unsigned char*>(b64.data()),
-        static_cast<int>(b64.size())
-    );
-    if (n < 0) {
-        return std::nullopt;
-    }
-    const std::size_t pad = b64.ends_with("==") ? 2 : b64.ends_with('=') ? 1 : 0;
-    out.resize(static_cast<std::size_t>(n) - pad);
-    return out;
-}
-
-std::string b64_encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()),
-        reinterpret_cast<const unsigned char*>(bytes.data()),
-        static_cast<int>(bytes.size())
-    );
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
+// Test-side codecs straight on OpenSSL: moneta/testing/base64.hpp.
+using moneta::testing::base64_decode;
+using moneta::testing::base64_encode;
 std::optional<std::string> aes256_cbc_decrypt(
     std::string_view key, std::string_view iv, std::string_view cipher
 ) {
@@ -96,11 +71,11 @@ std::string sha256_b64(std::string_view data) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-    return b64_encode(std::string_view(reinterpret_cast<const char*>(md), len));
+    return base64_encode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 boost::json::object decode_token(const std::string& token) {
-    const auto json = b64_decode(token);
+    const auto json = base64_decode(token);
     EXPECT_TRUE(json) << token;
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(json.value_or(""), ec);
@@ -140,7 +115,7 @@ TEST(PallyConTokenTest, TokenDecodesPolicyDecryptsAndHashVerifies) {
     EXPECT_EQ(str(t, "timestamp"), "2025-11-24T16:00:00Z");
 
     // policy = base64(AES-256-CBC(policy JSON, site key, IV "0123456789abcdef")).
-    const auto cipher = b64_decode(str(t, "policy"));
+    const auto cipher = base64_decode(str(t, "policy"));
     ASSERT_TRUE(cipher);
     EXPECT_EQ(cipher->size() % 16, 0U);
     const auto plain = aes256_cbc_decrypt(kSiteKey, "0123456789abcdef", *cipher);
