@@ -70,37 +70,6 @@ std::optional<StreamSelection> select_stream(const Content& content, const Plan&
     return best;
 }
 
-std::string delivery_root(const Content& content) {
-    std::string_view common;
-    bool first = true;
-    auto narrow = [&](std::string_view path) {
-        const auto slash = path.rfind('/');
-        const std::string_view dir = slash == std::string_view::npos ? std::string_view{} : path.substr(0, slash + 1);
-        if (first) {
-            common = dir;
-            first = false;
-            return;
-        }
-        std::size_t n = 0;
-        while (n < common.size() && n < dir.size() && common[n] == dir[n]) {
-            ++n;
-        }
-        common = common.substr(0, n);
-    };
-    for (const Rendition& r : content.renditions) {
-        narrow(r.path);
-    }
-    for (const SubtitleTrack& s : content.subtitles) {
-        narrow(s.path);
-    }
-    // Cut back to a whole directory.
-    const auto slash = common.rfind('/');
-    if (slash == std::string_view::npos) {
-        return "/";
-    }
-    return std::string(common.substr(0, slash + 1));
-}
-
 std::string encode_selection(const StreamSelection& s) {
     std::string out;
     out.reserve(64 + s.path.size());

@@ -44,8 +44,4 @@ std::optional<StreamSelection> decode_selection(std::string_view text);
 std::optional<StreamSelection> select_stream(const Content& content, const Plan& plan,
                                              const Capabilities& caps) noexcept;
 
-/// The directory that covers every delivery path of a title (renditions and subtitles), e.g.
-/// "/vod/m_1/": the path the CDN cookies are scoped to. "/" when the paths share nothing.
-std::string delivery_root(const Content& content);
-
 }  // namespace moneta::domain

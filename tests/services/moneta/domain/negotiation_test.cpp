@@ -403,33 +403,5 @@ TEST(NegotiationTest, MalformedSelectionTextIsRejected) {
 
 // --- delivery root -------------------------------------------------------------------------
 
-TEST(NegotiationTest, DeliveryRootCoversRenditionsAndSubtitles) {
-    EXPECT_EQ(delivery_root(m_1()), "/vod/m_1/");
-    Content one =
-        with({rendition("dash", {}, "avc", 1080, std::nullopt, "/vod/t_1/avc_1080/manifest.mpd")});
-    EXPECT_EQ(delivery_root(one), "/vod/t_1/avc_1080/");
-    one.subtitles = {SubtitleTrack{"ko", "webvtt", "/vod/t_1/subs/ko.vtt"}};
-    EXPECT_EQ(delivery_root(one), "/vod/t_1/");
-}
-
-TEST(NegotiationTest, DeliveryRootCutsBackToAWholeDirectory) {
-    // "/vod/m_1" is a common string prefix of both, but not a directory of the second.
-    const Content c = with({
-        rendition("dash", {}, "avc", 1080, std::nullopt, "/vod/m_1/a/manifest.mpd"),
-        rendition("dash", {}, "avc", 1080, std::nullopt, "/vod/m_10/b/manifest.mpd"),
-    });
-    EXPECT_EQ(delivery_root(c), "/vod/");
-}
-
-TEST(NegotiationTest, DeliveryRootIsSlashWhenNothingIsShared) {
-    Content c = with({rendition("dash", {}, "avc", 1080, std::nullopt, "/vod/m_1/manifest.mpd")});
-    c.subtitles = {SubtitleTrack{"ko", "webvtt", "/subs/m_1/ko.vtt"}};
-    EXPECT_EQ(delivery_root(c), "/");
-    EXPECT_EQ(delivery_root(with({})), "/");
-    EXPECT_EQ(
-        delivery_root(with({rendition("dash", {}, "avc", 1080, std::nullopt, "manifest.mpd")})), "/"
-    );
-}
-
 }  // namespace
 }  // namespace moneta::domain
