@@ -15,11 +15,13 @@ int main(int argc, char** argv) {
     int port = -1;
     bool dump = false;
     std::size_t bench_accounts = 0;
+    bool fault_control = false;
     cli.add_option("--config", config_path, "JSON config file");
     cli.add_option("--db", db, "SQLite file (overrides config)");
     cli.add_option("--fixtures", fixtures, "fixtures file (overrides config)");
     cli.add_option("--port", port, "port (overrides config and INTERNAL_API_PORT)")->check(CLI::Range(0, 65535));
     cli.add_flag("--dump-fixtures", dump, "print the expanded fixtures and exit");
+    cli.add_flag("--fault-control", fault_control, "TESTS ONLY: enable PUT/GET /_fault fault injection");
     cli.add_option("--dump-bench-accounts", bench_accounts, "print N 'account profile content' lines and exit");
     CLI11_PARSE(cli, argc, argv);
 
@@ -60,6 +62,10 @@ int main(int argc, char** argv) {
     if (!db.empty()) settings->db = db;
     if (!fixtures.empty()) settings->fixtures = fixtures;
     if (port >= 0) settings->port = static_cast<std::uint16_t>(port);
+    settings->fault_control = fault_control;
+    if (fault_control) {
+        std::fprintf(stderr, "internal_api: fault injection enabled (--fault-control, tests only)\n");
+    }
     auto app = moneta::internal_api::App::create(std::move(*settings), moneta::core::SystemClock::instance());
     if (!app) {
         std::fprintf(stderr, "internal_api: %s\n", app.error().c_str());

@@ -1,8 +1,12 @@
 # moneta_app: everything but main (linked by the binary and by in-process tests).
 add_library(moneta_app STATIC
   src/app.cpp
+  src/dependency_guards.cpp
   src/settings.cpp
   src/telemetry.cpp
+  src/telemetry_resilience.cpp
+  src/handlers/admin_handlers.cpp
+  src/handlers/load_shedding.cpp
   src/handlers/auth.cpp
   src/handlers/health_handlers.cpp
   src/handlers/http_util.cpp
@@ -10,9 +14,12 @@ add_library(moneta_app STATIC
   src/handlers/progress_handlers.cpp
   src/delivery/playback_delivery.cpp
   src/progress/flusher.cpp
-  src/upstream/internal_api_client.cpp)
+  src/upstream/internal_api_client.cpp
+  src/upstream/internal_api_guard.cpp
+  src/upstream/resilient_internal_api.cpp)
 target_link_libraries(moneta_app PUBLIC moneta_store moneta::http_server moneta::http_client
-  moneta::jwt moneta::config moneta::log moneta::metrics moneta::cdn moneta::drm)
+  moneta::jwt moneta::config moneta::log moneta::metrics moneta::cdn moneta::drm
+  moneta::resilience)
 moneta_warnings(moneta_app)
 
 add_executable(moneta main.cpp)

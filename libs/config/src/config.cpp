@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -82,6 +83,27 @@ std::int64_t Reader::integer(std::string_view key, std::int64_t fallback, std::i
     if (out < min || out > max) {
         fail(key, "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
                       "], got " + std::to_string(out));
+    }
+    return out;
+}
+
+double Reader::number(std::string_view key, double fallback, double min, double max) {
+    const json::value* v = find(key);
+    if (v == nullptr) {
+        return fallback;
+    }
+    const auto g = [](double d) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", d);
+        return std::string(buf);
+    };
+    const std::string range = "expected a number in [" + g(min) + ", " + g(max) + "], got ";
+    if (!v->is_number()) {
+        fail(key, range + json::serialize(*v));
+    }
+    const double out = v->to_number<double>();
+    if (!(out >= min && out <= max)) {
+        fail(key, range + g(out));
     }
     return out;
 }

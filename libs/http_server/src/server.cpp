@@ -475,6 +475,14 @@ private:
                                      true, clock_.wall_ms());
             }
             --stats_.requests_in_flight;
+            if (res.drop) {
+                // Abortive close, no bytes written: the peer sees a reset, as from a crashed
+                // upstream. No access record either: there was no response.
+                boost::system::error_code ignored;
+                stream.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+                stream.socket().close(ignored);
+                break;
+            }
             const bool keep_alive = msg.keep_alive() && !res.close && !w.draining;
             const std::size_t written =
                 co_await write_response(stream, res, req.context().request_id,

@@ -107,6 +107,18 @@ std::optional<ProgressRow> parse_item(const json::value& v, std::string& why) {
     return r;
 }
 
+/// Faults apply to the API proper (/internal/v1/*), never to /_fault, /healthz or metrics, so
+/// the harness can always steer and observe the fake upstream.
+template <class Worker>
+boost::asio::awaitable<http::Response> async_handle(std::shared_ptr<Worker> w, http::Request& r) {
+    if (w->gate && r.path().starts_with("/internal/v1/")) {
+        if (auto faulted = co_await w->gate->async_admit()) {
+            co_return std::move(*faulted);
+        }
+    }
+    co_return co_await w->router.async_dispatch(r);
+}
+
 }  // namespace
 
 boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file) {
@@ -141,7 +153,18 @@ boost::system::result<Settings, std::string> load_settings(const std::filesystem
     }
 }
 
-App::App(Settings settings, const core::Clock& clock) : settings_(std::move(settings)), clock_(clock) {}
+App::App(Settings settings, const core::Clock& clock) : settings_(std::move(settings)), clock_(clock) {
+    if (settings_.fault_control) {
+        fault_ = std::make_unique<fault::FaultControl>(clock_);
+    }
+}
+
+App::~App() {
+    // A held request would otherwise keep its worker (and ~Server) waiting up to kMaxHold.
+    if (fault_) {
+        fault_->stop();
+    }
+}
 
 boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings settings, const core::Clock& clock) {
     auto fixtures = load_fixtures(settings.fixtures);
@@ -166,23 +189,24 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
     cfg.threads = app->settings_.threads;
     cfg.limits.body_bytes = 1024 * 1024;  // batchUpsert of 1000 items
     App* raw = app.get();
-    app->server_ = std::make_unique<http::Server>(cfg, clock, [raw](boost::asio::io_context&, std::size_t) {
-        return raw->make_worker();
+    app->server_ = std::make_unique<http::Server>(cfg, clock, [raw](boost::asio::io_context& io, std::size_t) {
+        return raw->make_worker(io);
     });
     return app;
 }
 
-http::WorkerHooks App::make_worker() {
+http::WorkerHooks App::make_worker(boost::asio::io_context& io) {
     struct Worker {
         Store store;
         http::Router router;
+        std::unique_ptr<fault::FaultGate> gate;  ///< null unless --fault-control
     };
     auto store = Store::open(settings_.db);
     if (!store) {
         std::fprintf(stderr, "internal_api: %s\n", store.error().c_str());
         std::abort();  // opened fine in create(): a failure here is an environment fault
     }
-    auto w = std::make_shared<Worker>(Worker{std::move(*store), http::Router(clock_)});
+    auto w = std::make_shared<Worker>(Worker{std::move(*store), http::Router(clock_), nullptr});
     const core::Clock& clock = clock_;
     ApiStats& stats = stats_;
     const std::string expected = "Bearer " + settings_.token;
@@ -296,8 +320,30 @@ http::WorkerHooks App::make_worker() {
                        }
                        co_return out;
                    });
+    if (fault_) {
+        // Test-only (--fault-control): the fake-upstream modes of docs/fixtures.md.
+        fault::FaultControl& control = *fault_;
+        wp->gate = std::make_unique<fault::FaultGate>(control, io, clock);
+        wp->router.add(http::Method::kGet, "/_fault",
+                       [&control, authorized, unauthorized](http::Request& r) -> boost::asio::awaitable<http::Response> {
+                           if (!authorized(r)) co_return unauthorized();
+                           http::Response out;
+                           out.body = fault::to_json(control.mode());
+                           co_return out;
+                       });
+        wp->router.add(http::Method::kPut, "/_fault",
+                       [&control, &clock, authorized, unauthorized](http::Request& r) -> boost::asio::awaitable<http::Response> {
+                           if (!authorized(r)) co_return unauthorized();
+                           auto mode = fault::parse_mode(r.body());
+                           if (!mode) co_return bad_request(mode.error(), clock.wall_ms());
+                           control.set(*mode);
+                           http::Response out;
+                           out.body = fault::to_json(*mode);
+                           co_return out;
+                       });
+    }
     http::WorkerHooks hooks;
-    hooks.handler = [w](http::Request& r) { return w->router.async_dispatch(r); };
+    hooks.handler = [w](http::Request& r) { return async_handle(w, r); };
     return hooks;
 }
 
@@ -311,7 +357,12 @@ boost::system::result<std::uint16_t, std::string> App::start() {
     return *port;
 }
 
-void App::request_stop() { server_->request_stop(std::chrono::seconds(5)); }
+void App::request_stop() {
+    if (fault_) {
+        fault_->stop();  // before the drain: held requests must not run out its 5 s
+    }
+    server_->request_stop(std::chrono::seconds(5));
+}
 void App::wait() { server_->wait(); }
 
 }  // namespace moneta::internal_api

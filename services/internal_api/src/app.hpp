@@ -11,6 +11,7 @@
 
 #include "moneta/core/clock.hpp"
 #include "moneta/http/server.hpp"
+#include "fault.hpp"
 
 namespace moneta::internal_api {
 
@@ -21,6 +22,9 @@ struct Settings {
     std::filesystem::path db = ".dev/data/internal_api.sqlite";
     std::filesystem::path fixtures = "fixtures/demo.json";
     std::string token;  ///< service token (secret)
+    /// Test-only fault injection (PUT/GET /_fault, fault.hpp). Set by `--fault-control` only,
+    /// never from the config file, so no deployed config can turn it on.
+    bool fault_control = false;
 };
 
 boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file);
@@ -39,6 +43,10 @@ class App {
 public:
     /// Opens the db and loads the fixtures.
     static boost::system::result<std::unique_ptr<App>, std::string> create(Settings settings, const core::Clock& clock);
+    /// Releases held fault-injection requests before the server drains.
+    ~App();
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
     boost::system::result<std::uint16_t, std::string> start();
     void request_stop();
     void wait();
@@ -46,12 +54,13 @@ public:
 
 private:
     App(Settings settings, const core::Clock& clock);
-    http::WorkerHooks make_worker();
+    http::WorkerHooks make_worker(boost::asio::io_context& io);
 
     Settings settings_;
     const core::Clock& clock_;
     ApiStats stats_;
-    std::unique_ptr<http::Server> server_;
+    std::unique_ptr<fault::FaultControl> fault_;  ///< null unless settings_.fault_control
+    std::unique_ptr<http::Server> server_;        ///< last: destroyed first
 };
 
 }  // namespace moneta::internal_api

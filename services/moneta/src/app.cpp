@@ -11,7 +11,10 @@
 #include <boost/asio/detached.hpp>
 #include <unistd.h>
 
+#include "dependency_guards.hpp"
+#include "handlers/admin_handlers.hpp"
 #include "handlers/health_handlers.hpp"
+#include "handlers/load_shedding.hpp"
 #include "handlers/playback_handlers.hpp"
 #include "handlers/progress_handlers.hpp"
 #include "moneta/core/random.hpp"
@@ -22,11 +25,15 @@
 #include "moneta/log/logger.hpp"
 #include "moneta/metrics/registry.hpp"
 #include "moneta/redis/client.hpp"
+#include "moneta/resilience/adaptive_limit.hpp"
 #include "store/catalog_cache.hpp"
+#include "store/guarded_redis.hpp"
+#include "store/progress_buffer.hpp"
 #include "store/progress_store.hpp"
 #include "store/session_store.hpp"
 #include "telemetry.hpp"
 #include "upstream/internal_api_client.hpp"
+#include "upstream/resilient_internal_api.hpp"
 
 namespace moneta {
 
@@ -42,49 +49,77 @@ http_client::ClientConfig internal_api_pool(const Settings& s, std::chrono::mill
                                      {}};
 }
 
+std::unique_ptr<resilience::AdaptiveLimit> inbound_limit(const Settings& s, const core::Clock& clock) {
+    if (!s.resilience.shedding.enabled) {
+        return nullptr;
+    }
+    return std::make_unique<resilience::AdaptiveLimit>(clock, s.resilience.shedding.limit);
+}
+
 struct Worker {
     Worker(boost::asio::io_context& io, const Settings& s, core::Clock& clock, const jwt::Verifier& verifier,
-           const delivery::DeliveryFactory& delivery_factory, Telemetry& t)
+           const delivery::DeliveryFactory& delivery_factory, Telemetry& t, DependencyGuards& guards,
+           std::size_t threads)
         : redis(io.get_executor(), s.redis, clock),
+          guarded_redis(redis, guards.redis(), clock),
           http(io.get_executor(), internal_api_pool(s, s.internal_api.timeout), clock),
           api(http, s.internal_api.token, s.internal_api.timeout, t.internal_api),
-          catalog(redis, api, clock, s.cache, t.cache),
-          sessions(redis, s.lease, s.progress),
-          progress(redis, api, s.progress, t.progress),
+          resilient_api(api, guards.internal_api(), clock, io.get_executor()),
+          catalog(guarded_redis, resilient_api, &guards.coalescer(), io.get_executor(), clock, s.cache, t.cache),
+          sessions(guarded_redis, s.lease, s.progress),
+          progress(guarded_redis, resilient_api, s.progress, t.progress),
+          buffer(io.get_executor(), clock, progress_buffer_settings(s, threads), t.progress_buffer),
           delivery(delivery_factory.make_worker()),
-          deps{io.get_executor(), verifier, clock, catalog, sessions, progress, *delivery, s.cdn.base_url, s.playback, t.auth, t.playback},
+          deps{io.get_executor(), verifier, clock, catalog, sessions, progress, buffer, *delivery, s.cdn.base_url, s.playback, t.auth, t.playback},
           playback(deps),
           progress_handlers(deps),
-          router(clock) {
+          router(clock),
+          limit(inbound_limit(s, clock)) {
         playback.register_routes(router);
         progress_handlers.register_routes(router);
         handlers::register_health_routes(router, redis, clock);
         redis.start();
+        // Replays what Redis did not answer; stopped by on_drained before the client stops.
+        boost::asio::co_spawn(io, buffer.async_run(sessions, progress), boost::asio::detached);
+    }
+
+    static store::ProgressBufferSettings progress_buffer_settings(const Settings& s, std::size_t threads) {
+        store::ProgressBufferSettings b;
+        const std::size_t total = s.resilience.progress_buffer_max;  // 0: no buffering (503 as before)
+        b.max_entries = total == 0 ? 0 : std::max<std::size_t>(1, total / std::max<std::size_t>(1, threads));
+        return b;
     }
 
     redis::Client redis;
+    store::GuardedRedis guarded_redis;  ///< what the stores use: fails fast while Redis is down
     http_client::Client http;
     upstream::InternalApiClient api;
+    upstream::ResilientInternalApi resilient_api;  ///< breakers, bulkhead, throttle, retries
     store::CatalogCache catalog;
     store::SessionStore sessions;
     store::ProgressStore progress;
+    store::ProgressBuffer buffer;  ///< writes Redis did not answer (docs/resilience.md "Redis down")
     std::unique_ptr<delivery::DeliveryFactory::Worker> delivery;  // checked non-null by DeliveryFactory::create
     handlers::HandlerDeps deps;
     handlers::PlaybackHandlers playback;
     handlers::ProgressHandlers progress_handlers;
     http::Router router;
+    std::unique_ptr<resilience::AdaptiveLimit> limit;  ///< inbound shedding; null when off
 };
 
 /// The write-behind flusher with its own thread, Redis connection and HTTP pool, so a slow
 /// internal API never shares an event loop with playback requests.
 class FlusherThread {
 public:
-    FlusherThread(const Settings& s, core::Clock& clock, Telemetry& t)
+    FlusherThread(const Settings& s, core::Clock& clock, Telemetry& t, DependencyGuards& guards)
         : redis_(io_.get_executor(), flusher_redis(s), clock),
           // A 1000-item batch upsert takes longer than a read: the flusher's own timeout.
           http_(io_.get_executor(), internal_api_pool(s, s.flusher.call_timeout), clock),
           api_(http_, s.internal_api.token, s.flusher.call_timeout, t.internal_api),
-          flusher_(io_.get_executor(), redis_, api_, clock, s.flusher, s.progress, t.flusher, consumer_name()) {}
+          // The progress_write breaker: while the API is failing, flushes fail fast and the
+          // flusher's own backoff retries them (nothing is acknowledged before an upsert).
+          resilient_api_(api_, guards.internal_api(), clock, io_.get_executor()),
+          flusher_(io_.get_executor(), redis_, resilient_api_, clock, s.flusher, s.progress, t.flusher, consumer_name()) {}
 
     ~FlusherThread() { stop(std::chrono::milliseconds(0)); }
     FlusherThread(const FlusherThread&) = delete;
@@ -130,6 +165,7 @@ private:
     redis::Client redis_;
     http_client::Client http_;
     upstream::InternalApiClient api_;
+    upstream::ResilientInternalApi resilient_api_;
     progress::ProgressFlusher flusher_;
     std::thread thread_;
 };
@@ -148,14 +184,16 @@ http::ServerConfig server_config(const Settings& s, std::uint16_t port, std::siz
 class App::Impl {
 public:
     Impl(Settings settings, core::Clock& clock, jwt::Verifier verifier,
-         std::shared_ptr<const delivery::DeliveryFactory> delivery, std::unique_ptr<log::Logger> logger)
+         std::shared_ptr<const delivery::DeliveryFactory> delivery, std::unique_ptr<log::Logger> logger,
+         std::unique_ptr<DependencyGuards> guards)
         : settings_(std::move(settings)),
           clock_(clock),
           verifier_(std::move(verifier)),
           delivery_(std::move(delivery)),
           logger_(std::move(logger)),
+          guards_(std::move(guards)),
           telemetry_(registry_),
-          flusher_(settings_, clock_, telemetry_) {
+          flusher_(settings_, clock_, telemetry_, *guards_) {
         metrics::register_process_metrics(registry_);
         const std::size_t threads =
             settings_.server.threads == 0 ? std::max(1U, std::thread::hardware_concurrency())
@@ -169,6 +207,11 @@ public:
             [this](boost::asio::io_context&, std::size_t) { return make_admin(); });
         telemetry_.export_server(*api_, "api");
         telemetry_.export_redis([this] { return redis_stats(); });
+        for (const auto& b : guards_->breakers()) {
+            telemetry_.export_breaker(b.name, *b.breaker);
+        }
+        telemetry_.export_internal_api_guard(guards_->internal_api(), guards_->coalescer());
+        telemetry_.export_shedding([this] { return shedding_totals(); });
         registry_.callback_counter("moneta_log_dropped_total",
                                    "Log lines dropped because the async log queue was full.", {},
                                    [this] { return static_cast<double>(logger_->dropped()); });
@@ -225,16 +268,18 @@ public:
 
 private:
     http::WorkerHooks make_worker(boost::asio::io_context& io, std::size_t index) {
-        auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, *delivery_, telemetry_);
+        auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, *delivery_, telemetry_, *guards_,
+                                               workers_.size());
         Worker* w = worker.get();
         {
             std::lock_guard lock(mu_);
             workers_[index] = std::move(worker);
         }
         http::WorkerHooks hooks;
-        hooks.handler = w->router.as_handler();
+        hooks.handler = handlers::shed_overload(w->router.as_handler(), w->limit.get(), clock_, telemetry_.shedding);
         hooks.on_access = [this](const http::AccessRecord& rec) { telemetry_.on_access(rec, *logger_, settings_.log.access_log); };
         hooks.on_drained = [w] {
+            w->buffer.stop();  // before the client: its in-flight replay then ends with kCancelled
             w->http.close();
             w->redis.stop();
         };
@@ -244,6 +289,7 @@ private:
     http::WorkerHooks make_admin() {
         admin_router_ = std::make_unique<http::Router>(clock_);
         handlers::register_admin_routes(*admin_router_, registry_, clock_, [this] { return redis_ready(); });
+        handlers::register_breaker_routes(*admin_router_, guards_->breakers(), clock_);
         http::WorkerHooks hooks;
         hooks.handler = admin_router_->as_handler();
         return hooks;
@@ -269,6 +315,19 @@ private:
         return t;
     }
 
+    Telemetry::SheddingTotals shedding_totals() {
+        Telemetry::SheddingTotals t;
+        std::lock_guard lock(mu_);
+        for (const auto& w : workers_) {
+            if (w && w->limit) {
+                const auto st = w->limit->state();
+                t.limit += st.limit;
+                t.outstanding += st.outstanding;
+            }
+        }
+        return t;
+    }
+
     bool redis_ready() {
         std::lock_guard lock(mu_);
         for (const auto& w : workers_) {
@@ -284,6 +343,7 @@ private:
     jwt::Verifier verifier_;
     std::shared_ptr<const delivery::DeliveryFactory> delivery_;
     std::unique_ptr<log::Logger> logger_;
+    std::unique_ptr<DependencyGuards> guards_;  // before the workers and the flusher that use it
     metrics::Registry registry_;
     Telemetry telemetry_;
     FlusherThread flusher_;
@@ -314,9 +374,14 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
     log::LoggerConfig lc;
     lc.service_name = "moneta";
     lc.level = log::parse_level(settings.log.level).value_or(log::Level::kInfo);
+    auto guards = DependencyGuards::create(settings.resilience, clock);
+    if (!guards) {
+        return {boost::system::in_place_error, guards.error()};
+    }
     auto logger = std::make_unique<log::Logger>(lc, std::move(sink), clock);
-    return std::unique_ptr<App>(new App(
-        std::make_unique<Impl>(std::move(settings), clock, std::move(*verifier), std::move(*delivery), std::move(logger))));
+    return std::unique_ptr<App>(new App(std::make_unique<Impl>(std::move(settings), clock, std::move(*verifier),
+                                                               std::move(*delivery), std::move(logger),
+                                                               std::move(*guards))));
 }
 
 boost::system::result<void, std::string> App::start() { return impl_->start(); }

@@ -21,7 +21,97 @@ constexpr config::EnvOverride kEnv[] = {
     {"MONETA_CDN_KEY_FILE", "delivery.cdn.private_key_file", config::EnvType::kString},
     {"MONETA_LOG_LEVEL", "log.level", config::EnvType::kString},
     {"MONETA_LOG_FILE", "log.file", config::EnvType::kString},
+    {"MONETA_ACCOUNT_TTL_MS", "cache.account_ttl_ms", config::EnvType::kInteger},
+    {"MONETA_CONTENT_TTL_MS", "cache.content_ttl_ms", config::EnvType::kInteger},
+    {"MONETA_REDIS_DOWN_START", "resilience.redis_down_start", config::EnvType::kString},
+    {"MONETA_SHEDDING", "resilience.shedding.enabled", config::EnvType::kBoolean},
 };
+
+/// A circuit breaker's keys (all optional; defaults from @p c). Validated by the breaker itself.
+resilience::CircuitBreakerConfig read_breaker(config::Reader r, resilience::CircuitBreakerConfig c) {
+    using std::chrono::milliseconds;
+    const auto ms = [](core::Duration d) { return std::chrono::duration_cast<milliseconds>(d); };
+    const std::string window = r.string("window", c.window == resilience::WindowKind::kCount ? "count" : "time");
+    if (window != "count" && window != "time") {
+        throw config::ConfigError(r.path() + ".window: expected \"count\" or \"time\"");
+    }
+    c.window = window == "count" ? resilience::WindowKind::kCount : resilience::WindowKind::kTime;
+    c.window_calls = static_cast<std::size_t>(r.integer("window_calls", static_cast<std::int64_t>(c.window_calls), 1, 100000));
+    c.bucket_width = r.millis("bucket_ms", ms(c.bucket_width));
+    c.bucket_count = static_cast<std::size_t>(r.integer("buckets", static_cast<std::int64_t>(c.bucket_count), 1, 3600));
+    c.minimum_calls = static_cast<std::uint32_t>(r.integer("minimum_calls", c.minimum_calls, 1, 100000));
+    c.failure_rate_threshold = r.number("failure_rate", c.failure_rate_threshold, 0, 1);
+    c.slow_call_rate_threshold = r.number("slow_call_rate", c.slow_call_rate_threshold, 0, 1);
+    c.slow_call_duration = r.millis("slow_call_ms", ms(c.slow_call_duration));
+    c.consecutive_failures = static_cast<std::uint32_t>(r.integer("consecutive_failures", c.consecutive_failures, 0, 100000));
+    c.half_open_probes = static_cast<std::uint32_t>(r.integer("half_open_probes", c.half_open_probes, 1, 1000));
+    c.half_open_max_wait = r.millis("half_open_max_wait_ms", ms(c.half_open_max_wait));
+    c.open_base = r.millis("open_base_ms", ms(c.open_base));
+    c.open_multiplier = r.number("open_multiplier", c.open_multiplier, 1, 100);
+    c.open_max = r.millis("open_max_ms", ms(c.open_max));
+    c.open_jitter = r.number("open_jitter", c.open_jitter, 0, 1);
+    c.ramp_duration = r.millis("ramp_ms", ms(c.ramp_duration));
+    c.ramp_start_fraction = r.number("ramp_start", c.ramp_start_fraction, 0, 1);
+    r.finish();
+    if (auto ok = c.validate(); !ok) {
+        throw config::ConfigError(r.path() + ": invalid circuit breaker (" + ok.error().message() + ")");
+    }
+    return c;
+}
+
+void read_resilience(config::Reader r, Settings& s) {
+    using std::chrono::milliseconds;
+    const auto ms = [](core::Duration d) { return std::chrono::duration_cast<milliseconds>(d); };
+    ResilienceSettings& out = s.resilience;
+    {
+        auto ia = r.child("internal_api");
+        auto& g = out.internal_api;
+        g.breaker = read_breaker(ia.child("breaker"), g.breaker);
+        g.bulkhead.max_active = static_cast<std::uint32_t>(ia.integer("max_concurrent", g.bulkhead.max_active, 1, 100000));
+        g.bulkhead.max_abandoned = static_cast<std::uint32_t>(ia.integer("max_abandoned", g.bulkhead.max_abandoned, 0, 100000));
+        g.throttle_enabled = ia.boolean("throttle", g.throttle_enabled);
+        g.throttle.k = ia.number("throttle_k", g.throttle.k, 1, 100);
+        g.throttle.window = ia.millis("throttle_window_ms", ms(g.throttle.window));
+        g.retry.max_retries = static_cast<std::uint32_t>(ia.integer("retries", g.retry.max_retries, 0, 10));
+        g.retry.base_delay = ia.millis("retry_base_ms", ms(g.retry.base_delay));
+        g.retry.max_delay = ia.millis("retry_max_ms", ms(g.retry.max_delay));
+        g.retry_budget.budget_percent = ia.number("retry_budget_percent", g.retry_budget.budget_percent, 0, 100);
+        g.retry_budget.min_retry_concurrency =
+            static_cast<std::uint32_t>(ia.integer("retry_min_concurrency", g.retry_budget.min_retry_concurrency, 0, 10000));
+        ia.finish();
+        if (g.throttle.window.count() <= 0) {
+            throw config::ConfigError("resilience.internal_api.throttle_window_ms: must be positive");
+        }
+    }
+    {
+        auto rd = r.child("redis");
+        out.redis_breaker = read_breaker(rd.child("breaker"), out.redis_breaker);
+        rd.finish();
+    }
+    {
+        auto sh = r.child("shedding");
+        auto& l = out.shedding.limit;
+        out.shedding.enabled = sh.boolean("enabled", out.shedding.enabled);
+        l.max_concurrency_limit = static_cast<std::uint32_t>(sh.integer("max_limit", l.max_concurrency_limit, 1, 1'000'000));
+        l.min_concurrency = static_cast<std::uint32_t>(sh.integer("min_limit", l.min_concurrency, 1, 1'000'000));
+        l.sample_interval = sh.millis("sample_interval_ms", ms(l.sample_interval));
+        l.min_rtt_interval = sh.millis("min_rtt_interval_ms", ms(l.min_rtt_interval));
+        l.min_rtt_request_count = static_cast<std::uint32_t>(sh.integer("min_rtt_requests", l.min_rtt_request_count, 1, 100000));
+        l.min_rtt_buffer_percent = sh.number("latency_buffer_percent", l.min_rtt_buffer_percent, 0, 10000);
+        l.sample_percentile = sh.number("sample_percentile", l.sample_percentile, 1, 100);
+        sh.finish();
+        if (auto ok = l.validate(); !ok) {
+            throw config::ConfigError("resilience.shedding: invalid limit (" + ok.error().message() + ")");
+        }
+    }
+    const std::string start = r.string("redis_down_start", "open");
+    if (start != "open" && start != "closed") {
+        throw config::ConfigError("resilience.redis_down_start: expected \"open\" or \"closed\"");
+    }
+    s.playback.redis_down_fail_open = start == "open";
+    out.progress_buffer_max = static_cast<std::size_t>(r.integer("progress_buffer_max", 100'000, 0, 10'000'000));
+    r.finish();
+}
 
 Settings read(config::Reader& root) {
     using std::chrono::milliseconds;
@@ -102,7 +192,9 @@ Settings read(config::Reader& root) {
     {
         auto r = root.child("cache");
         s.cache.account_ttl = r.millis("account_ttl_ms", s.cache.account_ttl);
+        s.cache.account_stale_max = r.millis("account_stale_max_ms", s.cache.account_stale_max);
         s.cache.content_ttl = r.millis("content_ttl_ms", s.cache.content_ttl);
+        s.cache.content_stale_max = r.millis("content_stale_max_ms", s.cache.content_stale_max);
         s.cache.content_missing_ttl = r.millis("content_missing_ttl_ms", s.cache.content_missing_ttl);
         r.finish();
     }
@@ -157,6 +249,7 @@ Settings read(config::Reader& root) {
         s.log.access_log = r.boolean("access_log", true);
         r.finish();
     }
+    read_resilience(root.child("resilience"), s);
     root.finish();
     // Zero or negative durations would mean "fail every call at once": refuse them by name.
     const std::pair<const char*, std::chrono::milliseconds> positive[] = {
@@ -166,11 +259,16 @@ Settings read(config::Reader& root) {
         {"internal_api.timeout_ms", s.internal_api.timeout},     {"internal_api.connect_timeout_ms", s.internal_api.connect_timeout},
         {"progress.flush_ms", s.flusher.interval},               {"progress.claim_idle_ms", s.flusher.claim_idle},
         {"progress.shutdown_flush_ms", s.final_flush},
+        {"cache.account_ttl_ms", s.cache.account_ttl},           {"cache.content_ttl_ms", s.cache.content_ttl},
+        {"cache.content_missing_ttl_ms", s.cache.content_missing_ttl},
     };
     for (const auto& [key, value] : positive) {
         if (value.count() <= 0) {
             throw config::ConfigError(std::string(key) + ": must be positive");
         }
+    }
+    if (s.cache.account_stale_max < s.cache.account_ttl || s.cache.content_stale_max < s.cache.content_ttl) {
+        throw config::ConfigError("cache.*_stale_max_ms: must be at least the matching *_ttl_ms");
     }
     if (s.redis.port == 0 || s.internal_api.port == 0) {
         throw config::ConfigError("redis.port / internal_api.port: must not be 0");

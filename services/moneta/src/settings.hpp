@@ -15,10 +15,14 @@
 #include "moneta/drm/pallycon.hpp"
 #include "moneta/jwt/verifier.hpp"
 #include "moneta/redis/config.hpp"
+#include "moneta/resilience/adaptive_limit.hpp"
+#include "moneta/resilience/circuit_breaker.hpp"
 #include "progress/flusher.hpp"
 #include "store/catalog_cache.hpp"
 #include "store/progress_stream.hpp"
+#include "store/guarded_redis.hpp"
 #include "store/session_store.hpp"
+#include "upstream/internal_api_guard.hpp"
 
 namespace moneta {
 
@@ -38,6 +42,28 @@ struct InternalApiSettings {
     std::chrono::milliseconds timeout{500};
     std::chrono::milliseconds connect_timeout{200};
     std::size_t max_connections = 32;
+};
+
+/// Inbound load shedding: an adaptive concurrency limit per worker thread (docs/resilience.md).
+struct SheddingSettings {
+    bool enabled = true;
+    resilience::AdaptiveLimitConfig limit = default_inbound_limit();
+
+    static resilience::AdaptiveLimitConfig default_inbound_limit() {
+        resilience::AdaptiveLimitConfig c;
+        c.max_concurrency_limit = 1000;
+        c.min_concurrency = 16;            // a worker pipelines Redis: 3 in flight starves it
+        c.min_rtt_buffer_percent = 100.0;  // shed only when latency doubles over the floor
+        return c;
+    }
+};
+
+/// Everything around moneta's dependencies: docs/resilience.md states each default and why.
+struct ResilienceSettings {
+    upstream::InternalApiGuardSettings internal_api;
+    resilience::CircuitBreakerConfig redis_breaker = store::default_redis_breaker();
+    SheddingSettings shedding;
+    std::size_t progress_buffer_max = 100'000;  ///< per process (split across the workers)
 };
 
 struct LogSettings {
@@ -60,13 +86,15 @@ struct Settings {
     delivery::CdnSettings cdn;
     drm::PallyConConfig drm;
     LogSettings log;
+    ResilienceSettings resilience;
 };
 
 /// Environment variables that override config keys (api.md §2 names).
 /// MONETA_PORT, MONETA_ADMIN_PORT, MONETA_THREADS, MONETA_REDIS_PORT, INTERNAL_API_PORT,
 /// MONETA_LEASE_SEC, MONETA_HEARTBEAT_SEC, MONETA_START_RATE_PER_MIN, MONETA_PROGRESS_FLUSH_MS,
 /// MONETA_PROGRESS_CLAIM_IDLE_MS, MONETA_CDN_PROVIDER, MONETA_CDN_KEY_FILE, MONETA_LOG_LEVEL,
-/// MONETA_LOG_FILE (secrets: see config/moneta.json).
+/// MONETA_LOG_FILE, MONETA_ACCOUNT_TTL_MS, MONETA_CONTENT_TTL_MS, MONETA_REDIS_DOWN_START,
+/// MONETA_SHEDDING (secrets: see config/moneta.json).
 /// @return the settings or a message naming the offending key/variable.
 boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file);
 

@@ -9,13 +9,18 @@
 
 #include "handlers/auth.hpp"
 #include "handlers/deps.hpp"
+#include "handlers/load_shedding.hpp"
 #include "progress/flusher.hpp"
+#include "store/progress_buffer.hpp"
 #include "store/progress_store.hpp"
 #include "moneta/http/server.hpp"
 #include "moneta/log/logger.hpp"
 #include "moneta/metrics/registry.hpp"
 #include "store/catalog_cache.hpp"
+#include "moneta/resilience/circuit_breaker.hpp"
+#include "upstream/fetch_coalescer.hpp"
 #include "upstream/internal_api.hpp"
+#include "upstream/internal_api_guard.hpp"
 
 namespace moneta {
 
@@ -31,6 +36,8 @@ public:
     upstream::InternalApiStats internal_api;
     store::ProgressStats progress;
     progress::FlusherStats flusher;
+    store::ProgressBufferStats progress_buffer;  ///< summed over the workers' buffers
+    handlers::SheddingStats shedding;
 
     struct RedisTotals {
         double round_trips = 0;
@@ -43,6 +50,18 @@ public:
 
     void export_server(const http::Server& server, std::string_view name);
     void export_redis(std::function<RedisTotals()> totals);
+
+    /// Resilience metrics (telemetry_resilience.cpp): one breaker's state, calls, short-circuits,
+    /// transitions and trips, labelled breaker=@p name.
+    void export_breaker(std::string_view name, const resilience::CircuitBreaker& breaker);
+    /// The internal API's bulkhead, client-side throttle, retries, deadlines and singleflight.
+    void export_internal_api_guard(upstream::InternalApiGuard& guard, const upstream::FetchCoalescer& coalescer);
+    struct SheddingTotals {
+        double limit = 0;        ///< sum of the workers' current limits
+        double outstanding = 0;  ///< admitted /v1 requests in flight
+    };
+    /// Inbound shedding and the stale-cache fallbacks.
+    void export_shedding(std::function<SheddingTotals()> totals);
 
     /// Counts the request (route × status), observes its latency, writes the access log line.
     void on_access(const http::AccessRecord& rec, log::Logger& logger, bool access_log);

@@ -51,6 +51,22 @@ TEST(ConfigTest, ErrorsNameTheFullKeyPath) {
               "keys[0].kid: expected a string");
 }
 
+TEST(ConfigTest, NumbersAcceptIntegersAndFractionsWithinRange) {
+    const auto v = boost::json::parse(R"({"rate":0.25,"k":2,"big":1e3})");
+    Reader r(v.as_object(), "");
+    EXPECT_DOUBLE_EQ(r.number("rate", 0.5, 0, 1), 0.25);
+    EXPECT_DOUBLE_EQ(r.number("k", 1, 1, 10), 2.0);
+    EXPECT_DOUBLE_EQ(r.number("big", 0, 0, 1000), 1000.0);
+    EXPECT_DOUBLE_EQ(r.number("absent", 0.5, 0, 1), 0.5);
+    EXPECT_NO_THROW(r.finish());
+    EXPECT_EQ(error_of(R"({"rate":1.5})", [](Reader& r) { r.number("rate", 0, 0, 1); }),
+              "rate: expected a number in [0, 1], got 1.5");
+    EXPECT_EQ(error_of(R"({"rate":"0.5"})", [](Reader& r) { r.number("rate", 0, 0, 1); }),
+              "rate: expected a number in [0, 1], got \"0.5\"");
+    EXPECT_EQ(error_of(R"({"rate":-0.1})", [](Reader& r) { r.number("rate", 0, 0, 1); }),
+              "rate: expected a number in [0, 1], got -0.1");
+}
+
 TEST(ConfigTest, SecretsComeFromEnvOrFileNeverInline) {
     moneta::testing::TempDir dir("cfg-");
     std::ofstream(dir.file("s")) << "file-secret\n";

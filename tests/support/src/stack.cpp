@@ -106,18 +106,8 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() con
     admin_port_ = free_port();
     const auto src = source_dir();
     const auto bin = binary_dir();
-    const auto fixtures = opts_.fixtures.empty() ? src / "fixtures/demo.json" : opts_.fixtures;
-    auto ia = Process::spawn({(bin / "services/internal_api/internal_api").string(), "--config",
-                              (src / "services/internal_api/config/internal_api.json").string(), "--port",
-                              std::to_string(ia_port_), "--db", dir_.file("ia.sqlite").string(), "--fixtures",
-                              fixtures.string()},
-                             {{"INTERNAL_API_TOKEN", internal_token_}}, dir_.file("internal_api.log"));
-    if (!ia) {
-        return ::testing::AssertionFailure() << "internal_api: " << ia.error().message();
-    }
-    internal_api_.emplace(std::move(*ia));
-    if (auto ok = wait_for_tcp(ia_port_, 60s); !ok) {
-        return ok << internal_api_->read_log();
+    if (auto ok = start_internal_api(); !ok) {
+        return ok;
     }
     if (auto ok = start_moneta(); !ok) {
         return ok;
@@ -136,6 +126,51 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() con
     return wait_until([&] { return http_call(nginx_->port(), "GET", "/readyz", {}, {}, 1s).status == 200; }, 20s,
                       "nginx → moneta /readyz");
 }
+
+::testing::AssertionResult Stack::start_internal_api() {
+    if (internal_api_ && internal_api_->running()) {
+        return ::testing::AssertionFailure() << "internal_api is already running";
+    }
+    const auto src = source_dir();
+    const auto bin = binary_dir();
+    const auto fixtures = opts_.fixtures.empty() ? src / "fixtures/demo.json" : opts_.fixtures;
+    std::vector<std::string> argv{(bin / "services/internal_api/internal_api").string(),
+                                  "--config",
+                                  (src / "services/internal_api/config/internal_api.json").string(),
+                                  "--port",
+                                  std::to_string(ia_port_),
+                                  "--db",
+                                  dir_.file("ia.sqlite").string(),
+                                  "--fixtures",
+                                  fixtures.string()};
+    if (opts_.internal_api_fault_control) {
+        argv.emplace_back("--fault-control");
+    }
+    // The first start keeps the log name "internal_api.log"; restarts get their own file.
+    const std::string log =
+        internal_api_starts_ == 0 ? "internal_api.log" : "internal_api." + std::to_string(internal_api_starts_) + ".log";
+    ++internal_api_starts_;
+    auto ia = Process::spawn(std::move(argv), {{"INTERNAL_API_TOKEN", internal_token_}}, dir_.file(log));
+    if (!ia) {
+        return ::testing::AssertionFailure() << "internal_api: " << ia.error().message();
+    }
+    internal_api_.emplace(std::move(*ia));
+    if (auto ok = wait_until(
+            [&] { return !internal_api_->running() || http_call(ia_port_, "GET", "/healthz", {}, {}, 1s).status == 200; },
+            60s, "internal_api /healthz");
+        !ok || !internal_api_->running()) {
+        return ::testing::AssertionFailure() << "internal_api did not become ready:\n" << internal_api_->read_log();
+    }
+    return ::testing::AssertionSuccess();
+}
+
+void Stack::stop_internal_api() {
+    if (internal_api_) {
+        internal_api_->stop(20s);
+    }
+}
+
+bool Stack::internal_api_running() { return internal_api_ && internal_api_->running(); }
 
 ::testing::AssertionResult Stack::start_moneta() {
     if (moneta_ && moneta_->running()) {
@@ -247,6 +282,15 @@ HttpReply Stack::call_moneta(std::string_view method, std::string_view target, s
 
 HttpReply Stack::call_internal(std::string_view method, std::string_view target, std::string_view body) const {
     return api_call(ia_port_, method, target, body, internal_token_, {});
+}
+
+::testing::AssertionResult Stack::set_internal_api_fault(std::string_view json) {
+    const HttpReply r = api_call(ia_port_, "PUT", "/_fault", json, internal_token_, {});
+    if (r.status == 200 || r.status == 204) {
+        return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "PUT /_fault " << json << ": " << r.status << " " << r.body << r.error
+                                         << (opts_.internal_api_fault_control ? "" : " (internal_api_fault_control is off)");
 }
 
 double Stack::metric(std::string_view name, std::string_view labels) const {

@@ -13,6 +13,7 @@
 #include "moneta/core/clock.hpp"
 #include "moneta/jwt/verifier.hpp"
 #include "store/catalog_cache.hpp"
+#include "store/progress_buffer.hpp"
 #include "store/progress_store.hpp"
 #include "store/session_store.hpp"
 
@@ -22,6 +23,9 @@ struct PlaybackSettings {
     int heartbeat_interval_sec = 30;  ///< MONETA_HEARTBEAT_SEC
     int start_rate_per_min = 60;      ///< MONETA_START_RATE_PER_MIN per account; 0 = off
     domain::PlanRanks plan_ranks{{"basic", 1}, {"standard", 2}, {"premium", 3}};
+    /// resilience.redis_down_start: "open" (true) grants a start whose lease script got no answer
+    /// from Redis without a lease, and buffers the grant; "closed" answers 503 as before.
+    bool redis_down_fail_open = true;
 };
 
 /// Outcomes the tests and dashboards need beyond HTTP status counts (exported on /metrics).
@@ -45,6 +49,11 @@ struct PlaybackStats {
     std::atomic<std::uint64_t> progress_zero_kept_total{0};
     std::atomic<std::uint64_t> progress_unknown_session_total{0};
     std::atomic<std::uint64_t> store_errors_total{0};     ///< Redis failed on a session/progress op
+    // Redis did not answer and the write went to the worker's ProgressBuffer (answered as success);
+    // refusals of a full buffer are the buffer's dropped_total, fail-open starts its fail_open_starts_total.
+    std::atomic<std::uint64_t> heartbeats_buffered_total{0};
+    std::atomic<std::uint64_t> stops_buffered_total{0};
+    std::atomic<std::uint64_t> progress_puts_buffered_total{0};
 
     void count(store::ProgressWrite w) noexcept {
         switch (w) {
@@ -64,6 +73,7 @@ struct HandlerDeps {
     store::CatalogCache& catalog;
     store::SessionStore& sessions;
     store::ProgressStore& progress;
+    store::ProgressBuffer& buffer;  ///< writes Redis did not answer, replayed when it is back
     delivery::DeliveryFactory::Worker& delivery;
     const std::string& cdn_base_url;
     const PlaybackSettings& settings;

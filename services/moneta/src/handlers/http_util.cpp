@@ -40,6 +40,9 @@ domain::ApiError upstream_error(const boost::system::error_code& ec) noexcept {
     if (ec == Errc::kUpstreamError || ec == Errc::kProtocolError) {
         return domain::ApiError::kUpstreamError;
     }
+    if (ec == Errc::kOverloaded) {
+        return domain::ApiError::kOverloaded;  // our own bulkhead or client-side throttle said no
+    }
     return domain::ApiError::kUpstreamUnavailable;
 }
 

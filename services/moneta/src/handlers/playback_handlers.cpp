@@ -15,6 +15,7 @@
 #include "handlers/http_util.hpp"
 #include "moneta/core/random.hpp"
 #include "store/keys.hpp"
+#include "store/progress_buffer.hpp"
 #include "store/scripts.hpp"
 
 namespace moneta::handlers {
@@ -87,6 +88,61 @@ std::string_view stop_reason(const store::HeartbeatResult& hb, std::int64_t now_
         return *e == ApiError::kProfileNotInAccount ? "profile_removed" : "subscription_ended";
     }
     return {};
+}
+
+/// Redis did not answer a heartbeat (or holds no lease yet for a fail-open session): hold its
+/// progress for replay and answer as if the lease was renewed, with no stop action (judging one
+/// needs Redis). A full buffer → 503 UPSTREAM_UNAVAILABLE.
+http::Response held_heartbeat(HandlerDeps& deps, std::string_view account_id, std::string_view session_id,
+                              const domain::HeartbeatRequest& body, std::int64_t now_ms) {
+    if (!deps.buffer.push(store::BufferedHeartbeat{std::string(account_id), std::string(session_id),
+                                                   body.position_sec, body.seq, now_ms})) {
+        return error(ApiError::kUpstreamUnavailable, now_ms);
+    }
+    ++deps.stats.heartbeats_buffered_total;
+    const std::int64_t expires_at_ms = now_ms + deps.sessions.settings().lease.count();
+    return json(200, domain::heartbeat_response(expires_at_ms, deps.settings.heartbeat_interval_sec, {}, now_ms));
+}
+
+/// The same for a stop: held for replay, 204; a full buffer → 503.
+http::Response held_stop(HandlerDeps& deps, std::string_view account_id, std::string_view session_id,
+                         const domain::StopRequest& body, std::int64_t now_ms) {
+    if (!deps.buffer.push(store::BufferedStop{std::string(account_id), std::string(session_id), body.position_sec,
+                                              body.seq, now_ms, body.reason == domain::StopReason::kEnded})) {
+        return error(ApiError::kUpstreamUnavailable, now_ms);
+    }
+    ++deps.stats.stops_buffered_total;
+    return no_content();
+}
+
+/// A start whose lease script Redis did not answer, served fail-open: the normal 201 body with a
+/// lease presumed for `lease` from now and one active stream (the real count needs Redis), and
+/// the grant held for replay. A full buffer → 503 UPSTREAM_UNAVAILABLE (nothing was granted).
+http::Response start_without_lease(HandlerDeps& deps, const domain::Account& account, const domain::Content& content,
+                                   const domain::StreamSelection& selection, const domain::StartRequest& body,
+                                   const std::optional<domain::ProgressRecord>& stored, domain::SessionInfo&& info,
+                                   store::SessionMeta&& meta, std::int64_t now_ms) {
+    auto blocks = deps.delivery.build(selection, account.id, now_ms);
+    if (!blocks) {
+        return error(ApiError::kInternal, now_ms);  // never expected; no lease to give back
+    }
+    domain::LeaseGranted granted;
+    granted.expires_at_ms = now_ms + deps.sessions.settings().lease.count();
+    granted.active_streams = 1;
+    const domain::TrackChoice tracks =
+        domain::choose_tracks(content, body.preferred_audio_lang, body.preferred_subtitle_lang);
+    const double resume = domain::resume_position(stored, body.resume);
+    std::string out = domain::start_response({info.session_id, granted, deps.settings.heartbeat_interval_sec, content,
+                                              resume, blocks->stream, blocks->drm, tracks, deps.cdn_base_url,
+                                              account.plan.max_streams, now_ms});
+    std::string location = "/v1/playback/sessions/" + info.session_id;
+    if (!deps.buffer.push(store::BufferedLeaseGrant{account.id, account.plan.max_streams, std::move(info),
+                                                    body.replace_session_id.value_or(""), std::move(meta)})) {
+        return error(ApiError::kUpstreamUnavailable, now_ms);
+    }
+    http::Response res = json(201, std::move(out));
+    res.headers.emplace_back("Location", std::move(location));
+    return res;
 }
 
 }  // namespace
@@ -209,6 +265,13 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
         req.context().deadline);
     if (!lease) {
         ++deps_.stats.store_errors_total;
+        if (deps_.settings.redis_down_fail_open && store::is_transport_error(lease.error())) {
+            // Redis did not answer (resilience.redis_down_start = open): play without a lease now
+            // (no idempotency record; the rate limit only counted if the first pipeline got an
+            // answer) and hold the grant: the replay creates the lease, stream limit included.
+            co_return start_without_lease(deps_, account, content, *selection, *body, stored, std::move(info),
+                                          std::move(meta), now_ms);
+        }
         co_return error(store_error(lease.error()), now_ms);
     }
     if (auto* replay = std::get_if<store::IdempotentReplay>(&*lease)) {
@@ -279,10 +342,18 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
     if (body == nullptr) {
         co_return invalid_request(parsed, now_ms);
     }
+    if (deps_.buffer.has_pending_grant(claims.sub, *session_id)) {
+        // Started while Redis was down and its grant is not replayed yet: Redis has no lease for
+        // it (it would answer 404). Queue behind the grant instead.
+        co_return held_heartbeat(deps_, claims.sub, *session_id, *body, now_ms);
+    }
     auto hb = co_await deps_.sessions.async_heartbeat(claims.sub, *session_id, body->position_sec, body->seq, now_ms,
                                                       req.context().deadline);
     if (!hb) {
         ++deps_.stats.store_errors_total;
+        if (store::is_transport_error(hb.error())) {
+            co_return held_heartbeat(deps_, claims.sub, *session_id, *body, now_ms);
+        }
         co_return error(store_error(hb.error()), now_ms);
     }
     deps_.stats.count(hb->progress);
@@ -328,11 +399,19 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Reques
     if (body == nullptr) {
         co_return invalid_request(parsed, now_ms);
     }
+    if (deps_.buffer.has_pending_grant(claims.sub, *session_id)) {
+        // Its lease does not exist yet: a stop sent now would release nothing and the grant's
+        // replay would then create a lease nobody releases. Queue behind the grant.
+        co_return held_stop(deps_, claims.sub, *session_id, *body, now_ms);
+    }
     auto stopped = co_await deps_.sessions.async_stop(claims.sub, *session_id, body->position_sec, body->seq,
                                                       body->reason == domain::StopReason::kEnded, now_ms,
                                                       req.context().deadline);
     if (!stopped) {
         ++deps_.stats.store_errors_total;
+        if (store::is_transport_error(stopped.error())) {
+            co_return held_stop(deps_, claims.sub, *session_id, *body, now_ms);
+        }
         co_return error(store_error(stopped.error()), now_ms);
     }
     deps_.stats.count(stopped->progress);

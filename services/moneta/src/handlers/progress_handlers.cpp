@@ -2,6 +2,7 @@
 
 #include "domain/progress.hpp"
 #include "handlers/http_util.hpp"
+#include "store/progress_buffer.hpp"
 
 namespace moneta::handlers {
 namespace {
@@ -109,7 +110,16 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_put(http::Request
     auto written = co_await deps_.progress.async_put(claims.sub, claims.pid, rec, req.context().deadline);
     if (!written) {
         ++deps_.stats.store_errors_total;
-        co_return error(store_error(written.error()), now_ms);
+        if (!store::is_transport_error(written.error())) {
+            co_return error(store_error(written.error()), now_ms);
+        }
+        // Redis did not answer: hold the write for replay through the same guard and accept it.
+        // (Whether it is stale is only known then: a stale one is counted, not answered 409.)
+        if (!deps_.buffer.push(store::BufferedPut{std::string(claims.sub), std::string(claims.pid), std::move(rec)})) {
+            co_return error(ApiError::kUpstreamUnavailable, now_ms);
+        }
+        ++deps_.stats.progress_puts_buffered_total;
+        co_return no_content();
     }
     deps_.stats.count(*written);
     if (*written == store::ProgressWrite::kStale) {

@@ -1,5 +1,8 @@
 #include "store/catalog_cache.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include <charconv>
 
 #include "domain/cache_envelope.hpp"
@@ -7,11 +10,13 @@
 #include "moneta/core/random.hpp"
 #include "moneta/redis/pipeline.hpp"
 #include "store/keys.hpp"
+#include "upstream/fetch_coalescer.hpp"
 
 namespace moneta::store {
 namespace {
 
 using core::Errc;
+using upstream::Resource;
 
 std::string ms_arg(std::int64_t ms) {
     char buf[24];
@@ -19,15 +24,35 @@ std::string ms_arg(std::int64_t ms) {
     return std::string(buf, r.ptr);
 }
 
+std::string refresh_key(Resource resource, std::string_view id) {
+    std::string k(resource == Resource::kAccount ? "a:" : "c:");
+    k += id;
+    return k;
+}
+
 }  // namespace
 
-CatalogCache::CatalogCache(redis::Commands& redis, upstream::InternalApi& api,
-                           const core::Clock& clock, CacheSettings settings, CacheStats& stats)
-    : redis_(redis), api_(api), clock_(clock), settings_(settings), stats_(stats) {}
+CatalogCache::CatalogCache(redis::Commands& redis, upstream::InternalApi& api, upstream::FetchCoalescer* coalescer,
+                           boost::asio::any_io_executor executor, const core::Clock& clock, CacheSettings settings,
+                           CacheStats& stats)
+    : redis_(redis),
+      api_(api),
+      coalescer_(coalescer),
+      executor_(std::move(executor)),
+      clock_(clock),
+      settings_(settings),
+      stats_(stats) {}
 
 boost::asio::awaitable<core::Result<std::optional<std::string>>> CatalogCache::async_fetch(
-    upstream::Resource resource, std::string_view id, const core::RequestContext& ctx) {
-    auto fetched = co_await api_.async_get(resource, id, ctx);
+    Resource resource, std::string_view id, const core::RequestContext& ctx) {
+    // Two statements, not `?:`: g++ 12 destroys a co_await temporary twice inside a conditional
+    // expression (a double free under ASan).
+    core::Result<upstream::Fetched> fetched = core::make_error(Errc::kInternal);
+    if (coalescer_ != nullptr) {
+        fetched = co_await coalescer_->async_get(api_, resource, id, ctx);
+    } else {
+        fetched = co_await api_.async_get(resource, id, ctx);
+    }
     if (!fetched) {
         co_return fetched.error();
     }
@@ -38,6 +63,40 @@ boost::asio::awaitable<core::Result<std::optional<std::string>>> CatalogCache::a
         co_return core::make_error(Errc::kUpstreamError);
     }
     co_return std::optional<std::string>{std::move(fetched->body)};
+}
+
+std::string CatalogCache::redis_ttl_ms(Resource resource) const {
+    if (resource == Resource::kAccount) {
+        return ms_arg(settings_.account_stale_max.count());
+    }
+    // ±10 % jitter so titles cached together do not all expire together.
+    const auto base = settings_.content_stale_max.count();
+    const auto spread = base / 5;
+    const auto jitter =
+        spread > 0 ? static_cast<std::int64_t>(core::secure_random_u64() % static_cast<std::uint64_t>(spread)) -
+                         spread / 2
+                   : 0;
+    return ms_arg(base + jitter);
+}
+
+std::optional<std::string_view> CatalogCache::servable(Resource resource, std::string_view id,
+                                                       std::string_view stored, std::int64_t now_ms) {
+    const auto doc = domain::decode_cached(stored);
+    if (!doc) {
+        return std::nullopt;
+    }
+    const bool account = resource == Resource::kAccount;
+    const std::int64_t age = now_ms - doc->fetched_at_ms;
+    const auto hard = account ? settings_.account_stale_max : settings_.content_stale_max;
+    if (age >= hard.count()) {
+        return std::nullopt;  // older than we are willing to serve (a lowered bound, or a clock jump)
+    }
+    const auto soft = account ? settings_.account_ttl : settings_.content_ttl;
+    if (age >= soft.count()) {
+        ++(account ? stats_.account_stale_served_total : stats_.content_stale_served_total);
+        refresh_in_background(resource, id);
+    }
+    return doc->json;
 }
 
 boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
@@ -62,20 +121,21 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     if (extra != nullptr) {
         read.append(*extra);
     }
+    const std::int64_t read_ms = clock_.wall_ms();
     auto replies = co_await redis_.async_pipeline(read, ctx.deadline);
     if (!replies || replies->size() != read.size()) {
         ++stats_.redis_errors_total;
     } else {
         const auto& r = *replies;
-        if (auto doc = domain::decode_cached(r[0].as_string_view())) {
-            if (auto a = domain::decode_account(doc->json)) {
+        if (auto json = servable(Resource::kAccount, account_id, r[0].as_string_view(), read_ms)) {
+            if (auto a = domain::decode_account(*json)) {
                 out.account = std::move(*a);
                 account_slot = Slot::kHit;
             }
         }
         if (want_content) {
-            if (auto doc = domain::decode_cached(r[1].as_string_view())) {
-                if (auto c = domain::decode_content(doc->json)) {
+            if (auto json = servable(Resource::kContent, content_id, r[1].as_string_view(), read_ms)) {
+                if (auto c = domain::decode_content(*json)) {
                     out.content = std::move(*c);
                     content_slot = Slot::kHit;
                 }
@@ -104,7 +164,7 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     std::string content_ttl;
     const std::int64_t now_ms = clock_.wall_ms();
     if (account_slot == Slot::kMiss) {
-        auto body = co_await async_fetch(upstream::Resource::kAccount, account_id, ctx);
+        auto body = co_await async_fetch(Resource::kAccount, account_id, ctx);
         if (!body) {
             co_return body.error();
         }
@@ -115,12 +175,12 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
             }
             out.account = std::move(*a);
             account_value = domain::encode_cached(now_ms, **body);
-            account_ttl = ms_arg(settings_.account_ttl.count());
+            account_ttl = redis_ttl_ms(Resource::kAccount);
             write.add({"SET", account_k, account_value, "PX", account_ttl});
         }
     }
     if (content_slot == Slot::kMiss) {
-        auto body = co_await async_fetch(upstream::Resource::kContent, content_id, ctx);
+        auto body = co_await async_fetch(Resource::kContent, content_id, ctx);
         if (!body) {
             co_return body.error();
         }
@@ -131,15 +191,7 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
             }
             out.content = std::move(*c);
             content_value = domain::encode_cached(now_ms, **body);
-            // ±10 % jitter so titles cached together do not all expire together.
-            const auto base = settings_.content_ttl.count();
-            const auto spread = base / 5;
-            const auto jitter =
-                spread > 0 ? static_cast<std::int64_t>(core::secure_random_u64() %
-                                                       static_cast<std::uint64_t>(spread)) -
-                                 spread / 2
-                           : 0;
-            content_ttl = ms_arg(base + jitter);
+            content_ttl = redis_ttl_ms(Resource::kContent);
             write.add({"SET", content_k, content_value, "PX", content_ttl});
         } else {
             content_ttl = ms_arg(settings_.content_missing_ttl.count());
@@ -155,23 +207,53 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     co_return out;
 }
 
-boost::asio::awaitable<void> CatalogCache::async_refresh_account(std::string account_id) {
+void CatalogCache::refresh_in_background(Resource resource, std::string_view id) {
+    if (!api_.available(resource)) {
+        ++stats_.refreshes_skipped_total;  // breaker open: the stale value is all we have
+        return;
+    }
+    std::string key = refresh_key(resource, id);
+    if (!refreshing_.insert(key).second) {
+        return;  // one refresh per key at a time on this worker (the coalescer spans workers)
+    }
+    ++stats_.refreshes_started_total;
+    boost::asio::co_spawn(
+        executor_,
+        [this, resource, id = std::string(id), key = std::move(key)]() mutable -> boost::asio::awaitable<void> {
+            co_await async_refresh(resource, std::move(id));
+            refreshing_.erase(key);
+        },
+        boost::asio::detached);
+}
+
+boost::asio::awaitable<void> CatalogCache::async_refresh(Resource resource, std::string id) {
     core::RequestContext ctx;
     ctx.request_id = core::new_request_id();
     ctx.trace = core::TraceContext::new_root(false);
     ctx.deadline = core::Deadline::after(clock_, std::chrono::seconds(2));
-    auto body = co_await async_fetch(upstream::Resource::kAccount, account_id, ctx);
+    auto body = co_await async_fetch(resource, id, ctx);
     if (!body || !*body) {
-        co_return;  // unreachable or unknown: the next start decides
+        ++stats_.refreshes_failed_total;  // unreachable or unknown: keep serving what we have
+        co_return;
     }
-    auto a = domain::decode_account(**body);
-    if (!a || a->id != account_id) {
+    const bool account = resource == Resource::kAccount;
+    const bool valid = account ? [&] {
+        auto a = domain::decode_account(**body);
+        return a && a->id == id;
+    }()
+                               : [&] {
+                                     auto c = domain::decode_content(**body);
+                                     return c && c->id == id;
+                                 }();
+    if (!valid) {
+        ++stats_.refreshes_failed_total;
         co_return;
     }
     KeyBuffer kb;
     const std::string value = domain::encode_cached(clock_.wall_ms(), **body);
-    const std::string ttl = ms_arg(settings_.account_ttl.count());
-    auto written = co_await redis_.async_command({"SET", account_key(kb, account_id), value, "PX", ttl}, ctx.deadline);
+    const std::string ttl = redis_ttl_ms(resource);
+    const std::string_view key = account ? account_key(kb, id) : content_key(kb, id);
+    auto written = co_await redis_.async_command({"SET", key, value, "PX", ttl}, ctx.deadline);
     if (!written) {
         ++stats_.redis_errors_total;
     }

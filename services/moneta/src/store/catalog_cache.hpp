@@ -1,14 +1,20 @@
 /// @file services/moneta/src/store/catalog_cache.hpp
 /// @brief Read-through cache of accounts (entitlements) and contents: Redis first, the internal
 /// API on a miss, then cached. A warm lookup is ONE Redis round trip and zero internal-API calls.
+/// Entries older than their soft TTL are still served (stale-while-revalidate: one background
+/// refresh per key, skipped while the internal API's breaker is open) until the hard staleness
+/// bound, which is also the Redis TTL (stale-if-error). See docs/resilience.md "Fallbacks".
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "domain/catalog.hpp"
@@ -18,12 +24,20 @@
 #include "moneta/redis/commands.hpp"
 #include "upstream/internal_api.hpp"
 
+namespace moneta::upstream {
+class FetchCoalescer;
+}
+
 namespace moneta::store {
 
+/// Soft TTL: after it a hit is "stale" and refreshed in the background; hard bound: the oldest
+/// value ever served (and the key's Redis TTL). Ages come from the envelope's fetched_at.
 struct CacheSettings {
-    std::chrono::milliseconds account_ttl{600'000};       ///< data.md: hard 10 min
-    std::chrono::milliseconds content_ttl{1'800'000};     ///< 30 min, ±10 % jitter
-    std::chrono::milliseconds content_missing_ttl{30'000};///< negative cache for unknown titles
+    std::chrono::milliseconds account_ttl{600'000};         ///< soft: 10 min (data.md)
+    std::chrono::milliseconds account_stale_max{3'600'000}; ///< hard: 1 h of outage at most
+    std::chrono::milliseconds content_ttl{1'800'000};       ///< soft: 30 min
+    std::chrono::milliseconds content_stale_max{86'400'000};///< hard: 24 h, Redis TTL ±10 % jitter
+    std::chrono::milliseconds content_missing_ttl{30'000};  ///< negative cache for unknown titles
 };
 
 struct CacheStats {
@@ -32,6 +46,11 @@ struct CacheStats {
     std::atomic<std::uint64_t> content_hits_total{0};
     std::atomic<std::uint64_t> content_misses_total{0};
     std::atomic<std::uint64_t> redis_errors_total{0};  ///< cache read/write failed: served from the API
+    std::atomic<std::uint64_t> account_stale_served_total{0};  ///< past the soft TTL, served anyway
+    std::atomic<std::uint64_t> content_stale_served_total{0};
+    std::atomic<std::uint64_t> refreshes_started_total{0};     ///< background refreshes spawned
+    std::atomic<std::uint64_t> refreshes_failed_total{0};      ///< ... that did not get a new value
+    std::atomic<std::uint64_t> refreshes_skipped_total{0};     ///< stale but the breaker was open
 };
 
 /// nullopt members: the internal API does not know that id (or it was not asked for).
@@ -46,8 +65,11 @@ struct StartCatalog {
 /// Distinct objects: safe. Shared objects: unsafe (one per worker thread). Stats: any thread.
 class CatalogCache {
 public:
-    CatalogCache(redis::Commands& redis, upstream::InternalApi& api, const core::Clock& clock,
-                 CacheSettings settings, CacheStats& stats);
+    /// @param coalescer process-wide singleflight for misses (may be null: no coalescing).
+    /// @param executor the worker's event loop, where background refreshes run.
+    CatalogCache(redis::Commands& redis, upstream::InternalApi& api, upstream::FetchCoalescer* coalescer,
+                 boost::asio::any_io_executor executor, const core::Clock& clock, CacheSettings settings,
+                 CacheStats& stats);
 
     /// Account and content for a start, in one Redis pipeline together with @p extra (the
     /// caller's own reads, e.g. the resume position and the rate-limit counter: still one round
@@ -59,21 +81,36 @@ public:
                                                                   const core::RequestContext& ctx,
                                                                   const redis::Pipeline* extra = nullptr);
 
-    /// Re-reads the account from the internal API and caches it (a heartbeat found no cached
-    /// entitlement: the next heartbeat then sees revocations). Errors are only counted.
-    boost::asio::awaitable<void> async_refresh_account(std::string account_id);
+    /// Re-reads the account from the internal API and caches it in the background (a heartbeat
+    /// found no cached entitlement: the next heartbeat then sees revocations). At most one
+    /// refresh per key per worker at a time; errors are only counted.
+    void refresh_in_background(upstream::Resource resource, std::string_view id);
+    /// The same, awaited (no per-key dedupe: the caller's own).
+    boost::asio::awaitable<void> async_refresh_account(std::string account_id) {
+        return async_refresh(upstream::Resource::kAccount, std::move(account_id));
+    }
 
 private:
     enum class Slot : std::uint8_t { kHit, kMiss, kKnownMissing };
 
     boost::asio::awaitable<core::Result<std::optional<std::string>>> async_fetch(
         upstream::Resource resource, std::string_view id, const core::RequestContext& ctx);
+    /// Decides a cached envelope: the document's JSON when servable (counting a stale serve and
+    /// starting a refresh past the soft TTL), nullopt when absent/garbled/past the hard bound.
+    std::optional<std::string_view> servable(upstream::Resource resource, std::string_view id,
+                                             std::string_view stored, std::int64_t now_ms);
+    boost::asio::awaitable<void> async_refresh(upstream::Resource resource, std::string id);
+    /// "SET key value PX ttl" args for a fetched document (the hard bound, jittered for content).
+    std::string redis_ttl_ms(upstream::Resource resource) const;
 
     redis::Commands& redis_;
     upstream::InternalApi& api_;
+    upstream::FetchCoalescer* coalescer_;
+    boost::asio::any_io_executor executor_;
     const core::Clock& clock_;
     CacheSettings settings_;
     CacheStats& stats_;
+    std::unordered_set<std::string> refreshing_;  ///< "a:<id>" / "c:<id>" being refreshed now
 };
 
 }  // namespace moneta::store

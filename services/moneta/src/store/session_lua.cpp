@@ -179,19 +179,23 @@ local lease_ms = tonumber(ARGV[2])
 local sid = ARGV[3]
 local tomb_ms = tonumber(ARGV[4])
 local status, expires = 0, 0
-local score = redis.call('ZSCORE', KEYS[1], sid)
-if score and tonumber(score) > now then
-  expires = now + lease_ms
-  redis.call('ZADD', KEYS[1], 'XX', expires, sid)
-  touch(math.max(lease_ms, tomb_ms) + 60000, false)
-  status = 1
-else
-  if score then
-    drop(sid, now, 0)
-  end
-  local tomb = redis.call('ZSCORE', KEYS[4], sid)
-  if tomb and tonumber(tomb) > now then
-    status = 2
+-- ARGV[12] = '0': progress only (a heartbeat replayed after a Redis outage). Its `now` is when the
+-- player sent it, not now: renewing (or pruning) with it would move the lease by a stale clock.
+if ARGV[12] ~= '0' then
+  local score = redis.call('ZSCORE', KEYS[1], sid)
+  if score and tonumber(score) > now then
+    expires = now + lease_ms
+    redis.call('ZADD', KEYS[1], 'XX', expires, sid)
+    touch(math.max(lease_ms, tomb_ms) + 60000, false)
+    status = 1
+  else
+    if score then
+      drop(sid, now, 0)
+    end
+    local tomb = redis.call('ZSCORE', KEYS[4], sid)
+    if tomb and tonumber(tomb) > now then
+      status = 2
+    end
   end
 end
 -- Progress is stored whatever happened to the lease (api.md §5.2).

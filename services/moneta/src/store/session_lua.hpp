@@ -20,7 +20,8 @@ namespace moneta::store {
 std::string session_start_lua();
 
 /// KEYS lease, sess, dev, evict, meta, ent, dirty. ARGV now, lease_ms, sid, tombstone_ms, pos,
-/// seq, prog_prefix, cw_prefix, progress_ttl_ms, cw_max, meta_ttl_ms.
+/// seq, prog_prefix, cw_prefix, progress_ttl_ms, cw_max, meta_ttl_ms, renew ("0": progress only,
+/// the lease is neither renewed nor looked at and the lease status is 0; absent or "1": normal).
 /// → {lease: 1 renewed | 2 evicted | 0 not found, expires, progress: 1 | 0 stale | 2 zero kept
 ///    | -1 unknown session, cached account or "", profile_id or "", window_end or ""}
 std::string session_heartbeat_lua();

@@ -142,6 +142,22 @@ boost::asio::awaitable<core::Result<void>> SessionStore::async_save_idempotent(
 boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_heartbeat(
     std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
     std::int64_t now_ms, core::Deadline deadline) {
+    co_return co_await async_run_heartbeat(account_id, session_id, position_sec, seq, now_ms, true, deadline);
+}
+
+boost::asio::awaitable<core::Result<ProgressWrite>> SessionStore::async_heartbeat_progress(
+    std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
+    std::int64_t now_ms, core::Deadline deadline) {
+    auto hb = co_await async_run_heartbeat(account_id, session_id, position_sec, seq, now_ms, false, deadline);
+    if (!hb) {
+        co_return hb.error();
+    }
+    co_return hb->progress;
+}
+
+boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_heartbeat(
+    std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
+    std::int64_t now_ms, bool renew, core::Deadline deadline) {
     const Scripts& scripts = Scripts::get();
     KeyBuffer kb;
     lease_keys(kb, account_id);
@@ -158,9 +174,9 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_heartb
     const IntArg cwmax(progress_.continue_watching_max);
     const std::string pos = seconds_arg(position_sec);
     const IntArg meta_ttl(lease_.meta.count());
-    const std::array<std::string_view, 11> args = {now.view(),    lease.view(), session_id, tomb.view(),
-                                                   pos,           seq_arg.view(), pprefix,  cprefix,
-                                                   ttl.view(),    cwmax.view(),   meta_ttl.view()};
+    const std::array<std::string_view, 12> args = {now.view(),  lease.view(),   session_id,     tomb.view(),
+                                                   pos,         seq_arg.view(), pprefix,        cprefix,
+                                                   ttl.view(),  cwmax.view(),   meta_ttl.view(), renew ? "1" : "0"};
     redis::Pipeline p;
     add_evalsha(p, scripts.session_heartbeat, std::span(kb.data(), 7), args);
     add_progress_marker(p, account_id, progress_.stream_shards);

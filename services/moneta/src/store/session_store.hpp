@@ -111,6 +111,13 @@ public:
         std::string_view account_id, std::string_view session_id, double position_sec,
         std::int64_t seq, std::int64_t now_ms, core::Deadline deadline);
 
+    /// The progress of a heartbeat that could not reach Redis when it was sent (ProgressBuffer
+    /// replay): the same guard with the heartbeat's own @p now_ms as `updated_at`, but the lease
+    /// is left alone (a late heartbeat must not extend it). One round trip.
+    boost::asio::awaitable<core::Result<ProgressWrite>> async_heartbeat_progress(
+        std::string_view account_id, std::string_view session_id, double position_sec,
+        std::int64_t seq, std::int64_t now_ms, core::Deadline deadline);
+
     /// Releases the lease (idempotent) and records the final position. One round trip.
     boost::asio::awaitable<core::Result<StopResult>> async_stop(
         std::string_view account_id, std::string_view session_id, double position_sec,
@@ -134,6 +141,11 @@ public:
     const LeaseSettings& settings() const noexcept { return lease_; }
 
 private:
+    /// The heartbeat script; @p renew false = progress only.
+    boost::asio::awaitable<core::Result<HeartbeatResult>> async_run_heartbeat(
+        std::string_view account_id, std::string_view session_id, double position_sec,
+        std::int64_t seq, std::int64_t now_ms, bool renew, core::Deadline deadline);
+
     redis::Commands& redis_;
     LeaseSettings lease_;
     ProgressSettings progress_;

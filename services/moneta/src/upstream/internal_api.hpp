@@ -49,6 +49,10 @@ public:
     /// POST /internal/v1/progress:batchUpsert with @p body (domain::batch_upsert_body).
     virtual boost::asio::awaitable<core::Result<Fetched>> async_upsert_progress(
         std::string_view body, const core::RequestContext& ctx) = 0;
+
+    /// False while calls for @p resource would be refused locally (circuit open): the catalog
+    /// cache then serves what it has without spawning a doomed background refresh. Cheap.
+    virtual bool available(Resource /*resource*/) const noexcept { return true; }
 };
 
 }  // namespace moneta::upstream

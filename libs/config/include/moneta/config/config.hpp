@@ -50,6 +50,8 @@ public:
     std::string required_string(std::string_view key);
     bool boolean(std::string_view key, bool fallback);
     std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max);
+    /// A JSON number (integer or fraction) in [min, max]; NaN/infinity cannot occur in JSON.
+    double number(std::string_view key, double fallback, double min, double max);
     std::uint16_t port(std::string_view key, std::uint16_t fallback);
     std::chrono::milliseconds millis(std::string_view key, std::chrono::milliseconds fallback);
     std::vector<std::string> strings(std::string_view key, std::vector<std::string> fallback);

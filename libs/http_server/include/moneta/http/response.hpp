@@ -16,6 +16,9 @@ struct Response {
     std::string_view content_type = "application/json";  ///< must point to static storage
     std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers (Retry-After, Allow, ...)
     bool close = false;  ///< close the connection after writing
+    /// Send nothing: reset the connection (RST) instead of answering. Only for fault injection
+    /// (the internal API's test-only fault modes); a real handler always answers.
+    bool drop = false;
 };
 
 /// {"error":{"code","message","retryable","details"},"server_time_ms"}

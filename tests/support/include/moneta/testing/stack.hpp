@@ -32,6 +32,9 @@ struct StackOptions {
     int edge_rate_per_sec = 1000;
     int edge_rate_burst = 1000;
     bool with_nginx = true;
+    /// Start internal_api with --fault-control (PUT/GET /_fault; docs/fixtures.md "Fault
+    /// injection"), for set_internal_api_fault().
+    bool internal_api_fault_control = false;
 };
 
 /// Not copyable or movable (children are tied to this object). Start it once per test suite:
@@ -57,6 +60,17 @@ public:
     /// the kernel, nothing answers).
     void pause_internal_api();
     void resume_internal_api();
+
+    /// PUT /_fault on the internal API (needs StackOptions::internal_api_fault_control), e.g.
+    /// `{"mode":"blackhole"}` or `{"mode":"error_rate","rate":0.5}`. Success means 200/204.
+    [[nodiscard]] ::testing::AssertionResult set_internal_api_fault(std::string_view json);
+    /// SIGTERM the internal API and wait for it to exit: connections are now refused (the
+    /// "refuse" fault: a real ECONNREFUSED).
+    void stop_internal_api();
+    /// Starts it again on the same port with the same SQLite file (progress written so far is
+    /// kept) and waits until /healthz answers 200.
+    [[nodiscard]] ::testing::AssertionResult start_internal_api();
+    bool internal_api_running();
 
     /// A token signed with the stack's HS256 secret (iss/aud of the dev config).
     std::string token(std::string_view sub, std::string_view pid, std::int64_t ttl_s = 600) const;
@@ -84,6 +98,9 @@ public:
     std::uint16_t moneta_port() const noexcept { return moneta_port_; }
     std::uint16_t admin_port() const noexcept { return admin_port_; }
     std::uint16_t internal_api_port() const noexcept { return ia_port_; }
+    /// PIDs for sample_process() (load.hpp); -1 when not started.
+    pid_t moneta_pid() const noexcept { return moneta_ ? moneta_->pid() : -1; }
+    pid_t internal_api_pid() const noexcept { return internal_api_ ? internal_api_->pid() : -1; }
     const std::filesystem::path& dir() const noexcept { return dir_.path(); }
     /// moneta's JSON log (ECS lines) and its stdout/stderr.
     std::string moneta_log() const;
@@ -104,6 +121,7 @@ private:
     std::uint16_t moneta_port_ = 0;
     std::uint16_t admin_port_ = 0;
     int moneta_starts_ = 0;
+    int internal_api_starts_ = 0;
 };
 
 /// Writes a fresh RSA-2048 private key (PKCS#8 PEM) to @p path (the dev CDN signing key).

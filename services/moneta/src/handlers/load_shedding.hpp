@@ -1,0 +1,27 @@
+/// @file services/moneta/src/handlers/load_shedding.hpp
+/// @brief Inbound load shedding: every /v1 request takes a permit of the worker's adaptive
+/// concurrency limit (libs/resilience AdaptiveLimit, Envoy's gradient controller) or is answered
+/// 503 OVERLOADED at once, before any parsing, Redis or internal-API work.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "moneta/core/clock.hpp"
+#include "moneta/http/handler.hpp"
+#include "moneta/resilience/adaptive_limit.hpp"
+
+namespace moneta::handlers {
+
+struct SheddingStats {
+    std::atomic<std::uint64_t> shed_total{0};
+};
+
+/// Wraps @p inner. Health and metrics routes pass through untouched (a probe must not be shed).
+/// A response below 500 feeds its latency to the controller; 5xx (dependency failures answered
+/// fast) only frees the slot, so failing fast never teaches the limit that latency is low.
+/// @p limit and @p stats must outlive the handler; @p limit null = shedding off.
+http::Handler shed_overload(http::Handler inner, resilience::AdaptiveLimit* limit, const core::Clock& clock,
+                            SheddingStats& stats);
+
+}  // namespace moneta::handlers

@@ -1,0 +1,404 @@
+// ProgressBuffer against a real redis-server that is killed (SIGKILL), paused (SIGSTOP) and
+// restarted: writes held while Redis is down are replayed through the guarded scripts once it is
+// back, in order, without ever overwriting something newer, without extending leases; held
+// fail-open grants become leases; the loop stops promptly. AOF with fsync "always", so a killed
+// Redis restarts with its data (a Redis that loses its data is docs/resilience.md's concern).
+#include <gtest/gtest.h>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coro_util.hpp"
+#include "domain/progress.hpp"
+#include "moneta/core/clock.hpp"
+#include "moneta/core/error.hpp"
+#include "moneta/redis/client.hpp"
+#include "moneta/testing/redis_server.hpp"
+#include "store/progress_buffer.hpp"
+#include "store/progress_store.hpp"
+#include "store/session_store.hpp"
+#include "store_test_util.hpp"
+#include "upstream/internal_api.hpp"
+
+namespace moneta::store {
+namespace {
+
+using namespace std::chrono_literals;
+using domain::HeartbeatStatus;
+using redis::testing::run;
+using redis::testing::run_until;
+using test_util::value_of;
+
+constexpr std::int64_t kLeaseMs = 90'000;
+constexpr double kDuration = 7012.4;
+
+/// The store reads the internal API only on cache misses; these tests never miss.
+class NoInternalApi final : public upstream::InternalApi {
+public:
+    boost::asio::awaitable<core::Result<upstream::Fetched>> async_get(upstream::Resource, std::string_view,
+                                                                      const core::RequestContext&) override {
+        co_return core::make_error(core::Errc::kUnavailable);
+    }
+    boost::asio::awaitable<core::Result<upstream::Fetched>> async_get_progress(std::string_view, std::string_view,
+                                                                               const core::RequestContext&) override {
+        co_return core::make_error(core::Errc::kUnavailable);
+    }
+    boost::asio::awaitable<core::Result<upstream::Fetched>> async_upsert_progress(
+        std::string_view, const core::RequestContext&) override {
+        co_return core::make_error(core::Errc::kUnavailable);
+    }
+};
+
+domain::SessionInfo session(std::string sid, std::string device, std::int64_t started_at) {
+    domain::SessionInfo s;
+    s.session_id = std::move(sid);
+    s.device_id = std::move(device);
+    s.device_type = "tv";
+    s.device_name = "Living room";
+    s.content_id = "m_1";
+    s.profile_id = "p_1";
+    s.started_at_ms = started_at;
+    return s;
+}
+
+SessionMeta meta_m1() {
+    SessionMeta m;
+    m.profile_id = "p_1";
+    m.content_id = "m_1";
+    m.duration_sec = kDuration;
+    m.completion_sec = 6800;
+    m.selection = "sel:dash/avc/1080";
+    return m;
+}
+
+domain::ProgressRecord record(std::string cid, double pos, std::int64_t upd, std::int64_t seq) {
+    domain::ProgressRecord r;
+    r.content_id = std::move(cid);
+    r.position_sec = pos;
+    r.duration_sec = 3000;
+    r.updated_at_ms = upd;
+    r.seq = seq;
+    return r;
+}
+
+class ProgressBufferRedisTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        moneta::testing::RedisServerOptions opts;
+        opts.appendonly = true;
+        opts.appendfsync = "always";  // a SIGKILLed Redis comes back with every acknowledged write
+        auto server = moneta::testing::RedisServer::start(opts);
+        ASSERT_TRUE(server) << server.error().message();
+        server_.emplace(std::move(*server));
+        client_ = test_util::connect_client(io_, server_->port());
+        ASSERT_TRUE(client_->connected());
+        LeaseSettings lease;
+        lease.lease = std::chrono::milliseconds(kLeaseMs);
+        sessions_ = std::make_unique<SessionStore>(*client_, lease, ProgressSettings{});
+        progress_ = std::make_unique<ProgressStore>(*client_, api_, ProgressSettings{}, progress_stats_);
+        make_buffer(100, 20ms, 200ms);
+        t0_ = core::SystemClock::instance().wall_ms();
+    }
+
+    void TearDown() override {
+        if (buffer_ && buffer_->running()) {
+            buffer_->stop();
+            EXPECT_TRUE(run_until(io_, [&] { return loop_done_; }, 10s)) << "async_run did not stop";
+        }
+        buffer_.reset();
+        if (server_ && server_->running()) {
+            server_->resume();  // a paused test's server; harmless otherwise
+        }
+        run(io_, [](redis::Client& c) -> boost::asio::awaitable<int> {
+            co_await c.async_stop();
+            co_return 0;
+        }(*client_), 10s);
+    }
+
+    void make_buffer(std::size_t max, std::chrono::milliseconds retry_min, std::chrono::milliseconds retry_max) {
+        ProgressBufferSettings s;
+        s.max_entries = max;
+        s.retry_min = retry_min;
+        s.retry_max = retry_max;
+        s.call_timeout = 10s;  // longer than the client's 5 s command timeout
+        buffer_.emplace(io_.get_executor(), core::SystemClock::instance(), s, stats_);
+    }
+
+    void spawn_loop(boost::asio::cancellation_signal* signal = nullptr) {
+        loop_done_ = false;
+        auto done = [this](std::exception_ptr e) {
+            EXPECT_FALSE(e) << "async_run threw";
+            loop_done_ = true;
+        };
+        if (signal != nullptr) {
+            boost::asio::co_spawn(io_, buffer_->async_run(*sessions_, *progress_),
+                                  boost::asio::bind_cancellation_slot(signal->slot(), done));
+        } else {
+            boost::asio::co_spawn(io_, buffer_->async_run(*sessions_, *progress_), done);
+        }
+    }
+
+    /// Runs the loop (and the client) until the buffer is empty.
+    [[nodiscard]] bool drained(std::chrono::milliseconds limit = 20s) {
+        return run_until(io_, [&] { return buffer_->empty(); }, limit);
+    }
+
+    /// Time from @p act until async_run returned (bounded by 10 s).
+    template <class Act>
+    std::chrono::milliseconds time_to_stop(Act act) {
+        const auto start = std::chrono::steady_clock::now();
+        act();
+        EXPECT_TRUE(run_until(io_, [&] { return loop_done_; }, 10s)) << "async_run did not stop";
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    }
+
+    void kill_redis() {
+        server_->kill9();
+        ASSERT_TRUE(run_until(io_, [&] { return !client_->connected(); }, 10s)) << "client saw no disconnect";
+    }
+    void restart_redis() {
+        auto r = server_->restart();
+        ASSERT_TRUE(r) << r.error().message();
+    }
+
+    domain::LeaseGranted start(std::string sid, std::string device, int max, std::int64_t now) {
+        const domain::SessionInfo info = session(sid, device, now);
+        const SessionMeta meta = meta_m1();
+        const StartCommand cmd{"a_1", max, info, "", now, "", "", meta};
+        auto o = value_of(run(io_, sessions_->async_start(cmd, core::Deadline::never())), "start");
+        const auto* g = std::get_if<domain::LeaseGranted>(&o);
+        EXPECT_NE(g, nullptr) << "start " << sid << " was not granted";
+        return g != nullptr ? *g : domain::LeaseGranted{};
+    }
+
+    HeartbeatResult heartbeat(std::string_view sid, double pos, std::int64_t seq, std::int64_t now) {
+        return value_of(run(io_, sessions_->async_heartbeat("a_1", sid, pos, seq, now, core::Deadline::never())),
+                        "heartbeat");
+    }
+
+    /// A heartbeat while Redis is down: the store fails with a transport error, so it is held (what
+    /// the handler does).
+    void heartbeat_while_down(std::string_view sid, double pos, std::int64_t seq, std::int64_t now) {
+        auto r = run(io_, sessions_->async_heartbeat("a_1", sid, pos, seq, now, core::Deadline::never()));
+        ASSERT_TRUE(r.has_value());
+        ASSERT_FALSE(*r) << "Redis answered while it should be down";
+        ASSERT_TRUE(is_transport_error(r->error())) << r->error().message();
+        ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", std::string(sid), pos, seq, now}));
+    }
+
+    ProgressWrite put(const domain::ProgressRecord& r) {
+        return value_of(run(io_, progress_->async_put("a_1", "p_1", r, core::Deadline::never())), "put");
+    }
+
+    std::optional<domain::ProgressRecord> stored(const std::string& cid) {
+        const std::string v = server_->command({"HGET", "prog:{a:a_1}:p_1", cid});
+        if (v == "(nil)") {
+            return std::nullopt;
+        }
+        return domain::decode_progress_value(cid, v);
+    }
+
+    std::int64_t lease_expiry(const std::string& sid) {
+        const std::string v = server_->command({"ZSCORE", "lease:{a:a_1}", sid});
+        return v == "(nil)" ? 0 : std::stoll(v);
+    }
+
+    boost::asio::io_context io_;
+    std::optional<moneta::testing::RedisServer> server_;
+    std::unique_ptr<redis::Client> client_;
+    NoInternalApi api_;
+    ProgressStats progress_stats_;
+    std::unique_ptr<SessionStore> sessions_;
+    std::unique_ptr<ProgressStore> progress_;
+    ProgressBufferStats stats_;
+    std::optional<ProgressBuffer> buffer_;
+    bool loop_done_ = true;
+    std::int64_t t0_ = 0;
+};
+
+TEST_F(ProgressBufferRedisTest, HeartbeatsHeldWhileRedisIsKilledAreReplayedAfterRestartNewestWinning) {
+    start("ps_1", "d1", 2, t0_);
+    ASSERT_EQ(heartbeat("ps_1", 10, 1, t0_ + 1000).lease.status, HeartbeatStatus::kRenewed);
+    kill_redis();
+    heartbeat_while_down("ps_1", 20, 2, t0_ + 2000);
+    heartbeat_while_down("ps_1", 30, 3, t0_ + 3000);  // folded into the held one
+    ASSERT_TRUE(buffer_->push(BufferedPut{"a_1", "p_1", record("m_2", 55, t0_ + 2500, 1)}));
+    EXPECT_EQ(buffer_->size(), 2U);
+
+    spawn_loop();
+    // Redis is down: replay attempts fail and are retried, nothing is removed.
+    ASSERT_TRUE(run_until(io_, [&] { return stats_.replay_failed_total.load() >= 2; }, 10s));
+    EXPECT_EQ(buffer_->size(), 2U);
+    EXPECT_EQ(stats_.replayed_total.load(), 0U);
+
+    restart_redis();
+    ASSERT_TRUE(drained());
+    EXPECT_EQ(stats_.replayed_total.load(), 2U);
+    EXPECT_EQ(stats_.replay_applied_total.load(), 2U);
+    EXPECT_EQ(stats_.buffered.load(), 0);
+
+    const auto m1 = stored("m_1");
+    ASSERT_TRUE(m1);
+    EXPECT_EQ(m1->position_sec, 30);
+    EXPECT_EQ(m1->seq, 3);
+    EXPECT_EQ(m1->updated_at_ms, t0_ + 3000);  // the player's time, not the replay's
+    const auto m2 = stored("m_2");
+    ASSERT_TRUE(m2);
+    EXPECT_EQ(m2->position_sec, 55);
+    // Replayed writes take the write-behind path like any other: dirty at their version.
+    EXPECT_EQ(server_->command({"HGET", "dirty:{a:a_1}", "p_1/m_1"}), std::to_string(t0_ + 3000) + "|3");
+    // The session's highest seq moved with the replay: a late retry of seq 2 is stale now.
+    EXPECT_EQ(heartbeat("ps_1", 20, 2, t0_ + 4000).progress, ProgressWrite::kStale);
+}
+
+TEST_F(ProgressBufferRedisTest, AnOlderHeldWriteNeverOverwritesANewerOneWrittenAfterRecovery) {
+    start("ps_1", "d1", 2, t0_);
+    kill_redis();
+    heartbeat_while_down("ps_1", 20, 2, t0_ + 2000);
+    ASSERT_TRUE(buffer_->push(BufferedPut{"a_1", "p_1", record("m_2", 50, t0_ + 2000, 1)}));
+    restart_redis();
+    ASSERT_TRUE(run_until(io_, [&] { return client_->connected(); }, 10s));
+    // Back up, before the replay runs: the player's next heartbeat and another device's write.
+    ASSERT_EQ(heartbeat("ps_1", 30, 3, t0_ + 5000).progress, ProgressWrite::kApplied);
+    ASSERT_EQ(put(record("m_2", 60, t0_ + 5000, 1)), ProgressWrite::kApplied);
+
+    spawn_loop();
+    ASSERT_TRUE(drained());
+    EXPECT_EQ(stats_.replay_stale_total.load(), 2U);
+    EXPECT_EQ(stats_.replay_applied_total.load(), 0U);
+    EXPECT_EQ(stored("m_1")->position_sec, 30);
+    EXPECT_EQ(stored("m_1")->seq, 3);
+    EXPECT_EQ(stored("m_2")->position_sec, 60);
+    EXPECT_EQ(stored("m_2")->updated_at_ms, t0_ + 5000);
+}
+
+TEST_F(ProgressBufferRedisTest, AReplayedHeartbeatRecordsProgressButDoesNotExtendTheLease) {
+    const auto granted = start("ps_1", "d1", 2, t0_);
+    ASSERT_EQ(lease_expiry("ps_1"), t0_ + kLeaseMs);
+    // Sent 60 s into the lease while Redis did not answer; renewing would move it to t0 + 150 s.
+    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 42, 1, t0_ + 60'000}));
+    spawn_loop();
+    ASSERT_TRUE(drained());
+    EXPECT_EQ(stats_.replay_applied_total.load(), 1U);
+    EXPECT_EQ(stored("m_1")->position_sec, 42);
+    EXPECT_EQ(lease_expiry("ps_1"), granted.expires_at_ms);
+    // The same heartbeat live would have renewed it: the flag is what made the difference.
+    EXPECT_EQ(heartbeat("ps_1", 43, 2, t0_ + 60'000).lease.expires_at_ms, t0_ + 60'000 + kLeaseMs);
+}
+
+TEST_F(ProgressBufferRedisTest, AHeldLeaseGrantBecomesALeaseAndItsHeartbeatsCountAfterIt) {
+    kill_redis();
+    // The start's lease script gets no answer: the handler grants fail-open and holds the grant.
+    const domain::SessionInfo info = session("ps_open", "d1", t0_);
+    const SessionMeta meta = meta_m1();
+    auto failed = run(io_, sessions_->async_start(StartCommand{"a_1", 1, info, "", t0_, "", "", meta},
+                                                  core::Deadline::never()));
+    ASSERT_TRUE(failed && !*failed && is_transport_error(failed->error()));
+    ASSERT_TRUE(buffer_->push(BufferedLeaseGrant{"a_1", 1, info, "", meta}));
+    ASSERT_TRUE(buffer_->has_pending_grant("a_1", "ps_open"));
+    heartbeat_while_down("ps_open", 42, 1, t0_ + 1000);
+    EXPECT_EQ(stats_.fail_open_starts_total.load(), 1U);
+
+    restart_redis();
+    const std::int64_t before = core::SystemClock::instance().wall_ms();
+    spawn_loop();
+    ASSERT_TRUE(drained());
+    const std::int64_t after = core::SystemClock::instance().wall_ms();
+    EXPECT_FALSE(buffer_->has_pending_grant("a_1", "ps_open"));
+    EXPECT_EQ(stats_.grants_denied_total.load(), 0U);
+    // The lease counts from the replay (the player kept playing), not from the start.
+    const std::int64_t expiry = lease_expiry("ps_open");
+    EXPECT_GE(expiry, before + kLeaseMs);
+    EXPECT_LE(expiry, after + kLeaseMs);
+    EXPECT_EQ(server_->command({"HGET", "sm:{a:a_1}:ps_open", "cid"}), "m_1");
+    // The heartbeat held behind the grant found the session meta: its progress counted.
+    EXPECT_EQ(stats_.replay_applied_total.load(), 1U);
+    EXPECT_EQ(stored("m_1")->position_sec, 42);
+    // From now on it is an ordinary session.
+    EXPECT_EQ(heartbeat("ps_open", 50, 2, after).lease.status, HeartbeatStatus::kRenewed);
+}
+
+TEST_F(ProgressBufferRedisTest, AHeldGrantTheStreamLimitRefusesIsCountedAndItsSessionIsUnknown) {
+    const std::int64_t now = core::SystemClock::instance().wall_ms();
+    start("ps_other", "d2", 1, now);  // the only stream of a one-stream plan
+    ASSERT_TRUE(buffer_->push(BufferedLeaseGrant{"a_1", 1, session("ps_open", "d1", now), "", meta_m1()}));
+    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_open", 42, 1, now + 1000}));
+    spawn_loop();
+    ASSERT_TRUE(drained());
+    EXPECT_EQ(stats_.grants_denied_total.load(), 1U);
+    EXPECT_EQ(stats_.replayed_total.load(), 2U);  // answered by Redis: removed
+    EXPECT_EQ(lease_expiry("ps_open"), 0);
+    EXPECT_GT(lease_expiry("ps_other"), now);  // the live stream was not evicted
+    EXPECT_EQ(stats_.replay_unknown_session_total.load(), 1U);
+    EXPECT_EQ(heartbeat("ps_open", 50, 2, now + 2000).lease.status, HeartbeatStatus::kNotFound);
+}
+
+TEST_F(ProgressBufferRedisTest, OverflowWhileRedisIsDownIsRefusedAndCountedTheRestIsReplayed) {
+    make_buffer(3, 20ms, 200ms);
+    start("ps_1", "d1", 5, t0_);
+    kill_redis();
+    for (int i = 1; i <= 3; ++i) {
+        ASSERT_TRUE(buffer_->push(BufferedPut{"a_1", "p_1", record("m_" + std::to_string(10 + i), i, t0_ + i, 1)}));
+    }
+    EXPECT_FALSE(buffer_->push(BufferedPut{"a_1", "p_1", record("m_99", 9, t0_ + 9, 1)}));
+    EXPECT_FALSE(buffer_->push(BufferedStop{"a_1", "ps_1", 9, 9, t0_ + 9, false}));
+    EXPECT_EQ(stats_.dropped_total.load(), 2U);
+    restart_redis();
+    spawn_loop();
+    ASSERT_TRUE(drained());
+    EXPECT_EQ(stats_.replayed_total.load(), 3U);
+    EXPECT_TRUE(stored("m_13"));
+    EXPECT_FALSE(stored("m_99"));  // refused: its caller was answered 503, it is not replayed
+}
+
+TEST_F(ProgressBufferRedisTest, StopEndsABackoffAtOnceWhileRedisIsDown) {
+    make_buffer(10, 10s, 10s);  // a backoff far longer than "promptly"
+    kill_redis();
+    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 1, 1, t0_}));
+    spawn_loop();
+    ASSERT_TRUE(run_until(io_, [&] { return stats_.replay_failed_total.load() == 1; }, 10s));
+    EXPECT_LT(time_to_stop([&] { buffer_->stop(); }), 1s);
+    EXPECT_EQ(buffer_->size(), 1U);  // never confirmed: still held (counted abandoned on destruction)
+    buffer_.reset();
+    EXPECT_EQ(stats_.abandoned_total.load(), 1U);
+}
+
+TEST_F(ProgressBufferRedisTest, StopThenStoppingTheClientEndsACallStuckOnAPausedRedis) {
+    start("ps_1", "d1", 2, t0_);
+    server_->pause();  // the port accepts, nothing answers: the replay's call hangs (5 s timeout)
+    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 1, 1, t0_}));
+    spawn_loop();
+    ASSERT_TRUE(run_until(io_, [&] { return client_->stats().pending.load() > 0; }, 10s));
+    // What the app does at shutdown: the buffer first, then the worker's Redis client.
+    EXPECT_LT(time_to_stop([&] {
+                  buffer_->stop();
+                  client_->stop();
+              }),
+              1s);
+    EXPECT_EQ(buffer_->size(), 1U);
+    EXPECT_EQ(stats_.replay_failed_total.load(), 0U);  // its own stop, not a Redis failure
+}
+
+TEST_F(ProgressBufferRedisTest, CancellationEndsACallStuckOnAPausedRedis) {
+    start("ps_1", "d1", 2, t0_);
+    server_->pause();
+    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 1, 1, t0_}));
+    boost::asio::cancellation_signal signal;
+    spawn_loop(&signal);
+    ASSERT_TRUE(run_until(io_, [&] { return client_->stats().pending.load() > 0; }, 10s));
+    EXPECT_LT(time_to_stop([&] { signal.emit(boost::asio::cancellation_type::terminal); }), 1s);
+    EXPECT_EQ(buffer_->size(), 1U);
+    EXPECT_FALSE(buffer_->running());
+}
+
+}  // namespace
+}  // namespace moneta::store
