@@ -67,17 +67,18 @@ struct Worker {
           resilient_api(api, guards.internal_api(), clock, io.get_executor()),
           catalog(guarded_redis, resilient_api, &guards.coalescer(), io.get_executor(), clock, s.cache, t.cache),
           sessions(guarded_redis, s.lease, s.progress),
-          progress(guarded_redis, resilient_api, s.progress, t.progress),
+          progress(guarded_redis, resilient_api, s.progress, t.progress, &guards.progress_fallbacks()),
           buffer(io.get_executor(), clock, progress_buffer_settings(s, threads), t.progress_buffer),
           delivery(delivery_factory.make_worker()),
           deps{io.get_executor(), verifier, clock, catalog, sessions, progress, buffer, *delivery, s.cdn.base_url, s.playback, t.auth, t.playback},
           playback(deps),
           progress_handlers(deps),
           router(clock),
-          limit(inbound_limit(s, clock)) {
+          limit(inbound_limit(s, clock)),
+          readiness(s.playback.redis_down_fail_open) {
         playback.register_routes(router);
         progress_handlers.register_routes(router);
-        handlers::register_health_routes(router, redis, clock);
+        handlers::register_health_routes(router, redis, clock, readiness);
         redis.start();
         // Replays what Redis did not answer; stopped by on_drained before the client stops.
         boost::asio::co_spawn(io, buffer.async_run(sessions, progress), boost::asio::detached);
@@ -105,6 +106,7 @@ struct Worker {
     handlers::ProgressHandlers progress_handlers;
     http::Router router;
     std::unique_ptr<resilience::AdaptiveLimit> limit;  ///< inbound shedding; null when off
+    handlers::ReadinessGate readiness;                 ///< this worker's /readyz
 };
 
 /// The write-behind flusher with its own thread, Redis connection and HTTP pool, so a slow
@@ -328,10 +330,11 @@ private:
         return t;
     }
 
+    /// Every worker ready (each through its own gate: see handlers::ReadinessGate).
     bool redis_ready() {
         std::lock_guard lock(mu_);
         for (const auto& w : workers_) {
-            if (!w || !w->redis.connected()) {
+            if (!w || !w->readiness.ready(w->redis.connected())) {
                 return false;
             }
         }

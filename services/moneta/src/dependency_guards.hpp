@@ -13,6 +13,7 @@
 #include "handlers/admin_handlers.hpp"
 #include "moneta/core/clock.hpp"
 #include "moneta/resilience/circuit_breaker.hpp"
+#include "moneta/resilience/fallback.hpp"
 #include "settings.hpp"
 #include "upstream/fetch_coalescer.hpp"
 #include "upstream/internal_api_guard.hpp"
@@ -30,6 +31,8 @@ public:
     upstream::InternalApiGuard& internal_api() noexcept { return *internal_api_; }
     resilience::CircuitBreaker& redis() noexcept { return *redis_; }
     upstream::FetchCoalescer& coalescer() noexcept { return coalescer_; }
+    /// Caps progress reads sent to the internal API because Redis failed.
+    resilience::FallbackGate& progress_fallbacks() noexcept { return *progress_fallbacks_; }
 
     /// Every breaker with its admin/metrics name ("internal_api.account", ..., "redis").
     std::vector<handlers::NamedBreaker> breakers();
@@ -40,6 +43,7 @@ private:
     std::unique_ptr<upstream::InternalApiGuard> internal_api_;
     std::unique_ptr<resilience::CircuitBreaker> redis_;
     upstream::FetchCoalescer coalescer_;
+    std::unique_ptr<resilience::FallbackGate> progress_fallbacks_;
 };
 
 }  // namespace moneta

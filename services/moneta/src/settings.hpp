@@ -64,6 +64,7 @@ struct ResilienceSettings {
     resilience::CircuitBreakerConfig redis_breaker = store::default_redis_breaker();
     SheddingSettings shedding;
     std::size_t progress_buffer_max = 100'000;  ///< per process (split across the workers)
+    std::uint32_t progress_fallback_max = 32;   ///< concurrent progress reads sent to the API because Redis failed
 };
 
 struct LogSettings {

@@ -100,6 +100,10 @@ void Telemetry::export_shedding(std::function<SheddingTotals()> totals) {
     registry_.callback_counter("moneta_cache_refreshes_total", rf, {{"result", "started"}}, read(cache.refreshes_started_total));
     registry_.callback_counter("moneta_cache_refreshes_total", rf, {{"result", "failed"}}, read(cache.refreshes_failed_total));
     registry_.callback_counter("moneta_cache_refreshes_total", rf, {{"result", "skipped_open"}}, read(cache.refreshes_skipped_total));
+    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "progress_read"}}, read(progress.fallbacks_served_total));
+    const char* ff = "Fallbacks that could not answer: refused (too many at once) or failed too (composite error).";
+    registry_.callback_counter("moneta_fallback_failures_total", ff, {{"kind", "progress_read"}, {"result", "rejected"}}, read(progress.fallbacks_rejected_total));
+    registry_.callback_counter("moneta_fallback_failures_total", ff, {{"kind", "progress_read"}, {"result", "failed"}}, read(progress.fallbacks_failed_total));
     const auto& pb = progress_buffer;
     registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "fail_open_start"}}, read(pb.fail_open_starts_total));
     registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "heartbeat_buffered"}}, read(playback.heartbeats_buffered_total));

@@ -19,12 +19,13 @@ http::Response status_body(bool ok, std::int64_t now_ms) {
 
 }  // namespace
 
-void register_health_routes(http::Router& router, const redis::Commands& redis, const core::Clock& clock) {
+void register_health_routes(http::Router& router, const redis::Commands& redis, const core::Clock& clock,
+                            ReadinessGate& gate) {
     router.add(http::Method::kGet, "/healthz", [&clock](http::Request&) -> boost::asio::awaitable<http::Response> {
         co_return status_body(true, clock.wall_ms());
     });
-    router.add(http::Method::kGet, "/readyz", [&clock, &redis](http::Request&) -> boost::asio::awaitable<http::Response> {
-        co_return status_body(redis.connected(), clock.wall_ms());
+    router.add(http::Method::kGet, "/readyz", [&clock, &redis, &gate](http::Request&) -> boost::asio::awaitable<http::Response> {
+        co_return status_body(gate.ready(redis.connected()), clock.wall_ms());
     });
 }
 

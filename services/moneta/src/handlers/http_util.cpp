@@ -5,6 +5,7 @@
 
 #include "domain/requests.hpp"
 #include "moneta/core/error.hpp"
+#include "moneta/resilience/fallback.hpp"
 
 namespace moneta::handlers {
 
@@ -32,8 +33,10 @@ http::Response no_content() {
     return r;
 }
 
-domain::ApiError upstream_error(const boost::system::error_code& ec) noexcept {
+domain::ApiError upstream_error(const boost::system::error_code& failure) noexcept {
     using core::Errc;
+    // A fallback that failed too answers with the fallback's cause (the last thing tried).
+    const boost::system::error_code ec = resilience::effective_error(failure);
     if (ec == Errc::kTimeout || ec == Errc::kDeadlineExceeded) {
         return domain::ApiError::kUpstreamTimeout;
     }

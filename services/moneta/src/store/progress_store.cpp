@@ -21,8 +21,30 @@ constexpr std::string_view kContinueMarker = "~cw";
 }  // namespace
 
 ProgressStore::ProgressStore(redis::Commands& redis, upstream::InternalApi& api, ProgressSettings settings,
-                             ProgressStats& stats)
-    : redis_(redis), api_(api), settings_(settings), stats_(stats) {}
+                             ProgressStats& stats, resilience::FallbackGate* fallback_gate)
+    : redis_(redis), api_(api), settings_(settings), stats_(stats), fallback_gate_(fallback_gate) {}
+
+boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> ProgressStore::async_fallback(
+    std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
+    const core::RequestContext& ctx, boost::system::error_code redis_error) {
+    ++stats_.redis_errors_total;
+    resilience::FallbackPermit permit;
+    if (fallback_gate_ != nullptr) {
+        auto entered = fallback_gate_->try_enter();
+        if (!entered) {
+            ++stats_.fallbacks_rejected_total;  // Redis is down for everyone: do not stampede the API
+            co_return resilience::make_composite_error(redis_error, entered.error());
+        }
+        permit = std::move(*entered);
+    }
+    auto loaded = co_await async_fetch_and_load(account_id, profile_id, content_ids, ctx);
+    if (!loaded) {
+        ++stats_.fallbacks_failed_total;
+        co_return resilience::make_composite_error(redis_error, loaded.error());
+    }
+    ++stats_.fallbacks_served_total;
+    co_return loaded;
+}
 
 boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std::string_view account_id,
                                                                              std::string_view profile_id,
@@ -124,7 +146,10 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
     auto reply = co_await redis_.async_command(cmd, ctx.deadline);
     std::vector<std::optional<domain::ProgressRecord>> found(content_ids.size());
     std::vector<std::string> missing;
-    if (!reply || !reply->is_array() || reply->size() != content_ids.size()) {
+    if (!reply) {
+        co_return co_await async_fallback(account_id, profile_id, content_ids, ctx, reply.error());
+    }
+    if (!reply->is_array() || reply->size() != content_ids.size()) {
         ++stats_.redis_errors_total;
         missing.assign(content_ids.begin(), content_ids.end());
     } else {
@@ -181,11 +206,14 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
     continue_key(kb, account_id, profile_id);
     const IntArg lim(limit);
     const std::string_view args[] = {lim.view()};
+    boost::system::error_code redis_error = core::make_error(Errc::kUpstreamError);  // an odd reply
     for (int attempt = 0; attempt < 2; ++attempt) {
         auto reply = co_await redis_.async_eval(Scripts::get().continue_watching, std::span(kb.data(), 2), args,
                                                 ctx.deadline);
         if (!reply || !reply->is_array() || reply->size() < 1) {
-            ++stats_.redis_errors_total;
+            if (!reply) {
+                redis_error = reply.error();
+            }
             break;
         }
         const redis::Reply& r = *reply;
@@ -206,7 +234,7 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
         }
     }
     // Redis is failing: answer from the internal API directly.
-    auto loaded = co_await async_fetch_and_load(account_id, profile_id, {}, ctx);
+    auto loaded = co_await async_fallback(account_id, profile_id, {}, ctx, redis_error);
     if (!loaded) {
         co_return loaded.error();
     }

@@ -17,6 +17,7 @@
 #include "moneta/core/request_context.hpp"
 #include "moneta/core/result.hpp"
 #include "moneta/redis/commands.hpp"
+#include "moneta/resilience/fallback.hpp"
 #include "store/progress_stream.hpp"
 #include "store/session_store.hpp"
 #include "upstream/internal_api.hpp"
@@ -26,14 +27,20 @@ namespace moneta::store {
 struct ProgressStats {
     std::atomic<std::uint64_t> upstream_loads_total{0};  ///< cache misses sent to the internal API
     std::atomic<std::uint64_t> redis_errors_total{0};
+    /// Reads Redis could not answer, answered from the internal API instead (fallback)...
+    std::atomic<std::uint64_t> fallbacks_served_total{0};
+    std::atomic<std::uint64_t> fallbacks_rejected_total{0};  ///< ... refused: too many at once
+    std::atomic<std::uint64_t> fallbacks_failed_total{0};    ///< ... failed too (composite error)
 };
 
 /// @par Thread safety
 /// Distinct objects: safe. Shared objects: unsafe (one per worker thread). Stats: any thread.
 class ProgressStore {
 public:
+    /// @param fallback_gate caps concurrent reads from the internal API made because Redis
+    /// failed (shared by the workers; null = no cap).
     ProgressStore(redis::Commands& redis, upstream::InternalApi& api, ProgressSettings settings,
-                  ProgressStats& stats);
+                  ProgressStats& stats, resilience::FallbackGate* fallback_gate = nullptr);
 
     /// PUT /v1/me/progress: guarded write + write-behind marker, one round trip.
     boost::asio::awaitable<core::Result<ProgressWrite>> async_put(std::string_view account_id,
@@ -41,7 +48,8 @@ public:
                                                                   const domain::ProgressRecord& record,
                                                                   core::Deadline deadline);
 
-    /// Positions of @p content_ids (those that have one), in request order.
+    /// Positions of @p content_ids (those that have one), in request order. When Redis fails and
+    /// the internal API fails too, the error is a composite (resilience::as_composite).
     boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> async_get(
         std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
         const core::RequestContext& ctx);
@@ -63,10 +71,17 @@ private:
         std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
         const core::RequestContext& ctx);
 
+    /// Redis failed with @p redis_error: read from the internal API instead, under the gate.
+    /// Errors are composites of both causes.
+    boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> async_fallback(
+        std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
+        const core::RequestContext& ctx, boost::system::error_code redis_error);
+
     redis::Commands& redis_;
     upstream::InternalApi& api_;
     ProgressSettings settings_;
     ProgressStats& stats_;
+    resilience::FallbackGate* fallback_gate_;
 };
 
 }  // namespace moneta::store

@@ -293,6 +293,49 @@ TEST_F(ProgressStoreTest, AFailedLoadCachesNothing) {
     EXPECT_EQ(api_.progress_calls, 2);
 }
 
+// ---- Redis down: the internal API is the fallback (resilience.md "Fallbacks per endpoint") ------
+
+TEST_F(ProgressStoreTest, WhenRedisFailsReadsFallBackToTheApiAndADoubleFailureIsComposite) {
+    api_.records["m_2"] = record("m_2", 50, 500, 4);
+    server_->kill9();
+    EXPECT_EQ(ids(get({"m_2"})), (std::vector<std::string>{"m_2"}));
+    EXPECT_EQ(ids(continue_watching(10)), (std::vector<std::string>{"m_2"}));
+    EXPECT_EQ(stats_.fallbacks_served_total.load(), 2U);
+
+    api_.status = 500;  // the fallback fails too: both causes travel in one error_code
+    auto failed = get_result({"m_2"});
+    ASSERT_FALSE(failed);
+    const auto both = resilience::as_composite(failed.error());
+    ASSERT_TRUE(both) << failed.error().message();
+    EXPECT_TRUE(both->primary == core::Errc::kUnavailable || both->primary == core::Errc::kConnectionClosed)
+        << both->describe();
+    EXPECT_EQ(both->fallback, core::Errc::kUpstreamError);
+    EXPECT_EQ(resilience::effective_error(failed.error()), core::Errc::kUpstreamError);
+    EXPECT_EQ(stats_.fallbacks_failed_total.load(), 1U);
+}
+
+TEST_F(ProgressStoreTest, AFullFallbackGateFailsFastWithoutCallingTheApi) {
+    resilience::FallbackGate gate(1);
+    auto held = gate.try_enter();  // another request's fallback is running
+    ASSERT_TRUE(held);
+    ProgressStore gated(*client_, api_, ProgressSettings{}, stats_, &gate);
+    server_->kill9();
+    auto r = run(io_, gated.async_get("a_1", "p_1", std::vector<std::string>{"m_1"}, ctx_));
+    ASSERT_TRUE(r);
+    ASSERT_FALSE(*r);
+    const auto both = resilience::as_composite(r->error());
+    ASSERT_TRUE(both);
+    EXPECT_EQ(both->fallback, core::Errc::kOverloaded);
+    EXPECT_EQ(api_.progress_calls, 0);
+    EXPECT_EQ(stats_.fallbacks_rejected_total.load(), 1U);
+    held->release();
+    api_.records["m_1"] = record("m_1", 10, 1000, 1);
+    auto served = run(io_, gated.async_get("a_1", "p_1", std::vector<std::string>{"m_1"}, ctx_));
+    ASSERT_TRUE(served && *served);
+    EXPECT_EQ(api_.progress_calls, 1);
+    EXPECT_EQ(gate.active(), 0U);
+}
+
 // ---- continue watching --------------------------------------------------------------------------
 
 TEST_F(ProgressStoreTest, ContinueWatchingLoadsOnceThenServesFromRedis) {
