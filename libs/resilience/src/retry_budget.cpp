@@ -40,7 +40,7 @@ RequestGuard& RequestGuard::operator=(RequestGuard&& other) noexcept {
 
 void RequestGuard::finish() noexcept {
     if (RetryBudget* owner = std::exchange(owner_, nullptr)) {
-        const auto before = owner->active_requests_.fetch_sub(1, std::memory_order_relaxed);
+        [[maybe_unused]] const auto before = owner->active_requests_.fetch_sub(1, std::memory_order_relaxed);
         MONETA_ASSERT(before > 0, "active request count underflow");
     }
 }
@@ -58,7 +58,7 @@ RetryPermit& RetryPermit::operator=(RetryPermit&& other) noexcept {
 
 void RetryPermit::finish() noexcept {
     if (RetryBudget* owner = std::exchange(owner_, nullptr)) {
-        const auto before = owner->active_retries_.fetch_sub(1, std::memory_order_relaxed);
+        [[maybe_unused]] const auto before = owner->active_retries_.fetch_sub(1, std::memory_order_relaxed);
         MONETA_ASSERT(before > 0, "active retry count underflow");
     }
 }
