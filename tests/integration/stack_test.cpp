@@ -153,6 +153,46 @@ TEST_F(StackTest, HeartbeatReloadsAnInvalidatedEntitlementInTheBackground) {
     EXPECT_EQ(s.call("POST", "/v1/playback/sessions/" + sid + "/stop", R"({"position_sec":11,"reason":"user","seq":2})", tok).status, 204);
 }
 
+// Runtime control on the admin port (docs/resilience.md "Runtime control"): forcing a breaker open
+// refuses the calls it guards at once (503 UPSTREAM_UNAVAILABLE + Retry-After, nothing sent) while
+// warm requests keep working; "normal" restores it. Bad names and bodies get 404/400.
+TEST_F(StackTest, AdminPortSwitchesBreakerModesAtRuntime) {
+    testing::Stack& s = *stack_;
+    const HttpReply list = testing::http_call(s.admin_port(), "GET", "/admin/breakers");
+    ASSERT_EQ(list.status, 200);
+    const auto breakers = parse(list).at("breakers").as_array();
+    ASSERT_EQ(breakers.size(), 5U);
+    EXPECT_EQ(breakers[4].at("name").as_string(), "redis");
+
+    const HttpReply forced = testing::http_call(s.admin_port(), "PUT", "/admin/breakers/internal_api.content",
+                                                R"({"mode":"forced_open"})");
+    ASSERT_EQ(forced.status, 200) << forced.body;
+    EXPECT_EQ(parse(forced).at("mode").as_string(), "forced_open");
+    EXPECT_EQ(s.metric("moneta_circuit_breaker_mode", "breaker=\"internal_api.content\",mode=\"forced_open\""), 1);
+
+    const std::string tok = s.token("a_1", "p_1");
+    const double content_calls0 = s.internal_api_calls("content");
+    const HttpReply cold = s.call("POST", "/v1/playback/sessions", start_body("m_clear", "admin-dev"), tok);
+    EXPECT_EQ(cold.status, 503) << cold.body;
+    EXPECT_EQ(code_of(cold), "UPSTREAM_UNAVAILABLE");
+    EXPECT_EQ(cold.header("Retry-After").value_or(""), "1");
+    EXPECT_EQ(s.internal_api_calls("content") - content_calls0, 0);  // refused locally
+    EXPECT_GE(s.metric("moneta_circuit_breaker_short_circuits_total", "breaker=\"internal_api.content\",reason=\"forced_open\""), 1);
+    // A warm title is served from Redis: the kill switch costs nothing there.
+    EXPECT_EQ(s.call("POST", "/v1/playback/sessions", start_body("m_1", "admin-dev"), tok).status, 201);
+
+    EXPECT_EQ(testing::http_call(s.admin_port(), "PUT", "/admin/breakers/internal_api.content", R"({"mode":"normal"})").status, 200);
+    const HttpReply after = s.call("POST", "/v1/playback/sessions", start_body("m_clear", "admin-dev"), tok);
+    EXPECT_NE(after.status, 503) << after.body;
+    EXPECT_EQ(s.redis_cmd({"EXISTS", "content:{c:m_clear}"}), "1");
+
+    EXPECT_EQ(testing::http_call(s.admin_port(), "PUT", "/admin/breakers/nope", R"({"mode":"normal"})").status, 404);
+    for (const char* bad : {R"({"mode":"sideways"})", R"({"mode":"normal","x":1})", "[]", "{", R"({"mode":1})"}) {
+        EXPECT_EQ(testing::http_call(s.admin_port(), "PUT", "/admin/breakers/redis", bad).status, 400) << bad;
+    }
+    EXPECT_EQ(testing::http_call(s.moneta_port(), "GET", "/admin/breakers").status, 404);  // admin port only
+}
+
 // The exposition passes Prometheus' own linter (names, types, HELP, units, histogram shape).
 TEST_F(StackTest, MetricsPassPromtoolCheck) {
     testing::Stack& s = *stack_;
