@@ -164,13 +164,14 @@ TEST_F(StackTest, AdminPortSwitchesBreakerModesAtRuntime) {
     ASSERT_EQ(breakers.size(), 5U);
     EXPECT_EQ(breakers[4].at("name").as_string(), "redis");
 
+    const std::string tok = s.token("a_1", "p_1");
+    ASSERT_EQ(s.call("POST", "/v1/playback/sessions", start_body("m_1", "admin-dev"), tok).status, 201);  // warm
     const HttpReply forced = testing::http_call(s.admin_port(), "PUT", "/admin/breakers/internal_api.content",
                                                 R"({"mode":"forced_open"})");
     ASSERT_EQ(forced.status, 200) << forced.body;
     EXPECT_EQ(parse(forced).at("mode").as_string(), "forced_open");
     EXPECT_EQ(s.metric("moneta_circuit_breaker_mode", "breaker=\"internal_api.content\",mode=\"forced_open\""), 1);
 
-    const std::string tok = s.token("a_1", "p_1");
     const double content_calls0 = s.internal_api_calls("content");
     const HttpReply cold = s.call("POST", "/v1/playback/sessions", start_body("m_clear", "admin-dev"), tok);
     EXPECT_EQ(cold.status, 503) << cold.body;
