@@ -117,6 +117,7 @@ void Telemetry::export_shedding(std::function<SheddingTotals()> totals) {
     registry_.callback_counter("moneta_progress_buffer_replay_failures_total", "Replay attempts Redis did not answer (retried with backoff).", {}, read(pb.replay_failed_total));
     registry_.callback_counter("moneta_progress_buffer_replay_rejected_total", "Replayed writes answered with an error reply (removed).", {}, read(pb.replay_rejected_total));
     registry_.callback_counter("moneta_progress_buffer_grants_denied_total", "Fail-open starts whose replayed lease the stream limit refused.", {}, read(pb.grants_denied_total));
+    registry_.callback_counter("moneta_progress_buffer_grants_superseded_total", "Fail-open starts whose device started a newer session before the replay (no lease taken).", {}, read(pb.grants_superseded_total));
     registry_.callback_counter("moneta_progress_buffer_abandoned_total", "Writes still buffered at shutdown (lost).", {}, read(pb.abandoned_total));
     const char* rp = "Replayed progress writes by guard outcome.";
     registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "applied"}}, read(pb.replay_applied_total));

@@ -227,13 +227,15 @@ boost::asio::awaitable<ProgressBuffer::Replay> ProgressBuffer::async_replay(cons
         // The lease counts from now: the player has been playing all along, and a lease dated
         // at the start would already have run out after an outage longer than the lease.
         const StartCommand cmd{grant.account_id, grant.max_streams,  grant.info, grant.replace_session_id,
-                               clock_.wall_ms(), std::string_view(), std::string_view(), grant.meta};
+                               clock_.wall_ms(), std::string_view(), std::string_view(), grant.meta, true};
         auto r = co_await sessions.async_start(cmd, deadline);
         if (!r) {
             co_return failed(r.error());
         }
         if (std::holds_alternative<domain::LeaseDenied>(*r)) {
             ++stats_.grants_denied_total;  // its next heartbeat gets SESSION_NOT_FOUND
+        } else if (std::holds_alternative<LeaseSuperseded>(*r)) {
+            ++stats_.grants_superseded_total;  // the device moved on to a newer session
         }
     }
     ++stats_.replayed_total;

@@ -107,6 +107,7 @@ struct ProgressBufferStats {
     std::atomic<std::uint64_t> replay_rejected_total{0}; ///< error replies: removed, not retried
     std::atomic<std::uint64_t> fail_open_starts_total{0};///< lease grants accepted (starts without a lease)
     std::atomic<std::uint64_t> grants_denied_total{0};   ///< replayed grants the stream limit refused
+    std::atomic<std::uint64_t> grants_superseded_total{0};///< replayed grants whose device had started a newer session
     std::atomic<std::uint64_t> abandoned_total{0};       ///< still held when the buffer was destroyed
     /// The guard's answers to replayed progress (heartbeats, stops, PUTs).
     std::atomic<std::uint64_t> replay_applied_total{0};

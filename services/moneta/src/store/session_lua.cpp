@@ -142,6 +142,16 @@ if replace ~= '' and redis.call('ZSCORE', KEYS[1], replace) then
 end
 local prev = redis.call('HGET', KEYS[3], device)
 if prev and prev ~= replace and redis.call('ZSCORE', KEYS[1], prev) then
+  -- ARGV[12]: a replayed fail-open grant's start time. Its device started another session after
+  -- it (directly, once Redis was back): that one wins; keep the meta so buffered progress applies.
+  if ARGV[12] ~= '' and prev ~= sid then
+    local ok, p = pcall(cjson.decode, redis.call('HGET', KEYS[2], prev) or '{}')
+    if ok and type(p) == 'table' and tonumber(p.started_at_ms) and tonumber(p.started_at_ms) > tonumber(ARGV[12]) then
+      redis.call('HSET', KEYS[5], unpack(ARGV, 13))
+      redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[11]))
+      return {4, prev}
+    end
+  end
   take[#take + 1] = prev
 end
 local live = redis.call('ZCARD', KEYS[1])
@@ -163,7 +173,7 @@ redis.call('ZADD', KEYS[1], expires, sid)
 redis.call('HSET', KEYS[2], sid, info)
 redis.call('HSET', KEYS[3], device, sid)
 touch(math.max(lease_ms, tomb_ms) + 60000, true)
-redis.call('HSET', KEYS[5], unpack(ARGV, 12))
+redis.call('HSET', KEYS[5], unpack(ARGV, 13))
 redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[11]))
 if idem ~= '' then
   redis.call('SET', KEYS[6], idem, 'PX', tonumber(ARGV[10]))

@@ -84,9 +84,11 @@ boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(con
     const std::string dur = seconds_arg(cmd.meta.duration_sec);
     const std::string done_at = std::isfinite(cmd.meta.completion_sec) ? seconds_arg(cmd.meta.completion_sec) : "";
     const std::string wend = cmd.meta.window_end_ms ? std::to_string(*cmd.meta.window_end_ms) : "";
-    const std::array<std::string_view, 25> args = {
+    const IntArg started(cmd.info.started_at_ms);
+    const std::array<std::string_view, 26> args = {
         now.view(), lease.view(), max.view(), cmd.info.session_id, cmd.info.device_id, info_json,
         cmd.replace_session_id, tomb.view(), idem_value, idem_ttl.view(), meta_ttl.view(),
+        cmd.replayed_grant ? started.view() : std::string_view(),
         "pid", cmd.meta.profile_id, "cid", cmd.meta.content_id, "dur", dur, "done_at", done_at,
         "so", cmd.meta.start_over ? "1" : "0", "wend", wend, "sel", cmd.meta.selection};
     redis::Pipeline p;
@@ -111,6 +113,9 @@ boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(con
     }
     if (status == 0 && (r.size() - 1) % 3 == 0) {
         co_return StartOutcome{domain::LeaseDenied{decode_members(r, 1, lease_.lease.count())}};
+    }
+    if (status == 4 && r.size() == 2) {
+        co_return StartOutcome{LeaseSuperseded{std::string(r[1].as_string_view())}};
     }
     if (status == 3 && r.size() == 2) {
         const std::string_view v = r[1].as_string_view();

@@ -49,6 +49,15 @@ struct StartCommand {
     std::string_view idempotency_key;   ///< empty: none
     std::string_view idempotency_hash;  ///< hash of the request (with the key)
     const SessionMeta& meta;
+    /// A fail-open grant replayed after a Redis outage: it must not take over a lease its device
+    /// started LATER (directly, once Redis was back): the device has moved on. Live starts: false.
+    bool replayed_grant = false;
+};
+
+/// A replayed grant found its device already playing a session started after it: no lease is
+/// taken (the session meta is still written, so the grant's buffered progress applies).
+struct LeaseSuperseded {
+    std::string by_session_id;
 };
 
 /// A stored response (or an in-flight marker) for the Idempotency-Key of this start.
@@ -57,7 +66,7 @@ struct IdempotentReplay {
     std::string response_body;  ///< empty while the first request is still in flight
 };
 
-using StartOutcome = std::variant<domain::LeaseGranted, domain::LeaseDenied, IdempotentReplay>;
+using StartOutcome = std::variant<domain::LeaseGranted, domain::LeaseDenied, IdempotentReplay, LeaseSuperseded>;
 
 /// Progress outcome of a write (the Lua guard's answer).
 enum class ProgressWrite : std::int8_t {

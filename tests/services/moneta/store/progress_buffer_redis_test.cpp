@@ -342,6 +342,41 @@ TEST_F(ProgressBufferRedisTest, AHeldGrantTheStreamLimitRefusesIsCountedAndItsSe
     EXPECT_EQ(heartbeat("ps_open", 50, 2, now + 2000).lease.status, HeartbeatStatus::kNotFound);
 }
 
+// Found by the fault-injection suite: a grant held while Redis was down, replayed after the same
+// device had started a NEWER session directly (Redis back, breaker not yet closed on another
+// worker), evicted that newer session (its heartbeats got 409). The device has moved on: the
+// replay must keep the newer lease, take none itself, and still store the grant's progress.
+TEST_F(ProgressBufferRedisTest, AHeldGrantNeverEvictsANewerSessionOfTheSameDevice) {
+    const std::int64_t now = core::SystemClock::instance().wall_ms();
+    ASSERT_TRUE(buffer_->push(BufferedLeaseGrant{"a_1", 4, session("ps_open", "d1", now), "", meta_m1()}));
+    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_open", 42, 1, now + 100}));
+    start("ps_newer", "d1", 4, now + 500);  // the same device, started later, straight to Redis
+    spawn_loop();
+    ASSERT_TRUE(drained());
+    EXPECT_EQ(stats_.grants_superseded_total.load(), 1U);
+    EXPECT_EQ(stats_.grants_denied_total.load(), 0U);
+    EXPECT_EQ(lease_expiry("ps_open"), 0);
+    EXPECT_GT(lease_expiry("ps_newer"), now);
+    EXPECT_EQ(server_->command({"HGET", "dev:{a:a_1}", "d1"}), "ps_newer");
+    EXPECT_EQ(heartbeat("ps_newer", 60, 1, now + 1000).lease.status, HeartbeatStatus::kRenewed);
+    // The superseded grant's held progress still counted (its meta was written).
+    EXPECT_EQ(stats_.replay_applied_total.load(), 1U);
+}
+
+// The other order: the device's lease is OLDER than the held grant (started before the outage):
+// the replay replaces it, as a live start from that device would.
+TEST_F(ProgressBufferRedisTest, AHeldGrantReplacesAnOlderSessionOfTheSameDevice) {
+    const std::int64_t now = core::SystemClock::instance().wall_ms();
+    start("ps_before", "d1", 4, now);
+    ASSERT_TRUE(buffer_->push(BufferedLeaseGrant{"a_1", 4, session("ps_open", "d1", now + 500), "", meta_m1()}));
+    spawn_loop();
+    ASSERT_TRUE(drained());
+    EXPECT_EQ(stats_.grants_superseded_total.load(), 0U);
+    EXPECT_GT(lease_expiry("ps_open"), now);
+    EXPECT_EQ(lease_expiry("ps_before"), 0);
+    EXPECT_EQ(server_->command({"HGET", "dev:{a:a_1}", "d1"}), "ps_open");
+}
+
 TEST_F(ProgressBufferRedisTest, OverflowWhileRedisIsDownIsRefusedAndCountedTheRestIsReplayed) {
     make_buffer(3, 20ms, 200ms);
     start("ps_1", "d1", 5, t0_);
