@@ -197,6 +197,7 @@ Settings read(config::Reader& root) {
         s.cache.content_ttl = r.millis("content_ttl_ms", s.cache.content_ttl);
         s.cache.content_stale_max = r.millis("content_stale_max_ms", s.cache.content_stale_max);
         s.cache.content_missing_ttl = r.millis("content_missing_ttl_ms", s.cache.content_missing_ttl);
+        s.cache.local_max_entries = static_cast<std::size_t>(r.integer("local_max_entries", 4096, 0, 1'000'000));
         r.finish();
     }
     {

@@ -101,6 +101,7 @@ void Telemetry::export_shedding(std::function<SheddingTotals()> totals) {
     registry_.callback_counter("moneta_cache_refreshes_total", rf, {{"result", "failed"}}, read(cache.refreshes_failed_total));
     registry_.callback_counter("moneta_cache_refreshes_total", rf, {{"result", "skipped_open"}}, read(cache.refreshes_skipped_total));
     registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "progress_read"}}, read(progress.fallbacks_served_total));
+    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "local_catalog"}}, read(cache.local_served_total));
     const char* ff = "Fallbacks that could not answer: refused (too many at once) or failed too (composite error).";
     registry_.callback_counter("moneta_fallback_failures_total", ff, {{"kind", "progress_read"}, {"result", "rejected"}}, read(progress.fallbacks_rejected_total));
     registry_.callback_counter("moneta_fallback_failures_total", ff, {{"kind", "progress_read"}, {"result", "failed"}}, read(progress.fallbacks_failed_total));

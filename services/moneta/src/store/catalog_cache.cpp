@@ -99,6 +99,33 @@ std::optional<std::string_view> CatalogCache::servable(Resource resource, std::s
     return doc->json;
 }
 
+void CatalogCache::remember(Resource resource, std::string_view id, const std::string& envelope) {
+    if (settings_.local_max_entries == 0) {
+        return;
+    }
+    std::string key = refresh_key(resource, id);
+    if (auto it = local_.find(key); it != local_.end()) {
+        it->second = envelope;
+        return;
+    }
+    if (local_.size() >= settings_.local_max_entries) {
+        local_.erase(local_.begin());  // any one: this is a bounded outage reserve, not an LRU
+    }
+    local_.emplace(std::move(key), envelope);
+}
+
+std::optional<std::string_view> CatalogCache::local_copy(Resource resource, std::string_view id, std::int64_t now_ms) {
+    const auto it = local_.find(refresh_key(resource, id));
+    if (it == local_.end()) {
+        return std::nullopt;
+    }
+    auto json = servable(resource, id, it->second, now_ms);
+    if (json) {
+        ++stats_.local_served_total;
+    }
+    return json;
+}
+
 boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     std::string_view account_id, std::string_view content_id, const core::RequestContext& ctx,
     const redis::Pipeline* extra) {
@@ -125,6 +152,22 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     auto replies = co_await redis_.async_pipeline(read, ctx.deadline);
     if (!replies || replies->size() != read.size()) {
         ++stats_.redis_errors_total;
+        // Redis is failing: this worker's own last good copies spare the internal API the
+        // whole catalog traffic of the outage (the fetches below refill them).
+        if (auto json = local_copy(Resource::kAccount, account_id, read_ms)) {
+            if (auto a = domain::decode_account(*json)) {
+                out.account = std::move(*a);
+                account_slot = Slot::kHit;
+            }
+        }
+        if (want_content) {
+            if (auto json = local_copy(Resource::kContent, content_id, read_ms)) {
+                if (auto c = domain::decode_content(*json)) {
+                    out.content = std::move(*c);
+                    content_slot = Slot::kHit;
+                }
+            }
+        }
     } else {
         const auto& r = *replies;
         if (auto json = servable(Resource::kAccount, account_id, r[0].as_string_view(), read_ms)) {
@@ -175,6 +218,7 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
             }
             out.account = std::move(*a);
             account_value = domain::encode_cached(now_ms, **body);
+            remember(Resource::kAccount, account_id, account_value);
             account_ttl = redis_ttl_ms(Resource::kAccount);
             write.add({"SET", account_k, account_value, "PX", account_ttl});
         }
@@ -191,6 +235,7 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
             }
             out.content = std::move(*c);
             content_value = domain::encode_cached(now_ms, **body);
+            remember(Resource::kContent, content_id, content_value);
             content_ttl = redis_ttl_ms(Resource::kContent);
             write.add({"SET", content_k, content_value, "PX", content_ttl});
         } else {
@@ -251,6 +296,7 @@ boost::asio::awaitable<void> CatalogCache::async_refresh(Resource resource, std:
     }
     KeyBuffer kb;
     const std::string value = domain::encode_cached(clock_.wall_ms(), **body);
+    remember(resource, id, value);
     const std::string ttl = redis_ttl_ms(resource);
     const std::string_view key = account ? account_key(kb, id) : content_key(kb, id);
     auto written = co_await redis_.async_command({"SET", key, value, "PX", ttl}, ctx.deadline);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct CacheSettings {
     std::chrono::milliseconds content_ttl{1'800'000};       ///< soft: 30 min
     std::chrono::milliseconds content_stale_max{86'400'000};///< hard: 24 h, Redis TTL ±10 % jitter
     std::chrono::milliseconds content_missing_ttl{30'000};  ///< negative cache for unknown titles
+    /// Documents each worker keeps in memory from its own fetches, served only while Redis fails
+    /// (within the same staleness bounds). 0 = off.
+    std::size_t local_max_entries{4096};
 };
 
 struct CacheStats {
@@ -51,6 +55,7 @@ struct CacheStats {
     std::atomic<std::uint64_t> refreshes_started_total{0};     ///< background refreshes spawned
     std::atomic<std::uint64_t> refreshes_failed_total{0};      ///< ... that did not get a new value
     std::atomic<std::uint64_t> refreshes_skipped_total{0};     ///< stale but the breaker was open
+    std::atomic<std::uint64_t> local_served_total{0};  ///< Redis failed: served from the worker's own copy
 };
 
 /// nullopt members: the internal API does not know that id (or it was not asked for).
@@ -102,6 +107,10 @@ private:
     boost::asio::awaitable<void> async_refresh(upstream::Resource resource, std::string id);
     /// "SET key value PX ttl" args for a fetched document (the hard bound, jittered for content).
     std::string redis_ttl_ms(upstream::Resource resource) const;
+    /// Keeps @p envelope (an encode_cached value) as this worker's last good copy.
+    void remember(upstream::Resource resource, std::string_view id, const std::string& envelope);
+    /// The last good copy's JSON when Redis failed, if still within the hard bound.
+    std::optional<std::string_view> local_copy(upstream::Resource resource, std::string_view id, std::int64_t now_ms);
 
     redis::Commands& redis_;
     upstream::InternalApi& api_;
@@ -111,6 +120,8 @@ private:
     CacheSettings settings_;
     CacheStats& stats_;
     std::unordered_set<std::string> refreshing_;  ///< "a:<id>" / "c:<id>" being refreshed now
+    /// "a:<id>" / "c:<id>" → envelope, from this worker's own fetches (bounded; Redis outages).
+    std::unordered_map<std::string, std::string> local_;
 };
 
 }  // namespace moneta::store
