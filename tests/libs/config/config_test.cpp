@@ -59,11 +59,11 @@ TEST(ConfigTest, NumbersAcceptIntegersAndFractionsWithinRange) {
     EXPECT_DOUBLE_EQ(r.number("big", 0, 0, 1000), 1000.0);
     EXPECT_DOUBLE_EQ(r.number("absent", 0.5, 0, 1), 0.5);
     EXPECT_NO_THROW(r.finish());
-    EXPECT_EQ(error_of(R"({"rate":1.5})", [](Reader& r) { r.number("rate", 0, 0, 1); }),
+    EXPECT_EQ(error_of(R"({"rate":1.5})", [](Reader& rd) { rd.number("rate", 0, 0, 1); }),
               "rate: expected a number in [0, 1], got 1.5");
-    EXPECT_EQ(error_of(R"({"rate":"0.5"})", [](Reader& r) { r.number("rate", 0, 0, 1); }),
+    EXPECT_EQ(error_of(R"({"rate":"0.5"})", [](Reader& rd) { rd.number("rate", 0, 0, 1); }),
               "rate: expected a number in [0, 1], got \"0.5\"");
-    EXPECT_EQ(error_of(R"({"rate":-0.1})", [](Reader& r) { r.number("rate", 0, 0, 1); }),
+    EXPECT_EQ(error_of(R"({"rate":-0.1})", [](Reader& rd) { rd.number("rate", 0, 0, 1); }),
               "rate: expected a number in [0, 1], got -0.1");
 }
 
