@@ -9,6 +9,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <unistd.h>
 
 #include "dependency_guards.hpp"
@@ -280,12 +283,28 @@ private:
         http::WorkerHooks hooks;
         hooks.handler = handlers::shed_overload(w->router.as_handler(), w->limit.get(), clock_, telemetry_.shedding);
         hooks.on_access = [this](const http::AccessRecord& rec) { telemetry_.on_access(rec, *logger_, settings_.log.access_log); };
-        hooks.on_drained = [w] {
-            w->buffer.stop();  // before the client: its in-flight replay then ends with kCancelled
-            w->http.close();
-            w->redis.stop();
+        hooks.on_drained = [w, budget = settings_.final_flush / 2, this] {
+            // Writes held while Redis was down were acknowledged to players: replay them before
+            // the client stops (bounded; what is left is counted as abandoned). The flusher's
+            // final flush runs after every worker returned, so it sees the replayed writes.
+            boost::asio::co_spawn(w->deps.executor, drain_then_stop(w, budget), boost::asio::detached);
         };
         return hooks;
+    }
+
+    /// Shutdown of one worker after its connections drained: the progress buffer first (polled
+    /// every 20 ms, shutdown only), then the buffer's loop, the HTTP pool and the Redis client.
+    boost::asio::awaitable<void> drain_then_stop(Worker* w, std::chrono::milliseconds budget) {
+        const auto deadline = clock_.steady_now() + budget;
+        boost::asio::steady_timer timer(w->deps.executor);
+        while (!w->buffer.empty() && clock_.steady_now() < deadline) {
+            timer.expires_after(std::chrono::milliseconds(20));
+            boost::system::error_code ec;
+            co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        }
+        w->buffer.stop();  // before the client: its in-flight replay then ends with kCancelled
+        w->http.close();
+        w->redis.stop();
     }
 
     http::WorkerHooks make_admin() {

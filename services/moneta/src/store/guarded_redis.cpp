@@ -88,6 +88,7 @@ void classify(
 /// captures stay valid.
 template <class T, class Call>
 boost::asio::awaitable<core::Result<T>> async_guarded(
+    const redis::Commands& inner,
     resilience::CircuitBreaker& breaker,
     const core::Clock& clock,
     core::Deadline deadline,
@@ -95,6 +96,12 @@ boost::asio::awaitable<core::Result<T>> async_guarded(
 ) {
     if (deadline.expired(clock)) {
         co_return core::make_error(Errc::kDeadlineExceeded);
+    }
+    if (!inner.connected()) {
+        // No connection: the client fails fast by itself and sends nothing, so the breaker has
+        // nothing to protect — and counting these would keep it open (backing off up to
+        // open_max) after the connection is back, delaying recovery for no gain.
+        co_return core::make_error(Errc::kUnavailable);
     }
     resilience::BreakerPermit permit = breaker.try_acquire();
     if (!permit) {
@@ -116,7 +123,7 @@ GuardedRedis::GuardedRedis(
 boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_command(
     std::span<const std::string_view> args, core::Deadline deadline, redis::CommandControl control
 ) {
-    co_return co_await async_guarded<redis::Reply>(breaker_, clock_, deadline, [&] {
+    co_return co_await async_guarded<redis::Reply>(inner_, breaker_, clock_, deadline, [&] {
         return inner_.async_command(redis::CommandArgs(args), deadline, control);
     });
 }
@@ -124,7 +131,7 @@ boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_comman
 boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> GuardedRedis::do_async_pipeline(
     const redis::Pipeline& pipeline, core::Deadline deadline, redis::CommandControl control
 ) {
-    co_return co_await async_guarded<std::vector<redis::Reply>>(breaker_, clock_, deadline, [&] {
+    co_return co_await async_guarded<std::vector<redis::Reply>>(inner_, breaker_, clock_, deadline, [&] {
         return inner_.async_pipeline(pipeline, deadline, control);
     });
 }
@@ -136,7 +143,7 @@ boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_eval(
     core::Deadline deadline,
     redis::CommandControl control
 ) {
-    co_return co_await async_guarded<redis::Reply>(breaker_, clock_, deadline, [&] {
+    co_return co_await async_guarded<redis::Reply>(inner_, breaker_, clock_, deadline, [&] {
         return inner_.async_eval(
             script, redis::CommandArgs(keys), redis::CommandArgs(args), deadline, control
         );

@@ -38,6 +38,8 @@ protected:
         ASSERT_TRUE(b);
         breaker_ = std::move(*b);
         guarded_ = std::make_unique<GuardedRedis>(inner_, *breaker_, clock_);
+        // Connected unless a test says otherwise (a disconnected client is its own test below).
+        EXPECT_CALL(inner_, connected()).Times(::testing::AnyNumber()).WillRepeatedly(Return(true));
     }
     core::Result<redis::Reply> get(core::Deadline dl = core::Deadline::never()) {
         return *run(io_, guarded_->async_command({"GET", "k"}, dl));
@@ -83,6 +85,7 @@ TEST_F(GuardedRedisTest, TripsOnConsecutiveFailuresThenFailsFastWithoutCallingRe
     }
     EXPECT_EQ(breaker_->stats().rejected_open, 3U);
     ::testing::Mock::VerifyAndClearExpectations(&inner_);
+    EXPECT_CALL(inner_, connected()).Times(::testing::AnyNumber()).WillRepeatedly(Return(true));
 
     // After the open wait (250 ms ± 10 %) a probe goes through again.
     clock_.advance(300ms);
@@ -206,6 +209,19 @@ TEST_F(GuardedRedisTest, ExpiredDeadlineSendsNothing) {
     ASSERT_TRUE(r.has_error());
     EXPECT_EQ(r.error(), core::make_error(Errc::kDeadlineExceeded));
     EXPECT_EQ(breaker_->stats().permitted, 0U);  // StrictMock: inner_ was not called either
+}
+
+// With no connection the client fails fast by itself: the decorator answers kUnavailable without
+// calling it and without counting anything, so a reconnect is not held back by an open breaker.
+TEST_F(GuardedRedisTest, ADisconnectedClientFailsFastWithoutTouchingTheBreaker) {
+    EXPECT_CALL(inner_, connected()).WillRepeatedly(Return(false));
+    for (int i = 0; i < 20; ++i) {
+        auto r = get();
+        ASSERT_TRUE(r.has_error());
+        EXPECT_EQ(r.error(), core::make_error(Errc::kUnavailable));
+    }
+    EXPECT_EQ(breaker_->stats().permitted, 0U);  // StrictMock: the command was never sent either
+    EXPECT_EQ(breaker_->state(), resilience::State::kClosed);
 }
 
 TEST_F(GuardedRedisTest, ConnectedIsForwarded) {
