@@ -226,13 +226,6 @@ std::vector<std::size_t> WarmWorkload::needing_start() const {
     return out;
 }
 
-std::string start_body(const Viewer& v) {
-    return R"({"content_id":")" + v.content + R"(","device":{"id":")" + v.device +
-           R"(","type":"tv","name":"Fault TV"},)"
-           R"("capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080},)"
-           R"("resume":"auto"})";
-}
-
 std::string error_code(const std::string& body) {
     boost::system::error_code ec;
     const json::value v = json::parse(body, ec);

@@ -88,9 +88,6 @@ private:
     std::vector<Conn> conns_;  // conns_[i] is touched by connection thread i only
 };
 
-/// The start request body of @p v's own device (same device → the start replaces its lease).
-std::string start_body(const Viewer& v);
-
 /// Error code of an api.md error body ("" when the body is not one).
 std::string error_code(const std::string& body);
 

@@ -24,13 +24,6 @@ std::string seconds_text(double v) {
     return std::string(buf, r.ptr);
 }
 
-std::string start_body(const Viewer& v) {
-    return R"({"content_id":")" + v.content + R"(","device":{"id":")" + v.device +
-           R"(","type":"tv","name":"No-loss TV"},)"
-           R"("capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080},)"
-           R"("resume":"auto"})";
-}
-
 testing::HttpHeaders auth_headers(const Viewer& v) {
     return {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + v.token}};
 }
@@ -54,6 +47,14 @@ std::int64_t to_int(const std::string& s) {
 }
 
 }  // namespace
+
+std::string start_body(const Viewer& v) {
+    return R"({"content_id":")" + v.content + R"(","device":{"id":")" + v.device +
+           R"(","type":"tv","name":"Test TV"},)"
+           R"("capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080},)"
+           R"("resume":"auto"})";
+}
+
 
 void write_fixtures(const std::filesystem::path& path) {
     json::array plans{

@@ -49,6 +49,9 @@ struct Viewer {
     std::map<std::int64_t, double> sent;  ///< seq → position of every write sent
 };
 
+/// The start body of @p v's player (its title and device, DASH/Widevine up to 1080p, resume auto).
+std::string start_body(const Viewer& v);
+
 /// Two viewers (one per profile, each its own device and title) for each of @p accounts
 /// accounts starting at nl_a<first_account + 1>.
 std::vector<Viewer> make_viewers(

@@ -42,21 +42,7 @@ constexpr std::int64_t kLeaseMs = 90'000;
 constexpr double kDuration = 7012.4;
 
 /// The store reads the internal API only on cache misses; these tests never miss.
-class NoInternalApi final : public upstream::InternalApi {
-public:
-    boost::asio::awaitable<core::Result<upstream::Fetched>> async_get(upstream::Resource, std::string_view,
-                                                                      const core::RequestContext&) override {
-        co_return core::make_error(core::Errc::kUnavailable);
-    }
-    boost::asio::awaitable<core::Result<upstream::Fetched>> async_get_progress(std::string_view, std::string_view,
-                                                                               const core::RequestContext&) override {
-        co_return core::make_error(core::Errc::kUnavailable);
-    }
-    boost::asio::awaitable<core::Result<upstream::Fetched>> async_upsert_progress(
-        std::string_view, const core::RequestContext&) override {
-        co_return core::make_error(core::Errc::kUnavailable);
-    }
-};
+using test_util::NoInternalApi;
 
 domain::SessionInfo session(std::string sid, std::string device, std::int64_t started_at) {
     domain::SessionInfo s;

@@ -25,6 +25,7 @@
 #include "store/progress_store.hpp"
 #include "store/session_store.hpp"
 #include "upstream/internal_api.hpp"
+#include "store_test_util.hpp"
 
 namespace moneta::store {
 namespace {
@@ -236,21 +237,7 @@ TEST(IsTransportErrorTest, NoAnswerIsTransportAnUnusableAnswerIsNot) {
 
 // ---- the replay loop's waiting (no Redis server: a StrictMock) ---------------------------------
 
-class NoInternalApi final : public upstream::InternalApi {
-public:
-    boost::asio::awaitable<core::Result<upstream::Fetched>> async_get(upstream::Resource, std::string_view,
-                                                                      const core::RequestContext&) override {
-        co_return core::make_error(core::Errc::kUnavailable);
-    }
-    boost::asio::awaitable<core::Result<upstream::Fetched>> async_get_progress(std::string_view, std::string_view,
-                                                                               const core::RequestContext&) override {
-        co_return core::make_error(core::Errc::kUnavailable);
-    }
-    boost::asio::awaitable<core::Result<upstream::Fetched>> async_upsert_progress(
-        std::string_view, const core::RequestContext&) override {
-        co_return core::make_error(core::Errc::kUnavailable);
-    }
-};
+using test_util::NoInternalApi;
 
 boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> unavailable() {
     co_return core::make_error(core::Errc::kUnavailable);

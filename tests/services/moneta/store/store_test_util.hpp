@@ -17,8 +17,26 @@
 #include "moneta/core/clock.hpp"
 #include "moneta/core/result.hpp"
 #include "moneta/redis/client.hpp"
+#include "upstream/internal_api.hpp"
 
 namespace moneta::store::test_util {
+
+/// For tests whose store never needs the internal API: every call fails with kUnavailable.
+class NoInternalApi final : public upstream::InternalApi {
+public:
+    boost::asio::awaitable<core::Result<upstream::Fetched>> async_get(upstream::Resource, std::string_view,
+                                                                      const core::RequestContext&) override {
+        co_return core::make_error(core::Errc::kUnavailable);
+    }
+    boost::asio::awaitable<core::Result<upstream::Fetched>> async_get_progress(std::string_view, std::string_view,
+                                                                               const core::RequestContext&) override {
+        co_return core::make_error(core::Errc::kUnavailable);
+    }
+    boost::asio::awaitable<core::Result<upstream::Fetched>> async_upsert_progress(
+        std::string_view, const core::RequestContext&) override {
+        co_return core::make_error(core::Errc::kUnavailable);
+    }
+};
 
 /// A started client of 127.0.0.1:@p port, given up to 10 s to connect (check connected()).
 inline std::unique_ptr<redis::Client> connect_client(boost::asio::io_context& io, std::uint16_t port) {
