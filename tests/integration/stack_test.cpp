@@ -153,6 +153,34 @@ TEST_F(StackTest, HeartbeatReloadsAnInvalidatedEntitlementInTheBackground) {
     EXPECT_EQ(s.call("POST", "/v1/playback/sessions/" + sid + "/stop", R"({"position_sec":11,"reason":"user","seq":2})", tok).status, 204);
 }
 
+// An entitlement past its soft TTL (cache.account_ttl_ms, 10 min) is still served, and the
+// heartbeat reloads it in the background: revocations are seen within the soft TTL even though
+// the Redis key lives for the hard staleness bound (docs/resilience.md "Fallbacks").
+TEST_F(StackTest, HeartbeatRefreshesAnEntitlementPastItsSoftTtl) {
+    testing::Stack& s = *stack_;
+    const std::string tok = s.token("a_1", "p_1");
+    const HttpReply start = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tv-soft"), tok);
+    ASSERT_EQ(start.status, 201) << start.body;
+    const std::string sid(parse(start).at("session_id").as_string());
+    const std::string cached = s.redis_cmd({"GET", "ent:{a:a_1}"});
+    const auto bar = cached.find('|');
+    ASSERT_NE(bar, std::string::npos) << cached;
+    const std::int64_t fetched = std::stoll(cached.substr(0, bar));
+    const std::string old = std::to_string(fetched - 11 * 60 * 1000) + cached.substr(bar);  // 11 min old
+    ASSERT_EQ(s.redis_cmd({"SET", "ent:{a:a_1}", old, "PX", "3600000"}), "OK");
+    const double calls0 = s.internal_api_calls("account");
+    const HttpReply hb = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
+                                R"({"position_sec":3,"state":"playing","seq":1})", tok);
+    ASSERT_EQ(hb.status, 200) << hb.body;  // served from the stale entry, never waiting
+    EXPECT_TRUE(testing::wait_until(
+        [&] {
+            const std::string now = s.redis_cmd({"GET", "ent:{a:a_1}"});
+            return now.size() > bar && std::stoll(now.substr(0, now.find('|'))) >= fetched;
+        },
+        10s, "the entitlement refreshed"));
+    EXPECT_EQ(s.internal_api_calls("account") - calls0, 1);
+}
+
 // Runtime control on the admin port (docs/resilience.md "Runtime control"): forcing a breaker open
 // refuses the calls it guards at once (503 UPSTREAM_UNAVAILABLE + Retry-After, nothing sent) while
 // warm requests keep working; "normal" restores it. Bad names and bodies get 404/400.

@@ -147,20 +147,6 @@ http::Response start_without_lease(HandlerDeps& deps, const domain::Account& acc
 
 }  // namespace
 
-void PlaybackHandlers::refresh_account_in_background(const std::string& account_id) {
-    if (!refreshing_.insert(account_id).second) {
-        return;
-    }
-    ++deps_.stats.entitlement_refreshes_total;
-    boost::asio::co_spawn(
-        deps_.executor,
-        [this, account_id]() -> boost::asio::awaitable<void> {
-            co_await deps_.catalog.async_refresh_account(account_id);
-            refreshing_.erase(account_id);
-        },
-        boost::asio::detached);
-}
-
 void PlaybackHandlers::register_routes(http::Router& router) {
     router.add(http::Method::kPost, "/v1/playback/sessions", [this](http::Request& r) { return async_start(r); });
     router.add(http::Method::kGet, "/v1/playback/sessions", [this](http::Request& r) { return async_list(r); });
@@ -360,9 +346,13 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
     switch (hb->lease.status) {
         case domain::HeartbeatStatus::kRenewed: {
             ++deps_.stats.heartbeats_renewed_total;
-            if (hb->cached_account.empty()) {
-                // Expired or invalidated (billing events DEL it): fetch it for the next heartbeat.
-                refresh_account_in_background(std::string(claims.sub));
+            // Missing (expired, or a billing event DELed it) or past its soft TTL: reload it in
+            // the background so the next heartbeat judges fresh data (one refresh per account per
+            // worker at a time; skipped while the account breaker is open).
+            const auto cached = domain::decode_cached(hb->cached_account);
+            if ((!cached || now_ms - cached->fetched_at_ms >= deps_.catalog.settings().account_ttl.count()) &&
+                deps_.catalog.refresh_in_background(upstream::Resource::kAccount, claims.sub)) {
+                ++deps_.stats.entitlement_refreshes_total;
             }
             const std::string_view reason = stop_reason(*hb, now_ms);
             if (!reason.empty()) {

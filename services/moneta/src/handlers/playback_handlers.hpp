@@ -7,7 +7,6 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <string>
-#include <unordered_set>
 
 #include "handlers/deps.hpp"
 #include "moneta/http/request.hpp"
@@ -31,12 +30,7 @@ public:
     boost::asio::awaitable<http::Response> async_kick(http::Request& req);
 
 private:
-    /// Refreshes the cached entitlement in the background (at most one refresh per account at a
-    /// time on this worker), off the heartbeat's latency path.
-    void refresh_account_in_background(const std::string& account_id);
-
     HandlerDeps deps_;
-    std::unordered_set<std::string> refreshing_;  ///< accounts being refreshed (this thread only)
 };
 
 }  // namespace moneta::handlers

@@ -252,14 +252,14 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     co_return out;
 }
 
-void CatalogCache::refresh_in_background(Resource resource, std::string_view id) {
+bool CatalogCache::refresh_in_background(Resource resource, std::string_view id) {
     if (!api_.available(resource)) {
         ++stats_.refreshes_skipped_total;  // breaker open: the stale value is all we have
-        return;
+        return false;
     }
     std::string key = refresh_key(resource, id);
     if (!refreshing_.insert(key).second) {
-        return;  // one refresh per key at a time on this worker (the coalescer spans workers)
+        return false;  // one refresh per key at a time on this worker (the coalescer spans workers)
     }
     ++stats_.refreshes_started_total;
     boost::asio::co_spawn(
@@ -269,6 +269,7 @@ void CatalogCache::refresh_in_background(Resource resource, std::string_view id)
             refreshing_.erase(key);
         },
         boost::asio::detached);
+    return true;
 }
 
 boost::asio::awaitable<void> CatalogCache::async_refresh(Resource resource, std::string id) {

@@ -86,14 +86,14 @@ public:
                                                                   const core::RequestContext& ctx,
                                                                   const redis::Pipeline* extra = nullptr);
 
-    /// Re-reads the account from the internal API and caches it in the background (a heartbeat
-    /// found no cached entitlement: the next heartbeat then sees revocations). At most one
-    /// refresh per key per worker at a time; errors are only counted.
-    void refresh_in_background(upstream::Resource resource, std::string_view id);
-    /// The same, awaited (no per-key dedupe: the caller's own).
-    boost::asio::awaitable<void> async_refresh_account(std::string account_id) {
-        return async_refresh(upstream::Resource::kAccount, std::move(account_id));
-    }
+    /// Re-reads a document from the internal API and caches it, in the background (a stale hit,
+    /// or a heartbeat that found its entitlement missing or past the soft TTL: the next heartbeat
+    /// then sees revocations). At most one refresh per key per worker at a time; errors are only
+    /// counted.
+    /// @return true when a refresh was started (false: one is running, or the breaker is open).
+    bool refresh_in_background(upstream::Resource resource, std::string_view id);
+
+    const CacheSettings& settings() const noexcept { return settings_; }
 
 private:
     enum class Slot : std::uint8_t { kHit, kMiss, kKnownMissing };
