@@ -96,15 +96,19 @@ boost::asio::awaitable<ResilientInternalApi::Attempt> ResilientInternalApi::asyn
         stats.deadline_expired_total.fetch_add(1, kRelaxed);
         co_return Attempt{core::make_error(Errc::kDeadlineExceeded), false};
     }
-    resilience::ClientThrottle* throttle = guard_.throttle();
-    if (throttle != nullptr && !throttle->admit()) {
-        stats.throttled_total.fetch_add(1, kRelaxed);
-        co_return Attempt{core::make_error(Errc::kOverloaded), false};
-    }
+    // The breaker first: a call it refuses is not an attempt, so it must not count as a throttle
+    // "request" with no chance of an accept — that would keep the throttle rejecting for its
+    // whole window after the breaker has closed again.
     resilience::BreakerPermit permit = guard_.breaker(endpoint).try_acquire();
     if (!permit) {
         stats.short_circuited_total.fetch_add(1, kRelaxed);
         co_return Attempt{resilience::to_error(permit.rejection()), false};
+    }
+    resilience::ClientThrottle* throttle = guard_.throttle();
+    if (throttle != nullptr && !throttle->admit()) {
+        permit.on_ignored();  // we never called: says nothing about the API
+        stats.throttled_total.fetch_add(1, kRelaxed);
+        co_return Attempt{core::make_error(Errc::kOverloaded), false};
     }
     auto slot = guard_.bulkhead().try_acquire();
     if (!slot) {

@@ -1,6 +1,6 @@
 /// @file services/moneta/src/upstream/resilient_internal_api.hpp
 /// @brief InternalApi decorator (one per worker) that puts the process-wide InternalApiGuard in
-/// front of the real client: deadline check, client throttle, per-endpoint breaker, bulkhead,
+/// front of the real client: deadline check, per-endpoint breaker, client throttle, bulkhead,
 /// outcome classification and budgeted retries of idempotent reads.
 #pragma once
 
@@ -14,8 +14,9 @@ namespace moneta::upstream {
 
 /// Each attempt runs, in order:
 /// 1. deadline already expired: kDeadlineExceeded, nothing sent;
-/// 2. client throttle admit(): kOverloaded;
-/// 3. the endpoint's breaker: kUnavailable (lock- and allocation-free when open);
+/// 2. the endpoint's breaker: kUnavailable (lock- and allocation-free when open);
+/// 3. client throttle admit(): kOverloaded (the breaker permit reports on_ignored); after the
+///    breaker, so refused calls are not throttle requests that can never be accepted;
 /// 4. bulkhead try_acquire(): kOverloaded (the breaker permit reports on_ignored);
 /// 5. the inner call, with the bulkhead Permit held until it returns;
 /// 6. classification: kTimeout → timeout; kDeadlineExceeded, kCancelled and the HTTP client's

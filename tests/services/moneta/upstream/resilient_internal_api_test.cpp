@@ -175,6 +175,31 @@ TEST_F(ResilientInternalApiTest, ThrottleShedsLocallyAndCountsAccepts) {
     EXPECT_GE(guard_->stats().throttled_total.load(), 1U);
 }
 
+// Calls the breaker refuses never reach the throttle: counted there as requests with no chance of
+// an accept, they would keep it rejecting for its whole window after the breaker closed again.
+TEST_F(ResilientInternalApiTest, ShortCircuitedCallsAreNotThrottleRequests) {
+    auto s = test_settings();
+    s.throttle_enabled = true;
+    s.retry.max_retries = 0;
+    ScriptedApi inner;
+    make(s, inner);
+    resilience::ClientThrottle& throttle = *guard_->throttle();
+    inner.script = {answer(200), answer(200), answer(200), answer(200)};
+    for (int i = 0; i < 4; ++i) {
+        ASSERT_TRUE(get(Resource::kAccount));
+    }
+    guard_->breaker(Endpoint::kAccount).set_mode(resilience::Mode::kForcedOpen);
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_EQ(get(Resource::kAccount).error(), core::make_error(Errc::kUnavailable));
+    }
+    EXPECT_EQ(throttle.counts().requests, 4U);
+    EXPECT_EQ(throttle.counts().accepts, 4U);
+    EXPECT_EQ(throttle.reject_probability(), 0.0);
+    guard_->breaker(Endpoint::kAccount).set_mode(resilience::Mode::kNormal);
+    inner.script.push_back(answer(200));
+    EXPECT_TRUE(get(Resource::kAccount));  // nothing throttled after the breaker lets calls through
+}
+
 TEST_F(ResilientInternalApiTest, FullBulkheadRejectsAndThePermitIsHeldUntilTheCallReturns) {
     auto s = test_settings();
     s.bulkhead.max_active = 1;
