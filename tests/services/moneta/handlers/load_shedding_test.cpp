@@ -1,0 +1,166 @@
+// handlers::shed_overload: /v1 requests above the worker's adaptive limit are answered 503
+// OVERLOADED (+ Retry-After) at once without reaching the handler; probes pass through; only
+// answers below 500 feed the controller a latency sample. FakeClock; requests held by a timer the
+// test cancels (no sleeps).
+#include "handlers/load_shedding.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <optional>
+
+#include "moneta/core/clock.hpp"
+
+namespace moneta::handlers {
+namespace {
+
+http::Request make(std::string_view target) {
+    http::Request r;
+    r.set_line(http::Method::kPost, "POST", target);
+    return r;
+}
+
+class LoadSheddingTest : public ::testing::Test {
+protected:
+    LoadSheddingTest() {
+        resilience::AdaptiveLimitConfig c;
+        c.min_concurrency = 1;
+        c.max_concurrency_limit = 1;  // exactly one request in flight
+        c.min_rtt_request_count = 2;
+        limit_.emplace(clock_, c);
+        handler_ = shed_overload(
+            [this](http::Request& r) -> boost::asio::awaitable<http::Response> {
+                ++inner_calls_;
+                if (r.path().starts_with("/v1/")) {
+                    boost::system::error_code ec;
+                    co_await gate_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+                }
+                http::Response res;
+                res.status = inner_status_;
+                co_return res;
+            },
+            &*limit_, clock_, stats_);
+    }
+
+    /// Starts @p req; its response lands in @p out when the handler returns.
+    void spawn(http::Request& req, std::optional<http::Response>& out) {
+        boost::asio::co_spawn(
+            io_, [&]() -> boost::asio::awaitable<void> { out = co_await handler_(req); }, boost::asio::detached);
+        io_.restart();  // poll() stops the context once it runs out of work
+        io_.poll();
+    }
+    void release_held() {
+        gate_.cancel();
+        io_.restart();
+        io_.poll();
+        gate_.expires_at(boost::asio::steady_timer::time_point::max());
+    }
+
+    core::FakeClock clock_;
+    boost::asio::io_context io_;
+    boost::asio::steady_timer gate_{io_, boost::asio::steady_timer::time_point::max()};
+    std::optional<resilience::AdaptiveLimit> limit_;
+    SheddingStats stats_;
+    http::Handler handler_;
+    int inner_calls_ = 0;
+    int inner_status_ = 200;
+};
+
+TEST_F(LoadSheddingTest, AboveTheLimitAnswers503OverloadedAtOnceWithoutCallingTheHandler) {
+    http::Request first = make("/v1/playback/sessions");
+    std::optional<http::Response> first_res;
+    spawn(first, first_res);
+    ASSERT_FALSE(first_res) << "held by the gate";
+    EXPECT_EQ(limit_->state().outstanding, 1U);
+
+    http::Request second = make("/v1/playback/sessions/ps_1/heartbeat");
+    std::optional<http::Response> second_res;
+    spawn(second, second_res);
+    ASSERT_TRUE(second_res) << "a shed request must not wait";
+    EXPECT_EQ(second_res->status, 503);
+    const auto body = boost::json::parse(second_res->body).as_object();
+    EXPECT_EQ(body.at("error").at("code").as_string(), "OVERLOADED");
+    EXPECT_TRUE(body.at("error").at("retryable").as_bool());
+    bool retry_after = false;
+    for (const auto& [name, value] : second_res->headers) {
+        retry_after = retry_after || (name == "Retry-After" && value == "1");
+    }
+    EXPECT_TRUE(retry_after);
+    EXPECT_EQ(inner_calls_, 1);
+    EXPECT_EQ(stats_.shed_total.load(), 1U);
+
+    // Probes and metrics are never shed, even at the limit.
+    http::Request probe = make("/readyz");
+    std::optional<http::Response> probe_res;
+    spawn(probe, probe_res);
+    ASSERT_TRUE(probe_res);
+    EXPECT_EQ(probe_res->status, 200);
+
+    release_held();
+    ASSERT_TRUE(first_res);
+    EXPECT_EQ(first_res->status, 200);
+    EXPECT_EQ(limit_->state().outstanding, 0U);
+    // The slot is free again.
+    http::Request third = make("/v1/me/progress");
+    std::optional<http::Response> third_res;
+    spawn(third, third_res);
+    EXPECT_FALSE(third_res);
+    EXPECT_EQ(limit_->state().outstanding, 1U);
+    release_held();
+    EXPECT_TRUE(third_res);
+}
+
+TEST_F(LoadSheddingTest, OnlyAnswersBelow500FeedTheController) {
+    // minRTT is measured over the first 2 samples: 5xx answers (dependencies failing fast) are
+    // not samples, so they cannot teach the limit that latency is low.
+    inner_status_ = 503;
+    for (int i = 0; i < 3; ++i) {
+        http::Request r = make("/v1/playback/sessions");
+        std::optional<http::Response> res;
+        spawn(r, res);
+        clock_.advance(std::chrono::milliseconds(5));
+        release_held();
+        ASSERT_TRUE(res);
+        EXPECT_EQ(res->status, 503);
+    }
+    EXPECT_FALSE(limit_->state().min_rtt.has_value());
+    inner_status_ = 200;
+    for (int i = 0; i < 2; ++i) {
+        http::Request r = make("/v1/playback/sessions");
+        std::optional<http::Response> res;
+        spawn(r, res);
+        clock_.advance(std::chrono::milliseconds(5));
+        release_held();
+        ASSERT_TRUE(res);
+    }
+    ASSERT_TRUE(limit_->state().min_rtt.has_value());
+    EXPECT_EQ(*limit_->state().min_rtt, std::chrono::milliseconds(5));
+    EXPECT_EQ(stats_.shed_total.load(), 0U);
+}
+
+TEST_F(LoadSheddingTest, WithoutALimitTheHandlerIsReturnedUnwrapped) {
+    SheddingStats stats;
+    int calls = 0;
+    http::Handler inner = [&calls](http::Request&) -> boost::asio::awaitable<http::Response> {
+        ++calls;
+        co_return http::Response{};
+    };
+    http::Handler h = shed_overload(inner, nullptr, clock_, stats);
+    http::Request r = make("/v1/playback/sessions");
+    std::optional<http::Response> res;
+    boost::asio::co_spawn(
+        io_, [&]() -> boost::asio::awaitable<void> { res = co_await h(r); }, boost::asio::detached);
+    io_.poll();
+    EXPECT_TRUE(res);
+    EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace moneta::handlers
