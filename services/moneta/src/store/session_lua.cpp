@@ -189,9 +189,21 @@ local lease_ms = tonumber(ARGV[2])
 local sid = ARGV[3]
 local tomb_ms = tonumber(ARGV[4])
 local status, expires = 0, 0
--- ARGV[12] = '0': progress only (a heartbeat replayed after a Redis outage). Its `now` is when the
--- player sent it, not now: renewing (or pruning) with it would move the lease by a stale clock.
-if ARGV[12] ~= '0' then
+-- ARGV[12] = '0': a heartbeat replayed after a Redis outage. Its `now` is when the player sent it
+-- (we answered 200 then): the lease gets what that heartbeat would have given it, never less than
+-- it has — so an outage longer than the lease does not end every stream at the first heartbeat
+-- after recovery. Nothing is pruned or dropped with that older clock, and an evicted session
+-- (tombstone) is never revived.
+if ARGV[12] == '0' then
+  local score = redis.call('ZSCORE', KEYS[1], sid)
+  local tomb = redis.call('ZSCORE', KEYS[4], sid)
+  if score and tonumber(score) > now and not tomb then
+    expires = math.max(tonumber(score), now + lease_ms)
+    redis.call('ZADD', KEYS[1], 'XX', expires, sid)
+    touch(math.max(lease_ms, tomb_ms) + 60000, false)
+    status = 1
+  end
+else
   local score = redis.call('ZSCORE', KEYS[1], sid)
   if score and tonumber(score) > now then
     expires = now + lease_ms

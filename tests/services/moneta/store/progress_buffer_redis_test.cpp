@@ -267,18 +267,38 @@ TEST_F(ProgressBufferRedisTest, AnOlderHeldWriteNeverOverwritesANewerOneWrittenA
     EXPECT_EQ(stored("m_2")->updated_at_ms, t0_ + 5000);
 }
 
-TEST_F(ProgressBufferRedisTest, AReplayedHeartbeatRecordsProgressButDoesNotExtendTheLease) {
+// A replayed heartbeat gives the lease what it would have given it live, at the time the player
+// sent it (we answered 200 then): an outage longer than the lease must not end every stream at
+// the first heartbeat after recovery. It never shortens a lease and never revives an evicted one.
+TEST_F(ProgressBufferRedisTest, AReplayedHeartbeatRenewsTheLeaseAsOfWhenItWasSent) {
     const auto granted = start("ps_1", "d1", 2, t0_);
     ASSERT_EQ(lease_expiry("ps_1"), t0_ + kLeaseMs);
-    // Sent 60 s into the lease while Redis did not answer; renewing would move it to t0 + 150 s.
+    ASSERT_EQ(granted.expires_at_ms, t0_ + kLeaseMs);
+    // Sent 60 s into the lease while Redis did not answer.
     ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 42, 1, t0_ + 60'000}));
+    // An older one (late in the queue) must not shorten it again.
+    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_2", 7, 1, t0_ + 10'000}));
     spawn_loop();
     ASSERT_TRUE(drained());
     EXPECT_EQ(stats_.replay_applied_total.load(), 1U);
     EXPECT_EQ(stored("m_1")->position_sec, 42);
-    EXPECT_EQ(lease_expiry("ps_1"), granted.expires_at_ms);
-    // The same heartbeat live would have renewed it: the flag is what made the difference.
-    EXPECT_EQ(heartbeat("ps_1", 43, 2, t0_ + 60'000).lease.expires_at_ms, t0_ + 60'000 + kLeaseMs);
+    EXPECT_EQ(lease_expiry("ps_1"), t0_ + 60'000 + kLeaseMs);
+    // The next live heartbeat, past the original expiry, still finds its lease.
+    EXPECT_EQ(heartbeat("ps_1", 43, 2, t0_ + kLeaseMs + 30'000).lease.status, HeartbeatStatus::kRenewed);
+}
+
+TEST_F(ProgressBufferRedisTest, AReplayedHeartbeatNeverRevivesAnExpiredOrEvictedLease) {
+    start("ps_1", "d1", 2, t0_);
+    start("ps_2", "d1", 2, t0_ + 1000);  // same device: ps_1 is evicted (tombstone)
+    ASSERT_EQ(lease_expiry("ps_1"), 0);
+    start("ps_3", "d3", 2, t0_);
+    // ps_3's heartbeat was sent after its lease had already run out: nothing to renew.
+    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 5, 2, t0_ + 2000}));
+    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_3", 5, 2, t0_ + kLeaseMs + 1}));
+    spawn_loop();
+    ASSERT_TRUE(drained());
+    EXPECT_EQ(lease_expiry("ps_1"), 0);
+    EXPECT_EQ(lease_expiry("ps_3"), t0_ + kLeaseMs);
 }
 
 TEST_F(ProgressBufferRedisTest, AHeldLeaseGrantBecomesALeaseAndItsHeartbeatsCountAfterIt) {
@@ -301,10 +321,12 @@ TEST_F(ProgressBufferRedisTest, AHeldLeaseGrantBecomesALeaseAndItsHeartbeatsCoun
     const std::int64_t after = core::SystemClock::instance().wall_ms();
     EXPECT_FALSE(buffer_->has_pending_grant("a_1", "ps_open"));
     EXPECT_EQ(stats_.grants_denied_total.load(), 0U);
-    // The lease counts from the replay (the player kept playing), not from the start.
+    // The lease counts from the replay (the player kept playing), not from the start; the held
+    // heartbeat then renews it as of its own time (t0 + 1 s, which this test puts after the
+    // replay), never shortening it.
     const std::int64_t expiry = lease_expiry("ps_open");
     EXPECT_GE(expiry, before + kLeaseMs);
-    EXPECT_LE(expiry, after + kLeaseMs);
+    EXPECT_LE(expiry, std::max(after, t0_ + 1000) + kLeaseMs);
     EXPECT_EQ(server_->command({"HGET", "sm:{a:a_1}:ps_open", "cid"}), "m_1");
     // The heartbeat held behind the grant found the session meta: its progress counted.
     EXPECT_EQ(stats_.replay_applied_total.load(), 1U);
