@@ -56,6 +56,16 @@ protected:
         io_.restart();  // poll() stops the context once it runs out of work
         io_.poll();
     }
+    /// One /v1 request the handler answers with @p status after 5 ms (fake clock); its status.
+    int answer_after_5ms(int status) {
+        inner_status_ = status;
+        http::Request r = make("/v1/playback/sessions");
+        std::optional<http::Response> res;
+        spawn(r, res);
+        clock_.advance(std::chrono::milliseconds(5));
+        release_held();
+        return res ? res->status : 0;
+    }
     void release_held() {
         gate_.cancel();
         io_.restart();
@@ -120,25 +130,12 @@ TEST_F(LoadSheddingTest, AboveTheLimitAnswers503OverloadedAtOnceWithoutCallingTh
 TEST_F(LoadSheddingTest, OnlyAnswersBelow500FeedTheController) {
     // minRTT is measured over the first 2 samples: 5xx answers (dependencies failing fast) are
     // not samples, so they cannot teach the limit that latency is low.
-    inner_status_ = 503;
     for (int i = 0; i < 3; ++i) {
-        http::Request r = make("/v1/playback/sessions");
-        std::optional<http::Response> res;
-        spawn(r, res);
-        clock_.advance(std::chrono::milliseconds(5));
-        release_held();
-        ASSERT_TRUE(res);
-        EXPECT_EQ(res->status, 503);
+        EXPECT_EQ(answer_after_5ms(503), 503);
     }
     EXPECT_FALSE(limit_->state().min_rtt.has_value());
-    inner_status_ = 200;
     for (int i = 0; i < 2; ++i) {
-        http::Request r = make("/v1/playback/sessions");
-        std::optional<http::Response> res;
-        spawn(r, res);
-        clock_.advance(std::chrono::milliseconds(5));
-        release_held();
-        ASSERT_TRUE(res);
+        EXPECT_EQ(answer_after_5ms(200), 200);
     }
     ASSERT_TRUE(limit_->state().min_rtt.has_value());
     EXPECT_EQ(*limit_->state().min_rtt, std::chrono::milliseconds(5));
