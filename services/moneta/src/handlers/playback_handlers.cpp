@@ -90,6 +90,27 @@ std::string_view stop_reason(const store::HeartbeatResult& hb, std::int64_t now_
     return {};
 }
 
+/// Who calls a session endpoint (heartbeat, stop, refresh, kick), and on which session.
+struct SessionCaller {
+    jwt::Claims claims;
+    std::string_view session_id;
+};
+
+/// The verified token and the valid `{id}` of a session call, or the answer to send instead
+/// (the token is checked first, as everywhere: api.md §4 order).
+std::variant<SessionCaller, http::Response> session_caller(const http::Request& req, HandlerDeps& deps,
+                                                           std::int64_t now_ms) {
+    auto auth = authenticate(req, deps.verifier, now_ms, false, deps.auth_stats);
+    if (auto* e = std::get_if<ApiError>(&auth)) {
+        return error(*e, now_ms);
+    }
+    const auto id = id_param(req);
+    if (!id) {
+        return bad_id(now_ms);
+    }
+    return SessionCaller{std::move(std::get<jwt::Claims>(auth)), *id};
+}
+
 /// Redis did not answer a heartbeat (or holds no lease yet for a fail-open session): hold its
 /// progress for replay and answer as if the lease was renewed, with no stop action (judging one
 /// needs Redis). A full buffer → 503 UPSTREAM_UNAVAILABLE.
@@ -311,15 +332,11 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
 
 boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::Request& req) {
     const std::int64_t now_ms = deps_.clock.wall_ms();
-    auto auth = authenticate(req, deps_.verifier, now_ms, false, deps_.auth_stats);
-    if (auto* e = std::get_if<ApiError>(&auth)) {
-        co_return error(*e, now_ms);
+    auto caller = session_caller(req, deps_, now_ms);
+    if (auto* answer = std::get_if<http::Response>(&caller)) {
+        co_return std::move(*answer);
     }
-    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
-    const auto session_id = id_param(req);
-    if (!session_id) {
-        co_return bad_id(now_ms);
-    }
+    const auto& [claims, session_id] = std::get<SessionCaller>(caller);
     if (!has_json_content_type(req)) {
         co_return error(ApiError::kUnsupportedMediaType, now_ms);
     }
@@ -328,17 +345,17 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
     if (body == nullptr) {
         co_return invalid_request(parsed, now_ms);
     }
-    if (deps_.buffer.has_pending_grant(claims.sub, *session_id)) {
+    if (deps_.buffer.has_pending_grant(claims.sub, session_id)) {
         // Started while Redis was down and its grant is not replayed yet: Redis has no lease for
         // it (it would answer 404). Queue behind the grant instead.
-        co_return held_heartbeat(deps_, claims.sub, *session_id, *body, now_ms);
+        co_return held_heartbeat(deps_, claims.sub, session_id, *body, now_ms);
     }
-    auto hb = co_await deps_.sessions.async_heartbeat(claims.sub, *session_id, body->position_sec, body->seq, now_ms,
+    auto hb = co_await deps_.sessions.async_heartbeat(claims.sub, session_id, body->position_sec, body->seq, now_ms,
                                                       req.context().deadline);
     if (!hb) {
         ++deps_.stats.store_errors_total;
         if (store::is_transport_error(hb.error())) {
-            co_return held_heartbeat(deps_, claims.sub, *session_id, *body, now_ms);
+            co_return held_heartbeat(deps_, claims.sub, session_id, *body, now_ms);
         }
         co_return error(store_error(hb.error()), now_ms);
     }
@@ -372,15 +389,11 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
 
 boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Request& req) {
     const std::int64_t now_ms = deps_.clock.wall_ms();
-    auto auth = authenticate(req, deps_.verifier, now_ms, false, deps_.auth_stats);
-    if (auto* e = std::get_if<ApiError>(&auth)) {
-        co_return error(*e, now_ms);
+    auto caller = session_caller(req, deps_, now_ms);
+    if (auto* answer = std::get_if<http::Response>(&caller)) {
+        co_return std::move(*answer);
     }
-    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
-    const auto session_id = id_param(req);
-    if (!session_id) {
-        co_return bad_id(now_ms);
-    }
+    const auto& [claims, session_id] = std::get<SessionCaller>(caller);
     if (!has_json_content_type(req)) {
         co_return error(ApiError::kUnsupportedMediaType, now_ms);
     }
@@ -389,18 +402,18 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Reques
     if (body == nullptr) {
         co_return invalid_request(parsed, now_ms);
     }
-    if (deps_.buffer.has_pending_grant(claims.sub, *session_id)) {
+    if (deps_.buffer.has_pending_grant(claims.sub, session_id)) {
         // Its lease does not exist yet: a stop sent now would release nothing and the grant's
         // replay would then create a lease nobody releases. Queue behind the grant.
-        co_return held_stop(deps_, claims.sub, *session_id, *body, now_ms);
+        co_return held_stop(deps_, claims.sub, session_id, *body, now_ms);
     }
-    auto stopped = co_await deps_.sessions.async_stop(claims.sub, *session_id, body->position_sec, body->seq,
+    auto stopped = co_await deps_.sessions.async_stop(claims.sub, session_id, body->position_sec, body->seq,
                                                       body->reason == domain::StopReason::kEnded, now_ms,
                                                       req.context().deadline);
     if (!stopped) {
         ++deps_.stats.store_errors_total;
         if (store::is_transport_error(stopped.error())) {
-            co_return held_stop(deps_, claims.sub, *session_id, *body, now_ms);
+            co_return held_stop(deps_, claims.sub, session_id, *body, now_ms);
         }
         co_return error(store_error(stopped.error()), now_ms);
     }
@@ -411,19 +424,15 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Reques
 
 boost::asio::awaitable<http::Response> PlaybackHandlers::async_refresh(http::Request& req) {
     const std::int64_t now_ms = deps_.clock.wall_ms();
-    auto auth = authenticate(req, deps_.verifier, now_ms, false, deps_.auth_stats);
-    if (auto* e = std::get_if<ApiError>(&auth)) {
-        co_return error(*e, now_ms);
+    auto caller = session_caller(req, deps_, now_ms);
+    if (auto* answer = std::get_if<http::Response>(&caller)) {
+        co_return std::move(*answer);
     }
-    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
-    const auto session_id = id_param(req);
-    if (!session_id) {
-        co_return bad_id(now_ms);
-    }
+    const auto& [claims, session_id] = std::get<SessionCaller>(caller);
     if (!req.body().empty() && !has_json_content_type(req)) {
         co_return error(ApiError::kUnsupportedMediaType, now_ms);
     }
-    auto live = co_await deps_.sessions.async_live_session(claims.sub, *session_id, now_ms, req.context().deadline);
+    auto live = co_await deps_.sessions.async_live_session(claims.sub, session_id, now_ms, req.context().deadline);
     if (!live) {
         ++deps_.stats.store_errors_total;
         co_return error(store_error(live.error()), now_ms);
@@ -448,7 +457,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_refresh(http::Req
         co_return error(ApiError::kInternal, now_ms);
     }
     ++deps_.stats.refreshes_total;
-    co_return json(200, domain::refresh_response(std::string(*session_id), blocks->stream, blocks->drm, now_ms));
+    co_return json(200, domain::refresh_response(std::string(session_id), blocks->stream, blocks->drm, now_ms));
 }
 
 boost::asio::awaitable<http::Response> PlaybackHandlers::async_list(http::Request& req) {
@@ -475,16 +484,12 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_list(http::Reques
 
 boost::asio::awaitable<http::Response> PlaybackHandlers::async_kick(http::Request& req) {
     const std::int64_t now_ms = deps_.clock.wall_ms();
-    auto auth = authenticate(req, deps_.verifier, now_ms, false, deps_.auth_stats);
-    if (auto* e = std::get_if<ApiError>(&auth)) {
-        co_return error(*e, now_ms);
+    auto caller = session_caller(req, deps_, now_ms);
+    if (auto* answer = std::get_if<http::Response>(&caller)) {
+        co_return std::move(*answer);
     }
-    const jwt::Claims& claims = std::get<jwt::Claims>(auth);
-    const auto session_id = id_param(req);
-    if (!session_id) {
-        co_return bad_id(now_ms);
-    }
-    auto kicked = co_await deps_.sessions.async_kick(claims.sub, *session_id, now_ms, req.context().deadline);
+    const auto& [claims, session_id] = std::get<SessionCaller>(caller);
+    auto kicked = co_await deps_.sessions.async_kick(claims.sub, session_id, now_ms, req.context().deadline);
     if (!kicked) {
         ++deps_.stats.store_errors_total;
         co_return error(store_error(kicked.error()), now_ms);
