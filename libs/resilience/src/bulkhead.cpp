@@ -45,11 +45,7 @@ void Permit::release() noexcept {
     if (owner == nullptr) {
         return;
     }
-    if (std::exchange(abandoned_, false)) {
-        owner->release_abandoned();
-    } else {
-        owner->release_active();
-    }
+    owner->release(std::exchange(abandoned_, false));
 }
 
 bool Permit::abandon() noexcept {
@@ -212,23 +208,13 @@ void Bulkhead::deliver(Deliveries& out) noexcept {
     }
 }
 
-void Bulkhead::release_active() noexcept {
+void Bulkhead::release(bool abandoned) noexcept {
     Deliveries out;
     {
         std::lock_guard lock(mu_);
-        MONETA_ASSERT(active_ > 0, "active permit count underflow");
-        --active_;
-        dispatch_locked(out);
-    }
-    deliver(out);
-}
-
-void Bulkhead::release_abandoned() noexcept {
-    Deliveries out;
-    {
-        std::lock_guard lock(mu_);
-        MONETA_ASSERT(abandoned_ > 0, "abandoned permit count underflow");
-        --abandoned_;
+        std::uint32_t& count = abandoned ? abandoned_ : active_;
+        MONETA_ASSERT(count > 0, "permit count underflow");
+        --count;
         dispatch_locked(out);
     }
     deliver(out);

@@ -159,8 +159,8 @@ private:
     bool admissible_locked() const noexcept;
     void dispatch_locked(Deliveries& out);
     void deliver(Deliveries& out) noexcept;
-    void release_active() noexcept;
-    void release_abandoned() noexcept;
+    /// Frees an abandoned (@p abandoned) or active slot and hands it to the oldest live waiter.
+    void release(bool abandoned) noexcept;
     bool try_abandon() noexcept;
     bool cancel_waiter(std::uint64_t id) noexcept;
 
