@@ -43,6 +43,16 @@ local function touch(span, always)
     end
   end
 end
+-- Appends every lease as (session id, session info JSON, expiry) to `out` (list, denied start).
+local function append_leases(out)
+  local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+  for i = 1, #members, 2 do
+    out[#out + 1] = members[i]
+    out[#out + 1] = redis.call('HGET', KEYS[2], members[i]) or '{}'
+    out[#out + 1] = members[i + 1]
+  end
+  return out
+end
 )lua";
 
 // The progress guard (api.md §6): a write is applied only when it is newer than the stored one
@@ -126,6 +136,11 @@ local max_streams = tonumber(ARGV[3])
 local sid, device, info, replace = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local tomb_ms = tonumber(ARGV[8])
 local idem = ARGV[9]
+-- The session meta (pid, cid, ... from ARGV[13..]) that heartbeats and stops store progress by.
+local function write_meta()
+  redis.call('HSET', KEYS[5], unpack(ARGV, 13))
+  redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[11]))
+end
 if idem ~= '' then
   local seen = redis.call('GET', KEYS[6])
   if seen then
@@ -147,8 +162,7 @@ if prev and prev ~= replace and redis.call('ZSCORE', KEYS[1], prev) then
   if ARGV[12] ~= '' and prev ~= sid then
     local ok, p = pcall(cjson.decode, redis.call('HGET', KEYS[2], prev) or '{}')
     if ok and type(p) == 'table' and tonumber(p.started_at_ms) and tonumber(p.started_at_ms) > tonumber(ARGV[12]) then
-      redis.call('HSET', KEYS[5], unpack(ARGV, 13))
-      redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[11]))
+      write_meta()
       return {4, prev}
     end
   end
@@ -156,14 +170,7 @@ if prev and prev ~= replace and redis.call('ZSCORE', KEYS[1], prev) then
 end
 local live = redis.call('ZCARD', KEYS[1])
 if live - #take >= max_streams then
-  local out = {0}
-  local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-  for i = 1, #members, 2 do
-    out[#out + 1] = members[i]
-    out[#out + 1] = redis.call('HGET', KEYS[2], members[i]) or '{}'
-    out[#out + 1] = members[i + 1]
-  end
-  return out
+  return append_leases({0})
 end
 for _, s in ipairs(take) do
   drop(s, now, tomb_ms)
@@ -173,8 +180,7 @@ redis.call('ZADD', KEYS[1], expires, sid)
 redis.call('HSET', KEYS[2], sid, info)
 redis.call('HSET', KEYS[3], device, sid)
 touch(math.max(lease_ms, tomb_ms) + 60000, true)
-redis.call('HSET', KEYS[5], unpack(ARGV, 13))
-redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[11]))
+write_meta()
 if idem ~= '' then
   redis.call('SET', KEYS[6], idem, 'PX', tonumber(ARGV[10]))
 end
@@ -248,14 +254,7 @@ return {released, prog}
 std::string session_list_lua() {
     return std::string(kLeasePrelude) + R"lua(
 prune(tonumber(ARGV[1]))
-local out = {}
-local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-for i = 1, #members, 2 do
-  out[#out + 1] = members[i]
-  out[#out + 1] = redis.call('HGET', KEYS[2], members[i]) or '{}'
-  out[#out + 1] = members[i + 1]
-end
-return out
+return append_leases({})
 )lua";
 }
 
