@@ -1,6 +1,6 @@
 #include "encoding.hpp"
 
-#include <openssl/evp.h>
+#include "moneta/core/base64.hpp"
 
 namespace moneta::cdn::detail {
 namespace {
@@ -26,19 +26,8 @@ bool is_alnum(char c) noexcept {
 
 }  // namespace
 
-std::string base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // + NUL written by OpenSSL
-    const int n = EVP_EncodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()),
-        reinterpret_cast<const unsigned char*>(bytes.data()),
-        static_cast<int>(bytes.size())
-    );
-    out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
-    return out;
-}
-
 std::string cloudfront_base64(std::string_view bytes) {
-    std::string out = base64(bytes);
+    std::string out = core::base64_encode(bytes);
     for (char& c : out) {
         switch (c) {
             case '+':

@@ -7,9 +7,6 @@
 
 namespace moneta::cdn::detail {
 
-/// RFC 4648 base64 with padding, no line breaks.
-std::string base64(std::string_view bytes);
-
 /// CloudFront's URL-safe variant: base64, then '+'->'-', '='->'_', '/'->'~'.
 std::string cloudfront_base64(std::string_view bytes);
 

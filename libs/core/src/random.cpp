@@ -1,5 +1,7 @@
 #include "moneta/core/random.hpp"
 
+#include "moneta/core/base64.hpp"
+
 #include <sys/random.h>
 
 #include <algorithm>
@@ -34,8 +36,6 @@ struct Pool {
 
 thread_local Pool tl_pool;
 
-constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 }  // namespace
 
 void secure_random_bytes(std::span<std::uint8_t> out) noexcept {
@@ -66,20 +66,7 @@ std::string random_id(std::string_view prefix, std::size_t bytes) {
     MONETA_RELEASE_ASSERT(bytes <= raw.size(), "random_id too long");
     secure_random_bytes(std::span(raw.data(), bytes));
     std::string out(prefix);
-    out.reserve(prefix.size() + (bytes * 4 + 2) / 3);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (std::size_t i = 0; i < bytes; ++i) {
-        acc = (acc << 8U) | raw[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out.push_back(kB64Url[(acc >> static_cast<unsigned>(bits)) & 0x3FU]);
-        }
-    }
-    if (bits > 0) {
-        out.push_back(kB64Url[(acc << static_cast<unsigned>(6 - bits)) & 0x3FU]);
-    }
+    append_base64url(out, std::string_view(reinterpret_cast<const char*>(raw.data()), bytes));
     return out;
 }
 

@@ -1,3 +1,4 @@
+#include "moneta/core/base64.hpp"
 #include "moneta/drm/pallycon.hpp"
 
 #include <openssl/evp.h>
@@ -38,17 +39,6 @@ bool all_printable(std::string_view s) noexcept {
 bool is_http_url(std::string_view url) noexcept {
     return (url.starts_with("https://") && url.size() > 8) ||
            (url.starts_with("http://") && url.size() > 7);
-}
-
-std::string base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // + NUL written by OpenSSL
-    const int n = EVP_EncodeBlock(
-        reinterpret_cast<unsigned char*>(out.data()),
-        reinterpret_cast<const unsigned char*>(bytes.data()),
-        static_cast<int>(bytes.size())
-    );
-    out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
-    return out;
 }
 
 core::Result<std::string> sha256(std::string_view data) {
@@ -169,7 +159,7 @@ core::Result<PallyConTokenIssuer> PallyConTokenIssuer::create(PallyConConfig con
     if (!encrypted) {
         return encrypted.error();
     }
-    return PallyConTokenIssuer(std::move(config), base64(*encrypted));
+    return PallyConTokenIssuer(std::move(config), core::base64_encode(*encrypted));
 }
 
 core::Result<DrmGrant> PallyConTokenIssuer::issue(
@@ -203,7 +193,7 @@ core::Result<DrmGrant> PallyConTokenIssuer::issue(
     token["cid"] = cid;
     token["policy"] = policy_;
     token["timestamp"] = timestamp;
-    token["hash"] = base64(*digest);
+    token["hash"] = core::base64_encode(*digest);
 
     DrmGrant grant;
     grant.system = std::string(system_name(system));
@@ -212,7 +202,7 @@ core::Result<DrmGrant> PallyConTokenIssuer::issue(
         grant.certificate_url = config_.fairplay_certificate_url;
     }
     grant.header_name = std::string(kPallyConHeader);
-    grant.token = base64(boost::json::serialize(token));
+    grant.token = core::base64_encode(boost::json::serialize(token));
     grant.token_expires_at_ms = (now_ms / 1000 + config_.token_ttl_s) * 1000;
     return grant;
 }

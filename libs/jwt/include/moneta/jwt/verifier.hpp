@@ -15,6 +15,8 @@
 
 #include <boost/system/result.hpp>
 
+#include "moneta/core/base64.hpp"
+
 struct evp_pkey_st;  // OpenSSL EVP_PKEY, kept out of the public header
 
 namespace moneta::jwt {
@@ -126,9 +128,8 @@ private:
     void* pkey_ = nullptr;  // EVP_PKEY*
 };
 
-/// base64url without padding (RFC 7515 §2).
-std::string base64url_encode(std::string_view bytes);
-/// Strict: no padding, only the url alphabet, canonical final character. nullopt otherwise.
-std::optional<std::string> base64url_decode(std::string_view text);
+/// base64url without padding (RFC 7515 §2); strict decoding (moneta/core/base64.hpp).
+using core::base64url_decode;
+using core::base64url_encode;
 
 }  // namespace moneta::jwt

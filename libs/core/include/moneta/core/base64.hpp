@@ -1,0 +1,23 @@
+/// @file moneta/core/base64.hpp
+/// @brief RFC 4648 base64: the standard alphabet with padding (CDN and DRM tokens) and the
+/// url-safe alphabet without padding (JWT, ids). One codec for every library; a few lines of
+/// table lookups, so no OpenSSL dependency in core.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace moneta::core {
+
+/// Standard alphabet (`+/`), padded with `=`, no line breaks (RFC 4648 §4).
+std::string base64_encode(std::string_view bytes);
+
+/// Url-safe alphabet (`-_`), no padding (RFC 4648 §5, RFC 7515 §2).
+std::string base64url_encode(std::string_view bytes);
+/// The same, appended to @p out (no temporary).
+void append_base64url(std::string& out, std::string_view bytes);
+/// Strict: url alphabet only, no padding, canonical final character. nullopt otherwise.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+}  // namespace moneta::core
