@@ -12,6 +12,7 @@ add_library(moneta_app STATIC
   src/handlers/http_util.cpp
   src/handlers/playback_handlers.cpp
   src/handlers/progress_handlers.cpp
+  src/handlers/rate_limit.cpp
   src/delivery/playback_delivery.cpp
   src/progress/flusher.cpp
   src/upstream/internal_api_client.cpp

@@ -388,8 +388,14 @@ net::awaitable<Errc> Client::Impl::async_wait_reply(Waiter& w, Duration timeout,
         co_return Errc::kCancelled;  // our caller's coroutine was cancelled
     }
     inc(stats_.timeouts_total);
+    if (deadline.expired(clock_)) {
+        // The caller's deadline, not our command budget, ended the wait: it says nothing about
+        // the server, so it must not count towards dropping the connection (else any client
+        // with a 1 ms X-Request-Timeout-Ms could make us reconnect, failing everyone's calls).
+        co_return Errc::kDeadlineExceeded;
+    }
     on_timeout();
-    co_return deadline.expired(clock_) ? Errc::kDeadlineExceeded : Errc::kTimeout;
+    co_return Errc::kTimeout;
 }
 
 void Client::Impl::on_timeout() {

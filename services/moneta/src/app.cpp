@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dependency_guards.hpp"
+#include "domain/session_id.hpp"
 #include "handlers/admin_handlers.hpp"
 #include "handlers/health_handlers.hpp"
 #include "handlers/load_shedding.hpp"
@@ -61,8 +62,8 @@ std::unique_ptr<resilience::AdaptiveLimit> inbound_limit(const Settings& s, cons
 
 struct Worker {
     Worker(boost::asio::io_context& io, const Settings& s, core::Clock& clock, const jwt::Verifier& verifier,
-           const delivery::DeliveryFactory& delivery_factory, Telemetry& t, DependencyGuards& guards,
-           std::size_t threads)
+           const domain::SessionIdSigner& session_ids, const delivery::DeliveryFactory& delivery_factory,
+           Telemetry& t, DependencyGuards& guards, std::size_t threads)
         : redis(io.get_executor(), s.redis, clock),
           guarded_redis(redis, guards.redis(), clock),
           http(io.get_executor(), internal_api_pool(s, s.internal_api.timeout), clock),
@@ -71,9 +72,10 @@ struct Worker {
           catalog(guarded_redis, resilient_api, &guards.coalescer(), io.get_executor(), clock, s.cache, t.cache),
           sessions(guarded_redis, s.lease, s.progress),
           progress(guarded_redis, resilient_api, s.progress, t.progress, &guards.progress_fallbacks()),
-          buffer(io.get_executor(), clock, progress_buffer_settings(s, threads), t.progress_buffer),
+          buffer(io.get_executor(), clock, progress_buffer_settings(s, threads), t.progress_buffer, &session_ids),
           delivery(delivery_factory.make_worker()),
-          deps{io.get_executor(), verifier, clock, catalog, sessions, progress, buffer, *delivery, s.cdn.base_url, s.playback, t.auth, t.playback},
+          deps{io.get_executor(), verifier, clock, catalog, sessions, progress, buffer, *delivery, session_ids,
+               s.cdn.base_url, s.playback, t.auth, t.playback},
           playback(deps),
           progress_handlers(deps),
           router(clock),
@@ -91,6 +93,7 @@ struct Worker {
         store::ProgressBufferSettings b;
         const std::size_t total = s.resilience.progress_buffer_max;  // 0: no buffering (503 as before)
         b.max_entries = total == 0 ? 0 : std::max<std::size_t>(1, total / std::max<std::size_t>(1, threads));
+        b.max_per_account = s.resilience.progress_buffer_per_account;
         return b;
     }
 
@@ -194,6 +197,7 @@ public:
         : settings_(std::move(settings)),
           clock_(clock),
           verifier_(std::move(verifier)),
+          session_ids_(settings_.session_key),
           delivery_(std::move(delivery)),
           logger_(std::move(logger)),
           guards_(std::move(guards)),
@@ -273,8 +277,8 @@ public:
 
 private:
     http::WorkerHooks make_worker(boost::asio::io_context& io, std::size_t index) {
-        auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, *delivery_, telemetry_, *guards_,
-                                               workers_.size());
+        auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, session_ids_, *delivery_, telemetry_,
+                                               *guards_, workers_.size());
         Worker* w = worker.get();
         {
             std::lock_guard lock(mu_);
@@ -363,6 +367,7 @@ private:
     Settings settings_;
     core::Clock& clock_;
     jwt::Verifier verifier_;
+    domain::SessionIdSigner session_ids_;  ///< process-wide, immutable
     std::shared_ptr<const delivery::DeliveryFactory> delivery_;
     std::unique_ptr<log::Logger> logger_;
     std::unique_ptr<DependencyGuards> guards_;  // before the workers and the flusher that use it

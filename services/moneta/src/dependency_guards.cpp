@@ -15,6 +15,7 @@ boost::system::result<std::unique_ptr<DependencyGuards>, std::string> Dependency
         return {boost::system::in_place_error, "resilience.redis.breaker: " + redis.error().message()};
     }
     g->redis_ = std::move(*redis);
+    g->coalescer_ = std::make_unique<upstream::FetchCoalescer>(clock, s.shared_fetch_timeout);
     g->progress_fallbacks_ = std::make_unique<resilience::FallbackGate>(s.progress_fallback_max);
     return g;
 }

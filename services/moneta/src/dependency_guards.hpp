@@ -30,7 +30,7 @@ public:
 
     upstream::InternalApiGuard& internal_api() noexcept { return *internal_api_; }
     resilience::CircuitBreaker& redis() noexcept { return *redis_; }
-    upstream::FetchCoalescer& coalescer() noexcept { return coalescer_; }
+    upstream::FetchCoalescer& coalescer() noexcept { return *coalescer_; }
     /// Caps progress reads sent to the internal API because Redis failed.
     resilience::FallbackGate& progress_fallbacks() noexcept { return *progress_fallbacks_; }
 
@@ -42,7 +42,7 @@ private:
 
     std::unique_ptr<upstream::InternalApiGuard> internal_api_;
     std::unique_ptr<resilience::CircuitBreaker> redis_;
-    upstream::FetchCoalescer coalescer_;
+    std::unique_ptr<upstream::FetchCoalescer> coalescer_;
     std::unique_ptr<resilience::FallbackGate> progress_fallbacks_;
 };
 

@@ -15,6 +15,7 @@ constexpr config::EnvOverride kEnv[] = {
     {"MONETA_LEASE_SEC", "playback.lease_sec", config::EnvType::kInteger},
     {"MONETA_HEARTBEAT_SEC", "playback.heartbeat_sec", config::EnvType::kInteger},
     {"MONETA_START_RATE_PER_MIN", "playback.start_rate_per_min", config::EnvType::kInteger},
+    {"MONETA_PROGRESS_RATE_PER_MIN", "playback.progress_rate_per_min", config::EnvType::kInteger},
     {"MONETA_PROGRESS_FLUSH_MS", "progress.flush_ms", config::EnvType::kInteger},
     {"MONETA_PROGRESS_CLAIM_IDLE_MS", "progress.claim_idle_ms", config::EnvType::kInteger},
     {"MONETA_CDN_PROVIDER", "delivery.cdn.provider", config::EnvType::kString},
@@ -110,6 +111,8 @@ void read_resilience(config::Reader r, Settings& s) {
     }
     s.playback.redis_down_fail_open = start == "open";
     out.progress_buffer_max = static_cast<std::size_t>(r.integer("progress_buffer_max", 100'000, 0, 10'000'000));
+    out.progress_buffer_per_account =
+        static_cast<std::size_t>(r.integer("progress_buffer_per_account", 64, 1, 1'000'000));
     out.progress_fallback_max = static_cast<std::uint32_t>(r.integer("progress_fallback_max", 32, 0, 100'000));
     r.finish();
 }
@@ -183,6 +186,8 @@ Settings read(config::Reader& root) {
         s.lease.tombstone = std::chrono::seconds(r.integer("evicted_memory_sec", 600, 1, 86400));
         s.lease.meta = std::chrono::seconds(r.integer("session_memory_sec", 86400, lease_sec, 30 * 86400));
         s.playback.start_rate_per_min = static_cast<int>(r.integer("start_rate_per_min", 60, 0, 100000));
+        s.playback.progress_rate_per_min = static_cast<int>(r.integer("progress_rate_per_min", 300, 0, 100000));
+        s.session_key = r.secret("session_key", false).reveal();
         const auto ranks = r.integer_map("plan_ranks", {{"basic", 1}, {"standard", 2}, {"premium", 3}});
         s.playback.plan_ranks.clear();
         for (const auto& [k, v] : ranks) {
@@ -205,7 +210,14 @@ Settings read(config::Reader& root) {
         s.progress.ttl = std::chrono::hours(24 * r.integer("retention_days", 90, 1, 3650));
         s.progress.continue_watching_max = static_cast<int>(r.integer("continue_watching_max", 200, 1, 10000));
         s.progress.stream_shards = static_cast<int>(r.integer("stream_shards", 4, 1, 1024));
+        s.progress.max_titles_per_profile =
+            static_cast<int>(r.integer("max_titles_per_profile", s.progress.max_titles_per_profile, 1, 1'000'000));
+        s.progress.max_dirty_per_account =
+            static_cast<int>(r.integer("max_dirty_per_account", s.progress.max_dirty_per_account, 1, 1'000'000));
+        s.progress.missing_ttl = r.millis("missing_ttl_ms", s.progress.missing_ttl);
+        s.progress.missing_max = static_cast<int>(r.integer("missing_max", s.progress.missing_max, 0, 100'000));
         s.flusher.interval = r.millis("flush_ms", s.flusher.interval);
+        s.playback.progress_retry_after_sec = static_cast<int>((s.flusher.interval.count() + 999) / 1000);
         s.flusher.batch = static_cast<std::size_t>(r.integer("flush_batch", 500, 1, 10000));
         s.flusher.claim_idle = r.millis("claim_idle_ms", s.flusher.claim_idle);
         s.final_flush = r.millis("shutdown_flush_ms", s.final_flush);
@@ -278,6 +290,12 @@ Settings read(config::Reader& root) {
     if (auto ok = redis::validate(s.redis); !ok) {
         throw config::ConfigError("redis: invalid settings (" + ok.error().message() + ")");
     }
+    // A shared (singleflight) fetch runs on the server's budget for one guarded read — every
+    // attempt's timeout plus the longest backoffs — never on its first caller's deadline.
+    const auto& retry = s.resilience.internal_api.retry;
+    s.resilience.shared_fetch_timeout =
+        s.internal_api.timeout * (retry.max_retries + 1) +
+        std::chrono::duration_cast<std::chrono::milliseconds>(retry.max_delay) * retry.max_retries;
     return s;
 }
 

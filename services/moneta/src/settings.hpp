@@ -64,7 +64,12 @@ struct ResilienceSettings {
     resilience::CircuitBreakerConfig redis_breaker = store::default_redis_breaker();
     SheddingSettings shedding;
     std::size_t progress_buffer_max = 100'000;  ///< per process (split across the workers)
+    /// Entries one account may hold in a worker's buffer: an account cannot fill it for others.
+    std::size_t progress_buffer_per_account = 64;
     std::uint32_t progress_fallback_max = 32;   ///< concurrent progress reads sent to the API because Redis failed
+    /// Deadline of a singleflight fetch shared by concurrent callers (derived, not a key:
+    /// internal_api.timeout_ms × (retries + 1) + retry_max_ms × retries).
+    std::chrono::milliseconds shared_fetch_timeout{1100};
 };
 
 struct LogSettings {
@@ -84,6 +89,10 @@ struct Settings {
     store::ProgressSettings progress;
     progress::FlusherSettings flusher;
     std::chrono::milliseconds final_flush{10000};  ///< shutdown: time to flush buffered progress
+    /// playback.session_key (secret): signs session ids so any worker or instance can tell a
+    /// session moneta minted for an account from a made-up one (domain/session_id.hpp). Empty:
+    /// a random key per process (a single instance only; set it when several run).
+    std::string session_key;
     delivery::CdnSettings cdn;
     drm::PallyConConfig drm;
     LogSettings log;

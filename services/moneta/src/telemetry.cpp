@@ -52,6 +52,7 @@ Telemetry::Telemetry(metrics::Registry& registry) : registry_(registry) {
     registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "replayed"}}, read(playback.starts_replayed_total));
     registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "rate_limited"}}, read(playback.starts_rate_limited_total));
     registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "no_compatible_stream"}}, read(playback.starts_no_stream_total));
+    registry_.callback_counter("moneta_progress_rate_limited_total", "Progress-route requests refused by the per-account rate limit.", {}, read(playback.progress_rate_limited_total));
     registry_.callback_counter("moneta_playback_lease_replacements_total", "Starts that took over a lease (same device or replace_session_id).", {}, read(playback.starts_replaced_total));
     const char* hb = "Heartbeats by outcome.";
     registry_.callback_counter("moneta_playback_heartbeats_total", hb, {{"result", "renewed"}}, read(playback.heartbeats_renewed_total));
@@ -67,6 +68,7 @@ Telemetry::Telemetry(metrics::Registry& registry) : registry_(registry) {
     registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "stale"}}, read(playback.progress_stale_total));
     registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "zero_kept"}}, read(playback.progress_zero_kept_total));
     registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "unknown_session"}}, read(playback.progress_unknown_session_total));
+    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "capped"}}, read(playback.progress_capped_total));
     registry_.callback_counter("moneta_progress_upstream_loads_total", "Progress cache misses loaded from the internal API.", {}, read(progress.upstream_loads_total));
     registry_.callback_counter("moneta_progress_redis_errors_total", "Progress reads that failed in Redis.", {}, read(progress.redis_errors_total));
     registry_.callback_counter("moneta_progress_flushes_total", "Write-behind batches confirmed by the internal API.", {}, read(flusher.flushes_total));

@@ -114,6 +114,8 @@ void Telemetry::export_shedding(std::function<SheddingTotals()> totals) {
     registry_.callback_counter("moneta_progress_buffer_accepted_total", "Writes put in the local buffer (coalesced ones not counted).", {}, read(pb.buffered_total));
     registry_.callback_counter("moneta_progress_buffer_coalesced_total", "Heartbeats folded into a held newer-or-equal one.", {}, read(pb.coalesced_total));
     registry_.callback_counter("moneta_progress_buffer_dropped_total", "Writes refused because the buffer was full (answered 503).", {}, read(pb.dropped_total));
+    registry_.callback_counter("moneta_progress_buffer_account_full_total", "Writes refused because the account's share of the buffer (or its max_streams grants) was used (answered 503).", {}, read(pb.account_full_total));
+    registry_.callback_counter("moneta_progress_buffer_unknown_session_total", "Heartbeats/stops refused because the session id was not minted for the account (answered 503).", {}, read(pb.unknown_session_total));
     registry_.callback_counter("moneta_progress_buffer_replayed_total", "Buffered writes Redis answered on replay.", {}, read(pb.replayed_total));
     registry_.callback_counter("moneta_progress_buffer_replay_failures_total", "Replay attempts Redis did not answer (retried with backoff).", {}, read(pb.replay_failed_total));
     registry_.callback_counter("moneta_progress_buffer_replay_rejected_total", "Replayed writes answered with an error reply (removed).", {}, read(pb.replay_rejected_total));
@@ -125,6 +127,7 @@ void Telemetry::export_shedding(std::function<SheddingTotals()> totals) {
     registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "stale"}}, read(pb.replay_stale_total));
     registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "zero_kept"}}, read(pb.replay_zero_kept_total));
     registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "unknown_session"}}, read(pb.replay_unknown_session_total));
+    registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "capped"}}, read(pb.replay_capped_total));
 }
 
 }  // namespace moneta

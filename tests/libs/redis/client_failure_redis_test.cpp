@@ -118,6 +118,28 @@ TEST_F(RedisClientTest, ConsecutiveTimeoutsDropTheConnectionAndItComesBackAfterR
     EXPECT_EQ(client.stats().reconnects_total.load(), 1U);
 }
 
+// Issue 10: calls ended by their CALLER's deadline counted as consecutive timeouts, so a client
+// sending a 1 ms X-Request-Timeout-Ms could make the worker drop its Redis connection — every
+// other request then failed as "not sent", and the fail-open start path switched on.
+TEST_F(RedisClientTest, CallerDeadlinesNeverCountTowardsDroppingTheConnection) {
+    auto config = base_config();
+    config.command_timeout = 5s;
+    config.max_consecutive_timeouts = 3;
+    auto& client = connect(config);
+    redis_->pause();
+    for (int i = 0; i < 6; ++i) {
+        auto r = call({"PING"}, core::Deadline::after(core::SystemClock::instance(), 20ms));
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error(), core::make_error(Errc::kDeadlineExceeded)) << "call " << i;
+    }
+    EXPECT_TRUE(client.connected()) << "six deadline expiries are not six server timeouts";
+    redis_->resume();
+    auto ok = call({"PING"});
+    ASSERT_TRUE(ok) << ok.error().message();
+    EXPECT_EQ(ok->as_string_view(), "PONG");
+    EXPECT_EQ(client.stats().reconnects_total.load(), 0U);
+}
+
 TEST_F(RedisClientTest, OldestCommandUnansweredTooLongDropsTheConnection) {
     core::FakeClock clock;
     auto config = base_config();

@@ -9,6 +9,7 @@
 
 #include "delivery/playback_delivery.hpp"
 #include "domain/playability.hpp"
+#include "domain/session_id.hpp"
 #include "handlers/auth.hpp"
 #include "moneta/core/clock.hpp"
 #include "moneta/jwt/verifier.hpp"
@@ -22,6 +23,8 @@ namespace moneta::handlers {
 struct PlaybackSettings {
     int heartbeat_interval_sec = 30;  ///< MONETA_HEARTBEAT_SEC
     int start_rate_per_min = 60;      ///< MONETA_START_RATE_PER_MIN per account; 0 = off
+    int progress_rate_per_min = 300;  ///< /v1/me/progress* requests per account; 0 = off
+    int progress_retry_after_sec = 5; ///< Retry-After of a write refused by a per-account bound
     domain::PlanRanks plan_ranks{{"basic", 1}, {"standard", 2}, {"premium", 3}};
     /// resilience.redis_down_start: "open" (true) grants a start whose lease script got no answer
     /// from Redis without a lease, and buffers the grant; "closed" answers 503 as before.
@@ -36,6 +39,7 @@ struct PlaybackStats {
     std::atomic<std::uint64_t> starts_replayed_total{0};  ///< Idempotency-Key replays
     std::atomic<std::uint64_t> starts_rate_limited_total{0};
     std::atomic<std::uint64_t> starts_no_stream_total{0}; ///< NO_COMPATIBLE_STREAM
+    std::atomic<std::uint64_t> progress_rate_limited_total{0};  ///< /v1/me/progress* over the account's limit
     std::atomic<std::uint64_t> heartbeats_renewed_total{0};
     std::atomic<std::uint64_t> heartbeats_not_found_total{0};
     std::atomic<std::uint64_t> heartbeats_evicted_total{0};
@@ -48,6 +52,7 @@ struct PlaybackStats {
     std::atomic<std::uint64_t> progress_stale_total{0};
     std::atomic<std::uint64_t> progress_zero_kept_total{0};
     std::atomic<std::uint64_t> progress_unknown_session_total{0};
+    std::atomic<std::uint64_t> progress_capped_total{0};  ///< refused by a per-account bound
     std::atomic<std::uint64_t> store_errors_total{0};     ///< Redis failed on a session/progress op
     // Redis did not answer and the write went to the worker's ProgressBuffer (answered as success);
     // refusals of a full buffer are the buffer's dropped_total, fail-open starts its fail_open_starts_total.
@@ -60,6 +65,7 @@ struct PlaybackStats {
             case store::ProgressWrite::kApplied: ++progress_applied_total; break;
             case store::ProgressWrite::kStale: ++progress_stale_total; break;
             case store::ProgressWrite::kZeroKept: ++progress_zero_kept_total; break;
+            case store::ProgressWrite::kCapped: ++progress_capped_total; break;
             case store::ProgressWrite::kUnknownSession: ++progress_unknown_session_total; break;
         }
     }
@@ -75,6 +81,7 @@ struct HandlerDeps {
     store::ProgressStore& progress;
     store::ProgressBuffer& buffer;  ///< writes Redis did not answer, replayed when it is back
     delivery::DeliveryFactory::Worker& delivery;
+    const domain::SessionIdSigner& session_ids;  ///< mints ids; the buffer checks them (Redis down)
     const std::string& cdn_base_url;
     const PlaybackSettings& settings;
     AuthStats& auth_stats;

@@ -13,17 +13,17 @@
 #include "domain/responses.hpp"
 #include "domain/tracks.hpp"
 #include "handlers/http_util.hpp"
+#include "handlers/rate_limit.hpp"
 #include "moneta/core/random.hpp"
 #include "store/keys.hpp"
 #include "store/progress_buffer.hpp"
+#include "store/redis_failure.hpp"
 #include "store/scripts.hpp"
 
 namespace moneta::handlers {
 namespace {
 
 using domain::ApiError;
-
-constexpr std::int64_t kRateWindowMs = 60'000;
 
 /// Edge-provided viewer country, or the account's when absent or malformed.
 std::string_view viewer_country(const http::Request& req, const domain::Account& account) {
@@ -116,8 +116,9 @@ std::variant<SessionCaller, http::Response> session_caller(const http::Request& 
 /// needs Redis). A full buffer → 503 UPSTREAM_UNAVAILABLE.
 http::Response held_heartbeat(HandlerDeps& deps, std::string_view account_id, std::string_view session_id,
                               const domain::HeartbeatRequest& body, std::int64_t now_ms) {
-    if (!deps.buffer.push(store::BufferedHeartbeat{std::string(account_id), std::string(session_id),
-                                                   body.position_sec, body.seq, now_ms})) {
+    const auto held = deps.buffer.push(store::BufferedHeartbeat{std::string(account_id), std::string(session_id),
+                                                                body.position_sec, body.seq, now_ms});
+    if (held != store::ProgressBuffer::Push::kHeld) {
         return error(ApiError::kUpstreamUnavailable, now_ms);
     }
     ++deps.stats.heartbeats_buffered_total;
@@ -128,8 +129,10 @@ http::Response held_heartbeat(HandlerDeps& deps, std::string_view account_id, st
 /// The same for a stop: held for replay, 204; a full buffer → 503.
 http::Response held_stop(HandlerDeps& deps, std::string_view account_id, std::string_view session_id,
                          const domain::StopRequest& body, std::int64_t now_ms) {
-    if (!deps.buffer.push(store::BufferedStop{std::string(account_id), std::string(session_id), body.position_sec,
-                                              body.seq, now_ms, body.reason == domain::StopReason::kEnded})) {
+    const auto held = deps.buffer.push(store::BufferedStop{std::string(account_id), std::string(session_id),
+                                                           body.position_sec, body.seq, now_ms,
+                                                           body.reason == domain::StopReason::kEnded});
+    if (held != store::ProgressBuffer::Push::kHeld) {
         return error(ApiError::kUpstreamUnavailable, now_ms);
     }
     ++deps.stats.stops_buffered_total;
@@ -157,8 +160,9 @@ http::Response start_without_lease(HandlerDeps& deps, const domain::Account& acc
                                               resume, blocks->stream, blocks->drm, tracks, deps.cdn_base_url,
                                               account.plan.max_streams, now_ms});
     std::string location = "/v1/playback/sessions/" + info.session_id;
-    if (!deps.buffer.push(store::BufferedLeaseGrant{account.id, account.plan.max_streams, std::move(info),
-                                                    body.replace_session_id.value_or(""), std::move(meta)})) {
+    const auto held = deps.buffer.push(store::BufferedLeaseGrant{account.id, account.plan.max_streams, std::move(info),
+                                                                 body.replace_session_id.value_or(""), std::move(meta)});
+    if (held != store::ProgressBuffer::Push::kHeld) {
         return error(ApiError::kUpstreamUnavailable, now_ms);
     }
     http::Response res = json(201, std::move(out));
@@ -203,33 +207,30 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
         idem_key = *k;
     }
 
-    // Round trip 1: account + content (+ negative cache), the resume position and the rate
-    // counter, in one pipeline.
+    // Round trip 1: account + content (+ negative cache), the resume position (+ its negative
+    // cache) and the rate counter, in one pipeline. The rate limit is judged before anything is
+    // fetched from the internal API for this request.
     store::KeyBuffer kb;
-    const std::string window = std::to_string(now_ms / kRateWindowMs);
-    const std::string_view prog_k = store::progress_key(kb, claims.sub, claims.pid);
-    const std::string_view rate_k = store::rate_key(kb, claims.sub, window);
     redis::Pipeline extra;
-    extra.add({"HGET", prog_k, body->content_id});
-    const bool rate_limited_on = deps_.settings.start_rate_per_min > 0;
-    if (rate_limited_on) {
-        extra.add({"INCR", rate_k}).add({"PEXPIRE", rate_k, "120000"});
-    }
-    auto catalog = co_await deps_.catalog.async_load(claims.sub, body->content_id, req.context(), &extra);
-    if (!catalog) {
-        co_return error(upstream_error(catalog.error()), now_ms);
-    }
-    if (rate_limited_on && catalog->extra.size() == 3 &&
-        catalog->extra[1].to_int64().value_or(0) > deps_.settings.start_rate_per_min) {
+    extra.add({"HGET", store::progress_key(kb, claims.sub, claims.pid), body->content_id});
+    extra.add({"HEXISTS", store::progress_missing_key(kb, claims.sub, claims.pid), body->content_id});
+    const AccountRateLimit limit(AccountRateLimit::Kind::kStart, deps_.settings.start_rate_per_min);
+    std::string window;
+    limit.add_to(extra, kb, claims.sub, now_ms, window);
+    auto catalog = co_await deps_.catalog.async_read(claims.sub, body->content_id, req.context(), &extra);
+    if (const auto retry_after = limit.exceeded(catalog.extra, 2, now_ms)) {
         ++deps_.stats.starts_rate_limited_total;
-        const auto retry_after = static_cast<int>((kRateWindowMs - now_ms % kRateWindowMs + 999) / 1000);
-        co_return error(ApiError::kRateLimited, now_ms, "{}", retry_after);
+        co_return error(ApiError::kRateLimited, now_ms, "{}", *retry_after);
     }
-    if (auto e = check_playable(*catalog, claims.pid, req, deps_.settings.plan_ranks, now_ms)) {
+    if (auto filled = co_await deps_.catalog.async_fill(catalog, claims.sub, body->content_id, req.context());
+        !filled) {
+        co_return error(upstream_error(filled.error()), now_ms);
+    }
+    if (auto e = check_playable(catalog, claims.pid, req, deps_.settings.plan_ranks, now_ms)) {
         co_return error(*e, now_ms);
     }
-    const domain::Account& account = *catalog->account;
-    const domain::Content& content = *catalog->content;
+    const domain::Account& account = *catalog.account;
+    const domain::Content& content = *catalog.content;
     auto selection = domain::select_stream(content, account.plan, body->capabilities);
     if (!selection) {
         ++deps_.stats.starts_no_stream_total;
@@ -238,10 +239,10 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
 
     // Resume position: cached (or cached as absent) on the warm path; else the system of record.
     std::optional<domain::ProgressRecord> stored;
-    const redis::Reply* cached_prog = catalog->extra.empty() ? nullptr : &catalog->extra[0];
-    if (cached_prog != nullptr && cached_prog->is_string()) {
-        stored = domain::decode_progress_value(content.id, cached_prog->as_string_view());
-    } else if (body->resume == domain::ResumeMode::kAuto) {
+    const bool read_ok = catalog.extra.size() >= 2;
+    if (read_ok && catalog.extra[0].is_string()) {
+        stored = domain::decode_progress_value(content.id, catalog.extra[0].as_string_view());
+    } else if (body->resume == domain::ResumeMode::kAuto && !(read_ok && catalog.extra[1].to_int64() == 1)) {
         auto loaded = co_await deps_.progress.async_load_one(claims.sub, claims.pid, content.id, req.context());
         if (loaded) {
             stored = std::move(*loaded);
@@ -250,7 +251,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
 
     // Round trip 2: idempotency + lease + session meta.
     domain::SessionInfo info;
-    info.session_id = core::random_id("ps_", 16);
+    info.session_id = deps_.session_ids.mint(claims.sub);
     info.device_id = body->device.id;
     info.device_type = std::string(domain::to_string(body->device.type));
     info.device_name = body->device.name;
@@ -272,12 +273,24 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
         req.context().deadline);
     if (!lease) {
         ++deps_.stats.store_errors_total;
-        if (deps_.settings.redis_down_fail_open && store::is_transport_error(lease.error())) {
-            // Redis did not answer (resilience.redis_down_start = open): play without a lease now
-            // (no idempotency record; the rate limit only counted if the first pipeline got an
-            // answer) and hold the grant: the replay creates the lease, stream limit included.
-            co_return start_without_lease(deps_, account, content, *selection, *body, stored, std::move(info),
-                                          std::move(meta), now_ms);
+        switch (store::classify_redis_failure(lease.error())) {
+            case store::RedisFailure::kNotSent:
+                if (deps_.settings.redis_down_fail_open) {
+                    // Redis is down or its breaker open and the script never left this process
+                    // (resilience.redis_down_start = open): play without a lease now (no
+                    // idempotency record; the rate limit only counted if the first pipeline got
+                    // an answer) and hold the grant: the replay creates the lease, stream limit
+                    // included.
+                    co_return start_without_lease(deps_, account, content, *selection, *body, stored,
+                                                  std::move(info), std::move(meta), now_ms);
+                }
+                break;
+            case store::RedisFailure::kNoReply:
+                // Sent, no answer: the lease may exist. Never 201 on an unknown outcome; a retry
+                // from the same device replaces that lease if it was granted.
+                co_return error(ApiError::kUpstreamUnavailable, now_ms);
+            default:
+                break;  // the caller's own deadline, a cancel, our overload: never a fallback
         }
         co_return error(store_error(lease.error()), now_ms);
     }
@@ -354,7 +367,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
                                                       req.context().deadline);
     if (!hb) {
         ++deps_.stats.store_errors_total;
-        if (store::is_transport_error(hb.error())) {
+        if (store::redis_unavailable(store::classify_redis_failure(hb.error()))) {
             co_return held_heartbeat(deps_, claims.sub, session_id, *body, now_ms);
         }
         co_return error(store_error(hb.error()), now_ms);
@@ -412,7 +425,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Reques
                                                       req.context().deadline);
     if (!stopped) {
         ++deps_.stats.store_errors_total;
-        if (store::is_transport_error(stopped.error())) {
+        if (store::redis_unavailable(store::classify_redis_failure(stopped.error()))) {
             co_return held_stop(deps_, claims.sub, session_id, *body, now_ms);
         }
         co_return error(store_error(stopped.error()), now_ms);

@@ -2,7 +2,9 @@
 
 #include "domain/progress.hpp"
 #include "handlers/http_util.hpp"
+#include "handlers/rate_limit.hpp"
 #include "store/progress_buffer.hpp"
+#include "store/redis_failure.hpp"
 
 namespace moneta::handlers {
 namespace {
@@ -11,17 +13,31 @@ using domain::ApiError;
 
 }  // namespace
 
-boost::asio::awaitable<std::optional<http::Response>> ProgressHandlers::async_check_profile(
-    const jwt::Claims& claims, http::Request& req, std::int64_t now_ms) {
-    auto catalog = co_await deps_.catalog.async_load(claims.sub, {}, req.context());
-    if (!catalog) {
-        co_return error(upstream_error(catalog.error()), now_ms);
+boost::asio::awaitable<std::optional<http::Response>> ProgressHandlers::async_admit(const jwt::Claims& claims,
+                                                                                   http::Request& req,
+                                                                                   std::string_view content_id,
+                                                                                   std::int64_t now_ms) {
+    store::KeyBuffer kb;
+    redis::Pipeline extra;
+    const AccountRateLimit limit(AccountRateLimit::Kind::kProgress, deps_.settings.progress_rate_per_min);
+    std::string window;
+    limit.add_to(extra, kb, claims.sub, now_ms, window);
+    auto catalog = co_await deps_.catalog.async_read(claims.sub, content_id, req.context(), &extra);
+    if (const auto retry_after = limit.exceeded(catalog.extra, 0, now_ms)) {
+        ++deps_.stats.progress_rate_limited_total;
+        co_return error(ApiError::kRateLimited, now_ms, "{}", *retry_after);
     }
-    if (!catalog->account) {
+    if (auto filled = co_await deps_.catalog.async_fill(catalog, claims.sub, content_id, req.context()); !filled) {
+        co_return error(upstream_error(filled.error()), now_ms);
+    }
+    if (!catalog.account) {
         co_return error(ApiError::kSubscriptionRequired, now_ms);
     }
-    if (catalog->account->find_profile(claims.pid) == nullptr) {
+    if (catalog.account->find_profile(claims.pid) == nullptr) {
         co_return error(ApiError::kProfileNotInAccount, now_ms);
+    }
+    if (!content_id.empty() && !catalog.content) {
+        co_return error(ApiError::kContentNotFound, now_ms);
     }
     co_return std::nullopt;
 }
@@ -45,7 +61,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_get(http::Request
     if (list == nullptr) {
         co_return invalid_request(ids, now_ms);
     }
-    if (auto refused = co_await async_check_profile(claims, req, now_ms)) {
+    if (auto refused = co_await async_admit(claims, req, {}, now_ms)) {
         co_return std::move(*refused);
     }
     auto items = co_await deps_.progress.async_get(claims.sub, claims.pid, *list, req.context());
@@ -67,7 +83,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_continue_watching
     if (n == nullptr) {
         co_return invalid_request(limit, now_ms);
     }
-    if (auto refused = co_await async_check_profile(claims, req, now_ms)) {
+    if (auto refused = co_await async_admit(claims, req, {}, now_ms)) {
         co_return std::move(*refused);
     }
     auto items = co_await deps_.progress.async_continue_watching(claims.sub, claims.pid, *n, req.context());
@@ -96,7 +112,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_put(http::Request
     if (body == nullptr) {
         co_return invalid_request(parsed, now_ms);
     }
-    if (auto refused = co_await async_check_profile(claims, req, now_ms)) {
+    if (auto refused = co_await async_admit(claims, req, *content_id, now_ms)) {
         co_return std::move(*refused);
     }
     domain::ProgressRecord rec;
@@ -110,12 +126,14 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_put(http::Request
     auto written = co_await deps_.progress.async_put(claims.sub, claims.pid, rec, req.context().deadline);
     if (!written) {
         ++deps_.stats.store_errors_total;
-        if (!store::is_transport_error(written.error())) {
+        if (!store::redis_unavailable(store::classify_redis_failure(written.error()))) {
             co_return error(store_error(written.error()), now_ms);
         }
         // Redis did not answer: hold the write for replay through the same guard and accept it.
         // (Whether it is stale is only known then: a stale one is counted, not answered 409.)
-        if (!deps_.buffer.push(store::BufferedPut{std::string(claims.sub), std::string(claims.pid), std::move(rec)})) {
+        const auto held =
+            deps_.buffer.push(store::BufferedPut{std::string(claims.sub), std::string(claims.pid), std::move(rec)});
+        if (held != store::ProgressBuffer::Push::kHeld) {
             co_return error(ApiError::kUpstreamUnavailable, now_ms);
         }
         ++deps_.stats.progress_puts_buffered_total;
@@ -124,6 +142,12 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_put(http::Request
     deps_.stats.count(*written);
     if (*written == store::ProgressWrite::kStale) {
         co_return error(ApiError::kStaleWrite, now_ms);
+    }
+    if (*written == store::ProgressWrite::kCapped) {
+        // A per-account bound (titles per profile, unflushed writes per account): the flusher
+        // frees room within one flush interval.
+        co_return error(ApiError::kRateLimited, now_ms, R"({"reason":"progress_limit"})",
+                        deps_.settings.progress_retry_after_sec);
     }
     co_return no_content();
 }

@@ -24,11 +24,15 @@ public:
     boost::asio::awaitable<http::Response> async_put(http::Request& req);
 
 private:
-    /// The token's profile must belong to its account (the profile id comes from the client):
-    /// PROFILE_NOT_IN_ACCOUNT otherwise. One cached read (the account), as at start.
-    boost::asio::awaitable<std::optional<http::Response>> async_check_profile(const jwt::Claims& claims,
-                                                                              http::Request& req,
-                                                                              std::int64_t now_ms);
+    /// What every progress route checks first, in one Redis round trip when warm: the account's
+    /// progress-route rate limit (RATE_LIMITED, judged before any internal-API call), the
+    /// token's profile belongs to its account (the profile id comes from the client:
+    /// PROFILE_NOT_IN_ACCOUNT), and for a write, that @p content_id is a title
+    /// (CONTENT_NOT_FOUND: nothing is stored for ids the catalog does not know).
+    /// @return the refusal to send, or nullopt.
+    boost::asio::awaitable<std::optional<http::Response>> async_admit(const jwt::Claims& claims, http::Request& req,
+                                                                      std::string_view content_id,
+                                                                      std::int64_t now_ms);
 
     HandlerDeps deps_;
 };

@@ -129,6 +129,17 @@ std::optional<std::string_view> CatalogCache::local_copy(Resource resource, std:
 boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     std::string_view account_id, std::string_view content_id, const core::RequestContext& ctx,
     const redis::Pipeline* extra) {
+    StartCatalog out = co_await async_read(account_id, content_id, ctx, extra);
+    if (auto filled = co_await async_fill(out, account_id, content_id, ctx); !filled) {
+        co_return filled.error();
+    }
+    co_return out;
+}
+
+boost::asio::awaitable<StartCatalog> CatalogCache::async_read(std::string_view account_id,
+                                                              std::string_view content_id,
+                                                              const core::RequestContext& ctx,
+                                                              const redis::Pipeline* extra) {
     const bool want_content = !content_id.empty();
     KeyBuffer kb;
     const std::string_view account_k = account_key(kb, account_id);
@@ -136,8 +147,8 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     const std::string_view missing_k = content_missing_key(kb, content_id);
 
     StartCatalog out;
-    Slot account_slot = Slot::kMiss;
-    Slot content_slot = want_content ? Slot::kMiss : Slot::kKnownMissing;
+    out.account_miss = true;
+    out.content_miss = want_content;
 
     redis::Pipeline read;
     read.add({"GET", account_k});
@@ -153,18 +164,18 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     if (!replies || replies->size() != read.size()) {
         ++stats_.redis_errors_total;
         // Redis is failing: this worker's own last good copies spare the internal API the
-        // whole catalog traffic of the outage (the fetches below refill them).
+        // whole catalog traffic of the outage (the fetches in async_fill refill them).
         if (auto json = local_copy(Resource::kAccount, account_id, read_ms)) {
             if (auto a = domain::decode_account(*json)) {
                 out.account = std::move(*a);
-                account_slot = Slot::kHit;
+                out.account_miss = false;
             }
         }
         if (want_content) {
             if (auto json = local_copy(Resource::kContent, content_id, read_ms)) {
                 if (auto c = domain::decode_content(*json)) {
                     out.content = std::move(*c);
-                    content_slot = Slot::kHit;
+                    out.content_miss = false;
                 }
             }
         }
@@ -173,40 +184,48 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
         if (auto json = servable(Resource::kAccount, account_id, r[0].as_string_view(), read_ms)) {
             if (auto a = domain::decode_account(*json)) {
                 out.account = std::move(*a);
-                account_slot = Slot::kHit;
+                out.account_miss = false;
             }
         }
         if (want_content) {
             if (auto json = servable(Resource::kContent, content_id, r[1].as_string_view(), read_ms)) {
                 if (auto c = domain::decode_content(*json)) {
                     out.content = std::move(*c);
-                    content_slot = Slot::kHit;
+                    out.content_miss = false;
                 }
             } else if (r[2].as_integer().value_or(0) == 1) {
-                content_slot = Slot::kKnownMissing;
+                out.content_miss = false;  // known missing: out.content stays empty
             }
         }
         for (std::size_t i = own; i < replies->size(); ++i) {
             out.extra.push_back(std::move((*replies)[i]));
         }
     }
-    (account_slot == Slot::kHit ? stats_.account_hits_total : stats_.account_misses_total)++;
+    (out.account_miss ? stats_.account_misses_total : stats_.account_hits_total)++;
     if (want_content) {
-        (content_slot == Slot::kMiss ? stats_.content_misses_total : stats_.content_hits_total)++;
+        (out.content_miss ? stats_.content_misses_total : stats_.content_hits_total)++;
     }
+    co_return out;
+}
 
-    if (account_slot == Slot::kHit && content_slot != Slot::kMiss) {
-        co_return out;
+boost::asio::awaitable<core::Result<void>> CatalogCache::async_fill(StartCatalog& out, std::string_view account_id,
+                                                                    std::string_view content_id,
+                                                                    const core::RequestContext& ctx) {
+    if (!out.account_miss && !out.content_miss) {
+        co_return core::Result<void>{};
     }
-
     // Miss path: ask the system of record, validate, then write back in one pipeline.
+    KeyBuffer kb;
+    const std::string_view account_k = account_key(kb, account_id);
+    const std::string_view content_k = content_key(kb, content_id);
+    const std::string_view missing_k = content_missing_key(kb, content_id);
     redis::Pipeline write;
     std::string account_value;
     std::string content_value;
     std::string account_ttl;
     std::string content_ttl;
     const std::int64_t now_ms = clock_.wall_ms();
-    if (account_slot == Slot::kMiss) {
+    if (out.account_miss) {
         auto body = co_await async_fetch(Resource::kAccount, account_id, ctx);
         if (!body) {
             co_return body.error();
@@ -222,8 +241,9 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
             account_ttl = redis_ttl_ms(Resource::kAccount);
             write.add({"SET", account_k, account_value, "PX", account_ttl});
         }
+        out.account_miss = false;
     }
-    if (content_slot == Slot::kMiss) {
+    if (out.content_miss) {
         auto body = co_await async_fetch(Resource::kContent, content_id, ctx);
         if (!body) {
             co_return body.error();
@@ -242,6 +262,7 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
             content_ttl = ms_arg(settings_.content_missing_ttl.count());
             write.add({"SET", missing_k, "1", "PX", content_ttl});
         }
+        out.content_miss = false;
     }
     if (!write.empty()) {
         auto written = co_await redis_.async_pipeline(write, ctx.deadline);
@@ -249,7 +270,7 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
             ++stats_.redis_errors_total;  // served anyway; the next request refills
         }
     }
-    co_return out;
+    co_return core::Result<void>{};
 }
 
 bool CatalogCache::refresh_in_background(Resource resource, std::string_view id) {

@@ -64,6 +64,9 @@ struct StartCatalog {
     std::optional<domain::Content> content;
     /// Replies to the caller's extra commands, in order; empty when Redis failed.
     std::vector<redis::Reply> extra;
+    /// Set by async_read: documents neither cached nor known missing, which async_fill fetches.
+    bool account_miss = false;
+    bool content_miss = false;
 };
 
 /// @par Thread safety
@@ -86,6 +89,16 @@ public:
                                                                   const core::RequestContext& ctx,
                                                                   const redis::Pipeline* extra = nullptr);
 
+    /// async_load in two steps, so the caller can judge its extra replies (a rate-limit counter)
+    /// BEFORE any internal-API call is made for it: async_read is the one Redis round trip (never
+    /// fails: a Redis failure leaves `extra` empty and the misses set), async_fill fetches what it
+    /// marked missing (nothing on a warm read).
+    boost::asio::awaitable<StartCatalog> async_read(std::string_view account_id, std::string_view content_id,
+                                                    const core::RequestContext& ctx,
+                                                    const redis::Pipeline* extra = nullptr);
+    boost::asio::awaitable<core::Result<void>> async_fill(StartCatalog& catalog, std::string_view account_id,
+                                                          std::string_view content_id, const core::RequestContext& ctx);
+
     /// Re-reads a document from the internal API and caches it, in the background (a stale hit,
     /// or a heartbeat that found its entitlement missing or past the soft TTL: the next heartbeat
     /// then sees revocations). At most one refresh per key per worker at a time; errors are only
@@ -96,8 +109,6 @@ public:
     const CacheSettings& settings() const noexcept { return settings_; }
 
 private:
-    enum class Slot : std::uint8_t { kHit, kMiss, kKnownMissing };
-
     boost::asio::awaitable<core::Result<std::optional<std::string>>> async_fetch(
         upstream::Resource resource, std::string_view id, const core::RequestContext& ctx);
     /// Decides a cached envelope: the document's JSON when servable (counting a stale serve and

@@ -61,6 +61,10 @@ std::string_view rate_key(KeyBuffer& kb, std::string_view account_id, std::strin
     return kb.add("rl:", "a:", account_id, ":", window);
 }
 
+std::string_view progress_rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept {
+    return kb.add("rlp:", "a:", account_id, ":", window);
+}
+
 std::string_view owner_key(KeyBuffer& kb, std::string_view session_id) noexcept {
     return kb.add("owner:", "s:", session_id);
 }
@@ -71,6 +75,10 @@ std::string_view progress_key(KeyBuffer& kb, std::string_view account_id, std::s
 
 std::string_view continue_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept {
     return kb.add("cw:", "a:", account_id, ":", pid);
+}
+
+std::string_view progress_missing_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept {
+    return kb.add("pnf:", "a:", account_id, ":", pid);
 }
 
 std::string_view progress_prefix(KeyBuffer& kb, std::string_view account_id) noexcept {

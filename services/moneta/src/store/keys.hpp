@@ -44,11 +44,16 @@ std::string_view session_meta_key(KeyBuffer& kb, std::string_view account_id, st
 std::string_view idempotency_key(KeyBuffer& kb, std::string_view account_id, std::string_view key) noexcept;
 /// `rl:{a:<id>}:<window>`: start counter of one rate-limit window.
 std::string_view rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept;
+/// `rlp:{a:<id>}:<window>`: progress-route request counter of one rate-limit window.
+std::string_view progress_rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept;
 /// `owner:{s:<sid>}`: the account a session id belongs to (tells NOT_OWNER from NOT_FOUND).
 std::string_view owner_key(KeyBuffer& kb, std::string_view session_id) noexcept;
 /// `prog:{a:<id>}:<pid>` HASH content → progress value; `cw:{a:<id>}:<pid>` ZSET.
 std::string_view progress_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;
 std::string_view continue_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;
+/// `pnf:{a:<id>}:<pid>` HASH content → "1": titles the system of record has no position for
+/// (negative cache; short-lived and bounded, see progress_load_lua).
+std::string_view progress_missing_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;
 /// The same without the profile: `prog:{a:<id>}:` and `cw:{a:<id>}:` (scripts append the pid).
 std::string_view progress_prefix(KeyBuffer& kb, std::string_view account_id) noexcept;
 std::string_view continue_prefix(KeyBuffer& kb, std::string_view account_id) noexcept;

@@ -10,6 +10,7 @@
 
 #include "moneta/core/error.hpp"
 #include "store/progress_store.hpp"
+#include "store/redis_failure.hpp"
 
 namespace moneta::store {
 namespace {
@@ -27,24 +28,25 @@ std::string session_key(std::string_view account_id, std::string_view session_id
 
 }  // namespace
 
-bool is_transport_error(const boost::system::error_code& ec) noexcept {
-    return ec == Errc::kTimeout || ec == Errc::kDeadlineExceeded || ec == Errc::kCancelled ||
-           ec == Errc::kConnectFailed || ec == Errc::kConnectionClosed || ec == Errc::kOverloaded ||
-           ec == Errc::kUnavailable;
-}
-
 void ProgressBufferStats::count(ProgressWrite w) noexcept {
     switch (w) {
         case ProgressWrite::kApplied: ++replay_applied_total; break;
         case ProgressWrite::kStale: ++replay_stale_total; break;
         case ProgressWrite::kZeroKept: ++replay_zero_kept_total; break;
+        case ProgressWrite::kCapped: ++replay_capped_total; break;
         case ProgressWrite::kUnknownSession: ++replay_unknown_session_total; break;
     }
 }
 
 ProgressBuffer::ProgressBuffer(boost::asio::any_io_executor executor, const core::Clock& clock,
-                               ProgressBufferSettings settings, ProgressBufferStats& stats)
-    : executor_(std::move(executor)), clock_(clock), settings_(settings), stats_(stats), timer_(executor_) {
+                               ProgressBufferSettings settings, ProgressBufferStats& stats,
+                               const domain::SessionIdSigner* session_ids)
+    : executor_(std::move(executor)),
+      clock_(clock),
+      settings_(settings),
+      stats_(stats),
+      timer_(executor_),
+      session_ids_(session_ids) {
     // A zero backoff would retry a dead Redis in a tight loop.
     settings_.retry_min = std::max(settings_.retry_min, std::chrono::milliseconds(1));
     settings_.retry_max = std::max(settings_.retry_max, settings_.retry_min);
@@ -56,20 +58,54 @@ ProgressBuffer::~ProgressBuffer() {
     stats_.buffered -= static_cast<std::int64_t>(entries_.size());
 }
 
-bool ProgressBuffer::push(BufferedWrite&& write) {
+namespace {
+
+std::string_view account_of(const BufferedWrite& w) noexcept {
+    return std::visit([](const auto& v) -> std::string_view { return v.account_id; }, w);
+}
+
+/// The session a heartbeat or stop is about (empty for PUTs and grants).
+std::string_view session_of(const BufferedWrite& w) noexcept {
+    if (const auto* hb = std::get_if<BufferedHeartbeat>(&w)) {
+        return hb->session_id;
+    }
+    if (const auto* st = std::get_if<BufferedStop>(&w)) {
+        return st->session_id;
+    }
+    return {};
+}
+
+}  // namespace
+
+ProgressBuffer::Push ProgressBuffer::push(BufferedWrite&& write) {
+    const std::string_view session = session_of(write);
+    if (!session.empty() && session_ids_ != nullptr && !session_ids_->minted_for(account_of(write), session)) {
+        // Nothing can look the session up while Redis is down: hold only ids moneta minted for
+        // this account, so made-up ids cannot take room (domain/session_id.hpp).
+        ++stats_.unknown_session_total;
+        return Push::kUnknownSession;
+    }
     if (const auto* hb = std::get_if<BufferedHeartbeat>(&write); hb != nullptr && fold_heartbeat(*hb)) {
         ++stats_.coalesced_total;
-        return true;  // an entry of this session is already held: async_run knows
+        return Push::kHeld;  // an entry of this session is already held: async_run knows
     }
     if (entries_.size() >= settings_.max_entries) {
         ++stats_.dropped_total;
-        return false;
+        return Push::kFull;
+    }
+    if (const auto it = accounts_.find(account_of(write)); it != accounts_.end()) {
+        const auto* grant = std::get_if<BufferedLeaseGrant>(&write);
+        if (it->second.entries >= settings_.max_per_account ||
+            (grant != nullptr && it->second.grants >= static_cast<std::size_t>(std::max(grant->max_streams, 1)))) {
+            ++stats_.account_full_total;
+            return Push::kAccountFull;
+        }
     }
     append(std::move(write));
     if (idle_) {
         timer_.cancel();  // only an idle wait: a push must not cut a backoff short
     }
-    return true;
+    return Push::kHeld;
 }
 
 bool ProgressBuffer::fold_heartbeat(const BufferedHeartbeat& hb) {
@@ -109,6 +145,9 @@ void ProgressBuffer::append(BufferedWrite&& write) {
         pending_grants_.insert(session_key(grant->account_id, grant->info.session_id));
         ++stats_.fail_open_starts_total;
     }
+    AccountShare& share = accounts_[std::string(account_of(write))];
+    ++share.entries;
+    share.grants += std::holds_alternative<BufferedLeaseGrant>(write) ? 1 : 0;
     entries_.push_back(Slot{id, std::move(write)});
     ++stats_.buffered_total;
     ++stats_.buffered;
@@ -123,6 +162,13 @@ void ProgressBuffer::pop_front() {
         }
     } else if (const auto* grant = std::get_if<BufferedLeaseGrant>(&slot.write)) {
         pending_grants_.erase(session_key(grant->account_id, grant->info.session_id));
+    }
+    if (const auto it = accounts_.find(account_of(slot.write)); it != accounts_.end()) {
+        --it->second.entries;
+        it->second.grants -= std::holds_alternative<BufferedLeaseGrant>(slot.write) ? 1 : 0;
+        if (it->second.entries == 0) {
+            accounts_.erase(it);
+        }
     }
     entries_.pop_front();
     --stats_.buffered;
@@ -193,10 +239,11 @@ boost::asio::awaitable<ProgressBuffer::Replay> ProgressBuffer::async_replay(cons
                                                                             SessionStore& sessions,
                                                                             ProgressStore& progress) {
     const core::Deadline deadline = core::Deadline::after(clock_, settings_.call_timeout);
-    // Redis did not answer: retry later. It answered with an error: the same write would get the
-    // same answer, so it leaves the buffer (counted) instead of blocking everything behind it.
+    // Redis did not answer (or not in time, or this worker was busy): retry later. It answered
+    // with an error: the same write would get the same answer, so it leaves the buffer (counted)
+    // instead of blocking everything behind it.
     const auto failed = [this](const boost::system::error_code& ec) {
-        if (is_transport_error(ec)) {
+        if (classify_redis_failure(ec) != RedisFailure::kBadAnswer) {
             return Replay::kRetry;
         }
         ++stats_.replay_rejected_total;

@@ -32,6 +32,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,17 +43,13 @@
 
 #include "domain/lease.hpp"
 #include "domain/progress.hpp"
+#include "domain/session_id.hpp"
 #include "moneta/core/clock.hpp"
 #include "store/session_store.hpp"
 
 namespace moneta::store {
 
 class ProgressStore;
-
-/// True for the failures where Redis did not answer (down, breaker open, timeout, connection
-/// lost, local queue full, cancelled): the write may be held and replayed later. False for an
-/// answer we cannot use (an error reply, a malformed reply): retrying would get the same answer.
-bool is_transport_error(const boost::system::error_code& ec) noexcept;
 
 struct BufferedHeartbeat {
     std::string account_id;
@@ -91,6 +89,9 @@ using BufferedWrite = std::variant<BufferedHeartbeat, BufferedStop, BufferedPut,
 
 struct ProgressBufferSettings {
     std::size_t max_entries = 10'000;             ///< per worker; a full buffer refuses new entries
+    /// Entries one account may hold here (its share): one token cannot fill the buffer for
+    /// everybody. Fail-open lease grants are further held to the account's max_streams.
+    std::size_t max_per_account = 64;
     std::chrono::milliseconds retry_min{100};     ///< replay backoff after a failure …
     std::chrono::milliseconds retry_max{2000};    ///< … doubling up to this
     std::chrono::milliseconds call_timeout{1000}; ///< deadline of one replayed write
@@ -102,6 +103,8 @@ struct ProgressBufferStats {
     std::atomic<std::uint64_t> buffered_total{0};        ///< entries accepted (not coalesced ones)
     std::atomic<std::uint64_t> coalesced_total{0};       ///< heartbeats folded into a held one
     std::atomic<std::uint64_t> dropped_total{0};         ///< refused, buffer full (caller answered 503)
+    std::atomic<std::uint64_t> account_full_total{0};    ///< refused, the account's share is used (503)
+    std::atomic<std::uint64_t> unknown_session_total{0}; ///< refused, not a session id minted for the account (503)
     std::atomic<std::uint64_t> replayed_total{0};        ///< entries Redis answered (then removed)
     std::atomic<std::uint64_t> replay_failed_total{0};   ///< replay attempts Redis did not answer (retried)
     std::atomic<std::uint64_t> replay_rejected_total{0}; ///< error replies: removed, not retried
@@ -114,6 +117,7 @@ struct ProgressBufferStats {
     std::atomic<std::uint64_t> replay_stale_total{0};
     std::atomic<std::uint64_t> replay_zero_kept_total{0};
     std::atomic<std::uint64_t> replay_unknown_session_total{0};
+    std::atomic<std::uint64_t> replay_capped_total{0};
 
     void count(ProgressWrite w) noexcept;
 };
@@ -130,17 +134,27 @@ class ProgressBuffer {
 public:
     /// @p clock gives the replay time of lease grants and the replay deadlines: the one the
     /// worker's Redis client uses.
+    /// @p session_ids: heartbeats and stops are held only for ids it minted for their account
+    /// (null: any id, for tests of other behaviour).
     ProgressBuffer(boost::asio::any_io_executor executor, const core::Clock& clock,
-                   ProgressBufferSettings settings, ProgressBufferStats& stats);
+                   ProgressBufferSettings settings, ProgressBufferStats& stats,
+                   const domain::SessionIdSigner* session_ids = nullptr);
     /// Counts what is still held as abandoned. async_run must have returned (see running()).
     ~ProgressBuffer();
     ProgressBuffer(const ProgressBuffer&) = delete;
     ProgressBuffer& operator=(const ProgressBuffer&) = delete;
 
+    enum class Push : std::uint8_t {
+        kHeld,            ///< held (or folded into a held heartbeat): answer as if applied
+        kFull,            ///< the worker's buffer is full (dropped_total)
+        kAccountFull,     ///< the account's share is used, or it holds max_streams grants already
+        kUnknownSession,  ///< a heartbeat/stop whose id moneta did not mint for this account
+    };
+
     /// Holds @p write for replay, or folds a heartbeat into a held one of the same session when
-    /// the guard would keep the same result. Wakes async_run.
-    /// @return false when the buffer is full (counted in dropped_total): answer 503.
-    [[nodiscard]] bool push(BufferedWrite&& write);
+    /// the guard would keep the same result. Wakes async_run. Every refusal is counted; the
+    /// caller answers 503 (retryable) for each.
+    [[nodiscard]] Push push(BufferedWrite&& write);
 
     /// A lease grant of this session is still held: its heartbeats and stop must queue behind
     /// it (sent straight to Redis they would find no lease, or release one before it exists).
@@ -192,6 +206,12 @@ private:
     /// when a stop of the session is held after it, or when it leaves the buffer).
     std::unordered_map<std::string, std::uint64_t> foldable_;
     std::unordered_set<std::string> pending_grants_;  ///< session keys of held lease grants
+    struct AccountShare {
+        std::size_t entries = 0;
+        std::size_t grants = 0;
+    };
+    std::map<std::string, AccountShare, std::less<>> accounts_;  ///< per account id; erased at zero
+    const domain::SessionIdSigner* session_ids_;
     bool idle_ = false;     ///< async_run waits for a push (not backing off)
     std::atomic<bool> running_{false};
     std::atomic<bool> stopping_{false};

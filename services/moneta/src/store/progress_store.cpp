@@ -61,8 +61,11 @@ boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std
     const IntArg seq(rec.seq);
     const IntArg ttl(settings_.ttl.count());
     const IntArg cwmax(settings_.continue_watching_max);
-    const std::array<std::string_view, 9> args = {profile_id, rec.content_id, pos, dur, upd.view(), seq.view(),
-                                                  rec.completed ? "1" : "0", ttl.view(), cwmax.view()};
+    const IntArg max_titles(settings_.max_titles_per_profile);
+    const IntArg max_dirty(settings_.max_dirty_per_account);
+    const std::array<std::string_view, 11> args = {
+        profile_id, rec.content_id, pos, dur, upd.view(), seq.view(), rec.completed ? "1" : "0", ttl.view(),
+        cwmax.view(), max_titles.view(), max_dirty.view()};
     redis::Pipeline p;
     add_evalsha(p, scripts.progress_put, std::span(kb.data(), 3), args);
     add_progress_marker(p, account_id, settings_.stream_shards);
@@ -72,7 +75,7 @@ boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std
         co_return replies.error();
     }
     const auto v = (*replies)[0].as_integer();
-    if (!v || *v < 0 || *v > 2) {
+    if (!v || *v < 0 || *v > 3) {
         co_return fail<ProgressWrite>(Errc::kUpstreamError);
     }
     co_return static_cast<ProgressWrite>(*v);
@@ -100,13 +103,20 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
     if (!items) {
         co_return fail<std::vector<domain::ProgressRecord>>(Errc::kUpstreamError);
     }
-    // Load through the guard: a newer local position (not yet flushed) is kept.
+    // Load through the guard: a newer local position (not yet flushed) is kept; ids without a
+    // position go to the profile's bounded, short-lived negative cache (progress_load_lua).
     KeyBuffer kb;
     progress_key(kb, account_id, profile_id);
     continue_key(kb, account_id, profile_id);
+    dirty_key(kb, account_id);
+    progress_missing_key(kb, account_id, profile_id);
     const IntArg ttl(settings_.ttl.count());
     const IntArg cwmax(settings_.continue_watching_max);
     const IntArg n(static_cast<std::int64_t>(items->size()));
+    const IntArg neg_ttl(settings_.missing_ttl.count());
+    const IntArg neg_max(settings_.missing_max);
+    const IntArg max_titles(settings_.max_titles_per_profile);
+    const IntArg max_dirty(settings_.max_dirty_per_account);
     std::vector<std::string> owned;  // number texts (views into it are taken after it is filled)
     owned.reserve(items->size() * 4);
     for (const domain::ProgressRecord& r : *items) {
@@ -115,8 +125,9 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
         owned.push_back(std::to_string(r.updated_at_ms));
         owned.push_back(std::to_string(r.seq));
     }
-    std::vector<std::string_view> args = {ttl.view(), cwmax.view(), content_ids.empty() ? kContinueMarker : "",
-                                          n.view()};
+    std::vector<std::string_view> args = {ttl.view(),     cwmax.view(),      content_ids.empty() ? kContinueMarker : "",
+                                          n.view(),       profile_id,        neg_ttl.view(),
+                                          neg_max.view(), max_titles.view(), max_dirty.view()};
     for (std::size_t i = 0; i < items->size(); ++i) {
         const domain::ProgressRecord& r = (*items)[i];
         args.insert(args.end(), {r.content_id, owned[4 * i], owned[4 * i + 1], owned[4 * i + 2], owned[4 * i + 3],
@@ -129,7 +140,7 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
             args.push_back(id);
         }
     }
-    auto loaded = co_await redis_.async_eval(Scripts::get().progress_load, std::span(kb.data(), 2), args, ctx.deadline);
+    auto loaded = co_await redis_.async_eval(Scripts::get().progress_load, std::span(kb.data(), 4), args, ctx.deadline);
     if (!loaded || loaded->is_error()) {
         ++stats_.redis_errors_total;  // answered from the internal API anyway; the next read retries
     }
@@ -139,27 +150,34 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
 boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> ProgressStore::async_get(
     std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
     const core::RequestContext& ctx) {
+    // One round trip: the positions and the negative cache of the same ids.
     KeyBuffer kb;
-    const std::string_view key = progress_key(kb, account_id, profile_id);
-    std::vector<std::string_view> cmd = {"HMGET", key};
+    std::vector<std::string_view> cmd = {"HMGET", progress_key(kb, account_id, profile_id)};
     cmd.insert(cmd.end(), content_ids.begin(), content_ids.end());
-    auto reply = co_await redis_.async_command(cmd, ctx.deadline);
+    redis::Pipeline p;
+    p.add(cmd);
+    cmd[1] = progress_missing_key(kb, account_id, profile_id);
+    p.add(cmd);
+    auto replies = co_await redis_.async_pipeline(p, ctx.deadline);
     std::vector<std::optional<domain::ProgressRecord>> found(content_ids.size());
     std::vector<std::string> missing;
-    if (!reply) {
-        co_return co_await async_fallback(account_id, profile_id, content_ids, ctx, reply.error());
+    if (!replies) {
+        co_return co_await async_fallback(account_id, profile_id, content_ids, ctx, replies.error());
     }
-    if (!reply->is_array() || reply->size() != content_ids.size()) {
+    const auto well_formed = [&](const redis::Reply& r) { return r.is_array() && r.size() == content_ids.size(); };
+    if (replies->size() != 2 || !well_formed((*replies)[0]) || !well_formed((*replies)[1])) {
         ++stats_.redis_errors_total;
         missing.assign(content_ids.begin(), content_ids.end());
     } else {
+        const redis::Reply& positions = (*replies)[0];
+        const redis::Reply& absent = (*replies)[1];
         for (std::size_t i = 0; i < content_ids.size(); ++i) {
-            const redis::ReplyView v = (*reply)[i];
-            if (v.is_nil()) {
-                missing.push_back(content_ids[i]);
-            } else {
+            const redis::ReplyView v = positions[i];
+            if (!v.is_nil()) {
                 found[i] = domain::decode_progress_value(content_ids[i], v.as_string_view());
-            }
+            } else if (absent[i].is_nil()) {
+                missing.push_back(content_ids[i]);
+            }  // else: the system of record had nothing for it a moment ago
         }
     }
     if (!missing.empty()) {

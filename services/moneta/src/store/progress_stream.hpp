@@ -16,6 +16,15 @@ struct ProgressSettings {
     std::chrono::milliseconds ttl{std::chrono::hours(24 * 90)};  ///< idle profiles expire
     int continue_watching_max = 200;                              ///< per profile
     int stream_shards = 4;                                        ///< progq:{q0..n-1}
+    /// Per-account bounds (docs/security.md). A profile's progress hash holds at most this many
+    /// titles; a new one evicts the oldest clean (already flushed) title of a sample.
+    int max_titles_per_profile = 5000;
+    /// An account's write-behind dirty hash holds at most this many entries between flushes;
+    /// writes of further titles are refused until the flusher catches up.
+    int max_dirty_per_account = 2000;
+    /// Negative cache of titles without a position (`pnf:`): lifetime from its creation, size.
+    std::chrono::milliseconds missing_ttl{std::chrono::minutes(5)};
+    int missing_max = 512;
 };
 
 /// The write-behind shard of an account (FNV-1a of the id, stable across processes).

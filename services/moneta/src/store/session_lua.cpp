@@ -60,13 +60,47 @@ end
 // replaces a non-zero one unless the session started over or the title was finished. Applied
 // writes update continue-watching (bounded) and, unless they come from the system of record,
 // mark (profile, content) dirty at this version for the write-behind flusher.
-// Values: "pos|dur|updated_at|seq|completed|sid" (domain/progress.hpp); "-" = known absent.
+// Values: "pos|dur|updated_at|seq|completed|sid" (domain/progress.hpp); "-" = known absent (older
+// versions kept negatives in the hash; they now live in `pnf:` and are evicted first here).
+//
+// Per-account bounds (docs/security.md): a profile's hash holds at most `max_titles` titles
+// (a new one evicts the least recently updated of 16 sampled CLEAN titles — already in the system
+// of record, so a later read reloads it — or is refused when every sample is dirty), and an
+// account's dirty hash at most `max_dirty` entries until the flusher clears them. Refused: 3.
 constexpr std::string_view kProgressPrelude = R"lua(
+local max_titles, max_dirty = 0, 0
+local function set_limits(titles, dirty)
+  max_titles, max_dirty = tonumber(titles) or 0, tonumber(dirty) or 0
+end
 -- Sets a TTL only when none is left or less than half: keys written often stay at most 2x ttl.
 local function keep(key, ttl)
   if redis.call('PTTL', key) < ttl / 2 then
     redis.call('PEXPIRE', key, ttl)
   end
+end
+-- Frees one title slot of profile `pid`: the oldest of 16 sampled titles that the write-behind
+-- has already confirmed (not in `dk`). False when every sample is still dirty.
+local function evict_one(pk, ck, dk, pid)
+  local sample = redis.call('HRANDFIELD', pk, 16, 'WITHVALUES')
+  local victim, oldest = nil, math.huge
+  for i = 1, #sample, 2 do
+    local f, v = sample[i], sample[i + 1]
+    if string.sub(f, 1, 1) ~= '~' and redis.call('HEXISTS', dk, pid .. '/' .. f) == 0 then
+      local upd = -1
+      if v ~= '-' then
+        upd = tonumber(string.match(v, '^[^|]*|[^|]*|([^|]*)|')) or -1
+      end
+      if upd < oldest then
+        victim, oldest = f, upd
+      end
+    end
+  end
+  if not victim then
+    return false
+  end
+  redis.call('HDEL', pk, victim)
+  redis.call('ZREM', ck, victim)
+  return true
 end
 local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid, allow_zero, dirty, ttl, cwmax)
   local cur = redis.call('HGET', pk, cid)
@@ -85,6 +119,14 @@ local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid,
         return 2
       end
     end
+  end
+  if dirty and max_dirty > 0 and redis.call('HLEN', dk) >= max_dirty
+     and redis.call('HEXISTS', dk, pid .. '/' .. cid) == 0 then
+    return 3
+  end
+  if (not cur or cur == '-') and max_titles > 0 and redis.call('HLEN', pk) >= max_titles
+     and not evict_one(pk, ck, dk, pid) then
+    return 3
   end
   redis.call('HSET', pk, cid, pos .. '|' .. dur .. '|' .. upd .. '|' .. seq .. '|' .. (done and '1' or '0') .. '|' .. sid)
   keep(pk, ttl)
@@ -227,6 +269,7 @@ else
   end
 end
 -- Progress is stored whatever happened to the lease (api.md §5.2).
+set_limits(ARGV[13], ARGV[14])
 local prog, m = session_progress(KEYS[5], KEYS[7], ARGV[1], sid, ARGV[5], ARGV[6], false,
                                  ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]))
 return {status, expires, prog, redis.call('GET', KEYS[6]) or '', m[1] or '', m[6] or ''}
@@ -245,6 +288,7 @@ if score then
     released = 1
   end
 end
+set_limits(ARGV[11], ARGV[12])
 local prog = session_progress(KEYS[5], KEYS[6], ARGV[1], sid, ARGV[3], ARGV[4], ARGV[5] == '1',
                               ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]))
 return {released, prog}
@@ -277,27 +321,50 @@ return 1
 
 std::string progress_put_lua() {
     return std::string(kProgressPrelude) + R"lua(
+set_limits(ARGV[10], ARGV[11])
 return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
                     ARGV[7] == '1', '', false, true, tonumber(ARGV[8]), tonumber(ARGV[9]))
 )lua";
 }
 
+// Loads positions from the system of record through the guard (a newer local one is kept; never
+// marked dirty) and remembers ids it has no position for in the profile's negative cache
+// `pnf:` — a separate hash so that a client asking for random ids cannot grow the progress hash:
+// it lives `neg_ttl` from its creation (never extended) and holds at most `neg_max` ids (full:
+// emptied first; it is only a cache). KEYS: prog, cw, dirty, pnf. ARGV: ttl, cwmax, marker
+// ("~cw" when this is the continue-watching load), n, pid, neg_ttl, neg_max, max_titles,
+// max_dirty, then n × (cid, pos, dur, upd, seq, done), then the ids without a position.
 std::string progress_load_lua() {
     return std::string(kProgressPrelude) + R"lua(
-local ttl, cwmax, marker, n = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local i = 5
+local ttl, cwmax, marker, n, pid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local neg_ttl, neg_max = tonumber(ARGV[6]), tonumber(ARGV[7])
+set_limits(ARGV[8], ARGV[9])
+local i = 10
 for _ = 1, n do
-  put_progress(KEYS[1], KEYS[2], '', '', ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+  put_progress(KEYS[1], KEYS[2], KEYS[3], pid, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
                ARGV[i + 5] == '1', '', false, false, ttl, cwmax)
   i = i + 6
 end
-for j = i, #ARGV do
-  redis.call('HSETNX', KEYS[1], ARGV[j], '-')
+if i <= #ARGV and neg_max > 0 then
+  if redis.call('HLEN', KEYS[4]) + (#ARGV - i + 1) > neg_max then
+    redis.call('DEL', KEYS[4])
+  end
+  local added = 0
+  for j = i, #ARGV do
+    if added < neg_max and redis.call('HEXISTS', KEYS[1], ARGV[j]) == 0 then
+      added = added + redis.call('HSET', KEYS[4], ARGV[j], '1')
+    end
+  end
+  if added > 0 and redis.call('PTTL', KEYS[4]) < 0 then
+    redis.call('PEXPIRE', KEYS[4], neg_ttl)
+  end
 end
 if marker ~= '' then
   redis.call('HSET', KEYS[1], marker, '1')
 end
-keep(KEYS[1], ttl)
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  keep(KEYS[1], ttl)
+end
 if redis.call('EXISTS', KEYS[2]) == 1 then
   keep(KEYS[2], ttl)
 end

@@ -36,6 +36,7 @@ ProgressWrite to_progress(std::optional<std::int64_t> v) noexcept {
         case 0: return ProgressWrite::kStale;
         case 1: return ProgressWrite::kApplied;
         case 2: return ProgressWrite::kZeroKept;
+        case 3: return ProgressWrite::kCapped;
         default: return ProgressWrite::kUnknownSession;
     }
 }
@@ -179,9 +180,12 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_he
     const IntArg cwmax(progress_.continue_watching_max);
     const std::string pos = seconds_arg(position_sec);
     const IntArg meta_ttl(lease_.meta.count());
-    const std::array<std::string_view, 12> args = {now.view(),  lease.view(),   session_id,     tomb.view(),
-                                                   pos,         seq_arg.view(), pprefix,        cprefix,
-                                                   ttl.view(),  cwmax.view(),   meta_ttl.view(), renew ? "1" : "0"};
+    const IntArg max_titles(progress_.max_titles_per_profile);
+    const IntArg max_dirty(progress_.max_dirty_per_account);
+    const std::array<std::string_view, 14> args = {now.view(),        lease.view(),     session_id,      tomb.view(),
+                                                   pos,               seq_arg.view(),   pprefix,         cprefix,
+                                                   ttl.view(),        cwmax.view(),     meta_ttl.view(), renew ? "1" : "0",
+                                                   max_titles.view(), max_dirty.view()};
     redis::Pipeline p;
     add_evalsha(p, scripts.session_heartbeat, std::span(kb.data(), 7), args);
     add_progress_marker(p, account_id, progress_.stream_shards);
@@ -229,8 +233,12 @@ boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
     const IntArg cwmax(progress_.continue_watching_max);
     const std::string pos = seconds_arg(position_sec);
     const IntArg meta_ttl(lease_.meta.count());
-    const std::array<std::string_view, 10> args = {now.view(), session_id, pos,        seq_arg.view(), ended ? "1" : "0",
-                                                   pprefix,    cprefix,    ttl.view(), cwmax.view(),   meta_ttl.view()};
+    const IntArg max_titles(progress_.max_titles_per_profile);
+    const IntArg max_dirty(progress_.max_dirty_per_account);
+    const std::array<std::string_view, 12> args = {now.view(), session_id,     pos,          seq_arg.view(),
+                                                   ended ? "1" : "0",          pprefix,      cprefix,
+                                                   ttl.view(), cwmax.view(),   meta_ttl.view(), max_titles.view(),
+                                                   max_dirty.view()};
     redis::Pipeline p;
     add_evalsha(p, scripts.session_stop, std::span(kb.data(), 6), args);
     add_progress_marker(p, account_id, progress_.stream_shards);

@@ -74,6 +74,9 @@ enum class ProgressWrite : std::int8_t {
     kStale = 0,            ///< a newer write is stored
     kApplied = 1,
     kZeroKept = 2,         ///< a zero position did not replace a non-zero one
+    /// Not stored: a per-account bound (ProgressSettings::max_titles_per_profile /
+    /// max_dirty_per_account) is reached until the write-behind catches up.
+    kCapped = 3,
 };
 
 struct HeartbeatResult {

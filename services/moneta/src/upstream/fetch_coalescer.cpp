@@ -4,6 +4,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -34,21 +36,23 @@ struct FetchCoalescer::Flight {
     std::vector<std::shared_ptr<Waiter>> waiters;  // guarded by mu_
 };
 
-/// Publishes kCancelled if the leader's frame goes away (cancelled, or destroyed with its
-/// io_context) before it published a result, so no follower waits for a fetch that ended.
+/// Publishes kCancelled if the fetch's frame goes away (destroyed with its io_context) before
+/// it published a result, so no caller waits for a fetch that ended. Callers on that same
+/// io_context are being destroyed too: nothing is posted to them (it is shutting down).
 class FetchCoalescer::LeaderGuard {
 public:
-    LeaderGuard(FetchCoalescer& owner, std::shared_ptr<Flight> flight) noexcept
-        : owner_(owner), flight_(std::move(flight)) {}
+    LeaderGuard(FetchCoalescer& owner, std::shared_ptr<Flight> flight, boost::asio::any_io_executor ex) noexcept
+        : owner_(owner), flight_(std::move(flight)), executor_(std::move(ex)) {}
     LeaderGuard(const LeaderGuard&) = delete;
     LeaderGuard& operator=(const LeaderGuard&) = delete;
-    ~LeaderGuard() { owner_.publish(*flight_, core::make_error(Errc::kCancelled)); }
+    ~LeaderGuard() { owner_.publish(*flight_, core::make_error(Errc::kCancelled), &executor_); }
 
-    void publish(const core::Result<Fetched>& r) noexcept { owner_.publish(*flight_, r); }
+    void publish(const core::Result<Fetched>& r) noexcept { owner_.publish(*flight_, r, nullptr); }
 
 private:
     FetchCoalescer& owner_;
     std::shared_ptr<Flight> flight_;
+    boost::asio::any_io_executor executor_;
 };
 
 /// Takes the follower off its flight's list however its frame ends, so the leader never posts
@@ -69,7 +73,8 @@ private:
     const Waiter& waiter_;
 };
 
-FetchCoalescer::FetchCoalescer(const core::Clock& clock) noexcept : clock_(clock) {}
+FetchCoalescer::FetchCoalescer(const core::Clock& clock, core::Duration fetch_timeout) noexcept
+    : clock_(clock), fetch_timeout_(fetch_timeout) {}
 
 FetchCoalescer::~FetchCoalescer() = default;
 
@@ -78,7 +83,9 @@ std::size_t FetchCoalescer::in_flight() const {
     return flights_.size();
 }
 
-void FetchCoalescer::publish(Flight& flight, const core::Result<Fetched>& result) noexcept {
+void FetchCoalescer::publish(
+    Flight& flight, const core::Result<Fetched>& result, const boost::asio::any_io_executor* dying
+) noexcept {
     std::vector<std::shared_ptr<Waiter>> waiters;
     {
         std::lock_guard lock(mu_);
@@ -93,6 +100,9 @@ void FetchCoalescer::publish(Flight& flight, const core::Result<Fetched>& result
         waiters.swap(flight.waiters);
     }
     for (auto& w : waiters) {
+        if (dying != nullptr && w->executor == *dying) {
+            continue;
+        }
         // The timer and result belong to the follower's (single-threaded) executor: touch them
         // only there. Each follower gets its own copy of the body.
         boost::asio::any_io_executor ex = w->executor;
@@ -112,6 +122,14 @@ void FetchCoalescer::leave(Flight& flight, const Waiter& waiter) noexcept {
     );
 }
 
+boost::asio::awaitable<void> FetchCoalescer::async_fetch(
+    InternalApi& api, Resource r, std::string id, core::RequestContext ctx, std::shared_ptr<Flight> flight
+) {
+    LeaderGuard guard(*this, std::move(flight), co_await boost::asio::this_coro::executor);
+    core::Result<Fetched> result = co_await api.async_get(r, id, ctx);
+    guard.publish(result);
+}
+
 boost::asio::awaitable<core::Result<Fetched>> FetchCoalescer::async_get(
     InternalApi& api, Resource r, std::string_view id, const core::RequestContext& ctx
 ) {
@@ -126,26 +144,29 @@ boost::asio::awaitable<core::Result<Fetched>> FetchCoalescer::async_get(
     const boost::asio::any_io_executor ex = co_await boost::asio::this_coro::executor;
 
     std::shared_ptr<Flight> flight;
-    std::shared_ptr<Waiter> waiter;
+    bool first = false;
+    const auto waiter = std::make_shared<Waiter>(ex);
     {
         std::lock_guard lock(mu_);
         auto it = flights_.find(key);
         if (it == flights_.end()) {
             flight = std::make_shared<Flight>(key);
             flights_.emplace(std::move(key), flight);
+            first = true;
         } else {
             flight = it->second;
-            waiter = std::make_shared<Waiter>(ex);
-            flight->waiters.push_back(waiter);
             coalesced_total_.fetch_add(1, std::memory_order_relaxed);
         }
+        flight->waiters.push_back(waiter);
     }
-
-    if (!waiter) {
-        LeaderGuard guard(*this, std::move(flight));
-        core::Result<Fetched> result = co_await api.async_get(r, id, ctx);
-        guard.publish(result);
-        co_return result;
+    if (first) {
+        // The shared fetch gets the server's own budget, not this caller's deadline; it runs on
+        // this worker (its api client is this worker's) and outlives this caller if need be.
+        core::RequestContext fetch_ctx{ctx.request_id, ctx.trace, ctx.parent,
+                                       core::Deadline::after(clock_, fetch_timeout_)};
+        boost::asio::co_spawn(
+            ex, async_fetch(api, r, std::string(id), std::move(fetch_ctx), flight), boost::asio::detached
+        );
     }
 
     FollowerGuard guard(*this, std::move(flight), *waiter);

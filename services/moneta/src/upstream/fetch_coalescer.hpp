@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
@@ -22,17 +23,20 @@
 
 namespace moneta::upstream {
 
-/// The first caller for a key (the leader) runs api.async_get on its own executor with its own
-/// api (the per-worker client it passed in). Callers arriving while that runs (followers, on
-/// any thread) wait; the result is posted to each follower's own executor, as its own copy.
+/// The first caller for a key starts api.async_get on its own executor with its own api (the
+/// per-worker client it passed in), as a detached task with the coalescer's own deadline
+/// (`fetch_timeout` from when it starts: the server's budget for one guarded read). Every caller,
+/// the first included, then waits for that task's result, which is posted to each caller's own
+/// executor as its own copy.
 ///
-/// - A follower stops waiting when its own deadline passes (kDeadlineExceeded) or when it is
-///   cancelled (kCancelled); the leader and the other followers carry on.
-/// - The leader's result is everyone's result, failures included (no second call for a
-///   follower). In particular a follower also gets the leader's kDeadlineExceeded when the
-///   leader's (shorter) deadline ended the call.
-/// - If the leader's coroutine is cancelled (its call returns kCancelled) or destroyed mid-flight
-///   (its io_context shut down), the followers are released with kCancelled.
+/// - The shared fetch never inherits a caller's deadline or cancellation: one client with a
+///   1 ms X-Request-Timeout-Ms, or a caller that disconnects, cannot fail a fetch that other
+///   callers (on any worker) are waiting for.
+/// - A caller stops waiting when its own deadline passes (kDeadlineExceeded) or when it is
+///   cancelled (kCancelled); the fetch and the other callers carry on.
+/// - The fetch's result is everyone's result, failures included (no second call).
+/// - If the fetch task is destroyed mid-flight (its io_context shut down), the waiters are
+///   released with kCancelled.
 /// - The map holds an entry only while its fetch runs, so a finished key is fetched afresh.
 ///
 /// NOTE: deliberate simplifications.
@@ -49,14 +53,19 @@ namespace moneta::upstream {
 class FetchCoalescer {
 public:
     /// @param clock the clock the callers' deadlines refer to; must outlive the coalescer.
-    explicit FetchCoalescer(const core::Clock& clock = core::SystemClock::instance()) noexcept;
+    /// @param fetch_timeout the deadline of each shared fetch, from its start.
+    explicit FetchCoalescer(
+        const core::Clock& clock = core::SystemClock::instance(),
+        core::Duration fetch_timeout = std::chrono::seconds(2)
+    ) noexcept;
     FetchCoalescer(const FetchCoalescer&) = delete;
     FetchCoalescer& operator=(const FetchCoalescer&) = delete;
     ~FetchCoalescer();
 
     /// api.async_get(r, id, ctx), shared with concurrent callers of the same (r, id).
     /// @return the fetch's result; kDeadlineExceeded when @p ctx's deadline passed (before the
-    /// call, or while following); kCancelled when this caller or the leader was cancelled.
+    /// call, or while waiting); kCancelled when this caller was cancelled or the fetch task was
+    /// destroyed. The fetch is made with @p ctx's request id and trace, not its deadline.
     boost::asio::awaitable<core::Result<Fetched>> async_get(
         InternalApi& api, Resource r, std::string_view id, const core::RequestContext& ctx
     );
@@ -74,11 +83,21 @@ private:
     class LeaderGuard;
     class FollowerGuard;
 
-    /// Removes @p flight from the map and hands @p result (a copy each) to its waiters.
-    void publish(Flight& flight, const core::Result<Fetched>& result) noexcept;
+    /// The shared fetch, detached on the first caller's executor; publishes its result.
+    boost::asio::awaitable<void> async_fetch(
+        InternalApi& api, Resource r, std::string id, core::RequestContext ctx,
+        std::shared_ptr<Flight> flight
+    );
+
+    /// Removes @p flight from the map and hands @p result (a copy each) to its waiters, except
+    /// those on @p dying (an io_context being destroyed; null: none).
+    void publish(
+        Flight& flight, const core::Result<Fetched>& result, const boost::asio::any_io_executor* dying
+    ) noexcept;
     void leave(Flight& flight, const Waiter& waiter) noexcept;
 
     const core::Clock& clock_;
+    const core::Duration fetch_timeout_;
     mutable std::mutex mu_;
     std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;  // guarded by mu_
     std::atomic<std::uint64_t> coalesced_total_{0};

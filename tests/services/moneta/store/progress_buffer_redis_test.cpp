@@ -24,6 +24,7 @@
 #include "moneta/redis/client.hpp"
 #include "moneta/testing/redis_server.hpp"
 #include "store/progress_buffer.hpp"
+#include "store/redis_failure.hpp"
 #include "store/progress_store.hpp"
 #include "store/session_store.hpp"
 #include "store_test_util.hpp"
@@ -177,8 +178,8 @@ protected:
         auto r = run(io_, sessions_->async_heartbeat("a_1", sid, pos, seq, now, core::Deadline::never()));
         ASSERT_TRUE(r.has_value());
         ASSERT_FALSE(*r) << "Redis answered while it should be down";
-        ASSERT_TRUE(is_transport_error(r->error())) << r->error().message();
-        ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", std::string(sid), pos, seq, now}));
+        ASSERT_TRUE(redis_unavailable(classify_redis_failure(r->error()))) << r->error().message();
+        ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", std::string(sid), pos, seq, now}), ProgressBuffer::Push::kHeld);
     }
 
     ProgressWrite put(const domain::ProgressRecord& r) {
@@ -217,7 +218,7 @@ TEST_F(ProgressBufferRedisTest, HeartbeatsHeldWhileRedisIsKilledAreReplayedAfter
     kill_redis();
     heartbeat_while_down("ps_1", 20, 2, t0_ + 2000);
     heartbeat_while_down("ps_1", 30, 3, t0_ + 3000);  // folded into the held one
-    ASSERT_TRUE(buffer_->push(BufferedPut{"a_1", "p_1", record("m_2", 55, t0_ + 2500, 1)}));
+    ASSERT_EQ(buffer_->push(BufferedPut{"a_1", "p_1", record("m_2", 55, t0_ + 2500, 1)}), ProgressBuffer::Push::kHeld);
     EXPECT_EQ(buffer_->size(), 2U);
 
     spawn_loop();
@@ -250,7 +251,7 @@ TEST_F(ProgressBufferRedisTest, AnOlderHeldWriteNeverOverwritesANewerOneWrittenA
     start("ps_1", "d1", 2, t0_);
     kill_redis();
     heartbeat_while_down("ps_1", 20, 2, t0_ + 2000);
-    ASSERT_TRUE(buffer_->push(BufferedPut{"a_1", "p_1", record("m_2", 50, t0_ + 2000, 1)}));
+    ASSERT_EQ(buffer_->push(BufferedPut{"a_1", "p_1", record("m_2", 50, t0_ + 2000, 1)}), ProgressBuffer::Push::kHeld);
     restart_redis();
     ASSERT_TRUE(run_until(io_, [&] { return client_->connected(); }, 10s));
     // Back up, before the replay runs: the player's next heartbeat and another device's write.
@@ -275,9 +276,9 @@ TEST_F(ProgressBufferRedisTest, AReplayedHeartbeatRenewsTheLeaseAsOfWhenItWasSen
     ASSERT_EQ(lease_expiry("ps_1"), t0_ + kLeaseMs);
     ASSERT_EQ(granted.expires_at_ms, t0_ + kLeaseMs);
     // Sent 60 s into the lease while Redis did not answer.
-    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 42, 1, t0_ + 60'000}));
+    ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 42, 1, t0_ + 60'000}), ProgressBuffer::Push::kHeld);
     // An older one (late in the queue) must not shorten it again.
-    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_2", 7, 1, t0_ + 10'000}));
+    ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", "ps_2", 7, 1, t0_ + 10'000}), ProgressBuffer::Push::kHeld);
     spawn_loop();
     ASSERT_TRUE(drained());
     EXPECT_EQ(stats_.replay_applied_total.load(), 1U);
@@ -293,8 +294,8 @@ TEST_F(ProgressBufferRedisTest, AReplayedHeartbeatNeverRevivesAnExpiredOrEvicted
     ASSERT_EQ(lease_expiry("ps_1"), 0);
     start("ps_3", "d3", 2, t0_);
     // ps_3's heartbeat was sent after its lease had already run out: nothing to renew.
-    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 5, 2, t0_ + 2000}));
-    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_3", 5, 2, t0_ + kLeaseMs + 1}));
+    ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 5, 2, t0_ + 2000}), ProgressBuffer::Push::kHeld);
+    ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", "ps_3", 5, 2, t0_ + kLeaseMs + 1}), ProgressBuffer::Push::kHeld);
     spawn_loop();
     ASSERT_TRUE(drained());
     EXPECT_EQ(lease_expiry("ps_1"), 0);
@@ -308,8 +309,10 @@ TEST_F(ProgressBufferRedisTest, AHeldLeaseGrantBecomesALeaseAndItsHeartbeatsCoun
     const SessionMeta meta = meta_m1();
     auto failed = run(io_, sessions_->async_start(StartCommand{"a_1", 1, info, "", t0_, "", "", meta},
                                                   core::Deadline::never()));
-    ASSERT_TRUE(failed && !*failed && is_transport_error(failed->error()));
-    ASSERT_TRUE(buffer_->push(BufferedLeaseGrant{"a_1", 1, info, "", meta}));
+    // Redis is down and the script was never sent: the only case a start may be served fail-open.
+    ASSERT_TRUE(failed && !*failed);
+    ASSERT_EQ(classify_redis_failure(failed->error()), RedisFailure::kNotSent) << failed->error().message();
+    ASSERT_EQ(buffer_->push(BufferedLeaseGrant{"a_1", 1, info, "", meta}), ProgressBuffer::Push::kHeld);
     ASSERT_TRUE(buffer_->has_pending_grant("a_1", "ps_open"));
     heartbeat_while_down("ps_open", 42, 1, t0_ + 1000);
     EXPECT_EQ(stats_.fail_open_starts_total.load(), 1U);
@@ -338,8 +341,8 @@ TEST_F(ProgressBufferRedisTest, AHeldLeaseGrantBecomesALeaseAndItsHeartbeatsCoun
 TEST_F(ProgressBufferRedisTest, AHeldGrantTheStreamLimitRefusesIsCountedAndItsSessionIsUnknown) {
     const std::int64_t now = core::SystemClock::instance().wall_ms();
     start("ps_other", "d2", 1, now);  // the only stream of a one-stream plan
-    ASSERT_TRUE(buffer_->push(BufferedLeaseGrant{"a_1", 1, session("ps_open", "d1", now), "", meta_m1()}));
-    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_open", 42, 1, now + 1000}));
+    ASSERT_EQ(buffer_->push(BufferedLeaseGrant{"a_1", 1, session("ps_open", "d1", now), "", meta_m1()}), ProgressBuffer::Push::kHeld);
+    ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", "ps_open", 42, 1, now + 1000}), ProgressBuffer::Push::kHeld);
     spawn_loop();
     ASSERT_TRUE(drained());
     EXPECT_EQ(stats_.grants_denied_total.load(), 1U);
@@ -356,8 +359,8 @@ TEST_F(ProgressBufferRedisTest, AHeldGrantTheStreamLimitRefusesIsCountedAndItsSe
 // replay must keep the newer lease, take none itself, and still store the grant's progress.
 TEST_F(ProgressBufferRedisTest, AHeldGrantNeverEvictsANewerSessionOfTheSameDevice) {
     const std::int64_t now = core::SystemClock::instance().wall_ms();
-    ASSERT_TRUE(buffer_->push(BufferedLeaseGrant{"a_1", 4, session("ps_open", "d1", now), "", meta_m1()}));
-    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_open", 42, 1, now + 100}));
+    ASSERT_EQ(buffer_->push(BufferedLeaseGrant{"a_1", 4, session("ps_open", "d1", now), "", meta_m1()}), ProgressBuffer::Push::kHeld);
+    ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", "ps_open", 42, 1, now + 100}), ProgressBuffer::Push::kHeld);
     start("ps_newer", "d1", 4, now + 500);  // the same device, started later, straight to Redis
     spawn_loop();
     ASSERT_TRUE(drained());
@@ -376,7 +379,7 @@ TEST_F(ProgressBufferRedisTest, AHeldGrantNeverEvictsANewerSessionOfTheSameDevic
 TEST_F(ProgressBufferRedisTest, AHeldGrantReplacesAnOlderSessionOfTheSameDevice) {
     const std::int64_t now = core::SystemClock::instance().wall_ms();
     start("ps_before", "d1", 4, now);
-    ASSERT_TRUE(buffer_->push(BufferedLeaseGrant{"a_1", 4, session("ps_open", "d1", now + 500), "", meta_m1()}));
+    ASSERT_EQ(buffer_->push(BufferedLeaseGrant{"a_1", 4, session("ps_open", "d1", now + 500), "", meta_m1()}), ProgressBuffer::Push::kHeld);
     spawn_loop();
     ASSERT_TRUE(drained());
     EXPECT_EQ(stats_.grants_superseded_total.load(), 0U);
@@ -390,10 +393,10 @@ TEST_F(ProgressBufferRedisTest, OverflowWhileRedisIsDownIsRefusedAndCountedTheRe
     start("ps_1", "d1", 5, t0_);
     kill_redis();
     for (int i = 1; i <= 3; ++i) {
-        ASSERT_TRUE(buffer_->push(BufferedPut{"a_1", "p_1", record("m_" + std::to_string(10 + i), i, t0_ + i, 1)}));
+        ASSERT_EQ(buffer_->push(BufferedPut{"a_1", "p_1", record("m_" + std::to_string(10 + i), i, t0_ + i, 1)}), ProgressBuffer::Push::kHeld);
     }
-    EXPECT_FALSE(buffer_->push(BufferedPut{"a_1", "p_1", record("m_99", 9, t0_ + 9, 1)}));
-    EXPECT_FALSE(buffer_->push(BufferedStop{"a_1", "ps_1", 9, 9, t0_ + 9, false}));
+    EXPECT_EQ(buffer_->push(BufferedPut{"a_1", "p_1", record("m_99", 9, t0_ + 9, 1)}), ProgressBuffer::Push::kFull);
+    EXPECT_EQ(buffer_->push(BufferedStop{"a_1", "ps_1", 9, 9, t0_ + 9, false}), ProgressBuffer::Push::kFull);
     EXPECT_EQ(stats_.dropped_total.load(), 2U);
     restart_redis();
     spawn_loop();
@@ -406,7 +409,7 @@ TEST_F(ProgressBufferRedisTest, OverflowWhileRedisIsDownIsRefusedAndCountedTheRe
 TEST_F(ProgressBufferRedisTest, StopEndsABackoffAtOnceWhileRedisIsDown) {
     make_buffer(10, 10s, 10s);  // a backoff far longer than "promptly"
     kill_redis();
-    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 1, 1, t0_}));
+    ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 1, 1, t0_}), ProgressBuffer::Push::kHeld);
     spawn_loop();
     ASSERT_TRUE(run_until(io_, [&] { return stats_.replay_failed_total.load() == 1; }, 10s));
     EXPECT_LT(time_to_stop([&] { buffer_->stop(); }), 1s);
@@ -418,7 +421,7 @@ TEST_F(ProgressBufferRedisTest, StopEndsABackoffAtOnceWhileRedisIsDown) {
 TEST_F(ProgressBufferRedisTest, StopThenStoppingTheClientEndsACallStuckOnAPausedRedis) {
     start("ps_1", "d1", 2, t0_);
     server_->pause();  // the port accepts, nothing answers: the replay's call hangs (5 s timeout)
-    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 1, 1, t0_}));
+    ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 1, 1, t0_}), ProgressBuffer::Push::kHeld);
     spawn_loop();
     ASSERT_TRUE(run_until(io_, [&] { return client_->stats().pending.load() > 0; }, 10s));
     // What the app does at shutdown: the buffer first, then the worker's Redis client.
@@ -434,7 +437,7 @@ TEST_F(ProgressBufferRedisTest, StopThenStoppingTheClientEndsACallStuckOnAPaused
 TEST_F(ProgressBufferRedisTest, CancellationEndsACallStuckOnAPausedRedis) {
     start("ps_1", "d1", 2, t0_);
     server_->pause();
-    ASSERT_TRUE(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 1, 1, t0_}));
+    ASSERT_EQ(buffer_->push(BufferedHeartbeat{"a_1", "ps_1", 1, 1, t0_}), ProgressBuffer::Push::kHeld);
     boost::asio::cancellation_signal signal;
     spawn_loop(&signal);
     ASSERT_TRUE(run_until(io_, [&] { return client_->stats().pending.load() > 0; }, 10s));

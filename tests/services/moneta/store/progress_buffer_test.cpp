@@ -23,6 +23,7 @@
 #include "moneta/testing/mock_redis.hpp"
 #include "store/progress_buffer.hpp"
 #include "store/progress_store.hpp"
+#include "store/redis_failure.hpp"
 #include "store/session_store.hpp"
 #include "upstream/internal_api.hpp"
 #include "store_test_util.hpp"
@@ -67,6 +68,8 @@ BufferedLeaseGrant grant_of(std::string sid) {
 
 const BufferedHeartbeat& as_hb(const BufferedWrite& w) { return std::get<BufferedHeartbeat>(w); }
 
+bool held(ProgressBuffer::Push p) { return p == ProgressBuffer::Push::kHeld; }
+
 class ProgressBufferTest : public ::testing::Test {
 protected:
     ProgressBuffer& make(std::size_t max_entries,
@@ -89,12 +92,12 @@ protected:
 
 TEST_F(ProgressBufferTest, HoldsUpToMaxEntriesThenRefusesAndCountsEachRefusal) {
     ProgressBuffer& b = make(3);
-    EXPECT_TRUE(b.push(hb("ps_1", 10, 1)));
-    EXPECT_TRUE(b.push(stop_of("ps_2", 20, 1)));
-    EXPECT_TRUE(b.push(put_of("m_1", 30, kT0)));
+    EXPECT_TRUE(held(b.push(hb("ps_1", 10, 1))));
+    EXPECT_TRUE(held(b.push(stop_of("ps_2", 20, 1))));
+    EXPECT_TRUE(held(b.push(put_of("m_1", 30, kT0))));
     EXPECT_EQ(b.size(), 3U);
-    EXPECT_FALSE(b.push(hb("ps_3", 1, 1)));
-    EXPECT_FALSE(b.push(put_of("m_2", 1, kT0)));
+    EXPECT_FALSE(held(b.push(hb("ps_3", 1, 1))));
+    EXPECT_FALSE(held(b.push(put_of("m_2", 1, kT0))));
     EXPECT_EQ(b.size(), 3U);  // the refused ones were not held
     EXPECT_EQ(stats_.dropped_total.load(), 2U);
     EXPECT_EQ(stats_.buffered_total.load(), 3U);
@@ -103,8 +106,8 @@ TEST_F(ProgressBufferTest, HoldsUpToMaxEntriesThenRefusesAndCountsEachRefusal) {
 
 TEST_F(ProgressBufferTest, DestructionCountsWhatIsStillHeldAsAbandoned) {
     ProgressBuffer& b = make(10);
-    ASSERT_TRUE(b.push(hb("ps_1", 10, 1)));
-    ASSERT_TRUE(b.push(put_of("m_1", 30, kT0)));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 10, 1))));
+    ASSERT_TRUE(held(b.push(put_of("m_1", 30, kT0))));
     buffer_.reset();
     EXPECT_EQ(stats_.abandoned_total.load(), 2U);
     EXPECT_EQ(stats_.buffered.load(), 0);
@@ -113,8 +116,8 @@ TEST_F(ProgressBufferTest, DestructionCountsWhatIsStillHeldAsAbandoned) {
 TEST_F(ProgressBufferTest, TheGaugeIsTheSumOverBuffersSharingTheStats) {
     ProgressBuffer& a = make(10);
     ProgressBuffer b(io_.get_executor(), core::SystemClock::instance(), {}, stats_);
-    ASSERT_TRUE(a.push(hb("ps_1", 10, 1)));
-    ASSERT_TRUE(b.push(hb("ps_2", 10, 1)));
+    ASSERT_TRUE(held(a.push(hb("ps_1", 10, 1))));
+    ASSERT_TRUE(held(b.push(hb("ps_2", 10, 1))));
     EXPECT_EQ(stats_.buffered.load(), 2);
 }
 
@@ -122,9 +125,9 @@ TEST_F(ProgressBufferTest, TheGaugeIsTheSumOverBuffersSharingTheStats) {
 
 TEST_F(ProgressBufferTest, ANewerHeartbeatOfTheSameSessionReplacesTheHeldOne) {
     ProgressBuffer& b = make(10);
-    ASSERT_TRUE(b.push(hb("ps_1", 10, 1)));
-    ASSERT_TRUE(b.push(hb("ps_1", 20, 2)));
-    ASSERT_TRUE(b.push(hb("ps_1", 30, 3)));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 10, 1))));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 20, 2))));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 30, 3))));
     const auto held = b.entries_for_test();
     ASSERT_EQ(held.size(), 1U);
     EXPECT_EQ(as_hb(held[0]).position_sec, 30);
@@ -136,9 +139,9 @@ TEST_F(ProgressBufferTest, ANewerHeartbeatOfTheSameSessionReplacesTheHeldOne) {
 
 TEST_F(ProgressBufferTest, ALateRetryWithAnOlderOrEqualSeqIsAbsorbedWithoutChangingTheHeldOne) {
     ProgressBuffer& b = make(10);
-    ASSERT_TRUE(b.push(hb("ps_1", 30, 3)));
-    ASSERT_TRUE(b.push(hb("ps_1", 10, 1)));  // the guard would call it stale after seq 3
-    ASSERT_TRUE(b.push(hb("ps_1", 99, 3)));  // same seq: a retry
+    ASSERT_TRUE(held(b.push(hb("ps_1", 30, 3))));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 10, 1))));  // the guard would call it stale after seq 3
+    ASSERT_TRUE(held(b.push(hb("ps_1", 99, 3))));  // same seq: a retry
     const auto held = b.entries_for_test();
     ASSERT_EQ(held.size(), 1U);
     EXPECT_EQ(as_hb(held[0]).position_sec, 30);
@@ -148,35 +151,35 @@ TEST_F(ProgressBufferTest, ALateRetryWithAnOlderOrEqualSeqIsAbsorbedWithoutChang
 
 TEST_F(ProgressBufferTest, AZeroPositionIsNotFoldedOverANonZeroOne) {
     ProgressBuffer& b = make(10);
-    ASSERT_TRUE(b.push(hb("ps_1", 50, 1)));
-    ASSERT_TRUE(b.push(hb("ps_1", 0, 2)));  // replayed alone it could lose to an older stored value
-    auto held = b.entries_for_test();
-    ASSERT_EQ(held.size(), 2U);
-    EXPECT_EQ(as_hb(held[0]).position_sec, 50);
-    EXPECT_EQ(as_hb(held[1]).position_sec, 0);
+    ASSERT_TRUE(held(b.push(hb("ps_1", 50, 1))));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 0, 2))));  // replayed alone it could lose to an older stored value
+    auto entries = b.entries_for_test();
+    ASSERT_EQ(entries.size(), 2U);
+    EXPECT_EQ(as_hb(entries[0]).position_sec, 50);
+    EXPECT_EQ(as_hb(entries[1]).position_sec, 0);
     // A later non-zero one folds into the newest held entry, not into the first.
-    ASSERT_TRUE(b.push(hb("ps_1", 5, 3)));
-    held = b.entries_for_test();
-    ASSERT_EQ(held.size(), 2U);
-    EXPECT_EQ(as_hb(held[0]).position_sec, 50);
-    EXPECT_EQ(as_hb(held[1]).position_sec, 5);
-    EXPECT_EQ(as_hb(held[1]).seq, 3);
+    ASSERT_TRUE(held(b.push(hb("ps_1", 5, 3))));
+    entries = b.entries_for_test();
+    ASSERT_EQ(entries.size(), 2U);
+    EXPECT_EQ(as_hb(entries[0]).position_sec, 50);
+    EXPECT_EQ(as_hb(entries[1]).position_sec, 5);
+    EXPECT_EQ(as_hb(entries[1]).seq, 3);
 }
 
 TEST_F(ProgressBufferTest, HeartbeatsOfOtherSessionsOrAccountsAreNotFolded) {
     ProgressBuffer& b = make(10);
-    ASSERT_TRUE(b.push(hb("ps_1", 10, 1)));
-    ASSERT_TRUE(b.push(hb("ps_2", 20, 2)));
-    ASSERT_TRUE(b.push(hb("ps_1", 30, 3, "a_2")));  // same session id, other account
+    ASSERT_TRUE(held(b.push(hb("ps_1", 10, 1))));
+    ASSERT_TRUE(held(b.push(hb("ps_2", 20, 2))));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 30, 3, "a_2"))));  // same session id, other account
     EXPECT_EQ(b.size(), 3U);
     EXPECT_EQ(stats_.coalesced_total.load(), 0U);
 }
 
 TEST_F(ProgressBufferTest, AHeartbeatAfterAStopOfTheSameSessionStaysAfterIt) {
     ProgressBuffer& b = make(10);
-    ASSERT_TRUE(b.push(hb("ps_1", 10, 1)));
-    ASSERT_TRUE(b.push(stop_of("ps_1", 20, 2)));
-    ASSERT_TRUE(b.push(hb("ps_1", 30, 3)));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 10, 1))));
+    ASSERT_TRUE(held(b.push(stop_of("ps_1", 20, 2))));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 30, 3))));
     const auto held = b.entries_for_test();
     ASSERT_EQ(held.size(), 3U);
     EXPECT_EQ(as_hb(held[0]).position_sec, 10);
@@ -186,18 +189,18 @@ TEST_F(ProgressBufferTest, AHeartbeatAfterAStopOfTheSameSessionStaysAfterIt) {
 
 TEST_F(ProgressBufferTest, StopsAndPutsAreNeverFolded) {
     ProgressBuffer& b = make(10);
-    ASSERT_TRUE(b.push(stop_of("ps_1", 10, 1)));
-    ASSERT_TRUE(b.push(stop_of("ps_1", 20, 2)));
-    ASSERT_TRUE(b.push(put_of("m_1", 30, kT0)));
-    ASSERT_TRUE(b.push(put_of("m_1", 40, kT0 + 1)));
+    ASSERT_TRUE(held(b.push(stop_of("ps_1", 10, 1))));
+    ASSERT_TRUE(held(b.push(stop_of("ps_1", 20, 2))));
+    ASSERT_TRUE(held(b.push(put_of("m_1", 30, kT0))));
+    ASSERT_TRUE(held(b.push(put_of("m_1", 40, kT0 + 1))));
     EXPECT_EQ(b.size(), 4U);
 }
 
 TEST_F(ProgressBufferTest, AFullBufferStillFoldsANewerHeartbeat) {
     ProgressBuffer& b = make(1);
-    ASSERT_TRUE(b.push(hb("ps_1", 10, 1)));
-    EXPECT_TRUE(b.push(hb("ps_1", 20, 2)));   // folded: needs no room
-    EXPECT_FALSE(b.push(hb("ps_2", 20, 2)));  // another session needs room
+    ASSERT_TRUE(held(b.push(hb("ps_1", 10, 1))));
+    EXPECT_TRUE(held(b.push(hb("ps_1", 20, 2))));   // folded: needs no room
+    EXPECT_FALSE(held(b.push(hb("ps_2", 20, 2))));  // another session needs room
     ASSERT_EQ(b.size(), 1U);
     EXPECT_EQ(as_hb(b.entries_for_test()[0]).position_sec, 20);
     EXPECT_EQ(stats_.dropped_total.load(), 1U);
@@ -208,7 +211,7 @@ TEST_F(ProgressBufferTest, AFullBufferStillFoldsANewerHeartbeat) {
 TEST_F(ProgressBufferTest, HeldGrantsAreTrackedPerSessionAndCountedAsFailOpenStarts) {
     ProgressBuffer& b = make(10);
     EXPECT_FALSE(b.has_pending_grant("a_1", "ps_open"));
-    ASSERT_TRUE(b.push(grant_of("ps_open")));
+    ASSERT_TRUE(held(b.push(grant_of("ps_open"))));
     EXPECT_TRUE(b.has_pending_grant("a_1", "ps_open"));
     EXPECT_FALSE(b.has_pending_grant("a_2", "ps_open"));
     EXPECT_FALSE(b.has_pending_grant("a_1", "ps_other"));
@@ -217,22 +220,80 @@ TEST_F(ProgressBufferTest, HeldGrantsAreTrackedPerSessionAndCountedAsFailOpenSta
 
 TEST_F(ProgressBufferTest, ARefusedGrantIsNeitherHeldNorCountedAsAStart) {
     ProgressBuffer& b = make(1);
-    ASSERT_TRUE(b.push(hb("ps_1", 10, 1)));
-    EXPECT_FALSE(b.push(grant_of("ps_open")));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 10, 1))));
+    EXPECT_FALSE(held(b.push(grant_of("ps_open"))));
     EXPECT_FALSE(b.has_pending_grant("a_1", "ps_open"));
     EXPECT_EQ(stats_.fail_open_starts_total.load(), 0U);
     EXPECT_EQ(stats_.dropped_total.load(), 1U);
 }
 
-TEST(IsTransportErrorTest, NoAnswerIsTransportAnUnusableAnswerIsNot) {
+TEST(RedisFailureTest, OnlyRedisItselfNotAnsweringSwitchesAFallbackOn) {
     using core::Errc;
-    for (Errc e : {Errc::kTimeout, Errc::kDeadlineExceeded, Errc::kCancelled, Errc::kConnectFailed,
-                   Errc::kConnectionClosed, Errc::kOverloaded, Errc::kUnavailable}) {
-        EXPECT_TRUE(is_transport_error(e)) << core::errc_name(e);
-    }
+    EXPECT_EQ(classify_redis_failure(Errc::kUnavailable), RedisFailure::kNotSent);
+    EXPECT_EQ(classify_redis_failure(Errc::kConnectFailed), RedisFailure::kNotSent);
+    EXPECT_EQ(classify_redis_failure(Errc::kTimeout), RedisFailure::kNoReply);
+    EXPECT_EQ(classify_redis_failure(Errc::kConnectionClosed), RedisFailure::kNoReply);
+    // The request's own deadline, its cancellation, this worker's overload: Redis may be fine.
+    EXPECT_EQ(classify_redis_failure(Errc::kDeadlineExceeded), RedisFailure::kCallerGaveUp);
+    EXPECT_EQ(classify_redis_failure(Errc::kCancelled), RedisFailure::kCallerGaveUp);
+    EXPECT_EQ(classify_redis_failure(Errc::kOverloaded), RedisFailure::kLocalOverload);
     for (Errc e : {Errc::kUpstreamError, Errc::kProtocolError, Errc::kInternal, Errc::kInvalidArgument}) {
-        EXPECT_FALSE(is_transport_error(e)) << core::errc_name(e);
+        EXPECT_EQ(classify_redis_failure(e), RedisFailure::kBadAnswer) << core::errc_name(e);
     }
+    for (Errc e : {Errc::kUnavailable, Errc::kConnectFailed, Errc::kTimeout, Errc::kConnectionClosed}) {
+        EXPECT_TRUE(redis_unavailable(classify_redis_failure(e))) << core::errc_name(e);
+    }
+    for (Errc e : {Errc::kDeadlineExceeded, Errc::kCancelled, Errc::kOverloaded, Errc::kUpstreamError}) {
+        EXPECT_FALSE(redis_unavailable(classify_redis_failure(e))) << core::errc_name(e);
+    }
+}
+
+TEST_F(ProgressBufferTest, OneAccountCannotTakeMoreThanItsShare) {
+    ProgressBufferSettings s;
+    s.max_entries = 100;
+    s.max_per_account = 3;
+    buffer_.emplace(io_.get_executor(), core::SystemClock::instance(), s, stats_);
+    ProgressBuffer& b = *buffer_;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(held(b.push(put_of("m_" + std::to_string(i), 10, kT0 + i))));
+    }
+    // A fourth write of the same account is refused, whatever its kind ...
+    EXPECT_EQ(b.push(put_of("m_9", 10, kT0 + 9)), ProgressBuffer::Push::kAccountFull);
+    EXPECT_EQ(b.push(hb("ps_new", 10, 1)), ProgressBuffer::Push::kAccountFull);
+    EXPECT_EQ(stats_.account_full_total.load(), 2U);
+    // ... while another account still has room.
+    EXPECT_TRUE(held(b.push(hb("ps_x", 10, 1, "a_2"))));
+    EXPECT_EQ(b.size(), 4U);
+}
+
+TEST_F(ProgressBufferTest, FailOpenGrantsAreHeldToTheAccountsStreamLimit) {
+    ProgressBuffer& b = make(100);
+    BufferedLeaseGrant g1 = grant_of("ps_open1");  // max_streams 2
+    BufferedLeaseGrant g2 = grant_of("ps_open2");
+    BufferedLeaseGrant g3 = grant_of("ps_open3");
+    ASSERT_TRUE(held(b.push(std::move(g1))));
+    ASSERT_TRUE(held(b.push(std::move(g2))));
+    EXPECT_EQ(b.push(std::move(g3)), ProgressBuffer::Push::kAccountFull);
+    EXPECT_FALSE(b.has_pending_grant("a_1", "ps_open3"));
+    EXPECT_EQ(stats_.fail_open_starts_total.load(), 2U);
+}
+
+TEST_F(ProgressBufferTest, HoldsOnlySessionsMintedForTheAccount) {
+    const domain::SessionIdSigner ids("test-session-key");
+    buffer_.emplace(io_.get_executor(), core::SystemClock::instance(), ProgressBufferSettings{}, stats_, &ids);
+    ProgressBuffer& b = *buffer_;
+    const std::string mine = ids.mint("a_1");
+    EXPECT_TRUE(held(b.push(hb(mine, 10, 1))));
+    EXPECT_TRUE(held(b.push(stop_of(mine, 20, 2))));
+    // Made up, minted for another account, or minted under another key: not held.
+    EXPECT_EQ(b.push(hb("ps_madeUpByTheClient000000", 10, 1)), ProgressBuffer::Push::kUnknownSession);
+    EXPECT_EQ(b.push(hb(ids.mint("a_2"), 10, 1)), ProgressBuffer::Push::kUnknownSession);
+    EXPECT_EQ(b.push(stop_of(domain::SessionIdSigner("other-key").mint("a_1"), 1, 1)),
+              ProgressBuffer::Push::kUnknownSession);
+    EXPECT_EQ(stats_.unknown_session_total.load(), 3U);
+    // PUTs name no session: only the share applies.
+    EXPECT_TRUE(held(b.push(put_of("m_1", 5, kT0))));
+    EXPECT_EQ(b.size(), 3U);
 }
 
 // ---- the replay loop's waiting (no Redis server: a StrictMock) ---------------------------------
@@ -300,10 +361,10 @@ TEST_F(ReplayLoopTest, APushWakesTheLoopAndAFailureBacksOffWithoutRetryingPerPus
     ProgressBuffer& b = make(10, 10s, 10s);  // a long backoff: any retry within the test is a bug
     spawn(b);
     EXPECT_CALL(redis_, do_async_pipeline(_, _, _)).WillOnce([](auto&&...) { return unavailable(); });
-    ASSERT_TRUE(b.push(hb("ps_1", 10, 1)));
+    ASSERT_TRUE(held(b.push(hb("ps_1", 10, 1))));
     ASSERT_TRUE(::moneta::redis::testing::run_until(io_, [&] { return stats_.replay_failed_total.load() == 1; }, 5s));
     // Backing off: more pushes do not cut the backoff short (Times(1) above), nothing is lost.
-    ASSERT_TRUE(b.push(hb("ps_2", 10, 1)));
+    ASSERT_TRUE(held(b.push(hb("ps_2", 10, 1))));
     EXPECT_EQ(io_.run_for(50ms), 0U);
     EXPECT_EQ(b.size(), 2U);
     EXPECT_EQ(stats_.replayed_total.load(), 0U);
@@ -330,7 +391,7 @@ TEST_F(ReplayLoopTest, CancellationEndsABackoffAtOnce) {
     boost::asio::cancellation_signal signal;
     spawn(b, &signal);
     EXPECT_CALL(redis_, do_async_pipeline(_, _, _)).WillOnce([](auto&&...) { return unavailable(); });
-    ASSERT_TRUE(b.push(put_of("m_1", 10, kT0)));
+    ASSERT_TRUE(held(b.push(put_of("m_1", 10, kT0))));
     ASSERT_TRUE(::moneta::redis::testing::run_until(io_, [&] { return stats_.replay_failed_total.load() == 1; }, 5s));
     signal.emit(boost::asio::cancellation_type::terminal);
     EXPECT_LT(run_until_done(5s), 1s);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <map>
@@ -134,7 +135,7 @@ protected:
         ProgressSettings settings;
         settings.stream_shards = kShards;
         settings.continue_watching_max = kContinueMax;
-        store_ = std::make_unique<ProgressStore>(*client_, api_, settings, stats_);
+        use(settings);
         // Warm scripts: a NOSCRIPT answer would repeat the pipeline and its marker.
         ASSERT_EQ(
             redis({"SCRIPT", "LOAD", std::string(Scripts::get().progress_put.source())}),
@@ -153,6 +154,11 @@ protected:
                 10s
             );
         }
+    }
+
+    /// Rebuilds the store with @p settings (the bounds under test).
+    void use(const ProgressSettings& settings) {
+        store_ = std::make_unique<ProgressStore>(*client_, api_, settings, stats_);
     }
 
     ProgressWrite put(const domain::ProgressRecord& r) {
@@ -195,6 +201,7 @@ protected:
 constexpr const char* kProgKey = "prog:{a:a_1}:p_1";
 constexpr const char* kCwKey = "cw:{a:a_1}:p_1";
 constexpr const char* kDirtyKey = "dirty:{a:a_1}";
+constexpr const char* kMissingKey = "pnf:{a:a_1}:p_1";
 
 // ---- PUT /v1/me/progress ------------------------------------------------------------------------
 
@@ -265,7 +272,8 @@ TEST_F(ProgressStoreTest, AMissAsksTheApiOnceForTheMissingIdsAndCachesTheAnswer)
     ASSERT_EQ(api_.progress_queries.size(), 1U);
     EXPECT_EQ(api_.progress_queries[0], "m_2,m_3");
     EXPECT_EQ(redis({"HGET", kProgKey, "m_2"}), "50|7000|500|4|0|");
-    EXPECT_EQ(redis({"HGET", kProgKey, "m_3"}), "-");  // known absent
+    EXPECT_EQ(redis({"HEXISTS", kProgKey, "m_3"}), "0");  // known absent: in the negative cache
+    EXPECT_EQ(redis({"HGET", kMissingKey, "m_3"}), "1");
     EXPECT_EQ(redis({"HEXISTS", kProgKey, "m_9"}), "0");
     // Loaded values come from the system of record: nothing to write back, no marker.
     EXPECT_EQ(redis({"HEXISTS", kDirtyKey, "p_1/m_2"}), "0");
@@ -419,9 +427,89 @@ TEST_F(ProgressStoreTest, LoadOneReturnsTheApiPositionAndCachesIt) {
     EXPECT_EQ(one->position_sec, 33);
     const auto none = value_of(run(io_, store_->async_load_one("a_1", "p_1", "m_x", ctx_)));
     EXPECT_FALSE(none.has_value());
-    EXPECT_EQ(redis({"HGET", kProgKey, "m_x"}), "-");
+    EXPECT_EQ(redis({"HEXISTS", kProgKey, "m_x"}), "0");
+    EXPECT_EQ(redis({"HGET", kMissingKey, "m_x"}), "1");
     EXPECT_EQ(ids(get({"m_1", "m_x"})), (std::vector<std::string>{"m_1"}));
     EXPECT_EQ(api_.progress_calls, 2);
+}
+
+// ---- per-account bounds (issue 10: one token must not be able to fill Redis) -------------------
+
+TEST_F(ProgressStoreTest, ReadsOfRandomIdsNeverGrowTheProgressHash) {
+    ProgressSettings settings;
+    settings.stream_shards = kShards;
+    settings.missing_max = 150;
+    use(settings);
+    ASSERT_EQ(put(record("m_1", 100, 1000, 1)), ProgressWrite::kApplied);
+    // The reported abuse: ten reads of 100 random ids each. Before the fix every id stayed in
+    // the profile's hash for 90 days (1,020 fields).
+    for (int round = 0; round < 10; ++round) {
+        std::vector<std::string> random_ids;
+        for (int i = 0; i < 100; ++i) {
+            random_ids.push_back("r" + std::to_string(round) + "_" + std::to_string(i));
+        }
+        ASSERT_TRUE(get(random_ids).empty());
+    }
+    EXPECT_EQ(redis({"HLEN", kProgKey}), "1") << "only the real position";
+    const long long negatives = std::stoll(redis({"HLEN", kMissingKey}));
+    EXPECT_GT(negatives, 0);
+    EXPECT_LE(negatives, 150);
+    const long long ttl = std::stoll(redis({"PTTL", kMissingKey}));
+    EXPECT_GT(ttl, 0);
+    EXPECT_LE(ttl, std::chrono::milliseconds(settings.missing_ttl).count());
+    EXPECT_EQ(api_.progress_calls, 10);
+}
+
+TEST_F(ProgressStoreTest, TheNegativeCacheIsNeverExtendedByLaterMisses) {
+    ASSERT_TRUE(get({"x_1"}).empty());
+    ASSERT_EQ(redis({"PEXPIRE", kMissingKey, "3000"}), "1");  // as if it were 5 min old already
+    ASSERT_TRUE(get({"x_2"}).empty());
+    EXPECT_EQ(redis({"HGET", kMissingKey, "x_2"}), "1");
+    EXPECT_LE(std::stoll(redis({"PTTL", kMissingKey})), 3000) << "a miss must not keep it alive";
+    // A known-absent id makes no second call while it lasts.
+    ASSERT_TRUE(get({"x_1", "x_2"}).empty());
+    EXPECT_EQ(api_.progress_calls, 2);
+}
+
+TEST_F(ProgressStoreTest, ANewTitleAtTheCapEvictsTheOldestFlushedTitleNeverAnUnflushedOne) {
+    ProgressSettings settings;
+    settings.stream_shards = kShards;
+    settings.max_titles_per_profile = 3;
+    use(settings);
+    ASSERT_EQ(put(record("m_1", 10, 1000, 1)), ProgressWrite::kApplied);
+    ASSERT_EQ(put(record("m_2", 20, 2000, 1)), ProgressWrite::kApplied);
+    ASSERT_EQ(put(record("m_3", 30, 3000, 1)), ProgressWrite::kApplied);
+    // All three are still waiting for the write-behind: nothing may be evicted (it would be lost).
+    EXPECT_EQ(put(record("m_4", 40, 4000, 1)), ProgressWrite::kCapped);
+    EXPECT_EQ(redis({"HLEN", kProgKey}), "3");
+    EXPECT_EQ(redis({"HEXISTS", kDirtyKey, "p_1/m_4"}), "0");
+    // Updating a title already held is not a new title.
+    EXPECT_EQ(put(record("m_3", 31, 3100, 2)), ProgressWrite::kApplied);
+    // The flusher confirmed m_1 and m_2 (their dirty entries are gone): the older one goes.
+    ASSERT_EQ(redis({"HDEL", kDirtyKey, "p_1/m_1", "p_1/m_2"}), "2");
+    EXPECT_EQ(put(record("m_4", 40, 4000, 1)), ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"HLEN", kProgKey}), "3");
+    EXPECT_EQ(redis({"HEXISTS", kProgKey, "m_1"}), "0");
+    EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), "(nil)");
+    EXPECT_EQ(redis({"HEXISTS", kProgKey, "m_2"}), "1");
+    EXPECT_EQ(redis({"HEXISTS", kProgKey, "m_3"}), "1");
+}
+
+TEST_F(ProgressStoreTest, AnAccountsUnflushedWritesAreCapped) {
+    ProgressSettings settings;
+    settings.stream_shards = kShards;
+    settings.max_dirty_per_account = 2;
+    use(settings);
+    ASSERT_EQ(put(record("m_1", 10, 1000, 1)), ProgressWrite::kApplied);
+    ASSERT_EQ(put(record("m_2", 20, 2000, 1)), ProgressWrite::kApplied);
+    EXPECT_EQ(put(record("m_3", 30, 3000, 1)), ProgressWrite::kCapped);
+    EXPECT_EQ(redis({"HEXISTS", kProgKey, "m_3"}), "0");
+    EXPECT_EQ(redis({"HLEN", kDirtyKey}), "2");
+    // A title already waiting may move on; the cap is on entries, not on writes.
+    EXPECT_EQ(put(record("m_1", 15, 1500, 2)), ProgressWrite::kApplied);
+    // Once the flusher cleared them, new titles are taken again.
+    ASSERT_EQ(redis({"DEL", kDirtyKey}), "1");
+    EXPECT_EQ(put(record("m_3", 30, 3000, 1)), ProgressWrite::kApplied);
 }
 
 }  // namespace

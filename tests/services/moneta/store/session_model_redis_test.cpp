@@ -85,6 +85,8 @@ const char* name(ProgressWrite p) {
             return "applied";
         case ProgressWrite::kZeroKept:
             return "zero_kept";
+        case ProgressWrite::kCapped:
+            return "capped";
     }
     return "?";
 }

@@ -96,8 +96,17 @@ public:
     }
 
     boost::asio::awaitable<core::Result<Fetched>>
-    async_get(Resource, std::string_view, const core::RequestContext&) override {
+    async_get(Resource, std::string_view, const core::RequestContext& ctx) override {
+        {
+            std::lock_guard lock(mu_);
+            last_deadline_ = ctx.deadline;
+        }
         co_return co_await wait();
+    }
+    /// The deadline the last async_get was made with.
+    core::Deadline last_deadline() const {
+        std::lock_guard lock(mu_);
+        return last_deadline_;
     }
     boost::asio::awaitable<core::Result<Fetched>>
     async_get_progress(std::string_view, std::string_view, const core::RequestContext&) override {
@@ -131,8 +140,9 @@ private:
     }
 
     std::atomic<int> calls_{0};
-    std::mutex mu_;
+    mutable std::mutex mu_;
     std::optional<core::Result<Fetched>> result_;                    // guarded by mu_
+    core::Deadline last_deadline_;                                   // guarded by mu_
     std::vector<std::weak_ptr<boost::asio::steady_timer>> pending_;  // guarded by mu_
 };
 

@@ -1,6 +1,7 @@
 // FetchCoalescer: one internal API call per (resource, id) among concurrent callers on any
-// io_context; followers leave on their own deadline or cancellation; leader failure and leader
-// destruction release everyone; the map only holds running fetches.
+// io_context, under the coalescer's own deadline; every caller leaves on its own deadline or
+// cancellation; a failed fetch fails everyone, a destroyed one releases everyone; the map only
+// holds running fetches.
 #include "upstream/fetch_coalescer.hpp"
 
 #include <gtest/gtest.h>
@@ -309,7 +310,7 @@ TEST(FetchCoalescerTest, DestroyedLeaderReleasesFollowersWithCancelled) {
     EXPECT_EQ(coalescer.in_flight(), 0U);
 }
 
-TEST(FetchCoalescerTest, CancelledLeaderReleasesFollowersWithCancelled) {
+TEST(FetchCoalescerTest, ACancelledFirstCallerLeavesAndTheSharedFetchGoesOn) {
     FetchCoalescer coalescer;
     ManualApi api;
     const auto ctx = context();
@@ -327,12 +328,56 @@ TEST(FetchCoalescerTest, CancelledLeaderReleasesFollowersWithCancelled) {
     );
     io.poll();
     ASSERT_EQ(coalescer.coalesced_total(), 1U);
-    cancel.emit(boost::asio::cancellation_type::terminal);
+    cancel.emit(boost::asio::cancellation_type::terminal);  // e.g. the first client hung up
+    ASSERT_TRUE(poll_until(
+        {&io}, [&] { return results.at(0).has_value(); }, 5s
+    ));
+    EXPECT_EQ(results.at(0)->error(), core::make_error(Errc::kCancelled));
+    EXPECT_FALSE(results.at(1).has_value());
+    EXPECT_EQ(coalescer.in_flight(), 1U);
+
+    api.complete(answer(200, "ok"));
     ASSERT_TRUE(poll_until(
         {&io}, [&] { return results.done() == 2; }, 5s
     ));
-    EXPECT_EQ(results.at(0)->error(), core::make_error(Errc::kCancelled));
-    EXPECT_EQ(results.at(1)->error(), core::make_error(Errc::kCancelled));
+    EXPECT_EQ(results.at(1)->value().body, "ok");
+    EXPECT_EQ(api.calls(), 1);
+    EXPECT_EQ(coalescer.in_flight(), 0U);
+}
+
+// Issue 10: the shared fetch ran under its first caller's deadline, so one client sending
+// X-Request-Timeout-Ms: 1 failed the fetch for everyone waiting on the same account or title.
+TEST(FetchCoalescerTest, TheSharedFetchRunsUnderItsOwnDeadlineNotTheFirstCallers) {
+    core::FakeClock clock;
+    FetchCoalescer coalescer(clock, 1500ms);
+    ManualApi api;
+    boost::asio::io_context io;
+    Results results(2);
+    const auto hurried = context(core::Deadline::after(clock, 5ms));
+    boost::asio::co_spawn(
+        io, coalescer.async_get(api, Resource::kContent, "c1", hurried), results.handler(0)
+    );
+    io.poll();
+    ASSERT_EQ(api.calls(), 1);
+    // The fetch got the coalescer's budget from now, not the caller's 5 ms.
+    EXPECT_EQ(api.last_deadline().time_left(clock), 1500ms);
+    const auto patient = context();  // outlives the lazily started coroutine
+    boost::asio::co_spawn(
+        io, coalescer.async_get(api, Resource::kContent, "c1", patient), results.handler(1)
+    );
+    io.poll();
+    ASSERT_TRUE(poll_until(
+        {&io}, [&] { return results.at(0).has_value(); }, 5s
+    ));
+    EXPECT_EQ(results.at(0)->error(), core::make_error(Errc::kDeadlineExceeded));
+    EXPECT_FALSE(results.at(1).has_value()) << "the second caller still waits for the fetch";
+
+    api.complete(answer(200, "title"));
+    ASSERT_TRUE(poll_until(
+        {&io}, [&] { return results.at(1).has_value(); }, 5s
+    ));
+    EXPECT_EQ(results.at(1)->value().body, "title");
+    EXPECT_EQ(api.calls(), 1);
     EXPECT_EQ(coalescer.in_flight(), 0U);
 }
 
