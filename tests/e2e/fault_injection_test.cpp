@@ -509,7 +509,13 @@ protected:
         // (resilience.md "Fallbacks"), so the warm p99 holds the same bound as the API faults.
         expect_latency_and_cpu_bounded(r);
         EXPECT_EQ(m.warm.heartbeats_ok, m.warm.heartbeats) << mode << ": " << m.warm.summary();
-        EXPECT_EQ(m.warm.starts_ok, m.warm.starts) << mode << ": " << m.warm.summary();
+        // A start whose lease script was in flight when Redis died has an unknown outcome: it is
+        // answered 503 (retryable), never 201 (docs/security.md). At most one per connection.
+        const std::uint64_t unknown_outcome = m.warm.failures.contains("start 503 UPSTREAM_UNAVAILABLE")
+                                                  ? m.warm.failures.at("start 503 UPSTREAM_UNAVAILABLE")
+                                                  : 0;
+        EXPECT_LE(unknown_outcome, kConnections) << mode << ": " << m.warm.summary();
+        EXPECT_EQ(m.warm.starts_ok + unknown_outcome, m.warm.starts) << mode << ": " << m.warm.summary();
         EXPECT_GT(delta(cs, "moneta_fallbacks_total", kBuffered), 0)
             << mode << ": heartbeats must have been answered from the buffer";
         EXPECT_GT(delta(cs, "moneta_fallbacks_total", kFailOpen), 0)

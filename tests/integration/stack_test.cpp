@@ -73,7 +73,7 @@ TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
     ASSERT_EQ(start.status, 201) << start.body;
     const auto body = parse(start);
     const std::string sid(body.at("session_id").as_string());
-    EXPECT_TRUE(std::regex_match(sid, std::regex("ps_[A-Za-z0-9_-]{22}")));
+    EXPECT_TRUE(std::regex_match(sid, std::regex("ps_[A-Za-z0-9_-]{24}")));
     EXPECT_EQ(body.at("content").at("id").as_string(), "m_1");
     EXPECT_EQ(body.at("limits").at("max_concurrent_streams").as_int64(), 4);
     EXPECT_EQ(body.at("lease").at("heartbeat_interval_sec").as_int64(), 30);

@@ -267,6 +267,17 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
     meta.window_end_ms = content.window_end_ms;
     meta.selection = domain::encode_selection(*selection);
     const std::string request_hash = idem_key.empty() ? std::string() : body_hash(req.body());
+    if (catalog.redis_error && store::redis_unavailable(store::classify_redis_failure(catalog.redis_error))) {
+        // Redis did not answer this request's first round trip within the server's own budget
+        // (or is disconnected, or its breaker open): do not send the lease script into an outcome
+        // nobody would learn. Fail open without it (resilience.redis_down_start = open), or 503.
+        ++deps_.stats.store_errors_total;
+        if (deps_.settings.redis_down_fail_open) {
+            co_return start_without_lease(deps_, account, content, *selection, *body, stored, std::move(info),
+                                          std::move(meta), now_ms);
+        }
+        co_return error(ApiError::kUpstreamUnavailable, now_ms);
+    }
     auto lease = co_await deps_.sessions.async_start(
         store::StartCommand{account.id, account.plan.max_streams, info, body->replace_session_id.value_or(""),
                             now_ms, idem_key, request_hash, meta},

@@ -163,6 +163,7 @@ boost::asio::awaitable<StartCatalog> CatalogCache::async_read(std::string_view a
     auto replies = co_await redis_.async_pipeline(read, ctx.deadline);
     if (!replies || replies->size() != read.size()) {
         ++stats_.redis_errors_total;
+        out.redis_error = replies ? core::make_error(Errc::kProtocolError) : replies.error();
         // Redis is failing: this worker's own last good copies spare the internal API the
         // whole catalog traffic of the outage (the fetches in async_fill refill them).
         if (auto json = local_copy(Resource::kAccount, account_id, read_ms)) {

@@ -8,6 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -67,6 +68,9 @@ struct StartCatalog {
     /// Set by async_read: documents neither cached nor known missing, which async_fill fetches.
     bool account_miss = false;
     bool content_miss = false;
+    /// Why the Redis read failed (the documents then come from local copies or the internal
+    /// API); empty when Redis answered.
+    boost::system::error_code redis_error;
 };
 
 /// @par Thread safety

@@ -94,9 +94,15 @@ ProgressBuffer::Push ProgressBuffer::push(BufferedWrite&& write) {
         return Push::kFull;
     }
     if (const auto it = accounts_.find(account_of(write)); it != accounts_.end()) {
-        const auto* grant = std::get_if<BufferedLeaseGrant>(&write);
-        if (it->second.entries >= settings_.max_per_account ||
-            (grant != nullptr && it->second.grants >= static_cast<std::size_t>(std::max(grant->max_streams, 1)))) {
+        const AccountShare& share = it->second;
+        bool over = share.entries >= settings_.max_per_account;
+        if (const auto* grant = std::get_if<BufferedLeaseGrant>(&write); grant != nullptr && !over) {
+            const bool known_device =
+                std::any_of(share.grant_devices.begin(), share.grant_devices.end(),
+                            [&](const auto& d) { return d.first == grant->info.device_id; });
+            over = !known_device && share.grant_devices.size() >= static_cast<std::size_t>(std::max(grant->max_streams, 1));
+        }
+        if (over) {
             ++stats_.account_full_total;
             return Push::kAccountFull;
         }
@@ -147,7 +153,15 @@ void ProgressBuffer::append(BufferedWrite&& write) {
     }
     AccountShare& share = accounts_[std::string(account_of(write))];
     ++share.entries;
-    share.grants += std::holds_alternative<BufferedLeaseGrant>(write) ? 1 : 0;
+    if (const auto* grant = std::get_if<BufferedLeaseGrant>(&write)) {
+        auto d = std::find_if(share.grant_devices.begin(), share.grant_devices.end(),
+                              [&](const auto& e) { return e.first == grant->info.device_id; });
+        if (d == share.grant_devices.end()) {
+            share.grant_devices.emplace_back(grant->info.device_id, 1);
+        } else {
+            ++d->second;
+        }
+    }
     entries_.push_back(Slot{id, std::move(write)});
     ++stats_.buffered_total;
     ++stats_.buffered;
@@ -165,7 +179,14 @@ void ProgressBuffer::pop_front() {
     }
     if (const auto it = accounts_.find(account_of(slot.write)); it != accounts_.end()) {
         --it->second.entries;
-        it->second.grants -= std::holds_alternative<BufferedLeaseGrant>(slot.write) ? 1 : 0;
+        if (const auto* grant = std::get_if<BufferedLeaseGrant>(&slot.write)) {
+            auto& devices = it->second.grant_devices;
+            auto d = std::find_if(devices.begin(), devices.end(),
+                                  [&](const auto& e) { return e.first == grant->info.device_id; });
+            if (d != devices.end() && --d->second == 0) {
+                devices.erase(d);
+            }
+        }
         if (it->second.entries == 0) {
             accounts_.erase(it);
         }

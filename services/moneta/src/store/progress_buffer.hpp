@@ -90,7 +90,7 @@ using BufferedWrite = std::variant<BufferedHeartbeat, BufferedStop, BufferedPut,
 struct ProgressBufferSettings {
     std::size_t max_entries = 10'000;             ///< per worker; a full buffer refuses new entries
     /// Entries one account may hold here (its share): one token cannot fill the buffer for
-    /// everybody. Fail-open lease grants are further held to the account's max_streams.
+    /// everybody. Fail-open lease grants are further held to the account's max_streams devices.
     std::size_t max_per_account = 64;
     std::chrono::milliseconds retry_min{100};     ///< replay backoff after a failure …
     std::chrono::milliseconds retry_max{2000};    ///< … doubling up to this
@@ -147,7 +147,7 @@ public:
     enum class Push : std::uint8_t {
         kHeld,            ///< held (or folded into a held heartbeat): answer as if applied
         kFull,            ///< the worker's buffer is full (dropped_total)
-        kAccountFull,     ///< the account's share is used, or it holds max_streams grants already
+        kAccountFull,     ///< the account's share is used, or max_streams other devices hold grants
         kUnknownSession,  ///< a heartbeat/stop whose id moneta did not mint for this account
     };
 
@@ -208,7 +208,10 @@ private:
     std::unordered_set<std::string> pending_grants_;  ///< session keys of held lease grants
     struct AccountShare {
         std::size_t entries = 0;
-        std::size_t grants = 0;
+        /// Devices with held grants, and how many each: a device that starts again during the
+        /// outage replaces its own lease at replay (as live), so only distinct devices count
+        /// towards max_streams.
+        std::vector<std::pair<std::string, std::size_t>> grant_devices;
     };
     std::map<std::string, AccountShare, std::less<>> accounts_;  ///< per account id; erased at zero
     const domain::SessionIdSigner* session_ids_;

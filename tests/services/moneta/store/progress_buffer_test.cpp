@@ -266,16 +266,22 @@ TEST_F(ProgressBufferTest, OneAccountCannotTakeMoreThanItsShare) {
     EXPECT_EQ(b.size(), 4U);
 }
 
-TEST_F(ProgressBufferTest, FailOpenGrantsAreHeldToTheAccountsStreamLimit) {
+TEST_F(ProgressBufferTest, FailOpenGrantsAreHeldToTheAccountsStreamLimitInDevices) {
     ProgressBuffer& b = make(100);
-    BufferedLeaseGrant g1 = grant_of("ps_open1");  // max_streams 2
-    BufferedLeaseGrant g2 = grant_of("ps_open2");
-    BufferedLeaseGrant g3 = grant_of("ps_open3");
-    ASSERT_TRUE(held(b.push(std::move(g1))));
-    ASSERT_TRUE(held(b.push(std::move(g2))));
-    EXPECT_EQ(b.push(std::move(g3)), ProgressBuffer::Push::kAccountFull);
+    const auto grant_on = [](std::string sid, std::string device) {
+        BufferedLeaseGrant g = grant_of(std::move(sid));  // max_streams 2
+        g.info.device_id = std::move(device);
+        return g;
+    };
+    ASSERT_TRUE(held(b.push(grant_on("ps_open1", "tv"))));
+    ASSERT_TRUE(held(b.push(grant_on("ps_open2", "phone"))));
+    // A third device would be a third stream on a two-stream plan.
+    EXPECT_EQ(b.push(grant_on("ps_open3", "tablet")), ProgressBuffer::Push::kAccountFull);
     EXPECT_FALSE(b.has_pending_grant("a_1", "ps_open3"));
-    EXPECT_EQ(stats_.fail_open_starts_total.load(), 2U);
+    // A device starting again replaces its own lease at replay, as it would live: allowed.
+    EXPECT_TRUE(held(b.push(grant_on("ps_open4", "tv"))));
+    EXPECT_EQ(stats_.fail_open_starts_total.load(), 3U);
+    EXPECT_EQ(stats_.account_full_total.load(), 1U);
 }
 
 TEST_F(ProgressBufferTest, HoldsOnlySessionsMintedForTheAccount) {

@@ -549,6 +549,23 @@ TEST_F(SessionStoreTest, HeartbeatRecordsProgressFromTheSessionMeta) {
     EXPECT_EQ(rec->seq, 17);
 }
 
+// The per-account bound on unflushed titles holds for heartbeats too, and never costs the lease.
+TEST_F(SessionStoreTest, AHeartbeatOverTheDirtyBoundRenewsTheLeaseButStoresNothing) {
+    ProgressSettings capped = progress_settings();
+    capped.max_dirty_per_account = 1;
+    store_ = std::make_unique<SessionStore>(*client_, lease_settings(), capped);
+    ASSERT_EQ(redis({"HSET", kDirtyKey, "p_9/m_9", "1|1"}), "1");  // another title, not flushed yet
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    const auto hb = heartbeat("ps_1", 100, 1, kT0 + 30'000);
+    EXPECT_EQ(hb.lease.status, domain::HeartbeatStatus::kRenewed);
+    EXPECT_EQ(hb.progress, ProgressWrite::kCapped);
+    EXPECT_EQ(redis({"HEXISTS", kProgKey, "m_1"}), "0");
+    // Once the flusher has cleared its backlog, the next heartbeat stores the position.
+    ASSERT_EQ(redis({"DEL", kDirtyKey}), "1");
+    EXPECT_EQ(heartbeat("ps_1", 130, 2, kT0 + 60'000).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(kT0 + 60'000) + "|2");
+}
+
 TEST_F(SessionStoreTest, ARetriedOlderHeartbeatOfTheSameSessionIsStale) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
     ASSERT_EQ(heartbeat("ps_1", 200, 5, kT0 + 1000).progress, ProgressWrite::kApplied);
