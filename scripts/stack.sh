@@ -109,14 +109,14 @@ port_in_use() {
 }
 
 # scrub_env <name...>: un-export every variable but a few harmless ones (PATH, HOME, locale, TZ,
-# TMPDIR) and <name>s; a name ending in '*' keeps a prefix, '!NAME' drops NAME even then. Named
+# TMPDIR, sanitizer options) and <name>s; a name ending in '*' keeps a prefix, '!NAME' drops NAME even then. Named
 # shell variables that are set but not exported (the secrets of load_secret) get exported. Run it
 # in the subshell that execs the process.
 scrub_env() {
     local var want keep
     for var in $(compgen -e); do
         keep=0
-        for want in PATH HOME LANG LC_ALL TZ TMPDIR "$@"; do
+        for want in PATH HOME LANG LC_ALL TZ TMPDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS "$@"; do
             case "$want" in
                 "!$var") keep=0; break ;;
                 '!'*) ;;
@@ -145,7 +145,13 @@ start_bg() {
     shift 4
     local pidfile="$RUN_DIR/$name.pid"
     if pid_alive "$pidfile" "$program"; then
-        log "$name already running (pid $(pidfile_pid "$pidfile"))"
+        # A pid file without a start time was written by an older ./dev, whose processes lack
+        # today's secrets (e.g. a Redis without a password): restarting is the only fix.
+        local recorded_pid="" recorded_start=""
+        read -r recorded_pid recorded_start <"$pidfile" || true
+        [[ -n "$recorded_start" ]] \
+            || die "$name (pid $recorded_pid) was started by an older ./dev: run ./dev down, then ./dev up"
+        log "$name already running (pid $recorded_pid)"
         return 0
     fi
     if [[ -s "$pidfile" ]]; then

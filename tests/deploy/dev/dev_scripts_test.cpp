@@ -189,6 +189,28 @@ TEST_F(PidVerdictTest, StartBgRestartsWhatOnlyAZombieHolds) {
     }
 }
 
+// A live service whose pid file has no start time was started by an older ./dev, without today's
+// secrets: start_bg says so instead of reusing it (and starts nothing).
+TEST_F(PidVerdictTest, StartBgRefusesAServiceStartedByAnOlderDev) {
+    const pid_t old = spawn(fake_moneta().string());
+    ASSERT_TRUE(testing::wait_until(
+        [&] { return testing::read_file("/proc/" + std::to_string(old) + "/cmdline").rfind(fake_moneta().string(), 0) == 0; },
+        5s, "exec"));
+    write(pidfile(), std::to_string(old) + "\n");
+    const auto r = stack_sh("start_bg moneta moneta " + std::to_string(testing::free_port()) +
+                            " '' \"$FAKE_MONETA\" 60");
+    EXPECT_NE(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("started by an older ./dev: run ./dev down"), std::string::npos) << r.output;
+    EXPECT_EQ(testing::read_file(pidfile()), std::to_string(old) + "\n");  // nothing else started
+    // With the start time recorded, it is simply "already running".
+    write(pidfile(), std::to_string(old) + " " + proc_starttime(old) + "\n");
+    const auto again = stack_sh("start_bg moneta moneta " + std::to_string(testing::free_port()) +
+                                " '' \"$FAKE_MONETA\" 60");
+    EXPECT_EQ(again.status, 0) << again.output;
+    EXPECT_NE(again.output.find("moneta already running (pid " + std::to_string(old) + ")"), std::string::npos)
+        << again.output;
+}
+
 // stop_pid never signals a process that merely reuses the pid, and does not wait out its
 // timeout for a zombie.
 TEST_F(PidVerdictTest, StopPidLeavesAReusedPidAloneAndIsQuickForAZombie) {
