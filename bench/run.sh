@@ -68,7 +68,11 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/cdn_key
 # The start benchmark replays the same accounts far above any sane per-account rate.
 export MONETA_CDN_KEY_FILE="$WORK/cdn_key.pem" MONETA_START_RATE_PER_MIN=0
 
-taskset -c $CPU_LOAD redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --save "" \
+# Redis with a password, as ./dev up runs it: in a 0600 config file, not on the command line;
+# moneta alone gets it (MONETA_REDIS_PASSWORD on its command, not exported).
+REDIS_PASSWORD="$(openssl rand -hex 32)"
+(umask 077 && printf 'requirepass %s\n' "$REDIS_PASSWORD" >"$WORK/redis.conf")
+taskset -c $CPU_LOAD redis-server "$WORK/redis.conf" --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --save "" \
     --appendonly yes --appendfsync everysec --daemonize no >"$WORK/redis.log" 2>&1 &
 PIDS+=($!)
 REDIS_PID=$!
@@ -78,7 +82,7 @@ taskset -c $CPU_LOAD "$RELEASE_DIR/services/internal_api/internal_api" \
 PIDS+=($!)
 wait_http "http://127.0.0.1:$IA_PORT/healthz"
 MONETA_PORT=$MONETA_P MONETA_ADMIN_PORT=$ADMIN_P MONETA_REDIS_PORT=$REDIS_PORT INTERNAL_API_PORT=$IA_PORT \
-    MONETA_THREADS=1 MONETA_LOG_LEVEL=warn taskset -c $CPU_SUT "$RELEASE_DIR/services/moneta/moneta" \
+    MONETA_REDIS_PASSWORD="$REDIS_PASSWORD" MONETA_THREADS=1 MONETA_LOG_LEVEL=warn taskset -c $CPU_SUT "$RELEASE_DIR/services/moneta/moneta" \
     --config "$ROOT/services/moneta/config/moneta.json" >"$WORK/moneta.log" 2>&1 &
 PIDS+=($!)
 MONETA_PID=$!

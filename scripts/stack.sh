@@ -3,20 +3,29 @@
 RUN_DIR="$MONETA_DEV_DIR/run"
 LOG_DIR="$MONETA_DEV_DIR/log"
 SECRETS_DIR="$MONETA_DEV_DIR/secrets"
-RELEASE_DIR="$MONETA_BUILD_DIR/release"
+# MONETA_PREBUILT_DIR: a build tree whose moneta, internal_api and jwt_tool are used as they are
+# (no build); the dev-script tests point it at the test build.
+RELEASE_DIR="${MONETA_PREBUILT_DIR:-$MONETA_BUILD_DIR/release}"
 BIN_MONETA="$RELEASE_DIR/services/moneta/moneta"
 BIN_INTERNAL_API="$RELEASE_DIR/services/internal_api/internal_api"
 BIN_JWT_TOOL="$RELEASE_DIR/tools/jwt_tool/jwt_tool"
 
 build_release() {
+    if [[ -n "${MONETA_PREBUILT_DIR:-}" ]]; then
+        [[ -x "$BIN_MONETA" && -x "$BIN_INTERNAL_API" && -x "$BIN_JWT_TOOL" ]] \
+            || die "MONETA_PREBUILT_DIR=$MONETA_PREBUILT_DIR lacks moneta, internal_api or jwt_tool"
+        return 0
+    fi
     log "building (Release) in $RELEASE_DIR"
     build_tree "$RELEASE_DIR" -DCMAKE_BUILD_TYPE=Release -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=OFF
     cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool >/dev/null \
         || cmake --build "$RELEASE_DIR" -j 1 --target moneta internal_api jwt_tool
 }
 
-# load_secret <name> <env var> [bytes]: the env value if set, else a random one (hex of <bytes>
+# load_secret <name> <var> [bytes]: the variable's value if set, else a random one (hex of <bytes>
 # random bytes, default 32) persisted under .dev/secrets. PallyCon keys are 16 bytes = 32 chars.
+# The variable is set in this shell only, NOT exported: start_bg hands each process just the
+# secrets it needs (the ENV_* lists below, scrub_env).
 load_secret() {
     local name="$1" var="$2" bytes="${3:-32}"
     if [[ -n "${!var:-}" ]]; then
@@ -28,7 +37,6 @@ load_secret() {
         (umask 077 && openssl rand -hex "$bytes" > "$SECRETS_DIR/$name")
     fi
     printf -v "$var" '%s' "$(cat "$SECRETS_DIR/$name")"
-    export "${var?}"
 }
 
 # The CloudFront signing key of the dev stack (RSA-2048, PEM); MONETA_CDN_KEY_FILE overrides it.
@@ -44,30 +52,119 @@ load_cdn_key() {
     export MONETA_CDN_KEY_FILE="$SECRETS_DIR/cdn_key.pem"
 }
 
+# proc_alive <pid> <program> [starttime]: 0 when <pid> is a live (not zombie) process whose
+# command is <program> and, when given, that started at <starttime> (field 22 of
+# /proc/<pid>/stat). `kill -0` alone says yes to a zombie (killed, never reaped: a container
+# without an init) and to an unrelated process that reused the pid.
+proc_alive() {
+    local pid="$1" program="$2" started="${3:-}"
+    [[ "$pid" =~ ^[1-9][0-9]{0,9}$ ]] || return 1
+    local stat
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+    [[ -n "$stat" ]] || return 1
+    # "pid (comm) state ...": comm may hold spaces and ')', so split after the LAST ') '.
+    local -a fields
+    read -r -a fields <<<"${stat##*) }"
+    case "${fields[0]:-}" in
+        Z | X | x | "") return 1 ;;
+    esac
+    if [[ -n "$started" && "${fields[19]:-}" != "$started" ]]; then
+        return 1
+    fi
+    # argv[0], or the title the program gave itself ("nginx: master process ...",
+    # "redis-server 127.0.0.1:6380"): its first word, without a directory.
+    local argv0=""
+    IFS= read -r -d '' argv0 <"/proc/$pid/cmdline" 2>/dev/null || true
+    argv0="${argv0%% *}"
+    argv0="${argv0%%:*}"
+    [[ "${argv0##*/}" == "$program" ]]
+}
+
+# proc_starttime <pid>: field 22 of /proc/<pid>/stat (clock ticks after boot), "" when gone.
+proc_starttime() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+    local -a fields
+    read -r -a fields <<<"${stat##*) }"
+    printf '%s' "${fields[19]:-}"
+}
+
+# pid_alive <pidfile> <program>: the pid file ("<pid> <starttime>", or an older "<pid>") names a
+# live <program>.
 pid_alive() {
-    local pidfile="$1"
-    [[ -s "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+    local pidfile="$1" program="$2" pid="" started=""
+    [[ -s "$pidfile" ]] || return 1
+    read -r pid started <"$pidfile" || [[ -n "$pid" ]] || return 1
+    proc_alive "$pid" "$program" "$started"
+}
+
+pidfile_pid() {
+    local pid=""
+    read -r pid _ <"$1" 2>/dev/null || true
+    printf '%s' "$pid"
 }
 
 port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# start_bg <name> <port> <cmd...>: start in the background unless our pid file says it runs.
+# scrub_env <name...>: un-export every variable but a few harmless ones (PATH, HOME, locale, TZ,
+# TMPDIR, sanitizer options) and <name>s; a name ending in '*' keeps a prefix, '!NAME' drops NAME even then. Named
+# shell variables that are set but not exported (the secrets of load_secret) get exported. Run it
+# in the subshell that execs the process.
+scrub_env() {
+    local var want keep
+    for var in $(compgen -e); do
+        keep=0
+        for want in PATH HOME LANG LC_ALL TZ TMPDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS "$@"; do
+            case "$want" in
+                "!$var") keep=0; break ;;
+                '!'*) ;;
+                *'*') [[ "$var" == "${want%'*'}"* ]] && keep=1 ;;
+                *) [[ "$var" == "$want" ]] && keep=1 ;;
+            esac
+        done
+        if [[ $keep -eq 0 ]]; then
+            export -n "$var" 2>/dev/null || true
+        fi
+    done
+    for want in "$@"; do
+        case "$want" in
+            '!'* | *'*') ;;
+            *) [[ -n "${!want+x}" ]] && export "${want?}" ;;
+        esac
+    done
+    return 0
+}
+
+# start_bg <name> <program> <port> <env names> <cmd...>: start in the background unless our pid
+# file names a live <program>. The process's environment is scrub_env <env names>: only what it
+# needs. Its pid file is "<pid> <starttime>".
 start_bg() {
-    local name="$1" port="$2"
-    shift 2
+    local name="$1" program="$2" port="$3" env_names="$4"
+    shift 4
     local pidfile="$RUN_DIR/$name.pid"
-    if pid_alive "$pidfile"; then
-        log "$name already running (pid $(cat "$pidfile"))"
+    if pid_alive "$pidfile" "$program"; then
+        # A pid file without a start time was written by an older ./dev, whose processes lack
+        # today's secrets (e.g. a Redis without a password): restarting is the only fix.
+        local recorded_pid="" recorded_start=""
+        read -r recorded_pid recorded_start <"$pidfile" || true
+        [[ -n "$recorded_start" ]] \
+            || die "$name (pid $recorded_pid) was started by an older ./dev: run ./dev down, then ./dev up"
+        log "$name already running (pid $recorded_pid)"
         return 0
+    fi
+    if [[ -s "$pidfile" ]]; then
+        log "$name: pid file names no live $program (pid $(pidfile_pid "$pidfile")): starting it"
     fi
     if port_in_use "$port"; then
         die "$name: port $port is already taken by another process (set the port variable to move it)"
     fi
     log "starting $name on 127.0.0.1:$port"
-    nohup "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
-    echo $! >"$pidfile"
+    # shellcheck disable=SC2086 # env_names is a word list
+    (scrub_env $env_names && exec nohup "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null) &
+    local pid=$!
+    echo "$pid $(proc_starttime "$pid")" >"$pidfile"
 }
 
 wait_http() {
@@ -82,54 +179,129 @@ wait_http() {
     die "$name did not become ready at $url within ${seconds}s (see $LOG_DIR/)"
 }
 
+# A secret nginx or redis gets in its config file: the value is never printed, only its name.
+check_secret_shape() {
+    local var="$1" value="$2"
+    [[ "$value" =~ ^[A-Za-z0-9_-]{16,256}$ ]] \
+        || die "$var must be 16..256 characters of [A-Za-z0-9_-] (it is written into a config file)"
+}
+
+# render_nginx_conf: deploy/nginx/nginx.conf.template → $RUN_DIR/nginx/nginx.conf, plus the four
+# files it includes: the CDN ranges (MONETA_CDN_RANGES: CIDRs separated by spaces or commas,
+# empty = none) as set_real_ip_from and geo lines, the CDN's origin secret
+# (MONETA_CDN_ORIGIN_SECRET, empty = none) and the edge token (MONETA_EDGE_TOKEN, required). Every
+# file is mode 0600: two of them hold secrets. Then `nginx -t`.
 render_nginx_conf() {
     local dir="$RUN_DIR/nginx"
     mkdir -p "$dir"
-    sed -e "s#@RUN_DIR@#$dir#g" -e "s#@CONF_DIR@#$ROOT/deploy/nginx#g" -e "s#@WORKERS@#${MONETA_EDGE_WORKERS:-auto}#" \
-        -e "s#@DAEMON@#off#" -e "s#@RATE_PER_SEC@#${MONETA_EDGE_RATE_PER_SEC:-50}#" \
-        -e "s#@RATE_BURST@#${MONETA_EDGE_RATE_BURST:-100}#g" -e "s#@MONETA_PORT@#$MONETA_PORT#" \
-        -e "s#@EDGE_PORT@#$MONETA_EDGE_PORT#" "$ROOT/deploy/nginx/nginx.conf.template" >"$dir/nginx.conf"
+    check_secret_shape MONETA_EDGE_TOKEN "${MONETA_EDGE_TOKEN:-}"
+    if [[ -n "${MONETA_CDN_ORIGIN_SECRET:-}" ]]; then
+        check_secret_shape MONETA_CDN_ORIGIN_SECRET "$MONETA_CDN_ORIGIN_SECRET"
+    fi
+    local range real_ip="" geo="" spec="${MONETA_CDN_RANGES:-}" ranges=()
+    read -r -a ranges <<<"${spec//,/ }"
+    for range in "${ranges[@]}"; do
+        [[ "$range" =~ ^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$ ]] \
+            || die "MONETA_CDN_RANGES: '$range' is not an address or CIDR"
+        real_ip+="set_real_ip_from $range;"$'\n'
+        geo+="$range 1;"$'\n'
+    done
+    (
+        umask 077
+        printf '%s' "$real_ip" >"$dir/cdn_real_ip.conf"
+        printf '%s' "$geo" >"$dir/cdn_ranges.geo"
+        if [[ -n "${MONETA_CDN_ORIGIN_SECRET:-}" ]]; then
+            printf '"~^%s$" 1;\n' "$MONETA_CDN_ORIGIN_SECRET" >"$dir/cdn_origin_secret.map"
+        else
+            : >"$dir/cdn_origin_secret.map"
+        fi
+        printf 'default "%s";\n' "$MONETA_EDGE_TOKEN" >"$dir/edge_token.map"
+        sed -e "s#@RUN_DIR@#$dir#g" -e "s#@CONF_DIR@#$ROOT/deploy/nginx#g" -e "s#@WORKERS@#${MONETA_EDGE_WORKERS:-auto}#" \
+            -e "s#@DAEMON@#off#" -e "s#@RATE_PER_SEC@#${MONETA_EDGE_RATE_PER_SEC:-50}#" \
+            -e "s#@RATE_BURST@#${MONETA_EDGE_RATE_BURST:-100}#g" -e "s#@MONETA_PORT@#$MONETA_PORT#" \
+            -e "s#@EDGE_PORT@#$MONETA_EDGE_PORT#" "$ROOT/deploy/nginx/nginx.conf.template" >"$dir/nginx.conf"
+    )
+    chmod 600 "$dir/nginx.conf" "$dir/cdn_real_ip.conf" "$dir/cdn_ranges.geo" \
+        "$dir/cdn_origin_secret.map" "$dir/edge_token.map"
     nginx -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+}
+
+# render_redis_conf: $RUN_DIR/redis.conf (mode 0600) with the password, so it is on no command
+# line (`ps`) and in no environment. AOF everysec: a Redis restart loses at most ~1 s of buffered
+# progress.
+render_redis_conf() {
+    check_secret_shape MONETA_REDIS_PASSWORD "$MONETA_REDIS_PASSWORD"
+    (
+        umask 077
+        cat >"$RUN_DIR/redis.conf" <<REDIS
+port $MONETA_REDIS_PORT
+bind 127.0.0.1
+protected-mode yes
+daemonize no
+dir "$MONETA_DEV_DIR/redis"
+appendonly yes
+appendfsync everysec
+save ""
+requirepass $MONETA_REDIS_PASSWORD
+REDIS
+    )
+    chmod 600 "$RUN_DIR/redis.conf"
+}
+
+# Environment of each process (scrub_env): its own secrets and nothing else's.
+ENV_REDIS=""                                     # its password is in redis.conf
+ENV_NGINX=""                                     # its secrets are in its rendered config
+ENV_INTERNAL_API="INTERNAL_API_TOKEN"
+# moneta: its MONETA_* overrides (lib.sh, the user's), its own secrets, never nginx's.
+ENV_MONETA="MONETA_* INTERNAL_API_PORT INTERNAL_API_TOKEN MONETA_JWT_SECRET MONETA_DRM_SITE_KEY
+    MONETA_DRM_ACCESS_KEY MONETA_REDIS_PASSWORD MONETA_EDGE_TOKEN MONETA_ADMIN_TOKEN
+    MONETA_CDN_KEY_FILE !MONETA_CDN_ORIGIN_SECRET"
+
+load_stack_secrets() {
+    load_secret jwt_hs256 MONETA_JWT_SECRET
+    load_secret internal_api_token INTERNAL_API_TOKEN
+    load_secret drm_site_key MONETA_DRM_SITE_KEY 16
+    load_secret drm_access_key MONETA_DRM_ACCESS_KEY 16
+    load_secret redis_password MONETA_REDIS_PASSWORD
+    load_secret edge_token MONETA_EDGE_TOKEN
+    load_secret admin_token MONETA_ADMIN_TOKEN
+    load_secret cdn_origin_secret MONETA_CDN_ORIGIN_SECRET
+    load_cdn_key
 }
 
 stack_up() {
     ensure_packages
     build_release
     mkdir -p "$RUN_DIR" "$LOG_DIR" "$MONETA_DEV_DIR/redis" "$MONETA_DEV_DIR/data"
-    load_secret jwt_hs256 MONETA_JWT_SECRET
-    load_secret internal_api_token INTERNAL_API_TOKEN
-    load_secret drm_site_key MONETA_DRM_SITE_KEY 16
-    load_secret drm_access_key MONETA_DRM_ACCESS_KEY 16
-    load_cdn_key
+    load_stack_secrets
 
-    # Redis: AOF everysec, so a Redis restart loses at most ~1 s of buffered progress.
-    start_bg redis "$MONETA_REDIS_PORT" redis-server --port "$MONETA_REDIS_PORT" --bind 127.0.0.1 \
-        --dir "$MONETA_DEV_DIR/redis" --appendonly yes --appendfsync everysec --save "" \
-        --daemonize no --protected-mode yes
-    start_bg internal_api "$INTERNAL_API_PORT" "$BIN_INTERNAL_API" \
+    render_redis_conf
+    start_bg redis redis-server "$MONETA_REDIS_PORT" "$ENV_REDIS" redis-server "$RUN_DIR/redis.conf"
+    start_bg internal_api internal_api "$INTERNAL_API_PORT" "$ENV_INTERNAL_API" "$BIN_INTERNAL_API" \
         --config "$ROOT/services/internal_api/config/internal_api.json" \
         --port "$INTERNAL_API_PORT" --db "$MONETA_DEV_DIR/data/internal_api.sqlite" \
         --fixtures "$MONETA_FIXTURES"
     wait_http "http://127.0.0.1:$INTERNAL_API_PORT/healthz" 60 internal_api
-    start_bg moneta "$MONETA_PORT" "$BIN_MONETA" --config "$ROOT/services/moneta/config/moneta.json"
+    start_bg moneta moneta "$MONETA_PORT" "$ENV_MONETA" "$BIN_MONETA" \
+        --config "$ROOT/services/moneta/config/moneta.json"
     wait_http "http://127.0.0.1:$MONETA_PORT/healthz" 30 moneta
     render_nginx_conf
-    start_bg nginx "$MONETA_EDGE_PORT" nginx -p "$RUN_DIR/nginx" -c "$RUN_DIR/nginx/nginx.conf" \
-        -e "$RUN_DIR/nginx/error.log"
+    start_bg nginx nginx "$MONETA_EDGE_PORT" "$ENV_NGINX" nginx -p "$RUN_DIR/nginx" \
+        -c "$RUN_DIR/nginx/nginx.conf" -e "$RUN_DIR/nginx/error.log"
     wait_http "http://127.0.0.1:$MONETA_EDGE_PORT/readyz" 30 "the stack (through nginx)"
 
     local token
-    token="$("$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET --sub a_1 --pid p_1 --ttl 3600 \
-        --iss moneta-dev --aud moneta)"
+    token="$(MONETA_JWT_SECRET="$MONETA_JWT_SECRET" "$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET \
+        --sub a_1 --pid p_1 --ttl 3600 --iss moneta-dev --aud moneta)"
     cat <<INFO
 
 Moneta is up.
   edge (nginx)   http://127.0.0.1:$MONETA_EDGE_PORT
   moneta         http://127.0.0.1:$MONETA_PORT   admin http://127.0.0.1:$MONETA_ADMIN_PORT/metrics
   internal-api   http://127.0.0.1:$INTERNAL_API_PORT
-  redis          127.0.0.1:$MONETA_REDIS_PORT
+  redis          127.0.0.1:$MONETA_REDIS_PORT (password: $SECRETS_DIR/redis_password)
   logs           $LOG_DIR/   stop with: ./dev down
-  HS256 dev secret: $SECRETS_DIR/jwt_hs256 (or \$MONETA_JWT_SECRET)
+  secrets        $SECRETS_DIR/ (HS256 dev secret: jwt_hs256, or \$MONETA_JWT_SECRET)
 
 A token for account a_1 / profile p_1 (valid 1 h; more with ./dev token --sub a_1 --pid p_1):
   TOKEN=$token
@@ -139,24 +311,33 @@ Start playback through nginx (expect HTTP 201):
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \\
     -d '{"content_id":"m_1","device":{"id":"d-1","type":"web","name":"Laptop"},"capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080}}'
 
+Act as the CDN (nginx then believes CloudFront-Viewer-Country; docs/edge.md "CDN trust"):
+  -H "X-Origin-Verify: \$(cat $SECRETS_DIR/cdn_origin_secret)" -H 'CloudFront-Viewer-Country: JP'
+
+Admin (moneta's admin port, token in $SECRETS_DIR/admin_token):
+  curl -X PUT http://127.0.0.1:$MONETA_ADMIN_PORT/admin/breakers/internal_api.account \\
+    -H "Authorization: Bearer \$(cat $SECRETS_DIR/admin_token)" -d '{"mode":"forced_open"}'
+
 Then (README "Try it"): heartbeat, list, kick and stop with the session_id it returns.
 INFO
 }
 
+# stop_pid <name> <program> <signal> <seconds>: signal the process our pid file names (only when it
+# is a live <program>: never a reused pid), wait until it is gone or a zombie, then KILL.
 stop_pid() {
-    local name="$1" sig="$2" seconds="$3"
+    local name="$1" program="$2" sig="$3" seconds="$4"
     local pidfile="$RUN_DIR/$name.pid"
-    if ! pid_alive "$pidfile"; then
+    if ! pid_alive "$pidfile" "$program"; then
         rm -f "$pidfile"
         return 0
     fi
-    local pid
-    pid="$(cat "$pidfile")"
+    local pid started
+    read -r pid started <"$pidfile"
     log "stopping $name (pid $pid)"
     kill "-$sig" "$pid" 2>/dev/null || true
     local i
     for ((i = 0; i < seconds * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; return 0; }
+        proc_alive "$pid" "$program" "$started" || { rm -f "$pidfile"; return 0; }
         sleep 0.1
     done
     log "$name did not stop within ${seconds}s; killing"
@@ -167,18 +348,20 @@ stop_pid() {
 stack_down() {
     # Order: the edge first (no new traffic), then moneta (drains, flushes progress), then its
     # dependencies.
-    stop_pid nginx QUIT 15
-    stop_pid moneta TERM 30
-    stop_pid internal_api TERM 15
-    stop_pid redis TERM 15
+    stop_pid nginx nginx QUIT 15
+    stop_pid moneta moneta TERM 30
+    stop_pid internal_api internal_api TERM 15
+    stop_pid redis redis-server TERM 15
     log "stopped"
 }
 
 stack_status() {
-    local name
+    local name program
     for name in nginx moneta internal_api redis; do
-        if pid_alive "$RUN_DIR/$name.pid"; then
-            printf '%-13s running (pid %s)\n' "$name" "$(cat "$RUN_DIR/$name.pid")"
+        program="$name"
+        [[ "$name" == redis ]] && program=redis-server
+        if pid_alive "$RUN_DIR/$name.pid" "$program"; then
+            printf '%-13s running (pid %s)\n' "$name" "$(pidfile_pid "$RUN_DIR/$name.pid")"
         else
             printf '%-13s stopped\n' "$name"
         fi
@@ -199,6 +382,6 @@ print_token() {
         esac
     done
     [[ "$alg" == HS256 ]] || die "token: the dev stack signs HS256 only (got $alg)"
-    "$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET --sub "$sub" --pid "$pid" --ttl "$ttl" \
-        --iss moneta-dev --aud moneta
+    MONETA_JWT_SECRET="$MONETA_JWT_SECRET" "$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET \
+        --sub "$sub" --pid "$pid" --ttl "$ttl" --iss moneta-dev --aud moneta
 }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -186,7 +187,7 @@ TEST_F(StackTest, HeartbeatRefreshesAnEntitlementPastItsSoftTtl) {
 // warm requests keep working; "normal" restores it. Bad names and bodies get 404/400.
 TEST_F(StackTest, AdminPortSwitchesBreakerModesAtRuntime) {
     testing::Stack& s = *stack_;
-    const HttpReply list = testing::http_call(s.admin_port(), "GET", "/admin/breakers");
+    const HttpReply list = s.call_admin("GET", "/admin/breakers");
     ASSERT_EQ(list.status, 200);
     const auto breakers = parse(list).at("breakers").as_array();
     ASSERT_EQ(breakers.size(), 5U);
@@ -194,8 +195,7 @@ TEST_F(StackTest, AdminPortSwitchesBreakerModesAtRuntime) {
 
     const std::string tok = s.token("a_1", "p_1");
     ASSERT_EQ(s.call("POST", "/v1/playback/sessions", start_body("m_1", "admin-dev"), tok).status, 201);  // warm
-    const HttpReply forced = testing::http_call(s.admin_port(), "PUT", "/admin/breakers/internal_api.content",
-                                                R"({"mode":"forced_open"})");
+    const HttpReply forced = s.call_admin("PUT", "/admin/breakers/internal_api.content", R"({"mode":"forced_open"})");
     ASSERT_EQ(forced.status, 200) << forced.body;
     EXPECT_EQ(parse(forced).at("mode").as_string(), "forced_open");
     EXPECT_EQ(s.metric("moneta_circuit_breaker_mode", "breaker=\"internal_api.content\",mode=\"forced_open\""), 1);
@@ -210,14 +210,14 @@ TEST_F(StackTest, AdminPortSwitchesBreakerModesAtRuntime) {
     // A warm title is served from Redis: the kill switch costs nothing there.
     EXPECT_EQ(s.call("POST", "/v1/playback/sessions", start_body("m_1", "admin-dev"), tok).status, 201);
 
-    EXPECT_EQ(testing::http_call(s.admin_port(), "PUT", "/admin/breakers/internal_api.content", R"({"mode":"normal"})").status, 200);
+    EXPECT_EQ(s.call_admin("PUT", "/admin/breakers/internal_api.content", R"({"mode":"normal"})").status, 200);
     const HttpReply after = s.call("POST", "/v1/playback/sessions", start_body("m_clear", "admin-dev"), tok);
     EXPECT_NE(after.status, 503) << after.body;
     EXPECT_EQ(s.redis_cmd({"EXISTS", "content:{c:m_clear}"}), "1");
 
-    EXPECT_EQ(testing::http_call(s.admin_port(), "PUT", "/admin/breakers/nope", R"({"mode":"normal"})").status, 404);
+    EXPECT_EQ(s.call_admin("PUT", "/admin/breakers/nope", R"({"mode":"normal"})").status, 404);
     for (const char* bad : {R"({"mode":"sideways"})", R"({"mode":"normal","x":1})", "[]", "{", R"({"mode":1})"}) {
-        EXPECT_EQ(testing::http_call(s.admin_port(), "PUT", "/admin/breakers/redis", bad).status, 400) << bad;
+        EXPECT_EQ(s.call_admin("PUT", "/admin/breakers/redis", bad).status, 400) << bad;
     }
     EXPECT_EQ(testing::http_call(s.moneta_port(), "GET", "/admin/breakers").status, 404);  // admin port only
 }
@@ -295,6 +295,85 @@ TEST_F(StackTest, EntitlementAndContentChecksInContractOrder) {
         EXPECT_EQ(r.status, c.status) << c.sub << " " << c.content << ": " << r.body;
         EXPECT_EQ(code_of(r), c.code) << c.sub << " " << c.content;
     }
+}
+
+// Only a request that came through the CDN (the CDN's secret origin header, which Stack::call
+// adds as CloudFront would) gets its CloudFront-Viewer-Country believed by nginx; a client that
+// reaches nginx directly cannot choose its country (docs/edge.md "CDN trust").
+TEST_F(StackTest, ViewerCountryCountsOnlyThroughTheCdn) {
+    testing::Stack& s = *stack_;
+    const std::string tok = s.token("a_1", "p_1");
+    const HttpHeaders jp{{"CloudFront-Viewer-Country", "JP"}};
+    const HttpReply direct = s.call_edge_direct("POST", "/v1/playback/sessions", start_body("m_geo_jp", "cdn-dev"), tok, jp);
+    EXPECT_EQ(direct.status, 403) << direct.body;
+    EXPECT_EQ(code_of(direct), "GEO_BLOCKED");
+    HttpHeaders wrong = jp;
+    wrong.emplace_back("X-Origin-Verify", s.cdn_origin_secret() + "x");
+    const HttpReply guessed = s.call_edge_direct("POST", "/v1/playback/sessions", start_body("m_geo_jp", "cdn-dev"), tok, wrong);
+    EXPECT_EQ(guessed.status, 403) << guessed.body;
+    const HttpReply via_cdn = s.call("POST", "/v1/playback/sessions", start_body("m_geo_jp", "cdn-dev"), tok, jp);
+    EXPECT_EQ(via_cdn.status, 201) << via_cdn.body;
+}
+
+namespace {
+
+// NAME=value pairs of /proc/<pid>/environ.
+std::map<std::string, std::string> environ_of(pid_t pid) {
+    std::map<std::string, std::string> env;
+    std::istringstream in(testing::read_file("/proc/" + std::to_string(pid) + "/environ"));
+    std::string entry;
+    while (std::getline(in, entry, '\0')) {
+        const auto eq = entry.find('=');
+        if (eq != std::string::npos) {
+            env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+        }
+    }
+    return env;
+}
+
+}  // namespace
+
+// Each process gets only the secrets it needs, as ./dev up hands them out (scripts/stack.sh;
+// tests/deploy/dev checks the script itself): moneta its own, internal_api its token, Redis and
+// nginx none in their environment (theirs are in 0600 config files).
+TEST_F(StackTest, EachProcessHoldsOnlyItsOwnSecrets) {
+    testing::Stack& s = *stack_;
+    const std::map<std::string, std::string> secrets = {
+        {"MONETA_JWT_SECRET", s.jwt_secret()},
+        {"MONETA_REDIS_PASSWORD", s.redis_password()},
+        {"MONETA_EDGE_TOKEN", s.edge_token()},
+        {"MONETA_ADMIN_TOKEN", s.admin_token()},
+    };
+    const auto moneta = environ_of(s.moneta_pid());
+    ASSERT_FALSE(moneta.empty());
+    for (const auto& [name, value] : secrets) {
+        EXPECT_EQ(moneta.count(name) == 1 ? moneta.at(name) : "(unset)", value) << name;
+    }
+    EXPECT_EQ(moneta.count("INTERNAL_API_TOKEN"), 1U);
+    const auto internal_api = environ_of(s.internal_api_pid());
+    ASSERT_FALSE(internal_api.empty());
+    EXPECT_EQ(internal_api.count("INTERNAL_API_TOKEN"), 1U);
+    for (const pid_t pid : {s.internal_api_pid(), s.redis_pid(), s.nginx_pid()}) {
+        SCOPED_TRACE(pid);
+        const auto env = environ_of(pid);
+        // redis-server writes its process title over its environ area, so /proc shows nothing
+        // there; nginx does the same only in master mode (the Stack runs it as one process).
+        ASSERT_TRUE(!env.empty() || pid == s.redis_pid());
+        for (const auto& [name, value] : secrets) {
+            EXPECT_EQ(env.count(name), 0U) << name;
+            for (const auto& [k, v] : env) {
+                EXPECT_EQ(v.find(value), std::string::npos) << name << " leaked into " << k;
+            }
+        }
+        const auto cmdline = testing::read_file("/proc/" + std::to_string(pid) + "/cmdline");
+        EXPECT_EQ(cmdline.find(s.redis_password()), std::string::npos) << cmdline;
+        EXPECT_EQ(cmdline.find(s.edge_token()), std::string::npos) << cmdline;
+    }
+    // Redis wants the password; moneta (which is ready, so connected) has it.
+    const auto noauth = testing::raw_exchange(s.redis().port(), "PING\r\n", 300ms);
+    EXPECT_EQ(noauth.rfind("-NOAUTH", 0), 0U) << noauth;
+    EXPECT_EQ(s.redis_cmd({"PING"}), "PONG");
+    EXPECT_EQ(testing::http_call(s.moneta_port(), "GET", "/readyz").status, 200);
 }
 
 TEST_F(StackTest, BadInputGetsTheDocumentedErrorAndNeverHurtsTheServer) {

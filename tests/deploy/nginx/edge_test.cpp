@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -34,6 +36,8 @@ using testing::HttpHeaders;
 using testing::HttpReply;
 
 constexpr std::size_t kMaxBody = 16 * 1024;  // client_max_body_size (api.md §4 413)
+constexpr std::string_view kEdgeToken = "edge-token-0123456789abcdefABCDEF";
+constexpr std::string_view kOriginSecret = "Origin-Secret_0123456789abcdefXYZ";
 
 bool is_request_id(std::string_view id) {
     return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -134,12 +138,19 @@ protected:
         ASSERT_TRUE(start_edge(1000, 1000));
     }
 
-    [[nodiscard]] ::testing::AssertionResult start_edge(int rate_per_sec, int burst) {
+    // Every edge of these tests trusts the CDN's origin secret kOriginSecret; @p cdn_ranges adds
+    // trusted peer ranges.
+    [[nodiscard]] ::testing::AssertionResult start_edge(
+        int rate_per_sec, int burst, std::vector<std::string> cdn_ranges = {}
+    ) {
         edge_.reset();
         testing::NginxOptions opts;
         opts.upstream_port = stub_->port();
         opts.rate_per_sec = rate_per_sec;
         opts.rate_burst = burst;
+        opts.edge_token = kEdgeToken;
+        opts.cdn_origin_secret = kOriginSecret;
+        opts.cdn_ranges = std::move(cdn_ranges);
         edge_.emplace(std::move(opts));
         return edge_->start();
     }
@@ -148,6 +159,12 @@ protected:
 
     HttpReply get(std::string_view target, HttpHeaders headers = {}) const {
         return testing::http_call(port(), "GET", target, {}, std::move(headers));
+    }
+
+    // A GET from the local address @p source (127.0.0.1 or another loopback alias).
+    HttpReply get_from(std::string_view source, std::string_view target, HttpHeaders headers = {})
+        const {
+        return testing::http_call_from(source, port(), "GET", target, {}, std::move(headers));
     }
 
     // Sends @p raw on a fresh connection and parses the first response.
@@ -173,14 +190,20 @@ TEST(NginxTemplateTest, RendersLikeStackShAndPassesNginxT) {
     testing::TempDir dev("edge-dev-");
     const auto src = testing::source_dir();
     auto bash = testing::Process::spawn(
-        {"bash", "-c", "set -e; source \"$ROOT/scripts/stack.sh\"; render_nginx_conf"},
+        {"bash",
+         "-c",
+         "set -eu; source \"$ROOT/scripts/lib.sh\"; source \"$ROOT/scripts/stack.sh\"; "
+         "render_nginx_conf"},
         {{"ROOT", src.string()},
          {"MONETA_DEV_DIR", dev.path().string()},
          {"MONETA_PORT", "41001"},
          {"MONETA_EDGE_PORT", "41000"},
          {"MONETA_EDGE_WORKERS", "1"},
          {"MONETA_EDGE_RATE_PER_SEC", "7"},
-         {"MONETA_EDGE_RATE_BURST", "9"}},
+         {"MONETA_EDGE_RATE_BURST", "9"},
+         {"MONETA_EDGE_TOKEN", std::string(kEdgeToken)},
+         {"MONETA_CDN_ORIGIN_SECRET", std::string(kOriginSecret)},
+         {"MONETA_CDN_RANGES", "130.176.0.0/17, 2600:9000::/28 127.0.0.2"}},
         dev.file("render.log")
     );
     ASSERT_TRUE(bash) << bash.error().message();
@@ -203,6 +226,91 @@ TEST(NginxTemplateTest, RendersLikeStackShAndPassesNginxT) {
     EXPECT_NE(conf->find("server 127.0.0.1:41001;"), std::string::npos);
     EXPECT_NE(conf->find("rate=7r/s"), std::string::npos);
     EXPECT_NE(conf->find("burst=9 nodelay"), std::string::npos);
+
+    // The files nginx.conf includes: the same bytes, and private (two of them hold secrets).
+    const auto includes = testing::render_nginx_includes(
+        {.edge_token = std::string(kEdgeToken),
+         .cdn_origin_secret = std::string(kOriginSecret),
+         .cdn_ranges = {"130.176.0.0/17", "2600:9000::/28", "127.0.0.2"}}
+    );
+    ASSERT_TRUE(includes);
+    ASSERT_EQ(includes->size(), 4U);
+    const auto private_file = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+    for (const auto& [name, content] : *includes) {
+        SCOPED_TRACE(name);
+        EXPECT_EQ(content, testing::read_file(vars.run_dir / name));
+        EXPECT_EQ(std::filesystem::status(vars.run_dir / name).permissions(), private_file);
+    }
+    EXPECT_EQ(std::filesystem::status(vars.run_dir / "nginx.conf").permissions(), private_file);
+    EXPECT_EQ(
+        testing::read_file(vars.run_dir / "cdn_real_ip.conf"),
+        "set_real_ip_from 130.176.0.0/17;\nset_real_ip_from 2600:9000::/28;\n"
+        "set_real_ip_from 127.0.0.2;\n"
+    );
+    EXPECT_NE(
+        testing::read_file(vars.run_dir / "edge_token.map").find(kEdgeToken), std::string::npos
+    );
+    // The secrets live only in the include files, never in nginx.conf.
+    EXPECT_EQ(conf->find(kEdgeToken), std::string::npos);
+    EXPECT_EQ(conf->find(kOriginSecret), std::string::npos);
+}
+
+TEST(NginxTemplateTest, BadSecretsAndRangesAreRefusedWithoutEchoingThem) {
+    const auto src = testing::source_dir();
+    struct Case {
+        const char* name;
+        std::vector<std::pair<std::string, std::string>> env;
+        std::string leak;  // must not appear in the output
+    };
+    const std::string quote_token = "0123456789abcdef\"; include /etc/passwd; \"";
+    const Case cases[] = {
+        {"no edge token", {}, ""},
+        {"short edge token", {{"MONETA_EDGE_TOKEN", "short-secret"}}, "short-secret"},
+        {"edge token with a quote", {{"MONETA_EDGE_TOKEN", quote_token}}, "passwd"},
+        {"origin secret with a regex",
+         {{"MONETA_EDGE_TOKEN", std::string(kEdgeToken)},
+          {"MONETA_CDN_ORIGIN_SECRET", "0123456789abcdef.*"}},
+         "abcdef.*"},
+        {"bad range",
+         {{"MONETA_EDGE_TOKEN", std::string(kEdgeToken)},
+          {"MONETA_CDN_RANGES", "10.0.0.0/8;include"}},
+         ""},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        testing::TempDir dev("edge-bad-secret-");
+        auto env = c.env;
+        env.emplace_back("ROOT", src.string());
+        env.emplace_back("MONETA_DEV_DIR", dev.path().string());
+        env.emplace_back("MONETA_PORT", "41001");
+        env.emplace_back("MONETA_EDGE_PORT", "41000");
+        auto bash = testing::Process::spawn(
+            {"bash",
+             "-c",
+             "set -eu; source \"$ROOT/scripts/lib.sh\"; source \"$ROOT/scripts/stack.sh\"; "
+             "render_nginx_conf"},
+            env,
+            dev.file("render.log")
+        );
+        ASSERT_TRUE(bash) << bash.error().message();
+        EXPECT_NE(bash->wait_exit(30s), 0) << bash->read_log();
+        const auto out = bash->read_log();
+        EXPECT_NE(out.find("error:"), std::string::npos) << out;
+        if (!c.leak.empty()) {
+            EXPECT_EQ(out.find(c.leak), std::string::npos) << out;
+        }
+        EXPECT_FALSE(std::filesystem::exists(dev.path() / "run/nginx/nginx.conf"));
+    }
+    // The helper refuses the same values.
+    EXPECT_FALSE(testing::render_nginx_includes({.edge_token = "short"}));
+    EXPECT_FALSE(testing::render_nginx_includes({.edge_token = quote_token}));
+    EXPECT_FALSE(testing::render_nginx_includes(
+        {.edge_token = std::string(kEdgeToken), .cdn_origin_secret = "0123456789abcdef.*"}
+    ));
+    EXPECT_FALSE(testing::render_nginx_includes(
+        {.edge_token = std::string(kEdgeToken), .cdn_ranges = {"10.0.0.0/8;include"}}
+    ));
+    EXPECT_TRUE(testing::render_nginx_includes({.edge_token = std::string(kEdgeToken)}));
 }
 
 TEST(NginxTemplateTest, UnknownPlaceholderIsAnError) {
@@ -441,6 +549,9 @@ TEST_F(NginxEdgeTest, SpoofableAndHopByHopHeadersAreNotForwarded) {
          {"True-Client-IP", "6.6.6.6"},
          {"CF-Connecting-IP", "6.6.6.6"},
          {"X-Viewer-Country", "US"},
+         {"CloudFront-Viewer-Country", "US"},
+         {"X-Edge-Auth", "client-chosen-edge-token"},
+         {"X-Origin-Verify", "client-guessed-origin-secret"},
          {"X-Request-Id", "client-chosen-id"},
          {"Cookie", "session=abc"},
          {"X-Original-URL", "/metrics"},
@@ -459,10 +570,13 @@ TEST_F(NginxEdgeTest, SpoofableAndHopByHopHeadersAreNotForwarded) {
     for (const auto& h : got.headers) {
         names.insert(lower(h.first));
     }
-    EXPECT_EQ(names, (std::multiset<std::string>{"host", "x-forwarded-for", "x-request-id"}))
-        << got.dump();
+    EXPECT_EQ(
+        names,
+        (std::multiset<std::string>{"host", "x-forwarded-for", "x-request-id", "x-edge-auth"})
+    ) << got.dump();
     EXPECT_EQ(got.header("Host"), "moneta.internal");
     EXPECT_EQ(got.header("X-Forwarded-For"), "127.0.0.1");
+    EXPECT_EQ(got.header("X-Edge-Auth"), kEdgeToken);
     EXPECT_TRUE(is_request_id(got.header("X-Request-Id").value_or(""))) << got.dump();
 }
 
@@ -474,25 +588,6 @@ TEST_F(NginxEdgeTest, AbsoluteFormTargetCannotChooseTheUpstreamHost) {
     const auto got = stub_->last_request();
     EXPECT_EQ(got.header("Host"), "moneta.internal") << got.dump();
     EXPECT_EQ(got.count("Host"), 1U);
-}
-
-TEST_F(NginxEdgeTest, CloudFrontViewerCountryBecomesXViewerCountry) {
-    ASSERT_EQ(
-        get("/v1/playback/sessions",
-            {{"CloudFront-Viewer-Country", "JP"}, {"X-Viewer-Country", "US"}}
-        ).status,
-        200
-    );
-    ASSERT_EQ(stub_->request_count(), 1U);
-    auto got = stub_->last_request();
-    EXPECT_EQ(got.header("X-Viewer-Country"), "JP") << got.dump();
-    EXPECT_EQ(got.count("X-Viewer-Country"), 1U);
-    EXPECT_EQ(got.count("CloudFront-Viewer-Country"), 0U);
-
-    // Without the CDN header, a client-sent X-Viewer-Country never passes.
-    ASSERT_EQ(get("/v1/playback/sessions", {{"X-Viewer-Country", "US"}}).status, 200);
-    got = stub_->last_request();
-    EXPECT_EQ(got.count("X-Viewer-Country"), 0U) << got.dump();
 }
 
 TEST_F(NginxEdgeTest, EndToEndHeadersAndBodyReachUpstreamUnchanged) {
@@ -563,6 +658,230 @@ TEST_F(NginxEdgeTest, RequestIdIsTheEdgesOwnAndReachesTheClient) {
         )) << edge_->read_access_log();
     }
     EXPECT_EQ(edge_->read_access_log().find("client-chosen-id"), std::string::npos);
+}
+
+// ---- the edge's credential and CDN trust (docs/edge.md "CDN trust") ---------------------------
+
+TEST_F(NginxEdgeTest, EdgeAuthIsAlwaysTheEdgesOwnAndNeverLogged) {
+    // A client's X-Edge-Auth is replaced, on every proxied location, with or without the CDN.
+    ASSERT_EQ(get("/v1/playback/sessions", {{"X-Edge-Auth", "forged"}}).status, 200);
+    ASSERT_EQ(get("/v1/me/progress", {{"X-Edge-Auth", std::string(kEdgeToken) + "x"}}).status, 200);
+    ASSERT_EQ(get("/healthz", {{"X-Origin-Verify", std::string(kOriginSecret)}}).status, 200);
+    ASSERT_EQ(
+        testing::http_call(port(), "POST", "/v1/playback/sessions", "{}", {{"X-Edge-Auth", ""}})
+            .status,
+        200
+    );
+    const auto reqs = stub_->requests();
+    ASSERT_EQ(reqs.size(), 4U);
+    for (const auto& r : reqs) {
+        EXPECT_EQ(r.count("X-Edge-Auth"), 1U) << r.dump();
+        EXPECT_EQ(r.header("X-Edge-Auth"), kEdgeToken) << r.dump();
+        EXPECT_EQ(r.count("X-Origin-Verify"), 0U) << r.dump();  // the CDN's secret stays here
+    }
+    // Neither secret reaches nginx's logs.
+    const auto id = reqs.back().header("X-Request-Id").value_or("?");
+    ASSERT_TRUE(testing::wait_until(
+        [&] { return edge_->read_access_log().find(id) != std::string::npos; }, 5s, "access log"
+    ));
+    for (const auto& log : {edge_->read_access_log(), edge_->read_error_log()}) {
+        EXPECT_EQ(log.find(kEdgeToken), std::string::npos) << log;
+        EXPECT_EQ(log.find(kOriginSecret), std::string::npos) << log;
+    }
+}
+
+TEST_F(NginxEdgeTest, NonCdnPeerCannotChooseViewerCountryOrAddress) {
+    // No origin secret, no configured range: the CDN's headers are a client's claims.
+    const HttpHeaders spoofed = {
+        {"CloudFront-Viewer-Country", "JP"},
+        {"X-Forwarded-For", "198.51.100.7"},
+        {"X-Real-IP", "198.51.100.7"},
+        {"X-Viewer-Country", "JP"}};
+    for (const char* source : {"127.0.0.1", "127.0.0.2"}) {
+        SCOPED_TRACE(source);
+        ASSERT_EQ(get_from(source, "/v1/playback/sessions", spoofed).status, 200);
+        const auto got = stub_->last_request();
+        EXPECT_EQ(got.count("X-Viewer-Country"), 0U) << got.dump();
+        EXPECT_EQ(got.count("X-Forwarded-For"), 1U) << got.dump();
+        EXPECT_EQ(got.header("X-Forwarded-For"), source) << got.dump();  // the TCP peer
+    }
+}
+
+TEST_F(NginxEdgeTest, OriginSecretMakesTheCdnHeadersBelieved) {
+    const std::string secret(kOriginSecret);
+    // CloudFront appends the viewer's address to what the viewer sent: the last entry counts.
+    ASSERT_EQ(
+        get("/v1/playback/sessions",
+            {{"X-Origin-Verify", secret},
+             {"CloudFront-Viewer-Country", "JP"},
+             {"X-Forwarded-For", "6.6.6.6, 198.51.100.7"},
+             {"X-Viewer-Country", "US"}})
+            .status,
+        200
+    );
+    auto got = stub_->last_request();
+    EXPECT_EQ(got.header("X-Viewer-Country"), "JP") << got.dump();
+    EXPECT_EQ(got.count("X-Viewer-Country"), 1U);
+    EXPECT_EQ(got.header("X-Forwarded-For"), "198.51.100.7") << got.dump();
+    EXPECT_EQ(got.count("CloudFront-Viewer-Country"), 0U);
+    EXPECT_EQ(got.count("X-Origin-Verify"), 0U);
+
+    // IPv6 viewers; a CDN request without X-Forwarded-For is the peer's.
+    ASSERT_EQ(
+        get("/v1/playback/sessions",
+            {{"X-Origin-Verify", secret}, {"X-Forwarded-For", "2001:db8::7"}})
+            .status,
+        200
+    );
+    EXPECT_EQ(stub_->last_request().header("X-Forwarded-For"), "2001:db8::7");
+    ASSERT_EQ(get("/v1/playback/sessions", {{"X-Origin-Verify", secret}}).status, 200);
+    EXPECT_EQ(stub_->last_request().header("X-Forwarded-For"), "127.0.0.1");
+
+    // Only a two-letter upper-case country passes, even from the CDN.
+    for (const char* country : {"jp", "JPN", "J", "J1", "JP ,US", "ZZZ"}) {
+        SCOPED_TRACE(country);
+        ASSERT_EQ(
+            get("/v1/playback/sessions",
+                {{"X-Origin-Verify", secret}, {"CloudFront-Viewer-Country", country}})
+                .status,
+            200
+        );
+        EXPECT_EQ(stub_->last_request().count("X-Viewer-Country"), 0U)
+            << stub_->last_request().dump();
+    }
+}
+
+TEST_F(NginxEdgeTest, WrongOriginSecretIsDropped) {
+    const std::string secret(kOriginSecret);
+    std::string upper = secret;
+    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) {
+        return std::toupper(c);
+    });
+    for (const std::string& wrong :
+         {std::string("wrong"),
+          upper,  // the comparison is exact, not case-insensitive
+          secret.substr(0, secret.size() - 1),
+          secret + "x",
+          "x" + secret,
+          secret + ", " + secret,
+          std::string(".*")}) {
+        SCOPED_TRACE(wrong);
+        ASSERT_EQ(
+            get("/v1/playback/sessions",
+                {{"X-Origin-Verify", wrong},
+                 {"CloudFront-Viewer-Country", "JP"},
+                 {"X-Forwarded-For", "198.51.100.7"}})
+                .status,
+            200
+        );
+        const auto got = stub_->last_request();
+        EXPECT_EQ(got.count("X-Viewer-Country"), 0U) << got.dump();
+        EXPECT_EQ(got.header("X-Forwarded-For"), "127.0.0.1") << got.dump();
+    }
+}
+
+TEST_F(NginxEdgeTest, CdnRangePeerGivesTheViewersAddress) {
+    // 127.0.0.2 plays a CDN edge server, 10/8 a load balancer behind it; 127.0.0.1 is anyone.
+    ASSERT_TRUE(start_edge(1000, 1000, {"127.0.0.2/32", "10.0.0.0/8"}));
+    const HttpHeaders cdn = {
+        {"CloudFront-Viewer-Country", "KR"},
+        {"X-Forwarded-For", "6.6.6.6, 198.51.100.7, 10.1.2.3"}};
+    ASSERT_EQ(get_from("127.0.0.2", "/v1/playback/sessions", cdn).status, 200);
+    auto got = stub_->last_request();
+    // real_ip_recursive: trusted hops are skipped right to left; the first other one is the viewer.
+    EXPECT_EQ(got.header("X-Forwarded-For"), "198.51.100.7") << got.dump();
+    EXPECT_EQ(got.header("X-Viewer-Country"), "KR") << got.dump();
+
+    ASSERT_EQ(get_from("127.0.0.1", "/v1/playback/sessions", cdn).status, 200);
+    got = stub_->last_request();
+    EXPECT_EQ(got.header("X-Forwarded-For"), "127.0.0.1") << got.dump();
+    EXPECT_EQ(got.count("X-Viewer-Country"), 0U) << got.dump();
+
+    // From the range without X-Forwarded-For: the peer is the viewer, and the country passes.
+    ASSERT_EQ(
+        get_from("127.0.0.2", "/v1/playback/sessions", {{"CloudFront-Viewer-Country", "KR"}})
+            .status,
+        200
+    );
+    got = stub_->last_request();
+    EXPECT_EQ(got.header("X-Forwarded-For"), "127.0.0.2") << got.dump();
+    EXPECT_EQ(got.header("X-Viewer-Country"), "KR") << got.dump();
+
+    // The access log records the viewer as client.ip and the CDN peer as source.ip.
+    ASSERT_EQ(get_from("127.0.0.2", "/healthz", cdn).status, 200);
+    const auto id = stub_->last_request().header("X-Request-Id").value_or("?");
+    ASSERT_TRUE(testing::wait_until(
+        [&] { return edge_->read_access_log().find(id) != std::string::npos; }, 5s, "access log"
+    ));
+    const auto log = edge_->read_access_log();
+    const auto line = log.substr(log.find(id));
+    EXPECT_NE(line.find(R"("client.ip":"198.51.100.7","source.ip":"127.0.0.2")"), std::string::npos)
+        << line;
+}
+
+// Sends GETs as one viewer until the first 429 (bounded); @return how many passed, -1 when none
+// was limited.
+int passes_until_limited(const std::function<HttpReply()>& send) {
+    for (int passed = 0; passed < 50; ++passed) {
+        const auto r = send();
+        if (!r.ok()) {
+            ADD_FAILURE() << r.error;
+            return -1;
+        }
+        if (r.status == 429) {
+            return passed;
+        }
+        if (r.status != 200) {
+            ADD_FAILURE() << r.status << " " << r.body;
+            return -1;
+        }
+    }
+    return -1;
+}
+
+TEST_F(NginxEdgeTest, RateLimitKeysOnTheViewerNotTheCdnAddress) {
+    constexpr int kBurst = 2;
+    ASSERT_TRUE(start_edge(/*rate_per_sec=*/1, kBurst, {"127.0.0.2/32"}));
+    const auto began = std::chrono::steady_clock::now();
+    const std::string secret(kOriginSecret);
+    auto via_secret = [&](std::string viewer) {
+        return [this, secret, viewer] {
+            return get("/v1/playback/sessions",
+                       {{"X-Origin-Verify", secret}, {"X-Forwarded-For", viewer}});
+        };
+    };
+    auto via_range = [&](std::string viewer) {
+        return [this, viewer] {
+            return get_from("127.0.0.2", "/v1/playback/sessions", {{"X-Forwarded-For", viewer}});
+        };
+    };
+    // Viewer A exhausts its budget; B, C and D, behind the same CDN addresses, still have all
+    // of theirs (a shared key would have 429ed them at once).
+    const int a = passes_until_limited(via_secret("198.51.100.1"));
+    const int b = passes_until_limited(via_secret("198.51.100.2"));
+    const int c = passes_until_limited(via_range("198.51.100.3"));
+    const int d = passes_until_limited(via_range("198.51.100.4"));
+    const auto slack = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - began)
+            .count()
+    ) + 1;
+    for (const int passed : {a, b, c, d}) {
+        EXPECT_GE(passed, 1 + kBurst);
+        EXPECT_LE(passed, 1 + kBurst + slack);
+    }
+    // A client outside the CDN cannot pick a fresh key per request with X-Forwarded-For or a
+    // guessed origin secret: its key is its own address.
+    int n = 0;
+    const int direct = passes_until_limited([&] {
+        ++n;
+        return get("/v1/playback/sessions",
+                   {{"X-Forwarded-For", "203.0.113." + std::to_string(n)},
+                    {"X-Origin-Verify", "guess-" + std::to_string(n)}});
+    });
+    EXPECT_GE(direct, 1);
+    EXPECT_LE(direct, 1 + kBurst + slack + 2);
+    // Limited requests never reached the upstream.
+    EXPECT_EQ(stub_->request_count(), static_cast<std::size_t>(a + b + c + d + direct));
 }
 
 // ---- response headers -------------------------------------------------------------------------

@@ -344,9 +344,19 @@ HttpReply http_call(std::uint16_t port,
                     std::string_view body,
                     HttpHeaders headers,
                     std::chrono::milliseconds timeout) {
+    return http_call_from({}, port, method, target, body, std::move(headers), timeout);
+}
+
+HttpReply http_call_from(std::string_view source_ip,
+                         std::uint16_t port,
+                         std::string_view method,
+                         std::string_view target,
+                         std::string_view body,
+                         HttpHeaders headers,
+                         std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     std::string error;
-    const int fd = detail::connect_loopback(port, deadline, error);
+    const int fd = detail::connect_loopback(port, deadline, error, source_ip);
     if (fd < 0) {
         return error_reply(error);
     }

@@ -1,8 +1,13 @@
 #include "moneta/testing/nginx.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <random>
 #include <utility>
 
 #include "moneta/testing/net.hpp"
@@ -48,10 +53,58 @@ std::string_view leftover_placeholder(std::string_view text) {
     return {};
 }
 
+// Mode 0600 from the start (umask-independent): two of the files hold secrets.
 bool write_file(const std::filesystem::path& path, std::string_view content) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    return static_cast<bool>(out.flush());
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return false;
+    }
+    bool ok = ::fchmod(fd, 0600) == 0;
+    while (ok && !content.empty()) {
+        const ssize_t n = ::write(fd, content.data(), content.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        ok = n > 0;
+        if (ok) {
+            content.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+    return ::close(fd) == 0 && ok;
+}
+
+// stack.sh check_secret_shape: 16..256 characters of [A-Za-z0-9_-].
+bool secret_shape_ok(std::string_view s) {
+    return s.size() >= 16 && s.size() <= 256 && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-';
+           });
+}
+
+// stack.sh's range check: ^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$
+bool range_shape_ok(std::string_view s) {
+    const auto slash = s.find('/');
+    const auto addr = s.substr(0, slash);
+    const bool addr_ok = !addr.empty() && std::all_of(addr.begin(), addr.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
+    });
+    if (!addr_ok || slash == std::string_view::npos) {
+        return addr_ok;
+    }
+    const auto bits = s.substr(slash + 1);
+    return !bits.empty() && bits.size() <= 3 && std::all_of(bits.begin(), bits.end(), [](char c) {
+               return c >= '0' && c <= '9';
+           });
+}
+
+std::string random_token() {
+    static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device rd;
+    std::string s(40, 'x');
+    for (char& c : s) {
+        c = kChars[rd() % (sizeof kChars - 1)];
+    }
+    return s;
 }
 
 // Same substitutions, same values as scripts/stack.sh render_nginx_conf.
@@ -69,6 +122,36 @@ std::string substitute(std::string_view text, const NginxTemplateVars& vars) {
 }
 
 }  // namespace
+
+core::Result<std::vector<std::pair<std::string, std::string>>> render_nginx_includes(
+    const NginxEdgeTrust& trust
+) {
+    if (!secret_shape_ok(trust.edge_token) ||
+        (!trust.cdn_origin_secret.empty() && !secret_shape_ok(trust.cdn_origin_secret))) {
+        return core::make_error(core::Errc::kInvalidArgument);
+    }
+    std::string real_ip;
+    std::string geo;
+    for (const auto& range : trust.cdn_ranges) {
+        if (!range_shape_ok(range)) {
+            return core::make_error(core::Errc::kInvalidArgument);
+        }
+        real_ip.append("set_real_ip_from ").append(range).append(";\n");
+        geo.append(range).append(" 1;\n");
+    }
+    std::string secret;
+    if (!trust.cdn_origin_secret.empty()) {
+        secret.append("\"~^").append(trust.cdn_origin_secret).append("$\" 1;\n");
+    }
+    std::string token;
+    token.append("default \"").append(trust.edge_token).append("\";\n");
+    return std::vector<std::pair<std::string, std::string>>{
+        {"cdn_real_ip.conf", std::move(real_ip)},
+        {"cdn_ranges.geo", std::move(geo)},
+        {"cdn_origin_secret.map", std::move(secret)},
+        {"edge_token.map", std::move(token)},
+    };
+}
 
 core::Result<std::string> render_nginx_template(
     std::string_view text, const NginxTemplateVars& vars
@@ -89,6 +172,9 @@ NginxServer::NginxServer(NginxOptions opts) : opts_(std::move(opts)), dir_("mone
     }
     if (opts_.program.empty()) {
         opts_.program = find_program("nginx");
+    }
+    if (opts_.edge_token.empty()) {
+        opts_.edge_token = random_token();
     }
 }
 
@@ -134,6 +220,21 @@ std::string NginxServer::read_access_log() const { return read_file(access_log_f
     }
     if (!write_file(conf_file(), conf_)) {
         return ::testing::AssertionFailure() << "cannot write " << conf_file().string();
+    }
+    const auto includes = render_nginx_includes(
+        {.edge_token = opts_.edge_token,
+         .cdn_origin_secret = opts_.cdn_origin_secret,
+         .cdn_ranges = opts_.cdn_ranges}
+    );
+    if (!includes) {
+        return ::testing::AssertionFailure()
+               << "NginxOptions: a secret is not 16..256 characters of [A-Za-z0-9_-], or a CDN "
+                  "range is not an address/CIDR";
+    }
+    for (const auto& [name, content] : *includes) {
+        if (!write_file(dir_.file(name), content)) {
+            return ::testing::AssertionFailure() << "cannot write " << dir_.file(name).string();
+        }
     }
     return ::testing::AssertionSuccess();
 }

@@ -1,7 +1,10 @@
 #include "moneta/testing/redis_server.hpp"
 
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <thread>
 #include <utility>
@@ -102,6 +105,28 @@ std::vector<std::vector<std::string>> exchange(std::uint16_t port,
     return replies;
 }
 
+// A redis.conf argument in double quotes (sdssplitargs: backslash escapes).
+std::string quote_redis_arg(std::string_view value) {
+    std::string out = "\"";
+    for (const char c : value) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+bool write_private_file(const std::filesystem::path& path, std::string_view content) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return false;
+    }
+    const bool ok = ::fchmod(fd, 0600) == 0 &&
+                    ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+    return ::close(fd) == 0 && ok;
+}
+
 std::string join(const std::vector<std::string>& parts) {
     std::string out;
     for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -155,7 +180,13 @@ core::Result<void> RedisServer::launch() {
         dir_.string(),     "--appendonly", opts_.appendonly ? "yes" : "no", "--appendfsync",
         opts_.appendfsync, "--protected-mode", "no", "--loglevel", "notice"};
     if (!opts_.password.empty()) {
-        argv.insert(argv.end(), {"--requirepass", opts_.password});
+        // In a config file (mode 0600), as ./dev up does: not on the command line (`ps`).
+        // redis-server takes the file as its first argument.
+        const auto conf = dir_ / "redis-auth.conf";
+        if (!write_private_file(conf, "requirepass " + quote_redis_arg(opts_.password) + "\n")) {
+            return core::make_error(core::Errc::kInternal);
+        }
+        argv.insert(argv.begin() + 1, conf.string());
     }
     argv.insert(argv.end(), opts_.extra_args.begin(), opts_.extra_args.end());
     auto proc = Process::spawn(std::move(argv), {}, log_file(), dir_);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 namespace moneta::testing::detail {
 namespace {
@@ -40,11 +41,27 @@ bool wait_fd(int fd, short events, Clock::time_point deadline) {
 
 }  // namespace
 
-int connect_loopback(std::uint16_t port, Clock::time_point deadline, std::string& error) {
+int connect_loopback(std::uint16_t port, Clock::time_point deadline, std::string& error,
+                     std::string_view source) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         error = std::string("socket: ") + std::strerror(errno);
         return -1;
+    }
+    if (!source.empty()) {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        const std::string text(source);
+        if (::inet_pton(AF_INET, text.c_str(), &local.sin_addr) != 1) {
+            error = "not an IPv4 source address: " + text;
+            ::close(fd);
+            return -1;
+        }
+        if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+            error = "bind " + text + ": " + std::strerror(errno);
+            ::close(fd);
+            return -1;
+        }
     }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

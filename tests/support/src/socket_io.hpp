@@ -13,7 +13,10 @@ namespace moneta::testing::detail {
 using Clock = std::chrono::steady_clock;
 
 /// Connected socket to 127.0.0.1:port (CLOEXEC, TCP_NODELAY), or -1 with @p error filled.
-int connect_loopback(std::uint16_t port, Clock::time_point deadline, std::string& error);
+/// @param source local IPv4 address to bind first (e.g. "127.0.0.2": any 127/8 address works on
+/// Linux loopback); empty = the kernel's choice (127.0.0.1).
+int connect_loopback(std::uint16_t port, Clock::time_point deadline, std::string& error,
+                     std::string_view source = {});
 
 /// Writes all of @p data; false with @p error on failure or timeout.
 bool send_all(int fd, std::string_view data, Clock::time_point deadline, std::string& error);

@@ -80,6 +80,9 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() con
         {"MONETA_DRM_SITE_KEY", "k" + std::string(31, 's')},
         {"MONETA_DRM_ACCESS_KEY", "a" + std::string(31, 'c')},
         {"MONETA_START_RATE_PER_MIN", "0"},
+        {"MONETA_REDIS_PASSWORD", redis_password_},
+        {"MONETA_EDGE_TOKEN", edge_token_},
+        {"MONETA_ADMIN_TOKEN", admin_token_},
     };
     for (const auto& kv : opts_.moneta_env) {
         std::erase_if(env, [&](const auto& e) { return e.first == kv.first; });
@@ -91,11 +94,16 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() con
 ::testing::AssertionResult Stack::start() {
     secret_ = random_alnum(40);
     internal_token_ = "it-" + random_alnum(32);
+    redis_password_ = random_alnum(32);
+    edge_token_ = random_alnum(40);
+    admin_token_ = random_alnum(40);
+    cdn_origin_secret_ = random_alnum(40);
     if (auto key = write_rsa_private_key(dir_.file("cdn_key.pem")); !key) {
         return ::testing::AssertionFailure() << "cannot write the CDN key";
     }
     RedisServerOptions ro;
     ro.appendonly = opts_.redis_aof;
+    ro.password = redis_password_;
     auto redis = RedisServer::start(ro);
     if (!redis) {
         return ::testing::AssertionFailure() << "redis: " << redis.error().message();
@@ -119,6 +127,8 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() con
     no.upstream_port = moneta_port_;
     no.rate_per_sec = opts_.edge_rate_per_sec;
     no.rate_burst = opts_.edge_rate_burst;
+    no.edge_token = edge_token_;
+    no.cdn_origin_secret = cdn_origin_secret_;
     nginx_.emplace(no);
     if (auto ok = nginx_->start(); !ok) {
         return ok;
@@ -272,7 +282,23 @@ double sum_series(const std::string& text, std::string_view name, std::string_vi
 
 HttpReply Stack::call(std::string_view method, std::string_view target, std::string_view body,
                       const std::string& token, HttpHeaders extra) const {
+    extra.emplace_back("X-Origin-Verify", cdn_origin_secret_);  // as CloudFront adds it
     return api_call(edge_port(), method, target, body, token, std::move(extra));
+}
+
+HttpReply Stack::call_edge_direct(std::string_view method, std::string_view target, std::string_view body,
+                                  const std::string& token, HttpHeaders extra) const {
+    return api_call(edge_port(), method, target, body, token, std::move(extra));
+}
+
+HttpReply Stack::call_moneta_as_edge(std::string_view method, std::string_view target, std::string_view body,
+                                     const std::string& token, HttpHeaders extra) const {
+    extra.push_back(edge_auth_header());
+    return api_call(moneta_port_, method, target, body, token, std::move(extra));
+}
+
+HttpReply Stack::call_admin(std::string_view method, std::string_view target, std::string_view body) const {
+    return api_call(admin_port_, method, target, body, admin_token_, {});
 }
 
 HttpReply Stack::call_moneta(std::string_view method, std::string_view target, std::string_view body,

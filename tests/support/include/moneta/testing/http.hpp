@@ -38,6 +38,16 @@ HttpReply http_call(std::uint16_t port,
                     HttpHeaders headers = {},
                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+/// http_call from the local address @p source_ip (e.g. "127.0.0.2"), so a server sees another
+/// peer address than 127.0.0.1 (the edge tests' CDN ranges).
+HttpReply http_call_from(std::string_view source_ip,
+                         std::uint16_t port,
+                         std::string_view method,
+                         std::string_view target,
+                         std::string_view body = {},
+                         HttpHeaders headers = {},
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
 /// A keep-alive connection: several requests in sequence on one socket (for tests that check
 /// keep-alive, idle timeouts or per-connection limits). Reconnects are NOT automatic: after the
 /// server closes, is_open() is false and call() returns an error reply.

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "moneta/core/result.hpp"
@@ -33,6 +34,23 @@ struct NginxTemplateVars {
     std::uint16_t edge_port = 0;      ///< @EDGE_PORT@
 };
 
+/// What the edge trusts, rendered into the files nginx.conf includes from its run dir, exactly as
+/// scripts/stack.sh render_nginx_conf renders MONETA_EDGE_TOKEN, MONETA_CDN_ORIGIN_SECRET and
+/// MONETA_CDN_RANGES (docs/edge.md "CDN trust").
+struct NginxEdgeTrust {
+    std::string edge_token;               ///< X-Edge-Auth towards moneta (required)
+    std::string cdn_origin_secret;        ///< the CDN's X-Origin-Verify value; empty = none
+    std::vector<std::string> cdn_ranges;  ///< CDN peer addresses/CIDRs; empty = none
+};
+
+/// The included files as (file name, content): cdn_real_ip.conf, cdn_ranges.geo,
+/// cdn_origin_secret.map, edge_token.map.
+/// @return kInvalidArgument when a secret is not 16..256 characters of [A-Za-z0-9_-] or a range
+/// is not an address/CIDR (the checks of stack.sh, which refuses them the same way).
+core::Result<std::vector<std::pair<std::string, std::string>>> render_nginx_includes(
+    const NginxEdgeTrust& trust
+);
+
 /// Replaces every placeholder in @p text (a copy of nginx.conf.template).
 /// @return the config, or kInvalidArgument when an `@UPPER_CASE@` placeholder this function
 /// does not know is left on a non-comment line (a template change that this helper and
@@ -50,6 +68,13 @@ struct NginxOptions {
     /// only the direct child gets PR_SET_PDEATHSIG: a killed master leaves its workers running,
     /// still bound to the port. true runs master + 1 worker exactly as stack.sh does.
     bool master_process = false;
+    /// X-Edge-Auth nginx sends to the upstream; empty = a random one (see NginxServer::edge_token).
+    std::string edge_token;
+    /// The CDN's secret origin header value (X-Origin-Verify); empty = no secret-header trust.
+    std::string cdn_origin_secret;
+    /// CDN peer ranges (set_real_ip_from + geo); empty = none. E.g. {"127.0.0.2/32"} and
+    /// http_call_from("127.0.0.2", ...) for a request "from the CDN".
+    std::vector<std::string> cdn_ranges;
     std::filesystem::path template_file;  ///< empty = <source>/deploy/nginx/nginx.conf.template
     std::filesystem::path conf_dir;       ///< empty = <source>/deploy/nginx
     std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
@@ -76,7 +101,8 @@ public:
     NginxServer& operator=(const NginxServer&) = delete;
     ~NginxServer();
 
-    /// Renders the template into run_dir()/nginx.conf (picking the edge port if needed).
+    /// Renders the template into run_dir()/nginx.conf and the files it includes (all mode 0600),
+    /// picking the edge port if needed.
     [[nodiscard]] ::testing::AssertionResult render();
     /// render(), then `nginx -t -q -p <run> -c <run>/nginx.conf -e <run>/error.log` (bounded).
     [[nodiscard]] ::testing::AssertionResult check_config();
@@ -89,6 +115,9 @@ public:
 
     std::uint16_t port() const noexcept { return port_; }
     std::uint16_t upstream_port() const noexcept { return opts_.upstream_port; }
+    /// The X-Edge-Auth value nginx adds to every proxied request (fixed at construction).
+    const std::string& edge_token() const noexcept { return opts_.edge_token; }
+    const std::string& cdn_origin_secret() const noexcept { return opts_.cdn_origin_secret; }
     pid_t pid() const noexcept { return process_ ? process_->pid() : -1; }
     const std::filesystem::path& run_dir() const noexcept { return dir_.path(); }
     std::filesystem::path conf_file() const { return dir_.file("nginx.conf"); }

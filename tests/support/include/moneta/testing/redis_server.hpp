@@ -21,13 +21,15 @@ struct RedisServerOptions {
     bool appendonly = false;             ///< --appendonly yes|no
     std::string appendfsync = "everysec";  ///< always | everysec | no
     std::filesystem::path dir;           ///< --dir; empty = a fresh TempDir owned by the server
-    std::string password;                ///< --requirepass when non-empty (command() then AUTHs)
+    /// requirepass when non-empty, from a 0600 config file in dir (never on the command line);
+    /// command() then AUTHs.
+    std::string password;
     std::vector<std::string> extra_args;  ///< appended verbatim, e.g. {"--maxmemory", "10mb"}
     std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
     std::string program;                 ///< redis-server binary; empty = find_program
 };
 
-/// Starts `redis-server --port P --bind 127.0.0.1 --save "" --daemonize no --dir D ...` and waits
+/// Starts `redis-server [D/redis-auth.conf] --port P --bind 127.0.0.1 --save "" --daemonize no --dir D ...` and waits
 /// until PING answers PONG (bounded by ready_timeout). The log is `D/redis.log`. The destructor
 /// SIGKILLs the server (and removes D when the server created it).
 ///

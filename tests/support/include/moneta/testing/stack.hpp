@@ -75,12 +75,28 @@ public:
     /// A token signed with the stack's HS256 secret (iss/aud of the dev config).
     std::string token(std::string_view sub, std::string_view pid, std::int64_t ttl_s = 600) const;
 
-    /// A /v1 call through nginx (Content-Type: application/json, Bearer @p token when not empty).
+    /// A /v1 call through nginx as a player makes it, via the CDN: with the CDN's secret origin
+    /// header (X-Origin-Verify: cdn_origin_secret()), so nginx believes a CloudFront-Viewer-Country
+    /// in @p extra (docs/edge.md "CDN trust"). Content-Type: application/json, Bearer @p token
+    /// when not empty.
     HttpReply call(std::string_view method, std::string_view target, std::string_view body,
                    const std::string& token, HttpHeaders extra = {}) const;
-    /// The same straight to moneta's port (no edge).
+    /// The same through nginx from a client that bypassed the CDN (no origin header): nginx drops
+    /// CloudFront-Viewer-Country and forwards the TCP peer as X-Forwarded-For.
+    HttpReply call_edge_direct(std::string_view method, std::string_view target, std::string_view body,
+                               const std::string& token, HttpHeaders extra = {}) const;
+    /// The same straight to moneta's port (no edge, no X-Edge-Auth: moneta must ignore
+    /// X-Viewer-Country, X-Forwarded-For and X-Request-Timeout-Ms in @p extra).
     HttpReply call_moneta(std::string_view method, std::string_view target, std::string_view body,
                           const std::string& token, HttpHeaders extra = {}) const;
+    /// Straight to moneta's port as the edge: with edge_auth_header(), so moneta honours
+    /// X-Viewer-Country, X-Forwarded-For and X-Request-Timeout-Ms in @p extra.
+    HttpReply call_moneta_as_edge(std::string_view method, std::string_view target, std::string_view body,
+                                  const std::string& token, HttpHeaders extra = {}) const;
+    /// {"X-Edge-Auth", edge_token()}: what nginx adds to every request it proxies to moneta.
+    std::pair<std::string, std::string> edge_auth_header() const { return {"X-Edge-Auth", edge_token_}; }
+    /// A call to moneta's admin port with `Authorization: Bearer <admin_token()>`.
+    HttpReply call_admin(std::string_view method, std::string_view target, std::string_view body = {}) const;
     /// A call to the internal API with the service token.
     HttpReply call_internal(std::string_view method, std::string_view target, std::string_view body = {}) const;
 
@@ -90,6 +106,14 @@ public:
     double internal_api_calls(std::string_view endpoint = "") const;
 
     const std::string& jwt_secret() const noexcept { return secret_; }
+    /// The stack's secrets, random per start(), handed out as ./dev up does (scripts/stack.sh):
+    /// moneta gets MONETA_REDIS_PASSWORD, MONETA_EDGE_TOKEN and MONETA_ADMIN_TOKEN in its
+    /// environment; Redis its password in a 0600 config file; nginx the edge token and the CDN
+    /// origin secret in its rendered config.
+    const std::string& redis_password() const noexcept { return redis_password_; }
+    const std::string& edge_token() const noexcept { return edge_token_; }
+    const std::string& admin_token() const noexcept { return admin_token_; }
+    const std::string& cdn_origin_secret() const noexcept { return cdn_origin_secret_; }
     RedisServer& redis() { return *redis_; }
     /// redis-cli-like text of one command (see RedisServer::command).
     std::string redis_cmd(std::vector<std::string> args) { return redis_->command(std::move(args)); }
@@ -101,6 +125,8 @@ public:
     /// PIDs for sample_process() (load.hpp); -1 when not started.
     pid_t moneta_pid() const noexcept { return moneta_ ? moneta_->pid() : -1; }
     pid_t internal_api_pid() const noexcept { return internal_api_ ? internal_api_->pid() : -1; }
+    pid_t redis_pid() const noexcept { return redis_ ? redis_->pid() : -1; }
+    pid_t nginx_pid() const noexcept { return nginx_ ? nginx_->pid() : -1; }
     const std::filesystem::path& dir() const noexcept { return dir_.path(); }
     /// moneta's JSON log (ECS lines) and its stdout/stderr.
     std::string moneta_log() const;
@@ -113,6 +139,10 @@ private:
     TempDir dir_;
     std::string secret_;
     std::string internal_token_;
+    std::string redis_password_;
+    std::string edge_token_;
+    std::string admin_token_;
+    std::string cdn_origin_secret_;
     std::optional<RedisServer> redis_;
     std::optional<Process> internal_api_;
     std::optional<Process> moneta_;
