@@ -254,7 +254,7 @@ ENV_NGINX=""                                     # its secrets are in its render
 ENV_INTERNAL_API="INTERNAL_API_TOKEN"
 # moneta: its MONETA_* overrides (lib.sh, the user's), its own secrets, never nginx's.
 ENV_MONETA="MONETA_* INTERNAL_API_PORT INTERNAL_API_TOKEN MONETA_JWT_SECRET MONETA_DRM_SITE_KEY
-    MONETA_DRM_ACCESS_KEY MONETA_REDIS_PASSWORD MONETA_EDGE_TOKEN MONETA_ADMIN_TOKEN
+    MONETA_DRM_ACCESS_KEY MONETA_REDIS_PASSWORD MONETA_EDGE_TOKEN MONETA_ADMIN_TOKEN MONETA_SESSION_KEY
     MONETA_CDN_KEY_FILE !MONETA_CDN_ORIGIN_SECRET"
 
 load_stack_secrets() {
@@ -265,6 +265,7 @@ load_stack_secrets() {
     load_secret redis_password MONETA_REDIS_PASSWORD
     load_secret edge_token MONETA_EDGE_TOKEN
     load_secret admin_token MONETA_ADMIN_TOKEN
+    load_secret session_key MONETA_SESSION_KEY   # signs session ids (docs/security.md)
     load_secret cdn_origin_secret MONETA_CDN_ORIGIN_SECRET
     load_cdn_key
 }

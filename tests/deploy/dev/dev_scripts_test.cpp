@@ -255,7 +255,7 @@ std::set<std::string> names_in_env_of(const std::string& list, testing::TempDir&
     const auto r = run_stack_sh(
         "export MONETA_JWT_SECRET=jwt INTERNAL_API_TOKEN=ia MONETA_CDN_ORIGIN_SECRET=origin "
         "MONETA_LOG_LEVEL=debug UNRELATED_TOKEN=x; "
-        "MONETA_REDIS_PASSWORD=redis; MONETA_EDGE_TOKEN=edge; MONETA_ADMIN_TOKEN=admin; "
+        "MONETA_REDIS_PASSWORD=redis; MONETA_EDGE_TOKEN=edge; MONETA_ADMIN_TOKEN=admin; MONETA_SESSION_KEY=sk; "
         "MONETA_DRM_SITE_KEY=site; MONETA_DRM_ACCESS_KEY=access; "
         "(scrub_env $" + list + " && exec env -0) | tr '\\0' '\\n' | cut -d= -f1",
         {{"MONETA_DEV_DIR", dir.path().string()}},
@@ -275,7 +275,8 @@ TEST(DevEnvironmentTest, EachProcessGetsOnlyTheSecretsItNeeds) {
     testing::TempDir dir("dev-env-");
     const std::set<std::string> secrets = {
         "MONETA_JWT_SECRET", "INTERNAL_API_TOKEN", "MONETA_CDN_ORIGIN_SECRET", "MONETA_REDIS_PASSWORD",
-        "MONETA_EDGE_TOKEN", "MONETA_ADMIN_TOKEN", "MONETA_DRM_SITE_KEY", "MONETA_DRM_ACCESS_KEY", "UNRELATED_TOKEN"};
+        "MONETA_EDGE_TOKEN", "MONETA_ADMIN_TOKEN", "MONETA_SESSION_KEY", "MONETA_DRM_SITE_KEY", "MONETA_DRM_ACCESS_KEY",
+        "UNRELATED_TOKEN"};
     auto has = [](const std::set<std::string>& env, const std::string& name) { return env.count(name) == 1; };
     auto secrets_in = [&](const std::set<std::string>& env) {
         std::set<std::string> out;
@@ -300,7 +301,7 @@ TEST(DevEnvironmentTest, EachProcessGetsOnlyTheSecretsItNeeds) {
     EXPECT_EQ(secrets_in(internal_api), std::set<std::string>{"INTERNAL_API_TOKEN"});
     EXPECT_EQ(secrets_in(moneta),
               (std::set<std::string>{"MONETA_JWT_SECRET", "INTERNAL_API_TOKEN", "MONETA_REDIS_PASSWORD",
-                                     "MONETA_EDGE_TOKEN", "MONETA_ADMIN_TOKEN", "MONETA_DRM_SITE_KEY",
+                                     "MONETA_EDGE_TOKEN", "MONETA_ADMIN_TOKEN", "MONETA_SESSION_KEY", "MONETA_DRM_SITE_KEY",
                                      "MONETA_DRM_ACCESS_KEY"}));
     // moneta keeps its non-secret overrides (MONETA_* from lib.sh and the user).
     EXPECT_TRUE(has(moneta, "MONETA_LOG_LEVEL"));

@@ -158,7 +158,7 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
     EXPECT_TRUE(is_private(dir_.path() / "secrets", fs::perms::owner_all));
     std::map<std::string, std::string> value;
     for (const char* name : {"jwt_hs256", "internal_api_token", "redis_password", "edge_token", "admin_token",
-                             "cdn_origin_secret", "drm_site_key", "drm_access_key"}) {
+                             "session_key", "cdn_origin_secret", "drm_site_key", "drm_access_key"}) {
         SCOPED_TRACE(name);
         EXPECT_TRUE(is_private(secret(name), fs::perms::owner_read | fs::perms::owner_write));
         value[name] = testing::read_file(secret(name));
@@ -174,6 +174,7 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
         {"MONETA_REDIS_PASSWORD", value["redis_password"]},
         {"MONETA_EDGE_TOKEN", value["edge_token"]},
         {"MONETA_ADMIN_TOKEN", value["admin_token"]},
+        {"MONETA_SESSION_KEY", value["session_key"]},
         {"MONETA_DRM_SITE_KEY", value["drm_site_key"]},
         {"MONETA_DRM_ACCESS_KEY", value["drm_access_key"]},
     };

@@ -83,6 +83,7 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() con
         {"MONETA_REDIS_PASSWORD", redis_password_},
         {"MONETA_EDGE_TOKEN", edge_token_},
         {"MONETA_ADMIN_TOKEN", admin_token_},
+        {"MONETA_SESSION_KEY", session_key_},
     };
     for (const auto& kv : opts_.moneta_env) {
         std::erase_if(env, [&](const auto& e) { return e.first == kv.first; });
@@ -97,6 +98,7 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() con
     redis_password_ = random_alnum(32);
     edge_token_ = random_alnum(40);
     admin_token_ = random_alnum(40);
+    session_key_ = random_alnum(40);
     cdn_origin_secret_ = random_alnum(40);
     if (auto key = write_rsa_private_key(dir_.file("cdn_key.pem")); !key) {
         return ::testing::AssertionFailure() << "cannot write the CDN key";

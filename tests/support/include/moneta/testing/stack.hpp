@@ -142,6 +142,7 @@ private:
     std::string redis_password_;
     std::string edge_token_;
     std::string admin_token_;
+    std::string session_key_;  ///< playback.session_key: kept across moneta restarts
     std::string cdn_origin_secret_;
     std::optional<RedisServer> redis_;
     std::optional<Process> internal_api_;
