@@ -1,6 +1,7 @@
 #include "settings.hpp"
 
 #include "moneta/config/config.hpp"
+#include "progress/batch_split.hpp"
 
 namespace moneta {
 
@@ -205,6 +206,11 @@ Settings read(config::Reader& root) {
         s.progress.ttl = std::chrono::hours(24 * r.integer("retention_days", 90, 1, 3650));
         s.progress.continue_watching_max = static_cast<int>(r.integer("continue_watching_max", 200, 1, 10000));
         s.progress.stream_shards = static_cast<int>(r.integer("stream_shards", 4, 1, 1024));
+        s.progress.stream_max_len = r.integer("stream_max_len", s.progress.stream_max_len, 100, 100'000'000);
+        s.flusher.split_calls_max =
+            static_cast<std::size_t>(r.integer("split_calls_max", static_cast<std::int64_t>(s.flusher.split_calls_max),
+                                                  static_cast<std::int64_t>(progress::kMinSplitCalls), 10'000));
+        s.flusher.quarantine_max_len = r.integer("quarantine_max_len", s.flusher.quarantine_max_len, 100, 10'000'000);
         s.flusher.interval = r.millis("flush_ms", s.flusher.interval);
         s.flusher.batch = static_cast<std::size_t>(r.integer("flush_batch", 500, 1, 10000));
         s.flusher.claim_idle = r.millis("claim_idle_ms", s.flusher.claim_idle);

@@ -4,11 +4,14 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <optional>
 #include <unordered_set>
 
 #include "domain/progress.hpp"
 #include "domain/requests.hpp"
+#include "progress/batch_split.hpp"
 #include "store/keys.hpp"
 #include "store/scripts.hpp"
 
@@ -31,17 +34,20 @@ std::string marker_account(const redis::ReplyView& fields) {
     return {};
 }
 
-/// One dirty entry as snapshotted: "pid/cid" at a version, with its current value.
+/// One dirty entry as snapshotted: "pid/cid" at a version, with the item that carries its
+/// current value (none: undecodable or vanished, cleared without sending).
 struct DirtyEntry {
     std::string field;
     std::string version;
+    std::optional<std::size_t> item;
 };
 
 }  // namespace
 
 ProgressFlusher::ProgressFlusher(boost::asio::any_io_executor executor, redis::Commands& redis,
                                  upstream::InternalApi& api, const core::Clock& clock, FlusherSettings settings,
-                                 store::ProgressSettings progress, FlusherStats& stats, std::string consumer)
+                                 store::ProgressSettings progress, FlusherStats& stats, std::string consumer,
+                                 log::Logger* logger)
     : executor_(executor),
       redis_(redis),
       api_(api),
@@ -50,7 +56,10 @@ ProgressFlusher::ProgressFlusher(boost::asio::any_io_executor executor, redis::C
       progress_(progress),
       stats_(stats),
       consumer_(std::move(consumer)),
-      timer_(executor) {}
+      logger_(logger),
+      timer_(executor) {
+    settings_.split_calls_max = std::max(settings_.split_calls_max, kMinSplitCalls);
+}
 
 void ProgressFlusher::request_stop(milliseconds final_flush_budget) {
     stop_by_ms_.store(steady_ms(clock_) + final_flush_budget.count());
@@ -141,7 +150,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_sweep() {
             // An error (an LFU maxmemory policy has no idle time) re-announces: a duplicate
             // marker is cheap, a stranded position is not.
             if (idle.is_error() || idle.as_integer().value_or(0) >= min_idle_s) {
-                store::add_progress_marker(markers, accounts[i], progress_.stream_shards);
+                store::add_progress_marker(markers, accounts[i], progress_);
                 ++stats_.swept_accounts_total;
             }
         }
@@ -212,6 +221,13 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
                 take_entries(shard, r[1]);
                 stats_.markers_claimed_total += added - before;
             }
+            // Redis 7: the third element lists pending ids whose entries no longer exist (trimmed
+            // by MAXLEN, or XDELed by a consumer that died before its XACK). Redis has already
+            // removed them from the PEL, so there is nothing to XACK; the account they named is
+            // unknown, and its dirty hash is what the sweep re-announces once it idles.
+            if (r.is_array() && r.size() >= 3 && r[2].is_array()) {
+                stats_.markers_trimmed_total += r[2].size();
+            }
         } else if (r.is_array()) {
             for (std::size_t s = 0; s < r.size(); ++s) {
                 if (r[s].is_array() && r[s].size() == 2) {
@@ -256,9 +272,6 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         }
     }
     std::sort(accounts.begin(), accounts.end());
-    // Views into `accounts`, which does not change from here on.
-    const std::unordered_set<std::string_view> chosen(accounts.begin(), accounts.end());
-    auto in_flush = [&chosen](const Marker& m) { return m.account_id.empty() || chosen.contains(m.account_id); };
 
     // 1. Snapshot every dirty entry of those accounts (one round trip).
     redis::Pipeline snap;
@@ -274,7 +287,8 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         co_return false;
     }
     std::vector<domain::ProgressUpsert> items;
-    std::vector<std::vector<DirtyEntry>> cleared(accounts.size());
+    std::vector<std::size_t> account_of;  // per item: its index in `accounts` (non-decreasing)
+    std::vector<std::vector<DirtyEntry>> entries(accounts.size());
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         const redis::Reply& r = (*snapped)[i];
         if (r.is_error() || !r.is_array()) {
@@ -282,50 +296,107 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         }
         for (std::size_t j = 0; j + 2 < r.size(); j += 3) {
             const std::string_view field = r[j].as_string_view();
+            DirtyEntry entry{std::string(field), r[j + 1].as_string(), std::nullopt};
             const auto slash = field.find('/');
             if (slash != std::string_view::npos) {
                 auto rec = domain::decode_progress_value(field.substr(slash + 1), r[j + 2].as_string_view());
                 if (rec) {
+                    entry.item = items.size();
                     items.push_back(domain::ProgressUpsert{std::string(field.substr(0, slash)), std::move(*rec)});
+                    account_of.push_back(i);
                 }
             }
             // Undecodable or vanished values are cleared too: nothing can ever send them.
-            cleared[i].push_back(DirtyEntry{std::string(field), r[j + 1].as_string()});
+            entries[i].push_back(std::move(entry));
         }
     }
 
     // 2. Send; the system of record applies newer (updated_at, seq) only, so repeats are harmless.
+    //    Calls refused for their items are split until the refused items stand alone.
     constexpr std::size_t kMaxPerCall = 1000;  // the internal API's batch limit
-    for (std::size_t from = 0; from < items.size(); from += kMaxPerCall) {
-        const std::vector<domain::ProgressUpsert> chunk(
-            items.begin() + static_cast<std::ptrdiff_t>(from),
-            items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), from + kMaxPerCall)));
+    BatchSplitter plan(std::move(account_of), kMaxPerCall, settings_.split_calls_max);
+    std::vector<domain::ProgressUpsert> call;
+    while (const std::optional<Range> range = plan.next()) {
+        call.assign(items.begin() + static_cast<std::ptrdiff_t>(range->begin),
+                    items.begin() + static_cast<std::ptrdiff_t>(range->end));
         core::RequestContext ctx;
         ctx.request_id = core::new_request_id();
         ctx.trace = core::TraceContext::new_root(false);
         ctx.deadline = call_deadline();
-        auto res = co_await api_.async_upsert_progress(domain::batch_upsert_body(chunk), ctx);
-        if (!res || res->status != 200 || res->body.find("\"applied\"") == std::string::npos) {
-            co_return false;
+        auto res = co_await api_.async_upsert_progress(domain::batch_upsert_body(call), ctx);
+        if (res && res->status == 200 && res->body.find("\"applied\"") != std::string::npos) {
+            plan.accepted(*range);
+            stats_.items_sent_total += range->size();
+            continue;
         }
-        stats_.items_sent_total += chunk.size();
+        std::optional<Rejection> refused = res ? item_rejection(res->status, res->body) : std::nullopt;
+        if (!refused) {
+            co_return false;  // transport, 5xx, 429, auth…: the whole flush is retried with backoff
+        }
+        plan.rejected(*range, std::move(*refused));
+    }
+    stats_.split_calls_total += plan.split_calls();
+    if (plan.exhausted()) {
+        ++stats_.split_budget_exhausted_total;
     }
 
-    // 3. Confirmed: clear what is still at the flushed version, then ack and delete the markers.
+    // 3. Record what was refused alone, where an operator can see and replay it (before the
+    //    dirty entries go: a crash in between re-sends and re-records it, never loses it).
     redis::Pipeline done;
+    std::vector<bool> resolved(accounts.size(), true);  // no item of the account is still pending
+    const store::IntArg quarantine_len(settings_.quarantine_max_len);
+    const store::IntArg now_ms(clock_.wall_ms());
+    std::size_t quarantined = 0;
     for (std::size_t i = 0; i < accounts.size(); ++i) {
-        if (cleared[i].empty()) {
+        for (const DirtyEntry& d : entries[i]) {
+            if (!d.item) {
+                continue;
+            }
+            const std::size_t item = *d.item;
+            if (plan.state(item) == ItemState::kPending) {
+                resolved[i] = false;
+            } else if (plan.state(item) == ItemState::kQuarantined) {
+                const Rejection& why = plan.rejection(item);
+                const domain::ProgressUpsert& u = items[item];
+                const store::IntArg status(why.status);
+                const std::string body = domain::batch_upsert_body({u});
+                const std::array<std::string_view, 20> xadd = {
+                    "XADD", store::kQuarantineStreamKey, "MAXLEN", "~", quarantine_len.view(), "*",
+                    "a", accounts[i], "p", u.profile_id, "c", u.record.content_id,
+                    "status", status.view(), "code", why.code, "at", now_ms.view(), "body", body};
+                done.add(xadd);
+                log_quarantined(accounts[i], u.profile_id, u.record.content_id, why.status, why.code);
+                ++quarantined;
+            }
+        }
+    }
+
+    // 4. Confirmed or quarantined: clear what is still at the flushed version, then ack and
+    //    delete the markers of every account left with nothing pending.
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+        std::vector<std::string_view> args;
+        for (const DirtyEntry& d : entries[i]) {
+            if (!d.item || plan.state(*d.item) != ItemState::kPending) {
+                args.push_back(d.field);
+                args.push_back(d.version);
+            }
+        }
+        if (args.empty()) {
             continue;
         }
         store::KeyBuffer kb;
         store::dirty_key(kb, accounts[i]);
-        std::vector<std::string_view> args;
-        for (const DirtyEntry& d : cleared[i]) {
-            args.push_back(d.field);
-            args.push_back(d.version);
-        }
         store::add_evalsha(done, scripts.flush_clear, std::span(kb.data(), 1), args);
     }
+    std::unordered_set<std::string_view> finished_accounts;
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+        if (resolved[i]) {
+            finished_accounts.insert(accounts[i]);
+        }
+    }
+    auto in_flush = [&finished_accounts](const Marker& m) {
+        return m.account_id.empty() || finished_accounts.contains(m.account_id);
+    };
     std::map<int, std::vector<std::string_view>> ids;
     std::size_t flushed_markers = 0;
     for (const Marker& m : batch_) {
@@ -346,25 +417,44 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         del.insert(del.end(), list.begin(), list.end());
         done.add(del);
     }
-    const redis::Script* done_scripts[] = {&scripts.flush_clear};
-    auto finished = co_await store::async_run_scripted(redis_, done, done_scripts, call_deadline());
-    if (!finished) {
-        co_return false;
-    }
-    for (const redis::Reply& r : *finished) {
-        if (r.is_error()) {
+    if (!done.empty()) {
+        const redis::Script* done_scripts[] = {&scripts.flush_clear};
+        auto finished = co_await store::async_run_scripted(redis_, done, done_scripts, call_deadline());
+        if (!finished) {
             co_return false;
         }
+        for (const redis::Reply& r : *finished) {
+            if (r.is_error()) {
+                co_return false;
+            }
+        }
     }
+    stats_.quarantined_total += quarantined;
     ++stats_.flushes_total;
     stats_.markers_acked_total += flushed_markers;
     stats_.last_success_ms.store(clock_.wall_ms());
     std::erase_if(batch_, in_flush);
-    for (const std::string& a : accounts) {
-        held_.erase(a);  // every marker of a flushed account went with it
+    for (const std::string_view a : finished_accounts) {
+        held_.erase(std::string(a));  // every marker of a flushed account went with it
     }
     stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
     co_return true;
+}
+
+void ProgressFlusher::log_quarantined(std::string_view account, std::string_view profile, std::string_view content,
+                                      int status, std::string_view code) {
+    if (logger_ == nullptr) {
+        return;
+    }
+    // Ids and the API's error code only: never the body it answered, nor the session id that the
+    // stored value carries.
+    logger_->warn("progress quarantined: the internal API refused this position",
+                  {{"moneta.account_id", account},
+                   {"moneta.profile_id", profile},
+                   {"moneta.content_id", content},
+                   {"http.response.status_code", std::int64_t{status}},
+                   {"error.code", code},
+                   {"moneta.quarantine_stream", store::kQuarantineStreamKey}});
 }
 
 boost::asio::awaitable<void> ProgressFlusher::async_run() {
