@@ -76,6 +76,7 @@ Telemetry::Telemetry(metrics::Registry& registry) : registry_(registry) {
     registry_.callback_counter("moneta_progress_flush_failures_total", "Write-behind flushes that failed and will be retried.", {}, read(flusher.failures_total));
     registry_.callback_counter("moneta_progress_swept_accounts_total", "Accounts with unflushed progress re-announced by the startup sweep.", {}, read(flusher.swept_accounts_total));
     registry_.callback_counter("moneta_progress_markers_trimmed_total", "Pending write-behind markers found trimmed by the stream bound (their accounts are delivered by the sweep).", {}, read(flusher.markers_trimmed_total));
+    registry_.callback_counter("moneta_progress_consumers_forgotten_total", "Idle write-behind consumers without pending markers removed from the group.", {}, read(flusher.consumers_forgotten_total));
     registry_.callback_counter("moneta_progress_quarantined_total", "Positions the internal API refused alone (4xx), recorded in progq:quarantine and cleared.", {}, read(flusher.quarantined_total));
     registry_.callback_counter("moneta_progress_split_calls_total", "Batch-upsert calls made to isolate positions the internal API refused.", {}, read(flusher.split_calls_total));
     registry_.callback_counter("moneta_progress_split_budget_exhausted_total", "Flushes that reached progress.split_calls_max with refused positions still unresolved.", {}, read(flusher.split_budget_exhausted_total));

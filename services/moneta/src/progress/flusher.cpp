@@ -163,6 +163,72 @@ boost::asio::awaitable<void> ProgressFlusher::async_sweep() {
     }
 }
 
+boost::asio::awaitable<void> ProgressFlusher::async_forget_consumers() {
+    // Every moneta process joins as a new consumer (flusher.hpp), so without this the group
+    // lists every process that ever ran. A consumer is forgotten only when it holds nothing
+    // (pending 0: XGROUP DELCONSUMER would drop its pending entries) and has been idle for
+    // consumer_forget (a live flusher reads every poll interval). Should one come back anyway,
+    // its next XREADGROUP re-creates it.
+    std::vector<std::string> keys;
+    redis::Pipeline infos;
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        store::KeyBuffer kb;
+        keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
+        infos.add({"XINFO", "CONSUMERS", keys.back(), kGroup});
+    }
+    auto replies = co_await redis_.async_pipeline(infos, call_deadline());
+    if (!replies) {
+        co_return;
+    }
+    const std::int64_t forget_ms = settings_.consumer_forget.count();
+    std::vector<std::string> names;  // kept alive for the pipeline below
+    std::vector<std::size_t> shard_of;
+    for (std::size_t shard = 0; shard < replies->size(); ++shard) {
+        const redis::Reply& r = (*replies)[shard];
+        if (!r.is_array()) {
+            continue;  // NOGROUP: the reads recreate it
+        }
+        for (std::size_t c = 0; c < r.size(); ++c) {
+            const redis::ReplyView fields = r[c];
+            std::string_view name;
+            std::int64_t pending = -1;
+            std::int64_t idle = -1;
+            for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+                const std::string_view k = fields[i].as_string_view();
+                if (k == "name") {
+                    name = fields[i + 1].as_string_view();
+                } else if (k == "pending") {
+                    pending = fields[i + 1].as_integer().value_or(-1);
+                } else if (k == "idle") {
+                    idle = fields[i + 1].as_integer().value_or(-1);
+                }
+            }
+            if (!name.empty() && name != consumer_ && pending == 0 && idle >= forget_ms) {
+                names.emplace_back(name);
+                shard_of.push_back(shard);
+            }
+        }
+    }
+    if (names.empty()) {
+        co_return;
+    }
+    redis::Pipeline forget;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        forget.add({"XGROUP", "DELCONSUMER", keys[shard_of[i]], kGroup, names[i]});
+    }
+    auto done = co_await redis_.async_pipeline(forget, call_deadline());
+    if (!done) {
+        co_return;
+    }
+    for (const redis::Reply& r : *done) {
+        // The reply is the number of pending entries dropped: 0 unless the consumer read
+        // something in between, which the dirty hashes and the sweep still deliver.
+        if (!r.is_error()) {
+            ++stats_.consumers_forgotten_total;
+        }
+    }
+}
+
 boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
     const std::size_t room = settings_.max_markers > batch_.size() ? settings_.max_markers - batch_.size() : 0;
     if (room == 0) {
@@ -478,6 +544,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
         std::size_t read = 0;
         if (!stopping && clock_.steady_now() >= next_sweep) {
             co_await async_sweep();
+            co_await async_forget_consumers();
             next_sweep = clock_.steady_now() + settings_.sweep_interval;
         }
         if (clock_.steady_now() >= next_claim) {

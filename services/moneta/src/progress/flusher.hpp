@@ -54,6 +54,9 @@ struct FlusherSettings {
     /// written nor snapshotted) for sweep_age are re-announced: their marker was lost.
     std::chrono::milliseconds sweep_interval{60000};
     std::chrono::milliseconds sweep_age{60000};
+    /// The sweep also forgets consumers of the group (every restart of moneta is a new one) that
+    /// hold no pending marker and have been idle this long, so the group does not grow forever.
+    std::chrono::milliseconds consumer_forget{std::chrono::hours(1)};
     /// Calls per flush spent isolating refused items (beyond one call per 1000 items); at least
     /// kMinSplitCalls (batch_split.hpp). What is still unresolved waits for the next flush.
     std::size_t split_calls_max = 64;
@@ -72,6 +75,7 @@ struct FlusherStats {
     /// Pending markers XAUTOCLAIM found deleted (trimmed by MAXLEN while a dead consumer held
     /// them); Redis 7 drops them from the PEL itself, the sweep delivers their accounts.
     std::atomic<std::uint64_t> markers_trimmed_total{0};
+    std::atomic<std::uint64_t> consumers_forgotten_total{0};  ///< idle consumers without pending markers removed
     std::atomic<std::uint64_t> quarantined_total{0};      ///< positions refused alone by the internal API
     std::atomic<std::uint64_t> split_calls_total{0};      ///< upsert calls made to isolate refused items
     std::atomic<std::uint64_t> split_budget_exhausted_total{0};  ///< flushes that left refused items unresolved
@@ -107,6 +111,7 @@ private:
 
     boost::asio::awaitable<bool> async_create_groups();
     boost::asio::awaitable<void> async_sweep();
+    boost::asio::awaitable<void> async_forget_consumers();
     boost::asio::awaitable<std::size_t> async_read(bool claim);
     boost::asio::awaitable<bool> async_flush();
     void log_quarantined(std::string_view account, std::string_view profile, std::string_view content, int status,

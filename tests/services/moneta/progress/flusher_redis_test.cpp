@@ -1445,5 +1445,69 @@ TEST_F(FlusherRedisTest, ANewerWriteToARefusedTitleDuringTheFlushIsQuarantinedIn
     EXPECT_EQ(f.stats.failures_total, 0U);
 }
 
+// 10 -----------------------------------------------------------------------------------------
+// Every restart is a new consumer: idle ones holding nothing are forgotten, so the group does not
+// grow with every deploy. One that still holds markers is kept until they were claimed.
+
+TEST_F(FlusherRedisTest, ForgetsIdleConsumersWithNothingPendingAndKeepsTheOthersUntilClaimed) {
+    create_groups();
+    const std::vector<Write> writes = fleet_writes(1);
+    ASSERT_EQ(put_all(writes), writes.size());
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        // "holder" read every marker and died; "ghost" joined every shard and never got any.
+        redis_->command({"XREADGROUP", "GROUP", std::string(ProgressFlusher::kGroup), "holder", "COUNT", "1000",
+                         "STREAMS", stream_key(s), ">"});
+        redis_->command({"XGROUP", "CREATECONSUMER", stream_key(s), std::string(ProgressFlusher::kGroup), "ghost"});
+    }
+    ASSERT_EQ(pending_of("holder"), static_cast<std::int64_t>(writes.size()));
+    auto consumers = [&](int shard) {
+        std::set<std::string> names;
+        const auto flat = redis_->command_list({"XINFO", "CONSUMERS", stream_key(shard), std::string(ProgressFlusher::kGroup)});
+        for (std::size_t i = 0; i + 1 < flat.size(); ++i) {
+            if (flat[i] == "name") {
+                names.insert(flat[i + 1]);
+            }
+        }
+        return names;
+    };
+    ASSERT_TRUE(consumers(0).contains("ghost"));
+    std::set<int> holder_shards;  // shards where "holder" got markers (Redis 7.0 creates a
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {  // reader only when it gets some)
+        if (consumers(shard).contains("holder")) {
+            holder_shards.insert(shard);
+        }
+    }
+    ASSERT_GE(holder_shards.size(), 2U);
+
+    FlusherSettings s = fast();
+    s.sweep_interval = 50ms;
+    s.consumer_forget = 300ms;
+    s.claim_idle = 1s;  // the holder's markers are claimed well after the ghost is forgotten
+    Running& f = start_flusher(s);
+    const auto shards = static_cast<std::uint64_t>(progress_.stream_shards);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.consumers_forgotten_total >= shards; }, 10s))
+        << "forgotten " << f.stats.consumers_forgotten_total;
+    // The ghost is gone from every shard; the holder still owns its markers, so it stays.
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        const auto names = consumers(shard);
+        EXPECT_FALSE(names.contains("ghost")) << "shard " << shard;
+        EXPECT_EQ(names.contains("holder"), holder_shards.contains(shard)) << "shard " << shard;
+    }
+    EXPECT_EQ(pending_of("holder"), static_cast<std::int64_t>(writes.size()));
+
+    // Once its markers were claimed and flushed, the holder goes too, and nothing else.
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.consumers_forgotten_total >= shards + holder_shards.size(); }, 10s));
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        const auto names = consumers(shard);
+        EXPECT_FALSE(names.contains("holder")) << "shard " << shard;
+        // The live flusher took the holder's markers over, so it exists there, and stays.
+        EXPECT_EQ(names.contains("alive"), holder_shards.contains(shard)) << "shard " << shard;
+    }
+    EXPECT_EQ(f.stats.consumers_forgotten_total, shards + holder_shards.size()) << "a live consumer was forgotten";
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+}
+
 }  // namespace
 }  // namespace moneta::progress
