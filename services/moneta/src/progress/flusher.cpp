@@ -325,7 +325,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
     co_return added;
 }
 
-boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
+boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flush() {
     const store::Scripts& scripts = store::Scripts::get();
     // At most `batch` accounts per flush, taken in marker order; the rest waits for the next one.
     std::vector<std::string> accounts;
@@ -350,15 +350,15 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
     const redis::Script* snap_scripts[] = {&scripts.flush_snapshot};
     auto snapped = co_await store::async_run_scripted(redis_, snap, snap_scripts, call_deadline());
     if (!snapped) {
-        co_return false;
+        co_return FlushResult::kFailed;
     }
     std::vector<domain::ProgressUpsert> items;
-    std::vector<std::size_t> account_of;  // per item: its index in `accounts` (non-decreasing)
+    std::vector<std::size_t> item_account;  // per item: its index in `accounts` (non-decreasing)
     std::vector<std::vector<DirtyEntry>> entries(accounts.size());
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         const redis::Reply& r = (*snapped)[i];
         if (r.is_error() || !r.is_array()) {
-            co_return false;
+            co_return FlushResult::kFailed;
         }
         for (std::size_t j = 0; j + 2 < r.size(); j += 3) {
             const std::string_view field = r[j].as_string_view();
@@ -369,7 +369,7 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
                 if (rec) {
                     entry.item = items.size();
                     items.push_back(domain::ProgressUpsert{std::string(field.substr(0, slash)), std::move(*rec)});
-                    account_of.push_back(i);
+                    item_account.push_back(i);
                 }
             }
             // Undecodable or vanished values are cleared too: nothing can ever send them.
@@ -380,7 +380,7 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
     // 2. Send; the system of record applies newer (updated_at, seq) only, so repeats are harmless.
     //    Calls refused for their items are split until the refused items stand alone.
     constexpr std::size_t kMaxPerCall = 1000;  // the internal API's batch limit
-    BatchSplitter plan(std::move(account_of), kMaxPerCall, settings_.split_calls_max);
+    BatchSplitter plan(item_account, kMaxPerCall, settings_.split_calls_max);
     std::vector<domain::ProgressUpsert> call;
     while (const std::optional<Range> range = plan.next()) {
         call.assign(items.begin() + static_cast<std::ptrdiff_t>(range->begin),
@@ -397,7 +397,7 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         }
         std::optional<Rejection> refused = res ? item_rejection(res->status, res->body) : std::nullopt;
         if (!refused) {
-            co_return false;  // transport, 5xx, 429, auth…: the whole flush is retried with backoff
+            co_return FlushResult::kFailed;  // transport, 5xx, 429, auth…: the whole flush is retried with backoff
         }
         plan.rejected(*range, std::move(*refused));
     }
@@ -412,7 +412,7 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
     std::vector<bool> resolved(accounts.size(), true);  // no item of the account is still pending
     const store::IntArg quarantine_len(settings_.quarantine_max_len);
     const store::IntArg now_ms(clock_.wall_ms());
-    std::size_t quarantined = 0;
+    std::vector<std::size_t> quarantined;  // items, logged once recorded
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         for (const DirtyEntry& d : entries[i]) {
             if (!d.item) {
@@ -431,8 +431,7 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
                     "a", accounts[i], "p", u.profile_id, "c", u.record.content_id,
                     "status", status.view(), "code", why.code, "at", now_ms.view(), "body", body};
                 done.add(xadd);
-                log_quarantined(accounts[i], u.profile_id, u.record.content_id, why.status, why.code);
-                ++quarantined;
+                quarantined.push_back(item);
             }
         }
     }
@@ -487,15 +486,20 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         const redis::Script* done_scripts[] = {&scripts.flush_clear};
         auto finished = co_await store::async_run_scripted(redis_, done, done_scripts, call_deadline());
         if (!finished) {
-            co_return false;
+            co_return FlushResult::kFailed;
         }
         for (const redis::Reply& r : *finished) {
             if (r.is_error()) {
-                co_return false;
+                co_return FlushResult::kFailed;
             }
         }
     }
-    stats_.quarantined_total += quarantined;
+    stats_.quarantined_total += quarantined.size();
+    for (const std::size_t item : quarantined) {
+        const Rejection& why = plan.rejection(item);
+        const domain::ProgressUpsert& u = items[item];
+        log_quarantined(accounts[item_account[item]], u.profile_id, u.record.content_id, why.status, why.code);
+    }
     ++stats_.flushes_total;
     stats_.markers_acked_total += flushed_markers;
     stats_.last_success_ms.store(clock_.wall_ms());
@@ -504,7 +508,7 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         held_.erase(std::string(a));  // every marker of a flushed account went with it
     }
     stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
-    co_return true;
+    co_return plan.exhausted() ? FlushResult::kPartial : FlushResult::kDone;
 }
 
 void ProgressFlusher::log_quarantined(std::string_view account, std::string_view profile, std::string_view content,
@@ -555,10 +559,20 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
         const bool due = clock_.steady_now() >= next_flush || batch_.size() >= settings_.max_markers ||
                          held_.size() >= settings_.batch || stopping;
         if (due && !batch_.empty()) {
-            if (co_await async_flush()) {
+            const FlushResult flushed = co_await async_flush();
+            if (flushed == FlushResult::kDone) {
                 backoff = settings_.retry_min;
                 next_flush = clock_.steady_now() + settings_.interval;
                 continue;  // there may be more right away
+            }
+            if (flushed == FlushResult::kPartial) {
+                // Progress was made and acknowledged, but refused items are left: pace the next
+                // attempt like a retry (not counted as a failure), so accounts full of refused
+                // titles cost at most split_calls_max calls per backoff step, not a busy loop.
+                next_flush = clock_.steady_now() + settings_.interval;
+                co_await async_wait(backoff);
+                backoff = std::min(backoff * 2, settings_.retry_max);
+                continue;
             }
             ++stats_.failures_total;
             co_await async_wait(backoff);

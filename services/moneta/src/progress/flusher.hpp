@@ -113,7 +113,12 @@ private:
     boost::asio::awaitable<void> async_sweep();
     boost::asio::awaitable<void> async_forget_consumers();
     boost::asio::awaitable<std::size_t> async_read(bool claim);
-    boost::asio::awaitable<bool> async_flush();
+    enum class FlushResult : std::uint8_t {
+        kDone,     ///< everything taken was confirmed or quarantined
+        kPartial,  ///< acknowledged what it resolved; split_calls_max left refused items for later
+        kFailed,   ///< nothing acknowledged: retry with backoff
+    };
+    boost::asio::awaitable<FlushResult> async_flush();
     void log_quarantined(std::string_view account, std::string_view profile, std::string_view content, int status,
                          std::string_view code);
     boost::asio::awaitable<void> async_wait(std::chrono::milliseconds d);

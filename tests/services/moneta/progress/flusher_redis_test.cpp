@@ -127,6 +127,7 @@ struct Call {
     SteadyClock::time_point at;
     Answer answer = Answer::kOk;
     std::int64_t markers_in_flight = -1;  ///< the calling flusher's batch size at that moment
+    std::uint64_t flushes_before = 0;     ///< the calling flusher's flushes_total at that moment
     std::vector<Item> items;
 };
 
@@ -200,6 +201,7 @@ public:
             queued_.pop_front();
         }
         call.markers_in_flight = stats_ ? stats_->markers_in_flight.load() : -1;
+        call.flushes_before = stats_ ? stats_->flushes_total.load() : 0;
         call.items = parse_items(body);  // before any suspension: body is the caller's temporary
         std::optional<std::size_t> refused_at;
         for (std::size_t i = 0; i < call.items.size() && !refused_at; ++i) {
@@ -1401,6 +1403,49 @@ TEST_F(FlusherRedisTest, AnAccountFullOfRefusedTitlesDelaysOnlyItself) {
     EXPECT_EQ(stream_len(), 0);
     EXPECT_EQ(pending(), 0);
     expect_each_newest_once(api_.accepted_items(), newest_of(good));  // nothing good twice
+}
+
+// A flush that ran out of split calls is paced like a retry: even when the refused accounts
+// alone fill a batch (batch = 1 here, which makes the next flush due at once), the next flush
+// waits the backoff instead of spinning on the internal API.
+TEST_F(FlusherRedisTest, FlushesLeftWithRefusedItemsArePacedByTheBackoff) {
+    std::vector<Write> evil;
+    std::set<std::string> bogus;
+    for (int i = 0; i < 300; ++i) {
+        evil.push_back(Write{"evil", "evil-p", "bogus" + std::to_string(i), 5.0 + i, 1'000'000 + i, 1});
+        bogus.insert("bogus" + std::to_string(i));
+    }
+    ASSERT_EQ(put_all(evil), evil.size());
+    api_.refuse_titles(bogus, 422, false);
+    FlusherSettings s = fast();
+    s.batch = 1;
+    s.interval = 60s;
+    s.split_calls_max = kMinSplitCalls;
+    s.retry_min = 30ms;
+    s.retry_max = 120ms;
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.quarantined_total == 300U; }, 60s))
+        << "quarantined " << f.stats.quarantined_total;
+    EXPECT_EQ(f.stats.failures_total, 0U) << "a partial flush is not a failure";
+    EXPECT_GE(f.stats.split_budget_exhausted_total, 3U);
+
+    // The calls of one flush share the flushes_total they saw; the next flush sees one more.
+    const std::vector<Call>& calls = api_.calls();
+    std::vector<std::size_t> starts;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        if (i == 0 || calls[i].flushes_before != calls[i - 1].flushes_before) {
+            starts.push_back(i);
+        }
+    }
+    ASSERT_EQ(starts.size(), f.stats.split_budget_exhausted_total + 1) << "one flush per budget, plus the last";
+    Ms backoff = s.retry_min;
+    for (std::size_t k = 1; k < starts.size(); ++k) {
+        const auto gap = std::chrono::duration_cast<Ms>(calls[starts[k]].at - calls[starts[k] - 1].at);
+        EXPECT_GE(gap, backoff) << "flush " << k << " started " << gap.count() << " ms after the previous one";
+        backoff = std::min(backoff * 2, s.retry_max);
+    }
+    EXPECT_EQ(quarantine_records().size(), 300U);
+    EXPECT_EQ(dirty_len("evil"), 0);
 }
 
 TEST_F(FlusherRedisTest, TheQuarantineStreamIsBounded) {
