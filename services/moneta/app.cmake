@@ -14,6 +14,7 @@ add_library(moneta_app STATIC
   src/handlers/progress_handlers.cpp
   src/handlers/rate_limit.cpp
   src/delivery/playback_delivery.cpp
+  src/progress/batch_split.cpp
   src/progress/flusher.cpp
   src/upstream/internal_api_client.cpp
   src/upstream/internal_api_guard.cpp

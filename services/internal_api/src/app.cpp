@@ -273,6 +273,14 @@ http::WorkerHooks App::make_worker(boost::asio::io_context& io) {
                            if (!row) co_return bad_request(why, clock.wall_ms());
                            rows.push_back(std::move(*row));
                        }
+                       // A well-formed item for a title the catalog does not know is refused,
+                       // naming the item, so a caller can tell it apart and send the rest.
+                       if (const auto unknown = wp->store.first_unknown_content(rows)) {
+                           const json::object details{{"index", *unknown},
+                                                      {"content_id", rows[*unknown].content_id}};
+                           co_return http::error_response(422, "UNKNOWN_CONTENT", "No such content.", false,
+                                                          clock.wall_ms(), json::serialize(details));
+                       }
                        auto res = wp->store.upsert_progress(rows);
                        if (!res) {
                            co_return http::error_response(503, "UNAVAILABLE", "Storage is busy.", true, clock.wall_ms());

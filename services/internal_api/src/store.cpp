@@ -44,22 +44,28 @@ boost::system::result<Store, std::string> Store::open(const std::filesystem::pat
     }
     if (sqlite3_prepare_v2(db, "SELECT doc FROM accounts WHERE id = ?1", -1, &s.get_account_, nullptr) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT doc FROM contents WHERE id = ?1", -1, &s.get_content_, nullptr) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, kUpsert, -1, &s.upsert_, nullptr) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, kUpsert, -1, &s.upsert_, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT 1 FROM contents WHERE id = ?1", -1, &s.has_content_, nullptr) != SQLITE_OK) {
         return {boost::system::in_place_error, path.string() + ": " + sqlite3_errmsg(db)};
     }
     return s;
 }
 
 Store::Store(Store&& o) noexcept
-    : db_(o.db_), get_account_(o.get_account_), get_content_(o.get_content_), upsert_(o.upsert_) {
+    : db_(o.db_),
+      get_account_(o.get_account_),
+      get_content_(o.get_content_),
+      upsert_(o.upsert_),
+      has_content_(o.has_content_) {
     o.db_ = nullptr;
-    o.get_account_ = o.get_content_ = o.upsert_ = nullptr;
+    o.get_account_ = o.get_content_ = o.upsert_ = o.has_content_ = nullptr;
 }
 
 Store::~Store() {
     sqlite3_finalize(get_account_);
     sqlite3_finalize(get_content_);
     sqlite3_finalize(upsert_);
+    sqlite3_finalize(has_content_);
     sqlite3_close(db_);
 }
 
@@ -141,6 +147,19 @@ boost::system::result<UpsertResult, std::string> Store::upsert_progress(const st
         return {boost::system::in_place_error, msg};
     }
     return r;
+}
+
+std::optional<std::size_t> Store::first_unknown_content(const std::vector<ProgressRow>& rows) {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const std::string& id = rows[i].content_id;
+        sqlite3_bind_text(has_content_, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+        const bool known = sqlite3_step(has_content_) == SQLITE_ROW;
+        sqlite3_reset(has_content_);
+        if (!known) {
+            return i;
+        }
+    }
+    return std::nullopt;
 }
 
 std::vector<ProgressRow> Store::progress(std::string_view profile_id, const std::vector<std::string>& content_ids) {

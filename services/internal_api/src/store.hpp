@@ -38,6 +38,9 @@ public:
     std::optional<std::string> content(std::string_view id);
     /// One transaction for the whole batch.
     boost::system::result<UpsertResult, std::string> upsert_progress(const std::vector<ProgressRow>& rows);
+    /// The index of the first row whose content the catalog does not know (nullopt: all known).
+    /// A position for a title that does not exist is refused, not stored (422 UNKNOWN_CONTENT).
+    std::optional<std::size_t> first_unknown_content(const std::vector<ProgressRow>& rows);
     /// Rows for @p content_ids (all when empty, newest first, at most 200).
     std::vector<ProgressRow> progress(std::string_view profile_id, const std::vector<std::string>& content_ids);
 
@@ -49,6 +52,7 @@ private:
     sqlite3_stmt* get_account_ = nullptr;
     sqlite3_stmt* get_content_ = nullptr;
     sqlite3_stmt* upsert_ = nullptr;
+    sqlite3_stmt* has_content_ = nullptr;
 };
 
 }  // namespace moneta::internal_api

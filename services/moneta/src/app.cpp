@@ -119,7 +119,7 @@ struct Worker {
 /// internal API never shares an event loop with playback requests.
 class FlusherThread {
 public:
-    FlusherThread(const Settings& s, core::Clock& clock, Telemetry& t, DependencyGuards& guards)
+    FlusherThread(const Settings& s, core::Clock& clock, Telemetry& t, DependencyGuards& guards, log::Logger& logger)
         : redis_(io_.get_executor(), flusher_redis(s), clock),
           // A 1000-item batch upsert takes longer than a read: the flusher's own timeout.
           http_(io_.get_executor(), internal_api_pool(s, s.flusher.call_timeout), clock),
@@ -127,7 +127,7 @@ public:
           // The progress_write breaker: while the API is failing, flushes fail fast and the
           // flusher's own backoff retries them (nothing is acknowledged before an upsert).
           resilient_api_(api_, guards.internal_api(), clock, io_.get_executor()),
-          flusher_(io_.get_executor(), redis_, resilient_api_, clock, s.flusher, s.progress, t.flusher, consumer_name()) {}
+          flusher_(io_.get_executor(), redis_, resilient_api_, clock, s.flusher, s.progress, t.flusher, consumer_name(), &logger) {}
 
     ~FlusherThread() { stop(std::chrono::milliseconds(0)); }
     FlusherThread(const FlusherThread&) = delete;
@@ -202,7 +202,7 @@ public:
           logger_(std::move(logger)),
           guards_(std::move(guards)),
           telemetry_(registry_),
-          flusher_(settings_, clock_, telemetry_, *guards_) {
+          flusher_(settings_, clock_, telemetry_, *guards_, *logger_) {
         metrics::register_process_metrics(registry_);
         const std::size_t threads =
             settings_.server.threads == 0 ? std::max(1U, std::thread::hardware_concurrency())

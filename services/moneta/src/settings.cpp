@@ -1,6 +1,7 @@
 #include "settings.hpp"
 
 #include "moneta/config/config.hpp"
+#include "progress/batch_split.hpp"
 
 namespace moneta {
 
@@ -216,6 +217,11 @@ Settings read(config::Reader& root) {
             static_cast<int>(r.integer("max_dirty_per_account", s.progress.max_dirty_per_account, 1, 1'000'000));
         s.progress.missing_ttl = r.millis("missing_ttl_ms", s.progress.missing_ttl);
         s.progress.missing_max = static_cast<int>(r.integer("missing_max", s.progress.missing_max, 0, 100'000));
+        s.progress.stream_max_len = r.integer("stream_max_len", s.progress.stream_max_len, 100, 100'000'000);
+        s.flusher.split_calls_max =
+            static_cast<std::size_t>(r.integer("split_calls_max", static_cast<std::int64_t>(s.flusher.split_calls_max),
+                                                  static_cast<std::int64_t>(progress::kMinSplitCalls), 10'000));
+        s.flusher.quarantine_max_len = r.integer("quarantine_max_len", s.flusher.quarantine_max_len, 100, 10'000'000);
         s.flusher.interval = r.millis("flush_ms", s.flusher.interval);
         s.playback.progress_retry_after_sec = static_cast<int>((s.flusher.interval.count() + 999) / 1000);
         s.flusher.batch = static_cast<std::size_t>(r.integer("flush_batch", 500, 1, 10000));

@@ -77,6 +77,11 @@ Telemetry::Telemetry(metrics::Registry& registry) : registry_(registry) {
     registry_.callback_counter("moneta_progress_markers_claimed_total", "Write-behind entries taken over from dead consumers.", {}, read(flusher.markers_claimed_total));
     registry_.callback_counter("moneta_progress_flush_failures_total", "Write-behind flushes that failed and will be retried.", {}, read(flusher.failures_total));
     registry_.callback_counter("moneta_progress_swept_accounts_total", "Accounts with unflushed progress re-announced by the startup sweep.", {}, read(flusher.swept_accounts_total));
+    registry_.callback_counter("moneta_progress_markers_trimmed_total", "Pending write-behind markers found trimmed by the stream bound (their accounts are delivered by the sweep).", {}, read(flusher.markers_trimmed_total));
+    registry_.callback_counter("moneta_progress_consumers_forgotten_total", "Idle write-behind consumers without pending markers removed from the group.", {}, read(flusher.consumers_forgotten_total));
+    registry_.callback_counter("moneta_progress_quarantined_total", "Positions the internal API refused alone (4xx), recorded in progq:quarantine and cleared.", {}, read(flusher.quarantined_total));
+    registry_.callback_counter("moneta_progress_split_calls_total", "Batch-upsert calls made to isolate positions the internal API refused.", {}, read(flusher.split_calls_total));
+    registry_.callback_counter("moneta_progress_split_budget_exhausted_total", "Flushes that reached progress.split_calls_max with refused positions still unresolved.", {}, read(flusher.split_budget_exhausted_total));
     registry_.callback_gauge("moneta_progress_markers_in_flight", "Write-behind entries read but not yet acknowledged.", {}, read(flusher.markers_in_flight));
     registry_.callback_gauge("moneta_progress_last_flush_timestamp_seconds", "Wall time of the last confirmed flush.", {},
                              [this] { return static_cast<double>(flusher.last_success_ms.load()) / 1000.0; });

@@ -4,82 +4,104 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace moneta::domain {
 namespace {
 
 namespace json = boost::json;
 using core::Errc;
+using Problem = std::optional<CatalogProblem>;
 
-// Each getter returns false on a missing/mistyped field so decoding stays exception-free.
-bool get_string(const json::object& o, std::string_view k, std::string& out) {
+constexpr std::int64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
+
+// Each reader returns the problem with the field, or nullopt when the value is in range, so
+// decoding stays exception-free and every refusal says what was wrong.
+
+Problem fail(std::string_view field, std::string_view rule) { return CatalogProblem{field, rule}; }
+
+Problem read_string(const json::object& o, std::string_view k, std::string& out) {
     const json::value* v = o.if_contains(k);
     if (v == nullptr || !v->is_string()) {
-        return false;
+        return fail(k, "must be a string");
     }
     out.assign(v->get_string().data(), v->get_string().size());
-    return true;
+    return std::nullopt;
 }
 
-bool get_opt_string(const json::object& o, std::string_view k, std::optional<std::string>& out) {
+Problem read_opt_string(const json::object& o, std::string_view k, std::optional<std::string>& out) {
     const json::value* v = o.if_contains(k);
     if (v == nullptr || v->is_null()) {
         out.reset();
-        return true;
+        return std::nullopt;
     }
     if (!v->is_string()) {
-        return false;
+        return fail(k, "must be a string or null");
     }
     out.emplace(v->get_string().data(), v->get_string().size());
-    return true;
+    return std::nullopt;
 }
 
-bool get_int64(const json::value* v, std::int64_t& out) {
-    if (v == nullptr) {
-        return false;
+/// A JSON integer, or a double with no fraction (4.0) inside ±2^53; nullopt for anything else
+/// (4.5, 1e300, a string, true).
+std::optional<std::int64_t> as_integer(const json::value& v) {
+    if (v.is_int64()) {
+        return v.get_int64();
     }
-    if (v->is_int64()) {
-        out = v->get_int64();
-        return true;
+    if (v.is_uint64()) {
+        return v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+                   ? std::optional<std::int64_t>(static_cast<std::int64_t>(v.get_uint64()))
+                   : std::nullopt;
     }
-    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-        out = static_cast<std::int64_t>(v->get_uint64());
-        return true;
-    }
-    if (v->is_double()) {
-        const double d = v->get_double();
+    if (v.is_double()) {
+        const double d = v.get_double();
         if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.0e15) {
-            out = static_cast<std::int64_t>(d);
-            return true;
+            return static_cast<std::int64_t>(d);
         }
     }
-    return false;
+    return std::nullopt;
 }
 
-bool get_int(const json::object& o, std::string_view k, int& out) {
-    std::int64_t v = 0;
-    if (!get_int64(o.if_contains(k), v) || v < INT32_MIN || v > INT32_MAX) {
-        return false;
+Problem read_int64(const json::value* v, std::string_view k, std::int64_t min, std::int64_t max,
+                   std::string_view rule, std::int64_t& out) {
+    const std::optional<std::int64_t> n = v != nullptr ? as_integer(*v) : std::nullopt;
+    if (!n || *n < min || *n > max) {
+        return fail(k, rule);
     }
-    out = static_cast<int>(v);
-    return true;
+    out = *n;
+    return std::nullopt;
 }
 
-bool get_double(const json::value* v, double& out) {
+Problem read_int(const json::object& o, std::string_view k, int min, int max, std::string_view rule, int& out) {
+    std::int64_t n = 0;
+    if (auto p = read_int64(o.if_contains(k), k, min, max, rule, n)) {
+        return p;
+    }
+    out = static_cast<int>(n);
+    return std::nullopt;
+}
+
+/// A finite number in [min, max] (or (min, max] when @p open_min).
+Problem read_number(const json::value* v, std::string_view k, double min, bool open_min, double max,
+                    std::string_view rule, double& out) {
     if (v == nullptr || !v->is_number()) {
-        return false;
+        return fail(k, rule);
     }
-    out = v->to_number<double>();
-    return std::isfinite(out);
+    const double d = v->to_number<double>();
+    if (!std::isfinite(d) || d < min || (open_min && d == min) || d > max) {
+        return fail(k, rule);
+    }
+    out = d;
+    return std::nullopt;
 }
 
-bool get_bool(const json::object& o, std::string_view k, bool& out) {
+Problem read_bool(const json::object& o, std::string_view k, bool& out) {
     const json::value* v = o.if_contains(k);
     if (v == nullptr || !v->is_bool()) {
-        return false;
+        return fail(k, "must be a boolean");
     }
     out = v->get_bool();
-    return true;
+    return std::nullopt;
 }
 
 bool get_string_array(const json::value& v, std::vector<std::string>& out) {
@@ -106,115 +128,170 @@ const json::object* parse_object(std::string_view text, json::value& storage) {
     return &storage.get_object();
 }
 
-bool decode_plan(const json::value* v, Plan& plan) {
+Problem decode_plan(const json::value* v, Plan& plan) {
     if (v == nullptr || !v->is_object()) {
-        return false;
+        return fail("plan", "must be an object");
     }
     const json::object& o = v->get_object();
-    return get_string(o, "id", plan.id) && get_int(o, "rank", plan.rank) &&
-           get_int(o, "max_streams", plan.max_streams) && get_int(o, "max_height", plan.max_height) &&
-           get_bool(o, "uhd", plan.uhd) && get_bool(o, "hdr", plan.hdr) && plan.max_streams >= 0;
+    if (auto p = read_string(o, "id", plan.id)) {
+        return fail("plan.id", p->rule);
+    }
+    if (read_int(o, "rank", 0, kMaxRank, "", plan.rank)) {
+        return fail("plan.rank", "must be an integer in 0..1000");
+    }
+    if (read_int(o, "max_streams", 1, kMaxStreams, "", plan.max_streams)) {
+        return fail("plan.max_streams", "must be an integer in 1..100");
+    }
+    if (read_int(o, "max_height", 1, kMaxHeight, "", plan.max_height)) {
+        return fail("plan.max_height", "must be an integer in 1..8640");
+    }
+    if (read_bool(o, "uhd", plan.uhd)) {
+        return fail("plan.uhd", "must be a boolean");
+    }
+    if (read_bool(o, "hdr", plan.hdr)) {
+        return fail("plan.hdr", "must be a boolean");
+    }
+    return std::nullopt;
 }
 
-bool decode_rendition(const json::value& v, Rendition& r) {
+Problem decode_rendition(const json::value& v, Rendition& r) {
     if (!v.is_object()) {
-        return false;
+        return fail("renditions[]", "must be an object");
     }
     const json::object& o = v.get_object();
     const json::value* drm = o.if_contains("drm");
-    if (drm == nullptr) {
-        return false;
+    if (drm == nullptr || (!drm->is_null() && !get_string_array(*drm, r.drm))) {
+        return fail("renditions[].drm", "must be an array of strings or null");
     }
-    if (!drm->is_null() && !get_string_array(*drm, r.drm)) {
-        return false;
+    if (read_string(o, "protocol", r.protocol)) {
+        return fail("renditions[].protocol", "must be a string");
     }
-    return get_string(o, "protocol", r.protocol) && get_string(o, "video_codec", r.video_codec) &&
-           get_int(o, "max_height", r.max_height) && get_opt_string(o, "hdr", r.hdr) &&
-           get_string(o, "path", r.path);
+    if (read_string(o, "video_codec", r.video_codec)) {
+        return fail("renditions[].video_codec", "must be a string");
+    }
+    if (read_int(o, "max_height", 1, kMaxHeight, "", r.max_height)) {
+        return fail("renditions[].max_height", "must be an integer in 1..8640");
+    }
+    if (read_opt_string(o, "hdr", r.hdr)) {
+        return fail("renditions[].hdr", "must be a string or null");
+    }
+    if (read_string(o, "path", r.path)) {
+        return fail("renditions[].path", "must be a string");
+    }
+    return std::nullopt;
 }
 
 }  // namespace
 
-core::Result<Account> decode_account(std::string_view text) {
+boost::system::result<Account, CatalogProblem> check_account(std::string_view text) {
     json::value storage;
     const json::object* o = parse_object(text, storage);
     if (o == nullptr) {
-        return core::make_error(Errc::kProtocolError);
+        return *fail("", "must be a JSON object");
     }
     Account a;
-    if (!get_string(*o, "id", a.id) || !get_string(*o, "status", a.status) ||
-        !decode_plan(o->if_contains("plan"), a.plan) ||
-        !get_int64(o->if_contains("paid_until_ms"), a.paid_until_ms) ||
-        !get_string(*o, "country", a.country)) {
-        return core::make_error(Errc::kProtocolError);
+    if (auto p = read_string(*o, "id", a.id)) {
+        return *p;
+    }
+    if (auto p = read_string(*o, "status", a.status)) {
+        return *p;
+    }
+    if (auto p = decode_plan(o->if_contains("plan"), a.plan)) {
+        return *p;
+    }
+    if (auto p = read_int64(o->if_contains("paid_until_ms"), "paid_until_ms", 0, kMaxEpochMs,
+                            "must be an integer in 0..253402300799999 (ms)", a.paid_until_ms)) {
+        return *p;
+    }
+    if (auto p = read_string(*o, "country", a.country)) {
+        return *p;
     }
     const json::value* profiles = o->if_contains("profiles");
     if (profiles == nullptr || !profiles->is_array()) {
-        return core::make_error(Errc::kProtocolError);
+        return *fail("profiles", "must be an array");
     }
     for (const json::value& pv : profiles->get_array()) {
         if (!pv.is_object()) {
-            return core::make_error(Errc::kProtocolError);
+            return *fail("profiles[]", "must be an object");
         }
         Profile p;
         const json::object& po = pv.get_object();
-        if (!get_string(po, "id", p.id) || !get_int(po, "max_age_rating", p.max_age_rating)) {
-            return core::make_error(Errc::kProtocolError);
+        if (read_string(po, "id", p.id)) {
+            return *fail("profiles[].id", "must be a string");
         }
-        (void)get_string(po, "name", p.name);
+        if (read_int(po, "max_age_rating", 0, kMaxAgeRating, "", p.max_age_rating)) {
+            return *fail("profiles[].max_age_rating", "must be an integer in 0..99");
+        }
+        (void)read_string(po, "name", p.name);
         a.profiles.push_back(std::move(p));
     }
     return a;
 }
 
-core::Result<Content> decode_content(std::string_view text) {
+boost::system::result<Content, CatalogProblem> check_content(std::string_view text) {
     json::value storage;
     const json::object* o = parse_object(text, storage);
     if (o == nullptr) {
-        return core::make_error(Errc::kProtocolError);
+        return *fail("", "must be a JSON object");
     }
     Content c;
-    if (!get_string(*o, "id", c.id) || !get_string(*o, "kind", c.kind) ||
-        !get_double(o->if_contains("duration_sec"), c.duration_sec) ||
-        !get_string(*o, "min_plan", c.min_plan) || !get_int(*o, "age_rating", c.age_rating) ||
-        !get_opt_string(*o, "next_content_id", c.next_content_id)) {
-        return core::make_error(Errc::kProtocolError);
+    if (auto p = read_string(*o, "id", c.id)) {
+        return *p;
     }
-    (void)get_string(*o, "title", c.title);
-    if (!get_string(*o, "drm_cid", c.drm_cid)) {
+    if (auto p = read_string(*o, "kind", c.kind)) {
+        return *p;
+    }
+    if (auto p = read_number(o->if_contains("duration_sec"), "duration_sec", 0, true, kMaxDurationSec,
+                             "must be a number in (0, 604800]", c.duration_sec)) {
+        return *p;
+    }
+    if (auto p = read_string(*o, "min_plan", c.min_plan)) {
+        return *p;
+    }
+    if (auto p = read_int(*o, "age_rating", 0, kMaxAgeRating, "must be an integer in 0..99", c.age_rating)) {
+        return *p;
+    }
+    if (auto p = read_opt_string(*o, "next_content_id", c.next_content_id)) {
+        return *p;
+    }
+    (void)read_string(*o, "title", c.title);
+    if (read_string(*o, "drm_cid", c.drm_cid)) {
         c.drm_cid = c.id;
     }
     if (const json::value* v = o->if_contains("credits_start_sec"); v != nullptr && !v->is_null()) {
         double d = 0;
-        if (!get_double(v, d)) {
-            return core::make_error(Errc::kProtocolError);
+        if (auto p = read_number(v, "credits_start_sec", 0, false, c.duration_sec,
+                                 "must be null or a number in [0, duration_sec]", d)) {
+            return *p;
         }
         c.credits_start_sec = d;
     }
     if (const json::value* v = o->if_contains("window_start_ms"); v != nullptr && !v->is_null()) {
-        if (!get_int64(v, c.window_start_ms)) {
-            return core::make_error(Errc::kProtocolError);
+        if (auto p = read_int64(v, "window_start_ms", 0, kMaxEpochMs,
+                                "must be null or an integer in 0..253402300799999 (ms)", c.window_start_ms)) {
+            return *p;
         }
     }
     if (const json::value* v = o->if_contains("window_end_ms"); v != nullptr && !v->is_null()) {
         std::int64_t end = 0;
-        if (!get_int64(v, end)) {
-            return core::make_error(Errc::kProtocolError);
+        if (auto p = read_int64(v, "window_end_ms", c.window_start_ms, kMaxEpochMs,
+                                "must be null or an integer in window_start_ms..253402300799999 (ms)", end)) {
+            return *p;
         }
         c.window_end_ms = end;
     }
     if (const json::value* v = o->if_contains("geo_allow"); v != nullptr && !v->is_null()) {
         std::vector<std::string> geo;
         if (!get_string_array(*v, geo)) {
-            return core::make_error(Errc::kProtocolError);
+            return *fail("geo_allow", "must be null or an array of strings");
         }
         c.geo_allow = std::move(geo);
     }
     if (const json::value* v = o->if_contains("renditions"); v != nullptr && v->is_array()) {
         for (const json::value& rv : v->get_array()) {
             Rendition r;
-            if (!decode_rendition(rv, r)) {
-                return core::make_error(Errc::kProtocolError);
+            if (auto p = decode_rendition(rv, r)) {
+                return *p;
             }
             c.renditions.push_back(std::move(r));
         }
@@ -222,26 +299,45 @@ core::Result<Content> decode_content(std::string_view text) {
     if (const json::value* v = o->if_contains("audio"); v != nullptr && v->is_array()) {
         for (const json::value& av : v->get_array()) {
             AudioTrack t;
-            if (!av.is_object() || !get_string(av.get_object(), "lang", t.lang)) {
-                return core::make_error(Errc::kProtocolError);
+            if (!av.is_object() || read_string(av.get_object(), "lang", t.lang)) {
+                return *fail("audio[].lang", "must be a string");
             }
-            (void)get_string(av.get_object(), "codec", t.codec);
-            (void)get_int(av.get_object(), "channels", t.channels);
+            (void)read_string(av.get_object(), "codec", t.codec);
+            if (av.get_object().contains("channels") &&
+                read_int(av.get_object(), "channels", 1, kMaxChannels, "", t.channels)) {
+                return *fail("audio[].channels", "must be an integer in 1..64");
+            }
             c.audio.push_back(std::move(t));
         }
     }
     if (const json::value* v = o->if_contains("subtitles"); v != nullptr && v->is_array()) {
         for (const json::value& sv : v->get_array()) {
             SubtitleTrack t;
-            if (!sv.is_object() || !get_string(sv.get_object(), "lang", t.lang)) {
-                return core::make_error(Errc::kProtocolError);
+            if (!sv.is_object() || read_string(sv.get_object(), "lang", t.lang)) {
+                return *fail("subtitles[].lang", "must be a string");
             }
-            (void)get_string(sv.get_object(), "format", t.format);
-            (void)get_string(sv.get_object(), "path", t.path);
+            (void)read_string(sv.get_object(), "format", t.format);
+            (void)read_string(sv.get_object(), "path", t.path);
             c.subtitles.push_back(std::move(t));
         }
     }
     return c;
+}
+
+core::Result<Account> decode_account(std::string_view json) {
+    auto a = check_account(json);
+    if (!a) {
+        return core::make_error(Errc::kProtocolError);
+    }
+    return std::move(*a);
+}
+
+core::Result<Content> decode_content(std::string_view json) {
+    auto c = check_content(json);
+    if (!c) {
+        return core::make_error(Errc::kProtocolError);
+    }
+    return std::move(*c);
 }
 
 }  // namespace moneta::domain

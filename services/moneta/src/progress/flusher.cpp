@@ -4,11 +4,14 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <optional>
 #include <unordered_set>
 
 #include "domain/progress.hpp"
 #include "domain/requests.hpp"
+#include "progress/batch_split.hpp"
 #include "store/keys.hpp"
 #include "store/scripts.hpp"
 
@@ -31,17 +34,20 @@ std::string marker_account(const redis::ReplyView& fields) {
     return {};
 }
 
-/// One dirty entry as snapshotted: "pid/cid" at a version, with its current value.
+/// One dirty entry as snapshotted: "pid/cid" at a version, with the item that carries its
+/// current value (none: undecodable or vanished, cleared without sending).
 struct DirtyEntry {
     std::string field;
     std::string version;
+    std::optional<std::size_t> item;
 };
 
 }  // namespace
 
 ProgressFlusher::ProgressFlusher(boost::asio::any_io_executor executor, redis::Commands& redis,
                                  upstream::InternalApi& api, const core::Clock& clock, FlusherSettings settings,
-                                 store::ProgressSettings progress, FlusherStats& stats, std::string consumer)
+                                 store::ProgressSettings progress, FlusherStats& stats, std::string consumer,
+                                 log::Logger* logger)
     : executor_(executor),
       redis_(redis),
       api_(api),
@@ -50,7 +56,10 @@ ProgressFlusher::ProgressFlusher(boost::asio::any_io_executor executor, redis::C
       progress_(progress),
       stats_(stats),
       consumer_(std::move(consumer)),
-      timer_(executor) {}
+      logger_(logger),
+      timer_(executor) {
+    settings_.split_calls_max = std::max(settings_.split_calls_max, kMinSplitCalls);
+}
 
 void ProgressFlusher::request_stop(milliseconds final_flush_budget) {
     stop_by_ms_.store(steady_ms(clock_) + final_flush_budget.count());
@@ -141,7 +150,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_sweep() {
             // An error (an LFU maxmemory policy has no idle time) re-announces: a duplicate
             // marker is cheap, a stranded position is not.
             if (idle.is_error() || idle.as_integer().value_or(0) >= min_idle_s) {
-                store::add_progress_marker(markers, accounts[i], progress_.stream_shards);
+                store::add_progress_marker(markers, accounts[i], progress_);
                 ++stats_.swept_accounts_total;
             }
         }
@@ -150,6 +159,72 @@ boost::asio::awaitable<void> ProgressFlusher::async_sweep() {
         }
         if (cursor == "0") {
             co_return;
+        }
+    }
+}
+
+boost::asio::awaitable<void> ProgressFlusher::async_forget_consumers() {
+    // Every moneta process joins as a new consumer (flusher.hpp), so without this the group
+    // lists every process that ever ran. A consumer is forgotten only when it holds nothing
+    // (pending 0: XGROUP DELCONSUMER would drop its pending entries) and has been idle for
+    // consumer_forget (a live flusher reads every poll interval). Should one come back anyway,
+    // its next XREADGROUP re-creates it.
+    std::vector<std::string> keys;
+    redis::Pipeline infos;
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        store::KeyBuffer kb;
+        keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
+        infos.add({"XINFO", "CONSUMERS", keys.back(), kGroup});
+    }
+    auto replies = co_await redis_.async_pipeline(infos, call_deadline());
+    if (!replies) {
+        co_return;
+    }
+    const std::int64_t forget_ms = settings_.consumer_forget.count();
+    std::vector<std::string> names;  // kept alive for the pipeline below
+    std::vector<std::size_t> shard_of;
+    for (std::size_t shard = 0; shard < replies->size(); ++shard) {
+        const redis::Reply& r = (*replies)[shard];
+        if (!r.is_array()) {
+            continue;  // NOGROUP: the reads recreate it
+        }
+        for (std::size_t c = 0; c < r.size(); ++c) {
+            const redis::ReplyView fields = r[c];
+            std::string_view name;
+            std::int64_t pending = -1;
+            std::int64_t idle = -1;
+            for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+                const std::string_view k = fields[i].as_string_view();
+                if (k == "name") {
+                    name = fields[i + 1].as_string_view();
+                } else if (k == "pending") {
+                    pending = fields[i + 1].as_integer().value_or(-1);
+                } else if (k == "idle") {
+                    idle = fields[i + 1].as_integer().value_or(-1);
+                }
+            }
+            if (!name.empty() && name != consumer_ && pending == 0 && idle >= forget_ms) {
+                names.emplace_back(name);
+                shard_of.push_back(shard);
+            }
+        }
+    }
+    if (names.empty()) {
+        co_return;
+    }
+    redis::Pipeline forget;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        forget.add({"XGROUP", "DELCONSUMER", keys[shard_of[i]], kGroup, names[i]});
+    }
+    auto done = co_await redis_.async_pipeline(forget, call_deadline());
+    if (!done) {
+        co_return;
+    }
+    for (const redis::Reply& r : *done) {
+        // The reply is the number of pending entries dropped: 0 unless the consumer read
+        // something in between, which the dirty hashes and the sweep still deliver.
+        if (!r.is_error()) {
+            ++stats_.consumers_forgotten_total;
         }
     }
 }
@@ -212,6 +287,13 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
                 take_entries(shard, r[1]);
                 stats_.markers_claimed_total += added - before;
             }
+            // Redis 7: the third element lists pending ids whose entries no longer exist (trimmed
+            // by MAXLEN, or XDELed by a consumer that died before its XACK). Redis has already
+            // removed them from the PEL, so there is nothing to XACK; the account they named is
+            // unknown, and its dirty hash is what the sweep re-announces once it idles.
+            if (r.is_array() && r.size() >= 3 && r[2].is_array()) {
+                stats_.markers_trimmed_total += r[2].size();
+            }
         } else if (r.is_array()) {
             for (std::size_t s = 0; s < r.size(); ++s) {
                 if (r[s].is_array() && r[s].size() == 2) {
@@ -243,7 +325,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
     co_return added;
 }
 
-boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
+boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flush() {
     const store::Scripts& scripts = store::Scripts::get();
     // At most `batch` accounts per flush, taken in marker order; the rest waits for the next one.
     std::vector<std::string> accounts;
@@ -256,9 +338,6 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         }
     }
     std::sort(accounts.begin(), accounts.end());
-    // Views into `accounts`, which does not change from here on.
-    const std::unordered_set<std::string_view> chosen(accounts.begin(), accounts.end());
-    auto in_flush = [&chosen](const Marker& m) { return m.account_id.empty() || chosen.contains(m.account_id); };
 
     // 1. Snapshot every dirty entry of those accounts (one round trip).
     redis::Pipeline snap;
@@ -271,61 +350,118 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
     const redis::Script* snap_scripts[] = {&scripts.flush_snapshot};
     auto snapped = co_await store::async_run_scripted(redis_, snap, snap_scripts, call_deadline());
     if (!snapped) {
-        co_return false;
+        co_return FlushResult::kFailed;
     }
     std::vector<domain::ProgressUpsert> items;
-    std::vector<std::vector<DirtyEntry>> cleared(accounts.size());
+    std::vector<std::size_t> item_account;  // per item: its index in `accounts` (non-decreasing)
+    std::vector<std::vector<DirtyEntry>> entries(accounts.size());
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         const redis::Reply& r = (*snapped)[i];
         if (r.is_error() || !r.is_array()) {
-            co_return false;
+            co_return FlushResult::kFailed;
         }
         for (std::size_t j = 0; j + 2 < r.size(); j += 3) {
             const std::string_view field = r[j].as_string_view();
+            DirtyEntry entry{std::string(field), r[j + 1].as_string(), std::nullopt};
             const auto slash = field.find('/');
             if (slash != std::string_view::npos) {
                 auto rec = domain::decode_progress_value(field.substr(slash + 1), r[j + 2].as_string_view());
                 if (rec) {
+                    entry.item = items.size();
                     items.push_back(domain::ProgressUpsert{std::string(field.substr(0, slash)), std::move(*rec)});
+                    item_account.push_back(i);
                 }
             }
             // Undecodable or vanished values are cleared too: nothing can ever send them.
-            cleared[i].push_back(DirtyEntry{std::string(field), r[j + 1].as_string()});
+            entries[i].push_back(std::move(entry));
         }
     }
 
     // 2. Send; the system of record applies newer (updated_at, seq) only, so repeats are harmless.
+    //    Calls refused for their items are split until the refused items stand alone.
     constexpr std::size_t kMaxPerCall = 1000;  // the internal API's batch limit
-    for (std::size_t from = 0; from < items.size(); from += kMaxPerCall) {
-        const std::vector<domain::ProgressUpsert> chunk(
-            items.begin() + static_cast<std::ptrdiff_t>(from),
-            items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), from + kMaxPerCall)));
+    BatchSplitter plan(item_account, kMaxPerCall, settings_.split_calls_max);
+    std::vector<domain::ProgressUpsert> call;
+    while (const std::optional<Range> range = plan.next()) {
+        call.assign(items.begin() + static_cast<std::ptrdiff_t>(range->begin),
+                    items.begin() + static_cast<std::ptrdiff_t>(range->end));
         core::RequestContext ctx;
         ctx.request_id = core::new_request_id();
         ctx.trace = core::TraceContext::new_root(false);
         ctx.deadline = call_deadline();
-        auto res = co_await api_.async_upsert_progress(domain::batch_upsert_body(chunk), ctx);
-        if (!res || res->status != 200 || res->body.find("\"applied\"") == std::string::npos) {
-            co_return false;
+        auto res = co_await api_.async_upsert_progress(domain::batch_upsert_body(call), ctx);
+        if (res && res->status == 200 && res->body.find("\"applied\"") != std::string::npos) {
+            plan.accepted(*range);
+            stats_.items_sent_total += range->size();
+            continue;
         }
-        stats_.items_sent_total += chunk.size();
+        std::optional<Rejection> refused = res ? item_rejection(res->status, res->body) : std::nullopt;
+        if (!refused) {
+            co_return FlushResult::kFailed;  // transport, 5xx, 429, auth…: the whole flush is retried with backoff
+        }
+        plan.rejected(*range, std::move(*refused));
+    }
+    stats_.split_calls_total += plan.split_calls();
+    if (plan.exhausted()) {
+        ++stats_.split_budget_exhausted_total;
     }
 
-    // 3. Confirmed: clear what is still at the flushed version, then ack and delete the markers.
+    // 3. Record what was refused alone, where an operator can see and replay it (before the
+    //    dirty entries go: a crash in between re-sends and re-records it, never loses it).
     redis::Pipeline done;
+    std::vector<bool> resolved(accounts.size(), true);  // no item of the account is still pending
+    const store::IntArg quarantine_len(settings_.quarantine_max_len);
+    const store::IntArg now_ms(clock_.wall_ms());
+    std::vector<std::size_t> quarantined;  // items, logged once recorded
     for (std::size_t i = 0; i < accounts.size(); ++i) {
-        if (cleared[i].empty()) {
+        for (const DirtyEntry& d : entries[i]) {
+            if (!d.item) {
+                continue;
+            }
+            const std::size_t item = *d.item;
+            if (plan.state(item) == ItemState::kPending) {
+                resolved[i] = false;
+            } else if (plan.state(item) == ItemState::kQuarantined) {
+                const Rejection& why = plan.rejection(item);
+                const domain::ProgressUpsert& u = items[item];
+                const store::IntArg status(why.status);
+                const std::string body = domain::batch_upsert_body({u});
+                const std::array<std::string_view, 20> xadd = {
+                    "XADD", store::kQuarantineStreamKey, "MAXLEN", "~", quarantine_len.view(), "*",
+                    "a", accounts[i], "p", u.profile_id, "c", u.record.content_id,
+                    "status", status.view(), "code", why.code, "at", now_ms.view(), "body", body};
+                done.add(xadd);
+                quarantined.push_back(item);
+            }
+        }
+    }
+
+    // 4. Confirmed or quarantined: clear what is still at the flushed version, then ack and
+    //    delete the markers of every account left with nothing pending.
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+        std::vector<std::string_view> args;
+        for (const DirtyEntry& d : entries[i]) {
+            if (!d.item || plan.state(*d.item) != ItemState::kPending) {
+                args.push_back(d.field);
+                args.push_back(d.version);
+            }
+        }
+        if (args.empty()) {
             continue;
         }
         store::KeyBuffer kb;
         store::dirty_key(kb, accounts[i]);
-        std::vector<std::string_view> args;
-        for (const DirtyEntry& d : cleared[i]) {
-            args.push_back(d.field);
-            args.push_back(d.version);
-        }
         store::add_evalsha(done, scripts.flush_clear, std::span(kb.data(), 1), args);
     }
+    std::unordered_set<std::string_view> finished_accounts;
+    for (std::size_t i = 0; i < accounts.size(); ++i) {
+        if (resolved[i]) {
+            finished_accounts.insert(accounts[i]);
+        }
+    }
+    auto in_flush = [&finished_accounts](const Marker& m) {
+        return m.account_id.empty() || finished_accounts.contains(m.account_id);
+    };
     std::map<int, std::vector<std::string_view>> ids;
     std::size_t flushed_markers = 0;
     for (const Marker& m : batch_) {
@@ -346,25 +482,49 @@ boost::asio::awaitable<bool> ProgressFlusher::async_flush() {
         del.insert(del.end(), list.begin(), list.end());
         done.add(del);
     }
-    const redis::Script* done_scripts[] = {&scripts.flush_clear};
-    auto finished = co_await store::async_run_scripted(redis_, done, done_scripts, call_deadline());
-    if (!finished) {
-        co_return false;
-    }
-    for (const redis::Reply& r : *finished) {
-        if (r.is_error()) {
-            co_return false;
+    if (!done.empty()) {
+        const redis::Script* done_scripts[] = {&scripts.flush_clear};
+        auto finished = co_await store::async_run_scripted(redis_, done, done_scripts, call_deadline());
+        if (!finished) {
+            co_return FlushResult::kFailed;
         }
+        for (const redis::Reply& r : *finished) {
+            if (r.is_error()) {
+                co_return FlushResult::kFailed;
+            }
+        }
+    }
+    stats_.quarantined_total += quarantined.size();
+    for (const std::size_t item : quarantined) {
+        const Rejection& why = plan.rejection(item);
+        const domain::ProgressUpsert& u = items[item];
+        log_quarantined(accounts[item_account[item]], u.profile_id, u.record.content_id, why.status, why.code);
     }
     ++stats_.flushes_total;
     stats_.markers_acked_total += flushed_markers;
     stats_.last_success_ms.store(clock_.wall_ms());
     std::erase_if(batch_, in_flush);
-    for (const std::string& a : accounts) {
-        held_.erase(a);  // every marker of a flushed account went with it
+    for (const std::string_view a : finished_accounts) {
+        held_.erase(std::string(a));  // every marker of a flushed account went with it
     }
     stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
-    co_return true;
+    co_return plan.exhausted() ? FlushResult::kPartial : FlushResult::kDone;
+}
+
+void ProgressFlusher::log_quarantined(std::string_view account, std::string_view profile, std::string_view content,
+                                      int status, std::string_view code) {
+    if (logger_ == nullptr) {
+        return;
+    }
+    // Ids and the API's error code only: never the body it answered, nor the session id that the
+    // stored value carries.
+    logger_->warn("progress quarantined: the internal API refused this position",
+                  {{"moneta.account_id", account},
+                   {"moneta.profile_id", profile},
+                   {"moneta.content_id", content},
+                   {"http.response.status_code", std::int64_t{status}},
+                   {"error.code", code},
+                   {"moneta.quarantine_stream", store::kQuarantineStreamKey}});
 }
 
 boost::asio::awaitable<void> ProgressFlusher::async_run() {
@@ -388,6 +548,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
         std::size_t read = 0;
         if (!stopping && clock_.steady_now() >= next_sweep) {
             co_await async_sweep();
+            co_await async_forget_consumers();
             next_sweep = clock_.steady_now() + settings_.sweep_interval;
         }
         if (clock_.steady_now() >= next_claim) {
@@ -398,10 +559,20 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
         const bool due = clock_.steady_now() >= next_flush || batch_.size() >= settings_.max_markers ||
                          held_.size() >= settings_.batch || stopping;
         if (due && !batch_.empty()) {
-            if (co_await async_flush()) {
+            const FlushResult flushed = co_await async_flush();
+            if (flushed == FlushResult::kDone) {
                 backoff = settings_.retry_min;
                 next_flush = clock_.steady_now() + settings_.interval;
                 continue;  // there may be more right away
+            }
+            if (flushed == FlushResult::kPartial) {
+                // Progress was made and acknowledged, but refused items are left: pace the next
+                // attempt like a retry (not counted as a failure), so accounts full of refused
+                // titles cost at most split_calls_max calls per backoff step, not a busy loop.
+                next_flush = clock_.steady_now() + settings_.interval;
+                co_await async_wait(backoff);
+                backoff = std::min(backoff * 2, settings_.retry_max);
+                continue;
             }
             ++stats_.failures_total;
             co_await async_wait(backoff);

@@ -11,7 +11,13 @@
 /// The flusher also sweeps `dirty:*` at startup and every `sweep_interval`, re-announcing accounts
 /// whose dirty hash sat idle for `sweep_age`: a write whose marker was lost (a crash between the two
 /// commands of its pipeline) is still delivered. A re-announced account that was not stranded
-/// costs one duplicate marker, which the coalescing flush absorbs.
+/// costs one duplicate marker, which the coalescing flush absorbs. The same sweep recovers markers
+/// trimmed by the streams' MAXLEN (store/progress_stream.hpp), before or after delivery.
+///
+/// A call the internal API refuses for its items (400/413/422) is split until the refused items
+/// stand alone (progress/batch_split.hpp); the rest is confirmed, the refused ones are
+/// quarantined: recorded in `progq:quarantine` for an operator, counted, logged, and cleared from
+/// the dirty hash, so one bad title cannot stall the accounts flushed with it.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -26,6 +32,7 @@
 #include <vector>
 
 #include "moneta/core/clock.hpp"
+#include "moneta/log/logger.hpp"
 #include "moneta/redis/commands.hpp"
 #include "store/progress_stream.hpp"
 #include "upstream/internal_api.hpp"
@@ -47,6 +54,14 @@ struct FlusherSettings {
     /// written nor snapshotted) for sweep_age are re-announced: their marker was lost.
     std::chrono::milliseconds sweep_interval{60000};
     std::chrono::milliseconds sweep_age{60000};
+    /// The sweep also forgets consumers of the group (every restart of moneta is a new one) that
+    /// hold no pending marker and have been idle this long, so the group does not grow forever.
+    std::chrono::milliseconds consumer_forget{std::chrono::hours(1)};
+    /// Calls per flush spent isolating refused items (beyond one call per 1000 items); at least
+    /// kMinSplitCalls (batch_split.hpp). What is still unresolved waits for the next flush.
+    std::size_t split_calls_max = 64;
+    /// Quarantine records kept (`XADD progq:quarantine MAXLEN ~ n`).
+    std::int64_t quarantine_max_len = 100'000;
 };
 
 /// Exported on /metrics (atomics: read from the admin thread).
@@ -57,6 +72,13 @@ struct FlusherStats {
     std::atomic<std::uint64_t> markers_claimed_total{0};  ///< taken over from dead consumers
     std::atomic<std::uint64_t> failures_total{0};         ///< flushes that will be retried
     std::atomic<std::uint64_t> swept_accounts_total{0};   ///< dirty accounts re-announced at startup
+    /// Pending markers XAUTOCLAIM found deleted (trimmed by MAXLEN while a dead consumer held
+    /// them); Redis 7 drops them from the PEL itself, the sweep delivers their accounts.
+    std::atomic<std::uint64_t> markers_trimmed_total{0};
+    std::atomic<std::uint64_t> consumers_forgotten_total{0};  ///< idle consumers without pending markers removed
+    std::atomic<std::uint64_t> quarantined_total{0};      ///< positions refused alone by the internal API
+    std::atomic<std::uint64_t> split_calls_total{0};      ///< upsert calls made to isolate refused items
+    std::atomic<std::uint64_t> split_budget_exhausted_total{0};  ///< flushes that left refused items unresolved
     std::atomic<std::int64_t> markers_in_flight{0};       ///< read, not yet acknowledged
     std::atomic<std::int64_t> last_success_ms{0};
 };
@@ -71,7 +93,7 @@ public:
 
     ProgressFlusher(boost::asio::any_io_executor executor, redis::Commands& redis, upstream::InternalApi& api,
                     const core::Clock& clock, FlusherSettings settings, store::ProgressSettings progress,
-                    FlusherStats& stats, std::string consumer);
+                    FlusherStats& stats, std::string consumer, log::Logger* logger = nullptr);
 
     /// Runs until request_stop(), then flushes what is left (bounded by @p final_flush_budget
     /// after the stop request; what cannot be flushed stays pending in Redis, never lost).
@@ -89,8 +111,16 @@ private:
 
     boost::asio::awaitable<bool> async_create_groups();
     boost::asio::awaitable<void> async_sweep();
+    boost::asio::awaitable<void> async_forget_consumers();
     boost::asio::awaitable<std::size_t> async_read(bool claim);
-    boost::asio::awaitable<bool> async_flush();
+    enum class FlushResult : std::uint8_t {
+        kDone,     ///< everything taken was confirmed or quarantined
+        kPartial,  ///< acknowledged what it resolved; split_calls_max left refused items for later
+        kFailed,   ///< nothing acknowledged: retry with backoff
+    };
+    boost::asio::awaitable<FlushResult> async_flush();
+    void log_quarantined(std::string_view account, std::string_view profile, std::string_view content, int status,
+                         std::string_view code);
     boost::asio::awaitable<void> async_wait(std::chrono::milliseconds d);
     core::Deadline call_deadline() const;
 
@@ -102,6 +132,7 @@ private:
     store::ProgressSettings progress_;
     FlusherStats& stats_;
     std::string consumer_;
+    log::Logger* logger_;  ///< may be null (tests)
     boost::asio::steady_timer timer_;
     std::vector<Marker> batch_;
     std::unordered_set<std::string> held_;  ///< the accounts named by markers in batch_

@@ -68,7 +68,7 @@ boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std
         cwmax.view(), max_titles.view(), max_dirty.view()};
     redis::Pipeline p;
     add_evalsha(p, scripts.progress_put, std::span(kb.data(), 3), args);
-    add_progress_marker(p, account_id, settings_.stream_shards);
+    add_progress_marker(p, account_id, settings_);
     const redis::Script* used[] = {&scripts.progress_put};
     auto replies = co_await async_run_scripted(redis_, p, used, deadline);
     if (!replies) {

@@ -188,7 +188,7 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_he
                                                    max_titles.view(), max_dirty.view()};
     redis::Pipeline p;
     add_evalsha(p, scripts.session_heartbeat, std::span(kb.data(), 7), args);
-    add_progress_marker(p, account_id, progress_.stream_shards);
+    add_progress_marker(p, account_id, progress_);
     const redis::Script* used[] = {&scripts.session_heartbeat};
     auto replies = co_await async_run_scripted(redis_, p, used, deadline);
     if (!replies) {
@@ -241,7 +241,7 @@ boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
                                                    max_dirty.view()};
     redis::Pipeline p;
     add_evalsha(p, scripts.session_stop, std::span(kb.data(), 6), args);
-    add_progress_marker(p, account_id, progress_.stream_shards);
+    add_progress_marker(p, account_id, progress_);
     const redis::Script* used[] = {&scripts.session_stop};
     auto replies = co_await async_run_scripted(redis_, p, used, deadline);
     if (!replies) {

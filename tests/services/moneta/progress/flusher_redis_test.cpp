@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,9 +34,11 @@
 #include "domain/progress.hpp"
 #include "moneta/redis/client.hpp"
 #include "moneta/testing/support.hpp"
+#include "progress/batch_split.hpp"
 #include "progress/flusher.hpp"
 #include "store/keys.hpp"
 #include "store/progress_store.hpp"
+#include "store/progress_stream.hpp"
 #include "store/scripts.hpp"
 #include "upstream/internal_api.hpp"
 
@@ -98,6 +101,7 @@ enum class Answer {
     kTimeout,      ///< transport error Errc::kTimeout
     kBadBody,      ///< 200 without "applied" (not a confirmation)
     kHang,         ///< no answer until the call's deadline, then kDeadlineExceeded
+    kRefused,      ///< the call held a refused title (refuse_titles): 4xx with an error body
 };
 
 const char* answer_name(Answer a) {
@@ -112,6 +116,8 @@ const char* answer_name(Answer a) {
             return "BodyWithoutApplied";
         case Answer::kHang:
             return "HangUntilDeadline";
+        case Answer::kRefused:
+            return "Refused";
     }
     return "?";
 }
@@ -121,6 +127,7 @@ struct Call {
     SteadyClock::time_point at;
     Answer answer = Answer::kOk;
     std::int64_t markers_in_flight = -1;  ///< the calling flusher's batch size at that moment
+    std::uint64_t flushes_before = 0;     ///< the calling flusher's flushes_total at that moment
     std::vector<Item> items;
 };
 
@@ -134,6 +141,20 @@ public:
     /// Runs @p f once, inside the next call, before that call answers.
     void before_next_answer(std::function<boost::asio::awaitable<void>()> f) {
         hook_ = std::move(f);
+    }
+    /// A call holding an item of one of @p titles is refused with @p status (whatever answer is
+    /// set); with @p name the error body names the first such item's index, as the reference
+    /// API's 422 UNKNOWN_CONTENT does.
+    void refuse_titles(std::set<std::string> titles, int status, bool name) {
+        refused_titles_ = std::move(titles);
+        refuse_status_ = status;
+        refuse_names_ = name;
+    }
+    /// Items of the calls answered kRefused.
+    std::size_t refused_calls() const {
+        return static_cast<std::size_t>(std::count_if(
+            calls_.begin(), calls_.end(), [](const Call& c) { return c.answer == Answer::kRefused; }
+        ));
     }
     /// markers_in_flight of @p stats is recorded with each call.
     void watch(const FlusherStats* stats) { stats_ = stats; }
@@ -180,7 +201,15 @@ public:
             queued_.pop_front();
         }
         call.markers_in_flight = stats_ ? stats_->markers_in_flight.load() : -1;
+        call.flushes_before = stats_ ? stats_->flushes_total.load() : 0;
         call.items = parse_items(body);  // before any suspension: body is the caller's temporary
+        std::optional<std::size_t> refused_at;
+        for (std::size_t i = 0; i < call.items.size() && !refused_at; ++i) {
+            if (refused_titles_.contains(call.items[i].content_id)) {
+                refused_at = i;
+                call.answer = Answer::kRefused;
+            }
+        }
         const Answer answer = call.answer;
         const std::size_t n = call.items.size();
         calls_.push_back(std::move(call));
@@ -201,6 +230,15 @@ public:
                 co_return upstream::Fetched{200, "{}"};
             case Answer::kHang:
                 break;
+            case Answer::kRefused: {
+                const std::string details =
+                    refuse_names_ ? "{\"index\":" + std::to_string(*refused_at) + "}" : "{}";
+                co_return upstream::Fetched{
+                    refuse_status_,
+                    "{\"error\":{\"code\":\"UNKNOWN_CONTENT\",\"message\":\"No such content.\","
+                    "\"retryable\":false,\"details\":" +
+                        details + "},\"server_time_ms\":1}"};
+            }
         }
         boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
         timer.expires_after(
@@ -217,6 +255,9 @@ private:
     std::function<boost::asio::awaitable<void>()> hook_;
     const FlusherStats* stats_ = nullptr;
     std::vector<Call> calls_;
+    std::set<std::string> refused_titles_;
+    int refuse_status_ = 422;
+    bool refuse_names_ = true;
 };
 
 /// One offline progress write (PUT /v1/me/progress).
@@ -506,6 +547,56 @@ protected:
         const std::string& account, const std::string& profile, const std::string& content
     ) {
         return redis_->command({"HGET", dirty_key(account), profile + "/" + content});
+    }
+
+    /// The records of progq:quarantine, oldest first, as field → value.
+    std::vector<std::map<std::string, std::string>> quarantine_records() {
+        const auto flat = redis_->command_list({"XRANGE", std::string(store::kQuarantineStreamKey), "-", "+"});
+        constexpr std::size_t kPerEntry = 1 + 2 * 7;  // id, then a p c status code at body
+        EXPECT_EQ(flat.size() % kPerEntry, 0U) << (flat.empty() ? "" : flat[0]);
+        std::vector<std::map<std::string, std::string>> out;
+        for (std::size_t i = 0; i + kPerEntry <= flat.size(); i += kPerEntry) {
+            std::map<std::string, std::string> r;
+            for (std::size_t j = i + 1; j < i + kPerEntry; j += 2) {
+                r[flat[j]] = flat[j + 1];
+            }
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+
+    /// True once the LAST value the internal API accepted for every key of @p want is the
+    /// newest. Looks at the fake only: reading the dirty hashes would reset their idle time,
+    /// which the sweep relies on.
+    bool all_arrived(const std::map<Key, Write>& want) const {
+        std::map<Key, Item> last;
+        for (const Item& item : api_.accepted_items()) {
+            last[Key{item.profile_id, item.content_id}] = item;
+        }
+        for (const auto& [k, w] : want) {
+            const auto it = last.find(k);
+            if (it == last.end() || it->second.updated_at_ms != w.updated_at_ms || it->second.seq != w.seq) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// The largest XLEN of any shard stream.
+    std::int64_t longest_stream() {
+        std::int64_t most = 0;
+        for (int s = 0; s < progress_.stream_shards; ++s) {
+            most = std::max(most, number({"XLEN", stream_key(s)}));
+        }
+        return most;
+    }
+
+    void create_groups() {
+        for (int s = 0; s < progress_.stream_shards; ++s) {
+            ASSERT_EQ(redis_->command({"XGROUP", "CREATE", stream_key(s), std::string(ProgressFlusher::kGroup), "0",
+                                       "MKSTREAM"}),
+                      "OK");
+        }
     }
 
     std::optional<testing::RedisServer> redis_;
@@ -1073,6 +1164,394 @@ TEST_F(FlusherRedisTest, MarkersWrittenBeforeTheGroupExistedAreFlushed) {
     }
     EXPECT_EQ(stream_len(), 0);
     EXPECT_EQ(pending(), 0);
+}
+
+// 8 ------------------------------------------------------------------------------------------
+// Markers are bounded (XADD MAXLEN ~): a marker trimmed before a flusher read it, or while a dead
+// consumer held it, loses nothing; the dirty hash and the sweep deliver its position.
+
+class FlusherBoundedStreamTest : public FlusherRedisTest {
+protected:
+    static constexpr std::int64_t kMaxLen = 20;
+    static constexpr std::int64_t kNode = 4;  // stream-node-max-entries: `~` trims whole nodes
+
+    void SetUp() override {
+        progress_.stream_max_len = kMaxLen;  // before the base builds the writer with it
+        FlusherRedisTest::SetUp();
+        ASSERT_EQ(redis_->command({"CONFIG", "SET", "stream-node-max-entries", std::to_string(kNode)}), "OK");
+    }
+};
+
+/// Round @p round of a write to each of @p accounts ("<prefix><i>"), newer every round.
+std::vector<Write> round_of(const std::string& prefix, int accounts, int round, std::int64_t base_ms) {
+    std::vector<Write> out;
+    for (int i = 0; i < accounts; ++i) {
+        const std::string a = prefix + std::to_string(i);
+        out.push_back(Write{a, a + "-p", "c1", 10.0 * round + i % 7, base_ms + 1000 * round + i, 1});
+    }
+    return out;
+}
+
+TEST_F(FlusherBoundedStreamTest, MarkersTrimmedBeforeAndWhilePendingStillDeliverEveryPosition) {
+    create_groups();
+    std::vector<Write> all;
+    // A flusher that read these and died: their markers sit in its PEL…
+    const std::vector<Write> early = round_of("early", 40, 1, 1'000'000);
+    ASSERT_EQ(put_all(early), early.size());
+    all.insert(all.end(), early.begin(), early.end());
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        redis_->command({"XREADGROUP", "GROUP", std::string(ProgressFlusher::kGroup), "dead", "COUNT", "1000",
+                         "STREAMS", stream_key(s), ">"});
+    }
+    ASSERT_EQ(pending_of("dead"), 40);
+    // …and while no flusher runs, 600 more writes trim them, and most of their own markers too.
+    std::int64_t longest = 0;
+    for (int round = 1; round <= 6; ++round) {
+        const std::vector<Write> writes = round_of("acct", 100, round, 2'000'000);
+        ASSERT_EQ(put_all(writes), writes.size());
+        all.insert(all.end(), writes.begin(), writes.end());
+        longest = std::max(longest, longest_stream());
+    }
+    EXPECT_LE(longest, kMaxLen + kNode) << "a shard stream outgrew its bound";
+    EXPECT_LT(stream_len(), static_cast<std::int64_t>(all.size()) / 4) << "nothing was trimmed";
+
+    FlusherSettings s = fast();
+    s.sweep_interval = 100ms;
+    s.sweep_age = 1s;  // OBJECT IDLETIME has a one-second resolution
+    Running& f = start_flusher(s);
+    // Load while it runs: half the accounts keep writing (and trimming).
+    for (int round = 7; round <= 9; ++round) {
+        const std::vector<Write> writes = round_of("acct", 50, round, 2'000'000);
+        ASSERT_EQ(put_all(writes), writes.size());
+        all.insert(all.end(), writes.begin(), writes.end());
+        longest = std::max(longest, longest_stream());
+    }
+    EXPECT_LE(longest, kMaxLen + kNode);
+
+    const auto want = newest_of(all);
+    ASSERT_TRUE(run_until(io_, [&] { return all_arrived(want); }, 60s))
+        << "not every position reached the internal API; swept=" << f.stats.swept_accounts_total
+        << " trimmed=" << f.stats.markers_trimmed_total << " acked=" << f.stats.markers_acked_total;
+    EXPECT_GT(f.stats.markers_trimmed_total, 0U) << "XAUTOCLAIM never reported a trimmed pending marker";
+    EXPECT_GT(f.stats.swept_accounts_total, 0U) << "delivered without the sweep: nothing was really lost";
+    expect_each_ends_newest(api_.accepted_items(), want);
+    EXPECT_EQ(f.stats.quarantined_total, 0U);
+
+    // Then everything settles: nothing dirty, nothing pending (the dead consumer's trimmed
+    // entries were dropped from its PEL by XAUTOCLAIM), nothing queued.
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_in_flight == 0 && stream_len() == 0; }, 30s));
+    EXPECT_EQ(pending(), 0);
+    EXPECT_EQ(pending_of("dead"), 0);
+    for (const auto& [k, w] : want) {
+        EXPECT_EQ(dirty_len(w.account), 0) << w.account;
+    }
+}
+
+TEST_F(FlusherBoundedStreamTest, TheSweepsOwnMarkersAreBoundedToo) {
+    const std::vector<Write> writes = round_of("acct", 200, 1, 1'000'000);
+    ASSERT_EQ(put_all(writes), writes.size());
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        redis_->command({"DEL", stream_key(s)});  // every marker lost: only the sweep can help
+    }
+    api_.set_answer(Answer::kUnavailable);  // nothing is flushed: the sweep's markers pile up
+    FlusherSettings s = fast();
+    s.sweep_interval = 100ms;
+    s.sweep_age = 1s;
+    s.max_markers = 10;  // the flusher reads a few and stalls on them
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.swept_accounts_total >= 400U; }, 30s))
+        << "swept " << f.stats.swept_accounts_total;
+    EXPECT_LE(longest_stream(), kMaxLen + kNode);
+    api_.set_answer(Answer::kOk);
+    ASSERT_TRUE(run_until(io_, [&] { return all_arrived(newest_of(writes)); }, 60s));
+}
+
+// 9 ------------------------------------------------------------------------------------------
+// A call refused for its items (4xx) is split; the refused items are quarantined; nobody stalls.
+
+struct Refusal {
+    const char* name;
+    int status;
+    bool names_the_item;
+    friend void PrintTo(const Refusal& r, std::ostream* os) { *os << r.name; }
+};
+
+class FlusherRefusalTest : public FlusherRedisTest, public ::testing::WithParamInterface<Refusal> {};
+
+TEST_P(FlusherRefusalTest, QuarantinesTheRefusedTitleSendsEverythingElseAndStallsNobody) {
+    std::vector<Write> good = fleet_writes(2);
+    const Write bogus{"acc2", "acc2-pa", "bogus", 33, 1'002'500, 4};
+    std::vector<Write> writes = good;
+    writes.insert(writes.begin() + 7, bogus);
+    ASSERT_EQ(put_all(writes), writes.size());
+    api_.refuse_titles({"bogus"}, GetParam().status, GetParam().names_the_item);
+
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s))
+        << "acked " << f.stats.markers_acked_total << " failures " << f.stats.failures_total;
+
+    EXPECT_EQ(f.stats.failures_total, 0U) << "a refused item must not make the flush retry";
+    EXPECT_EQ(f.stats.quarantined_total, 1U);
+    EXPECT_GE(f.stats.split_calls_total, 1U);
+    EXPECT_EQ(f.stats.split_budget_exhausted_total, 0U);
+    EXPECT_GE(api_.refused_calls(), 2U) << "the whole batch, then the title alone";
+    // Every good key exactly once, at its newest value; the refused one never accepted.
+    expect_each_newest_once(api_.accepted_items(), newest_of(good));
+    EXPECT_EQ(f.stats.items_sent_total, newest_of(good).size());
+
+    const auto records = quarantine_records();
+    ASSERT_EQ(records.size(), 1U);
+    const auto& r = records[0];
+    EXPECT_EQ(r.at("a"), "acc2");
+    EXPECT_EQ(r.at("p"), "acc2-pa");
+    EXPECT_EQ(r.at("c"), "bogus");
+    EXPECT_EQ(r.at("status"), std::to_string(GetParam().status));
+    EXPECT_EQ(r.at("code"), "UNKNOWN_CONTENT");
+    EXPECT_GT(std::stoll(r.at("at")), 0);
+    // The body is the batchUpsert an operator replays as is.
+    const std::vector<Item> replay = parse_items(r.at("body"));
+    ASSERT_EQ(replay.size(), 1U);
+    EXPECT_EQ(replay[0].profile_id, "acc2-pa");
+    EXPECT_EQ(replay[0].content_id, "bogus");
+    EXPECT_DOUBLE_EQ(replay[0].position_sec, 33);
+    EXPECT_EQ(replay[0].updated_at_ms, 1'002'500);
+    EXPECT_EQ(replay[0].seq, 4);
+
+    for (const std::string a : {"acc1", "acc2", "acc3"}) {
+        EXPECT_EQ(dirty_len(a), 0) << a << ": quarantined entries are cleared, not retried forever";
+    }
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+    // Quarantine is about the system of record: Redis still serves the position.
+    EXPECT_EQ(redis_->command({"HGET", "prog:{a:acc2}:acc2-pa", "bogus"}), "33|3600|1002500|4|0|");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Statuses,
+    FlusherRefusalTest,
+    ::testing::Values(Refusal{"UnprocessableNamingTheItem", 422, true}, Refusal{"UnprocessableUnnamed", 422, false},
+                      Refusal{"BadRequest", 400, false}, Refusal{"TooLarge", 413, false}),
+    [](const ::testing::TestParamInfo<Refusal>& p) { return std::string(p.param.name); });
+
+class FlusherNotAnItemRefusalTest : public FlusherRedisTest, public ::testing::WithParamInterface<int> {};
+
+// 401/403/404/409/429 say nothing about one item: splitting on them would quarantine good
+// positions (a wrong token would quarantine everything). They are retried whole, as a 5xx is.
+TEST_P(FlusherNotAnItemRefusalTest, IsRetriedWholeNeverSplitOrQuarantined) {
+    const std::vector<Write> writes = fleet_writes(1);
+    ASSERT_EQ(put_all(writes), writes.size());
+    api_.refuse_titles({"c1"}, GetParam(), true);
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.failures_total >= 3U; }, 10s));
+    EXPECT_EQ(f.stats.quarantined_total, 0U);
+    EXPECT_EQ(f.stats.split_calls_total, 0U);
+    EXPECT_EQ(f.stats.markers_acked_total, 0U);
+    for (const Call& c : api_.calls()) {
+        EXPECT_EQ(c.items.size(), 12U) << "a split call";
+    }
+    EXPECT_TRUE(quarantine_records().empty());
+    EXPECT_EQ(dirty_len("acc1"), 4);
+
+    api_.refuse_titles({}, 422, true);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s));
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+}
+
+INSTANTIATE_TEST_SUITE_P(Statuses, FlusherNotAnItemRefusalTest, ::testing::Values(401, 403, 404, 409, 429),
+                         [](const ::testing::TestParamInfo<int>& p) { return "Status" + std::to_string(p.param); });
+
+// One account full of refused titles (an attacker's bogus ids, with an API that does not name
+// them: the worst case) shares a flush with 60 good accounts. The split budget runs out inside
+// the bad account, but every good account is confirmed by the first flush and only the bad one
+// waits; later flushes quarantine the rest.
+TEST_F(FlusherRedisTest, AnAccountFullOfRefusedTitlesDelaysOnlyItself) {
+    std::vector<Write> good = one_write_per_account(60);
+    std::vector<Write> evil;
+    std::set<std::string> bogus;
+    for (int i = 0; i < 150; ++i) {
+        evil.push_back(Write{"evil", "evil-p", "bogus" + std::to_string(i), 5.0 + i, 1'000'000 + i, 1});
+        bogus.insert("bogus" + std::to_string(i));
+    }
+    std::vector<Write> writes = good;
+    writes.insert(writes.end(), evil.begin(), evil.end());
+    ASSERT_EQ(put_all(writes), writes.size());
+    api_.refuse_titles(bogus, 422, false);
+
+    FlusherSettings s = fast();
+    s.interval = 60s;  // one flush, started by the full batch; the rest only at the stop
+    s.batch = 61;
+    s.split_calls_max = kMinSplitCalls;
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.flushes_total >= 1U; }, 30s));
+
+    EXPECT_EQ(f.stats.split_budget_exhausted_total, 1U);
+    EXPECT_EQ(f.stats.split_calls_total, kMinSplitCalls);
+    EXPECT_GE(f.stats.quarantined_total, 1U);
+    EXPECT_LT(f.stats.quarantined_total, 150U);
+    expect_each_newest_once(api_.accepted_items(), newest_of(good));
+    EXPECT_EQ(f.stats.markers_acked_total, good.size()) << "the good accounts' markers go at once";
+    EXPECT_EQ(pending_of("alive"), 150) << "the bad account's markers wait for the next flush";
+    EXPECT_EQ(dirty_len("evil"), static_cast<std::int64_t>(150 - f.stats.quarantined_total));
+    for (const Write& w : good) {
+        EXPECT_EQ(dirty_len(w.account), 0) << w.account;
+    }
+
+    stop(f, 10s);  // flushes until nothing is left
+    EXPECT_EQ(f.stats.quarantined_total, 150U);
+    EXPECT_EQ(quarantine_records().size(), 150U);
+    EXPECT_EQ(dirty_len("evil"), 0);
+    EXPECT_EQ(stream_len(), 0);
+    EXPECT_EQ(pending(), 0);
+    expect_each_newest_once(api_.accepted_items(), newest_of(good));  // nothing good twice
+}
+
+// A flush that ran out of split calls is paced like a retry: even when the refused accounts
+// alone fill a batch (batch = 1 here, which makes the next flush due at once), the next flush
+// waits the backoff instead of spinning on the internal API.
+TEST_F(FlusherRedisTest, FlushesLeftWithRefusedItemsArePacedByTheBackoff) {
+    std::vector<Write> evil;
+    std::set<std::string> bogus;
+    for (int i = 0; i < 300; ++i) {
+        evil.push_back(Write{"evil", "evil-p", "bogus" + std::to_string(i), 5.0 + i, 1'000'000 + i, 1});
+        bogus.insert("bogus" + std::to_string(i));
+    }
+    ASSERT_EQ(put_all(evil), evil.size());
+    api_.refuse_titles(bogus, 422, false);
+    FlusherSettings s = fast();
+    s.batch = 1;
+    s.interval = 60s;
+    s.split_calls_max = kMinSplitCalls;
+    s.retry_min = 30ms;
+    s.retry_max = 120ms;
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.quarantined_total == 300U; }, 60s))
+        << "quarantined " << f.stats.quarantined_total;
+    EXPECT_EQ(f.stats.failures_total, 0U) << "a partial flush is not a failure";
+    EXPECT_GE(f.stats.split_budget_exhausted_total, 3U);
+
+    // The calls of one flush share the flushes_total they saw; the next flush sees one more.
+    const std::vector<Call>& calls = api_.calls();
+    std::vector<std::size_t> starts;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        if (i == 0 || calls[i].flushes_before != calls[i - 1].flushes_before) {
+            starts.push_back(i);
+        }
+    }
+    ASSERT_EQ(starts.size(), f.stats.split_budget_exhausted_total + 1) << "one flush per budget, plus the last";
+    Ms backoff = s.retry_min;
+    for (std::size_t k = 1; k < starts.size(); ++k) {
+        const auto gap = std::chrono::duration_cast<Ms>(calls[starts[k]].at - calls[starts[k] - 1].at);
+        EXPECT_GE(gap, backoff) << "flush " << k << " started " << gap.count() << " ms after the previous one";
+        backoff = std::min(backoff * 2, s.retry_max);
+    }
+    EXPECT_EQ(quarantine_records().size(), 300U);
+    EXPECT_EQ(dirty_len("evil"), 0);
+}
+
+TEST_F(FlusherRedisTest, TheQuarantineStreamIsBounded) {
+    ASSERT_EQ(redis_->command({"CONFIG", "SET", "stream-node-max-entries", "4"}), "OK");
+    std::vector<Write> writes;
+    std::set<std::string> bogus;
+    for (int i = 0; i < 60; ++i) {
+        writes.push_back(Write{"acc1", "p1", "bogus" + std::to_string(i), 1.0 + i, 1'000'000 + i, 1});
+        bogus.insert("bogus" + std::to_string(i));
+    }
+    ASSERT_EQ(put_all(writes), writes.size());
+    api_.refuse_titles(bogus, 422, true);
+    FlusherSettings s = fast();
+    s.quarantine_max_len = 10;
+    Running& f = start_flusher(s);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.quarantined_total == 60U; }, 10s));
+    const auto records = quarantine_records();
+    EXPECT_GE(records.size(), 10U);
+    EXPECT_LE(records.size(), 10U + 4U);
+    EXPECT_EQ(records.back().at("c"), "bogus59") << "the newest records are kept";
+}
+
+// A newer write to a refused title while its flush runs is not cleared with the quarantined
+// version: it stays dirty, is announced by its own marker, and is quarantined in turn.
+TEST_F(FlusherRedisTest, ANewerWriteToARefusedTitleDuringTheFlushIsQuarantinedInTurn) {
+    ASSERT_EQ(put_all({Write{"acc1", "p1", "bogus", 10, 1'000'000, 1}, Write{"acc1", "p1", "c1", 20, 1'000'000, 1}}),
+              2U);
+    api_.refuse_titles({"bogus"}, 422, true);
+    api_.before_next_answer([&]() -> boost::asio::awaitable<void> {
+        std::vector<Write> newer{Write{"acc1", "p1", "bogus", 99, 2'000'000, 1}};
+        co_await async_put_all(*writer_, std::move(newer));
+    });
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.quarantined_total == 2U && f.stats.markers_acked_total == 3U; },
+                          10s))
+        << "quarantined " << f.stats.quarantined_total << " acked " << f.stats.markers_acked_total;
+    const auto records = quarantine_records();
+    ASSERT_EQ(records.size(), 2U);
+    EXPECT_EQ(parse_items(records[0].at("body")).at(0).updated_at_ms, 1'000'000);
+    EXPECT_EQ(parse_items(records[1].at("body")).at(0).updated_at_ms, 2'000'000);
+    EXPECT_EQ(dirty_len("acc1"), 0);
+    EXPECT_EQ(f.stats.failures_total, 0U);
+}
+
+// 10 -----------------------------------------------------------------------------------------
+// Every restart is a new consumer: idle ones holding nothing are forgotten, so the group does not
+// grow with every deploy. One that still holds markers is kept until they were claimed.
+
+TEST_F(FlusherRedisTest, ForgetsIdleConsumersWithNothingPendingAndKeepsTheOthersUntilClaimed) {
+    create_groups();
+    const std::vector<Write> writes = fleet_writes(1);
+    ASSERT_EQ(put_all(writes), writes.size());
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        // "holder" read every marker and died; "ghost" joined every shard and never got any.
+        redis_->command({"XREADGROUP", "GROUP", std::string(ProgressFlusher::kGroup), "holder", "COUNT", "1000",
+                         "STREAMS", stream_key(s), ">"});
+        redis_->command({"XGROUP", "CREATECONSUMER", stream_key(s), std::string(ProgressFlusher::kGroup), "ghost"});
+    }
+    ASSERT_EQ(pending_of("holder"), static_cast<std::int64_t>(writes.size()));
+    auto consumers = [&](int shard) {
+        std::set<std::string> names;
+        const auto flat = redis_->command_list({"XINFO", "CONSUMERS", stream_key(shard), std::string(ProgressFlusher::kGroup)});
+        for (std::size_t i = 0; i + 1 < flat.size(); ++i) {
+            if (flat[i] == "name") {
+                names.insert(flat[i + 1]);
+            }
+        }
+        return names;
+    };
+    ASSERT_TRUE(consumers(0).contains("ghost"));
+    std::set<int> holder_shards;  // shards where "holder" got markers (Redis 7.0 creates a
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {  // reader only when it gets some)
+        if (consumers(shard).contains("holder")) {
+            holder_shards.insert(shard);
+        }
+    }
+    ASSERT_GE(holder_shards.size(), 2U);
+
+    FlusherSettings s = fast();
+    s.sweep_interval = 50ms;
+    s.consumer_forget = 300ms;
+    s.claim_idle = 1s;  // the holder's markers are claimed well after the ghost is forgotten
+    Running& f = start_flusher(s);
+    const auto shards = static_cast<std::uint64_t>(progress_.stream_shards);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.consumers_forgotten_total >= shards; }, 10s))
+        << "forgotten " << f.stats.consumers_forgotten_total;
+    // The ghost is gone from every shard; the holder still owns its markers, so it stays.
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        const auto names = consumers(shard);
+        EXPECT_FALSE(names.contains("ghost")) << "shard " << shard;
+        EXPECT_EQ(names.contains("holder"), holder_shards.contains(shard)) << "shard " << shard;
+    }
+    EXPECT_EQ(pending_of("holder"), static_cast<std::int64_t>(writes.size()));
+
+    // Once its markers were claimed and flushed, the holder goes too, and nothing else.
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return f.stats.consumers_forgotten_total >= shards + holder_shards.size(); }, 10s));
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        const auto names = consumers(shard);
+        EXPECT_FALSE(names.contains("holder")) << "shard " << shard;
+        // The live flusher took the holder's markers over, so it exists there, and stays.
+        EXPECT_EQ(names.contains("alive"), holder_shards.contains(shard)) << "shard " << shard;
+    }
+    EXPECT_EQ(f.stats.consumers_forgotten_total, shards + holder_shards.size()) << "a live consumer was forgotten";
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
 }
 
 }  // namespace
