@@ -315,24 +315,6 @@ TEST_F(StackTest, ViewerCountryCountsOnlyThroughTheCdn) {
     EXPECT_EQ(via_cdn.status, 201) << via_cdn.body;
 }
 
-namespace {
-
-// NAME=value pairs of /proc/<pid>/environ.
-std::map<std::string, std::string> environ_of(pid_t pid) {
-    std::map<std::string, std::string> env;
-    std::istringstream in(testing::read_file("/proc/" + std::to_string(pid) + "/environ"));
-    std::string entry;
-    while (std::getline(in, entry, '\0')) {
-        const auto eq = entry.find('=');
-        if (eq != std::string::npos) {
-            env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
-        }
-    }
-    return env;
-}
-
-}  // namespace
-
 // Each process gets only the secrets it needs, as ./dev up hands them out (scripts/stack.sh;
 // tests/deploy/dev checks the script itself): moneta its own, internal_api its token, Redis and
 // nginx none in their environment (theirs are in 0600 config files).
@@ -344,18 +326,18 @@ TEST_F(StackTest, EachProcessHoldsOnlyItsOwnSecrets) {
         {"MONETA_EDGE_TOKEN", s.edge_token()},
         {"MONETA_ADMIN_TOKEN", s.admin_token()},
     };
-    const auto moneta = environ_of(s.moneta_pid());
+    const auto moneta = testing::proc_environ(s.moneta_pid());
     ASSERT_FALSE(moneta.empty());
     for (const auto& [name, value] : secrets) {
         EXPECT_EQ(moneta.count(name) == 1 ? moneta.at(name) : "(unset)", value) << name;
     }
     EXPECT_EQ(moneta.count("INTERNAL_API_TOKEN"), 1U);
-    const auto internal_api = environ_of(s.internal_api_pid());
+    const auto internal_api = testing::proc_environ(s.internal_api_pid());
     ASSERT_FALSE(internal_api.empty());
     EXPECT_EQ(internal_api.count("INTERNAL_API_TOKEN"), 1U);
     for (const pid_t pid : {s.internal_api_pid(), s.redis_pid(), s.nginx_pid()}) {
         SCOPED_TRACE(pid);
-        const auto env = environ_of(pid);
+        const auto env = testing::proc_environ(pid);
         // redis-server writes its process title over its environ area, so /proc shows nothing
         // there; nginx does the same only in master mode (the Stack runs it as one process).
         ASSERT_TRUE(!env.empty() || pid == s.redis_pid());

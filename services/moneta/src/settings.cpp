@@ -113,7 +113,7 @@ void read_resilience(config::Reader r, Settings& s) {
     s.playback.redis_down_fail_open = start == "open";
     out.progress_buffer_max = static_cast<std::size_t>(r.integer("progress_buffer_max", 100'000, 0, 10'000'000));
     out.progress_buffer_per_account =
-        static_cast<std::size_t>(r.integer("progress_buffer_per_account", 64, 1, 1'000'000));
+        static_cast<std::size_t>(r.integer("progress_buffer_per_account", 512, 1, 1'000'000));
     out.progress_fallback_max = static_cast<std::uint32_t>(r.integer("progress_fallback_max", 32, 0, 100'000));
     r.finish();
 }

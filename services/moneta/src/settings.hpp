@@ -65,7 +65,7 @@ struct ResilienceSettings {
     SheddingSettings shedding;
     std::size_t progress_buffer_max = 100'000;  ///< per process (split across the workers)
     /// Entries one account may hold in a worker's buffer: an account cannot fill it for others.
-    std::size_t progress_buffer_per_account = 64;
+    std::size_t progress_buffer_per_account = 512;
     std::uint32_t progress_fallback_max = 32;   ///< concurrent progress reads sent to the API because Redis failed
     /// Deadline of a singleflight fetch shared by concurrent callers (derived, not a key:
     /// internal_api.timeout_ms × (retries + 1) + retry_max_ms × retries).

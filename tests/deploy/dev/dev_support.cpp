@@ -109,19 +109,6 @@ std::string proc_starttime(pid_t pid) {
     return fields.size() > 19 ? fields[19] : std::string();
 }
 
-std::map<std::string, std::string> proc_environ(pid_t pid) {
-    std::map<std::string, std::string> env;
-    std::istringstream in(testing::read_file("/proc/" + std::to_string(pid) + "/environ"));
-    std::string entry;
-    while (std::getline(in, entry, '\0')) {
-        const auto eq = entry.find('=');
-        if (eq != std::string::npos) {
-            env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
-        }
-    }
-    return env;
-}
-
 pid_t pidfile_pid(const std::filesystem::path& pidfile) {
     std::istringstream in(testing::read_file(pidfile));
     long pid = -1;

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "moneta/testing/process.hpp"
+
 namespace moneta::dev_test {
 
 using Env = std::vector<std::pair<std::string, std::string>>;
@@ -41,8 +43,7 @@ bool reap(pid_t pid, std::chrono::milliseconds timeout = std::chrono::seconds(5)
 std::optional<char> proc_state(pid_t pid);
 /// Field 22 of /proc/<pid>/stat (start time in clock ticks after boot), "" when gone.
 std::string proc_starttime(pid_t pid);
-/// NAME=value pairs of /proc/<pid>/environ.
-std::map<std::string, std::string> proc_environ(pid_t pid);
+using testing::proc_environ;  // moneta/testing/process.hpp
 /// The first number of a pid file ("<pid> <starttime>"), -1 when unreadable.
 pid_t pidfile_pid(const std::filesystem::path& pidfile);
 

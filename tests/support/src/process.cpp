@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 #include <thread>
 
 #include "moneta/testing/paths.hpp"
@@ -241,5 +242,18 @@ int Process::stop(std::chrono::milliseconds grace) {
 }
 
 std::string Process::read_log() const { return read_file(log_file_); }
+
+std::map<std::string, std::string> proc_environ(pid_t pid) {
+    std::map<std::string, std::string> env;
+    std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/environ"));
+    std::string entry;
+    while (std::getline(in, entry, '\0')) {
+        const auto eq = entry.find('=');
+        if (eq != std::string::npos) {
+            env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+        }
+    }
+    return env;
+}
 
 }  // namespace moneta::testing

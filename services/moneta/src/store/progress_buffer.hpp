@@ -91,7 +91,7 @@ struct ProgressBufferSettings {
     std::size_t max_entries = 10'000;             ///< per worker; a full buffer refuses new entries
     /// Entries one account may hold here (its share): one token cannot fill the buffer for
     /// everybody. Fail-open lease grants are further held to the account's max_streams devices.
-    std::size_t max_per_account = 64;
+    std::size_t max_per_account = 512;
     std::chrono::milliseconds retry_min{100};     ///< replay backoff after a failure …
     std::chrono::milliseconds retry_max{2000};    ///< … doubling up to this
     std::chrono::milliseconds call_timeout{1000}; ///< deadline of one replayed write

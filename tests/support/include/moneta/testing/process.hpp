@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -69,5 +70,8 @@ private:
     std::optional<int> status_;
     std::filesystem::path log_file_;
 };
+
+/// NAME=value pairs of /proc/<pid>/environ (what secrets a process holds); empty when gone.
+std::map<std::string, std::string> proc_environ(pid_t pid);
 
 }  // namespace moneta::testing
