@@ -225,6 +225,9 @@ Settings read(config::Reader& root) {
             s.cdn.bucket_sec = r.integer("bucket_sec", s.cdn.bucket_sec, 1, 86400);
             s.cdn.ttl_sec = r.integer("ttl_sec", s.cdn.ttl_sec, 300, 7 * 86400);
             s.cdn.scope_segments = static_cast<std::size_t>(r.integer("scope_segments", 2, 0, 16));
+            if (s.cdn.scope_segments == 1) {  // "/vod/*": one viewer's cookie would open every title
+                throw config::ConfigError("delivery.cdn.scope_segments: 1 would cover every title; use 0 or >= 2");
+            }
             r.finish();
         }
         {
