@@ -121,10 +121,14 @@ Settings read(config::Reader& root) {
         auto r = root.child("server");
         s.server.address = r.string("address", s.server.address);
         s.server.port = r.port("port", s.server.port);
+        s.server.admin_address = r.string("admin_address", s.server.admin_address);
         s.server.admin_port = r.port("admin_port", s.server.admin_port);
         s.server.threads = static_cast<std::size_t>(r.integer("threads", 0, 0, 256));
         s.server.default_deadline = r.millis("default_deadline_ms", s.server.default_deadline);
+        s.server.min_client_deadline = r.millis("min_client_deadline_ms", s.server.min_client_deadline);
         s.server.drain = r.millis("drain_ms", s.server.drain);
+        s.server.edge_token = r.secret("edge_token", false).reveal();
+        s.server.admin_token = r.secret("admin_token", false).reveal();
         r.finish();
     }
     {
