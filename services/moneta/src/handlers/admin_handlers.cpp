@@ -62,10 +62,7 @@ std::optional<http::Response> check_admin_token(const http::Request& req, std::s
             bearer = bearer && c == kScheme[i];
         }
         if (bearer) {
-            presented = auth->substr(kScheme.size());
-            while (!presented.empty() && presented.front() == ' ') {
-                presented.remove_prefix(1);
-            }
+            presented = auth->substr(kScheme.size());  // exactly one space, as on the API (auth.cpp)
         }
     }
     if (presented.empty()) {
