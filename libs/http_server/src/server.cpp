@@ -412,9 +412,7 @@ private:
                     break;
                 }
                 searched = data.size();
-                // A request target already over its limit answers 414 now, not 431 later.
-                if (data.size() > limits.header_bytes ||
-                    detail::target_too_long(data, limits.uri_bytes)) {
+                if (data.size() > limits.header_bytes) {
                     break;
                 }
                 auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
@@ -428,6 +426,11 @@ private:
                     break;
                 }
                 buffer.commit(n);
+                // A request target already over its limit answers 414 now, not 431 later.
+                if (detail::target_too_long({static_cast<const char*>(buffer.data().data()), buffer.size()},
+                                            limits.uri_bytes)) {
+                    break;
+                }
                 if (!started) {
                     started = true;
                     stream.expires_after(config_.timeouts.header_read);
