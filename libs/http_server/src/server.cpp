@@ -2,6 +2,8 @@
 // 100-continue (nginx buffers bodies), responses are written whole (bodies are small JSON).
 #include "moneta/http/server.hpp"
 
+#include "moneta/http/fd_limit.hpp"
+
 #include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -29,7 +31,6 @@
 #include <thread>
 #include <vector>
 
-#include "moneta/http/fd_limit.hpp"
 #include "strict.hpp"
 
 namespace moneta::http {
@@ -441,17 +442,20 @@ private:
                 break;
             }
             conn->busy = true;
+            // Over a limit before the head ended: a long request target is 414, whichever limit
+            // (uri_bytes or header_bytes) it reached first; anything else is 431.
+            if ((head_len == 0 || head_len > limits.header_bytes) &&
+                detail::target_too_long({static_cast<const char*>(buffer.data().data()), buffer.size()},
+                                        limits.uri_bytes)) {
+                ++stats_.bad_requests_total;
+                co_await write_error(stream, 414, "URI_TOO_LONG", "The request URI is too long.",
+                                     false, "");
+                break;
+            }
             if (head_len == 0 || head_len > limits.header_bytes) {
                 ++stats_.bad_requests_total;
-                const std::string_view partial(static_cast<const char*>(buffer.data().data()),
-                                               buffer.size());
-                if (detail::target_too_long(partial, limits.uri_bytes)) {
-                    co_await write_error(stream, 414, "URI_TOO_LONG",
-                                         "The request URI is too long.", false, "");
-                } else {
-                    co_await write_error(stream, 431, "HEADERS_TOO_LARGE",
-                                         "The request headers are too large.", false, "");
-                }
+                co_await write_error(stream, 431, "HEADERS_TOO_LARGE",
+                                     "The request headers are too large.", false, "");
                 break;
             }
             const std::string_view head(static_cast<const char*>(buffer.data().data()), head_len);
