@@ -252,6 +252,20 @@ private:
     std::vector<int> fillers_;
 };
 
+/// A plain bounded poll: while descriptors are exhausted, gtest's messages (wait_until's
+/// failure text) must not be built.
+template <class Cond>
+bool poll_until(Cond cond, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!cond()) {
+        if (std::chrono::steady_clock::now() > end) {
+            return false;
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    return true;
+}
+
 int highest_open_fd() {
     int highest = 0;
     if (DIR* d = ::opendir("/proc/self/fd")) {
@@ -266,22 +280,30 @@ int highest_open_fd() {
 TEST_F(HardeningTest, AcceptBacksOffOnEmfileInsteadOfSpinningAndRecovers) {
     start(ServerConfig{});
     ASSERT_EQ(testing::http_call(port_, "GET", "/seen").status, 200);  // worker is up
+    // Its server-side socket must be closed before the descriptors are filled, or its close
+    // would free one for accept().
+    ASSERT_TRUE(testing::wait_until([&] { return server_->stats().connections_active.load() == 0; }, 2s,
+                                    "the warm-up connection closed"));
     const auto accepted_before = server_->stats().connections_accepted_total.load();
     testing::HttpReply reply;
     std::uint64_t errors_in_window = 0;
     std::uint64_t exhausted = 0;
+    bool failing = false;
+    bool client_ok = false;
+    std::size_t filled = 0;
     {
         FdExhaustion fds(static_cast<rlim_t>(highest_open_fd() + 64));
         ASSERT_TRUE(fds.ok());
-        ASSERT_GT(fds.fill(), 0U);
-        fds.free_one();
+        filled = fds.fill();
+        if (filled > 0) {
+            fds.free_one();
+        }
         // The kernel completes the handshake into the backlog; accept() then finds no free
-        // descriptor: EMFILE, again and again, until descriptors come back.
+        // descriptor: EMFILE, again and again, until descriptors come back. No gtest assertion
+        // in here: the descriptors are given back first.
         HttpConnection c(port_);
-        ASSERT_TRUE(c.is_open());
-        ASSERT_TRUE(c.send_raw("GET /seen HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
-        const bool failing = testing::wait_until(
-            [&] { return server_->stats().accept_fd_exhausted_total.load() >= 3; }, 2s, "EMFILE");
+        client_ok = filled > 0 && c.is_open() && c.send_raw("GET /seen HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        failing = client_ok && poll_until([&] { return server_->stats().accept_fd_exhausted_total.load() >= 3; }, 5s);
         // The measurement window itself (not a wait for state): count accept attempts over it.
         const auto e0 = server_->stats().accept_errors_total.load();
         std::this_thread::sleep_for(500ms);
@@ -289,8 +311,10 @@ TEST_F(HardeningTest, AcceptBacksOffOnEmfileInsteadOfSpinningAndRecovers) {
         exhausted = server_->stats().accept_fd_exhausted_total.load();
         fds.release();  // descriptors come back: the next retry (≤ 100 ms) accepts
         reply = c.read_reply(3s);
-        ASSERT_TRUE(failing);
     }
+    ASSERT_GT(filled, 0U);
+    ASSERT_TRUE(client_ok);
+    ASSERT_TRUE(failing) << "accept never reported EMFILE";
     // 1, 2, 4, ... 64, then 100 ms steps: a handful per 500 ms. A hot loop makes thousands.
     std::cout << "accept attempts in 500 ms of EMFILE: " << errors_in_window << "\n";
     EXPECT_LE(errors_in_window, 12U);
