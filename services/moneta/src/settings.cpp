@@ -130,6 +130,14 @@ Settings read(config::Reader& root) {
         s.server.edge_token = r.secret("edge_token", false).reveal();
         s.server.admin_token = r.secret("admin_token", false).reveal();
         r.finish();
+        // A guessable token is worse than none: it looks like protection. 16 is nginx's bound for
+        // the same edge token (deploy/nginx); ./dev up generates 64 hex characters.
+        for (const auto& [key, token] : {std::pair<const char*, const std::string&>{"server.edge_token", s.server.edge_token},
+                                         {"server.admin_token", s.server.admin_token}}) {
+            if (!token.empty() && token.size() < 16) {
+                throw config::ConfigError(std::string(key) + ": shorter than 16 characters");
+            }
+        }
     }
     {
         auto r = root.child("redis");

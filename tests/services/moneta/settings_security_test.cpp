@@ -95,6 +95,14 @@ TEST_F(SettingsSecurityTest, BadValuesAreRefusedByName) {
     const auto typo = load([](bj::object& o) { o["server"].as_object()["admin_adress"] = "0.0.0.0"; });
     ASSERT_FALSE(typo);
     EXPECT_NE(typo.error().find("admin_adress"), std::string::npos) << typo.error();
+    for (const char* var : {"MONETA_EDGE_TOKEN", "MONETA_ADMIN_TOKEN"}) {
+        ::setenv(var, "short-secret", 1);
+        const auto weak = load();
+        ::unsetenv(var);
+        ASSERT_FALSE(weak) << var;
+        EXPECT_NE(weak.error().find("shorter than 16 characters"), std::string::npos) << weak.error();
+        EXPECT_EQ(weak.error().find("short-secret"), std::string::npos) << "value echoed";
+    }
     const auto wide = load([](bj::object& o) { o["delivery"].as_object()["cdn"].as_object()["scope_segments"] = 1; });
     ASSERT_FALSE(wide);
     EXPECT_NE(wide.error().find("delivery.cdn.scope_segments"), std::string::npos) << wide.error();
