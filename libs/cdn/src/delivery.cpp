@@ -38,12 +38,17 @@ public:
         if (const SignedDelivery* hit = manifests_.find(manifest_path, exp)) {
             return *hit;
         }
+        // The scope first: a manifest whose cookies would span titles is refused unsigned.
+        auto scope = scope_prefix(manifest_path, options_.scope_segments, options_.title_segments);
+        if (!scope) {
+            return scope.error();
+        }
+        const std::string& prefix = *scope;
         auto url = signer_->signed_url(manifest_path, exp);
         if (!url) {
             return url.error();
         }
         ++signatures_;
-        const std::string prefix = scope_prefix(manifest_path, options_.scope_segments);
         const std::vector<Cookie>* cookies = cookies_.find(prefix, exp);
         if (cookies == nullptr) {
             auto fresh = signer_->signed_cookies(prefix, exp);
@@ -89,7 +94,11 @@ public:
         // st = the bucket's start: shared by the whole bucket and never after now.
         const std::int64_t bucket_start =
             floor_div(now_s, options_.expiry.bucket_s) * options_.expiry.bucket_s;
-        const std::string acl = scope_prefix(manifest_path, options_.scope_segments) + "*";
+        auto scope = scope_prefix(manifest_path, options_.scope_segments, options_.title_segments);
+        if (!scope) {
+            return scope.error();
+        }
+        const std::string acl = *scope + "*";
         auto token = auth_->token(
             acl, bucket_start > 0 ? std::optional(bucket_start) : std::nullopt, exp, now_s
         );
@@ -133,27 +142,51 @@ std::int64_t bucketed_expiry_s(std::int64_t now_ms, const ExpiryPolicy& policy) 
     return (floor_div(now_s, policy.bucket_s) + 1) * policy.bucket_s + policy.ttl_s;
 }
 
-std::string scope_prefix(std::string_view manifest_path, std::size_t scope_segments) {
+core::Result<std::string> scope_prefix(std::string_view manifest_path, std::size_t scope_segments,
+                                       std::size_t title_segments) {
     const std::string_view path = manifest_path.substr(0, manifest_path.find('?'));
     const std::string_view dir = path.substr(0, path.rfind('/') + 1);
-    if (scope_segments == 0) {
-        return std::string(dir);
+    if (!dir.starts_with('/')) {
+        return make_error(Errc::kInvalidArgument);
     }
-    std::size_t end = 0;  // index of the '/' closing the segments counted so far
-    for (std::size_t n = 0; n < scope_segments; ++n) {
-        const std::size_t next = dir.find('/', end + 1);
-        if (next == std::string_view::npos) {
-            return std::string(dir);
+    // Every directory segment ("/vod/m_1/avc_1080/" has 3) must be a plain name: an empty, "."
+    // or ".." segment, or an escape, could be normalised by the CDN into a shorter path.
+    std::size_t end = 0;  // index of the '/' closing the last segment kept
+    std::size_t kept = 0;
+    const std::size_t want = scope_segments == 0 ? std::string_view::npos : scope_segments;
+    for (std::size_t start = 1; start < dir.size();) {
+        const std::size_t slash = dir.find('/', start);
+        const std::string_view segment = dir.substr(start, slash - start);
+        if (segment.empty() || segment == "." || segment == ".." ||
+            segment.find('%') != std::string_view::npos) {
+            return make_error(Errc::kInvalidArgument);
         }
-        end = next;
+        if (kept < want) {
+            end = slash;
+            ++kept;
+        }
+        start = slash + 1;
+    }
+    // Fewer segments than asked: the manifest's own directory, if that is still one title.
+    if (kept < title_segments || title_segments == 0) {
+        return make_error(Errc::kInvalidArgument);  // it would cover more than one title
     }
     return std::string(dir.substr(0, end + 1));
 }
 
+namespace {
+
+bool valid_scope(std::size_t scope_segments, std::size_t title_segments) noexcept {
+    return title_segments >= 1 && (scope_segments == 0 || scope_segments >= title_segments);
+}
+
+}  // namespace
+
 core::Result<DeliverySignerPtr> make_cloudfront_delivery(
     std::shared_ptr<const CloudFrontSigner> signer, CloudFrontDeliveryOptions options
 ) {
-    if (!signer || !validate(options.expiry)) {
+    if (!signer || !validate(options.expiry) ||
+        !valid_scope(options.scope_segments, options.title_segments)) {
         return make_error(Errc::kInvalidArgument);
     }
     return DeliverySignerPtr(std::make_unique<CloudFrontDelivery>(std::move(signer), options));
@@ -163,7 +196,8 @@ core::Result<DeliverySignerPtr> make_akamai_delivery(
     std::shared_ptr<const AkamaiEdgeAuth> auth, AkamaiDeliveryOptions options
 ) {
     auto base_url = detail::normalise_base_url(options.base_url);
-    if (!auth || !base_url || !validate(options.expiry)) {
+    if (!auth || !base_url || !validate(options.expiry) ||
+        !valid_scope(options.scope_segments, options.title_segments)) {
         return make_error(Errc::kInvalidArgument);
     }
     options.base_url = std::move(*base_url);

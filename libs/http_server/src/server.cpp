@@ -2,6 +2,8 @@
 // 100-continue (nginx buffers bodies), responses are written whole (bodies are small JSON).
 #include "moneta/http/server.hpp"
 
+#include "moneta/http/fd_limit.hpp"
+
 #include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -22,6 +24,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <cctype>
 #include <ctime>
 #include <list>
 #include <mutex>
@@ -90,11 +93,18 @@ public:
         bool draining = false;
         bool finished = false;
         std::optional<asio::steady_timer> drain_timer;
+        std::optional<asio::steady_timer> accept_timer;  ///< backoff after a failed accept
         std::thread thread;
     };
 
     Impl(ServerConfig config, const core::Clock& clock, WorkerFactory factory)
         : config_(std::move(config)), clock_(clock), factory_(std::move(factory)) {
+        for (std::string name : config_.edge.headers) {
+            for (char& c : name) {
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+            edge_lower_.push_back(std::move(name));
+        }
         const std::size_t n = config_.threads == 0 ? 1 : config_.threads;
         for (std::size_t i = 0; i < n; ++i) {
             workers_.push_back(std::make_unique<Worker>());
@@ -124,6 +134,11 @@ public:
             w->acceptor.emplace(std::move(acc));
         }
         port_ = port;
+        // Client connections get what the descriptor limit leaves after the reserve, split over
+        // the workers, so accept() reaches EMFILE only when something else leaks (docs).
+        max_connections_ = connection_cap(fd_soft_limit(), config_.limits.fd_reserve,
+                                          workers_.size(),
+                                          config_.limits.max_connections_per_worker);
         return port;
     }
 
@@ -156,6 +171,7 @@ public:
 
     ServerStats stats_;
     std::uint16_t port_ = 0;
+    std::size_t max_connections_ = 0;
 
 private:
     void begin_drain(Worker& w, Duration drain) {
@@ -166,6 +182,9 @@ private:
         boost::system::error_code ignored;
         if (w.acceptor) {
             w.acceptor->close(ignored);
+        }
+        if (w.accept_timer) {
+            w.accept_timer->cancel();
         }
         for (Connection& c : w.connections) {
             if (!c.busy) {
@@ -202,16 +221,38 @@ private:
     }
 
     asio::awaitable<void> accept_loop(Worker& w) {
+        w.accept_timer.emplace(w.ioc);
+        Duration backoff = Duration::zero();
         for (;;) {
             auto [ec, sock] = co_await w.acceptor->async_accept(kTuple);
             if (ec) {
                 if (ec == asio::error::operation_aborted || w.draining) {
                     co_return;
                 }
-                continue;  // EMFILE and friends: keep serving the connections we have
+                // EMFILE/ENFILE leave the connection in the backlog and the listener readable:
+                // retrying at once would spin a core while nothing can change. Wait, doubling
+                // up to the maximum, and keep serving the connections we have meanwhile.
+                ++stats_.accept_errors_total;
+                if (ec == boost::system::errc::too_many_files_open ||
+                    ec == boost::system::errc::too_many_files_open_in_system) {
+                    ++stats_.accept_fd_exhausted_total;
+                }
+                backoff = backoff == Duration::zero()
+                              ? config_.accept_backoff.first
+                              : std::min(backoff * 2, config_.accept_backoff.max);
+                w.accept_timer->expires_after(backoff);
+                (void)co_await w.accept_timer->async_wait(kTuple);
+                if (w.draining) {
+                    co_return;
+                }
+                continue;
             }
+            backoff = Duration::zero();
             ++stats_.connections_accepted_total;
-            if (w.connections.size() >= config_.limits.max_connections_per_worker) {
+            // Over the cap: accept and close at once (not "stop accepting"). The peer (nginx)
+            // sees the close immediately and tries another upstream; a connection left in the
+            // backlog would look established to it and wait for its read timeout instead.
+            if (w.connections.size() >= max_connections_) {
                 ++stats_.connections_rejected_total;
                 boost::system::error_code ignored;
                 sock.close(ignored);
@@ -251,8 +292,14 @@ private:
         if (!request_id.empty()) {
             res.set("X-Request-Id", request_id);
         }
+        bool has_retry_after = false;
         for (const auto& [name, value] : r.headers) {
             res.insert(name, value);
+            has_retry_after = has_retry_after || beast::iequals(name, "retry-after");
+        }
+        // Every 503/504 is retryable: tell the client when (RFC 9110 §10.2.3), whoever built it.
+        if ((r.status == 503 || r.status == 504) && !has_retry_after) {
+            res.set(bhttp::field::retry_after, "1");
         }
         res.keep_alive(keep_alive);
         const std::size_t body_size = r.body.size();
@@ -294,10 +341,14 @@ private:
         }
         ctx.parent = parent;
         ctx.trace = parent ? parent->child() : core::TraceContext::new_root(true);
+        // X-Request-Timeout-Ms is edge-only on moneta: apply_edge_trust removed it unless the
+        // request came through nginx. A tiny value is raised to the floor, so a client cannot
+        // make every dependency call fail at once; the result never exceeds the default.
         Duration budget = config_.timeouts.default_deadline;
         if (auto t = req.header("x-request-timeout-ms")) {
-            if (auto ms = core::parse_timeout_ms(*t); ms && *ms < budget) {
-                budget = *ms;
+            if (auto ms = core::parse_timeout_ms(*t)) {
+                const Duration asked = std::max<Duration>(*ms, config_.timeouts.min_client_deadline);
+                budget = std::min(budget, asked);
             }
         }
         ctx.deadline = core::Deadline::after(clock_, budget);
@@ -376,6 +427,11 @@ private:
                     break;
                 }
                 buffer.commit(n);
+                // A request target already over its limit answers 414 now, not 431 later.
+                if (detail::target_too_long({static_cast<const char*>(buffer.data().data()), buffer.size()},
+                                            limits.uri_bytes)) {
+                    break;
+                }
                 if (!started) {
                     started = true;
                     stream.expires_after(config_.timeouts.header_read);
@@ -386,6 +442,16 @@ private:
                 break;
             }
             conn->busy = true;
+            // Over a limit before the head ended: a long request target is 414, whichever limit
+            // (uri_bytes or header_bytes) it reached first; anything else is 431.
+            if ((head_len == 0 || head_len > limits.header_bytes) &&
+                detail::target_too_long({static_cast<const char*>(buffer.data().data()), buffer.size()},
+                                        limits.uri_bytes)) {
+                ++stats_.bad_requests_total;
+                co_await write_error(stream, 414, "URI_TOO_LONG", "The request URI is too long.",
+                                     false, "");
+                break;
+            }
             if (head_len == 0 || head_len > limits.header_bytes) {
                 ++stats_.bad_requests_total;
                 co_await write_error(stream, 431, "HEADERS_TOO_LARGE",
@@ -464,6 +530,13 @@ private:
             req.set_body(msg.body());
             req.set_remote_ip(remote_ip);
             req.clear_params();
+            const EdgeVerdict edge = apply_edge_trust(headers, config_.edge.token, edge_lower_);
+            if (edge.dropped != 0) {
+                stats_.edge_headers_dropped_total.fetch_add(edge.dropped, std::memory_order_relaxed);
+            }
+            if (edge.auth_rejected) {
+                ++stats_.edge_auth_rejected_total;
+            }
             build_context(req);
 
             Response res;
@@ -500,6 +573,7 @@ private:
     }
 
     ServerConfig config_;
+    std::vector<std::string> edge_lower_;  ///< config_.edge.headers, lower-cased once
     const core::Clock& clock_;
     WorkerFactory factory_;
     std::vector<std::unique_ptr<Worker>> workers_;
@@ -517,5 +591,6 @@ void Server::request_stop(Duration drain) { impl_->request_stop(drain); }
 void Server::wait() { impl_->wait(); }
 const ServerStats& Server::stats() const noexcept { return impl_->stats_; }
 std::uint16_t Server::port() const noexcept { return impl_->port_; }
+std::size_t Server::max_connections_per_worker() const noexcept { return impl_->max_connections_; }
 
 }  // namespace moneta::http

@@ -95,6 +95,17 @@ bool is_safe_path(std::string_view path) noexcept {
     return true;
 }
 
+bool target_too_long(std::string_view partial_head, std::size_t uri_bytes) noexcept {
+    const std::string_view line = partial_head.substr(0, partial_head.find("\r\n"));
+    const auto sp1 = line.find(' ');
+    if (sp1 == std::string_view::npos) {
+        return false;
+    }
+    const auto sp2 = line.find(' ', sp1 + 1);
+    const std::size_t end = sp2 == std::string_view::npos ? line.size() : sp2;
+    return end - sp1 - 1 > uri_bytes;
+}
+
 HeadVerdict check_head(std::string_view head, const HeadLimits& limits) noexcept {
     // Request line: METHOD SP request-target SP HTTP-version CRLF
     const auto line_end = head.find("\r\n");

@@ -23,6 +23,11 @@ struct HeadLimits {
 /// @param head request line + header lines, each ending in CRLF, plus the final CRLF.
 HeadVerdict check_head(std::string_view head, const HeadLimits& limits) noexcept;
 
+/// For a head that is incomplete or over the header budget: true when its request target, as far
+/// as it has arrived, is longer than @p uri_bytes. Such a request answers 414 URI_TOO_LONG, not
+/// 431, whichever limit it reaches first.
+bool target_too_long(std::string_view partial_head, std::size_t uri_bytes) noexcept;
+
 /// Path rules: origin-form, no "." or ".." segments, '%' followed by two hex digits, and no
 /// encoded '.', '/', '\' or NUL (%2e %2f %5c %00, any case).
 bool is_safe_path(std::string_view path) noexcept;

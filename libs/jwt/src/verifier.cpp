@@ -16,6 +16,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "unique_json.hpp"
+
 namespace moneta::jwt {
 
 struct Verifier::Key {
@@ -354,10 +356,13 @@ std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int6
     if (!header_text || !payload_text || !signature) {
         return Failure::kMalformed;
     }
-    const auto header = parse_object(*header_text);
-    if (!header) {
+    // Duplicate member names are refused (RFC 8725 §3.11): another parser could read the other
+    // "alg" or "kid" of the two (unique_json.hpp).
+    auto parsed_header = detail::parse_unique_object(*header_text);
+    if (parsed_header.verdict != detail::JsonVerdict::kOk) {
         return Failure::kMalformed;
     }
+    const json::object* header = &parsed_header.object;
     const json::value* alg_v = header->if_contains("alg");
     if (alg_v == nullptr || !alg_v->is_string()) {
         return Failure::kMalformed;
@@ -421,10 +426,11 @@ std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int6
         return Failure::kBadSignature;
     }
 
-    const auto payload = parse_object(*payload_text);
-    if (!payload) {
+    auto parsed_payload = detail::parse_unique_object(*payload_text);  // claims: the same rule
+    if (parsed_payload.verdict != detail::JsonVerdict::kOk) {
         return Failure::kMalformed;
     }
+    const json::object* payload = &parsed_payload.object;
     Claims c;
     c.kid = kid;
     if (!str_claim(*payload, "sub", c.sub) || !str_claim(*payload, "pid", c.pid) ||

@@ -23,6 +23,7 @@
 #include "handlers/progress_handlers.hpp"
 #include "moneta/core/random.hpp"
 #include "progress/flusher.hpp"
+#include "moneta/http/fd_limit.hpp"
 #include "moneta/http/router.hpp"
 #include "moneta/http/server.hpp"
 #include "moneta/http_client/client.hpp"
@@ -178,12 +179,44 @@ private:
     std::thread thread_;
 };
 
-http::ServerConfig server_config(const Settings& s, std::uint16_t port, std::size_t threads) {
+/// Set only by nginx (deploy/nginx/proxy_headers.conf): believed only with its X-Edge-Auth.
+const std::vector<std::string> kEdgeOnlyHeaders{"x-request-timeout-ms", "x-viewer-country", "x-forwarded-for"};
+
+/// Admin connections per process: Prometheus, probes and an operator, never thousands.
+constexpr std::size_t kAdminMaxConnections = 64;
+
+/// Descriptors that are not API client connections: per worker its Redis connection, its
+/// internal-API pool and its io_context's epoll/eventfd/timerfd; the flusher's own set; the admin
+/// port; stdio, log files, signalfd and slack.
+std::size_t fd_reserve(const Settings& s, std::size_t workers) {
+    const std::size_t per_loop = 1 + s.internal_api.max_connections + 8;
+    return workers * per_loop + per_loop + (kAdminMaxConnections + 8) + 64;
+}
+
+/// The common part of both servers: deadline, floor and edge trust. The admin port gets the same
+/// edge-only list but never the token: nginx does not proxy it, so nothing there is edge-made.
+http::ServerConfig server_config(const Settings& s, std::string address, std::uint16_t port, std::size_t threads) {
     http::ServerConfig c;
-    c.address = s.server.address;
+    c.address = std::move(address);
     c.port = port;
     c.threads = threads;
     c.timeouts.default_deadline = s.server.default_deadline;
+    c.timeouts.min_client_deadline = s.server.min_client_deadline;
+    c.edge.headers = kEdgeOnlyHeaders;
+    return c;
+}
+
+http::ServerConfig api_config(const Settings& s, std::size_t threads) {
+    http::ServerConfig c = server_config(s, s.server.address, s.server.port, threads);
+    c.edge.token = s.server.edge_token;
+    c.limits.fd_reserve = fd_reserve(s, threads);
+    return c;
+}
+
+http::ServerConfig admin_config(const Settings& s, std::size_t threads) {
+    http::ServerConfig c = server_config(s, s.server.admin_address, s.server.admin_port, 1);
+    c.limits.max_connections_per_worker = kAdminMaxConnections;
+    c.limits.fd_reserve = fd_reserve(s, threads);
     return c;
 }
 
@@ -209,12 +242,13 @@ public:
                                           : settings_.server.threads;
         workers_.resize(threads);
         api_ = std::make_unique<http::Server>(
-            server_config(settings_, settings_.server.port, threads), clock_,
+            api_config(settings_, threads), clock_,
             [this](boost::asio::io_context& io, std::size_t index) { return make_worker(io, index); });
         admin_ = std::make_unique<http::Server>(
-            server_config(settings_, settings_.server.admin_port, 1), clock_,
+            admin_config(settings_, threads), clock_,
             [this](boost::asio::io_context&, std::size_t) { return make_admin(); });
         telemetry_.export_server(*api_, "api");
+        telemetry_.export_server(*admin_, "admin");
         telemetry_.export_redis([this] { return redis_stats(); });
         for (const auto& b : guards_->breakers()) {
             telemetry_.export_breaker(b.name, *b.breaker);
@@ -227,6 +261,16 @@ public:
     }
 
     boost::system::result<void, std::string> start() {
+        // Before listen(): the servers derive their connection caps from the soft limit.
+        const http::FdLimit fds = http::raise_fd_limit();
+        if (fds.error != 0) {
+            logger_->warn("cannot raise RLIMIT_NOFILE", {{"error.code", std::int64_t{fds.error}},
+                                                         {"fd.soft", static_cast<std::int64_t>(fds.soft)}});
+        } else {
+            logger_->info("file descriptor limit", {{"fd.soft_before", static_cast<std::int64_t>(fds.previous_soft)},
+                                                    {"fd.soft", static_cast<std::int64_t>(fds.soft)},
+                                                    {"fd.hard", static_cast<std::int64_t>(fds.hard)}});
+        }
         auto port = api_->listen();
         if (!port) {
             return {boost::system::in_place_error,
@@ -236,15 +280,25 @@ public:
         auto admin_port = admin_->listen();
         if (!admin_port) {
             return {boost::system::in_place_error,
-                    "cannot listen on admin port " + std::to_string(settings_.server.admin_port) +
-                        ": " + admin_port.error().message()};
+                    "cannot listen on admin " + settings_.server.admin_address + ":" +
+                        std::to_string(settings_.server.admin_port) + ": " + admin_port.error().message()};
         }
         api_->start();
         admin_->start();
         flusher_.start();
+        // Whether the secrets are set, never their values.
         logger_->info("moneta started", {{"server.port", std::int64_t{*port}},
+                                         {"admin.address", settings_.server.admin_address},
                                          {"admin.port", std::int64_t{*admin_port}},
-                                         {"workers", static_cast<std::int64_t>(workers_.size())}});
+                                         {"workers", static_cast<std::int64_t>(workers_.size())},
+                                         {"connections.max_per_worker",
+                                          static_cast<std::int64_t>(api_->max_connections_per_worker())},
+                                         {"edge.trusted", !settings_.server.edge_token.empty()},
+                                         {"admin.token_set", !settings_.server.admin_token.empty()}});
+        if (settings_.server.edge_token.empty()) {
+            logger_->warn("server.edge_token is not set: X-Viewer-Country, X-Request-Timeout-Ms and "
+                          "X-Forwarded-For are ignored on every request");
+        }
         return {};
     }
 
@@ -314,7 +368,7 @@ private:
     http::WorkerHooks make_admin() {
         admin_router_ = std::make_unique<http::Router>(clock_);
         handlers::register_admin_routes(*admin_router_, registry_, clock_, [this] { return redis_ready(); });
-        handlers::register_breaker_routes(*admin_router_, guards_->breakers(), clock_);
+        handlers::register_breaker_routes(*admin_router_, guards_->breakers(), clock_, settings_.server.admin_token);
         http::WorkerHooks hooks;
         hooks.handler = admin_router_->as_handler();
         return hooks;

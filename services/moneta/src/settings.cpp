@@ -125,11 +125,23 @@ Settings read(config::Reader& root) {
         auto r = root.child("server");
         s.server.address = r.string("address", s.server.address);
         s.server.port = r.port("port", s.server.port);
+        s.server.admin_address = r.string("admin_address", s.server.admin_address);
         s.server.admin_port = r.port("admin_port", s.server.admin_port);
         s.server.threads = static_cast<std::size_t>(r.integer("threads", 0, 0, 256));
         s.server.default_deadline = r.millis("default_deadline_ms", s.server.default_deadline);
+        s.server.min_client_deadline = r.millis("min_client_deadline_ms", s.server.min_client_deadline);
         s.server.drain = r.millis("drain_ms", s.server.drain);
+        s.server.edge_token = r.secret("edge_token", false).reveal();
+        s.server.admin_token = r.secret("admin_token", false).reveal();
         r.finish();
+        // A guessable token is worse than none: it looks like protection. 16 is nginx's bound for
+        // the same edge token (deploy/nginx); ./dev up generates 64 hex characters.
+        for (const auto& [key, token] : {std::pair<const char*, const std::string&>{"server.edge_token", s.server.edge_token},
+                                         {"server.admin_token", s.server.admin_token}}) {
+            if (!token.empty() && token.size() < 16) {
+                throw config::ConfigError(std::string(key) + ": shorter than 16 characters");
+            }
+        }
     }
     {
         auto r = root.child("redis");
@@ -243,6 +255,9 @@ Settings read(config::Reader& root) {
             s.cdn.bucket_sec = r.integer("bucket_sec", s.cdn.bucket_sec, 1, 86400);
             s.cdn.ttl_sec = r.integer("ttl_sec", s.cdn.ttl_sec, 300, 7 * 86400);
             s.cdn.scope_segments = static_cast<std::size_t>(r.integer("scope_segments", 2, 0, 16));
+            if (s.cdn.scope_segments == 1) {  // "/vod/*": one viewer's cookie would open every title
+                throw config::ConfigError("delivery.cdn.scope_segments: 1 would cover every title; use 0 or >= 2");
+            }
             r.finish();
         }
         {

@@ -29,10 +29,20 @@ namespace moneta {
 struct ServerSettings {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8081;
+    /// The admin port binds here, not to `address`: loopback unless the operator decides.
+    std::string admin_address = "127.0.0.1";
     std::uint16_t admin_port = 9091;
     std::size_t threads = 0;  ///< 0 = one per core
     std::chrono::milliseconds default_deadline{2000};
+    /// A smaller X-Request-Timeout-Ms (trusted from the edge only) is raised to this.
+    std::chrono::milliseconds min_client_deadline{50};
     std::chrono::milliseconds drain{10000};
+    /// Secret (env/file only): nginx's X-Edge-Auth. Empty: no request is trusted with the
+    /// edge-only headers (X-Request-Timeout-Ms, X-Viewer-Country, X-Forwarded-For).
+    std::string edge_token;
+    /// Secret (env/file only): `Authorization: Bearer` for state-changing admin routes. Empty:
+    /// those routes answer 403.
+    std::string admin_token;
 };
 
 struct InternalApiSettings {

@@ -105,6 +105,18 @@ void Telemetry::export_server(const http::Server& server, std::string_view name)
     registry_.callback_counter("moneta_http_bad_requests_total", "Malformed requests answered with an error and closed.", l, read(s.bad_requests_total));
     registry_.callback_counter("moneta_http_timeouts_total", "Connections closed by a read/write/idle timeout.", l, read(s.timeouts_total));
     registry_.callback_counter("moneta_unhandled_exceptions_total", "Handler exceptions turned into 500.", l, read(s.handler_exceptions_total));
+    // Issue 10: the accept loop's backoff, the connection cap and edge trust.
+    registry_.callback_gauge("moneta_connections_max_per_worker", "Per-worker connection cap (from RLIMIT_NOFILE).", l,
+                             [&server] { return static_cast<double>(server.max_connections_per_worker()); });
+    registry_.callback_counter("moneta_accept_errors_total", "Failed accepts, each followed by a backoff.", l,
+                               read(s.accept_errors_total));
+    registry_.callback_counter("moneta_accept_fd_exhausted_total", "Failed accepts that were EMFILE or ENFILE.", l,
+                               read(s.accept_fd_exhausted_total));
+    registry_.callback_counter("moneta_edge_headers_dropped_total",
+                               "Edge-only headers removed from requests without the edge token.", l,
+                               read(s.edge_headers_dropped_total));
+    registry_.callback_counter("moneta_edge_auth_rejected_total", "Requests whose X-Edge-Auth was wrong or doubled.", l,
+                               read(s.edge_auth_rejected_total));
 }
 
 void Telemetry::export_redis(std::function<RedisTotals()> totals) {

@@ -105,14 +105,40 @@ TEST(ExpiryBucketTest, PolicyNeedsFiveMinutesAndAPositiveBucket) {
     EXPECT_FALSE(validate(ExpiryPolicy{300, 600, 0}));
 }
 
+std::string scope(std::string_view manifest, std::size_t n) {
+    const auto p = scope_prefix(manifest, n);
+    return p ? *p : "error";
+}
+
 TEST(ScopePrefixTest, ManifestDirectoryOrFirstSegments) {
-    EXPECT_EQ(scope_prefix(kManifest, 0), "/vod/m_1/avc_1080/");
-    EXPECT_EQ(scope_prefix(kManifest, 1), "/vod/");
-    EXPECT_EQ(scope_prefix(kManifest, 2), "/vod/m_1/");
-    EXPECT_EQ(scope_prefix(kManifest, 3), "/vod/m_1/avc_1080/");
-    EXPECT_EQ(scope_prefix(kManifest, 9), "/vod/m_1/avc_1080/");  // capped at the directory
-    EXPECT_EQ(scope_prefix("/vod/m_1/master.m3u8?a=/x/y", 0), "/vod/m_1/");
-    EXPECT_EQ(scope_prefix("/manifest.mpd", 2), "/");
+    EXPECT_EQ(scope(kManifest, 0), "/vod/m_1/avc_1080/");
+    EXPECT_EQ(scope(kManifest, 2), "/vod/m_1/");
+    EXPECT_EQ(scope(kManifest, 3), "/vod/m_1/avc_1080/");
+    EXPECT_EQ(scope(kManifest, 9), "/vod/m_1/avc_1080/");  // fewer segments: its own directory
+    EXPECT_EQ(scope("/vod/m_1/master.m3u8?a=/x/y", 0), "/vod/m_1/");
+    EXPECT_EQ(scope("/vod/m_1/master.m3u8", 3), "/vod/m_1/");  // still one title
+}
+
+// Issue 10: a scope that would cover more than one title is an error, never a shorter prefix.
+TEST(ScopePrefixTest, AScopeWiderThanOneTitleIsAnError) {
+    EXPECT_EQ(scope(kManifest, 1), "error");                  // "/vod/": every title
+    EXPECT_EQ(scope("/vod/manifest.mpd", 2), "error");        // used to fall back to "/vod/"
+    EXPECT_EQ(scope("/vod/manifest.mpd", 0), "error");
+    EXPECT_EQ(scope("/manifest.mpd", 2), "error");            // used to be "/"
+    EXPECT_EQ(scope("/manifest.mpd", 0), "error");
+    EXPECT_EQ(scope("/vod/m_1/x.mpd?p=/a/b/c", 2), "/vod/m_1/");  // the query never counts
+    EXPECT_EQ(scope("/vod/x.mpd?p=/a/b/c", 2), "error");
+    // Segments a CDN could normalise to a shorter path.
+    for (const char* p : {"/vod//x/a.mpd", "/vod/./x/a.mpd", "/vod/../x/a.mpd", "/vod/m_1/../a.mpd",
+                          "/vod/%2e%2e/a.mpd", "/vod/m%2f1/a.mpd"}) {
+        EXPECT_EQ(scope(p, 0), "error") << p;
+        EXPECT_EQ(scope(p, 2), "error") << p;
+    }
+    // A deeper title layout is configuration.
+    EXPECT_EQ(scope(kManifest, 2).size(), 9U);
+    const auto deep = scope_prefix(kManifest, 2, 3);
+    EXPECT_FALSE(deep);
+    EXPECT_EQ(*scope_prefix(kManifest, 3, 3), "/vod/m_1/avc_1080/");
 }
 
 TEST(SignatureCacheTest, BoundedFifoAndOlderBucketsDropped) {
@@ -218,6 +244,26 @@ TEST(CloudFrontDeliveryTest, RejectsBadConfigurationAndInput) {
     EXPECT_EQ(delivery->cache_stats().signatures, 0U);
 }
 
+TEST(CloudFrontDeliveryTest, CookiesNeverCoverMoreThanOneTitle) {
+    CloudFrontDeliveryOptions one_segment;
+    one_segment.scope_segments = 1;  // "/vod/*": refused when built, not at the first viewer
+    EXPECT_FALSE(make_cloudfront_delivery(cloudfront_signer(), one_segment));
+    CloudFrontDeliveryOptions no_title;
+    no_title.title_segments = 0;
+    EXPECT_FALSE(make_cloudfront_delivery(cloudfront_signer(), no_title));
+    for (std::size_t n : {0U, 2U}) {
+        CloudFrontDeliveryOptions options;
+        options.scope_segments = n;
+        const DeliverySignerPtr delivery = cloudfront_delivery(options);
+        const auto shallow = delivery->sign("/vod/manifest.mpd", kNowMs);
+        ASSERT_FALSE(shallow) << n;
+        EXPECT_EQ(shallow.error(), core::make_error_code(core::Errc::kInvalidArgument));
+        EXPECT_FALSE(delivery->sign("/manifest.mpd", kNowMs)) << n;
+        EXPECT_EQ(delivery->cache_stats().signatures, 0U) << "refused before anything is signed";
+        ASSERT_TRUE(delivery->sign(kManifest, kNowMs));
+    }
+}
+
 std::shared_ptr<const AkamaiEdgeAuth> akamai_auth() {
     auto a = AkamaiEdgeAuth::create({kAkamaiKey, "hdnts", false});
     EXPECT_TRUE(a);
@@ -263,6 +309,15 @@ TEST(AkamaiDeliveryTest, StartIsNeverAfterNowAndExpiryKeepsTheTtl) {
         EXPECT_EQ(exp * 1000, d->expires_at_ms);
         EXPECT_EQ(testing::between(d->manifest_url, "acl=", "~"), "/vod/m_1/*");
     }
+}
+
+TEST(AkamaiDeliveryTest, TheAclNeverCoversMoreThanOneTitle) {
+    EXPECT_FALSE(make_akamai_delivery(akamai_auth(), {"https://akamai.moneta.local", {}, 1}));
+    auto made = make_akamai_delivery(akamai_auth(), {"https://akamai.moneta.local", {}, 2});
+    ASSERT_TRUE(made);
+    EXPECT_FALSE((*made)->sign("/vod/manifest.mpd", kNowMs));  // would be acl=/vod/*
+    EXPECT_FALSE((*made)->sign("/manifest.mpd", kNowMs));      // would be acl=/*
+    EXPECT_EQ((*made)->cache_stats().signatures, 0U);
 }
 
 // Why the cache exists: prints one RSA signature's cost next to a cache hit's, and checks that

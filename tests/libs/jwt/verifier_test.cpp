@@ -5,9 +5,14 @@
 #include <openssl/evp.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
 #include <fstream>
+#include <utility>
+#include <vector>
+
+#include "unique_json.hpp"
 
 #include "moneta/testing/temp_dir.hpp"
 
@@ -302,6 +307,65 @@ TEST(Base64UrlTest, StrictDecoding) {
     EXPECT_FALSE(base64url_decode("aGl"));  // non-canonical trailing bits
     EXPECT_FALSE(base64url_decode("a"));
     EXPECT_EQ(base64url_encode(std::string("\xfb\xff", 2)), "-_8");
+}
+
+}  // namespace
+}  // namespace moneta::jwt
+
+namespace moneta::jwt {
+namespace {
+
+/// A correctly signed HS256 token over exactly these header and claims texts.
+std::string sign_raw(const std::string& header_json, const std::string& claims_json, const std::string& secret) {
+    const std::string input = base64url_encode(header_json) + "." + base64url_encode(claims_json);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
+    return input + "." + base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), len));
+}
+
+TEST(JwtVerifierTest, DuplicateMemberNamesInTheHeaderOrClaimsAreRefused) {
+    const Verifier v = hs_verifier({{"k", kSecret}});
+    const std::string exp = std::to_string(kNowMs / 1000 + 600);
+    const std::string claims = R"({"sub":"a_1","pid":"p_1","exp":)" + exp + "}";
+    const std::string header = R"({"alg":"HS256","typ":"JWT","kid":"k"})";
+    // The control: the same texts without duplicates verify.
+    ASSERT_TRUE(std::holds_alternative<Claims>(v.verify(sign_raw(header, claims, kSecret), kNowMs)));
+    // Each would verify under "last one wins" (RFC 7515 §4 allows it); RFC 8725 §3.11: refuse.
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"({"alg":"none","alg":"HS256","kid":"k"})", claims},
+        {R"({"alg":"HS256","alg":"HS256","kid":"k"})", claims},
+        {R"({"alg":"HS256","kid":"other","kid":"k"})", claims},
+        {R"({"alg":"HS256","kid":"k","typ":"JWT","typ":"JWT"})", claims},
+        {R"({"alg":"HS256","kid":"k","\u0061lg":"HS256"})", claims},  // the same name, escaped
+        {header, R"({"sub":"a_2","sub":"a_1","pid":"p_1","exp":)" + exp + "}"},
+        {header, R"({"sub":"a_1","pid":"p_1","exp":1,"exp":)" + exp + "}"},
+        {header, R"({"sub":"a_1","pid":"p_1","pid":"p_2","exp":)" + exp + "}"},
+        {header, R"({"sub":"a_1","pid":"p_1","exp":)" + exp + R"(,"ext":{"x":1,"x":2}})"},  // nested
+    };
+    for (const auto& [h, c] : cases) {
+        EXPECT_EQ(failure_of(v.verify(sign_raw(h, c, kSecret), kNowMs)), Failure::kMalformed) << h << " " << c;
+    }
+    // Equal names in different objects are not duplicates.
+    const std::string nested = R"({"sub":"a_1","pid":"p_1","exp":)" + exp + R"(,"a":{"x":1},"b":[{"x":2},{"x":3}]})";
+    EXPECT_TRUE(std::holds_alternative<Claims>(v.verify(sign_raw(header, nested, kSecret), kNowMs)));
+}
+
+TEST(UniqueJsonTest, CountsMembersAtEveryDepth) {
+    using detail::JsonVerdict;
+    using detail::parse_unique_object;
+    EXPECT_EQ(parse_unique_object(R"({"a":1,"b":{"c":[{"d":1,"e":2}]}})").verdict, JsonVerdict::kOk);
+    EXPECT_EQ(parse_unique_object(R"({"a":1,"a":1})").verdict, JsonVerdict::kDuplicateName);
+    EXPECT_EQ(parse_unique_object(R"({"a":[{"b":1,"b":2}]})").verdict, JsonVerdict::kDuplicateName);
+    EXPECT_EQ(parse_unique_object(R"({"a":1} )").verdict, JsonVerdict::kOk);
+    EXPECT_EQ(parse_unique_object(R"({"a":1} x)").verdict, JsonVerdict::kInvalid);
+    EXPECT_EQ(parse_unique_object(R"({"a":1)").verdict, JsonVerdict::kInvalid);
+    EXPECT_EQ(parse_unique_object("[1]").verdict, JsonVerdict::kNotObject);
+    EXPECT_EQ(parse_unique_object(std::string(40, '[') + std::string(40, ']')).verdict, JsonVerdict::kInvalid);  // depth
+    const auto ok = parse_unique_object(R"({"sub":"a_1","n":{"x":null}})");
+    ASSERT_EQ(ok.verdict, JsonVerdict::kOk);
+    EXPECT_EQ(ok.object.at("sub").as_string(), "a_1");
 }
 
 }  // namespace

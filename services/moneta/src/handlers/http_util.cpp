@@ -21,7 +21,8 @@ http::Response error(domain::ApiError e, std::int64_t now_ms, std::string_view d
                      int retry_after_sec) {
     const auto& row = domain::info(e);
     http::Response r = json(row.status, domain::error_body(e, now_ms, details_json));
-    if (row.status == 429 || row.status == 503) {
+    // Every retryable "try again later" answer says when: 429, 503 and 504 (api.md).
+    if (row.status == 429 || row.status == 503 || row.status == 504) {
         r.headers.emplace_back("Retry-After", std::to_string(retry_after_sec));
     }
     return r;

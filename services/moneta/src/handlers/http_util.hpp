@@ -19,7 +19,8 @@ namespace moneta::handlers {
 /// A JSON response with @p status.
 http::Response json(int status, std::string body);
 
-/// The api.md error body for @p e; retryable 429/503 answers carry `Retry-After`.
+/// The api.md error body for @p e; 429, 503 and 504 answers carry `Retry-After` (the HTTP server
+/// also adds `Retry-After: 1` to any 503/504 that lacks one).
 http::Response error(domain::ApiError e, std::int64_t now_ms, std::string_view details_json = "{}",
                      int retry_after_sec = 1);
 

@@ -51,10 +51,20 @@ core::Result<void> validate(const ExpiryPolicy& policy);
 /// (floor(now_s / bucket_s) + 1) * bucket_s + ttl_s, with now_s = floor(now_ms / 1000).
 std::int64_t bucketed_expiry_s(std::int64_t now_ms, const ExpiryPolicy& policy) noexcept;
 
-/// The directory that signed cookies / the Akamai ACL cover for a manifest.
+/// Leading path segments that name one title: "/vod/<title>/" is 2 (docs/delivery.md).
+inline constexpr std::size_t kTitleSegments = 2;
+
+/// The directory that signed cookies / the Akamai ACL cover for a manifest. It never covers more
+/// than one title: a wildcard over "/vod/" or "/" would let one viewer's cookie fetch every title.
 /// @param scope_segments 0: the manifest's own directory ("/vod/m_1/avc_1080/"); N > 0: the first
-/// N path segments ("/vod/m_1/" for N = 2), capped at the manifest's directory.
-std::string scope_prefix(std::string_view manifest_path, std::size_t scope_segments);
+/// N path segments ("/vod/m_1/" for N = 2); a manifest with fewer gets its own directory.
+/// @param title_segments the scope must keep at least this many segments (kTitleSegments).
+/// @return kInvalidArgument when the scope would keep fewer than @p title_segments segments
+/// (N = 1, or a manifest directly under "/vod/" or "/": an error, never a shorter prefix), or
+/// when one of its segments is empty, ".", ".." or holds a '%' (a CDN could normalise those
+/// to a shorter path).
+core::Result<std::string> scope_prefix(std::string_view manifest_path, std::size_t scope_segments,
+                                       std::size_t title_segments = kTitleSegments);
 
 struct CacheStats {
     std::uint64_t hits = 0;        ///< sign() answered from the cache
@@ -83,11 +93,14 @@ using DeliverySignerPtr = std::unique_ptr<DeliverySigner>;
 
 struct CloudFrontDeliveryOptions {
     ExpiryPolicy expiry;
-    std::size_t scope_segments = 0;  ///< see scope_prefix()
+    std::size_t scope_segments = 0;  ///< see scope_prefix(); 0 or >= title_segments
+    std::size_t title_segments = kTitleSegments;  ///< >= 1
 };
 
 /// Canned-policy manifest URL plus custom-policy cookies for scope_prefix(manifest). Cookies are
-/// cached per (prefix, expiry) too, so sibling manifests share them.
+/// cached per (prefix, expiry) too, so sibling manifests share them. kInvalidArgument when
+/// scope_segments is between 1 and title_segments - 1 (every scope would span titles); sign()
+/// answers kInvalidArgument for a manifest whose scope would (scope_prefix).
 core::Result<DeliverySignerPtr> make_cloudfront_delivery(
     std::shared_ptr<const CloudFrontSigner> signer, CloudFrontDeliveryOptions options
 );
@@ -95,7 +108,8 @@ core::Result<DeliverySignerPtr> make_cloudfront_delivery(
 struct AkamaiDeliveryOptions {
     std::string base_url;  ///< "https://akamai.moneta.local" (a trailing '/' is dropped)
     ExpiryPolicy expiry;
-    std::size_t scope_segments = 0;  ///< ACL = scope_prefix(manifest) + "*"
+    std::size_t scope_segments = 0;  ///< ACL = scope_prefix(manifest) + "*"; 0 or >= title_segments
+    std::size_t title_segments = kTitleSegments;  ///< >= 1
 };
 
 /// Manifest URL with "?<token_name>=<token>" and no cookies. st= is the bucket's start, which is

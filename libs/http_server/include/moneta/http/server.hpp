@@ -13,6 +13,7 @@
 
 #include "moneta/core/clock.hpp"
 #include "moneta/core/result.hpp"
+#include "moneta/http/edge_trust.hpp"
 #include "moneta/http/handler.hpp"
 
 namespace boost::asio {
@@ -28,7 +29,18 @@ struct ServerLimits {
     std::size_t body_bytes = 16 * 1024;
     std::size_t header_count = 64;
     std::size_t uri_bytes = 2048;
+    /// Upper bound; the effective cap is connection_cap(RLIMIT_NOFILE soft, fd_reserve, threads,
+    /// this) (fd_limit.hpp), computed at listen(). Over it: accepted, then closed at once.
     std::size_t max_connections_per_worker = 10000;
+    /// Descriptors kept for everything that is not a client connection (see connection_cap).
+    std::size_t fd_reserve = 64;
+};
+
+/// Failed accepts (EMFILE, ENFILE, ...) wait before the next try: first_backoff doubling to
+/// max_backoff, reset by the next accepted connection. Never a hot loop.
+struct AcceptBackoff {
+    Duration first = std::chrono::milliseconds(1);
+    Duration max = std::chrono::milliseconds(100);
 };
 
 struct ServerTimeouts {
@@ -37,6 +49,9 @@ struct ServerTimeouts {
     Duration idle = std::chrono::seconds(75);        ///< > nginx upstream keepalive_timeout (60 s)
     Duration write = std::chrono::seconds(10);
     Duration default_deadline = std::chrono::seconds(2);  ///< lowered by X-Request-Timeout-Ms
+    /// A smaller X-Request-Timeout-Ms is raised to this floor (it still never raises the deadline
+    /// above default_deadline). 0 = no floor (the internal API: its caller is moneta).
+    Duration min_client_deadline = Duration::zero();
 };
 
 struct ServerConfig {
@@ -45,6 +60,9 @@ struct ServerConfig {
     std::size_t threads = 1;
     ServerLimits limits;
     ServerTimeouts timeouts;
+    AcceptBackoff accept_backoff;
+    /// Edge-only headers and the edge's secret (edge_trust.hpp). Default: nothing edge-only.
+    EdgeTrust edge;
 };
 
 /// Read by the app's /metrics at scrape time (relaxed atomics, any thread).
@@ -57,6 +75,10 @@ struct ServerStats {
     std::atomic<std::uint64_t> bad_requests_total{0};  ///< malformed: answered 4xx/5xx and closed
     std::atomic<std::uint64_t> timeouts_total{0};
     std::atomic<std::uint64_t> handler_exceptions_total{0};
+    std::atomic<std::uint64_t> accept_errors_total{0};         ///< failed accepts (each one backed off)
+    std::atomic<std::uint64_t> accept_fd_exhausted_total{0};   ///< of which EMFILE / ENFILE
+    std::atomic<std::uint64_t> edge_headers_dropped_total{0};  ///< edge-only headers removed (untrusted)
+    std::atomic<std::uint64_t> edge_auth_rejected_total{0};    ///< X-Edge-Auth present but wrong or doubled
 };
 
 struct AccessRecord {
@@ -97,6 +119,8 @@ public:
 
     const ServerStats& stats() const noexcept;
     std::uint16_t port() const noexcept;
+    /// The effective per-worker connection cap (after listen(); see ServerLimits).
+    std::size_t max_connections_per_worker() const noexcept;
 
     class Impl;
 

@@ -1,0 +1,112 @@
+// Issue 10's settings: the admin port's own address and token, the edge token and the client
+// deadline floor, read from the shipped moneta.json with secrets from the environment.
+#include "settings.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+
+#include "moneta/testing/paths.hpp"
+#include "moneta/testing/temp_dir.hpp"
+
+namespace moneta {
+namespace {
+
+namespace bj = boost::json;
+
+class SettingsSecurityTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ::setenv("INTERNAL_API_TOKEN", "it-token", 1);
+        ::setenv("MONETA_JWT_SECRET", std::string(40, 'j').c_str(), 1);
+        ::setenv("MONETA_DRM_SITE_KEY", std::string(32, 's').c_str(), 1);
+        ::setenv("MONETA_DRM_ACCESS_KEY", std::string(32, 'a').c_str(), 1);
+        ::unsetenv("MONETA_EDGE_TOKEN");
+        ::unsetenv("MONETA_ADMIN_TOKEN");
+    }
+    void TearDown() override {
+        for (const char* v : {"INTERNAL_API_TOKEN", "MONETA_JWT_SECRET", "MONETA_DRM_SITE_KEY",
+                              "MONETA_DRM_ACCESS_KEY", "MONETA_EDGE_TOKEN", "MONETA_ADMIN_TOKEN"}) {
+            ::unsetenv(v);
+        }
+    }
+
+    /// The shipped file, edited by @p edit, written to a temp dir and loaded.
+    boost::system::result<Settings, std::string> load(const std::function<void(bj::object&)>& edit = {}) {
+        std::ifstream in(testing::source_dir() / "services/moneta/config/moneta.json");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        bj::value doc = bj::parse(ss.str());
+        if (edit) {
+            edit(doc.as_object());
+        }
+        const auto path = dir_.file("moneta.json");
+        std::ofstream(path) << bj::serialize(doc);
+        return load_settings(path);
+    }
+
+    testing::TempDir dir_;
+};
+
+TEST_F(SettingsSecurityTest, ShippedDefaultsAreLoopbackAdminNoTrustAndA50MsFloor) {
+    const auto s = load();
+    ASSERT_TRUE(s) << s.error();
+    EXPECT_EQ(s->server.admin_address, "127.0.0.1");
+    EXPECT_EQ(s->server.min_client_deadline, std::chrono::milliseconds(50));
+    EXPECT_TRUE(s->server.edge_token.empty());   // unset variable: nothing is trusted
+    EXPECT_TRUE(s->server.admin_token.empty());  // unset variable: admin changes answer 403
+    // The code defaults agree with the file.
+    const auto bare = load([](bj::object& o) {
+        auto& server = o["server"].as_object();
+        server.erase("admin_address");
+        server.erase("min_client_deadline_ms");
+        server.erase("edge_token");
+        server.erase("admin_token");
+    });
+    ASSERT_TRUE(bare) << bare.error();
+    EXPECT_EQ(bare->server.admin_address, "127.0.0.1");
+    EXPECT_EQ(bare->server.min_client_deadline, std::chrono::milliseconds(50));
+}
+
+TEST_F(SettingsSecurityTest, TokensComeFromTheEnvironmentOnly) {
+    ::setenv("MONETA_EDGE_TOKEN", "edge-secret-value-0123456789abcdef", 1);
+    ::setenv("MONETA_ADMIN_TOKEN", "admin-secret-value-0123456789abcdef", 1);
+    const auto s = load();
+    ASSERT_TRUE(s) << s.error();
+    EXPECT_EQ(s->server.edge_token, "edge-secret-value-0123456789abcdef");
+    EXPECT_EQ(s->server.admin_token, "admin-secret-value-0123456789abcdef");
+    for (const char* key : {"edge_token", "admin_token"}) {
+        const auto inline_secret = load([key](bj::object& o) { o["server"].as_object()[key] = "inline-secret-xyz"; });
+        ASSERT_FALSE(inline_secret) << key;
+        EXPECT_NE(inline_secret.error().find(std::string("server.") + key), std::string::npos) << inline_secret.error();
+        EXPECT_NE(inline_secret.error().find("never inline"), std::string::npos) << inline_secret.error();
+        EXPECT_EQ(inline_secret.error().find("inline-secret-xyz"), std::string::npos) << "value echoed";
+    }
+}
+
+TEST_F(SettingsSecurityTest, BadValuesAreRefusedByName) {
+    const auto negative = load([](bj::object& o) { o["server"].as_object()["min_client_deadline_ms"] = -1; });
+    ASSERT_FALSE(negative);
+    EXPECT_NE(negative.error().find("server.min_client_deadline_ms"), std::string::npos) << negative.error();
+    const auto typo = load([](bj::object& o) { o["server"].as_object()["admin_adress"] = "0.0.0.0"; });
+    ASSERT_FALSE(typo);
+    EXPECT_NE(typo.error().find("admin_adress"), std::string::npos) << typo.error();
+    for (const char* var : {"MONETA_EDGE_TOKEN", "MONETA_ADMIN_TOKEN"}) {
+        ::setenv(var, "short-secret", 1);
+        const auto weak = load();
+        ::unsetenv(var);
+        ASSERT_FALSE(weak) << var;
+        EXPECT_NE(weak.error().find("shorter than 16 characters"), std::string::npos) << weak.error();
+        EXPECT_EQ(weak.error().find("short-secret"), std::string::npos) << "value echoed";
+    }
+    const auto wide = load([](bj::object& o) { o["delivery"].as_object()["cdn"].as_object()["scope_segments"] = 1; });
+    ASSERT_FALSE(wide);
+    EXPECT_NE(wide.error().find("delivery.cdn.scope_segments"), std::string::npos) << wide.error();
+}
+
+}  // namespace
+}  // namespace moneta
