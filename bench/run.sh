@@ -53,6 +53,7 @@ wait_http() {
         curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
         sleep 0.1
     done
+    tail -n 5 "$WORK"/*.log >&2 || true
     die "not ready: $1"
 }
 

@@ -216,9 +216,10 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
     extra.add({"HEXISTS", store::progress_missing_key(kb, claims.sub, claims.pid), body->content_id});
     const AccountRateLimit limit(AccountRateLimit::Kind::kStart, deps_.settings.start_rate_per_min);
     std::string window;
+    const std::size_t rate_reply = extra.size();  // the INCR's place among the extra replies
     limit.add_to(extra, kb, claims.sub, now_ms, window);
     auto catalog = co_await deps_.catalog.async_read(claims.sub, body->content_id, req.context(), &extra);
-    if (const auto retry_after = limit.exceeded(catalog.extra, 2, now_ms)) {
+    if (const auto retry_after = limit.exceeded(catalog.extra, rate_reply, now_ms)) {
         ++deps_.stats.starts_rate_limited_total;
         co_return error(ApiError::kRateLimited, now_ms, "{}", *retry_after);
     }

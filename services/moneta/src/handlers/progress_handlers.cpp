@@ -21,9 +21,10 @@ boost::asio::awaitable<std::optional<http::Response>> ProgressHandlers::async_ad
     redis::Pipeline extra;
     const AccountRateLimit limit(AccountRateLimit::Kind::kProgress, deps_.settings.progress_rate_per_min);
     std::string window;
+    const std::size_t rate_reply = extra.size();
     limit.add_to(extra, kb, claims.sub, now_ms, window);
     auto catalog = co_await deps_.catalog.async_read(claims.sub, content_id, req.context(), &extra);
-    if (const auto retry_after = limit.exceeded(catalog.extra, 0, now_ms)) {
+    if (const auto retry_after = limit.exceeded(catalog.extra, rate_reply, now_ms)) {
         ++deps_.stats.progress_rate_limited_total;
         co_return error(ApiError::kRateLimited, now_ms, "{}", *retry_after);
     }
