@@ -87,10 +87,11 @@ struct Outcome {
 
 /// server.cpp's body loop: put_body, then read more while it asks for more.
 boost::system::error_code read_body(Wire& wire, beast::flat_buffer& buffer, RequestParser& parser) {
+    const std::size_t head_fields = moneta::http::detail::field_count(parser);
     boost::system::error_code ec;
     for (;;) {
         const std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
-        const std::size_t used = moneta::http::detail::put_body(parser, data, ec);
+        const std::size_t used = moneta::http::detail::put_body(parser, data, head_fields, ec);
         FUZZ_CHECK(used <= data.size(), "put_body consumed more than was buffered");
         buffer.consume(used);
         if (ec != bhttp::error::need_more) {

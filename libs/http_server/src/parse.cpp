@@ -3,6 +3,7 @@
 #include <boost/asio/buffer.hpp>
 
 #include <cstdint>
+#include <iterator>
 
 namespace moneta::http::detail {
 
@@ -48,7 +49,15 @@ HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, Reques
     return {};
 }
 
-std::size_t put_body(RequestParser& parser, std::string_view buffered, boost::system::error_code& ec) {
+std::size_t field_count(const RequestParser& parser) noexcept {
+    const auto& fields = parser.get().base();
+    return static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
+}
+
+std::size_t put_body(RequestParser& parser,
+                     std::string_view buffered,
+                     std::size_t head_fields,
+                     boost::system::error_code& ec) {
     std::size_t used = 0;
     ec = {};
     while (!parser.is_done()) {
@@ -66,6 +75,9 @@ std::size_t put_body(RequestParser& parser, std::string_view buffered, boost::sy
             ec = bhttp::error::need_more;  // (not seen: Beast either consumes or asks for more)
             break;
         }
+    }
+    if (!ec && field_count(parser) != head_fields) {
+        ec = bhttp::error::bad_field;
     }
     return used;
 }

@@ -396,6 +396,7 @@ private:
                 break;
             }
             buffer.consume(head_len);
+            const std::size_t head_fields = detail::field_count(parser);
             auto& msg = parser.get();
             const std::string_view target(msg.target().data(), msg.target().size());
             if (!parser.is_done()) {
@@ -403,7 +404,8 @@ private:
                 boost::system::error_code rec;
                 for (;;) {
                     buffer.consume(detail::put_body(
-                        parser, {static_cast<const char*>(buffer.data().data()), buffer.size()}, rec));
+                        parser, {static_cast<const char*>(buffer.data().data()), buffer.size()},
+                        head_fields, rec));
                     if (rec != bhttp::error::need_more) {
                         break;
                     }

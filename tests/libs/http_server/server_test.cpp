@@ -135,6 +135,9 @@ TEST_F(ServerTest, MalformedRequestsGetAnErrorAndTheConnectionIsClosed) {
         {"GET /v1/%2e%2e/ctx HTTP/1.1\r\nHost: x\r\n\r\nGET /ctx HTTP/1.1\r\nHost: x\r\n\r\n", 400},
         {"GET /ctx HTTP/2.0\r\nHost: x\r\n\r\nGET /ctx HTTP/1.1\r\nHost: x\r\n\r\n", 505},
         {"GET http://evil/ctx HTTP/1.1\r\nHost: x\r\n\r\nGET /ctx HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+        // Trailer fields (fuzz finding): Beast merged them into the headers, past the strict checks.
+        {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nHost: y\r\n\r\nGET /ctx HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+        {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nAuthorization: Bearer t\r\n\r\nGET /ctx HTTP/1.1\r\nHost: x\r\n\r\n", 400},
     };
     for (const Case& c : cases) {
         const std::string raw = testing::raw_exchange(port_, c.bytes, 2s);
