@@ -174,8 +174,10 @@ core::Result<Content> decode_content(std::string_view text) {
         return core::make_error(Errc::kProtocolError);
     }
     Content c;
+    // Durations and credits are seconds into the title: a negative one would reach the stored
+    // progress values, whose decoders refuse it (domain/progress.hpp), and hide the position.
     if (!get_string(*o, "id", c.id) || !get_string(*o, "kind", c.kind) ||
-        !get_double(o->if_contains("duration_sec"), c.duration_sec) ||
+        !get_double(o->if_contains("duration_sec"), c.duration_sec) || c.duration_sec < 0 ||
         !get_string(*o, "min_plan", c.min_plan) || !get_int(*o, "age_rating", c.age_rating) ||
         !get_opt_string(*o, "next_content_id", c.next_content_id)) {
         return core::make_error(Errc::kProtocolError);
@@ -186,7 +188,7 @@ core::Result<Content> decode_content(std::string_view text) {
     }
     if (const json::value* v = o->if_contains("credits_start_sec"); v != nullptr && !v->is_null()) {
         double d = 0;
-        if (!get_double(v, d)) {
+        if (!get_double(v, d) || d < 0) {
             return core::make_error(Errc::kProtocolError);
         }
         c.credits_start_sec = d;

@@ -14,7 +14,8 @@ namespace moneta::domain {
 /// may add fields); missing or mistyped known fields are a protocol error.
 core::Result<Account> decode_account(std::string_view json);
 
-/// Decodes `GET /internal/v1/contents/{id}`.
+/// Decodes `GET /internal/v1/contents/{id}`. A negative `duration_sec` or `credits_start_sec` is
+/// a protocol error too.
 core::Result<Content> decode_content(std::string_view json);
 
 }  // namespace moneta::domain

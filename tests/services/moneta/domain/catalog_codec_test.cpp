@@ -57,5 +57,19 @@ TEST(CatalogCodecTest, RejectsGarbageAndMistypedFields) {
     EXPECT_FALSE(decode_content(bad_geo).has_value());
 }
 
+TEST(CatalogCodecTest, RejectsNegativeDurationsAndCredits) {
+    // Fuzz consistency fix (docs/fuzzing.md): a negative duration would be written into the
+    // stored progress values, which decode_progress_value refuses, hiding the position.
+    std::string neg = kContent;
+    neg.replace(neg.find("\"duration_sec\":7012.4"), 20, "\"duration_sec\":-1.0");
+    EXPECT_FALSE(decode_content(neg).has_value()) << neg;
+    std::string neg_credits = kContent;
+    neg_credits.replace(neg_credits.find("6800.0"), 6, "-0.5");
+    EXPECT_FALSE(decode_content(neg_credits).has_value()) << neg_credits;
+    std::string zero = kContent;
+    zero.replace(zero.find("7012.4"), 6, "0");
+    EXPECT_TRUE(decode_content(zero).has_value()) << zero;
+}
+
 }  // namespace
 }  // namespace moneta::domain
