@@ -10,13 +10,12 @@
 //   of the declared length, an origin-form safe path, and ends within the input;
 // - the Request view the handlers see (path, query, header lookup) agrees with the message, and
 //   the request-context headers parse consistently (traceparent round trip, timeout range).
+#include <algorithm>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
-
-#include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -117,7 +116,8 @@ bool is_tchar(unsigned char c) {
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
            });
 }
 
@@ -129,25 +129,36 @@ void check_request_context(const moneta::http::Request& req) {
         }
         if (const auto ctx = moneta::core::TraceContext::parse(*tp)) {
             const std::string again = ctx->to_traceparent();
-            FUZZ_CHECK(again.size() == 55 && tp->substr(3, 49) == std::string_view(again).substr(3, 49),
-                       "traceparent ids do not round-trip");
+            FUZZ_CHECK(
+                again.size() == 55 && tp->substr(3, 49) == std::string_view(again).substr(3, 49),
+                "traceparent ids do not round-trip"
+            );
             const auto reparsed = moneta::core::TraceContext::parse(again);
-            FUZZ_CHECK(reparsed && reparsed->trace_id == ctx->trace_id && reparsed->span_id == ctx->span_id &&
-                           reparsed->flags == ctx->flags,
-                       "a formatted traceparent does not parse back");
+            FUZZ_CHECK(
+                reparsed && reparsed->trace_id == ctx->trace_id &&
+                    reparsed->span_id == ctx->span_id && reparsed->flags == ctx->flags,
+                "a formatted traceparent does not parse back"
+            );
         }
     }
     if (const auto t = req.header("x-request-timeout-ms")) {
         if (const auto ms = moneta::core::parse_timeout_ms(*t)) {
-            FUZZ_CHECK(ms->count() >= 1 && ms->count() <= 600000, "X-Request-Timeout-Ms out of range");
-            FUZZ_CHECK(std::to_string(ms->count()).size() <= t->size(), "timeout longer than its text");
+            FUZZ_CHECK(
+                ms->count() >= 1 && ms->count() <= 600000, "X-Request-Timeout-Ms out of range"
+            );
+            FUZZ_CHECK(
+                std::to_string(ms->count()).size() <= t->size(), "timeout longer than its text"
+            );
         }
     }
     if (const auto id = req.header("x-request-id"); id && moneta::core::is_valid_request_id(*id)) {
         FUZZ_CHECK(id->size() <= 128, "request id too long");
         for (char c : *id) {
-            FUZZ_CHECK(std::isalnum(static_cast<unsigned char>(c)) != 0 || std::strchr("-_.:", c) != nullptr,
-                       "request id with a character that is not safe to log");
+            FUZZ_CHECK(
+                std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+                    std::strchr("-_.:", c) != nullptr,
+                "request id with a character that is not safe to log"
+            );
         }
     }
 }
@@ -159,10 +170,15 @@ void check_accepted(const Outcome& o, const RequestParser& parser, std::size_t i
     for (char c : o.method) {
         FUZZ_CHECK(c >= 'A' && c <= 'Z', "method with a byte outside A-Z");
     }
-    FUZZ_CHECK(!o.target.empty() && o.target.front() == '/' && o.target.size() <= l.uri_bytes,
-               "target not origin-form or over the URI limit");
-    FUZZ_CHECK(moneta::http::detail::is_safe_path(std::string_view(o.target).substr(0, o.target.find('?'))),
-               "an unsafe path was accepted");
+    FUZZ_CHECK(
+        !o.target.empty() && o.target.front() == '/' && o.target.size() <= l.uri_bytes,
+        "target not origin-form or over the URI limit"
+    );
+    FUZZ_CHECK(
+        moneta::http::detail::is_safe_path(std::string_view(o.target).substr(0, o.target.find('?'))
+        ),
+        "an unsafe path was accepted"
+    );
     FUZZ_CHECK(o.version == 10 || o.version == 11, "version other than HTTP/1.0 or 1.1");
     FUZZ_CHECK(o.body.size() <= l.body_bytes, "body over the limit");
     int content_length = 0;
@@ -181,17 +197,25 @@ void check_accepted(const Outcome& o, const RequestParser& parser, std::size_t i
             ++content_length;
             std::uint64_t declared = 0;
             const auto r = std::from_chars(value.data(), value.data() + value.size(), declared);
-            FUZZ_CHECK(r.ec == std::errc{} && r.ptr == value.data() + value.size() && declared == o.body.size(),
-                       "body length differs from Content-Length");
+            FUZZ_CHECK(
+                r.ec == std::errc{} && r.ptr == value.data() + value.size() &&
+                    declared == o.body.size(),
+                "body length differs from Content-Length"
+            );
         } else if (iequals(name, "transfer-encoding")) {
             ++transfer_encoding;
-            FUZZ_CHECK(iequals(value, "chunked"), "a Transfer-Encoding other than chunked was accepted");
+            FUZZ_CHECK(
+                iequals(value, "chunked"), "a Transfer-Encoding other than chunked was accepted"
+            );
         } else if (iequals(name, "host")) {
             ++host;
         }
     }
     FUZZ_CHECK(content_length <= 1 && transfer_encoding <= 1, "duplicate framing header accepted");
-    FUZZ_CHECK(!(content_length == 1 && transfer_encoding == 1), "Content-Length together with Transfer-Encoding");
+    FUZZ_CHECK(
+        !(content_length == 1 && transfer_encoding == 1),
+        "Content-Length together with Transfer-Encoding"
+    );
     FUZZ_CHECK(o.version == 10 ? host <= 1 : host == 1, "not exactly one Host on HTTP/1.1");
     FUZZ_CHECK(o.fields.size() <= l.header_count, "more fields than the header-count limit");
     FUZZ_CHECK(o.keep_alive == parser.get().keep_alive(), "keep-alive changed");
@@ -204,13 +228,17 @@ void check_accepted(const Outcome& o, const RequestParser& parser, std::size_t i
     }
     const auto q = o.target.find('?');
     FUZZ_CHECK(req.path() == std::string_view(o.target).substr(0, q), "Request::path disagrees");
-    FUZZ_CHECK(q == std::string::npos ? req.query().empty() : req.query() == std::string_view(o.target).substr(q + 1),
-               "Request::query disagrees");
+    FUZZ_CHECK(
+        q == std::string::npos ? req.query().empty()
+                               : req.query() == std::string_view(o.target).substr(q + 1),
+        "Request::query disagrees"
+    );
     for (const auto& field : o.fields) {
         const auto found = req.header(field.first);
         FUZZ_CHECK(found.has_value(), "Request::header misses a field");
-        const auto first = std::find_if(o.fields.begin(), o.fields.end(),
-                                        [&](const auto& f) { return iequals(f.first, field.first); });
+        const auto first = std::find_if(o.fields.begin(), o.fields.end(), [&](const auto& f) {
+            return iequals(f.first, field.first);
+        });
         FUZZ_CHECK(*found == first->second, "Request::header is not the first field of that name");
     }
     check_request_context(req);
@@ -229,15 +257,21 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
         std::size_t searched = 0;
         bool closed = false;
         for (;;) {
-            const std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+            const std::string_view data(
+                static_cast<const char*>(buffer.data().data()), buffer.size()
+            );
             const HeadScan scan = moneta::http::detail::scan_head(data, searched);
-            FUZZ_CHECK(scan.skip <= data.size() && scan.head_len <= data.size(), "scan beyond the buffer");
+            FUZZ_CHECK(
+                scan.skip <= data.size() && scan.head_len <= data.size(), "scan beyond the buffer"
+            );
             if (scan.skip > 0) {
                 buffer.consume(scan.skip);
                 continue;
             }
             if (scan.head_len != 0) {
-                FUZZ_CHECK(data.substr(scan.head_len - 4, 4) == "\r\n\r\n", "head does not end in CRLFCRLF");
+                FUZZ_CHECK(
+                    data.substr(scan.head_len - 4, 4) == "\r\n\r\n", "head does not end in CRLFCRLF"
+                );
                 head_len = scan.head_len;
                 break;
             }
@@ -269,8 +303,10 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
         RequestParser parser;
         const auto verdict = moneta::http::detail::parse_head(head, l, parser);
         if (verdict.status != 0) {
-            FUZZ_CHECK(verdict.status >= 400 && verdict.status <= 505 && !verdict.code.empty(),
-                       "an error verdict without a 4xx/5xx status and code");
+            FUZZ_CHECK(
+                verdict.status >= 400 && verdict.status <= 505 && !verdict.code.empty(),
+                "an error verdict without a 4xx/5xx status and code"
+            );
             o.kind = Kind::kHeadError;
             o.status = verdict.status;
             o.code = std::string(verdict.code);
@@ -314,8 +350,9 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
 std::string describe(const std::vector<Outcome>& v) {
     std::string s;
     for (const Outcome& o : v) {
-        s += "[kind=" + std::to_string(static_cast<int>(o.kind)) + " status=" + std::to_string(o.status) + " " +
-             o.code + " " + o.error + " " + o.method + " " + o.target + " fields=" + std::to_string(o.fields.size()) +
+        s += "[kind=" + std::to_string(static_cast<int>(o.kind)) +
+             " status=" + std::to_string(o.status) + " " + o.code + " " + o.error + " " + o.method +
+             " " + o.target + " fields=" + std::to_string(o.fields.size()) +
              " body=" + std::to_string(o.body.size()) + " end=" + std::to_string(o.end) + "] ";
     }
     return s;
@@ -330,8 +367,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // size chosen by the input's length so the corpus covers them all.
     for (const std::size_t chunk : {std::size_t{1}, 2 + size % 68}) {
         const auto split = serve(input, chunk);
-        FUZZ_CHECK(split == whole, "chunk " + std::to_string(chunk) + " gave " + describe(split) +
-                                       "\n  whole gave " + describe(whole));
+        FUZZ_CHECK(
+            split == whole,
+            "chunk " + std::to_string(chunk) + " gave " + describe(split) + "\n  whole gave " +
+                describe(whole)
+        );
     }
     return 0;
 }

@@ -12,9 +12,8 @@
 // its signature or key.
 #include <openssl/hmac.h>
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -59,14 +58,18 @@ const Verifiers& verifiers() {
         VerifierConfig full;
         full.allowed_algs = {"HS256", "RS256", "ES256"};
         full.hmac_keys = {{"k1", std::string(kSecret1)}, {"k2", std::string(kSecret2)}};
-        full.public_keys = {{"rsa", "RS256", keys + "rsa.pub.pem"}, {"ec", "ES256", keys + "ec.pub.pem"}};
+        full.public_keys = {
+            {"rsa", "RS256", keys + "rsa.pub.pem"}, {"ec", "ES256", keys + "ec.pub.pem"}};
         full.issuer = "https://auth.moneta.test";
         full.audience = "moneta";
         VerifierConfig single;
         single.hmac_keys = {{"", std::string(kSecret1)}};
         VerifierConfig wrong;
         wrong.allowed_algs = {"HS256", "RS256", "ES256"};
-        wrong.hmac_keys = {{"k1", std::string(kWrongSecret)}, {"k2", std::string(kWrongSecret) + "2"}, {"", std::string(kWrongSecret) + "3"}};
+        wrong.hmac_keys = {
+            {"k1", std::string(kWrongSecret)},
+            {"k2", std::string(kWrongSecret) + "2"},
+            {"", std::string(kWrongSecret) + "3"}};
         return Verifiers{make(full), make(single), make(wrong)};
     }();
     return v;
@@ -75,8 +78,15 @@ const Verifiers& verifiers() {
 std::string hs256(std::string_view secret, std::string_view input) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()),
-         input.size(), mac, &len);
+    HMAC(
+        EVP_sha256(),
+        secret.data(),
+        static_cast<int>(secret.size()),
+        reinterpret_cast<const unsigned char*>(input.data()),
+        input.size(),
+        mac,
+        &len
+    );
     return std::string(reinterpret_cast<const char*>(mac), len);
 }
 
@@ -105,7 +115,8 @@ std::optional<std::int64_t> date_member(const json::object& o, std::string_view 
     if (v->is_uint64()) {
         return static_cast<std::int64_t>(v->get_uint64());
     }
-    return v->is_double() ? std::optional<std::int64_t>(static_cast<std::int64_t>(v->get_double())) : std::nullopt;
+    return v->is_double() ? std::optional<std::int64_t>(static_cast<std::int64_t>(v->get_double()))
+                          : std::nullopt;
 }
 
 /// An accepted token: its claims are what its payload says, inside the time rules.
@@ -113,15 +124,18 @@ void check_claims(const Claims& c, std::string_view token, std::int64_t leeway_s
     const auto dot1 = token.find('.');
     const auto dot2 = token.find('.', dot1 + 1);
     const auto header_text = moneta::core::base64url_decode(token.substr(0, dot1));
-    const auto payload_text = moneta::core::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+    const auto payload_text =
+        moneta::core::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
     FUZZ_CHECK(header_text && payload_text, "an accepted token whose parts are not base64url");
     const auto header = object_of(*header_text);
     const auto payload = object_of(*payload_text);
     FUZZ_CHECK(header && payload, "an accepted token whose header or payload is not a JSON object");
     FUZZ_CHECK(c.kid == string_member(*header, "kid"), "kid does not round-trip");
-    FUZZ_CHECK(c.sub == string_member(*payload, "sub") && c.pid == string_member(*payload, "pid") &&
-                   c.iss == string_member(*payload, "iss") && c.jti == string_member(*payload, "jti"),
-               "string claims do not round-trip");
+    FUZZ_CHECK(
+        c.sub == string_member(*payload, "sub") && c.pid == string_member(*payload, "pid") &&
+            c.iss == string_member(*payload, "iss") && c.jti == string_member(*payload, "jti"),
+        "string claims do not round-trip"
+    );
     FUZZ_CHECK(date_member(*payload, "exp") == c.exp_s, "exp does not round-trip");
     FUZZ_CHECK(date_member(*payload, "nbf") == c.nbf_s, "nbf does not round-trip");
     FUZZ_CHECK(date_member(*payload, "iat") == c.iat_s, "iat does not round-trip");
@@ -141,11 +155,16 @@ void check_token(std::string_view token, bool harness_signed_k1) {
     const Verifiers& v = verifiers();
     const auto full = v.full.verify(token, kNowMs);
     const auto again = v.full.verify(token, kNowMs);
-    FUZZ_CHECK(full.index() == again.index() && (full.index() == 0 || std::get<1>(full) == std::get<1>(again)),
-               "verify is not deterministic");
+    FUZZ_CHECK(
+        full.index() == again.index() &&
+            (full.index() == 0 || std::get<1>(full) == std::get<1>(again)),
+        "verify is not deterministic"
+    );
     const auto single = v.single.verify(token, kNowMs);
-    FUZZ_CHECK(!std::holds_alternative<Claims>(v.wrong.verify(token, kNowMs)),
-               "a token verified under the wrong secret");
+    FUZZ_CHECK(
+        !std::holds_alternative<Claims>(v.wrong.verify(token, kNowMs)),
+        "a token verified under the wrong secret"
+    );
     for (const auto* r : {&full, &single}) {
         if (const Claims* c = std::get_if<Claims>(r)) {
             check_claims(*c, token, 60);
@@ -154,23 +173,31 @@ void check_token(std::string_view token, bool harness_signed_k1) {
             flipped.back() = flipped.back() == 'A' ? 'Q' : 'A';
             const auto dot2 = token.rfind('.');
             const auto sig = moneta::core::base64url_decode(token.substr(dot2 + 1));
-            const auto sig2 = moneta::core::base64url_decode(std::string_view(flipped).substr(dot2 + 1));
+            const auto sig2 =
+                moneta::core::base64url_decode(std::string_view(flipped).substr(dot2 + 1));
             if (sig && sig2 && *sig != *sig2) {
                 const auto& verifier = r == &full ? v.full : v.single;
-                FUZZ_CHECK(!std::holds_alternative<Claims>(verifier.verify(flipped, kNowMs)),
-                           "a token with a changed signature verified");
+                FUZZ_CHECK(
+                    !std::holds_alternative<Claims>(verifier.verify(flipped, kNowMs)),
+                    "a token with a changed signature verified"
+                );
             }
         }
     }
     if (const Claims* c = std::get_if<Claims>(&full)) {
         FUZZ_CHECK(c->iss == "https://auth.moneta.test", "issuer check bypassed");
-        FUZZ_CHECK(std::find(c->aud.begin(), c->aud.end(), "moneta") != c->aud.end(), "audience check bypassed");
+        FUZZ_CHECK(
+            std::find(c->aud.begin(), c->aud.end(), "moneta") != c->aud.end(),
+            "audience check bypassed"
+        );
     }
     if (harness_signed_k1) {
         if (const Failure* f = std::get_if<Failure>(&full)) {
-            FUZZ_CHECK(*f != Failure::kBadSignature && *f != Failure::kUnknownKey,
-                       "a token signed with k1 failed on its signature or key: " +
-                           std::string(moneta::jwt::failure_name(*f)));
+            FUZZ_CHECK(
+                *f != Failure::kBadSignature && *f != Failure::kUnknownKey,
+                "a token signed with k1 failed on its signature or key: " +
+                    std::string(moneta::jwt::failure_name(*f))
+            );
         }
     }
 }
@@ -189,7 +216,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Harness-signed: "<header>\0<payload>" with the k1 secret.
     const auto nul = rest.find('\0');
     const std::string_view header = rest.substr(0, nul);
-    const std::string_view payload = nul == std::string_view::npos ? std::string_view{} : rest.substr(nul + 1);
+    const std::string_view payload =
+        nul == std::string_view::npos ? std::string_view{} : rest.substr(nul + 1);
     std::string token = moneta::core::base64url_encode(header);
     token += '.';
     token += moneta::core::base64url_encode(payload);
