@@ -1,11 +1,10 @@
-// Fuzz target: the reference internal API's request parsing (services/internal_api/src):
-// the progress:batchUpsert body, the content_ids query of GET .../progress, and the test-only
-// PUT /_fault body. The first input byte picks the parser. Invariants:
+// Fuzz target: the reference internal API's request parsing (services/internal_api/src/
+// requests.cpp): the progress:batchUpsert body and the content_ids query of GET .../progress.
+// The first input byte picks the parser. (The test-only PUT /_fault body is left out: fault.cpp
+// is Asio-heavy, and compiling it doubled this target's build time.) Invariants:
 // - accepted values are inside the documented ranges (ids [A-Za-z0-9_-]{1,64}, finite
-//   non-negative positions, non-negative integers, at most 1000 items / 100 ids; fault values
-//   within their bounds);
-// - what was accepted, written back as JSON / a query, parses to the same values (for the fault
-//   mode: to_json is a fixed point of parse_mode);
+//   non-negative positions, non-negative integers, at most 1000 items / 100 ids);
+// - what was accepted, written back as JSON / a query, parses to the same values;
 // - a rejection carries a reason.
 #include <boost/json.hpp>
 #include <cmath>
@@ -14,7 +13,6 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "fault.hpp"
 #include "requests.hpp"
 
 namespace {
@@ -86,31 +84,6 @@ void content_ids(std::string_view query) {
     );
 }
 
-void fault_mode(std::string_view body) {
-    const auto mode = fault::parse_mode(body);
-    if (!mode) {
-        FUZZ_CHECK(!mode.error().empty(), "a rejection without a reason");
-        return;
-    }
-    const fault::Fault& f = mode->fault;
-    FUZZ_CHECK(f.delay.count() >= 0 && f.delay <= fault::kMaxDelay, "delay out of range");
-    FUZZ_CHECK(f.rate >= 0 && f.rate <= 1, "error rate out of [0, 1]");
-    FUZZ_CHECK(
-        f.kind != fault::Kind::kErrorRate || (f.status >= 500 && f.status <= 599),
-        "status out of 5xx"
-    );
-    FUZZ_CHECK(
-        mode->flap_period.count() >= 0 && mode->flap_period <= fault::kMaxFlapPeriod,
-        "flap period out of range"
-    );
-    const std::string canonical = fault::to_json(*mode);
-    const auto again = fault::parse_mode(canonical);
-    FUZZ_CHECK(
-        again.has_value() && *again == *mode && fault::to_json(*again) == canonical,
-        "to_json is not parsed back to the same mode: " + canonical
-    );
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -118,16 +91,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
-    switch (data[0] % 3) {
-        case 0:
-            batch(rest);
-            break;
-        case 1:
-            content_ids(rest);
-            break;
-        default:
-            fault_mode(rest);
-            break;
+    if ((data[0] & 1U) == 0) {
+        batch(rest);
+    } else {
+        content_ids(rest);
     }
     return 0;
 }
