@@ -347,6 +347,36 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
     return out;
 }
 
+/// Equal outcomes, with one allowance. Beast 1.81 subtracts a chunk's size from the remaining
+/// body limit each time it parses the chunk header, also when the header's extension turns out
+/// to be incomplete (an unterminated quoted string runs to the end of the buffer: need_more) and
+/// is parsed again after the next read. Fed byte by byte, such a malformed extension exhausts the
+/// limit: 413 where a whole feed gives 400. Both reject and close at the same point, so a body
+/// error may differ between 400 and 413; nothing else may differ.
+bool same_outcomes(const std::vector<Outcome>& a, const std::vector<Outcome>& b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] == b[i]) {
+            continue;
+        }
+        Outcome x = a[i];
+        Outcome y = b[i];
+        if (x.kind != Kind::kBodyError || y.kind != Kind::kBodyError ||
+            (x.status != 413 && y.status != 413)) {
+            return false;
+        }
+        x.status = y.status = 0;
+        x.error.clear();
+        y.error.clear();
+        if (!(x == y)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 std::string describe(const std::vector<Outcome>& v) {
     std::string s;
     for (const Outcome& o : v) {
@@ -368,7 +398,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const std::size_t chunk : {std::size_t{1}, 2 + size % 68}) {
         const auto split = serve(input, chunk);
         FUZZ_CHECK(
-            split == whole,
+            same_outcomes(split, whole),
             "chunk " + std::to_string(chunk) + " gave " + describe(split) + "\n  whole gave " +
                 describe(whole)
         );
