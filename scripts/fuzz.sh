@@ -27,16 +27,15 @@ fuzz_targets() {
 # Configures (once) and builds build/fuzz with clang: only the fuzz targets and what they link.
 fuzz_build() {
     command -v "$MONETA_FUZZ_CXX" >/dev/null || die "$MONETA_FUZZ_CXX not found (apt-get install clang-14 libfuzzer-14-dev libclang-rt-14-dev)"
-    local dir="$MONETA_BUILD_DIR/fuzz"
+    local dir="$MONETA_BUILD_DIR/fuzz" start=$SECONDS
     if [[ ! -f "$dir/build.ninja" ]]; then
         CC="$MONETA_FUZZ_CC" CXX="$MONETA_FUZZ_CXX" cmake -S "$ROOT" -B "$dir" -G Ninja \
             -DCMAKE_BUILD_TYPE=Debug -DMONETA_FUZZ=ON -DMONETA_SANITIZE=OFF \
             -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=OFF >/dev/null
     fi
-    local start=$SECONDS
     log "building the fuzz targets (clang, libFuzzer + ASan + UBSan) in $dir with $MONETA_JOBS jobs"
     cmake --build "$dir" -j "$MONETA_JOBS"
-    log "fuzz build took $((SECONDS - start))s"
+    log "fuzz build (configure included) took $((SECONDS - start))s"
 }
 
 fuzz_env() {
