@@ -25,6 +25,7 @@ MONETA_PACKAGES=(
     libssl-dev libhiredis-dev libsqlite3-dev sqlite3 libfmt-dev libspdlog-dev libcli11-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     redis-server nginx libnginx-mod-http-headers-more-filter wrk prometheus
+    clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }

@@ -1,6 +1,8 @@
-# ./dev test: install, build with ASan+UBSan, run every test. Sourced by ./dev.
+# ./dev test: install, build with ASan+UBSan, run every test, then the fuzz smoke step. Sourced
+# by ./dev.
 
 run_tests() {
+    local fuzz_requested="${MONETA_FUZZ_SECONDS:-}"
     ensure_packages
     local dir="$MONETA_BUILD_DIR/asan"
     log "building tests (Debug + ASan + UBSan) in $dir with $MONETA_JOBS jobs"
@@ -13,4 +15,11 @@ run_tests() {
     start=$SECONDS
     ctest --test-dir "$dir" --output-on-failure -j "$MONETA_JOBS" "$@"
     log "tests took $((SECONDS - start))s"
+    # The fuzz step (docs/fuzzing.md): every checked-in fuzz input replayed, then each target a
+    # few seconds. Skipped for a filtered run (ctest arguments) unless MONETA_FUZZ_SECONDS is
+    # set; MONETA_FUZZ_SECONDS=0 skips it.
+    if [[ $# -eq 0 || -n "$fuzz_requested" ]] && [[ "${MONETA_FUZZ_SECONDS:-5}" != 0 ]]; then
+        source "$ROOT/scripts/fuzz.sh"
+        fuzz_smoke
+    fi
 }

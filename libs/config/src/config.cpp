@@ -13,10 +13,35 @@ namespace json = boost::json;
 
 const json::object Reader::kEmpty{};
 
+namespace {
+
+/// A key as it may appear in a message: control bytes and DEL as \xNN, the empty key as "".
+/// A key is any JSON string; a NUL would cut the message short and a newline would forge log
+/// lines.
+std::string printable(std::string_view key) {
+    if (key.empty()) {
+        return "\"\"";
+    }
+    std::string out;
+    out.reserve(key.size());
+    for (char ch : key) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7F || c == '\\') {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += c == '\\' ? std::string("\\\\") : std::string{'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 Reader::Reader(const json::object& object, std::string path) : object_(&object), path_(std::move(path)) {}
 
 std::string Reader::key_path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    return path_.empty() ? printable(key) : path_ + "." + printable(key);
 }
 
 void Reader::fail(std::string_view key, std::string_view what) const {
@@ -146,7 +171,7 @@ std::map<std::string, std::int64_t, std::less<>> Reader::integer_map(
     std::map<std::string, std::int64_t, std::less<>> out;
     for (const auto& [k, e] : v->get_object()) {
         if (!e.is_int64()) {
-            fail(key, "expected an object of integers (at \"" + std::string(k) + "\")");
+            fail(key, "expected an object of integers (at \"" + printable(k) + "\")");
         }
         out.emplace(std::string(k), e.get_int64());
     }
@@ -246,7 +271,10 @@ boost::system::result<json::value, std::string> load_file(const std::filesystem:
     }
     std::stringstream ss;
     ss << in.rdbuf();
-    const std::string text = ss.str();
+    return parse_text(ss.str(), file.string());
+}
+
+boost::system::result<json::value, std::string> parse_text(std::string_view text, std::string_view name) {
     json::stream_parser parser;
     boost::system::error_code ec;
     std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
@@ -264,12 +292,12 @@ boost::system::result<json::value, std::string> load_file(const std::filesystem:
                 ++col;
             }
         }
-        return load_error(file.string() + ":" + std::to_string(line) + ":" + std::to_string(col) +
+        return load_error(std::string(name) + ":" + std::to_string(line) + ":" + std::to_string(col) +
                           ": invalid JSON (" + ec.message() + ")");
     }
     json::value v = parser.release();
     if (!v.is_object()) {
-        return load_error(file.string() + ": the top level must be an object");
+        return load_error(std::string(name) + ": the top level must be an object");
     }
     return v;
 }

@@ -17,10 +17,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-#include "strict.hpp"
+#include "parse.hpp"
 
 namespace moneta::http {
 
@@ -397,22 +397,15 @@ private:
             for (;;) {
                 const std::string_view data(static_cast<const char*>(buffer.data().data()),
                                             buffer.size());
-                // Tolerate CRLFs before a request line (RFC 9112 §2.2).
-                std::size_t lead = 0;
-                while (lead + 1 < data.size() && data[lead] == '\r' && data[lead + 1] == '\n' &&
-                       lead < 8) {
-                    lead += 2;
-                }
-                if (lead > 0) {
-                    buffer.consume(lead);
+                const detail::HeadScan scan = detail::scan_head(data, searched);
+                if (scan.skip > 0) {
+                    buffer.consume(scan.skip);
                     continue;
                 }
-                const auto end = data.find("\r\n\r\n", searched > 3 ? searched - 3 : 0);
-                if (end != std::string_view::npos) {
-                    head_len = end + 4;
+                if (scan.head_len != 0) {
+                    head_len = scan.head_len;
                     break;
                 }
-                searched = data.size();
                 if (data.size() > limits.header_bytes) {
                     break;
                 }
@@ -458,46 +451,46 @@ private:
                                      "The request headers are too large.", false, "");
                 break;
             }
+            // 2. Strict checks, then Beast parses the checked head; the body follows under the
+            //    body limit.
             const std::string_view head(static_cast<const char*>(buffer.data().data()), head_len);
-            const auto verdict = detail::check_head(head, {limits.uri_bytes, limits.header_count});
+            detail::RequestParser parser;
+            const auto verdict = detail::parse_head(head, limits, parser);
             if (verdict.status != 0) {
                 ++stats_.bad_requests_total;
                 co_await write_error(stream, verdict.status, verdict.code, verdict.message, false, "");
                 break;
             }
-
-            // 2. Beast parses the checked head, then reads the body under the body limit.
-            bhttp::request_parser<bhttp::string_body> parser;
-            parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes + 4));
-            parser.body_limit(limits.body_bytes);
-            boost::system::error_code ec;
-            const std::size_t used = parser.put(asio::buffer(head.data(), head.size()), ec);
-            if (ec == bhttp::error::body_limit) {
-                ++stats_.bad_requests_total;
-                co_await write_error(stream, 413, "PAYLOAD_TOO_LARGE",
-                                     "The request body is too large.", false, "");
-                break;
-            }
-            if (ec || used != head_len || !parser.is_header_done()) {
-                ++stats_.bad_requests_total;
-                co_await write_error(stream, 400, "INVALID_REQUEST", "The request is malformed.",
-                                     false, "");
-                break;
-            }
             buffer.consume(head_len);
+            const std::size_t head_fields = detail::field_count(parser);
             auto& msg = parser.get();
             const std::string_view target(msg.target().data(), msg.target().size());
-            const std::string_view path = target.substr(0, target.find('?'));
-            if (!detail::is_safe_path(path)) {
-                ++stats_.bad_requests_total;
-                co_await write_error(stream, 400, "INVALID_REQUEST",
-                                     "The request path is not allowed.", false, "");
-                break;
-            }
             if (!parser.is_done()) {
                 stream.expires_after(config_.timeouts.body_read);
-                auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-                (void)rn;
+                boost::system::error_code rec;
+                for (;;) {
+                    buffer.consume(detail::put_body(
+                        parser, {static_cast<const char*>(buffer.data().data()), buffer.size()},
+                        head_fields, rec));
+                    if (rec != bhttp::error::need_more) {
+                        break;
+                    }
+                    const std::size_t room = beast::read_size(buffer, 65536);
+                    if (room == 0) {
+                        rec = bhttp::error::buffer_overflow;
+                        break;
+                    }
+                    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(room), kTuple);
+                    if (ec) {
+                        // EOF: the body is incomplete (what Beast's put_eof answers).
+                        rec = ec;
+                        if (ec == asio::error::eof) {
+                            rec = bhttp::error::partial_message;
+                        }
+                        break;
+                    }
+                    buffer.commit(n);
+                }
                 if (rec) {
                     ++stats_.bad_requests_total;
                     if (rec == bhttp::error::body_limit) {

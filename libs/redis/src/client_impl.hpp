@@ -41,6 +41,7 @@
 #include "moneta/core/result.hpp"
 #include "moneta/redis/client.hpp"
 #include "pending_queue.hpp"
+#include "reader.hpp"
 
 namespace moneta::redis {
 
@@ -79,7 +80,7 @@ struct Connection {
         : socket(ex),
           resolver(ex),
           wake(ex),
-          reader(redisReaderCreate()),
+          reader(detail::create_reader()),
           rbuf(new char[read_buffer_size]),
           rbuf_size(read_buffer_size) {}
     ~Connection() { redisReaderFree(reader); }

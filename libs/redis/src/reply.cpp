@@ -4,7 +4,39 @@
 
 #include <charconv>
 
+#include "reader.hpp"
+
 namespace moneta::redis {
+
+namespace {
+
+using CreateArray = void* (*)(const redisReadTask*, int);
+CreateArray g_create_array = nullptr;  // hiredis's own, set once with the table below
+
+void* create_bounded_array(const redisReadTask* task, int elements) {
+    if (elements > detail::kMaxReplyElements) {
+        return nullptr;  // hiredis sets the reader's error ("Out of memory") and stops
+    }
+    return g_create_array(task, elements);
+}
+
+}  // namespace
+
+redisReader* detail::create_reader() noexcept {
+    redisReader* reader = redisReaderCreate();
+    if (reader == nullptr) {
+        return nullptr;
+    }
+    // hiredis's default functions are static in the library: copy them once, bound createArray.
+    static redisReplyObjectFunctions functions = [reader] {
+        redisReplyObjectFunctions f = *reader->fn;
+        g_create_array = f.createArray;
+        f.createArray = &create_bounded_array;
+        return f;
+    }();
+    reader->fn = &functions;
+    return reader;
+}
 
 ReplyType ReplyView::type() const noexcept {
     if (node_ == nullptr) {
@@ -96,7 +128,10 @@ std::string ReplyView::to_string() const {
 }
 
 core::Result<Reply> Reply::from_resp(std::string_view wire) {
-    redisReader* reader = redisReaderCreate();
+    redisReader* reader = detail::create_reader();
+    if (reader == nullptr) {
+        return core::make_error(core::Errc::kProtocolError);
+    }
     void* raw = nullptr;
     const bool ok = redisReaderFeed(reader, wire.data(), wire.size()) == REDIS_OK &&
                     redisReaderGetReply(reader, &raw) == REDIS_OK && raw != nullptr;

@@ -4,10 +4,9 @@
 
 #include <boost/json.hpp>
 
-#include <cmath>
-
 #include "moneta/config/config.hpp"
 #include "moneta/http/router.hpp"
+#include "requests.hpp"
 #include "store.hpp"
 
 namespace moneta::internal_api {
@@ -15,18 +14,6 @@ namespace moneta::internal_api {
 namespace json = boost::json;
 
 namespace {
-
-bool valid_id(std::string_view id) {
-    if (id.empty() || id.size() > 64) {
-        return false;
-    }
-    for (char c : id) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
-            return false;
-        }
-    }
-    return true;
-}
 
 http::Response with_time(std::string doc, std::int64_t now_ms) {
     // Documents are JSON objects: add server_time_ms before the closing brace.
@@ -52,59 +39,6 @@ std::string progress_json(const std::vector<ProgressRow>& rows, std::int64_t now
                                      {"seq", r.seq}});
     }
     return json::serialize(json::object{{"items", std::move(items)}, {"server_time_ms", now_ms}});
-}
-
-/// Strict item of progress:batchUpsert; nullopt with @p why set when malformed.
-std::optional<ProgressRow> parse_item(const json::value& v, std::string& why) {
-    if (!v.is_object()) {
-        why = "items[] must be objects";
-        return std::nullopt;
-    }
-    const json::object& o = v.get_object();
-    ProgressRow r;
-    auto str = [&](const char* k, std::string& out) {
-        const json::value* f = o.if_contains(k);
-        if (f == nullptr || !f->is_string() || !valid_id(f->get_string())) {
-            why = std::string(k) + " must be an id";
-            return false;
-        }
-        out = std::string(f->get_string());
-        return true;
-    };
-    auto num = [&](const char* k, double& out) {
-        const json::value* f = o.if_contains(k);
-        if (f == nullptr || !f->is_number() || !std::isfinite(f->to_number<double>()) || f->to_number<double>() < 0) {
-            why = std::string(k) + " must be a non-negative number";
-            return false;
-        }
-        out = f->to_number<double>();
-        return true;
-    };
-    auto integer = [&](const char* k, std::int64_t& out) {
-        const json::value* f = o.if_contains(k);
-        if (f == nullptr || !f->is_int64() || f->get_int64() < 0) {
-            if (f != nullptr && f->is_uint64()) {
-                why = std::string(k) + " out of range";
-                return false;
-            }
-            why = std::string(k) + " must be a non-negative integer";
-            return false;
-        }
-        out = f->get_int64();
-        return true;
-    };
-    const json::value* completed = o.if_contains("completed");
-    if (!str("profile_id", r.profile_id) || !str("content_id", r.content_id) ||
-        !num("position_sec", r.position_sec) || !num("duration_sec", r.duration_sec) ||
-        !integer("updated_at_ms", r.updated_at_ms) || !integer("seq", r.seq)) {
-        return std::nullopt;
-    }
-    if (completed == nullptr || !completed->is_bool()) {
-        why = "completed must be a boolean";
-        return std::nullopt;
-    }
-    r.completed = completed->get_bool();
-    return r;
 }
 
 /// Faults apply to the API proper (/internal/v1/*), never to /_fault, /healthz or metrics, so
@@ -255,33 +189,17 @@ http::WorkerHooks App::make_worker(boost::asio::io_context& io) {
                    [wp, &clock, &stats, authorized, unauthorized](http::Request& r) -> boost::asio::awaitable<http::Response> {
                        if (!authorized(r)) co_return unauthorized();
                        ++stats.batch_upserts;
-                       boost::system::error_code ec;
-                       json::value v = json::parse(r.body(), ec);
-                       if (ec || !v.is_object() || !v.get_object().contains("items") ||
-                           !v.get_object().at("items").is_array()) {
-                           co_return bad_request("body must be {\"items\":[...]}", clock.wall_ms());
-                       }
-                       const json::array& items = v.get_object().at("items").get_array();
-                       if (items.size() > 1000) {
-                           co_return bad_request("at most 1000 items", clock.wall_ms());
-                       }
-                       std::vector<ProgressRow> rows;
-                       rows.reserve(items.size());
-                       for (const json::value& item : items) {
-                           std::string why;
-                           auto row = parse_item(item, why);
-                           if (!row) co_return bad_request(why, clock.wall_ms());
-                           rows.push_back(std::move(*row));
-                       }
+                       auto rows = parse_batch_upsert(r.body());
+                       if (!rows) co_return bad_request(rows.error(), clock.wall_ms());
                        // A well-formed item for a title the catalog does not know is refused,
                        // naming the item, so a caller can tell it apart and send the rest.
-                       if (const auto unknown = wp->store.first_unknown_content(rows)) {
+                       if (const auto unknown = wp->store.first_unknown_content(*rows)) {
                            const json::object details{{"index", *unknown},
-                                                      {"content_id", rows[*unknown].content_id}};
+                                                      {"content_id", (*rows)[*unknown].content_id}};
                            co_return http::error_response(422, "UNKNOWN_CONTENT", "No such content.", false,
                                                           clock.wall_ms(), json::serialize(details));
                        }
-                       auto res = wp->store.upsert_progress(rows);
+                       auto res = wp->store.upsert_progress(*rows);
                        if (!res) {
                            co_return http::error_response(503, "UNAVAILABLE", "Storage is busy.", true, clock.wall_ms());
                        }
@@ -295,23 +213,10 @@ http::WorkerHooks App::make_worker(boost::asio::io_context& io) {
                        if (!authorized(r)) co_return unauthorized();
                        ++stats.progress_reads;
                        if (!valid_id(r.path_param(0))) co_return bad_request("bad id", clock.wall_ms());
-                       std::vector<std::string> ids;
-                       std::string_view q = r.query();
-                       constexpr std::string_view kKey = "content_ids=";
-                       if (!q.empty()) {
-                           if (q.substr(0, kKey.size()) != kKey) co_return bad_request("only content_ids is accepted", clock.wall_ms());
-                           std::string_view list = q.substr(kKey.size());
-                           while (!list.empty()) {
-                               const auto comma = list.find(',');
-                               const std::string_view id = list.substr(0, comma);
-                               if (!valid_id(id)) co_return bad_request("content_ids must be ids", clock.wall_ms());
-                               ids.emplace_back(id);
-                               list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-                           }
-                           if (ids.size() > 100) co_return bad_request("at most 100 content_ids", clock.wall_ms());
-                       }
+                       auto ids = parse_content_ids_query(r.query());
+                       if (!ids) co_return bad_request(ids.error(), clock.wall_ms());
                        http::Response out;
-                       out.body = progress_json(wp->store.progress(r.path_param(0), ids), clock.wall_ms());
+                       out.body = progress_json(wp->store.progress(r.path_param(0), *ids), clock.wall_ms());
                        co_return out;
                    });
     wp->router.add(http::Method::kGet, "/internal/metrics",

@@ -51,6 +51,19 @@ TEST(ConfigTest, ErrorsNameTheFullKeyPath) {
               "keys[0].kid: expected a string");
 }
 
+TEST(ConfigTest, KeysInErrorsAreEscaped) {
+    // Fuzz finding (fuzz/regressions/config): a NUL in an unknown key cut the message short
+    // (what() is a C string) and a newline forged a log line.
+    EXPECT_EQ(error_of(R"({"th\u0000reads":1})", [](Reader&) {}), "th\\x00reads: unknown key");
+    EXPECT_EQ(error_of(R"({"a\nlevel=error b\\c\u007f":1})", [](Reader&) {}),
+              "a\\x0alevel=error b\\\\c\\x7f: unknown key");
+    EXPECT_EQ(error_of(R"({"s\tx":{"p":1}})", [](Reader& r) { r.child("s\tx").finish(); }),
+              "s\\x09x.p: unknown key");
+    EXPECT_EQ(error_of(R"({"":1})", [](Reader&) {}), "\"\": unknown key");
+    EXPECT_EQ(error_of(R"({"m":{"k\u0001":1.5}})", [](Reader& r) { r.integer_map("m", {}); }),
+              "m: expected an object of integers (at \"k\\x01\")");
+}
+
 TEST(ConfigTest, NumbersAcceptIntegersAndFractionsWithinRange) {
     const auto v = boost::json::parse(R"({"rate":0.25,"k":2,"big":1e3})");
     Reader r(v.as_object(), "");

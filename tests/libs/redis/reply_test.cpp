@@ -2,16 +2,18 @@
 #include <hiredis/hiredis.h>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "moneta/redis/reply.hpp"
+#include "reader.hpp"
 
 namespace moneta::redis {
 namespace {
 
 // Parses exactly one reply from @p wire with hiredis's reader, as the client does.
 Reply parse(std::string_view wire) {
-    std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(),
+    std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(detail::create_reader(),
                                                                     &redisReaderFree);
     EXPECT_EQ(redisReaderFeed(reader.get(), wire.data(), wire.size()), REDIS_OK);
     void* raw = nullptr;
@@ -120,6 +122,31 @@ TEST(ReplyTest, FromRespParsesExactlyOneCompleteReply) {
     EXPECT_FALSE(Reply::from_resp(":1\r\n:"));             // trailing partial reply
     EXPECT_FALSE(Reply::from_resp("?garbage\r\n"));        // not RESP
     EXPECT_EQ(Reply::from_resp("+OK\r\n")->as_string_view(), "OK");
+}
+
+// Fuzz finding (fuzz/regressions/redis_reply): hiredis allocates an array's element table when
+// it reads the header, so 13 bytes claiming 268435455 elements cost 2 GiB before any element.
+TEST(ReplyTest, AnArrayLongerThanTheBoundFailsTheReaderBeforeAnyElementArrives) {
+    auto status_after = [](redisReader* raw_reader, std::string_view wire) {
+        std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(raw_reader, &redisReaderFree);
+        EXPECT_EQ(redisReaderFeed(reader.get(), wire.data(), wire.size()), REDIS_OK);
+        void* raw = nullptr;
+        const int rc = redisReaderGetReply(reader.get(), &raw);
+        EXPECT_EQ(raw, nullptr);
+        return rc;
+    };
+    const std::string over = "*" + std::to_string(detail::kMaxReplyElements + 1) + "\r\n";
+    const std::string at = "*" + std::to_string(detail::kMaxReplyElements) + "\r\n";
+    // Plain hiredis takes the header and waits for the elements (it allocated the table already).
+    EXPECT_EQ(status_after(redisReaderCreate(), over), REDIS_OK);
+    EXPECT_EQ(status_after(detail::create_reader(), over), REDIS_ERR);
+    EXPECT_EQ(status_after(detail::create_reader(), "*1\r\n" + over), REDIS_ERR);  // nested too
+    EXPECT_EQ(status_after(detail::create_reader(), "*2147483647\r\n"), REDIS_ERR);
+    EXPECT_EQ(status_after(detail::create_reader(), at), REDIS_OK);  // the bound itself is allowed
+    EXPECT_FALSE(Reply::from_resp(over + ":1\r\n").has_value());
+    const auto three = Reply::from_resp("*3\r\n:1\r\n:2\r\n:3\r\n");
+    ASSERT_TRUE(three.has_value());
+    EXPECT_EQ(three->size(), 3U);
 }
 
 TEST(ReplyTest, NamesEveryType) {

@@ -46,6 +46,13 @@ bool split_exact(std::string_view s, char sep, std::array<std::string_view, N>& 
     return false;
 }
 
+/// What every writer produces: finite, non-negative position and duration; non-negative
+/// updated_at_ms and seq (the system of record refuses negative ones).
+bool valid_record(const ProgressRecord& r) noexcept {
+    return std::isfinite(r.position_sec) && r.position_sec >= 0 && std::isfinite(r.duration_sec) &&
+           r.duration_sec >= 0 && r.updated_at_ms >= 0 && r.seq >= 0;
+}
+
 }  // namespace
 
 double completion_threshold_sec(double duration_sec, std::optional<double> credits_start_sec) noexcept {
@@ -84,6 +91,11 @@ std::optional<ProgressRecord> decode_progress_value(std::string_view content_id,
     if (!parse_number(p[0], r.position_sec) || !parse_number(p[1], r.duration_sec) ||
         !parse_number(p[2], r.updated_at_ms) || !parse_number(p[3], r.seq) ||
         (p[4] != "0" && p[4] != "1")) {
+        return std::nullopt;
+    }
+    // from_chars also reads "nan", "inf" and "-1": no writer produces them (a NaN would be
+    // served as a null position), so such a value is as malformed as any other.
+    if (!valid_record(r)) {
         return std::nullopt;
     }
     r.completed = p[4] == "1";
@@ -212,6 +224,9 @@ std::optional<std::vector<ProgressRecord>> decode_upstream_progress(std::string_
         r.completed = done->get_bool();
         r.updated_at_ms = upd->get_int64();
         r.seq = seq != nullptr ? seq->get_int64() : 0;
+        if (!valid_record(r)) {
+            return std::nullopt;  // negative updated_at_ms or seq
+        }
         out.push_back(std::move(r));
     }
     return out;

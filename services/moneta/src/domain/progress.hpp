@@ -32,7 +32,9 @@ double completion_threshold_sec(double duration_sec, std::optional<double> credi
 /// arrives later but is older); writes of different sessions or offline writes are ordered by
 /// (updated_at_ms, seq). Read and written by the Lua guard in store/progress_lua.cpp.
 std::string encode_progress_value(const ProgressRecord& r, std::string_view session_id);
-/// nullopt for anything that is not exactly that form (including the "-" known-absent marker).
+/// nullopt for anything that is not exactly that form (including the "-" known-absent marker),
+/// and for values no writer produces: a position or duration that is negative or not finite, a
+/// negative updated_at_ms or seq.
 std::optional<ProgressRecord> decode_progress_value(std::string_view content_id, std::string_view v);
 
 /// The hash value that records "the system of record has no position for this title".
@@ -54,7 +56,8 @@ Parsed<int> parse_limit_query(std::string_view query);
 std::string progress_items_response(const std::vector<ProgressRecord>& items, std::int64_t now_ms);
 
 /// Items of the internal API's GET /internal/v1/profiles/{id}/progress body (strictly checked;
-/// nullopt when the body is not that shape).
+/// nullopt when the body is not that shape, or when a position or duration is negative or not
+/// finite, or an updated_at_ms or seq is negative).
 std::optional<std::vector<ProgressRecord>> decode_upstream_progress(std::string_view body);
 
 /// One item of POST /internal/v1/progress:batchUpsert.

@@ -107,6 +107,13 @@ TEST(ProgressTest, MalformedValuesAreRejected) {
              "1902.5|7012.4|1760000000000|17|true|ps_1",
              " 1902.5|7012.4|1760000000000|17|0|ps_1",  // stray whitespace
              "1902.5 |7012.4|1760000000000|17|0|ps_1",
+             // Fuzz findings: from_chars reads these, no writer produces them.
+             "nan|7012.4|1760000000000|17|0|ps_1",
+             "1902.5|inf|1760000000000|17|0|ps_1",
+             "-1|7012.4|1760000000000|17|0|ps_1",
+             "1902.5|-0.5|1760000000000|17|0|ps_1",
+             "1902.5|7012.4|-1|17|0|ps_1",
+             "1902.5|7012.4|1760000000000|-17|0|ps_1",
          }) {
         EXPECT_EQ(decode_progress_value("m_1", v), std::nullopt) << '"' << v << '"';
     }
@@ -352,6 +359,10 @@ TEST(ProgressTest, UpstreamProgressRejectsAnyOtherShape) {
              body(ok_item + R"(,"seq":"1")"),
              body(ok_item + R"(,"seq":1.5)"),
              body(ok_item + R"(,"seq":null)"),
+             body(ok_item + R"(,"seq":-1)"),  // the system of record never stores these
+             body(
+                 R"("content_id":"m_1","position_sec":1,"duration_sec":10,"completed":false,"updated_at_ms":-5)"
+             ),
          }) {
         EXPECT_EQ(decode_upstream_progress(b), std::nullopt) << b;
     }

@@ -83,6 +83,10 @@ private:
 /// Parses @p file; syntax errors name the file, line and column.
 boost::system::result<boost::json::value, std::string> load_file(const std::filesystem::path& file);
 
+/// load_file's parse of the text already read (@p name goes into the messages): a JSON object,
+/// or "<name>:<line>:<col>: invalid JSON (...)" / "<name>: the top level must be an object".
+boost::system::result<boost::json::value, std::string> parse_text(std::string_view text, std::string_view name);
+
 enum class EnvType : std::uint8_t { kInteger, kString, kBoolean };
 
 struct EnvOverride {

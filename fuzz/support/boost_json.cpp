@@ -1,0 +1,2 @@
+// Boost.JSON compiled into the fuzz build with coverage instrumentation (fuzz/Fuzz.cmake).
+#include <boost/json/src.hpp>
