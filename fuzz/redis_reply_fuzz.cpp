@@ -247,7 +247,7 @@ void store(std::uint8_t op, std::string_view wire) {
                     if (r) {
                         FUZZ_CHECK(
                             r->progress >= ProgressWrite::kUnknownSession &&
-                                r->progress <= ProgressWrite::kZeroKept,
+                                r->progress <= ProgressWrite::kCapped,
                             "progress outcome out of range"
                         );
                     }
@@ -259,7 +259,7 @@ void store(std::uint8_t op, std::string_view wire) {
                     if (r) {
                         FUZZ_CHECK(
                             r->progress >= ProgressWrite::kUnknownSession &&
-                                r->progress <= ProgressWrite::kZeroKept,
+                                r->progress <= ProgressWrite::kCapped,
                             "progress outcome out of range"
                         );
                     }

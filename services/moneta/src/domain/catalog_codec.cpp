@@ -13,8 +13,6 @@ namespace json = boost::json;
 using core::Errc;
 using Problem = std::optional<CatalogProblem>;
 
-constexpr std::int64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
-
 // Each reader returns the problem with the field, or nullopt when the value is in range, so
 // decoding stays exception-free and every refusal says what was wrong.
 
