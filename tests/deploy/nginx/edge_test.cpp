@@ -500,12 +500,12 @@ TEST_F(NginxEdgeTest, UriOver8KiBIs414Json) {
     EXPECT_EQ(stub_->last_request().target, fits);
 }
 
-TEST_F(NginxEdgeTest, HeadersOverTheLimitAre400HeadersTooLargeJson) {
-    // Documented (docs/edge.md, template comment): a header line over 8 KiB is a 400. nginx
-    // reports it as 494 internally; the error page gives it the HEADERS_TOO_LARGE code.
+TEST_F(NginxEdgeTest, HeadersOverTheLimitAre431HeadersTooLargeJson) {
+    // Documented (docs/edge.md): a header line over 8 KiB is a 431 HEADERS_TOO_LARGE, as at
+    // moneta. nginx reports it as 494 internally; `error_page 494 =431` sets the status.
     EXPECT_TRUE(is_edge_error(
         get("/v1/playback/sessions", {{"X-Big", std::string(9000, 'x')}}),
-        400,
+        431,
         "HEADERS_TOO_LARGE",
         false
     ));
@@ -514,7 +514,7 @@ TEST_F(NginxEdgeTest, HeadersOverTheLimitAre400HeadersTooLargeJson) {
     for (int i = 0; i < 5; ++i) {
         many.emplace_back("X-Big-" + std::to_string(i), std::string(7000, 'y'));
     }
-    EXPECT_TRUE(is_edge_error(get("/v1/playback/sessions", many), 400, "HEADERS_TOO_LARGE", false));
+    EXPECT_TRUE(is_edge_error(get("/v1/playback/sessions", many), 431, "HEADERS_TOO_LARGE", false));
     EXPECT_EQ(stub_->request_count(), 0U);
     // Control: a 6 KiB header line is fine (and, not being allow-listed, is not forwarded).
     EXPECT_EQ(get("/v1/playback/sessions", {{"X-Big", std::string(6000, 'z')}}).status, 200);

@@ -8,7 +8,7 @@ namespace moneta::domain {
 namespace {
 
 // Order must follow the enum; checked by a static_assert below and a unit test.
-constexpr std::array<ApiErrorInfo, 29> kTable{{
+constexpr std::array<ApiErrorInfo, 32> kTable{{
     {400, "INVALID_REQUEST", "The request is malformed.", false},
     {401, "TOKEN_MISSING", "Sign in to continue.", false},
     {401, "TOKEN_EXPIRED", "Your session has expired. Sign in again.", false},
@@ -32,6 +32,9 @@ constexpr std::array<ApiErrorInfo, 29> kTable{{
     {409, "STALE_WRITE", "A newer position is already saved.", false},
     {413, "PAYLOAD_TOO_LARGE", "The request body is too large.", false},
     {415, "UNSUPPORTED_MEDIA_TYPE", "The request body must be application/json.", false},
+    {408, "REQUEST_TIMEOUT", "The request took too long to arrive.", true},
+    {414, "URI_TOO_LONG", "The request URI is too long.", false},
+    {431, "HEADERS_TOO_LARGE", "The request headers are too large.", false},
     {429, "RATE_LIMITED", "Too many requests. Try again shortly.", true},
     {502, "UPSTREAM_ERROR", "Something went wrong. Try again shortly.", true},
     {503, "UPSTREAM_UNAVAILABLE", "Playback is temporarily unavailable. Try again shortly.", true},

@@ -34,6 +34,9 @@ enum class ApiError : std::uint8_t {
     kStaleWrite,
     kPayloadTooLarge,
     kUnsupportedMediaType,
+    kRequestTimeout,   ///< the edge's / HTTP server's own answers from here to kHeadersTooLarge
+    kUriTooLong,
+    kHeadersTooLarge,
     kRateLimited,
     kUpstreamError,
     kUpstreamUnavailable,
