@@ -26,7 +26,6 @@
 #include "moneta/core/trace_context.hpp"
 #include "moneta/http/request.hpp"
 #include "parse.hpp"
-#include "read_buffer.hpp"
 
 namespace {
 
@@ -239,8 +238,7 @@ void check_accepted(const Outcome& o, std::size_t input_size) {
 std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
     const ServerLimits l = limits();
     Wire wire(input, chunk);
-    ReadBuffer in(l.header_bytes + 8192 + std::min<std::size_t>(l.body_bytes, 16 * 1024),
-                  l.header_bytes + l.body_bytes + 8192 + ChunkedDecoder::kMaxLine);
+    ReadBuffer in(moneta::http::detail::read_buffer_initial(l), moneta::http::detail::read_buffer_max(l));
     std::vector<moneta::http::Header> fields;
     fields.reserve(l.header_count);
     std::vector<Outcome> out;
@@ -252,7 +250,7 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
     for (std::size_t request = 0; request < 64; ++request) {
         Outcome o;
         // 1. The head.
-        in.compact(l.header_bytes + 4096);
+        in.compact(l.header_bytes + moneta::http::detail::kReadSlack);
         std::size_t head_len = 0;
         std::size_t searched = 0;
         bool closed = false;
@@ -337,7 +335,9 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
                     break;
                 }
                 if (in.room_size() == 0) {
-                    const auto rs = in.reserve(in.size() + 4096);
+                    const std::size_t want = std::min(in.size() + moneta::http::detail::kReadSlack,
+                                                      moneta::http::detail::read_buffer_max(l));
+                    const auto rs = want > in.size() ? in.reserve(want) : ReadBuffer::Reserve::kTooLarge;
                     if (rs == ReadBuffer::Reserve::kTooLarge) {
                         body_status = 400;
                         break;

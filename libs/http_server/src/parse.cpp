@@ -98,6 +98,14 @@ bool extensions(std::string_view s, std::size_t i) noexcept {
 
 }  // namespace
 
+std::size_t read_buffer_initial(const ServerLimits& limits) noexcept {
+    return limits.header_bytes + kReadSlack;
+}
+
+std::size_t read_buffer_max(const ServerLimits& limits) noexcept {
+    return limits.header_bytes + limits.body_bytes + kReadSlack + ChunkedDecoder::kMaxLine;
+}
+
 HeadScan scan_head(std::string_view data, std::size_t& searched) noexcept {
     // Tolerate CRLFs before a request line (RFC 9112 §2.2).
     std::size_t lead = 0;

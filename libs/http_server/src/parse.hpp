@@ -13,6 +13,7 @@
 
 #include "moneta/http/request.hpp"
 #include "moneta/http/server.hpp"
+#include "read_buffer.hpp"
 #include "strict.hpp"
 
 namespace moneta::http::detail {
@@ -35,6 +36,14 @@ HeadScan scan_head(std::string_view data, std::size_t& searched) noexcept;
 /// the error to answer before closing: 400, 413, 414, 431, 501 or 505.
 HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, HeadFacts& facts,
                        std::vector<Header>& fields);
+
+/// Bytes a connection keeps free after the head for a body and pipelined requests.
+inline constexpr std::size_t kReadSlack = 4096;
+
+/// A connection's read buffer: a head and kReadSlack at first (12 KiB with the defaults, small
+/// JSON bodies fit), growing for a larger body up to what the largest request needs.
+std::size_t read_buffer_initial(const ServerLimits& limits) noexcept;
+std::size_t read_buffer_max(const ServerLimits& limits) noexcept;
 
 /// A strict decoder of a chunked request body (RFC 9112 §7.1), in place: chunk data is moved
 /// down over the framing so the decoded body ends up contiguous where the encoded one began.

@@ -25,7 +25,6 @@
 
 #include "moneta/core/random.hpp"
 #include "parse.hpp"
-#include "read_buffer.hpp"
 #include "response_writer.hpp"
 
 namespace moneta::http {
@@ -53,8 +52,7 @@ Duration sweep_period(const ServerTimeouts& t) {
 struct Connection {
     Connection(tcp::socket s, const ServerLimits& l)
         : socket(std::move(s)),
-          in(l.header_bytes + 8192 + std::min<std::size_t>(l.body_bytes, 16 * 1024),
-             l.header_bytes + l.body_bytes + 8192 + detail::ChunkedDecoder::kMaxLine) {}
+          in(detail::read_buffer_initial(l), detail::read_buffer_max(l)) {}
 
     tcp::socket socket;
     IoClock::time_point deadline = kNoDeadline;  ///< the sweep closes the socket past it
@@ -419,7 +417,7 @@ private:
             }
             // 1. The head, up to CRLFCRLF: idle timeout until the first byte, then one total
             //    header-read budget (a slowloris cannot extend it byte by byte).
-            c.in.compact(limits.header_bytes + 4096);
+            c.in.compact(limits.header_bytes + detail::kReadSlack);
             bool started = !c.in.empty();
             set_deadline(c, started ? config_.timeouts.header_read : config_.timeouts.idle);
             std::size_t head_len = 0;
@@ -506,7 +504,11 @@ private:
                         break;
                     }
                     if (c.in.room_size() == 0) {
-                        const auto rs = c.in.reserve(c.in.size() + 4096);
+                        // Grow (a chunked body has no announced size); never past the maximum.
+                        const std::size_t want = std::min(c.in.size() + detail::kReadSlack,
+                                                          detail::read_buffer_max(limits));
+                        const auto rs = want > c.in.size() ? c.in.reserve(want)
+                                                           : detail::ReadBuffer::Reserve::kTooLarge;
                         if (rs == detail::ReadBuffer::Reserve::kTooLarge) {
                             body_error = {400, "INVALID_REQUEST", "The request body is malformed."};
                             break;

@@ -108,6 +108,29 @@ TEST_F(IoTest, ABodyLargerThanTheFirstBufferMovesTheHeadAndKeepsItsViews) {
     EXPECT_NE(raw.find("\r\n\r\nok"), std::string::npos) << "the pipelined request was not answered";
 }
 
+TEST_F(IoTest, AChunkedBodyExactlyAtTheLimitIsServedAndOneByteMoreIs413) {
+    start();  // body_bytes 16 KiB, the read buffer starts at 12 KiB and grows
+    auto chunked = [](std::size_t total) {
+        std::string s = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for (std::size_t done = 0; done < total;) {
+            const std::size_t n = std::min<std::size_t>(1000, total - done);
+            char size[64];
+            std::snprintf(size, sizeof size, "%zx;ext=\"%zu\"", n, done);
+            s += std::string(size) + "\r\n" + std::string(n, 'c') + "\r\n";
+            done += n;
+        }
+        return s + "0\r\n\r\n";
+    };
+    HttpConnection c(port_);
+    ASSERT_TRUE(c.send_raw(chunked(16384)));
+    const auto ok = c.read_reply(2s);
+    EXPECT_EQ(ok.status, 200) << ok.error;
+    EXPECT_EQ(ok.body, std::string(16384, 'c'));
+    ASSERT_TRUE(c.send_raw(chunked(16385)));
+    EXPECT_EQ(c.read_reply(2s).status, 413);
+    EXPECT_TRUE(c.peer_closed(1s));
+}
+
 TEST_F(IoTest, TheSweepClosesASlowBodyAndAnIdleConnection) {
     ServerConfig cfg;
     cfg.timeouts.body_read = 200ms;
