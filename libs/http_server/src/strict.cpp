@@ -133,10 +133,17 @@ bool is_safe_path(std::string_view path) noexcept {
 }
 
 bool target_too_long(std::string_view partial_head, std::size_t uri_bytes) noexcept {
+    // The same order as check_head (method, then the target's length), so a request refused
+    // early, before its line ends, gets the status the whole line would get.
     const std::string_view line = partial_head.substr(0, partial_head.find("\r\n"));
     const auto sp1 = line.find(' ');
-    if (sp1 == std::string_view::npos) {
+    if (sp1 == std::string_view::npos || sp1 == 0) {
         return false;
+    }
+    for (std::size_t i = 0; i < sp1; ++i) {
+        if (line[i] < 'A' || line[i] > 'Z') {
+            return false;
+        }
     }
     const auto sp2 = line.find(' ', sp1 + 1);
     const std::size_t end = sp2 == std::string_view::npos ? line.size() : sp2;
@@ -155,8 +162,7 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
     }
     const std::string_view line = head.substr(0, line_end);
     const auto sp1 = line.find(' ');
-    const auto sp2 = line.rfind(' ');
-    if (sp1 == std::string_view::npos || sp1 == 0 || sp2 == sp1) {
+    if (sp1 == std::string_view::npos || sp1 == 0) {
         return bad("Malformed request line.");
     }
     for (std::size_t i = 0; i < sp1; ++i) {
@@ -164,11 +170,17 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
             return bad("Malformed method.");
         }
     }
-    const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    const std::string_view version = line.substr(sp2 + 1);
-    if (target.size() > limits.uri_bytes) {
+    // The target's length before the rest of the line, as target_too_long judges a line that
+    // has not ended yet (fuzz finding: 414 split, 400 whole).
+    const auto sp2 = line.rfind(' ');
+    if ((sp2 == sp1 ? line.size() : sp2) - sp1 - 1 > limits.uri_bytes) {
         return {414, "URI_TOO_LONG", "The request URI is too long."};
     }
+    if (sp2 == sp1) {
+        return bad("Malformed request line.");
+    }
+    const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    const std::string_view version = line.substr(sp2 + 1);
     if (target.empty() || target.front() != '/') {
         return bad("Only origin-form request targets are accepted.");
     }
