@@ -145,7 +145,9 @@ bool target_too_long(std::string_view partial_head, std::size_t uri_bytes) noexc
             return false;
         }
     }
-    const auto sp2 = line.find(' ', sp1 + 1);
+    // The target so far ends at a space, or at a CR that may begin the line's CRLF (fuzz
+    // finding: a target of exactly uri_bytes whose CR arrived without its LF was 414).
+    const auto sp2 = line.find_first_of(" \r\n", sp1 + 1);
     const std::size_t end = sp2 == std::string_view::npos ? line.size() : sp2;
     return end - sp1 - 1 > uri_bytes;
 }

@@ -69,6 +69,10 @@ TEST(StrictHeadTest, AnEarly414AgreesWithTheWholeLine) {
     EXPECT_TRUE(target_too_long("GET " + long_target, 2048));  // the line has not ended yet
     EXPECT_EQ(status_of("GET " + long_target + "\r\nHost: x\r\n\r\n"), 414);  // nor a version
     EXPECT_FALSE(target_too_long("GET /a HTTP/1.1" + long_target, 2048));
+    // A target of exactly the limit whose CR has arrived without its LF is not over it.
+    const std::string at_limit = "GET /" + std::string(2047, 'a');
+    EXPECT_FALSE(target_too_long(at_limit + "\r", 2048));
+    EXPECT_TRUE(target_too_long(at_limit + "a", 2048));
 }
 
 TEST(StrictHeadTest, PathRules) {
