@@ -1,13 +1,110 @@
 #include "parse.hpp"
 
-#include <boost/asio/buffer.hpp>
-
-#include <cstdint>
-#include <iterator>
+#include <algorithm>
+#include <cstring>
 
 namespace moneta::http::detail {
+namespace {
 
-namespace bhttp = boost::beast::http;
+int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
+
+/// qdtext / the byte after a backslash in a quoted-pair (RFC 9110 §5.6.4).
+bool is_qdtext(unsigned char c) noexcept {
+    return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5B) ||
+           (c >= 0x5D && c <= 0x7E) || c >= 0x80;
+}
+bool is_quotable(unsigned char c) noexcept { return c == '\t' || (c >= 0x20 && c != 0x7F); }
+
+/// Consumes a token at @p i; false when there is none.
+bool token(std::string_view s, std::size_t& i) noexcept {
+    const std::size_t start = i;
+    while (i < s.size() && is_tchar(static_cast<unsigned char>(s[i]))) {
+        ++i;
+    }
+    return i > start;
+}
+
+/// Consumes a quoted-string at @p i (which holds '"'); false when it is malformed.
+bool quoted(std::string_view s, std::size_t& i) noexcept {
+    ++i;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c == '"') {
+            ++i;
+            return true;
+        }
+        if (c == '\\') {
+            if (i + 1 >= s.size() || !is_quotable(static_cast<unsigned char>(s[i + 1]))) {
+                return false;
+            }
+            i += 2;
+        } else if (is_qdtext(c)) {
+            ++i;
+        } else {
+            return false;
+        }
+    }
+    return false;
+}
+
+void skip_ws(std::string_view s, std::size_t& i) noexcept {
+    while (i < s.size() && is_ws(s[i])) {
+        ++i;
+    }
+}
+
+/// chunk-ext from @p i to the end of @p s (the line without its CRLF).
+bool extensions(std::string_view s, std::size_t i) noexcept {
+    while (i < s.size()) {
+        skip_ws(s, i);
+        if (i >= s.size() || s[i] != ';') {
+            return false;  // also trailing whitespace before the CRLF
+        }
+        ++i;
+        skip_ws(s, i);
+        if (!token(s, i)) {
+            return false;
+        }
+        std::size_t j = i;
+        skip_ws(s, j);
+        if (j < s.size() && s[j] == '=') {
+            ++j;
+            skip_ws(s, j);
+            if (j < s.size() && s[j] == '"') {
+                if (!quoted(s, j)) {
+                    return false;
+                }
+            } else if (!token(s, j)) {
+                return false;
+            }
+            i = j;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::size_t read_buffer_initial(const ServerLimits& limits) noexcept {
+    return limits.header_bytes + kReadSlack;
+}
+
+std::size_t read_buffer_max(const ServerLimits& limits) noexcept {
+    return limits.header_bytes + limits.body_bytes + kReadSlack + ChunkedDecoder::kMaxLine;
+}
 
 HeadScan scan_head(std::string_view data, std::size_t& searched) noexcept {
     // Tolerate CRLFs before a request line (RFC 9112 §2.2).
@@ -26,60 +123,107 @@ HeadScan scan_head(std::string_view data, std::size_t& searched) noexcept {
     return {};
 }
 
-HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, RequestParser& parser) {
-    const HeadVerdict verdict = check_head(head, {limits.uri_bytes, limits.header_count});
+HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, HeadFacts& facts,
+                       std::vector<Header>& fields) {
+    const HeadVerdict verdict =
+        check_head(head, {limits.uri_bytes, limits.header_count}, &facts, &fields);
     if (verdict.status != 0) {
         return verdict;
     }
-    parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes + 4));
-    parser.body_limit(limits.body_bytes);
-    boost::system::error_code ec;
-    const std::size_t used = parser.put(boost::asio::buffer(head.data(), head.size()), ec);
-    if (ec == bhttp::error::body_limit) {
+    if (facts.has_content_length && facts.content_length > limits.body_bytes) {
         return {413, "PAYLOAD_TOO_LARGE", "The request body is too large."};
     }
-    if (ec || used != head.size() || !parser.is_header_done()) {
-        return {400, "INVALID_REQUEST", "The request is malformed."};
-    }
-    const std::string_view target(parser.get().target().data(), parser.get().target().size());
-    const std::string_view path = target.substr(0, target.find('?'));
-    if (!is_safe_path(path)) {
+    if (!is_safe_path(facts.target.substr(0, facts.target.find('?')))) {
         return {400, "INVALID_REQUEST", "The request path is not allowed."};
     }
     return {};
 }
 
-std::size_t field_count(const RequestParser& parser) noexcept {
-    const auto& fields = parser.get().base();
-    return static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
+ChunkedDecoder::Status ChunkedDecoder::size_line(std::string_view line) noexcept {
+    std::size_t i = 0;
+    std::uint64_t size = 0;
+    while (i < line.size()) {
+        const int d = hex_digit(line[i]);
+        if (d < 0) {
+            break;
+        }
+        size = size * 16 + static_cast<std::uint64_t>(d);
+        if (size > limit_) {
+            return Status::kTooLarge;  // also stops the value from overflowing
+        }
+        ++i;
+    }
+    if (i == 0 || !extensions(line, i)) {
+        return Status::kMalformed;
+    }
+    if (size > limit_ - decoded_) {
+        return Status::kTooLarge;
+    }
+    remaining_ = size;
+    last_ = size == 0;
+    state_ = last_ ? State::kTrailer : State::kData;
+    return Status::kNeedMore;
 }
 
-std::size_t put_body(RequestParser& parser,
-                     std::string_view buffered,
-                     std::size_t head_fields,
-                     boost::system::error_code& ec) {
-    std::size_t used = 0;
-    ec = {};
-    while (!parser.is_done()) {
-        const std::string_view rest = buffered.substr(used);
-        if (rest.empty() || (parser.chunked() && rest.size() < 5)) {
-            ec = bhttp::error::need_more;
-            break;
-        }
-        const std::size_t n = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
-        used += n;
-        if (ec) {
-            break;  // need_more: Beast wants these bytes again with more after them
-        }
-        if (n == 0) {
-            ec = bhttp::error::need_more;  // (not seen: Beast either consumes or asks for more)
-            break;
+ChunkedDecoder::Status ChunkedDecoder::feed(char* base, std::size_t& len) noexcept {
+    std::size_t pos = decoded_;  // first undecoded byte
+    Status status = Status::kNeedMore;
+    while (status == Status::kNeedMore && state_ != State::kDone) {
+        const std::string_view rest(base + pos, len - pos);
+        if (state_ == State::kSize) {
+            const auto lf = rest.substr(0, kMaxLine + 2).find('\n');
+            if (lf == std::string_view::npos) {
+                if (rest.size() >= kMaxLine + 2) {
+                    status = Status::kMalformed;
+                }
+                break;
+            }
+            if (lf == 0 || rest[lf - 1] != '\r') {
+                status = Status::kMalformed;  // bare LF
+                break;
+            }
+            status = size_line(rest.substr(0, lf - 1));
+            pos += lf + 1;
+        } else if (state_ == State::kData) {
+            const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
+            if (n == 0) {
+                break;
+            }
+            std::memmove(base + decoded_, base + pos, n);
+            decoded_ += n;
+            pos += n;
+            remaining_ -= n;
+            if (remaining_ == 0) {
+                state_ = State::kDataEnd;
+            }
+        } else {  // kDataEnd, kTrailer: exactly CRLF
+            if (rest.empty()) {
+                break;
+            }
+            if (rest[0] != '\r') {
+                status = Status::kMalformed;  // after the last chunk: a trailer field
+                break;
+            }
+            if (rest.size() < 2) {
+                break;
+            }
+            if (rest[1] != '\n') {
+                status = Status::kMalformed;
+                break;
+            }
+            pos += 2;
+            state_ = state_ == State::kTrailer ? State::kDone : State::kSize;
         }
     }
-    if (!ec && field_count(parser) != head_fields) {
-        ec = bhttp::error::bad_field;
+    // Move what is left (a partial line, or the next request) down behind the decoded body.
+    if (pos != decoded_) {
+        std::memmove(base + decoded_, base + pos, len - pos);
+        len -= pos - decoded_;
     }
-    return used;
+    if (status == Status::kNeedMore && state_ == State::kDone) {
+        status = Status::kDone;
+    }
+    return status;
 }
 
 }  // namespace moneta::http::detail

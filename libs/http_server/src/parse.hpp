@@ -1,21 +1,22 @@
 /// @file libs/http_server/src/parse.hpp
 /// @brief The pure steps of reading one request that server.cpp runs between socket reads:
-/// find the end of the head, then check it strictly and let Beast parse it. No I/O here, so
-/// fuzz/http_request_fuzz.cpp drives exactly the code the server runs (docs/fuzzing.md).
+/// find the end of the head, parse it strictly in one pass into fixed slots, then frame the body
+/// (Content-Length, or a strict chunked decoder working in place in the read buffer). No I/O and
+/// no allocation here, so fuzz/http_request_fuzz.cpp drives exactly the code the server runs
+/// (docs/fuzzing.md).
 #pragma once
 
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
-
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
+#include "moneta/http/request.hpp"
 #include "moneta/http/server.hpp"
+#include "read_buffer.hpp"
 #include "strict.hpp"
 
 namespace moneta::http::detail {
-
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
 /// Where the request head ends in the bytes buffered so far.
 struct HeadScan {
@@ -27,29 +28,56 @@ struct HeadScan {
 /// found, so a slow client's head is not rescanned from the start at every read.
 HeadScan scan_head(std::string_view data, std::size_t& searched) noexcept;
 
-/// check_head, then Beast parses @p head (exactly the bytes through CRLFCRLF) into @p parser with
-/// the header and body limits, then the path rules (is_safe_path).
-/// @return status 0 when the head is acceptable (the body, if any, is still to be read), else
+/// check_head over @p head (exactly the bytes through CRLFCRLF), filling @p facts and @p fields
+/// (views into @p head; give @p fields capacity for limits.header_count and nothing allocates),
+/// then the body limit (a Content-Length over it is 413 before any body byte is read) and the
+/// path rules (is_safe_path).
+/// @return status 0 when the head is acceptable (the body, if any, is still to be framed), else
 /// the error to answer before closing: 400, 413, 414, 431, 501 or 505.
-HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, RequestParser& parser);
+HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, HeadFacts& facts,
+                       std::vector<Header>& fields);
 
-/// Number of fields @p parser holds (after parse_head: the head's; put_body compares).
-std::size_t field_count(const RequestParser& parser) noexcept;
+/// Bytes a connection keeps free after the head for a body and pipelined requests.
+inline constexpr std::size_t kReadSlack = 4096;
 
-/// Feeds the buffered body bytes to @p parser (after parse_head), as Beast's http::read does,
-/// with two differences:
-/// - A chunked body is fed only once at least 5 bytes are buffered. Beast 1.81 asserts `n >= 5`
-///   when the last chunk arrives in pieces ("0\r\n", then "0\r\n\r") and a debug build aborts
-///   (boostorg/beast#2861, fixed in Boost 1.86). A valid chunked body never ends with fewer
-///   than 5 bytes left (the last chunk is "0\r\n\r\n"), so waiting costs nothing.
-/// - Trailer fields are refused (bad_field). Beast merges them into the header fields, past
-///   check_head: a second Host, or an Authorization or X-Request-Timeout-Ms the head never had.
-/// @param head_fields field_count() right after parse_head.
-/// @return the bytes consumed; @p ec is need_more when more bytes must be read first, another
-/// error when the body is malformed or too large (body_limit), success once parser.is_done().
-std::size_t put_body(RequestParser& parser,
-                     std::string_view buffered,
-                     std::size_t head_fields,
-                     boost::system::error_code& ec);
+/// A connection's read buffer: a head and kReadSlack at first (12 KiB with the defaults, small
+/// JSON bodies fit), growing for a larger body up to what the largest request needs.
+std::size_t read_buffer_initial(const ServerLimits& limits) noexcept;
+std::size_t read_buffer_max(const ServerLimits& limits) noexcept;
+
+/// A strict decoder of a chunked request body (RFC 9112 §7.1), in place: chunk data is moved
+/// down over the framing so the decoded body ends up contiguous where the encoded one began.
+///   chunk      = 1*HEXDIG *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ) CRLF
+///                data CRLF
+///   last-chunk = 1*"0" [ext] CRLF, then CRLF: trailer fields are refused (a smuggling vector:
+///                a second Host, or an Authorization the head never had).
+/// Stricter than RFC 9112 on purpose: no whitespace before CRLF, a chunk line of at most
+/// kMaxLine bytes, no bare LF.
+class ChunkedDecoder {
+public:
+    enum class Status : std::uint8_t { kNeedMore, kDone, kMalformed, kTooLarge };
+    static constexpr std::size_t kMaxLine = 1024;
+
+    explicit ChunkedDecoder(std::size_t body_limit) noexcept : limit_(body_limit) {}
+
+    /// @param base where the body begins in the buffer; [base, base + len) holds the decoded body
+    /// so far followed by the bytes not decoded yet. On return @p len is the decoded size plus the
+    /// undecoded rest, moved down to follow the decoded body (so the next read appends to it).
+    /// kDone: the body is [base, base + decoded()); [base + decoded(), base + len) is the next
+    /// request's. kNeedMore: read more bytes after base + len and call again.
+    Status feed(char* base, std::size_t& len) noexcept;
+
+    std::size_t decoded() const noexcept { return decoded_; }
+
+private:
+    enum class State : std::uint8_t { kSize, kData, kDataEnd, kTrailer, kDone };
+    Status size_line(std::string_view line) noexcept;
+
+    std::size_t limit_;
+    std::size_t decoded_ = 0;
+    std::uint64_t remaining_ = 0;  ///< data bytes left in the current chunk
+    State state_ = State::kSize;
+    bool last_ = false;
+};
 
 }  // namespace moneta::http::detail

@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -16,67 +15,53 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/read_size.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 
+#include <array>
 #include <cctype>
-#include <ctime>
 #include <list>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "moneta/core/random.hpp"
 #include "parse.hpp"
+#include "response_writer.hpp"
 
 namespace moneta::http {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+using IoClock = std::chrono::steady_clock;  ///< socket deadlines are real time, like the sweep's timer
+constexpr IoClock::time_point kNoDeadline = IoClock::time_point::max();
 
-Method to_method(bhttp::verb v) noexcept {
-    switch (v) {
-        case bhttp::verb::get: return Method::kGet;
-        case bhttp::verb::head: return Method::kHead;
-        case bhttp::verb::post: return Method::kPost;
-        case bhttp::verb::put: return Method::kPut;
-        case bhttp::verb::delete_: return Method::kDelete;
-        case bhttp::verb::patch: return Method::kPatch;
-        case bhttp::verb::options: return Method::kOptions;
-        default: return Method::kOther;
-    }
+/// The sweep runs at a tenth of the shortest socket timeout, between 10 ms and 500 ms: a timeout
+/// fires at most 10 % late (500 ms for the defaults), and an idle worker wakes twice a second.
+Duration sweep_period(const ServerTimeouts& t) {
+    const Duration shortest = std::min({t.header_read, t.body_read, t.idle, t.write});
+    return std::clamp<Duration>(shortest / 10, std::chrono::milliseconds(10),
+                                std::chrono::milliseconds(500));
 }
 
-/// RFC 9110 IMF-fixdate, recomputed at most once per second per thread.
-std::string_view http_date() {
-    thread_local std::time_t cached_second = 0;
-    thread_local char buf[40];
-    thread_local std::size_t len = 0;
-    const std::time_t now = std::time(nullptr);
-    if (now != cached_second) {
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        len = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        cached_second = now;
-    }
-    return {buf, len};
-}
-
-/// One live connection, so shutdown can close the idle ones.
+/// One live connection. Owned by its worker's list, so the sweep (deadlines) and the drain
+/// (idle connections) can reach its socket; everything a request needs is reused from here.
 struct Connection {
-    beast::tcp_stream* stream;
-    bool busy = false;
+    Connection(tcp::socket s, const ServerLimits& l)
+        : socket(std::move(s)),
+          in(detail::read_buffer_initial(l), detail::read_buffer_max(l)) {}
+
+    tcp::socket socket;
+    IoClock::time_point deadline = kNoDeadline;  ///< the sweep closes the socket past it
+    bool busy = false;       ///< a request is being read, handled or written (the drain waits)
+    bool timed_out = false;  ///< closed by the sweep
+    detail::ReadBuffer in;
+    std::string out;  ///< the response head, capacity kept between requests
+    Request req;
+    std::string remote_ip;
 };
 
 }  // namespace
@@ -94,11 +79,17 @@ public:
         bool finished = false;
         std::optional<asio::steady_timer> drain_timer;
         std::optional<asio::steady_timer> accept_timer;  ///< backoff after a failed accept
+        std::optional<asio::steady_timer> sweep_timer;   ///< closes connections past their deadline
+        detail::DateCache date;
+        WorkerServerStats stats;
         std::thread thread;
     };
 
     Impl(ServerConfig config, const core::Clock& clock, WorkerFactory factory)
-        : config_(std::move(config)), clock_(clock), factory_(std::move(factory)) {
+        : config_(std::move(config)),
+          clock_(clock),
+          factory_(std::move(factory)),
+          sweep_period_(sweep_period(config_.timeouts)) {
         for (std::string name : config_.edge.headers) {
             for (char& c : name) {
                 c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -109,7 +100,9 @@ public:
         for (std::size_t i = 0; i < n; ++i) {
             workers_.push_back(std::make_unique<Worker>());
             workers_.back()->index = i;
+            stat_blocks_.push_back(&workers_.back()->stats);
         }
+        stats_.emplace(stat_blocks_);
     }
 
     core::Result<std::uint16_t> listen() {
@@ -148,6 +141,8 @@ public:
             w->guard.emplace(w->ioc.get_executor());
             w->thread = std::thread([this, w] {
                 w->hooks = factory_(w->ioc, w->index);
+                w->sweep_timer.emplace(w->ioc);
+                arm_sweep(*w);
                 asio::co_spawn(w->ioc, accept_loop(*w), asio::detached);
                 w->ioc.run();
             });
@@ -169,11 +164,39 @@ public:
         }
     }
 
-    ServerStats stats_;
+    const ServerStats& stats() const noexcept { return *stats_; }
+
     std::uint16_t port_ = 0;
     std::size_t max_connections_ = 0;
 
 private:
+    // --- deadlines: one timer per worker, not one per socket operation ---
+
+    void arm_sweep(Worker& w) {
+        w.sweep_timer->expires_after(sweep_period_);
+        w.sweep_timer->async_wait([this, &w](boost::system::error_code ec) {
+            if (ec || w.finished) {
+                return;
+            }
+            const auto now = IoClock::now();
+            for (Connection& c : w.connections) {
+                if (c.deadline <= now) {
+                    // Closing cancels the pending read or write; the session sees timed_out.
+                    // No 408 (as with nginx's client_header_timeout): just the close.
+                    c.deadline = kNoDeadline;
+                    c.timed_out = true;
+                    boost::system::error_code ignored;
+                    c.socket.close(ignored);
+                }
+            }
+            arm_sweep(w);
+        });
+    }
+
+    static void set_deadline(Connection& c, Duration d) { c.deadline = IoClock::now() + d; }
+
+    // --- drain ---
+
     void begin_drain(Worker& w, Duration drain) {
         if (w.draining) {
             return;
@@ -188,7 +211,7 @@ private:
         }
         for (Connection& c : w.connections) {
             if (!c.busy) {
-                c.stream->socket().close(ignored);
+                c.socket.close(ignored);
             }
         }
         w.drain_timer.emplace(w.ioc);
@@ -199,7 +222,7 @@ private:
             }
             boost::system::error_code ignored2;
             for (Connection& c : w.connections) {
-                c.stream->socket().close(ignored2);
+                c.socket.close(ignored2);
             }
             maybe_finish(w);
         });
@@ -214,14 +237,20 @@ private:
         if (w.drain_timer) {
             w.drain_timer->cancel();
         }
+        if (w.sweep_timer) {
+            w.sweep_timer->cancel();
+        }
         if (w.hooks.on_drained) {
             w.hooks.on_drained();
         }
         w.guard.reset();
     }
 
+    // --- accept ---
+
     asio::awaitable<void> accept_loop(Worker& w) {
         w.accept_timer.emplace(w.ioc);
+        WorkerServerStats& st = w.stats;
         Duration backoff = Duration::zero();
         for (;;) {
             auto [ec, sock] = co_await w.acceptor->async_accept(kTuple);
@@ -232,10 +261,10 @@ private:
                 // EMFILE/ENFILE leave the connection in the backlog and the listener readable:
                 // retrying at once would spin a core while nothing can change. Wait, doubling
                 // up to the maximum, and keep serving the connections we have meanwhile.
-                ++stats_.accept_errors_total;
+                bump(st.accept_errors_total);
                 if (ec == boost::system::errc::too_many_files_open ||
                     ec == boost::system::errc::too_many_files_open_in_system) {
-                    ++stats_.accept_fd_exhausted_total;
+                    bump(st.accept_fd_exhausted_total);
                 }
                 backoff = backoff == Duration::zero()
                               ? config_.accept_backoff.first
@@ -248,88 +277,73 @@ private:
                 continue;
             }
             backoff = Duration::zero();
-            ++stats_.connections_accepted_total;
+            bump(st.connections_accepted_total);
             // Over the cap: accept and close at once (not "stop accepting"). The peer (nginx)
             // sees the close immediately and tries another upstream; a connection left in the
             // backlog would look established to it and wait for its read timeout instead.
             if (w.connections.size() >= max_connections_) {
-                ++stats_.connections_rejected_total;
+                bump(st.connections_rejected_total);
                 boost::system::error_code ignored;
                 sock.close(ignored);
                 continue;
             }
             boost::system::error_code ignored;
             sock.set_option(tcp::no_delay(true), ignored);
-            asio::co_spawn(w.ioc, session(w, std::move(sock)), [this](std::exception_ptr e) {
+            auto it = w.connections.emplace(w.connections.end(), std::move(sock), config_.limits);
+            asio::co_spawn(w.ioc, session(w, it), [&st](std::exception_ptr e) {
                 if (e) {
-                    ++stats_.handler_exceptions_total;
+                    bump(st.handler_exceptions_total);
                 }
             });
         }
     }
 
-    /// Writes a server-made error and reports whether the write succeeded.
-    asio::awaitable<void> write_error(beast::tcp_stream& stream, int status, std::string_view code,
-                                      std::string_view message, bool retryable,
-                                      std::string_view request_id) {
-        Response r = error_response(status, code, message, retryable, clock_.wall_ms());
-        r.close = true;
-        co_await write_response(stream, r, request_id, false, 11, false);
-    }
+    // --- responses ---
 
-    asio::awaitable<std::size_t> write_response(beast::tcp_stream& stream, const Response& r,
-                                                std::string_view request_id, bool head,
-                                                unsigned version, bool keep_alive) {
-        bhttp::response<bhttp::string_body> res;
-        res.version(version);
-        res.result(static_cast<unsigned>(r.status));
-        res.set(bhttp::field::date, http_date());
-        if (!r.body.empty() || r.status >= 200) {
-            if (!r.body.empty()) {
-                res.set(bhttp::field::content_type, r.content_type);
-            }
-        }
-        if (!request_id.empty()) {
-            res.set("X-Request-Id", request_id);
-        }
-        bool has_retry_after = false;
-        for (const auto& [name, value] : r.headers) {
-            res.insert(name, value);
-            has_retry_after = has_retry_after || beast::iequals(name, "retry-after");
-        }
-        // Every 503/504 is retryable: tell the client when (RFC 9110 §10.2.3), whoever built it.
-        if ((r.status == 503 || r.status == 504) && !has_retry_after) {
-            res.set(bhttp::field::retry_after, "1");
-        }
-        res.keep_alive(keep_alive);
-        const std::size_t body_size = r.body.size();
-        if (r.status == 204 || r.status == 304) {
-            // no body, no Content-Length
-        } else if (head) {
-            res.content_length(body_size);
-        } else {
-            res.body() = r.body;  // NOTE: one copy of a small JSON body
-            res.prepare_payload();
-        }
-        stream.expires_after(config_.timeouts.write);
-        if (head) {
-            bhttp::response_serializer<bhttp::string_body> sr(res);
-            sr.split(true);
-            auto [ec, n] = co_await bhttp::async_write_header(stream, sr, kTuple);
-            co_return ec ? 0 : n;
-        }
-        auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
-        if (ec == beast::error::timeout) {
-            ++stats_.timeouts_total;
+    /// Serializes @p r into the connection's head buffer and writes head and body in one
+    /// writev. @return the bytes written (0 when the write failed or timed out).
+    asio::awaitable<std::size_t> write_response(Worker& w, Connection& c, const Response& r,
+                                                const detail::HeadOptions& o) {
+        const std::string_view body = detail::serialize_head(c.out, r, o);
+        const std::array<asio::const_buffer, 2> bufs{asio::buffer(c.out), asio::buffer(body)};
+        set_deadline(c, config_.timeouts.write);
+        auto [ec, n] = co_await asio::async_write(c.socket, bufs, kTuple);
+        c.deadline = kNoDeadline;
+        if (ec && c.timed_out) {
+            bump(w.stats.timeouts_total);
         }
         co_return ec ? 0 : n;
     }
 
+    /// A server-made error (before any handler ran): api.md §4 body, Connection: close.
+    asio::awaitable<void> write_error(Worker& w, Connection& c, const detail::HeadVerdict& v) {
+        bump(w.stats.bad_requests_total);
+        Response r = error_response(v.status, v.code, v.message, false, clock_.wall_ms());
+        r.close = true;
+        detail::HeadOptions o;
+        o.date = w.date.now();
+        o.keep_alive = false;
+        co_await write_response(w, c, r, o);
+    }
+
+    // --- context ---
+
     void build_context(Request& req) {
         core::RequestContext& ctx = req.context();
+        // Assigned into the string the connection's Request keeps, so its capacity is reused.
         const auto rid = req.header("x-request-id");
-        ctx.request_id = rid && core::is_valid_request_id(*rid) ? std::string(*rid)
-                                                                 : core::new_request_id();
+        if (rid && core::is_valid_request_id(*rid)) {
+            ctx.request_id.assign(*rid);
+        } else {
+            static constexpr char kHex[] = "0123456789abcdef";
+            std::array<std::uint8_t, 16> bytes{};
+            core::secure_random_bytes(bytes);
+            ctx.request_id.resize(32);
+            for (std::size_t i = 0; i < bytes.size(); ++i) {
+                ctx.request_id[2 * i] = kHex[bytes[i] >> 4U];
+                ctx.request_id[2 * i + 1] = kHex[bytes[i] & 0xFU];
+            }
+        }
         std::optional<core::TraceContext> parent;
         if (auto tp = req.header("traceparent")) {
             parent = core::TraceContext::parse(*tp);
@@ -354,181 +368,221 @@ private:
         ctx.deadline = core::Deadline::after(clock_, budget);
     }
 
-    asio::awaitable<void> session(Worker& w, tcp::socket socket) {
-        beast::tcp_stream stream(std::move(socket));
-        auto conn = w.connections.insert(w.connections.end(), Connection{&stream});
-        ++stats_.connections_active;
+    // --- one connection ---
+
+    enum class Read { kOk, kClosed, kTimedOut, kEof };
+
+    /// One read into the buffer's free space.
+    asio::awaitable<Read> read_more(Connection& c) {
+        auto [ec, n] = co_await c.socket.async_read_some(asio::buffer(c.in.room(), c.in.room_size()),
+                                                         kTuple);
+        if (ec) {
+            co_return c.timed_out ? Read::kTimedOut : ec == asio::error::eof ? Read::kEof : Read::kClosed;
+        }
+        c.in.commit(n);
+        co_return Read::kOk;
+    }
+
+    asio::awaitable<void> session(Worker& w, std::list<Connection>::iterator it) {
+        Connection& c = *it;
+        WorkerServerStats& st = w.stats;
+        bump(st.connections_active, std::int64_t{1});
         struct Unregister {
             Impl& self;
             Worker& w;
             std::list<Connection>::iterator it;
             ~Unregister() {
                 w.connections.erase(it);
-                --self.stats_.connections_active;
+                bump(w.stats.connections_active, std::int64_t{-1});
                 self.maybe_finish(w);
             }
-        } unregister{*this, w, conn};
+        } unregister{*this, w, it};
 
-        std::string remote_ip;
         {
             boost::system::error_code ec;
-            const auto ep = stream.socket().remote_endpoint(ec);
+            const auto ep = c.socket.remote_endpoint(ec);
             if (!ec) {
-                remote_ip = ep.address().to_string();
+                c.remote_ip = ep.address().to_string();
             }
         }
         const ServerLimits& limits = config_.limits;
-        beast::flat_buffer buffer(limits.header_bytes + limits.body_bytes + 8192);
-        Request req;
-        req.mutable_headers().reserve(limits.header_count);
+        Request& req = c.req;
+        req.mutable_headers().reserve(limits.header_count);  // fixed slots for the connection's life
+        detail::HeadFacts facts;
 
         for (;;) {
-            conn->busy = false;
+            c.busy = false;
             if (w.draining) {
                 break;
             }
             // 1. The head, up to CRLFCRLF: idle timeout until the first byte, then one total
             //    header-read budget (a slowloris cannot extend it byte by byte).
-            bool started = buffer.size() > 0;
-            stream.expires_after(started ? config_.timeouts.header_read : config_.timeouts.idle);
+            c.in.compact(limits.header_bytes + detail::kReadSlack);
+            bool started = !c.in.empty();
+            set_deadline(c, started ? config_.timeouts.header_read : config_.timeouts.idle);
             std::size_t head_len = 0;
             std::size_t searched = 0;
             bool closed = false;
             for (;;) {
-                const std::string_view data(static_cast<const char*>(buffer.data().data()),
-                                            buffer.size());
-                const detail::HeadScan scan = detail::scan_head(data, searched);
+                const detail::HeadScan scan = detail::scan_head(c.in.view(), searched);
                 if (scan.skip > 0) {
-                    buffer.consume(scan.skip);
+                    c.in.consume(scan.skip);
+                    searched = 0;
                     continue;
                 }
                 if (scan.head_len != 0) {
                     head_len = scan.head_len;
                     break;
                 }
-                if (data.size() > limits.header_bytes) {
+                if (c.in.size() > limits.header_bytes) {
                     break;
                 }
-                auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-                if (ec) {
-                    // beast::tcp_stream closes the socket when its timer fires, so a timed-out
-                    // client gets no 408 (as with nginx's client_header_timeout): just the close.
-                    if (ec == beast::error::timeout) {
-                        ++stats_.timeouts_total;
+                const Read r = co_await read_more(c);
+                if (r != Read::kOk) {
+                    if (r == Read::kTimedOut) {
+                        bump(st.timeouts_total);
                     }
                     closed = true;
                     break;
                 }
-                buffer.commit(n);
                 // A request target already over its limit answers 414 now, not 431 later.
-                if (detail::target_too_long({static_cast<const char*>(buffer.data().data()), buffer.size()},
-                                            limits.uri_bytes)) {
+                if (detail::target_too_long(c.in.view(), limits.uri_bytes)) {
                     break;
                 }
                 if (!started) {
                     started = true;
-                    stream.expires_after(config_.timeouts.header_read);
+                    set_deadline(c, config_.timeouts.header_read);
                 }
-                conn->busy = true;
+                c.busy = true;
             }
             if (closed) {
                 break;
             }
-            conn->busy = true;
+            c.busy = true;
             // Over a limit before the head ended: a long request target is 414, whichever limit
             // (uri_bytes or header_bytes) it reached first; anything else is 431.
-            if ((head_len == 0 || head_len > limits.header_bytes) &&
-                detail::target_too_long({static_cast<const char*>(buffer.data().data()), buffer.size()},
-                                        limits.uri_bytes)) {
-                ++stats_.bad_requests_total;
-                co_await write_error(stream, 414, "URI_TOO_LONG", "The request URI is too long.",
-                                     false, "");
-                break;
-            }
             if (head_len == 0 || head_len > limits.header_bytes) {
-                ++stats_.bad_requests_total;
-                co_await write_error(stream, 431, "HEADERS_TOO_LARGE",
-                                     "The request headers are too large.", false, "");
+                if (detail::target_too_long(c.in.view(), limits.uri_bytes)) {
+                    co_await write_error(w, c, {414, "URI_TOO_LONG", "The request URI is too long."});
+                } else {
+                    co_await write_error(w, c, {431, "HEADERS_TOO_LARGE",
+                                                "The request headers are too large."});
+                }
                 break;
             }
-            // 2. Strict checks, then Beast parses the checked head; the body follows under the
-            //    body limit.
-            const std::string_view head(static_cast<const char*>(buffer.data().data()), head_len);
-            detail::RequestParser parser;
-            const auto verdict = detail::parse_head(head, limits, parser);
+            // 2. One strict pass over the head into the Request's slots (views into c.in).
+            auto parse = [&] {
+                return detail::parse_head(c.in.view().substr(0, head_len), limits, facts,
+                                          req.mutable_headers());
+            };
+            const detail::HeadVerdict verdict = parse();
             if (verdict.status != 0) {
-                ++stats_.bad_requests_total;
-                co_await write_error(stream, verdict.status, verdict.code, verdict.message, false, "");
+                co_await write_error(w, c, verdict);
                 break;
             }
-            buffer.consume(head_len);
-            const std::size_t head_fields = detail::field_count(parser);
-            auto& msg = parser.get();
-            const std::string_view target(msg.target().data(), msg.target().size());
-            if (!parser.is_done()) {
-                stream.expires_after(config_.timeouts.body_read);
-                boost::system::error_code rec;
+            // 3. The body, from the bytes already read when they are there. A move of the buffer
+            //    (a body larger than its current capacity) re-parses the head at its new place.
+            std::string_view body;
+            std::size_t request_len = head_len;
+            detail::HeadVerdict body_error;
+            bool body_closed = false;
+            if (facts.chunked) {
+                detail::ChunkedDecoder decoder(limits.body_bytes);
                 for (;;) {
-                    buffer.consume(detail::put_body(
-                        parser, {static_cast<const char*>(buffer.data().data()), buffer.size()},
-                        head_fields, rec));
-                    if (rec != bhttp::error::need_more) {
+                    std::size_t len = c.in.size() - head_len;
+                    const auto status = decoder.feed(c.in.data() + head_len, len);
+                    c.in.resize(head_len + len);
+                    if (status == detail::ChunkedDecoder::Status::kDone) {
                         break;
                     }
-                    const std::size_t room = beast::read_size(buffer, 65536);
-                    if (room == 0) {
-                        rec = bhttp::error::buffer_overflow;
+                    if (status == detail::ChunkedDecoder::Status::kTooLarge) {
+                        body_error = {413, "PAYLOAD_TOO_LARGE", "The request body is too large."};
                         break;
                     }
-                    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(room), kTuple);
-                    if (ec) {
-                        // EOF: the body is incomplete (what Beast's put_eof answers).
-                        rec = ec;
-                        if (ec == asio::error::eof) {
-                            rec = bhttp::error::partial_message;
+                    if (status == detail::ChunkedDecoder::Status::kMalformed) {
+                        body_error = {400, "INVALID_REQUEST", "The request body is malformed."};
+                        break;
+                    }
+                    if (c.in.room_size() == 0) {
+                        // Grow (a chunked body has no announced size); never past the maximum.
+                        const std::size_t want = std::min(c.in.size() + detail::kReadSlack,
+                                                          detail::read_buffer_max(limits));
+                        const auto rs = want > c.in.size() ? c.in.reserve(want)
+                                                           : detail::ReadBuffer::Reserve::kTooLarge;
+                        if (rs == detail::ReadBuffer::Reserve::kTooLarge) {
+                            body_error = {400, "INVALID_REQUEST", "The request body is malformed."};
+                            break;
+                        }
+                        if (rs == detail::ReadBuffer::Reserve::kMoved) {
+                            (void)parse();
+                        }
+                    }
+                    set_deadline(c, config_.timeouts.body_read);
+                    const Read r = co_await read_more(c);
+                    if (r == Read::kEof) {
+                        body_error = {400, "INVALID_REQUEST", "The request body is malformed."};
+                        break;
+                    }
+                    if (r != Read::kOk) {
+                        body_closed = true;
+                        if (r == Read::kTimedOut) {
+                            bump(st.timeouts_total);
                         }
                         break;
                     }
-                    buffer.commit(n);
                 }
-                if (rec) {
-                    ++stats_.bad_requests_total;
-                    if (rec == bhttp::error::body_limit) {
-                        co_await write_error(stream, 413, "PAYLOAD_TOO_LARGE",
-                                             "The request body is too large.", false, "");
-                    } else if (rec == beast::error::timeout) {
-                        ++stats_.timeouts_total;  // socket already closed by the stream's timer
-                    } else if (rec != bhttp::error::end_of_stream &&
-                               rec != asio::error::eof && rec != asio::error::connection_reset) {
-                        co_await write_error(stream, 400, "INVALID_REQUEST",
-                                             "The request body is malformed.", false, "");
+                body = {c.in.data() + head_len, decoder.decoded()};
+                request_len = head_len + decoder.decoded();
+            } else if (facts.has_content_length && facts.content_length > 0) {
+                const std::size_t need = head_len + static_cast<std::size_t>(facts.content_length);
+                if (c.in.size() < need) {
+                    // parse_head refused a Content-Length over body_bytes, so this fits the max.
+                    if (c.in.reserve(need) == detail::ReadBuffer::Reserve::kMoved) {
+                        (void)parse();
                     }
-                    break;
+                    set_deadline(c, config_.timeouts.body_read);
                 }
+                while (c.in.size() < need) {
+                    const Read r = co_await read_more(c);
+                    if (r == Read::kEof) {
+                        body_error = {400, "INVALID_REQUEST", "The request body is malformed."};
+                        break;
+                    }
+                    if (r != Read::kOk) {
+                        body_closed = true;
+                        if (r == Read::kTimedOut) {
+                            bump(st.timeouts_total);
+                        }
+                        break;
+                    }
+                }
+                body = c.in.view().substr(head_len, need - head_len);
+                request_len = need;
             }
+            if (body_closed) {
+                bump(st.bad_requests_total);
+                break;
+            }
+            if (body_error.status != 0) {
+                co_await write_error(w, c, body_error);
+                break;
+            }
+            c.deadline = kNoDeadline;  // the handler runs under its own request deadline
 
-            // 3. The handler.
+            // 4. The handler.
             const auto t0 = clock_.steady_now();
-            ++stats_.requests_total;
-            ++stats_.requests_in_flight;
-            req.set_line(to_method(msg.method()),
-                         std::string_view(msg.method_string().data(), msg.method_string().size()),
-                         target);
-            auto& headers = req.mutable_headers();
-            headers.clear();
-            for (const auto& f : msg) {
-                headers.push_back({std::string_view(f.name_string().data(), f.name_string().size()),
-                                   std::string_view(f.value().data(), f.value().size())});
-            }
-            req.set_body(msg.body());
-            req.set_remote_ip(remote_ip);
+            bump(st.requests_total);
+            bump(st.requests_in_flight, std::int64_t{1});
+            req.set_line(facts.method, facts.method_string, facts.target);
+            req.set_body(body);
+            req.set_remote_ip(c.remote_ip);
             req.clear_params();
-            const EdgeVerdict edge = apply_edge_trust(headers, config_.edge.token, edge_lower_);
+            const EdgeVerdict edge = apply_edge_trust(req.mutable_headers(), config_.edge.token, edge_lower_);
             if (edge.dropped != 0) {
-                stats_.edge_headers_dropped_total.fetch_add(edge.dropped, std::memory_order_relaxed);
+                bump(st.edge_headers_dropped_total, std::uint64_t{edge.dropped});
             }
             if (edge.auth_rejected) {
-                ++stats_.edge_auth_rejected_total;
+                bump(st.edge_auth_rejected_total);
             }
             build_context(req);
 
@@ -536,40 +590,47 @@ private:
             try {
                 res = co_await w.hooks.handler(req);
             } catch (const std::exception&) {
-                ++stats_.handler_exceptions_total;
+                bump(st.handler_exceptions_total);
                 res = error_response(500, "INTERNAL", "Something went wrong. Try again shortly.",
                                      true, clock_.wall_ms());
             }
-            --stats_.requests_in_flight;
+            bump(st.requests_in_flight, std::int64_t{-1});
             if (res.drop) {
                 // Abortive close, no bytes written: the peer sees a reset, as from a crashed
                 // upstream. No access record either: there was no response.
                 boost::system::error_code ignored;
-                stream.socket().set_option(asio::socket_base::linger(true, 0), ignored);
-                stream.socket().close(ignored);
+                c.socket.set_option(asio::socket_base::linger(true, 0), ignored);
+                c.socket.close(ignored);
                 break;
             }
-            const bool keep_alive = msg.keep_alive() && !res.close && !w.draining;
-            const std::size_t written =
-                co_await write_response(stream, res, req.context().request_id,
-                                        req.method() == Method::kHead, msg.version(), keep_alive);
+            detail::HeadOptions o;
+            o.date = w.date.now();
+            o.request_id = req.context().request_id;
+            o.head_method = req.method() == Method::kHead;
+            o.version = facts.version;
+            o.keep_alive = facts.keep_alive && !res.close && !w.draining;
+            const std::size_t written = co_await write_response(w, c, res, o);
             if (w.hooks.on_access) {
                 w.hooks.on_access(AccessRecord{req, res.status, written, clock_.steady_now() - t0});
             }
-            if (written == 0 || !keep_alive) {
+            if (written == 0 || !o.keep_alive) {
                 break;
             }
+            c.in.consume(request_len);
         }
         boost::system::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        stream.socket().close(ignored);
+        c.socket.shutdown(tcp::socket::shutdown_send, ignored);
+        c.socket.close(ignored);
     }
 
     ServerConfig config_;
     std::vector<std::string> edge_lower_;  ///< config_.edge.headers, lower-cased once
     const core::Clock& clock_;
     WorkerFactory factory_;
+    Duration sweep_period_;
     std::vector<std::unique_ptr<Worker>> workers_;
+    std::vector<const WorkerServerStats*> stat_blocks_;
+    std::optional<ServerStats> stats_;
 };
 
 Server::Server(ServerConfig config, const core::Clock& clock, WorkerFactory factory)
@@ -582,7 +643,7 @@ core::Result<std::uint16_t> Server::listen() { return impl_->listen(); }
 void Server::start() { impl_->start(); }
 void Server::request_stop(Duration drain) { impl_->request_stop(drain); }
 void Server::wait() { impl_->wait(); }
-const ServerStats& Server::stats() const noexcept { return impl_->stats_; }
+const ServerStats& Server::stats() const noexcept { return impl_->stats(); }
 std::uint16_t Server::port() const noexcept { return impl_->port_; }
 std::size_t Server::max_connections_per_worker() const noexcept { return impl_->max_connections_; }
 

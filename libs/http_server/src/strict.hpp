@@ -1,11 +1,16 @@
 /// @file libs/http_server/src/strict.hpp
-/// @brief Byte-level checks of a request head BEFORE Beast parses it. Beast 1.81 accepts things
-/// a server behind a proxy must refuse (obs-fold is unfolded, equal duplicate Content-Length and
-/// "3,3" lists are merged, unknown Transfer-Encodings are ignored): each is a smuggling vector.
+/// @brief The request head in one strict pass: every byte-level rule (smuggling defences,
+/// token and value characters, framing, Host, limits) checked while the request line and the
+/// header fields are cut into views. Nothing is unfolded, merged or guessed: what a proxy in
+/// front could read differently is refused (docs/http_server.md "Strict parsing").
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
+#include <vector>
+
+#include "moneta/http/request.hpp"
 
 namespace moneta::http::detail {
 
@@ -20,8 +25,24 @@ struct HeadLimits {
     std::size_t header_count;
 };
 
-/// @param head request line + header lines, each ending in CRLF, plus the final CRLF.
-HeadVerdict check_head(std::string_view head, const HeadLimits& limits) noexcept;
+/// What the head says about the request, filled by check_head on success.
+struct HeadFacts {
+    Method method = Method::kOther;
+    std::string_view method_string;
+    std::string_view target;
+    unsigned version = 11;            ///< 10 or 11
+    bool keep_alive = true;           ///< RFC 9112 §9.3 from the version and Connection tokens
+    bool chunked = false;             ///< Transfer-Encoding: chunked
+    bool has_content_length = false;
+    std::uint64_t content_length = 0;
+};
+
+/// Checks @p head (request line + header lines, each ending in CRLF, plus the final CRLF) and,
+/// when @p facts / @p fields are given, fills them in the same pass: the fields in arrival order
+/// with OWS-trimmed values (at most limits.header_count are appended; @p fields is cleared first).
+/// Views point into @p head.
+HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFacts* facts = nullptr,
+                       std::vector<Header>* fields = nullptr);
 
 /// For a head that is incomplete or over the header budget: true when its request target, as far
 /// as it has arrived, is longer than @p uri_bytes. Such a request answers 414 URI_TOO_LONG, not
@@ -31,5 +52,11 @@ bool target_too_long(std::string_view partial_head, std::size_t uri_bytes) noexc
 /// Path rules: origin-form, no "." or ".." segments, '%' followed by two hex digits, and no
 /// encoded '.', '/', '\' or NUL (%2e %2f %5c %00, any case).
 bool is_safe_path(std::string_view path) noexcept;
+
+/// Case-insensitive ASCII comparison with @p lower, which must already be lower case.
+bool iequals_lower(std::string_view a, std::string_view lower) noexcept;
+
+/// tchar (RFC 9110 §5.6.2).
+bool is_tchar(unsigned char c) noexcept;
 
 }  // namespace moneta::http::detail

@@ -59,6 +59,22 @@ TEST(StrictHeadTest, RejectsBadRequestLines) {
     EXPECT_EQ(status_of("GET /" + std::string(3000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"), 414);
 }
 
+TEST(StrictHeadTest, AnEarly414AgreesWithTheWholeLine) {
+    // Fuzz finding (fuzz/regressions/http_request/early-414-vs-bad-method): a long target behind
+    // a bad method was 414 when the line arrived in pieces and 400 when it arrived whole. Both
+    // now judge the method first, then the target's length, then the rest of the line.
+    const std::string long_target = "/" + std::string(3000, 'a');
+    EXPECT_FALSE(target_too_long("bad " + long_target, 2048));
+    EXPECT_EQ(status_of("bad " + long_target + " HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+    EXPECT_TRUE(target_too_long("GET " + long_target, 2048));  // the line has not ended yet
+    EXPECT_EQ(status_of("GET " + long_target + "\r\nHost: x\r\n\r\n"), 414);  // nor a version
+    EXPECT_FALSE(target_too_long("GET /a HTTP/1.1" + long_target, 2048));
+    // A target of exactly the limit whose CR has arrived without its LF is not over it.
+    const std::string at_limit = "GET /" + std::string(2047, 'a');
+    EXPECT_FALSE(target_too_long(at_limit + "\r", 2048));
+    EXPECT_TRUE(target_too_long(at_limit + "a", 2048));
+}
+
 TEST(StrictHeadTest, PathRules) {
     EXPECT_TRUE(is_safe_path("/v1/playback/sessions/ps_1/heartbeat"));
     EXPECT_TRUE(is_safe_path("/v1/a%20b"));

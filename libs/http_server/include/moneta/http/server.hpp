@@ -1,7 +1,7 @@
 /// @file moneta/http/server.hpp
-/// @brief HTTP/1.1 server on Boost.Beast + C++20 coroutines, one io_context per worker thread
-/// (thread-per-core, SO_REUSEPORT listener per worker). Strict parsing, hard limits, timeouts and
-/// graceful drain; see docs/http_server.md.
+/// @brief HTTP/1.1 server on Boost.Asio + C++20 coroutines, one io_context per worker thread
+/// (thread-per-core, SO_REUSEPORT listener per worker). Its own strict one-pass parser, hard
+/// limits, timeouts enforced by a per-worker sweep, graceful drain; see docs/http_server.md.
 #pragma once
 
 #include <atomic>
@@ -15,6 +15,7 @@
 #include "moneta/core/result.hpp"
 #include "moneta/http/edge_trust.hpp"
 #include "moneta/http/handler.hpp"
+#include "moneta/http/server_stats.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -65,22 +66,6 @@ struct ServerConfig {
     EdgeTrust edge;
 };
 
-/// Read by the app's /metrics at scrape time (relaxed atomics, any thread).
-struct ServerStats {
-    std::atomic<std::uint64_t> connections_accepted_total{0};
-    std::atomic<std::int64_t> connections_active{0};
-    std::atomic<std::uint64_t> connections_rejected_total{0};
-    std::atomic<std::uint64_t> requests_total{0};
-    std::atomic<std::int64_t> requests_in_flight{0};
-    std::atomic<std::uint64_t> bad_requests_total{0};  ///< malformed: answered 4xx/5xx and closed
-    std::atomic<std::uint64_t> timeouts_total{0};
-    std::atomic<std::uint64_t> handler_exceptions_total{0};
-    std::atomic<std::uint64_t> accept_errors_total{0};         ///< failed accepts (each one backed off)
-    std::atomic<std::uint64_t> accept_fd_exhausted_total{0};   ///< of which EMFILE / ENFILE
-    std::atomic<std::uint64_t> edge_headers_dropped_total{0};  ///< edge-only headers removed (untrusted)
-    std::atomic<std::uint64_t> edge_auth_rejected_total{0};    ///< X-Edge-Auth present but wrong or doubled
-};
-
 struct AccessRecord {
     const Request& request;
     int status;
@@ -117,6 +102,7 @@ public:
     /// Joins the workers.
     void wait();
 
+    /// Summed over the workers' blocks at each load() (server_stats.hpp).
     const ServerStats& stats() const noexcept;
     std::uint16_t port() const noexcept;
     /// The effective per-worker connection cap (after listen(); see ServerLimits).

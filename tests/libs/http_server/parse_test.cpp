@@ -1,0 +1,201 @@
+// The one-pass head parser (parse_head: facts and field slots) and the in-place chunked decoder.
+// The byte-level rejections shared with check_head are in strict_test.cpp.
+#include "parse.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <list>
+#include <string>
+#include <vector>
+
+namespace moneta::http::detail {
+namespace {
+
+ServerLimits small_limits() {
+    ServerLimits l;
+    l.body_bytes = 100;
+    l.header_count = 8;
+    return l;
+}
+
+struct Parsed {
+    HeadVerdict verdict;
+    HeadFacts facts;
+    std::vector<Header> fields;
+};
+
+/// The views point into the head, so every head parsed here is kept for the test's life.
+Parsed parse(const std::string& head, const ServerLimits& l = small_limits()) {
+    static std::list<std::string> heads;
+    const std::string& kept = heads.emplace_back(head);
+    Parsed p;
+    p.fields.reserve(l.header_count);
+    p.verdict = parse_head(kept, l, p.facts, p.fields);
+    return p;
+}
+
+TEST(ParseHeadTest, FillsTheRequestLineAndTheFieldSlotsInOnePass) {
+    const std::string head =
+        "POST /v1/playback/sessions/ps_1/heartbeat?x=1 HTTP/1.1\r\nHost: moneta\r\n"
+        "Content-Length:\t12 \r\nX-Request-Id: abc\r\n\r\n";
+    const Parsed p = parse(head);
+    ASSERT_EQ(p.verdict.status, 0) << p.verdict.message;
+    EXPECT_EQ(p.facts.method, Method::kPost);
+    EXPECT_EQ(p.facts.method_string, "POST");
+    EXPECT_EQ(p.facts.target, "/v1/playback/sessions/ps_1/heartbeat?x=1");
+    EXPECT_EQ(p.facts.version, 11U);
+    EXPECT_TRUE(p.facts.keep_alive);
+    EXPECT_FALSE(p.facts.chunked);
+    EXPECT_TRUE(p.facts.has_content_length);
+    EXPECT_EQ(p.facts.content_length, 12U);
+    ASSERT_EQ(p.fields.size(), 3U);
+    EXPECT_EQ(p.fields[0].name, "Host");
+    EXPECT_EQ(p.fields[1].value, "12");  // OWS trimmed on both sides
+    EXPECT_EQ(p.fields[2].name, "X-Request-Id");
+    EXPECT_EQ(p.fields[2].value, "abc");
+    // Views into the head, not copies.
+    EXPECT_EQ(std::string_view(p.fields[2].value.data() - 14, 14), "X-Request-Id: ");
+}
+
+TEST(ParseHeadTest, MapsMethodsAndKeepsUnknownOnesForTheRouter) {
+    const std::pair<const char*, Method> cases[] = {
+        {"GET", Method::kGet},       {"HEAD", Method::kHead},       {"POST", Method::kPost},
+        {"PUT", Method::kPut},       {"DELETE", Method::kDelete},   {"PATCH", Method::kPatch},
+        {"OPTIONS", Method::kOptions}, {"FOO", Method::kOther},     {"GETS", Method::kOther}};
+    for (const auto& [name, m] : cases) {
+        const Parsed p = parse(std::string(name) + " /a HTTP/1.1\r\nHost: x\r\n\r\n");
+        ASSERT_EQ(p.verdict.status, 0) << name;
+        EXPECT_EQ(p.facts.method, m) << name;
+        EXPECT_EQ(p.facts.method_string, name);
+    }
+}
+
+TEST(ParseHeadTest, KeepAliveFollowsTheVersionAndConnectionTokens) {
+    EXPECT_TRUE(parse("GET /a HTTP/1.1\r\nHost: x\r\n\r\n").facts.keep_alive);
+    EXPECT_FALSE(parse("GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").facts.keep_alive);
+    EXPECT_FALSE(parse("GET /a HTTP/1.1\r\nHost: x\r\nConnection: Upgrade , CLOSE\r\n\r\n").facts.keep_alive);
+    EXPECT_FALSE(parse("GET /a HTTP/1.1\r\nHost: x\r\nConnection: te\r\nConnection: close\r\n\r\n").facts.keep_alive);
+    EXPECT_TRUE(parse("GET /a HTTP/1.1\r\nHost: x\r\nConnection: closed\r\n\r\n").facts.keep_alive);
+    EXPECT_FALSE(parse("GET /a HTTP/1.0\r\n\r\n").facts.keep_alive);
+    const Parsed ka = parse("GET /a HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
+    EXPECT_EQ(ka.facts.version, 10U);
+    EXPECT_TRUE(ka.facts.keep_alive);
+    EXPECT_FALSE(parse("GET /a HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n").facts.keep_alive);
+}
+
+TEST(ParseHeadTest, ABodyOverTheLimitIs413BeforeAnyBodyByte) {
+    EXPECT_EQ(parse("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n").verdict.status, 0);
+    const Parsed big = parse("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n");
+    EXPECT_EQ(big.verdict.status, 413);
+    EXPECT_EQ(big.verdict.code, "PAYLOAD_TOO_LARGE");
+    // The strict rules come first: a doubled length is 400, not 413.
+    EXPECT_EQ(parse("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 999\r\nContent-Length: 999\r\n\r\n").verdict.status, 400);
+    EXPECT_TRUE(parse("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n").facts.chunked);
+}
+
+TEST(ParseHeadTest, UnsafePathsAndTooManyFieldsAreRefused) {
+    EXPECT_EQ(parse("GET /a/../b HTTP/1.1\r\nHost: x\r\n\r\n").verdict.status, 400);
+    EXPECT_EQ(parse("GET /a/%2e%2e/b?q HTTP/1.1\r\nHost: x\r\n\r\n").verdict.status, 400);
+    EXPECT_EQ(parse("GET /a?x=/../ HTTP/1.1\r\nHost: x\r\n\r\n").verdict.status, 0);  // the query is not a path
+    std::string many = "GET /a HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 8; ++i) {
+        many += "X-" + std::to_string(i) + ": v\r\n";
+    }
+    const Parsed p = parse(many + "\r\n");
+    EXPECT_EQ(p.verdict.status, 431);
+    EXPECT_LE(p.fields.size(), 8U);  // never more slots than the limit
+}
+
+TEST(ParseHeadTest, TheFieldSlotsAreReusedWithoutReallocating) {
+    std::vector<Header> fields;
+    fields.reserve(8);
+    const Header* slots = fields.data();
+    HeadFacts facts;
+    for (int i = 0; i < 3; ++i) {
+        const std::string head = "GET /a HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\n\r\n";
+        ASSERT_EQ(parse_head(head, small_limits(), facts, fields).status, 0);
+        EXPECT_EQ(fields.size(), 8U);
+        EXPECT_EQ(fields.data(), slots);
+    }
+}
+
+// --- chunked ---
+
+struct Decoded {
+    ChunkedDecoder::Status status;
+    std::string body;
+    std::string rest;  ///< bytes after the body (the next request)
+};
+
+/// Feeds @p encoded in pieces of @p piece bytes, as reads would deliver them.
+Decoded decode(const std::string& encoded, std::size_t piece = SIZE_MAX, std::size_t limit = 100) {
+    ChunkedDecoder d(limit);
+    std::string buf(encoded.size(), '\0');
+    std::size_t len = 0;
+    std::size_t fed = 0;
+    ChunkedDecoder::Status st = ChunkedDecoder::Status::kNeedMore;
+    while (st == ChunkedDecoder::Status::kNeedMore && fed < encoded.size()) {
+        const std::size_t n = std::min(piece, encoded.size() - fed);
+        std::memcpy(buf.data() + len, encoded.data() + fed, n);
+        len += n;
+        fed += n;
+        st = d.feed(buf.data(), len);
+    }
+    return {st, buf.substr(0, d.decoded()), buf.substr(d.decoded(), len - d.decoded()) + encoded.substr(fed)};
+}
+
+TEST(ChunkedDecoderTest, DecodesInPlaceAndKeepsThePipelinedRest) {
+    const std::string enc = "3\r\none\r\nA;name=value;q=\"a \\\" b\"\r\n0123456789\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
+    for (std::size_t piece : {SIZE_MAX, std::size_t{1}, std::size_t{2}, std::size_t{7}}) {
+        const Decoded d = decode(enc, piece);
+        EXPECT_EQ(d.status, ChunkedDecoder::Status::kDone) << piece;
+        EXPECT_EQ(d.body, "one0123456789") << piece;
+        EXPECT_EQ(d.rest, "GET / HTTP/1.1\r\n") << piece;
+    }
+    EXPECT_EQ(decode("0\r\n\r\n").body, "");
+    EXPECT_EQ(decode("000\r\n\r\n").status, ChunkedDecoder::Status::kDone);
+    EXPECT_EQ(decode("5 ; ext\r\nhello\r\n0\r\n\r\n").body, "hello");  // BWS around ';'
+    EXPECT_EQ(decode("3\r\none\r\n").status, ChunkedDecoder::Status::kNeedMore);
+}
+
+TEST(ChunkedDecoderTest, RefusesMalformedFraming) {
+    for (const char* bad : {
+             "zz\r\nabc\r\n0\r\n\r\n",            // no hex digits
+             "\r\nabc\r\n0\r\n\r\n",              // empty size
+             "3\nabc\r\n0\r\n\r\n",               // bare LF
+             "3 \r\nabc\r\n0\r\n\r\n",            // whitespace before CRLF
+             "3;\r\nabc\r\n0\r\n\r\n",            // extension without a name
+             "3;a=\r\nabc\r\n0\r\n\r\n",          // extension without a value
+             "3;a=\"x\r\nabc\r\n0\r\n\r\n",       // unterminated quoted string
+             "3;a b\r\nabc\r\n0\r\n\r\n",         // junk after an extension
+             "3\r\nabcX\r\n0\r\n\r\n",            // data longer than its size
+             "3\r\nabc\rX0\r\n\r\n",              // CR without LF after the data
+             "0\r\nHost: y\r\n\r\n",              // trailer field (a second Host)
+             "0\r\nAuthorization: Bearer t\r\n\r\n",
+             "0\r\n\n",                           // bare LF ending the body
+             "-1\r\n",
+             "0x3\r\nabc\r\n0\r\n\r\n",
+         }) {
+        EXPECT_EQ(decode(bad).status, ChunkedDecoder::Status::kMalformed) << bad;
+        EXPECT_EQ(decode(bad, 1).status, ChunkedDecoder::Status::kMalformed) << bad << " (byte by byte)";
+    }
+    // A chunk line that never ends is refused at kMaxLine, not buffered forever.
+    const std::string endless = "1;" + std::string(ChunkedDecoder::kMaxLine + 10, 'a');
+    EXPECT_EQ(decode(endless).status, ChunkedDecoder::Status::kMalformed);
+}
+
+TEST(ChunkedDecoderTest, TheBodyLimitCountsDecodedBytes) {
+    std::string at_limit;
+    for (int i = 0; i < 10; ++i) {
+        at_limit += "a\r\n" + std::string(10, 'x') + "\r\n";
+    }
+    EXPECT_EQ(decode(at_limit + "0\r\n\r\n").status, ChunkedDecoder::Status::kDone);
+    EXPECT_EQ(decode(at_limit + "1\r\nx\r\n0\r\n\r\n").status, ChunkedDecoder::Status::kTooLarge);
+    EXPECT_EQ(decode("65\r\n").status, ChunkedDecoder::Status::kTooLarge);  // 101 > 100, before any data
+    EXPECT_EQ(decode("ffffffffffffffffffffffff\r\n").status, ChunkedDecoder::Status::kTooLarge);  // no overflow
+    EXPECT_EQ(decode("00000000000000000000000000001\r\nx\r\n0\r\n\r\n").body, "x");
+}
+
+}  // namespace
+}  // namespace moneta::http::detail
