@@ -19,10 +19,8 @@ TokenCache::TokenCache(const Verifier& verifier, TokenCacheConfig config) : veri
 
 TokenCache::~TokenCache() = default;
 
-// Claims longer than ClaimString's inline storage come from the token, so twice the token's
-// buffer bounds what an entry holds on the heap.
 std::size_t TokenCache::footprint(const Entry& e) noexcept {
-    return sizeof(Entry) + 2 * e.token.capacity();
+    return sizeof(Entry) + e.token.capacity() + e.claims.heap_bytes();
 }
 
 std::variant<const Claims*, Failure> TokenCache::verify(std::string_view token, std::int64_t now_ms) {
@@ -52,9 +50,10 @@ std::variant<const Claims*, Failure> TokenCache::verify(std::string_view token, 
     }
     Entry* e = slot->get();
     const std::size_t before = e != nullptr ? footprint(*e) : 0;
-    // Worst case after the write: the token may need a larger buffer.
-    const std::size_t after_bound =
-        sizeof(Entry) + 2 * std::max(token.size(), e != nullptr ? e->token.capacity() : 0);
+    // Worst case after the write: the token may need a larger buffer, and claims longer than
+    // their inline storage (they come from the token) as much again.
+    const std::size_t after_bound = sizeof(Entry) + std::max(token.size(), e != nullptr ? e->token.capacity() : 0) +
+                                    scratch_.heap_bytes() + (e != nullptr ? e->claims.heap_bytes() : 0);
     if (bytes_ - before + after_bound > config_.max_bytes) {
         ++stats_.not_cached;
         return &scratch_;

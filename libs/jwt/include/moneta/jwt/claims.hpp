@@ -20,6 +20,7 @@ namespace moneta::jwt {
 class ClaimString {
 public:
     static constexpr std::size_t kInline = 64;  ///< moneta's ids are at most 64 bytes
+    static constexpr std::size_t kSsoBytes = 15;  ///< libstdc++'s in-object std::string capacity
 
     ClaimString() noexcept = default;
     ClaimString(std::string_view s) { assign(s); }  // NOLINT(google-explicit-constructor): a string
@@ -55,6 +56,8 @@ public:
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
     std::string str() const { return std::string(view()); }
+    /// Heap bytes held (beyond the inline storage), for a cache's byte budget.
+    std::size_t heap_bytes() const noexcept { return heap_.capacity() > kSsoBytes ? heap_.capacity() : 0; }
 
     friend bool operator==(const ClaimString& a, std::string_view b) noexcept { return a.view() == b; }
     friend bool operator==(const ClaimString& a, const ClaimString& b) noexcept { return a.view() == b.view(); }
@@ -90,6 +93,16 @@ public:
     std::string_view operator[](std::size_t i) const noexcept {
         return i < kInline ? inline_[i].view() : std::string_view(more_[i - kInline]);
     }
+    std::size_t heap_bytes() const noexcept {
+        std::size_t n = more_.capacity() * sizeof(std::string);
+        for (const auto& s : inline_) {
+            n += s.heap_bytes();
+        }
+        for (const auto& s : more_) {
+            n += s.capacity() > ClaimString::kSsoBytes ? s.capacity() : 0;
+        }
+        return n;
+    }
     bool contains(std::string_view s) const noexcept {
         for (std::size_t i = 0; i < size_; ++i) {
             if ((*this)[i] == s) {
@@ -117,6 +130,12 @@ struct Claims {
     std::optional<std::int64_t> iat_s;
     std::optional<std::int64_t> nbf_s;
     Audiences aud;
+
+    /// Heap bytes held by the claims (0 when every string fits inline), for a cache's budget.
+    std::size_t heap_bytes() const noexcept {
+        return sub.heap_bytes() + pid.heap_bytes() + iss.heap_bytes() + jti.heap_bytes() + kid.heap_bytes() +
+               aud.heap_bytes();
+    }
 };
 
 }  // namespace moneta::jwt
