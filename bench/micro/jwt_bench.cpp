@@ -4,6 +4,9 @@
 // operator new calls per iteration, counted by this binary's own operator new.
 #include <benchmark/benchmark.h>
 
+// The replaced operator new/delete pair is malloc/free on purpose (counting only).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
