@@ -5,7 +5,8 @@
 //   audience configured, and by one with a single HS256 key and no issuer/audience;
 // - odd: the rest is "<header JSON>\0<claims JSON>", which the harness signs with the test HS256
 //   key, so mutations reach claims parsing behind a valid signature.
-// Invariants: verify is deterministic; whatever verifies carries an allowed alg, a key of that
+// Invariants: verify is deterministic; a per-worker TokenCache agrees with it (miss and hit) and
+// expires a cached token at exp + leeway; whatever verifies carries an allowed alg, a key of that
 // alg, a signature that no other key (same kid, other secret) accepts and that breaks when one
 // byte flips, and claims that round-trip from the payload JSON (sub, pid, iss, jti, exp, nbf, iat,
 // aud) within the time rules; a harness-signed token with alg HS256 and kid k1 never fails on
@@ -22,6 +23,7 @@
 
 #include "check.hpp"
 #include "moneta/core/base64.hpp"
+#include "moneta/jwt/token_cache.hpp"
 #include "moneta/jwt/verifier.hpp"
 
 namespace {
@@ -151,6 +153,49 @@ void check_claims(const Claims& c, std::string_view token, std::int64_t leeway_s
     FUZZ_CHECK(c.aud.size() == aud_count, "aud does not round-trip");
 }
 
+bool same_claims(const Claims& a, const Claims& b) {
+    if (a.aud.size() != b.aud.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.aud.size(); ++i) {
+        if (a.aud[i] != b.aud[i]) {
+            return false;
+        }
+    }
+    return a.sub == b.sub && a.pid == b.pid && a.iss == b.iss && a.jti == b.jti && a.kid == b.kid &&
+           a.exp_s == b.exp_s && a.nbf_s == b.nbf_s && a.iat_s == b.iat_s;
+}
+
+/// The token cache answers what the verifier answers, on the miss and on the hit, and a token
+/// one byte longer never hits the cached entry.
+void check_cache(const Verifier& verifier, std::string_view token, const std::variant<Claims, Failure>& want) {
+    static moneta::jwt::TokenCache cache(verifier, moneta::jwt::TokenCacheConfig{64, 1 << 20, 2048});
+    for (int round = 0; round < 2; ++round) {
+        const auto got = cache.verify(token, kNowMs);
+        if (const Failure* f = std::get_if<Failure>(&want)) {
+            FUZZ_CHECK(
+                std::holds_alternative<Failure>(got) && std::get<Failure>(got) == *f,
+                "the token cache disagrees with the verifier on a failure"
+            );
+        } else {
+            FUZZ_CHECK(
+                std::holds_alternative<const Claims*>(got) &&
+                    same_claims(*std::get<const Claims*>(got), std::get<Claims>(want)),
+                "the token cache disagrees with the verifier on claims"
+            );
+        }
+    }
+    // Past exp + leeway, a cached token is expired like a fresh one.
+    if (const Claims* c = std::get_if<Claims>(&want)) {
+        const std::int64_t late_ms = (c->exp_s + 60) * 1000;
+        const auto late = cache.verify(token, late_ms);
+        FUZZ_CHECK(
+            std::holds_alternative<Failure>(late) && std::get<Failure>(late) == Failure::kExpired,
+            "a cached token outlived its exp"
+        );
+    }
+}
+
 void check_token(std::string_view token, bool harness_signed_k1) {
     const Verifiers& v = verifiers();
     const auto full = v.full.verify(token, kNowMs);
@@ -161,6 +206,7 @@ void check_token(std::string_view token, bool harness_signed_k1) {
         "verify is not deterministic"
     );
     const auto single = v.single.verify(token, kNowMs);
+    check_cache(v.full, token, full);
     FUZZ_CHECK(
         !std::holds_alternative<Claims>(v.wrong.verify(token, kNowMs)),
         "a token verified under the wrong secret"
@@ -186,10 +232,7 @@ void check_token(std::string_view token, bool harness_signed_k1) {
     }
     if (const Claims* c = std::get_if<Claims>(&full)) {
         FUZZ_CHECK(c->iss == "https://auth.moneta.test", "issuer check bypassed");
-        FUZZ_CHECK(
-            std::find(c->aud.begin(), c->aud.end(), "moneta") != c->aud.end(),
-            "audience check bypassed"
-        );
+        FUZZ_CHECK(c->aud.contains("moneta"), "audience check bypassed");
     }
     if (harness_signed_k1) {
         if (const Failure* f = std::get_if<Failure>(&full)) {

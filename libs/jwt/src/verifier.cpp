@@ -4,7 +4,6 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
@@ -12,19 +11,19 @@
 
 #include <boost/json.hpp>
 
-#include <cmath>
 #include <fstream>
 #include <sstream>
 
-#include "unique_json.hpp"
+#include "hs256.hpp"
+#include "jose_reader.hpp"
 
 namespace moneta::jwt {
 
 struct Verifier::Key {
     std::string kid;
     std::string alg;
-    std::string secret;          // HS256
-    EVP_PKEY* pkey = nullptr;    // RS256 / ES256
+    std::optional<detail::Hs256Key> hs256;  // HS256: the key's ipad/opad states, computed once
+    EVP_PKEY* pkey = nullptr;               // RS256 / ES256
     ~Key() { EVP_PKEY_free(pkey); }
 };
 
@@ -52,45 +51,8 @@ std::optional<json::object> parse_object(std::string_view text) {
     return std::move(v.get_object());
 }
 
-/// Integral NumericDate in a sane range (no strings, no fractions, no year 300000).
-std::optional<std::int64_t> numeric_date(const json::value& v) {
-    constexpr std::int64_t kMax = 253402300799;  // 9999-12-31
-    std::int64_t out = 0;
-    if (v.is_int64()) {
-        out = v.get_int64();
-    } else if (v.is_uint64()) {
-        if (v.get_uint64() > static_cast<std::uint64_t>(kMax)) {
-            return std::nullopt;
-        }
-        out = static_cast<std::int64_t>(v.get_uint64());
-    } else if (v.is_double()) {
-        const double d = v.get_double();
-        if (!std::isfinite(d) || std::trunc(d) != d) {
-            return std::nullopt;
-        }
-        if (d < 0 || d > static_cast<double>(kMax)) {
-            return std::nullopt;
-        }
-        out = static_cast<std::int64_t>(d);
-    } else {
-        return std::nullopt;
-    }
-    if (out < 0 || out > kMax) {
-        return std::nullopt;
-    }
-    return out;
-}
-
-bool hmac_sha256_equals(std::string_view key, std::string_view data, std::string_view sig) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len) ==
-        nullptr) {
-        return false;
-    }
-    return sig.size() == len && CRYPTO_memcmp(mac, sig.data(), len) == 0;
-}
+/// NumericDate bound: 9999-12-31T23:59:59Z.
+constexpr std::int64_t kMaxNumericDate = 253402300799;
 
 /// JWS ES256 signatures are R||S (32 + 32 bytes); OpenSSL verifies DER.
 std::optional<std::string> es256_raw_to_der(std::string_view raw) {
@@ -134,18 +96,6 @@ std::string read_file(const std::string& path) {
     return in ? ss.str() : std::string{};
 }
 
-bool str_claim(const json::object& o, std::string_view k, std::string& out) {
-    const json::value* v = o.if_contains(k);
-    if (v == nullptr) {
-        return true;
-    }
-    if (!v->is_string()) {
-        return false;
-    }
-    out.assign(v->get_string().data(), v->get_string().size());
-    return true;
-}
-
 }  // namespace
 
 std::string_view failure_name(Failure f) noexcept {
@@ -184,7 +134,7 @@ boost::system::result<Verifier, std::string> Verifier::create(const VerifierConf
         auto key = std::make_shared<Key>();
         key->kid = k.kid;
         key->alg = "HS256";
-        key->secret = k.secret;
+        key->hs256.emplace(k.secret);
         v.keys_.push_back(std::move(key));
     }
     for (const PublicKeyFile& f : config.public_keys) {
@@ -341,6 +291,32 @@ std::optional<std::string> Verifier::add_jwks(const std::string& path) {
 }
 
 std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int64_t now_ms) const {
+    Claims c;
+    if (auto failure = verify_into(token, now_ms, c)) {
+        return *failure;
+    }
+    return c;
+}
+
+std::optional<Failure> Verifier::check_time(const Claims& c, std::int64_t now_ms) const noexcept {
+    const std::int64_t now_s = now_ms / 1000;
+    const std::int64_t leeway = config_.leeway.count();
+    if (now_s >= c.exp_s + leeway) {
+        return Failure::kExpired;
+    }
+    if (c.nbf_s && now_s + leeway < *c.nbf_s) {
+        return Failure::kNotYetValid;
+    }
+    if (c.iat_s && now_s + leeway < *c.iat_s) {
+        return Failure::kIssuedInFuture;
+    }
+    return std::nullopt;
+}
+
+std::optional<Failure> Verifier::verify_into(std::string_view token, std::int64_t now_ms, Claims& c) const {
+    using detail::JsonKind;
+    using detail::JsonValue;
+    using detail::JsonVerdict;
     if (token.size() > config_.max_token_bytes) {
         return Failure::kTooLong;
     }
@@ -356,58 +332,61 @@ std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int6
     if (!header_text || !payload_text || !signature) {
         return Failure::kMalformed;
     }
-    // Duplicate member names are refused (RFC 8725 §3.11): another parser could read the other
-    // "alg" or "kid" of the two (unique_json.hpp).
-    auto parsed_header = detail::parse_unique_object(*header_text);
-    if (parsed_header.verdict != detail::JsonVerdict::kOk) {
+    // One strict pass, no tree; duplicate member names are refused (RFC 8725 §3.11): another
+    // parser could read the other "alg" or "kid" of the two (jose_reader.hpp).
+    enum { kAlg, kCrit, kTyp, kKid, kHeaderMembers };
+    static constexpr std::string_view kHeaderNames[kHeaderMembers] = {"alg", "crit", "typ", "kid"};
+    JsonValue header[kHeaderMembers];
+    if (detail::read_object(*header_text, kHeaderNames, header) != JsonVerdict::kOk) {
         return Failure::kMalformed;
     }
-    const json::object* header = &parsed_header.object;
-    const json::value* alg_v = header->if_contains("alg");
-    if (alg_v == nullptr || !alg_v->is_string()) {
+    if (header[kAlg].kind != JsonKind::kString) {
         return Failure::kMalformed;
     }
-    const std::string_view alg(alg_v->get_string().data(), alg_v->get_string().size());
+    ClaimString alg_text;
+    detail::unescape_into(header[kAlg], alg_text);
+    const std::string_view alg = alg_text.view();
     if (!is_allowed(config_.allowed_algs, alg)) {
         return Failure::kUnsupportedAlg;
     }
-    if (header->contains("crit")) {
+    if (header[kCrit].kind != JsonKind::kAbsent) {
         return Failure::kMalformed;  // we implement no extensions
     }
-    if (const json::value* typ = header->if_contains("typ")) {
-        if (!typ->is_string()) {
+    if (header[kTyp].kind != JsonKind::kAbsent) {
+        if (header[kTyp].kind != JsonKind::kString) {
             return Failure::kMalformed;
         }
-        std::string t(typ->get_string().data(), typ->get_string().size());
-        for (char& c : t) {
-            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        }
-        if (t != "JWT") {
+        ClaimString typ;
+        detail::unescape_into(header[kTyp], typ);
+        const std::string_view t = typ.view();
+        if (t.size() != 3 || (t[0] | 0x20) != 'j' || (t[1] | 0x20) != 'w' || (t[2] | 0x20) != 't') {
             return Failure::kMalformed;
         }
     }
-    std::string kid;
-    if (!str_claim(*header, "kid", kid)) {
-        return Failure::kMalformed;
+    c.kid.clear();
+    if (header[kKid].kind != JsonKind::kAbsent) {
+        if (header[kKid].kind != JsonKind::kString) {
+            return Failure::kMalformed;
+        }
+        detail::unescape_into(header[kKid], c.kid);
     }
+    const std::string_view kid = c.kid.view();
     // Key: same alg, and the kid when given; without kid only if exactly one key of that alg.
     const Key* key = nullptr;
+    const Key* only = nullptr;
     int candidates = 0;
     for (const auto& k : keys_) {
         if (k->alg != alg) {
             continue;
         }
         ++candidates;
+        only = k.get();
         if (!kid.empty() && k->kid == kid) {
             key = k.get();
         }
     }
     if (kid.empty() && candidates == 1) {
-        for (const auto& k : keys_) {
-            if (k->alg == alg) {
-                key = k.get();
-            }
-        }
+        key = only;
     }
     if (key == nullptr) {
         return Failure::kUnknownKey;
@@ -415,7 +394,7 @@ std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int6
     const std::string_view signing_input = token.substr(0, dot2);
     bool ok = false;
     if (alg == "HS256") {
-        ok = hmac_sha256_equals(key->secret, signing_input, *signature);
+        ok = key->hs256 && key->hs256->verify(signing_input, *signature);
     } else if (alg == "RS256") {
         ok = digest_verify(key->pkey, signing_input, *signature);
     } else {
@@ -426,33 +405,55 @@ std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int6
         return Failure::kBadSignature;
     }
 
-    auto parsed_payload = detail::parse_unique_object(*payload_text);  // claims: the same rule
-    if (parsed_payload.verdict != detail::JsonVerdict::kOk) {
+    // The claims only now: unauthenticated input never reaches the claim logic. Same reader.
+    enum { kSub, kPid, kIss, kJti, kExp, kNbf, kIat, kAud, kClaimMembers };
+    static constexpr std::string_view kClaimNames[kClaimMembers] = {"sub", "pid", "iss", "jti",
+                                                                    "exp", "nbf", "iat", "aud"};
+    JsonValue claim[kClaimMembers];
+    if (detail::read_object(*payload_text, kClaimNames, claim) != JsonVerdict::kOk) {
         return Failure::kMalformed;
     }
-    const json::object* payload = &parsed_payload.object;
-    Claims c;
-    c.kid = kid;
-    if (!str_claim(*payload, "sub", c.sub) || !str_claim(*payload, "pid", c.pid) ||
-        !str_claim(*payload, "iss", c.iss) || !str_claim(*payload, "jti", c.jti)) {
+    auto string_claim = [&claim](int i, ClaimString& out) {
+        out.clear();
+        if (claim[i].kind == JsonKind::kAbsent) {
+            return true;
+        }
+        if (claim[i].kind != JsonKind::kString) {
+            return false;
+        }
+        detail::unescape_into(claim[i], out);
+        return true;
+    };
+    if (!string_claim(kSub, c.sub) || !string_claim(kPid, c.pid) || !string_claim(kIss, c.iss) ||
+        !string_claim(kJti, c.jti)) {
         return Failure::kMalformed;
     }
-    const std::int64_t now_s = now_ms / 1000;
-    const std::int64_t leeway = config_.leeway.count();
-    const json::value* exp = payload->if_contains("exp");
-    if (exp == nullptr) {
+    // NumericDate: an integer literal (a zero fraction allowed), 0..9999-12-31; no string, no
+    // fraction, no exponent.
+    auto date = [&claim](int i) -> std::optional<std::int64_t> {
+        if (claim[i].kind != JsonKind::kNumber) {
+            return std::nullopt;
+        }
+        return detail::integral_number(claim[i].raw, kMaxNumericDate);
+    };
+    if (claim[kExp].kind == JsonKind::kAbsent) {
         return Failure::kMissingClaim;
     }
-    const auto exp_s = numeric_date(*exp);
+    const auto exp_s = date(kExp);
     if (!exp_s) {
         return Failure::kMalformed;
     }
     c.exp_s = *exp_s;
+    c.nbf_s.reset();
+    c.iat_s.reset();
+    // The order of the checks is the failure reported: exp, then nbf, then iat (check_time).
+    const std::int64_t now_s = now_ms / 1000;
+    const std::int64_t leeway = config_.leeway.count();
     if (now_s >= c.exp_s + leeway) {
         return Failure::kExpired;
     }
-    if (const json::value* nbf = payload->if_contains("nbf")) {
-        c.nbf_s = numeric_date(*nbf);
+    if (claim[kNbf].kind != JsonKind::kAbsent) {
+        c.nbf_s = date(kNbf);
         if (!c.nbf_s) {
             return Failure::kMalformed;
         }
@@ -460,8 +461,8 @@ std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int6
             return Failure::kNotYetValid;
         }
     }
-    if (const json::value* iat = payload->if_contains("iat")) {
-        c.iat_s = numeric_date(*iat);
+    if (claim[kIat].kind != JsonKind::kAbsent) {
+        c.iat_s = date(kIat);
         if (!c.iat_s) {
             return Failure::kMalformed;
         }
@@ -472,30 +473,28 @@ std::variant<Claims, Failure> Verifier::verify(std::string_view token, std::int6
     if (config_.issuer && c.iss != *config_.issuer) {
         return Failure::kBadIssuer;
     }
-    if (const json::value* aud = payload->if_contains("aud")) {
-        if (aud->is_string()) {
-            c.aud.emplace_back(aud->get_string().data(), aud->get_string().size());
-        } else if (aud->is_array()) {
-            for (const json::value& a : aud->get_array()) {
-                if (!a.is_string()) {
-                    return Failure::kMalformed;
-                }
-                c.aud.emplace_back(a.get_string().data(), a.get_string().size());
-            }
-        } else {
+    c.aud.clear();
+    if (claim[kAud].kind == JsonKind::kString) {
+        ClaimString a;
+        detail::unescape_into(claim[kAud], a);
+        c.aud.push_back(a.view());
+    } else if (claim[kAud].kind == JsonKind::kArray) {
+        const bool strings = detail::for_each_string(claim[kAud], [&c](const JsonValue& v) {
+            ClaimString a;
+            detail::unescape_into(v, a);
+            c.aud.push_back(a.view());
+            return true;
+        });
+        if (!strings) {
             return Failure::kMalformed;
         }
+    } else if (claim[kAud].kind != JsonKind::kAbsent) {
+        return Failure::kMalformed;
     }
-    if (config_.audience) {
-        bool found = false;
-        for (const auto& a : c.aud) {
-            found = found || a == *config_.audience;
-        }
-        if (!found) {
-            return Failure::kBadAudience;
-        }
+    if (config_.audience && !c.aud.contains(*config_.audience)) {
+        return Failure::kBadAudience;
     }
-    return c;
+    return std::nullopt;
 }
 
 }  // namespace moneta::jwt

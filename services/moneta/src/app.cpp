@@ -75,7 +75,8 @@ struct Worker {
           progress(guarded_redis, resilient_api, s.progress, t.progress, &guards.progress_fallbacks()),
           buffer(io.get_executor(), clock, progress_buffer_settings(s, threads), t.progress_buffer, &session_ids),
           delivery(delivery_factory.make_worker()),
-          deps{io.get_executor(), verifier, clock, catalog, sessions, progress, buffer, *delivery, session_ids,
+          tokens(verifier),
+          deps{io.get_executor(), tokens, clock, catalog, sessions, progress, buffer, *delivery, session_ids,
                s.cdn.base_url, s.playback, t.auth, t.playback},
           playback(deps),
           progress_handlers(deps),
@@ -108,6 +109,7 @@ struct Worker {
     store::ProgressStore progress;
     store::ProgressBuffer buffer;  ///< writes Redis did not answer (docs/resilience.md "Redis down")
     std::unique_ptr<delivery::DeliveryFactory::Worker> delivery;  // checked non-null by DeliveryFactory::create
+    jwt::TokenCache tokens;  ///< each distinct token verified once per worker
     handlers::HandlerDeps deps;
     handlers::PlaybackHandlers playback;
     handlers::ProgressHandlers progress_handlers;

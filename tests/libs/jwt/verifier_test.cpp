@@ -12,8 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "unique_json.hpp"
-
 #include "moneta/testing/temp_dir.hpp"
 
 namespace moneta::jwt {
@@ -350,22 +348,6 @@ TEST(JwtVerifierTest, DuplicateMemberNamesInTheHeaderOrClaimsAreRefused) {
     // Equal names in different objects are not duplicates.
     const std::string nested = R"({"sub":"a_1","pid":"p_1","exp":)" + exp + R"(,"a":{"x":1},"b":[{"x":2},{"x":3}]})";
     EXPECT_TRUE(std::holds_alternative<Claims>(v.verify(sign_raw(header, nested, kSecret), kNowMs)));
-}
-
-TEST(UniqueJsonTest, CountsMembersAtEveryDepth) {
-    using detail::JsonVerdict;
-    using detail::parse_unique_object;
-    EXPECT_EQ(parse_unique_object(R"({"a":1,"b":{"c":[{"d":1,"e":2}]}})").verdict, JsonVerdict::kOk);
-    EXPECT_EQ(parse_unique_object(R"({"a":1,"a":1})").verdict, JsonVerdict::kDuplicateName);
-    EXPECT_EQ(parse_unique_object(R"({"a":[{"b":1,"b":2}]})").verdict, JsonVerdict::kDuplicateName);
-    EXPECT_EQ(parse_unique_object(R"({"a":1} )").verdict, JsonVerdict::kOk);
-    EXPECT_EQ(parse_unique_object(R"({"a":1} x)").verdict, JsonVerdict::kInvalid);
-    EXPECT_EQ(parse_unique_object(R"({"a":1)").verdict, JsonVerdict::kInvalid);
-    EXPECT_EQ(parse_unique_object("[1]").verdict, JsonVerdict::kNotObject);
-    EXPECT_EQ(parse_unique_object(std::string(40, '[') + std::string(40, ']')).verdict, JsonVerdict::kInvalid);  // depth
-    const auto ok = parse_unique_object(R"({"sub":"a_1","n":{"x":null}})");
-    ASSERT_EQ(ok.verdict, JsonVerdict::kOk);
-    EXPECT_EQ(ok.object.at("sub").as_string(), "a_1");
 }
 
 }  // namespace

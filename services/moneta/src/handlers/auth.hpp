@@ -9,6 +9,7 @@
 
 #include "domain/api_error.hpp"
 #include "moneta/http/request.hpp"
+#include "moneta/jwt/token_cache.hpp"
 #include "moneta/jwt/verifier.hpp"
 
 namespace moneta::handlers {
@@ -21,10 +22,11 @@ struct AuthStats {
 
 /// The verified claims, or TOKEN_MISSING / TOKEN_EXPIRED / TOKEN_INVALID. The reason inside
 /// TOKEN_INVALID is only counted, never returned (api.md §3) and the token is never logged.
+/// @param tokens the worker's token cache: a token seen before costs a lookup and the time
+/// checks, and the claims are copied out without a heap allocation (docs/jwt.md "Token cache").
 /// @param require_profile true for calls that act on a profile (start, progress): a token
 /// without `pid` is TOKEN_INVALID there.
-std::variant<jwt::Claims, domain::ApiError> authenticate(const http::Request& req,
-                                                         const jwt::Verifier& verifier,
+std::variant<jwt::Claims, domain::ApiError> authenticate(const http::Request& req, jwt::TokenCache& tokens,
                                                          std::int64_t now_ms, bool require_profile,
                                                          AuthStats& stats);
 

@@ -12,7 +12,7 @@
 #include "domain/session_id.hpp"
 #include "handlers/auth.hpp"
 #include "moneta/core/clock.hpp"
-#include "moneta/jwt/verifier.hpp"
+#include "moneta/jwt/token_cache.hpp"
 #include "store/catalog_cache.hpp"
 #include "store/progress_buffer.hpp"
 #include "store/progress_store.hpp"
@@ -74,7 +74,9 @@ struct PlaybackStats {
 /// One per worker thread (the stores and the delivery worker are per-thread).
 struct HandlerDeps {
     boost::asio::any_io_executor executor;  ///< the worker's event loop (background refreshes)
-    const jwt::Verifier& verifier;
+    /// The worker's token cache in front of the process's jwt::Verifier: each distinct token is
+    /// verified once per worker (docs/jwt.md "Token cache").
+    jwt::TokenCache& verifier;
     const core::Clock& clock;
     store::CatalogCache& catalog;
     store::SessionStore& sessions;

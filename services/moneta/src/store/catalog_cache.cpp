@@ -41,7 +41,9 @@ CatalogCache::CatalogCache(redis::Commands& redis, upstream::InternalApi& api, u
       executor_(std::move(executor)),
       clock_(clock),
       settings_(settings),
-      stats_(stats) {}
+      stats_(stats),
+      accounts_(&domain::decode_account, settings.decoded_accounts),
+      contents_(&domain::decode_content, settings.decoded_contents) {}
 
 boost::asio::awaitable<core::Result<std::optional<std::string>>> CatalogCache::async_fetch(
     Resource resource, std::string_view id, const core::RequestContext& ctx) {
@@ -168,30 +170,31 @@ boost::asio::awaitable<StartCatalog> CatalogCache::async_read(std::string_view a
         // whole catalog traffic of the outage (the fetches in async_fill refill them).
         if (auto json = local_copy(Resource::kAccount, account_id, read_ms)) {
             if (auto a = domain::decode_account(*json)) {
-                out.account = std::move(*a);
+                out.account = std::make_shared<const domain::Account>(std::move(*a));
                 out.account_miss = false;
             }
         }
         if (want_content) {
             if (auto json = local_copy(Resource::kContent, content_id, read_ms)) {
                 if (auto c = domain::decode_content(*json)) {
-                    out.content = std::move(*c);
+                    out.content = std::make_shared<const domain::Content>(std::move(*c));
                     out.content_miss = false;
                 }
             }
         }
     } else {
         const auto& r = *replies;
+        // Decoded once per cached value per worker: an unchanged value is a byte comparison.
         if (auto json = servable(Resource::kAccount, account_id, r[0].as_string_view(), read_ms)) {
-            if (auto a = domain::decode_account(*json)) {
-                out.account = std::move(*a);
+            if (auto a = accounts_.get(account_id, r[0].as_string_view(), *json)) {
+                out.account = std::move(a);
                 out.account_miss = false;
             }
         }
         if (want_content) {
             if (auto json = servable(Resource::kContent, content_id, r[1].as_string_view(), read_ms)) {
-                if (auto c = domain::decode_content(*json)) {
-                    out.content = std::move(*c);
+                if (auto c = contents_.get(content_id, r[1].as_string_view(), *json)) {
+                    out.content = std::move(c);
                     out.content_miss = false;
                 }
             } else if (r[2].as_integer().value_or(0) == 1) {
@@ -236,8 +239,9 @@ boost::asio::awaitable<core::Result<void>> CatalogCache::async_fill(StartCatalog
             if (!a || a->id != account_id) {
                 co_return core::make_error(Errc::kUpstreamError);  // never cache garbage
             }
-            out.account = std::move(*a);
+            out.account = std::make_shared<const domain::Account>(std::move(*a));
             account_value = domain::encode_cached(now_ms, **body);
+            accounts_.put(account_id, account_value, out.account);  // the next read of it is warm
             remember(Resource::kAccount, account_id, account_value);
             account_ttl = redis_ttl_ms(Resource::kAccount);
             write.add({"SET", account_k, account_value, "PX", account_ttl});
@@ -254,8 +258,9 @@ boost::asio::awaitable<core::Result<void>> CatalogCache::async_fill(StartCatalog
             if (!c || c->id != content_id) {
                 co_return core::make_error(Errc::kUpstreamError);
             }
-            out.content = std::move(*c);
+            out.content = std::make_shared<const domain::Content>(std::move(*c));
             content_value = domain::encode_cached(now_ms, **body);
+            contents_.put(content_id, content_value, out.content);
             remember(Resource::kContent, content_id, content_value);
             content_ttl = redis_ttl_ms(Resource::kContent);
             write.add({"SET", content_k, content_value, "PX", content_ttl});

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "domain/catalog.hpp"
+#include "domain/decoded_cache.hpp"
 #include "moneta/core/clock.hpp"
 #include "moneta/core/request_context.hpp"
 #include "moneta/core/result.hpp"
@@ -43,6 +45,10 @@ struct CacheSettings {
     /// Documents each worker keeps in memory from its own fetches, served only while Redis fails
     /// (within the same staleness bounds). 0 = off.
     std::size_t local_max_entries{4096};
+    /// Decoded documents each worker keeps, keyed by id and the exact cached value: a warm read
+    /// of an unchanged value is a byte comparison, not a JSON parse (docs/data.md).
+    domain::DecodedCacheLimits decoded_accounts{8192, 16 * 1024 * 1024, 64 * 1024};
+    domain::DecodedCacheLimits decoded_contents{4096, 16 * 1024 * 1024, 64 * 1024};
 };
 
 struct CacheStats {
@@ -59,10 +65,11 @@ struct CacheStats {
     std::atomic<std::uint64_t> local_served_total{0};  ///< Redis failed: served from the worker's own copy
 };
 
-/// nullopt members: the internal API does not know that id (or it was not asked for).
+/// Null members: the internal API does not know that id (or it was not asked for). Shared and
+/// immutable: a warm read hands out the worker's decoded copy (no parse, no allocation).
 struct StartCatalog {
-    std::optional<domain::Account> account;
-    std::optional<domain::Content> content;
+    std::shared_ptr<const domain::Account> account;
+    std::shared_ptr<const domain::Content> content;
     /// Replies to the caller's extra commands, in order; empty when Redis failed.
     std::vector<redis::Reply> extra;
     /// Set by async_read: documents neither cached nor known missing, which async_fill fetches.
@@ -137,6 +144,8 @@ private:
     std::unordered_set<std::string> refreshing_;  ///< "a:<id>" / "c:<id>" being refreshed now
     /// "a:<id>" / "c:<id>" → envelope, from this worker's own fetches (bounded; Redis outages).
     std::unordered_map<std::string, std::string> local_;
+    domain::DecodedCache<domain::Account> accounts_;  ///< decoded account per cached value
+    domain::DecodedCache<domain::Content> contents_;  ///< decoded content per cached value
 };
 
 }  // namespace moneta::store

@@ -16,6 +16,7 @@
 #include <boost/system/result.hpp>
 
 #include "moneta/core/base64.hpp"
+#include "moneta/jwt/claims.hpp"
 
 struct evp_pkey_st;  // OpenSSL EVP_PKEY, kept out of the public header
 
@@ -37,18 +38,6 @@ enum class Failure : std::uint8_t {
 
 /// Bounded label values for moneta_auth_failures_total{reason}.
 std::string_view failure_name(Failure f) noexcept;
-
-struct Claims {
-    std::string sub;
-    std::string pid;
-    std::string iss;
-    std::string jti;
-    std::string kid;
-    std::int64_t exp_s = 0;
-    std::optional<std::int64_t> iat_s;
-    std::optional<std::int64_t> nbf_s;
-    std::vector<std::string> aud;
-};
 
 struct HmacKey {
     std::string kid;
@@ -86,6 +75,17 @@ public:
     /// Verifies signature and claims at @p now_ms. A token with several HS256 keys configured
     /// must carry a `kid`; with exactly one key of its alg the kid may be absent.
     std::variant<Claims, Failure> verify(std::string_view token, std::int64_t now_ms) const;
+
+    /// verify() into caller-owned claims (their storage is reused): nullopt when the token is
+    /// good, else why not. @p out is unspecified after a failure.
+    std::optional<Failure> verify_into(std::string_view token, std::int64_t now_ms, Claims& out) const;
+
+    /// The time rules alone (exp, nbf, iat, each with the leeway) on claims this verifier
+    /// accepted before: what a cache hit re-checks (TokenCache).
+    std::optional<Failure> check_time(const Claims& claims, std::int64_t now_ms) const noexcept;
+
+    /// Tokens longer than this are refused unread (kTooLong).
+    std::size_t max_token_bytes() const noexcept { return config_.max_token_bytes; }
 
     Verifier(Verifier&&) noexcept;
     Verifier& operator=(Verifier&&) noexcept;
