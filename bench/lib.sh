@@ -7,6 +7,9 @@ ROW_SEQ=0          # rows so far: each row's @SEQ@ starts above the previous row
 LIVE=0             # live sessions prepared
 MEM_PER_SESSION="" # Redis used_memory per live session (first preparation)
 ROW_RPS=0
+ROW_N=0            # answers of the last row
+ROW_NEXT=0         # the load generator's next_offset after the last row
+HB_OFFSET=0        # where the next heartbeat row starts in heartbeat.tsv
 MONETA_PID=""
 
 first_word() { set -- $1; echo "$1"; }
@@ -15,7 +18,7 @@ free_port() {
     local p
     for _ in $(seq 1 200); do
         p=$((20000 + RANDOM % 40000))
-        port_in_use "$p" || { echo "$p"; return 0; }
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
     done
     die "no free port"
 }
@@ -104,20 +107,43 @@ stop_moneta() {
     MONETA_PID=""
 }
 
+# once_with_retry <port> <file> <sids> <connections>: sends each line once; lines that got no
+# session id (a 503 while the caches are cold, a 429) are sent again, up to 3 more passes.
+once_with_retry() {
+    local port="$1" file="$2" sids="$3" conns="$4" pass
+    for pass in 1 2 3; do
+        awk 'NR == FNR { if ($0 == "") m[FNR] = 1; next } FNR in m' "$sids" "$file" >"$WORK/retry.tsv"
+        [[ -s "$WORK/retry.tsv" ]] || return 0
+        ROW_CAPTURE="$WORK/retry_sids.txt" CONNECTIONS="$conns" run_load "$port" "$WORK/retry.tsv" once >/dev/null
+        awk 'NR == FNR { r[FNR] = $0; next } { if ($0 == "") { ++k; print r[k] } else print }' \
+            "$WORK/retry_sids.txt" "$sids" >"$sids.new"
+        mv "$sids.new" "$sids"
+    done
+}
+
+# warm_caches <workers>: one start per account on its "bench-" device, the first time moneta sees
+# the accounts (each is read from the internal API: a cold start), retried until cached.
+warm_caches() {
+    local workers="$1"
+    ROW_CAPTURE="$WORK/warm_sids.txt" CONNECTIONS=16 \
+        run_row start_cold "start (cold: internal-API reads)" "$workers" once "$MONETA_PORT" "$WORK/start.tsv" moneta
+    once_with_retry "$MONETA_PORT" "$WORK/start.tsv" "$WORK/warm_sids.txt" 16
+}
+
 # prepare_sessions <workers> [quiet]: one start per account on its "hb-" device through moneta's
-# real endpoint (a cold start the first time: each account is read from the internal API), then
-# the heartbeat/stop files over the session ids it returned.
+# real endpoint (replacing that device's previous session), then the heartbeat/stop files over the
+# session ids it returned. Leases last 90 s as shipped, so rows that need live sessions follow it.
 prepare_sessions() {
     local workers="$1" quiet="${2:-}"
-    ROW_CAPTURE="$WORK/sids.txt"
     if [[ -z "$quiet" ]]; then
-        run_row prepare "prepare: start on hb- devices" "$workers" once "$MONETA_PORT" "$WORK/prepare.tsv" moneta
+        ROW_CAPTURE="$WORK/sids.txt" run_row prepare "start (prepare hb- sessions)" "$workers" once "$MONETA_PORT" "$WORK/prepare.tsv" moneta
     else
-        run_load "$MONETA_PORT" "$WORK/prepare.tsv" once >/dev/null
+        ROW_CAPTURE="$WORK/sids.txt" run_load "$MONETA_PORT" "$WORK/prepare.tsv" once >/dev/null
     fi
-    ROW_CAPTURE=""
+    once_with_retry "$MONETA_PORT" "$WORK/prepare.tsv" "$WORK/sids.txt" "$CONNECTIONS"
     write_session_files "$WORK" "$WORK/tokens.txt" "$WORK/sids.txt"
     LIVE=$(grep -c . "$WORK/sids.txt" || true)
+    HB_OFFSET=0
     [[ "$LIVE" -gt 0 ]] || die "no live session could be created (see $LOG_DIR/moneta.log)"
 }
 
@@ -149,6 +175,15 @@ redis_cli() {
     REDISCLI_AUTH="$MONETA_REDIS_PASSWORD" redis-cli --no-auth-warning -p "$MONETA_REDIS_PORT" "$@"
 }
 
+wait_redis() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ "$(redis_cli PING 2>/dev/null)" == PONG ]] && return 0
+        sleep 0.1
+    done
+    die "redis-server did not start (see $LOG_DIR/redis.log)"
+}
+
 # redis_info <section> <field>
 redis_info() { redis_cli INFO "$1" | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
 
@@ -175,10 +210,12 @@ snapshot() {
         m=$(ticks "$MONETA_PID"); a=$(alloc_count); rt=$(metric moneta_redis_round_trips_total)
     fi
     echo "$m $(ticks "$REDIS_PID") $(ticks $(tree "$BASE_PID")) $(ticks $(tree "$EDGE_PID")) $(softirq_ticks "$CPU_SUT")" \
-        "$(softirq_ticks "$CPU_LOAD") $a $(redis_calls) $(redis_info persistence aof_current_size) $rt"
+        "$(softirq_ticks "$CPU_LOAD") $a $(redis_calls) $(redis_info persistence aof_current_size) $rt" \
+        "$(redis_info persistence aof_rewrites)"
 }
 
-# run_load <port> <file> <mode> [capture]: the load generator on CPU_LOAD; prints its key=value line.
+# run_load <port> <file> <mode>: the load generator on CPU_LOAD; prints its key=value line.
+# ROW_CAPTURE: a file for the session ids (once); ROW_OFFSET: the first line (closed/open).
 run_load() {
     local port="$1" file="$2" mode="$3" args=()
     case "$mode" in
@@ -187,6 +224,7 @@ run_load() {
         open@*) args=(--duration "$DURATION" --rate "${mode#open@}") ;;
     esac
     [[ -n "${ROW_CAPTURE:-}" ]] && args+=(--capture "$ROW_CAPTURE")
+    [[ -n "${ROW_OFFSET:-}" && "$mode" != once ]] && args+=(--offset "$ROW_OFFSET")
     ROW_SEQ=$((ROW_SEQ + 1))
     taskset -c "$CPU_LOAD" "$LOAD" --port "$port" --requests "$file" --connections "$CONNECTIONS" \
         --seq-start $((ROW_SEQ * 20000000)) "${args[@]}"
@@ -201,8 +239,9 @@ print_header() {
         "$CPU_ALL" "$CPU_SUT" "$CPU_LOAD"
     printf 'config: services/moneta/config/moneta.json as shipped (access log on, level info, shedding, breakers, metrics); per-account start limit %s/min as shipped;\n' \
         "$MONETA_START_RATE_PER_MIN"
-    printf '        redis AOF everysec + password; nginx edge = deploy/nginx (per-address limit lifted: all load comes from 127.0.0.1); %s accounts; %s connections; %ss per row; binaries: %s (%s)\n' \
+    printf '        redis AOF everysec + password (auto-rewrite off); nginx edge = deploy/nginx (per-address limit lifted: all load comes from 127.0.0.1); %s accounts; %s connections; %ss per row; binaries: %s (%s)\n' \
         "$ACCOUNTS_GOT" "$CONNECTIONS" "$DURATION" "$BIN_DIR" "$COMMIT"
+    printf 'load average at start: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
     printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %5s %6s\n' \
         endpoint w mode "req/s" p50 p99 p99.9 non2xx moneta redis nginx load sirq allocs cmds rt aof_B
 }
@@ -215,10 +254,12 @@ moneta, redis-server, nginx (the baseline's or the edge's master+workers on rows
 the load generator; sirq = softirq µs of CPU $CPU_SUT (/proc/stat; loopback traffic of every process on
 that core); allocs = heap allocations of moneta (LD_PRELOAD counter, all threads, background work
 included); cmds = Redis commands (INFO commandstats, calls inside scripts included); rt = Redis
-round trips (moneta_redis_round_trips_total); aof_B = AOF bytes (aof_current_size delta).
+round trips (moneta_redis_round_trips_total); aof_B = AOF bytes (aof_current_size delta;
+"rewrite" when Redis rewrote its AOF during the row).
 p50/p99/p99.9 in µs; open@R = open loop at R req/s (80 % of the row's closed-loop maximum),
 latency from the intended send time. Redis used_memory per live session (100k accounts, first
-preparation, account and catalog caches included): ${MEM_PER_SESSION:-?} bytes over $LIVE sessions.
+preparation, account and catalog caches included): ${MEM_PER_SESSION:-?} bytes over ${LIVE_ALL:-?} live sessions.
+Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure).
 LEGEND
 }
 
@@ -235,6 +276,8 @@ run_row() {
     p999=$(kv p999_us "$out"); non2xx=$(kv non2xx "$out"); errors=$(kv errors "$out")
     load_us=$(kv load_cpu_us_per_req "$out"); statuses=$(kv statuses "$out")
     ROW_RPS="${rps:-0}"
+    ROW_N="${n:-0}"
+    ROW_NEXT="$(kv next_offset "$out")"
     [[ -n "$n" && "$n" -gt 0 ]] || { log "$label: no answer ($out)"; n=1; }
     local line
     line=$(awk -v a="$s0" -v b="$s1" -v n="$n" -v hz="$CLK_TCK" -v sut="$sut" 'BEGIN {
@@ -246,7 +289,7 @@ run_row() {
         sq = sprintf("%.1f", (y[5] - x[5]) * us)
         al = (sut == "base") ? "-" : sprintf("%.2f", (y[7] - x[7]) / n)
         cm = sprintf("%.2f", (y[8] - x[8]) / n)
-        aof = sprintf("%.0f", (y[9] - x[9]) / n)
+        aof = (y[11] != x[11]) ? "rewrite" : sprintf("%.0f", (y[9] - x[9]) / n)
         rt = (sut == "base") ? "-" : sprintf("%.2f", (y[10] - x[10]) / n)
         print m, r, ng, sq, al, cm, rt, aof }')
     local m r ng sq al cm rt aof
@@ -256,7 +299,7 @@ run_row() {
     if [[ "$non2xx" != 0 || "$errors" != 0 ]]; then
         printf '%-36s statuses %s, connection errors %s\n' "" "$statuses" "$errors"
     fi
-    num() { [[ "$1" == "-" || -z "$1" ]] && echo null || echo "$1"; }
+    num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && echo "$1" || echo null; }
     printf '{"endpoint":"%s","label":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s}\n' \
         "$key" "$label" "$workers" "$mode" "$COMMIT" "$n" "$(num "$rps")" "$(num "$p50")" "$(num "$p99")" "$(num "$p999")" \
         "$(num "$non2xx")" "$(num "$errors")" "$statuses" "$(num "$m")" "$(num "$r")" "$(num "$ng")" "$(num "$load_us")" \
@@ -267,7 +310,7 @@ write_results_json() {
     mkdir -p "$(dirname "$RESULTS")"
     {
         echo "["
-        sed -e "s/}\$/,\"redis_bytes_per_live_session\":${MEM_PER_SESSION:-null},\"live_sessions\":$LIVE}/" \
+        sed -e "s/}\$/,\"redis_bytes_per_live_session\":${MEM_PER_SESSION:-null},\"live_sessions\":${LIVE_ALL:-$LIVE}}/" \
             -e '$!s/$/,/' "$WORK/results.jsonl"
         echo "]"
     } >"$RESULTS"

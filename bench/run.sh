@@ -90,6 +90,10 @@ start_bg internal_api internal_api "$INTERNAL_API_PORT" "$ENV_INTERNAL_API" task
     --config "$ROOT/services/internal_api/config/internal_api.json" \
     --port "$INTERNAL_API_PORT" --db "$MONETA_DEV_DIR/data/internal_api.sqlite" --fixtures "$FIXTURES"
 REDIS_PID=$(pidfile_pid "$RUN_DIR/redis.pid")
+wait_redis
+# AOF rewrites (a fork every time the file doubles) would make aof_current_size shrink in the
+# middle of a row: off for the bench, so AOF bytes per request are exact. Appends stay everysec.
+redis_cli CONFIG SET auto-aof-rewrite-percentage 0 >/dev/null
 
 # Tokens for every account (one process, HS256, valid 2 h) while the internal API loads its
 # SQLite (~130,000 generated accounts, of which ACCOUNTS can start playback).
@@ -121,39 +125,50 @@ run_row baseline "nginx return 200 (baseline)" 0 closed "$BASE_PORT" "$WORK/hear
 
 for WORKERS in $WORKER_SETS; do
     start_moneta "$WORKERS"
-    if [[ "$WORKERS" == "$(first_word "$WORKER_SETS")" ]]; then
-        mem0=$(redis_info memory used_memory)
-    fi
+    first=0
+    [[ "$WORKERS" == "$(first_word "$WORKER_SETS")" ]] && first=1
+    [[ $first -eq 1 ]] && mem0=$(redis_info memory used_memory)
+    [[ $first -eq 1 ]] && warm_caches "$WORKERS"
     prepare_sessions "$WORKERS"
-    if [[ -n "${mem0:-}" ]]; then
+    if [[ $first -eq 1 ]]; then
         mem1=$(redis_info memory used_memory)
-        MEM_PER_SESSION=$(awk -v a="$mem0" -v b="$mem1" -v n="$LIVE" 'BEGIN { printf "%.0f", (b - a) / n }')
-        log "Redis used_memory: $mem0 -> $mem1 bytes over $LIVE live sessions = $MEM_PER_SESSION B/session"
-        unset mem0
-        log "preparation (tokens, SQLite, sessions) took $((SECONDS - t_prep)) s"
+        LIVE_ALL=$((LIVE + $(grep -c . "$WORK/warm_sids.txt" || true)))
+        MEM_PER_SESSION=$(awk -v a="$mem0" -v b="$mem1" -v n="$LIVE_ALL" 'BEGIN { printf "%.0f", (b - a) / n }')
+        log "Redis used_memory: $mem0 -> $mem1 bytes with $LIVE_ALL live sessions (bench- and hb- devices of $LIVE accounts)"
+        log "preparation (tokens, SQLite, caches, sessions) took $((SECONDS - t_prep)) s"
     fi
-    run_row heartbeat "moneta heartbeat" "$WORKERS" closed "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
-    HB_MAX=$ROW_RPS
-    run_row start "moneta start (warm)" "$WORKERS" closed "$MONETA_PORT" "$WORK/start.tsv" moneta
-    START_MAX=$ROW_RPS
-    run_row progress_put "moneta PUT /v1/me/progress/{id}" "$WORKERS" closed "$MONETA_PORT" "$WORK/progress_put.tsv" moneta
-    run_row progress_get "moneta GET /v1/me/progress" "$WORKERS" closed "$MONETA_PORT" "$WORK/progress_get.tsv" moneta
-    run_row continue_watching "moneta GET /v1/me/continue-watching" "$WORKERS" closed "$MONETA_PORT" "$WORK/continue.tsv" moneta
-    run_row session_list "moneta GET /v1/playback/sessions" "$WORKERS" closed "$MONETA_PORT" "$WORK/list.tsv" moneta
+    # Heartbeat rows walk on through heartbeat.tsv (ROW_OFFSET), so every session keeps its lease.
+    ROW_OFFSET=0 run_row heartbeat "moneta heartbeat" "$WORKERS" closed "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
+    HB_MAX=$ROW_RPS; HB_OFFSET=$ROW_NEXT
     if [[ "$TAIL" == 1 ]]; then
         hb_rate=$(awk -v r="$HB_MAX" 'BEGIN { printf "%.0f", r * 0.8 }')
-        st_rate=$(awk -v r="$START_MAX" 'BEGIN { printf "%.0f", r * 0.8 }')
-        run_row heartbeat "heartbeat @80% direct" "$WORKERS" "open@$hb_rate" "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
-        run_row heartbeat "heartbeat @80% via nginx" "$WORKERS" "open@$hb_rate" "$MONETA_EDGE_PORT" "$WORK/heartbeat.tsv" edge
-        run_row start "start @80% direct" "$WORKERS" "open@$st_rate" "$MONETA_PORT" "$WORK/start.tsv" moneta
-        run_row start "start @80% via nginx" "$WORKERS" "open@$st_rate" "$MONETA_EDGE_PORT" "$WORK/start.tsv" edge
+        ROW_OFFSET=$HB_OFFSET run_row heartbeat "heartbeat @80% direct" "$WORKERS" "open@$hb_rate" "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
+        HB_OFFSET=$ROW_NEXT
+        ROW_OFFSET=$HB_OFFSET run_row heartbeat "heartbeat @80% via nginx" "$WORKERS" "open@$hb_rate" "$MONETA_EDGE_PORT" "$WORK/heartbeat.tsv" edge
     fi
-    # Stop consumes sessions: each prepared session once, at most as many as the heartbeat row
-    # answered in BENCH_DURATION, so the row lasts about that long.
-    stop_n=$(awk -v r="$HB_MAX" -v d="$DURATION" -v n="$LIVE" 'BEGIN { m = int(r * d); print (m < n ? m : n) }')
+    run_row start "moneta start (warm)" "$WORKERS" closed "$MONETA_PORT" "$WORK/start.tsv" moneta
+    START_MAX=$ROW_RPS; START_OFFSET=$ROW_NEXT
+    if [[ "$TAIL" == 1 ]]; then
+        st_rate=$(awk -v r="$START_MAX" 'BEGIN { printf "%.0f", r * 0.8 }')
+        ROW_OFFSET=$START_OFFSET run_row start "start @80% direct" "$WORKERS" "open@$st_rate" "$MONETA_PORT" "$WORK/start.tsv" moneta
+        START_OFFSET=$ROW_NEXT
+        ROW_OFFSET=$START_OFFSET run_row start "start @80% via nginx" "$WORKERS" "open@$st_rate" "$MONETA_EDGE_PORT" "$WORK/start.tsv" edge
+    fi
+    run_row progress_put "moneta PUT /v1/me/progress/{id}" "$WORKERS" closed "$MONETA_PORT" "$WORK/progress_put.tsv" moneta
+    # The reads go to the profiles the PUT row just wrote (a cached answer, the steady state): a
+    # profile never read before is an internal-API read (measured by the cold start row).
+    head -n "$((ROW_N > 0 ? ROW_N : 1))" "$WORK/progress_get.tsv" >"$WORK/progress_get_now.tsv"
+    head -n "$((ROW_N > 0 ? ROW_N : 1))" "$WORK/continue.tsv" >"$WORK/continue_now.tsv"
+    run_row progress_get "moneta GET /v1/me/progress" "$WORKERS" closed "$MONETA_PORT" "$WORK/progress_get_now.tsv" moneta
+    run_row continue_watching "moneta GET /v1/me/continue-watching" "$WORKERS" closed "$MONETA_PORT" "$WORK/continue_now.tsv" moneta
+    run_row session_list "moneta GET /v1/playback/sessions" "$WORKERS" closed "$MONETA_PORT" "$WORK/list.tsv" moneta
+    # Stop consumes sessions: fresh ones (leases are 90 s), each once, at most as many as the
+    # heartbeat row answered in BENCH_DURATION, so the row lasts about that long.
+    prepare_sessions "$WORKERS" quiet
+    stop_n=$(awk -v r="$HB_MAX" -v d="$DURATION" -v n="$LIVE" 'BEGIN { m = int(r * d); if (m < 1) m = 1; print (m < n ? m : n) }')
     head -n "$stop_n" "$WORK/stop.tsv" >"$WORK/stop_now.tsv"
     run_row stop "moneta stop" "$WORKERS" once "$MONETA_PORT" "$WORK/stop_now.tsv" moneta
-    if [[ $PERF -eq 1 && "$WORKERS" == "$(first_word "$WORKER_SETS")" ]]; then
+    if [[ $PERF -eq 1 && $first -eq 1 ]]; then
         prepare_sessions "$WORKERS" quiet
         perf_profile heartbeat "$WORK/heartbeat.tsv"
         perf_profile start "$WORK/start.tsv"

@@ -74,7 +74,7 @@ double cpu_seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + 
 class Driver {
 public:
     Driver(const LoadOptions& o, const std::vector<RenderedRequest>& r, LoadResult& res)
-        : opt_(o), requests_(r), result_(res), seq_(o.seq_start) {}
+        : opt_(o), requests_(r), result_(res), next_index_(o.once ? 0 : o.offset % std::max<std::size_t>(1, r.size())), seq_(o.seq_start) {}
 
     bool run(std::string& error) {
         epoll_ = ::epoll_create1(EPOLL_CLOEXEC);

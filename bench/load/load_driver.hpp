@@ -26,6 +26,8 @@ struct LoadOptions {
     double rate = 0;        // requests/s; 0 = closed loop
     bool once = false;      // send every request exactly once, then stop (bounds the duration)
     bool capture = false;   // keep the "session_id" of each response (with once)
+    std::size_t offset = 0;       // closed/open loop: the first request index (rows of a run continue
+                                  // where the previous one stopped, so every line gets its turn)
     std::uint64_t seq_start = 0;  // @SEQ@ of the first request is seq_start + 1
 };
 

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     cli.add_option("--rate,-R", options.rate, "open loop at this many requests/s (0: closed loop)")->check(CLI::Range(0.0, 1e7));
     cli.add_option("--seq-start", options.seq_start, "@SEQ@ starts above this (rows of one run keep seq increasing)")
         ->check(CLI::Range(0ULL, 800000000000ULL));
+    cli.add_option("--offset", options.offset, "start at this request index (modulo the file; not with --once)");
     cli.add_flag("--once", options.once, "send each request of the file exactly once");
     cli.add_option("--capture", capture_path, "with --once: write the session_id of each response, one line per request");
     CLI11_PARSE(cli, argc, argv);
@@ -60,12 +61,12 @@ int main(int argc, char** argv) {
     const auto& h = result.latency;
     std::printf(
         "requests=%llu sent=%llu rps=%.0f p50_us=%llu p99_us=%llu p999_us=%llu max_us=%llu non2xx=%llu "
-        "errors=%llu statuses=%s elapsed_s=%.3f load_cpu_us_per_req=%.2f max_backlog=%llu\n",
+        "errors=%llu next_offset=%zu statuses=%s elapsed_s=%.3f load_cpu_us_per_req=%.2f max_backlog=%llu\n",
         static_cast<unsigned long long>(result.completed), static_cast<unsigned long long>(result.sent), rps,
         static_cast<unsigned long long>(h.percentile(0.50)), static_cast<unsigned long long>(h.percentile(0.99)),
         static_cast<unsigned long long>(h.percentile(0.999)), static_cast<unsigned long long>(h.max()),
         static_cast<unsigned long long>(result.non_2xx), static_cast<unsigned long long>(result.errors),
-        statuses.empty() ? "-" : statuses.c_str(), result.elapsed_sec,
+        options.once ? std::size_t{0} : (options.offset + result.sent) % requests.size(), statuses.empty() ? "-" : statuses.c_str(), result.elapsed_sec,
         result.completed > 0 ? (result.cpu_user_sec + result.cpu_system_sec) * 1e6 / static_cast<double>(result.completed) : 0.0,
         static_cast<unsigned long long>(result.max_backlog));
     return 0;
