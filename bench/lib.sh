@@ -225,6 +225,7 @@ run_load() {
     esac
     [[ -n "${ROW_CAPTURE:-}" ]] && args+=(--capture "$ROW_CAPTURE")
     [[ -n "${ROW_OFFSET:-}" && "$mode" != once ]] && args+=(--offset "$ROW_OFFSET")
+    [[ -n "${ROW_MAX:-}" && "$mode" != once ]] && args+=(--max-requests "$ROW_MAX")
     ROW_SEQ=$((ROW_SEQ + 1))
     taskset -c "$CPU_LOAD" "$LOAD" --port "$port" --requests "$file" --connections "$CONNECTIONS" \
         --seq-start $((ROW_SEQ * 20000000)) "${args[@]}"
@@ -257,7 +258,7 @@ included); cmds = Redis commands (INFO commandstats, calls inside scripts includ
 round trips (moneta_redis_round_trips_total); aof_B = AOF bytes (aof_current_size delta;
 "rewrite" when Redis rewrote its AOF during the row).
 p50/p99/p99.9 in µs; open@R = open loop at R req/s (80 % of the row's closed-loop maximum),
-latency from the intended send time. Redis used_memory per live session (100k accounts, first
+latency from the intended send time. Redis used_memory per live session ($ACCOUNTS_GOT accounts, first
 preparation, account and catalog caches included): ${MEM_PER_SESSION:-?} bytes over ${LIVE_ALL:-?} live sessions.
 Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure).
 LEGEND

@@ -151,10 +151,15 @@ public:
     }
 
 private:
-    bool exhausted() const { return opt_.once && next_index_ >= requests_.size(); }
-    // Open loop: stop scheduling once every request was scheduled (once) or the time is up.
+    bool exhausted() const {
+        return (opt_.once && next_index_ >= requests_.size()) ||
+               (opt_.max_requests > 0 && result_.sent >= opt_.max_requests);
+    }
+    // Open loop: stop scheduling once every request was scheduled (once, max_requests) or the
+    // time is up.
     bool exhausted_due() const {
-        return opt_.once ? scheduled_ >= requests_.size() : false;
+        return (opt_.once && scheduled_ >= requests_.size()) ||
+               (opt_.max_requests > 0 && scheduled_ >= opt_.max_requests);
     }
 
     bool connect_slot(std::size_t i, std::string& error) {

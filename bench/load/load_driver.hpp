@@ -28,6 +28,7 @@ struct LoadOptions {
     bool capture = false;   // keep the "session_id" of each response (with once)
     std::size_t offset = 0;       // closed/open loop: the first request index (rows of a run continue
                                   // where the previous one stopped, so every line gets its turn)
+    std::uint64_t max_requests = 0;  // closed/open loop: stop sending after this many (0: no bound)
     std::uint64_t seq_start = 0;  // @SEQ@ of the first request is seq_start + 1
 };
 

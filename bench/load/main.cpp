@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     cli.add_option("--seq-start", options.seq_start, "@SEQ@ starts above this (rows of one run keep seq increasing)")
         ->check(CLI::Range(0ULL, 800000000000ULL));
     cli.add_option("--offset", options.offset, "start at this request index (modulo the file; not with --once)");
+    cli.add_option("--max-requests", options.max_requests, "stop after this many requests (e.g. one pass over the sessions)");
     cli.add_flag("--once", options.once, "send each request of the file exactly once");
     cli.add_option("--capture", capture_path, "with --once: write the session_id of each response, one line per request");
     CLI11_PARSE(cli, argc, argv);

@@ -131,6 +131,20 @@ TEST_F(LoadDriverTest, ClosedLoopRunsForTheDurationAndReportsCpu) {
     EXPECT_GT(r.cpu_user_sec + r.cpu_system_sec, 0.0);
 }
 
+TEST_F(LoadDriverTest, MaxRequestsEndsTheRowBeforeTheDuration) {
+    LoadOptions o;
+    o.port = port_;
+    o.connections = 4;
+    o.duration_sec = 30;
+    o.max_requests = 50;
+    LoadResult r;
+    std::string error;
+    ASSERT_TRUE(run_load(o, render({"GET\t/status/200\t-"}), r, error)) << error;
+    EXPECT_EQ(r.sent, 50u);
+    EXPECT_EQ(r.completed, 50u);
+    EXPECT_LT(r.elapsed_sec, 30.0);
+}
+
 TEST(LoadDriverConnectTest, RefusedConnectIsAnError) {
     LoadOptions o;
     o.port = 1;  // nothing listens on port 1
