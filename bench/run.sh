@@ -1,165 +1,188 @@
 #!/usr/bin/env bash
-# ./dev bench: load benchmarks of the warm start and the heartbeat, moneta on ONE core, next to
-# an nginx `return 200` baseline on the same core in the same run (figures are only comparable
-# within one run). Starts its own redis, internal-api, moneta and nginx on free ports.
+# ./dev bench [--perf]: issue 11's benchmark (docs/performance.md "Method"). In one run, on this
+# machine: the stack exactly as ./dev up runs it (scripts/stack.sh: moneta.json as shipped, access
+# log at info, shedding, breakers, metrics; Redis with a password and AOF everysec; nginx with the
+# deploy/ edge config and X-Edge-Auth), 100,000 accounts with live sessions, every endpoint
+# measured per request (CPU of every process, heap allocations, Redis commands, round trips, AOF
+# bytes), with 1 and 2 moneta workers, next to an nginx `return 200` baseline.
 #
-# Env: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 32), BENCH_ACCOUNTS (200).
+# Env: BENCH_DURATION (s per row, 10), BENCH_CONNECTIONS (64), BENCH_ACCOUNTS (100000),
+#      BENCH_WORKERS ("1 2"), BENCH_TAIL (1: the 80 % open-loop rows), BENCH_MICRO (1),
+#      BENCH_BIN_DIR (a Release tree whose moneta and internal_api are run instead of this tree's,
+#      e.g. /work/wt-before/build/release; the load generator, the allocation counter and
+#      jwt_tool always come from this tree), BENCH_RESULTS (build/bench/results.json).
+# --perf: also record `perf record -g` of moneta under the heartbeat and start loads (1 worker)
+#      and print the top symbols.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/lib.sh"
 
-DURATION="${BENCH_DURATION:-10}"
-CONNECTIONS="${BENCH_CONNECTIONS:-32}"
-ACCOUNTS="${BENCH_ACCOUNTS:-200}"
-RELEASE_DIR="$MONETA_BUILD_DIR/release"
-
-ensure_packages
-log "building (Release)"
-build_tree "$RELEASE_DIR" -DCMAKE_BUILD_TYPE=Release -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=OFF
-cmake -S "$ROOT" -B "$RELEASE_DIR" -DMONETA_BUILD_BENCH=ON >/dev/null
-cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool moneta_micro_bench >/dev/null
+PERF=0
+for arg in "$@"; do
+    case "$arg" in
+        --perf) PERF=1 ;;
+        *) echo "usage: ./dev bench [--perf]" >&2; exit 2 ;;
+    esac
+done
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/moneta-bench.XXXXXX")"
-PIDS=()
-cleanup() {
-    local p i
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    # moneta drains and flushes on TERM: give everything up to 10 s before KILL.
-    for ((i = 0; i < 100; i++)); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [[ $alive -eq 0 ]] && break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-# cpu_ticks <pid>: user+system CPU ticks of a process so far.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-CLK_TCK=$(getconf CLK_TCK)
-trap cleanup EXIT
+# The stack's state (secrets, pid files, logs, Redis AOF) lives in the bench's own directory, on
+# ports of its own: a running ./dev up is left alone.
+export MONETA_DEV_DIR="$WORK/dev"
+source "$ROOT/scripts/lib.sh"
+source "$ROOT/bench/lib.sh"
 
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-    done
-    die "no free port"
-}
-wait_http() {
-    local i
-    for ((i = 0; i < 300; i++)); do
-        curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    tail -n 5 "$WORK"/*.log >&2 || true
-    die "not ready: $1"
-}
+DURATION="${BENCH_DURATION:-10}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+ACCOUNTS="${BENCH_ACCOUNTS:-100000}"
+WORKER_SETS="${BENCH_WORKERS:-1 2}"
+TAIL="${BENCH_TAIL:-1}"
+MICRO="${BENCH_MICRO:-1}"
+BUILD_DIR="$MONETA_BUILD_DIR/release"
+BIN_DIR="${BENCH_BIN_DIR:-$BUILD_DIR}"
+RESULTS="${BENCH_RESULTS:-$MONETA_BUILD_DIR/bench/results.json}"
+FIXTURES="$ROOT/bench/fixtures/bench_100k.json"
 
-# Core 0: the system under test (moneta, or the nginx baseline). Core 1: wrk, redis, internal-api.
+ensure_packages
+[[ $PERF -eq 1 ]] && ensure_bench_perf
+log "building (Release) in $BUILD_DIR"
+build_tree "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=ON
+cmake -S "$ROOT" -B "$BUILD_DIR" -DMONETA_BUILD_BENCH=ON >/dev/null
+targets=(moneta_load moneta_alloc_count jwt_tool)
+[[ "$MICRO" == 1 ]] && targets+=(moneta_micro_bench)
+[[ -z "${BENCH_BIN_DIR:-}" ]] && targets+=(moneta internal_api)
+cmake --build "$BUILD_DIR" -j "$MONETA_JOBS" --target "${targets[@]}" >/dev/null
+LOAD="$BUILD_DIR/bench/load/moneta_load"
+SHIM="$BUILD_DIR/bench/alloc_count/libmoneta_alloc_count.so"
+JWT_TOOL="$BUILD_DIR/tools/jwt_tool/jwt_tool"
+BIN_MONETA_SUT="$BIN_DIR/services/moneta/moneta"
+BIN_IA_SUT="$BIN_DIR/services/internal_api/internal_api"
+[[ -x "$BIN_MONETA_SUT" && -x "$BIN_IA_SUT" ]] || die "$BIN_DIR lacks services/moneta/moneta or services/internal_api/internal_api"
+COMMIT="$(git -C "$(dirname "$BIN_DIR")/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[[ -z "${BENCH_BIN_DIR:-}" ]] && COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+# Free ports for the bench's own stack (scripts/stack.sh reads these).
+MONETA_PORT=$(free_port); MONETA_ADMIN_PORT=$(free_port); MONETA_REDIS_PORT=$(free_port)
+INTERNAL_API_PORT=$(free_port); MONETA_EDGE_PORT=$(free_port); BASE_PORT=$(free_port)
+export MONETA_PORT MONETA_ADMIN_PORT MONETA_REDIS_PORT INTERNAL_API_PORT MONETA_EDGE_PORT
+export MONETA_FIXTURES="$FIXTURES"
+# All the bench's load comes from one address: nginx's per-address limit (50 r/s as shipped) would
+# answer 429 to nearly all of it. Lifted for the bench only; every other edge setting is as shipped.
+export MONETA_EDGE_RATE_PER_SEC=10000000 MONETA_EDGE_RATE_BURST=1000000
+source "$ROOT/scripts/stack.sh"
+BIN_MONETA="$BIN_MONETA_SUT"
+BIN_INTERNAL_API="$BIN_IA_SUT"
+mkdir -p "$RUN_DIR" "$LOG_DIR" "$MONETA_DEV_DIR/redis" "$MONETA_DEV_DIR/data"
+load_stack_secrets
+trap bench_cleanup EXIT
+
+# Cores: the system under test on CPU 0; the load generator, redis-server and the internal API on
+# CPU 1. With 2 workers moneta gets both cores and shares them with everything (said in the output).
+NCPU=$(nproc)
 CPU_SUT=0
 CPU_LOAD=1
-[[ $(nproc) -lt 2 ]] && CPU_LOAD=0
+[[ $NCPU -lt 2 ]] && CPU_LOAD=0
+CPU_ALL="0-$((NCPU - 1))"
 
-REDIS_PORT=$(free_port); IA_PORT=$(free_port); MONETA_P=$(free_port); ADMIN_P=$(free_port); BASE_P=$(free_port)
-export MONETA_JWT_SECRET="$(openssl rand -hex 32)" INTERNAL_API_TOKEN="$(openssl rand -hex 32)"
-export MONETA_DRM_SITE_KEY="$(openssl rand -hex 16)" MONETA_DRM_ACCESS_KEY="$(openssl rand -hex 16)"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/cdn_key.pem" 2>/dev/null
-# The start benchmark replays the same accounts far above any sane per-account rate.
-export MONETA_CDN_KEY_FILE="$WORK/cdn_key.pem" MONETA_START_RATE_PER_MIN=0
+log "starting redis (AOF everysec, password) and the internal API with $FIXTURES"
+render_redis_conf
+start_bg redis redis-server "$MONETA_REDIS_PORT" "$ENV_REDIS" taskset -c "$CPU_LOAD" redis-server "$RUN_DIR/redis.conf"
+start_bg internal_api internal_api "$INTERNAL_API_PORT" "$ENV_INTERNAL_API" taskset -c "$CPU_LOAD" "$BIN_INTERNAL_API" \
+    --config "$ROOT/services/internal_api/config/internal_api.json" \
+    --port "$INTERNAL_API_PORT" --db "$MONETA_DEV_DIR/data/internal_api.sqlite" --fixtures "$FIXTURES"
+REDIS_PID=$(pidfile_pid "$RUN_DIR/redis.pid")
+wait_redis
+# AOF rewrites (a fork every time the file doubles) would make aof_current_size shrink in the
+# middle of a row: off for the bench, so AOF bytes per request are exact. Appends stay everysec.
+redis_cli CONFIG SET auto-aof-rewrite-percentage 0 >/dev/null
 
-# Redis with a password, as ./dev up runs it: in a 0600 config file, not on the command line;
-# moneta alone gets it (MONETA_REDIS_PASSWORD on its command, not exported).
-REDIS_PASSWORD="$(openssl rand -hex 32)"
-(umask 077 && printf 'requirepass %s\n' "$REDIS_PASSWORD" >"$WORK/redis.conf")
-taskset -c $CPU_LOAD redis-server "$WORK/redis.conf" --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --save "" \
-    --appendonly yes --appendfsync everysec --daemonize no >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
-REDIS_PID=$!
-taskset -c $CPU_LOAD "$RELEASE_DIR/services/internal_api/internal_api" \
-    --config "$ROOT/services/internal_api/config/internal_api.json" --port "$IA_PORT" \
-    --db "$WORK/ia.sqlite" --fixtures "$MONETA_FIXTURES" >"$WORK/internal_api.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$IA_PORT/healthz"
-MONETA_PORT=$MONETA_P MONETA_ADMIN_PORT=$ADMIN_P MONETA_REDIS_PORT=$REDIS_PORT INTERNAL_API_PORT=$IA_PORT \
-    MONETA_REDIS_PASSWORD="$REDIS_PASSWORD" MONETA_THREADS=1 MONETA_LOG_LEVEL=warn taskset -c $CPU_SUT "$RELEASE_DIR/services/moneta/moneta" \
-    --config "$ROOT/services/moneta/config/moneta.json" >"$WORK/moneta.log" 2>&1 &
-PIDS+=($!)
-MONETA_PID=$!
-wait_http "http://127.0.0.1:$MONETA_P/readyz"
+# Tokens for every account (one process, HS256, valid 2 h) while the internal API loads its
+# SQLite (~130,000 generated accounts, of which ACCOUNTS can start playback).
+t_prep=$SECONDS
+"$BIN_IA_SUT" --dump-bench-accounts "$ACCOUNTS" --fixtures "$FIXTURES" >"$WORK/accounts.txt"
+MONETA_JWT_SECRET="$MONETA_JWT_SECRET" "$JWT_TOOL" sign-bulk --secret-env MONETA_JWT_SECRET --ttl 7200 \
+    --iss moneta-dev --aud moneta <"$WORK/accounts.txt" >"$WORK/tokens.txt"
+ACCOUNTS_GOT=$(wc -l <"$WORK/tokens.txt")
+[[ $ACCOUNTS_GOT -ge 1 ]] || die "no bench accounts"
+write_request_files "$WORK" "$WORK/tokens.txt"
+wait_http "http://127.0.0.1:$INTERNAL_API_PORT/healthz" 180 internal_api
 
-mkdir -p "$WORK/nginx"
-sed -e "s#@RUN_DIR@#$WORK/nginx#g" -e "s#@PORT@#$BASE_P#" -e "s#@CPU_MASK@#$(printf '%x' $((1 << CPU_SUT)))#" \
-    "$ROOT/bench/load/nginx_baseline.conf.template" >"$WORK/nginx/nginx.conf"
-taskset -c $CPU_SUT nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$BASE_P/"
+render_nginx_conf
+start_bg nginx nginx "$MONETA_EDGE_PORT" "$ENV_NGINX" taskset -c "$CPU_SUT" nginx -p "$RUN_DIR/nginx" \
+    -c "$RUN_DIR/nginx/nginx.conf" -e "$RUN_DIR/nginx/error.log"
+EDGE_PID=$(pidfile_pid "$RUN_DIR/nginx.pid")
+mkdir -p "$WORK/base"
+sed -e "s#@RUN_DIR@#$WORK/base#g" -e "s#@PORT@#$BASE_PORT#" -e "s#@CPU_MASK@#$(printf '%x' $((1 << CPU_SUT)))#" \
+    "$ROOT/bench/load/nginx_baseline.conf.template" >"$WORK/base/nginx.conf"
+taskset -c "$CPU_SUT" nginx -p "$WORK/base" -c "$WORK/base/nginx.conf" -e "$WORK/base/error.log" &
+BASE_PID=$!
+BENCH_PIDS+=("$BASE_PID")
+wait_http "http://127.0.0.1:$BASE_PORT/" 30 "nginx baseline"
 
-# Accounts that can play m_1 (active premium/standard ones of the demo fixtures) and tokens.
-log "preparing $ACCOUNTS accounts, tokens and live sessions"
-"$RELEASE_DIR/services/internal_api/internal_api" --dump-bench-accounts "$ACCOUNTS" \
-    --fixtures "$MONETA_FIXTURES" >"$WORK/accounts.txt"
-: >"$WORK/start.txt"
-: >"$WORK/heartbeat.txt"
-while read -r account profile content; do
-    token="$("$RELEASE_DIR/tools/jwt_tool/jwt_tool" sign --secret-env MONETA_JWT_SECRET --sub "$account" \
-        --pid "$profile" --ttl 3600 --iss moneta-dev --aud moneta)"
-    echo "$token $content bench-$account" >>"$WORK/start.txt"
-    sid="$(curl -fsS -X POST "http://127.0.0.1:$MONETA_P/v1/playback/sessions" \
-        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-        -d "{\"content_id\":\"$content\",\"device\":{\"id\":\"hb-$account\",\"type\":\"tv\"},\"capabilities\":{\"protocols\":[\"dash\"],\"drm\":[\"widevine\"],\"video_codecs\":[\"avc\"],\"max_height\":1080}}" \
-        | sed -n 's/.*"session_id":"\([^"]*\)".*/\1/p')"
-    [[ -n "$sid" ]] && echo "$token $sid" >>"$WORK/heartbeat.txt"
-done <"$WORK/accounts.txt"
-[[ -s "$WORK/heartbeat.txt" ]] || die "could not create any session (see $WORK/moneta.log)"
-
-# metric <name> [label filter]: the sum of matching series on moneta's /metrics.
-metric() {
-    curl -fsS "http://127.0.0.1:$ADMIN_P/metrics" | awk -v n="$1" -v f="${2:-}" \
-        'index($0, n) == 1 && (substr($0, length(n) + 1, 1) == " " || substr($0, length(n) + 1, 1) == "{") && index($0, f) { s += $NF } END { printf "%.0f", s }'
-}
-
-# run_wrk <label> <url> <script> <input> [moneta]: prints req/s, p50, p99, non-2xx and, for moneta,
-# Redis round trips and internal-API calls per request measured over the run.
-run_wrk() {
-    local out rt0 ia0 rt1 ia1 mc0 rc0
-    if [[ -n "${5:-}" ]]; then
-        rt0=$(metric moneta_redis_round_trips_total); ia0=$(metric moneta_internal_api_requests_total)
-        mc0=$(cpu_ticks "$MONETA_PID"); rc0=$(cpu_ticks "$REDIS_PID")
-    fi
-    out="$(taskset -c $CPU_LOAD wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$3" "$2" -- "$4")"
-    local rps p50 p99 errors requests extra=""
-    rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
-    p50="$(awk '/^ +50%/ {print $2}' <<<"$out")"
-    p99="$(awk '/^ +99%/ {print $2}' <<<"$out")"
-    errors="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
-    requests="$(awk '/requests in/ {print $1}' <<<"$out")"
-    if [[ -n "${5:-}" ]]; then
-        rt1=$(metric moneta_redis_round_trips_total); ia1=$(metric moneta_internal_api_requests_total)
-        local mc1 rc1
-        mc1=$(cpu_ticks "$MONETA_PID"); rc1=$(cpu_ticks "$REDIS_PID")
-        extra="$(awk -v r="$requests" -v a="$rt0" -v b="$rt1" -v c="$ia0" -v d="$ia1" \
-            -v m0="$mc0" -v m1="$mc1" -v q0="$rc0" -v q1="$rc1" -v hz="$CLK_TCK" \
-            'BEGIN { printf "%9.2f %9.0f %10.1f %10.1f", (b - a) / r, d - c, (m1 - m0) / hz * 1e6 / r, (q1 - q0) / hz * 1e6 / r }')"
-    fi
-    printf '%-30s %12s %10s %10s %8s %s\n' "$1" "$rps" "$p50" "$p99" "${errors:-0}" "$extra"
-}
-
-log "warming up"
-taskset -c $CPU_LOAD wrk -t1 -c"$CONNECTIONS" -d2s -s "$ROOT/bench/load/start.lua" \
-    "http://127.0.0.1:$MONETA_P" -- "$WORK/start.txt" >/dev/null
-
+: >"$WORK/results.jsonl"
 echo
-printf 'moneta: 1 worker thread on CPU %s; wrk -t1 -c%s -d%ss on CPU %s\n' "$CPU_SUT" "$CONNECTIONS" "$DURATION" "$CPU_LOAD"
-printf '%-30s %12s %10s %10s %8s %9s %9s %10s %10s\n' "endpoint" "req/s" "p50" "p99" "non-2xx" "redis_rt" "ia_calls" "moneta_us" "redis_us"
-run_wrk "nginx return 200 (baseline)" "http://127.0.0.1:$BASE_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt"
-run_wrk "moneta start (warm)" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/start.lua" "$WORK/start.txt" moneta
-run_wrk "moneta heartbeat" "http://127.0.0.1:$MONETA_P" "$ROOT/bench/load/heartbeat.lua" "$WORK/heartbeat.txt" moneta
-echo "moneta_us / redis_us: CPU microseconds per request of the moneta / redis-server process over the run."
-echo "redis_rt: Redis round trips per request (worker connections). ia_calls: internal-API calls during the run: start = reads (warm: 0); heartbeat = write-behind batches (one per flush interval)."
+print_header
+run_row baseline "nginx return 200 (baseline)" 0 closed "$BASE_PORT" "$WORK/heartbeat_base.tsv" base
 
-echo
-log "micro benchmarks (CPU of the pure start/heartbeat parts, baselines marked Baseline_)"
-taskset -c $CPU_SUT "$RELEASE_DIR/bench/micro/moneta_micro_bench" --benchmark_min_time=0.2 2>/dev/null \
-    | grep -E '^(BM_|Benchmark|-)' || true
+for WORKERS in $WORKER_SETS; do
+    start_moneta "$WORKERS"
+    first=0
+    [[ "$WORKERS" == "$(first_word "$WORKER_SETS")" ]] && first=1
+    [[ $first -eq 1 ]] && mem0=$(redis_info memory used_memory)
+    [[ $first -eq 1 ]] && warm_caches "$WORKERS"
+    prepare_sessions "$WORKERS"
+    if [[ $first -eq 1 ]]; then
+        mem1=$(redis_info memory used_memory)
+        LIVE_ALL=$((LIVE + $(grep -c . "$WORK/warm_sids.txt" || true)))
+        MEM_PER_SESSION=$(awk -v a="$mem0" -v b="$mem1" -v n="$LIVE_ALL" 'BEGIN { printf "%.0f", (b - a) / n }')
+        log "Redis used_memory: $mem0 -> $mem1 bytes with $LIVE_ALL live sessions (bench- and hb- devices of $LIVE accounts)"
+        log "preparation (tokens, SQLite, caches, sessions) took $((SECONDS - t_prep)) s"
+    fi
+    # Heartbeat rows walk on through heartbeat.tsv (ROW_OFFSET), so every session keeps its lease.
+    # At most one pass over the sessions: a session's second heartbeat seconds after its first
+    # does less work and would skew the row (docs/performance.md).
+    ROW_OFFSET=0 ROW_MAX=$LIVE run_row heartbeat "moneta heartbeat" "$WORKERS" closed "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
+    HB_MAX=$ROW_RPS; HB_OFFSET=$ROW_NEXT
+    if [[ "$TAIL" == 1 ]]; then
+        hb_rate=$(awk -v r="$HB_MAX" 'BEGIN { printf "%.0f", r * 0.8 }')
+        ROW_OFFSET=$HB_OFFSET ROW_MAX=$LIVE run_row heartbeat "heartbeat @80% direct" "$WORKERS" "open@$hb_rate" "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
+        HB_OFFSET=$ROW_NEXT
+        ROW_OFFSET=$HB_OFFSET ROW_MAX=$LIVE run_row heartbeat "heartbeat @80% via nginx" "$WORKERS" "open@$hb_rate" "$MONETA_EDGE_PORT" "$WORK/heartbeat.tsv" edge
+    fi
+    run_row start "moneta start (warm)" "$WORKERS" closed "$MONETA_PORT" "$WORK/start.tsv" moneta
+    START_MAX=$ROW_RPS; START_OFFSET=$ROW_NEXT
+    if [[ "$TAIL" == 1 ]]; then
+        st_rate=$(awk -v r="$START_MAX" 'BEGIN { printf "%.0f", r * 0.8 }')
+        ROW_OFFSET=$START_OFFSET run_row start "start @80% direct" "$WORKERS" "open@$st_rate" "$MONETA_PORT" "$WORK/start.tsv" moneta
+        START_OFFSET=$ROW_NEXT
+        ROW_OFFSET=$START_OFFSET run_row start "start @80% via nginx" "$WORKERS" "open@$st_rate" "$MONETA_EDGE_PORT" "$WORK/start.tsv" edge
+    fi
+    run_row progress_put "moneta PUT /v1/me/progress/{id}" "$WORKERS" closed "$MONETA_PORT" "$WORK/progress_put.tsv" moneta
+    # The reads go to the profiles the PUT row just wrote (a cached answer, the steady state): a
+    # profile never read before is an internal-API read (measured by the cold start row).
+    head -n "$((ROW_N > 0 ? ROW_N : 1))" "$WORK/progress_get.tsv" >"$WORK/progress_get_now.tsv"
+    head -n "$((ROW_N > 0 ? ROW_N : 1))" "$WORK/continue.tsv" >"$WORK/continue_now.tsv"
+    run_row progress_get "moneta GET /v1/me/progress" "$WORKERS" closed "$MONETA_PORT" "$WORK/progress_get_now.tsv" moneta
+    run_row continue_watching "moneta GET /v1/me/continue-watching" "$WORKERS" closed "$MONETA_PORT" "$WORK/continue_now.tsv" moneta
+    run_row session_list "moneta GET /v1/playback/sessions" "$WORKERS" closed "$MONETA_PORT" "$WORK/list.tsv" moneta
+    # Stop consumes sessions: fresh ones (leases are 90 s), each once, at most as many as the
+    # heartbeat row answered in BENCH_DURATION, so the row lasts about that long.
+    prepare_sessions "$WORKERS" quiet
+    stop_n=$(awk -v r="$HB_MAX" -v d="$DURATION" -v n="$LIVE" 'BEGIN { m = int(r * d); if (m < 1) m = 1; print (m < n ? m : n) }')
+    head -n "$stop_n" "$WORK/stop.tsv" >"$WORK/stop_now.tsv"
+    run_row stop "moneta stop" "$WORKERS" once "$MONETA_PORT" "$WORK/stop_now.tsv" moneta
+    if [[ $PERF -eq 1 && $first -eq 1 ]]; then
+        prepare_sessions "$WORKERS" quiet
+        perf_profile heartbeat "$WORK/heartbeat.tsv"
+        perf_profile start "$WORK/start.tsv"
+    fi
+    stop_moneta
+done
+print_legend
+write_results_json
+
+if [[ "$MICRO" == 1 ]]; then
+    echo
+    log "micro benchmarks (CPU of the pure start/heartbeat parts, baselines marked Baseline_)"
+    taskset -c "$CPU_SUT" "$BUILD_DIR/bench/micro/moneta_micro_bench" --benchmark_min_time=0.2 2>/dev/null \
+        | grep -E '^(BM_|Benchmark|-)' || true
+fi

@@ -1,0 +1,333 @@
+# Helpers of bench/run.sh (./dev bench). Sourced after scripts/lib.sh; uses run.sh's globals
+# (WORK, LOAD, SHIM, CPU_*, ports, pids).
+
+BENCH_PIDS=()
+CLK_TCK=$(getconf CLK_TCK)
+ROW_SEQ=0          # rows so far: each row's @SEQ@ starts above the previous row's
+LIVE=0             # live sessions prepared
+MEM_PER_SESSION="" # Redis used_memory per live session (first preparation)
+ROW_RPS=0
+ROW_N=0            # answers of the last row
+ROW_NEXT=0         # the load generator's next_offset after the last row
+HB_OFFSET=0        # where the next heartbeat row starts in heartbeat.tsv
+MONETA_PID=""
+
+first_word() { set -- $1; echo "$1"; }
+
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 40000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+    done
+    die "no free port"
+}
+
+# linux-perf for ./dev bench --perf (not in MONETA_PACKAGES: only the profile needs it).
+ensure_bench_perf() {
+    if ! command -v perf >/dev/null; then
+        if [[ $(id -u) -eq 0 ]]; then
+            log "installing linux-perf"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-perf >/dev/null \
+                || log "linux-perf could not be installed"
+        fi
+    fi
+    command -v perf >/dev/null || { log "perf unavailable (install linux-perf): --perf ignored"; PERF=0; return 0; }
+    if ! perf record -q -o "$WORK/perf.probe" -- true >/dev/null 2>&1; then
+        log "perf cannot record here (kernel.perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo ?)," \
+            "not root, or perf_event_open blocked by the container): --perf ignored." \
+            "As root: sysctl kernel.perf_event_paranoid=1"
+        PERF=0
+    fi
+}
+
+bench_cleanup() {
+    local p
+    for p in "${BENCH_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    stack_down >/dev/null 2>&1 || true
+    for p in "${BENCH_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+        log "kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+
+# --- request files (bench/load/request_file.hpp: METHOD<TAB>PATH<TAB>TOKEN<TAB>BODY) ---------------
+
+# write_request_files <dir> <tokens>: tokens lines are "token account profile content".
+write_request_files() {
+    local dir="$1" tokens="$2"
+    awk -v dir="$dir" 'BEGIN { OFS = "\t"; caps = "\"capabilities\":{\"protocols\":[\"dash\",\"hls\"],\"drm\":[\"widevine\"],\"video_codecs\":[\"avc\",\"hevc\"],\"max_height\":1080}" }
+    {
+        tok = $1; acct = $2; content = $4
+        print "POST", "/v1/playback/sessions", tok, "{\"content_id\":\"" content "\",\"device\":{\"id\":\"hb-" acct "\",\"type\":\"tv\",\"name\":\"bench\"}," caps "}" > dir "/prepare.tsv"
+        print "POST", "/v1/playback/sessions", tok, "{\"content_id\":\"" content "\",\"device\":{\"id\":\"bench-" acct "\",\"type\":\"web\",\"name\":\"bench\"}," caps "}" > dir "/start.tsv"
+        print "PUT", "/v1/me/progress/" content, tok, "{\"position_sec\":" (600 + NR % 3000) ".5,\"duration_sec\":7200,\"updated_at_ms\":@NOWMS@,\"seq\":@SEQ@}" > dir "/progress_put.tsv"
+        print "GET", "/v1/me/progress?content_ids=" content, tok > dir "/progress_get.tsv"
+        print "GET", "/v1/me/continue-watching?limit=20", tok > dir "/continue.tsv"
+        print "GET", "/v1/playback/sessions", tok > dir "/list.tsv"
+        print "POST", "/v1/playback/sessions/0123456789abcdef0123456789abcdef/heartbeat", tok, "{\"position_sec\":" (100 + NR % 3000) ".5,\"state\":\"playing\",\"seq\":@SEQ@}" > dir "/heartbeat_base.tsv"
+    }' "$tokens"
+}
+
+# write_session_files <dir> <tokens> <sids>: heartbeat and stop requests of the live sessions.
+write_session_files() {
+    local dir="$1"
+    paste -d ' ' "$2" "$3" | awk -v dir="$dir" 'BEGIN { OFS = "\t" } NF == 5 {
+        tok = $1; sid = $5; pos = (100 + NR % 3000) ".5"
+        print "POST", "/v1/playback/sessions/" sid "/heartbeat", tok, "{\"position_sec\":" pos ",\"state\":\"playing\",\"seq\":@SEQ@}" > dir "/heartbeat.tsv"
+        print "POST", "/v1/playback/sessions/" sid "/stop", tok, "{\"position_sec\":" pos ",\"reason\":\"user\",\"seq\":@SEQ@}" > dir "/stop.tsv"
+    }'
+}
+
+# --- moneta -----------------------------------------------------------------------------------
+
+# start_moneta <workers>: moneta as ./dev up starts it (start_bg, its environment only), plus the
+# allocation counter (LD_PRELOAD) and MONETA_THREADS; pinned to CPU_SUT (1 worker) or all cores.
+start_moneta() {
+    local workers="$1" cpus="$CPU_SUT"
+    [[ "$workers" -gt 1 ]] && cpus="$CPU_ALL"
+    MONETA_CPUS="$cpus"
+    ALLOC_FILE="$WORK/moneta-$workers.alloc"
+    export MONETA_THREADS="$workers"
+    # Shell variables, not exported: start_bg's scrub_env hands them to moneta alone.
+    LD_PRELOAD="$SHIM" ALLOC_COUNT_FILE="$ALLOC_FILE"
+    start_bg moneta moneta "$MONETA_PORT" "$ENV_MONETA LD_PRELOAD ALLOC_COUNT_FILE" \
+        taskset -c "$cpus" "$BIN_MONETA" --config "$ROOT/services/moneta/config/moneta.json"
+    unset LD_PRELOAD ALLOC_COUNT_FILE
+    MONETA_PID=$(pidfile_pid "$RUN_DIR/moneta.pid")
+    wait_http "http://127.0.0.1:$MONETA_PORT/readyz" 60 moneta
+    wait_http "http://127.0.0.1:$MONETA_EDGE_PORT/readyz" 30 "moneta through nginx"
+    [[ -s "$ALLOC_FILE" ]] || die "the allocation counter file was not created (LD_PRELOAD of $SHIM)"
+}
+
+stop_moneta() {
+    stop_pid moneta moneta TERM 30
+    MONETA_PID=""
+}
+
+# once_with_retry <port> <file> <sids> <connections>: sends each line once; lines that got no
+# session id (a 503 while the caches are cold, a 429) are sent again, up to 3 more passes.
+once_with_retry() {
+    local port="$1" file="$2" sids="$3" conns="$4" pass
+    for pass in 1 2 3; do
+        awk 'NR == FNR { if ($0 == "") m[FNR] = 1; next } FNR in m' "$sids" "$file" >"$WORK/retry.tsv"
+        [[ -s "$WORK/retry.tsv" ]] || return 0
+        ROW_CAPTURE="$WORK/retry_sids.txt" CONNECTIONS="$conns" run_load "$port" "$WORK/retry.tsv" once >/dev/null
+        awk 'NR == FNR { r[FNR] = $0; next } { if ($0 == "") { ++k; print r[k] } else print }' \
+            "$WORK/retry_sids.txt" "$sids" >"$sids.new"
+        mv "$sids.new" "$sids"
+    done
+}
+
+# warm_caches <workers>: one start per account on its "bench-" device, the first time moneta sees
+# the accounts (each is read from the internal API: a cold start), retried until cached.
+warm_caches() {
+    local workers="$1"
+    ROW_CAPTURE="$WORK/warm_sids.txt" CONNECTIONS=16 \
+        run_row start_cold "start (cold: internal-API reads)" "$workers" once "$MONETA_PORT" "$WORK/start.tsv" moneta
+    once_with_retry "$MONETA_PORT" "$WORK/start.tsv" "$WORK/warm_sids.txt" 16
+}
+
+# prepare_sessions <workers> [quiet]: one start per account on its "hb-" device through moneta's
+# real endpoint (replacing that device's previous session), then the heartbeat/stop files over the
+# session ids it returned. Leases last 90 s as shipped, so rows that need live sessions follow it.
+prepare_sessions() {
+    local workers="$1" quiet="${2:-}"
+    if [[ -z "$quiet" ]]; then
+        ROW_CAPTURE="$WORK/sids.txt" run_row prepare "start (prepare hb- sessions)" "$workers" once "$MONETA_PORT" "$WORK/prepare.tsv" moneta
+    else
+        ROW_CAPTURE="$WORK/sids.txt" run_load "$MONETA_PORT" "$WORK/prepare.tsv" once >/dev/null
+    fi
+    once_with_retry "$MONETA_PORT" "$WORK/prepare.tsv" "$WORK/sids.txt" "$CONNECTIONS"
+    write_session_files "$WORK" "$WORK/tokens.txt" "$WORK/sids.txt"
+    LIVE=$(grep -c . "$WORK/sids.txt" || true)
+    HB_OFFSET=0
+    [[ "$LIVE" -gt 0 ]] || die "no live session could be created (see $LOG_DIR/moneta.log)"
+}
+
+# --- measurements -------------------------------------------------------------------------------
+
+# ticks <pid...>: user+system CPU ticks of the processes (all their threads), 0 for none.
+ticks() {
+    local total=0 p stat
+    for p in "$@"; do
+        stat="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
+        local -a f
+        read -r -a f <<<"${stat##*) }"
+        total=$((total + f[11] + f[12]))
+    done
+    echo "$total"
+}
+
+# tree <pid>: the pid and its children (nginx master and workers).
+tree() {
+    local p="$1"
+    [[ -n "$p" ]] || return 0
+    echo "$p"
+    cat "/proc/$p/task/$p/children" 2>/dev/null || true
+}
+
+softirq_ticks() { awk -v c="cpu$1" '$1 == c { print $8 }' /proc/stat; }
+
+redis_cli() {
+    REDISCLI_AUTH="$MONETA_REDIS_PASSWORD" redis-cli --no-auth-warning -p "$MONETA_REDIS_PORT" "$@"
+}
+
+wait_redis() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ "$(redis_cli PING 2>/dev/null)" == PONG ]] && return 0
+        sleep 0.1
+    done
+    die "redis-server did not start (see $LOG_DIR/redis.log)"
+}
+
+# redis_info <section> <field>
+redis_info() { redis_cli INFO "$1" | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
+
+# All commands Redis executed, those run inside scripts included (Redis 7 counts redis.call in
+# commandstats), minus the bench's own INFO/AUTH/PING.
+redis_calls() {
+    redis_cli INFO commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_/ {
+        if ($1 ~ /^cmdstat_(info|auth|ping|hello|client\|.*|config\|.*)$/) next
+        s += $3 } END { printf "%.0f", s }'
+}
+
+# metric <name>: the sum of a counter's series on moneta's admin /metrics (no token needed).
+metric() {
+    curl -fsS "http://127.0.0.1:$MONETA_ADMIN_PORT/metrics" 2>/dev/null | awk -v n="$1" \
+        'index($0, n) == 1 && (substr($0, length(n) + 1, 1) == " " || substr($0, length(n) + 1, 1) == "{") { s += $NF } END { printf "%.0f", s }'
+}
+
+alloc_count() { od -An -tu8 -j8 -N8 "$ALLOC_FILE" | tr -d ' '; }
+
+# snapshot: every counter a row compares, as one line of numbers.
+snapshot() {
+    local m=0 a=0 rt=0
+    if [[ -n "$MONETA_PID" ]]; then
+        m=$(ticks "$MONETA_PID"); a=$(alloc_count); rt=$(metric moneta_redis_round_trips_total)
+    fi
+    echo "$m $(ticks "$REDIS_PID") $(ticks $(tree "$BASE_PID")) $(ticks $(tree "$EDGE_PID")) $(softirq_ticks "$CPU_SUT")" \
+        "$(softirq_ticks "$CPU_LOAD") $a $(redis_calls) $(redis_info persistence aof_current_size) $rt" \
+        "$(redis_info persistence aof_rewrites)"
+}
+
+# run_load <port> <file> <mode>: the load generator on CPU_LOAD; prints its key=value line.
+# ROW_CAPTURE: a file for the session ids (once); ROW_OFFSET: the first line (closed/open).
+run_load() {
+    local port="$1" file="$2" mode="$3" args=()
+    case "$mode" in
+        closed) args=(--duration "$DURATION") ;;
+        once) args=(--once) ;;
+        open@*) args=(--duration "$DURATION" --rate "${mode#open@}") ;;
+    esac
+    [[ -n "${ROW_CAPTURE:-}" ]] && args+=(--capture "$ROW_CAPTURE")
+    [[ -n "${ROW_OFFSET:-}" && "$mode" != once ]] && args+=(--offset "$ROW_OFFSET")
+    [[ -n "${ROW_MAX:-}" && "$mode" != once ]] && args+=(--max-requests "$ROW_MAX")
+    ROW_SEQ=$((ROW_SEQ + 1))
+    taskset -c "$CPU_LOAD" "$LOAD" --port "$port" --requests "$file" --connections "$CONNECTIONS" \
+        --seq-start $((ROW_SEQ * 20000000)) "${args[@]}"
+}
+
+kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+
+print_header() {
+    printf 'cores: %s. moneta (1 worker): CPU %s alone with the nginx baseline and the nginx edge; load generator, redis-server and internal-api: CPU %s.\n' \
+        "$NCPU" "$CPU_SUT" "$CPU_LOAD"
+    printf 'moneta (2 workers): CPUs %s, shared with nginx (CPU %s) and the load generator, redis-server, internal-api (CPU %s).\n' \
+        "$CPU_ALL" "$CPU_SUT" "$CPU_LOAD"
+    printf 'config: services/moneta/config/moneta.json as shipped (access log on, level info, shedding, breakers, metrics); per-account start limit %s/min as shipped;\n' \
+        "$MONETA_START_RATE_PER_MIN"
+    printf '        redis AOF everysec + password (auto-rewrite off); nginx edge = deploy/nginx (per-address limit lifted: all load comes from 127.0.0.1); %s accounts; %s connections; %ss per row; binaries: %s (%s)\n' \
+        "$ACCOUNTS_GOT" "$CONNECTIONS" "$DURATION" "$BIN_DIR" "$COMMIT"
+    printf 'load average at start: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %5s %6s\n' \
+        endpoint w mode "req/s" p50 p99 p99.9 non2xx moneta redis nginx load sirq allocs cmds rt aof_B
+}
+
+print_legend() {
+    cat <<LEGEND
+
+Per request: moneta / redis / nginx / load = CPU µs (user+system, all threads, /proc/<pid>/stat) of
+moneta, redis-server, nginx (the baseline's or the edge's master+workers on rows through it) and
+the load generator; sirq = softirq µs of CPU $CPU_SUT (/proc/stat; loopback traffic of every process on
+that core); allocs = heap allocations of moneta (LD_PRELOAD counter, all threads, background work
+included); cmds = Redis commands (INFO commandstats, calls inside scripts included); rt = Redis
+round trips (moneta_redis_round_trips_total); aof_B = AOF bytes (aof_current_size delta;
+"rewrite" when Redis rewrote its AOF during the row).
+p50/p99/p99.9 in µs; open@R = open loop at R req/s (80 % of the row's closed-loop maximum),
+latency from the intended send time. Redis used_memory per live session ($ACCOUNTS_GOT accounts, first
+preparation, account and catalog caches included): ${MEM_PER_SESSION:-?} bytes over ${LIVE_ALL:-?} live sessions.
+Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure).
+LEGEND
+}
+
+# run_row <key> <label> <workers> <mode> <port> <file> <sut>: one measured row; prints it and
+# appends it to results.jsonl. Sets ROW_RPS.
+run_row() {
+    local key="$1" label="$2" workers="$3" mode="$4" port="$5" file="$6" sut="$7"
+    local s0 s1 out
+    s0=$(snapshot)
+    out=$(run_load "$port" "$file" "$mode")
+    s1=$(snapshot)
+    local n rps p50 p99 p999 non2xx errors load_us statuses
+    n=$(kv requests "$out"); rps=$(kv rps "$out"); p50=$(kv p50_us "$out"); p99=$(kv p99_us "$out")
+    p999=$(kv p999_us "$out"); non2xx=$(kv non2xx "$out"); errors=$(kv errors "$out")
+    load_us=$(kv load_cpu_us_per_req "$out"); statuses=$(kv statuses "$out")
+    ROW_RPS="${rps:-0}"
+    ROW_N="${n:-0}"
+    ROW_NEXT="$(kv next_offset "$out")"
+    [[ -n "$n" && "$n" -gt 0 ]] || { log "$label: no answer ($out)"; n=1; }
+    local line
+    line=$(awk -v a="$s0" -v b="$s1" -v n="$n" -v hz="$CLK_TCK" -v sut="$sut" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        us = 1e6 / hz / n
+        m = (sut == "base") ? "-" : sprintf("%.1f", (y[1] - x[1]) * us)
+        r = sprintf("%.1f", (y[2] - x[2]) * us)
+        ng = (sut == "base") ? sprintf("%.1f", (y[3] - x[3]) * us) : (sut == "edge") ? sprintf("%.1f", (y[4] - x[4]) * us) : "-"
+        sq = sprintf("%.1f", (y[5] - x[5]) * us)
+        al = (sut == "base") ? "-" : sprintf("%.2f", (y[7] - x[7]) / n)
+        cm = sprintf("%.2f", (y[8] - x[8]) / n)
+        aof = (y[11] != x[11]) ? "rewrite" : sprintf("%.0f", (y[9] - x[9]) / n)
+        rt = (sut == "base") ? "-" : sprintf("%.2f", (y[10] - x[10]) / n)
+        print m, r, ng, sq, al, cm, rt, aof }')
+    local m r ng sq al cm rt aof
+    read -r m r ng sq al cm rt aof <<<"$line"
+    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %5s %6s\n' \
+        "$label" "$workers" "$mode" "$rps" "$p50" "$p99" "$p999" "$non2xx" "$m" "$r" "$ng" "$load_us" "$sq" "$al" "$cm" "$rt" "$aof"
+    if [[ "$non2xx" != 0 || "$errors" != 0 ]]; then
+        printf '%-36s statuses %s, connection errors %s\n' "" "$statuses" "$errors"
+    fi
+    num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && echo "$1" || echo null; }
+    printf '{"endpoint":"%s","label":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s}\n' \
+        "$key" "$label" "$workers" "$mode" "$COMMIT" "$n" "$(num "$rps")" "$(num "$p50")" "$(num "$p99")" "$(num "$p999")" \
+        "$(num "$non2xx")" "$(num "$errors")" "$statuses" "$(num "$m")" "$(num "$r")" "$(num "$ng")" "$(num "$load_us")" \
+        "$(num "$sq")" "$(num "$al")" "$(num "$cm")" "$(num "$rt")" "$(num "$aof")" >>"$WORK/results.jsonl"
+}
+
+write_results_json() {
+    mkdir -p "$(dirname "$RESULTS")"
+    {
+        echo "["
+        sed -e "s/}\$/,\"redis_bytes_per_live_session\":${MEM_PER_SESSION:-null},\"live_sessions\":${LIVE_ALL:-$LIVE}}/" \
+            -e '$!s/$/,/' "$WORK/results.jsonl"
+        echo "]"
+    } >"$RESULTS"
+    log "wrote $RESULTS"
+}
+
+# perf_profile <name> <file>: perf record -g of moneta under a closed-loop load of <file>.
+perf_profile() {
+    local name="$1" file="$2" data="$WORK/perf.$1.data"
+    run_load "$MONETA_PORT" "$file" closed >/dev/null &
+    local load_pid=$!
+    sleep 1
+    perf record -q -g -p "$MONETA_PID" -o "$data" -- sleep "$((DURATION > 3 ? DURATION - 2 : 1))" >/dev/null 2>&1 || true
+    wait "$load_pid" || true
+    echo
+    echo "perf: moneta under the $name load (perf report --stdio --no-children, top symbols)"
+    perf report -i "$data" --stdio --no-children -g none --percent-limit 0.7 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | head -n 25 || echo "(no samples)"
+}
