@@ -57,9 +57,10 @@ TEST(LocalMetricsTest, CounterAndGaugeBehaveLikeTheAtomicsTheyReplace) {
     EXPECT_EQ(g.load(), -4);
 }
 
+constexpr std::array<double, 2> kBounds{0.1, 1};
+
 TEST(LocalMetricsTest, HistogramBucketsLikeTheRegistryHistogram) {
-    static constexpr std::array<double, 2> kBounds{0.1, 1};
-    LocalHistogram<2> h(kBounds);
+    LocalHistogram<kBounds> h;
     h.observe(0.05);
     h.observe(0.1);  // upper bounds are inclusive
     h.observe(0.5);
@@ -92,9 +93,8 @@ TEST(LocalMetricsTest, CallbackHistogramRendersLikeARegistryHistogram) {
     Registry direct;
     auto& h = direct.histogram("moneta_h_seconds", "Latency.", {0.1, 1}, {{"route", "a"}});
     Registry merged;
-    static constexpr std::array<double, 2> kBounds{0.1, 1};
-    LocalHistogram<2> w1(kBounds);
-    LocalHistogram<2> w2(kBounds);
+    LocalHistogram<kBounds> w1;
+    LocalHistogram<kBounds> w2;
     for (double v : {0.05, 0.5}) {
         h.observe(v);
         w1.observe(v);

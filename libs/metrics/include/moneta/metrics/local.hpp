@@ -91,29 +91,29 @@ private:
     std::atomic<std::int64_t> v_{0};
 };
 
-/// Fixed-bound histogram with one writer thread and no heap: @p N upper bounds (ascending,
-/// shared and static), N + 1 buckets (the last is +Inf) and a sum. observe() is a short scan
-/// and two single-writer stores.
-template <std::size_t N>
+/// Fixed-bound histogram with one writer thread and no heap: the upper bounds are the static
+/// array @p Bounds (ascending), with Bounds.size() + 1 buckets (the last is +Inf) and a sum.
+/// observe() is a short scan and two single-writer stores.
+template <const auto& Bounds>
 class LocalHistogram {
 public:
-    explicit LocalHistogram(const std::array<double, N>& bounds) noexcept : bounds_(&bounds) {}
+    static constexpr std::size_t kBounds = Bounds.size();
+
     void observe(double v) noexcept {
         std::size_t i = 0;
-        while (i < N && v > (*bounds_)[i]) {
+        while (i < kBounds && v > Bounds[i]) {
             ++i;
         }
         counts_[i].inc();
         sum_.store(sum_.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
     }
-    const std::array<double, N>& bounds() const noexcept { return *bounds_; }
-    /// Non-cumulative count of bucket @p i (i == N is +Inf).
+    static constexpr const auto& bounds() noexcept { return Bounds; }
+    /// Non-cumulative count of bucket @p i (i == kBounds is +Inf).
     std::uint64_t bucket(std::size_t i) const noexcept { return counts_[i].load(); }
     double sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
 
 private:
-    const std::array<double, N>* bounds_;
-    std::array<LocalCounter, N + 1> counts_{};
+    std::array<LocalCounter, kBounds + 1> counts_{};
     std::atomic<double> sum_{0};
 };
 
