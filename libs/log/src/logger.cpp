@@ -1,5 +1,8 @@
 #include "moneta/log/logger.hpp"
 
+#include "access_format.hpp"
+#include "moneta/core/json_escape.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,46 +11,12 @@
 #include <cmath>
 #include <ctime>
 
+#include "moneta/core/assert.hpp"
+
 namespace moneta::log {
 namespace {
 
-void append_escaped(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(static_cast<char>(c));
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (c < 0x20 || c == 0x7F) {
-            out += "\\u00";
-            out.push_back(kHex[c >> 4U]);
-            out.push_back(kHex[c & 0xFU]);
-        } else if (c >= 0x80) {
-            // Keep well-formed UTF-8 sequences, replace anything else with U+FFFD.
-            const int len = (c & 0xE0U) == 0xC0U ? 2 : (c & 0xF0U) == 0xE0U ? 3 : (c & 0xF8U) == 0xF0U ? 4 : 0;
-            bool ok = len > 0 && i + static_cast<std::size_t>(len) <= s.size();
-            for (int k = 1; ok && k < len; ++k) {
-                ok = (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0xC0U) == 0x80U;
-            }
-            if (ok) {
-                out.append(s.substr(i, static_cast<std::size_t>(len)));
-                i += static_cast<std::size_t>(len) - 1;
-            } else {
-                out += "\xEF\xBF\xBD";
-            }
-        } else {
-            out.push_back(static_cast<char>(c));
-        }
-    }
-    out.push_back('"');
-}
+void append_escaped(std::string& out, std::string_view s) { core::append_json_string(out, s); }
 
 std::string_view level_name(Level l) {
     switch (l) {
@@ -131,7 +100,10 @@ std::string format_timestamp(std::int64_t wall_ms) {
 }
 
 Logger::Logger(LoggerConfig config, std::unique_ptr<Sink> sink, const core::Clock& clock)
-    : config_(std::move(config)), sink_(std::move(sink)), clock_(clock), thread_([this] { run(); }) {}
+    : config_(std::move(config)), sink_(std::move(sink)), clock_(clock), thread_() {
+    core::append_json_string(service_json_, config_.service_name);
+    thread_ = std::thread([this] { run(); });
+}
 
 Logger::~Logger() {
     {
@@ -140,6 +112,34 @@ Logger::~Logger() {
     }
     cv_.notify_one();
     thread_.join();
+}
+
+AccessRing& Logger::add_access_ring() {
+    std::lock_guard lock(mu_);
+    const std::size_t n = ring_count_.load(std::memory_order_relaxed);
+    MONETA_RELEASE_ASSERT(n < kMaxRings, "too many access rings");
+    rings_[n] = std::make_unique<AccessRing>(config_.access_ring_capacity, &wake_, &cv_);
+    ring_count_.store(n + 1, std::memory_order_release);
+    return *rings_[n];
+}
+
+std::uint64_t Logger::access_dropped() const noexcept {
+    std::uint64_t total = 0;
+    const std::size_t n = ring_count_.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i) {
+        total += rings_[i]->dropped();
+    }
+    return total;
+}
+
+bool Logger::rings_empty() const noexcept {
+    const std::size_t n = ring_count_.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!rings_[i]->empty()) {
+            return false;
+        }
+    }
+    return true;
 }
 
 void Logger::log(Level level, std::string_view message, std::initializer_list<Field> fields,
@@ -209,20 +209,29 @@ void Logger::log(Level level, std::string_view message, std::initializer_list<Fi
 }
 
 bool Logger::flush(std::chrono::milliseconds timeout) {
+    wake_.store(true, std::memory_order_relaxed);
+    cv_.notify_one();
     std::unique_lock lock(mu_);
-    return drained_.wait_for(lock, timeout, [this] { return queue_.empty() && !writing_; });
+    return drained_.wait_for(lock, timeout, [this] { return queue_.empty() && !writing_ && rings_empty(); });
 }
 
+// One pass per wake: the queued lines, then every ring in turn (each ring in push order), all
+// in one buffer and one Sink::write. The thread sleeps on cv_ for at most drain_interval: the
+// rings never signal per record (see AccessRing::try_push), so the timer is what bounds how
+// long a record waits, and a lost notify costs at most one interval.
 void Logger::run() {
     std::deque<std::string> batch;
     std::string buffer;
+    detail::TimestampFormatter timestamps;
     for (;;) {
+        bool stopping = false;
         {
             std::unique_lock lock(mu_);
-            cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-            if (queue_.empty() && stop_) {
-                return;
-            }
+            cv_.wait_for(lock, config_.drain_interval, [this] {
+                return stop_ || !queue_.empty() || wake_.load(std::memory_order_relaxed);
+            });
+            wake_.store(false, std::memory_order_relaxed);
+            stopping = stop_;
             batch.swap(queue_);
             writing_ = true;
         }
@@ -230,16 +239,31 @@ void Logger::run() {
         for (const std::string& l : batch) {
             buffer += l;
         }
-        if (sink_) {
+        std::size_t lines = batch.size();
+        const std::size_t rings = ring_count_.load(std::memory_order_acquire);
+        for (std::size_t i = 0; i < rings; ++i) {
+            lines += rings_[i]->drain([&](const AccessSlot& slot) {
+                detail::append_access_line(buffer, slot, service_json_, timestamps);
+            });
+        }
+        if (sink_ && !buffer.empty()) {
             sink_->write(buffer);
         }
-        written_.fetch_add(batch.size(), std::memory_order_relaxed);
+        written_.fetch_add(lines, std::memory_order_relaxed);
         batch.clear();
         {
             std::lock_guard lock(mu_);
             writing_ = false;
         }
         drained_.notify_all();
+        if (stopping) {
+            // The producers have stopped before the logger is destroyed; one last look catches
+            // lines queued while this pass was writing.
+            std::lock_guard lock(mu_);
+            if (queue_.empty() && rings_empty()) {
+                return;
+            }
+        }
     }
 }
 

@@ -95,7 +95,7 @@ void Histogram::observe(double v) noexcept {
 }
 
 std::vector<double> latency_buckets() {
-    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    return {kLatencyBounds.begin(), kLatencyBounds.end()};
 }
 
 bool is_valid_metric_name(std::string_view name) noexcept {
@@ -189,6 +189,18 @@ void Registry::callback_counter(std::string_view name, std::string_view help, La
     series_for(name, help, Type::kCounter, labels).callback = std::move(fn);
 }
 
+void Registry::callback_histogram(std::string_view name, std::string_view help, std::vector<double> bounds,
+                                  Labels labels, std::function<void(HistogramSnapshot&)> fn) {
+    MONETA_RELEASE_ASSERT(std::is_sorted(bounds.begin(), bounds.end()) &&
+                              std::adjacent_find(bounds.begin(), bounds.end()) == bounds.end(),
+                          "histogram bounds must be strictly ascending");
+    std::lock_guard lock(mu_);
+    Series& s = series_for(name, help, Type::kHistogram, labels);
+    MONETA_RELEASE_ASSERT(s.histogram == nullptr, "series already registered as a histogram");
+    s.bounds = std::move(bounds);
+    s.histogram_callback = std::move(fn);
+}
+
 std::string Registry::render_text() const {
     std::lock_guard lock(mu_);
     std::string out;
@@ -204,16 +216,26 @@ std::string Registry::render_text() const {
                : family.type == Type::kGauge ? " gauge\n"
                                              : " histogram\n";
         for (const Series& s : family.series) {
-            if (s.histogram != nullptr) {
-                const Histogram& h = *s.histogram;
+            if (s.histogram != nullptr || s.histogram_callback) {
+                HistogramSnapshot snap;
+                const std::vector<double>& bounds = s.histogram != nullptr ? s.histogram->bounds() : s.bounds;
+                snap.buckets.assign(bounds.size() + 1, 0);
+                if (s.histogram != nullptr) {
+                    for (std::size_t i = 0; i <= bounds.size(); ++i) {
+                        snap.buckets[i] = s.histogram->bucket(i);
+                    }
+                    snap.sum = s.histogram->sum();
+                } else {
+                    s.histogram_callback(snap);
+                }
                 std::uint64_t cumulative = 0;
-                for (std::size_t i = 0; i <= h.bounds().size(); ++i) {
-                    cumulative += h.bucket(i);
+                for (std::size_t i = 0; i <= bounds.size(); ++i) {
+                    cumulative += snap.buckets[i];
                     std::string le = "le=\"";
-                    if (i == h.bounds().size()) {
+                    if (i == bounds.size()) {
                         le += "+Inf";
                     } else {
-                        append_number(le, h.bounds()[i]);
+                        append_number(le, bounds[i]);
                     }
                     le += '"';
                     out += name;
@@ -227,7 +249,7 @@ std::string Registry::render_text() const {
                 out += "_sum";
                 out += s.labels;
                 out += ' ';
-                append_number(out, h.sum());
+                append_number(out, snap.sum);
                 out += '\n';
                 out += name;
                 out += "_count";

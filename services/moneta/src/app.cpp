@@ -64,7 +64,7 @@ std::unique_ptr<resilience::AdaptiveLimit> inbound_limit(const Settings& s, cons
 struct Worker {
     Worker(boost::asio::io_context& io, const Settings& s, core::Clock& clock, const jwt::Verifier& verifier,
            const domain::SessionIdSigner& session_ids, const delivery::DeliveryFactory& delivery_factory,
-           Telemetry& t, DependencyGuards& guards, std::size_t threads)
+           WorkerStats& t, DependencyGuards& guards, std::size_t threads)
         : redis(io.get_executor(), s.redis, clock),
           guarded_redis(redis, guards.redis(), clock),
           http(io.get_executor(), internal_api_pool(s, s.internal_api.timeout), clock),
@@ -126,7 +126,7 @@ public:
         : redis_(io_.get_executor(), flusher_redis(s), clock),
           // A 1000-item batch upsert takes longer than a read: the flusher's own timeout.
           http_(io_.get_executor(), internal_api_pool(s, s.flusher.call_timeout), clock),
-          api_(http_, s.internal_api.token, s.flusher.call_timeout, t.internal_api),
+          api_(http_, s.internal_api.token, s.flusher.call_timeout, t.flusher_slot().internal_api),
           // The progress_write breaker: while the API is failing, flushes fail fast and the
           // flusher's own backoff retries them (nothing is acknowledged before an upsert).
           resilient_api_(api_, guards.internal_api(), clock, io_.get_executor()),
@@ -222,6 +222,11 @@ http::ServerConfig admin_config(const Settings& s, std::size_t threads) {
     return c;
 }
 
+/// API worker threads: server.threads, or one per core when 0.
+std::size_t worker_threads(const Settings& s) {
+    return s.server.threads == 0 ? std::max(1U, std::thread::hardware_concurrency()) : s.server.threads;
+}
+
 }  // namespace
 
 class App::Impl {
@@ -236,12 +241,10 @@ public:
           delivery_(std::move(delivery)),
           logger_(std::move(logger)),
           guards_(std::move(guards)),
-          telemetry_(registry_),
+          telemetry_(registry_, worker_threads(settings_)),
           flusher_(settings_, clock_, telemetry_, *guards_, *logger_) {
         metrics::register_process_metrics(registry_);
-        const std::size_t threads =
-            settings_.server.threads == 0 ? std::max(1U, std::thread::hardware_concurrency())
-                                          : settings_.server.threads;
+        const std::size_t threads = worker_threads(settings_);
         workers_.resize(threads);
         api_ = std::make_unique<http::Server>(
             api_config(settings_, threads), clock_,
@@ -258,7 +261,7 @@ public:
         telemetry_.export_internal_api_guard(guards_->internal_api(), guards_->coalescer());
         telemetry_.export_shedding([this] { return shedding_totals(); });
         registry_.callback_counter("moneta_log_dropped_total",
-                                   "Log lines dropped because the async log queue was full.", {},
+                                   "Log lines dropped because the async log queue or a worker's access-log ring was full.", {},
                                    [this] { return static_cast<double>(logger_->dropped()); });
     }
 
@@ -333,7 +336,8 @@ public:
 
 private:
     http::WorkerHooks make_worker(boost::asio::io_context& io, std::size_t index) {
-        auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, session_ids_, *delivery_, telemetry_,
+        WorkerStats& stats = telemetry_.worker(index);  // this worker's own counters
+        auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, session_ids_, *delivery_, stats,
                                                *guards_, workers_.size());
         Worker* w = worker.get();
         {
@@ -341,8 +345,13 @@ private:
             workers_[index] = std::move(worker);
         }
         http::WorkerHooks hooks;
-        hooks.handler = handlers::shed_overload(w->router.as_handler(), w->limit.get(), clock_, telemetry_.shedding);
-        hooks.on_access = [this](const http::AccessRecord& rec) { telemetry_.on_access(rec, *logger_, settings_.log.access_log); };
+        hooks.handler = handlers::shed_overload(w->router.as_handler(), w->limit.get(), clock_, stats.shedding);
+        log::AccessRing* ring = settings_.log.access_log && logger_->enabled(log::Level::kInfo)
+                                    ? &logger_->add_access_ring()
+                                    : nullptr;
+        hooks.on_access = [&stats, ring, this](const http::AccessRecord& rec) {
+            Telemetry::on_access(rec, stats, ring, clock_);
+        };
         hooks.on_drained = [w, budget = settings_.final_flush / 2, this] {
             // Writes held while Redis was down were acknowledged to players: replay them before
             // the client stops (bounded; what is left is counted as abandoned). The flusher's

@@ -13,85 +13,60 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }
 
 template <class Atomic>
-std::function<double()> read(const Atomic& a) {
+[[maybe_unused]] std::function<double()> read(const Atomic& a) {
     return [&a] { return static_cast<double>(a.load(std::memory_order_relaxed)); };
 }
 
 }  // namespace
 
-Telemetry::Telemetry(metrics::Registry& registry) : registry_(registry) {
-    for (std::size_t r = 0; r < kRoutes.size(); ++r) {
-        for (std::size_t s = 0; s <= kStatuses.size(); ++s) {
-            const std::string code = s < kStatuses.size() ? std::to_string(kStatuses[s]) : "other";
-            requests_[r][s] = &registry_.counter("moneta_http_requests_total", "HTTP requests answered, by route and status.",
-                                                 {{"route", std::string(kRoutes[r])}, {"code", code}});
-        }
-        latency_[r] = &registry_.histogram("moneta_http_request_duration_seconds",
-                                           "Time from a complete request to its response being written.",
-                                           metrics::latency_buckets(), {{"route", std::string(kRoutes[r])}});
+Telemetry::Telemetry(metrics::Registry& registry, std::size_t workers) : registry_(registry) {
+    for (std::size_t i = 0; i <= workers; ++i) {
+        slots_.push_back(std::make_unique<WorkerStats>());
     }
-    registry_.callback_counter("moneta_internal_api_requests_total", "Calls moneta made to the internal API.",
-                               {{"resource", "account"}}, read(internal_api.account_calls_total));
-    registry_.callback_counter("moneta_internal_api_requests_total", "Calls moneta made to the internal API.",
-                               {{"resource", "content"}}, read(internal_api.content_calls_total));
-    registry_.callback_counter("moneta_internal_api_requests_total", "Calls moneta made to the internal API.",
-                               {{"resource", "progress_read"}}, read(internal_api.progress_reads_total));
-    registry_.callback_counter("moneta_internal_api_requests_total", "Calls moneta made to the internal API.",
-                               {{"resource", "progress_upsert"}}, read(internal_api.progress_upserts_total));
-    registry_.callback_counter("moneta_internal_api_errors_total", "Internal API calls that failed (transport or 5xx).",
-                               {}, read(internal_api.errors_total));
-    const char* cache_help = "Catalog cache lookups by kind and result.";
-    registry_.callback_counter("moneta_cache_lookups_total", cache_help, {{"kind", "account"}, {"result", "hit"}}, read(cache.account_hits_total));
-    registry_.callback_counter("moneta_cache_lookups_total", cache_help, {{"kind", "account"}, {"result", "miss"}}, read(cache.account_misses_total));
-    registry_.callback_counter("moneta_cache_lookups_total", cache_help, {{"kind", "content"}, {"result", "hit"}}, read(cache.content_hits_total));
-    registry_.callback_counter("moneta_cache_lookups_total", cache_help, {{"kind", "content"}, {"result", "miss"}}, read(cache.content_misses_total));
-    registry_.callback_counter("moneta_cache_redis_errors_total", "Cache reads/writes that failed in Redis (served from the internal API).", {}, read(cache.redis_errors_total));
-    const char* starts = "Playback starts by lease outcome.";
-    registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "granted"}}, read(playback.starts_granted_total));
-    registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "denied"}}, read(playback.starts_denied_total));
-    registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "replayed"}}, read(playback.starts_replayed_total));
-    registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "rate_limited"}}, read(playback.starts_rate_limited_total));
-    registry_.callback_counter("moneta_playback_starts_total", starts, {{"result", "no_compatible_stream"}}, read(playback.starts_no_stream_total));
-    registry_.callback_counter("moneta_progress_rate_limited_total", "Progress-route requests refused by the per-account rate limit.", {}, read(playback.progress_rate_limited_total));
-    registry_.callback_counter("moneta_playback_lease_replacements_total", "Starts that took over a lease (same device or replace_session_id).", {}, read(playback.starts_replaced_total));
-    const char* hb = "Heartbeats by outcome.";
-    registry_.callback_counter("moneta_playback_heartbeats_total", hb, {{"result", "renewed"}}, read(playback.heartbeats_renewed_total));
-    registry_.callback_counter("moneta_playback_heartbeats_total", hb, {{"result", "not_found"}}, read(playback.heartbeats_not_found_total));
-    registry_.callback_counter("moneta_playback_heartbeats_total", hb, {{"result", "evicted"}}, read(playback.heartbeats_evicted_total));
-    registry_.callback_counter("moneta_playback_heartbeats_total", hb, {{"result", "stop"}}, read(playback.heartbeats_stop_total));
-    registry_.callback_counter("moneta_playback_stops_total", "Stops answered.", {}, read(playback.stops_total));
-    registry_.callback_counter("moneta_playback_kicks_total", "Sessions ended by another device of the account.", {}, read(playback.kicks_total));
-    registry_.callback_counter("moneta_playback_refreshes_total", "Stream/DRM refreshes.", {}, read(playback.refreshes_total));
-    registry_.callback_counter("moneta_entitlement_refreshes_total", "Background account reloads started by heartbeats that found no cached entitlement.", {}, read(playback.entitlement_refreshes_total));
-    const char* pw = "Progress writes by guard outcome.";
-    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "applied"}}, read(playback.progress_applied_total));
-    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "stale"}}, read(playback.progress_stale_total));
-    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "zero_kept"}}, read(playback.progress_zero_kept_total));
-    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "unknown_session"}}, read(playback.progress_unknown_session_total));
-    registry_.callback_counter("moneta_progress_writes_total", pw, {{"result", "capped"}}, read(playback.progress_capped_total));
-    registry_.callback_counter("moneta_progress_upstream_loads_total", "Progress cache misses loaded from the internal API.", {}, read(progress.upstream_loads_total));
-    registry_.callback_counter("moneta_progress_redis_errors_total", "Progress reads that failed in Redis.", {}, read(progress.redis_errors_total));
-    registry_.callback_counter("moneta_progress_flushes_total", "Write-behind batches confirmed by the internal API.", {}, read(flusher.flushes_total));
-    registry_.callback_counter("moneta_progress_flushed_items_total", "Positions sent to the internal API.", {}, read(flusher.items_sent_total));
-    registry_.callback_counter("moneta_progress_markers_acked_total", "Write-behind stream entries acknowledged.", {}, read(flusher.markers_acked_total));
-    registry_.callback_counter("moneta_progress_markers_claimed_total", "Write-behind entries taken over from dead consumers.", {}, read(flusher.markers_claimed_total));
-    registry_.callback_counter("moneta_progress_flush_failures_total", "Write-behind flushes that failed and will be retried.", {}, read(flusher.failures_total));
-    registry_.callback_counter("moneta_progress_swept_accounts_total", "Accounts with unflushed progress re-announced by the startup sweep.", {}, read(flusher.swept_accounts_total));
-    registry_.callback_counter("moneta_progress_markers_trimmed_total", "Pending write-behind markers found trimmed by the stream bound (their accounts are delivered by the sweep).", {}, read(flusher.markers_trimmed_total));
-    registry_.callback_counter("moneta_progress_consumers_forgotten_total", "Idle write-behind consumers without pending markers removed from the group.", {}, read(flusher.consumers_forgotten_total));
-    registry_.callback_counter("moneta_progress_quarantined_total", "Positions the internal API refused alone (4xx), recorded in progq:quarantine and cleared.", {}, read(flusher.quarantined_total));
-    registry_.callback_counter("moneta_progress_split_calls_total", "Batch-upsert calls made to isolate positions the internal API refused.", {}, read(flusher.split_calls_total));
-    registry_.callback_counter("moneta_progress_split_budget_exhausted_total", "Flushes that reached progress.split_calls_max with refused positions still unresolved.", {}, read(flusher.split_budget_exhausted_total));
-    registry_.callback_gauge("moneta_progress_markers_in_flight", "Write-behind entries read but not yet acknowledged.", {}, read(flusher.markers_in_flight));
-    registry_.callback_gauge("moneta_progress_last_flush_timestamp_seconds", "Wall time of the last confirmed flush.", {},
-                             [this] { return static_cast<double>(flusher.last_success_ms.load()) / 1000.0; });
-    registry_.callback_counter("moneta_playback_store_errors_total", "Session/progress operations that failed in Redis.", {}, read(playback.store_errors_total));
-    const char* auth_help = "Rejected tokens by reason (the response only says TOKEN_*).";
-    registry_.callback_counter("moneta_auth_failures_total", auth_help, {{"reason", "missing"}}, read(auth.missing_total));
-    for (std::size_t i = 0; i <= static_cast<std::size_t>(jwt::Failure::kMissingClaim); ++i) {
-        registry_.callback_counter("moneta_auth_failures_total", auth_help,
-                                   {{"reason", std::string(jwt::failure_name(static_cast<jwt::Failure>(i)))}},
-                                   read(auth.by_failure[i]));
+    // Every subsystem's table, summed over the slots (each struct declares its own names).
+    const auto all = [this](auto member) {
+        std::vector<const std::remove_cvref_t<decltype(slots_[0].get()->*member)>*> out;
+        for (const auto& s : slots_) {
+            out.push_back(&(s.get()->*member));
+        }
+        return out;
+    };
+    metrics::register_stats<handlers::AuthStats>(registry_, handlers::kAuthStatsTable, all(&WorkerStats::auth));
+    metrics::register_stats<handlers::PlaybackStats>(registry_, handlers::kPlaybackStatsTable, all(&WorkerStats::playback));
+    metrics::register_stats<store::CacheStats>(registry_, store::kCacheStatsTable, all(&WorkerStats::cache));
+    metrics::register_stats<upstream::InternalApiStats>(registry_, upstream::kInternalApiStatsTable,
+                                                        all(&WorkerStats::internal_api));
+    metrics::register_stats<store::ProgressStats>(registry_, store::kProgressStatsTable, all(&WorkerStats::progress));
+    metrics::register_stats<store::ProgressBufferStats>(registry_, store::kProgressBufferStatsTable,
+                                                        all(&WorkerStats::progress_buffer));
+    metrics::register_stats<handlers::SheddingStats>(registry_, handlers::kSheddingStatsTable, all(&WorkerStats::shedding));
+    metrics::register_stats<progress::FlusherStats>(registry_, progress::kFlusherStatsTable, {&flusher});
+
+    // The HTTP request metrics: one series per (route, code) and a histogram per route, each
+    // the sum over the workers' HttpStats.
+    const std::vector<const HttpStats*> http = all(&WorkerStats::http);
+    for (std::size_t r = 0; r < kRoutes.size(); ++r) {
+        for (std::size_t c = 0; c <= kStatuses.size(); ++c) {
+            const std::string code = c < kStatuses.size() ? std::to_string(kStatuses[c]) : "other";
+            registry_.callback_counter("moneta_http_requests_total", "HTTP requests answered, by route and status.",
+                                       {{"route", std::string(kRoutes[r])}, {"code", code}}, [http, r, c] {
+                                           double total = 0;
+                                           for (const HttpStats* h : http) {
+                                               total += static_cast<double>(h->requests[r][c].load());
+                                           }
+                                           return total;
+                                       });
+        }
+        registry_.callback_histogram(
+            "moneta_http_request_duration_seconds", "Time from a complete request to its response being written.",
+            metrics::latency_buckets(), {{"route", std::string(kRoutes[r])}}, [http, r](metrics::HistogramSnapshot& snap) {
+                for (const HttpStats* h : http) {
+                    for (std::size_t i = 0; i < snap.buckets.size(); ++i) {
+                        snap.buckets[i] += h->latency[r].bucket(i);
+                    }
+                    snap.sum += h->latency[r].sum();
+                }
+            });
     }
 }
 
@@ -165,7 +140,8 @@ std::size_t Telemetry::route_index(http::Method method, std::string_view path) n
     return 11;
 }
 
-void Telemetry::on_access(const http::AccessRecord& rec, log::Logger& logger, bool access_log) {
+void Telemetry::on_access(const http::AccessRecord& rec, WorkerStats& w, log::AccessRing* access_log,
+                          const core::Clock& clock) noexcept {
     const std::size_t route = route_index(rec.request.method(), rec.request.path());
     std::size_t code = kStatuses.size();
     for (std::size_t i = 0; i < kStatuses.size(); ++i) {
@@ -174,22 +150,21 @@ void Telemetry::on_access(const http::AccessRecord& rec, log::Logger& logger, bo
             break;
         }
     }
-    requests_[route][code]->inc();
-    const double seconds = std::chrono::duration<double>(rec.duration).count();
-    latency_[route]->observe(seconds);
-    if (access_log && logger.enabled(log::Level::kInfo)) {
-        logger.info("access",
-                    {{"event.kind", std::string_view("event")},
-                     {"event.dataset", std::string_view("moneta.access")},
-                     {"event.duration", static_cast<std::int64_t>(rec.duration.count())},
-                     {"http.request.method", rec.request.method_string()},
-                     {"url.path", rec.request.path()},
-                     {"http.route", kRoutes[route]},
-                     {"http.response.status_code", static_cast<std::int64_t>(rec.status)},
-                     {"http.response.bytes", static_cast<std::int64_t>(rec.response_bytes)},
-                     {"client.ip", rec.request.remote_ip()},
-                     {"user_agent.original", rec.request.header("user-agent").value_or("")}},
-                    &rec.request.context());
+    ++w.http.requests[route][code];
+    w.http.latency[route].observe(std::chrono::duration<double>(rec.duration).count());
+    if (access_log != nullptr) {
+        log::AccessEntry e;
+        e.wall_ms = clock.wall_ms();
+        e.duration_ns = static_cast<std::int64_t>(std::chrono::nanoseconds(rec.duration).count());
+        e.response_bytes = rec.response_bytes;
+        e.status = rec.status;
+        e.method = rec.request.method_string();
+        e.path = rec.request.path();
+        e.route = kRoutes[route];
+        e.remote_ip = rec.request.remote_ip();
+        e.user_agent = rec.request.header("user-agent").value_or("");
+        e.context = &rec.request.context();
+        access_log->try_push(e);  // full: dropped and counted by the ring, never waited for
     }
 }
 

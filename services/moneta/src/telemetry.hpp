@@ -4,6 +4,8 @@
 #pragma once
 
 #include <array>
+#include <memory>
+#include <vector>
 #include <functional>
 #include <string_view>
 
@@ -24,20 +26,48 @@
 
 namespace moneta {
 
-/// @par Thread safety
-/// Distinct objects: safe. Shared objects: safe (atomics; the tables are built in the constructor).
-class Telemetry {
-public:
-    explicit Telemetry(metrics::Registry& registry);
+/// Labels of the per-request HTTP metrics: bounded sets (never the raw path, which holds ids).
+struct HttpLabels {
+    static constexpr std::array<std::string_view, 12> kRoutes{
+        "start", "heartbeat", "stop", "refresh", "list", "kick", "progress_get", "progress_put",
+        "continue_watching", "health", "metrics", "other"};
+    static constexpr std::array<int, 17> kStatuses{200, 201, 204, 400, 401, 403, 404, 405, 406,
+                                                   409, 413, 415, 429, 500, 502, 503, 504};
+};
 
+/// moneta_http_requests_total{route,code} and moneta_http_request_duration_seconds{route} of
+/// one worker (the last code column is "other").
+struct HttpStats {
+    std::array<std::array<metrics::LocalCounter, HttpLabels::kStatuses.size() + 1>, HttpLabels::kRoutes.size()>
+        requests{};
+    std::array<metrics::LocalHistogram<metrics::kLatencyBounds>, HttpLabels::kRoutes.size()> latency{};
+};
+
+/// Everything one writer thread bumps on the request path: a worker owns one, the flusher
+/// thread another (its internal_api only). Each is its own allocation aligned to a cache line,
+/// so no two workers ever write the same line; the scrape sums them (metrics/stats_table.hpp).
+struct alignas(64) WorkerStats {
     handlers::AuthStats auth;
     handlers::PlaybackStats playback;
     store::CacheStats cache;
     upstream::InternalApiStats internal_api;
     store::ProgressStats progress;
-    progress::FlusherStats flusher;
-    store::ProgressBufferStats progress_buffer;  ///< summed over the workers' buffers
+    store::ProgressBufferStats progress_buffer;
     handlers::SheddingStats shedding;
+    HttpStats http;
+};
+
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: worker(i) is written by worker i only; the scrape
+/// (any thread) only reads. The slots are all built in the constructor.
+class Telemetry {
+public:
+    /// @param workers worker threads; one more slot is made for the flusher thread.
+    Telemetry(metrics::Registry& registry, std::size_t workers);
+
+    WorkerStats& worker(std::size_t i) { return *slots_.at(i); }
+    WorkerStats& flusher_slot() { return *slots_.back(); }
+    progress::FlusherStats flusher;  ///< one flusher thread: plain atomics
 
     struct RedisTotals {
         double round_trips = 0;
@@ -60,24 +90,23 @@ public:
         double limit = 0;        ///< sum of the workers' current limits
         double outstanding = 0;  ///< admitted /v1 requests in flight
     };
-    /// Inbound shedding and the stale-cache fallbacks.
+    /// Inbound shedding's limit and outstanding gauges.
     void export_shedding(std::function<SheddingTotals()> totals);
 
-    /// Counts the request (route × status), observes its latency, writes the access log line.
-    void on_access(const http::AccessRecord& rec, log::Logger& logger, bool access_log);
+    /// On worker @p w's thread: counts the request (route × status), observes its latency and,
+    /// when @p access_log is non-null, copies the access record into that worker's ring (the
+    /// logger's thread formats and writes it). No lock, no allocation.
+    static void on_access(const http::AccessRecord& rec, WorkerStats& w, log::AccessRing* access_log,
+                          const core::Clock& clock) noexcept;
 
-    static constexpr std::array<std::string_view, 12> kRoutes{
-        "start", "heartbeat", "stop", "refresh", "list", "kick", "progress_get", "progress_put",
-        "continue_watching", "health", "metrics", "other"};
-    static constexpr std::array<int, 17> kStatuses{200, 201, 204, 400, 401, 403, 404, 405, 406,
-                                                   409, 413, 415, 429, 500, 502, 503, 504};
+    static constexpr const auto& kRoutes = HttpLabels::kRoutes;
+    static constexpr const auto& kStatuses = HttpLabels::kStatuses;
     /// Route label of a request (bounded set: never the raw path, which holds ids).
     static std::size_t route_index(http::Method method, std::string_view path) noexcept;
 
 private:
     metrics::Registry& registry_;
-    std::array<std::array<metrics::Counter*, kStatuses.size() + 1>, kRoutes.size()> requests_{};
-    std::array<metrics::Histogram*, kRoutes.size()> latency_{};
+    std::vector<std::unique_ptr<WorkerStats>> slots_;
 };
 
 }  // namespace moneta

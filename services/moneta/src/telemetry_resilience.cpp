@@ -87,47 +87,13 @@ void Telemetry::export_internal_api_guard(upstream::InternalApiGuard& g, const u
 
 void Telemetry::export_shedding(std::function<SheddingTotals()> totals) {
     auto shared = std::make_shared<std::function<SheddingTotals()>>(std::move(totals));
-    registry_.callback_counter("moneta_shed_requests_total", "Inbound /v1 requests answered 503 OVERLOADED by the adaptive limit.", {},
-                               read(shedding.shed_total));
     registry_.callback_gauge("moneta_inbound_concurrency_limit", "Adaptive concurrency limit, summed over workers.", {},
                              [shared] { return (*shared)().limit; });
     registry_.callback_gauge("moneta_inbound_outstanding", "Admitted /v1 requests in flight.", {},
                              [shared] { return (*shared)().outstanding; });
-    const char* fb = "Fallbacks taken instead of failing, by kind.";
-    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "stale_account"}}, read(cache.account_stale_served_total));
-    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "stale_content"}}, read(cache.content_stale_served_total));
-    const char* rf = "Background refreshes of stale cache entries, by result.";
-    registry_.callback_counter("moneta_cache_refreshes_total", rf, {{"result", "started"}}, read(cache.refreshes_started_total));
-    registry_.callback_counter("moneta_cache_refreshes_total", rf, {{"result", "failed"}}, read(cache.refreshes_failed_total));
-    registry_.callback_counter("moneta_cache_refreshes_total", rf, {{"result", "skipped_open"}}, read(cache.refreshes_skipped_total));
-    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "progress_read"}}, read(progress.fallbacks_served_total));
-    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "local_catalog"}}, read(cache.local_served_total));
-    const char* ff = "Fallbacks that could not answer: refused (too many at once) or failed too (composite error).";
-    registry_.callback_counter("moneta_fallback_failures_total", ff, {{"kind", "progress_read"}, {"result", "rejected"}}, read(progress.fallbacks_rejected_total));
-    registry_.callback_counter("moneta_fallback_failures_total", ff, {{"kind", "progress_read"}, {"result", "failed"}}, read(progress.fallbacks_failed_total));
-    const auto& pb = progress_buffer;
-    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "fail_open_start"}}, read(pb.fail_open_starts_total));
-    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "heartbeat_buffered"}}, read(playback.heartbeats_buffered_total));
-    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "stop_buffered"}}, read(playback.stops_buffered_total));
-    registry_.callback_counter("moneta_fallbacks_total", fb, {{"kind", "progress_put_buffered"}}, read(playback.progress_puts_buffered_total));
-    registry_.callback_gauge("moneta_progress_buffered", "Writes held locally until Redis answers again (all workers).", {}, read(pb.buffered));
-    registry_.callback_counter("moneta_progress_buffer_accepted_total", "Writes put in the local buffer (coalesced ones not counted).", {}, read(pb.buffered_total));
-    registry_.callback_counter("moneta_progress_buffer_coalesced_total", "Heartbeats folded into a held newer-or-equal one.", {}, read(pb.coalesced_total));
-    registry_.callback_counter("moneta_progress_buffer_dropped_total", "Writes refused because the buffer was full (answered 503).", {}, read(pb.dropped_total));
-    registry_.callback_counter("moneta_progress_buffer_account_full_total", "Writes refused because the account's share of the buffer (or its max_streams grants) was used (answered 503).", {}, read(pb.account_full_total));
-    registry_.callback_counter("moneta_progress_buffer_unknown_session_total", "Heartbeats/stops refused because the session id was not minted for the account (answered 503).", {}, read(pb.unknown_session_total));
-    registry_.callback_counter("moneta_progress_buffer_replayed_total", "Buffered writes Redis answered on replay.", {}, read(pb.replayed_total));
-    registry_.callback_counter("moneta_progress_buffer_replay_failures_total", "Replay attempts Redis did not answer (retried with backoff).", {}, read(pb.replay_failed_total));
-    registry_.callback_counter("moneta_progress_buffer_replay_rejected_total", "Replayed writes answered with an error reply (removed).", {}, read(pb.replay_rejected_total));
-    registry_.callback_counter("moneta_progress_buffer_grants_denied_total", "Fail-open starts whose replayed lease the stream limit refused.", {}, read(pb.grants_denied_total));
-    registry_.callback_counter("moneta_progress_buffer_grants_superseded_total", "Fail-open starts whose device started a newer session before the replay (no lease taken).", {}, read(pb.grants_superseded_total));
-    registry_.callback_counter("moneta_progress_buffer_abandoned_total", "Writes still buffered at shutdown (lost).", {}, read(pb.abandoned_total));
-    const char* rp = "Replayed progress writes by guard outcome.";
-    registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "applied"}}, read(pb.replay_applied_total));
-    registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "stale"}}, read(pb.replay_stale_total));
-    registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "zero_kept"}}, read(pb.replay_zero_kept_total));
-    registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "unknown_session"}}, read(pb.replay_unknown_session_total));
-    registry_.callback_counter("moneta_progress_buffer_replay_writes_total", rp, {{"result", "capped"}}, read(pb.replay_capped_total));
+    // The fallback, cache-refresh and progress-buffer counters are declared with their stats
+    // structs (kCacheStatsTable, kProgressStatsTable, kProgressBufferStatsTable,
+    // kPlaybackStatsTable) and registered by the constructor.
 }
 
 }  // namespace moneta

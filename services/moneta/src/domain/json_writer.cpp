@@ -1,5 +1,7 @@
 #include "domain/json_writer.hpp"
 
+#include "moneta/core/json_escape.hpp"
+
 #include <charconv>
 #include <cmath>
 
@@ -99,28 +101,7 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
     return *this;
 }
 
-void JsonWriter::append_escaped(std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out_.push_back('"');
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"': out_ += "\\\""; break;
-            case '\\': out_ += "\\\\"; break;
-            case '\n': out_ += "\\n"; break;
-            case '\r': out_ += "\\r"; break;
-            case '\t': out_ += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    out_ += "\\u00";
-                    out_.push_back(kHex[c >> 4U]);
-                    out_.push_back(kHex[c & 0xFU]);
-                } else {
-                    out_.push_back(ch);
-                }
-        }
-    }
-    out_.push_back('"');
-}
+// The shared escaper: control bytes escaped, invalid UTF-8 replaced by U+FFFD (docs/logging.md).
+void JsonWriter::append_escaped(std::string_view s) { core::append_json_string(out_, s); }
 
 }  // namespace moneta::domain

@@ -11,13 +11,33 @@
 #include "moneta/http/request.hpp"
 #include "moneta/jwt/token_cache.hpp"
 #include "moneta/jwt/verifier.hpp"
+#include "moneta/metrics/local.hpp"
+#include "moneta/metrics/stats_table.hpp"
 
 namespace moneta::handlers {
 
 /// Failures by reason (a bounded label set: moneta_auth_failures_total{reason}).
 struct AuthStats {
-    std::atomic<std::uint64_t> missing_total{0};
-    std::array<std::atomic<std::uint64_t>, 16> by_failure{};  ///< indexed by jwt::Failure
+    metrics::LocalCounter missing_total;
+    std::array<metrics::LocalCounter, 16> by_failure{};  ///< indexed by jwt::Failure
+};
+
+inline constexpr std::string_view kAuthFailuresHelp = "Rejected tokens by reason (the response only says TOKEN_*).";
+/// What AuthStats exports: by_failure[i] is labelled jwt::failure_name(Failure(i)) (a unit
+/// test holds the two in step).
+inline constexpr metrics::Stat<AuthStats> kAuthStatsTable[] = {
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "missing"}, MONETA_STAT(missing_total)},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "malformed"}, MONETA_STAT(by_failure[0])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "unsupported_alg"}, MONETA_STAT(by_failure[1])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "unknown_key"}, MONETA_STAT(by_failure[2])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "bad_signature"}, MONETA_STAT(by_failure[3])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "expired"}, MONETA_STAT(by_failure[4])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "not_yet_valid"}, MONETA_STAT(by_failure[5])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "issued_in_future"}, MONETA_STAT(by_failure[6])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "bad_issuer"}, MONETA_STAT(by_failure[7])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "bad_audience"}, MONETA_STAT(by_failure[8])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "too_long"}, MONETA_STAT(by_failure[9])},
+    {metrics::StatKind::kCounter, "moneta_auth_failures_total", kAuthFailuresHelp, {"reason", "missing_claim"}, MONETA_STAT(by_failure[10])},
 };
 
 /// The verified claims, or TOKEN_MISSING / TOKEN_EXPIRED / TOKEN_INVALID. The reason inside

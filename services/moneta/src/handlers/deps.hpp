@@ -5,6 +5,8 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <atomic>
+#include "moneta/metrics/local.hpp"
+#include "moneta/metrics/stats_table.hpp"
 #include <cstdint>
 
 #include "delivery/playback_delivery.hpp"
@@ -33,32 +35,32 @@ struct PlaybackSettings {
 
 /// Outcomes the tests and dashboards need beyond HTTP status counts (exported on /metrics).
 struct PlaybackStats {
-    std::atomic<std::uint64_t> starts_granted_total{0};
-    std::atomic<std::uint64_t> starts_denied_total{0};    ///< STREAM_LIMIT_REACHED
-    std::atomic<std::uint64_t> starts_replaced_total{0};  ///< took over a device's/explicit lease
-    std::atomic<std::uint64_t> starts_replayed_total{0};  ///< Idempotency-Key replays
-    std::atomic<std::uint64_t> starts_rate_limited_total{0};
-    std::atomic<std::uint64_t> starts_no_stream_total{0}; ///< NO_COMPATIBLE_STREAM
-    std::atomic<std::uint64_t> progress_rate_limited_total{0};  ///< /v1/me/progress* over the account's limit
-    std::atomic<std::uint64_t> heartbeats_renewed_total{0};
-    std::atomic<std::uint64_t> heartbeats_not_found_total{0};
-    std::atomic<std::uint64_t> heartbeats_evicted_total{0};
-    std::atomic<std::uint64_t> heartbeats_stop_total{0};  ///< action "stop" (entitlement/window)
-    std::atomic<std::uint64_t> stops_total{0};
-    std::atomic<std::uint64_t> kicks_total{0};
-    std::atomic<std::uint64_t> refreshes_total{0};
-    std::atomic<std::uint64_t> entitlement_refreshes_total{0};  ///< heartbeat found no cached account
-    std::atomic<std::uint64_t> progress_applied_total{0};
-    std::atomic<std::uint64_t> progress_stale_total{0};
-    std::atomic<std::uint64_t> progress_zero_kept_total{0};
-    std::atomic<std::uint64_t> progress_unknown_session_total{0};
-    std::atomic<std::uint64_t> progress_capped_total{0};  ///< refused by a per-account bound
-    std::atomic<std::uint64_t> store_errors_total{0};     ///< Redis failed on a session/progress op
+    metrics::LocalCounter starts_granted_total;
+    metrics::LocalCounter starts_denied_total;    ///< STREAM_LIMIT_REACHED
+    metrics::LocalCounter starts_replaced_total;  ///< took over a device's/explicit lease
+    metrics::LocalCounter starts_replayed_total;  ///< Idempotency-Key replays
+    metrics::LocalCounter starts_rate_limited_total;
+    metrics::LocalCounter starts_no_stream_total; ///< NO_COMPATIBLE_STREAM
+    metrics::LocalCounter progress_rate_limited_total;  ///< /v1/me/progress* over the account's limit
+    metrics::LocalCounter heartbeats_renewed_total;
+    metrics::LocalCounter heartbeats_not_found_total;
+    metrics::LocalCounter heartbeats_evicted_total;
+    metrics::LocalCounter heartbeats_stop_total;  ///< action "stop" (entitlement/window)
+    metrics::LocalCounter stops_total;
+    metrics::LocalCounter kicks_total;
+    metrics::LocalCounter refreshes_total;
+    metrics::LocalCounter entitlement_refreshes_total;  ///< heartbeat found no cached account
+    metrics::LocalCounter progress_applied_total;
+    metrics::LocalCounter progress_stale_total;
+    metrics::LocalCounter progress_zero_kept_total;
+    metrics::LocalCounter progress_unknown_session_total;
+    metrics::LocalCounter progress_capped_total;  ///< refused by a per-account bound
+    metrics::LocalCounter store_errors_total;     ///< Redis failed on a session/progress op
     // Redis did not answer and the write went to the worker's ProgressBuffer (answered as success);
     // refusals of a full buffer are the buffer's dropped_total, fail-open starts its fail_open_starts_total.
-    std::atomic<std::uint64_t> heartbeats_buffered_total{0};
-    std::atomic<std::uint64_t> stops_buffered_total{0};
-    std::atomic<std::uint64_t> progress_puts_buffered_total{0};
+    metrics::LocalCounter heartbeats_buffered_total;
+    metrics::LocalCounter stops_buffered_total;
+    metrics::LocalCounter progress_puts_buffered_total;
 
     void count(store::ProgressWrite w) noexcept {
         switch (w) {
@@ -69,6 +71,34 @@ struct PlaybackStats {
             case store::ProgressWrite::kUnknownSession: ++progress_unknown_session_total; break;
         }
     }
+};
+
+/// What PlaybackStats exports (docs/metrics.md "Playback"): the one list of these names.
+inline constexpr metrics::Stat<PlaybackStats> kPlaybackStatsTable[] = {
+    {metrics::StatKind::kCounter, "moneta_playback_starts_total", "Playback starts by lease outcome.", {"result", "granted"}, MONETA_STAT(starts_granted_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_starts_total", "Playback starts by lease outcome.", {"result", "denied"}, MONETA_STAT(starts_denied_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_starts_total", "Playback starts by lease outcome.", {"result", "replayed"}, MONETA_STAT(starts_replayed_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_starts_total", "Playback starts by lease outcome.", {"result", "rate_limited"}, MONETA_STAT(starts_rate_limited_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_starts_total", "Playback starts by lease outcome.", {"result", "no_compatible_stream"}, MONETA_STAT(starts_no_stream_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_rate_limited_total", "Progress-route requests refused by the per-account rate limit.", {}, MONETA_STAT(progress_rate_limited_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_lease_replacements_total", "Starts that took over a lease (same device or replace_session_id).", {}, MONETA_STAT(starts_replaced_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_heartbeats_total", "Heartbeats by outcome.", {"result", "renewed"}, MONETA_STAT(heartbeats_renewed_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_heartbeats_total", "Heartbeats by outcome.", {"result", "not_found"}, MONETA_STAT(heartbeats_not_found_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_heartbeats_total", "Heartbeats by outcome.", {"result", "evicted"}, MONETA_STAT(heartbeats_evicted_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_heartbeats_total", "Heartbeats by outcome.", {"result", "stop"}, MONETA_STAT(heartbeats_stop_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_stops_total", "Stops answered.", {}, MONETA_STAT(stops_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_kicks_total", "Sessions ended by another device of the account.", {}, MONETA_STAT(kicks_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_refreshes_total", "Stream/DRM refreshes.", {}, MONETA_STAT(refreshes_total)},
+    {metrics::StatKind::kCounter, "moneta_entitlement_refreshes_total", "Background account reloads started by heartbeats that found no cached entitlement.", {}, MONETA_STAT(entitlement_refreshes_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_writes_total", "Progress writes by guard outcome.", {"result", "applied"}, MONETA_STAT(progress_applied_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_writes_total", "Progress writes by guard outcome.", {"result", "stale"}, MONETA_STAT(progress_stale_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_writes_total", "Progress writes by guard outcome.", {"result", "zero_kept"}, MONETA_STAT(progress_zero_kept_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_writes_total", "Progress writes by guard outcome.", {"result", "unknown_session"}, MONETA_STAT(progress_unknown_session_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_writes_total", "Progress writes by guard outcome.", {"result", "capped"}, MONETA_STAT(progress_capped_total)},
+    {metrics::StatKind::kCounter, "moneta_playback_store_errors_total", "Session/progress operations that failed in Redis.", {}, MONETA_STAT(store_errors_total)},
+    {metrics::StatKind::kCounter, "moneta_fallbacks_total", "Fallbacks taken instead of failing, by kind.", {"kind", "heartbeat_buffered"}, MONETA_STAT(heartbeats_buffered_total)},
+    {metrics::StatKind::kCounter, "moneta_fallbacks_total", "Fallbacks taken instead of failing, by kind.", {"kind", "stop_buffered"}, MONETA_STAT(stops_buffered_total)},
+    {metrics::StatKind::kCounter, "moneta_fallbacks_total", "Fallbacks taken instead of failing, by kind.", {"kind", "progress_put_buffered"}, MONETA_STAT(progress_puts_buffered_total)},
 };
 
 /// One per worker thread (the stores and the delivery worker are per-thread).

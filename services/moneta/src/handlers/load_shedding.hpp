@@ -10,11 +10,17 @@
 #include "moneta/core/clock.hpp"
 #include "moneta/http/handler.hpp"
 #include "moneta/resilience/adaptive_limit.hpp"
+#include "moneta/metrics/local.hpp"
+#include "moneta/metrics/stats_table.hpp"
 
 namespace moneta::handlers {
 
 struct SheddingStats {
-    std::atomic<std::uint64_t> shed_total{0};
+    metrics::LocalCounter shed_total;
+};
+
+inline constexpr metrics::Stat<SheddingStats> kSheddingStatsTable[] = {
+    {metrics::StatKind::kCounter, "moneta_shed_requests_total", "Inbound /v1 requests answered 503 OVERLOADED by the adaptive limit.", {}, MONETA_STAT(shed_total)},
 };
 
 /// Wraps @p inner. Health and metrics routes pass through untouched (a probe must not be shed).

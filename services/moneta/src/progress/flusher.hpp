@@ -33,6 +33,7 @@
 
 #include "moneta/core/clock.hpp"
 #include "moneta/log/logger.hpp"
+#include "moneta/metrics/stats_table.hpp"
 #include "moneta/redis/commands.hpp"
 #include "store/progress_stream.hpp"
 #include "upstream/internal_api.hpp"
@@ -81,6 +82,25 @@ struct FlusherStats {
     std::atomic<std::uint64_t> split_budget_exhausted_total{0};  ///< flushes that left refused items unresolved
     std::atomic<std::int64_t> markers_in_flight{0};       ///< read, not yet acknowledged
     std::atomic<std::int64_t> last_success_ms{0};
+};
+
+/// What FlusherStats exports. The flusher is one thread, so these stay plain atomics (tests
+/// compare them directly); they are off the request path.
+inline constexpr metrics::Stat<FlusherStats> kFlusherStatsTable[] = {
+    {metrics::StatKind::kCounter, "moneta_progress_flushes_total", "Write-behind batches confirmed by the internal API.", {}, MONETA_STAT(flushes_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_flushed_items_total", "Positions sent to the internal API.", {}, MONETA_STAT(items_sent_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_markers_acked_total", "Write-behind stream entries acknowledged.", {}, MONETA_STAT(markers_acked_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_markers_claimed_total", "Write-behind entries taken over from dead consumers.", {}, MONETA_STAT(markers_claimed_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_flush_failures_total", "Write-behind flushes that failed and will be retried.", {}, MONETA_STAT(failures_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_swept_accounts_total", "Accounts with unflushed progress re-announced by the startup sweep.", {}, MONETA_STAT(swept_accounts_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_markers_trimmed_total", "Pending write-behind markers found trimmed by the stream bound (their accounts are delivered by the sweep).", {}, MONETA_STAT(markers_trimmed_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_consumers_forgotten_total", "Idle write-behind consumers without pending markers removed from the group.", {}, MONETA_STAT(consumers_forgotten_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_quarantined_total", "Positions the internal API refused alone (4xx), recorded in progq:quarantine and cleared.", {}, MONETA_STAT(quarantined_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_split_calls_total", "Batch-upsert calls made to isolate positions the internal API refused.", {}, MONETA_STAT(split_calls_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_split_budget_exhausted_total", "Flushes that reached progress.split_calls_max with refused positions still unresolved.", {}, MONETA_STAT(split_budget_exhausted_total)},
+    {metrics::StatKind::kGauge, "moneta_progress_markers_in_flight", "Write-behind entries read but not yet acknowledged.", {}, MONETA_STAT(markers_in_flight)},
+    {metrics::StatKind::kGauge, "moneta_progress_last_flush_timestamp_seconds", "Wall time of the last confirmed flush.", {},
+     [](const FlusherStats& s) { return static_cast<double>(s.last_success_ms.load()) / 1000.0; }},
 };
 
 /// Runs on its own executor (moneta gives it a thread, its own Redis connection and HTTP pool:

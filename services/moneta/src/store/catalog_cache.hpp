@@ -11,6 +11,8 @@
 #include <boost/system/error_code.hpp>
 
 #include <atomic>
+#include "moneta/metrics/local.hpp"
+#include "moneta/metrics/stats_table.hpp"
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -52,17 +54,32 @@ struct CacheSettings {
 };
 
 struct CacheStats {
-    std::atomic<std::uint64_t> account_hits_total{0};
-    std::atomic<std::uint64_t> account_misses_total{0};
-    std::atomic<std::uint64_t> content_hits_total{0};
-    std::atomic<std::uint64_t> content_misses_total{0};
-    std::atomic<std::uint64_t> redis_errors_total{0};  ///< cache read/write failed: served from the API
-    std::atomic<std::uint64_t> account_stale_served_total{0};  ///< past the soft TTL, served anyway
-    std::atomic<std::uint64_t> content_stale_served_total{0};
-    std::atomic<std::uint64_t> refreshes_started_total{0};     ///< background refreshes spawned
-    std::atomic<std::uint64_t> refreshes_failed_total{0};      ///< ... that did not get a new value
-    std::atomic<std::uint64_t> refreshes_skipped_total{0};     ///< stale but the breaker was open
-    std::atomic<std::uint64_t> local_served_total{0};  ///< Redis failed: served from the worker's own copy
+    metrics::LocalCounter account_hits_total;
+    metrics::LocalCounter account_misses_total;
+    metrics::LocalCounter content_hits_total;
+    metrics::LocalCounter content_misses_total;
+    metrics::LocalCounter redis_errors_total;  ///< cache read/write failed: served from the API
+    metrics::LocalCounter account_stale_served_total;  ///< past the soft TTL, served anyway
+    metrics::LocalCounter content_stale_served_total;
+    metrics::LocalCounter refreshes_started_total;     ///< background refreshes spawned
+    metrics::LocalCounter refreshes_failed_total;      ///< ... that did not get a new value
+    metrics::LocalCounter refreshes_skipped_total;     ///< stale but the breaker was open
+    metrics::LocalCounter local_served_total;  ///< Redis failed: served from the worker's own copy
+};
+
+/// What CacheStats exports (docs/metrics.md "Catalog cache", "Resilience").
+inline constexpr metrics::Stat<CacheStats> kCacheStatsTable[] = {
+    {metrics::StatKind::kCounter, "moneta_cache_lookups_total", "Catalog cache lookups by kind and result.", {"kind", "account", "result", "hit"}, MONETA_STAT(account_hits_total)},
+    {metrics::StatKind::kCounter, "moneta_cache_lookups_total", "Catalog cache lookups by kind and result.", {"kind", "account", "result", "miss"}, MONETA_STAT(account_misses_total)},
+    {metrics::StatKind::kCounter, "moneta_cache_lookups_total", "Catalog cache lookups by kind and result.", {"kind", "content", "result", "hit"}, MONETA_STAT(content_hits_total)},
+    {metrics::StatKind::kCounter, "moneta_cache_lookups_total", "Catalog cache lookups by kind and result.", {"kind", "content", "result", "miss"}, MONETA_STAT(content_misses_total)},
+    {metrics::StatKind::kCounter, "moneta_cache_redis_errors_total", "Cache reads/writes that failed in Redis (served from the internal API).", {}, MONETA_STAT(redis_errors_total)},
+    {metrics::StatKind::kCounter, "moneta_fallbacks_total", "Fallbacks taken instead of failing, by kind.", {"kind", "stale_account"}, MONETA_STAT(account_stale_served_total)},
+    {metrics::StatKind::kCounter, "moneta_fallbacks_total", "Fallbacks taken instead of failing, by kind.", {"kind", "stale_content"}, MONETA_STAT(content_stale_served_total)},
+    {metrics::StatKind::kCounter, "moneta_fallbacks_total", "Fallbacks taken instead of failing, by kind.", {"kind", "local_catalog"}, MONETA_STAT(local_served_total)},
+    {metrics::StatKind::kCounter, "moneta_cache_refreshes_total", "Background refreshes of stale cache entries, by result.", {"result", "started"}, MONETA_STAT(refreshes_started_total)},
+    {metrics::StatKind::kCounter, "moneta_cache_refreshes_total", "Background refreshes of stale cache entries, by result.", {"result", "failed"}, MONETA_STAT(refreshes_failed_total)},
+    {metrics::StatKind::kCounter, "moneta_cache_refreshes_total", "Background refreshes of stale cache entries, by result.", {"result", "skipped_open"}, MONETA_STAT(refreshes_skipped_total)},
 };
 
 /// Null members: the internal API does not know that id (or it was not asked for). Shared and

@@ -28,6 +28,8 @@
 #include <boost/system/error_code.hpp>
 
 #include <atomic>
+#include "moneta/metrics/local.hpp"
+#include "moneta/metrics/stats_table.hpp"
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -99,27 +101,49 @@ struct ProgressBufferSettings {
 
 /// Exported on /metrics. Shared by every worker's buffer (atomics, relaxed): the gauge is the sum.
 struct ProgressBufferStats {
-    std::atomic<std::int64_t> buffered{0};               ///< gauge: entries waiting for Redis
-    std::atomic<std::uint64_t> buffered_total{0};        ///< entries accepted (not coalesced ones)
-    std::atomic<std::uint64_t> coalesced_total{0};       ///< heartbeats folded into a held one
-    std::atomic<std::uint64_t> dropped_total{0};         ///< refused, buffer full (caller answered 503)
-    std::atomic<std::uint64_t> account_full_total{0};    ///< refused, the account's share is used (503)
-    std::atomic<std::uint64_t> unknown_session_total{0}; ///< refused, not a session id minted for the account (503)
-    std::atomic<std::uint64_t> replayed_total{0};        ///< entries Redis answered (then removed)
-    std::atomic<std::uint64_t> replay_failed_total{0};   ///< replay attempts Redis did not answer (retried)
-    std::atomic<std::uint64_t> replay_rejected_total{0}; ///< error replies: removed, not retried
-    std::atomic<std::uint64_t> fail_open_starts_total{0};///< lease grants accepted (starts without a lease)
-    std::atomic<std::uint64_t> grants_denied_total{0};   ///< replayed grants the stream limit refused
-    std::atomic<std::uint64_t> grants_superseded_total{0};///< replayed grants whose device had started a newer session
-    std::atomic<std::uint64_t> abandoned_total{0};       ///< still held when the buffer was destroyed
+    metrics::LocalGauge buffered;               ///< gauge: entries waiting for Redis
+    metrics::LocalCounter buffered_total;        ///< entries accepted (not coalesced ones)
+    metrics::LocalCounter coalesced_total;       ///< heartbeats folded into a held one
+    metrics::LocalCounter dropped_total;         ///< refused, buffer full (caller answered 503)
+    metrics::LocalCounter account_full_total;    ///< refused, the account's share is used (503)
+    metrics::LocalCounter unknown_session_total; ///< refused, not a session id minted for the account (503)
+    metrics::LocalCounter replayed_total;        ///< entries Redis answered (then removed)
+    metrics::LocalCounter replay_failed_total;   ///< replay attempts Redis did not answer (retried)
+    metrics::LocalCounter replay_rejected_total; ///< error replies: removed, not retried
+    metrics::LocalCounter fail_open_starts_total;///< lease grants accepted (starts without a lease)
+    metrics::LocalCounter grants_denied_total;   ///< replayed grants the stream limit refused
+    metrics::LocalCounter grants_superseded_total;///< replayed grants whose device had started a newer session
+    metrics::LocalCounter abandoned_total;       ///< still held when the buffer was destroyed
     /// The guard's answers to replayed progress (heartbeats, stops, PUTs).
-    std::atomic<std::uint64_t> replay_applied_total{0};
-    std::atomic<std::uint64_t> replay_stale_total{0};
-    std::atomic<std::uint64_t> replay_zero_kept_total{0};
-    std::atomic<std::uint64_t> replay_unknown_session_total{0};
-    std::atomic<std::uint64_t> replay_capped_total{0};
+    metrics::LocalCounter replay_applied_total;
+    metrics::LocalCounter replay_stale_total;
+    metrics::LocalCounter replay_zero_kept_total;
+    metrics::LocalCounter replay_unknown_session_total;
+    metrics::LocalCounter replay_capped_total;
 
     void count(ProgressWrite w) noexcept;
+};
+
+/// What ProgressBufferStats exports (docs/resilience.md "Redis down").
+inline constexpr metrics::Stat<ProgressBufferStats> kProgressBufferStatsTable[] = {
+    {metrics::StatKind::kCounter, "moneta_fallbacks_total", "Fallbacks taken instead of failing, by kind.", {"kind", "fail_open_start"}, MONETA_STAT(fail_open_starts_total)},
+    {metrics::StatKind::kGauge, "moneta_progress_buffered", "Writes held locally until Redis answers again (all workers).", {}, MONETA_STAT(buffered)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_accepted_total", "Writes put in the local buffer (coalesced ones not counted).", {}, MONETA_STAT(buffered_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_coalesced_total", "Heartbeats folded into a held newer-or-equal one.", {}, MONETA_STAT(coalesced_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_dropped_total", "Writes refused because the buffer was full (answered 503).", {}, MONETA_STAT(dropped_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_account_full_total", "Writes refused because the account's share of the buffer (or its max_streams grants) was used (answered 503).", {}, MONETA_STAT(account_full_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_unknown_session_total", "Heartbeats/stops refused because the session id was not minted for the account (answered 503).", {}, MONETA_STAT(unknown_session_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_replayed_total", "Buffered writes Redis answered on replay.", {}, MONETA_STAT(replayed_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_replay_failures_total", "Replay attempts Redis did not answer (retried with backoff).", {}, MONETA_STAT(replay_failed_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_replay_rejected_total", "Replayed writes answered with an error reply (removed).", {}, MONETA_STAT(replay_rejected_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_grants_denied_total", "Fail-open starts whose replayed lease the stream limit refused.", {}, MONETA_STAT(grants_denied_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_grants_superseded_total", "Fail-open starts whose device started a newer session before the replay (no lease taken).", {}, MONETA_STAT(grants_superseded_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_abandoned_total", "Writes still buffered at shutdown (lost).", {}, MONETA_STAT(abandoned_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_replay_writes_total", "Replayed progress writes by guard outcome.", {"result", "applied"}, MONETA_STAT(replay_applied_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_replay_writes_total", "Replayed progress writes by guard outcome.", {"result", "stale"}, MONETA_STAT(replay_stale_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_replay_writes_total", "Replayed progress writes by guard outcome.", {"result", "zero_kept"}, MONETA_STAT(replay_zero_kept_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_replay_writes_total", "Replayed progress writes by guard outcome.", {"result", "unknown_session"}, MONETA_STAT(replay_unknown_session_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_buffer_replay_writes_total", "Replayed progress writes by guard outcome.", {"result", "capped"}, MONETA_STAT(replay_capped_total)},
 };
 
 /// NOTE: deliberate simplifications. Memory only: a process crash loses what is held (counted

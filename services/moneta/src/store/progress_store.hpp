@@ -21,16 +21,27 @@
 #include "store/progress_stream.hpp"
 #include "store/session_store.hpp"
 #include "upstream/internal_api.hpp"
+#include "moneta/metrics/local.hpp"
+#include "moneta/metrics/stats_table.hpp"
 
 namespace moneta::store {
 
 struct ProgressStats {
-    std::atomic<std::uint64_t> upstream_loads_total{0};  ///< cache misses sent to the internal API
-    std::atomic<std::uint64_t> redis_errors_total{0};
+    metrics::LocalCounter upstream_loads_total;  ///< cache misses sent to the internal API
+    metrics::LocalCounter redis_errors_total;
     /// Reads Redis could not answer, answered from the internal API instead (fallback)...
-    std::atomic<std::uint64_t> fallbacks_served_total{0};
-    std::atomic<std::uint64_t> fallbacks_rejected_total{0};  ///< ... refused: too many at once
-    std::atomic<std::uint64_t> fallbacks_failed_total{0};    ///< ... failed too (composite error)
+    metrics::LocalCounter fallbacks_served_total;
+    metrics::LocalCounter fallbacks_rejected_total;  ///< ... refused: too many at once
+    metrics::LocalCounter fallbacks_failed_total;    ///< ... failed too (composite error)
+};
+
+/// What ProgressStats exports.
+inline constexpr metrics::Stat<ProgressStats> kProgressStatsTable[] = {
+    {metrics::StatKind::kCounter, "moneta_progress_upstream_loads_total", "Progress cache misses loaded from the internal API.", {}, MONETA_STAT(upstream_loads_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_redis_errors_total", "Progress reads that failed in Redis.", {}, MONETA_STAT(redis_errors_total)},
+    {metrics::StatKind::kCounter, "moneta_fallbacks_total", "Fallbacks taken instead of failing, by kind.", {"kind", "progress_read"}, MONETA_STAT(fallbacks_served_total)},
+    {metrics::StatKind::kCounter, "moneta_fallback_failures_total", "Fallbacks that could not answer: refused (too many at once) or failed too (composite error).", {"kind", "progress_read", "result", "rejected"}, MONETA_STAT(fallbacks_rejected_total)},
+    {metrics::StatKind::kCounter, "moneta_fallback_failures_total", "Fallbacks that could not answer: refused (too many at once) or failed too (composite error).", {"kind", "progress_read", "result", "failed"}, MONETA_STAT(fallbacks_failed_total)},
 };
 
 /// @par Thread safety

@@ -6,6 +6,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
+#include "moneta/metrics/local.hpp"
+#include "moneta/metrics/stats_table.hpp"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,11 +28,20 @@ struct Fetched {
 /// Calls the internal API made, per resource; read by /metrics and by the tests that prove a warm
 /// start makes zero internal-API calls.
 struct InternalApiStats {
-    std::atomic<std::uint64_t> account_calls_total{0};
-    std::atomic<std::uint64_t> content_calls_total{0};
-    std::atomic<std::uint64_t> progress_reads_total{0};
-    std::atomic<std::uint64_t> progress_upserts_total{0};
-    std::atomic<std::uint64_t> errors_total{0};
+    metrics::LocalCounter account_calls_total;
+    metrics::LocalCounter content_calls_total;
+    metrics::LocalCounter progress_reads_total;
+    metrics::LocalCounter progress_upserts_total;
+    metrics::LocalCounter errors_total;
+};
+
+/// What InternalApiStats exports (summed over the workers' clients and the flusher's).
+inline constexpr metrics::Stat<InternalApiStats> kInternalApiStatsTable[] = {
+    {metrics::StatKind::kCounter, "moneta_internal_api_requests_total", "Calls moneta made to the internal API.", {"resource", "account"}, MONETA_STAT(account_calls_total)},
+    {metrics::StatKind::kCounter, "moneta_internal_api_requests_total", "Calls moneta made to the internal API.", {"resource", "content"}, MONETA_STAT(content_calls_total)},
+    {metrics::StatKind::kCounter, "moneta_internal_api_requests_total", "Calls moneta made to the internal API.", {"resource", "progress_read"}, MONETA_STAT(progress_reads_total)},
+    {metrics::StatKind::kCounter, "moneta_internal_api_requests_total", "Calls moneta made to the internal API.", {"resource", "progress_upsert"}, MONETA_STAT(progress_upserts_total)},
+    {metrics::StatKind::kCounter, "moneta_internal_api_errors_total", "Internal API calls that failed (transport or 5xx).", {}, MONETA_STAT(errors_total)},
 };
 
 class InternalApi {

@@ -1,9 +1,12 @@
 /// @file moneta/log/logger.hpp
-/// @brief Structured JSON log lines with ECS field names, written asynchronously: the caller
-/// formats into a string and enqueues it; one background thread writes. A full queue drops the
-/// line and counts it: a slow sink never blocks a request.
+/// @brief Structured JSON log lines with ECS field names, written asynchronously by one
+/// background thread. Two ways in: log() formats a line on the caller's thread and queues it
+/// (startup, warnings: rare lines); the access log goes through per-worker AccessRings of binary
+/// records that this thread formats (one per request: no lock, no allocation on the worker).
+/// A full queue or ring drops the line and counts it: a slow sink never blocks a request.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -21,6 +24,7 @@
 
 #include "moneta/core/clock.hpp"
 #include "moneta/core/request_context.hpp"
+#include "moneta/log/access_ring.hpp"
 
 namespace moneta::log {
 
@@ -47,7 +51,10 @@ std::unique_ptr<Sink> make_file_sink(const std::string& path);
 struct LoggerConfig {
     std::string service_name = "moneta";
     Level level = Level::kInfo;
-    std::size_t queue_capacity = 8192;  ///< lines
+    std::size_t queue_capacity = 8192;  ///< lines queued by log()
+    std::size_t access_ring_capacity = 2048;  ///< records per worker ring (power of two)
+    /// The writer drains the rings at least this often (sooner when one is half full).
+    std::chrono::milliseconds drain_interval{20};
 };
 
 /// @par Thread safety
@@ -66,13 +73,27 @@ public:
     void warn(std::string_view m, std::initializer_list<Field> f = {}, const core::RequestContext* c = nullptr) { log(Level::kWarn, m, f, c); }
     void error(std::string_view m, std::initializer_list<Field> f = {}, const core::RequestContext* c = nullptr) { log(Level::kError, m, f, c); }
 
-    /// Waits (bounded) until the queue is written.
+    /// A new access-log ring for one producer thread (a worker), drained by this logger's
+    /// thread; valid for the logger's lifetime. Call at startup (takes the lock).
+    AccessRing& add_access_ring();
+    /// "access" lines go out in the ECS shape documented in docs/logging.md.
+    static constexpr std::string_view kAccessMessage = "access";
+
+    /// Waits (bounded) until the queue and every ring are written.
     bool flush(std::chrono::milliseconds timeout = std::chrono::seconds(2));
-    std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+    /// Lines lost: the log() queue was full, or an access ring was (access_dropped()).
+    std::uint64_t dropped() const noexcept {
+        return dropped_.load(std::memory_order_relaxed) + access_dropped();
+    }
+    /// Access records dropped because their worker's ring was full.
+    std::uint64_t access_dropped() const noexcept;
     std::uint64_t written() const noexcept { return written_.load(std::memory_order_relaxed); }
 
 private:
     void run();
+    bool rings_empty() const noexcept;
+
+    static constexpr std::size_t kMaxRings = 256;
 
     LoggerConfig config_;
     std::unique_ptr<Sink> sink_;
@@ -85,6 +106,10 @@ private:
     bool writing_ = false;
     std::atomic<std::uint64_t> dropped_{0};
     std::atomic<std::uint64_t> written_{0};
+    std::string service_json_;             ///< service_name as a JSON string (escaped once)
+    std::atomic<bool> wake_{false};  ///< a ring is half full, or flush() wants a pass now
+    std::array<std::unique_ptr<AccessRing>, kMaxRings> rings_{};
+    std::atomic<std::size_t> ring_count_{0};  ///< published with release after a ring is built
     std::thread thread_;
 };
 

@@ -3,6 +3,7 @@
 /// rendered in the text format 0.0.4. Hot paths keep the returned references (no lookups).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -61,8 +62,16 @@ private:
     std::atomic<double> sum_{0};
 };
 
-/// Latency buckets in seconds, 100 µs .. 10 s.
+/// Latency buckets in seconds, 100 µs .. 10 s (the same as kLatencyBounds).
 std::vector<double> latency_buckets();
+inline constexpr std::array<double, 16> kLatencyBounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+
+/// A histogram's state as a scrape callback reports it (per-worker histograms summed).
+struct HistogramSnapshot {
+    std::vector<std::uint64_t> buckets;  ///< non-cumulative, bounds().size() + 1 (last: +Inf)
+    double sum = 0;
+};
 
 /// Owns every metric (stable addresses). Registration takes a lock; updates never do.
 /// @par Thread safety
@@ -80,6 +89,10 @@ public:
                         std::function<double()> fn);
     void callback_counter(std::string_view name, std::string_view help, Labels labels,
                           std::function<double()> fn);
+    /// A histogram whose buckets @p fn fills at scrape time (zeroed, sized bounds + 1): how
+    /// per-worker LocalHistograms are merged.
+    void callback_histogram(std::string_view name, std::string_view help, std::vector<double> bounds,
+                            Labels labels, std::function<void(HistogramSnapshot&)> fn);
 
     /// Prometheus text format 0.0.4.
     std::string render_text() const;
@@ -93,6 +106,8 @@ private:
         Gauge* gauge = nullptr;
         Histogram* histogram = nullptr;
         std::function<double()> callback;
+        std::vector<double> bounds;  ///< of histogram_callback
+        std::function<void(HistogramSnapshot&)> histogram_callback;
     };
     struct Family {
         Type type;

@@ -1,0 +1,103 @@
+#include "moneta/core/json_escape.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace moneta::core {
+namespace {
+
+// 1: the byte is copied unchanged in the fast loop (printable ASCII other than `"` and `\`).
+constexpr std::array<bool, 256> kPlain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x7F; ++c) {
+        t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    }
+    return t;
+}();
+
+constexpr bool is_continuation(unsigned char c) noexcept { return (c & 0xC0U) == 0x80U; }
+
+}  // namespace
+
+std::size_t utf8_sequence_length(std::string_view s) noexcept {
+    if (s.empty()) {
+        return 0;
+    }
+    const auto b = [&s](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char c = b(0);
+    if (c < 0x80U) {
+        return 1;
+    }
+    // Table 3-7 of the Unicode standard: the second byte's range depends on the first byte,
+    // which is what rules out overlong forms, surrogates and code points above U+10FFFF.
+    std::size_t len = 0;
+    unsigned char lo = 0x80U;
+    unsigned char hi = 0xBFU;
+    if (c >= 0xC2U && c <= 0xDFU) {
+        len = 2;
+    } else if (c >= 0xE0U && c <= 0xEFU) {
+        len = 3;
+        lo = c == 0xE0U ? 0xA0U : 0x80U;
+        hi = c == 0xEDU ? 0x9FU : 0xBFU;
+    } else if (c >= 0xF0U && c <= 0xF4U) {
+        len = 4;
+        lo = c == 0xF0U ? 0x90U : 0x80U;
+        hi = c == 0xF4U ? 0x8FU : 0xBFU;
+    } else {
+        return 0;  // 0x80-0xC1 (continuation or overlong lead) and 0xF5-0xFF
+    }
+    if (s.size() < len || b(1) < lo || b(1) > hi) {
+        return 0;
+    }
+    for (std::size_t k = 2; k < len; ++k) {
+        if (!is_continuation(b(k))) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out.push_back('"');
+    std::size_t i = 0;
+    while (i < s.size()) {
+        // Copy the longest run of plain bytes at once: the common case is all of them.
+        std::size_t j = i;
+        while (j < s.size() && kPlain[static_cast<unsigned char>(s[j])]) {
+            ++j;
+        }
+        out.append(s.data() + i, j - i);
+        if (j == s.size()) {
+            break;
+        }
+        i = j;
+        const auto c = static_cast<unsigned char>(s[i]);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20U || c == 0x7FU) {
+                    const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4U], kHex[c & 0xFU]};
+                    out.append(esc, sizeof esc);
+                } else {
+                    const std::size_t len = utf8_sequence_length(s.substr(i));
+                    if (len == 0) {
+                        out += "\xEF\xBF\xBD";
+                        ++i;
+                    } else {
+                        out.append(s.data() + i, len);
+                        i += len;
+                    }
+                    continue;
+                }
+        }
+        ++i;
+    }
+    out.push_back('"');
+}
+
+}  // namespace moneta::core
