@@ -457,7 +457,7 @@ protected:
             const domain::ProgressRecord rec{
                 w.content, w.position, kDuration, w.updated_at_ms, w.seq, false};
             auto r = co_await store.async_put(
-                w.account, w.profile, rec, core::Deadline::after(core::SystemClock::instance(), 5s)
+                w.account, w.profile, rec, core::SystemClock::instance().wall_ms(), core::Deadline::after(core::SystemClock::instance(), 5s)
             );
             EXPECT_TRUE(r) << (r ? "" : r.error().message());
             if (r && *r == store::ProgressWrite::kApplied) {
