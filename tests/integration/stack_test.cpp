@@ -169,6 +169,13 @@ TEST_F(StackTest, HeartbeatRefreshesAnEntitlementPastItsSoftTtl) {
     const std::int64_t fetched = std::stoll(cached.substr(0, bar));
     const std::string old = std::to_string(fetched - 11 * 60 * 1000) + cached.substr(bar);  // 11 min old
     ASSERT_EQ(s.redis_cmd({"SET", "ent:{a:a_1}", old, "PX", "3600000"}), "OK");
+    // The heartbeat judges the entitlement digest written with the account: age it the same way.
+    const std::string digest = s.redis_cmd({"GET", "entd:{a:a_1}"});
+    const auto dbar = digest.find('|');
+    ASSERT_NE(dbar, std::string::npos) << digest;
+    ASSERT_EQ(std::stoll(digest.substr(0, dbar)), fetched);
+    ASSERT_EQ(s.redis_cmd({"SET", "entd:{a:a_1}", old.substr(0, old.find('|')) + digest.substr(dbar), "PX", "3600000"}),
+              "OK");
     const double calls0 = s.internal_api_calls("account");
     const HttpReply hb = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
                                 R"({"position_sec":3,"state":"playing","seq":1})", tok);

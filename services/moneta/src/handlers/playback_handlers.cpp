@@ -68,26 +68,26 @@ std::string body_hash(std::string_view body) {
 
 /// Why a live session must stop (api.md §5.2): the cached entitlement was revoked or the title
 /// left its window. Empty: continue. Only what is already in Redis is consulted (no extra round
-/// trip); a missing cache entry means "no news", not "stop".
+/// trip; the store judged the entitlement digest); a missing cache entry means "no news".
 std::string_view stop_reason(const store::HeartbeatResult& hb, std::int64_t now_ms) {
     if (hb.window_end_ms && now_ms >= *hb.window_end_ms) {
         return "content_unavailable";
     }
-    if (hb.cached_account.empty() || hb.profile_id.empty()) {
-        return {};
-    }
-    const auto doc = domain::decode_cached(hb.cached_account);
-    if (!doc) {
-        return {};
-    }
-    const auto account = domain::decode_account(doc->json);
-    if (!account) {
-        return {};
-    }
-    if (const auto e = domain::check_entitlement(*account, hb.profile_id, now_ms)) {
-        return *e == ApiError::kProfileNotInAccount ? "profile_removed" : "subscription_ended";
+    switch (hb.entitlement) {
+        case store::Entitlement::kSubscriptionEnded: return "subscription_ended";
+        case store::Entitlement::kProfileRemoved: return "profile_removed";
+        case store::Entitlement::kUnknown:
+        case store::Entitlement::kEntitled: break;
     }
     return {};
+}
+
+/// True when @p session_id has the shape of a minted id (domain/session_id.hpp: "ps_" and 24
+/// base64url characters) without being minted for @p account_id: another account's session, as
+/// far as a stateless check can tell (a made-up id of that shape answers the same).
+bool foreign_session_id(const domain::SessionIdSigner& ids, std::string_view account_id, std::string_view session_id) {
+    constexpr std::size_t kMintedSize = 3 + 24;
+    return session_id.size() == kMintedSize && session_id.starts_with("ps_") && !ids.minted_for(account_id, session_id);
 }
 
 /// Who calls a session endpoint (heartbeat, stop, refresh, kick), and on which session.
@@ -391,8 +391,8 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
             // Missing (expired, or a billing event DELed it) or past its soft TTL: reload it in
             // the background so the next heartbeat judges fresh data (one refresh per account per
             // worker at a time; skipped while the account breaker is open).
-            const auto cached = domain::decode_cached(hb->cached_account);
-            if ((!cached || now_ms - cached->fetched_at_ms >= deps_.catalog.settings().account_ttl.count()) &&
+            if ((hb->entitlement == store::Entitlement::kUnknown ||
+                 now_ms - hb->entitlement_fetched_at_ms >= deps_.catalog.settings().account_ttl.count()) &&
                 deps_.catalog.refresh_in_background(upstream::Resource::kAccount, claims.sub)) {
                 ++deps_.stats.entitlement_refreshes_total;
             }
@@ -519,10 +519,14 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_kick(http::Reques
         ++deps_.stats.store_errors_total;
         co_return error(store_error(kicked.error()), now_ms);
     }
-    switch (*kicked) {
-        case store::KickResult::kKicked: ++deps_.stats.kicks_total; co_return no_content();
-        case store::KickResult::kNotOwner: co_return error(ApiError::kNotOwner, now_ms);
-        case store::KickResult::kNotFound: break;
+    if (*kicked == store::KickResult::kKicked) {
+        ++deps_.stats.kicks_total;
+        co_return no_content();
+    }
+    // Not a live lease of this account: whose id it is, the id itself says (its MAC), with no
+    // owner record to keep per session (docs/data.md).
+    if (foreign_session_id(deps_.session_ids, claims.sub, session_id)) {
+        co_return error(ApiError::kNotOwner, now_ms);
     }
     co_return error(ApiError::kSessionNotFound, now_ms);
 }

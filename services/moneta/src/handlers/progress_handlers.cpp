@@ -124,7 +124,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_put(http::Request
     rec.seq = body->seq;
     // Offline writes carry no credits position: the 95 % rule alone decides completion.
     rec.completed = body->position_sec >= domain::completion_threshold_sec(body->duration_sec, std::nullopt);
-    auto written = co_await deps_.progress.async_put(claims.sub, claims.pid, rec, req.context().deadline);
+    auto written = co_await deps_.progress.async_put(claims.sub, claims.pid, rec, now_ms, req.context().deadline);
     if (!written) {
         ++deps_.stats.store_errors_total;
         if (!store::redis_unavailable(store::classify_redis_failure(written.error()))) {

@@ -7,6 +7,7 @@
 
 #include "domain/cache_envelope.hpp"
 #include "domain/catalog_codec.hpp"
+#include "domain/entitlement_digest.hpp"
 #include "moneta/core/random.hpp"
 #include "moneta/redis/pipeline.hpp"
 #include "store/keys.hpp"
@@ -223,8 +224,10 @@ boost::asio::awaitable<core::Result<void>> CatalogCache::async_fill(StartCatalog
     const std::string_view account_k = account_key(kb, account_id);
     const std::string_view content_k = content_key(kb, content_id);
     const std::string_view missing_k = content_missing_key(kb, content_id);
+    const std::string_view digest_k = entitlement_digest_key(kb, account_id);
     redis::Pipeline write;
     std::string account_value;
+    std::string account_digest;
     std::string content_value;
     std::string account_ttl;
     std::string content_ttl;
@@ -239,12 +242,16 @@ boost::asio::awaitable<core::Result<void>> CatalogCache::async_fill(StartCatalog
             if (!a || a->id != account_id) {
                 co_return core::make_error(Errc::kUpstreamError);  // never cache garbage
             }
+            account_digest = domain::encode_entitlement_digest(*a, now_ms);
             out.account = std::make_shared<const domain::Account>(std::move(*a));
             account_value = domain::encode_cached(now_ms, **body);
             accounts_.put(account_id, account_value, out.account);  // the next read of it is warm
             remember(Resource::kAccount, account_id, account_value);
             account_ttl = redis_ttl_ms(Resource::kAccount);
             write.add({"SET", account_k, account_value, "PX", account_ttl});
+            // What heartbeats read instead of the account (docs/data.md), after it: a crash in
+            // between leaves no digest, which a heartbeat reads as "no news" and refreshes.
+            write.add({"SET", digest_k, account_digest, "PX", account_ttl});
         }
         out.account_miss = false;
     }
@@ -310,9 +317,15 @@ boost::asio::awaitable<void> CatalogCache::async_refresh(Resource resource, std:
         co_return;
     }
     const bool account = resource == Resource::kAccount;
+    const std::int64_t fetched_at_ms = clock_.wall_ms();
+    std::string digest;  // of an account: written next to it (entitlement_digest_key)
     const bool valid = account ? [&] {
         auto a = domain::decode_account(**body);
-        return a && a->id == id;
+        if (a && a->id == id) {
+            digest = domain::encode_entitlement_digest(*a, fetched_at_ms);
+            return true;
+        }
+        return false;
     }()
                                : [&] {
                                      auto c = domain::decode_content(**body);
@@ -323,11 +336,16 @@ boost::asio::awaitable<void> CatalogCache::async_refresh(Resource resource, std:
         co_return;
     }
     KeyBuffer kb;
-    const std::string value = domain::encode_cached(clock_.wall_ms(), **body);
+    const std::string value = domain::encode_cached(fetched_at_ms, **body);
     remember(resource, id, value);
     const std::string ttl = redis_ttl_ms(resource);
     const std::string_view key = account ? account_key(kb, id) : content_key(kb, id);
-    auto written = co_await redis_.async_command({"SET", key, value, "PX", ttl}, ctx.deadline);
+    redis::Pipeline write;
+    write.add({"SET", key, value, "PX", ttl});
+    if (account) {
+        write.add({"SET", entitlement_digest_key(kb, id), digest, "PX", ttl});
+    }
+    auto written = co_await redis_.async_pipeline(write, ctx.deadline);
     if (!written) {
         ++stats_.redis_errors_total;
     }

@@ -41,6 +41,10 @@ std::string_view account_key(KeyBuffer& kb, std::string_view account_id) noexcep
     return kb.add("ent:", "a:", account_id);
 }
 
+std::string_view entitlement_digest_key(KeyBuffer& kb, std::string_view account_id) noexcept {
+    return kb.add("entd:", "a:", account_id);
+}
+
 std::string_view content_key(KeyBuffer& kb, std::string_view content_id) noexcept {
     return kb.add("content:", "c:", content_id);
 }
@@ -63,10 +67,6 @@ std::string_view rate_key(KeyBuffer& kb, std::string_view account_id, std::strin
 
 std::string_view progress_rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept {
     return kb.add("rlp:", "a:", account_id, ":", window);
-}
-
-std::string_view owner_key(KeyBuffer& kb, std::string_view session_id) noexcept {
-    return kb.add("owner:", "s:", session_id);
 }
 
 std::string_view progress_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept {

@@ -32,6 +32,9 @@ void lease_keys(KeyBuffer& kb, std::string_view account_id) noexcept;
 
 /// `ent:{a:<id>}`: the cached account (entitlement) JSON.
 std::string_view account_key(KeyBuffer& kb, std::string_view account_id) noexcept;
+/// `entd:{a:<id>}`: the entitlement digest of the cached account (domain/entitlement_digest.hpp),
+/// written with it; what a heartbeat reads instead of the account JSON.
+std::string_view entitlement_digest_key(KeyBuffer& kb, std::string_view account_id) noexcept;
 /// `content:{c:<id>}`: the cached content JSON.
 std::string_view content_key(KeyBuffer& kb, std::string_view content_id) noexcept;
 /// `content:nf:{c:<id>}`: negative cache for a content the internal API does not know.
@@ -46,8 +49,6 @@ std::string_view idempotency_key(KeyBuffer& kb, std::string_view account_id, std
 std::string_view rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept;
 /// `rlp:{a:<id>}:<window>`: progress-route request counter of one rate-limit window.
 std::string_view progress_rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept;
-/// `owner:{s:<sid>}`: the account a session id belongs to (tells NOT_OWNER from NOT_FOUND).
-std::string_view owner_key(KeyBuffer& kb, std::string_view session_id) noexcept;
 /// `prog:{a:<id>}:<pid>` HASH content → progress value; `cw:{a:<id>}:<pid>` ZSET.
 std::string_view progress_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;
 std::string_view continue_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;

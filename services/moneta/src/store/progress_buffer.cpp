@@ -285,7 +285,7 @@ boost::asio::awaitable<ProgressBuffer::Replay> ProgressBuffer::async_replay(cons
         }
         stats_.count(r->progress);
     } else if (const auto* put = std::get_if<BufferedPut>(&write)) {
-        auto r = co_await progress.async_put(put->account_id, put->profile_id, put->record, deadline);
+        auto r = co_await progress.async_put(put->account_id, put->profile_id, put->record, clock_.wall_ms(), deadline);
         if (!r) {
             co_return failed(r.error());
         }

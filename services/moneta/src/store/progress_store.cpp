@@ -49,32 +49,29 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
 boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std::string_view account_id,
                                                                              std::string_view profile_id,
                                                                              const domain::ProgressRecord& rec,
+                                                                             std::int64_t now_ms,
                                                                              core::Deadline deadline) {
     const Scripts& scripts = Scripts::get();
     KeyBuffer kb;
     progress_key(kb, account_id, profile_id);
     continue_key(kb, account_id, profile_id);
     dirty_key(kb, account_id);
+    const IntArg shard(progress_shard(account_id, settings_.stream_shards));
+    progress_stream_key(kb, shard.view());
     const std::string pos = domain::format_seconds(rec.position_sec);
     const std::string dur = domain::format_seconds(rec.duration_sec);
+    const IntArg now(now_ms);
     const IntArg upd(rec.updated_at_ms);
     const IntArg seq(rec.seq);
-    const IntArg ttl(settings_.ttl.count());
-    const IntArg cwmax(settings_.continue_watching_max);
-    const IntArg max_titles(settings_.max_titles_per_profile);
-    const IntArg max_dirty(settings_.max_dirty_per_account);
-    const std::array<std::string_view, 11> args = {
-        profile_id, rec.content_id, pos, dur, upd.view(), seq.view(), rec.completed ? "1" : "0", ttl.view(),
-        cwmax.view(), max_titles.view(), max_dirty.view()};
-    redis::Pipeline p;
-    add_evalsha(p, scripts.progress_put, std::span(kb.data(), 3), args);
-    add_progress_marker(p, account_id, settings_);
-    const redis::Script* used[] = {&scripts.progress_put};
-    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
-    if (!replies) {
-        co_return replies.error();
+    const ProgressArgs block(account_id, settings_, std::chrono::milliseconds(0), std::chrono::milliseconds(0));
+    const auto args = join_args(std::array<std::string_view, 8>{now.view(), profile_id, rec.content_id, pos, dur,
+                                                                upd.view(), seq.view(), rec.completed ? "1" : "0"},
+                                block.views());
+    auto reply = co_await redis_.async_eval(scripts.progress_put, std::span(kb.data(), 4), args, deadline);
+    if (!reply) {
+        co_return reply.error();
     }
-    const auto v = (*replies)[0].as_integer();
+    const auto v = reply->as_integer();
     if (!v || *v < 0 || *v > 3) {
         co_return fail<ProgressWrite>(Errc::kUpstreamError);
     }

@@ -53,11 +53,12 @@ public:
     ProgressStore(redis::Commands& redis, upstream::InternalApi& api, ProgressSettings settings,
                   ProgressStats& stats, resilience::FallbackGate* fallback_gate = nullptr);
 
-    /// PUT /v1/me/progress: guarded write + write-behind marker, one round trip.
+    /// PUT /v1/me/progress: guarded write (+ write-behind marker when the title was not already
+    /// announced), one script. @p now_ms: server time (the dirty entry's announce time).
     boost::asio::awaitable<core::Result<ProgressWrite>> async_put(std::string_view account_id,
                                                                   std::string_view profile_id,
                                                                   const domain::ProgressRecord& record,
-                                                                  core::Deadline deadline);
+                                                                  std::int64_t now_ms, core::Deadline deadline);
 
     /// Positions of @p content_ids (those that have one), in request order. When Redis fails and
     /// the internal API fails too, the error is a composite (resilience::as_composite).

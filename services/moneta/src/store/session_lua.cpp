@@ -7,17 +7,25 @@ namespace {
 
 // Lease structures (KEYS[1..4] = lease ZSET, sess HASH, dev HASH, evict ZSET). `drop` removes
 // one session from all three; an optional tombstone marks it evicted (heartbeat → 409).
-// `touch` keeps every key alive a minute past the longest thing it holds.
+// `touch` keeps every key alive 2 × span (span = a minute past the longest thing they hold).
+// Callers refresh by time, not by asking Redis: start when a key is new or below `span`, a
+// heartbeat when its session meta says the refresh is due (docs/data.md "TTLs by time").
 constexpr std::string_view kLeasePrelude = R"lua(
-local function drop(s, now, tomb_ms)
-  local raw = redis.call('HGET', KEYS[2], s)
-  if raw then
-    local ok, d = pcall(cjson.decode, raw)
-    if ok and type(d) == 'table' and type(d.device_id) == 'string'
-       and redis.call('HGET', KEYS[3], d.device_id) == s then
-      redis.call('HDEL', KEYS[3], d.device_id)
-    end
+-- `device_known`: the caller already re-pointed this session's device (start of the same
+-- device), so neither the session info JSON nor the device hash need reading.
+local function drop(s, now, tomb_ms, device_known)
+  if device_known then
     redis.call('HDEL', KEYS[2], s)
+  else
+    local raw = redis.call('HGET', KEYS[2], s)
+    if raw then
+      local ok, d = pcall(cjson.decode, raw)
+      if ok and type(d) == 'table' and type(d.device_id) == 'string'
+         and redis.call('HGET', KEYS[3], d.device_id) == s then
+        redis.call('HDEL', KEYS[3], d.device_id)
+      end
+      redis.call('HDEL', KEYS[2], s)
+    end
   end
   redis.call('ZREM', KEYS[1], s)
   if tomb_ms > 0 then
@@ -29,18 +37,13 @@ local function drop(s, now, tomb_ms)
 end
 local function prune(now)
   for _, s in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
-    drop(s, now, 0)
+    drop(s, now, 0, false)
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 end
--- The four keys live 2x `span` and are refreshed together once less than `span` is left, so a
--- heartbeat usually writes no TTL at all (every PEXPIRE is also an AOF write). start always
--- refreshes: it may have recreated a hash that had emptied out (a key without a TTL).
-local function touch(span, always)
-  if always or redis.call('PTTL', KEYS[1]) < span then
-    for i = 1, 4 do
-      redis.call('PEXPIRE', KEYS[i], 2 * span)
-    end
+local function touch(span)
+  for i = 1, 4 do
+    redis.call('PEXPIRE', KEYS[i], 2 * span)
   end
 end
 -- Appends every lease as (session id, session info JSON, expiry) to `out` (list, denied start).
@@ -59,7 +62,7 @@ end
 // (same session: higher seq; otherwise higher (updated_at, seq)), and a zero position never
 // replaces a non-zero one unless the session started over or the title was finished. Applied
 // writes update continue-watching (bounded) and, unless they come from the system of record,
-// mark (profile, content) dirty at this version for the write-behind flusher.
+// mark (profile, content) dirty for the write-behind flusher.
 // Values: "pos|dur|updated_at|seq|completed|sid" (domain/progress.hpp); "-" = known absent (older
 // versions kept negatives in the hash; they now live in `pnf:` and are evicted first here).
 //
@@ -67,16 +70,30 @@ end
 // (a new one evicts the least recently updated of 16 sampled CLEAN titles — already in the system
 // of record, so a later read reloads it — or is refused when every sample is dirty), and an
 // account's dirty hash at most `max_dirty` entries until the flusher clears them. Refused: 3.
+//
+// Writes happen only on change (docs/data.md "Per-call Redis work"): continue-watching only when
+// the title is not already the profile's newest, the dirty entry and its stream marker only when
+// no pending, recently announced entry covers the title already.
 constexpr std::string_view kProgressPrelude = R"lua(
-local max_titles, max_dirty = 0, 0
-local function set_limits(titles, dirty)
-  max_titles, max_dirty = tonumber(titles) or 0, tonumber(dirty) or 0
+-- Settings of this run (`configure`): the same block of arguments ends every writing script.
+local S = {max_titles = 0, max_dirty = 0}
+local function configure(at, stream)
+  S.now = tonumber(ARGV[1])
+  S.account = ARGV[at]
+  S.ttl, S.cwmax = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+  S.max_titles, S.max_dirty = tonumber(ARGV[at + 3]) or 0, tonumber(ARGV[at + 4]) or 0
+  S.meta_ttl, S.refresh_ms = tonumber(ARGV[at + 5]), tonumber(ARGV[at + 6])
+  S.announce_ms, S.max_len = tonumber(ARGV[at + 7]), ARGV[at + 8]
+  S.stream = stream
 end
 -- Sets a TTL only when none is left or less than half: keys written often stay at most 2x ttl.
 local function keep(key, ttl)
   if redis.call('PTTL', key) < ttl / 2 then
     redis.call('PEXPIRE', key, ttl)
   end
+end
+local function updated_at(v)
+  return tonumber(string.match(v, '^[^|]*|[^|]*|([^|]*)|'))
 end
 -- Frees one title slot of profile `pid`: the oldest of 16 sampled titles that the write-behind
 -- has already confirmed (not in `dk`). False when every sample is still dirty.
@@ -88,7 +105,7 @@ local function evict_one(pk, ck, dk, pid)
     if string.sub(f, 1, 1) ~= '~' and redis.call('HEXISTS', dk, pid .. '/' .. f) == 0 then
       local upd = -1
       if v ~= '-' then
-        upd = tonumber(string.match(v, '^[^|]*|[^|]*|([^|]*)|')) or -1
+        upd = updated_at(v) or -1
       end
       if upd < oldest then
         victim, oldest = f, upd
@@ -102,9 +119,52 @@ local function evict_one(pk, ck, dk, pid)
   redis.call('ZREM', ck, victim)
   return true
 end
-local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid, allow_zero, dirty, ttl, cwmax)
+-- Continue-watching order. Only the newest member's score may lag behind its title's
+-- updated_at (a title that stays the newest is not rewritten); it is made exact before another
+-- title is placed, so the order is always the order of updated_at.
+local function place(ck, pk, cid, upd)
+  local top = redis.call('ZREVRANGE', ck, 0, 0)[1]
+  if top == cid then
+    return false
+  end
+  if top then
+    local tv = redis.call('HGET', pk, top)
+    local tu = tv and updated_at(tv)
+    if tu then
+      redis.call('ZADD', ck, tu, top)
+    end
+  end
+  if redis.call('ZADD', ck, upd, cid) == 1 then
+    local n = redis.call('ZCARD', ck)
+    if n > S.cwmax then
+      redis.call('ZREMRANGEBYRANK', ck, 0, n - S.cwmax - 1)
+    end
+  end
+  return true
+end
+-- Dirty entry "upd|seq|announced_at"; a flush snapshot prefixes it with '*' (flush_snapshot_lua)
+-- and clears it only if unchanged. A pending entry (no '*') announced less than announce_ms ago
+-- already brings the flusher to this title, which then sends the CURRENT value: nothing to
+-- write. Otherwise write a new version (a write after a snapshot must not be cleared by that
+-- flush) and announce it: XADD in the same script, so the marker can never precede the write.
+-- Re-announcing after announce_ms recovers a marker lost to MAXLEN trimming while the account
+-- keeps writing (an idle account's hash is re-announced by the flusher's sweep).
+local function mark_dirty(dk, field, d, upd, seq)
+  if d and string.byte(d, 1) ~= 42 then
+    local at = tonumber(string.match(d, '^[^|]*|[^|]*|(%d+)$'))
+    if at and S.now - at < S.announce_ms then
+      return
+    end
+  end
+  redis.call('HSET', dk, field, upd .. '|' .. seq .. '|' .. S.now)
+  redis.call('XADD', S.stream, 'MAXLEN', '~', S.max_len, '*', 'a', S.account)
+end
+-- `refresh`: also renew the TTLs of the profile's keys (PTTL checks); otherwise only a key this
+-- write creates gets one.
+local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid, allow_zero, dirty, refresh)
   local cur = redis.call('HGET', pk, cid)
-  if cur and cur ~= '-' then
+  local fresh = not cur or cur == '-'
+  if not fresh then
     local cpos, cdur, cupd, cseq, cdone, csid =
       string.match(cur, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
     if cpos then
@@ -120,51 +180,85 @@ local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid,
       end
     end
   end
-  if dirty and max_dirty > 0 and redis.call('HLEN', dk) >= max_dirty
-     and redis.call('HEXISTS', dk, pid .. '/' .. cid) == 0 then
-    return 3
+  local field = pid .. '/' .. cid
+  local d = false
+  if dirty then
+    d = redis.call('HGET', dk, field)
+    if not d and S.max_dirty > 0 and redis.call('HLEN', dk) >= S.max_dirty then
+      return 3
+    end
   end
-  if (not cur or cur == '-') and max_titles > 0 and redis.call('HLEN', pk) >= max_titles
+  if fresh and S.max_titles > 0 and redis.call('HLEN', pk) >= S.max_titles
      and not evict_one(pk, ck, dk, pid) then
     return 3
   end
   redis.call('HSET', pk, cid, pos .. '|' .. dur .. '|' .. upd .. '|' .. seq .. '|' .. (done and '1' or '0') .. '|' .. sid)
-  keep(pk, ttl)
+  if fresh or refresh then
+    keep(pk, S.ttl)
+  end
   if done then
     redis.call('ZREM', ck, cid)
-    if redis.call('EXISTS', ck) == 1 then
-      keep(ck, ttl)
+    if refresh and redis.call('EXISTS', ck) == 1 then
+      keep(ck, S.ttl)
     end
-  else
-    if redis.call('ZADD', ck, upd, cid) == 1 then
-      local n = redis.call('ZCARD', ck)
-      if n > cwmax then
-        redis.call('ZREMRANGEBYRANK', ck, 0, n - cwmax - 1)
-      end
-    end
-    keep(ck, ttl)
+  elseif place(ck, pk, cid, upd) or refresh then
+    keep(ck, S.ttl)
   end
   if dirty then
-    redis.call('HSET', dk, pid .. '/' .. cid, upd .. '|' .. seq)
+    mark_dirty(dk, field, d, upd, seq)
   end
   return 1
 end
--- Session meta → progress write of that session (heartbeat/stop). -1 when the session is unknown.
--- The session's own order: a seq at or below the highest one it already sent is a late retry
--- (stale), whatever other sessions wrote meanwhile. The meta lives as long as the session writes.
-local function session_progress(meta_key, dk, now, sid, pos, seq, ended, pprefix, cprefix, ttl, cwmax, meta_ttl)
-  local m = redis.call('HMGET', meta_key, 'pid', 'cid', 'dur', 'done_at', 'so', 'wend', 'hseq')
-  if not m[1] or not m[2] then
-    return -1, m
+-- The session meta, one string: "2|hseq|refresh_due_ms|pid|cid|dur|done_at|so|wend|sel" (sel
+-- last: it is the only free-form field). A HASH written by moneta before this format is
+-- converted on first read (docs/data.md "Compatibility"). false when there is none.
+local function read_meta(mk)
+  local v = redis.pcall('GET', mk)
+  if type(v) == 'table' then
+    local m = redis.call('HMGET', mk, 'pid', 'cid', 'dur', 'done_at', 'so', 'wend', 'sel', 'hseq')
+    if not m[1] or not m[2] then
+      return false
+    end
+    local ttl = redis.call('PTTL', mk)
+    v = '2|' .. (m[8] or '') .. '|0|' .. m[1] .. '|' .. m[2] .. '|' .. (m[3] or '0') .. '|' .. (m[4] or '')
+        .. '|' .. (m[5] or '0') .. '|' .. (m[6] or '') .. '|' .. (m[7] or '')
+    redis.call('DEL', mk)
+    redis.call('SET', mk, v, 'PX', ttl > 0 and ttl or S.meta_ttl)
   end
-  keep(meta_key, meta_ttl)
-  if m[7] and tonumber(seq) <= (tonumber(m[7]) or -1) then
-    return 0, m
+  return v
+end
+-- Session meta → progress write of that session (heartbeat/stop). The session's own order: a
+-- seq at or below the highest one it already sent (hseq) is a late retry (stale), whatever
+-- other sessions wrote meanwhile. The meta records the new hseq (SET … KEEPTTL) and, once its
+-- refresh time is due, renews its own TTL and those of the profile's keys.
+-- → code (-1 unknown session), profile id, window end, refresh due.
+local function session_progress(mk, dk, sid, pos, seq, ended, pprefix, cprefix)
+  local v = read_meta(mk)
+  if not v then
+    return -1
   end
-  redis.call('HSET', meta_key, 'hseq', seq)
-  local done = ended or tonumber(pos) >= (tonumber(m[4]) or math.huge)
-  return put_progress(pprefix .. m[1], cprefix .. m[1], dk, m[1], m[2], pos, m[3] or '0', now, seq,
-                      done, sid, m[5] == '1', true, ttl, cwmax), m
+  local hseq, due, pid, cid, dur, done_at, so, wend =
+    string.match(v, '^2|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|')
+  if not pid or pid == '' or cid == '' then
+    return -1
+  end
+  local refresh = S.now >= (tonumber(due) or 0)
+  local stale = tonumber(seq) <= (tonumber(hseq) or -1)
+  if refresh or not stale then
+    local rest = string.sub(v, 5 + #hseq + #due)
+    if refresh then
+      redis.call('SET', mk, '2|' .. (stale and hseq or seq) .. '|' .. (S.now + S.refresh_ms) .. '|' .. rest,
+                 'PX', S.meta_ttl)
+    else
+      redis.call('SET', mk, '2|' .. seq .. '|' .. due .. '|' .. rest, 'KEEPTTL')
+    end
+  end
+  if stale then
+    return 0, pid, wend, refresh
+  end
+  local done = ended or tonumber(pos) >= (tonumber(done_at) or math.huge)
+  return put_progress(pprefix .. pid, cprefix .. pid, dk, pid, cid, pos, dur ~= '' and dur or '0', ARGV[1], seq,
+                      done, sid, so == '1', true, refresh), pid, wend, refresh
 end
 )lua";
 
@@ -178,10 +272,9 @@ local max_streams = tonumber(ARGV[3])
 local sid, device, info, replace = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local tomb_ms = tonumber(ARGV[8])
 local idem = ARGV[9]
--- The session meta (pid, cid, ... from ARGV[13..]) that heartbeats and stops store progress by.
+-- The session meta (ARGV[13], one string) that heartbeats and stops store progress by.
 local function write_meta()
-  redis.call('HSET', KEYS[5], unpack(ARGV, 13))
-  redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[11]))
+  redis.call('SET', KEYS[5], ARGV[13], 'PX', ARGV[11])
 end
 if idem ~= '' then
   local seen = redis.call('GET', KEYS[6])
@@ -214,14 +307,24 @@ local live = redis.call('ZCARD', KEYS[1])
 if live - #take >= max_streams then
   return append_leases({0})
 end
-for _, s in ipairs(take) do
-  drop(s, now, tomb_ms)
-end
+-- TTLs: keys that exist were given 2 × span by the last refresh, which happens whenever less
+-- than span is left (here) or a heartbeat's refresh is due (at most span apart). Checked before
+-- anything changes; the new lease is added before the old ones go, so no key empties out (and
+-- comes back without a TTL) in between.
+local span = math.max(lease_ms, tomb_ms) + 60000
+local refresh = redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) < 3 or redis.call('PTTL', KEYS[1]) < span
 local expires = now + lease_ms
 redis.call('ZADD', KEYS[1], expires, sid)
 redis.call('HSET', KEYS[2], sid, info)
 redis.call('HSET', KEYS[3], device, sid)
-touch(math.max(lease_ms, tomb_ms) + 60000, true)
+for _, s in ipairs(take) do
+  if s ~= sid then
+    drop(s, now, tomb_ms, s == prev)
+  end
+end
+if refresh then
+  touch(span)
+end
 write_meta()
 if idem ~= '' then
   redis.call('SET', KEYS[6], idem, 'PX', tonumber(ARGV[10]))
@@ -236,19 +339,19 @@ local now = tonumber(ARGV[1])
 local lease_ms = tonumber(ARGV[2])
 local sid = ARGV[3]
 local tomb_ms = tonumber(ARGV[4])
+configure(10, KEYS[9])
 local status, expires = 0, 0
--- ARGV[12] = '0': a heartbeat replayed after a Redis outage. Its `now` is when the player sent it
+-- ARGV[9] = '0': a heartbeat replayed after a Redis outage. Its `now` is when the player sent it
 -- (we answered 200 then): the lease gets what that heartbeat would have given it, never less than
 -- it has — so an outage longer than the lease does not end every stream at the first heartbeat
 -- after recovery. Nothing is pruned or dropped with that older clock, and an evicted session
 -- (tombstone) is never revived.
-if ARGV[12] == '0' then
+if ARGV[9] == '0' then
   local score = redis.call('ZSCORE', KEYS[1], sid)
   local tomb = redis.call('ZSCORE', KEYS[4], sid)
   if score and tonumber(score) > now and not tomb then
     expires = math.max(tonumber(score), now + lease_ms)
     redis.call('ZADD', KEYS[1], 'XX', expires, sid)
-    touch(math.max(lease_ms, tomb_ms) + 60000, false)
     status = 1
   end
 else
@@ -256,11 +359,10 @@ else
   if score and tonumber(score) > now then
     expires = now + lease_ms
     redis.call('ZADD', KEYS[1], 'XX', expires, sid)
-    touch(math.max(lease_ms, tomb_ms) + 60000, false)
     status = 1
   else
     if score then
-      drop(sid, now, 0)
+      drop(sid, now, 0, false)
     end
     local tomb = redis.call('ZSCORE', KEYS[4], sid)
     if tomb and tonumber(tomb) > now then
@@ -269,10 +371,21 @@ else
   end
 end
 -- Progress is stored whatever happened to the lease (api.md §5.2).
-set_limits(ARGV[13], ARGV[14])
-local prog, m = session_progress(KEYS[5], KEYS[7], ARGV[1], sid, ARGV[5], ARGV[6], false,
-                                 ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]))
-return {status, expires, prog, redis.call('GET', KEYS[6]) or '', m[1] or '', m[6] or ''}
+local prog, pid, wend, refresh = session_progress(KEYS[5], KEYS[8], sid, ARGV[5], ARGV[6], false, ARGV[7], ARGV[8])
+local digest = ''
+if status == 1 then
+  local span = math.max(lease_ms, tomb_ms) + 60000
+  if refresh or (prog == -1 and redis.call('PTTL', KEYS[1]) < span) then
+    touch(span)  -- (no meta to keep time by: the TTL itself says when)
+  end
+  -- The entitlement digest, only while the account it was made of is cached: a billing event
+  -- DELs `ent:` and that must read as "no news" (and a refresh), not as the old digest.
+  local d = redis.call('GET', KEYS[7])
+  if d and redis.call('EXISTS', KEYS[6]) == 1 then
+    digest = d
+  end
+end
+return {status, expires, prog, digest, pid or '', wend or ''}
 )lua";
 }
 
@@ -280,17 +393,16 @@ std::string session_stop_lua() {
     return std::string(kLeasePrelude) + std::string(kProgressPrelude) + R"lua(
 local now = tonumber(ARGV[1])
 local sid = ARGV[2]
+configure(8, KEYS[7])
 local released = 0
 local score = redis.call('ZSCORE', KEYS[1], sid)
 if score then
-  drop(sid, now, 0)
+  drop(sid, now, 0, false)
   if tonumber(score) > now then
     released = 1
   end
 end
-set_limits(ARGV[11], ARGV[12])
-local prog = session_progress(KEYS[5], KEYS[6], ARGV[1], sid, ARGV[3], ARGV[4], ARGV[5] == '1',
-                              ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]))
+local prog = session_progress(KEYS[5], KEYS[6], sid, ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7])
 return {released, prog}
 )lua";
 }
@@ -311,38 +423,31 @@ if not score then
   return 0
 end
 if tonumber(score) <= now then
-  drop(sid, now, 0)
+  drop(sid, now, 0, false)
   return 0
 end
-drop(sid, now, tonumber(ARGV[3]))
+drop(sid, now, tonumber(ARGV[3]), false)
 return 1
 )lua";
 }
 
 std::string progress_put_lua() {
     return std::string(kProgressPrelude) + R"lua(
-set_limits(ARGV[10], ARGV[11])
-return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
-                    ARGV[7] == '1', '', false, true, tonumber(ARGV[8]), tonumber(ARGV[9]))
+configure(9, KEYS[4])
+return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],
+                    ARGV[8] == '1', '', false, true, true)
 )lua";
 }
 
-// Loads positions from the system of record through the guard (a newer local one is kept; never
-// marked dirty) and remembers ids it has no position for in the profile's negative cache
-// `pnf:` — a separate hash so that a client asking for random ids cannot grow the progress hash:
-// it lives `neg_ttl` from its creation (never extended) and holds at most `neg_max` ids (full:
-// emptied first; it is only a cache). KEYS: prog, cw, dirty, pnf. ARGV: ttl, cwmax, marker
-// ("~cw" when this is the continue-watching load), n, pid, neg_ttl, neg_max, max_titles,
-// max_dirty, then n × (cid, pos, dur, upd, seq, done), then the ids without a position.
 std::string progress_load_lua() {
     return std::string(kProgressPrelude) + R"lua(
 local ttl, cwmax, marker, n, pid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local neg_ttl, neg_max = tonumber(ARGV[6]), tonumber(ARGV[7])
-set_limits(ARGV[8], ARGV[9])
+S.ttl, S.cwmax, S.max_titles, S.max_dirty = ttl, cwmax, tonumber(ARGV[8]) or 0, tonumber(ARGV[9]) or 0
 local i = 10
 for _ = 1, n do
   put_progress(KEYS[1], KEYS[2], KEYS[3], pid, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
-               ARGV[i + 5] == '1', '', false, false, ttl, cwmax)
+               ARGV[i + 5] == '1', '', false, false, true)
   i = i + 6
 end
 if i <= #ARGV and neg_max > 0 then
@@ -386,14 +491,21 @@ return out
 )lua";
 }
 
+// Marks every entry it returns as snapshotted ('*' prefix, once): a write after this point sees
+// the mark and writes a new version, which this flush's clear (equal versions only) then keeps.
 std::string flush_snapshot_lua() {
     return R"lua(
 local out = {}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local pid, cid = string.match(all[i], '^([^/]+)/(.+)$')
+  local v = all[i + 1]
+  if string.byte(v, 1) ~= 42 then
+    v = '*' .. v
+    redis.call('HSET', KEYS[1], all[i], v)
+  end
   out[#out + 1] = all[i]
-  out[#out + 1] = all[i + 1]
+  out[#out + 1] = v
   out[#out + 1] = (pid and redis.call('HGET', ARGV[1] .. pid, cid)) or ''
 end
 return out

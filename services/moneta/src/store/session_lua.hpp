@@ -2,8 +2,9 @@
 /// @brief The Lua scripts behind sessions (leases) and progress. Every operation that must be
 /// atomic is one script, i.e. one round trip (api.md §6).
 ///
-/// Every key of one account shares the `{a:<account_id>}` hash tag, so each script touches a
-/// single Redis Cluster slot. Scripts that write progress derive the per-profile keys
+/// Every key of one account shares the `{a:<account_id>}` hash tag. The scripts that write
+/// progress also append the write-behind marker to a `progq:{q<n>}` stream shard (a declared
+/// key of another slot: standalone Redis only, like libs/redis; docs/data.md "Cluster"). Scripts that write progress derive the per-profile keys
 /// (`prog:{a:..}:<pid>`, `cw:{a:..}:<pid>`) from a prefix argument and the session's profile,
 /// which the caller cannot know before the script reads the session: those keys are in the
 /// declared keys' slot by construction (same tag), which Redis Cluster accepts. docs/data.md.
@@ -13,21 +14,25 @@
 
 namespace moneta::store {
 
+/// The "settings block" that ends the ARGV of every script that writes progress (heartbeat,
+/// stop, progress_put): account_id, progress_ttl_ms, cw_max, max_titles, max_dirty, meta_ttl_ms,
+/// meta_refresh_ms, announce_ms, stream_max_len (store/session_store.cpp append_settings).
+
 /// KEYS lease, sess, dev, evict, meta(new sid), idem. ARGV now, lease_ms, max_streams, sid,
 /// device_id, info_json, replace_sid, tombstone_ms, idem_value ("" = none), idem_ttl_ms,
-/// meta_ttl_ms, then meta field/value pairs.
-/// → {1, expires, active, replaced_sid} | {0, sid, info, expiry, ...} | {3, idem_value}
+/// meta_ttl_ms, replayed grant's started_at ("" = live start), meta value (one string).
+/// → {1, expires, active, replaced_sid} | {0, sid, info, expiry, ...} | {3, idem_value} | {4, sid}
 std::string session_start_lua();
 
-/// KEYS lease, sess, dev, evict, meta, ent, dirty. ARGV now, lease_ms, sid, tombstone_ms, pos,
-/// seq, prog_prefix, cw_prefix, progress_ttl_ms, cw_max, meta_ttl_ms, renew ("0": progress only,
-/// the lease is neither renewed nor looked at and the lease status is 0; absent or "1": normal).
+/// KEYS lease, sess, dev, evict, meta, ent, entd, dirty, stream. ARGV now, lease_ms, sid,
+/// tombstone_ms, pos, seq, prog_prefix, cw_prefix, renew ("0": a replayed heartbeat, see the
+/// script), then the settings block.
 /// → {lease: 1 renewed | 2 evicted | 0 not found, expires, progress: 1 | 0 stale | 2 zero kept
-///    | -1 unknown session, cached account or "", profile_id or "", window_end or ""}
+///    | 3 capped | -1 unknown session, entitlement digest or "", profile_id or "", window_end or ""}
 std::string session_heartbeat_lua();
 
-/// KEYS lease, sess, dev, evict, meta, dirty. ARGV now, sid, pos, seq, ended (0/1),
-/// prog_prefix, cw_prefix, progress_ttl_ms, cw_max, meta_ttl_ms. → {released 0/1, progress as heartbeat}
+/// KEYS lease, sess, dev, evict, meta, dirty, stream. ARGV now, sid, pos, seq, ended (0/1),
+/// prog_prefix, cw_prefix, then the settings block. → {released 0/1, progress as heartbeat}
 std::string session_stop_lua();
 
 /// KEYS lease, sess, dev, evict. ARGV now. → {sid, info, expiry, ...} of the live leases.
@@ -36,8 +41,8 @@ std::string session_list_lua();
 /// KEYS lease, sess, dev, evict. ARGV now, sid, tombstone_ms. → 1 kicked | 0 no live lease.
 std::string session_kick_lua();
 
-/// KEYS prog, cw, dirty. ARGV pid, cid, pos, dur, updated_at, seq, completed (0/1),
-/// progress_ttl_ms, cw_max. → 1 applied | 0 stale | 2 zero kept (offline PUT).
+/// KEYS prog, cw, dirty, stream. ARGV now, pid, cid, pos, dur, updated_at, seq, completed (0/1),
+/// then the settings block. → 1 applied | 0 stale | 2 zero kept | 3 capped (offline PUT).
 std::string progress_put_lua();
 
 /// KEYS prog, cw. ARGV progress_ttl_ms, cw_max, marker ("" or "~cw"), n, n × (cid, pos, dur,
@@ -48,7 +53,8 @@ std::string progress_load_lua();
 /// KEYS prog, cw. ARGV limit. → {has "~cw" marker 0/1, cid, value, ...} newest first.
 std::string continue_watching_lua();
 
-/// KEYS dirty. ARGV prog_prefix. → {field "pid/cid", version, value or "", ...}.
+/// KEYS dirty. ARGV prog_prefix. → {field "pid/cid", version, value or "", ...}; marks the
+/// returned entries as snapshotted (the version returned is the marked one).
 std::string flush_snapshot_lua();
 
 /// KEYS dirty. ARGV field, version, ... → deletes each field still at that version.

@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 
+#include "domain/entitlement_digest.hpp"
 #include "domain/progress.hpp"
 #include "store/keys.hpp"
 #include "store/scripts.hpp"
@@ -57,10 +58,34 @@ std::vector<domain::ActiveSession> decode_members(const redis::ReplyView& r, std
 
 std::string seconds_arg(double v) { return domain::format_seconds(v); }
 
+/// The digest judged for the session's profile; fetched_at 0 when there is nothing to judge.
+std::pair<Entitlement, std::int64_t> judge(std::string_view digest, std::string_view profile_id,
+                                           std::int64_t now_ms) noexcept {
+    const auto d = domain::decode_entitlement_digest(digest);
+    if (!d || profile_id.empty()) {
+        return {Entitlement::kUnknown, 0};
+    }
+    const auto e = domain::check_entitlement(*d, profile_id, now_ms);
+    if (!e) {
+        return {Entitlement::kEntitled, d->fetched_at_ms};
+    }
+    return {*e == domain::ApiError::kProfileNotInAccount ? Entitlement::kProfileRemoved
+                                                         : Entitlement::kSubscriptionEnded,
+            d->fetched_at_ms};
+}
+
 }  // namespace
 
 SessionStore::SessionStore(redis::Commands& redis, LeaseSettings lease, ProgressSettings progress)
     : redis_(redis), lease_(lease), progress_(progress) {}
+
+std::chrono::milliseconds SessionStore::meta_refresh() const noexcept {
+    // The lease keys live 2 × span from a refresh (session_lua.cpp `touch`) and must outlive a
+    // lease by a minute: renewing them at least every span keeps ≥ span left. The meta and the
+    // profile's keys live far longer; renewing the meta at half its life keeps it too.
+    const auto span = std::max(lease_.lease, lease_.tombstone) + std::chrono::milliseconds(60'000);
+    return std::min(span, lease_.meta / 2);
+}
 
 boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(const StartCommand& cmd,
                                                                              core::Deadline deadline) {
@@ -69,7 +94,6 @@ boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(con
     lease_keys(kb, cmd.account_id);
     session_meta_key(kb, cmd.account_id, cmd.info.session_id);
     idempotency_key(kb, cmd.account_id, cmd.idempotency_key);
-    const std::string_view owner = owner_key(kb, cmd.info.session_id);
 
     const IntArg now(cmd.now_ms);
     const IntArg lease(lease_.lease.count());
@@ -82,25 +106,17 @@ boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(con
     if (!cmd.idempotency_key.empty()) {
         idem_value.append(cmd.idempotency_hash).push_back('\n');
     }
-    const std::string dur = seconds_arg(cmd.meta.duration_sec);
-    const std::string done_at = std::isfinite(cmd.meta.completion_sec) ? seconds_arg(cmd.meta.completion_sec) : "";
-    const std::string wend = cmd.meta.window_end_ms ? std::to_string(*cmd.meta.window_end_ms) : "";
+    const std::string meta = encode_session_meta(cmd.meta, cmd.now_ms + meta_refresh().count());
     const IntArg started(cmd.info.started_at_ms);
-    const std::array<std::string_view, 26> args = {
+    const std::array<std::string_view, 13> args = {
         now.view(), lease.view(), max.view(), cmd.info.session_id, cmd.info.device_id, info_json,
         cmd.replace_session_id, tomb.view(), idem_value, idem_ttl.view(), meta_ttl.view(),
-        cmd.replayed_grant ? started.view() : std::string_view(),
-        "pid", cmd.meta.profile_id, "cid", cmd.meta.content_id, "dur", dur, "done_at", done_at,
-        "so", cmd.meta.start_over ? "1" : "0", "wend", wend, "sel", cmd.meta.selection};
-    redis::Pipeline p;
-    add_evalsha(p, scripts.session_start, std::span(kb.data(), 6), args);
-    p.add({"SET", owner, cmd.account_id, "PX", meta_ttl.view()});
-    const redis::Script* used[] = {&scripts.session_start};
-    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
-    if (!replies) {
-        co_return replies.error();
+        cmd.replayed_grant ? started.view() : std::string_view(), meta};
+    auto reply = co_await redis_.async_eval(scripts.session_start, std::span(kb.data(), 6), args, deadline);
+    if (!reply) {
+        co_return reply.error();
     }
-    const redis::ReplyView r = (*replies)[0].view();
+    const redis::ReplyView r = reply->view();
     if (auto e = check_array(r, 1)) {
         co_return core::make_error(*e);
     }
@@ -169,32 +185,26 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_he
     lease_keys(kb, account_id);
     session_meta_key(kb, account_id, session_id);
     account_key(kb, account_id);
+    entitlement_digest_key(kb, account_id);
     dirty_key(kb, account_id);
+    const IntArg shard(progress_shard(account_id, progress_.stream_shards));
+    progress_stream_key(kb, shard.view());
     const std::string_view pprefix = progress_prefix(kb, account_id);
     const std::string_view cprefix = continue_prefix(kb, account_id);
     const IntArg now(now_ms);
     const IntArg lease(lease_.lease.count());
     const IntArg tomb(lease_.tombstone.count());
     const IntArg seq_arg(seq);
-    const IntArg ttl(progress_.ttl.count());
-    const IntArg cwmax(progress_.continue_watching_max);
     const std::string pos = seconds_arg(position_sec);
-    const IntArg meta_ttl(lease_.meta.count());
-    const IntArg max_titles(progress_.max_titles_per_profile);
-    const IntArg max_dirty(progress_.max_dirty_per_account);
-    const std::array<std::string_view, 14> args = {now.view(),        lease.view(),     session_id,      tomb.view(),
-                                                   pos,               seq_arg.view(),   pprefix,         cprefix,
-                                                   ttl.view(),        cwmax.view(),     meta_ttl.view(), renew ? "1" : "0",
-                                                   max_titles.view(), max_dirty.view()};
-    redis::Pipeline p;
-    add_evalsha(p, scripts.session_heartbeat, std::span(kb.data(), 7), args);
-    add_progress_marker(p, account_id, progress_);
-    const redis::Script* used[] = {&scripts.session_heartbeat};
-    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
-    if (!replies) {
-        co_return replies.error();
+    const ProgressArgs settings(account_id, progress_, lease_.meta, meta_refresh());
+    const auto args = join_args(std::array<std::string_view, 9>{now.view(), lease.view(), session_id, tomb.view(), pos,
+                                                                seq_arg.view(), pprefix, cprefix, renew ? "1" : "0"},
+                                settings.views());
+    auto reply = co_await redis_.async_eval(scripts.session_heartbeat, std::span(kb.data(), 9), args, deadline);
+    if (!reply) {
+        co_return reply.error();
     }
-    const redis::ReplyView r = (*replies)[0].view();
+    const redis::ReplyView r = reply->view();
     if (auto e = check_array(r, 6)) {
         co_return core::make_error(*e);
     }
@@ -209,8 +219,7 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_he
         default: co_return core::make_error(Errc::kProtocolError);
     }
     out.progress = to_progress(int_at(r[2]));
-    out.cached_account = r[3].as_string();
-    out.profile_id = r[4].as_string();
+    std::tie(out.entitlement, out.entitlement_fetched_at_ms) = judge(r[3].as_string_view(), r[4].as_string_view(), now_ms);
     if (auto w = int_at(r[5])) {
         out.window_end_ms = *w;
     }
@@ -225,29 +234,22 @@ boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
     lease_keys(kb, account_id);
     session_meta_key(kb, account_id, session_id);
     dirty_key(kb, account_id);
+    const IntArg shard(progress_shard(account_id, progress_.stream_shards));
+    progress_stream_key(kb, shard.view());
     const std::string_view pprefix = progress_prefix(kb, account_id);
     const std::string_view cprefix = continue_prefix(kb, account_id);
     const IntArg now(now_ms);
     const IntArg seq_arg(seq);
-    const IntArg ttl(progress_.ttl.count());
-    const IntArg cwmax(progress_.continue_watching_max);
     const std::string pos = seconds_arg(position_sec);
-    const IntArg meta_ttl(lease_.meta.count());
-    const IntArg max_titles(progress_.max_titles_per_profile);
-    const IntArg max_dirty(progress_.max_dirty_per_account);
-    const std::array<std::string_view, 12> args = {now.view(), session_id,     pos,          seq_arg.view(),
-                                                   ended ? "1" : "0",          pprefix,      cprefix,
-                                                   ttl.view(), cwmax.view(),   meta_ttl.view(), max_titles.view(),
-                                                   max_dirty.view()};
-    redis::Pipeline p;
-    add_evalsha(p, scripts.session_stop, std::span(kb.data(), 6), args);
-    add_progress_marker(p, account_id, progress_);
-    const redis::Script* used[] = {&scripts.session_stop};
-    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
-    if (!replies) {
-        co_return replies.error();
+    const ProgressArgs settings(account_id, progress_, lease_.meta, meta_refresh());
+    const auto args = join_args(std::array<std::string_view, 7>{now.view(), session_id, pos, seq_arg.view(),
+                                                                ended ? "1" : "0", pprefix, cprefix},
+                                settings.views());
+    auto reply = co_await redis_.async_eval(scripts.session_stop, std::span(kb.data(), 7), args, deadline);
+    if (!reply) {
+        co_return reply.error();
     }
-    const redis::ReplyView r = (*replies)[0].view();
+    const redis::ReplyView r = reply->view();
     if (auto e = check_array(r, 2)) {
         co_return core::make_error(*e);
     }
@@ -277,28 +279,18 @@ boost::asio::awaitable<core::Result<KickResult>> SessionStore::async_kick(std::s
     const Scripts& scripts = Scripts::get();
     KeyBuffer kb;
     lease_keys(kb, account_id);
-    const std::string_view owner = owner_key(kb, session_id);
     const IntArg now(now_ms);
     const IntArg tomb(lease_.tombstone.count());
     const std::array<std::string_view, 3> args = {now.view(), session_id, tomb.view()};
-    redis::Pipeline p;
-    add_evalsha(p, scripts.session_kick, std::span(kb.data(), 4), args);
-    p.add({"GET", owner});
-    const redis::Script* used[] = {&scripts.session_kick};
-    auto replies = co_await async_run_scripted(redis_, p, used, deadline);
-    if (!replies) {
-        co_return replies.error();
+    auto kicked = co_await redis_.async_eval(scripts.session_kick, std::span(kb.data(), 4), args, deadline);
+    if (!kicked) {
+        co_return kicked.error();
     }
-    const redis::Reply& kicked = (*replies)[0];
-    if (kicked.is_error()) {
+    if (kicked->is_error()) {
         co_return core::make_error(Errc::kUpstreamError);
     }
-    if (kicked.as_integer().value_or(0) == 1) {
+    if (kicked->as_integer().value_or(0) == 1) {
         co_return KickResult::kKicked;
-    }
-    const redis::Reply& owner_reply = (*replies)[1];
-    if (owner_reply.is_string() && owner_reply.as_string_view() != account_id) {
-        co_return KickResult::kNotOwner;
     }
     co_return KickResult::kNotFound;
 }
@@ -310,24 +302,47 @@ boost::asio::awaitable<core::Result<std::optional<LiveSession>>> SessionStore::a
     const std::string_view meta = session_meta_key(kb, account_id, session_id);
     redis::Pipeline p;
     p.add({"ZSCORE", kb[0], session_id});
-    p.add({"HMGET", meta, "pid", "cid", "sel"});
+    p.add({"GET", meta});
     auto replies = co_await redis_.async_pipeline(p, deadline);
     if (!replies) {
         co_return replies.error();
     }
     const auto& r = *replies;
-    if (r[0].is_error() || r[1].is_error()) {
+    if (r[0].is_error()) {
         co_return fail<std::optional<LiveSession>>(Errc::kUpstreamError);
     }
     const auto expiry = r[0].to_int64();
-    if (!expiry || *expiry <= now_ms || !r[1].is_array() || r[1].size() != 3 || !r[1][2].is_string()) {
+    if (!expiry || *expiry <= now_ms) {
         co_return std::optional<LiveSession>{};
     }
     LiveSession s;
-    s.profile_id = r[1][0].as_string();
-    s.content_id = r[1][1].as_string();
-    s.selection = r[1][2].as_string();
     s.lease_expires_at_ms = *expiry;
+    if (r[1].is_error_with_prefix("WRONGTYPE")) {
+        // A session started by moneta before the one-string meta (a HASH; docs/data.md
+        // "Compatibility"): read it the old way. Its next heartbeat converts it.
+        auto old = co_await redis_.async_command({"HMGET", meta, "pid", "cid", "sel"}, deadline);
+        if (!old) {
+            co_return old.error();
+        }
+        if (!old->is_array() || old->size() != 3 || !(*old)[0].is_string() || !(*old)[1].is_string() ||
+            !(*old)[2].is_string()) {
+            co_return std::optional<LiveSession>{};
+        }
+        s.profile_id = (*old)[0].as_string();
+        s.content_id = (*old)[1].as_string();
+        s.selection = (*old)[2].as_string();
+        co_return std::optional<LiveSession>{std::move(s)};
+    }
+    if (r[1].is_error()) {
+        co_return fail<std::optional<LiveSession>>(Errc::kUpstreamError);
+    }
+    const auto stored = r[1].is_string() ? decode_session_meta(r[1].as_string_view()) : std::nullopt;
+    if (!stored) {
+        co_return std::optional<LiveSession>{};
+    }
+    s.profile_id = std::string(stored->profile_id);
+    s.content_id = std::string(stored->content_id);
+    s.selection = std::string(stored->selection);
     co_return std::optional<LiveSession>{std::move(s)};
 }
 

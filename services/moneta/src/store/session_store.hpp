@@ -18,6 +18,7 @@
 #include "moneta/core/result.hpp"
 #include "moneta/redis/commands.hpp"
 #include "store/progress_stream.hpp"
+#include "store/session_meta.hpp"
 
 namespace moneta::store {
 
@@ -26,18 +27,6 @@ struct LeaseSettings {
     std::chrono::milliseconds tombstone{600'000};   ///< how long an evicted session answers 409
     std::chrono::milliseconds meta{86'400'000};     ///< session meta: late heartbeats still count
     std::chrono::milliseconds idempotency{60'000};  ///< api.md §5.1: same key within 60 s
-};
-
-/// What a session is, beyond its lease: written at start, read by heartbeat/stop (progress) and
-/// refresh (delivery).
-struct SessionMeta {
-    std::string profile_id;
-    std::string content_id;
-    double duration_sec = 0;
-    double completion_sec = 0;      ///< domain::completion_threshold_sec
-    bool start_over = false;        ///< zero positions of this session may replace non-zero ones
-    std::optional<std::int64_t> window_end_ms;
-    std::string selection;          ///< encoded StreamSelection (delivery/selection_codec)
 };
 
 struct StartCommand {
@@ -79,11 +68,20 @@ enum class ProgressWrite : std::int8_t {
     kCapped = 3,
 };
 
+/// What the cached account says about a renewed session (api.md §5.2), judged from the
+/// entitlement digest (domain/entitlement_digest.hpp): no account JSON per heartbeat.
+enum class Entitlement : std::uint8_t {
+    kUnknown,             ///< nothing cached, or the session's profile unknown: "no news"
+    kEntitled,
+    kSubscriptionEnded,   ///< check_entitlement: kSubscriptionRequired
+    kProfileRemoved,      ///< check_entitlement: kProfileNotInAccount
+};
+
 struct HeartbeatResult {
     domain::HeartbeatOutcome lease;
     ProgressWrite progress = ProgressWrite::kUnknownSession;
-    std::string cached_account;  ///< the `ent:` cache value ("" when not cached)
-    std::string profile_id;      ///< of the session ("" when unknown)
+    Entitlement entitlement = Entitlement::kUnknown;
+    std::int64_t entitlement_fetched_at_ms = 0;  ///< when the cached account was fetched (kUnknown: 0)
     std::optional<std::int64_t> window_end_ms;
 };
 
@@ -92,7 +90,9 @@ struct StopResult {
     ProgressWrite progress = ProgressWrite::kUnknownSession;
 };
 
-enum class KickResult : std::uint8_t { kKicked, kNotFound, kNotOwner };
+/// kNotFound: no live lease of this account has that id (whose id it is, is the caller's
+/// question: session ids carry a MAC of their account, domain/session_id.hpp).
+enum class KickResult : std::uint8_t { kKicked, kNotFound };
 
 struct LiveSession {
     std::string profile_id;
@@ -108,7 +108,7 @@ public:
     SessionStore(redis::Commands& redis, LeaseSettings lease, ProgressSettings progress);
 
     /// Idempotency check, atomic check-and-add of the lease (prune, same-device/explicit
-    /// replacement, limit), session meta; plus the session → account owner record. One round trip.
+    /// replacement, limit) and the session meta: one script, one round trip.
     boost::asio::awaitable<core::Result<StartOutcome>> async_start(const StartCommand& cmd,
                                                                    core::Deadline deadline);
 
@@ -159,6 +159,9 @@ private:
         std::int64_t seq, std::int64_t now_ms, bool renew, core::Deadline deadline);
 
     redis::Commands& redis_;
+    /// How often a session's heartbeats renew its keys' TTLs (docs/data.md "TTLs by time").
+    std::chrono::milliseconds meta_refresh() const noexcept;
+
     LeaseSettings lease_;
     ProgressSettings progress_;
 };

@@ -114,7 +114,7 @@ protected:
     void put(const std::string& account, const std::string& profile, const std::string& content, double position,
              std::int64_t updated_at_ms) {
         const domain::ProgressRecord rec{content, position, 7012.4, updated_at_ms, 1, false};
-        auto r = run(io_, writer_->async_put(account, profile, rec, core::Deadline::after(core::SystemClock::instance(), 5s)),
+        auto r = run(io_, writer_->async_put(account, profile, rec, core::SystemClock::instance().wall_ms(), core::Deadline::after(core::SystemClock::instance(), 5s)),
                      10s);
         ASSERT_TRUE(r && *r) << "the write failed";
         EXPECT_EQ(**r, store::ProgressWrite::kApplied);

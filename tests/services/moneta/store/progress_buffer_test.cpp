@@ -306,7 +306,8 @@ TEST_F(ProgressBufferTest, HoldsOnlySessionsMintedForTheAccount) {
 
 using test_util::NoInternalApi;
 
-boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> unavailable() {
+/// Redis down, for the one script a replayed heartbeat or PUT runs (`async_eval`).
+boost::asio::awaitable<core::Result<redis::Reply>> unavailable() {
     co_return core::make_error(core::Errc::kUnavailable);
 }
 
@@ -366,7 +367,7 @@ TEST_F(ReplayLoopTest, AnEmptyBufferWaitsWithoutTouchingRedisUntilStopped) {
 TEST_F(ReplayLoopTest, APushWakesTheLoopAndAFailureBacksOffWithoutRetryingPerPush) {
     ProgressBuffer& b = make(10, 10s, 10s);  // a long backoff: any retry within the test is a bug
     spawn(b);
-    EXPECT_CALL(redis_, do_async_pipeline(_, _, _)).WillOnce([](auto&&...) { return unavailable(); });
+    EXPECT_CALL(redis_, do_async_eval(_, _, _, _, _)).WillOnce([](auto&&...) { return unavailable(); });
     ASSERT_TRUE(held(b.push(hb("ps_1", 10, 1))));
     ASSERT_TRUE(::moneta::redis::testing::run_until(io_, [&] { return stats_.replay_failed_total.load() == 1; }, 5s));
     // Backing off: more pushes do not cut the backoff short (Times(1) above), nothing is lost.
@@ -396,7 +397,7 @@ TEST_F(ReplayLoopTest, CancellationEndsABackoffAtOnce) {
     ProgressBuffer& b = make(10, 10s, 10s);
     boost::asio::cancellation_signal signal;
     spawn(b, &signal);
-    EXPECT_CALL(redis_, do_async_pipeline(_, _, _)).WillOnce([](auto&&...) { return unavailable(); });
+    EXPECT_CALL(redis_, do_async_eval(_, _, _, _, _)).WillOnce([](auto&&...) { return unavailable(); });
     ASSERT_TRUE(held(b.push(put_of("m_1", 10, kT0))));
     ASSERT_TRUE(::moneta::redis::testing::run_until(io_, [&] { return stats_.replay_failed_total.load() == 1; }, 5s));
     signal.emit(boost::asio::cancellation_type::terminal);

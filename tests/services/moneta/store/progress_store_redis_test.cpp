@@ -162,7 +162,7 @@ protected:
     }
 
     ProgressWrite put(const domain::ProgressRecord& r) {
-        return value_of(run(io_, store_->async_put("a_1", "p_1", r, core::Deadline::never())));
+        return value_of(run(io_, store_->async_put("a_1", "p_1", r, now_ms_, core::Deadline::never())));
     }
 
     core::Result<std::vector<domain::ProgressRecord>> get_result(
@@ -183,6 +183,10 @@ protected:
     }
 
     std::string redis(std::vector<std::string> args) { return server_->command(std::move(args)); }
+    /// The dirty entry a write at @p upd / @p seq leaves when announced at now_ms_.
+    std::string dirty(std::int64_t upd, std::int64_t seq) const {
+        return std::to_string(upd) + "|" + std::to_string(seq) + "|" + std::to_string(now_ms_);
+    }
     long long markers() {
         return std::stoll(
             redis({"XLEN", "progq:{q" + std::to_string(progress_shard("a_1", kShards)) + "}"})
@@ -196,6 +200,7 @@ protected:
     ProgressStats stats_;
     core::RequestContext ctx_;
     std::unique_ptr<ProgressStore> store_;
+    std::int64_t now_ms_ = 1'764'000'000'000;  ///< server time of the writes (announce times)
 };
 
 constexpr const char* kProgKey = "prog:{a:a_1}:p_1";
@@ -234,15 +239,38 @@ TEST_F(ProgressStoreTest, PutMaintainsContinueWatchingDirtyVersionsAndMarkers) {
     const long long before = markers();
     ASSERT_EQ(put(record("m_1", 100, 1000, 2)), ProgressWrite::kApplied);
     EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), "1000");
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), "1000|2");
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(1000, 2));
     EXPECT_EQ(markers(), before + 1);
+    // Still pending and just announced: the flusher will send the stored (newest) value anyway.
     ASSERT_EQ(put(record("m_1", 6900, 2000, 3, true)), ProgressWrite::kApplied);
     EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), "(nil)");  // completed
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), "2000|3");
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(1000, 2));
+    EXPECT_EQ(markers(), before + 1);
+    // After a flush snapshot ('*'), a write is a new version with a new marker.
+    ASSERT_EQ(redis({"HSET", kDirtyKey, "p_1/m_1", "*" + dirty(1000, 2)}), "0");
+    ASSERT_EQ(put(record("m_1", 6950, 2500, 4, true)), ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(2500, 4));
     EXPECT_EQ(markers(), before + 2);
     // A rejected write changes no version.
     ASSERT_EQ(put(record("m_1", 1, 1500, 9)), ProgressWrite::kStale);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), "2000|3");
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(2500, 4));
+    EXPECT_EQ(markers(), before + 2);
+}
+
+// Continue-watching is rewritten only when the order changes: a title that stays the newest keeps
+// its score (only the newest may lag), which is made exact before another title is placed, so a
+// later write with an older (device) time still lands below it.
+TEST_F(ProgressStoreTest, ContinueWatchingIsRewrittenOnlyWhenTheOrderChanges) {
+    ASSERT_EQ(put(record("m_1", 100, 1000, 1)), ProgressWrite::kApplied);
+    ASSERT_EQ(put(record("m_2", 100, 2000, 1)), ProgressWrite::kApplied);
+    ASSERT_EQ(put(record("m_2", 200, 5000, 2)), ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_2"}), "2000");  // still the newest: not rewritten
+    ASSERT_EQ(put(record("m_1", 150, 3000, 2)), ProgressWrite::kApplied);  // older than m_2's 5000
+    EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_2"}), "5000");
+    EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), "3000");
+    EXPECT_EQ(ids(continue_watching(10)), (std::vector<std::string>{"m_2", "m_1"}));
+    ASSERT_EQ(put(record("m_1", 160, 6000, 3)), ProgressWrite::kApplied);
+    EXPECT_EQ(ids(continue_watching(10)), (std::vector<std::string>{"m_1", "m_2"}));
 }
 
 // ---- GET /v1/me/progress ------------------------------------------------------------------------
@@ -380,7 +408,7 @@ TEST_F(ProgressStoreTest, ContinueWatchingLoadKeepsNewerLocalPositions) {
     ASSERT_FALSE(items.empty());
     EXPECT_EQ(items[0].position_sec, 900);
     EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}), "900|7000|9000|3|0|");
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), "9000|3");  // still to be flushed
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(9000, 3));  // still to be flushed
 }
 
 TEST_F(ProgressStoreTest, ContinueWatchingIsBoundedToTheConfiguredMaximum) {

@@ -86,8 +86,7 @@ protected:
         server_.emplace(std::move(*server));
         client_ = make_client();
         store_ = std::make_unique<SessionStore>(*client_, lease_settings(), progress_settings());
-        // A NOSCRIPT answer repeats the whole pipeline (its XADD too); load the scripts up front
-        // so every test sees the warm path's exact marker counts.
+        // Load the scripts up front so every test sees the warm path (EVALSHA answered at once).
         const Scripts& s = Scripts::get();
         for (const redis::Script* script :
              {&s.session_start,
@@ -330,7 +329,7 @@ TEST_F(SessionStoreTest, HeartbeatRenewsUntilTheLeaseRunsOut) {
     const auto hb = heartbeat("ps_1", 30, 1, kT0 + kLeaseMs - 1);
     EXPECT_EQ(hb.lease.status, HeartbeatStatus::kRenewed);
     EXPECT_EQ(hb.lease.expires_at_ms, kT0 + kLeaseMs - 1 + kLeaseMs);
-    EXPECT_EQ(hb.profile_id, "p_1");
+    EXPECT_EQ(hb.progress, ProgressWrite::kApplied);
     EXPECT_EQ(hb.window_end_ms, kT0 + 86'400'000);
     const auto sessions = list(kT0 + kLeaseMs);
     ASSERT_EQ(sessions.size(), 1U);
@@ -341,11 +340,34 @@ TEST_F(SessionStoreTest, HeartbeatRenewsUntilTheLeaseRunsOut) {
     EXPECT_EQ(heartbeat("ps_unknown", 60, 2, kT0).lease.status, HeartbeatStatus::kNotFound);
 }
 
-TEST_F(SessionStoreTest, HeartbeatReturnsTheCachedAccount) {
+// The heartbeat judges the entitlement digest written next to the cached account, for the
+// session's profile; without the account itself (a billing event DELs `ent:`) it is "no news".
+TEST_F(SessionStoreTest, HeartbeatJudgesTheEntitlementDigestOfTheCachedAccount) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
-    EXPECT_EQ(heartbeat("ps_1", 1, 1, kT0 + 1).cached_account, "");
-    ASSERT_EQ(redis({"SET", "ent:{a:a_1}", "123|{\"id\":\"a_1\"}"}), "OK");
-    EXPECT_EQ(heartbeat("ps_1", 2, 2, kT0 + 2).cached_account, "123|{\"id\":\"a_1\"}");
+    std::int64_t seq = 0;
+    auto judged = [&] {
+        ++seq;
+        const auto hb = heartbeat("ps_1", static_cast<double>(seq), seq, kT0 + seq);
+        EXPECT_EQ(hb.lease.status, HeartbeatStatus::kRenewed);
+        return std::pair{hb.entitlement, hb.entitlement_fetched_at_ms};
+    };
+    EXPECT_EQ(judged(), std::pair(Entitlement::kUnknown, std::int64_t{0}));
+    const std::string paid = std::to_string(kT0 + 86'400'000);
+    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "123|" + paid + "|3:p_13:p_2"}), "OK");
+    EXPECT_EQ(judged(), std::pair(Entitlement::kUnknown, std::int64_t{0}));  // no account cached
+    ASSERT_EQ(redis({"SET", "ent:{a:a_1}", "123|{}"}), "OK");
+    EXPECT_EQ(judged(), std::pair(Entitlement::kEntitled, std::int64_t{123}));
+    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "124|" + paid + "|3:p_2"}), "OK");
+    EXPECT_EQ(judged(), std::pair(Entitlement::kProfileRemoved, std::int64_t{124}));
+    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "125|0|3:p_1"}), "OK");  // not active
+    EXPECT_EQ(judged(), std::pair(Entitlement::kSubscriptionEnded, std::int64_t{125}));
+    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "126|" + std::to_string(kT0 + 5) + "|3:p_1"}), "OK");
+    EXPECT_EQ(judged(), std::pair(Entitlement::kSubscriptionEnded, std::int64_t{126}));  // paid until +5, now +6
+    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "garbage"}), "OK");
+    EXPECT_EQ(judged(), std::pair(Entitlement::kUnknown, std::int64_t{0}));
+    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "127|" + paid + "|3:p_1"}), "OK");
+    ASSERT_EQ(redis({"DEL", "ent:{a:a_1}"}), "1");  // a billing event
+    EXPECT_EQ(judged(), std::pair(Entitlement::kUnknown, std::int64_t{0}));
 }
 
 TEST_F(SessionStoreTest, EvictionIsRememberedOnlyForTheTombstoneTime) {
@@ -415,7 +437,8 @@ TEST_F(SessionStoreTest, KickEvictsLiveSessionsOfTheSameAccountOnly) {
         granted(start(session("ps_other", "d1"), 2, kT0, "", "", "", meta_for(), "a_2")), nullptr
     );
 
-    EXPECT_EQ(kick("a_1", "ps_other", kT0 + 1), KickResult::kNotOwner);
+    // Not a lease of a_1: the store says not found (the handler tells NOT_OWNER by the id's MAC).
+    EXPECT_EQ(kick("a_1", "ps_other", kT0 + 1), KickResult::kNotFound);
     EXPECT_EQ(heartbeat("ps_other", 1, 1, kT0 + 2, "a_2").lease.status, HeartbeatStatus::kRenewed);
 
     EXPECT_EQ(kick("a_1", "ps_1", kT0 + 1), KickResult::kKicked);
@@ -463,16 +486,73 @@ TEST_F(SessionStoreTest, AnotherAccountCannotRenewStopOrWriteProgressThroughASes
     EXPECT_EQ(ids_of(list(kT0 + 3)), (std::set<std::string>{"ps_1"}));
 }
 
-// The session meta (what heartbeats record progress from) gets its TTL once, at start. A lease
-// kept alive by heartbeats for longer than LeaseSettings::meta (a player paused overnight, then
-// resumed) is renewed while its positions are silently dropped (kUnknownSession). The elapsed
-// day is simulated by shortening the meta's TTL.
+// The session meta (what heartbeats record progress from) must not expire under a lease kept
+// alive by heartbeats for longer than LeaseSettings::meta (a player paused overnight, then
+// resumed): its positions would be silently dropped (kUnknownSession). Heartbeats renew the TTLs
+// by time: the meta says when the next renewal is due (at most max(lease, tombstone) + 60 s
+// apart). The elapsed day is simulated by shortening the meta's TTL before the due heartbeat.
 TEST_F(SessionStoreTest, ARenewedLeaseKeepsItsSessionMeta) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    constexpr std::int64_t kDue = kTombMs + 60'000;
+    std::int64_t seq = 0;
+    for (std::int64_t t = kT0 + 60'000; t < kT0 + kDue; t += 60'000) {
+        ASSERT_EQ(heartbeat("ps_1", 100, ++seq, t).lease.status, HeartbeatStatus::kRenewed);
+    }
     ASSERT_EQ(redis({"PEXPIRE", "sm:{a:a_1}:ps_1", "2000"}), "1");  // ~24 h of heartbeats later
-    ASSERT_EQ(heartbeat("ps_1", 100, 1, kT0 + 30'000).lease.status, HeartbeatStatus::kRenewed);
+    ASSERT_EQ(heartbeat("ps_1", 100, ++seq, kT0 + kDue).lease.status, HeartbeatStatus::kRenewed);
     const auto ttl = std::stoll(redis({"PTTL", "sm:{a:a_1}:ps_1"}));
     EXPECT_TRUE(ttl < 0 || ttl >= kLeaseMs);
+}
+
+// Until the renewal is due, a heartbeat reads no TTL and writes none: the keys keep what the
+// start gave them (2 × (max(lease, tombstone) + 60 s)); the due heartbeat renews all of them.
+TEST_F(SessionStoreTest, HeartbeatsRenewTheKeysTtlsByTimeNotByAskingRedis) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    ASSERT_EQ(heartbeat("ps_1", 10, 1, kT0 + 1000).progress, ProgressWrite::kApplied);
+    for (const char* key : {"lease:{a:a_1}", "sess:{a:a_1}", "dev:{a:a_1}", "sm:{a:a_1}:ps_1", kProgKey, kCwKey}) {
+        ASSERT_EQ(redis({"PEXPIRE", key, "900000"}), "1") << key;
+    }
+    constexpr std::int64_t kDue = kTombMs + 60'000;
+    std::int64_t seq = 1;
+    for (std::int64_t t = kT0 + 60'000; t < kT0 + kDue; t += 60'000) {
+        ASSERT_EQ(heartbeat("ps_1", 20, ++seq, t).lease.status, HeartbeatStatus::kRenewed);
+    }
+    for (const char* key : {"lease:{a:a_1}", "sess:{a:a_1}", "dev:{a:a_1}", "sm:{a:a_1}:ps_1", kProgKey, kCwKey}) {
+        EXPECT_LE(std::stoll(redis({"PTTL", key})), 900'000) << key << " renewed before it was due";
+    }
+    ASSERT_EQ(heartbeat("ps_1", 30, ++seq, kT0 + kDue).lease.status, HeartbeatStatus::kRenewed);
+    for (const char* key : {"lease:{a:a_1}", "sess:{a:a_1}", "dev:{a:a_1}"}) {
+        EXPECT_GT(std::stoll(redis({"PTTL", key})), 2 * kDue - 10'000) << key;
+    }
+    EXPECT_GT(std::stoll(redis({"PTTL", "sm:{a:a_1}:ps_1"})), 86'400'000 - 10'000);
+    // The profile's keys (90 days) are renewed once less than half is left.
+    EXPECT_GT(std::stoll(redis({"PTTL", kProgKey})), 45LL * 86'400'000);
+    EXPECT_GT(std::stoll(redis({"PTTL", kCwKey})), 45LL * 86'400'000);
+}
+
+// Sessions started by the previous moneta kept their meta in a HASH: the first heartbeat after
+// the deploy converts it (same TTL) and records progress as before; a refresh reads either.
+TEST_F(SessionStoreTest, ASessionMetaWrittenAsAHashByTheOldFormatStillWorks) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    ASSERT_EQ(redis({"DEL", "sm:{a:a_1}:ps_1"}), "1");
+    ASSERT_EQ(server_->command({"HSET", "sm:{a:a_1}:ps_1", "pid", "p_1", "cid", "m_1", "dur", "7012.4",
+                                "done_at", "6800", "so", "0", "wend", "", "sel", "sel:old", "hseq", "7"}),
+              "8");
+    ASSERT_EQ(redis({"PEXPIRE", "sm:{a:a_1}:ps_1", "5000000"}), "1");
+    const auto old = live("ps_1", kT0 + 1);
+    ASSERT_TRUE(old.has_value());
+    EXPECT_EQ(old->content_id, "m_1");
+    EXPECT_EQ(old->selection, "sel:old");
+    EXPECT_EQ(heartbeat("ps_1", 50, 7, kT0 + 2).progress, ProgressWrite::kStale);  // its hseq survived
+    EXPECT_EQ(redis({"TYPE", "sm:{a:a_1}:ps_1"}), "string");
+    EXPECT_EQ(heartbeat("ps_1", 60, 8, kT0 + 3).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}), "60|7012.4|" + std::to_string(kT0 + 3) + "|8|0|ps_1");
+    EXPECT_EQ(heartbeat("ps_1", 6900, 9, kT0 + 4).progress, ProgressWrite::kApplied);  // done_at kept
+    EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}), "6900|7012.4|" + std::to_string(kT0 + 4) + "|9|1|ps_1");
+    EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), "(nil)");  // completed
+    const auto now = live("ps_1", kT0 + 5);
+    ASSERT_TRUE(now.has_value());
+    EXPECT_EQ(now->selection, "sel:old");
 }
 
 // ---- idempotency -------------------------------------------------------------------------------
@@ -539,7 +619,8 @@ TEST_F(SessionStoreTest, HeartbeatRecordsProgressFromTheSessionMeta) {
     const std::string now = std::to_string(kT0 + 30'000);
     EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}), "1902.5|7012.4|" + now + "|17|0|ps_1");
     EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), now);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), now + "|17");
+    // Dirty at this version, announced now (upd|seq|announced_at), with one marker.
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), now + "|17|" + now);
     EXPECT_EQ(markers(), before + 1);
     EXPECT_GT(std::stoll(redis({"PTTL", kProgKey})), 0);
     // The stored value reads back as the domain record.
@@ -563,7 +644,8 @@ TEST_F(SessionStoreTest, AHeartbeatOverTheDirtyBoundRenewsTheLeaseButStoresNothi
     // Once the flusher has cleared its backlog, the next heartbeat stores the position.
     ASSERT_EQ(redis({"DEL", kDirtyKey}), "1");
     EXPECT_EQ(heartbeat("ps_1", 130, 2, kT0 + 60'000).progress, ProgressWrite::kApplied);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(kT0 + 60'000) + "|2");
+    const std::string t = std::to_string(kT0 + 60'000);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t + "|2|" + t);
 }
 
 TEST_F(SessionStoreTest, ARetriedOlderHeartbeatOfTheSameSessionIsStale) {
@@ -625,8 +707,11 @@ TEST_F(SessionStoreTest, StopWithEndedCompletesTheTitleAndDropsItFromContinueWat
         redis({"HGET", kProgKey, "m_1"}), "3100|7012.4|" + std::to_string(kT0 + 2) + "|2|1|ps_1"
     );
     EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), "(nil)");
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(kT0 + 2) + "|2");
-    EXPECT_EQ(markers(), before + 1);
+    // The heartbeat's dirty entry is still pending (no flush snapshot since) and was announced a
+    // moment ago: the flusher will send the CURRENT value, this completed one. Nothing to write.
+    const std::string t1 = std::to_string(kT0 + 1);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t1 + "|1|" + t1);
+    EXPECT_EQ(markers(), before);
 }
 
 TEST_F(SessionStoreTest, APositionPastTheCreditsCompletesTheTitle) {
@@ -647,15 +732,19 @@ TEST_F(SessionStoreTest, AHeartbeatOnAnExpiredLeaseStillStoresProgress) {
     const auto hb = heartbeat("ps_1", 2222, 9, late);
     EXPECT_EQ(hb.lease.status, HeartbeatStatus::kNotFound);
     EXPECT_EQ(hb.progress, ProgressWrite::kApplied);
-    EXPECT_EQ(hb.profile_id, "p_1");
     EXPECT_EQ(
         redis({"HGET", kProgKey, "m_1"}), "2222|7012.4|" + std::to_string(late) + "|9|0|ps_1"
     );
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(late) + "|9");
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(late) + "|9|" + std::to_string(late));
     EXPECT_EQ(markers(), before + 1);
 }
 
-TEST_F(SessionStoreTest, EveryAcceptedWriteAddsAStreamMarkerAndADirtyVersion) {
+// A title's first accepted write marks it dirty and announces the account (one stream marker);
+// later writes of a title that is still pending and freshly announced write neither: the flusher
+// reads the current value when it gets there. A new title, a flush snapshot in between, or an
+// announcement older than ProgressSettings::announce (a marker may have been trimmed) writes a
+// new version and a new marker.
+TEST_F(SessionStoreTest, AcceptedWritesAnnounceATitleOnlyWhenNothingPendingCoversIt) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0)), nullptr);
     ASSERT_NE(granted(start(session("ps_2", "d2"), 2, kT0, "", "", "", meta_for("m_2"))), nullptr);
     const long long before = markers();
@@ -663,15 +752,42 @@ TEST_F(SessionStoreTest, EveryAcceptedWriteAddsAStreamMarkerAndADirtyVersion) {
     ASSERT_EQ(heartbeat("ps_2", 20, 1, kT0 + 2).progress, ProgressWrite::kApplied);
     ASSERT_EQ(heartbeat("ps_1", 30, 2, kT0 + 3).progress, ProgressWrite::kApplied);
     ASSERT_EQ(stop("ps_2", 40, 2, false, kT0 + 4).progress, ProgressWrite::kApplied);
-    EXPECT_EQ(markers(), before + 4);
-    // The dirty hash holds the newest version per (profile, content): what the flusher must send.
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(kT0 + 3) + "|2");
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_2"}), std::to_string(kT0 + 4) + "|2");
+    EXPECT_EQ(markers(), before + 2);
+    const std::string t1 = std::to_string(kT0 + 1);
+    const std::string t2 = std::to_string(kT0 + 2);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t1 + "|1|" + t1);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_2"}), t2 + "|1|" + t2);
     EXPECT_EQ(redis({"HLEN", kDirtyKey}), "2");
+    // What the flusher sends is the stored value, which has every write.
+    EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}), "30|7012.4|" + std::to_string(kT0 + 3) + "|2|0|ps_1");
     // The marker names the account.
     const auto entry = server_->command_list({"XRANGE", stream_key(), "-", "+", "COUNT", "1"});
     ASSERT_FALSE(entry.empty());
     EXPECT_NE(std::find(entry.begin(), entry.end(), "a_1"), entry.end());
+
+    // A flush snapshot marks what it read ('*'): a write after it must not be cleared with it.
+    ASSERT_EQ(redis({"HSET", kDirtyKey, "p_1/m_1", "*" + t1 + "|1|" + t1}), "0");
+    ASSERT_EQ(heartbeat("ps_1", 50, 3, kT0 + 5).progress, ProgressWrite::kApplied);
+    const std::string t5 = std::to_string(kT0 + 5);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t5 + "|3|" + t5);
+    EXPECT_EQ(markers(), before + 3);
+    ASSERT_EQ(heartbeat("ps_1", 60, 4, kT0 + 6).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(markers(), before + 3);
+
+    // An announcement as old as ProgressSettings::announce is made again.
+    const std::int64_t later = kT0 + 5 + progress_settings().announce.count();
+    ASSERT_EQ(heartbeat("ps_1", 70, 5, later).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(later) + "|5|" + std::to_string(later));
+    EXPECT_EQ(markers(), before + 4);
+
+    // A dirty entry of the previous format ("upd|seq") is announced again too.
+    ASSERT_EQ(redis({"HSET", kDirtyKey, "p_1/m_1", "1|1"}), "0");
+    ASSERT_EQ(heartbeat("ps_1", 80, 6, later + 1).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(markers(), before + 5);
+    // Stale and refused writes change nothing.
+    EXPECT_EQ(heartbeat("ps_1", 75, 6, later + 2).progress, ProgressWrite::kStale);
+    EXPECT_EQ(heartbeat("ps_1", 0, 7, later + 3).progress, ProgressWrite::kZeroKept);
+    EXPECT_EQ(markers(), before + 5);
 }
 
 TEST_F(SessionStoreTest, WarmHeartbeatAndStopAreOneRoundTripEach) {
@@ -699,10 +815,10 @@ TEST_F(SessionStoreTest, ScriptsAreReloadedAfterRedisForgetsThem) {
     const auto hb = heartbeat("ps_1", 5, 1, kT0 + 1);
     EXPECT_EQ(hb.lease.status, HeartbeatStatus::kRenewed);
     EXPECT_EQ(hb.progress, ProgressWrite::kApplied);
-    // The NOSCRIPT attempt ran nothing but the XADD in front of it; the repeat applied once
-    // (a second marker only costs the flusher an empty pass).
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(kT0 + 1) + "|1");
-    EXPECT_EQ(markers(), 2);
+    // The NOSCRIPT attempt ran nothing; the repeat (EVAL, libs/redis) applied once, its marker too.
+    const std::string t = std::to_string(kT0 + 1);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t + "|1|" + t);
+    EXPECT_EQ(markers(), 1);
 }
 
 // A kick adds a 10-minute tombstone to an `evict:` key whose TTL was set by the last start or
