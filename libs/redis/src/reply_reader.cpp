@@ -108,7 +108,7 @@ public:
                     pos = next;
                     return R::kOk;
                 }
-                if (!decimal(text, len) || len < 0) {
+                if (!length(text, len)) {
                     return bad("malformed bulk length");
                 }
                 if (len > limits_.max_bulk) {
@@ -132,7 +132,7 @@ public:
                     pos = next;
                     return R::kOk;
                 }
-                if (!decimal(text, n) || n < 0) {
+                if (!length(text, n)) {
                     return bad("malformed array length");
                 }
                 if (n > limits_.max_elements) {
@@ -195,11 +195,22 @@ private:
         return R::kOk;
     }
 
+    // Canonical decimal, as Redis writes it (and hiredis's string2ll demands): an optional '-',
+    // no leading zeros, no "-0", no '+', within int64.
     static bool decimal(std::string_view s, std::int64_t& v) noexcept {
+        const std::string_view digits = !s.empty() && s[0] == '-' ? s.substr(1) : s;
+        if (digits.empty() || (digits[0] == '0' && (digits.size() > 1 || digits.size() != s.size()))) {
+            return false;
+        }
         const char* b = s.data();
         const char* e = b + s.size();
         const auto [p, ec] = std::from_chars(b, e, v);
-        return !s.empty() && ec == std::errc{} && p == e;
+        return ec == std::errc{} && p == e;
+    }
+
+    // A length is "-1" (handled by the caller) or a canonical non-negative decimal.
+    static bool length(std::string_view s, std::int64_t& v) noexcept {
+        return !s.empty() && s[0] != '-' && decimal(s, v);
     }
 
     void set(std::uint32_t idx, ReplyType t, std::int64_t value, std::uint32_t count) noexcept {

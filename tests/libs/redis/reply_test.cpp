@@ -140,12 +140,17 @@ TEST(ReplyTest, RejectsWhatRedisNeverSends) {
              ":12a\r\n",           // not a decimal
              ":\r\n",              // empty integer
              ":+1\r\n",            // sign RESP does not use
+             ":-0\r\n",            // not canonical
+             ":007\r\n",
+             "$03\r\nabc\r\n",
              ":9223372036854775808\r\n",  // int64 overflow
              "$-2\r\n",            // negative length other than -1
              "$3\r\nabcd\r\n",     // bulk not followed by CRLF
              "$3\r\nab\r\n\r\n",   // the same, other way round
              "$ 3\r\nabc\r\n",     // spaces in a length
              "*-2\r\n",
+             "*-0\r\n",            // a length is digits or -1, nothing else
+             "$-0\r\n\r\n",
              "*1\r\n?\r\n",        // unknown type byte inside an array
              "_\r\n",              // RESP3 null
              ",1.5\r\n",           // RESP3 double
