@@ -17,14 +17,21 @@ constexpr std::size_t kMaxCachedBytes = 64 * 1024;
 constexpr std::size_t kInitialBytes = 1024;
 
 struct BufferCache {
+    BufferCache() = default;
+    BufferCache(const BufferCache&) = delete;
+    BufferCache& operator=(const BufferCache&) = delete;
+    // A Pipeline destroyed later in the thread's exit (a thread_local or static one) must not
+    // hand its buffer to a destroyed cache.
+    ~BufferCache() { closed = true; }
     std::array<std::string, kCachedBuffers> buffers;
     std::size_t count = 0;
+    bool closed = false;
 };
 
 thread_local BufferCache t_cache;
 
 std::string take_buffer() {
-    if (t_cache.count == 0) {
+    if (t_cache.count == 0 || t_cache.closed) {
         std::string s;
         s.reserve(kInitialBytes);
         return s;
@@ -33,7 +40,8 @@ std::string take_buffer() {
 }
 
 void give_buffer(std::string&& s) noexcept {
-    if (s.capacity() <= 15 || s.capacity() > kMaxCachedBytes || t_cache.count == kCachedBuffers) {
+    if (s.capacity() <= 15 || s.capacity() > kMaxCachedBytes || t_cache.closed ||
+        t_cache.count == kCachedBuffers) {
         return;  // SSO-only, oversized, or the cache is full: let it go
     }
     s.clear();
