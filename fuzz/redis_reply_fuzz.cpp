@@ -1,13 +1,14 @@
-// Fuzz target: Redis reply handling (libs/redis: reply.cpp over hiredis's reader, resp.hpp's
-// encoder) and the decoding of script replies in services/moneta/src/store/session_store.cpp.
-// The first input byte picks the mode:
+// Fuzz target: Redis reply handling (libs/redis: our strict RESP2 parser in reply_reader.cpp
+// and reply.cpp, resp.hpp's encoder) and the decoding of script replies in
+// services/moneta/src/store/session_store.cpp. The first input byte picks the mode:
 // 0 - Reply::from_resp(rest), then every ReplyView accessor over the whole tree; a reply it
-//     accepts is also what the streaming reader gives for the same bytes;
-// 1 - the client's read loop (client_impl.cpp: a detail::create_reader() reader, redisReaderFeed,
-//     then redisReaderGetReply until nil) fed whole, in 1-byte and in k-byte chunks: the same
-//     replies and the same verdict;
-// 2 - the rest split at 0xFF into arguments, encoded by Pipeline::add (resp.hpp) and read back
-//     by hiredis: the same arguments, byte for byte;
+//     accepts is also what the streaming reader gives for the same bytes, and what hiredis 0.14
+//     (the reader we replaced, kept here as an oracle) reads: ours is stricter, never different;
+// 1 - the client's read loop (detail::ReplyReader: prepare, commit, next until kNeedMore) fed
+//     whole, in 1-byte and in k-byte chunks, keeping every reply alive across the later reads:
+//     the same replies and the same verdict;
+// 2 - the rest split at 0xFF into arguments, encoded by Pipeline::add and Pipeline::add_eval
+//     (resp.hpp) and read back: the same arguments, byte for byte;
 // 3 - SessionStore (start, heartbeat, stop, list, kick, live session) against a Redis whose
 //     replies are the RESP replies in the rest of the input: no connection, the real decoding.
 //     Whatever Redis answers, the store returns a value or an error, never UB, and its values
@@ -17,9 +18,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,7 +32,7 @@
 #include "moneta/redis/commands.hpp"
 #include "moneta/redis/pipeline.hpp"
 #include "moneta/redis/reply.hpp"
-#include "reader.hpp"
+#include "reply_reader.hpp"
 #include "store/session_store.hpp"
 
 namespace {
@@ -76,29 +80,73 @@ struct Stream {
     bool operator==(const Stream&) const = default;
 };
 
-/// client_impl.cpp's async_read_loop over @p wire in reads of @p chunk bytes.
+/// client_impl.cpp's async_read_loop over @p wire in reads of @p chunk bytes. Every reply stays
+/// alive until the end, and is rendered again then: later reads must not have touched it.
 Stream read_stream(std::string_view wire, std::size_t chunk) {
     Stream out;
-    redisReader* reader = moneta::redis::detail::create_reader();
-    for (std::size_t pos = 0; pos < wire.size() && !out.error; pos += chunk) {
-        const std::string_view piece = wire.substr(pos, chunk);
-        if (redisReaderFeed(reader, piece.data(), piece.size()) != REDIS_OK) {
-            out.error = true;
-            break;
-        }
-        for (;;) {
-            void* raw = nullptr;
-            if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
+    std::vector<Reply> alive;
+    {
+        moneta::redis::detail::ArenaPoolOwner pool(64);  // tiny arenas: many switches and growths
+        moneta::redis::detail::ReplyReader reader(*pool);
+        for (std::size_t pos = 0; pos < wire.size() && !out.error;) {
+            const auto room = reader.prepare();
+            if (room.empty()) {
                 out.error = true;
                 break;
             }
-            if (raw == nullptr) {
-                break;
+            const std::size_t n = std::min({chunk, room.size(), wire.size() - pos});
+            std::memcpy(room.data(), wire.data() + pos, n);
+            reader.commit(n);
+            pos += n;
+            for (;;) {
+                Reply reply;
+                const auto s = reader.next(reply);
+                if (s == moneta::redis::detail::ParseStatus::kError) {
+                    out.error = true;
+                    break;
+                }
+                if (s == moneta::redis::detail::ParseStatus::kNeedMore) {
+                    break;
+                }
+                walk(reply.view(), 0);
+                out.replies.push_back(reply.to_string());
+                alive.push_back(std::move(reply));
             }
-            const Reply reply(static_cast<redisReply*>(raw));
-            walk(reply.view(), 0);
-            out.replies.push_back(reply.to_string());
         }
+    }  // the reader and pool are gone; the replies keep their arenas
+    for (std::size_t i = 0; i < alive.size(); ++i) {
+        FUZZ_CHECK(alive[i].to_string() == out.replies[i], "a kept reply changed under later reads");
+    }
+    return out;
+}
+
+/// hiredis 0.14's reading of @p wire as exactly one reply, rendered like ReplyView::to_string.
+std::optional<std::string> hiredis_one(std::string_view wire) {
+    redisReader* reader = redisReaderCreate();
+    std::optional<std::string> out;
+    void* raw = nullptr;
+    if (redisReaderFeed(reader, wire.data(), wire.size()) == REDIS_OK &&
+        redisReaderGetReply(reader, &raw) == REDIS_OK && raw != nullptr && reader->pos == reader->len) {
+        auto render = [](auto& self, const redisReply* r) -> std::string {
+            switch (r->type) {
+                case REDIS_REPLY_INTEGER: return "(integer) " + std::to_string(r->integer);
+                case REDIS_REPLY_STRING: return "\"" + std::string(r->str, r->len) + "\"";
+                case REDIS_REPLY_STATUS: return std::string(r->str, r->len);
+                case REDIS_REPLY_ERROR: return "(error) " + std::string(r->str, r->len);
+                case REDIS_REPLY_ARRAY: {
+                    std::string s = "[";
+                    for (std::size_t i = 0; i < r->elements; ++i) {
+                        s += (i != 0 ? ", " : "") + self(self, r->element[i]);
+                    }
+                    return s + "]";
+                }
+                default: return "(nil)";
+            }
+        };
+        out = render(render, static_cast<const redisReply*>(raw));
+    }
+    if (raw != nullptr) {
+        freeReplyObject(raw);
     }
     redisReaderFree(reader);
     return out;
@@ -115,6 +163,12 @@ void from_resp(std::string_view wire) {
         !s.error && s.replies.size() == 1 && s.replies[0] == reply->to_string(),
         "from_resp accepted what the streaming reader reads differently"
     );
+    // hiredis 0.14 allocates an array's table from the announced length: only ask it about
+    // inputs whose arrays are small (ours accepts up to 2^20 elements).
+    if (wire.size() < 4096) {
+        const auto oracle = hiredis_one(wire);
+        FUZZ_CHECK(oracle && *oracle == reply->to_string(), "hiredis reads this reply differently");
+    }
 }
 
 void stream(std::string_view wire) {
@@ -151,6 +205,22 @@ void encoder(std::string_view rest) {
             "an argument changed on the wire"
         );
     }
+    // EVALSHA: the first argument is the script, the rest split into keys and arguments.
+    static const moneta::redis::Script script("return 1");
+    const std::size_t nkeys = (args.size() - 1) / 2;
+    const std::span<const std::string_view> rest_args(args.data() + 1, args.size() - 1);
+    moneta::redis::Pipeline e;
+    e.add_eval(script, rest_args.first(nkeys), rest_args.subspan(nkeys));
+    const auto eval = Reply::from_resp(e.wire());
+    FUZZ_CHECK(
+        eval && eval->size() == args.size() + 2 && (*eval)[0].as_string_view() == "EVALSHA" &&
+            (*eval)[1].as_string_view() == script.sha1() &&
+            (*eval)[2].to_int64() == static_cast<std::int64_t>(nkeys) && e.scripts().size() == 1,
+        "add_eval encoded something else"
+    );
+    for (std::size_t i = 0; i < rest_args.size(); ++i) {
+        FUZZ_CHECK((*eval)[i + 3].as_string_view() == rest_args[i], "an eval argument changed on the wire");
+    }
 }
 
 /// A Redis that answers from a script of replies; kUnavailable once they run out. Honours the
@@ -158,17 +228,26 @@ void encoder(std::string_view rest) {
 class ScriptedRedis final : public moneta::redis::Commands {
 public:
     explicit ScriptedRedis(std::string_view wire) {
-        redisReader* reader = moneta::redis::detail::create_reader();
-        if (redisReaderFeed(reader, wire.data(), wire.size()) == REDIS_OK) {
-            for (;;) {
-                void* raw = nullptr;
-                if (redisReaderGetReply(reader, &raw) != REDIS_OK || raw == nullptr) {
-                    break;
-                }
-                replies_.emplace_back(static_cast<redisReply*>(raw));
+        moneta::redis::detail::ArenaPoolOwner pool(1024);
+        moneta::redis::detail::ReplyReader reader(*pool);
+        while (!wire.empty()) {
+            const auto room = reader.prepare();
+            if (room.empty()) {
+                break;
+            }
+            const std::size_t n = std::min(room.size(), wire.size());
+            std::memcpy(room.data(), wire.data(), n);
+            reader.commit(n);
+            wire.remove_prefix(n);
+            Reply r;
+            moneta::redis::detail::ParseStatus s;
+            while ((s = reader.next(r)) == moneta::redis::detail::ParseStatus::kReply) {
+                replies_.push_back(std::move(r));
+            }
+            if (s == moneta::redis::detail::ParseStatus::kError) {
+                break;
             }
         }
-        redisReaderFree(reader);
     }
     bool connected() const noexcept override { return true; }
 

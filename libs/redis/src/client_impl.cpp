@@ -1,7 +1,6 @@
 #include "client_impl.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <utility>
@@ -41,6 +40,7 @@ Client::Impl::Impl(net::any_io_executor executor, ClientConfig config, core::Clo
     : executor_(std::move(executor)),
       config_(std::move(config)),
       clock_(clock),
+      arenas_(std::max<std::size_t>(config_.read_buffer_size, 1024)),
       backoff_timer_(executor_),
       run_done_(executor_) {
     // Never expires: async_stop() waiters are woken by cancel() when async_run() ends.
@@ -128,7 +128,7 @@ net::awaitable<void> Client::Impl::async_run(std::shared_ptr<Impl> self) {
     loop_thread_ = std::this_thread::get_id();
     std::uint32_t attempt = 0;
     while (!stopping_) {
-        auto conn = std::make_shared<Connection>(executor_, config_.read_buffer_size);
+        auto conn = std::make_shared<Connection>(executor_, *arenas_);
         connecting_ = conn;
         std::string why;
         const Errc e = co_await async_connect(conn, why);
@@ -238,20 +238,24 @@ net::awaitable<Errc> Client::Impl::async_connect(std::shared_ptr<Connection> con
     std::size_t got = 0;
     std::string first_error;
     while (got < expected) {
-        void* raw = nullptr;
-        if (redisReaderGetReply(conn->reader, &raw) != REDIS_OK) {
-            co_return fail(Errc::kProtocolError, "handshake: protocol error");
+        Reply reply;
+        const auto status = conn->reader.next(reply);
+        if (status == detail::ParseStatus::kError) {
+            co_return fail(Errc::kProtocolError, std::string("handshake: protocol error: ") + conn->reader.error());
         }
-        if (raw == nullptr) {
-            auto [rec, n] = co_await conn->socket.async_read_some(
-                net::buffer(conn->rbuf.get(), conn->rbuf_size), kUseAwaitable);
+        if (status == detail::ParseStatus::kNeedMore) {
+            const auto room = conn->reader.prepare();
+            if (room.empty()) {
+                co_return fail(Errc::kProtocolError, std::string("handshake: ") + conn->reader.error());
+            }
+            auto [rec, n] = co_await conn->socket.async_read_some(net::buffer(room.data(), room.size()),
+                                                                  kUseAwaitable);
             if (rec) {
                 co_return fail(Errc::kConnectFailed, "handshake read: " + rec.message());
             }
-            redisReaderFeed(conn->reader, conn->rbuf.get(), n);
+            conn->reader.commit(n);
             continue;
         }
-        Reply reply(static_cast<redisReply*>(raw));
         ++got;
         if (reply.is_error() && first_error.empty()) {
             first_error = reply.as_string();
@@ -270,8 +274,15 @@ net::awaitable<Errc> Client::Impl::async_connect(std::shared_ptr<Connection> con
 
 net::awaitable<void> Client::Impl::async_read_loop(std::shared_ptr<Connection> conn) {
     for (;;) {
-        auto [ec, n] = co_await conn->socket.async_read_some(
-            net::buffer(conn->rbuf.get(), conn->rbuf_size), kUseAwaitable);
+        // Replies delivered by the last read may still be alive (their callers resume later):
+        // prepare() never overwrites their bytes (docs/redis_client.md "Read path").
+        const auto room = conn->reader.prepare();
+        if (room.empty()) {
+            fail_connection(conn, Errc::kProtocolError, std::string("protocol error: ") + conn->reader.error());
+            co_return;
+        }
+        auto [ec, n] = co_await conn->socket.async_read_some(net::buffer(room.data(), room.size()),
+                                                             kUseAwaitable);
         if (conn != conn_) {
             co_return;  // already torn down (stop, stuck detection, write error)
         }
@@ -281,21 +292,18 @@ net::awaitable<void> Client::Impl::async_read_loop(std::shared_ptr<Connection> c
                                                   : "read: " + ec.message());
             co_return;
         }
-        if (redisReaderFeed(conn->reader, conn->rbuf.get(), n) != REDIS_OK) {
-            fail_connection(conn, Errc::kProtocolError, "reader feed failed");
-            co_return;
-        }
+        conn->reader.commit(n);
         for (;;) {
-            void* raw = nullptr;
-            if (redisReaderGetReply(conn->reader, &raw) != REDIS_OK) {
-                fail_connection(conn, Errc::kProtocolError,
-                                std::string("protocol error: ") + conn->reader->errstr);
-                co_return;
-            }
-            if (raw == nullptr) {
+            Reply reply;
+            const auto status = conn->reader.next(reply);
+            if (status == detail::ParseStatus::kNeedMore) {
                 break;
             }
-            if (!dispatch(static_cast<redisReply*>(raw))) {
+            if (status == detail::ParseStatus::kError) {
+                fail_connection(conn, Errc::kProtocolError, std::string("protocol error: ") + conn->reader.error());
+                co_return;
+            }
+            if (!dispatch(std::move(reply))) {
                 fail_connection(conn, Errc::kProtocolError, "reply without a request");
                 co_return;
             }
@@ -411,8 +419,7 @@ void Client::Impl::on_timeout() {
     }
 }
 
-bool Client::Impl::dispatch(redisReply* raw) {
-    Reply reply(raw);
+bool Client::Impl::dispatch(Reply&& reply) {
     if (pending_.empty()) {
         return false;
     }
@@ -497,6 +504,24 @@ net::awaitable<core::Result<Reply>> Client::Impl::async_command(std::span<const 
     co_return std::move(w.single);
 }
 
+net::awaitable<Errc> Client::Impl::async_send_pipeline(std::string_view prefix, std::size_t prefix_count,
+                                                       const Pipeline& pipeline, std::vector<Reply>& out,
+                                                       core::Deadline deadline, CommandControl control) {
+    const std::size_t n = prefix_count + pipeline.size();
+    Duration timeout{};
+    if (const Errc e = admit(deadline, control, n, timeout); e != Errc::kOk) {
+        co_return e;
+    }
+    out.clear();
+    out.reserve(n);
+    Waiter w(executor_);
+    w.many = &out;
+    staging_.append(prefix);
+    staging_.append(pipeline.wire());
+    enqueue(w, n);
+    co_return co_await async_wait_reply(w, timeout, deadline);
+}
+
 net::awaitable<core::Result<std::vector<Reply>>> Client::Impl::async_pipeline(const Pipeline& pipeline,
                                                                               core::Deadline deadline,
                                                                               CommandControl control) {
@@ -505,19 +530,35 @@ net::awaitable<core::Result<std::vector<Reply>>> Client::Impl::async_pipeline(co
     if (pipeline.empty()) {
         co_return replies;
     }
-    Duration timeout{};
-    if (const Errc e = admit(deadline, control, pipeline.size(), timeout); e != Errc::kOk) {
+    if (const Errc e = co_await async_send_pipeline({}, 0, pipeline, replies, deadline, control); e != Errc::kOk) {
         inc(stats_.errors_total);
         co_return core::make_error(e);
     }
-    replies.reserve(pipeline.size());
-    Waiter w(executor_);
-    w.many = &replies;
-    staging_.append(pipeline.wire());
-    enqueue(w, pipeline.size());
-    if (const Errc e = co_await async_wait_reply(w, timeout, deadline); e != Errc::kOk) {
-        inc(stats_.errors_total);
-        co_return core::make_error(e);
+    const bool noscript = pipeline.has_scripts() &&
+                          std::any_of(replies.begin(), replies.end(),
+                                      [](const Reply& r) { return r.is_error_with_prefix("NOSCRIPT"); });
+    if (noscript) {
+        // The script cache was flushed (restart, failover, SCRIPT FLUSH). One more round trip:
+        // SCRIPT LOAD of the pipeline's scripts, then the whole pipeline again (its contract:
+        // safe to repeat), so its commands still run in their order.
+        inc(stats_.noscript_reloads_total);
+        std::string loads;
+        const auto scripts = pipeline.scripts();
+        for (const Script* s : scripts) {
+            const std::string_view load[] = {"SCRIPT", "LOAD", s->source()};
+            detail::append_command(loads, load);
+        }
+        if (const Errc e = co_await async_send_pipeline(loads, scripts.size(), pipeline, replies, deadline, control);
+            e != Errc::kOk) {
+            inc(stats_.errors_total);
+            co_return core::make_error(e);
+        }
+        for (std::size_t i = 0; i < scripts.size(); ++i) {
+            if (replies[i].is_error()) {
+                inc(stats_.error_replies_total);
+            }
+        }
+        replies.erase(replies.begin(), replies.begin() + static_cast<std::ptrdiff_t>(scripts.size()));
     }
     for (const auto& r : replies) {
         if (r.is_error()) {
@@ -538,24 +579,8 @@ net::awaitable<core::Result<Reply>> Client::Impl::async_eval_once(const Script& 
         co_return finish(e);
     }
     Waiter w(executor_);
-    char numkeys[24];
-    const auto [end, ec] = std::to_chars(numkeys, numkeys + sizeof numkeys, keys.size());
-    (void)ec;
-    detail::append_array_header(staging_, 3 + keys.size() + args.size());
-    if (encoding == Encoding::kEvalSha) {
-        detail::append_bulk(staging_, "EVALSHA");
-        detail::append_bulk(staging_, script.sha1());
-    } else {
-        detail::append_bulk(staging_, "EVAL");
-        detail::append_bulk(staging_, script.source());
-    }
-    detail::append_bulk(staging_, std::string_view(numkeys, static_cast<std::size_t>(end - numkeys)));
-    for (const auto k : keys) {
-        detail::append_bulk(staging_, k);
-    }
-    for (const auto a : args) {
-        detail::append_bulk(staging_, a);
-    }
+    detail::append_eval(staging_, encoding == Encoding::kEvalSha ? detail::EvalKind::kEvalSha : detail::EvalKind::kEval,
+                        script, keys, args);
     enqueue(w, 1);
     if (const Errc e = co_await async_wait_reply(w, timeout, deadline); e != Errc::kOk) {
         co_return finish(e);

@@ -1,15 +1,13 @@
 #pragma once
 
 // NOTE: deliberate simplifications of Client::Impl
-// - RESP2 only (hiredis 0.14); no Pub/Sub, MONITOR or blocking commands (BLPOP would stall the
+// - RESP2 only (our reader, src/reply_reader.hpp); no Pub/Sub, MONITOR or blocking commands (BLPOP would stall the
 //   shared connection for everyone); no Cluster/Sentinel.
 // - Per-command timers: each suspended call owns a steady_timer in its coroutine frame. The timer
 //   doubles as the wake-up: the reader stores the reply and cancel()s the timer.
 // - The per-call timeout runs on the real steady clock; the injected core::Clock is used for
 //   deadlines and stuck detection. With a FakeClock only the "deadline already expired" path is
 //   deterministic.
-
-#include <hiredis/hiredis.h>
 
 // g++ 12 at -O3 reports -Wnull-dereference inside Asio's scheduler (thread_call_stack lookups
 // that cannot be null there) once inlined into our code; silence it for Asio's headers only.
@@ -41,7 +39,8 @@
 #include "moneta/core/result.hpp"
 #include "moneta/redis/client.hpp"
 #include "pending_queue.hpp"
-#include "reader.hpp"
+#include "reply_arena.hpp"
+#include "reply_reader.hpp"
 
 namespace moneta::redis {
 
@@ -76,23 +75,15 @@ struct Waiter {
 /// One TCP connection and what only makes sense with it. Shared by the reader and writer tasks,
 /// so a late completion from an old connection never touches a newer one.
 struct Connection {
-    Connection(const net::any_io_executor& ex, std::size_t read_buffer_size)
-        : socket(ex),
-          resolver(ex),
-          wake(ex),
-          reader(detail::create_reader()),
-          rbuf(new char[read_buffer_size]),
-          rbuf_size(read_buffer_size) {}
-    ~Connection() { redisReaderFree(reader); }
+    Connection(const net::any_io_executor& ex, detail::ArenaPool& arenas)
+        : socket(ex), resolver(ex), wake(ex), reader(arenas) {}
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
     net::ip::tcp::socket socket;
     net::ip::tcp::resolver resolver;
     net::steady_timer wake;  ///< the idle writer sleeps on it; cancel() = "there is data"
-    redisReader* reader;
-    std::unique_ptr<char[]> rbuf;  ///< reused for every read of this connection
-    std::size_t rbuf_size;
+    detail::ReplyReader reader;  ///< reads into arenas recycled through the client's pool
     std::string out;  ///< bytes being written (swapped with Impl::staging_)
     bool writer_idle = false;
     bool timed_out = false;  ///< the connect/handshake guard fired
@@ -149,7 +140,12 @@ private:
     void on_timeout();
     bool stuck() const;
     /// Delivers one reply to the head of the FIFO. False on a protocol violation.
-    bool dispatch(redisReply* raw);
+    bool dispatch(Reply&& reply);
+    /// Sends @p pipeline's bytes (after @p prefix, whose @p prefix_count replies are expected
+    /// first) and waits for all replies into @p out.
+    net::awaitable<core::Errc> async_send_pipeline(std::string_view prefix, std::size_t prefix_count,
+                                             const Pipeline& pipeline, std::vector<Reply>& out,
+                                             core::Deadline deadline, CommandControl control);
     /// Tears @p conn down if it is the current connection: every pending call gets @p reason.
     void fail_connection(const std::shared_ptr<Connection>& conn, core::Errc reason, std::string why);
     void complete_all(core::Errc reason);
@@ -160,6 +156,7 @@ private:
     net::any_io_executor executor_;
     ClientConfig config_;
     core::Clock& clock_;
+    detail::ArenaPoolOwner arenas_;  ///< reply buffers, reused across reads and reconnects
     ClientStats stats_;
 
     std::shared_ptr<Connection> conn_;        ///< set while connected

@@ -1,63 +1,25 @@
 #include "moneta/redis/reply.hpp"
 
-#include <hiredis/hiredis.h>
-
 #include <charconv>
+#include <cstring>
 
-#include "reader.hpp"
+#include "reply_arena.hpp"
+#include "reply_reader.hpp"
 
 namespace moneta::redis {
 
-namespace {
-
-using CreateArray = void* (*)(const redisReadTask*, int);
-CreateArray g_create_array = nullptr;  // hiredis's own, set once with the table below
-
-void* create_bounded_array(const redisReadTask* task, int elements) {
-    if (elements > detail::kMaxReplyElements) {
-        return nullptr;  // hiredis sets the reader's error ("Out of memory") and stops
-    }
-    return g_create_array(task, elements);
-}
-
-}  // namespace
-
-redisReader* detail::create_reader() noexcept {
-    redisReader* reader = redisReaderCreate();
-    if (reader == nullptr) {
-        return nullptr;
-    }
-    // hiredis's default functions are static in the library: copy them once, bound createArray.
-    static redisReplyObjectFunctions functions = [reader] {
-        redisReplyObjectFunctions f = *reader->fn;
-        g_create_array = f.createArray;
-        f.createArray = &create_bounded_array;
-        return f;
-    }();
-    reader->fn = &functions;
-    return reader;
-}
-
 ReplyType ReplyView::type() const noexcept {
-    if (node_ == nullptr) {
-        return ReplyType::kNil;
-    }
-    switch (node_->type) {
-        case REDIS_REPLY_STRING: return ReplyType::kString;
-        case REDIS_REPLY_ARRAY: return ReplyType::kArray;
-        case REDIS_REPLY_INTEGER: return ReplyType::kInteger;
-        case REDIS_REPLY_STATUS: return ReplyType::kStatus;
-        case REDIS_REPLY_ERROR: return ReplyType::kError;
-        default: return ReplyType::kNil;
-    }
+    return arena_ == nullptr ? ReplyType::kNil : arena_->node(node_).type;
 }
 
 std::string_view ReplyView::as_string_view() const noexcept {
     switch (type()) {
         case ReplyType::kString:
         case ReplyType::kStatus:
-        case ReplyType::kError:
-            return {node_->str, node_->len};
+        case ReplyType::kError: {
+            const detail::ReplyNode& n = arena_->node(node_);
+            return {arena_->data() + n.value, n.count};
+        }
         default:
             return {};
     }
@@ -67,7 +29,7 @@ std::optional<std::int64_t> ReplyView::as_integer() const noexcept {
     if (type() != ReplyType::kInteger) {
         return std::nullopt;
     }
-    return static_cast<std::int64_t>(node_->integer);
+    return arena_->node(node_).value;
 }
 
 std::optional<std::int64_t> ReplyView::to_int64() const noexcept {
@@ -96,13 +58,13 @@ bool ReplyView::is_error_with_prefix(std::string_view prefix) const noexcept {
            (msg.size() == prefix.size() || msg[prefix.size()] == ' ');
 }
 
-std::size_t ReplyView::size() const noexcept { return is_array() ? node_->elements : 0; }
+std::size_t ReplyView::size() const noexcept { return is_array() ? arena_->node(node_).count : 0; }
 
 ReplyView ReplyView::operator[](std::size_t i) const noexcept {
     if (i >= size()) {
         return ReplyView{};
     }
-    return ReplyView(node_->element[i]);
+    return ReplyView(arena_, static_cast<std::uint32_t>(arena_->node(node_).value + static_cast<std::int64_t>(i)));
 }
 
 std::string ReplyView::to_string() const {
@@ -128,36 +90,38 @@ std::string ReplyView::to_string() const {
 }
 
 core::Result<Reply> Reply::from_resp(std::string_view wire) {
-    redisReader* reader = detail::create_reader();
-    if (reader == nullptr) {
-        return core::make_error(core::Errc::kProtocolError);
-    }
-    void* raw = nullptr;
-    const bool ok = redisReaderFeed(reader, wire.data(), wire.size()) == REDIS_OK &&
-                    redisReaderGetReply(reader, &raw) == REDIS_OK && raw != nullptr;
-    Reply reply(static_cast<redisReply*>(raw));
+    auto* arena = new detail::ReplyArena(wire.size() + 1, nullptr);
+    add_ref(arena);
+    Reply holder(arena, 0);  // frees the arena on every path
+    std::memcpy(arena->bytes.get(), wire.data(), wire.size());
+    arena->filled = wire.size();
+    std::uint32_t root = 0;
+    std::size_t need = 0;
+    const char* error = "";
+    const detail::ParseStatus s = parse_reply(*arena, detail::ReaderLimits{}, root, need, error);
     // Unconsumed bytes (a second reply or garbage) make the input ambiguous: reject it.
-    const bool trailing = ok && reader->pos != reader->len;
-    redisReaderFree(reader);
-    if (!ok || trailing) {
+    if (s != detail::ParseStatus::kReply || arena->consumed != arena->filled) {
         return core::make_error(core::Errc::kProtocolError);
     }
-    return reply;
+    holder.node_ = root;
+    return holder;
 }
 
 Reply& Reply::operator=(Reply&& other) noexcept {
     if (this != &other) {
-        if (root_ != nullptr) {
-            freeReplyObject(root_);
+        if (arena_ != nullptr) {
+            detail::release(arena_);
         }
-        root_ = other.release();
+        arena_ = other.arena_;
+        node_ = other.node_;
+        other.arena_ = nullptr;
     }
     return *this;
 }
 
 Reply::~Reply() {
-    if (root_ != nullptr) {
-        freeReplyObject(root_);
+    if (arena_ != nullptr) {
+        detail::release(arena_);
     }
 }
 

@@ -173,6 +173,87 @@ TEST_F(RedisClientTest, EvalShaRecoversFromNoscriptTransparently) {
     EXPECT_EQ(redis_->command({"SCRIPT", "EXISTS", script.sha1()}), "1");
 }
 
+TEST_F(RedisClientTest, PipelineRecoversFromNoscriptInOneMoreRoundTrip) {
+    auto& client = connect(base_config());
+    const Script append("return redis.call('APPEND', KEYS[1], ARGV[1])");
+    const Script count("return redis.call('INCR', KEYS[1])");
+    auto build = [&](Pipeline& p) {
+        p.add_eval(append, {"pk"}, {"ab"});
+        p.add({"INCR", "plain"});
+        p.add_eval(count, {"pc"}, {});
+        p.add_eval(append, {"pk"}, {"cd"});  // the same script twice: loaded once
+    };
+    auto run_pipeline = [&](const Pipeline& p) {
+        auto r = run(io_, client.async_pipeline(p, core::Deadline::never()));
+        EXPECT_TRUE(r && *r);
+        return r && *r ? std::move(**r) : std::vector<Reply>{};
+    };
+
+    // Empty script cache: NOSCRIPT for the three EVALSHAs -> SCRIPT LOAD x2 + the pipeline again.
+    Pipeline p;
+    build(p);
+    EXPECT_EQ(p.scripts().size(), 2U);
+    const auto first = run_pipeline(p);
+    ASSERT_EQ(first.size(), 4U);
+    EXPECT_EQ(first[0].as_integer(), 2) << first[0].to_string();
+    EXPECT_EQ(first[1].as_integer(), 2);  // the plain command ran twice: the documented contract
+    EXPECT_EQ(first[2].as_integer(), 1);
+    EXPECT_EQ(first[3].as_integer(), 4);
+    EXPECT_EQ(redis_->command({"GET", "pk"}), "abcd");
+    EXPECT_EQ(client.stats().noscript_reloads_total.load(), 1U);
+    EXPECT_EQ(client.stats().round_trips_total.load(), 2U);
+    EXPECT_EQ(client.stats().error_replies_total.load(), 0U);  // NOSCRIPT is not surfaced
+
+    // Cached: one round trip, nothing repeated.
+    const auto second = run_pipeline(p);
+    ASSERT_EQ(second.size(), 4U);
+    EXPECT_EQ(second[1].as_integer(), 3);
+    EXPECT_EQ(second[2].as_integer(), 2);
+    EXPECT_EQ(client.stats().round_trips_total.load(), 3U);
+    EXPECT_EQ(client.stats().noscript_reloads_total.load(), 1U);
+
+    // Flushed between calls (restart, failover): recovered again.
+    EXPECT_EQ(redis_->command({"SCRIPT", "FLUSH"}), "OK");
+    const auto third = run_pipeline(p);
+    ASSERT_EQ(third.size(), 4U);
+    EXPECT_EQ(third[2].as_integer(), 3);
+    EXPECT_EQ(client.stats().noscript_reloads_total.load(), 2U);
+    EXPECT_EQ(redis_->command({"SCRIPT", "EXISTS", append.sha1()}), "1");
+    EXPECT_EQ(redis_->command({"SCRIPT", "EXISTS", count.sha1()}), "1");
+
+    // An EVALSHA added as a plain command carries no script: its NOSCRIPT is the caller's.
+    EXPECT_EQ(redis_->command({"SCRIPT", "FLUSH"}), "OK");
+    Pipeline raw;
+    raw.add({"EVALSHA", append.sha1(), "1", "pk", "x"});
+    const auto unrecovered = run_pipeline(raw);
+    ASSERT_EQ(unrecovered.size(), 1U);
+    EXPECT_TRUE(unrecovered[0].is_error_with_prefix("NOSCRIPT"));
+    EXPECT_EQ(client.stats().noscript_reloads_total.load(), 2U);
+}
+
+TEST_F(RedisClientTest, RepliesKeptAcrossLaterCallsStayIntact) {
+    // Each reply is a view into the connection's read buffer: later reads must not overwrite
+    // the bytes of a Reply still held (ASan would also flag a use after free).
+    auto& client = connect(base_config());
+    const std::string big(5000, 'v');  // several replies exceed the 16 KiB read buffer together
+    ASSERT_TRUE(call({"SET", "big", big}));
+    std::vector<Reply> kept;
+    for (int i = 0; i < 50; ++i) {
+        ASSERT_TRUE(call({"SET", "k" + std::to_string(i), "value-" + std::to_string(i)}));
+        auto got = call({"GET", "k" + std::to_string(i)});
+        ASSERT_TRUE(got);
+        kept.push_back(std::move(*got));
+        auto b = call({"GET", "big"});
+        ASSERT_TRUE(b);
+        kept.push_back(std::move(*b));
+    }
+    for (int i = 0; i < 50; ++i) {
+        EXPECT_EQ(kept[2 * static_cast<std::size_t>(i)].as_string_view(), "value-" + std::to_string(i));
+        EXPECT_EQ(kept[2 * static_cast<std::size_t>(i) + 1].as_string_view(), big);
+    }
+    EXPECT_EQ(client.stats().errors_total.load(), 0U);
+}
+
 TEST_F(RedisClientTest, ScriptErrorsAreErrorReplies) {
     auto& client = connect(base_config());
     const Script custom("return redis.error_reply('MYERR custom failure')");

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,71 @@ TEST(PipelineTest, IgnoresEmptyCommandsAndClearsForReuse) {
     p.clear();
     EXPECT_TRUE(p.empty());
     EXPECT_EQ(p.wire(), "");
+}
+
+TEST(PipelineTest, EncodesEvalShaWithTheScriptsDigestAndRemembersTheScript) {
+    const Script a("return 1");
+    const Script b("return 2");
+    Pipeline p;
+    p.add_eval(a, {"k1", "k2"}, {"x"}).add({"GET", "g"}).add_eval(b, {}, {}).add_eval(a, {"k"}, {});
+    EXPECT_EQ(p.size(), 4U);
+    EXPECT_EQ(p.wire(), hiredis_format({"EVALSHA", a.sha1(), "2", "k1", "k2", "x"}) +
+                            hiredis_format({"GET", "g"}) + hiredis_format({"EVALSHA", b.sha1(), "0"}) +
+                            hiredis_format({"EVALSHA", a.sha1(), "1", "k"}));
+    ASSERT_EQ(p.scripts().size(), 2U);  // distinct, in first-use order
+    EXPECT_EQ(p.scripts()[0], &a);
+    EXPECT_EQ(p.scripts()[1], &b);
+    EXPECT_TRUE(p.has_scripts());
+    Pipeline q;
+    q.add({"PING"});
+    EXPECT_FALSE(q.has_scripts());
+    q.append(p);
+    EXPECT_EQ(q.size(), 5U);
+    EXPECT_EQ(q.scripts().size(), 2U);
+    p.clear();
+    EXPECT_FALSE(p.has_scripts());
+}
+
+TEST(PipelineTest, RemembersMoreDistinctScriptsThanItsInlineSlots) {
+    std::vector<std::unique_ptr<Script>> scripts;
+    Pipeline p;
+    for (int i = 0; i < 9; ++i) {
+        scripts.push_back(std::make_unique<Script>("return " + std::to_string(i)));
+        p.add_eval(*scripts.back(), {}, {});
+        p.add_eval(*scripts.back(), {}, {});
+    }
+    const auto seen = p.scripts();
+    ASSERT_EQ(seen.size(), 9U);
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        EXPECT_EQ(seen[i], scripts[i].get());
+    }
+}
+
+TEST(PipelineTest, ReusesItsBufferThroughThePerThreadCache) {
+    const char* first = nullptr;
+    {
+        Pipeline p;
+        p.add({"SET", "k", "v"});
+        first = p.wire().data();
+    }
+    Pipeline again;
+    again.add({"GET", "k"});
+    EXPECT_EQ(again.wire().data(), first) << "a per-request Pipeline must not allocate its buffer";
+    EXPECT_EQ(again.wire(), "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    Pipeline moved(std::move(again));
+    EXPECT_EQ(moved.size(), 1U);
+    EXPECT_TRUE(again.empty());  // NOLINT(bugprone-use-after-move): documented moved-from state
+    Pipeline copy(moved);
+    EXPECT_EQ(copy.wire(), moved.wire());
+}
+
+TEST(IntArgTest, FormatsWithoutAllocating) {
+    EXPECT_EQ(IntArg(0).view(), "0");
+    EXPECT_EQ(IntArg(-9223372036854775807 - 1).view(), "-9223372036854775808");
+    const IntArg ttl(1500);
+    Pipeline p;
+    p.add({"PEXPIRE", "k", ttl});
+    EXPECT_EQ(p.wire(), hiredis_format({"PEXPIRE", "k", "1500"}));
 }
 
 }  // namespace

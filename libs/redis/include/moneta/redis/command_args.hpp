@@ -4,8 +4,10 @@
 #pragma once
 
 #include <array>
+#include <charconv>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <ranges>
 #include <span>
 #include <string_view>
@@ -54,6 +56,22 @@ private:
     std::size_t size_ = 0;
     std::span<const std::string_view> external_;
     bool is_external_ = false;
+};
+
+/// Decimal text of an integer in a stack buffer: integer arguments without a std::string,
+/// e.g. `const IntArg ttl(ms); co_await c.async_command({"PEXPIRE", key, ttl.view()}, dl)`.
+class IntArg {
+public:
+    explicit IntArg(std::int64_t v) noexcept {
+        const auto r = std::to_chars(buf_, buf_ + sizeof buf_, v);
+        len_ = static_cast<std::size_t>(r.ptr - buf_);
+    }
+    std::string_view view() const noexcept { return {buf_, len_}; }
+    operator std::string_view() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
+
+private:
+    char buf_[24];
+    std::size_t len_ = 0;
 };
 
 }  // namespace moneta::redis

@@ -1,5 +1,6 @@
 /// @file moneta/redis/reply.hpp
-/// @brief Owning handle over a parsed Redis reply (hiredis redisReply tree), without copying.
+/// @brief A parsed Redis reply: a flat node array plus views into the bytes it was read from,
+/// held by a reference-counted arena (no per-node allocation, no string copies).
 #pragma once
 
 #include <cstddef>
@@ -10,19 +11,23 @@
 
 #include "moneta/core/result.hpp"
 
-struct redisReply;  // hiredis; kept out of this header
-
 namespace moneta::redis {
+
+namespace detail {
+class ReplyArena;  // src/reply_arena.hpp: read bytes + parsed nodes, shared by the replies in it
+}
 
 /// RESP2 reply types.
 enum class ReplyType { kNil, kInteger, kString, kStatus, kError, kArray };
 
-/// Non-owning view of one node of a reply tree (the whole reply or an array element). Valid as
-/// long as the Reply it came from. Cheap to copy. A default-constructed view is nil.
+/// Non-owning view of one node of a reply (the whole reply or an array element). Valid as long
+/// as the Reply it came from. Cheap to copy. A default-constructed view is nil.
 class ReplyView {
 public:
     constexpr ReplyView() noexcept = default;
-    explicit constexpr ReplyView(const redisReply* node) noexcept : node_(node) {}
+    /// For the library (the reader and Reply); @p arena must hold node @p node.
+    constexpr ReplyView(const detail::ReplyArena* arena, std::uint32_t node) noexcept
+        : arena_(arena), node_(node) {}
 
     ReplyType type() const noexcept;
     bool is_nil() const noexcept { return type() == ReplyType::kNil; }
@@ -32,7 +37,8 @@ public:
     bool is_error() const noexcept { return type() == ReplyType::kError; }
     bool is_array() const noexcept { return type() == ReplyType::kArray; }
 
-    /// Bytes of a bulk string, status or error; empty for other types.
+    /// Bytes of a bulk string, status or error; empty for other types. Points into the bytes
+    /// read from the socket: valid as long as the Reply.
     std::string_view as_string_view() const noexcept;
     /// Copy of as_string_view().
     std::string as_string() const { return std::string(as_string_view()); }
@@ -46,34 +52,42 @@ public:
     bool is_error_with_prefix(std::string_view prefix) const noexcept;
     /// Number of elements of an array; 0 otherwise.
     std::size_t size() const noexcept;
-    /// Element @p i of an array; a nil view when out of range or not an array.
+    /// Element @p i of an array; a nil view when out of range or not an array. O(1).
     ReplyView operator[](std::size_t i) const noexcept;
 
     /// redis-cli like text, for logs and test failure messages.
     std::string to_string() const;
 
 private:
-    const redisReply* node_ = nullptr;
+    const detail::ReplyArena* arena_ = nullptr;
+    std::uint32_t node_ = 0;
 };
 
-/// Owns a whole reply tree (freed with freeReplyObject). Move-only. Empty (default) is nil.
+/// One whole reply. Holds a reference on the arena its bytes and nodes live in (the client's
+/// read buffer): the client never compacts or reuses an arena while a Reply references it, and
+/// reads the following replies into a recycled arena instead, so keeping a Reply across
+/// co_awaits is safe. Move-only. Empty (default) is nil.
+///
+/// @par Thread safety
+/// The reference count is not atomic: destroy a Reply on the thread of the client that
+/// returned it (every call of a Client runs there anyway).
 class Reply {
 public:
     Reply() noexcept = default;
-    /// Takes ownership of @p root (as returned by redisReaderGetReply).
-    explicit Reply(redisReply* root) noexcept : root_(root) {}
-    Reply(Reply&& other) noexcept : root_(other.release()) {}
+    /// For the library: adopts one reference to @p arena (already counted by the caller).
+    Reply(detail::ReplyArena* arena, std::uint32_t node) noexcept : arena_(arena), node_(node) {}
+    Reply(Reply&& other) noexcept : arena_(other.arena_), node_(other.node_) { other.arena_ = nullptr; }
     Reply& operator=(Reply&& other) noexcept;
     Reply(const Reply&) = delete;
     Reply& operator=(const Reply&) = delete;
     ~Reply();
 
-    /// Parses exactly one complete RESP2 reply from @p wire, e.g. `Reply::from_resp(":1\r\n")`.
-    /// For tests and mocks; the client itself never copies replies.
-    /// @return kProtocolError when @p wire is not exactly one complete reply.
+    /// Parses exactly one complete RESP2 reply from @p wire (copied), e.g.
+    /// `Reply::from_resp(":1\r\n")`. For tests and mocks; the client never copies replies.
+    /// @return kProtocolError when @p wire is not exactly one complete, well-formed reply.
     static core::Result<Reply> from_resp(std::string_view wire);
 
-    ReplyView view() const noexcept { return ReplyView(root_); }
+    ReplyView view() const noexcept { return arena_ == nullptr ? ReplyView{} : ReplyView(arena_, node_); }
     ReplyType type() const noexcept { return view().type(); }
     bool is_nil() const noexcept { return view().is_nil(); }
     bool is_integer() const noexcept { return view().is_integer(); }
@@ -93,15 +107,9 @@ public:
     ReplyView operator[](std::size_t i) const noexcept { return view()[i]; }
     std::string to_string() const { return view().to_string(); }
 
-    /// Gives up ownership (the caller must freeReplyObject it).
-    redisReply* release() noexcept {
-        redisReply* r = root_;
-        root_ = nullptr;
-        return r;
-    }
-
 private:
-    redisReply* root_ = nullptr;
+    detail::ReplyArena* arena_ = nullptr;
+    std::uint32_t node_ = 0;
 };
 
 const char* reply_type_name(ReplyType t) noexcept;
