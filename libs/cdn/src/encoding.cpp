@@ -1,24 +1,12 @@
 #include "encoding.hpp"
 
 #include "moneta/core/base64.hpp"
+#include "moneta/core/hex.hpp"
 
 namespace moneta::cdn::detail {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 bool is_alnum(char c) noexcept {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -64,8 +52,8 @@ std::optional<std::string> hex_decode(std::string_view hex) {
     std::string out;
     out.reserve(hex.size() / 2);
     for (std::size_t i = 0; i < hex.size(); i += 2) {
-        const int hi = hex_value(hex[i]);
-        const int lo = hex_value(hex[i + 1]);
+        const int hi = core::hex_value(hex[i]);
+        const int lo = core::hex_value(hex[i + 1]);
         if (hi < 0 || lo < 0) {
             return std::nullopt;
         }

@@ -2,22 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include "moneta/core/hex.hpp"
 
 namespace moneta::http::detail {
 namespace {
-
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
 
@@ -143,7 +131,7 @@ ChunkedDecoder::Status ChunkedDecoder::size_line(std::string_view line) noexcept
     std::size_t i = 0;
     std::uint64_t size = 0;
     while (i < line.size()) {
-        const int d = hex_digit(line[i]);
+        const int d = core::hex_value(line[i]);
         if (d < 0) {
             break;
         }

@@ -1,6 +1,7 @@
 #include "strict.hpp"
 
 #include <cstdint>
+#include "moneta/core/hex.hpp"
 
 namespace moneta::http::detail {
 namespace {
@@ -43,19 +44,6 @@ std::string_view trim_ows(std::string_view v) noexcept {
         v.remove_suffix(1);
     }
     return v;
-}
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 Method method_of(std::string_view m) noexcept {
@@ -108,8 +96,8 @@ bool is_safe_path(std::string_view path) noexcept {
         if (i + 2 >= path.size()) {
             return false;
         }
-        const int hi = hex_value(path[i + 1]);
-        const int lo = hex_value(path[i + 2]);
+        const int hi = core::hex_value(path[i + 1]);
+        const int lo = core::hex_value(path[i + 2]);
         if (hi < 0 || lo < 0) {
             return false;
         }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include "moneta/core/hex.hpp"
 
 namespace moneta::jwt::detail {
 namespace {
@@ -43,19 +44,6 @@ struct NameSink {
         return size <= small.size() ? std::string_view(small.data(), size) : std::string_view();
     }
 };
-
-int hex(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 /// Length of the well-formed UTF-8 sequence at @p p (RFC 3629 table), 0 if ill-formed.
 std::size_t utf8_length(const unsigned char* p, const unsigned char* end) noexcept {
@@ -125,8 +113,8 @@ std::string unescape(std::string_view raw) {
             case 't': out.push_back('\t'); break;
             case 'u': {
                 auto quad = [&raw](std::size_t at) {
-                    return static_cast<std::uint32_t>((hex(raw[at]) << 12) | (hex(raw[at + 1]) << 8) |
-                                                      (hex(raw[at + 2]) << 4) | hex(raw[at + 3]));
+                    return static_cast<std::uint32_t>((core::hex_value(raw[at]) << 12) | (core::hex_value(raw[at + 1]) << 8) |
+                                                      (core::hex_value(raw[at + 2]) << 4) | core::hex_value(raw[at + 3]));
                 };
                 std::uint32_t cp = quad(i + 1);
                 i += 4;
@@ -338,7 +326,7 @@ private:
         }
         out = 0;
         for (int i = 0; i < 4; ++i) {
-            const int h = hex(*p_++);
+            const int h = core::hex_value(*p_++);
             if (h < 0) {
                 return false;
             }
