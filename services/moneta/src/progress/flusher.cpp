@@ -345,10 +345,9 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         store::KeyBuffer kb;
         store::dirty_key(kb, a);
         const std::string_view prefix[] = {store::progress_prefix(kb, a)};
-        store::add_evalsha(snap, scripts.flush_snapshot, std::span(kb.data(), 1), prefix);
+        snap.add_eval(scripts.flush_snapshot, std::span(kb.data(), 1), prefix);
     }
-    const redis::Script* snap_scripts[] = {&scripts.flush_snapshot};
-    auto snapped = co_await store::async_run_scripted(redis_, snap, snap_scripts, call_deadline());
+    auto snapped = co_await redis_.async_pipeline(snap, call_deadline());  // NOSCRIPT: libs/redis reloads
     if (!snapped) {
         co_return FlushResult::kFailed;
     }
@@ -451,7 +450,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         }
         store::KeyBuffer kb;
         store::dirty_key(kb, accounts[i]);
-        store::add_evalsha(done, scripts.flush_clear, std::span(kb.data(), 1), args);
+        done.add_eval(scripts.flush_clear, std::span(kb.data(), 1), args);
     }
     std::unordered_set<std::string_view> finished_accounts;
     for (std::size_t i = 0; i < accounts.size(); ++i) {
@@ -483,8 +482,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         done.add(del);
     }
     if (!done.empty()) {
-        const redis::Script* done_scripts[] = {&scripts.flush_clear};
-        auto finished = co_await store::async_run_scripted(redis_, done, done_scripts, call_deadline());
+        auto finished = co_await redis_.async_pipeline(done, call_deadline());
         if (!finished) {
             co_return FlushResult::kFailed;
         }
