@@ -77,6 +77,8 @@ write_session_files() {
     paste -d ' ' "$2" "$3" | awk -v dir="$dir" 'BEGIN { OFS = "\t" } NF == 5 {
         tok = $1; sid = $5; pos = (100 + NR % 3000) ".5"
         print "POST", "/v1/playback/sessions/" sid "/heartbeat", tok, "{\"position_sec\":" pos ",\"state\":\"playing\",\"seq\":@SEQ@}" > dir "/heartbeat.tsv"
+        # The same sessions 30 s of playback later: a steady-state heartbeat (the position moved).
+        print "POST", "/v1/playback/sessions/" sid "/heartbeat", tok, "{\"position_sec\":" (pos + 30) ",\"state\":\"playing\",\"seq\":@SEQ@}" > dir "/heartbeat_next.tsv"
         print "POST", "/v1/playback/sessions/" sid "/stop", tok, "{\"position_sec\":" pos ",\"reason\":\"user\",\"seq\":@SEQ@}" > dir "/stop.tsv"
     }'
 }

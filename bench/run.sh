@@ -140,8 +140,12 @@ for WORKERS in $WORKER_SETS; do
     # Heartbeat rows walk on through heartbeat.tsv (ROW_OFFSET), so every session keeps its lease.
     # At most one pass over the sessions: a session's second heartbeat seconds after its first
     # does less work and would skew the row (docs/performance.md).
-    ROW_OFFSET=0 ROW_MAX=$LIVE run_row heartbeat "moneta heartbeat" "$WORKERS" closed "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
+    ROW_OFFSET=0 ROW_MAX=$LIVE run_row heartbeat "moneta heartbeat (first)" "$WORKERS" closed "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
     HB_MAX=$ROW_RPS; HB_OFFSET=$ROW_NEXT
+    # The steady state: the sessions the first row reached, 30 s of playback later (position
+    # moved, seq higher). A player heartbeats every 30 s for the whole title, so this is the
+    # heartbeat a capacity plan multiplies; the first one is paid once per session.
+    ROW_OFFSET=0 ROW_MAX=$HB_OFFSET run_row heartbeat "moneta heartbeat (steady)" "$WORKERS" closed "$MONETA_PORT" "$WORK/heartbeat_next.tsv" moneta
     if [[ "$TAIL" == 1 ]]; then
         hb_rate=$(awk -v r="$HB_MAX" 'BEGIN { printf "%.0f", r * 0.8 }')
         ROW_OFFSET=$HB_OFFSET ROW_MAX=$LIVE run_row heartbeat "heartbeat @80% direct" "$WORKERS" "open@$hb_rate" "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
