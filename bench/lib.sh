@@ -322,7 +322,7 @@ write_results_json() {
 
 # perf_profile <name> <file>: perf record -g of moneta under a closed-loop load of <file>.
 perf_profile() {
-    local name="$1" file="$2" data="$WORK/perf.$1.data"
+    local name="$1" file="$2" data="$WORK/perf.${1%% *}.data"
     run_load "$MONETA_PORT" "$file" closed >/dev/null &
     local load_pid=$!
     sleep 1

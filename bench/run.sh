@@ -176,7 +176,9 @@ for WORKERS in $WORKER_SETS; do
     run_row stop "moneta stop" "$WORKERS" once "$MONETA_PORT" "$WORK/stop_now.tsv" moneta
     if [[ $PERF -eq 1 && $first -eq 1 ]]; then
         prepare_sessions "$WORKERS" quiet
-        perf_profile heartbeat "$WORK/heartbeat.tsv"
+        # Profile the steady heartbeat: one first heartbeat per session, then the next ones.
+        warmed=$(kv next_offset "$(ROW_MAX=$LIVE run_load "$MONETA_PORT" "$WORK/heartbeat.tsv" closed)")
+        ROW_MAX=${warmed:-$LIVE} perf_profile "heartbeat (steady)" "$WORK/heartbeat_next.tsv"
         perf_profile start "$WORK/start.tsv"
     fi
     stop_moneta
