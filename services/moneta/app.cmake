@@ -13,6 +13,7 @@ add_library(moneta_app STATIC
   src/handlers/playback_handlers.cpp
   src/handlers/progress_handlers.cpp
   src/handlers/rate_limit.cpp
+  src/handlers/server_errors.cpp
   src/delivery/playback_delivery.cpp
   src/progress/batch_split.cpp
   src/progress/flusher.cpp

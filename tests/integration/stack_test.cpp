@@ -402,5 +402,44 @@ TEST_F(StackTest, BadInputGetsTheDocumentedErrorAndNeverHurtsTheServer) {
     EXPECT_EQ(log.find(s.jwt_secret()), std::string::npos);
 }
 
+// One error table for both hops (issue 11): a request the HTTP layer itself refuses gets, from
+// moneta directly, the status, code, message and retryable nginx answers it with; what exactly
+// was wrong is in details.reason. And requests are counted under the route the router matched.
+TEST_F(StackTest, TheServersOwnErrorsAndRouteLabelsComeFromTheOneTable) {
+    testing::Stack& s = *stack_;
+    const auto refused = [](std::uint16_t port) {
+        testing::HttpConnection c(port);
+        EXPECT_TRUE(c.send_raw("POST /v1/playback/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"));
+        return c.read_reply(5s);
+    };
+    const HttpReply direct = refused(s.moneta_port());
+    const HttpReply edge = refused(s.edge_port());
+    ASSERT_EQ(direct.status, 501) << direct.body;
+    ASSERT_EQ(edge.status, 501) << edge.body;
+    const auto d = parse(direct).at("error").as_object();
+    const auto e = parse(edge).at("error").as_object();
+    EXPECT_EQ(d.at("code"), e.at("code"));
+    EXPECT_EQ(d.at("code").as_string(), "INVALID_REQUEST");
+    EXPECT_EQ(d.at("message"), e.at("message"));
+    EXPECT_EQ(d.at("retryable"), e.at("retryable"));
+    EXPECT_EQ(d.at("details").at("reason").as_string(), "Unsupported Transfer-Encoding.");
+
+    const HttpReply missing = s.call_moneta("GET", "/v1/nope", "", "");
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(code_of(missing), "NOT_FOUND");
+    EXPECT_EQ(parse(missing).at("error").at("message").as_string(), "Not found.");
+
+    const double other0 = s.metric("moneta_http_requests_total", "route=\"other\",code=\"404\"");
+    const double hb0 = s.metric("moneta_http_requests_total", "route=\"heartbeat\",code=\"404\"");
+    EXPECT_EQ(s.call_moneta("GET", "/v1/nope", "", "").status, 404);
+    const std::string tok = s.token("a_1", "p_1");
+    EXPECT_EQ(s.call_moneta("POST", "/v1/playback/sessions/ps_nosuchsession/heartbeat",
+                            R"({"position_sec":1,"state":"playing","seq":1})", tok)
+                  .status,
+              404);
+    EXPECT_EQ(s.metric("moneta_http_requests_total", "route=\"other\",code=\"404\"") - other0, 1);
+    EXPECT_EQ(s.metric("moneta_http_requests_total", "route=\"heartbeat\",code=\"404\"") - hb0, 1);
+}
+
 }  // namespace
 }  // namespace moneta

@@ -40,6 +40,7 @@ std::optional<std::string_view> Request::header(std::string_view name) const noe
 
 void Request::set_line(Method m, std::string_view method_string, std::string_view target) noexcept {
     method_ = m;
+    route_id_ = kNoRoute;
     method_string_ = method_string;
     target_ = target;
     const auto q = target.find('?');

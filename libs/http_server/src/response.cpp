@@ -2,29 +2,9 @@
 
 #include <charconv>
 
+#include "moneta/core/json_escape.hpp"
+
 namespace moneta::http {
-namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(ch);
-        } else if (c < 0x20) {
-            out += "\\u00";
-            out.push_back(kHex[c >> 4U]);
-            out.push_back(kHex[c & 0xFU]);
-        } else {
-            out.push_back(ch);
-        }
-    }
-    out.push_back('"');
-}
-
-}  // namespace
 
 Response error_response(int status, std::string_view code, std::string_view message,
                         bool retryable, std::int64_t server_time_ms, std::string_view details_json) {
@@ -33,9 +13,9 @@ Response error_response(int status, std::string_view code, std::string_view mess
     std::string& b = r.body;
     b.reserve(128 + message.size() + details_json.size());
     b += R"({"error":{"code":)";
-    append_json_string(b, code);
+    core::append_json_string(b, code);
     b += R"(,"message":)";
-    append_json_string(b, message);
+    core::append_json_string(b, message);
     b += retryable ? R"(,"retryable":true,"details":)" : R"(,"retryable":false,"details":)";
     b += details_json;
     b += R"(},"server_time_ms":)";
@@ -44,6 +24,13 @@ Response error_response(int status, std::string_view code, std::string_view mess
     b.append(buf, res.ptr);
     b.push_back('}');
     return r;
+}
+
+Response default_error_page(int status, std::string_view code, std::string_view message,
+                            std::int64_t server_time_ms) {
+    // "Try again" answers: a timeout, our own failure, unavailable/overloaded.
+    const bool retryable = status == 408 || status == 500 || status == 503 || status == 504;
+    return error_response(status, code, message, retryable, server_time_ms);
 }
 
 }  // namespace moneta::http

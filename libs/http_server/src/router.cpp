@@ -1,5 +1,7 @@
 #include "moneta/http/router.hpp"
 
+#include <stdexcept>
+
 namespace moneta::http {
 namespace {
 
@@ -22,8 +24,12 @@ std::vector<std::string> split_pattern(std::string_view pattern) {
 
 }  // namespace
 
-void Router::add(Method method, std::string_view pattern, Handler handler) {
-    routes_.push_back(Route{method, split_pattern(pattern), std::move(handler)});
+std::uint16_t Router::add(Method method, std::string_view pattern, Handler handler) {
+    if (routes_.size() >= Request::kNoRoute) {
+        throw std::length_error("router: too many routes");  // setup time only
+    }
+    routes_.push_back(Route{method, std::string(pattern), split_pattern(pattern), std::move(handler)});
+    return static_cast<std::uint16_t>(routes_.size() - 1);
 }
 
 Router::Match Router::match(Request& req) const {
@@ -55,6 +61,7 @@ Router::Match Router::match(Request& req) const {
         }
         if (r.method == wanted) {
             m.handler = &r.handler;
+            req.set_route_id(static_cast<std::uint16_t>(&r - routes_.data()));
             m.allow.clear();
             return m;
         }
@@ -73,15 +80,18 @@ Router::Match Router::match(Request& req) const {
 boost::asio::awaitable<Response> Router::async_dispatch(Request& req) const {
     Match m = match(req);
     if (m.handler != nullptr) {
-        co_return co_await (*m.handler)(req);
+        return (*m.handler)(req);  // the handler's own frame: the router adds none
     }
+    return async_error(std::move(m));
+}
+
+boost::asio::awaitable<Response> Router::async_error(Match m) const {
     if (!m.allow.empty()) {
-        Response r = error_response(405, "METHOD_NOT_ALLOWED", "Method not allowed.", false,
-                                    clock_->wall_ms());
+        Response r = error_page_(405, "METHOD_NOT_ALLOWED", "Method not allowed.", clock_->wall_ms());
         r.headers.emplace_back("Allow", std::move(m.allow));
         co_return r;
     }
-    co_return error_response(404, "NOT_FOUND", "Not found.", false, clock_->wall_ms());
+    co_return error_page_(404, "NOT_FOUND", "Not found.", clock_->wall_ms());
 }
 
 Handler Router::as_handler() const& {

@@ -318,7 +318,7 @@ private:
     /// A server-made error (before any handler ran): api.md §4 body, Connection: close.
     asio::awaitable<void> write_error(Worker& w, Connection& c, const detail::HeadVerdict& v) {
         bump(w.stats.bad_requests_total);
-        Response r = error_response(v.status, v.code, v.message, false, clock_.wall_ms());
+        Response r = config_.error_page(v.status, v.code, v.message, clock_.wall_ms());
         r.close = true;
         detail::HeadOptions o;
         o.date = w.date.now();
@@ -591,8 +591,8 @@ private:
                 res = co_await w.hooks.handler(req);
             } catch (const std::exception&) {
                 bump(st.handler_exceptions_total);
-                res = error_response(500, "INTERNAL", "Something went wrong. Try again shortly.",
-                                     true, clock_.wall_ms());
+                res = config_.error_page(500, "INTERNAL", "Something went wrong. Try again shortly.",
+                                         clock_.wall_ms());
             }
             bump(st.requests_in_flight, std::int64_t{-1});
             if (res.drop) {

@@ -21,6 +21,7 @@
 #include "handlers/load_shedding.hpp"
 #include "handlers/playback_handlers.hpp"
 #include "handlers/progress_handlers.hpp"
+#include "handlers/server_errors.hpp"
 #include "moneta/core/random.hpp"
 #include "progress/flusher.hpp"
 #include "moneta/http/fd_limit.hpp"
@@ -83,6 +84,7 @@ struct Worker {
           router(clock),
           limit(inbound_limit(s, clock)),
           readiness(s.playback.redis_down_fail_open) {
+        router.set_error_page(handlers::server_error_page);
         playback.register_routes(router);
         progress_handlers.register_routes(router);
         handlers::register_health_routes(router, redis, clock, readiness);
@@ -205,6 +207,7 @@ http::ServerConfig server_config(const Settings& s, std::string address, std::ui
     c.timeouts.default_deadline = s.server.default_deadline;
     c.timeouts.min_client_deadline = s.server.min_client_deadline;
     c.edge.headers = kEdgeOnlyHeaders;
+    c.error_page = handlers::server_error_page;
     return c;
 }
 
@@ -345,12 +348,13 @@ private:
             workers_[index] = std::move(worker);
         }
         http::WorkerHooks hooks;
-        hooks.handler = handlers::shed_overload(w->router.as_handler(), w->limit.get(), clock_, stats.shedding);
+        hooks.handler =
+            handlers::shed_overload(w->router.as_handler(), w->limit.get(), clock_, stats.shedding, &w->router);
         log::AccessRing* ring = settings_.log.access_log && logger_->enabled(log::Level::kInfo)
                                     ? &logger_->add_access_ring()
                                     : nullptr;
-        hooks.on_access = [&stats, ring, this](const http::AccessRecord& rec) {
-            Telemetry::on_access(rec, stats, ring, clock_);
+        hooks.on_access = [&stats, ring, labels = Telemetry::route_labels(w->router), this](const http::AccessRecord& rec) {
+            Telemetry::on_access(rec, labels, stats, ring, clock_);
         };
         hooks.on_drained = [w, budget = settings_.final_flush / 2, this] {
             // Writes held while Redis was down were acknowledged to players: replay them before
@@ -378,6 +382,7 @@ private:
 
     http::WorkerHooks make_admin() {
         admin_router_ = std::make_unique<http::Router>(clock_);
+        admin_router_->set_error_page(handlers::server_error_page);
         handlers::register_admin_routes(*admin_router_, registry_, clock_, [this] { return redis_ready(); });
         handlers::register_breaker_routes(*admin_router_, guards_->breakers(), clock_, settings_.server.admin_token);
         http::WorkerHooks hooks;

@@ -8,10 +8,6 @@ namespace moneta {
 
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 template <class Atomic>
 [[maybe_unused]] std::function<double()> read(const Atomic& a) {
     return [&a] { return static_cast<double>(a.load(std::memory_order_relaxed)); };
@@ -104,45 +100,46 @@ void Telemetry::export_redis(std::function<RedisTotals()> totals) {
     registry_.callback_gauge("moneta_redis_connected", "Worker Redis connections that are up.", {}, [shared] { return (*shared)().connected; });
 }
 
-std::size_t Telemetry::route_index(http::Method method, std::string_view path) noexcept {
-    constexpr std::string_view kSessions = "/v1/playback/sessions";
+std::vector<std::uint8_t> Telemetry::route_labels(const http::Router& router) {
+    struct Known {
+        http::Method method;
+        std::string_view pattern;
+        std::uint8_t label;  // index into kRoutes
+    };
     using M = http::Method;
-    if (path == kSessions) {
-        return method == M::kPost ? 0 : method == M::kGet ? 4 : 11;
-    }
-    if (path.substr(0, kSessions.size() + 1) == "/v1/playback/sessions/") {
-        if (method == M::kPost && ends_with(path, "/heartbeat")) {
-            return 1;
+    static constexpr std::array<Known, 13> kKnown{{
+        {M::kPost, "/v1/playback/sessions", 0},
+        {M::kPost, "/v1/playback/sessions/{id}/heartbeat", 1},
+        {M::kPost, "/v1/playback/sessions/{id}/stop", 2},
+        {M::kPost, "/v1/playback/sessions/{id}/refresh", 3},
+        {M::kGet, "/v1/playback/sessions", 4},
+        {M::kDelete, "/v1/playback/sessions/{id}", 5},
+        {M::kGet, "/v1/me/progress", 6},
+        {M::kPut, "/v1/me/progress/{id}", 7},
+        {M::kGet, "/v1/me/continue-watching", 8},
+        {M::kGet, "/healthz", 9},
+        {M::kGet, "/readyz", 9},
+        {M::kGet, "/metrics", 10},
+        {M::kOther, "", 11},
+    }};
+    static_assert(kRoutes.size() == 12);
+    std::vector<std::uint8_t> out(router.route_count(), 11);
+    for (std::size_t id = 0; id < out.size(); ++id) {
+        const auto r = static_cast<std::uint16_t>(id);
+        for (const Known& k : kKnown) {
+            if (k.method == router.route_method(r) && k.pattern == router.route_pattern(r)) {
+                out[id] = k.label;
+                break;
+            }
         }
-        if (method == M::kPost && ends_with(path, "/stop")) {
-            return 2;
-        }
-        if (method == M::kPost && ends_with(path, "/refresh")) {
-            return 3;
-        }
-        return method == M::kDelete ? 5 : 11;
     }
-    if (path == "/v1/me/progress" && method == M::kGet) {
-        return 6;
-    }
-    if (path.substr(0, 16) == "/v1/me/progress/" && method == M::kPut) {
-        return 7;
-    }
-    if (path == "/v1/me/continue-watching" && method == M::kGet) {
-        return 8;
-    }
-    if (path == "/healthz" || path == "/readyz") {
-        return 9;
-    }
-    if (path == "/metrics") {
-        return 10;
-    }
-    return 11;
+    return out;
 }
 
-void Telemetry::on_access(const http::AccessRecord& rec, WorkerStats& w, log::AccessRing* access_log,
-                          const core::Clock& clock) noexcept {
-    const std::size_t route = route_index(rec.request.method(), rec.request.path());
+void Telemetry::on_access(const http::AccessRecord& rec, std::span<const std::uint8_t> route_labels, WorkerStats& w,
+                          log::AccessRing* access_log, const core::Clock& clock) noexcept {
+    const std::uint16_t id = rec.request.route_id();
+    const std::size_t route = id < route_labels.size() ? route_labels[id] : kRoutes.size() - 1;
     std::size_t code = kStatuses.size();
     for (std::size_t i = 0; i < kStatuses.size(); ++i) {
         if (kStatuses[i] == rec.status) {

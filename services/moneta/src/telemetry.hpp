@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <memory>
 #include <vector>
 #include <functional>
@@ -15,6 +16,7 @@
 #include "progress/flusher.hpp"
 #include "store/progress_buffer.hpp"
 #include "store/progress_store.hpp"
+#include "moneta/http/router.hpp"
 #include "moneta/http/server.hpp"
 #include "moneta/log/logger.hpp"
 #include "moneta/metrics/registry.hpp"
@@ -96,13 +98,16 @@ public:
     /// On worker @p w's thread: counts the request (route × status), observes its latency and,
     /// when @p access_log is non-null, copies the access record into that worker's ring (the
     /// logger's thread formats and writes it). No lock, no allocation.
-    static void on_access(const http::AccessRecord& rec, WorkerStats& w, log::AccessRing* access_log,
-                          const core::Clock& clock) noexcept;
+    /// The route label is `route_labels[rec.request.route_id()]` (what the router matched; "other"
+    /// for a request no route matched): the path is not parsed again.
+    static void on_access(const http::AccessRecord& rec, std::span<const std::uint8_t> route_labels, WorkerStats& w,
+                          log::AccessRing* access_log, const core::Clock& clock) noexcept;
 
     static constexpr const auto& kRoutes = HttpLabels::kRoutes;
     static constexpr const auto& kStatuses = HttpLabels::kStatuses;
-    /// Route label of a request (bounded set: never the raw path, which holds ids).
-    static std::size_t route_index(http::Method method, std::string_view path) noexcept;
+    /// Index into kRoutes of each of @p router's routes, by route id (built once per worker;
+    /// bounded label set: never the raw path, which holds ids).
+    static std::vector<std::uint8_t> route_labels(const http::Router& router);
 
 private:
     metrics::Registry& registry_;

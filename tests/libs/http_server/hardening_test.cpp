@@ -189,6 +189,25 @@ TEST_F(HardeningTest, ALongRequestTargetIs414WhicheverLimitItTrips) {
     EXPECT_TRUE(c.peer_closed(1s));
 }
 
+TEST_F(HardeningTest, TheServersOwnErrorsUseTheConfiguredErrorPage) {
+    ServerConfig cfg;
+    cfg.error_page = [](int status, std::string_view code, std::string_view message, std::int64_t) {
+        Response r;
+        r.status = status;
+        r.body = "page:" + std::to_string(status) + ":" + std::string(code) + ":" + std::string(message);
+        return r;
+    };
+    start(cfg);
+    const auto long_target = testing::http_call(port_, "GET", "/" + std::string(3000, 'u'));
+    EXPECT_EQ(long_target.status, 414);
+    EXPECT_EQ(long_target.body, "page:414:URI_TOO_LONG:The request URI is too long.");
+    HttpConnection c(port_);
+    ASSERT_TRUE(c.send_raw("GET /seen HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"));
+    const auto te = c.read_reply(2s);
+    EXPECT_EQ(te.status, 501);
+    EXPECT_EQ(te.body, "page:501:NOT_IMPLEMENTED:Unsupported Transfer-Encoding.");
+}
+
 // --- Retry-After ------------------------------------------------------------------------------
 
 TEST_F(HardeningTest, Every503And504CarriesRetryAfterOnce) {

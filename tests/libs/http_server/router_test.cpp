@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
 namespace moneta::http {
 namespace {
 
@@ -52,6 +55,69 @@ TEST(RouterTest, WrongMethodListsTheAllowedOnes) {
     const auto none = router.match(unknown);
     EXPECT_EQ(none.handler, nullptr);
     EXPECT_TRUE(none.allow.empty());
+}
+
+TEST(RouterTest, AMatchTellsTheRequestWhichRouteItWas) {
+    core::FakeClock clock;
+    Router router(clock);
+    EXPECT_EQ(router.add(Method::kPost, "/v1/playback/sessions", ok), 0);
+    EXPECT_EQ(router.add(Method::kPost, "/v1/playback/sessions/{id}/heartbeat", ok), 1);
+    EXPECT_EQ(router.add(Method::kGet, "/v1/playback/sessions", ok), 2);
+    ASSERT_EQ(router.route_count(), 3U);
+    EXPECT_EQ(router.route_pattern(1), "/v1/playback/sessions/{id}/heartbeat");
+    EXPECT_EQ(router.route_method(2), Method::kGet);
+
+    Request hb = make(Method::kPost, "/v1/playback/sessions/ps_1/heartbeat");
+    EXPECT_EQ(hb.route_id(), Request::kNoRoute);
+    ASSERT_NE(router.match(hb).handler, nullptr);
+    EXPECT_EQ(hb.route_id(), 1);
+    Request list = make(Method::kHead, "/v1/playback/sessions");
+    ASSERT_NE(router.match(list).handler, nullptr);
+    EXPECT_EQ(list.route_id(), 2);  // HEAD counts as the GET route it is served by
+    Request put = make(Method::kPut, "/v1/playback/sessions");
+    EXPECT_EQ(router.match(put).handler, nullptr);
+    EXPECT_EQ(put.route_id(), Request::kNoRoute);  // 405: no route ran
+    // A reused Request (keep-alive) starts without the previous request's route.
+    hb.set_line(Method::kGet, "GET", "/nope");
+    EXPECT_EQ(hb.route_id(), Request::kNoRoute);
+}
+
+Response teapot_page(int status, std::string_view code, std::string_view message, std::int64_t now_ms) {
+    Response r;
+    r.status = status;
+    r.body = std::string(code) + "|" + std::string(message) + "|" + std::to_string(now_ms);
+    return r;
+}
+
+TEST(RouterTest, NotFoundAndMethodNotAllowedUseTheInstalledErrorPage) {
+    core::FakeClock clock;
+    clock.set_wall_ms(1764000000123);
+    Router router(clock);
+    router.add(Method::kGet, "/a", ok);
+    router.set_error_page(teapot_page);
+    auto run = [&](Method m, std::string_view target) {
+        Request req = make(m, target);
+        boost::asio::io_context io;
+        Response out;
+        boost::asio::co_spawn(io, router.async_dispatch(req), [&](std::exception_ptr, Response r) { out = std::move(r); });
+        io.run();
+        return out;
+    };
+    const Response missing = run(Method::kGet, "/b");
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.body, "NOT_FOUND|Not found.|1764000000123");
+    const Response wrong = run(Method::kPost, "/a");
+    EXPECT_EQ(wrong.status, 405);
+    EXPECT_EQ(wrong.body, "METHOD_NOT_ALLOWED|Method not allowed.|1764000000123");
+    ASSERT_EQ(wrong.headers.size(), 1U);
+    EXPECT_EQ(wrong.headers[0].second, "GET, HEAD");
+    EXPECT_EQ(run(Method::kGet, "/a").status, 200);
+}
+
+TEST(ErrorResponseTest, TheDefaultPageMarksOnlyTryAgainStatusesRetryable) {
+    EXPECT_NE(default_error_page(400, "INVALID_REQUEST", "x", 1).body.find(R"("retryable":false)"), std::string::npos);
+    EXPECT_NE(default_error_page(500, "INTERNAL", "x", 1).body.find(R"("retryable":true)"), std::string::npos);
+    EXPECT_NE(default_error_page(408, "REQUEST_TIMEOUT", "x", 1).body.find(R"("retryable":true)"), std::string::npos);
 }
 
 TEST(ErrorResponseTest, FollowsTheApiErrorModel) {

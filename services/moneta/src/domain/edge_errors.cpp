@@ -40,6 +40,15 @@ std::string body(const ApiErrorInfo& row) {
 
 std::span<const EdgeError> edge_errors() noexcept { return kEdgeErrors; }
 
+const EdgeError* edge_error_answering(int answer_status) noexcept {
+    for (const EdgeError& e : kEdgeErrors) {
+        if (e.answer_status == answer_status) {
+            return &e;
+        }
+    }
+    return nullptr;
+}
+
 std::string nginx_edge_errors_conf() {
     std::string out =
         "# GENERATED from services/moneta/src/domain/api_error.cpp by tools/edge_errors: do not edit.\n"

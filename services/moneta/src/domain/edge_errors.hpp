@@ -20,6 +20,11 @@ struct EdgeError {
 /// Every status the edge maps to a JSON body (order = the generated file's order).
 std::span<const EdgeError> edge_errors() noexcept;
 
+/// The row nginx answers @p answer_status with (the first, in table order), or null. moneta's
+/// own HTTP server answers its protocol errors by the same rows (handlers/server_errors.hpp), so
+/// a malformed request gets the same code and message from either hop.
+const EdgeError* edge_error_answering(int answer_status) noexcept;
+
 /// The text of deploy/nginx/edge_errors.conf: `error_page` lines and the internal
 /// `/_edge_error/` locations returning the JSON bodies (Retry-After on retryable 429/503/504).
 std::string nginx_edge_errors_conf();

@@ -9,6 +9,7 @@
 
 #include "moneta/core/clock.hpp"
 #include "moneta/http/handler.hpp"
+#include "moneta/http/router.hpp"
 #include "moneta/resilience/adaptive_limit.hpp"
 #include "moneta/metrics/local.hpp"
 #include "moneta/metrics/stats_table.hpp"
@@ -26,8 +27,10 @@ inline constexpr metrics::Stat<SheddingStats> kSheddingStatsTable[] = {
 /// Wraps @p inner. Health and metrics routes pass through untouched (a probe must not be shed).
 /// A response below 500 feeds its latency to the controller; 5xx (dependency failures answered
 /// fast) only frees the slot, so failing fast never teaches the limit that latency is low.
-/// @p limit and @p stats must outlive the handler; @p limit null = shedding off.
+/// @p limit and @p stats must outlive the handler; @p limit null = shedding off. @p routes (the
+/// router @p inner dispatches to; may be null): a shed request is still matched against it, so
+/// its 503 is counted and logged under its route (Request::route_id), not as "other".
 http::Handler shed_overload(http::Handler inner, resilience::AdaptiveLimit* limit, const core::Clock& clock,
-                            SheddingStats& stats);
+                            SheddingStats& stats, const http::Router* routes = nullptr);
 
 }  // namespace moneta::handlers

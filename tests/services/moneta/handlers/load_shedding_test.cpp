@@ -46,7 +46,10 @@ protected:
                 res.status = inner_status_;
                 co_return res;
             },
-            &*limit_, clock_, stats_);
+            &*limit_, clock_, stats_, &routes_);
+        // Only for labelling shed requests: the handler above is what runs.
+        routes_.add(http::Method::kPost, "/v1/playback/sessions", nullptr);
+        routes_.add(http::Method::kPost, "/v1/playback/sessions/{id}/heartbeat", nullptr);
     }
 
     /// Starts @p req; its response lands in @p out when the handler returns.
@@ -74,6 +77,7 @@ protected:
     }
 
     core::FakeClock clock_;
+    http::Router routes_{clock_};
     boost::asio::io_context io_;
     boost::asio::steady_timer gate_{io_, boost::asio::steady_timer::time_point::max()};
     std::optional<resilience::AdaptiveLimit> limit_;
@@ -95,6 +99,7 @@ TEST_F(LoadSheddingTest, AboveTheLimitAnswers503OverloadedAtOnceWithoutCallingTh
     spawn(second, second_res);
     ASSERT_TRUE(second_res) << "a shed request must not wait";
     EXPECT_EQ(second_res->status, 503);
+    EXPECT_EQ(second.route_id(), 1) << "a shed request is counted under its route";
     const auto body = boost::json::parse(second_res->body).as_object();
     EXPECT_EQ(body.at("error").at("code").as_string(), "OVERLOADED");
     EXPECT_TRUE(body.at("error").at("retryable").as_bool());

@@ -29,6 +29,9 @@ struct Header {
 class Request {
 public:
     static constexpr std::size_t kMaxParams = 4;
+    /// route_id() of a request no route matched (not found, method not allowed, or answered
+    /// before routing).
+    static constexpr std::uint16_t kNoRoute = 0xFFFF;
 
     Method method() const noexcept { return method_; }
     std::string_view method_string() const noexcept { return method_string_; }
@@ -49,6 +52,9 @@ public:
     }
     core::RequestContext& context() noexcept { return context_; }
     const core::RequestContext& context() const noexcept { return context_; }
+    /// Which route of the router matched (Router::add's return value), or kNoRoute: telemetry
+    /// labels requests by it instead of parsing the path again.
+    std::uint16_t route_id() const noexcept { return route_id_; }
 
     // --- set by the server and router only ---
     void set_line(Method m, std::string_view method_string, std::string_view target) noexcept;
@@ -56,6 +62,7 @@ public:
     void set_remote_ip(std::string_view ip) noexcept { remote_ip_ = ip; }
     std::vector<Header>& mutable_headers() noexcept { return headers_; }
     void clear_params() noexcept { param_count_ = 0; }
+    void set_route_id(std::uint16_t id) noexcept { route_id_ = id; }
     bool add_param(std::string_view v) noexcept;
 
 private:
@@ -69,6 +76,7 @@ private:
     std::string_view remote_ip_;
     std::array<std::string_view, kMaxParams> params_{};
     std::size_t param_count_ = 0;
+    std::uint16_t route_id_ = kNoRoute;
     core::RequestContext context_;
 };
 

@@ -26,4 +26,16 @@ Response error_response(int status, std::string_view code, std::string_view mess
                         bool retryable, std::int64_t server_time_ms,
                         std::string_view details_json = "{}");
 
+/// The answer to an error the server or the router makes itself (400, 404, 405, 408, 413, 414,
+/// 431, 500, 501, 505): @p status, the library's @p code and @p message for it. A service
+/// installs its own (ServerConfig::error_page, Router::set_error_page) so that these bodies come
+/// from its error table like every other error it sends (moneta: handlers/server_errors.hpp).
+/// A plain function pointer: no state, nothing allocated to call it.
+using ErrorPage = Response (*)(int status, std::string_view code, std::string_view message,
+                               std::int64_t server_time_ms);
+
+/// The library's own page: error_response(status, code, message, retryable = false, ...).
+Response default_error_page(int status, std::string_view code, std::string_view message,
+                            std::int64_t server_time_ms);
+
 }  // namespace moneta::http

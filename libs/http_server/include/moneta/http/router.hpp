@@ -2,6 +2,7 @@
 /// @brief Method + path-pattern routing with 404 NOT_FOUND and 405 METHOD_NOT_ALLOWED (+ Allow).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,10 +21,21 @@ class Router {
 public:
     explicit Router(const core::Clock& clock) : clock_(&clock) {}
 
-    void add(Method method, std::string_view pattern, Handler handler);
+    /// @return the route's id (0, 1, ... in the order added): Request::route_id() of the
+    /// requests it matches.
+    std::uint16_t add(Method method, std::string_view pattern, Handler handler);
+    /// The body of this router's 404 and 405 answers (default: default_error_page).
+    void set_error_page(ErrorPage page) noexcept { error_page_ = page; }
+    /// The matched route's handler call itself (no coroutine frame of the router's own on the
+    /// way), or a 404/405 answer.
     boost::asio::awaitable<Response> async_dispatch(Request& req) const;
     /// A root handler that dispatches through this router (which must outlive it).
     Handler as_handler() const&;
+
+    /// The routes added, by id (for labels built once, e.g. metrics per route).
+    std::size_t route_count() const noexcept { return routes_.size(); }
+    Method route_method(std::uint16_t id) const noexcept { return routes_[id].method; }
+    std::string_view route_pattern(std::uint16_t id) const noexcept { return routes_[id].pattern; }
 
     struct Match {
         const Handler* handler = nullptr;  ///< null: not found or method not allowed
@@ -35,10 +47,14 @@ public:
 private:
     struct Route {
         Method method;
+        std::string pattern;
         std::vector<std::string> segments;  ///< "{}" for a parameter
         Handler handler;
     };
+    boost::asio::awaitable<Response> async_error(Match m) const;
+
     const core::Clock* clock_;
+    ErrorPage error_page_ = default_error_page;
     std::vector<Route> routes_;
 };
 

@@ -64,6 +64,9 @@ struct ServerConfig {
     AcceptBackoff accept_backoff;
     /// Edge-only headers and the edge's secret (edge_trust.hpp). Default: nothing edge-only.
     EdgeTrust edge;
+    /// Body of the server's own errors (malformed or oversized requests, timeouts, a handler
+    /// that threw): the service's error table, as for its handlers' errors.
+    ErrorPage error_page = default_error_page;
 };
 
 struct AccessRecord {
