@@ -611,4 +611,42 @@ CircuitBreakerStats CircuitBreaker::stats() const noexcept {
     return s;
 }
 
+CircuitBreakerStats merged_stats(std::span<const CircuitBreaker* const> members) noexcept {
+    CircuitBreakerStats m;
+    bool first = true;
+    const auto rank = [](State st) { return st == State::kOpen ? 2 : st == State::kHalfOpen ? 1 : 0; };
+    for (const CircuitBreaker* b : members) {
+        const CircuitBreakerStats s = b->stats();
+        if (first) {
+            m.mode = s.mode;
+            first = false;
+        }
+        if (rank(s.state) > rank(m.state)) {
+            m.state = s.state;
+        }
+        m.open = m.open || s.open;
+        m.epoch = std::max(m.epoch, s.epoch);
+        m.consecutive_failures = std::max(m.consecutive_failures, s.consecutive_failures);
+        m.consecutive_opens = std::max(m.consecutive_opens, s.consecutive_opens);
+        m.window.calls += s.window.calls;
+        m.window.failures += s.window.failures;
+        m.window.slow += s.window.slow;
+        for (auto member : {&CircuitBreakerStats::permitted, &CircuitBreakerStats::successes,
+                            &CircuitBreakerStats::failures, &CircuitBreakerStats::timeouts,
+                            &CircuitBreakerStats::slow_calls, &CircuitBreakerStats::ignored,
+                            &CircuitBreakerStats::stale_outcomes, &CircuitBreakerStats::short_circuits,
+                            &CircuitBreakerStats::rejected_open, &CircuitBreakerStats::rejected_half_open,
+                            &CircuitBreakerStats::rejected_ramp, &CircuitBreakerStats::rejected_forced,
+                            &CircuitBreakerStats::transitions, &CircuitBreakerStats::to_open,
+                            &CircuitBreakerStats::to_half_open, &CircuitBreakerStats::to_closed,
+                            &CircuitBreakerStats::mode_changes, &CircuitBreakerStats::shadow_trips,
+                            &CircuitBreakerStats::trips_failure_rate, &CircuitBreakerStats::trips_slow_call_rate,
+                            &CircuitBreakerStats::trips_consecutive, &CircuitBreakerStats::trips_probe_failed,
+                            &CircuitBreakerStats::trips_half_open_timeout}) {
+            m.*member += s.*member;
+        }
+    }
+    return m;
+}
+
 }  // namespace moneta::resilience

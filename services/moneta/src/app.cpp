@@ -65,9 +65,9 @@ std::unique_ptr<resilience::AdaptiveLimit> inbound_limit(const Settings& s, cons
 struct Worker {
     Worker(boost::asio::io_context& io, const Settings& s, core::Clock& clock, const jwt::Verifier& verifier,
            const domain::SessionIdSigner& session_ids, const delivery::DeliveryFactory& delivery_factory,
-           WorkerStats& t, DependencyGuards& guards, std::size_t threads)
+           WorkerStats& t, DependencyGuards& guards, std::size_t index, std::size_t threads)
         : redis(io.get_executor(), s.redis, clock),
-          guarded_redis(redis, guards.redis(), clock),
+          guarded_redis(redis, guards.redis(index), clock),
           http(io.get_executor(), internal_api_pool(s, s.internal_api.timeout), clock),
           api(http, s.internal_api.token, s.internal_api.timeout, t.internal_api),
           resilient_api(api, guards.internal_api(), clock, io.get_executor()),
@@ -259,7 +259,7 @@ public:
         telemetry_.export_server(*admin_, "admin");
         telemetry_.export_redis([this] { return redis_stats(); });
         for (const auto& b : guards_->breakers()) {
-            telemetry_.export_breaker(b.name, *b.breaker);
+            telemetry_.export_breaker(b.name, {b.members.begin(), b.members.end()});
         }
         telemetry_.export_internal_api_guard(guards_->internal_api(), guards_->coalescer());
         telemetry_.export_shedding([this] { return shedding_totals(); });
@@ -341,7 +341,7 @@ private:
     http::WorkerHooks make_worker(boost::asio::io_context& io, std::size_t index) {
         WorkerStats& stats = telemetry_.worker(index);  // this worker's own counters
         auto worker = std::make_unique<Worker>(io, settings_, clock_, verifier_, session_ids_, *delivery_, stats,
-                                               *guards_, workers_.size());
+                                               *guards_, index, workers_.size());
         Worker* w = worker.get();
         {
             std::lock_guard lock(mu_);
@@ -471,7 +471,7 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
     log::LoggerConfig lc;
     lc.service_name = "moneta";
     lc.level = log::parse_level(settings.log.level).value_or(log::Level::kInfo);
-    auto guards = DependencyGuards::create(settings.resilience, clock);
+    auto guards = DependencyGuards::create(settings.resilience, clock, worker_threads(settings));
     if (!guards) {
         return {boost::system::in_place_error, guards.error()};
     }

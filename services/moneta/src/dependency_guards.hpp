@@ -1,7 +1,9 @@
 /// @file services/moneta/src/dependency_guards.hpp
-/// @brief The process-wide resilience state every worker shares: the internal API's breakers
-/// (one per endpoint), bulkhead, client-side throttle and retry budget; the Redis breaker; the
-/// singleflight for catalog misses. Workers wrap their own clients with decorators over these.
+/// @brief The resilience state of the dependencies: the internal API's breakers (one per
+/// endpoint), bulkhead, client-side throttle and retry budget, the singleflight for catalog misses
+/// (process-wide: they protect one upstream, on the cache-miss path only); the Redis breaker, one
+/// per worker (every request consults it: docs/resilience.md "Per worker"). Workers wrap their
+/// own clients with decorators over these.
 #pragma once
 
 #include <memory>
@@ -25,11 +27,14 @@ namespace moneta {
 class DependencyGuards {
 public:
     /// @return a message naming the bad setting when a breaker config is invalid.
+    /// @param workers how many API workers (each gets its own Redis breaker).
     static boost::system::result<std::unique_ptr<DependencyGuards>, std::string> create(const ResilienceSettings& s,
-                                                                                        core::Clock& clock);
+                                                                                        core::Clock& clock,
+                                                                                        std::size_t workers);
 
     upstream::InternalApiGuard& internal_api() noexcept { return *internal_api_; }
-    resilience::CircuitBreaker& redis() noexcept { return *redis_; }
+    /// Worker @p index's Redis breaker (index < workers).
+    resilience::CircuitBreaker& redis(std::size_t index) noexcept { return *redis_[index]; }
     upstream::FetchCoalescer& coalescer() noexcept { return *coalescer_; }
     /// Caps progress reads sent to the internal API because Redis failed.
     resilience::FallbackGate& progress_fallbacks() noexcept { return *progress_fallbacks_; }
@@ -41,7 +46,7 @@ private:
     DependencyGuards() = default;
 
     std::unique_ptr<upstream::InternalApiGuard> internal_api_;
-    std::unique_ptr<resilience::CircuitBreaker> redis_;
+    std::vector<std::unique_ptr<resilience::CircuitBreaker>> redis_;
     std::unique_ptr<upstream::FetchCoalescer> coalescer_;
     std::unique_ptr<resilience::FallbackGate> progress_fallbacks_;
 };

@@ -85,7 +85,8 @@ public:
 
     /// Resilience metrics (telemetry_resilience.cpp): one breaker's state, calls, short-circuits,
     /// transitions and trips, labelled breaker=@p name.
-    void export_breaker(std::string_view name, const resilience::CircuitBreaker& breaker);
+    /// A breaker's series; several members (one per worker) are exported as one breaker.
+    void export_breaker(std::string_view name, std::vector<const resilience::CircuitBreaker*> members);
     /// The internal API's bulkhead, client-side throttle, retries, deadlines and singleflight.
     void export_internal_api_guard(upstream::InternalApiGuard& guard, const upstream::FetchCoalescer& coalescer);
     struct SheddingTotals {

@@ -18,23 +18,26 @@ using Stats = resilience::CircuitBreakerStats;
 
 }  // namespace
 
-void Telemetry::export_breaker(std::string_view name, const resilience::CircuitBreaker& breaker) {
+void Telemetry::export_breaker(std::string_view name, std::vector<const resilience::CircuitBreaker*> members) {
     const std::string b(name);
-    const auto stat = [&breaker](auto member) {
-        return [&breaker, member] { return static_cast<double>(breaker.stats().*member); };
+    // Read at scrape time (the admin thread), merged over the members.
+    auto shared = std::make_shared<const std::vector<const resilience::CircuitBreaker*>>(std::move(members));
+    const auto merged = [shared] { return resilience::merged_stats(*shared); };
+    const auto stat = [merged](auto member) {
+        return [merged, member] { return static_cast<double>(merged().*member); };
     };
     for (auto st : {resilience::State::kClosed, resilience::State::kOpen, resilience::State::kHalfOpen}) {
-        registry_.callback_gauge("moneta_circuit_breaker_state", "1 for the breaker's current state.",
+        registry_.callback_gauge("moneta_circuit_breaker_state", "1 for the breaker's current state (the worst of its per-worker members).",
                                  {{"breaker", b}, {"state", std::string(resilience::state_name(st))}},
-                                 [&breaker, st] { return breaker.state() == st ? 1.0 : 0.0; });
+                                 [merged, st] { return merged().state == st ? 1.0 : 0.0; });
     }
     registry_.callback_gauge("moneta_circuit_breaker_open", "1 while calls are refused (open or forced open).",
-                             {{"breaker", b}}, [&breaker] { return breaker.stats().open ? 1.0 : 0.0; });
+                             {{"breaker", b}}, [merged] { return merged().open ? 1.0 : 0.0; });
     for (auto m : {resilience::Mode::kNormal, resilience::Mode::kForcedOpen, resilience::Mode::kForcedClosed,
                    resilience::Mode::kDisabled, resilience::Mode::kMetricsOnly}) {
         registry_.callback_gauge("moneta_circuit_breaker_mode", "1 for the breaker's runtime mode (admin port).",
                                  {{"breaker", b}, {"mode", std::string(resilience::mode_name(m))}},
-                                 [&breaker, m] { return breaker.mode() == m ? 1.0 : 0.0; });
+                                 [merged, m] { return merged().mode == m ? 1.0 : 0.0; });
     }
     const char* calls = "Calls the breaker let through, by outcome.";
     registry_.callback_counter("moneta_circuit_breaker_calls_total", calls, {{"breaker", b}, {"outcome", "success"}}, stat(&Stats::successes));

@@ -363,5 +363,30 @@ TEST_F(BreakerModesTest, ReconfigurationUnderLoadLosesNoCounts) {
                 static_cast<unsigned long long>(s.short_circuits));
 }
 
+// One breaker kept per worker is read as one (the admin port, /metrics): counters summed, the
+// worst state, open when any member refuses calls.
+TEST_F(BreakerModesTest, MergedStatsOfPerWorkerMembersSumAndTakeTheWorstState) {
+    auto a = make(small_config());
+    auto b = make(small_config());
+    ASSERT_TRUE(a && b);
+    auto ok = a->try_acquire();
+    ok.on_success(1ms);
+    EXPECT_EQ(fail_all(*b, 10), 10);  // trips b only
+    ASSERT_EQ(b->state(), State::kOpen);
+    ASSERT_EQ(a->state(), State::kClosed);
+    const std::vector<const CircuitBreaker*> members{a.get(), b.get()};
+    const CircuitBreakerStats m = merged_stats(members);
+    EXPECT_EQ(m.state, State::kOpen);
+    EXPECT_TRUE(m.open);
+    EXPECT_EQ(m.successes, 1U);
+    EXPECT_EQ(m.failures, 10U);
+    EXPECT_EQ(m.to_open, 1U);
+    EXPECT_EQ(m.window.calls, a->stats().window.calls + b->stats().window.calls);
+    EXPECT_EQ(m.mode, Mode::kNormal);
+    const CircuitBreakerStats none = merged_stats({});
+    EXPECT_EQ(none.state, State::kClosed);
+    EXPECT_FALSE(none.open);
+}
+
 }  // namespace
 }  // namespace moneta::resilience

@@ -16,7 +16,7 @@ namespace bj = boost::json;
 using resilience::Mode;
 
 bj::object view(const NamedBreaker& b) {
-    const resilience::CircuitBreakerStats s = b.breaker->stats();
+    const resilience::CircuitBreakerStats s = b.stats();
     bj::object o;
     o["name"] = b.name;
     o["state"] = resilience::state_name(s.state);
@@ -29,6 +29,7 @@ bj::object view(const NamedBreaker& b) {
     o["timeouts"] = s.timeouts;
     o["short_circuits"] = s.short_circuits;
     o["transitions"] = s.transitions;
+    o["instances"] = b.members.size();  // one per worker for "redis"; the figures are their sum
     return o;
 }
 
@@ -72,6 +73,16 @@ std::optional<http::Response> check_admin_token(const http::Request& req, std::s
         return unauthorized("TOKEN_INVALID", "The admin token is not valid.", now_ms);
     }
     return std::nullopt;
+}
+
+resilience::CircuitBreakerStats NamedBreaker::stats() const noexcept {
+    return resilience::merged_stats(std::span<const resilience::CircuitBreaker* const>(members.data(), members.size()));
+}
+
+void NamedBreaker::set_mode(Mode m) const noexcept {
+    for (resilience::CircuitBreaker* b : members) {
+        b->set_mode(m);
+    }
 }
 
 std::optional<Mode> parse_mode(std::string_view name) noexcept {
@@ -124,7 +135,7 @@ void register_breaker_routes(http::Router& router, std::vector<NamedBreaker> bre
                    if (!mode) {
                        co_return bad_body(now_ms);
                    }
-                   found->breaker->set_mode(*mode);
+                   found->set_mode(*mode);
                    co_return json(200, bj::serialize(view(*found)));
                });
 }

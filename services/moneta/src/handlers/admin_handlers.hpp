@@ -18,9 +18,14 @@
 
 namespace moneta::handlers {
 
+/// A breaker as the admin port and metrics see it: one name, one or more members (the Redis
+/// breaker is kept per worker: resilience::merged_stats). A mode is set on every member.
 struct NamedBreaker {
     std::string name;  ///< "internal_api.account", ..., "redis"
-    resilience::CircuitBreaker* breaker;
+    std::vector<resilience::CircuitBreaker*> members;
+
+    resilience::CircuitBreakerStats stats() const noexcept;
+    void set_mode(resilience::Mode m) const noexcept;
 };
 
 /// "normal", "forced_open", ... → Mode; nullopt for anything else.

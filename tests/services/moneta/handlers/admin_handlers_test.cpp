@@ -30,7 +30,7 @@ protected:
 
     void build(std::string token) {
         router_ = std::make_unique<http::Router>(clock_);
-        register_breaker_routes(*router_, {{"redis", breaker_.get()}}, clock_, std::move(token));
+        register_breaker_routes(*router_, {{"redis", {breaker_.get()}}}, clock_, std::move(token));
     }
 
     http::Response call(http::Method m, std::string_view method, std::string_view target,
@@ -129,6 +129,22 @@ TEST_F(AdminHandlersTest, ReadingTheBreakersStaysOpen) {
     const auto r = call(http::Method::kGet, "GET", "/admin/breakers", {}, "");
     EXPECT_EQ(r.status, 200);
     EXPECT_NE(r.body.find(R"("name":"redis")"), std::string::npos) << r.body;
+}
+
+// The Redis breaker is one per worker (docs/resilience.md "Per worker"): the admin port shows
+// and switches them as one.
+TEST_F(AdminHandlersTest, APerWorkerBreakerIsSwitchedAndShownAsOne) {
+    auto second = resilience::CircuitBreaker::create(resilience::CircuitBreakerConfig{}, clock_);
+    ASSERT_TRUE(second);
+    router_ = std::make_unique<http::Router>(clock_);
+    register_breaker_routes(*router_, {{"redis", {breaker_.get(), second->get()}}}, clock_, kAdminToken);
+    const auto r = put({{"Authorization", "Bearer " + kAdminToken}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(breaker_->mode(), resilience::Mode::kForcedOpen);
+    EXPECT_EQ((*second)->mode(), resilience::Mode::kForcedOpen);
+    const auto list = call(http::Method::kGet, "GET", "/admin/breakers");
+    EXPECT_NE(list.body.find(R"("instances":2)"), std::string::npos) << list.body;
+    EXPECT_NE(list.body.find(R"("open":true)"), std::string::npos) << list.body;
 }
 
 }  // namespace

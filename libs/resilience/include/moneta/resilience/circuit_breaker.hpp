@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <mutex>
 #include <string_view>
 #include <vector>
@@ -315,5 +316,12 @@ private:
     std::uint32_t probe_failures_ = 0;                           // guarded by mu_
     std::uint32_t probe_slow_ = 0;                               // guarded by mu_
 };
+
+/// One view of the same breaker kept once per worker (each worker's calls feed and consult only
+/// its own, so no cache line is shared between workers on the request path; docs/resilience.md
+/// "Per worker"): counters and window totals summed, the worst state (open > half-open >
+/// closed), `open` when any member refuses calls, the highest epoch and backoff step, the first
+/// member's mode (modes are set on every member together). Empty span: default stats.
+CircuitBreakerStats merged_stats(std::span<const CircuitBreaker* const> members) noexcept;
 
 }  // namespace moneta::resilience
