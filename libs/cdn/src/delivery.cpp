@@ -29,14 +29,14 @@ public:
           cookies_(o.expiry.max_entries) {}
 
     // moneta::cdn::DeliverySigner
-    core::Result<SignedDelivery> sign(std::string_view manifest_path, std::int64_t now_ms)
+    core::Result<const SignedDelivery*> sign(std::string_view manifest_path, std::int64_t now_ms)
         override {
         if (now_ms < 0 || !is_manifest_path(manifest_path)) {
             return make_error(Errc::kInvalidArgument);
         }
         const std::int64_t exp = bucketed_expiry_s(now_ms, options_.expiry);
         if (const SignedDelivery* hit = manifests_.find(manifest_path, exp)) {
-            return *hit;
+            return hit;
         }
         // The scope first: a manifest whose cookies would span titles is refused unsigned.
         auto scope = scope_prefix(manifest_path, options_.scope_segments, options_.title_segments);
@@ -58,7 +58,7 @@ public:
             ++signatures_;
             cookies = &cookies_.insert(prefix, exp, std::move(*fresh));
         }
-        return manifests_.insert(
+        return &manifests_.insert(
             manifest_path, exp, SignedDelivery{std::move(*url), *cookies, exp * 1000}
         );
     }
@@ -81,14 +81,14 @@ public:
         : auth_(std::move(auth)), options_(std::move(o)), manifests_(options_.expiry.max_entries) {}
 
     // moneta::cdn::DeliverySigner
-    core::Result<SignedDelivery> sign(std::string_view manifest_path, std::int64_t now_ms)
+    core::Result<const SignedDelivery*> sign(std::string_view manifest_path, std::int64_t now_ms)
         override {
         if (now_ms < 0 || !is_manifest_path(manifest_path)) {
             return make_error(Errc::kInvalidArgument);
         }
         const std::int64_t exp = bucketed_expiry_s(now_ms, options_.expiry);
         if (const SignedDelivery* hit = manifests_.find(manifest_path, exp)) {
-            return *hit;
+            return hit;
         }
         const std::int64_t now_s = floor_div(now_ms, 1000);
         // st = the bucket's start: shared by the whole bucket and never after now.
@@ -112,7 +112,7 @@ public:
         url += auth_->token_name();
         url += '=';
         url += *token;
-        return manifests_.insert(
+        return &manifests_.insert(
             manifest_path, exp, SignedDelivery{std::move(url), {}, exp * 1000}
         );
     }

@@ -49,11 +49,16 @@ void encode_into(std::string& out, std::string_view bytes, const char* alphabet)
 
 }  // namespace
 
+void append_base64(std::string& out, std::string_view bytes) {
+    const std::size_t at = out.size();
+    encode_into(out, bytes, kStandard);
+    out.resize(at + 4 * ((bytes.size() + 2) / 3), '=');
+}
+
 std::string base64_encode(std::string_view bytes) {
     std::string out;
     out.reserve(4 * ((bytes.size() + 2) / 3));
-    encode_into(out, bytes, kStandard);
-    out.resize(4 * ((bytes.size() + 2) / 3), '=');
+    append_base64(out, bytes);
     return out;
 }
 

@@ -1,13 +1,16 @@
-#include "moneta/core/base64.hpp"
 #include "moneta/drm/pallycon.hpp"
 
+#ifndef OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED  // SHA256_CTX: a digest on the stack, no EVP_MD_CTX allocation
+#endif
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <chrono>
-#include <cstdio>
 #include <memory>
+
+#include "moneta/core/base64.hpp"
+#include "moneta/core/json_escape.hpp"
 
 namespace moneta::drm {
 namespace {
@@ -39,15 +42,6 @@ bool all_printable(std::string_view s) noexcept {
 bool is_http_url(std::string_view url) noexcept {
     return (url.starts_with("https://") && url.size() > 8) ||
            (url.starts_with("http://") && url.size() > 7);
-}
-
-core::Result<std::string> sha256(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-        return make_error(Errc::kInternal);
-    }
-    return std::string(reinterpret_cast<const char*>(md), len);
 }
 
 /// AES-256-CBC with PKCS#7 padding (OpenSSL's default), PallyCon's fixed IV.
@@ -122,25 +116,35 @@ std::optional<DrmSystem> parse_system(std::string_view name) noexcept {
     return std::nullopt;
 }
 
-std::string utc_timestamp(std::int64_t epoch_ms) {
+void write_utc_timestamp(std::int64_t epoch_ms, char (&out)[20]) noexcept {
     using namespace std::chrono;
     const sys_time<milliseconds> t{milliseconds(epoch_ms)};
     const sys_days day = floor<days>(t);
     const year_month_day ymd(day);
     const hh_mm_ss<seconds> hms(floor<seconds>(t) - day);
-    char buf[32];
-    std::snprintf(
-        buf,
-        sizeof buf,
-        "%04d-%02u-%02uT%02d:%02d:%02dZ",
-        static_cast<int>(ymd.year()),
-        static_cast<unsigned>(ymd.month()),
-        static_cast<unsigned>(ymd.day()),
-        static_cast<int>(hms.hours().count()),
-        static_cast<int>(hms.minutes().count()),
-        static_cast<int>(hms.seconds().count())
-    );
-    return buf;
+    const auto put = [&out](std::size_t at, unsigned v, std::size_t digits) {
+        for (std::size_t i = digits; i-- > 0; v /= 10) {
+            out[at + i] = static_cast<char>('0' + v % 10);
+        }
+    };
+    put(0, static_cast<unsigned>(static_cast<int>(ymd.year())) % 10000, 4);
+    out[4] = '-';
+    put(5, static_cast<unsigned>(ymd.month()), 2);
+    out[7] = '-';
+    put(8, static_cast<unsigned>(ymd.day()), 2);
+    out[10] = 'T';
+    put(11, static_cast<unsigned>(hms.hours().count()), 2);
+    out[13] = ':';
+    put(14, static_cast<unsigned>(hms.minutes().count()), 2);
+    out[16] = ':';
+    put(17, static_cast<unsigned>(hms.seconds().count()), 2);
+    out[19] = 'Z';
+}
+
+std::string utc_timestamp(std::int64_t epoch_ms) {
+    char buf[20];
+    write_utc_timestamp(epoch_ms, buf);
+    return std::string(buf, sizeof buf);
 }
 
 core::Result<PallyConTokenIssuer> PallyConTokenIssuer::create(PallyConConfig config) {
@@ -170,39 +174,50 @@ core::Result<DrmGrant> PallyConTokenIssuer::issue(
         return make_error(Errc::kInvalidArgument);
     }
     const std::string_view drm_type = pallycon_drm_type(system);
-    const std::string timestamp = utc_timestamp(now_ms);
+    char ts[20];
+    write_utc_timestamp(now_ms, ts);
+    const std::string_view timestamp(ts, sizeof ts);
 
-    std::string hash_input;
-    hash_input.reserve(128 + user_id.size() + cid.size() + policy_.size());
-    hash_input += config_.access_key;
-    hash_input += drm_type;
-    hash_input += config_.site_id;
-    hash_input += user_id;
-    hash_input += cid;
-    hash_input += policy_;
-    hash_input += timestamp;
-    auto digest = sha256(hash_input);
-    if (!digest) {
-        return digest.error();
+    // hash = base64(sha256(access_key + drm_type + site_id + user_id + cid + policy + timestamp))
+    SHA256_CTX sha;
+    SHA256_Init(&sha);
+    for (const std::string_view part :
+         {std::string_view(config_.access_key), drm_type, std::string_view(config_.site_id), user_id, cid,
+          std::string_view(policy_), timestamp}) {
+        SHA256_Update(&sha, part.data(), part.size());
     }
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256_Final(digest, &sha);
 
-    boost::json::object token;
-    token["drm_type"] = drm_type;
-    token["site_id"] = config_.site_id;
-    token["user_id"] = user_id;
-    token["cid"] = cid;
-    token["policy"] = policy_;
-    token["timestamp"] = timestamp;
-    token["hash"] = core::base64_encode(*digest);
+    // The token JSON in a per-thread buffer that keeps its capacity; member order and escaping as
+    // Boost.JSON's serializer wrote them before (tests/libs/drm pins the exact text).
+    thread_local std::string json;
+    json.clear();
+    const auto member = [](std::string_view name, std::string_view value) {
+        json += json.empty() ? "{\"" : ",\"";
+        json += name;
+        json += "\":";
+        core::append_json_string(json, value);
+    };
+    member("drm_type", drm_type);
+    member("site_id", config_.site_id);
+    member("user_id", user_id);
+    member("cid", cid);
+    member("policy", policy_);
+    member("timestamp", timestamp);
+    json += ",\"hash\":\"";
+    core::append_base64(json, std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+    json += "\"}";
 
     DrmGrant grant;
-    grant.system = std::string(system_name(system));
+    grant.system = system_name(system);
     grant.license_url = config_.license_url;
     if (system == DrmSystem::kFairPlay) {
         grant.certificate_url = config_.fairplay_certificate_url;
     }
-    grant.header_name = std::string(kPallyConHeader);
-    grant.token = core::base64_encode(boost::json::serialize(token));
+    grant.header_name = kPallyConHeader;
+    grant.token.reserve(4 * ((json.size() + 2) / 3));
+    core::append_base64(grant.token, json);
     grant.token_expires_at_ms = (now_ms / 1000 + config_.token_ttl_s) * 1000;
     return grant;
 }

@@ -173,27 +173,29 @@ TEST(CloudFrontDeliveryTest, SameBucketSharesOneSignatureNextBucketSignsAgain) {
     const DeliverySignerPtr delivery = cloudfront_delivery();
     const auto a = delivery->sign(kManifest, kNowMs + 1'000);
     ASSERT_TRUE(a) << a.error().message();
-    expect_url_verifies(a->manifest_url, 1'764'000'900);
-    expect_cookies_verify(a->cookies, "/vod/m_1/avc_1080/", 1'764'000'900);
-    EXPECT_EQ(a->expires_at_ms, 1'764'000'900'000);
-    EXPECT_EQ(a->cookies[0].domain, "cdn.moneta.local");
+    expect_url_verifies((*a)->manifest_url, 1'764'000'900);
+    expect_cookies_verify((*a)->cookies, "/vod/m_1/avc_1080/", 1'764'000'900);
+    EXPECT_EQ((*a)->expires_at_ms, 1'764'000'900'000);
+    EXPECT_EQ((*a)->cookies[0].domain, "cdn.moneta.local");
 
+    const std::string first_url = (*a)->manifest_url;  // a is valid until the next sign() only
     const auto b = delivery->sign(kManifest, kNowMs + 299'999);
     ASSERT_TRUE(b);
-    EXPECT_EQ(b->manifest_url, a->manifest_url);
-    EXPECT_EQ(b->cookies, a->cookies);
+    EXPECT_EQ(*b, *a) << "a hit answers the cached value itself, not a copy";
+    EXPECT_EQ((*b)->manifest_url, first_url);
+    EXPECT_EQ((*b)->cookies, (*a)->cookies);
     CacheStats s = delivery->cache_stats();
     EXPECT_EQ(s.misses, 1U);
     EXPECT_EQ(s.hits, 1U);
     EXPECT_EQ(s.signatures, 2U);  // one for the URL, one for the cookie policy
     // Served at the bucket's last millisecond it still has the full ttl left.
-    EXPECT_GE(b->expires_at_ms - (kNowMs + 299'999), 600'000);
+    EXPECT_GE((*b)->expires_at_ms - (kNowMs + 299'999), 600'000);
 
     const auto c = delivery->sign(kManifest, kNowMs + 300'000);
     ASSERT_TRUE(c);
-    EXPECT_NE(c->manifest_url, a->manifest_url);
-    expect_url_verifies(c->manifest_url, 1'764'001'200);
-    expect_cookies_verify(c->cookies, "/vod/m_1/avc_1080/", 1'764'001'200);
+    EXPECT_NE((*c)->manifest_url, first_url);
+    expect_url_verifies((*c)->manifest_url, 1'764'001'200);
+    expect_cookies_verify((*c)->cookies, "/vod/m_1/avc_1080/", 1'764'001'200);
     s = delivery->cache_stats();
     EXPECT_EQ(s.misses, 2U);
     EXPECT_EQ(s.signatures, 4U);
@@ -208,10 +210,10 @@ TEST(CloudFrontDeliveryTest, SiblingManifestsShareTheCookiesOfTheirScope) {
     const auto hevc = delivery->sign("/vod/m_1/hevc_2160/manifest.mpd", kNowMs);
     ASSERT_TRUE(avc);
     ASSERT_TRUE(hevc);
-    EXPECT_NE(avc->manifest_url, hevc->manifest_url);
-    expect_url_verifies(hevc->manifest_url, 1'764'000'900);
-    EXPECT_EQ(avc->cookies, hevc->cookies);
-    expect_cookies_verify(hevc->cookies, "/vod/m_1/", 1'764'000'900);
+    EXPECT_NE((*avc)->manifest_url, (*hevc)->manifest_url);
+    expect_url_verifies((*hevc)->manifest_url, 1'764'000'900);
+    EXPECT_EQ((*avc)->cookies, (*hevc)->cookies);
+    expect_cookies_verify((*hevc)->cookies, "/vod/m_1/", 1'764'000'900);
     const CacheStats s = delivery->cache_stats();
     EXPECT_EQ(s.misses, 2U);
     EXPECT_EQ(s.signatures, 3U);  // two URLs, one cookie policy
@@ -277,19 +279,19 @@ TEST(AkamaiDeliveryTest, ManifestUrlCarriesAVerifiableTokenAndNoCookies) {
     const std::int64_t now_ms = kNowMs + 123'456;
     const auto d = delivery->sign(kManifest, now_ms);
     ASSERT_TRUE(d) << d.error().message();
-    EXPECT_TRUE(d->cookies.empty());
-    EXPECT_EQ(d->expires_at_ms, 1'764'000'900'000);
+    EXPECT_TRUE((*d)->cookies.empty());
+    EXPECT_EQ((*d)->expires_at_ms, 1'764'000'900'000);
     const std::string prefix = "https://akamai.moneta.local/vod/m_1/avc_1080/manifest.mpd?hdnts=";
-    ASSERT_TRUE(d->manifest_url.starts_with(prefix)) << d->manifest_url;
+    ASSERT_TRUE((*d)->manifest_url.starts_with(prefix)) << (*d)->manifest_url;
     const std::string body = "st=1764000000~exp=1764000900~acl=/vod/m_1/avc_1080/*";
     EXPECT_EQ(
-        d->manifest_url.substr(prefix.size()),
+        (*d)->manifest_url.substr(prefix.size()),
         body + "~hmac=" + testing::hmac_sha256_hex(kAkamaiKey, body)
     );
 
     const auto again = delivery->sign(kManifest, now_ms + 100'000);
     ASSERT_TRUE(again);
-    EXPECT_EQ(again->manifest_url, d->manifest_url);
+    EXPECT_EQ((*again)->manifest_url, (*d)->manifest_url);
     EXPECT_EQ(delivery->cache_stats().hits, 1U);
     EXPECT_EQ(delivery->cache_stats().signatures, 1U);
 }
@@ -302,12 +304,12 @@ TEST(AkamaiDeliveryTest, StartIsNeverAfterNowAndExpiryKeepsTheTtl) {
     for (std::int64_t t = kNowMs; t < kNowMs + 400'000; t += 7'919) {
         const auto d = delivery->sign(kManifest, t);
         ASSERT_TRUE(d);
-        const std::int64_t st = std::stoll(testing::between(d->manifest_url, "st=", "~").value());
-        const std::int64_t exp = std::stoll(testing::between(d->manifest_url, "exp=", "~").value());
+        const std::int64_t st = std::stoll(testing::between((*d)->manifest_url, "st=", "~").value());
+        const std::int64_t exp = std::stoll(testing::between((*d)->manifest_url, "exp=", "~").value());
         EXPECT_LE(st * 1000, t);
         EXPECT_GE(exp * 1000 - t, 300'000);
-        EXPECT_EQ(exp * 1000, d->expires_at_ms);
-        EXPECT_EQ(testing::between(d->manifest_url, "acl=", "~"), "/vod/m_1/*");
+        EXPECT_EQ(exp * 1000, (*d)->expires_at_ms);
+        EXPECT_EQ(testing::between((*d)->manifest_url, "acl=", "~"), "/vod/m_1/*");
     }
 }
 

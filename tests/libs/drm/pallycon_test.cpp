@@ -90,7 +90,8 @@ std::string str(const boost::json::object& o, const char* key) {
 }
 
 TEST(PallyConTokenTest, TokenDecodesPolicyDecryptsAndHashVerifies) {
-    const auto grant = issuer().issue(DrmSystem::kWidevine, "a_1", "m_1", kNowMs);
+    const PallyConTokenIssuer issuer_of_grant = issuer();  // the grant views its config
+    const auto grant = issuer_of_grant.issue(DrmSystem::kWidevine, "a_1", "m_1", kNowMs);
     ASSERT_TRUE(grant) << grant.error().message();
     EXPECT_EQ(grant->system, "widevine");
     EXPECT_EQ(grant->license_url, kLicenseUrl);
@@ -180,7 +181,8 @@ TEST(PallyConTokenTest, TimestampIsTheUtcSecond) {
     EXPECT_EQ(utc_timestamp(0), "1970-01-01T00:00:00Z");
     EXPECT_EQ(utc_timestamp(951'782'400'000), "2000-02-29T00:00:00Z");
     EXPECT_EQ(utc_timestamp(4'102'444'799'000), "2099-12-31T23:59:59Z");
-    const auto grant = issuer().issue(DrmSystem::kPlayReady, "a_1", "m_1", 951'782'400'123);
+    const PallyConTokenIssuer issuer_of_grant = issuer();  // the grant views its config
+    const auto grant = issuer_of_grant.issue(DrmSystem::kPlayReady, "a_1", "m_1", 951'782'400'123);
     ASSERT_TRUE(grant);
     EXPECT_EQ(str(decode_token(grant->token), "timestamp"), "2000-02-29T00:00:00Z");
     EXPECT_EQ(grant->token_expires_at_ms, 951'782'400'000 + 600'000);
@@ -188,7 +190,8 @@ TEST(PallyConTokenTest, TimestampIsTheUtcSecond) {
 
 TEST(PallyConTokenTest, IdsAreJsonEscapedButHashedRaw) {
     const std::string user = "u\"1\\x";
-    const auto grant = issuer().issue(DrmSystem::kWidevine, user, "m/1", kNowMs);
+    const PallyConTokenIssuer issuer_of_grant = issuer();  // the grant views its config
+    const auto grant = issuer_of_grant.issue(DrmSystem::kWidevine, user, "m/1", kNowMs);
     ASSERT_TRUE(grant);
     const boost::json::object t = decode_token(grant->token);
     EXPECT_EQ(str(t, "user_id"), user);

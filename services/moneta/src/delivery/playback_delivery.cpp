@@ -79,31 +79,37 @@ core::Result<Blocks> DeliveryFactory::Worker::build(const domain::StreamSelectio
     if (!signed_delivery) {
         return signed_delivery.error();
     }
+    const cdn::SignedDelivery& d = **signed_delivery;  // in the worker's cache: viewed, not copied
     Blocks out;
     out.stream.protocol = selection.protocol;
-    out.stream.manifest_url = std::move(signed_delivery->manifest_url);
-    for (cdn::Cookie& c : signed_delivery->cookies) {
-        out.stream.cookies.push_back({std::move(c.name), std::move(c.value), std::move(c.domain), std::move(c.path)});
+    out.stream.manifest_url = d.manifest_url;
+    for (const cdn::Cookie& c : d.cookies) {
+        if (out.stream.cookie_count == domain::StreamBlock::kMaxCookies) {
+            return core::make_error(core::Errc::kInternal);  // never: a CDN sets at most 3
+        }
+        out.stream.cookie_slots[out.stream.cookie_count++] = {c.name, c.value, c.domain, c.path};
     }
     if (query_token_) {
         const auto q = out.stream.manifest_url.find('?');
-        if (q != std::string::npos) {
+        if (q != std::string_view::npos) {
             out.stream.url_suffix = out.stream.manifest_url.substr(q);
         }
     }
-    out.stream.expires_at_ms = signed_delivery->expires_at_ms;
+    out.stream.expires_at_ms = d.expires_at_ms;
     out.stream.video_codec = selection.video_codec;
     out.stream.max_height = selection.max_height;
-    out.stream.hdr = selection.hdr;
+    if (selection.hdr) {
+        out.stream.hdr = *selection.hdr;
+    }
     if (const auto system = drm::parse_system(selection.drm_system)) {
         auto grant = drm_->issue(*system, user_id, selection.drm_cid, now_ms);
         if (!grant) {
             return grant.error();
         }
-        out.drm.system = std::move(grant->system);
-        out.drm.license_url = std::move(grant->license_url);
-        out.drm.certificate_url = std::move(grant->certificate_url);
-        out.drm.header_name = std::move(grant->header_name);
+        out.drm.system = grant->system;
+        out.drm.license_url = grant->license_url;
+        out.drm.certificate_url = grant->certificate_url;
+        out.drm.header_name = grant->header_name;
         out.drm.token = std::move(grant->token);
         out.drm.token_expires_at_ms = grant->token_expires_at_ms;
     }

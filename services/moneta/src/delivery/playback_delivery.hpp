@@ -62,6 +62,8 @@ public:
     Worker(cdn::DeliverySignerPtr signer, std::shared_ptr<const drm::PallyConTokenIssuer> drm, bool query_token);
 
     /// @param user_id the account (DRM license binding)
+    /// @return blocks viewing this worker's signature cache and @p selection (domain/delivery.hpp):
+    /// write them out before the next build() on this worker.
     core::Result<Blocks> build(const domain::StreamSelection& selection, std::string_view user_id,
                                std::int64_t now_ms);
 

@@ -63,6 +63,21 @@ JsonWriter& JsonWriter::string(std::string_view s) {
     return *this;
 }
 
+JsonWriter& JsonWriter::string_parts(std::initializer_list<std::string_view> parts) {
+    before_value();
+    out_.push_back('"');
+    for (const std::string_view part : parts) {
+        // Each part escaped on its own (a part must not split a UTF-8 character), its quotes
+        // dropped: the value is the parts' concatenation.
+        const std::size_t at = out_.size();
+        core::append_json_string(out_, part);
+        out_.pop_back();
+        out_.erase(at, 1);
+    }
+    out_.push_back('"');
+    return *this;
+}
+
 JsonWriter& JsonWriter::integer(std::int64_t v) {
     before_value();
     char buf[24];

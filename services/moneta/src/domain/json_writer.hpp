@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ public:
     JsonWriter& end_array();
     JsonWriter& key(std::string_view k);
     JsonWriter& string(std::string_view s);
+    /// One string value made of @p parts in order (a URL from base + path + suffix) without
+    /// concatenating them first.
+    JsonWriter& string_parts(std::initializer_list<std::string_view> parts);
     JsonWriter& integer(std::int64_t v);
     /// Shortest round-trip form; NaN/Inf are written as null (JSON has no such numbers).
     JsonWriter& number(double v);

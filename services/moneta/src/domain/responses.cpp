@@ -13,7 +13,8 @@ void optional_number(JsonWriter& w, const std::optional<double>& v) {
     }
 }
 
-void optional_string(JsonWriter& w, const std::optional<std::string>& v) {
+template <class String>
+void optional_string(JsonWriter& w, const std::optional<String>& v) {
     if (v) {
         w.string(*v);
     } else {
@@ -26,7 +27,7 @@ void write_stream(JsonWriter& w, const StreamBlock& s) {
     w.key("protocol").string(s.protocol);
     w.key("manifest_url").string(s.manifest_url);
     w.key("cdn_cookies").begin_array();
-    for (const CdnCookie& c : s.cookies) {
+    for (const CdnCookie& c : s.cookies()) {
         w.begin_object();
         w.key("name").string(c.name);
         w.key("value").string(c.value);
@@ -80,7 +81,7 @@ void write_tracks(JsonWriter& w, const StartView& v) {
         w.begin_object();
         w.key("lang").string(s.lang);
         w.key("format").string(s.format);
-        w.key("url").string(v.cdn_base_url + s.path + v.stream.url_suffix);
+        w.key("url").string_parts({v.cdn_base_url, s.path, v.stream.url_suffix});
         w.key("default").boolean(v.tracks.subtitle_default == i);
         w.end_object();
     }
@@ -91,7 +92,9 @@ void write_tracks(JsonWriter& w, const StartView& v) {
 }  // namespace
 
 std::string start_response(const StartView& v) {
-    JsonWriter w(2048);
+    // One allocation: a start body with CloudFront cookies, a DRM token and a few tracks is
+    // ~2.5-3.5 KB (tests/services/moneta/domain/responses_test.cpp measures the demo one).
+    JsonWriter w(4096);
     w.begin_object();
     w.key("session_id").string(v.session_id);
     w.key("lease").begin_object();
@@ -122,7 +125,7 @@ std::string start_response(const StartView& v) {
 
 std::string refresh_response(const std::string& session_id, const StreamBlock& stream,
                              const DrmBlock& drm, std::int64_t server_time_ms) {
-    JsonWriter w(1536);
+    JsonWriter w(3072);
     w.begin_object();
     w.key("session_id").string(session_id);
     write_stream(w, stream);

@@ -44,10 +44,11 @@ struct StartParts {
         stream.manifest_url =
             "https://cdn.moneta.local/vod/m_1/hevc_2160/"
             "manifest.mpd?Expires=1764000600&Signature=a~b_&Key-Pair-Id=K";
-        stream.cookies = {
+        stream.cookie_slots = {
             CdnCookie{"CloudFront-Policy", "pol", "cdn.moneta.local", "/vod/m_1/"},
             CdnCookie{"CloudFront-Signature", "sig", "cdn.moneta.local", "/vod/m_1/"},
             CdnCookie{"CloudFront-Key-Pair-Id", "K", "cdn.moneta.local", "/vod/m_1/"}};
+        stream.cookie_count = 3;
         stream.expires_at_ms = kNow + 600'000;
         stream.video_codec = "hevc";
         stream.max_height = 2160;
@@ -158,7 +159,7 @@ TEST(ResponsesTest, StartStreamBlock) {
 TEST(ResponsesTest, SdrStreamHasNullHdrAndAkamaiHasNoCookies) {
     StartParts p;
     p.stream.hdr.reset();
-    p.stream.cookies.clear();
+    p.stream.cookie_count = 0;
     p.stream.url_suffix = "?hdnts=st=1~exp=2~acl=/vod/m_1/*~hmac=ab";
     const json::object v = p.parse();
     EXPECT_TRUE(v.at("stream").at("hdr").is_null());

@@ -12,7 +12,7 @@
 ///   auto delivery = cdn::make_cloudfront_delivery(
 ///       std::make_shared<const cdn::CloudFrontSigner>(*signer), {});
 ///   auto d = (*delivery)->sign("/vod/m_1/avc_1080/manifest.mpd", now_ms);
-///   // d->manifest_url, d->cookies, d->expires_at_ms
+///   // (*d)->manifest_url, (*d)->cookies, (*d)->expires_at_ms: until the next sign()
 /// @endcode
 #pragma once
 
@@ -82,8 +82,9 @@ public:
 
     /// @param manifest_path "/vod/m_1/avc_1080/manifest.mpd"
     /// @param now_ms wall clock in ms (an argument so tests need no clock)
-    /// @return kInvalidArgument for a bad path or negative now_ms; kInternal if OpenSSL fails.
-    virtual core::Result<SignedDelivery> sign(
+    /// @return the cached value (no copy: valid until the next sign() on this object, which may
+    /// evict it); kInvalidArgument for a bad path or negative now_ms; kInternal if OpenSSL fails.
+    virtual core::Result<const SignedDelivery*> sign(
         std::string_view manifest_path, std::int64_t now_ms
     ) = 0;
 

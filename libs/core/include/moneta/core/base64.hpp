@@ -12,6 +12,8 @@ namespace moneta::core {
 
 /// Standard alphabet (`+/`), padded with `=`, no line breaks (RFC 4648 §4).
 std::string base64_encode(std::string_view bytes);
+/// The same, appended to @p out (no temporary; no allocation when @p out has the capacity).
+void append_base64(std::string& out, std::string_view bytes);
 
 /// Url-safe alphabet (`-_`), no padding (RFC 4648 §5, RFC 7515 §2).
 std::string base64url_encode(std::string_view bytes);

@@ -42,13 +42,14 @@ struct PallyConConfig {
     std::int64_t token_ttl_s = 600;        ///< the console's token validity, > 0
 };
 
-/// The "drm" block of a playback answer.
+/// The "drm" block of a playback answer. The views point into static storage and the issuer's
+/// config: valid while the issuer lives (built once per process); the token is this grant's own.
 struct DrmGrant {
-    std::string system;  ///< system_name()
-    std::string license_url;
-    std::optional<std::string> certificate_url;  ///< FairPlay only
-    std::string header_name;                     ///< kPallyConHeader
-    std::string token;                           ///< the header's value
+    std::string_view system;  ///< system_name()
+    std::string_view license_url;
+    std::optional<std::string_view> certificate_url;  ///< FairPlay only
+    std::string_view header_name;                     ///< kPallyConHeader
+    std::string token;                                ///< the header's value
     std::int64_t token_expires_at_ms = 0;
 };
 
@@ -64,7 +65,8 @@ public:
     /// @param user_id, cid non-empty (cid is the content's drm_cid)
     /// @param now_ms wall clock; the token's timestamp is its whole second
     /// @return kInvalidArgument for empty ids, negative now_ms or FairPlay without a certificate
-    /// URL; kInternal if OpenSSL fails.
+    /// URL. One allocation (the token string): the JSON is built in a per-thread buffer and the
+    /// hash with a stack SHA-256 context.
     core::Result<DrmGrant> issue(
         DrmSystem system, std::string_view user_id, std::string_view cid, std::int64_t now_ms
     ) const;
@@ -81,5 +83,8 @@ private:
 
 /// "yyyy-mm-ddThh:mm:ssZ" for the UTC second containing @p epoch_ms (epoch_ms >= 0).
 std::string utc_timestamp(std::int64_t epoch_ms);
+
+/// The same into @p out (20 characters, no terminator); no allocation.
+void write_utc_timestamp(std::int64_t epoch_ms, char (&out)[20]) noexcept;
 
 }  // namespace moneta::drm
