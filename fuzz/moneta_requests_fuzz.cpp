@@ -67,7 +67,7 @@ const T* accepted(const Parsed<T>& p) {
 }
 
 void check_list(
-    const std::vector<std::string>& list, std::initializer_list<std::string_view> allowed
+    const moneta::domain::NameList& list, std::initializer_list<std::string_view> allowed
 ) {
     FUZZ_CHECK(list.size() <= 16, "a capability list longer than 16");
     for (const auto& s : list) {
@@ -78,7 +78,7 @@ void check_list(
     }
 }
 
-void write_list(JsonWriter& w, std::string_view key, const std::vector<std::string>& list) {
+void write_list(JsonWriter& w, std::string_view key, const moneta::domain::NameList& list) {
     w.key(key).begin_array();
     for (const auto& s : list) {
         w.string(s);

@@ -48,7 +48,7 @@ std::optional<StreamSelection> select_stream(const Content& content, const Plan&
         std::string drm = "none";
         if (!r.drm.empty()) {
             drm.clear();
-            for (const std::string& d : caps.drm) {
+            for (const std::string_view d : caps.drm) {
                 if (index_of(r.drm, d) >= 0) {
                     drm = d;
                     break;

@@ -166,8 +166,9 @@ public:
     }
 
     template <std::size_t N>
-    std::vector<std::string> enum_list(std::string_view k, const std::array<std::string_view, N>& names) {
-        std::vector<std::string> out;
+    NameList enum_list(std::string_view k, const std::array<std::string_view, N>& names) {
+        static_assert(kMaxListItems <= NameList::kMax);
+        NameList out;
         const json::value* v = field(k, false);
         if (v == nullptr) {
             return out;
@@ -177,12 +178,14 @@ public:
             return out;
         }
         for (const json::value& e : v->get_array()) {
-            if (!e.is_string() ||
-                find_enum(std::string_view(e.get_string().data(), e.get_string().size()), names) < 0) {
+            const int at = e.is_string()
+                               ? find_enum(std::string_view(e.get_string().data(), e.get_string().size()), names)
+                               : -1;
+            if (at < 0) {
                 fail(k, "unknown value");
-                return out;
+                return NameList{};
             }
-            out.emplace_back(e.get_string().data(), e.get_string().size());
+            out.push_back(names[static_cast<std::size_t>(at)]);  // the static name, not the body's bytes
         }
         return out;
     }

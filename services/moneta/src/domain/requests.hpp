@@ -4,7 +4,10 @@
 /// in `details`. Unknown extra fields are ignored (older and newer apps share one API).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,11 +38,45 @@ struct Device {
     std::string app_version;
 };
 
+/// A capability list: at most 16 names (a longer list is refused), each a view of the
+/// vocabulary's static name (not of the request body), so parsing allocates nothing.
+class NameList {
+public:
+    static constexpr std::size_t kMax = 16;
+
+    NameList() = default;
+    /// The first kMax of @p names (the views must outlive the list).
+    NameList(std::initializer_list<std::string_view> names) noexcept {
+        for (const std::string_view n : names) {
+            push_back(n);
+        }
+    }
+    bool push_back(std::string_view name) noexcept {
+        if (size_ == kMax) {
+            return false;
+        }
+        items_[size_++] = name;
+        return true;
+    }
+    const std::string_view* begin() const noexcept { return items_.data(); }
+    const std::string_view* end() const noexcept { return items_.data() + size_; }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    std::string_view operator[](std::size_t i) const noexcept { return items_[i]; }
+    friend bool operator==(const NameList& a, const NameList& b) noexcept {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end());
+    }
+
+private:
+    std::array<std::string_view, kMax> items_{};
+    std::size_t size_ = 0;
+};
+
 struct Capabilities {
-    std::vector<std::string> protocols;     ///< dash | hls
-    std::vector<std::string> drm;           ///< widevine | playready | fairplay
-    std::vector<std::string> video_codecs;  ///< avc | hevc | av1
-    std::vector<std::string> hdr;           ///< hdr10 | dolby_vision
+    NameList protocols;     ///< dash | hls
+    NameList drm;           ///< widevine | playready | fairplay
+    NameList video_codecs;  ///< avc | hevc | av1
+    NameList hdr;           ///< hdr10 | dolby_vision
     int max_height = 0;
 };
 

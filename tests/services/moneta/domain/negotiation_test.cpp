@@ -237,7 +237,7 @@ TEST(NegotiationTest, HdrWinsOverSdrAtTheSameHeightOnlyWhenAllowed) {
     no_hdr.hdr = false;
     EXPECT_EQ(select_stream(c, no_hdr, all_caps())->path, "/p/sdr.mpd");
     Capabilities sdr_device = all_caps();
-    sdr_device.hdr.clear();
+    sdr_device.hdr = {};
     EXPECT_EQ(select_stream(c, kPremium, sdr_device)->path, "/p/sdr.mpd");
     // HDR outranks the more efficient codec too.
     const Content mixed = with({
