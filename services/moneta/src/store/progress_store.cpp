@@ -5,6 +5,7 @@
 
 #include "store/keys.hpp"
 #include "store/scripts.hpp"
+#include "store/session_lua.hpp"
 
 namespace moneta::store {
 namespace {
@@ -22,7 +23,12 @@ constexpr std::string_view kContinueMarker = "~cw";
 
 ProgressStore::ProgressStore(redis::Commands& redis, upstream::InternalApi& api, ProgressSettings settings,
                              ProgressStats& stats, resilience::FallbackGate* fallback_gate)
-    : redis_(redis), api_(api), settings_(settings), stats_(stats), fallback_gate_(fallback_gate) {}
+    : redis_(redis),
+      api_(api),
+      settings_(settings),
+      stats_(stats),
+      fallback_gate_(fallback_gate),
+      put_(progress_put_lua(ScriptSettings{.progress = settings})) {}
 
 boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> ProgressStore::async_fallback(
     std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
@@ -51,7 +57,6 @@ boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std
                                                                              const domain::ProgressRecord& rec,
                                                                              std::int64_t now_ms,
                                                                              core::Deadline deadline) {
-    const Scripts& scripts = Scripts::get();
     KeyBuffer kb;
     progress_key(kb, account_id, profile_id);
     continue_key(kb, account_id, profile_id);
@@ -63,11 +68,9 @@ boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std
     const IntArg now(now_ms);
     const IntArg upd(rec.updated_at_ms);
     const IntArg seq(rec.seq);
-    const ProgressArgs block(account_id, settings_, std::chrono::milliseconds(0), std::chrono::milliseconds(0));
-    const auto args = join_args(std::array<std::string_view, 8>{now.view(), profile_id, rec.content_id, pos, dur,
-                                                                upd.view(), seq.view(), rec.completed ? "1" : "0"},
-                                block.views());
-    auto reply = co_await redis_.async_eval(scripts.progress_put, std::span(kb.data(), 4), args, deadline);
+    const std::array<std::string_view, 9> args = {now.view(), profile_id,  rec.content_id, pos,       dur,
+                                                  upd.view(), seq.view(), rec.completed ? "1" : "0", account_id};
+    auto reply = co_await redis_.async_eval(put_, std::span(kb.data(), 4), args, deadline);
     if (!reply) {
         co_return reply.error();
     }

@@ -90,8 +90,8 @@ protected:
         const Scripts& s = Scripts::get();
         for (const redis::Script* script :
              {&s.session_start,
-              &s.session_heartbeat,
-              &s.session_stop,
+              &store_->heartbeat_script().script(),
+              &store_->stop_script(),
               &s.session_list,
               &s.session_kick}) {
             ASSERT_EQ(
