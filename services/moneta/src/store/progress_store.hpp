@@ -20,6 +20,7 @@
 #include "moneta/redis/script.hpp"
 #include "moneta/resilience/fallback.hpp"
 #include "store/progress_stream.hpp"
+#include "store/scripts/progress_put_script.hpp"
 #include "store/session_store.hpp"
 #include "upstream/internal_api.hpp"
 #include "moneta/metrics/local.hpp"
@@ -78,7 +79,7 @@ public:
         std::string_view account_id, std::string_view profile_id, int limit, const core::RequestContext& ctx);
 
     /// progress_put_lua with this store's settings in its source (tests load it up front).
-    const redis::Script& put_script() const noexcept { return put_; }
+    const redis::Script& put_script() const noexcept { return put_.script(); }
 
 private:
     /// Asks the internal API (the newest positions when @p content_ids is empty) and loads the
@@ -98,7 +99,7 @@ private:
     ProgressSettings settings_;
     ProgressStats& stats_;
     resilience::FallbackGate* fallback_gate_;
-    redis::Script put_;
+    ProgressPutScript put_;
 };
 
 }  // namespace moneta::store

@@ -394,24 +394,6 @@ return {1, expires, live - #take + 1, take[1] or ''}
 )lua";
 }
 
-std::string session_stop_lua(const ScriptSettings& settings) {
-    return std::string(kLeasePrelude) + progress_prelude(&settings) + R"lua(
-local now = tonumber(ARGV[1])
-local sid = ARGV[2]
-configure(6, KEYS[7])
-local released = 0
-local score = redis.call('ZSCORE', KEYS[1], sid)
-if score then
-  drop(sid, now, 0, false)
-  if tonumber(score) > now then
-    released = 1
-  end
-end
-local prog = session_progress(KEYS[5], KEYS[6], sid, ARGV[3], ARGV[4], ARGV[5] == '1')
-return {released, prog}
-)lua";
-}
-
 std::string session_list_lua() {
     return std::string(kLeasePrelude) + R"lua(
 prune(tonumber(ARGV[1]))
@@ -433,14 +415,6 @@ if tonumber(score) <= now then
 end
 drop(sid, now, tonumber(ARGV[3]), false)
 return 1
-)lua";
-}
-
-std::string progress_put_lua(const ScriptSettings& settings) {
-    return progress_prelude(&settings) + R"lua(
-configure(9, KEYS[4])
-return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],
-                    ARGV[8] == '1', '', false, true, true)
 )lua";
 }
 

@@ -33,21 +33,14 @@ std::string progress_prelude(const ScriptSettings* settings);
 /// → {1, expires, active, replaced_sid} | {0, sid, info, expiry, ...} | {3, idem_value} | {4, sid}
 std::string session_start_lua();
 
-// The heartbeat: store/scripts/heartbeat_script.hpp (typed arguments, keys and reply).
-
-/// KEYS lease, sess, dev, evict, meta, dirty, stream. ARGV now, sid, pos, seq, ended (0/1),
-/// account_id. → {released 0/1, progress as heartbeat}
-std::string session_stop_lua(const ScriptSettings& settings);
+// The scripts with settings in their source, typed (argument struct, keys, Lua body, reply
+// decoder): store/scripts/heartbeat_script.hpp, stop_script.hpp, progress_put_script.hpp.
 
 /// KEYS lease, sess, dev, evict. ARGV now. → {sid, info, expiry, ...} of the live leases.
 std::string session_list_lua();
 
 /// KEYS lease, sess, dev, evict. ARGV now, sid, tombstone_ms. → 1 kicked | 0 no live lease.
 std::string session_kick_lua();
-
-/// KEYS prog, cw, dirty, stream. ARGV now, pid, cid, pos, dur, updated_at, seq, completed (0/1),
-/// account_id. → 1 applied | 0 stale | 2 zero kept | 3 capped (offline PUT).
-std::string progress_put_lua(const ScriptSettings& settings);
 
 /// KEYS prog, cw. ARGV progress_ttl_ms, cw_max, marker ("" or "~cw"), n, n × (cid, pos, dur,
 /// updated_at, seq, completed), then content ids known to have no position. Loads what the

@@ -33,8 +33,6 @@ std::optional<Errc> check_array(const redis::ReplyView& r, std::size_t n) noexce
     return std::nullopt;
 }
 
-ProgressWrite to_progress(std::optional<std::int64_t> v) noexcept { return to_progress_write(v); }
-
 /// How often a session's heartbeats renew its keys' TTLs. The lease keys live 2 × span from a
 /// refresh (session_lua.cpp `touch`) and must outlive a lease by a minute: renewing them at
 /// least every span keeps ≥ span left. The meta and the profile's keys live far longer;
@@ -68,8 +66,6 @@ std::vector<domain::ActiveSession> decode_members(const redis::ReplyView& r, std
     return out;
 }
 
-std::string seconds_arg(double v) { return domain::format_seconds(v); }
-
 }  // namespace
 
 SessionStore::SessionStore(redis::Commands& redis, LeaseSettings lease, ProgressSettings progress)
@@ -77,7 +73,7 @@ SessionStore::SessionStore(redis::Commands& redis, LeaseSettings lease, Progress
       lease_(lease),
       progress_(progress),
       heartbeat_(script_settings(lease, progress)),
-      stop_(session_stop_lua(script_settings(lease, progress))) {}
+      stop_(script_settings(lease, progress)) {}
 
 namespace {
 
@@ -223,26 +219,17 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_he
 boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
     std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
     bool ended, std::int64_t now_ms, core::Deadline deadline) {
-    KeyBuffer kb;
-    lease_keys(kb, account_id);
-    session_meta_key(kb, account_id, session_id);
-    dirty_key(kb, account_id);
-    const IntArg shard(progress_shard(account_id, progress_.stream_shards));
-    progress_stream_key(kb, shard.view());
-    const IntArg now(now_ms);
-    const IntArg seq_arg(seq);
-    const std::string pos = seconds_arg(position_sec);
-    const std::array<std::string_view, 6> args = {now.view(), session_id, pos, seq_arg.view(), ended ? "1" : "0",
-                                                  account_id};
-    auto reply = co_await redis_.async_eval(stop_, std::span(kb.data(), 7), args, deadline);
+    const StopScript::Call call(StopArgs{account_id, session_id, position_sec, seq, ended, now_ms},
+                                progress_.stream_shards);
+    auto reply = co_await redis_.async_eval(stop_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
     }
-    const redis::ReplyView r = reply->view();
-    if (auto e = check_array(r, 2)) {
-        co_return core::make_error(*e);
+    auto r = StopScript::decode(reply->view());
+    if (!r) {
+        co_return r.error();
     }
-    co_return StopResult{int_at(r[0]).value_or(0) == 1, to_progress(int_at(r[1]))};
+    co_return StopResult{r->released, r->progress};
 }
 
 boost::asio::awaitable<core::Result<std::vector<domain::ActiveSession>>> SessionStore::async_list(

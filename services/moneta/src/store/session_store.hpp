@@ -20,6 +20,7 @@
 #include "store/progress_stream.hpp"
 #include "store/progress_write.hpp"
 #include "store/scripts/heartbeat_script.hpp"
+#include "store/scripts/stop_script.hpp"
 #include "store/session_meta.hpp"
 
 namespace moneta::store {
@@ -146,7 +147,7 @@ public:
     /// The scripts whose source carries this store's settings (ScriptSettings): tests load them
     /// up front to see the warm path.
     const HeartbeatScript& heartbeat_script() const noexcept { return heartbeat_; }
-    const redis::Script& stop_script() const noexcept { return stop_; }
+    const redis::Script& stop_script() const noexcept { return stop_.script(); }
 
 private:
     /// The heartbeat script; @p renew false = progress only.
@@ -161,7 +162,7 @@ private:
     LeaseSettings lease_;
     ProgressSettings progress_;
     HeartbeatScript heartbeat_;
-    redis::Script stop_;
+    StopScript stop_;
 };
 
 }  // namespace moneta::store

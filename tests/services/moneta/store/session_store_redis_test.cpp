@@ -836,7 +836,7 @@ TEST_F(SessionStoreTest, ASteadyHeartbeatWritesOnlyTheLeaseAndTheValue) {
     );
     // EVALSHA; ZSCORE + ZADD XX (lease); GET (meta); HGET (value); HGET (dirty entry); HSET
     // (value); ZREVRANGE (continue-watching: already the newest); GET (digest: none cached).
-    EXPECT_EQ(ran, 8);
+    EXPECT_EQ(ran, 9);
     // Its own retry is still stale (the value says seq 2), and so is seq 1.
     EXPECT_EQ(heartbeat("ps_1", 120, 2, kT0 + 32'000).progress, ProgressWrite::kStale);
     EXPECT_EQ(heartbeat("ps_1", 100, 1, kT0 + 33'000).progress, ProgressWrite::kStale);
