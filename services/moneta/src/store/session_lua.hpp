@@ -4,10 +4,12 @@
 ///
 /// Every key of one account shares the `{a:<account_id>}` hash tag. The scripts that write
 /// progress also append the write-behind marker to a `progq:{q<n>}` stream shard (a declared
-/// key of another slot: standalone Redis only, like libs/redis; docs/data.md "Cluster"). Scripts that write progress derive the per-profile keys
-/// (`prog:{a:..}:<pid>`, `cw:{a:..}:<pid>`) from a prefix argument and the session's profile,
-/// which the caller cannot know before the script reads the session: those keys are in the
-/// declared keys' slot by construction (same tag), which Redis Cluster accepts. docs/data.md.
+/// key of another slot: standalone Redis only, like libs/redis; docs/data.md "Cluster").
+/// Scripts that write progress derive the per-profile keys (`prog:{a:..}:<pid>`,
+/// `cw:{a:..}:<pid>`) from the account id argument and the session's profile, which the caller
+/// cannot know before the script reads the session, and `keep_hseq` derives another session's
+/// `sm:{a:..}:<sid>` from the progress key: all in the declared keys' slot by construction
+/// (same tag), which Redis Cluster accepts. docs/data.md.
 #pragma once
 
 #include <string>
