@@ -273,6 +273,10 @@ run_row() {
     local s0 s1 out
     s0=$(snapshot)
     out=$(run_load "$port" "$file" "$mode")
+    # run_load's ROW_SEQ increment happened in the $(...) subshell: repeat it here, or every row
+    # would start @SEQ@ at the same value (the steady heartbeat row then re-sent the first row's
+    # seqs, which the progress guard answers as stale: it measured no progress write at all).
+    ROW_SEQ=$((ROW_SEQ + 1))
     s1=$(snapshot)
     local n rps p50 p99 p999 non2xx errors load_us statuses
     n=$(kv requests "$out"); rps=$(kv rps "$out"); p50=$(kv p50_us "$out"); p99=$(kv p99_us "$out")

@@ -5,6 +5,7 @@
 
 #include "store/keys.hpp"
 #include "store/scripts.hpp"
+#include "store/session_lua.hpp"
 
 namespace moneta::store {
 namespace {
@@ -22,7 +23,12 @@ constexpr std::string_view kContinueMarker = "~cw";
 
 ProgressStore::ProgressStore(redis::Commands& redis, upstream::InternalApi& api, ProgressSettings settings,
                              ProgressStats& stats, resilience::FallbackGate* fallback_gate)
-    : redis_(redis), api_(api), settings_(settings), stats_(stats), fallback_gate_(fallback_gate) {}
+    : redis_(redis),
+      api_(api),
+      settings_(settings),
+      stats_(stats),
+      fallback_gate_(fallback_gate),
+      put_(ScriptSettings{.progress = settings}) {}
 
 boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> ProgressStore::async_fallback(
     std::string_view account_id, std::string_view profile_id, std::span<const std::string> content_ids,
@@ -51,31 +57,12 @@ boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std
                                                                              const domain::ProgressRecord& rec,
                                                                              std::int64_t now_ms,
                                                                              core::Deadline deadline) {
-    const Scripts& scripts = Scripts::get();
-    KeyBuffer kb;
-    progress_key(kb, account_id, profile_id);
-    continue_key(kb, account_id, profile_id);
-    dirty_key(kb, account_id);
-    const IntArg shard(progress_shard(account_id, settings_.stream_shards));
-    progress_stream_key(kb, shard.view());
-    const std::string pos = domain::format_seconds(rec.position_sec);
-    const std::string dur = domain::format_seconds(rec.duration_sec);
-    const IntArg now(now_ms);
-    const IntArg upd(rec.updated_at_ms);
-    const IntArg seq(rec.seq);
-    const ProgressArgs block(account_id, settings_, std::chrono::milliseconds(0), std::chrono::milliseconds(0));
-    const auto args = join_args(std::array<std::string_view, 8>{now.view(), profile_id, rec.content_id, pos, dur,
-                                                                upd.view(), seq.view(), rec.completed ? "1" : "0"},
-                                block.views());
-    auto reply = co_await redis_.async_eval(scripts.progress_put, std::span(kb.data(), 4), args, deadline);
+    const ProgressPutScript::Call call(ProgressPutArgs{account_id, profile_id, rec, now_ms}, settings_.stream_shards);
+    auto reply = co_await redis_.async_eval(put_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
     }
-    const auto v = reply->as_integer();
-    if (!v || *v < 0 || *v > 3) {
-        co_return fail<ProgressWrite>(Errc::kUpstreamError);
-    }
-    co_return static_cast<ProgressWrite>(*v);
+    co_return ProgressPutScript::decode(reply->view());
 }
 
 boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> ProgressStore::async_fetch_and_load(

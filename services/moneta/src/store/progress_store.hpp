@@ -17,8 +17,10 @@
 #include "moneta/core/request_context.hpp"
 #include "moneta/core/result.hpp"
 #include "moneta/redis/commands.hpp"
+#include "moneta/redis/script.hpp"
 #include "moneta/resilience/fallback.hpp"
 #include "store/progress_stream.hpp"
+#include "store/scripts/progress_put_script.hpp"
 #include "store/session_store.hpp"
 #include "upstream/internal_api.hpp"
 #include "moneta/metrics/local.hpp"
@@ -76,6 +78,9 @@ public:
     boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> async_continue_watching(
         std::string_view account_id, std::string_view profile_id, int limit, const core::RequestContext& ctx);
 
+    /// progress_put_lua with this store's settings in its source (tests load it up front).
+    const redis::Script& put_script() const noexcept { return put_.script(); }
+
 private:
     /// Asks the internal API (the newest positions when @p content_ids is empty) and loads the
     /// answer into Redis; ids it does not know are cached as "no position".
@@ -94,6 +99,7 @@ private:
     ProgressSettings settings_;
     ProgressStats& stats_;
     resilience::FallbackGate* fallback_gate_;
+    ProgressPutScript put_;
 };
 
 }  // namespace moneta::store

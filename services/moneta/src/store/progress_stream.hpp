@@ -51,36 +51,6 @@ int progress_shard(std::string_view account_id, int shards) noexcept;
 /// stream may briefly hold up to one node (`stream-node-max-entries`, 100) more than the bound.
 void add_progress_marker(redis::Pipeline& p, std::string_view account_id, const ProgressSettings& settings);
 
-/// The settings block that ends the arguments of every script that writes progress
-/// (session_lua.hpp), as stack-held decimal views: nothing allocated per request.
-class ProgressArgs {
-public:
-    static constexpr std::size_t kSize = 9;
-    /// @p meta_ttl / @p meta_refresh: the session meta's lifetime and how often its keys' TTLs are
-    /// renewed (heartbeat/stop; zero for scripts without a session).
-    ProgressArgs(std::string_view account_id, const ProgressSettings& s, std::chrono::milliseconds meta_ttl,
-                 std::chrono::milliseconds meta_refresh) noexcept;
-    std::array<std::string_view, kSize> views() const noexcept;
-
-private:
-    std::string_view account_;
-    IntArg ttl_, cwmax_, titles_, dirty_, meta_ttl_, refresh_, announce_, max_len_;
-};
-
-/// @p a followed by @p b (script arguments are built as fixed arrays).
-template <std::size_t N, std::size_t M>
-std::array<std::string_view, N + M> join_args(const std::array<std::string_view, N>& a,
-                                              const std::array<std::string_view, M>& b) noexcept {
-    std::array<std::string_view, N + M> out{};
-    for (std::size_t i = 0; i < N; ++i) {
-        out[i] = a[i];
-    }
-    for (std::size_t i = 0; i < M; ++i) {
-        out[N + i] = b[i];
-    }
-    return out;
-}
-
 /// `progq:quarantine`: positions the internal API refused item by item (4xx), kept for an
 /// operator to inspect and replay (docs/data.md "Quarantine"). Not sharded: it only grows on
 /// refusals, and it is capped (`XADD … MAXLEN ~`).

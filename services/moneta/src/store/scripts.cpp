@@ -10,9 +10,8 @@ namespace moneta::store {
 
 const Scripts& Scripts::get() {
     static const Scripts scripts{
-        redis::Script(session_start_lua()),      redis::Script(session_heartbeat_lua()),
-        redis::Script(session_stop_lua()),       redis::Script(session_list_lua()),
-        redis::Script(session_kick_lua()),       redis::Script(progress_put_lua()),
+        redis::Script(session_start_lua()),      redis::Script(session_list_lua()),
+        redis::Script(session_kick_lua()),
         redis::Script(progress_load_lua()),      redis::Script(continue_watching_lua()),
         redis::Script(flush_snapshot_lua()),     redis::Script(flush_clear_lua()),
     };

@@ -1,6 +1,9 @@
 /// @file services/moneta/src/store/scripts.hpp
-/// @brief The compiled scripts (SHA1s computed once per process). Single calls (`async_eval`) and
-/// pipelines (`Pipeline::add_eval`) recover NOSCRIPT in libs/redis (docs/redis_client.md).
+/// @brief The compiled scripts without settings (SHA1s computed once per process). The scripts
+/// that write progress carry their settings in their source and belong to the store that runs
+/// them (SessionStore: heartbeat, stop; ProgressStore: progress_put). Single calls
+/// (`async_eval`) and pipelines (`Pipeline::add_eval`) recover NOSCRIPT in libs/redis
+/// (docs/redis_client.md).
 #pragma once
 
 #include <cstddef>
@@ -15,11 +18,8 @@ namespace moneta::store {
 /// Immutable after construction: share freely.
 struct Scripts {
     redis::Script session_start;
-    redis::Script session_heartbeat;
-    redis::Script session_stop;
     redis::Script session_list;
     redis::Script session_kick;
-    redis::Script progress_put;
     redis::Script progress_load;
     redis::Script continue_watching;
     redis::Script flush_snapshot;

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "store/scripts/script_settings.hpp"
+
 namespace moneta::store {
 namespace {
 
@@ -74,17 +76,41 @@ end
 // Writes happen only on change (docs/data.md "Per-call Redis work"): continue-watching only when
 // the title is not already the profile's newest, the dirty entry and its stream marker only when
 // no pending, recently announced entry covers the title already.
+// The settings table `S` precedes this text (settings_lua: baked into the source; scripts
+// without a session or account get kNoSettings and set what they use themselves).
+constexpr std::string_view kNoSettings = "local S = {max_titles = 0, max_dirty = 0}\n";
 constexpr std::string_view kProgressPrelude = R"lua(
--- Settings of this run (`configure`): the same block of arguments ends every writing script.
-local S = {max_titles = 0, max_dirty = 0}
+-- Per call: the clock, the account (the stream marker's payload, the profile keys' prefix).
 local function configure(at, stream)
   S.now = tonumber(ARGV[1])
   S.account = ARGV[at]
-  S.ttl, S.cwmax = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
-  S.max_titles, S.max_dirty = tonumber(ARGV[at + 3]) or 0, tonumber(ARGV[at + 4]) or 0
-  S.meta_ttl, S.refresh_ms = tonumber(ARGV[at + 5]), tonumber(ARGV[at + 6])
-  S.announce_ms, S.max_len = tonumber(ARGV[at + 7]), ARGV[at + 8]
   S.stream = stream
+  S.pprefix = 'prog:{a:' .. S.account .. '}:'
+  S.cprefix = 'cw:{a:' .. S.account .. '}:'
+end
+-- A write is about to replace (or evict) the value session `sid` wrote at `seq`: that value was
+-- the session's record of its highest seq (an applied write does not copy it into the meta),
+-- so copy it now. Rare: another device or an offline PUT of the same title. The meta key is in
+-- the progress key's slot (same `{a:..}` tag).
+local function keep_hseq(pk, sid, seq)
+  local tag = string.match(pk, '^prog:(%b{}):')
+  local n = tonumber(seq)
+  if not tag or sid == '' or not n then
+    return
+  end
+  local mk = 'sm:' .. tag .. ':' .. sid
+  local v = redis.pcall('GET', mk)
+  if type(v) == 'table' then
+    -- a meta HASH of an older moneta (read_meta converts it, hseq included)
+    if (tonumber(redis.call('HGET', mk, 'hseq')) or -1) < n then
+      redis.call('HSET', mk, 'hseq', seq)
+    end
+  elseif v then
+    local h, rest = string.match(v, '^2|([^|]*)|(.*)$')
+    if h and (tonumber(h) or -1) < n then
+      redis.call('SET', mk, '2|' .. seq .. '|' .. rest, 'KEEPTTL')
+    end
+  end
 end
 -- Sets a TTL only when none is left or less than half: keys written often stay at most 2x ttl.
 local function keep(key, ttl)
@@ -114,6 +140,11 @@ local function evict_one(pk, ck, dk, pid)
   end
   if not victim then
     return false
+  end
+  local vv = redis.call('HGET', pk, victim)
+  local vseq, vsid = string.match(vv or '', '^[^|]*|[^|]*|[^|]*|([^|]*)|[^|]*|(.*)$')
+  if vsid then
+    keep_hseq(pk, vsid, vseq)
   end
   redis.call('HDEL', pk, victim)
   redis.call('ZREM', ck, victim)
@@ -160,10 +191,14 @@ local function mark_dirty(dk, field, d, upd, seq)
   redis.call('XADD', S.stream, 'MAXLEN', '~', S.max_len, '*', 'a', S.account)
 end
 -- `refresh`: also renew the TTLs of the profile's keys (PTTL checks); otherwise only a key this
--- write creates gets one.
-local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid, allow_zero, dirty, refresh)
-  local cur = redis.call('HGET', pk, cid)
+-- write creates gets one. `cur`: the stored value when the caller already read it (false: none),
+-- nil to read it here.
+local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid, allow_zero, dirty, refresh, cur)
+  if cur == nil then
+    cur = redis.call('HGET', pk, cid)
+  end
   local fresh = not cur or cur == '-'
+  local owner, owner_seq = '', nil
   if not fresh then
     local cpos, cdur, cupd, cseq, cdone, csid =
       string.match(cur, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
@@ -178,6 +213,7 @@ local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid,
       if tonumber(pos) == 0 and (tonumber(cpos) or 0) > 0 and not allow_zero and not done then
         return 2
       end
+      owner, owner_seq = csid, cseq
     end
   end
   local field = pid .. '/' .. cid
@@ -191,6 +227,9 @@ local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid,
   if fresh and S.max_titles > 0 and redis.call('HLEN', pk) >= S.max_titles
      and not evict_one(pk, ck, dk, pid) then
     return 3
+  end
+  if owner ~= '' and owner ~= sid then
+    keep_hseq(pk, owner, owner_seq)
   end
   redis.call('HSET', pk, cid, pos .. '|' .. dur .. '|' .. upd .. '|' .. seq .. '|' .. (done and '1' or '0') .. '|' .. sid)
   if fresh or refresh then
@@ -228,11 +267,14 @@ local function read_meta(mk)
   return v
 end
 -- Session meta → progress write of that session (heartbeat/stop). The session's own order: a
--- seq at or below the highest one it already sent (hseq) is a late retry (stale), whatever
--- other sessions wrote meanwhile. The meta records the new hseq (SET … KEEPTTL) and, once its
--- refresh time is due, renews its own TTL and those of the profile's keys.
--- → code (-1 unknown session), profile id, window end, refresh due.
-local function session_progress(mk, dk, sid, pos, seq, ended, pprefix, cprefix)
+-- seq at or below the highest one it already sent is a late retry (stale), whatever other
+-- sessions wrote meanwhile. That highest seq is the stored value's seq while the value is this
+-- session's (sid field), else the meta's hseq: an applied write records it in the value only
+-- (no meta write per heartbeat); the meta gets it when the write is not applied (zero kept,
+-- capped, older than another session's value) and from keep_hseq when another write replaces
+-- the value. Once its refresh time is due, the meta renews its own TTL and those of the
+-- profile's keys. → code (-1 unknown session), profile id, window end, refresh due.
+local function session_progress(mk, dk, sid, pos, seq, ended)
   local v = read_meta(mk)
   if not v then
     return -1
@@ -243,26 +285,45 @@ local function session_progress(mk, dk, sid, pos, seq, ended, pprefix, cprefix)
     return -1
   end
   local refresh = S.now >= (tonumber(due) or 0)
-  local stale = tonumber(seq) <= (tonumber(hseq) or -1)
-  if refresh or not stale then
+  local pk = S.pprefix .. pid
+  local cur = redis.call('HGET', pk, cid)
+  local high = tonumber(hseq) or -1
+  if cur then
+    local cseq, csid = string.match(cur, '^[^|]*|[^|]*|[^|]*|([^|]*)|[^|]*|(.*)$')
+    if csid == sid and (tonumber(cseq) or -1) > high then
+      high = tonumber(cseq)
+    end
+  end
+  local stale = tonumber(seq) <= high
+  local prog = 0
+  if not stale then
+    local done = ended or tonumber(pos) >= (tonumber(done_at) or math.huge)
+    prog = put_progress(pk, S.cprefix .. pid, dk, pid, cid, pos, dur ~= '' and dur or '0', ARGV[1], seq,
+                        done, sid, so == '1', true, refresh, cur)
+  end
+  local record = not stale and prog ~= 1
+  if refresh or record then
     local rest = string.sub(v, 5 + #hseq + #due)
     if refresh then
-      redis.call('SET', mk, '2|' .. (stale and hseq or seq) .. '|' .. (S.now + S.refresh_ms) .. '|' .. rest,
+      redis.call('SET', mk, '2|' .. (record and seq or hseq) .. '|' .. (S.now + S.refresh_ms) .. '|' .. rest,
                  'PX', S.meta_ttl)
     else
       redis.call('SET', mk, '2|' .. seq .. '|' .. due .. '|' .. rest, 'KEEPTTL')
     end
   end
-  if stale then
-    return 0, pid, wend, refresh
-  end
-  local done = ended or tonumber(pos) >= (tonumber(done_at) or math.huge)
-  return put_progress(pprefix .. pid, cprefix .. pid, dk, pid, cid, pos, dur ~= '' and dur or '0', ARGV[1], seq,
-                      done, sid, so == '1', true, refresh), pid, wend, refresh
+  return prog, pid, wend, refresh
 end
 )lua";
 
 }  // namespace
+
+std::string_view lease_prelude() noexcept { return kLeasePrelude; }
+
+std::string progress_prelude(const ScriptSettings* settings) {
+    std::string out = settings != nullptr ? settings_lua(*settings) : std::string(kNoSettings);
+    out += kProgressPrelude;
+    return out;
+}
 
 std::string session_start_lua() {
     return std::string(kLeasePrelude) + R"lua(
@@ -333,80 +394,6 @@ return {1, expires, live - #take + 1, take[1] or ''}
 )lua";
 }
 
-std::string session_heartbeat_lua() {
-    return std::string(kLeasePrelude) + std::string(kProgressPrelude) + R"lua(
-local now = tonumber(ARGV[1])
-local lease_ms = tonumber(ARGV[2])
-local sid = ARGV[3]
-local tomb_ms = tonumber(ARGV[4])
-configure(10, KEYS[9])
-local status, expires = 0, 0
--- ARGV[9] = '0': a heartbeat replayed after a Redis outage. Its `now` is when the player sent it
--- (we answered 200 then): the lease gets what that heartbeat would have given it, never less than
--- it has — so an outage longer than the lease does not end every stream at the first heartbeat
--- after recovery. Nothing is pruned or dropped with that older clock, and an evicted session
--- (tombstone) is never revived.
-if ARGV[9] == '0' then
-  local score = redis.call('ZSCORE', KEYS[1], sid)
-  local tomb = redis.call('ZSCORE', KEYS[4], sid)
-  if score and tonumber(score) > now and not tomb then
-    expires = math.max(tonumber(score), now + lease_ms)
-    redis.call('ZADD', KEYS[1], 'XX', expires, sid)
-    status = 1
-  end
-else
-  local score = redis.call('ZSCORE', KEYS[1], sid)
-  if score and tonumber(score) > now then
-    expires = now + lease_ms
-    redis.call('ZADD', KEYS[1], 'XX', expires, sid)
-    status = 1
-  else
-    if score then
-      drop(sid, now, 0, false)
-    end
-    local tomb = redis.call('ZSCORE', KEYS[4], sid)
-    if tomb and tonumber(tomb) > now then
-      status = 2
-    end
-  end
-end
--- Progress is stored whatever happened to the lease (api.md §5.2).
-local prog, pid, wend, refresh = session_progress(KEYS[5], KEYS[8], sid, ARGV[5], ARGV[6], false, ARGV[7], ARGV[8])
-local digest = ''
-if status == 1 then
-  local span = math.max(lease_ms, tomb_ms) + 60000
-  if refresh or (prog == -1 and redis.call('PTTL', KEYS[1]) < span) then
-    touch(span)  -- (no meta to keep time by: the TTL itself says when)
-  end
-  -- The entitlement digest, only while the account it was made of is cached: a billing event
-  -- DELs `ent:` and that must read as "no news" (and a refresh), not as the old digest.
-  local d = redis.call('GET', KEYS[7])
-  if d and redis.call('EXISTS', KEYS[6]) == 1 then
-    digest = d
-  end
-end
-return {status, expires, prog, digest, pid or '', wend or ''}
-)lua";
-}
-
-std::string session_stop_lua() {
-    return std::string(kLeasePrelude) + std::string(kProgressPrelude) + R"lua(
-local now = tonumber(ARGV[1])
-local sid = ARGV[2]
-configure(8, KEYS[7])
-local released = 0
-local score = redis.call('ZSCORE', KEYS[1], sid)
-if score then
-  drop(sid, now, 0, false)
-  if tonumber(score) > now then
-    released = 1
-  end
-end
-local prog = session_progress(KEYS[5], KEYS[6], sid, ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7])
-return {released, prog}
-)lua";
-}
-
 std::string session_list_lua() {
     return std::string(kLeasePrelude) + R"lua(
 prune(tonumber(ARGV[1]))
@@ -431,16 +418,8 @@ return 1
 )lua";
 }
 
-std::string progress_put_lua() {
-    return std::string(kProgressPrelude) + R"lua(
-configure(9, KEYS[4])
-return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],
-                    ARGV[8] == '1', '', false, true, true)
-)lua";
-}
-
 std::string progress_load_lua() {
-    return std::string(kProgressPrelude) + R"lua(
+    return progress_prelude(nullptr) + R"lua(
 local ttl, cwmax, marker, n, pid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local neg_ttl, neg_max = tonumber(ARGV[6]), tonumber(ARGV[7])
 S.ttl, S.cwmax, S.max_titles, S.max_dirty = ttl, cwmax, tonumber(ARGV[8]) or 0, tonumber(ARGV[9]) or 0

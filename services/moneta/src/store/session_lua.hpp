@@ -4,19 +4,30 @@
 ///
 /// Every key of one account shares the `{a:<account_id>}` hash tag. The scripts that write
 /// progress also append the write-behind marker to a `progq:{q<n>}` stream shard (a declared
-/// key of another slot: standalone Redis only, like libs/redis; docs/data.md "Cluster"). Scripts that write progress derive the per-profile keys
-/// (`prog:{a:..}:<pid>`, `cw:{a:..}:<pid>`) from a prefix argument and the session's profile,
-/// which the caller cannot know before the script reads the session: those keys are in the
-/// declared keys' slot by construction (same tag), which Redis Cluster accepts. docs/data.md.
+/// key of another slot: standalone Redis only, like libs/redis; docs/data.md "Cluster").
+/// Scripts that write progress derive the per-profile keys (`prog:{a:..}:<pid>`,
+/// `cw:{a:..}:<pid>`) from the account id argument and the session's profile, which the caller
+/// cannot know before the script reads the session, and `keep_hseq` derives another session's
+/// `sm:{a:..}:<sid>` from the progress key: all in the declared keys' slot by construction
+/// (same tag), which Redis Cluster accepts. docs/data.md.
 #pragma once
 
 #include <string>
+#include <string_view>
+
+#include "store/scripts/script_settings.hpp"
 
 namespace moneta::store {
 
-/// The "settings block" that ends the ARGV of every script that writes progress (heartbeat,
-/// stop, progress_put): account_id, progress_ttl_ms, cw_max, max_titles, max_dirty, meta_ttl_ms,
-/// meta_refresh_ms, announce_ms, stream_max_len (store/session_store.cpp append_settings).
+/// The scripts that write progress (heartbeat, stop, progress_put) carry their settings in
+/// their source (ScriptSettings, settings_lua): per call they get the account id as their last
+/// argument, and derive the profile keys' prefixes from it.
+
+/// Lua shared by the lease scripts (drop, prune, touch, append_leases).
+std::string_view lease_prelude() noexcept;
+/// The settings table (kNoSettings defaults when @p settings is null) and the progress guard
+/// (configure, put_progress, session_progress, ...).
+std::string progress_prelude(const ScriptSettings* settings);
 
 /// KEYS lease, sess, dev, evict, meta(new sid), idem. ARGV now, lease_ms, max_streams, sid,
 /// device_id, info_json, replace_sid, tombstone_ms, idem_value ("" = none), idem_ttl_ms,
@@ -24,26 +35,14 @@ namespace moneta::store {
 /// → {1, expires, active, replaced_sid} | {0, sid, info, expiry, ...} | {3, idem_value} | {4, sid}
 std::string session_start_lua();
 
-/// KEYS lease, sess, dev, evict, meta, ent, entd, dirty, stream. ARGV now, lease_ms, sid,
-/// tombstone_ms, pos, seq, prog_prefix, cw_prefix, renew ("0": a replayed heartbeat, see the
-/// script), then the settings block.
-/// → {lease: 1 renewed | 2 evicted | 0 not found, expires, progress: 1 | 0 stale | 2 zero kept
-///    | 3 capped | -1 unknown session, entitlement digest or "", profile_id or "", window_end or ""}
-std::string session_heartbeat_lua();
-
-/// KEYS lease, sess, dev, evict, meta, dirty, stream. ARGV now, sid, pos, seq, ended (0/1),
-/// prog_prefix, cw_prefix, then the settings block. → {released 0/1, progress as heartbeat}
-std::string session_stop_lua();
+// The scripts with settings in their source, typed (argument struct, keys, Lua body, reply
+// decoder): store/scripts/heartbeat_script.hpp, stop_script.hpp, progress_put_script.hpp.
 
 /// KEYS lease, sess, dev, evict. ARGV now. → {sid, info, expiry, ...} of the live leases.
 std::string session_list_lua();
 
 /// KEYS lease, sess, dev, evict. ARGV now, sid, tombstone_ms. → 1 kicked | 0 no live lease.
 std::string session_kick_lua();
-
-/// KEYS prog, cw, dirty, stream. ARGV now, pid, cid, pos, dur, updated_at, seq, completed (0/1),
-/// then the settings block. → 1 applied | 0 stale | 2 zero kept | 3 capped (offline PUT).
-std::string progress_put_lua();
 
 /// KEYS prog, cw. ARGV progress_ttl_ms, cw_max, marker ("" or "~cw"), n, n × (cid, pos, dur,
 /// updated_at, seq, completed), then content ids known to have no position. Loads what the

@@ -7,6 +7,7 @@
 #include "domain/progress.hpp"
 #include "store/keys.hpp"
 #include "store/scripts.hpp"
+#include "store/session_lua.hpp"
 
 namespace moneta::store {
 namespace {
@@ -32,14 +33,23 @@ std::optional<Errc> check_array(const redis::ReplyView& r, std::size_t n) noexce
     return std::nullopt;
 }
 
-ProgressWrite to_progress(std::optional<std::int64_t> v) noexcept {
-    switch (v.value_or(-1)) {
-        case 0: return ProgressWrite::kStale;
-        case 1: return ProgressWrite::kApplied;
-        case 2: return ProgressWrite::kZeroKept;
-        case 3: return ProgressWrite::kCapped;
-        default: return ProgressWrite::kUnknownSession;
-    }
+/// How often a session's heartbeats renew its keys' TTLs. The lease keys live 2 × span from a
+/// refresh (session_lua.cpp `touch`) and must outlive a lease by a minute: renewing them at
+/// least every span keeps ≥ span left. The meta and the profile's keys live far longer;
+/// renewing the meta at half its life keeps it too.
+std::chrono::milliseconds refresh_interval(const LeaseSettings& lease) noexcept {
+    const auto span = std::max(lease.lease, lease.tombstone) + std::chrono::milliseconds(60'000);
+    return std::min(span, lease.meta / 2);
+}
+
+ScriptSettings script_settings(const LeaseSettings& lease, const ProgressSettings& progress) noexcept {
+    ScriptSettings s;
+    s.lease_ms = lease.lease.count();
+    s.tombstone_ms = lease.tombstone.count();
+    s.meta_ttl_ms = lease.meta.count();
+    s.meta_refresh_ms = refresh_interval(lease).count();
+    s.progress = progress;
+    return s;
 }
 
 std::vector<domain::ActiveSession> decode_members(const redis::ReplyView& r, std::size_t from,
@@ -56,7 +66,16 @@ std::vector<domain::ActiveSession> decode_members(const redis::ReplyView& r, std
     return out;
 }
 
-std::string seconds_arg(double v) { return domain::format_seconds(v); }
+}  // namespace
+
+SessionStore::SessionStore(redis::Commands& redis, LeaseSettings lease, ProgressSettings progress)
+    : redis_(redis),
+      lease_(lease),
+      progress_(progress),
+      heartbeat_(script_settings(lease, progress)),
+      stop_(script_settings(lease, progress)) {}
+
+namespace {
 
 /// The digest judged for the session's profile; fetched_at 0 when there is nothing to judge.
 std::pair<Entitlement, std::int64_t> judge(std::string_view digest, std::string_view profile_id,
@@ -76,16 +95,7 @@ std::pair<Entitlement, std::int64_t> judge(std::string_view digest, std::string_
 
 }  // namespace
 
-SessionStore::SessionStore(redis::Commands& redis, LeaseSettings lease, ProgressSettings progress)
-    : redis_(redis), lease_(lease), progress_(progress) {}
-
-std::chrono::milliseconds SessionStore::meta_refresh() const noexcept {
-    // The lease keys live 2 × span from a refresh (session_lua.cpp `touch`) and must outlive a
-    // lease by a minute: renewing them at least every span keeps ≥ span left. The meta and the
-    // profile's keys live far longer; renewing the meta at half its life keeps it too.
-    const auto span = std::max(lease_.lease, lease_.tombstone) + std::chrono::milliseconds(60'000);
-    return std::min(span, lease_.meta / 2);
-}
+std::chrono::milliseconds SessionStore::meta_refresh() const noexcept { return refresh_interval(lease_); }
 
 boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(const StartCommand& cmd,
                                                                              core::Deadline deadline) {
@@ -180,80 +190,46 @@ boost::asio::awaitable<core::Result<ProgressWrite>> SessionStore::async_heartbea
 boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_heartbeat(
     std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
     std::int64_t now_ms, bool renew, core::Deadline deadline) {
-    const Scripts& scripts = Scripts::get();
-    KeyBuffer kb;
-    lease_keys(kb, account_id);
-    session_meta_key(kb, account_id, session_id);
-    account_key(kb, account_id);
-    entitlement_digest_key(kb, account_id);
-    dirty_key(kb, account_id);
-    const IntArg shard(progress_shard(account_id, progress_.stream_shards));
-    progress_stream_key(kb, shard.view());
-    const std::string_view pprefix = progress_prefix(kb, account_id);
-    const std::string_view cprefix = continue_prefix(kb, account_id);
-    const IntArg now(now_ms);
-    const IntArg lease(lease_.lease.count());
-    const IntArg tomb(lease_.tombstone.count());
-    const IntArg seq_arg(seq);
-    const std::string pos = seconds_arg(position_sec);
-    const ProgressArgs settings(account_id, progress_, lease_.meta, meta_refresh());
-    const auto args = join_args(std::array<std::string_view, 9>{now.view(), lease.view(), session_id, tomb.view(), pos,
-                                                                seq_arg.view(), pprefix, cprefix, renew ? "1" : "0"},
-                                settings.views());
-    auto reply = co_await redis_.async_eval(scripts.session_heartbeat, std::span(kb.data(), 9), args, deadline);
+    const HeartbeatScript::Call call(
+        HeartbeatArgs{account_id, session_id, position_sec, seq, now_ms, renew}, progress_.stream_shards
+    );
+    auto reply = co_await redis_.async_eval(heartbeat_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
     }
-    const redis::ReplyView r = reply->view();
-    if (auto e = check_array(r, 6)) {
-        co_return core::make_error(*e);
+    auto r = HeartbeatScript::decode(reply->view());
+    if (!r) {
+        co_return r.error();
     }
     HeartbeatResult out;
-    switch (int_at(r[0]).value_or(-1)) {
-        case 1:
+    switch (r->lease) {
+        case HeartbeatReply::Lease::kRenewed:
             out.lease.status = domain::HeartbeatStatus::kRenewed;
-            out.lease.expires_at_ms = int_at(r[1]).value_or(0);
+            out.lease.expires_at_ms = r->expires_at_ms;
             break;
-        case 2: out.lease.status = domain::HeartbeatStatus::kEvicted; break;
-        case 0: out.lease.status = domain::HeartbeatStatus::kNotFound; break;
-        default: co_return core::make_error(Errc::kProtocolError);
+        case HeartbeatReply::Lease::kEvicted: out.lease.status = domain::HeartbeatStatus::kEvicted; break;
+        case HeartbeatReply::Lease::kNotFound: out.lease.status = domain::HeartbeatStatus::kNotFound; break;
     }
-    out.progress = to_progress(int_at(r[2]));
-    std::tie(out.entitlement, out.entitlement_fetched_at_ms) = judge(r[3].as_string_view(), r[4].as_string_view(), now_ms);
-    if (auto w = int_at(r[5])) {
-        out.window_end_ms = *w;
-    }
+    out.progress = r->progress;
+    std::tie(out.entitlement, out.entitlement_fetched_at_ms) = judge(r->entitlement_digest, r->profile_id, now_ms);
+    out.window_end_ms = r->window_end_ms;
     co_return out;
 }
 
 boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
     std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
     bool ended, std::int64_t now_ms, core::Deadline deadline) {
-    const Scripts& scripts = Scripts::get();
-    KeyBuffer kb;
-    lease_keys(kb, account_id);
-    session_meta_key(kb, account_id, session_id);
-    dirty_key(kb, account_id);
-    const IntArg shard(progress_shard(account_id, progress_.stream_shards));
-    progress_stream_key(kb, shard.view());
-    const std::string_view pprefix = progress_prefix(kb, account_id);
-    const std::string_view cprefix = continue_prefix(kb, account_id);
-    const IntArg now(now_ms);
-    const IntArg seq_arg(seq);
-    const std::string pos = seconds_arg(position_sec);
-    const ProgressArgs settings(account_id, progress_, lease_.meta, meta_refresh());
-    const auto args = join_args(std::array<std::string_view, 7>{now.view(), session_id, pos, seq_arg.view(),
-                                                                ended ? "1" : "0", pprefix, cprefix},
-                                settings.views());
-    auto reply = co_await redis_.async_eval(scripts.session_stop, std::span(kb.data(), 7), args, deadline);
+    const StopScript::Call call(StopArgs{account_id, session_id, position_sec, seq, ended, now_ms},
+                                progress_.stream_shards);
+    auto reply = co_await redis_.async_eval(stop_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
     }
-    const redis::ReplyView r = reply->view();
-    if (auto e = check_array(r, 2)) {
-        co_return core::make_error(*e);
+    auto r = StopScript::decode(reply->view());
+    if (!r) {
+        co_return r.error();
     }
-    co_return StopResult{int_at(r[0]).value_or(0) == 1, to_progress(int_at(r[1]))};
+    co_return StopResult{r->released, r->progress};
 }
 
 boost::asio::awaitable<core::Result<std::vector<domain::ActiveSession>>> SessionStore::async_list(

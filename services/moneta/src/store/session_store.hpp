@@ -18,6 +18,9 @@
 #include "moneta/core/result.hpp"
 #include "moneta/redis/commands.hpp"
 #include "store/progress_stream.hpp"
+#include "store/progress_write.hpp"
+#include "store/scripts/heartbeat_script.hpp"
+#include "store/scripts/stop_script.hpp"
 #include "store/session_meta.hpp"
 
 namespace moneta::store {
@@ -56,17 +59,6 @@ struct IdempotentReplay {
 };
 
 using StartOutcome = std::variant<domain::LeaseGranted, domain::LeaseDenied, IdempotentReplay, LeaseSuperseded>;
-
-/// Progress outcome of a write (the Lua guard's answer).
-enum class ProgressWrite : std::int8_t {
-    kUnknownSession = -1,  ///< no session meta (never existed, or older than LeaseSettings::meta)
-    kStale = 0,            ///< a newer write is stored
-    kApplied = 1,
-    kZeroKept = 2,         ///< a zero position did not replace a non-zero one
-    /// Not stored: a per-account bound (ProgressSettings::max_titles_per_profile /
-    /// max_dirty_per_account) is reached until the write-behind catches up.
-    kCapped = 3,
-};
 
 /// What the cached account says about a renewed session (api.md §5.2), judged from the
 /// entitlement digest (domain/entitlement_digest.hpp): no account JSON per heartbeat.
@@ -152,6 +144,11 @@ public:
 
     const LeaseSettings& settings() const noexcept { return lease_; }
 
+    /// The scripts whose source carries this store's settings (ScriptSettings): tests load them
+    /// up front to see the warm path.
+    const HeartbeatScript& heartbeat_script() const noexcept { return heartbeat_; }
+    const redis::Script& stop_script() const noexcept { return stop_.script(); }
+
 private:
     /// The heartbeat script; @p renew false = progress only.
     boost::asio::awaitable<core::Result<HeartbeatResult>> async_run_heartbeat(
@@ -164,6 +161,8 @@ private:
 
     LeaseSettings lease_;
     ProgressSettings progress_;
+    HeartbeatScript heartbeat_;
+    StopScript stop_;
 };
 
 }  // namespace moneta::store

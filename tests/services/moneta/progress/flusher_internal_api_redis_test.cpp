@@ -61,7 +61,7 @@ protected:
         ASSERT_TRUE(server) << "redis-server: " << server.error().message();
         redis_.emplace(std::move(*server));
         const store::Scripts& scripts = store::Scripts::get();
-        for (const redis::Script* s : {&scripts.progress_put, &scripts.flush_snapshot, &scripts.flush_clear}) {
+        for (const redis::Script* s : {&scripts.flush_snapshot, &scripts.flush_clear}) {
             ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", std::string(s->source())}), s->sha1());
         }
         writer_redis_ = connect();
@@ -74,6 +74,10 @@ protected:
         http_ = std::make_unique<http_client::Client>(io_.get_executor(), hc, core::SystemClock::instance());
         api_ = std::make_unique<upstream::InternalApiClient>(*http_, std::string(kToken), 5s, api_stats_);
         writer_ = std::make_unique<store::ProgressStore>(*writer_redis_, *api_, progress_, store_stats_);
+        ASSERT_EQ(
+            redis_->command({"SCRIPT", "LOAD", std::string(writer_->put_script().source())}),
+            writer_->put_script().sha1()
+        );
     }
 
     void TearDown() override {

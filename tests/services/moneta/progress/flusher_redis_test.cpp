@@ -351,13 +351,17 @@ protected:
         // Loaded up front: these tests count Redis work on the warm path.
         const store::Scripts& scripts = store::Scripts::get();
         for (const redis::Script* s :
-             {&scripts.progress_put, &scripts.flush_snapshot, &scripts.flush_clear}) {
+             {&scripts.flush_snapshot, &scripts.flush_clear}) {
             ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", std::string(s->source())}), s->sha1());
         }
         flusher_redis_ = connect();
         writer_redis_ = connect();
         writer_ =
             std::make_unique<store::ProgressStore>(*writer_redis_, api_, progress_, store_stats_);
+        ASSERT_EQ(
+            redis_->command({"SCRIPT", "LOAD", std::string(writer_->put_script().source())}),
+            writer_->put_script().sha1()
+        );
     }
 
     void TearDown() override {

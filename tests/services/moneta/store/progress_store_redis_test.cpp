@@ -136,11 +136,6 @@ protected:
         settings.stream_shards = kShards;
         settings.continue_watching_max = kContinueMax;
         use(settings);
-        // Warm scripts: a NOSCRIPT answer would repeat the pipeline and its marker.
-        ASSERT_EQ(
-            redis({"SCRIPT", "LOAD", std::string(Scripts::get().progress_put.source())}),
-            Scripts::get().progress_put.sha1()
-        );
     }
 
     void TearDown() override {
@@ -159,6 +154,12 @@ protected:
     /// Rebuilds the store with @p settings (the bounds under test).
     void use(const ProgressSettings& settings) {
         store_ = std::make_unique<ProgressStore>(*client_, api_, settings, stats_);
+        // Warm script (its settings are in its source): a NOSCRIPT answer would repeat the
+        // pipeline and its marker.
+        ASSERT_EQ(
+            redis({"SCRIPT", "LOAD", std::string(store_->put_script().source())}),
+            store_->put_script().sha1()
+        );
     }
 
     ProgressWrite put(const domain::ProgressRecord& r) {

@@ -90,8 +90,8 @@ protected:
         const Scripts& s = Scripts::get();
         for (const redis::Script* script :
              {&s.session_start,
-              &s.session_heartbeat,
-              &s.session_stop,
+              &store_->heartbeat_script().script(),
+              &store_->stop_script(),
               &s.session_list,
               &s.session_kick}) {
             ASSERT_EQ(
@@ -807,6 +807,54 @@ TEST_F(SessionStoreTest, WarmHeartbeatAndStopAreOneRoundTripEach) {
     n = trips();
     EXPECT_TRUE(stop("ps_2", 6, 4, false, kT0 + 6).released);
     EXPECT_EQ(trips() - n, 1U);
+}
+
+// docs/data.md "Per-call Redis work": a steady heartbeat (the session's own value stored, its
+// title pending and announced, no refresh due) renews the lease and writes the value, nothing
+// else: the session meta is not rewritten (the value carries the session's highest seq).
+TEST_F(SessionStoreTest, ASteadyHeartbeatWritesOnlyTheLeaseAndTheValue) {
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
+    ASSERT_EQ(heartbeat("ps_1", 100, 1, kT0 + 1000).progress, ProgressWrite::kApplied);
+    const std::string meta = redis({"GET", "sm:{a:a_1}:ps_1"});
+    // Commands Redis ran (scripts' own calls included), from INFO commandstats.
+    auto calls = [&] {
+        const std::string info = redis({"INFO", "commandstats"});
+        long long n = 0;
+        for (std::size_t at = info.find("calls="); at != std::string::npos; at = info.find("calls=", at + 1)) {
+            n += std::stoll(info.substr(at + 6));
+        }
+        return n;
+    };
+    const long long before = calls();
+    const auto hb = heartbeat("ps_1", 130, 2, kT0 + 31'000);
+    const long long ran = calls() - before - 1;  // minus the INFO itself
+    EXPECT_EQ(hb.lease.status, HeartbeatStatus::kRenewed);
+    EXPECT_EQ(hb.progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"GET", "sm:{a:a_1}:ps_1"}), meta);
+    EXPECT_EQ(
+        redis({"HGET", kProgKey, "m_1"}), "130|7012.4|" + std::to_string(kT0 + 31'000) + "|2|0|ps_1"
+    );
+    // EVALSHA; ZSCORE + ZADD XX (lease); GET (meta); HGET (value); HGET (dirty entry); HSET
+    // (value); ZREVRANGE (continue-watching: already the newest); GET (digest: none cached).
+    EXPECT_EQ(ran, 9);
+    // Its own retry is still stale (the value says seq 2), and so is seq 1.
+    EXPECT_EQ(heartbeat("ps_1", 120, 2, kT0 + 32'000).progress, ProgressWrite::kStale);
+    EXPECT_EQ(heartbeat("ps_1", 100, 1, kT0 + 33'000).progress, ProgressWrite::kStale);
+}
+
+// The value was the session's record of its highest seq: a write of another session that
+// replaces it copies that seq into the session's meta first (keep_hseq), so a late retry of the
+// first session stays stale; the meta keeps its TTL.
+TEST_F(SessionStoreTest, AnotherSessionsWriteCopiesTheReplacedSessionsSeqIntoItsMeta) {
+    ASSERT_NE(granted(start(session("ps_a", "phone"), 2, kT0)), nullptr);
+    ASSERT_NE(granted(start(session("ps_b", "tv"), 2, kT0 + 1)), nullptr);
+    ASSERT_EQ(heartbeat("ps_a", 500, 7, kT0 + 100'000).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"GET", "sm:{a:a_1}:ps_a"}).rfind("2||", 0), 0U);  // not copied yet
+    ASSERT_EQ(heartbeat("ps_b", 800, 1, kT0 + 200'000).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"GET", "sm:{a:a_1}:ps_a"}).rfind("2|7|", 0), 0U);
+    EXPECT_GT(std::stoll(redis({"PTTL", "sm:{a:a_1}:ps_a"})), 0);
+    EXPECT_EQ(heartbeat("ps_a", 450, 6, kT0 + 201'000).progress, ProgressWrite::kStale);
+    EXPECT_EQ(heartbeat("ps_a", 900, 8, kT0 + 202'000).progress, ProgressWrite::kApplied);
 }
 
 TEST_F(SessionStoreTest, ScriptsAreReloadedAfterRedisForgetsThem) {

@@ -1,0 +1,88 @@
+/// @file services/moneta/src/store/scripts/heartbeat_script.hpp
+/// @brief The heartbeat script, typed: its arguments (HeartbeatArgs), its keys and ARGV (built
+/// into fixed buffers by HeartbeatScript::Call), its Lua source (heartbeat_script.cpp) and its
+/// reply decoder, in one place. NOSCRIPT recovery stays in libs/redis.
+///
+/// One round trip renews the lease (or answers evicted / not found), records the position
+/// through the progress guard (api.md §6; also for a lost lease, api.md §5.2) and reads the
+/// entitlement digest. docs/data.md "Per-call Redis work" lists what it reads and writes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "moneta/core/result.hpp"
+#include "moneta/redis/reply.hpp"
+#include "moneta/redis/script.hpp"
+#include "store/keys.hpp"
+#include "store/progress_write.hpp"
+#include "store/scripts.hpp"
+#include "store/scripts/script_settings.hpp"
+
+namespace moneta::store {
+
+struct HeartbeatArgs {
+    std::string_view account_id;
+    std::string_view session_id;
+    double position_sec = 0;
+    std::int64_t seq = 0;
+    std::int64_t now_ms = 0;  ///< also the progress value's updated_at
+    /// false: a heartbeat replayed after a Redis outage (ProgressBuffer): its lease is never
+    /// shortened, an evicted session never revived, nothing pruned with its older clock.
+    bool renew = true;
+};
+
+/// The decoded reply. Views point into the reply the caller keeps alive.
+struct HeartbeatReply {
+    enum class Lease : std::uint8_t { kNotFound, kRenewed, kEvicted };
+    Lease lease = Lease::kNotFound;
+    std::int64_t expires_at_ms = 0;  ///< kRenewed only
+    ProgressWrite progress = ProgressWrite::kUnknownSession;
+    std::string_view entitlement_digest;  ///< empty: none cached (or the lease not renewed)
+    std::string_view profile_id;          ///< empty: no session meta
+    std::optional<std::int64_t> window_end_ms;
+};
+
+/// @par Thread safety
+/// Immutable after construction: share freely.
+class HeartbeatScript {
+public:
+    /// KEYS lease, sess, dev, evict, meta, ent, entd, dirty, stream.
+    static constexpr std::size_t kKeys = 9;
+    /// ARGV now, sid, pos, seq, renew (1/0), account_id.
+    static constexpr std::size_t kArgs = 6;
+
+    explicit HeartbeatScript(const ScriptSettings& settings);
+
+    const redis::Script& script() const noexcept { return script_; }
+
+    /// The keys and arguments of one call, in fixed buffers (nothing on the heap). Not copyable:
+    /// the views point into it.
+    class Call {
+    public:
+        Call(const HeartbeatArgs& a, int stream_shards) noexcept;
+        Call(const Call&) = delete;
+        Call& operator=(const Call&) = delete;
+        std::span<const std::string_view> keys() const noexcept { return {keys_.data(), kKeys}; }
+        std::span<const std::string_view> args() const noexcept { return args_; }
+
+    private:
+        KeyBuffer keys_;
+        IntArg now_, seq_, shard_;
+        char pos_[32];
+        std::array<std::string_view, kArgs> args_{};
+    };
+
+    /// A script error is kUpstreamError (a bug, or a key of the wrong type); a reply that is not
+    /// this script's shape is kProtocolError.
+    static core::Result<HeartbeatReply> decode(const redis::ReplyView& r) noexcept;
+
+private:
+    redis::Script script_;
+};
+
+}  // namespace moneta::store

@@ -1,0 +1,67 @@
+/// @file services/moneta/src/store/scripts/progress_put_script.hpp
+/// @brief The offline progress write (PUT /v1/me/progress/{id}), typed (heartbeat_script.hpp
+/// has the pattern): the progress guard with the device's own updated_at, no session.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "domain/progress.hpp"
+#include "moneta/core/result.hpp"
+#include "moneta/redis/reply.hpp"
+#include "moneta/redis/script.hpp"
+#include "store/keys.hpp"
+#include "store/progress_write.hpp"
+#include "store/scripts.hpp"
+#include "store/scripts/script_settings.hpp"
+
+namespace moneta::store {
+
+struct ProgressPutArgs {
+    std::string_view account_id;
+    std::string_view profile_id;
+    const domain::ProgressRecord& record;
+    std::int64_t now_ms = 0;
+};
+
+/// @par Thread safety
+/// Immutable after construction: share freely.
+class ProgressPutScript {
+public:
+    /// KEYS prog, cw, dirty, stream.
+    static constexpr std::size_t kKeys = 4;
+    /// ARGV now, pid, cid, pos, dur, updated_at, seq, completed (1/0), account_id.
+    static constexpr std::size_t kArgs = 9;
+
+    explicit ProgressPutScript(const ScriptSettings& settings);
+
+    const redis::Script& script() const noexcept { return script_; }
+
+    /// Keys and arguments of one call in fixed buffers; not copyable (views into itself).
+    class Call {
+    public:
+        Call(const ProgressPutArgs& a, int stream_shards) noexcept;
+        Call(const Call&) = delete;
+        Call& operator=(const Call&) = delete;
+        std::span<const std::string_view> keys() const noexcept { return {keys_.data(), kKeys}; }
+        std::span<const std::string_view> args() const noexcept { return args_; }
+
+    private:
+        KeyBuffer keys_;
+        IntArg now_, upd_, seq_, shard_;
+        char pos_[32];
+        char dur_[32];
+        std::array<std::string_view, kArgs> args_{};
+    };
+
+    /// → applied | stale | zero kept | capped; anything else (a script error included) is
+    /// kUpstreamError.
+    static core::Result<ProgressWrite> decode(const redis::ReplyView& r) noexcept;
+
+private:
+    redis::Script script_;
+};
+
+}  // namespace moneta::store

@@ -1,0 +1,59 @@
+#include "store/scripts/stop_script.hpp"
+
+#include <charconv>
+
+#include "store/progress_stream.hpp"
+#include "store/session_lua.hpp"
+
+namespace moneta::store {
+namespace {
+
+// After the lease and progress preludes (session_lua.cpp), settings baked in (ScriptSettings).
+constexpr std::string_view kBody = R"lua(
+configure(6, KEYS[7])
+local now, sid = S.now, ARGV[2]
+local released = 0
+local score = redis.call('ZSCORE', KEYS[1], sid)
+if score then
+  drop(sid, now, 0, false)
+  if tonumber(score) > now then
+    released = 1
+  end
+end
+local prog = session_progress(KEYS[5], KEYS[6], sid, ARGV[3], ARGV[4], ARGV[5] == '1')
+return {released, prog}
+)lua";
+
+std::string source(const ScriptSettings& settings) {
+    std::string out(lease_prelude());
+    out += progress_prelude(&settings);
+    out += kBody;
+    return out;
+}
+
+}  // namespace
+
+StopScript::StopScript(const ScriptSettings& settings) : script_(source(settings)) {}
+
+StopScript::Call::Call(const StopArgs& a, int stream_shards) noexcept
+    : now_(a.now_ms), seq_(a.seq), shard_(progress_shard(a.account_id, stream_shards)) {
+    lease_keys(keys_, a.account_id);
+    session_meta_key(keys_, a.account_id, a.session_id);
+    dirty_key(keys_, a.account_id);
+    progress_stream_key(keys_, shard_.view());
+    const auto r = std::to_chars(pos_, pos_ + sizeof pos_, a.position_sec);
+    args_ = {now_.view(), a.session_id, std::string_view(pos_, static_cast<std::size_t>(r.ptr - pos_)),
+             seq_.view(), a.ended ? "1" : "0", a.account_id};
+}
+
+core::Result<StopReply> StopScript::decode(const redis::ReplyView& r) noexcept {
+    if (r.is_error()) {
+        return core::make_error(core::Errc::kUpstreamError);
+    }
+    if (!r.is_array() || r.size() < 2) {
+        return core::make_error(core::Errc::kProtocolError);
+    }
+    return StopReply{r[0].to_int64().value_or(0) == 1, to_progress_write(r[1].to_int64())};
+}
+
+}  // namespace moneta::store

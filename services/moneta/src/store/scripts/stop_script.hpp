@@ -1,0 +1,71 @@
+/// @file services/moneta/src/store/scripts/stop_script.hpp
+/// @brief The stop script, typed (heartbeat_script.hpp has the pattern): releases the lease
+/// (idempotent) and records the final position through the progress guard. One round trip.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "moneta/core/result.hpp"
+#include "moneta/redis/reply.hpp"
+#include "moneta/redis/script.hpp"
+#include "store/keys.hpp"
+#include "store/progress_write.hpp"
+#include "store/scripts.hpp"
+#include "store/scripts/script_settings.hpp"
+
+namespace moneta::store {
+
+struct StopArgs {
+    std::string_view account_id;
+    std::string_view session_id;
+    double position_sec = 0;
+    std::int64_t seq = 0;
+    bool ended = false;  ///< reason=ended: completes the title
+    std::int64_t now_ms = 0;
+};
+
+struct StopReply {
+    bool released = false;  ///< a live lease was released by this call
+    ProgressWrite progress = ProgressWrite::kUnknownSession;
+};
+
+/// @par Thread safety
+/// Immutable after construction: share freely.
+class StopScript {
+public:
+    /// KEYS lease, sess, dev, evict, meta, dirty, stream.
+    static constexpr std::size_t kKeys = 7;
+    /// ARGV now, sid, pos, seq, ended (1/0), account_id.
+    static constexpr std::size_t kArgs = 6;
+
+    explicit StopScript(const ScriptSettings& settings);
+
+    const redis::Script& script() const noexcept { return script_; }
+
+    /// Keys and arguments of one call in fixed buffers; not copyable (views into itself).
+    class Call {
+    public:
+        Call(const StopArgs& a, int stream_shards) noexcept;
+        Call(const Call&) = delete;
+        Call& operator=(const Call&) = delete;
+        std::span<const std::string_view> keys() const noexcept { return {keys_.data(), kKeys}; }
+        std::span<const std::string_view> args() const noexcept { return args_; }
+
+    private:
+        KeyBuffer keys_;
+        IntArg now_, seq_, shard_;
+        char pos_[32];
+        std::array<std::string_view, kArgs> args_{};
+    };
+
+    /// Script error: kUpstreamError; another shape: kProtocolError.
+    static core::Result<StopReply> decode(const redis::ReplyView& r) noexcept;
+
+private:
+    redis::Script script_;
+};
+
+}  // namespace moneta::store
