@@ -45,6 +45,25 @@ T run(boost::asio::awaitable<T> aw) {
     return std::move(*result);
 }
 
+/// The caller of a token with `sub` @p account_id and `pid` @p profile_id.
+inline Caller caller(std::string_view account_id = "a_1", std::string_view profile_id = "p_1") {
+    Caller c;
+    c.account_id = account_id;
+    c.profile_id = profile_id;
+    return c;
+}
+
+/// StartCatalog is move-only (it may hold Redis replies); the fakes hand out copies of the rest.
+inline store::StartCatalog copy(const store::StartCatalog& c) {
+    store::StartCatalog out;
+    out.account = c.account;
+    out.content = c.content;
+    out.account_miss = c.account_miss;
+    out.content_miss = c.content_miss;
+    out.redis_error = c.redis_error;
+    return out;
+}
+
 /// The identity presenter: the tests read the use case's outcome itself.
 struct Identity {
     template <class T>
@@ -128,7 +147,13 @@ public:
                                                                const core::RequestContext&) override {
         ++read_calls;
         last_query = query;
-        co_return read;
+        AdmissionRead out;
+        out.catalog = copy(read.catalog);
+        out.retry_after_sec = read.retry_after_sec;
+        out.progress_cached = read.progress_cached;
+        out.stored_progress = read.stored_progress;
+        out.progress_known_absent = read.progress_known_absent;
+        co_return out;
     }
     Async<void> async_fill(store::StartCatalog&, std::string_view, std::string_view,
                            const core::RequestContext&) override {
@@ -137,7 +162,10 @@ public:
     }
     Async<store::StartCatalog> async_load(std::string_view, std::string_view, const core::RequestContext&) override {
         ++load_calls;
-        co_return load_result;
+        if (!load_result) {
+            co_return load_result.error();
+        }
+        co_return copy(*load_result);
     }
     bool refresh_account_in_background(std::string_view) override {
         ++refresh_calls;

@@ -20,12 +20,12 @@ protected:
         catalog_.read.catalog.content = content();
     }
     Outcome<ProgressAccepted> put(double position_sec = 100) {
-        return run(calls_.async_put(Caller{"a_1", "p_1"}, "m_1",
+        return run(calls_.async_put(caller(), "m_1",
                                     domain::ProgressPut{position_sec, 1000, clock_.wall_ms() - 5, 3},
                                     clock_.wall_ms(), ctx_, Identity{}));
     }
     Outcome<ProgressItems> get() {
-        return run(calls_.async_get(Caller{"a_1", "p_1"}, {"m_1", "m_2"}, clock_.wall_ms(), ctx_, Identity{}));
+        return run(calls_.async_get(caller(), {"m_1", "m_2"}, clock_.wall_ms(), ctx_, Identity{}));
     }
 
     core::FakeClock clock_;
@@ -116,7 +116,7 @@ TEST_F(ProgressCallsTest, ReadsAndContinueWatching) {
     ASSERT_TRUE(std::holds_alternative<ProgressItems>(items));
     EXPECT_EQ(std::get<ProgressItems>(items).items.size(), 1u);
 
-    const auto cw = run(calls_.async_continue_watching(Caller{"a_1", "p_1"}, 5, clock_.wall_ms(), ctx_, Identity{}));
+    const auto cw = run(calls_.async_continue_watching(caller(), 5, clock_.wall_ms(), ctx_, Identity{}));
     EXPECT_TRUE(std::holds_alternative<ProgressItems>(cw));
     EXPECT_EQ(progress_.last_limit, 5);
 

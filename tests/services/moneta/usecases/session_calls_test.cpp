@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 class SessionCallsTest : public ::testing::Test {
 protected:
     ProgressReport report() const {
-        return ProgressReport{Caller{"a_1", "p_1"}, "ps_1", 42.5, 7, clock_.wall_ms(), core::Deadline::never()};
+        return ProgressReport{caller(), "ps_1", 42.5, 7, clock_.wall_ms(), core::Deadline::never()};
     }
     Outcome<Renewed> heartbeat() { return run(calls_.async_heartbeat(report(), Identity{})); }
     Outcome<Stopped> stop(bool ended = false) { return run(calls_.async_stop(report(), ended, Identity{})); }
@@ -163,40 +163,40 @@ TEST_F(SessionCallsTest, RefreshBuildsNewBlocksForALiveSession) {
     store::StartCatalog catalog;
     catalog.account = account(clock_.wall_ms());
     catalog.content = content();
-    catalog_.load_result = catalog;
     const auto selection = domain::select_stream(*catalog.content, catalog.account->plan,
                                                  domain::Capabilities{{"dash"}, {"widevine"}, {"avc"}, {}, 1080});
     ASSERT_TRUE(selection);
+    catalog_.load_result = std::move(catalog);
     leases_.live_result = std::optional<store::LiveSession>(
         store::LiveSession{"p_1", "m_1", domain::encode_selection(*selection), clock_.wall_ms() + 1});
-    const auto o = run(calls_.async_refresh(Caller{"a_1", {}}, "ps_1", {}, clock_.wall_ms(), ctx_, Identity{}));
+    const auto o = run(calls_.async_refresh(caller("a_1", {}), "ps_1", {}, clock_.wall_ms(), ctx_, Identity{}));
     ASSERT_TRUE(std::holds_alternative<Refreshed>(o));
     EXPECT_EQ(std::get<Refreshed>(o).blocks.stream.manifest_url, "https://cdn.test/vod/m_1/avc/manifest.mpd");
     EXPECT_EQ(stats_.refreshes_total.load(), 1u);
 
     leases_.live_result = std::optional<store::LiveSession>();
-    const auto gone = run(calls_.async_refresh(Caller{"a_1", {}}, "ps_1", {}, clock_.wall_ms(), ctx_, Identity{}));
+    const auto gone = run(calls_.async_refresh(caller("a_1", {}), "ps_1", {}, clock_.wall_ms(), ctx_, Identity{}));
     EXPECT_EQ(std::get<Refused>(gone).error, ApiError::kSessionNotFound);
 }
 
 TEST_F(SessionCallsTest, ListAnswersTheLimitAndTheSessions) {
     store::StartCatalog catalog;
     catalog.account = account(clock_.wall_ms(), 4);
-    catalog_.load_result = catalog;
+    catalog_.load_result = std::move(catalog);
     leases_.list_result = std::vector<domain::ActiveSession>(2);
-    const auto o = run(calls_.async_list(Caller{"a_1", {}}, clock_.wall_ms(), ctx_, Identity{}));
+    const auto o = run(calls_.async_list(caller("a_1", {}), clock_.wall_ms(), ctx_, Identity{}));
     ASSERT_TRUE(std::holds_alternative<Listed>(o));
     EXPECT_EQ(std::get<Listed>(o).max_streams, 4);
     EXPECT_EQ(std::get<Listed>(o).sessions.size(), 2u);
 
     catalog_.load_result = store::StartCatalog{};
-    const auto none = run(calls_.async_list(Caller{"a_1", {}}, clock_.wall_ms(), ctx_, Identity{}));
+    const auto none = run(calls_.async_list(caller("a_1", {}), clock_.wall_ms(), ctx_, Identity{}));
     EXPECT_EQ(std::get<Refused>(none).error, ApiError::kSubscriptionRequired);
 }
 
 TEST_F(SessionCallsTest, KickTellsAForeignSessionFromAnUnknownOne) {
     auto kick = [&](std::string_view id) {
-        return run(calls_.async_kick(Caller{"a_1", {}}, id, clock_.wall_ms(), core::Deadline::never(), Identity{}));
+        return run(calls_.async_kick(caller("a_1", {}), id, clock_.wall_ms(), core::Deadline::never(), Identity{}));
     };
     EXPECT_TRUE(std::holds_alternative<Kicked>(kick("ps_1")));
     EXPECT_EQ(stats_.kicks_total.load(), 1u);

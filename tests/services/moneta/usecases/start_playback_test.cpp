@@ -24,7 +24,7 @@ protected:
     }
 
     Outcome<Started> start(std::string_view idem_key = {}, std::string_view raw_body = R"({"content_id":"m_1"})") {
-        return run(start_.async_run(StartPlaybackCommand{Caller{"a_1", "p_1"}, request_, idem_key, raw_body, {},
+        return run(start_.async_run(StartPlaybackCommand{caller(), request_, idem_key, raw_body, {},
                                                          clock_.wall_ms(), &ctx_},
                                     Identity{}));
     }
