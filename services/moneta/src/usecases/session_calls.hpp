@@ -55,7 +55,7 @@ struct Listed {
 /// A 204 kick answer.
 struct Kicked {};
 
-/// Calls on a session: the parts of a session call that are not HTTP.
+/// What the session calls run on: their ports, and the worker's id signer, settings and counters.
 struct SessionCallsDeps {
     SessionLeases& leases;
     CatalogReader& catalog;

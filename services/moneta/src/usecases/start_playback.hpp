@@ -49,7 +49,7 @@ struct Started {
     std::string body;
 };
 
-/// What PlaybackSettings the start needs beyond its ports.
+/// What the start runs on: its ports, and the worker's id signer, settings and counters.
 struct StartDeps {
     CatalogReader& catalog;
     SessionLeases& leases;
