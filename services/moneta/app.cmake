@@ -14,6 +14,10 @@ add_library(moneta_app STATIC
   src/handlers/progress_handlers.cpp
   src/handlers/rate_limit.cpp
   src/handlers/server_errors.cpp
+  src/usecases/progress_calls.cpp
+  src/usecases/session_calls.cpp
+  src/usecases/start_playback.cpp
+  src/usecases/store_adapters.cpp
   src/delivery/playback_delivery.cpp
   src/progress/batch_split.cpp
   src/progress/flusher.cpp

@@ -1,7 +1,8 @@
 /// @file services/moneta/src/handlers/rate_limit.hpp
 /// @brief Per-account fixed-window request limits (starts; progress routes), counted in Redis by
-/// commands the handler adds to its FIRST pipeline: no extra round trip, and judged before any
-/// internal-API call is made on the request's behalf (CatalogCache::async_read / async_fill).
+/// commands added to the request's FIRST pipeline (usecases::StoreCatalogReader::
+/// async_read_admission): no extra round trip, and judged before any internal-API call is made
+/// on the request's behalf (CatalogCache::async_read / async_fill).
 /// The key is the account from the verified token, never an address: viewers behind one CDN
 /// edge or NAT do not share a budget, and one account cannot spend another's.
 #pragma once
