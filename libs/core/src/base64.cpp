@@ -97,4 +97,29 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     return out;
 }
 
+std::optional<std::size_t> base64url_decode_to(std::string_view text, std::span<char> out) noexcept {
+    if (text.size() % 4 == 1 || base64url_decoded_size(text.size()) > out.size()) {
+        return std::nullopt;
+    }
+    std::size_t n = 0;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char ch : text) {
+        const int v = kUrlTable[static_cast<unsigned char>(ch)];
+        if (v < 0) {
+            return std::nullopt;
+        }
+        acc = (acc << 6U) | static_cast<std::uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU);
+        }
+    }
+    if (bits > 0 && (acc & ((1U << static_cast<unsigned>(bits)) - 1U)) != 0) {
+        return std::nullopt;
+    }
+    return n;
+}
+
 }  // namespace moneta::core

@@ -11,7 +11,10 @@
 
 #include <boost/json.hpp>
 
+#include <array>
 #include <fstream>
+#include <memory>
+#include <span>
 #include <sstream>
 
 #include "hs256.hpp"
@@ -30,6 +33,9 @@ struct Verifier::Key {
 namespace {
 
 namespace json = boost::json;
+
+/// A token of the default max_token_bytes (2048) decodes within this: no heap per verify.
+constexpr std::size_t kStackDecodeBytes = 1536;
 
 bool is_allowed(const std::vector<std::string>& algs, std::string_view alg) {
     for (const auto& a : algs) {
@@ -326,12 +332,29 @@ std::optional<Failure> Verifier::verify_into(std::string_view token, std::int64_
         dot1 == 0 || dot2 == dot1 + 1 || dot2 + 1 == token.size()) {
         return Failure::kMalformed;
     }
-    const auto header_text = base64url_decode(token.substr(0, dot1));
-    const auto payload_text = base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
-    const auto signature = base64url_decode(token.substr(dot2 + 1));
-    if (!header_text || !payload_text || !signature) {
-        return Failure::kMalformed;
+    // Decoded on the stack (no allocation per token); a token longer than the stack buffer
+    // (max_token_bytes above its default) decodes into one heap buffer instead.
+    std::array<char, kStackDecodeBytes> stack_buf;
+    std::unique_ptr<char[]> heap_buf;
+    std::span<char> buf(stack_buf);
+    if (core::base64url_decoded_size(token.size()) > buf.size()) {
+        heap_buf = std::make_unique_for_overwrite<char[]>(core::base64url_decoded_size(token.size()));
+        buf = std::span<char>(heap_buf.get(), core::base64url_decoded_size(token.size()));
     }
+    std::optional<std::string_view> parts[3];
+    const std::string_view texts[3] = {token.substr(0, dot1), token.substr(dot1 + 1, dot2 - dot1 - 1),
+                                       token.substr(dot2 + 1)};
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto n = core::base64url_decode_to(texts[i], buf);
+        if (!n) {
+            return Failure::kMalformed;
+        }
+        parts[i] = std::string_view(buf.data(), *n);
+        buf = buf.subspan(*n);
+    }
+    const auto& header_text = parts[0];
+    const auto& payload_text = parts[1];
+    const auto& signature = parts[2];
     // One strict pass, no tree; duplicate member names are refused (RFC 8725 §3.11): another
     // parser could read the other "alg" or "kid" of the two (jose_reader.hpp).
     enum { kAlg, kCrit, kTyp, kKid, kHeaderMembers };

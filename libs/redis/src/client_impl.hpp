@@ -137,6 +137,9 @@ private:
     void enqueue(Waiter& w, std::size_t n);
     /// Suspends until @p w is completed or gives up after @p timeout.
     net::awaitable<core::Errc> async_wait_reply(Waiter& w, Duration timeout, core::Deadline deadline);
+    /// What a wait on w.timer that ended with @p ec means (async_wait_reply's second half, for
+    /// coroutines that wait inline to save a frame).
+    core::Errc settle_wait(Waiter& w, const boost::system::error_code& ec, core::Deadline deadline);
     void on_timeout();
     bool stuck() const;
     /// Delivers one reply to the head of the FIFO. False on a protocol violation.

@@ -76,7 +76,7 @@ struct Worker {
           progress(guarded_redis, resilient_api, s.progress, t.progress, &guards.progress_fallbacks()),
           buffer(io.get_executor(), clock, progress_buffer_settings(s, threads), t.progress_buffer, &session_ids),
           delivery(delivery_factory.make_worker()),
-          tokens(verifier),
+          tokens(verifier, s.token_cache),
           deps{io.get_executor(), tokens, clock, catalog, sessions, progress, buffer, *delivery, session_ids,
                s.cdn.base_url, s.playback, t.auth, t.playback},
           playback(deps),

@@ -7,6 +7,9 @@ namespace moneta {
 
 namespace {
 
+/// A worker's share of live sessions: 100,000 fit with room (~66 MiB per worker when full).
+constexpr std::int64_t kDefaultTokenCacheEntries = 131072;
+
 constexpr config::EnvOverride kEnv[] = {
     {"MONETA_PORT", "server.port", config::EnvType::kInteger},
     {"MONETA_ADMIN_PORT", "server.admin_port", config::EnvType::kInteger},
@@ -185,6 +188,9 @@ Settings read(config::Reader& root) {
         s.auth.issuer = r.optional_string("issuer");
         s.auth.audience = r.optional_string("audience");
         s.auth.leeway = std::chrono::seconds(r.integer("leeway_sec", 60, 0, 3600));
+        // Per worker: ~a worker's share of live sessions (docs/jwt.md "Token cache": 520 B each).
+        s.token_cache.max_entries =
+            static_cast<std::size_t>(r.integer("token_cache_entries", kDefaultTokenCacheEntries, 0, 4194304));
         r.finish();
     }
     {

@@ -13,6 +13,7 @@
 #include "handlers/deps.hpp"
 #include "moneta/core/result.hpp"
 #include "moneta/drm/pallycon.hpp"
+#include "moneta/jwt/token_cache.hpp"
 #include "moneta/jwt/verifier.hpp"
 #include "moneta/redis/config.hpp"
 #include "moneta/resilience/adaptive_limit.hpp"
@@ -93,6 +94,7 @@ struct Settings {
     redis::ClientConfig redis;
     InternalApiSettings internal_api;
     jwt::VerifierConfig auth;
+    jwt::TokenCacheConfig token_cache;  ///< `auth.token_cache_entries` (per worker)
     handlers::PlaybackSettings playback;
     store::LeaseSettings lease;
     store::CacheSettings cache;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 namespace moneta::core {
@@ -42,6 +43,22 @@ TEST(Base64Test, UrlDecodingIsStrict) {
     EXPECT_EQ(base64url_decode("Z"), std::nullopt);        // impossible length
     EXPECT_EQ(base64url_decode("Zh"), std::nullopt);       // non-canonical final character
     EXPECT_EQ(base64url_decode("Zg"), std::optional<std::string>("f"));
+}
+
+TEST(Base64Test, DecodeToAFixedBufferFollowsTheSameRules) {
+    char buf[16];
+    const std::string bytes = "\x01\xffhello";
+    const std::string text = base64url_encode(bytes);
+    const auto n = base64url_decode_to(text, buf);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(std::string(buf, *n), bytes);
+    EXPECT_EQ(std::string(buf, *n), *base64url_decode(text));
+    char small[4];
+    EXPECT_FALSE(base64url_decode_to(text, small));   // does not fit: refused, not truncated
+    EXPECT_FALSE(base64url_decode_to("AB=", buf));    // padding
+    EXPECT_FALSE(base64url_decode_to("A", buf));      // impossible length
+    EXPECT_FALSE(base64url_decode_to("AB", buf));     // non-canonical last character
+    EXPECT_EQ(base64url_decode_to("AA", buf), std::optional<std::size_t>(1));
 }
 
 }  // namespace

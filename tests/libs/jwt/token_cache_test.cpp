@@ -5,8 +5,10 @@
 
 #include <openssl/hmac.h>
 
+#include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "hs256.hpp"
 
@@ -179,6 +181,110 @@ TEST(TokenCacheTest, OffMeansEveryTokenIsVerified) {
     ASSERT_NE(claims_of(cache.verify(t, kNowMs)), nullptr);
     EXPECT_EQ(cache.stats().misses, 2U);
     EXPECT_EQ(cache.entries(), 0U);
+}
+
+TEST(TokenCacheTest, ACacheOfNEntriesNeverHoldsMoreThanNAndEvictsTheRest) {
+    const Verifier v = make_verifier({{"k1", kSecret1}});
+    TokenCacheConfig cfg;
+    cfg.max_entries = 100;  // rounded up to 128
+    TokenCache cache(v, cfg);
+    ASSERT_EQ(cache.capacity(), 128U);
+    const Signer s = signer("k1", kSecret1);
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 400; ++i) {
+        tokens.push_back(token(s, "a_" + std::to_string(i), kNowS + 600));
+        ASSERT_NE(claims_of(cache.verify(tokens.back(), kNowMs)), nullptr);
+        ASSERT_LE(cache.entries(), 128U);
+    }
+    // Full but for sets both of whose choices filled first; every other new token evicted one.
+    EXPECT_GT(cache.entries(), 100U);
+    EXPECT_EQ(cache.stats().evictions, 400U - cache.entries());
+    EXPECT_EQ(cache.bytes(), cache.entries() * (TokenCache::kEntryBytes + 8));
+    // Evicted tokens miss (and verify again), remembered ones hit with their own claims.
+    std::size_t hits = 0;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        const auto before = cache.stats().hits;
+        const Claims* c = claims_of(cache.verify(tokens[i], kNowMs));
+        ASSERT_NE(c, nullptr);
+        EXPECT_EQ(c->sub, "a_" + std::to_string(i));
+        hits += cache.stats().hits - before;
+        ASSERT_LE(cache.entries(), 128U);
+    }
+    EXPECT_GT(hits, 0U);
+    EXPECT_LE(hits, 128U);  // at most what was held
+}
+
+TEST(TokenCacheTest, ThreeQuartersFullStillKeepsEveryToken) {
+    // Two-choice sets: 768 live tokens in 1,024 entries all stay (a direct-mapped table of the
+    // same size would lose about 40 % of them to collisions on every round).
+    const Verifier v = make_verifier({{"k1", kSecret1}});
+    TokenCacheConfig cfg;
+    cfg.max_entries = 1024;
+    TokenCache cache(v, cfg);
+    const Signer s = signer("k1", kSecret1);
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 768; ++i) {
+        tokens.push_back(token(s, "acct_" + std::to_string(i), kNowS + 600));
+    }
+    for (const auto& t : tokens) {
+        ASSERT_NE(claims_of(cache.verify(t, kNowMs)), nullptr);
+    }
+    const auto misses = cache.stats().misses;
+    for (const auto& t : tokens) {
+        ASSERT_NE(claims_of(cache.verify(t, kNowMs)), nullptr);
+    }
+    EXPECT_EQ(cache.stats().misses, misses);
+    EXPECT_EQ(cache.stats().hits, 768U);
+}
+
+TEST(TokenCacheTest, EveryOneByteChangeOfACachedTokenMisses) {
+    const Verifier v = make_verifier({{"k1", kSecret1}});
+    TokenCache cache(v);
+    const std::string t = token(signer("k1", kSecret1), "a_1", kNowS + 600);
+    ASSERT_NE(claims_of(cache.verify(t, kNowMs)), nullptr);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        std::string altered = t;
+        altered[i] = altered[i] == 'A' ? 'B' : 'A';
+        const auto hits = cache.stats().hits;
+        const auto r = cache.verify(altered, kNowMs);
+        EXPECT_EQ(cache.stats().hits, hits) << "byte " << i;
+        // The altered token is judged on its own bytes, never by the cached entry.
+        if (const Claims* c = claims_of(r)) {
+            EXPECT_EQ(c->sub, "a_1") << "byte " << i;  // only an equivalent encoding could verify
+        }
+    }
+    EXPECT_EQ(cache.entries(), 1U);
+    ASSERT_NE(claims_of(cache.verify(t, kNowMs)), nullptr);
+    EXPECT_EQ(cache.stats().hits, 1U);
+}
+
+TEST(TokenCacheTest, HitRestoresEveryClaim) {
+    const Verifier v = make_verifier({{"k1", kSecret1}});
+    TokenCache cache(v);
+    const std::string t =
+        token(signer("k1", kSecret1), "a_1", kNowS + 600,
+              R"(,"iss":"issuer-x","jti":"j-1","nbf":)" + std::to_string(kNowS - 5) + R"(,"iat":)" +
+                  std::to_string(kNowS - 10) + R"(,"aud":["moneta","other"])");
+    Claims first;
+    {
+        const Claims* c = claims_of(cache.verify(t, kNowMs));
+        ASSERT_NE(c, nullptr);
+        first = *c;
+    }
+    const Claims* c = claims_of(cache.verify(t, kNowMs));
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(cache.stats().hits, 1U);
+    EXPECT_EQ(c->sub, first.sub);
+    EXPECT_EQ(c->pid, "p_1");
+    EXPECT_EQ(c->iss, "issuer-x");
+    EXPECT_EQ(c->jti, "j-1");
+    EXPECT_EQ(c->kid, "k1");
+    EXPECT_EQ(c->exp_s, kNowS + 600);
+    EXPECT_EQ(c->nbf_s, std::optional<std::int64_t>(kNowS - 5));
+    EXPECT_EQ(c->iat_s, std::optional<std::int64_t>(kNowS - 10));
+    ASSERT_EQ(c->aud.size(), 2U);
+    EXPECT_EQ(c->aud[0], "moneta");
+    EXPECT_EQ(c->aud[1], "other");
 }
 
 TEST(Hs256KeyTest, MatchesOpenSslHmacForShortAndLongKeys) {

@@ -108,5 +108,22 @@ TEST_F(SettingsSecurityTest, BadValuesAreRefusedByName) {
     EXPECT_NE(wide.error().find("delivery.cdn.scope_segments"), std::string::npos) << wide.error();
 }
 
+TEST_F(SettingsSecurityTest, TokenCacheEntriesIsReadAndBounded) {
+    // Not a security setting, but the one bound on a per-worker memory use: shipped value, an
+    // override, off, and a value past the bound refused by name.
+    const auto shipped = load();
+    ASSERT_TRUE(shipped) << shipped.error();
+    EXPECT_EQ(shipped->token_cache.max_entries, 131072U);
+    const auto small = load([](bj::object& o) { o["auth"].as_object()["token_cache_entries"] = 1000; });
+    ASSERT_TRUE(small) << small.error();
+    EXPECT_EQ(small->token_cache.max_entries, 1000U);
+    const auto off = load([](bj::object& o) { o["auth"].as_object()["token_cache_entries"] = 0; });
+    ASSERT_TRUE(off) << off.error();
+    EXPECT_EQ(off->token_cache.max_entries, 0U);
+    const auto huge = load([](bj::object& o) { o["auth"].as_object()["token_cache_entries"] = 1 << 23; });
+    ASSERT_FALSE(huge);
+    EXPECT_NE(huge.error().find("auth.token_cache_entries"), std::string::npos) << huge.error();
+}
+
 }  // namespace
 }  // namespace moneta

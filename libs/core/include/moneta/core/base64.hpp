@@ -4,7 +4,9 @@
 /// table lookups, so no OpenSSL dependency in core.
 #pragma once
 
+#include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -21,5 +23,10 @@ std::string base64url_encode(std::string_view bytes);
 void append_base64url(std::string& out, std::string_view bytes);
 /// Strict: url alphabet only, no padding, canonical final character. nullopt otherwise.
 std::optional<std::string> base64url_decode(std::string_view text);
+/// The same rules, decoded into @p out (no allocation): the decoded size, or nullopt when
+/// @p text is not canonical base64url or its bytes do not fit @p out.
+std::optional<std::size_t> base64url_decode_to(std::string_view text, std::span<char> out) noexcept;
+/// Bytes base64url_decode_to needs for @p text_size characters.
+constexpr std::size_t base64url_decoded_size(std::size_t text_size) noexcept { return text_size * 3 / 4; }
 
 }  // namespace moneta::core
