@@ -77,19 +77,6 @@ Router::Match Router::match(Request& req) const {
     return m;
 }
 
-namespace {
-
-boost::asio::awaitable<Response> async_no_route(std::string allow, const core::Clock* clock) {
-    if (!allow.empty()) {
-        Response r = error_response(405, "METHOD_NOT_ALLOWED", "Method not allowed.", false, clock->wall_ms());
-        r.headers.emplace_back("Allow", std::move(allow));
-        co_return r;
-    }
-    co_return error_response(404, "NOT_FOUND", "Not found.", false, clock->wall_ms());
-}
-
-}  // namespace
-
 boost::asio::awaitable<Response> Router::async_dispatch(Request& req) const {
     Match m = match(req);
     if (m.handler != nullptr) {
@@ -108,16 +95,10 @@ boost::asio::awaitable<Response> Router::async_error(Match m) const {
 }
 
 Handler Router::as_handler() const& {
-    // Not a coroutine: a matched route's own awaitable is handed on as it is, so dispatch adds
-    // no coroutine frame (one heap allocation less per request once Asio's per-thread frame
-    // cache is full, docs/performance.md).
-    return [this](Request& req) -> boost::asio::awaitable<Response> {
-        Match m = match(req);
-        if (m.handler != nullptr) {
-            return (*m.handler)(req);
-        }
-        return async_no_route(std::move(m.allow), clock_);
-    };
+    // async_dispatch is not a coroutine: a matched route's own awaitable is handed on as it is,
+    // so dispatch adds no coroutine frame (one heap allocation less per request once Asio's
+    // per-thread frame cache is full, docs/performance.md).
+    return [this](Request& req) { return async_dispatch(req); };
 }
 
 }  // namespace moneta::http

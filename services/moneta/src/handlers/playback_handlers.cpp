@@ -165,11 +165,9 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_refresh(http::Req
     }
     return sessions_.async_refresh(
         caller_of(claims), session_id, viewer_country(req), now_ms, req.context(),
-        [session_id, now_ms](usecases::Outcome<usecases::Refreshed>&& outcome) {
-            return respond(std::move(outcome), now_ms, [&](usecases::Refreshed&& refreshed) {
-                return json(200, domain::refresh_response(std::string(session_id), refreshed.blocks.stream,
-                                                          refreshed.blocks.drm, now_ms));
-            });
+        [now_ms](usecases::Outcome<usecases::Refreshed>&& outcome) {
+            return respond(std::move(outcome), now_ms,
+                           [](usecases::Refreshed&& refreshed) { return json(200, std::move(refreshed.body)); });
         });
 }
 

@@ -1,6 +1,7 @@
 #include "usecases/session_calls.hpp"
 
 #include "domain/negotiation.hpp"
+#include "domain/responses.hpp"
 #include "store/redis_failure.hpp"
 #include "usecases/start_playback.hpp"
 
@@ -102,7 +103,8 @@ Outcome<Stopped> SessionCalls::judge_stop(const ProgressReport& r, bool ended,
     return Stopped{false};
 }
 
-Outcome<Refreshed> SessionCalls::refreshed(const Caller& caller, const store::LiveSession& live,
+Outcome<Refreshed> SessionCalls::refreshed(const Caller& caller, std::string_view session_id,
+                                           const store::LiveSession& live,
                                            const store::StartCatalog& catalog, std::string_view viewer_country,
                                            std::int64_t now_ms) {
     if (auto e = check_playable(catalog, live.profile_id, viewer_country, d_.settings.plan_ranks, now_ms)) {
@@ -117,7 +119,7 @@ Outcome<Refreshed> SessionCalls::refreshed(const Caller& caller, const store::Li
         return Refused{ApiError::kInternal};
     }
     ++d_.stats.refreshes_total;
-    return Refreshed{std::move(*blocks)};
+    return Refreshed{domain::refresh_response(std::string(session_id), blocks->stream, blocks->drm, now_ms)};
 }
 
 Outcome<Kicked> SessionCalls::judge_kick(const Caller& caller, std::string_view session_id,

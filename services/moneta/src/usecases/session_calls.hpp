@@ -41,9 +41,11 @@ struct Stopped {
     bool held = false;  ///< Redis unavailable: held for replay
 };
 
-/// A 200 refresh answer: new stream and DRM blocks.
+/// A 200 refresh answer: the body with new stream and DRM blocks, rendered where the blocks
+/// were built (they view the decoded selection and the worker's signature cache:
+/// domain/delivery.hpp).
 struct Refreshed {
-    delivery::Blocks blocks;
+    std::string body;
 };
 
 /// A 200 list answer.
@@ -120,7 +122,7 @@ public:
         if (!catalog) {
             co_return present(Outcome<Refreshed>(UpstreamFailed{catalog.error()}));
         }
-        co_return present(refreshed(caller, **live, *catalog, viewer_country, now_ms));
+        co_return present(refreshed(caller, session_id, **live, *catalog, viewer_country, now_ms));
     }
 
     /// The account's live sessions and its stream limit.
@@ -155,7 +157,7 @@ private:
     Outcome<Renewed> judge_heartbeat(const ProgressReport& r, core::Result<store::HeartbeatResult>& hb);
     Outcome<Stopped> hold_stop(const ProgressReport& r, bool ended);
     Outcome<Stopped> judge_stop(const ProgressReport& r, bool ended, const core::Result<store::StopResult>& stopped);
-    Outcome<Refreshed> refreshed(const Caller& caller, const store::LiveSession& live,
+    Outcome<Refreshed> refreshed(const Caller& caller, std::string_view session_id, const store::LiveSession& live,
                                  const store::StartCatalog& catalog, std::string_view viewer_country,
                                  std::int64_t now_ms);
     Outcome<Kicked> judge_kick(const Caller& caller, std::string_view session_id,

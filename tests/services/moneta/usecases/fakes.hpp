@@ -225,6 +225,7 @@ class FakeDelivery final : public StreamDelivery {
 public:
     bool fail = false;
     int calls = 0;
+    std::string manifest_url;  ///< the last one built (valid until the next build)
     core::Result<delivery::Blocks> build(const domain::StreamSelection& selection, std::string_view,
                                          std::int64_t now_ms) override {
         ++calls;
@@ -233,7 +234,9 @@ public:
         }
         delivery::Blocks b;
         b.stream.protocol = selection.protocol;
-        b.stream.manifest_url = "https://cdn.test" + selection.path;
+        // Blocks view what they show (domain/delivery.hpp), like the real signer's cache.
+        manifest_url = "https://cdn.test" + selection.path;
+        b.stream.manifest_url = manifest_url;
         b.stream.expires_at_ms = now_ms + 600'000;
         b.drm.system = selection.drm_system;
         b.drm.token = "tok";
