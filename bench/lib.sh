@@ -96,7 +96,7 @@ start_moneta() {
     # Shell variables, not exported: start_bg's scrub_env hands them to moneta alone.
     LD_PRELOAD="$SHIM" ALLOC_COUNT_FILE="$ALLOC_FILE"
     start_bg moneta moneta "$MONETA_PORT" "$ENV_MONETA LD_PRELOAD ALLOC_COUNT_FILE" \
-        taskset -c "$cpus" "$BIN_MONETA" --config "$ROOT/services/moneta/config/moneta.json"
+        taskset -c "$cpus" "$BIN_MONETA" --config "$SUT_CONFIG"
     unset LD_PRELOAD ALLOC_COUNT_FILE
     MONETA_PID=$(pidfile_pid "$RUN_DIR/moneta.pid")
     wait_http "http://127.0.0.1:$MONETA_PORT/readyz" 60 moneta

@@ -55,6 +55,11 @@ LOAD="$BUILD_DIR/bench/load/moneta_load"
 SHIM="$BUILD_DIR/bench/alloc_count/libmoneta_alloc_count.so"
 JWT_TOOL="$BUILD_DIR/tools/jwt_tool/jwt_tool"
 BIN_MONETA_SUT="$BIN_DIR/services/moneta/moneta"
+# The SUT's own shipped config (another tree's binary may not know this tree's settings).
+SUT_CONFIG="$ROOT/services/moneta/config/moneta.json"
+if [[ -n "${BENCH_BIN_DIR:-}" && -f "$BIN_DIR/../../services/moneta/config/moneta.json" ]]; then
+    SUT_CONFIG="$(cd "$BIN_DIR/../.." && pwd)/services/moneta/config/moneta.json"
+fi
 BIN_IA_SUT="$BIN_DIR/services/internal_api/internal_api"
 [[ -x "$BIN_MONETA_SUT" && -x "$BIN_IA_SUT" ]] || die "$BIN_DIR lacks services/moneta/moneta or services/internal_api/internal_api"
 COMMIT="$(git -C "$(dirname "$BIN_DIR")/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"

@@ -17,7 +17,7 @@
 #include <span>
 #include <sstream>
 
-#include "hs256.hpp"
+#include "moneta/jwt/hmac_sha256.hpp"
 #include "jose_reader.hpp"
 
 namespace moneta::jwt {
@@ -25,7 +25,7 @@ namespace moneta::jwt {
 struct Verifier::Key {
     std::string kid;
     std::string alg;
-    std::optional<detail::Hs256Key> hs256;  // HS256: the key's ipad/opad states, computed once
+    std::optional<HmacSha256Key> hs256;  // HS256: the key's ipad/opad states, computed once
     EVP_PKEY* pkey = nullptr;               // RS256 / ES256
     ~Key() { EVP_PKEY_free(pkey); }
 };

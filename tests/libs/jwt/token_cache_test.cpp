@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "hs256.hpp"
+#include "moneta/jwt/hmac_sha256.hpp"
 
 namespace moneta::jwt {
 namespace {
@@ -287,10 +287,10 @@ TEST(TokenCacheTest, HitRestoresEveryClaim) {
     EXPECT_EQ(c->aud[1], "other");
 }
 
-TEST(Hs256KeyTest, MatchesOpenSslHmacForShortAndLongKeys) {
+TEST(HmacSha256KeyTest, MatchesOpenSslHmacForShortAndLongKeys) {
     for (const std::string& secret : {std::string(32, 'k'), std::string(64, 'k'), std::string(65, 'k'),
                                       std::string(200, 'z')}) {
-        const detail::Hs256Key key(secret);
+        const HmacSha256Key key(secret);
         for (const std::string& msg : {std::string(), std::string("abc"), std::string(55, 'm'), std::string(64, 'm'),
                                        std::string(1000, 'q')}) {
             unsigned char want[EVP_MAX_MD_SIZE];

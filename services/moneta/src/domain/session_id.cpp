@@ -1,8 +1,6 @@
 #include "domain/session_id.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -16,15 +14,19 @@ namespace {
 
 constexpr std::string_view kPrefix = "ps_";
 
+/// @p key, or 32 random bytes when it is empty (ids valid for this process only).
+std::string key_or_random(std::string_view key) {
+    if (!key.empty()) {
+        return std::string(key);
+    }
+    std::array<std::uint8_t, 32> k{};
+    core::secure_random_bytes(k);
+    return std::string(reinterpret_cast<const char*>(k.data()), k.size());
+}
+
 }  // namespace
 
-SessionIdSigner::SessionIdSigner(std::string_view key) : key_(key) {
-    if (key_.empty()) {
-        std::array<std::uint8_t, 32> k{};
-        core::secure_random_bytes(k);
-        key_.assign(reinterpret_cast<const char*>(k.data()), k.size());
-    }
-}
+SessionIdSigner::SessionIdSigner(std::string_view key) : key_(key_or_random(key)) {}
 
 void SessionIdSigner::mac(std::string_view account_id, const std::uint8_t* random, std::uint8_t* out) const noexcept {
     // account ‖ 0x00 ‖ random: ids are [A-Za-z0-9_-], so the separator keeps the message unambiguous.
@@ -33,10 +35,8 @@ void SessionIdSigner::mac(std::string_view account_id, const std::uint8_t* rando
     std::copy_n(account_id.data(), n, msg.data());
     msg[n] = 0;
     std::copy_n(random, kRandomBytes, msg.data() + n + 1);
-    std::array<std::uint8_t, EVP_MAX_MD_SIZE> full{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), msg.data(), n + 1 + kRandomBytes, full.data(),
-         &len);
+    const jwt::HmacSha256Key::Mac full =
+        key_.mac(std::string_view(reinterpret_cast<const char*>(msg.data()), n + 1 + kRandomBytes));
     std::copy_n(full.data(), kMacBytes, out);
 }
 

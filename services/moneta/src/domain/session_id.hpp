@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "moneta/jwt/hmac_sha256.hpp"
+
 namespace moneta::domain {
 
 /// @par Thread safety
@@ -37,7 +39,7 @@ private:
     static constexpr std::size_t kMacBytes = 8;
     void mac(std::string_view account_id, const std::uint8_t* random, std::uint8_t* out) const noexcept;
 
-    std::string key_;
+    jwt::HmacSha256Key key_;  ///< precomputed ipad/opad states: a MAC allocates nothing
 };
 
 }  // namespace moneta::domain

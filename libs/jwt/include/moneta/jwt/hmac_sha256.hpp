@@ -1,8 +1,9 @@
-/// @file libs/jwt/src/hs256.hpp
+/// @file moneta/jwt/hmac_sha256.hpp
 /// @brief HMAC-SHA256 with the key's inner and outer SHA-256 states computed once (RFC 2104: the
 /// first block of each hash is the key XOR ipad/opad, the same for every message). A MAC is then
 /// two state copies, the message's blocks and one block for the outer hash: no allocation, no
-/// key schedule, no provider lookup (docs/jwt.md "HS256" has the measured alternatives).
+/// key schedule, no provider lookup (docs/jwt.md "HS256" has the measured alternatives). Used for
+/// HS256 tokens and for moneta's session-id MAC (services/moneta/src/domain/session_id.cpp).
 #pragma once
 
 #ifndef OPENSSL_SUPPRESS_DEPRECATED
@@ -13,11 +14,13 @@
 #include <array>
 #include <string_view>
 
-namespace moneta::jwt::detail {
+namespace moneta::jwt {
 
-class Hs256Key {
+/// @par Thread safety
+/// Immutable after construction: share freely.
+class HmacSha256Key {
 public:
-    explicit Hs256Key(std::string_view secret) noexcept;
+    explicit HmacSha256Key(std::string_view secret) noexcept;
 
     using Mac = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
     Mac mac(std::string_view message) const noexcept;
@@ -31,4 +34,4 @@ private:
     SHA256_CTX outer_;  ///< after the key XOR opad block
 };
 
-}  // namespace moneta::jwt::detail
+}  // namespace moneta::jwt

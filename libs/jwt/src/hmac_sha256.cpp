@@ -1,10 +1,10 @@
-#include "hs256.hpp"
+#include "moneta/jwt/hmac_sha256.hpp"
 
 #include <openssl/crypto.h>
 
-namespace moneta::jwt::detail {
+namespace moneta::jwt {
 
-Hs256Key::Hs256Key(std::string_view secret) noexcept {
+HmacSha256Key::HmacSha256Key(std::string_view secret) noexcept {
     constexpr std::size_t kBlock = SHA256_CBLOCK;  // 64
     unsigned char key[kBlock] = {};
     if (secret.size() > kBlock) {
@@ -29,7 +29,7 @@ Hs256Key::Hs256Key(std::string_view secret) noexcept {
     OPENSSL_cleanse(opad, sizeof opad);
 }
 
-Hs256Key::Mac Hs256Key::mac(std::string_view message) const noexcept {
+HmacSha256Key::Mac HmacSha256Key::mac(std::string_view message) const noexcept {
     Mac inner_hash;
     Mac out;
     SHA256_CTX ctx = inner_;
@@ -42,7 +42,7 @@ Hs256Key::Mac Hs256Key::mac(std::string_view message) const noexcept {
     return out;
 }
 
-bool Hs256Key::verify(std::string_view message, std::string_view signature) const noexcept {
+bool HmacSha256Key::verify(std::string_view message, std::string_view signature) const noexcept {
     if (signature.size() != SHA256_DIGEST_LENGTH) {
         return false;
     }
@@ -50,4 +50,4 @@ bool Hs256Key::verify(std::string_view message, std::string_view signature) cons
     return CRYPTO_memcmp(m.data(), signature.data(), m.size()) == 0;
 }
 
-}  // namespace moneta::jwt::detail
+}  // namespace moneta::jwt
