@@ -71,29 +71,12 @@ std::string base64url_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
-    if (text.size() % 4 == 1) {
-        return std::nullopt;  // impossible length
-    }
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char ch : text) {
-        const int v = kUrlTable[static_cast<unsigned char>(ch)];
-        if (v < 0) {
-            return std::nullopt;
-        }
-        acc = (acc << 6U) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU));
-        }
-    }
-    // Canonical: the leftover bits of the last character must be zero.
-    if (bits > 0 && (acc & ((1U << static_cast<unsigned>(bits)) - 1U)) != 0) {
+    std::string out(base64url_decoded_size(text.size()), '\0');
+    const auto n = base64url_decode_to(text, out);
+    if (!n) {
         return std::nullopt;
     }
+    out.resize(*n);
     return out;
 }
 
