@@ -40,4 +40,16 @@ private:
     std::size_t len_ = 0;
 };
 
+/// Shortest round-trip decimal text of a position or duration in seconds (as
+/// domain::format_seconds, without its std::string) in a small stack buffer.
+class SecondsArg {
+public:
+    explicit SecondsArg(double v) noexcept;
+    std::string_view view() const noexcept { return {buf_, len_}; }
+
+private:
+    char buf_[32];
+    std::size_t len_ = 0;
+};
+
 }  // namespace moneta::store

@@ -74,16 +74,14 @@ std::string source(const ScriptSettings& settings) {
 HeartbeatScript::HeartbeatScript(const ScriptSettings& settings) : script_(source(settings)) {}
 
 HeartbeatScript::Call::Call(const HeartbeatArgs& a, int stream_shards) noexcept
-    : now_(a.now_ms), seq_(a.seq), shard_(progress_shard(a.account_id, stream_shards)) {
+    : now_(a.now_ms), seq_(a.seq), shard_(progress_shard(a.account_id, stream_shards)), pos_(a.position_sec) {
     lease_keys(keys_, a.account_id);
     session_meta_key(keys_, a.account_id, a.session_id);
     account_key(keys_, a.account_id);
     entitlement_digest_key(keys_, a.account_id);
     dirty_key(keys_, a.account_id);
     progress_stream_key(keys_, shard_.view());
-    // Shortest round-trip text, as domain::format_seconds (which allocates a std::string).
-    const auto r = std::to_chars(pos_, pos_ + sizeof pos_, a.position_sec);
-    args_ = {now_.view(), a.session_id, std::string_view(pos_, static_cast<std::size_t>(r.ptr - pos_)),
+    args_ = {now_.view(), a.session_id, pos_.view(),
              seq_.view(), a.renew ? "1" : "0", a.account_id};
 }
 

@@ -73,7 +73,7 @@ public:
     private:
         KeyBuffer keys_;
         IntArg now_, seq_, shard_;
-        char pos_[32];
+        SecondsArg pos_;
         std::array<std::string_view, kArgs> args_{};
     };
 

@@ -15,11 +15,6 @@ return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5
                     ARGV[8] == '1', '', false, true, true)
 )lua";
 
-std::string_view seconds(char (&buf)[32], double v) noexcept {
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);  // as domain::format_seconds
-    return {buf, static_cast<std::size_t>(r.ptr - buf)};
-}
-
 }  // namespace
 
 ProgressPutScript::ProgressPutScript(const ScriptSettings& settings)
@@ -29,7 +24,9 @@ ProgressPutScript::Call::Call(const ProgressPutArgs& a, int stream_shards) noexc
     : now_(a.now_ms),
       upd_(a.record.updated_at_ms),
       seq_(a.record.seq),
-      shard_(progress_shard(a.account_id, stream_shards)) {
+      shard_(progress_shard(a.account_id, stream_shards)),
+      pos_(a.record.position_sec),
+      dur_(a.record.duration_sec) {
     progress_key(keys_, a.account_id, a.profile_id);
     continue_key(keys_, a.account_id, a.profile_id);
     dirty_key(keys_, a.account_id);
@@ -37,8 +34,8 @@ ProgressPutScript::Call::Call(const ProgressPutArgs& a, int stream_shards) noexc
     args_ = {now_.view(),
              a.profile_id,
              a.record.content_id,
-             seconds(pos_, a.record.position_sec),
-             seconds(dur_, a.record.duration_sec),
+             pos_.view(),
+             dur_.view(),
              upd_.view(),
              seq_.view(),
              a.record.completed ? "1" : "0",

@@ -51,8 +51,7 @@ public:
     private:
         KeyBuffer keys_;
         IntArg now_, upd_, seq_, shard_;
-        char pos_[32];
-        char dur_[32];
+        SecondsArg pos_, dur_;
         std::array<std::string_view, kArgs> args_{};
     };
 
