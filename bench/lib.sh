@@ -330,10 +330,19 @@ perf_profile() {
     run_load "$MONETA_PORT" "$file" closed >/dev/null &
     local load_pid=$!
     sleep 1
-    perf record -q -g -p "$MONETA_PID" -o "$data" -- sleep "$((DURATION > 3 ? DURATION - 2 : 1))" >/dev/null 2>&1 || true
+    local secs=$((DURATION > 3 ? DURATION - 2 : 1))
+    perf record -q -g -p "$MONETA_PID" -o "$data" -- sleep "$secs" >/dev/null 2>&1 &
+    local moneta_perf=$!
+    perf record -q -g -p "$REDIS_PID" -o "$data.redis" -- sleep "$secs" >/dev/null 2>&1 || true
+    wait "$moneta_perf" || true
     wait "$load_pid" || true
-    echo
-    echo "perf: moneta under the $name load (perf report --stdio --no-children, top symbols)"
-    perf report -i "$data" --stdio --no-children -g none --percent-limit 0.7 2>/dev/null \
-        | grep -v '^#' | grep -v '^$' | head -n 25 || echo "(no samples)"
+    local who file
+    for who in moneta redis-server; do
+        file=$data
+        [[ $who == moneta ]] || file=$data.redis
+        echo
+        echo "perf: $who under the $name load (perf report --stdio --no-children, top symbols)"
+        perf report -i "$file" --stdio --no-children -g none --percent-limit 0.7 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | head -n 25 || echo "(no samples)"
+    done
 }
