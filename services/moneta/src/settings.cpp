@@ -22,6 +22,7 @@ constexpr config::EnvOverride kEnv[] = {
     {"MONETA_PROGRESS_RATE_PER_MIN", "playback.progress_rate_per_min", config::EnvType::kInteger},
     {"MONETA_PROGRESS_FLUSH_MS", "progress.flush_ms", config::EnvType::kInteger},
     {"MONETA_PROGRESS_CLAIM_IDLE_MS", "progress.claim_idle_ms", config::EnvType::kInteger},
+    {"MONETA_PROGRESS_FLUSH_HOLD_MS", "progress.flush_hold_ms", config::EnvType::kInteger},
     {"MONETA_CDN_PROVIDER", "delivery.cdn.provider", config::EnvType::kString},
     {"MONETA_CDN_KEY_FILE", "delivery.cdn.private_key_file", config::EnvType::kString},
     {"MONETA_LOG_LEVEL", "log.level", config::EnvType::kString},
@@ -241,6 +242,9 @@ Settings read(config::Reader& root) {
                                                   static_cast<std::int64_t>(progress::kMinSplitCalls), 10'000));
         s.flusher.quarantine_max_len = r.integer("quarantine_max_len", s.flusher.quarantine_max_len, 100, 10'000'000);
         s.flusher.interval = r.millis("flush_ms", s.flusher.interval);
+        // At most an hour: the hold is how far the system of record may lag a playing title.
+        s.progress.flush_hold =
+            std::chrono::milliseconds(r.integer("flush_hold_ms", s.progress.flush_hold.count(), 0, 3'600'000));
         s.playback.progress_retry_after_sec = static_cast<int>((s.flusher.interval.count() + 999) / 1000);
         s.flusher.batch = static_cast<std::size_t>(r.integer("flush_batch", 500, 1, 10000));
         s.flusher.claim_idle = r.millis("claim_idle_ms", s.flusher.claim_idle);

@@ -112,15 +112,22 @@ boost::asio::awaitable<bool> ProgressFlusher::async_create_groups() {
     co_return true;
 }
 
-boost::asio::awaitable<void> ProgressFlusher::async_sweep() {
+boost::asio::awaitable<void> ProgressFlusher::async_sweep(Sweep mode) {
     constexpr std::string_view kPrefix = "dirty:{a:";
+    const bool take_all = mode == Sweep::kTakeAll;
     // Idle = not written or snapshotted for that long: a hash a live marker points at is touched
     // by every flush attempt, so only stranded ones go idle. (SCAN does not touch keys.)
     const std::int64_t min_idle_s = std::max<std::int64_t>(1, settings_.sweep_age.count() / 1000);
     std::string cursor = "0";
     // Bounded: SCAN visits every key once per full pass; 100k pages of 1000 is far beyond any
     // keyspace this process serves. Errors end the sweep (the next one retries).
-    for (int page = 0; page < 100'000 && !stopping_.load(); ++page) {
+    // The final sweep runs while stopping, within the stop budget and the marker bound: what it
+    // cannot take stays dirty in Redis for the next flusher.
+    auto go_on = [&] {
+        return take_all ? steady_ms(clock_) <= stop_by_ms_.load() && batch_.size() < settings_.max_markers
+                        : !stopping_.load();
+    };
+    for (int page = 0; page < 100'000 && go_on(); ++page) {
         auto reply = co_await redis_.async_command({"SCAN", cursor, "MATCH", "dirty:{a:*}", "COUNT", "1000"},
                                                    call_deadline());
         if (!reply || !reply->is_array() || reply->size() != 2) {
@@ -134,11 +141,21 @@ boost::asio::awaitable<void> ProgressFlusher::async_sweep() {
             const std::string_view k = keys[i].as_string_view();
             if (k.size() > kPrefix.size() + 1 && k.substr(0, kPrefix.size()) == kPrefix && k.back() == '}') {
                 const std::string_view account = k.substr(kPrefix.size(), k.size() - kPrefix.size() - 1);
-                if (domain::is_valid_id(account)) {
+                if (take_all && batch_.size() < settings_.max_markers) {
+                    if (domain::is_valid_id(account) && held_.insert(std::string(account)).second) {
+                        batch_.push_back(Marker{kNoStream, {}, std::string(account)});
+                    }
+                } else if (!take_all && domain::is_valid_id(account)) {
                     accounts.emplace_back(account);
                     reads.add({"OBJECT", "IDLETIME", k});
                 }
             }
+        }
+        if (take_all) {
+            if (cursor == "0") {
+                co_return;
+            }
+            continue;
         }
         auto versions = co_await redis_.async_pipeline(reads, call_deadline());
         if (!versions) {
@@ -305,11 +322,12 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
     if (claim) {
         // A marker can be claimed while it is already in our batch (our own slow flush): keep one.
         // (XREADGROUP ">" never hands out a delivered marker again, so only claims can repeat.)
+        // (The final sweep's entries have no id: they are told apart by account.)
         std::sort(batch_.begin(), batch_.end(), [](const Marker& a, const Marker& b) {
-            return std::tie(a.shard, a.id) < std::tie(b.shard, b.id);
+            return std::tie(a.shard, a.id, a.account_id) < std::tie(b.shard, b.id, b.account_id);
         });
         const auto repeats = std::unique(batch_.begin(), batch_.end(), [](const Marker& a, const Marker& b) {
-            return a.shard == b.shard && a.id == b.id;
+            return a.shard == b.shard && a.id == b.id && a.account_id == b.account_id;
         });
         if (repeats != batch_.end()) {
             batch_.erase(repeats, batch_.end());
@@ -339,13 +357,17 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     }
     std::sort(accounts.begin(), accounts.end());
 
-    // 1. Snapshot every dirty entry of those accounts (one round trip).
+    // 1. Snapshot every due dirty entry of those accounts (one round trip). Held entries (a
+    //    title still playing) wait for their due time, except when stopping: a clean stop
+    //    flushes everything.
+    constexpr std::int64_t kEverything = std::int64_t{1} << 53;
+    const store::IntArg due_by(stopping_.load() ? kEverything : clock_.wall_ms());
     redis::Pipeline snap;
     for (const std::string& a : accounts) {
         store::KeyBuffer kb;
         store::dirty_key(kb, a);
-        const std::string_view prefix[] = {store::progress_prefix(kb, a)};
-        snap.add_eval(scripts.flush_snapshot, std::span(kb.data(), 1), prefix);
+        const std::string_view args[] = {store::progress_prefix(kb, a), due_by.view()};
+        snap.add_eval(scripts.flush_snapshot, std::span(kb.data(), 1), args);
     }
     auto snapped = co_await redis_.async_pipeline(snap, call_deadline());  // NOSCRIPT: libs/redis reloads
     if (!snapped) {
@@ -464,7 +486,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     std::map<int, std::vector<std::string_view>> ids;
     std::size_t flushed_markers = 0;
     for (const Marker& m : batch_) {
-        if (in_flush(m)) {
+        if (in_flush(m) && m.shard != kNoStream) {
             ids[m.shard].push_back(m.id);
             ++flushed_markers;
         }
@@ -538,14 +560,23 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
     auto next_claim = clock_.steady_now();
     auto next_sweep = clock_.steady_now();
     milliseconds backoff = settings_.retry_min;
+    bool swept_for_stop = false;
     while (true) {
         const bool stopping = stopping_.load();
         if (stopping && steady_ms(clock_) > stop_by_ms_.load()) {
             co_return;  // out of time: unflushed markers stay pending for the next consumer
         }
         std::size_t read = 0;
+        if (stopping && !swept_for_stop) {
+            // Held entries have no marker yet: find them, so that a clean stop flushes them too.
+            swept_for_stop = true;
+            if (progress_.flush_hold.count() > 0) {
+                co_await async_sweep(Sweep::kTakeAll);
+                read += batch_.size();
+            }
+        }
         if (!stopping && clock_.steady_now() >= next_sweep) {
-            co_await async_sweep();
+            co_await async_sweep(Sweep::kReannounce);
             co_await async_forget_consumers();
             next_sweep = clock_.steady_now() + settings_.sweep_interval;
         }

@@ -124,13 +124,19 @@ public:
 
 private:
     struct Marker {
-        int shard = 0;
+        int shard = 0;  ///< kNoStream: an account the final sweep took (nothing to ack)
         std::string id;
         std::string account_id;  ///< empty for a malformed marker (acked and dropped)
     };
+    static constexpr int kNoStream = -1;
+
+    enum class Sweep : std::uint8_t {
+        kReannounce,  ///< periodic: a marker for every dirty hash idle for sweep_age
+        kTakeAll,     ///< at a stop: every dirty account into the batch, held entries included
+    };
 
     boost::asio::awaitable<bool> async_create_groups();
-    boost::asio::awaitable<void> async_sweep();
+    boost::asio::awaitable<void> async_sweep(Sweep mode);
     boost::asio::awaitable<void> async_forget_consumers();
     boost::asio::awaitable<std::size_t> async_read(bool claim);
     enum class FlushResult : std::uint8_t {

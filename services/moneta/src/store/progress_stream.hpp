@@ -35,6 +35,11 @@ struct ProgressSettings {
     /// flusher) writes neither; past this age it writes a new version and marker anyway, which
     /// recovers a marker lost to MAXLEN trimming while the account keeps writing (docs/data.md).
     std::chrono::milliseconds announce{60'000};
+    /// Write-behind hold of a title still playing: a heartbeat's position reaches the system of
+    /// record at most this long after the title first became dirty (plus one heartbeat interval
+    /// and one flush), not at every heartbeat; stops, PUTs and finished titles are not held.
+    /// Positions are served from Redis meanwhile (docs/data.md "Write-behind hold"). 0: no hold.
+    std::chrono::milliseconds flush_hold{120'000};
 };
 
 /// The write-behind shard of an account (FNV-1a of the id, stable across processes).

@@ -173,27 +173,42 @@ local function place(ck, pk, cid, upd)
   end
   return true
 end
--- Dirty entry "upd|seq|announced_at"; a flush snapshot prefixes it with '*' (flush_snapshot_lua)
--- and clears it only if unchanged. A pending entry (no '*') announced less than announce_ms ago
--- already brings the flusher to this title, which then sends the CURRENT value: nothing to
--- write. Otherwise write a new version (a write after a snapshot must not be cleared by that
--- flush) and announce it: XADD in the same script, so the marker can never precede the write.
--- Re-announcing after announce_ms recovers a marker lost to MAXLEN trimming while the account
--- keeps writing (an idle account's hash is re-announced by the flusher's sweep).
-local function mark_dirty(dk, field, d, upd, seq)
+-- Dirty entry "upd|seq|announced_at|due_at"; a flush snapshot prefixes it with '*'
+-- (flush_snapshot_lua) and clears it only if unchanged. `mark` says when the system of record
+-- should have the title: 'now' (a stop, a PUT, a finished title: nothing more is coming) or
+-- 'hold' (a heartbeat of a title still playing: due S.hold_ms after it first became dirty, so a
+-- title playing for an hour is flushed every hold_ms, not at every heartbeat — docs/data.md
+-- "Write-behind hold"). A held entry has no marker (announced_at 0): the flusher would skip it.
+-- Once due, the next write announces it (XADD in the same script, so the marker can never
+-- precede the write); a due entry announced less than announce_ms ago already brings the
+-- flusher, which sends the CURRENT value: nothing to write. A pending entry keeps its earlier due
+-- time. Re-announcing after announce_ms recovers a marker lost to MAXLEN trimming while the
+-- account keeps writing; an idle account's hash (a session that died) is re-announced by the
+-- flusher's sweep. Entries without a due time (older moneta) are due.
+local function mark_dirty(dk, field, d, upd, seq, mark)
+  local due = mark == 'now' and S.now or S.now + S.hold_ms
   if d and string.byte(d, 1) ~= 42 then
-    local at = tonumber(string.match(d, '^[^|]*|[^|]*|(%d+)$'))
-    if at and S.now - at < S.announce_ms then
+    local at, was = string.match(d, '^[^|]*|[^|]*|(%d+)|?(%d*)$')
+    at, was = tonumber(at) or 0, tonumber(was) or 0
+    if was < due then
+      due = was
+    end
+    if due > S.now or (at >= due and S.now - at < S.announce_ms) then
       return
     end
   end
-  redis.call('HSET', dk, field, upd .. '|' .. seq .. '|' .. S.now)
+  if due > S.now then
+    redis.call('HSET', dk, field, upd .. '|' .. seq .. '|0|' .. due)
+    return
+  end
+  redis.call('HSET', dk, field, upd .. '|' .. seq .. '|' .. S.now .. '|' .. due)
   redis.call('XADD', S.stream, 'MAXLEN', '~', S.max_len, '*', 'a', S.account)
 end
--- `refresh`: also renew the TTLs of the profile's keys (PTTL checks); otherwise only a key this
--- write creates gets one. `cur`: the stored value when the caller already read it (false: none),
--- nil to read it here.
-local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid, allow_zero, dirty, refresh, cur)
+-- `mark`: false (a load from the system of record: not dirty), 'hold' or 'now' (mark_dirty; a
+-- finished title is always 'now'). `refresh`: also renew the TTLs of the profile's keys (PTTL
+-- checks); otherwise only a key this write creates gets one. `cur`: the stored value when the
+-- caller already read it (false: none), nil to read it here.
+local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid, allow_zero, mark, refresh, cur)
   if cur == nil then
     cur = redis.call('HGET', pk, cid)
   end
@@ -218,7 +233,7 @@ local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid,
   end
   local field = pid .. '/' .. cid
   local d = false
-  if dirty then
+  if mark then
     d = redis.call('HGET', dk, field)
     if not d and S.max_dirty > 0 and redis.call('HLEN', dk) >= S.max_dirty then
       return 3
@@ -243,8 +258,8 @@ local function put_progress(pk, ck, dk, pid, cid, pos, dur, upd, seq, done, sid,
   elseif place(ck, pk, cid, upd) or refresh then
     keep(ck, S.ttl)
   end
-  if dirty then
-    mark_dirty(dk, field, d, upd, seq)
+  if mark then
+    mark_dirty(dk, field, d, upd, seq, done and 'now' or mark)
   end
   return 1
 end
@@ -273,8 +288,9 @@ end
 -- (no meta write per heartbeat); the meta gets it when the write is not applied (zero kept,
 -- capped, older than another session's value) and from keep_hseq when another write replaces
 -- the value. Once its refresh time is due, the meta renews its own TTL and those of the
--- profile's keys. → code (-1 unknown session), profile id, window end, refresh due.
-local function session_progress(mk, dk, sid, pos, seq, ended)
+-- profile's keys. `stopped`: the session's last write (a stop), flushed without hold.
+-- → code (-1 unknown session), profile id, window end, refresh due.
+local function session_progress(mk, dk, sid, pos, seq, ended, stopped)
   local v = read_meta(mk)
   if not v then
     return -1
@@ -299,7 +315,7 @@ local function session_progress(mk, dk, sid, pos, seq, ended)
   if not stale then
     local done = ended or tonumber(pos) >= (tonumber(done_at) or math.huge)
     prog = put_progress(pk, S.cprefix .. pid, dk, pid, cid, pos, dur ~= '' and dur or '0', ARGV[1], seq,
-                        done, sid, so == '1', true, refresh, cur)
+                        done, sid, so == '1', stopped and 'now' or 'hold', refresh, cur)
   end
   local record = not stale and prog ~= 1
   if refresh or record then
@@ -470,22 +486,31 @@ return out
 )lua";
 }
 
-// Marks every entry it returns as snapshotted ('*' prefix, once): a write after this point sees
-// the mark and writes a new version, which this flush's clear (equal versions only) then keeps.
+// Takes the entries due by ARGV[2] (wall ms; a retried snapshot's '*' entries always) and marks
+// them as snapshotted ('*' prefix, once): a write after this point sees the mark and writes a new
+// version, which this flush's clear (equal versions only) then keeps. Held entries stay as they
+// are (mark_dirty: they are announced once due).
 std::string flush_snapshot_lua() {
     return R"lua(
 local out = {}
+local now = tonumber(ARGV[2])
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local pid, cid = string.match(all[i], '^([^/]+)/(.+)$')
   local v = all[i + 1]
+  local take = true
   if string.byte(v, 1) ~= 42 then
-    v = '*' .. v
-    redis.call('HSET', KEYS[1], all[i], v)
+    take = (tonumber(string.match(v, '^[^|]*|[^|]*|[^|]*|(%d+)$')) or 0) <= now
+    if take then
+      v = '*' .. v
+      redis.call('HSET', KEYS[1], all[i], v)
+    end
   end
-  out[#out + 1] = all[i]
-  out[#out + 1] = v
-  out[#out + 1] = (pid and redis.call('HGET', ARGV[1] .. pid, cid)) or ''
+  if take then
+    out[#out + 1] = all[i]
+    out[#out + 1] = v
+    out[#out + 1] = (pid and redis.call('HGET', ARGV[1] .. pid, cid)) or ''
+  end
 end
 return out
 )lua";

@@ -184,9 +184,11 @@ protected:
     }
 
     std::string redis(std::vector<std::string> args) { return server_->command(std::move(args)); }
-    /// The dirty entry a write at @p upd / @p seq leaves when announced at now_ms_.
+    /// The dirty entry a PUT at @p upd / @p seq leaves: due and announced at now_ms_ (a PUT is
+    /// not held: "upd|seq|announced_at|due_at").
     std::string dirty(std::int64_t upd, std::int64_t seq) const {
-        return std::to_string(upd) + "|" + std::to_string(seq) + "|" + std::to_string(now_ms_);
+        const std::string now = std::to_string(now_ms_);
+        return std::to_string(upd) + "|" + std::to_string(seq) + "|" + now + "|" + now;
     }
     long long markers() {
         return std::stoll(

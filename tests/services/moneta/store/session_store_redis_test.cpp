@@ -196,6 +196,12 @@ protected:
         return "progq:{q" + std::to_string(progress_shard("a_1", kShards)) + "}";
     }
     long long markers() { return std::stoll(redis({"XLEN", stream_key()})); }
+    /// A dirty entry as stored: "upd|seq|announced_at|due_at" (announced_at 0: held, no marker).
+    static std::string dirty(std::int64_t upd, std::int64_t seq, std::int64_t announced, std::int64_t due) {
+        return std::to_string(upd) + "|" + std::to_string(seq) + "|" + std::to_string(announced) + "|" +
+               std::to_string(due);
+    }
+    static constexpr std::int64_t kHoldMs = ProgressSettings{}.flush_hold.count();
 
     boost::asio::io_context io_;
     std::optional<moneta::testing::RedisServer> server_;
@@ -619,9 +625,10 @@ TEST_F(SessionStoreTest, HeartbeatRecordsProgressFromTheSessionMeta) {
     const std::string now = std::to_string(kT0 + 30'000);
     EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}), "1902.5|7012.4|" + now + "|17|0|ps_1");
     EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), now);
-    // Dirty at this version, announced now (upd|seq|announced_at), with one marker.
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), now + "|17|" + now);
-    EXPECT_EQ(markers(), before + 1);
+    // Dirty at this version and held: a title still playing is due kHoldMs after it first
+    // became dirty, and announced (a marker) only then.
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(kT0 + 30'000, 17, 0, kT0 + 30'000 + kHoldMs));
+    EXPECT_EQ(markers(), before);
     EXPECT_GT(std::stoll(redis({"PTTL", kProgKey})), 0);
     // The stored value reads back as the domain record.
     const auto rec = domain::decode_progress_value("m_1", redis({"HGET", kProgKey, "m_1"}));
@@ -644,8 +651,7 @@ TEST_F(SessionStoreTest, AHeartbeatOverTheDirtyBoundRenewsTheLeaseButStoresNothi
     // Once the flusher has cleared its backlog, the next heartbeat stores the position.
     ASSERT_EQ(redis({"DEL", kDirtyKey}), "1");
     EXPECT_EQ(heartbeat("ps_1", 130, 2, kT0 + 60'000).progress, ProgressWrite::kApplied);
-    const std::string t = std::to_string(kT0 + 60'000);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t + "|2|" + t);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(kT0 + 60'000, 2, 0, kT0 + 60'000 + kHoldMs));
 }
 
 TEST_F(SessionStoreTest, ARetriedOlderHeartbeatOfTheSameSessionIsStale) {
@@ -707,11 +713,9 @@ TEST_F(SessionStoreTest, StopWithEndedCompletesTheTitleAndDropsItFromContinueWat
         redis({"HGET", kProgKey, "m_1"}), "3100|7012.4|" + std::to_string(kT0 + 2) + "|2|1|ps_1"
     );
     EXPECT_EQ(redis({"ZSCORE", kCwKey, "m_1"}), "(nil)");
-    // The heartbeat's dirty entry is still pending (no flush snapshot since) and was announced a
-    // moment ago: the flusher will send the CURRENT value, this completed one. Nothing to write.
-    const std::string t1 = std::to_string(kT0 + 1);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t1 + "|1|" + t1);
-    EXPECT_EQ(markers(), before);
+    // The heartbeat's entry was held; a stop is the session's last write: due now, announced.
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(kT0 + 2, 2, kT0 + 2, kT0 + 2));
+    EXPECT_EQ(markers(), before + 1);
 }
 
 TEST_F(SessionStoreTest, APositionPastTheCreditsCompletesTheTitle) {
@@ -735,28 +739,29 @@ TEST_F(SessionStoreTest, AHeartbeatOnAnExpiredLeaseStillStoresProgress) {
     EXPECT_EQ(
         redis({"HGET", kProgKey, "m_1"}), "2222|7012.4|" + std::to_string(late) + "|9|0|ps_1"
     );
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(late) + "|9|" + std::to_string(late));
-    EXPECT_EQ(markers(), before + 1);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(late, 9, 0, late + kHoldMs));
+    EXPECT_EQ(markers(), before);
 }
 
-// A title's first accepted write marks it dirty and announces the account (one stream marker);
-// later writes of a title that is still pending and freshly announced write neither: the flusher
-// reads the current value when it gets there. A new title, a flush snapshot in between, or an
-// announcement older than ProgressSettings::announce (a marker may have been trimmed) writes a
-// new version and a new marker.
-TEST_F(SessionStoreTest, AcceptedWritesAnnounceATitleOnlyWhenNothingPendingCoversIt) {
+// docs/data.md "Write-behind hold". A heartbeat marks its title dirty and held: due kHoldMs after
+// the title first became dirty, no marker until then (the flusher would skip it). A stop (or a
+// PUT, or a finished title) is due at once and announced. Once due, the next write announces it;
+// later writes of a due title announced less than ProgressSettings::announce ago write nothing
+// (the flusher reads the current value when it gets there); an older announcement (its marker
+// may have been trimmed) is made again. A flush snapshot in between starts a new, held version.
+TEST_F(SessionStoreTest, HeldTitlesAreAnnouncedOnceDueAndStopsAtOnce) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0)), nullptr);
     ASSERT_NE(granted(start(session("ps_2", "d2"), 2, kT0, "", "", "", meta_for("m_2"))), nullptr);
     const long long before = markers();
     ASSERT_EQ(heartbeat("ps_1", 10, 1, kT0 + 1).progress, ProgressWrite::kApplied);
     ASSERT_EQ(heartbeat("ps_2", 20, 1, kT0 + 2).progress, ProgressWrite::kApplied);
     ASSERT_EQ(heartbeat("ps_1", 30, 2, kT0 + 3).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(markers(), before);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(kT0 + 1, 1, 0, kT0 + 1 + kHoldMs));
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_2"}), dirty(kT0 + 2, 1, 0, kT0 + 2 + kHoldMs));
     ASSERT_EQ(stop("ps_2", 40, 2, false, kT0 + 4).progress, ProgressWrite::kApplied);
-    EXPECT_EQ(markers(), before + 2);
-    const std::string t1 = std::to_string(kT0 + 1);
-    const std::string t2 = std::to_string(kT0 + 2);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t1 + "|1|" + t1);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_2"}), t2 + "|1|" + t2);
+    EXPECT_EQ(markers(), before + 1);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_2"}), dirty(kT0 + 4, 2, kT0 + 4, kT0 + 4));
     EXPECT_EQ(redis({"HLEN", kDirtyKey}), "2");
     // What the flusher sends is the stored value, which has every write.
     EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}), "30|7012.4|" + std::to_string(kT0 + 3) + "|2|0|ps_1");
@@ -765,29 +770,40 @@ TEST_F(SessionStoreTest, AcceptedWritesAnnounceATitleOnlyWhenNothingPendingCover
     ASSERT_FALSE(entry.empty());
     EXPECT_NE(std::find(entry.begin(), entry.end(), "a_1"), entry.end());
 
-    // A flush snapshot marks what it read ('*'): a write after it must not be cleared with it.
-    ASSERT_EQ(redis({"HSET", kDirtyKey, "p_1/m_1", "*" + t1 + "|1|" + t1}), "0");
-    ASSERT_EQ(heartbeat("ps_1", 50, 3, kT0 + 5).progress, ProgressWrite::kApplied);
-    const std::string t5 = std::to_string(kT0 + 5);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t5 + "|3|" + t5);
-    EXPECT_EQ(markers(), before + 3);
-    ASSERT_EQ(heartbeat("ps_1", 60, 4, kT0 + 6).progress, ProgressWrite::kApplied);
-    EXPECT_EQ(markers(), before + 3);
+    // Not due yet (a millisecond before): nothing. Due: announced, keeping its version's due time.
+    const std::int64_t due = kT0 + 1 + kHoldMs;
+    ASSERT_EQ(heartbeat("ps_1", 50, 3, due - 1).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(markers(), before + 1);
+    ASSERT_EQ(heartbeat("ps_1", 60, 4, due).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(due, 4, due, due));
+    EXPECT_EQ(markers(), before + 2);
+    ASSERT_EQ(heartbeat("ps_1", 70, 5, due + 30'000).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(markers(), before + 2);
 
     // An announcement as old as ProgressSettings::announce is made again.
-    const std::int64_t later = kT0 + 5 + progress_settings().announce.count();
-    ASSERT_EQ(heartbeat("ps_1", 70, 5, later).progress, ProgressWrite::kApplied);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), std::to_string(later) + "|5|" + std::to_string(later));
-    EXPECT_EQ(markers(), before + 4);
+    const std::int64_t later = due + progress_settings().announce.count();
+    ASSERT_EQ(heartbeat("ps_1", 80, 6, later).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(later, 6, later, due));
+    EXPECT_EQ(markers(), before + 3);
 
-    // A dirty entry of the previous format ("upd|seq") is announced again too.
+    // A flush snapshot marks what it read ('*'): a write after it is a new version, held again.
+    ASSERT_EQ(redis({"HSET", kDirtyKey, "p_1/m_1", "*" + dirty(later, 6, later, due)}), "0");
+    ASSERT_EQ(heartbeat("ps_1", 90, 7, later + 1).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(later + 1, 7, 0, later + 1 + kHoldMs));
+    EXPECT_EQ(markers(), before + 3);
+
+    // Entries of older moneta: "upd|seq" is due and announced; "upd|seq|announced_at" is due and
+    // announced then (nothing to write while that is recent).
     ASSERT_EQ(redis({"HSET", kDirtyKey, "p_1/m_1", "1|1"}), "0");
-    ASSERT_EQ(heartbeat("ps_1", 80, 6, later + 1).progress, ProgressWrite::kApplied);
-    EXPECT_EQ(markers(), before + 5);
+    ASSERT_EQ(heartbeat("ps_1", 100, 8, later + 2).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(markers(), before + 4);
+    ASSERT_EQ(redis({"HSET", kDirtyKey, "p_1/m_1", "1|1|" + std::to_string(later + 2)}), "0");
+    ASSERT_EQ(heartbeat("ps_1", 110, 9, later + 3).progress, ProgressWrite::kApplied);
+    EXPECT_EQ(markers(), before + 4);
     // Stale and refused writes change nothing.
-    EXPECT_EQ(heartbeat("ps_1", 75, 6, later + 2).progress, ProgressWrite::kStale);
-    EXPECT_EQ(heartbeat("ps_1", 0, 7, later + 3).progress, ProgressWrite::kZeroKept);
-    EXPECT_EQ(markers(), before + 5);
+    EXPECT_EQ(heartbeat("ps_1", 75, 9, later + 4).progress, ProgressWrite::kStale);
+    EXPECT_EQ(heartbeat("ps_1", 0, 10, later + 5).progress, ProgressWrite::kZeroKept);
+    EXPECT_EQ(markers(), before + 4);
 }
 
 TEST_F(SessionStoreTest, WarmHeartbeatAndStopAreOneRoundTripEach) {
@@ -860,12 +876,13 @@ TEST_F(SessionStoreTest, AnotherSessionsWriteCopiesTheReplacedSessionsSeqIntoIts
 TEST_F(SessionStoreTest, ScriptsAreReloadedAfterRedisForgetsThem) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 2, kT0)), nullptr);
     ASSERT_EQ(redis({"SCRIPT", "FLUSH"}), "OK");
+    // A due entry that was never announced: the heartbeat announces it, once.
+    ASSERT_EQ(redis({"HSET", kDirtyKey, "p_1/m_1", dirty(1, 1, 0, 1)}), "1");
     const auto hb = heartbeat("ps_1", 5, 1, kT0 + 1);
     EXPECT_EQ(hb.lease.status, HeartbeatStatus::kRenewed);
     EXPECT_EQ(hb.progress, ProgressWrite::kApplied);
     // The NOSCRIPT attempt ran nothing; the repeat (EVAL, libs/redis) applied once, its marker too.
-    const std::string t = std::to_string(kT0 + 1);
-    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), t + "|1|" + t);
+    EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(kT0 + 1, 1, kT0 + 1, 1));
     EXPECT_EQ(markers(), 1);
 }
 

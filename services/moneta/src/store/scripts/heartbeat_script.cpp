@@ -45,7 +45,7 @@ else
   end
 end
 -- Progress is stored whatever happened to the lease (api.md §5.2).
-local prog, pid, wend, refresh = session_progress(KEYS[5], KEYS[8], sid, ARGV[3], ARGV[4], false)
+local prog, pid, wend, refresh = session_progress(KEYS[5], KEYS[8], sid, ARGV[3], ARGV[4], false, false)
 local digest = ''
 if status == 1 then
   local span = math.max(lease_ms, tomb_ms) + 60000

@@ -12,7 +12,7 @@ namespace {
 constexpr std::string_view kBody = R"lua(
 configure(9, KEYS[4])
 return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],
-                    ARGV[8] == '1', '', false, true, true)
+                    ARGV[8] == '1', '', false, 'now', true)
 )lua";
 
 }  // namespace

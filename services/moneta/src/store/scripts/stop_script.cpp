@@ -20,7 +20,7 @@ if score then
     released = 1
   end
 end
-local prog = session_progress(KEYS[5], KEYS[6], sid, ARGV[3], ARGV[4], ARGV[5] == '1')
+local prog = session_progress(KEYS[5], KEYS[6], sid, ARGV[3], ARGV[4], ARGV[5] == '1', true)
 return {released, prog}
 )lua";
 
