@@ -1,6 +1,7 @@
 // The time-based rules of api.md §5.2/§6 on stacks with short timers: lease expiry
 // (MONETA_LEASE_SEC=5, the config's minimum, and MONETA_HEARTBEAT_SEC=1), progress kept for
-// lapsed sessions, the write-behind reaching the internal API (MONETA_PROGRESS_FLUSH_MS=300), a
+// lapsed sessions, the write-behind reaching the internal API (MONETA_PROGRESS_FLUSH_MS=300,
+// MONETA_PROGRESS_FLUSH_HOLD_MS=1500), a
 // title leaving its window or a subscription lapsing mid-playback, and the per-account start
 // rate limit (MONETA_START_RATE_PER_MIN=5). Every wait is bounded polling of the real state.
 #include <gtest/gtest.h>
@@ -30,6 +31,9 @@ constexpr std::int64_t kLeaseMs = kLeaseSec * 1000;
 // the stack to start (seconds under ASan), short enough to wait for.
 constexpr std::int64_t kClosingAfterMs = 15'000;
 
+// How long a playing title's heartbeats are held before the write-behind sends them.
+constexpr std::int64_t kHoldMs = 1500;
+
 class ShortLeaseContract : public ContractTest {
 protected:
     static void SetUpTestSuite() {
@@ -37,7 +41,8 @@ protected:
         o.moneta_env = {
             {"MONETA_LEASE_SEC", std::to_string(kLeaseSec)},
             {"MONETA_HEARTBEAT_SEC", "1"},
-            {"MONETA_PROGRESS_FLUSH_MS", "300"}};
+            {"MONETA_PROGRESS_FLUSH_MS", "300"},
+            {"MONETA_PROGRESS_FLUSH_HOLD_MS", std::to_string(kHoldMs)}};
         boot(std::move(o));
     }
     static void TearDownTestSuite() { shutdown(); }
@@ -265,6 +270,9 @@ TEST_F(ShortLeaseContract, HeartbeatAfterTheLeaseLapsedStillStoresProgress) {
     EXPECT_DOUBLE_EQ(progress_item(tok, "c_main").at("position_sec").to_number<double>(), 400);
 }
 
+// docs/data.md "Write-behind hold": a PUT and a stop reach the system of record at the next
+// flush; a playing title's heartbeats are held for MONETA_PROGRESS_FLUSH_HOLD_MS after the title
+// became dirty, then the next heartbeat announces it and it goes.
 TEST_F(ShortLeaseContract, WriteBehindReachesTheSystemOfRecord) {
     testing::Stack& st = stack();
     const std::string tok = st.token("k_flush", "kp_flush");
@@ -272,36 +280,69 @@ TEST_F(ShortLeaseContract, WriteBehindReachesTheSystemOfRecord) {
     const double upserts0 = st.internal_api_calls("batch_upsert");
     const std::string sid = session_id_of(start(tok, {.device = "flush-tv"}));
     ASSERT_FALSE(sid.empty());
-    ASSERT_TRUE(is_json(heartbeat(tok, sid, 777.5, 1), 200));
-    const std::int64_t offline_at = now_ms() - 1000;
-    ASSERT_EQ(put_progress(tok, "s_1e1", 300, 2700, offline_at, 3).status, 204);
-
     json::object by_id;
-    const auto ok = testing::wait_until(
-        [&] {
-            const HttpReply r = st.call_internal(
-                "GET", "/internal/v1/profiles/kp_flush/progress?content_ids=c_main,s_1e1"
-            );
-            const json::object o = parse_object(r);
-            by_id.clear();
-            if (r.status != 200 || !o.contains("items")) {
-                return false;
-            }
+    auto read_back = [&] {
+        const HttpReply r = st.call_internal("GET", "/internal/v1/profiles/kp_flush/progress?content_ids=c_main,s_1e1");
+        const json::object o = parse_object(r);
+        by_id.clear();
+        if (r.status == 200 && o.contains("items")) {
             for (const json::value& it : o.at("items").as_array()) {
                 by_id[it.at("content_id").as_string()] = it;
             }
-            return by_id.contains("c_main") && by_id.contains("s_1e1") &&
-                   by_id.at("c_main").at("position_sec").to_number<double>() == 777.5;
+        }
+    };
+    auto position_of = [&](std::string_view id) {
+        return by_id.contains(id) ? by_id.at(id).at("position_sec").to_number<double>() : -1.0;
+    };
+
+    const auto playing_since = std::chrono::steady_clock::now();
+    std::int64_t seq = 1;
+    double position = 777.5;
+    ASSERT_TRUE(is_json(heartbeat(tok, sid, position, seq), 200));
+    const std::int64_t offline_at = now_ms() - 1000;
+    ASSERT_EQ(put_progress(tok, "s_1e1", 300, 2700, offline_at, 3).status, 204);
+    ASSERT_TRUE(testing::wait_until(
+        [&] {
+            read_back();
+            return by_id.contains("s_1e1");
         },
-        20s,
-        "positions in the internal API"
-    );
-    ASSERT_TRUE(ok);
-    EXPECT_DOUBLE_EQ(by_id.at("s_1e1").at("position_sec").to_number<double>(), 300);
+        20s, "the PUT position in the internal API"));
+    EXPECT_DOUBLE_EQ(position_of("s_1e1"), 300);
     EXPECT_EQ(by_id.at("s_1e1").at("updated_at_ms").as_int64(), offline_at);
+    if (std::chrono::steady_clock::now() - playing_since < std::chrono::milliseconds(kHoldMs)) {
+        EXPECT_FALSE(by_id.contains("c_main")) << "a playing title's heartbeat is held";
+    }
+
+    // Playing on (a heartbeat every 250 ms): once the hold has passed, the title goes.
+    auto last_sent = std::chrono::steady_clock::now();
+    ASSERT_TRUE(testing::wait_until(
+        [&] {
+            if (std::chrono::steady_clock::now() - last_sent >= 250ms) {
+                last_sent = std::chrono::steady_clock::now();
+                position += 1;
+                if (heartbeat(tok, sid, position, ++seq).status != 200) {
+                    return false;
+                }
+            }
+            read_back();
+            return position_of("c_main") > 777.5;
+        },
+        20s, "the held heartbeats in the internal API"));
+    EXPECT_GE(std::chrono::steady_clock::now() - playing_since, std::chrono::milliseconds(kHoldMs));
     EXPECT_FALSE(by_id.at("c_main").at("completed").as_bool());
-    EXPECT_GE(st.metric("moneta_progress_flushed_items_total") - sent0, 2);
-    EXPECT_GE(st.internal_api_calls("batch_upsert") - upserts0, 1);
+
+    // The stop is the session's last write: not held.
+    const auto stopped_at = std::chrono::steady_clock::now();
+    ASSERT_EQ(stop(tok, sid, 900, ++seq).status, 204);
+    ASSERT_TRUE(testing::wait_until(
+        [&] {
+            read_back();
+            return position_of("c_main") == 900;
+        },
+        20s, "the stop's position in the internal API"));
+    EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, 10s);
+    EXPECT_GE(st.metric("moneta_progress_flushed_items_total") - sent0, 3);
+    EXPECT_GE(st.internal_api_calls("batch_upsert") - upserts0, 3);
 }
 
 class RateLimitContract : public ContractTest {

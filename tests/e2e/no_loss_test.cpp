@@ -281,8 +281,8 @@ TEST_F(NoLossTest, RedisKill9AndAofRestartKeepsPositionsOlderThanTheFsyncWindow)
         ) << v.profile
           << ": the dirty mark must survive with the position";
     }
-    EXPECT_GT(e2e::queued_markers(s), 0) << "the write-behind markers must survive too";
-    EXPECT_GT(e2e::pending_markers(s), 0) << "the consumer group's pending list must survive too";
+    // (Heartbeats of a playing title are held, docs/data.md "Write-behind hold": the dirty
+    // entries above are all the flusher needs; no stream marker names them yet.)
     note(
         "aof: after restart, positions checked in Redis: " + std::to_string(viewers.size()) +
         " (in-window writes kept: " + std::to_string(recent_kept) + "/" + std::to_string(half) + ")"
@@ -310,15 +310,16 @@ TEST_F(NoLossTest, RedisKill9AndAofRestartKeepsPositionsOlderThanTheFsyncWindow)
 }
 
 TEST_F(NoLossTest, WriteBehindStartsRightAfterMonetaStarts) {
-    // With a 200 ms flush interval a position should reach SQLite well within 2 s of being
-    // written, also right after moneta (re)started: a crash-restart loop must not stall it.
+    // With a 200 ms flush interval a stopped session's position (a stop is not held) should
+    // reach SQLite well within 2 s of being written, also right after moneta (re)started: a
+    // crash-restart loop must not stall it.
     testing::Stack s(options({{"MONETA_PROGRESS_FLUSH_MS", "200"}}));
     ASSERT_TRUE(s.start());
     std::vector<Viewer> viewers = e2e::make_viewers(s, 0, 1, seed_);
     ASSERT_TRUE(e2e::start_sessions(s.moneta_port(), viewers));
     WriteStats stats;
     {
-        WriterPool pool(s.moneta_port(), viewers, WritePlan{1, 1, false, 1, 30s}, stats);
+        WriterPool pool(s.moneta_port(), viewers, WritePlan{1, 1, true, 1, 30s}, stats);
         ASSERT_TRUE(pool.join());
     }
     const auto written = std::chrono::steady_clock::now();
