@@ -14,6 +14,10 @@
 /// costs one duplicate marker, which the coalescing flush absorbs. The same sweep recovers markers
 /// trimmed by the streams' MAXLEN (store/progress_stream.hpp), before or after delivery.
 ///
+/// Held entries (docs/data.md "Write-behind hold": a title still playing) have a due time and no
+/// marker until it passes; a snapshot takes due entries only, except in the final flush of a
+/// stop, which sweeps `dirty:*` for them first and takes everything.
+///
 /// A call the internal API refuses for its items (400/413/422) is split until the refused items
 /// stand alone (progress/batch_split.hpp); the rest is confirmed, the refused ones are
 /// quarantined: recorded in `progq:quarantine` for an operator, counted, logged, and cleared from
