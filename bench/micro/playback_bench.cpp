@@ -137,13 +137,18 @@ BENCHMARK(BM_PallyConToken);
 void BM_StartResponse(benchmark::State& state) {
     const auto content = *domain::decode_content(kContent);
     domain::LeaseGranted lease{kNow + 90'000, 2, ""};
+    // The blocks are views (of the signer's cache in moneta): these strings own the bytes.
+    const std::string manifest = "https://cdn.moneta.local/vod/m_1/avc_1080/manifest.mpd?Expires=1764000900&Signature=" +
+                                 std::string(344, 'A') + "&Key-Pair-Id=KBENCH";
+    const std::string policy(200, 'P');
+    const std::string signature(344, 'S');
     domain::StreamBlock stream;
     stream.protocol = "dash";
-    stream.manifest_url = "https://cdn.moneta.local/vod/m_1/avc_1080/manifest.mpd?Expires=1764000900&Signature=" +
-                          std::string(344, 'A') + "&Key-Pair-Id=KBENCH";
-    stream.cookies = {{"CloudFront-Policy", std::string(200, 'P'), "cdn.moneta.local", "/vod/m_1/"},
-                      {"CloudFront-Signature", std::string(344, 'S'), "cdn.moneta.local", "/vod/m_1/"},
-                      {"CloudFront-Key-Pair-Id", "KBENCH", "cdn.moneta.local", "/vod/m_1/"}};
+    stream.manifest_url = manifest;
+    stream.cookie_slots[0] = {"CloudFront-Policy", policy, "cdn.moneta.local", "/vod/m_1/"};
+    stream.cookie_slots[1] = {"CloudFront-Signature", signature, "cdn.moneta.local", "/vod/m_1/"};
+    stream.cookie_slots[2] = {"CloudFront-Key-Pair-Id", "KBENCH", "cdn.moneta.local", "/vod/m_1/"};
+    stream.cookie_count = 3;
     stream.video_codec = "hevc";
     stream.max_height = 2160;
     domain::DrmBlock drm{"widevine", "https://license", std::nullopt, "pallycon-customdata-v2", std::string(400, 'T'), kNow};
