@@ -12,6 +12,7 @@
 #include "domain/progress.hpp"
 #include "domain/requests.hpp"
 #include "progress/batch_split.hpp"
+#include "progress/chunked_pipeline.hpp"
 #include "store/keys.hpp"
 #include "store/scripts.hpp"
 
@@ -362,14 +363,14 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     //    flushes everything.
     constexpr std::int64_t kEverything = std::int64_t{1} << 53;
     const store::IntArg due_by(stopping_.load() ? kEverything : clock_.wall_ms());
-    redis::Pipeline snap;
+    ChunkedPipeline snap(settings_.commands_per_trip);
     for (const std::string& a : accounts) {
         store::KeyBuffer kb;
         store::dirty_key(kb, a);
         const std::string_view args[] = {store::progress_prefix(kb, a), due_by.view()};
-        snap.add_eval(scripts.flush_snapshot, std::span(kb.data(), 1), args);
+        snap.next().add_eval(scripts.flush_snapshot, std::span(kb.data(), 1), args);
     }
-    auto snapped = co_await redis_.async_pipeline(snap, call_deadline());  // NOSCRIPT: libs/redis reloads
+    auto snapped = co_await async_send(snap);  // NOSCRIPT: libs/redis reloads
     if (!snapped) {
         co_return FlushResult::kFailed;
     }
@@ -429,7 +430,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
 
     // 3. Record what was refused alone, where an operator can see and replay it (before the
     //    dirty entries go: a crash in between re-sends and re-records it, never loses it).
-    redis::Pipeline done;
+    ChunkedPipeline done(settings_.commands_per_trip);  // in order: quarantine records, then clears, then acks
     std::vector<bool> resolved(accounts.size(), true);  // no item of the account is still pending
     const store::IntArg quarantine_len(settings_.quarantine_max_len);
     const store::IntArg now_ms(clock_.wall_ms());
@@ -451,7 +452,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
                     "XADD", store::kQuarantineStreamKey, "MAXLEN", "~", quarantine_len.view(), "*",
                     "a", accounts[i], "p", u.profile_id, "c", u.record.content_id,
                     "status", status.view(), "code", why.code, "at", now_ms.view(), "body", body};
-                done.add(xadd);
+                done.next().add(xadd);
                 quarantined.push_back(item);
             }
         }
@@ -472,7 +473,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         }
         store::KeyBuffer kb;
         store::dirty_key(kb, accounts[i]);
-        done.add_eval(scripts.flush_clear, std::span(kb.data(), 1), args);
+        done.next().add_eval(scripts.flush_clear, std::span(kb.data(), 1), args);
     }
     std::unordered_set<std::string_view> finished_accounts;
     for (std::size_t i = 0; i < accounts.size(); ++i) {
@@ -498,13 +499,13 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         shard_keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
         std::vector<std::string_view> ack = {"XACK", shard_keys.back(), kGroup};
         ack.insert(ack.end(), list.begin(), list.end());
-        done.add(ack);
+        done.next().add(ack);
         std::vector<std::string_view> del = {"XDEL", shard_keys.back()};
         del.insert(del.end(), list.begin(), list.end());
-        done.add(del);
+        done.next().add(del);
     }
     if (!done.empty()) {
-        auto finished = co_await redis_.async_pipeline(done, call_deadline());
+        auto finished = co_await async_send(done);
         if (!finished) {
             co_return FlushResult::kFailed;
         }
@@ -529,6 +530,18 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     }
     stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
     co_return plan.exhausted() ? FlushResult::kPartial : FlushResult::kDone;
+}
+
+boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> ProgressFlusher::async_send(ChunkedPipeline& batch) {
+    std::vector<redis::Reply> all;
+    for (redis::Pipeline& part : batch.parts()) {
+        auto replies = co_await redis_.async_pipeline(part, call_deadline());
+        if (!replies) {
+            co_return replies.error();  // what went before is applied: every step is safe to repeat
+        }
+        std::move(replies->begin(), replies->end(), std::back_inserter(all));
+    }
+    co_return all;
 }
 
 void ProgressFlusher::log_quarantined(std::string_view account, std::string_view profile, std::string_view content,
