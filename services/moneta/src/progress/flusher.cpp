@@ -142,13 +142,14 @@ boost::asio::awaitable<void> ProgressFlusher::async_sweep(Sweep mode) {
             const std::string_view k = keys[i].as_string_view();
             if (k.size() > kPrefix.size() + 1 && k.substr(0, kPrefix.size()) == kPrefix && k.back() == '}') {
                 const std::string_view account = k.substr(kPrefix.size(), k.size() - kPrefix.size() - 1);
-                if (take_all && batch_.size() < settings_.max_markers) {
-                    if (domain::is_valid_id(account) && held_.insert(std::string(account)).second) {
-                        batch_.push_back(Marker{kNoStream, {}, std::string(account)});
-                    }
-                } else if (!take_all && domain::is_valid_id(account)) {
+                if (!domain::is_valid_id(account)) {
+                    continue;
+                }
+                if (!take_all) {
                     accounts.emplace_back(account);
                     reads.add({"OBJECT", "IDLETIME", k});
+                } else if (batch_.size() < settings_.max_markers && held_.insert(std::string(account)).second) {
+                    batch_.push_back(Marker{kNoStream, {}, std::string(account)});
                 }
             }
         }
@@ -358,9 +359,9 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     }
     std::sort(accounts.begin(), accounts.end());
 
-    // 1. Snapshot every due dirty entry of those accounts (one round trip). Held entries (a
-    //    title still playing) wait for their due time, except when stopping: a clean stop
-    //    flushes everything.
+    // 1. Snapshot every due dirty entry of those accounts (in trips of commands_per_trip).
+    //    Held entries (a title still playing) wait for their due time, except when stopping: a
+    //    clean stop flushes everything.
     constexpr std::int64_t kEverything = std::int64_t{1} << 53;
     const store::IntArg due_by(stopping_.load() ? kEverything : clock_.wall_ms());
     ChunkedPipeline snap(settings_.commands_per_trip);
