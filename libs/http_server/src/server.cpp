@@ -437,16 +437,18 @@ private:
                 if (c.in.size() > limits.header_bytes) {
                     break;
                 }
+                // A request target already over its limit answers 414 now, not 431 later. Checked
+                // before every wait for more bytes (also after skipped leading CRLFs), so the
+                // answer does not depend on how the bytes were split into reads.
+                if (detail::target_too_long(c.in.view(), limits.uri_bytes)) {
+                    break;
+                }
                 const Read r = co_await read_more(c);
                 if (r != Read::kOk) {
                     if (r == Read::kTimedOut) {
                         bump(st.timeouts_total);
                     }
                     closed = true;
-                    break;
-                }
-                // A request target already over its limit answers 414 now, not 431 later.
-                if (detail::target_too_long(c.in.view(), limits.uri_bytes)) {
                     break;
                 }
                 if (!started) {
