@@ -105,7 +105,7 @@ testing::TempDir* NoLossTest::dir_ = nullptr;
 TEST_F(NoLossTest, SigkillOfMonetaMidStreamLosesNoAcknowledgedPosition) {
     // No write-behind hold: this case needs markers delivered to the flusher and unacknowledged
     // at the kill, which held heartbeats do not write (docs/data.md "Write-behind hold"; the
-    // held path across a crash is the AOF case below and the stop's final sweep).
+    // held path across a crash is the next case).
     testing::Stack s(options({{"MONETA_PROGRESS_FLUSH_MS", "200"},
                               {"MONETA_PROGRESS_CLAIM_IDLE_MS", "1000"},
                               {"MONETA_PROGRESS_FLUSH_HOLD_MS", "0"}}));
@@ -178,6 +178,41 @@ TEST_F(NoLossTest, SigkillOfMonetaMidStreamLosesNoAcknowledgedPosition) {
             << " markers were pending at the kill; the new consumer must claim them all";
     }
     EXPECT_TRUE(s.moneta_running());
+}
+
+TEST_F(NoLossTest, SigkillWhileTitlesAreHeldLosesNothingTheDueIndexDeliversThem) {
+    // Heartbeats of playing titles are held (docs/data.md "Write-behind hold"): no marker until
+    // due, and a killed moneta never announces them. Its players never stop either (a crash of
+    // the app, a closed laptop): only the due index (docs/data.md "Due index") brings the
+    // restarted flusher to them, at their due time.
+    testing::Stack s(options({{"MONETA_PROGRESS_FLUSH_MS", "200"}, {"MONETA_PROGRESS_FLUSH_HOLD_MS", "2000"}}));
+    ASSERT_TRUE(s.start());
+    std::vector<Viewer> viewers = e2e::make_viewers(s, 0, 10, seed_);  // 20 sessions on 10 accounts
+    ASSERT_TRUE(e2e::start_sessions(s.moneta_port(), viewers));
+    ASSERT_TRUE(testing::wait_until(
+        [&] { return e2e::write_behind_ready(s); }, 30s, "the flusher's consumer group"
+    ));
+    WriteStats stats;
+    WriterPool pool(s.moneta_port(), viewers, WritePlan{1, 6, false, 4, 120s}, stats);
+    ASSERT_TRUE(pool.join());
+    EXPECT_EQ(stats.acks.load(), pool.planned_writes());
+    const std::int64_t dirty_at_kill = e2e::dirty_entries(s, viewers);
+    EXPECT_GT(dirty_at_kill, 0) << "nothing was held: the case did not happen";
+    s.kill_moneta();
+    ASSERT_TRUE(s.start_moneta());
+    std::string diff;
+    ASSERT_TRUE(testing::wait_until(
+        [&] { return (diff = sqlite_state(s, viewers)).empty(); },
+        60s,
+        "SQLite holds every acknowledged held position"
+    )) << diff;
+    note("held crash: dirty at kill=" + std::to_string(dirty_at_kill) +
+         " taken from the due index=" + std::to_string(s.metric("moneta_progress_due_taken_total")));
+    EXPECT_GT(s.metric("moneta_progress_due_taken_total"), 0.0) << "delivered without the due index";
+    EXPECT_TRUE(testing::wait_until(
+        [&] { return e2e::dirty_entries(s, viewers) == 0; }, 30s, "no dirty entries"
+    ));
+    expect_redis_matches_sqlite(s, viewers);
 }
 
 TEST_F(NoLossTest, SigtermFlushesEveryBufferedPositionBeforeExit) {

@@ -113,73 +113,83 @@ boost::asio::awaitable<bool> ProgressFlusher::async_create_groups() {
     co_return true;
 }
 
-boost::asio::awaitable<void> ProgressFlusher::async_sweep(Sweep mode) {
+boost::asio::awaitable<void> ProgressFlusher::async_index_unindexed() {
     constexpr std::string_view kPrefix = "dirty:{a:";
-    const bool take_all = mode == Sweep::kTakeAll;
-    // Idle = not written or snapshotted for that long: a hash a live marker points at is touched
-    // by every flush attempt, so only stranded ones go idle. (SCAN does not touch keys.)
-    const std::int64_t min_idle_s = std::max<std::int64_t>(1, settings_.sweep_age.count() / 1000);
+    const store::IntArg now(clock_.wall_ms());
     std::string cursor = "0";
     // Bounded: SCAN visits every key once per full pass; 100k pages of 1000 is far beyond any
-    // keyspace this process serves. Errors end the sweep (the next one retries).
-    // The final sweep runs while stopping, within the stop budget and the marker bound: what it
-    // cannot take stays dirty in Redis for the next flusher.
-    auto go_on = [&] {
-        return take_all ? steady_ms(clock_) <= stop_by_ms_.load() && batch_.size() < settings_.max_markers
-                        : !stopping_.load();
-    };
-    for (int page = 0; page < 100'000 && go_on(); ++page) {
+    // keyspace this process serves. Errors end it (what it missed is found at the next start).
+    for (int page = 0; page < 100'000 && !stopping_.load(); ++page) {
         auto reply = co_await redis_.async_command({"SCAN", cursor, "MATCH", "dirty:{a:*}", "COUNT", "1000"},
                                                    call_deadline());
         if (!reply || !reply->is_array() || reply->size() != 2) {
             co_return;
         }
         cursor = (*reply)[0].as_string();
-        std::vector<std::string> accounts;
-        redis::Pipeline reads;
+        redis::Pipeline adds;
         const redis::ReplyView keys = (*reply)[1];
         for (std::size_t i = 0; i < keys.size(); ++i) {
             const std::string_view k = keys[i].as_string_view();
             if (k.size() > kPrefix.size() + 1 && k.substr(0, kPrefix.size()) == kPrefix && k.back() == '}') {
                 const std::string_view account = k.substr(kPrefix.size(), k.size() - kPrefix.size() - 1);
-                if (!domain::is_valid_id(account)) {
-                    continue;
-                }
-                if (!take_all) {
-                    accounts.emplace_back(account);
-                    reads.add({"OBJECT", "IDLETIME", k});
-                } else if (batch_.size() < settings_.max_markers && held_.insert(std::string(account)).second) {
-                    batch_.push_back(Marker{kNoStream, {}, std::string(account)});
+                if (domain::is_valid_id(account)) {
+                    const store::IntArg shard(store::progress_shard(account, progress_.stream_shards));
+                    store::KeyBuffer kb;
+                    adds.add({"ZADD", store::progress_due_key(kb, shard.view()), "NX", now.view(), account});
                 }
             }
         }
-        if (take_all) {
-            if (cursor == "0") {
-                co_return;
-            }
-            continue;
-        }
-        auto versions = co_await redis_.async_pipeline(reads, call_deadline());
-        if (!versions) {
-            co_return;
-        }
-        redis::Pipeline markers;
-        for (std::size_t i = 0; i < accounts.size(); ++i) {
-            const redis::Reply& idle = (*versions)[i];
-            // An error (an LFU maxmemory policy has no idle time) re-announces: a duplicate
-            // marker is cheap, a stranded position is not.
-            if (idle.is_error() || idle.as_integer().value_or(0) >= min_idle_s) {
-                store::add_progress_marker(markers, accounts[i], progress_);
-                ++stats_.swept_accounts_total;
-            }
-        }
-        if (!markers.empty() && !co_await redis_.async_pipeline(markers, call_deadline())) {
+        if (!adds.empty() && !co_await redis_.async_pipeline(adds, call_deadline())) {
             co_return;
         }
         if (cursor == "0") {
             co_return;
         }
     }
+}
+
+boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everything) {
+    const std::size_t room = settings_.max_markers > batch_.size() ? settings_.max_markers - batch_.size() : 0;
+    if (room == 0) {
+        co_return 0;
+    }
+    const std::int64_t now = clock_.wall_ms();
+    const store::IntArg due_by(now);
+    const store::IntArg claim_until(now + settings_.claim_idle.count());
+    const store::Scripts& scripts = store::Scripts::get();
+    redis::Pipeline p;
+    const auto n = static_cast<std::size_t>(progress_.stream_shards);
+    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+        const std::size_t share = room / n + (static_cast<std::size_t>(shard) < room % n ? 1 : 0);
+        const store::IntArg shard_arg(shard);
+        const store::IntArg count(static_cast<std::int64_t>(share));
+        store::KeyBuffer kb;
+        store::progress_due_key(kb, shard_arg.view());
+        const std::string_view args[] = {everything ? std::string_view("+inf") : due_by.view(), claim_until.view(),
+                                         count.view()};
+        p.add_eval(scripts.due_take, std::span(kb.data(), 1), args);
+    }
+    auto replies = co_await redis_.async_pipeline(p, call_deadline());
+    if (!replies) {
+        co_return 0;
+    }
+    std::size_t added = 0;
+    for (const redis::Reply& r : *replies) {
+        if (!r.is_array()) {
+            continue;  // an error: the next take retries
+        }
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            const std::string_view account = r[i].as_string_view();
+            // An account already in the batch (through a marker) is flushed with it anyway.
+            if (domain::is_valid_id(account) && held_.insert(std::string(account)).second) {
+                batch_.push_back(Marker{kNoStream, {}, std::string(account)});
+                ++added;
+            }
+        }
+    }
+    stats_.due_taken_total += added;
+    stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
+    co_return added;
 }
 
 boost::asio::awaitable<void> ProgressFlusher::async_forget_consumers() {
@@ -241,7 +251,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_forget_consumers() {
     }
     for (const redis::Reply& r : *done) {
         // The reply is the number of pending entries dropped: 0 unless the consumer read
-        // something in between, which the dirty hashes and the sweep still deliver.
+        // something in between, which the dirty hashes and the due index still deliver.
         if (!r.is_error()) {
             ++stats_.consumers_forgotten_total;
         }
@@ -309,7 +319,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
             // Redis 7: the third element lists pending ids whose entries no longer exist (trimmed
             // by MAXLEN, or XDELed by a consumer that died before its XACK). Redis has already
             // removed them from the PEL, so there is nothing to XACK; the account they named is
-            // unknown, and its dirty hash is what the sweep re-announces once it idles.
+            // unknown; its account is in the due index (score: announced + marker_lost).
             if (r.is_array() && r.size() >= 3 && r[2].is_array()) {
                 stats_.markers_trimmed_total += r[2].size();
             }
@@ -324,7 +334,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
     if (claim) {
         // A marker can be claimed while it is already in our batch (our own slow flush): keep one.
         // (XREADGROUP ">" never hands out a delivered marker again, so only claims can repeat.)
-        // (The final sweep's entries have no id: they are told apart by account.)
+        // (Accounts taken from the due index have no id: they are told apart by account.)
         std::sort(batch_.begin(), batch_.end(), [](const Marker& a, const Marker& b) {
             return std::tie(a.shard, a.id, a.account_id) < std::tie(b.shard, b.id, b.account_id);
         });
@@ -459,22 +469,24 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         }
     }
 
-    // 4. Confirmed or quarantined: clear what is still at the flushed version, then ack and
-    //    delete the markers of every account left with nothing pending.
+    // 4. Confirmed or quarantined: clear what is still at the flushed version and re-score the
+    //    account in its due index from what is left (every account: one taken from the index
+    //    with nothing due yet gets its true score back), then ack and delete the markers of every
+    //    account left with nothing pending.
+    const store::IntArg lost_ms(progress_.marker_lost.count());
     for (std::size_t i = 0; i < accounts.size(); ++i) {
-        std::vector<std::string_view> args;
+        std::vector<std::string_view> args = {accounts[i], now_ms.view(), lost_ms.view()};
         for (const DirtyEntry& d : entries[i]) {
             if (!d.item || plan.state(*d.item) != ItemState::kPending) {
                 args.push_back(d.field);
                 args.push_back(d.version);
             }
         }
-        if (args.empty()) {
-            continue;
-        }
+        const store::IntArg shard(store::progress_shard(accounts[i], progress_.stream_shards));
         store::KeyBuffer kb;
         store::dirty_key(kb, accounts[i]);
-        done.next().add_eval(scripts.flush_clear, std::span(kb.data(), 1), args);
+        store::progress_due_key(kb, shard.view());
+        done.next().add_eval(scripts.flush_clear, std::span(kb.data(), 2), args);
     }
     std::unordered_set<std::string_view> finished_accounts;
     for (std::size_t i = 0; i < accounts.size(); ++i) {
@@ -570,29 +582,31 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
         }
         co_await async_wait(wait);
     }
+    co_await async_index_unindexed();
     auto next_flush = clock_.steady_now() + settings_.interval;
     auto next_claim = clock_.steady_now();
-    auto next_sweep = clock_.steady_now();
+    auto next_take = clock_.steady_now();
+    auto next_forget = clock_.steady_now();
     milliseconds backoff = settings_.retry_min;
-    bool swept_for_stop = false;
+    bool took_all_for_stop = false;
     while (true) {
         const bool stopping = stopping_.load();
         if (stopping && steady_ms(clock_) > stop_by_ms_.load()) {
             co_return;  // out of time: unflushed markers stay pending for the next consumer
         }
         std::size_t read = 0;
-        if (stopping && !swept_for_stop) {
-            // Held entries have no marker yet: find them, so that a clean stop flushes them too.
-            swept_for_stop = true;
-            if (progress_.flush_hold.count() > 0) {
-                co_await async_sweep(Sweep::kTakeAll);
-                read += batch_.size();
-            }
+        if (stopping && !took_all_for_stop) {
+            // Held entries have no marker yet: take every indexed account, so that a clean stop
+            // flushes them too.
+            took_all_for_stop = true;
+            read += co_await async_take_due(true);
+        } else if (!stopping && clock_.steady_now() >= next_take) {
+            read += co_await async_take_due(false);
+            next_take = clock_.steady_now() + settings_.interval;
         }
-        if (!stopping && clock_.steady_now() >= next_sweep) {
-            co_await async_sweep(Sweep::kReannounce);
+        if (!stopping && clock_.steady_now() >= next_forget) {
             co_await async_forget_consumers();
-            next_sweep = clock_.steady_now() + settings_.sweep_interval;
+            next_forget = clock_.steady_now() + settings_.forget_interval;
         }
         if (clock_.steady_now() >= next_claim) {
             read += co_await async_read(true);

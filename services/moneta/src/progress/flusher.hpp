@@ -8,15 +8,17 @@
 /// sends one batch upsert, and only after the internal API confirmed it clears the dirty entries
 /// that still hold the flushed version and XACKs (and XDELs) the markers. A crash anywhere
 /// leaves the markers pending: XAUTOCLAIM hands them to a live consumer after `claim_idle`.
-/// The flusher also sweeps `dirty:*` at startup and every `sweep_interval`, re-announcing accounts
-/// whose dirty hash sat idle for `sweep_age`: a write whose marker was lost (a crash between the two
-/// commands of its pipeline) is still delivered. A re-announced account that was not stranded
-/// costs one duplicate marker, which the coalescing flush absorbs. The same sweep recovers markers
-/// trimmed by the streams' MAXLEN (store/progress_stream.hpp), before or after delivery.
+/// Every dirty entry also puts its account in its shard's due index (`progdue:{q<n>}`, scored by
+/// when the flusher must look without a marker: a held title's due time, an announced one's
+/// announcement + `marker_lost`). Every flush interval the flusher takes the due accounts (claiming
+/// them for `claim_idle`), and every flush re-scores its accounts from what is left. So a title
+/// held when its session died, and a marker lost (trimmed by MAXLEN, or claimed after it was
+/// deleted), are delivered without scanning the keyspace (docs/data.md "Due index"). At startup
+/// it indexes, once, dirty hashes written by a moneta that had no index (SCAN, ZADD NX).
 ///
 /// Held entries (docs/data.md "Write-behind hold": a title still playing) have a due time and no
 /// marker until it passes; a snapshot takes due entries only, except in the final flush of a
-/// stop, which sweeps `dirty:*` for them first and takes everything.
+/// stop, which takes every indexed account and everything dirty.
 ///
 /// A call the internal API refuses for its items (400/413/422) is split until the refused items
 /// stand alone (progress/batch_split.hpp); the rest is confirmed, the refused ones are
@@ -57,12 +59,10 @@ struct FlusherSettings {
     std::chrono::milliseconds retry_min{200};     ///< backoff after a failed flush …
     std::chrono::milliseconds retry_max{5000};    ///< … doubling up to this
     std::chrono::milliseconds call_timeout{2000}; ///< per Redis/internal-API call
-    /// Every sweep_interval (and at startup) accounts whose dirty hash has been idle (neither
-    /// written nor snapshotted) for sweep_age are re-announced: their marker was lost.
-    std::chrono::milliseconds sweep_interval{60000};
-    std::chrono::milliseconds sweep_age{60000};
-    /// The sweep also forgets consumers of the group (every restart of moneta is a new one) that
-    /// hold no pending marker and have been idle this long, so the group does not grow forever.
+    /// Every forget_interval the flusher forgets consumers of the group (every restart of moneta
+    /// is a new one) that hold no pending marker and have been idle for consumer_forget, so the
+    /// group does not grow forever.
+    std::chrono::milliseconds forget_interval{60000};
     std::chrono::milliseconds consumer_forget{std::chrono::hours(1)};
     /// Calls per flush spent isolating refused items (beyond one call per 1000 items); at least
     /// kMinSplitCalls (batch_split.hpp). What is still unresolved waits for the next flush.
@@ -83,9 +83,9 @@ struct FlusherStats {
     std::atomic<std::uint64_t> markers_acked_total{0};
     std::atomic<std::uint64_t> markers_claimed_total{0};  ///< taken over from dead consumers
     std::atomic<std::uint64_t> failures_total{0};         ///< flushes that will be retried
-    std::atomic<std::uint64_t> swept_accounts_total{0};   ///< dirty accounts re-announced at startup
+    std::atomic<std::uint64_t> due_taken_total{0};        ///< accounts taken from the due index
     /// Pending markers XAUTOCLAIM found deleted (trimmed by MAXLEN while a dead consumer held
-    /// them); Redis 7 drops them from the PEL itself, the sweep delivers their accounts.
+    /// them); Redis 7 drops them from the PEL itself, the due index delivers their accounts.
     std::atomic<std::uint64_t> markers_trimmed_total{0};
     std::atomic<std::uint64_t> consumers_forgotten_total{0};  ///< idle consumers without pending markers removed
     std::atomic<std::uint64_t> quarantined_total{0};      ///< positions refused alone by the internal API
@@ -103,8 +103,8 @@ inline constexpr metrics::Stat<FlusherStats> kFlusherStatsTable[] = {
     {metrics::StatKind::kCounter, "moneta_progress_markers_acked_total", "Write-behind stream entries acknowledged.", {}, MONETA_STAT(markers_acked_total)},
     {metrics::StatKind::kCounter, "moneta_progress_markers_claimed_total", "Write-behind entries taken over from dead consumers.", {}, MONETA_STAT(markers_claimed_total)},
     {metrics::StatKind::kCounter, "moneta_progress_flush_failures_total", "Write-behind flushes that failed and will be retried.", {}, MONETA_STAT(failures_total)},
-    {metrics::StatKind::kCounter, "moneta_progress_swept_accounts_total", "Accounts with unflushed progress re-announced by the startup sweep.", {}, MONETA_STAT(swept_accounts_total)},
-    {metrics::StatKind::kCounter, "moneta_progress_markers_trimmed_total", "Pending write-behind markers found trimmed by the stream bound (their accounts are delivered by the sweep).", {}, MONETA_STAT(markers_trimmed_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_due_taken_total", "Accounts the flusher took from the due index: held titles now due, or markers presumed lost.", {}, MONETA_STAT(due_taken_total)},
+    {metrics::StatKind::kCounter, "moneta_progress_markers_trimmed_total", "Pending write-behind markers found trimmed by the stream bound (their accounts are delivered through the due index).", {}, MONETA_STAT(markers_trimmed_total)},
     {metrics::StatKind::kCounter, "moneta_progress_consumers_forgotten_total", "Idle write-behind consumers without pending markers removed from the group.", {}, MONETA_STAT(consumers_forgotten_total)},
     {metrics::StatKind::kCounter, "moneta_progress_quarantined_total", "Positions the internal API refused alone (4xx), recorded in progq:quarantine and cleared.", {}, MONETA_STAT(quarantined_total)},
     {metrics::StatKind::kCounter, "moneta_progress_split_calls_total", "Batch-upsert calls made to isolate positions the internal API refused.", {}, MONETA_STAT(split_calls_total)},
@@ -135,19 +135,18 @@ public:
 
 private:
     struct Marker {
-        int shard = 0;  ///< kNoStream: an account the final sweep took (nothing to ack)
+        int shard = 0;  ///< kNoStream: an account taken from the due index (nothing to ack)
         std::string id;
         std::string account_id;  ///< empty for a malformed marker (acked and dropped)
     };
     static constexpr int kNoStream = -1;
 
-    enum class Sweep : std::uint8_t {
-        kReannounce,  ///< periodic: a marker for every dirty hash idle for sweep_age
-        kTakeAll,     ///< at a stop: every dirty account into the batch, held entries included
-    };
-
     boost::asio::awaitable<bool> async_create_groups();
-    boost::asio::awaitable<void> async_sweep(Sweep mode);
+    /// Once at startup: a due-index entry (due now) for every dirty hash that has none.
+    boost::asio::awaitable<void> async_index_unindexed();
+    /// Accounts of the due indexes into the batch: those due by now (claimed for claim_idle), or
+    /// at a stop every one. @return how many were added
+    boost::asio::awaitable<std::size_t> async_take_due(bool everything);
     boost::asio::awaitable<void> async_forget_consumers();
     boost::asio::awaitable<std::size_t> async_read(bool claim);
     enum class FlushResult : std::uint8_t {

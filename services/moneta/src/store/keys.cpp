@@ -97,4 +97,8 @@ std::string_view progress_stream_key(KeyBuffer& kb, std::string_view shard) noex
     return kb.add("progq:", "q", shard);
 }
 
+std::string_view progress_due_key(KeyBuffer& kb, std::string_view shard) noexcept {
+    return kb.add("progdue:", "q", shard);
+}
+
 }  // namespace moneta::store

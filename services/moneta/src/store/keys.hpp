@@ -62,5 +62,8 @@ std::string_view continue_prefix(KeyBuffer& kb, std::string_view account_id) noe
 std::string_view dirty_key(KeyBuffer& kb, std::string_view account_id) noexcept;
 /// `progq:{q<n>}`: write-behind stream shard @p shard.
 std::string_view progress_stream_key(KeyBuffer& kb, std::string_view shard) noexcept;
+/// `progdue:{q<n>}` ZSET account → when its dirty hash needs the flusher without a marker (a held
+/// title's due time; an announced one's marker presumed lost). Same slot as the stream shard.
+std::string_view progress_due_key(KeyBuffer& kb, std::string_view shard) noexcept;
 
 }  // namespace moneta::store

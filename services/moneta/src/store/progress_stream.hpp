@@ -29,12 +29,17 @@ struct ProgressSettings {
     int missing_max = 512;
     /// Markers kept per shard stream (`XADD … MAXLEN ~ n`): the stream cannot grow without bound
     /// while the flusher is down or behind. A trimmed marker loses nothing: its write is still in
-    /// the account's `dirty:` hash, which the flusher's sweep re-announces (docs/data.md).
+    /// the account's `dirty:` hash and its due index (`progdue:`), where the flusher finds it
+    /// (docs/data.md "Due index").
     std::int64_t stream_max_len = 100'000;
     /// A write finding its title already dirty and announced (a marker on its way to the
     /// flusher) writes neither; past this age it writes a new version and marker anyway, which
     /// recovers a marker lost to MAXLEN trimming while the account keeps writing (docs/data.md).
     std::chrono::milliseconds announce{60'000};
+    /// An announced entry still dirty this long after its announcement had its marker lost
+    /// (trimmed, or deleted by a consumer that died): the flusher takes its account from the due
+    /// index then (docs/data.md "Due index").
+    std::chrono::milliseconds marker_lost{60'000};
     /// Write-behind hold of a title still playing: a heartbeat's position reaches the system of
     /// record at most this long after the title first became dirty (plus one heartbeat interval
     /// and one flush), not at every heartbeat; stops, PUTs and finished titles are not held.
@@ -44,17 +49,6 @@ struct ProgressSettings {
 
 /// The write-behind shard of an account (FNV-1a of the id, stable across processes).
 int progress_shard(std::string_view account_id, int shards) noexcept;
-
-/// Appends `XADD progq:{q<shard>} MAXLEN ~ <stream_max_len> * a <account_id>` to @p p. Callers
-/// put it right AFTER the write it announces, in the same pipeline: once the flusher can see the
-/// marker, the write has executed (Redis runs one connection's commands in order), so the
-/// flusher's snapshot sees it. (Marker first would race: the flusher could read, snapshot and ack
-/// the marker between the two commands and leave the write without a marker.) A crash between
-/// the two, or a marker trimmed by MAXLEN before a flusher read it, leaves a dirty entry without
-/// a marker; the flusher's sweep (flusher.cpp) re-announces those.
-/// `~` lets Redis trim whole stream nodes only, which is what makes the bound nearly free: the
-/// stream may briefly hold up to one node (`stream-node-max-entries`, 100) more than the bound.
-void add_progress_marker(redis::Pipeline& p, std::string_view account_id, const ProgressSettings& settings);
 
 /// `progq:quarantine`: positions the internal API refused item by item (4xx), kept for an
 /// operator to inspect and replay (docs/data.md "Quarantine"). Not sharded: it only grows on

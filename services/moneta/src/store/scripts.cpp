@@ -14,6 +14,7 @@ const Scripts& Scripts::get() {
         redis::Script(session_kick_lua()),
         redis::Script(progress_load_lua()),      redis::Script(continue_watching_lua()),
         redis::Script(flush_snapshot_lua()),     redis::Script(flush_clear_lua()),
+        redis::Script(due_take_lua()),
     };
     return scripts;
 }

@@ -24,6 +24,7 @@ struct Scripts {
     redis::Script continue_watching;
     redis::Script flush_snapshot;
     redis::Script flush_clear;
+    redis::Script due_take;
 
     /// The process-wide instance (built on first use).
     static const Scripts& get();

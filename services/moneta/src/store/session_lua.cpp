@@ -80,11 +80,13 @@ end
 // without a session or account get kNoSettings and set what they use themselves).
 constexpr std::string_view kNoSettings = "local S = {max_titles = 0, max_dirty = 0}\n";
 constexpr std::string_view kProgressPrelude = R"lua(
--- Per call: the clock, the account (the stream marker's payload, the profile keys' prefix).
-local function configure(at, stream)
+-- Per call: the clock, the account (the stream marker's payload, the profile keys' prefix), the
+-- account's stream shard and due index (progdue:, same slot as the stream).
+local function configure(at, stream, due)
   S.now = tonumber(ARGV[1])
   S.account = ARGV[at]
   S.stream = stream
+  S.due = due
   S.pprefix = 'prog:{a:' .. S.account .. '}:'
   S.cprefix = 'cw:{a:' .. S.account .. '}:'
 end
@@ -183,8 +185,12 @@ end
 -- precede the write); a due entry announced less than announce_ms ago already brings the
 -- flusher, which sends the CURRENT value: nothing to write. A pending entry keeps its earlier due
 -- time. Re-announcing after announce_ms recovers a marker lost to MAXLEN trimming while the
--- account keeps writing; an idle account's hash (a session that died) is re-announced by the
--- flusher's sweep. Entries without a due time (older moneta) are due.
+-- account keeps writing. Every write of an entry also puts the account in its shard's due index
+-- (`progdue:`, score = when the flusher must look without being told: a held entry's due time,
+-- an announced one's announced_at + lost_ms, when its marker is presumed lost), keeping the
+-- earlier score (LT): so a session that dies while its title is held, or a lost marker, is
+-- found by the flusher without a scan (docs/data.md "Due index"). Entries without a due time
+-- (older moneta) are due.
 local function mark_dirty(dk, field, d, upd, seq, mark)
   local due = mark == 'now' and S.now or S.now + S.hold_ms
   if d and string.byte(d, 1) ~= 42 then
@@ -199,10 +205,12 @@ local function mark_dirty(dk, field, d, upd, seq, mark)
   end
   if due > S.now then
     redis.call('HSET', dk, field, upd .. '|' .. seq .. '|0|' .. due)
+    redis.call('ZADD', S.due, 'LT', due, S.account)
     return
   end
   redis.call('HSET', dk, field, upd .. '|' .. seq .. '|' .. S.now .. '|' .. due)
   redis.call('XADD', S.stream, 'MAXLEN', '~', S.max_len, '*', 'a', S.account)
+  redis.call('ZADD', S.due, 'LT', S.now + S.lost_ms, S.account)
 end
 -- `mark`: false (a load from the system of record: not dirty), 'hold' or 'now' (mark_dirty; a
 -- finished title is always 'now'). `refresh`: also renew the TTLs of the profile's keys (PTTL
@@ -516,16 +524,54 @@ return out
 )lua";
 }
 
+// Deletes the flushed entries still at their flushed version, then sets the account's score in
+// its due index from what is left (mark_dirty's rule; a snapshotted '*' entry of a flush still
+// running: lost_ms from now), or takes the account out when nothing is. The score is
+// recomputed from the hash, not adjusted: whatever a take or an earlier write left there.
 std::string flush_clear_lua() {
     return R"lua(
+local account, now, lost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = 0
-for i = 1, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
     redis.call('HDEL', KEYS[1], ARGV[i])
     n = n + 1
   end
 end
+local next_at = nil
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+  local when = now + lost
+  if string.byte(v, 1) ~= 42 then
+    local at, due = string.match(v, '^[^|]*|[^|]*|(%d+)|?(%d*)$')
+    at, due = tonumber(at) or 0, tonumber(due)
+    if at > 0 then
+      when = at + lost
+    else
+      when = due or now
+    end
+  end
+  if not next_at or when < next_at then
+    next_at = when
+  end
+end
+if next_at then
+  redis.call('ZADD', KEYS[2], next_at, account)
+else
+  redis.call('ZREM', KEYS[2], account)
+end
 return n
+)lua";
+}
+
+// Takes up to ARGV[3] accounts of one due index whose score is at most ARGV[1] and moves them to
+// ARGV[2] (a claim: another flusher takes them only if this one has not cleared them by then).
+std::string due_take_lua() {
+    return R"lua(
+local out = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, a in ipairs(out) do
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[2], a)
+end
+return out
 )lua";
 }
 

@@ -56,7 +56,11 @@ std::string continue_watching_lua();
 /// returned entries as snapshotted (the version returned is the marked one).
 std::string flush_snapshot_lua();
 
-/// KEYS dirty. ARGV field, version, ... → deletes each field still at that version.
+/// KEYS dirty, progdue shard. ARGV account, now, marker_lost_ms, field, version, ... → deletes each
+/// field still at that version; re-scores (or removes) the account in the due index.
 std::string flush_clear_lua();
+
+/// KEYS progdue shard. ARGV max score, claim-until score, count → accounts due (and claimed).
+std::string due_take_lua();
 
 }  // namespace moneta::store

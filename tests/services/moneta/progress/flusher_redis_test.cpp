@@ -580,8 +580,7 @@ protected:
     }
 
     /// True once the LAST value the internal API accepted for every key of @p want is the
-    /// newest. Looks at the fake only: reading the dirty hashes would reset their idle time,
-    /// which the sweep relies on.
+    /// newest. Looks at the fake only.
     bool all_arrived(const std::map<Key, Write>& want) const {
         std::map<Key, Item> last;
         for (const Item& item : api_.accepted_items()) {
@@ -718,44 +717,136 @@ TEST_F(FlusherRedisTest, MalformedMarkersAreAckedAndDroppedWithoutACall) {
     EXPECT_EQ(pending(), 0);
 }
 
-// A crash between a write and its marker (two commands of one pipeline) leaves a dirty entry
-// nobody announces. The sweep re-announces dirty hashes that sat idle for sweep_age.
-TEST_F(FlusherRedisTest, SweepDeliversADirtyEntryWhoseMarkerWasLost) {
+// docs/data.md "Due index": a marker lost (trimmed, or deleted by a consumer that died) leaves a
+// dirty entry nobody announces; its account's due-index score (announced + marker_lost) brings
+// the flusher anyway, and the flush takes the account out of the index.
+class FlusherDueIndexTest : public FlusherRedisTest {
+protected:
+    static constexpr Ms kLost = 300ms;
+
+    void SetUp() override {
+        progress_.marker_lost = kLost;  // before the base builds the writer with it
+        FlusherRedisTest::SetUp();
+    }
+
+    std::string due_key(const std::string& account) {
+        store::KeyBuffer kb;
+        return std::string(
+            store::progress_due_key(kb, std::to_string(store::progress_shard(account, progress_.stream_shards))));
+    }
+    /// The account's score in its due index, "" when it is not there.
+    std::string due_score(const std::string& account) { return redis_->command({"ZSCORE", due_key(account), account}); }
+    std::int64_t indexed() {
+        std::int64_t n = 0;
+        for (int s = 0; s < progress_.stream_shards; ++s) {
+            store::KeyBuffer kb;
+            n += number({"ZCARD", std::string(store::progress_due_key(kb, std::to_string(s)))});
+        }
+        return n;
+    }
+};
+
+TEST_F(FlusherDueIndexTest, DeliversADirtyEntryWhoseMarkerWasLostOnceItsScoreIsDue) {
+    const std::int64_t before = core::SystemClock::instance().wall_ms();
     const std::vector<Write> writes = fleet_writes(1);
     ASSERT_EQ(put_all(writes), writes.size());
+    const std::int64_t after = core::SystemClock::instance().wall_ms();
+    for (const char* a : {"acc1", "acc2", "acc3"}) {
+        // mark_dirty: announced now, so presumed lost marker_lost later.
+        const std::int64_t score = std::stoll(due_score(a));
+        EXPECT_GE(score, before + kLost.count()) << a;
+        EXPECT_LE(score, after + kLost.count()) << a;
+    }
     for (int s = 0; s < progress_.stream_shards; ++s) {
         redis_->command({"DEL", stream_key(s)});  // every marker lost
     }
-    ASSERT_EQ(stream_len(), 0);
-    FlusherSettings s = fast();
-    s.sweep_interval = 100ms;
-    s.sweep_age = 1s;  // OBJECT IDLETIME has a one-second resolution
-    Running& f = start_flusher(s);
-    // Poll the flusher's counters only: reading the dirty hashes would reset their idle time.
-    ASSERT_TRUE(run_until(io_, [&] { return f.stats.swept_accounts_total >= 3U && f.stats.markers_acked_total >= 3U; },
-                          15s))
-        << "the sweep never re-announced the stranded accounts; idle="
-        << redis_->command({"OBJECT", "IDLETIME", dirty_key("acc1")}) << " swept=" << f.stats.swept_accounts_total
-        << " scan=" << redis_->command({"SCAN", "0", "MATCH", "dirty:{a:*}", "COUNT", "1000"})
-        << " acked=" << f.stats.markers_acked_total << " calls=" << api_.calls().size();
-    EXPECT_GE(f.stats.swept_accounts_total, 3U);  // a later sweep may repeat one: harmless
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.due_taken_total >= 3U && indexed() == 0; }, 15s))
+        << "taken " << f.stats.due_taken_total << " indexed " << indexed() << " calls " << api_.calls().size();
+    const std::int64_t sent_at = core::SystemClock::instance().wall_ms();
+    EXPECT_GE(sent_at, before + kLost.count()) << "taken before its score was due";
     for (const char* a : {"acc1", "acc2", "acc3"}) {
         EXPECT_EQ(dirty_len(a), 0) << a;
+        EXPECT_EQ(due_score(a), "(nil)") << a << ": flushed, so out of the index";
     }
     expect_each_newest_once(api_.accepted_items(), newest_of(writes));
     EXPECT_EQ(stream_len(), 0);
 }
 
-// Fresh dirty entries (a flush is coming for them) are never re-announced.
-TEST_F(FlusherRedisTest, SweepLeavesFreshDirtyEntriesAlone) {
+// Announced entries flushed through their markers never need the index: nothing is taken, and
+// each flush takes its accounts out of it.
+TEST_F(FlusherRedisTest, AnnouncedEntriesGoThroughTheirMarkersAndLeaveTheDueIndex) {
     const std::vector<Write> writes = fleet_writes(1);
     ASSERT_EQ(put_all(writes), writes.size());
-    FlusherSettings s = fast();
-    s.sweep_interval = 10ms;
-    s.sweep_age = 60s;
-    Running& f = start_flusher(s);
+    Running& f = start_flusher(fast());
     ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s));
-    EXPECT_EQ(f.stats.swept_accounts_total, 0U);
+    EXPECT_EQ(f.stats.due_taken_total, 0U);
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        store::KeyBuffer kb;
+        EXPECT_EQ(number({"ZCARD", std::string(store::progress_due_key(kb, std::to_string(s)))}), 0) << s;
+    }
+}
+
+// A held title whose session died (no further heartbeat will announce it): the index brings the
+// flusher at its due time, not before, and not later than a flush interval after.
+TEST_F(FlusherDueIndexTest, AHeldEntryWithoutAMarkerIsFlushedAtItsDueTime) {
+    ASSERT_EQ(put_all({Write{"acc1", "p1", "c1", 11, 1'000'000, 1}}), 1U);
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        redis_->command({"DEL", stream_key(s)});  // held entries have no marker
+    }
+    // What mark_dirty writes for a heartbeat's held entry: no marker, due later, indexed at it.
+    const std::int64_t due = core::SystemClock::instance().wall_ms() + 1500;
+    ASSERT_EQ(redis_->command({"HSET", dirty_key("acc1"), "p1/c1", "1000000|1|0|" + std::to_string(due)}), "0");
+    ASSERT_EQ(redis_->command({"ZADD", due_key("acc1"), std::to_string(due), "acc1"}), "0");
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(io_, [&] { return !api_.accepted_items().empty(); }, 15s))
+        << "never flushed; taken " << f.stats.due_taken_total << " score " << due_score("acc1");
+    const std::int64_t sent_at = core::SystemClock::instance().wall_ms();
+    EXPECT_GE(sent_at, due) << "sent before it was due";
+    expect_each_newest_once(api_.accepted_items(), {{Key{"p1", "c1"}, Write{"acc1", "p1", "c1", 11, 1'000'000, 1}}});
+    ASSERT_TRUE(run_until(io_, [&] { return dirty_len("acc1") == 0 && due_score("acc1") == "(nil)"; }, 10s));
+}
+
+// Dirty hashes written before the index existed (an older moneta) are indexed once at startup.
+TEST_F(FlusherDueIndexTest, DirtyHashesWithoutAnIndexEntryAreIndexedAtStartupAndDelivered) {
+    const std::vector<Write> writes = fleet_writes(1);
+    ASSERT_EQ(put_all(writes), writes.size());
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        redis_->command({"DEL", stream_key(s)});
+        store::KeyBuffer kb;
+        redis_->command({"DEL", std::string(store::progress_due_key(kb, std::to_string(s)))});
+    }
+    ASSERT_EQ(indexed(), 0);
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(io_, [&] { return all_arrived(newest_of(writes)); }, 15s))
+        << "taken " << f.stats.due_taken_total << " indexed " << indexed();
+    EXPECT_EQ(f.stats.due_taken_total, 3U);
+    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
+    ASSERT_TRUE(run_until(io_, [&] { return indexed() == 0; }, 10s));
+}
+
+// Taking claims: an account another flusher took (and has not cleared) is not taken again
+// until claim_idle has passed — then it is, so a flusher that died holding it loses nothing.
+TEST_F(FlusherDueIndexTest, ATakenAccountIsClaimedForClaimIdleThenTakenAgain) {
+    ASSERT_EQ(put_all({Write{"acc1", "p1", "c1", 11, 1'000'000, 1}}), 1U);
+    for (int s = 0; s < progress_.stream_shards; ++s) {
+        redis_->command({"DEL", stream_key(s)});
+    }
+    const std::int64_t now = core::SystemClock::instance().wall_ms();
+    ASSERT_EQ(redis_->command({"ZADD", due_key("acc1"), std::to_string(now - 1), "acc1"}), "0");
+    const store::Scripts& scripts = store::Scripts::get();
+    const std::int64_t claimed_until = now + 1500;
+    // Another flusher's take, then it dies.
+    const std::string taken =
+        redis_->command({"EVAL", std::string(scripts.due_take.source()), "1", due_key("acc1"), std::to_string(now),
+                         std::to_string(claimed_until), "10"});
+    ASSERT_EQ(taken, "acc1");
+    EXPECT_EQ(due_score("acc1"), std::to_string(claimed_until));
+    Running& f = start_flusher(fast());
+    ASSERT_TRUE(run_until(io_, [&] { return !api_.accepted_items().empty(); }, 15s));
+    EXPECT_GE(core::SystemClock::instance().wall_ms(), claimed_until) << "taken while another flusher's claim held";
+    EXPECT_EQ(f.stats.due_taken_total, 1U);
+    expect_each_newest_once(api_.accepted_items(), {{Key{"p1", "c1"}, Write{"acc1", "p1", "c1", 11, 1'000'000, 1}}});
 }
 
 TEST_F(FlusherRedisTest, RecreatesItsGroupsWhenRedisLostTheStreams) {
@@ -1161,8 +1252,8 @@ TEST_F(FlusherRedisTest, HeldEntriesWaitForTheirDueTimeWhileDueOnesOfTheAccountG
     expect_each_newest_once(api_.calls()[1].items, {{Key{"p1", "c2"}, Write{"acc1", "p1", "c2", 22, 1'000'000, 1}}});
 }
 
-// A clean stop flushes held entries too, although no marker names their accounts: the final
-// sweep finds them (api.md: "clean shutdown flushes").
+// A clean stop flushes held entries too, although no marker names their accounts and they are
+// not due: the stop takes every account of the due index (api.md: "clean shutdown flushes").
 TEST_F(FlusherRedisTest, StopFlushesHeldEntriesThatHaveNoMarker) {
     const std::vector<Write> writes = {Write{"acc1", "p1", "c1", 11, 1'000'000, 1},
                                        Write{"acc2", "p2", "c2", 22, 1'000'000, 1}};
@@ -1174,14 +1265,21 @@ TEST_F(FlusherRedisTest, StopFlushesHeldEntriesThatHaveNoMarker) {
     }
     for (int shard = 0; shard < progress_.stream_shards; ++shard) {
         redis_->command({"DEL", stream_key(shard)});  // held entries have no marker
+        store::KeyBuffer kb;
+        redis_->command({"DEL", std::string(store::progress_due_key(kb, std::to_string(shard)))});
+    }
+    for (const Write& w : writes) {  // indexed at their due time, as mark_dirty does
+        const std::string shard = std::to_string(store::progress_shard(w.account, progress_.stream_shards));
+        store::KeyBuffer kb;
+        ASSERT_EQ(redis_->command({"ZADD", std::string(store::progress_due_key(kb, shard)), later, w.account}), "1");
     }
     FlusherSettings s = fast();
     s.interval = 60s;
-    s.sweep_age = 1h;  // the periodic sweep would not take them either (their hashes are fresh)
     Running& f = start_flusher(s);
     // Running: its consumer group re-created the streams.
     ASSERT_TRUE(run_until(io_, [&] { return redis_->command({"EXISTS", stream_key(0)}) == "1"; }, 10s));
     ASSERT_TRUE(api_.calls().empty());
+    EXPECT_EQ(f.stats.due_taken_total, 0U) << "not due for an hour";
     EXPECT_LT(stop(f, 5s), 5s);
     expect_each_newest_once(api_.accepted_items(), newest_of(writes));
     EXPECT_EQ(dirty_len("acc1"), 0);
@@ -1270,7 +1368,7 @@ TEST_F(FlusherRedisTest, MarkersWrittenBeforeTheGroupExistedAreFlushed) {
 
 // 8 ------------------------------------------------------------------------------------------
 // Markers are bounded (XADD MAXLEN ~): a marker trimmed before a flusher read it, or while a dead
-// consumer held it, loses nothing; the dirty hash and the sweep deliver its position.
+// consumer held it, loses nothing; the dirty hash and the due index deliver its position.
 
 class FlusherBoundedStreamTest : public FlusherRedisTest {
 protected:
@@ -1279,6 +1377,7 @@ protected:
 
     void SetUp() override {
         progress_.stream_max_len = kMaxLen;  // before the base builds the writer with it
+        progress_.marker_lost = 300ms;       // trimmed markers are found through the due index
         FlusherRedisTest::SetUp();
         ASSERT_EQ(redis_->command({"CONFIG", "SET", "stream-node-max-entries", std::to_string(kNode)}), "OK");
     }
@@ -1317,10 +1416,7 @@ TEST_F(FlusherBoundedStreamTest, MarkersTrimmedBeforeAndWhilePendingStillDeliver
     EXPECT_LE(longest, kMaxLen + kNode) << "a shard stream outgrew its bound";
     EXPECT_LT(stream_len(), static_cast<std::int64_t>(all.size()) / 4) << "nothing was trimmed";
 
-    FlusherSettings s = fast();
-    s.sweep_interval = 100ms;
-    s.sweep_age = 1s;  // OBJECT IDLETIME has a one-second resolution
-    Running& f = start_flusher(s);
+    Running& f = start_flusher(fast());
     // Load while it runs: half the accounts keep writing (and trimming).
     for (int round = 7; round <= 9; ++round) {
         const std::vector<Write> writes = round_of("acct", 50, round, 2'000'000);
@@ -1332,10 +1428,10 @@ TEST_F(FlusherBoundedStreamTest, MarkersTrimmedBeforeAndWhilePendingStillDeliver
 
     const auto want = newest_of(all);
     ASSERT_TRUE(run_until(io_, [&] { return all_arrived(want); }, 60s))
-        << "not every position reached the internal API; swept=" << f.stats.swept_accounts_total
+        << "not every position reached the internal API; taken=" << f.stats.due_taken_total
         << " trimmed=" << f.stats.markers_trimmed_total << " acked=" << f.stats.markers_acked_total;
     EXPECT_GT(f.stats.markers_trimmed_total, 0U) << "XAUTOCLAIM never reported a trimmed pending marker";
-    EXPECT_GT(f.stats.swept_accounts_total, 0U) << "delivered without the sweep: nothing was really lost";
+    EXPECT_GT(f.stats.due_taken_total, 0U) << "delivered without the due index: nothing was really lost";
     expect_each_ends_newest(api_.accepted_items(), want);
     EXPECT_EQ(f.stats.quarantined_total, 0U);
 
@@ -1349,23 +1445,25 @@ TEST_F(FlusherBoundedStreamTest, MarkersTrimmedBeforeAndWhilePendingStillDeliver
     }
 }
 
-TEST_F(FlusherBoundedStreamTest, TheSweepsOwnMarkersAreBoundedToo) {
+// The due index's takes are bounded by max_markers like the stream reads: with every marker
+// lost and the internal API down, the flusher holds at most max_markers accounts, and delivers
+// all of them once it is back.
+TEST_F(FlusherBoundedStreamTest, TakesFromTheDueIndexAreBoundedToo) {
     const std::vector<Write> writes = round_of("acct", 200, 1, 1'000'000);
     ASSERT_EQ(put_all(writes), writes.size());
     for (int s = 0; s < progress_.stream_shards; ++s) {
-        redis_->command({"DEL", stream_key(s)});  // every marker lost: only the sweep can help
+        redis_->command({"DEL", stream_key(s)});  // every marker lost: only the index can help
     }
-    api_.set_answer(Answer::kUnavailable);  // nothing is flushed: the sweep's markers pile up
+    api_.set_answer(Answer::kUnavailable);  // nothing is flushed: taken accounts stay in the batch
     FlusherSettings s = fast();
-    s.sweep_interval = 100ms;
-    s.sweep_age = 1s;
-    s.max_markers = 10;  // the flusher reads a few and stalls on them
+    s.max_markers = 10;
     Running& f = start_flusher(s);
-    ASSERT_TRUE(run_until(io_, [&] { return f.stats.swept_accounts_total >= 400U; }, 30s))
-        << "swept " << f.stats.swept_accounts_total;
-    EXPECT_LE(longest_stream(), kMaxLen + kNode);
+    ASSERT_TRUE(run_until(io_, [&] { return f.stats.failures_total >= 3U; }, 30s));
+    EXPECT_LE(f.stats.markers_in_flight, 10);
+    EXPECT_LE(f.stats.due_taken_total, 10U);
     api_.set_answer(Answer::kOk);
-    ASSERT_TRUE(run_until(io_, [&] { return all_arrived(newest_of(writes)); }, 60s));
+    ASSERT_TRUE(run_until(io_, [&] { return all_arrived(newest_of(writes)); }, 60s))
+        << "taken " << f.stats.due_taken_total;
 }
 
 // 9 ------------------------------------------------------------------------------------------
@@ -1627,7 +1725,7 @@ TEST_F(FlusherRedisTest, ForgetsIdleConsumersWithNothingPendingAndKeepsTheOthers
     ASSERT_GE(holder_shards.size(), 2U);
 
     FlusherSettings s = fast();
-    s.sweep_interval = 50ms;
+    s.forget_interval = 50ms;
     s.consumer_forget = 300ms;
     s.claim_idle = 1s;  // the holder's markers are claimed well after the ghost is forgotten
     Running& f = start_flusher(s);

@@ -196,6 +196,10 @@ protected:
         return "progq:{q" + std::to_string(progress_shard("a_1", kShards)) + "}";
     }
     long long markers() { return std::stoll(redis({"XLEN", stream_key()})); }
+    /// a_1's score in its due index (docs/data.md "Due index"), "(nil)" when absent.
+    std::string due_score() {
+        return redis({"ZSCORE", "progdue:{q" + std::to_string(progress_shard("a_1", kShards)) + "}", "a_1"});
+    }
     /// A dirty entry as stored: "upd|seq|announced_at|due_at" (announced_at 0: held, no marker).
     static std::string dirty(std::int64_t upd, std::int64_t seq, std::int64_t announced, std::int64_t due) {
         return std::to_string(upd) + "|" + std::to_string(seq) + "|" + std::to_string(announced) + "|" +
@@ -759,8 +763,14 @@ TEST_F(SessionStoreTest, HeldTitlesAreAnnouncedOnceDueAndStopsAtOnce) {
     EXPECT_EQ(markers(), before);
     EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_1"}), dirty(kT0 + 1, 1, 0, kT0 + 1 + kHoldMs));
     EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_2"}), dirty(kT0 + 2, 1, 0, kT0 + 2 + kHoldMs));
+    // Held without a marker, but indexed at the earliest due time of the account's entries.
+    EXPECT_EQ(due_score(), std::to_string(kT0 + 1 + kHoldMs));
     ASSERT_EQ(stop("ps_2", 40, 2, false, kT0 + 4).progress, ProgressWrite::kApplied);
     EXPECT_EQ(markers(), before + 1);
+    // Announced: lost if still dirty marker_lost later, which is earlier than the held one's due.
+    const std::int64_t lost_at = kT0 + 4 + progress_settings().marker_lost.count();
+    ASSERT_LT(lost_at, kT0 + 1 + kHoldMs);
+    EXPECT_EQ(due_score(), std::to_string(lost_at));
     EXPECT_EQ(redis({"HGET", kDirtyKey, "p_1/m_2"}), dirty(kT0 + 4, 2, kT0 + 4, kT0 + 4));
     EXPECT_EQ(redis({"HLEN", kDirtyKey}), "2");
     // What the flusher sends is the stored value, which has every write.

@@ -11,7 +11,7 @@ namespace {
 // After the lease and progress preludes (session_lua.cpp). S.lease_ms / S.tomb_ms and the
 // progress settings are baked into the source (ScriptSettings).
 constexpr std::string_view kBody = R"lua(
-configure(6, KEYS[9])
+configure(6, KEYS[9], KEYS[10])
 local now, sid = S.now, ARGV[2]
 local lease_ms, tomb_ms = S.lease_ms, S.tomb_ms
 local status, expires = 0, 0
@@ -81,6 +81,7 @@ HeartbeatScript::Call::Call(const HeartbeatArgs& a, int stream_shards) noexcept
     entitlement_digest_key(keys_, a.account_id);
     dirty_key(keys_, a.account_id);
     progress_stream_key(keys_, shard_.view());
+    progress_due_key(keys_, shard_.view());
     args_ = {now_.view(), a.session_id, pos_.view(),
              seq_.view(), a.renew ? "1" : "0", a.account_id};
 }

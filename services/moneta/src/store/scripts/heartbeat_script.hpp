@@ -51,8 +51,8 @@ struct HeartbeatReply {
 /// Immutable after construction: share freely.
 class HeartbeatScript {
 public:
-    /// KEYS lease, sess, dev, evict, meta, ent, entd, dirty, stream.
-    static constexpr std::size_t kKeys = 9;
+    /// KEYS lease, sess, dev, evict, meta, ent, entd, dirty, stream, due index.
+    static constexpr std::size_t kKeys = 10;
     /// ARGV now, sid, pos, seq, renew (1/0), account_id.
     static constexpr std::size_t kArgs = 6;
 

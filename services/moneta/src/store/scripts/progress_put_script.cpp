@@ -10,7 +10,7 @@ namespace {
 
 // After the progress prelude (session_lua.cpp), settings baked in (ScriptSettings).
 constexpr std::string_view kBody = R"lua(
-configure(9, KEYS[4])
+configure(9, KEYS[4], KEYS[5])
 return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],
                     ARGV[8] == '1', '', false, 'now', true)
 )lua";
@@ -31,6 +31,7 @@ ProgressPutScript::Call::Call(const ProgressPutArgs& a, int stream_shards) noexc
     continue_key(keys_, a.account_id, a.profile_id);
     dirty_key(keys_, a.account_id);
     progress_stream_key(keys_, shard_.view());
+    progress_due_key(keys_, shard_.view());
     args_ = {now_.view(),
              a.profile_id,
              a.record.content_id,

@@ -30,8 +30,8 @@ struct ProgressPutArgs {
 /// Immutable after construction: share freely.
 class ProgressPutScript {
 public:
-    /// KEYS prog, cw, dirty, stream.
-    static constexpr std::size_t kKeys = 4;
+    /// KEYS prog, cw, dirty, stream, due index.
+    static constexpr std::size_t kKeys = 5;
     /// ARGV now, pid, cid, pos, dur, updated_at, seq, completed (1/0), account_id.
     static constexpr std::size_t kArgs = 9;
 

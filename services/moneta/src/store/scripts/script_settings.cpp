@@ -20,6 +20,7 @@ std::string settings_lua(const ScriptSettings& s) {
     field("max_titles", p.max_titles_per_profile);
     field("max_dirty", p.max_dirty_per_account);
     field("announce_ms", p.announce.count());
+    field("lost_ms", p.marker_lost.count());
     field("hold_ms", p.flush_hold.count());
     out += "max_len = '";
     out += std::to_string(p.stream_max_len);

@@ -10,7 +10,7 @@ namespace {
 
 // After the lease and progress preludes (session_lua.cpp), settings baked in (ScriptSettings).
 constexpr std::string_view kBody = R"lua(
-configure(6, KEYS[7])
+configure(6, KEYS[7], KEYS[8])
 local now, sid = S.now, ARGV[2]
 local released = 0
 local score = redis.call('ZSCORE', KEYS[1], sid)
@@ -41,6 +41,7 @@ StopScript::Call::Call(const StopArgs& a, int stream_shards) noexcept
     session_meta_key(keys_, a.account_id, a.session_id);
     dirty_key(keys_, a.account_id);
     progress_stream_key(keys_, shard_.view());
+    progress_due_key(keys_, shard_.view());
     args_ = {now_.view(), a.session_id, pos_.view(),
              seq_.view(), a.ended ? "1" : "0", a.account_id};
 }

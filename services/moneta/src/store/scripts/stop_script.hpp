@@ -36,8 +36,8 @@ struct StopReply {
 /// Immutable after construction: share freely.
 class StopScript {
 public:
-    /// KEYS lease, sess, dev, evict, meta, dirty, stream.
-    static constexpr std::size_t kKeys = 7;
+    /// KEYS lease, sess, dev, evict, meta, dirty, stream, due index.
+    static constexpr std::size_t kKeys = 8;
     /// ARGV now, sid, pos, seq, ended (1/0), account_id.
     static constexpr std::size_t kArgs = 6;
 
