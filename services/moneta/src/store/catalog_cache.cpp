@@ -160,6 +160,27 @@ std::size_t CatalogCache::build_read(redis::Pipeline& read, std::string_view acc
     return own;
 }
 
+void CatalogCache::serve_local_copies(StartCatalog& out, std::string_view account_id, std::string_view content_id,
+                                      std::int64_t now_ms) {
+    // Redis is failing: this worker's own last good copies spare the internal API the whole
+    // catalog traffic of the outage (the fetches in async_fill refill them). A plain function:
+    // the decoded documents would otherwise take room in async_read's coroutine frame.
+    if (auto json = local_copy(Resource::kAccount, account_id, now_ms)) {
+        if (auto a = domain::decode_account(*json)) {
+            out.account = std::make_shared<const domain::Account>(std::move(*a));
+            out.account_miss = false;
+        }
+    }
+    if (!content_id.empty()) {
+        if (auto json = local_copy(Resource::kContent, content_id, now_ms)) {
+            if (auto c = domain::decode_content(*json)) {
+                out.content = std::make_shared<const domain::Content>(std::move(*c));
+                out.content_miss = false;
+            }
+        }
+    }
+}
+
 boost::asio::awaitable<StartCatalog> CatalogCache::async_read(std::string_view account_id,
                                                               std::string_view content_id,
                                                               const core::RequestContext& ctx,
@@ -176,22 +197,7 @@ boost::asio::awaitable<StartCatalog> CatalogCache::async_read(std::string_view a
     if (!replies || replies->size() != read.size()) {
         ++stats_.redis_errors_total;
         out.redis_error = replies ? core::make_error(Errc::kProtocolError) : replies.error();
-        // Redis is failing: this worker's own last good copies spare the internal API the
-        // whole catalog traffic of the outage (the fetches in async_fill refill them).
-        if (auto json = local_copy(Resource::kAccount, account_id, read_ms)) {
-            if (auto a = domain::decode_account(*json)) {
-                out.account = std::make_shared<const domain::Account>(std::move(*a));
-                out.account_miss = false;
-            }
-        }
-        if (want_content) {
-            if (auto json = local_copy(Resource::kContent, content_id, read_ms)) {
-                if (auto c = domain::decode_content(*json)) {
-                    out.content = std::make_shared<const domain::Content>(std::move(*c));
-                    out.content_miss = false;
-                }
-            }
-        }
+        serve_local_copies(out, account_id, content_id, read_ms);
     } else {
         const auto& r = *replies;
         // Decoded once per cached value per worker: an unchanged value is a byte comparison.

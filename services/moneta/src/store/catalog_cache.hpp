@@ -137,6 +137,8 @@ public:
     const CacheSettings& settings() const noexcept { return settings_; }
 
 private:
+    void serve_local_copies(StartCatalog& out, std::string_view account_id, std::string_view content_id,
+                            std::int64_t now_ms);
     static std::size_t build_read(redis::Pipeline& read, std::string_view account_id, std::string_view content_id,
                                   const redis::Pipeline* extra);
     boost::asio::awaitable<core::Result<std::optional<std::string>>> async_fetch(

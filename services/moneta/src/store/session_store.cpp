@@ -55,10 +55,11 @@ ScriptSettings script_settings(const LeaseSettings& lease, const ProgressSetting
 std::vector<domain::ActiveSession> decode_members(const redis::ReplyView& r, std::size_t from,
                                                   std::int64_t lease_ms) {
     std::vector<domain::ActiveSession> out;
+    out.reserve(r.size() > from ? (r.size() - from) / 3 : 0);  // one allocation, not one per growth
     for (std::size_t i = from; i + 2 < r.size(); i += 3) {
         domain::ActiveSession a;
         a.info = domain::decode_session_info(r[i + 1].as_string_view());
-        a.info.session_id = std::string(r[i].as_string_view());
+        a.info.session_id.assign(r[i].as_string_view());  // into the decoded id's storage
         // The score is the lease expiry, set to last_seen + lease at each renewal.
         a.last_seen_ms = int_at(r[i + 2]).value_or(0) - lease_ms;
         out.push_back(std::move(a));
