@@ -91,11 +91,10 @@ void write_tracks(JsonWriter& w, const StartView& v) {
 
 }  // namespace
 
-std::string start_response(const StartView& v, std::string buffer) {
-    // At most one allocation (none in a recycled buffer): a start body with CloudFront cookies,
-    // a DRM token and a few tracks is ~2.5-3.5 KB (tests/services/moneta/domain/responses_test.cpp
-    // measures the demo one).
-    JsonWriter w(std::move(buffer), 4096);
+std::string start_response(const StartView& v) {
+    // One allocation: a start body with CloudFront cookies, a DRM token and a few tracks is
+    // ~2.5-3.5 KB (tests/services/moneta/domain/responses_test.cpp measures the demo one).
+    JsonWriter w(4096);
     w.begin_object();
     w.key("session_id").string(v.session_id);
     w.key("lease").begin_object();

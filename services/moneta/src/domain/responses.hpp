@@ -27,8 +27,8 @@ struct StartView {
     std::int64_t server_time_ms;
 };
 
-/// 201 body of POST /v1/playback/sessions, written into @p buffer (its capacity reused).
-std::string start_response(const StartView& v, std::string buffer = {});
+/// 201 body of POST /v1/playback/sessions.
+std::string start_response(const StartView& v);
 
 /// 200 body of POST /v1/playback/sessions/{id}/refresh: new stream and drm blocks.
 std::string refresh_response(const std::string& session_id, const StreamBlock& stream,

@@ -89,7 +89,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
     }
     return start_.async_run(
         usecases::StartPlaybackCommand{caller_of(std::get<jwt::Claims>(auth)), std::move(*body), idem_key, req.body(),
-                                       viewer_country(req), now_ms, &req.context(), req.take_response_buffer()},
+                                       viewer_country(req), now_ms, &req.context()},
         [now_ms](usecases::Outcome<usecases::Started>&& outcome) {
             return respond(std::move(outcome), now_ms, [](usecases::Started&& started) {
                 http::Response res = json(201, std::move(started.body));
