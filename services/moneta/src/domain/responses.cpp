@@ -136,9 +136,8 @@ std::string refresh_response(const std::string& session_id, const StreamBlock& s
 }
 
 std::string heartbeat_response(std::int64_t lease_expires_at_ms, int heartbeat_interval_sec,
-                               std::string_view stop_reason, std::int64_t server_time_ms,
-                               std::string buffer) {
-    JsonWriter w(std::move(buffer), 160);
+                               std::string_view stop_reason, std::int64_t server_time_ms) {
+    JsonWriter w(160);
     w.begin_object();
     w.key("lease_expires_at_ms").integer(lease_expires_at_ms);
     w.key("heartbeat_interval_sec").integer(heartbeat_interval_sec);
@@ -155,8 +154,8 @@ std::string heartbeat_response(std::int64_t lease_expires_at_ms, int heartbeat_i
 }
 
 std::string sessions_response(int max_concurrent_streams, const std::vector<ActiveSession>& sessions,
-                              std::int64_t server_time_ms, std::string buffer) {
-    JsonWriter w(std::move(buffer), 96 + 256 * sessions.size());
+                              std::int64_t server_time_ms) {
+    JsonWriter w(96 + 256 * sessions.size());
     w.begin_object();
     w.key("max_concurrent_streams").integer(max_concurrent_streams);
     w.key("sessions").begin_array();

@@ -35,13 +35,11 @@ std::string refresh_response(const std::string& session_id, const StreamBlock& s
                              const DrmBlock& drm, std::int64_t server_time_ms);
 
 /// 200 body of POST /v1/playback/sessions/{id}/heartbeat. @p stop_reason empty: "continue".
-/// Written into @p buffer (its capacity reused: see JsonWriter), like sessions_response.
 std::string heartbeat_response(std::int64_t lease_expires_at_ms, int heartbeat_interval_sec,
-                               std::string_view stop_reason, std::int64_t server_time_ms,
-                               std::string buffer = {});
+                               std::string_view stop_reason, std::int64_t server_time_ms);
 
 /// 200 body of GET /v1/playback/sessions.
 std::string sessions_response(int max_concurrent_streams, const std::vector<ActiveSession>& sessions,
-                              std::int64_t server_time_ms, std::string buffer = {});
+                              std::int64_t server_time_ms);
 
 }  // namespace moneta::domain
