@@ -515,24 +515,6 @@ net::awaitable<core::Result<Reply>> Client::Impl::async_command(std::span<const 
     co_return std::move(w.single);
 }
 
-net::awaitable<Errc> Client::Impl::async_send_pipeline(std::string_view prefix, std::size_t prefix_count,
-                                                       const Pipeline& pipeline, std::vector<Reply>& out,
-                                                       core::Deadline deadline, CommandControl control) {
-    const std::size_t n = prefix_count + pipeline.size();
-    Duration timeout{};
-    if (const Errc e = admit(deadline, control, n, timeout); e != Errc::kOk) {
-        co_return e;
-    }
-    out.clear();
-    out.reserve(n);
-    Waiter w(executor_);
-    w.many = &out;
-    staging_.append(prefix);
-    staging_.append(pipeline.wire());
-    enqueue(w, n);
-    co_return co_await async_wait_reply(w, timeout, deadline);
-}
-
 net::awaitable<core::Result<std::vector<Reply>>> Client::Impl::async_pipeline(const Pipeline& pipeline,
                                                                               core::Deadline deadline,
                                                                               CommandControl control) {
@@ -541,35 +523,59 @@ net::awaitable<core::Result<std::vector<Reply>>> Client::Impl::async_pipeline(co
     if (pipeline.empty()) {
         co_return replies;
     }
-    if (const Errc e = co_await async_send_pipeline({}, 0, pipeline, replies, deadline, control); e != Errc::kOk) {
-        inc(stats_.errors_total);
-        co_return core::make_error(e);
-    }
-    const bool noscript = pipeline.has_scripts() &&
-                          std::any_of(replies.begin(), replies.end(),
-                                      [](const Reply& r) { return r.is_error_with_prefix("NOSCRIPT"); });
-    if (noscript) {
+    // Sends and waits inline, like async_eval: one coroutine frame per pipeline (a nested send
+    // and wait were two more, each a heap allocation once Asio's per-thread frame cache is used
+    // up). The second pass runs only for NOSCRIPT recovery.
+    std::string loads;          // SCRIPT LOAD of the pipeline's scripts (second pass only)
+    std::size_t load_count = 0;
+    for (;;) {
+        const std::size_t n = load_count + pipeline.size();
+        Duration timeout{};
+        Errc e = admit(deadline, control, n, timeout);
+        if (e == Errc::kOk) {
+            replies.clear();
+            replies.reserve(n);
+            Waiter w(executor_);
+            w.many = &replies;
+            staging_.append(loads);
+            staging_.append(pipeline.wire());
+            enqueue(w, n);
+            e = w.error;
+            if (!w.done) {
+                w.timer.expires_after(timeout);
+                auto [ec] = co_await w.timer.async_wait(kUseAwaitable);
+                e = settle_wait(w, ec, deadline);
+            }
+        }
+        if (e != Errc::kOk) {
+            inc(stats_.errors_total);
+            co_return core::make_error(e);
+        }
+        if (load_count != 0) {
+            for (std::size_t i = 0; i < load_count; ++i) {
+                if (replies[i].is_error()) {
+                    inc(stats_.error_replies_total);
+                }
+            }
+            replies.erase(replies.begin(), replies.begin() + static_cast<std::ptrdiff_t>(load_count));
+            break;
+        }
+        const bool noscript = pipeline.has_scripts() &&
+                              std::any_of(replies.begin(), replies.end(),
+                                          [](const Reply& r) { return r.is_error_with_prefix("NOSCRIPT"); });
+        if (!noscript) {
+            break;
+        }
         // The script cache was flushed (restart, failover, SCRIPT FLUSH). One more round trip:
         // SCRIPT LOAD of the pipeline's scripts, then the whole pipeline again (its contract:
         // safe to repeat), so its commands still run in their order.
         inc(stats_.noscript_reloads_total);
-        std::string loads;
         const auto scripts = pipeline.scripts();
-        for (const Script* s : scripts) {
-            const std::string_view load[] = {"SCRIPT", "LOAD", s->source()};
+        for (const Script* sc : scripts) {
+            const std::string_view load[] = {"SCRIPT", "LOAD", sc->source()};
             detail::append_command(loads, load);
         }
-        if (const Errc e = co_await async_send_pipeline(loads, scripts.size(), pipeline, replies, deadline, control);
-            e != Errc::kOk) {
-            inc(stats_.errors_total);
-            co_return core::make_error(e);
-        }
-        for (std::size_t i = 0; i < scripts.size(); ++i) {
-            if (replies[i].is_error()) {
-                inc(stats_.error_replies_total);
-            }
-        }
-        replies.erase(replies.begin(), replies.begin() + static_cast<std::ptrdiff_t>(scripts.size()));
+        load_count = scripts.size();
     }
     for (const auto& r : replies) {
         if (r.is_error()) {

@@ -144,11 +144,6 @@ private:
     bool stuck() const;
     /// Delivers one reply to the head of the FIFO. False on a protocol violation.
     bool dispatch(Reply&& reply);
-    /// Sends @p pipeline's bytes (after @p prefix, whose @p prefix_count replies are expected
-    /// first) and waits for all replies into @p out.
-    net::awaitable<core::Errc> async_send_pipeline(std::string_view prefix, std::size_t prefix_count,
-                                             const Pipeline& pipeline, std::vector<Reply>& out,
-                                             core::Deadline deadline, CommandControl control);
     /// Tears @p conn down if it is the current connection: every pending call gets @p reason.
     void fail_connection(const std::shared_ptr<Connection>& conn, core::Errc reason, std::string why);
     void complete_all(core::Errc reason);

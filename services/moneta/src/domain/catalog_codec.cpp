@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -117,9 +118,14 @@ bool get_string_array(const json::value& v, std::vector<std::string>& out) {
     return true;
 }
 
-const json::object* parse_object(std::string_view text, json::value& storage) {
+/// Bytes of the stack arena a document's tree is parsed into: a cached account or content is
+/// 1-4 KB of JSON, its tree a few KB more; a larger one spills to the heap by itself.
+constexpr std::size_t kArenaBytes = 16 * 1024;
+
+/// @p storage must have been made on @p arena (then the parsed tree is moved into it, not copied).
+const json::object* parse_object(std::string_view text, json::value& storage, json::monotonic_resource& arena) {
     boost::system::error_code ec;
-    storage = json::parse(text, ec);
+    storage = json::parse(text, ec, &arena);
     if (ec || !storage.is_object()) {
         return nullptr;
     }
@@ -182,8 +188,11 @@ Problem decode_rendition(const json::value& v, Rendition& r) {
 }  // namespace
 
 boost::system::result<Account, CatalogProblem> check_account(std::string_view text) {
-    json::value storage;
-    const json::object* o = parse_object(text, storage);
+    // The tree lives in a stack arena: no heap allocation per node (only the decoded strings).
+    std::array<unsigned char, kArenaBytes> buf;
+    json::monotonic_resource arena(buf.data(), buf.size());
+    json::value storage(&arena);
+    const json::object* o = parse_object(text, storage, arena);
     if (o == nullptr) {
         return *fail("", "must be a JSON object");
     }
@@ -227,8 +236,11 @@ boost::system::result<Account, CatalogProblem> check_account(std::string_view te
 }
 
 boost::system::result<Content, CatalogProblem> check_content(std::string_view text) {
-    json::value storage;
-    const json::object* o = parse_object(text, storage);
+    // The tree lives in a stack arena: no heap allocation per node (only the decoded strings).
+    std::array<unsigned char, kArenaBytes> buf;
+    json::monotonic_resource arena(buf.data(), buf.size());
+    json::value storage(&arena);
+    const json::object* o = parse_object(text, storage, arena);
     if (o == nullptr) {
         return *fail("", "must be a JSON object");
     }

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <array>
+
 #include "domain/json_writer.hpp"
 
 namespace moneta::domain {
@@ -23,7 +25,11 @@ std::string encode_session_info(const SessionInfo& s) {
 SessionInfo decode_session_info(std::string_view text) {
     SessionInfo s;
     boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(text, ec);
+    // The tree lives in a stack arena (a session info is ~250 bytes of JSON): a session list
+    // decodes one per live session, with no heap allocation per node.
+    std::array<unsigned char, 2048> buf;
+    boost::json::monotonic_resource arena(buf.data(), buf.size());
+    const boost::json::value v = boost::json::parse(text, ec, &arena);
     if (ec || !v.is_object()) {
         return s;
     }

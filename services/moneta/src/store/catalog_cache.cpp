@@ -133,10 +133,52 @@ boost::asio::awaitable<core::Result<StartCatalog>> CatalogCache::async_load(
     std::string_view account_id, std::string_view content_id, const core::RequestContext& ctx,
     const redis::Pipeline* extra) {
     StartCatalog out = co_await async_read(account_id, content_id, ctx, extra);
-    if (auto filled = co_await async_fill(out, account_id, content_id, ctx); !filled) {
-        co_return filled.error();
+    // A warm read (both cached) needs no fill: not even its coroutine frame.
+    if (out.account_miss || out.content_miss) {
+        if (auto filled = co_await async_fill(out, account_id, content_id, ctx); !filled) {
+            co_return filled.error();
+        }
     }
     co_return out;
+}
+
+/// The read's commands (GET account [, GET content, EXISTS content:nf]) then @p extra's, encoded
+/// into @p read. A plain function: the keys and the commands' argument lists are needed only
+/// while encoding, so they stay out of async_read's coroutine frame (which must stay under
+/// the 1,020 bytes Asio recycles). @return how many commands are the read's own.
+std::size_t CatalogCache::build_read(redis::Pipeline& read, std::string_view account_id,
+                                     std::string_view content_id, const redis::Pipeline* extra) {
+    KeyBuffer kb;
+    read.add({"GET", account_key(kb, account_id)});
+    if (!content_id.empty()) {
+        read.add({"GET", content_key(kb, content_id)}).add({"EXISTS", content_missing_key(kb, content_id)});
+    }
+    const std::size_t own = read.size();
+    if (extra != nullptr) {
+        read.append(*extra);
+    }
+    return own;
+}
+
+void CatalogCache::serve_local_copies(StartCatalog& out, std::string_view account_id, std::string_view content_id,
+                                      std::int64_t now_ms) {
+    // Redis is failing: this worker's own last good copies spare the internal API the whole
+    // catalog traffic of the outage (the fetches in async_fill refill them). A plain function:
+    // the decoded documents would otherwise take room in async_read's coroutine frame.
+    if (auto json = local_copy(Resource::kAccount, account_id, now_ms)) {
+        if (auto a = domain::decode_account(*json)) {
+            out.account = std::make_shared<const domain::Account>(std::move(*a));
+            out.account_miss = false;
+        }
+    }
+    if (!content_id.empty()) {
+        if (auto json = local_copy(Resource::kContent, content_id, now_ms)) {
+            if (auto c = domain::decode_content(*json)) {
+                out.content = std::make_shared<const domain::Content>(std::move(*c));
+                out.content_miss = false;
+            }
+        }
+    }
 }
 
 boost::asio::awaitable<StartCatalog> CatalogCache::async_read(std::string_view account_id,
@@ -144,45 +186,18 @@ boost::asio::awaitable<StartCatalog> CatalogCache::async_read(std::string_view a
                                                               const core::RequestContext& ctx,
                                                               const redis::Pipeline* extra) {
     const bool want_content = !content_id.empty();
-    KeyBuffer kb;
-    const std::string_view account_k = account_key(kb, account_id);
-    const std::string_view content_k = content_key(kb, content_id);
-    const std::string_view missing_k = content_missing_key(kb, content_id);
-
     StartCatalog out;
     out.account_miss = true;
     out.content_miss = want_content;
 
     redis::Pipeline read;
-    read.add({"GET", account_k});
-    if (want_content) {
-        read.add({"GET", content_k}).add({"EXISTS", missing_k});
-    }
-    const std::size_t own = read.size();
-    if (extra != nullptr) {
-        read.append(*extra);
-    }
+    const std::size_t own = build_read(read, account_id, content_id, extra);
     const std::int64_t read_ms = clock_.wall_ms();
     auto replies = co_await redis_.async_pipeline(read, ctx.deadline);
     if (!replies || replies->size() != read.size()) {
         ++stats_.redis_errors_total;
         out.redis_error = replies ? core::make_error(Errc::kProtocolError) : replies.error();
-        // Redis is failing: this worker's own last good copies spare the internal API the
-        // whole catalog traffic of the outage (the fetches in async_fill refill them).
-        if (auto json = local_copy(Resource::kAccount, account_id, read_ms)) {
-            if (auto a = domain::decode_account(*json)) {
-                out.account = std::make_shared<const domain::Account>(std::move(*a));
-                out.account_miss = false;
-            }
-        }
-        if (want_content) {
-            if (auto json = local_copy(Resource::kContent, content_id, read_ms)) {
-                if (auto c = domain::decode_content(*json)) {
-                    out.content = std::make_shared<const domain::Content>(std::move(*c));
-                    out.content_miss = false;
-                }
-            }
-        }
+        serve_local_copies(out, account_id, content_id, read_ms);
     } else {
         const auto& r = *replies;
         // Decoded once per cached value per worker: an unchanged value is a byte comparison.
@@ -202,9 +217,9 @@ boost::asio::awaitable<StartCatalog> CatalogCache::async_read(std::string_view a
                 out.content_miss = false;  // known missing: out.content stays empty
             }
         }
-        for (std::size_t i = own; i < replies->size(); ++i) {
-            out.extra.push_back(std::move((*replies)[i]));
-        }
+        // The caller's replies, in the pipeline's own vector (no second one).
+        out.extra = std::move(*replies);
+        out.extra.erase(out.extra.begin(), out.extra.begin() + static_cast<std::ptrdiff_t>(own));
     }
     (out.account_miss ? stats_.account_misses_total : stats_.account_hits_total)++;
     if (want_content) {

@@ -137,6 +137,10 @@ public:
     const CacheSettings& settings() const noexcept { return settings_; }
 
 private:
+    void serve_local_copies(StartCatalog& out, std::string_view account_id, std::string_view content_id,
+                            std::int64_t now_ms);
+    static std::size_t build_read(redis::Pipeline& read, std::string_view account_id, std::string_view content_id,
+                                  const redis::Pipeline* extra);
     boost::asio::awaitable<core::Result<std::optional<std::string>>> async_fetch(
         upstream::Resource resource, std::string_view id, const core::RequestContext& ctx);
     /// Decides a cached envelope: the document's JSON when servable (counting a stale serve and

@@ -84,33 +84,49 @@ void classify(
     }
 }
 
-/// The shared gate. @p call returns the inner awaitable; it is awaited at once, so the views it
-/// captures stay valid.
-template <class T, class Call>
-boost::asio::awaitable<core::Result<T>> async_guarded(
-    const redis::Commands& inner,
-    resilience::CircuitBreaker& breaker,
-    const core::Clock& clock,
-    core::Deadline deadline,
-    Call call
-) {
+/// The gate before a call: an error to return without calling (expired deadline, no
+/// connection, breaker open), or a permit in @p permit. A plain function, so each call below is
+/// ONE coroutine frame (gate, inner call, classification), not a frame per layer: frames beyond
+/// Asio's small per-thread cache are heap allocations (docs/performance.md).
+boost::system::error_code gate(const redis::Commands& inner, resilience::CircuitBreaker& breaker,
+                               const core::Clock& clock, core::Deadline deadline,
+                               resilience::BreakerPermit& permit) {
     if (deadline.expired(clock)) {
-        co_return core::make_error(Errc::kDeadlineExceeded);
+        return core::make_error(Errc::kDeadlineExceeded);
     }
     if (!inner.connected()) {
         // No connection: the client fails fast by itself and sends nothing, so the breaker has
         // nothing to protect — and counting these would keep it open (backing off up to
         // open_max) after the connection is back, delaying recovery for no gain.
-        co_return core::make_error(Errc::kUnavailable);
+        return core::make_error(Errc::kUnavailable);
     }
-    resilience::BreakerPermit permit = breaker.try_acquire();
+    permit = breaker.try_acquire();
     if (!permit) {
-        co_return resilience::to_error(permit.rejection());
+        return resilience::to_error(permit.rejection());
     }
-    const core::SteadyTime start = clock.steady_now();
-    core::Result<T> r = co_await call();
-    classify(r, permit, clock.steady_now() - start);
-    co_return r;
+    return {};
+}
+
+/// The inner calls, built outside the coroutines below: a CommandArgs temporary in a
+/// `co_await inner_.async_x(redis::CommandArgs(span), ...)` expression would sit in the calling
+/// frame (288 bytes each) for the whole call. A CommandArgs made from a span only views its
+/// elements, which stay valid until the call returns.
+boost::asio::awaitable<core::Result<redis::Reply>> inner_command(
+    redis::Commands& inner, std::span<const std::string_view> args, core::Deadline deadline,
+    redis::CommandControl control
+) {
+    return inner.async_command(redis::CommandArgs(args), deadline, control);
+}
+
+boost::asio::awaitable<core::Result<redis::Reply>> inner_eval(
+    redis::Commands& inner,
+    const redis::Script& script,
+    std::span<const std::string_view> keys,
+    std::span<const std::string_view> args,
+    core::Deadline deadline,
+    redis::CommandControl control
+) {
+    return inner.async_eval(script, redis::CommandArgs(keys), redis::CommandArgs(args), deadline, control);
 }
 
 }  // namespace
@@ -120,20 +136,33 @@ GuardedRedis::GuardedRedis(
 ) noexcept
     : inner_(inner), breaker_(breaker), clock_(clock) {}
 
+// The three calls share gate() and classify(); the inner call is awaited in the same full
+// expression, so the views it references stay valid.
+
 boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_command(
     std::span<const std::string_view> args, core::Deadline deadline, redis::CommandControl control
 ) {
-    co_return co_await async_guarded<redis::Reply>(inner_, breaker_, clock_, deadline, [&] {
-        return inner_.async_command(redis::CommandArgs(args), deadline, control);
-    });
+    resilience::BreakerPermit permit;
+    if (const auto ec = gate(inner_, breaker_, clock_, deadline, permit)) {
+        co_return ec;
+    }
+    const core::SteadyTime start = clock_.steady_now();
+    core::Result<redis::Reply> r = co_await inner_command(inner_, args, deadline, control);
+    classify(r, permit, clock_.steady_now() - start);
+    co_return r;
 }
 
 boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> GuardedRedis::do_async_pipeline(
     const redis::Pipeline& pipeline, core::Deadline deadline, redis::CommandControl control
 ) {
-    co_return co_await async_guarded<std::vector<redis::Reply>>(inner_, breaker_, clock_, deadline, [&] {
-        return inner_.async_pipeline(pipeline, deadline, control);
-    });
+    resilience::BreakerPermit permit;
+    if (const auto ec = gate(inner_, breaker_, clock_, deadline, permit)) {
+        co_return ec;
+    }
+    const core::SteadyTime start = clock_.steady_now();
+    core::Result<std::vector<redis::Reply>> r = co_await inner_.async_pipeline(pipeline, deadline, control);
+    classify(r, permit, clock_.steady_now() - start);
+    co_return r;
 }
 
 boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_eval(
@@ -143,11 +172,14 @@ boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_eval(
     core::Deadline deadline,
     redis::CommandControl control
 ) {
-    co_return co_await async_guarded<redis::Reply>(inner_, breaker_, clock_, deadline, [&] {
-        return inner_.async_eval(
-            script, redis::CommandArgs(keys), redis::CommandArgs(args), deadline, control
-        );
-    });
+    resilience::BreakerPermit permit;
+    if (const auto ec = gate(inner_, breaker_, clock_, deadline, permit)) {
+        co_return ec;
+    }
+    const core::SteadyTime start = clock_.steady_now();
+    core::Result<redis::Reply> r = co_await inner_eval(inner_, script, keys, args, deadline, control);
+    classify(r, permit, clock_.steady_now() - start);
+    co_return r;
 }
 
 }  // namespace moneta::store

@@ -58,7 +58,7 @@ boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std
                                                                              std::int64_t now_ms,
                                                                              core::Deadline deadline) {
     const ProgressPutScript::Call call(ProgressPutArgs{account_id, profile_id, rec, now_ms}, settings_.stream_shards);
-    auto reply = co_await redis_.async_eval(put_.script(), call.keys(), call.args(), deadline);
+    auto reply = co_await eval_script(redis_, put_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
     }
@@ -124,7 +124,7 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
             args.push_back(id);
         }
     }
-    auto loaded = co_await redis_.async_eval(Scripts::get().progress_load, std::span(kb.data(), 4), args, ctx.deadline);
+    auto loaded = co_await eval_script(redis_, Scripts::get().progress_load, std::span(kb.data(), 4), args, ctx.deadline);
     if (!loaded || loaded->is_error()) {
         ++stats_.redis_errors_total;  // answered from the internal API anyway; the next read retries
     }
@@ -210,7 +210,7 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
     const std::string_view args[] = {lim.view()};
     boost::system::error_code redis_error = core::make_error(Errc::kUpstreamError);  // an odd reply
     for (int attempt = 0; attempt < 2; ++attempt) {
-        auto reply = co_await redis_.async_eval(Scripts::get().continue_watching, std::span(kb.data(), 2), args,
+        auto reply = co_await eval_script(redis_, Scripts::get().continue_watching, std::span(kb.data(), 2), args,
                                                 ctx.deadline);
         if (!reply || !reply->is_array() || reply->size() < 1) {
             if (!reply) {

@@ -19,6 +19,14 @@ const Scripts& Scripts::get() {
     return scripts;
 }
 
+boost::asio::awaitable<core::Result<redis::Reply>> eval_script(redis::Commands& redis,
+                                                               const redis::Script& script,
+                                                               std::span<const std::string_view> keys,
+                                                               std::span<const std::string_view> args,
+                                                               core::Deadline deadline) {
+    return redis.async_eval(script, redis::CommandArgs(keys), redis::CommandArgs(args), deadline);
+}
+
 IntArg::IntArg(std::int64_t v) noexcept {
     const auto r = std::to_chars(buf_, buf_ + sizeof buf_, v);
     len_ = static_cast<std::size_t>(r.ptr - buf_);

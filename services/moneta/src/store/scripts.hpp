@@ -6,10 +6,16 @@
 /// (docs/redis_client.md).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
+#include "moneta/core/deadline.hpp"
+#include "moneta/core/result.hpp"
+#include "moneta/redis/commands.hpp"
 #include "moneta/redis/script.hpp"
 
 namespace moneta::store {
@@ -52,5 +58,16 @@ private:
     char buf_[32];
     std::size_t len_ = 0;
 };
+
+/// `redis.async_eval(script, keys, args, deadline)`, with the call built outside the calling
+/// coroutine. Why: a direct call's two CommandArgs temporaries (288 bytes each) live in the
+/// caller's coroutine frame for the whole call and pushed the store calls' frames past the
+/// 1,020 bytes Asio recycles: one malloc per Redis call. A CommandArgs made from a span only
+/// views the span's elements; the caller keeps those alive until the call returns.
+boost::asio::awaitable<core::Result<redis::Reply>> eval_script(redis::Commands& redis,
+                                                               const redis::Script& script,
+                                                               std::span<const std::string_view> keys,
+                                                               std::span<const std::string_view> args,
+                                                               core::Deadline deadline);
 
 }  // namespace moneta::store

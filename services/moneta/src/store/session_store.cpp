@@ -55,10 +55,11 @@ ScriptSettings script_settings(const LeaseSettings& lease, const ProgressSetting
 std::vector<domain::ActiveSession> decode_members(const redis::ReplyView& r, std::size_t from,
                                                   std::int64_t lease_ms) {
     std::vector<domain::ActiveSession> out;
+    out.reserve(r.size() > from ? (r.size() - from) / 3 : 0);  // one allocation, not one per growth
     for (std::size_t i = from; i + 2 < r.size(); i += 3) {
         domain::ActiveSession a;
         a.info = domain::decode_session_info(r[i + 1].as_string_view());
-        a.info.session_id = std::string(r[i].as_string_view());
+        a.info.session_id.assign(r[i].as_string_view());  // into the decoded id's storage
         // The score is the lease expiry, set to last_seen + lease at each renewal.
         a.last_seen_ms = int_at(r[i + 2]).value_or(0) - lease_ms;
         out.push_back(std::move(a));
@@ -122,7 +123,7 @@ boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(con
         now.view(), lease.view(), max.view(), cmd.info.session_id, cmd.info.device_id, info_json,
         cmd.replace_session_id, tomb.view(), idem_value, idem_ttl.view(), meta_ttl.view(),
         cmd.replayed_grant ? started.view() : std::string_view(), meta};
-    auto reply = co_await redis_.async_eval(scripts.session_start, std::span(kb.data(), 6), args, deadline);
+    auto reply = co_await eval_script(redis_, scripts.session_start, std::span(kb.data(), 6), args, deadline);
     if (!reply) {
         co_return reply.error();
     }
@@ -174,7 +175,8 @@ boost::asio::awaitable<core::Result<void>> SessionStore::async_save_idempotent(
 boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_heartbeat(
     std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
     std::int64_t now_ms, core::Deadline deadline) {
-    co_return co_await async_run_heartbeat(account_id, session_id, position_sec, seq, now_ms, true, deadline);
+    // Not a coroutine: the script call's own awaitable, one frame less per heartbeat.
+    return async_run_heartbeat(account_id, session_id, position_sec, seq, now_ms, true, deadline);
 }
 
 boost::asio::awaitable<core::Result<ProgressWrite>> SessionStore::async_heartbeat_progress(
@@ -193,7 +195,7 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_he
     const HeartbeatScript::Call call(
         HeartbeatArgs{account_id, session_id, position_sec, seq, now_ms, renew}, progress_.stream_shards
     );
-    auto reply = co_await redis_.async_eval(heartbeat_.script(), call.keys(), call.args(), deadline);
+    auto reply = co_await eval_script(redis_, heartbeat_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
     }
@@ -221,7 +223,7 @@ boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
     bool ended, std::int64_t now_ms, core::Deadline deadline) {
     const StopScript::Call call(StopArgs{account_id, session_id, position_sec, seq, ended, now_ms},
                                 progress_.stream_shards);
-    auto reply = co_await redis_.async_eval(stop_.script(), call.keys(), call.args(), deadline);
+    auto reply = co_await eval_script(redis_, stop_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
     }
@@ -238,7 +240,7 @@ boost::asio::awaitable<core::Result<std::vector<domain::ActiveSession>>> Session
     lease_keys(kb, account_id);
     const IntArg now(now_ms);
     const std::string_view args[] = {now.view()};
-    auto reply = co_await redis_.async_eval(Scripts::get().session_list, std::span(kb.data(), 4), args, deadline);
+    auto reply = co_await eval_script(redis_, Scripts::get().session_list, std::span(kb.data(), 4), args, deadline);
     if (!reply) {
         co_return reply.error();
     }
@@ -258,7 +260,7 @@ boost::asio::awaitable<core::Result<KickResult>> SessionStore::async_kick(std::s
     const IntArg now(now_ms);
     const IntArg tomb(lease_.tombstone.count());
     const std::array<std::string_view, 3> args = {now.view(), session_id, tomb.view()};
-    auto kicked = co_await redis_.async_eval(scripts.session_kick, std::span(kb.data(), 4), args, deadline);
+    auto kicked = co_await eval_script(redis_, scripts.session_kick, std::span(kb.data(), 4), args, deadline);
     if (!kicked) {
         co_return kicked.error();
     }

@@ -87,6 +87,12 @@ struct AdmissionRead {
     bool progress_known_absent = false;
 };
 
+/// True when @p catalog has a document async_fill must fetch; a warm read skips the call (and
+/// its coroutine frame).
+inline bool needs_fill(const store::StartCatalog& catalog) noexcept {
+    return catalog.account_miss || catalog.content_miss;
+}
+
 /// Accounts and contents (store::CatalogCache).
 class CatalogReader {
 public:

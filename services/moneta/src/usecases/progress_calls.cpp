@@ -16,8 +16,10 @@ boost::asio::awaitable<std::optional<ProgressCalls::Refusal>> ProgressCalls::asy
         ++d_.stats.progress_rate_limited_total;
         co_return Refused{ApiError::kRateLimited, "{}", *read.retry_after_sec};
     }
-    if (auto filled = co_await d_.catalog.async_fill(read.catalog, caller.account_id, content_id, ctx); !filled) {
-        co_return UpstreamFailed{filled.error()};
+    if (needs_fill(read.catalog)) {  // a warm read: no fill call, not even its frame
+        if (auto filled = co_await d_.catalog.async_fill(read.catalog, caller.account_id, content_id, ctx); !filled) {
+            co_return UpstreamFailed{filled.error()};
+        }
     }
     if (!read.catalog.account) {
         co_return Refused{ApiError::kSubscriptionRequired};

@@ -79,10 +79,12 @@ public:
             ++d_.stats.starts_rate_limited_total;
             co_return present(Outcome<Started>(Refused{domain::ApiError::kRateLimited, "{}", *read.retry_after_sec}));
         }
-        if (auto filled = co_await d_.catalog.async_fill(read.catalog, cmd.caller.account_id,
-                                                         cmd.request.content_id, ctx);
-            !filled) {
-            co_return present(Outcome<Started>(UpstreamFailed{filled.error()}));
+        if (needs_fill(read.catalog)) {  // a warm read: no fill call, not even its frame
+            if (auto filled = co_await d_.catalog.async_fill(read.catalog, cmd.caller.account_id,
+                                                             cmd.request.content_id, ctx);
+                !filled) {
+                co_return present(Outcome<Started>(UpstreamFailed{filled.error()}));
+            }
         }
         auto planned = plan(cmd, read.catalog);
         if (auto* refused = std::get_if<Refused>(&planned)) {

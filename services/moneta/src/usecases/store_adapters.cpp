@@ -5,21 +5,35 @@
 
 namespace moneta::usecases {
 
-boost::asio::awaitable<AdmissionRead> StoreCatalogReader::async_read_admission(const AdmissionQuery& query,
-                                                                               const core::RequestContext& ctx) {
-    const bool start = query.kind == Admission::kStart;
+namespace {
+
+/// The admission's own commands (a start's resume position, then the rate counter) encoded into
+/// @p extra. A plain function: keys and argument lists are needed only while encoding, so they
+/// stay out of the coroutine frame (kept under the 1,020 bytes Asio recycles).
+/// @return the INCR's place among the extra replies.
+std::size_t build_admission_extra(redis::Pipeline& extra, const AdmissionQuery& query,
+                                  const handlers::AccountRateLimit& limit) {
     store::KeyBuffer kb;
-    redis::Pipeline extra;
-    if (start) {
+    if (query.kind == Admission::kStart) {
         extra.add({"HGET", store::progress_key(kb, query.account_id, query.profile_id), query.content_id});
         extra.add({"HEXISTS", store::progress_missing_key(kb, query.account_id, query.profile_id), query.content_id});
     }
+    const std::size_t rate_reply = extra.size();
+    std::string window;
+    limit.add_to(extra, kb, query.account_id, query.now_ms, window);
+    return rate_reply;
+}
+
+}  // namespace
+
+boost::asio::awaitable<AdmissionRead> StoreCatalogReader::async_read_admission(const AdmissionQuery& query,
+                                                                               const core::RequestContext& ctx) {
+    const bool start = query.kind == Admission::kStart;
     const handlers::AccountRateLimit limit(
         start ? handlers::AccountRateLimit::Kind::kStart : handlers::AccountRateLimit::Kind::kProgress,
         query.rate_per_min);
-    std::string window;
-    const std::size_t rate_reply = extra.size();  // the INCR's place among the extra replies
-    limit.add_to(extra, kb, query.account_id, query.now_ms, window);
+    redis::Pipeline extra;
+    const std::size_t rate_reply = build_admission_extra(extra, query, limit);
 
     AdmissionRead read;
     read.catalog = co_await cache_.async_read(query.account_id, query.content_id, ctx, &extra);

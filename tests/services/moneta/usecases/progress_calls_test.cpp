@@ -104,6 +104,7 @@ TEST_F(ProgressCallsTest, AdmissionRefusesBeforeTouchingProgress) {
     catalog_.read.catalog.account = nullptr;
     EXPECT_EQ(std::get<Refused>(get()).error, ApiError::kSubscriptionRequired);
 
+    catalog_.read.catalog.content_miss = true;
     catalog_.fill_result = err(core::Errc::kUnavailable);
     EXPECT_TRUE(std::holds_alternative<UpstreamFailed>(get()));
     EXPECT_EQ(progress_.put_calls, 0);

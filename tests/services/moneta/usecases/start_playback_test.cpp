@@ -190,6 +190,7 @@ TEST_F(StartPlaybackTest, AFullBufferRefusesTheFailOpenStart) {
 }
 
 TEST_F(StartPlaybackTest, InternalApiFailureOnAMissIsAnUpstreamFailure) {
+    catalog_.read.catalog.account_miss = true;
     catalog_.fill_result = err(core::Errc::kTimeout);
     const auto o = start();
     ASSERT_TRUE(std::holds_alternative<UpstreamFailed>(o));
