@@ -21,6 +21,11 @@ namespace {
 
 using std::chrono::milliseconds;
 
+/// Shard @p shard's part of @p room when it is split over @p shards (the first ones get the rest).
+std::size_t share_of(std::size_t room, int shard, std::size_t shards) {
+    return room / shards + (static_cast<std::size_t>(shard) < room % shards ? 1 : 0);
+}
+
 std::int64_t steady_ms(const core::Clock& clock) {
     return std::chrono::duration_cast<milliseconds>(clock.steady_now().time_since_epoch()).count();
 }
@@ -160,7 +165,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
     redis::Pipeline p;
     const auto n = static_cast<std::size_t>(progress_.stream_shards);
     for (int shard = 0; shard < progress_.stream_shards; ++shard) {
-        const std::size_t share = room / n + (static_cast<std::size_t>(shard) < room % n ? 1 : 0);
+        const std::size_t share = share_of(room, shard, n);
         const store::IntArg shard_arg(shard);
         const store::IntArg count(static_cast<std::int64_t>(share));
         store::KeyBuffer kb;
@@ -269,7 +274,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
     const auto n = static_cast<std::size_t>(progress_.stream_shards);
     for (int shard = 0; shard < progress_.stream_shards; ++shard) {
         // The room is split over the shards: one read never takes more than a batch.
-        const std::size_t share = room / n + (static_cast<std::size_t>(shard) < room % n ? 1 : 0);
+        const std::size_t share = share_of(room, shard, n);
         if (share == 0) {
             continue;
         }

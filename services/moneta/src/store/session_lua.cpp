@@ -78,6 +78,15 @@ end
 // no pending, recently announced entry covers the title already.
 // The settings table `S` precedes this text (settings_lua: baked into the source; scripts
 // without a session or account get kNoSettings and set what they use themselves).
+// A dirty entry "upd|seq|announced_at|due_at" (older moneta: "upd|seq" or "upd|seq|announced_at")
+// → announced_at (0: none), due_at (nil: none, i.e. due). One parser for the writing scripts
+// (mark_dirty), the flush snapshot and the flush clear, which all read these times.
+constexpr std::string_view kDirtyTimesLua = R"lua(
+local function dirty_times(v)
+  local at, due = string.match(v, '^[^|]*|[^|]*|(%d+)|?(%d*)$')
+  return tonumber(at) or 0, tonumber(due)
+end
+)lua";
 constexpr std::string_view kNoSettings = "local S = {max_titles = 0, max_dirty = 0}\n";
 constexpr std::string_view kProgressPrelude = R"lua(
 -- Per call: the clock, the account (the stream marker's payload, the profile keys' prefix), the
@@ -194,8 +203,8 @@ end
 local function mark_dirty(dk, field, d, upd, seq, mark)
   local due = mark == 'now' and S.now or S.now + S.hold_ms
   if d and string.byte(d, 1) ~= 42 then
-    local at, was = string.match(d, '^[^|]*|[^|]*|(%d+)|?(%d*)$')
-    at, was = tonumber(at) or 0, tonumber(was) or 0
+    local at, was = dirty_times(d)
+    was = was or 0
     if was < due then
       due = was
     end
@@ -345,6 +354,7 @@ std::string_view lease_prelude() noexcept { return kLeasePrelude; }
 
 std::string progress_prelude(const ScriptSettings* settings) {
     std::string out = settings != nullptr ? settings_lua(*settings) : std::string(kNoSettings);
+    out += kDirtyTimesLua;
     out += kProgressPrelude;
     return out;
 }
@@ -499,7 +509,7 @@ return out
 // version, which this flush's clear (equal versions only) then keeps. Held entries stay as they
 // are (mark_dirty: they are announced once due).
 std::string flush_snapshot_lua() {
-    return R"lua(
+    return std::string(kDirtyTimesLua) + R"lua(
 local out = {}
 local now = tonumber(ARGV[2])
 local all = redis.call('HGETALL', KEYS[1])
@@ -508,7 +518,8 @@ for i = 1, #all, 2 do
   local v = all[i + 1]
   local take = true
   if string.byte(v, 1) ~= 42 then
-    take = (tonumber(string.match(v, '^[^|]*|[^|]*|[^|]*|(%d+)$')) or 0) <= now
+    local _, due = dirty_times(v)
+    take = (due or 0) <= now
     if take then
       v = '*' .. v
       redis.call('HSET', KEYS[1], all[i], v)
@@ -529,7 +540,7 @@ return out
 // running: lost_ms from now), or takes the account out when nothing is. The score is
 // recomputed from the hash, not adjusted: whatever a take or an earlier write left there.
 std::string flush_clear_lua() {
-    return R"lua(
+    return std::string(kDirtyTimesLua) + R"lua(
 local account, now, lost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = 0
 for i = 4, #ARGV, 2 do
@@ -542,8 +553,7 @@ local next_at = nil
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
   local when = now + lost
   if string.byte(v, 1) ~= 42 then
-    local at, due = string.match(v, '^[^|]*|[^|]*|(%d+)|?(%d*)$')
-    at, due = tonumber(at) or 0, tonumber(due)
+    local at, due = dirty_times(v)
     if at > 0 then
       when = at + lost
     else
