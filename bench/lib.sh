@@ -197,6 +197,13 @@ redis_calls() {
         s += $3 } END { printf "%.0f", s }'
 }
 
+# Server time inside scripts (EVALSHA/EVAL/FCALL usec in commandstats, their redis.call work
+# included): the rest of Redis's CPU is its event loop (reads, replies, AOF writes, the kernel).
+redis_script_usec() {
+    redis_cli INFO commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_(evalsha|eval|fcall):/ { s += $5 }
+        END { printf "%.0f", s }'
+}
+
 # metric <name>: the sum of a counter's series on moneta's admin /metrics (no token needed).
 metric() {
     curl -fsS "http://127.0.0.1:$MONETA_ADMIN_PORT/metrics" 2>/dev/null | awk -v n="$1" \
@@ -213,7 +220,7 @@ snapshot() {
     fi
     echo "$m $(ticks "$REDIS_PID") $(ticks $(tree "$BASE_PID")) $(ticks $(tree "$EDGE_PID")) $(softirq_ticks "$CPU_SUT")" \
         "$(softirq_ticks "$CPU_LOAD") $a $(redis_calls) $(redis_info persistence aof_current_size) $rt" \
-        "$(redis_info persistence aof_rewrites)"
+        "$(redis_info persistence aof_rewrites) $(redis_script_usec) $(redis_info stats total_reads_processed)"
 }
 
 # run_load <port> <file> <mode>: the load generator on CPU_LOAD; prints its key=value line.
@@ -245,8 +252,8 @@ print_header() {
     printf '        redis AOF everysec + password (auto-rewrite off); nginx edge = deploy/nginx (per-address limit lifted: all load comes from 127.0.0.1); %s accounts; %s connections; %ss per row; binaries: %s (%s)\n' \
         "$ACCOUNTS_GOT" "$CONNECTIONS" "$DURATION" "$BIN_DIR" "$COMMIT"
     printf 'load average at start: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %5s %6s\n' \
-        endpoint w mode "req/s" p50 p99 p99.9 non2xx moneta redis nginx load sirq allocs cmds rt aof_B
+    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %5s %6s %5s %5s\n' \
+        endpoint w mode "req/s" p50 p99 p99.9 non2xx moneta redis nginx load sirq allocs cmds rt aof_B lua reads
 }
 
 print_legend() {
@@ -258,7 +265,10 @@ the load generator; sirq = softirq µs of CPU $CPU_SUT (/proc/stat; loopback tra
 that core); allocs = heap allocations of moneta (LD_PRELOAD counter, all threads, background work
 included); cmds = Redis commands (INFO commandstats, calls inside scripts included); rt = Redis
 round trips (moneta_redis_round_trips_total); aof_B = AOF bytes (aof_current_size delta;
-"rewrite" when Redis rewrote its AOF during the row).
+"rewrite" when Redis rewrote its AOF during the row); lua = Redis server µs inside scripts
+(EVALSHA/EVAL usec in commandstats: the rest of the redis column is its event loop, replies, AOF
+writes and the kernel); reads = Redis socket reads per request (total_reads_processed: how well
+requests share a read).
 p50/p99/p99.9 in µs; open@R = open loop at R req/s (80 % of the row's closed-loop maximum),
 latency from the intended send time. Redis used_memory per live session ($ACCOUNTS_GOT accounts, first
 preparation, account and catalog caches included): ${MEM_PER_SESSION:-?} bytes over ${LIVE_ALL:-?} live sessions.
@@ -302,11 +312,13 @@ run_row() {
         cm = sprintf("%.2f", (y[8] - x[8]) / n)
         aof = (y[11] != x[11]) ? "rewrite" : sprintf("%.0f", (y[9] - x[9]) / n)
         rt = (sut == "base") ? "-" : sprintf("%.2f", (y[10] - x[10]) / n)
-        print m, r, ng, sq, al, cm, rt, aof }')
-    local m r ng sq al cm rt aof
-    read -r m r ng sq al cm rt aof <<<"$line"
-    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %5s %6s\n' \
-        "$label" "$workers" "$mode" "$rps" "$p50" "$p99" "$p999" "$non2xx" "$m" "$r" "$ng" "$load_us" "$sq" "$al" "$cm" "$rt" "$aof"
+        lua = sprintf("%.1f", (y[12] - x[12]) / n)
+        rd = sprintf("%.2f", (y[13] - x[13]) / n)
+        print m, r, ng, sq, al, cm, rt, aof, lua, rd }')
+    local m r ng sq al cm rt aof lua rd
+    read -r m r ng sq al cm rt aof lua rd <<<"$line"
+    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %5s %6s %5s %5s\n' \
+        "$label" "$workers" "$mode" "$rps" "$p50" "$p99" "$p999" "$non2xx" "$m" "$r" "$ng" "$load_us" "$sq" "$al" "$cm" "$rt" "$aof" "$lua" "$rd"
     if [[ "$non2xx" != 0 || "$errors" != 0 ]]; then
         printf '%-36s statuses %s, connection errors %s\n' "" "$statuses" "$errors"
     fi
@@ -317,10 +329,10 @@ run_row() {
             END { if (NR == 0) printf "none" }')"
     fi
     num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && echo "$1" || echo null; }
-    printf '{"endpoint":"%s","label":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s}\n' \
+    printf '{"endpoint":"%s","label":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s,"redis_script_us":%s,"redis_reads":%s}\n' \
         "$key" "$label" "$workers" "$mode" "$COMMIT" "$n" "$(num "$rps")" "$(num "$p50")" "$(num "$p99")" "$(num "$p999")" \
         "$(num "$non2xx")" "$(num "$errors")" "$statuses" "$(num "$m")" "$(num "$r")" "$(num "$ng")" "$(num "$load_us")" \
-        "$(num "$sq")" "$(num "$al")" "$(num "$cm")" "$(num "$rt")" "$(num "$aof")" >>"$WORK/results.jsonl"
+        "$(num "$sq")" "$(num "$al")" "$(num "$cm")" "$(num "$rt")" "$(num "$aof")" "$(num "$lua")" "$(num "$rd")" >>"$WORK/results.jsonl"
 }
 
 write_results_json() {

@@ -164,11 +164,13 @@ end
 -- Continue-watching order. Only the newest member's score may lag behind its title's
 -- updated_at (a title that stays the newest is not rewritten); it is made exact before another
 -- title is placed, so the order is always the order of updated_at.
+-- The steady case (the title already first) is asked with ZREVRANK: an integer reply, ~1.3 µs
+-- less per heartbeat than reading the top member (docs/performance.md "Redis cost model").
 local function place(ck, pk, cid, upd)
-  local top = redis.call('ZREVRANGE', ck, 0, 0)[1]
-  if top == cid then
+  if redis.call('ZREVRANK', ck, cid) == 0 then
     return false
   end
+  local top = redis.call('ZREVRANGE', ck, 0, 0)[1]
   if top then
     local tv = redis.call('HGET', pk, top)
     local tu = tv and updated_at(tv)
