@@ -21,6 +21,7 @@
 #include <cctype>
 #include <list>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "moneta/core/random.hpp"
@@ -300,19 +301,28 @@ private:
 
     // --- responses ---
 
-    /// Serializes @p r into the connection's head buffer and writes head and body in one
-    /// writev. @return the bytes written (0 when the write failed or timed out).
-    asio::awaitable<std::size_t> write_response(Worker& w, Connection& c, const Response& r,
-                                                const detail::HeadOptions& o) {
+    // A response is written by the session's own coroutine, not a nested one: begin_write()
+    // serializes, the session co_awaits the returned write, end_write() settles it. One frame
+    // less per request (frames beyond Asio's per-thread cache are heap allocations).
+
+    /// Serializes @p r into the connection's head buffer; @return the write of head and body in
+    /// one writev, to be awaited at once (it references @p bufs, the response and c.out).
+    auto begin_write(Connection& c, const Response& r, const detail::HeadOptions& o,
+                     std::array<asio::const_buffer, 2>& bufs) {
         const std::string_view body = detail::serialize_head(c.out, r, o);
-        const std::array<asio::const_buffer, 2> bufs{asio::buffer(c.out), asio::buffer(body)};
+        bufs = {asio::buffer(c.out), asio::buffer(body)};
         set_deadline(c, config_.timeouts.write);
-        auto [ec, n] = co_await asio::async_write(c.socket, bufs, kTuple);
+        return asio::async_write(c.socket, bufs, kTuple);
+    }
+
+    /// @return the bytes written (0 when the write failed or timed out).
+    std::size_t end_write(Worker& w, Connection& c, const std::tuple<boost::system::error_code, std::size_t>& done) {
+        const auto& [ec, n] = done;
         c.deadline = kNoDeadline;
         if (ec && c.timed_out) {
             bump(w.stats.timeouts_total);
         }
-        co_return ec ? 0 : n;
+        return ec ? 0 : n;
     }
 
     /// A server-made error (before any handler ran): api.md §4 body, Connection: close.
@@ -323,7 +333,8 @@ private:
         detail::HeadOptions o;
         o.date = w.date.now();
         o.keep_alive = false;
-        co_await write_response(w, c, r, o);
+        std::array<asio::const_buffer, 2> bufs;
+        (void)end_write(w, c, co_await begin_write(c, r, o, bufs));
     }
 
     // --- context ---
@@ -372,15 +383,19 @@ private:
 
     enum class Read { kOk, kClosed, kTimedOut, kEof };
 
-    /// One read into the buffer's free space.
-    asio::awaitable<Read> read_more(Connection& c) {
-        auto [ec, n] = co_await c.socket.async_read_some(asio::buffer(c.in.room(), c.in.room_size()),
-                                                         kTuple);
+    /// One read into the buffer's free space, awaited by the session itself (no frame of its
+    /// own): `settle_read(c, co_await read_some(c))`.
+    auto read_some(Connection& c) {
+        return c.socket.async_read_some(asio::buffer(c.in.room(), c.in.room_size()), kTuple);
+    }
+
+    static Read settle_read(Connection& c, const std::tuple<boost::system::error_code, std::size_t>& done) {
+        const auto& [ec, n] = done;
         if (ec) {
-            co_return c.timed_out ? Read::kTimedOut : ec == asio::error::eof ? Read::kEof : Read::kClosed;
+            return c.timed_out ? Read::kTimedOut : ec == asio::error::eof ? Read::kEof : Read::kClosed;
         }
         c.in.commit(n);
-        co_return Read::kOk;
+        return Read::kOk;
     }
 
     asio::awaitable<void> session(Worker& w, std::list<Connection>::iterator it) {
@@ -409,6 +424,7 @@ private:
         Request& req = c.req;
         req.mutable_headers().reserve(limits.header_count);  // fixed slots for the connection's life
         detail::HeadFacts facts;
+        std::array<asio::const_buffer, 2> out_bufs;  // the response being written
 
         for (;;) {
             c.busy = false;
@@ -443,7 +459,7 @@ private:
                 if (detail::target_too_long(c.in.view(), limits.uri_bytes)) {
                     break;
                 }
-                const Read r = co_await read_more(c);
+                const Read r = settle_read(c, co_await read_some(c));
                 if (r != Read::kOk) {
                     if (r == Read::kTimedOut) {
                         bump(st.timeouts_total);
@@ -520,7 +536,7 @@ private:
                         }
                     }
                     set_deadline(c, config_.timeouts.body_read);
-                    const Read r = co_await read_more(c);
+                    const Read r = settle_read(c, co_await read_some(c));
                     if (r == Read::kEof) {
                         body_error = {400, "INVALID_REQUEST", "The request body is malformed."};
                         break;
@@ -545,7 +561,7 @@ private:
                     set_deadline(c, config_.timeouts.body_read);
                 }
                 while (c.in.size() < need) {
-                    const Read r = co_await read_more(c);
+                    const Read r = settle_read(c, co_await read_some(c));
                     if (r == Read::kEof) {
                         body_error = {400, "INVALID_REQUEST", "The request body is malformed."};
                         break;
@@ -611,10 +627,11 @@ private:
             o.head_method = req.method() == Method::kHead;
             o.version = facts.version;
             o.keep_alive = facts.keep_alive && !res.close && !w.draining;
-            const std::size_t written = co_await write_response(w, c, res, o);
+            const std::size_t written = end_write(w, c, co_await begin_write(c, res, o, out_bufs));
             if (w.hooks.on_access) {
                 w.hooks.on_access(AccessRecord{req, res.status, written, clock_.steady_now() - t0});
             }
+            req.recycle_response_buffer(std::move(res.body));
             if (written == 0 || !o.keep_alive) {
                 break;
             }

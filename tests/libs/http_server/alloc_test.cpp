@@ -84,6 +84,16 @@ protected:
                             res.body = r.body().size() > 5 ? "ok" : "short";
                             co_return res;
                         });
+            // A body longer than the string's inline storage, written into the connection's
+            // recycled response buffer.
+            router->add(Method::kGet, "/v1/me/progress", [](Request& r) -> boost::asio::awaitable<Response> {
+                Response res;
+                res.body = r.take_response_buffer();
+                for (int i = 0; i < 20; ++i) {
+                    res.body += R"({"content_id":"m_1"},)";
+                }
+                co_return res;
+            });
             router->add(Method::kGet, "/healthz", [](Request&) -> boost::asio::awaitable<Response> {
                 Response res;
                 res.body = R"({"ok":1})";
@@ -147,6 +157,15 @@ TEST_F(AllocTest, AHeartbeatShapedRequestAllocatesNothingInSteadyState) {
 TEST_F(AllocTest, AGeneratedRequestIdAndAnEmptyBodyAllocateNothing) {
     testing::HttpConnection c(port_);
     const double allocs = per_request(c, [&] { return c.call("GET", "/healthz").status == 200; }, 50, 500);
+    EXPECT_EQ(allocs, 0.0);
+}
+
+TEST_F(AllocTest, ABodyWrittenIntoTheRecycledResponseBufferAllocatesNothing) {
+    testing::HttpConnection c(port_);
+    const double allocs = per_request(c, [&] {
+        const auto r = c.call("GET", "/v1/me/progress");
+        return r.status == 200 && r.body.size() == 20 * std::string_view(R"({"content_id":"m_1"},)").size();
+    }, 50, 500);
     EXPECT_EQ(allocs, 0.0);
 }
 

@@ -13,6 +13,7 @@
 #include <regex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "moneta/http/router.hpp"
 #include "moneta/testing/http.hpp"
@@ -67,6 +68,18 @@ protected:
             res.body = "slow-done";
             co_return res;
         });
+        // Writes its body (the request body repeated @p n times, n from the query) into the
+        // connection's recycled response buffer.
+        router->add(Method::kPost, "/repeat", [this](Request& r) -> boost::asio::awaitable<Response> {
+            Response res;
+            res.body = r.take_response_buffer();
+            buffer_capacities_.push_back(res.body.capacity());
+            const int n = std::stoi(std::string(r.query()));
+            for (int i = 0; i < n; ++i) {
+                res.body += r.body();
+            }
+            co_return res;
+        });
         router->add(Method::kGet, "/throw", [](Request&) -> boost::asio::awaitable<Response> {
             throw std::runtime_error("boom");
             co_return Response{};
@@ -87,6 +100,7 @@ protected:
     std::unique_ptr<Server> server_;
     std::uint16_t port_ = 0;
     std::atomic<int> drained_{0};
+    std::vector<std::size_t> buffer_capacities_;  ///< written by the (one) worker, read after it stopped
 };
 
 TEST_F(ServerTest, ServesKeepAliveRequestsInOrder) {
@@ -117,6 +131,50 @@ TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
     ASSERT_NE(one, std::string::npos);
     ASSERT_NE(two, std::string::npos);
     EXPECT_LT(one, two);
+}
+
+TEST_F(ServerTest, ARecycledResponseBufferKeepsEveryResponseOfAConnectionIntact) {
+    start();
+    // Pipelined in one write: a long body, a short one (into the long one's storage), an echo
+    // (a body of its own), then a long one again. Each response must be exactly its own body.
+    const std::string raw = testing::raw_exchange(
+        port_,
+        "POST /repeat?40 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde"
+        "POST /repeat?1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz"
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\necho"
+        "POST /repeat?30 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nkl",
+        2s);
+    std::string_view rest = raw;
+    std::vector<std::string> bodies;
+    while (auto reply = testing::parse_http_reply(rest)) {
+        bodies.push_back(reply->body);
+        const auto next = rest.find("HTTP/1.1 ", 1);
+        if (next == std::string_view::npos) {
+            break;
+        }
+        rest.remove_prefix(next);
+    }
+    ASSERT_EQ(bodies.size(), 4U) << raw;
+    std::string forty;
+    for (int i = 0; i < 40; ++i) {
+        forty += "abcde";
+    }
+    std::string thirty;
+    for (int i = 0; i < 30; ++i) {
+        thirty += "kl";
+    }
+    EXPECT_EQ(bodies[0], forty);
+    EXPECT_EQ(bodies[1], "xyz");
+    EXPECT_EQ(bodies[2], "echo");
+    EXPECT_EQ(bodies[3], thirty);
+    server_->request_stop(1s);
+    server_->wait();
+    // The second and the last handler got the first one's storage back (200 bytes or more).
+    ASSERT_EQ(buffer_capacities_.size(), 3U);
+    EXPECT_LT(buffer_capacities_[0], 200U);
+    EXPECT_GE(buffer_capacities_[1], 200U);
+    EXPECT_GE(buffer_capacities_[2], 200U);
+    server_.reset();
 }
 
 TEST_F(ServerTest, MalformedRequestsGetAnErrorAndTheConnectionIsClosed) {

@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace moneta::domain {
 
@@ -18,6 +19,12 @@ namespace moneta::domain {
 class JsonWriter {
 public:
     explicit JsonWriter(std::size_t reserve = 512) { out_.reserve(reserve); }
+    /// Writes into @p buffer (cleared; its capacity kept): a connection's recycled response
+    /// buffer (http::Request::take_response_buffer) makes a body cost no allocation.
+    JsonWriter(std::string buffer, std::size_t reserve) : out_(std::move(buffer)) {
+        out_.clear();
+        out_.reserve(reserve);
+    }
 
     JsonWriter& begin_object();
     JsonWriter& end_object();

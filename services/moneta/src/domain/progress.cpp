@@ -164,8 +164,9 @@ Parsed<int> parse_limit_query(std::string_view query) {
     return limit;
 }
 
-std::string progress_items_response(const std::vector<ProgressRecord>& items, std::int64_t now_ms) {
-    JsonWriter w(64 + 128 * items.size());
+std::string progress_items_response(const std::vector<ProgressRecord>& items, std::int64_t now_ms,
+                                    std::string buffer) {
+    JsonWriter w(std::move(buffer), 64 + 128 * items.size());
     w.begin_object().key("items").begin_array();
     for (const ProgressRecord& r : items) {
         w.begin_object();

@@ -53,7 +53,9 @@ Parsed<std::vector<std::string>> parse_content_ids_query(std::string_view query)
 Parsed<int> parse_limit_query(std::string_view query);
 
 /// {"items":[{content_id,position_sec,duration_sec,completed,updated_at_ms}],"server_time_ms"}.
-std::string progress_items_response(const std::vector<ProgressRecord>& items, std::int64_t now_ms);
+/// Written into @p buffer, its capacity reused (a connection's recycled response buffer).
+std::string progress_items_response(const std::vector<ProgressRecord>& items, std::int64_t now_ms,
+                                    std::string buffer = {});
 
 /// Items of the internal API's GET /internal/v1/profiles/{id}/progress body (strictly checked;
 /// nullopt when the body is not that shape, or when a position or duration is negative or not

@@ -91,10 +91,11 @@ void write_tracks(JsonWriter& w, const StartView& v) {
 
 }  // namespace
 
-std::string start_response(const StartView& v) {
-    // One allocation: a start body with CloudFront cookies, a DRM token and a few tracks is
-    // ~2.5-3.5 KB (tests/services/moneta/domain/responses_test.cpp measures the demo one).
-    JsonWriter w(4096);
+std::string start_response(const StartView& v, std::string buffer) {
+    // At most one allocation (none in a recycled buffer): a start body with CloudFront cookies,
+    // a DRM token and a few tracks is ~2.5-3.5 KB (tests/services/moneta/domain/responses_test.cpp
+    // measures the demo one).
+    JsonWriter w(std::move(buffer), 4096);
     w.begin_object();
     w.key("session_id").string(v.session_id);
     w.key("lease").begin_object();
@@ -136,8 +137,9 @@ std::string refresh_response(const std::string& session_id, const StreamBlock& s
 }
 
 std::string heartbeat_response(std::int64_t lease_expires_at_ms, int heartbeat_interval_sec,
-                               std::string_view stop_reason, std::int64_t server_time_ms) {
-    JsonWriter w(160);
+                               std::string_view stop_reason, std::int64_t server_time_ms,
+                               std::string buffer) {
+    JsonWriter w(std::move(buffer), 160);
     w.begin_object();
     w.key("lease_expires_at_ms").integer(lease_expires_at_ms);
     w.key("heartbeat_interval_sec").integer(heartbeat_interval_sec);
@@ -154,8 +156,8 @@ std::string heartbeat_response(std::int64_t lease_expires_at_ms, int heartbeat_i
 }
 
 std::string sessions_response(int max_concurrent_streams, const std::vector<ActiveSession>& sessions,
-                              std::int64_t server_time_ms) {
-    JsonWriter w(96 + 256 * sessions.size());
+                              std::int64_t server_time_ms, std::string buffer) {
+    JsonWriter w(std::move(buffer), 96 + 256 * sessions.size());
     w.begin_object();
     w.key("max_concurrent_streams").integer(max_concurrent_streams);
     w.key("sessions").begin_array();

@@ -27,19 +27,21 @@ struct StartView {
     std::int64_t server_time_ms;
 };
 
-/// 201 body of POST /v1/playback/sessions.
-std::string start_response(const StartView& v);
+/// 201 body of POST /v1/playback/sessions, written into @p buffer (its capacity reused).
+std::string start_response(const StartView& v, std::string buffer = {});
 
 /// 200 body of POST /v1/playback/sessions/{id}/refresh: new stream and drm blocks.
 std::string refresh_response(const std::string& session_id, const StreamBlock& stream,
                              const DrmBlock& drm, std::int64_t server_time_ms);
 
 /// 200 body of POST /v1/playback/sessions/{id}/heartbeat. @p stop_reason empty: "continue".
+/// Written into @p buffer (its capacity reused: see JsonWriter), like sessions_response.
 std::string heartbeat_response(std::int64_t lease_expires_at_ms, int heartbeat_interval_sec,
-                               std::string_view stop_reason, std::int64_t server_time_ms);
+                               std::string_view stop_reason, std::int64_t server_time_ms,
+                               std::string buffer = {});
 
 /// 200 body of GET /v1/playback/sessions.
 std::string sessions_response(int max_concurrent_streams, const std::vector<ActiveSession>& sessions,
-                              std::int64_t server_time_ms);
+                              std::int64_t server_time_ms, std::string buffer = {});
 
 }  // namespace moneta::domain

@@ -89,7 +89,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
     }
     return start_.async_run(
         usecases::StartPlaybackCommand{caller_of(std::get<jwt::Claims>(auth)), std::move(*body), idem_key, req.body(),
-                                       viewer_country(req), now_ms, &req.context()},
+                                       viewer_country(req), now_ms, &req.context(), req.take_response_buffer()},
         [now_ms](usecases::Outcome<usecases::Started>&& outcome) {
             return respond(std::move(outcome), now_ms, [](usecases::Started&& started) {
                 http::Response res = json(201, std::move(started.body));
@@ -121,11 +121,13 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
     return sessions_.async_heartbeat(
         usecases::ProgressReport{caller_of(claims), session_id, body->position_sec, body->seq, now_ms,
                                  req.context().deadline},
-        [this, now_ms](usecases::Outcome<usecases::Renewed>&& outcome) {
+        // The body goes into the connection's recycled buffer: no allocation per heartbeat.
+        [this, now_ms, &req](usecases::Outcome<usecases::Renewed>&& outcome) {
             return respond(std::move(outcome), now_ms, [&](usecases::Renewed&& renewed) {
                 return json(200, domain::heartbeat_response(renewed.expires_at_ms,
                                                             deps_.settings.heartbeat_interval_sec,
-                                                            renewed.stop_reason, now_ms));
+                                                            renewed.stop_reason, now_ms,
+                                                            req.take_response_buffer()));
             });
         });
 }
@@ -179,9 +181,10 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_list(http::Reques
     }
     return sessions_.async_list(
         caller_of(std::get<jwt::Claims>(auth)), now_ms, req.context(),
-        [now_ms](usecases::Outcome<usecases::Listed>&& outcome) {
+        [now_ms, &req](usecases::Outcome<usecases::Listed>&& outcome) {
             return respond(std::move(outcome), now_ms, [&](usecases::Listed&& listed) {
-                return json(200, domain::sessions_response(listed.max_streams, listed.sessions, now_ms));
+                return json(200, domain::sessions_response(listed.max_streams, listed.sessions, now_ms,
+                                                           req.take_response_buffer()));
             });
         });
 }

@@ -13,9 +13,11 @@ usecases::Caller caller_of(const jwt::Claims& claims) {
     return usecases::Caller{claims.sub, claims.pid};
 }
 
-http::Response items_response(usecases::Outcome<usecases::ProgressItems>&& outcome, std::int64_t now_ms) {
+/// The body goes into the connection's recycled buffer (@p req outlives the use case's coroutine).
+http::Response items_response(usecases::Outcome<usecases::ProgressItems>&& outcome, std::int64_t now_ms,
+                              http::Request& req) {
     return respond(std::move(outcome), now_ms, [&](usecases::ProgressItems&& items) {
-        return json(200, domain::progress_items_response(items.items, now_ms));
+        return json(200, domain::progress_items_response(items.items, now_ms, req.take_response_buffer()));
     });
 }
 
@@ -47,8 +49,8 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_get(http::Request
         return async_ready(invalid_request(ids, now_ms));
     }
     return calls_.async_get(caller_of(std::get<jwt::Claims>(auth)), std::move(*list), now_ms, req.context(),
-                            [now_ms](usecases::Outcome<usecases::ProgressItems>&& outcome) {
-                                return items_response(std::move(outcome), now_ms);
+                            [now_ms, &req](usecases::Outcome<usecases::ProgressItems>&& outcome) {
+                                return items_response(std::move(outcome), now_ms, req);
                             });
 }
 
@@ -64,8 +66,8 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_continue_watching
         return async_ready(invalid_request(limit, now_ms));
     }
     return calls_.async_continue_watching(caller_of(std::get<jwt::Claims>(auth)), *n, now_ms, req.context(),
-                                          [now_ms](usecases::Outcome<usecases::ProgressItems>&& outcome) {
-                                              return items_response(std::move(outcome), now_ms);
+                                          [now_ms, &req](usecases::Outcome<usecases::ProgressItems>&& outcome) {
+                                              return items_response(std::move(outcome), now_ms, req);
                                           });
 }
 

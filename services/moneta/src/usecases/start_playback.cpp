@@ -84,7 +84,7 @@ std::variant<StartPlayback::Plan, Refused> StartPlayback::plan(const StartPlayba
     return p;
 }
 
-std::optional<std::string> StartPlayback::granted_body(const StartPlaybackCommand& cmd, const Plan& p,
+std::optional<std::string> StartPlayback::granted_body(StartPlaybackCommand& cmd, const Plan& p,
                                                        const domain::LeaseGranted& granted) {
     auto blocks = d_.delivery.build(p.selection, p.account->id, cmd.now_ms);
     if (!blocks) {
@@ -94,10 +94,11 @@ std::optional<std::string> StartPlayback::granted_body(const StartPlaybackComman
         domain::choose_tracks(*p.content, cmd.request.preferred_audio_lang, cmd.request.preferred_subtitle_lang);
     return domain::start_response({p.info.session_id, granted, d_.settings.heartbeat_interval_sec, *p.content,
                                    p.resume_sec, blocks->stream, blocks->drm, tracks, d_.cdn_base_url,
-                                   p.account->plan.max_streams, cmd.now_ms});
+                                   p.account->plan.max_streams, cmd.now_ms},
+                                  std::move(cmd.body_buffer));
 }
 
-Outcome<Started> StartPlayback::without_lease(const StartPlaybackCommand& cmd, Plan& p) {
+Outcome<Started> StartPlayback::without_lease(StartPlaybackCommand& cmd, Plan& p) {
     // The normal 201 body with a lease presumed for `lease` from now and one active stream (the
     // real count needs Redis); the replay of the held grant creates the lease, stream limit
     // included. A full buffer → 503 UPSTREAM_UNAVAILABLE (nothing was granted).
@@ -119,7 +120,7 @@ Outcome<Started> StartPlayback::without_lease(const StartPlaybackCommand& cmd, P
     return Started{Started::Kind::kFailOpen, std::move(session_id), std::move(*out)};
 }
 
-Outcome<Started> StartPlayback::lease_failed(const StartPlaybackCommand& cmd, Plan& p,
+Outcome<Started> StartPlayback::lease_failed(StartPlaybackCommand& cmd, Plan& p,
                                              const boost::system::error_code& ec) {
     ++d_.stats.store_errors_total;
     switch (store::classify_redis_failure(ec)) {

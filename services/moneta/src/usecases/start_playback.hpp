@@ -35,6 +35,9 @@ struct StartPlaybackCommand {
     std::string_view viewer_country;   ///< valid edge-provided country, or empty: the account's
     std::int64_t now_ms = 0;
     const core::RequestContext* ctx = nullptr;  ///< the request's (deadline, trace); outlives the call
+    /// Storage for the 201 body (the connection's recycled response buffer, or empty): the body
+    /// is written into it, so a start allocates no body string of its own.
+    std::string body_buffer;
 };
 
 /// A 201: the body, and how it was produced.
@@ -166,14 +169,14 @@ private:
     /// The api.md §5.1 checks in order, the stream selection, a new session id and its meta.
     std::variant<Plan, Refused> plan(const StartPlaybackCommand& cmd, const store::StartCatalog& catalog);
     /// Served without a lease (Redis unavailable): 201 with a presumed lease, the grant held.
-    Outcome<Started> without_lease(const StartPlaybackCommand& cmd, Plan& p);
+    Outcome<Started> without_lease(StartPlaybackCommand& cmd, Plan& p);
     /// The lease script failed: fail open only when it never left this process.
-    Outcome<Started> lease_failed(const StartPlaybackCommand& cmd, Plan& p, const boost::system::error_code& ec);
+    Outcome<Started> lease_failed(StartPlaybackCommand& cmd, Plan& p, const boost::system::error_code& ec);
     /// Denied, an idempotent replay (or conflict), or a superseded grant (never for a live start).
     Outcome<Started> not_granted(const Plan& p, store::StartOutcome&& lease);
     void count_granted(const domain::LeaseGranted& granted) noexcept;
     /// The 201 body, or nullopt when the delivery blocks could not be built.
-    std::optional<std::string> granted_body(const StartPlaybackCommand& cmd, const Plan& p,
+    std::optional<std::string> granted_body(StartPlaybackCommand& cmd, const Plan& p,
                                             const domain::LeaseGranted& granted);
     static Outcome<Started> unavailable() { return Refused{domain::ApiError::kUpstreamUnavailable}; }
 

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "moneta/core/request_context.hpp"
@@ -56,7 +58,24 @@ public:
     /// labels requests by it instead of parsing the path again.
     std::uint16_t route_id() const noexcept { return route_id_; }
 
+    /// An empty string with the capacity of this connection's previous response bodies. A
+    /// handler that writes its body into it and returns it as Response::body allocates no body
+    /// string per response: the server hands the storage back after the write.
+    std::string take_response_buffer() noexcept {
+        std::string s = std::move(response_buffer_);
+        s.clear();
+        return s;
+    }
+
     // --- set by the server and router only ---
+    /// The written body's storage, kept for the next take_response_buffer() (up to
+    /// kMaxRecycledBody bytes of capacity: a rare large body is not kept for the connection's life).
+    void recycle_response_buffer(std::string&& body) noexcept {
+        if (body.capacity() > response_buffer_.capacity() && body.capacity() <= kMaxRecycledBody) {
+            response_buffer_ = std::move(body);
+        }
+    }
+    static constexpr std::size_t kMaxRecycledBody = 64 * 1024;
     void set_line(Method m, std::string_view method_string, std::string_view target) noexcept;
     void set_body(std::string_view body) noexcept { body_ = body; }
     void set_remote_ip(std::string_view ip) noexcept { remote_ip_ = ip; }
@@ -78,6 +97,7 @@ private:
     std::size_t param_count_ = 0;
     std::uint16_t route_id_ = kNoRoute;
     core::RequestContext context_;
+    std::string response_buffer_;  ///< see take_response_buffer()
 };
 
 }  // namespace moneta::http
