@@ -14,7 +14,7 @@
 #include "progress/batch_split.hpp"
 #include "progress/chunked_pipeline.hpp"
 #include "store/keys.hpp"
-#include "store/scripts.hpp"
+#include "store/scripts/script_call.hpp"
 
 namespace moneta::progress {
 namespace {
@@ -159,32 +159,30 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
         co_return 0;
     }
     const std::int64_t now = clock_.wall_ms();
-    const store::IntArg due_by(now);
-    const store::IntArg claim_until(now + settings_.claim_idle.count());
-    const store::Scripts& scripts = store::Scripts::get();
     redis::Pipeline p;
     const auto n = static_cast<std::size_t>(progress_.stream_shards);
     for (int shard = 0; shard < progress_.stream_shards; ++shard) {
-        const std::size_t share = share_of(room, shard, n);
-        const store::IntArg shard_arg(shard);
-        const store::IntArg count(static_cast<std::int64_t>(share));
-        store::KeyBuffer kb;
-        store::progress_due_key(kb, shard_arg.view());
-        const std::string_view args[] = {everything ? std::string_view("+inf") : due_by.view(), claim_until.view(),
-                                         count.view()};
-        p.add_eval(scripts.due_take, std::span(kb.data(), 1), args);
+        const store::DueTakeScript::Call call(store::DueTakeArgs{
+            .shard = shard,
+            .everything = everything,
+            .due_by_ms = now,
+            .claim_until_ms = now + settings_.claim_idle.count(),
+            .count = static_cast<std::int64_t>(share_of(room, shard, n)),
+        });
+        p.add_eval(due_take_.script(), call.keys(), call.args());
     }
     auto replies = co_await redis_.async_pipeline(p, call_deadline());
     if (!replies) {
         co_return 0;
     }
     std::size_t added = 0;
-    for (const redis::Reply& r : *replies) {
-        if (!r.is_array()) {
+    for (const redis::Reply& reply : *replies) {
+        const auto r = store::DueTakeScript::decode(reply.view());
+        if (!r) {
             continue;  // an error: the next take retries
         }
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            const std::string_view account = r[i].as_string_view();
+        for (std::size_t i = 0; i < r->size(); ++i) {
+            const std::string_view account = (*r)[i].as_string_view();
             // An account already in the batch (through a marker) is flushed with it anyway.
             if (domain::is_valid_id(account) && held_.insert(std::string(account)).second) {
                 batch_.push_back(Marker{kNoStream, {}, std::string(account)});
@@ -361,7 +359,6 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
 }
 
 boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flush() {
-    const store::Scripts& scripts = store::Scripts::get();
     // At most `batch` accounts per flush, taken in marker order; the rest waits for the next one.
     std::vector<std::string> accounts;
     {
@@ -378,13 +375,11 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     //    Held entries (a title still playing) wait for their due time, except when stopping: a
     //    clean stop flushes everything.
     constexpr std::int64_t kEverything = std::int64_t{1} << 53;
-    const store::IntArg due_by(stopping_.load() ? kEverything : clock_.wall_ms());
+    const std::int64_t due_by = stopping_.load() ? kEverything : clock_.wall_ms();
     ChunkedPipeline snap(settings_.commands_per_trip);
     for (const std::string& a : accounts) {
-        store::KeyBuffer kb;
-        store::dirty_key(kb, a);
-        const std::string_view args[] = {store::progress_prefix(kb, a), due_by.view()};
-        snap.next().add_eval(scripts.flush_snapshot, std::span(kb.data(), 1), args);
+        const store::FlushSnapshotScript::Call snapshot(store::FlushSnapshotArgs{a, due_by});
+        snap.next().add_eval(snapshot_.script(), snapshot.keys(), snapshot.args());
     }
     auto snapped = co_await async_send(snap);  // NOSCRIPT: libs/redis reloads
     if (!snapped) {
@@ -394,16 +389,17 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     std::vector<std::size_t> item_account;  // per item: its index in `accounts` (non-decreasing)
     std::vector<std::vector<DirtyEntry>> entries(accounts.size());
     for (std::size_t i = 0; i < accounts.size(); ++i) {
-        const redis::Reply& r = (*snapped)[i];
-        if (r.is_error() || !r.is_array()) {
+        const auto r = store::FlushSnapshotScript::decode((*snapped)[i].view());
+        if (!r) {
             co_return FlushResult::kFailed;
         }
-        for (std::size_t j = 0; j + 2 < r.size(); j += 3) {
-            const std::string_view field = r[j].as_string_view();
-            DirtyEntry entry{std::string(field), r[j + 1].as_string(), std::nullopt};
+        for (std::size_t j = 0; j < r->size(); ++j) {
+            const store::FlushSnapshotEntry e = (*r)[j];
+            const std::string_view field = e.field;
+            DirtyEntry entry{std::string(field), std::string(e.version), std::nullopt};
             const auto slash = field.find('/');
             if (slash != std::string_view::npos) {
-                auto rec = domain::decode_progress_value(field.substr(slash + 1), r[j + 2].as_string_view());
+                auto rec = domain::decode_progress_value(field.substr(slash + 1), e.value);
                 if (rec) {
                     entry.item = items.size();
                     items.push_back(domain::ProgressUpsert{std::string(field.substr(0, slash)), std::move(*rec)});
@@ -449,7 +445,8 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     ChunkedPipeline done(settings_.commands_per_trip);  // in order: quarantine records, then clears, then acks
     std::vector<bool> resolved(accounts.size(), true);  // no item of the account is still pending
     const store::IntArg quarantine_len(settings_.quarantine_max_len);
-    const store::IntArg now_ms(clock_.wall_ms());
+    const std::int64_t now = clock_.wall_ms();
+    const store::IntArg now_ms(now);
     std::vector<std::size_t> quarantined;  // items, logged once recorded
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         for (const DirtyEntry& d : entries[i]) {
@@ -478,20 +475,15 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     //    account in its due index from what is left (every account: one taken from the index
     //    with nothing due yet gets its true score back), then ack and delete the markers of every
     //    account left with nothing pending.
-    const store::IntArg lost_ms(progress_.marker_lost.count());
     for (std::size_t i = 0; i < accounts.size(); ++i) {
-        std::vector<std::string_view> args = {accounts[i], now_ms.view(), lost_ms.view()};
+        store::FlushClearScript::Call clear(
+            store::FlushClearArgs{accounts[i], now, progress_.marker_lost.count(), progress_.stream_shards});
         for (const DirtyEntry& d : entries[i]) {
             if (!d.item || plan.state(*d.item) != ItemState::kPending) {
-                args.push_back(d.field);
-                args.push_back(d.version);
+                clear.add(d.field, d.version);
             }
         }
-        const store::IntArg shard(store::progress_shard(accounts[i], progress_.stream_shards));
-        store::KeyBuffer kb;
-        store::dirty_key(kb, accounts[i]);
-        store::progress_due_key(kb, shard.view());
-        done.next().add_eval(scripts.flush_clear, std::span(kb.data(), 2), args);
+        done.next().add_eval(clear_.script(), clear.keys(), clear.args());
     }
     std::unordered_set<std::string_view> finished_accounts;
     for (std::size_t i = 0; i < accounts.size(); ++i) {

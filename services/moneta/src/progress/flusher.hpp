@@ -42,6 +42,9 @@
 #include "moneta/metrics/stats_table.hpp"
 #include "moneta/redis/commands.hpp"
 #include "store/progress_stream.hpp"
+#include "store/scripts/due_take_script.hpp"
+#include "store/scripts/flush_clear_script.hpp"
+#include "store/scripts/flush_snapshot_script.hpp"
 #include "upstream/internal_api.hpp"
 
 namespace moneta::progress {
@@ -176,6 +179,10 @@ private:
     std::unordered_set<std::string> held_;  ///< the accounts named by markers in batch_
     std::atomic<bool> stopping_{false};
     std::atomic<std::int64_t> stop_by_ms_{0};  ///< steady ms after which the final flush gives up
+    // Pipelines remember their scripts for NOSCRIPT recovery: they live as long as the flusher.
+    store::DueTakeScript due_take_;
+    store::FlushSnapshotScript snapshot_;
+    store::FlushClearScript clear_;
 };
 
 }  // namespace moneta::progress

@@ -1,11 +1,9 @@
 #include "store/progress_store.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include "store/keys.hpp"
-#include "store/scripts.hpp"
-#include "store/session_lua.hpp"
+#include "store/scripts/script_call.hpp"
 
 namespace moneta::store {
 namespace {
@@ -16,8 +14,6 @@ template <class T>
 core::Result<T> fail(Errc e) {
     return core::Result<T>(boost::system::in_place_error, core::make_error(e));
 }
-
-constexpr std::string_view kContinueMarker = "~cw";
 
 }  // namespace
 
@@ -88,44 +84,10 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
         co_return fail<std::vector<domain::ProgressRecord>>(Errc::kUpstreamError);
     }
     // Load through the guard: a newer local position (not yet flushed) is kept; ids without a
-    // position go to the profile's bounded, short-lived negative cache (progress_load_lua).
-    KeyBuffer kb;
-    progress_key(kb, account_id, profile_id);
-    continue_key(kb, account_id, profile_id);
-    dirty_key(kb, account_id);
-    progress_missing_key(kb, account_id, profile_id);
-    const IntArg ttl(settings_.ttl.count());
-    const IntArg cwmax(settings_.continue_watching_max);
-    const IntArg n(static_cast<std::int64_t>(items->size()));
-    const IntArg neg_ttl(settings_.missing_ttl.count());
-    const IntArg neg_max(settings_.missing_max);
-    const IntArg max_titles(settings_.max_titles_per_profile);
-    const IntArg max_dirty(settings_.max_dirty_per_account);
-    std::vector<std::string> owned;  // number texts (views into it are taken after it is filled)
-    owned.reserve(items->size() * 4);
-    for (const domain::ProgressRecord& r : *items) {
-        owned.push_back(domain::format_seconds(r.position_sec));
-        owned.push_back(domain::format_seconds(r.duration_sec));
-        owned.push_back(std::to_string(r.updated_at_ms));
-        owned.push_back(std::to_string(r.seq));
-    }
-    std::vector<std::string_view> args = {ttl.view(),     cwmax.view(),      content_ids.empty() ? kContinueMarker : "",
-                                          n.view(),       profile_id,        neg_ttl.view(),
-                                          neg_max.view(), max_titles.view(), max_dirty.view()};
-    for (std::size_t i = 0; i < items->size(); ++i) {
-        const domain::ProgressRecord& r = (*items)[i];
-        args.insert(args.end(), {r.content_id, owned[4 * i], owned[4 * i + 1], owned[4 * i + 2], owned[4 * i + 3],
-                                 r.completed ? "1" : "0"});
-    }
-    for (const std::string& id : content_ids) {
-        const bool known = std::any_of(items->begin(), items->end(),
-                                       [&](const domain::ProgressRecord& r) { return r.content_id == id; });
-        if (!known) {
-            args.push_back(id);
-        }
-    }
-    auto loaded = co_await eval_script(redis_, Scripts::get().progress_load, std::span(kb.data(), 4), args, ctx.deadline);
-    if (!loaded || loaded->is_error()) {
+    // position go to the profile's bounded, short-lived negative cache (ProgressLoadScript).
+    const ProgressLoadScript::Call call(ProgressLoadArgs{account_id, profile_id, *items, content_ids, settings_});
+    auto loaded = co_await eval_script(redis_, load_.script(), call.keys(), call.args(), ctx.deadline);
+    if (!loaded || !ProgressLoadScript::decode(loaded->view())) {
         ++stats_.redis_errors_total;  // answered from the internal API anyway; the next read retries
     }
     co_return std::move(*items);
@@ -203,26 +165,24 @@ boost::asio::awaitable<core::Result<std::optional<domain::ProgressRecord>>> Prog
 
 boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> ProgressStore::async_continue_watching(
     std::string_view account_id, std::string_view profile_id, int limit, const core::RequestContext& ctx) {
-    KeyBuffer kb;
-    progress_key(kb, account_id, profile_id);
-    continue_key(kb, account_id, profile_id);
-    const IntArg lim(limit);
-    const std::string_view args[] = {lim.view()};
+    const ContinueWatchingScript::Call call(ContinueWatchingArgs{account_id, profile_id, limit});
     boost::system::error_code redis_error = core::make_error(Errc::kUpstreamError);  // an odd reply
     for (int attempt = 0; attempt < 2; ++attempt) {
-        auto reply = co_await eval_script(redis_, Scripts::get().continue_watching, std::span(kb.data(), 2), args,
-                                                ctx.deadline);
-        if (!reply || !reply->is_array() || reply->size() < 1) {
-            if (!reply) {
-                redis_error = reply.error();
-            }
+        auto reply = co_await eval_script(redis_, continue_watching_.script(), call.keys(), call.args(),
+                                          ctx.deadline);
+        if (!reply) {
+            redis_error = reply.error();
             break;
         }
-        const redis::Reply& r = *reply;
-        if (r[0].as_integer().value_or(0) == 1 || attempt == 1) {
+        const auto r = ContinueWatchingScript::decode(reply->view());
+        if (!r) {
+            break;  // an error reply or an odd one: redis_error says kUpstreamError
+        }
+        if (r->loaded || attempt == 1) {
             std::vector<domain::ProgressRecord> out;
-            for (std::size_t i = 1; i + 1 < r.size(); i += 2) {
-                auto rec = domain::decode_progress_value(r[i].as_string_view(), r[i + 1].as_string_view());
+            for (std::size_t i = 0; i < r->size(); ++i) {
+                const ContinueWatchingEntry e = (*r)[i];
+                auto rec = domain::decode_progress_value(e.content_id, e.value);
                 if (rec && !rec->completed) {
                     out.push_back(std::move(*rec));
                 }

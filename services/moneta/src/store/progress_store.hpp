@@ -20,6 +20,8 @@
 #include "moneta/redis/script.hpp"
 #include "moneta/resilience/fallback.hpp"
 #include "store/progress_stream.hpp"
+#include "store/scripts/continue_watching_script.hpp"
+#include "store/scripts/progress_load_script.hpp"
 #include "store/scripts/progress_put_script.hpp"
 #include "store/session_store.hpp"
 #include "upstream/internal_api.hpp"
@@ -78,8 +80,11 @@ public:
     boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> async_continue_watching(
         std::string_view account_id, std::string_view profile_id, int limit, const core::RequestContext& ctx);
 
-    /// progress_put_lua with this store's settings in its source (tests load it up front).
+    /// This store's scripts (progress_put carries its settings in its source; tests load them
+    /// up front).
     const redis::Script& put_script() const noexcept { return put_.script(); }
+    const redis::Script& load_script() const noexcept { return load_.script(); }
+    const redis::Script& continue_watching_script() const noexcept { return continue_watching_.script(); }
 
 private:
     /// Asks the internal API (the newest positions when @p content_ids is empty) and loads the
@@ -100,6 +105,8 @@ private:
     ProgressStats& stats_;
     resilience::FallbackGate* fallback_gate_;
     ProgressPutScript put_;
+    ProgressLoadScript load_;
+    ContinueWatchingScript continue_watching_;
 };
 
 }  // namespace moneta::store

@@ -10,7 +10,6 @@
 #include <string_view>
 
 #include "moneta/redis/pipeline.hpp"
-#include "store/scripts.hpp"
 
 namespace moneta::store {
 

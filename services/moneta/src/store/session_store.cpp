@@ -6,31 +6,16 @@
 #include "domain/entitlement_digest.hpp"
 #include "domain/progress.hpp"
 #include "store/keys.hpp"
-#include "store/scripts.hpp"
-#include "store/session_lua.hpp"
+#include "store/scripts/script_call.hpp"
 
 namespace moneta::store {
 namespace {
 
 using core::Errc;
 
-std::optional<std::int64_t> int_at(const redis::ReplyView& v) noexcept { return v.to_int64(); }
-
 template <class T>
 core::Result<T> fail(Errc e) {
     return core::Result<T>(boost::system::in_place_error, core::make_error(e));
-}
-
-/// A script reply must be an array of at least @p n; a script error is a bug or a key of the
-/// wrong type (kUpstreamError), anything else is not what our scripts return (kProtocolError).
-std::optional<Errc> check_array(const redis::ReplyView& r, std::size_t n) noexcept {
-    if (r.is_error()) {
-        return Errc::kUpstreamError;
-    }
-    if (!r.is_array() || r.size() < n) {
-        return Errc::kProtocolError;
-    }
-    return std::nullopt;
 }
 
 /// How often a session's heartbeats renew its keys' TTLs. The lease keys live 2 × span from a
@@ -52,19 +37,52 @@ ScriptSettings script_settings(const LeaseSettings& lease, const ProgressSetting
     return s;
 }
 
-std::vector<domain::ActiveSession> decode_members(const redis::ReplyView& r, std::size_t from,
-                                                  std::int64_t lease_ms) {
+std::vector<domain::ActiveSession> decode_members(const LeaseList& leases, std::int64_t lease_ms) {
     std::vector<domain::ActiveSession> out;
-    out.reserve(r.size() > from ? (r.size() - from) / 3 : 0);  // one allocation, not one per growth
-    for (std::size_t i = from; i + 2 < r.size(); i += 3) {
+    out.reserve(leases.size());  // one allocation, not one per growth
+    for (std::size_t i = 0; i < leases.size(); ++i) {
+        const LeaseEntry e = leases[i];
         domain::ActiveSession a;
-        a.info = domain::decode_session_info(r[i + 1].as_string_view());
-        a.info.session_id.assign(r[i].as_string_view());  // into the decoded id's storage
+        a.info = domain::decode_session_info(e.info_json);
+        a.info.session_id.assign(e.session_id);  // into the decoded id's storage
         // The score is the lease expiry, set to last_seen + lease at each renewal.
-        a.last_seen_ms = int_at(r[i + 2]).value_or(0) - lease_ms;
+        a.last_seen_ms = e.expires_at_ms - lease_ms;
         out.push_back(std::move(a));
     }
     return out;
+}
+
+/// The start's reply as its outcome. Not in async_start: the decoded reply and the copies made
+/// from it stay out of that coroutine's frame (Asio recycles frames up to 1,020 bytes).
+core::Result<StartOutcome> start_outcome(const redis::ReplyView& reply, std::int64_t lease_ms) {
+    auto r = SessionStartScript::decode(reply);
+    if (!r) {
+        return r.error();
+    }
+    switch (r->outcome) {
+        case SessionStartReply::Outcome::kGranted: {
+            domain::LeaseGranted g;
+            g.expires_at_ms = r->expires_at_ms;
+            g.active_streams = static_cast<int>(r->active_streams);
+            g.replaced_session_id = std::string(r->replaced_session_id);
+            return StartOutcome{std::move(g)};
+        }
+        case SessionStartReply::Outcome::kDenied:
+            return StartOutcome{domain::LeaseDenied{decode_members(r->leases, lease_ms)}};
+        case SessionStartReply::Outcome::kSuperseded:
+            return StartOutcome{LeaseSuperseded{std::string(r->superseded_by)}};
+        case SessionStartReply::Outcome::kIdempotentReplay: {
+            const std::string_view v = r->idempotency_value;
+            const auto nl = v.find('\n');
+            IdempotentReplay replay;
+            replay.request_hash = std::string(v.substr(0, nl));
+            if (nl != std::string_view::npos) {
+                replay.response_body = std::string(v.substr(nl + 1));
+            }
+            return StartOutcome{std::move(replay)};
+        }
+    }
+    return fail<StartOutcome>(Errc::kProtocolError);
 }
 
 }  // namespace
@@ -100,62 +118,33 @@ std::chrono::milliseconds SessionStore::meta_refresh() const noexcept { return r
 
 boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(const StartCommand& cmd,
                                                                              core::Deadline deadline) {
-    const Scripts& scripts = Scripts::get();
-    KeyBuffer kb;
-    lease_keys(kb, cmd.account_id);
-    session_meta_key(kb, cmd.account_id, cmd.info.session_id);
-    idempotency_key(kb, cmd.account_id, cmd.idempotency_key);
-
-    const IntArg now(cmd.now_ms);
-    const IntArg lease(lease_.lease.count());
-    const IntArg max(cmd.max_streams);
-    const IntArg tomb(lease_.tombstone.count());
-    const IntArg idem_ttl(lease_.idempotency.count());
-    const IntArg meta_ttl(lease_.meta.count());
     const std::string info_json = domain::encode_session_info(cmd.info);
     std::string idem_value;
     if (!cmd.idempotency_key.empty()) {
         idem_value.append(cmd.idempotency_hash).push_back('\n');
     }
     const std::string meta = encode_session_meta(cmd.meta, cmd.now_ms + meta_refresh().count());
-    const IntArg started(cmd.info.started_at_ms);
-    const std::array<std::string_view, 13> args = {
-        now.view(), lease.view(), max.view(), cmd.info.session_id, cmd.info.device_id, info_json,
-        cmd.replace_session_id, tomb.view(), idem_value, idem_ttl.view(), meta_ttl.view(),
-        cmd.replayed_grant ? started.view() : std::string_view(), meta};
-    auto reply = co_await eval_script(redis_, scripts.session_start, std::span(kb.data(), 6), args, deadline);
+    const SessionStartScript::Call call(SessionStartArgs{.account_id = cmd.account_id,
+                                                         .session_id = cmd.info.session_id,
+                                                         .device_id = cmd.info.device_id,
+                                                         .info_json = info_json,
+                                                         .replace_session_id = cmd.replace_session_id,
+                                                         .idempotency_key = cmd.idempotency_key,
+                                                         .idempotency_value = idem_value,
+                                                         .meta = meta,
+                                                         .now_ms = cmd.now_ms,
+                                                         .lease_ms = lease_.lease.count(),
+                                                         .max_streams = cmd.max_streams,
+                                                         .tombstone_ms = lease_.tombstone.count(),
+                                                         .idempotency_ttl_ms = lease_.idempotency.count(),
+                                                         .meta_ttl_ms = lease_.meta.count(),
+                                                         .replayed_grant = cmd.replayed_grant,
+                                                         .started_at_ms = cmd.info.started_at_ms});
+    auto reply = co_await eval_script(redis_, start_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
     }
-    const redis::ReplyView r = reply->view();
-    if (auto e = check_array(r, 1)) {
-        co_return core::make_error(*e);
-    }
-    const auto status = int_at(r[0]);
-    if (status == 1 && r.size() == 4) {
-        domain::LeaseGranted g;
-        g.expires_at_ms = int_at(r[1]).value_or(0);
-        g.active_streams = static_cast<int>(int_at(r[2]).value_or(0));
-        g.replaced_session_id = std::string(r[3].as_string_view());
-        co_return StartOutcome{std::move(g)};
-    }
-    if (status == 0 && (r.size() - 1) % 3 == 0) {
-        co_return StartOutcome{domain::LeaseDenied{decode_members(r, 1, lease_.lease.count())}};
-    }
-    if (status == 4 && r.size() == 2) {
-        co_return StartOutcome{LeaseSuperseded{std::string(r[1].as_string_view())}};
-    }
-    if (status == 3 && r.size() == 2) {
-        const std::string_view v = r[1].as_string_view();
-        const auto nl = v.find('\n');
-        IdempotentReplay replay;
-        replay.request_hash = std::string(v.substr(0, nl));
-        if (nl != std::string_view::npos) {
-            replay.response_body = std::string(v.substr(nl + 1));
-        }
-        co_return StartOutcome{std::move(replay)};
-    }
-    co_return core::make_error(Errc::kProtocolError);
+    co_return start_outcome(reply->view(), lease_.lease.count());
 }
 
 boost::asio::awaitable<core::Result<void>> SessionStore::async_save_idempotent(
@@ -236,41 +225,32 @@ boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
 
 boost::asio::awaitable<core::Result<std::vector<domain::ActiveSession>>> SessionStore::async_list(
     std::string_view account_id, std::int64_t now_ms, core::Deadline deadline) {
-    KeyBuffer kb;
-    lease_keys(kb, account_id);
-    const IntArg now(now_ms);
-    const std::string_view args[] = {now.view()};
-    auto reply = co_await eval_script(redis_, Scripts::get().session_list, std::span(kb.data(), 4), args, deadline);
+    const SessionListScript::Call call(SessionListArgs{account_id, now_ms});
+    auto reply = co_await eval_script(redis_, list_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
     }
-    if (auto e = check_array(reply->view(), 0)) {
-        co_return fail<std::vector<domain::ActiveSession>>(*e);
+    auto r = SessionListScript::decode(reply->view());
+    if (!r) {
+        co_return r.error();
     }
-    co_return decode_members(reply->view(), 0, lease_.lease.count());
+    co_return decode_members(*r, lease_.lease.count());
 }
 
 boost::asio::awaitable<core::Result<KickResult>> SessionStore::async_kick(std::string_view account_id,
                                                                           std::string_view session_id,
                                                                           std::int64_t now_ms,
                                                                           core::Deadline deadline) {
-    const Scripts& scripts = Scripts::get();
-    KeyBuffer kb;
-    lease_keys(kb, account_id);
-    const IntArg now(now_ms);
-    const IntArg tomb(lease_.tombstone.count());
-    const std::array<std::string_view, 3> args = {now.view(), session_id, tomb.view()};
-    auto kicked = co_await eval_script(redis_, scripts.session_kick, std::span(kb.data(), 4), args, deadline);
+    const SessionKickScript::Call call(SessionKickArgs{account_id, session_id, now_ms, lease_.tombstone.count()});
+    auto reply = co_await eval_script(redis_, kick_.script(), call.keys(), call.args(), deadline);
+    if (!reply) {
+        co_return reply.error();
+    }
+    auto kicked = SessionKickScript::decode(reply->view());
     if (!kicked) {
         co_return kicked.error();
     }
-    if (kicked->is_error()) {
-        co_return core::make_error(Errc::kUpstreamError);
-    }
-    if (kicked->as_integer().value_or(0) == 1) {
-        co_return KickResult::kKicked;
-    }
-    co_return KickResult::kNotFound;
+    co_return *kicked ? KickResult::kKicked : KickResult::kNotFound;
 }
 
 boost::asio::awaitable<core::Result<std::optional<LiveSession>>> SessionStore::async_live_session(

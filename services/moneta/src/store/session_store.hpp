@@ -20,6 +20,9 @@
 #include "store/progress_stream.hpp"
 #include "store/progress_write.hpp"
 #include "store/scripts/heartbeat_script.hpp"
+#include "store/scripts/session_kick_script.hpp"
+#include "store/scripts/session_list_script.hpp"
+#include "store/scripts/session_start_script.hpp"
 #include "store/scripts/stop_script.hpp"
 #include "store/session_meta.hpp"
 
@@ -144,10 +147,13 @@ public:
 
     const LeaseSettings& settings() const noexcept { return lease_; }
 
-    /// The scripts whose source carries this store's settings (ScriptSettings): tests load them
-    /// up front to see the warm path.
+    /// This store's scripts (heartbeat and stop carry its settings in their source,
+    /// ScriptSettings): tests load them up front to see the warm path.
     const HeartbeatScript& heartbeat_script() const noexcept { return heartbeat_; }
     const redis::Script& stop_script() const noexcept { return stop_.script(); }
+    const redis::Script& start_script() const noexcept { return start_.script(); }
+    const redis::Script& list_script() const noexcept { return list_.script(); }
+    const redis::Script& kick_script() const noexcept { return kick_.script(); }
 
 private:
     /// The heartbeat script; @p renew false = progress only.
@@ -163,6 +169,9 @@ private:
     ProgressSettings progress_;
     HeartbeatScript heartbeat_;
     StopScript stop_;
+    SessionStartScript start_;
+    SessionListScript list_;
+    SessionKickScript kick_;
 };
 
 }  // namespace moneta::store

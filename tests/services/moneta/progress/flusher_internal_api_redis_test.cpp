@@ -27,7 +27,8 @@
 #include "progress/flusher.hpp"
 #include "store/progress_store.hpp"
 #include "store/progress_stream.hpp"
-#include "store/scripts.hpp"
+#include "store/scripts/flush_clear_script.hpp"
+#include "store/scripts/flush_snapshot_script.hpp"
 #include "upstream/internal_api_client.hpp"
 
 namespace moneta::progress {
@@ -60,8 +61,10 @@ protected:
         auto server = testing::RedisServer::start();
         ASSERT_TRUE(server) << "redis-server: " << server.error().message();
         redis_.emplace(std::move(*server));
-        const store::Scripts& scripts = store::Scripts::get();
-        for (const redis::Script* s : {&scripts.flush_snapshot, &scripts.flush_clear}) {
+        // The flusher's scripts have no settings: the same source (and SHA1) as its own.
+        const store::FlushSnapshotScript snapshot;
+        const store::FlushClearScript clear;
+        for (const redis::Script* s : {&snapshot.script(), &clear.script()}) {
             ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", std::string(s->source())}), s->sha1());
         }
         writer_redis_ = connect();

@@ -39,7 +39,9 @@
 #include "store/keys.hpp"
 #include "store/progress_store.hpp"
 #include "store/progress_stream.hpp"
-#include "store/scripts.hpp"
+#include "store/scripts/due_take_script.hpp"
+#include "store/scripts/flush_clear_script.hpp"
+#include "store/scripts/flush_snapshot_script.hpp"
 #include "upstream/internal_api.hpp"
 
 namespace moneta::progress {
@@ -349,9 +351,10 @@ protected:
         ASSERT_TRUE(server) << "redis-server: " << server.error().message();
         redis_.emplace(std::move(*server));
         // Loaded up front: these tests count Redis work on the warm path.
-        const store::Scripts& scripts = store::Scripts::get();
-        for (const redis::Script* s :
-             {&scripts.flush_snapshot, &scripts.flush_clear}) {
+        // The flusher's scripts have no settings: the same source (and SHA1) as its own.
+        const store::FlushSnapshotScript snapshot;
+        const store::FlushClearScript clear;
+        for (const redis::Script* s : {&snapshot.script(), &clear.script()}) {
             ASSERT_EQ(redis_->command({"SCRIPT", "LOAD", std::string(s->source())}), s->sha1());
         }
         flusher_redis_ = connect();
@@ -834,11 +837,11 @@ TEST_F(FlusherDueIndexTest, ATakenAccountIsClaimedForClaimIdleThenTakenAgain) {
     }
     const std::int64_t now = core::SystemClock::instance().wall_ms();
     ASSERT_EQ(redis_->command({"ZADD", due_key("acc1"), std::to_string(now - 1), "acc1"}), "0");
-    const store::Scripts& scripts = store::Scripts::get();
+    const store::DueTakeScript due_take;
     const std::int64_t claimed_until = now + 1500;
     // Another flusher's take, then it dies.
     const std::string taken =
-        redis_->command({"EVAL", std::string(scripts.due_take.source()), "1", due_key("acc1"), std::to_string(now),
+        redis_->command({"EVAL", std::string(due_take.script().source()), "1", due_key("acc1"), std::to_string(now),
                          std::to_string(claimed_until), "10"});
     ASSERT_EQ(taken, "acc1");
     EXPECT_EQ(due_score("acc1"), std::to_string(claimed_until));

@@ -19,7 +19,6 @@
 #include "moneta/testing/redis_server.hpp"
 #include "store/progress_store.hpp"
 #include "store/progress_stream.hpp"
-#include "store/scripts.hpp"
 
 namespace moneta::store {
 namespace {

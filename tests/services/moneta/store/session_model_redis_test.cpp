@@ -27,7 +27,6 @@
 #include "moneta/testing/redis_server.hpp"
 #include "store/progress_store.hpp"
 #include "store/progress_stream.hpp"
-#include "store/scripts.hpp"
 #include "store/session_store.hpp"
 
 namespace moneta::store {
@@ -839,7 +838,7 @@ protected:
 TEST_F(ProgressModelTest, RandomWritesFollowTheGuardRules) {
     // Scripts first: a NOSCRIPT answer repeats the pipeline, marker included.
     for (const redis::Script* s :
-         {&Scripts::get().session_start,
+         {&sessions_->start_script(),
           &sessions_->heartbeat_script().script(),
           &sessions_->stop_script()}) {
         ASSERT_EQ(server_->command({"SCRIPT", "LOAD", std::string(s->source())}), s->sha1());

@@ -20,7 +20,6 @@
 #include "moneta/redis/client.hpp"
 #include "moneta/testing/redis_server.hpp"
 #include "store/progress_stream.hpp"
-#include "store/scripts.hpp"
 #include "store/session_store.hpp"
 
 namespace moneta::store {
@@ -87,13 +86,12 @@ protected:
         client_ = make_client();
         store_ = std::make_unique<SessionStore>(*client_, lease_settings(), progress_settings());
         // Load the scripts up front so every test sees the warm path (EVALSHA answered at once).
-        const Scripts& s = Scripts::get();
         for (const redis::Script* script :
-             {&s.session_start,
+             {&store_->start_script(),
               &store_->heartbeat_script().script(),
               &store_->stop_script(),
-              &s.session_list,
-              &s.session_kick}) {
+              &store_->list_script(),
+              &store_->kick_script()}) {
             ASSERT_EQ(
                 redis({"SCRIPT", "LOAD", std::string(script->source())}),
                 std::string(script->sha1())

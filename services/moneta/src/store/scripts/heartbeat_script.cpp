@@ -71,7 +71,7 @@ std::string source(const ScriptSettings& settings) {
 
 }  // namespace
 
-HeartbeatScript::HeartbeatScript(const ScriptSettings& settings) : script_(source(settings)) {}
+HeartbeatScript::HeartbeatScript(const ScriptSettings& settings) : TypedScript(source(settings)) {}
 
 HeartbeatScript::Call::Call(const HeartbeatArgs& a, int stream_shards) noexcept
     : now_(a.now_ms), seq_(a.seq), shard_(progress_shard(a.account_id, stream_shards)), pos_(a.position_sec) {
@@ -87,11 +87,8 @@ HeartbeatScript::Call::Call(const HeartbeatArgs& a, int stream_shards) noexcept
 }
 
 core::Result<HeartbeatReply> HeartbeatScript::decode(const redis::ReplyView& r) noexcept {
-    if (r.is_error()) {
-        return core::make_error(core::Errc::kUpstreamError);
-    }
-    if (!r.is_array() || r.size() < 6) {
-        return core::make_error(core::Errc::kProtocolError);
+    if (const auto e = array_reply_error(r, 6)) {
+        return e;
     }
     HeartbeatReply out;
     switch (r[0].to_int64().value_or(-1)) {

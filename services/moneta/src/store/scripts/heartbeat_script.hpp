@@ -20,7 +20,7 @@
 #include "moneta/redis/script.hpp"
 #include "store/keys.hpp"
 #include "store/progress_write.hpp"
-#include "store/scripts.hpp"
+#include "store/scripts/script_call.hpp"
 #include "store/scripts/script_settings.hpp"
 
 namespace moneta::store {
@@ -49,7 +49,7 @@ struct HeartbeatReply {
 
 /// @par Thread safety
 /// Immutable after construction: share freely.
-class HeartbeatScript {
+class HeartbeatScript : public TypedScript {
 public:
     /// KEYS lease, sess, dev, evict, meta, ent, entd, dirty, stream, due index.
     static constexpr std::size_t kKeys = 10;
@@ -58,31 +58,20 @@ public:
 
     explicit HeartbeatScript(const ScriptSettings& settings);
 
-    const redis::Script& script() const noexcept { return script_; }
-
     /// The keys and arguments of one call, in fixed buffers (nothing on the heap). Not copyable:
     /// the views point into it.
-    class Call {
+    class Call : public FixedCall<kKeys, kArgs> {
     public:
         Call(const HeartbeatArgs& a, int stream_shards) noexcept;
-        Call(const Call&) = delete;
-        Call& operator=(const Call&) = delete;
-        std::span<const std::string_view> keys() const noexcept { return {keys_.data(), kKeys}; }
-        std::span<const std::string_view> args() const noexcept { return args_; }
 
     private:
-        KeyBuffer keys_;
         IntArg now_, seq_, shard_;
         SecondsArg pos_;
-        std::array<std::string_view, kArgs> args_{};
     };
 
     /// A script error is kUpstreamError (a bug, or a key of the wrong type); a reply that is not
     /// this script's shape is kProtocolError.
     static core::Result<HeartbeatReply> decode(const redis::ReplyView& r) noexcept;
-
-private:
-    redis::Script script_;
 };
 
 }  // namespace moneta::store

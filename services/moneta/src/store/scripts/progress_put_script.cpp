@@ -18,7 +18,7 @@ return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5
 }  // namespace
 
 ProgressPutScript::ProgressPutScript(const ScriptSettings& settings)
-    : script_(progress_prelude(&settings) + std::string(kBody)) {}
+    : TypedScript(progress_prelude(&settings) + std::string(kBody)) {}
 
 ProgressPutScript::Call::Call(const ProgressPutArgs& a, int stream_shards) noexcept
     : now_(a.now_ms),

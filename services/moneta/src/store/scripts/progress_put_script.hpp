@@ -14,7 +14,7 @@
 #include "moneta/redis/script.hpp"
 #include "store/keys.hpp"
 #include "store/progress_write.hpp"
-#include "store/scripts.hpp"
+#include "store/scripts/script_call.hpp"
 #include "store/scripts/script_settings.hpp"
 
 namespace moneta::store {
@@ -28,7 +28,7 @@ struct ProgressPutArgs {
 
 /// @par Thread safety
 /// Immutable after construction: share freely.
-class ProgressPutScript {
+class ProgressPutScript : public TypedScript {
 public:
     /// KEYS prog, cw, dirty, stream, due index.
     static constexpr std::size_t kKeys = 5;
@@ -37,30 +37,19 @@ public:
 
     explicit ProgressPutScript(const ScriptSettings& settings);
 
-    const redis::Script& script() const noexcept { return script_; }
-
     /// Keys and arguments of one call in fixed buffers; not copyable (views into itself).
-    class Call {
+    class Call : public FixedCall<kKeys, kArgs> {
     public:
         Call(const ProgressPutArgs& a, int stream_shards) noexcept;
-        Call(const Call&) = delete;
-        Call& operator=(const Call&) = delete;
-        std::span<const std::string_view> keys() const noexcept { return {keys_.data(), kKeys}; }
-        std::span<const std::string_view> args() const noexcept { return args_; }
 
     private:
-        KeyBuffer keys_;
         IntArg now_, upd_, seq_, shard_;
         SecondsArg pos_, dur_;
-        std::array<std::string_view, kArgs> args_{};
     };
 
     /// → applied | stale | zero kept | capped; anything else (a script error included) is
     /// kUpstreamError.
     static core::Result<ProgressWrite> decode(const redis::ReplyView& r) noexcept;
-
-private:
-    redis::Script script_;
 };
 
 }  // namespace moneta::store

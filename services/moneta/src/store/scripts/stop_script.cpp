@@ -33,7 +33,7 @@ std::string source(const ScriptSettings& settings) {
 
 }  // namespace
 
-StopScript::StopScript(const ScriptSettings& settings) : script_(source(settings)) {}
+StopScript::StopScript(const ScriptSettings& settings) : TypedScript(source(settings)) {}
 
 StopScript::Call::Call(const StopArgs& a, int stream_shards) noexcept
     : now_(a.now_ms), seq_(a.seq), shard_(progress_shard(a.account_id, stream_shards)), pos_(a.position_sec) {
@@ -47,11 +47,8 @@ StopScript::Call::Call(const StopArgs& a, int stream_shards) noexcept
 }
 
 core::Result<StopReply> StopScript::decode(const redis::ReplyView& r) noexcept {
-    if (r.is_error()) {
-        return core::make_error(core::Errc::kUpstreamError);
-    }
-    if (!r.is_array() || r.size() < 2) {
-        return core::make_error(core::Errc::kProtocolError);
+    if (const auto e = array_reply_error(r, 2)) {
+        return e;
     }
     return StopReply{r[0].to_int64().value_or(0) == 1, to_progress_write(r[1].to_int64())};
 }

@@ -13,7 +13,7 @@
 #include "moneta/redis/script.hpp"
 #include "store/keys.hpp"
 #include "store/progress_write.hpp"
-#include "store/scripts.hpp"
+#include "store/scripts/script_call.hpp"
 #include "store/scripts/script_settings.hpp"
 
 namespace moneta::store {
@@ -34,7 +34,7 @@ struct StopReply {
 
 /// @par Thread safety
 /// Immutable after construction: share freely.
-class StopScript {
+class StopScript : public TypedScript {
 public:
     /// KEYS lease, sess, dev, evict, meta, dirty, stream, due index.
     static constexpr std::size_t kKeys = 8;
@@ -43,29 +43,18 @@ public:
 
     explicit StopScript(const ScriptSettings& settings);
 
-    const redis::Script& script() const noexcept { return script_; }
-
     /// Keys and arguments of one call in fixed buffers; not copyable (views into itself).
-    class Call {
+    class Call : public FixedCall<kKeys, kArgs> {
     public:
         Call(const StopArgs& a, int stream_shards) noexcept;
-        Call(const Call&) = delete;
-        Call& operator=(const Call&) = delete;
-        std::span<const std::string_view> keys() const noexcept { return {keys_.data(), kKeys}; }
-        std::span<const std::string_view> args() const noexcept { return args_; }
 
     private:
-        KeyBuffer keys_;
         IntArg now_, seq_, shard_;
         SecondsArg pos_;
-        std::array<std::string_view, kArgs> args_{};
     };
 
     /// Script error: kUpstreamError; another shape: kProtocolError.
     static core::Result<StopReply> decode(const redis::ReplyView& r) noexcept;
-
-private:
-    redis::Script script_;
 };
 
 }  // namespace moneta::store

@@ -1,0 +1,56 @@
+/// @file services/moneta/src/store/scripts/flush_clear_script.hpp
+/// @brief The write-behind clear of one account, typed (heartbeat_script.hpp has the pattern):
+/// deletes each flushed dirty entry still at its flushed version and re-scores (or removes) the
+/// account in its due index (docs/data.md "Due index").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "moneta/core/result.hpp"
+#include "moneta/redis/reply.hpp"
+#include "moneta/redis/script.hpp"
+#include "store/keys.hpp"
+#include "store/scripts/script_call.hpp"
+
+namespace moneta::store {
+
+struct FlushClearArgs {
+    std::string_view account_id;
+    std::int64_t now_ms = 0;
+    std::int64_t marker_lost_ms = 0;  ///< ProgressSettings::marker_lost
+    int stream_shards = 1;            ///< picks the account's due index
+};
+
+/// @par Thread safety
+/// Immutable after construction: share freely.
+class FlushClearScript : public TypedScript {
+public:
+    /// KEYS dirty, progdue shard.
+    static constexpr std::size_t kKeys = 2;
+
+    FlushClearScript();
+
+    /// Keys and arguments of one call. ARGV account, now, marker_lost_ms, then a (field,
+    /// version) pair per entry to clear (add()): their number varies, so the arguments are in a
+    /// vector (the flusher's thread, off the request path). Not copyable: the views point into
+    /// it; the caller keeps the added fields and versions alive while it is used.
+    class Call : public ScriptCall<kKeys, std::vector<std::string_view>> {
+    public:
+        explicit Call(const FlushClearArgs& a);
+        /// Clears dirty entry @p field if it is still at @p version.
+        void add(std::string_view field, std::string_view version);
+
+    private:
+        IntArg now_, lost_, shard_;
+    };
+
+    /// → how many entries were deleted. A script error is kUpstreamError; not an integer:
+    /// kProtocolError.
+    static core::Result<std::int64_t> decode(const redis::ReplyView& r) noexcept;
+};
+
+}  // namespace moneta::store
