@@ -859,7 +859,7 @@ TEST_F(SessionStoreTest, ASteadyHeartbeatWritesOnlyTheLeaseAndTheValue) {
         redis({"HGET", kProgKey, "m_1"}), "130|7012.4|" + std::to_string(kT0 + 31'000) + "|2|0|ps_1"
     );
     // EVALSHA; ZSCORE + ZADD XX (lease); GET (meta); HGET (value); HGET (dirty entry); HSET
-    // (value); ZREVRANGE (continue-watching: already the newest); GET (digest: none cached).
+    // (value); ZREVRANK (continue-watching: already the newest); GET (digest: none cached).
     EXPECT_EQ(ran, 9);
     // Its own retry is still stale (the value says seq 2), and so is seq 1.
     EXPECT_EQ(heartbeat("ps_1", 120, 2, kT0 + 32'000).progress, ProgressWrite::kStale);
