@@ -26,11 +26,6 @@ boost::system::error_code array_reply_error(
     return {};
 }
 
-IntArg::IntArg(std::int64_t v) noexcept {
-    const auto r = std::to_chars(buf_, buf_ + sizeof buf_, v);
-    len_ = static_cast<std::size_t>(r.ptr - buf_);
-}
-
 SecondsArg::SecondsArg(double v) noexcept {
     const auto r = std::to_chars(buf_, buf_ + sizeof buf_, v);
     len_ = static_cast<std::size_t>(r.ptr - buf_);

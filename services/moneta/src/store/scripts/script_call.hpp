@@ -19,6 +19,7 @@
 
 #include "moneta/core/deadline.hpp"
 #include "moneta/core/result.hpp"
+#include "moneta/redis/command_args.hpp"
 #include "moneta/redis/commands.hpp"
 #include "moneta/redis/reply.hpp"
 #include "moneta/redis/script.hpp"
@@ -27,15 +28,7 @@
 namespace moneta::store {
 
 /// Decimal text of an integer in a small stack buffer (Redis arguments are strings).
-class IntArg {
-public:
-    explicit IntArg(std::int64_t v) noexcept;
-    std::string_view view() const noexcept { return {buf_, len_}; }
-
-private:
-    char buf_[24];
-    std::size_t len_ = 0;
-};
+using IntArg = redis::IntArg;
 
 /// Shortest round-trip decimal text of a position or duration in seconds (as
 /// domain::format_seconds, without its std::string) in a small stack buffer.
