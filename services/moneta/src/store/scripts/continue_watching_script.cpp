@@ -33,7 +33,7 @@ core::Result<ContinueWatchingReply> ContinueWatchingScript::decode(const redis::
     if (const auto e = array_reply_error(r, 1)) {
         return e;
     }
-    return ContinueWatchingReply{r[0].as_integer().value_or(0) == 1, r};
+    return ContinueWatchingReply(r, r[0].as_integer().value_or(0) == 1);
 }
 
 }  // namespace moneta::store

@@ -28,17 +28,19 @@ struct ContinueWatchingArgs {
 struct ContinueWatchingEntry {
     std::string_view content_id;
     std::string_view value;  ///< the stored progress value (domain::decode_progress_value)
+
+    static ContinueWatchingEntry read(const redis::ReplyView& r, std::size_t at) noexcept {
+        return {r[at].as_string_view(), r[at + 1].as_string_view()};
+    }
 };
 
-/// The decoded reply: a view of it, newest title first.
-struct ContinueWatchingReply {
-    bool loaded = false;      ///< the profile's "~cw" marker: its newest titles were loaded once
-    redis::ReplyView titles;  ///< {marker, cid, value, ...}; read through size() and operator[]
+/// The decoded reply {marker, cid, value, ...}: the (cid, value) pairs after the marker, newest
+/// title first.
+struct ContinueWatchingReply : ReplyRecords<ContinueWatchingEntry, 2> {
+    ContinueWatchingReply(const redis::ReplyView& r, bool has_marker) noexcept
+        : ReplyRecords(r, 1), loaded(has_marker) {}
 
-    std::size_t size() const noexcept { return titles.size() > 0 ? (titles.size() - 1) / 2 : 0; }
-    ContinueWatchingEntry operator[](std::size_t i) const noexcept {
-        return {titles[1 + 2 * i].as_string_view(), titles[2 + 2 * i].as_string_view()};
-    }
+    bool loaded = false;  ///< the profile's "~cw" marker: its newest titles were loaded once
 };
 
 /// @par Thread safety

@@ -52,7 +52,7 @@ core::Result<FlushSnapshotReply> FlushSnapshotScript::decode(const redis::ReplyV
     if (const auto e = array_reply_error(r)) {
         return e;
     }
-    return FlushSnapshotReply{r};
+    return FlushSnapshotReply(r, 0);
 }
 
 }  // namespace moneta::store

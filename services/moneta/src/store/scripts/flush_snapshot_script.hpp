@@ -28,20 +28,14 @@ struct FlushSnapshotEntry {
     std::string_view field;    ///< "pid/cid"
     std::string_view version;  ///< the entry as marked: what the clear compares
     std::string_view value;    ///< the stored progress value; empty: none (vanished)
-};
 
-/// The decoded reply: a view of its (field, version, value) triples.
-struct FlushSnapshotReply {
-    redis::ReplyView entries;
-
-    std::size_t size() const noexcept { return entries.size() / 3; }
-    FlushSnapshotEntry operator[](std::size_t i) const noexcept {
-        return {
-            entries[3 * i].as_string_view(),
-            entries[3 * i + 1].as_string_view(),
-            entries[3 * i + 2].as_string_view()};
+    static FlushSnapshotEntry read(const redis::ReplyView& r, std::size_t at) noexcept {
+        return {r[at].as_string_view(), r[at + 1].as_string_view(), r[at + 2].as_string_view()};
     }
 };
+
+/// The decoded reply: its (field, version, value) triples.
+using FlushSnapshotReply = ReplyRecords<FlushSnapshotEntry, 3>;
 
 /// @par Thread safety
 /// Immutable after construction: share freely.

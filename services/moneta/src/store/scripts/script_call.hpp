@@ -81,6 +81,24 @@ protected:
 template <std::size_t NKeys, std::size_t NArgs>
 using FixedCall = ScriptCall<NKeys, std::array<std::string_view, NArgs>>;
 
+/// The fixed-width records of an array reply, from element @p from on: `Width` elements each,
+/// an incomplete trailing record is not one. `Entry::read(reply, at)` makes record i from the
+/// elements at `at = from + Width * i`; its views point into the reply the caller keeps alive.
+/// (The list of leases, continue-watching titles, flush snapshot entries: one index rule.)
+template <class Entry, std::size_t Width>
+class ReplyRecords {
+public:
+    ReplyRecords() noexcept = default;
+    ReplyRecords(const redis::ReplyView& r, std::size_t from) noexcept : r_(r), from_(from) {}
+
+    std::size_t size() const noexcept { return r_.size() > from_ ? (r_.size() - from_) / Width : 0; }
+    Entry operator[](std::size_t i) const noexcept { return Entry::read(r_, from_ + Width * i); }
+
+private:
+    redis::ReplyView r_;
+    std::size_t from_ = 0;
+};
+
 /// What a reply decoder answers for a reply that is not an array of at least @p min_size: a
 /// script error is a bug or a key of the wrong type (kUpstreamError), another shape is not this
 /// script's (kProtocolError). Empty (false) when it is one.

@@ -23,28 +23,14 @@ struct LeaseEntry {
     std::string_view session_id;
     std::string_view info_json;      ///< "{}" when the session info is gone
     std::int64_t expires_at_ms = 0;  ///< the lease score: last_seen + lease
-};
 
-/// The leases `append_leases` (session_lua.cpp) writes from element @p from of an array reply:
-/// (session id, info JSON, expiry) triples; an incomplete trailing triple is not an entry.
-class LeaseList {
-public:
-    LeaseList() noexcept = default;
-    LeaseList(const redis::ReplyView& r, std::size_t from) noexcept : r_(r), from_(from) {}
-
-    std::size_t size() const noexcept { return r_.size() > from_ ? (r_.size() - from_) / 3 : 0; }
-    LeaseEntry operator[](std::size_t i) const noexcept {
-        const std::size_t at = from_ + 3 * i;
-        return {
-            r_[at].as_string_view(),
-            r_[at + 1].as_string_view(),
-            r_[at + 2].to_int64().value_or(0)};
+    static LeaseEntry read(const redis::ReplyView& r, std::size_t at) noexcept {
+        return {r[at].as_string_view(), r[at + 1].as_string_view(), r[at + 2].to_int64().value_or(0)};
     }
-
-private:
-    redis::ReplyView r_;
-    std::size_t from_ = 0;
 };
+
+/// The leases `append_leases` (session_lua.cpp) writes: (session id, info JSON, expiry) triples.
+using LeaseList = ReplyRecords<LeaseEntry, 3>;
 
 struct SessionListArgs {
     std::string_view account_id;
