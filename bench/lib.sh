@@ -189,19 +189,15 @@ wait_redis() {
 # redis_info <section> <field>
 redis_info() { redis_cli INFO "$1" | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
 
-# All commands Redis executed, those run inside scripts included (Redis 7 counts redis.call in
-# commandstats), minus the bench's own INFO/AUTH/PING.
-redis_calls() {
+# From one INFO commandstats: all commands Redis executed, those run inside scripts included
+# (Redis 7 counts redis.call in commandstats), minus the bench's own INFO/AUTH/PING; then the
+# server µs inside scripts (EVALSHA/EVAL/FCALL usec, their redis.call work included: the rest of
+# Redis's CPU is its event loop, replies, AOF writes and the kernel). Prints "calls usec".
+redis_command_stats() {
     redis_cli INFO commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_/ {
+        if ($1 ~ /^cmdstat_(evalsha|eval|fcall)$/) u += $5
         if ($1 ~ /^cmdstat_(info|auth|ping|hello|client\|.*|config\|.*)$/) next
-        s += $3 } END { printf "%.0f", s }'
-}
-
-# Server time inside scripts (EVALSHA/EVAL/FCALL usec in commandstats, their redis.call work
-# included): the rest of Redis's CPU is its event loop (reads, replies, AOF writes, the kernel).
-redis_script_usec() {
-    redis_cli INFO commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_(evalsha|eval|fcall):/ { s += $5 }
-        END { printf "%.0f", s }'
+        s += $3 } END { printf "%.0f %.0f", s, u }'
 }
 
 # metric <name>: the sum of a counter's series on moneta's admin /metrics (no token needed).
@@ -219,8 +215,8 @@ snapshot() {
         m=$(ticks "$MONETA_PID"); a=$(alloc_count); rt=$(metric moneta_redis_round_trips_total)
     fi
     echo "$m $(ticks "$REDIS_PID") $(ticks $(tree "$BASE_PID")) $(ticks $(tree "$EDGE_PID")) $(softirq_ticks "$CPU_SUT")" \
-        "$(softirq_ticks "$CPU_LOAD") $a $(redis_calls) $(redis_info persistence aof_current_size) $rt" \
-        "$(redis_info persistence aof_rewrites) $(redis_script_usec) $(redis_info stats total_reads_processed)"
+        "$(softirq_ticks "$CPU_LOAD") $a $(redis_command_stats) $(redis_info persistence aof_current_size) $rt" \
+        "$(redis_info persistence aof_rewrites) $(redis_info stats total_reads_processed)"
 }
 
 # run_load <port> <file> <mode>: the load generator on CPU_LOAD; prints its key=value line.
@@ -310,9 +306,9 @@ run_row() {
         sq = sprintf("%.1f", (y[5] - x[5]) * us)
         al = (sut == "base") ? "-" : sprintf("%.2f", (y[7] - x[7]) / n)
         cm = sprintf("%.2f", (y[8] - x[8]) / n)
-        aof = (y[11] != x[11]) ? "rewrite" : sprintf("%.0f", (y[9] - x[9]) / n)
-        rt = (sut == "base") ? "-" : sprintf("%.2f", (y[10] - x[10]) / n)
-        lua = sprintf("%.1f", (y[12] - x[12]) / n)
+        lua = sprintf("%.1f", (y[9] - x[9]) / n)
+        aof = (y[12] != x[12]) ? "rewrite" : sprintf("%.0f", (y[10] - x[10]) / n)
+        rt = (sut == "base") ? "-" : sprintf("%.2f", (y[11] - x[11]) / n)
         rd = sprintf("%.2f", (y[13] - x[13]) / n)
         print m, r, ng, sq, al, cm, rt, aof, lua, rd }')
     local m r ng sq al cm rt aof lua rd
