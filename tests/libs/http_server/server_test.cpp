@@ -177,6 +177,30 @@ TEST_F(ServerTest, ARecycledResponseBufferKeepsEveryResponseOfAConnectionIntact)
     server_.reset();
 }
 
+// The recycled buffer is bounded: a body past Request::kMaxRecycledBody is sent but not kept
+// for the connection's life (a connection would otherwise hold its largest body forever).
+TEST_F(ServerTest, ARecycledResponseBufferIsNotKeptPastItsBound) {
+    start();
+    const std::size_t big = Request::kMaxRecycledBody + 4096;  // 16 bytes a repeat
+    const std::string raw = testing::raw_exchange(
+        port_,
+        "POST /repeat?" + std::to_string(big / 16) +
+            " HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n0123456789abcdef"
+            "POST /repeat?1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+        5s);
+    std::string_view rest = raw;
+    const auto first = testing::parse_http_reply(rest);
+    ASSERT_TRUE(first.has_value()) << raw.substr(0, 200);
+    EXPECT_EQ(first->body.size(), big);  // sent whole
+    EXPECT_NE(raw.find("\r\n\r\nok"), std::string::npos);
+    server_->request_stop(1s);
+    server_->wait();
+    // The second request got no storage of the first one's size back.
+    ASSERT_EQ(buffer_capacities_.size(), 2U);
+    EXPECT_LT(buffer_capacities_[1], Request::kMaxRecycledBody);
+    server_.reset();
+}
+
 TEST_F(ServerTest, MalformedRequestsGetAnErrorAndTheConnectionIsClosed) {
     start();
     struct Case {
