@@ -280,12 +280,6 @@ TEST(FlushSnapshotScriptCall, PassesTheProgressPrefixAsAnArgument) {
     EXPECT_EQ(texts(call.args()), (std::vector<std::string>{"prog:{a:a1}:", "42"}));
 }
 
-TEST(FlushClearScriptDecode, ReadsHowManyWereCleared) {
-    EXPECT_EQ(FlushClearScript::decode(parse(integer(3)).view()).value(), 3);
-    EXPECT_EQ(error_of(FlushClearScript::decode(parse(kError).view())), kUpstream);
-    EXPECT_EQ(error_of(FlushClearScript::decode(parse(array({})).view())), kProtocol);
-}
-
 TEST(FlushClearScriptCall, SendsTheAccountThenEachFieldAtItsVersion) {
     FlushClearScript::Call call(FlushClearArgs{"a1", 1000, 60'000, 4});
     call.add("p1/c1", "*7|1|0|0");

@@ -64,15 +64,4 @@ void FlushClearScript::Call::add(std::string_view field, std::string_view versio
     args_.push_back(version);
 }
 
-core::Result<std::int64_t> FlushClearScript::decode(const redis::ReplyView& r) noexcept {
-    if (r.is_error()) {
-        return core::make_error(core::Errc::kUpstreamError);
-    }
-    const auto n = r.as_integer();
-    if (!n) {
-        return core::make_error(core::Errc::kProtocolError);
-    }
-    return *n;
-}
-
 }  // namespace moneta::store

@@ -48,9 +48,8 @@ public:
         IntArg now_, lost_, shard_;
     };
 
-    /// → how many entries were deleted. A script error is kUpstreamError; not an integer:
-    /// kProtocolError.
-    static core::Result<std::int64_t> decode(const redis::ReplyView& r) noexcept;
+    // The reply (how many entries were deleted) is not decoded: the flusher sends the clears in
+    // one pipeline with its XADD/XACK/XDEL and only needs each of them not to be an error.
 };
 
 }  // namespace moneta::store
