@@ -38,6 +38,7 @@
 namespace {
 
 using moneta::redis::Reply;
+using moneta::redis::Replies;
 using moneta::redis::ReplyType;
 using moneta::redis::ReplyView;
 namespace core = moneta::core;
@@ -84,7 +85,7 @@ struct Stream {
 /// alive until the end, and is rendered again then: later reads must not have touched it.
 Stream read_stream(std::string_view wire, std::size_t chunk) {
     Stream out;
-    std::vector<Reply> alive;
+    Replies alive;
     {
         moneta::redis::detail::ArenaPoolOwner pool(64);  // tiny arenas: many switches and growths
         moneta::redis::detail::ReplyReader reader(*pool);
@@ -265,14 +266,14 @@ private:
     ) override {
         co_return next();
     }
-    boost::asio::awaitable<core::Result<std::vector<Reply>>> do_async_pipeline(
+    boost::asio::awaitable<core::Result<Replies>> do_async_pipeline(
         const moneta::redis::Pipeline& p, core::Deadline, moneta::redis::CommandControl
     ) override {
         if (replies_.size() < p.size()) {
             replies_.clear();
             co_return core::make_error(core::Errc::kConnectionClosed);
         }
-        std::vector<Reply> out;
+        Replies out;
         for (std::size_t i = 0; i < p.size(); ++i) {
             out.push_back(std::move(replies_.front()));
             replies_.pop_front();

@@ -167,7 +167,8 @@ core::Result<PallyConTokenIssuer> PallyConTokenIssuer::create(PallyConConfig con
 }
 
 core::Result<DrmGrant> PallyConTokenIssuer::issue(
-    DrmSystem system, std::string_view user_id, std::string_view cid, std::int64_t now_ms
+    DrmSystem system, std::string_view user_id, std::string_view cid, std::int64_t now_ms,
+    std::string token_buffer
 ) const {
     if (user_id.empty() || cid.empty() || now_ms < 0 ||
         (system == DrmSystem::kFairPlay && config_.fairplay_certificate_url.empty())) {
@@ -216,6 +217,8 @@ core::Result<DrmGrant> PallyConTokenIssuer::issue(
         grant.certificate_url = config_.fairplay_certificate_url;
     }
     grant.header_name = kPallyConHeader;
+    grant.token = std::move(token_buffer);
+    grant.token.clear();
     grant.token.reserve(4 * ((json.size() + 2) / 3));
     core::append_base64(grant.token, json);
     grant.token_expires_at_ms = (now_ms / 1000 + config_.token_ttl_s) * 1000;

@@ -32,7 +32,7 @@ boost::asio::awaitable<core::Result<Reply>> Client::do_async_command(
     return impl_->async_command(args, deadline, control);
 }
 
-boost::asio::awaitable<core::Result<std::vector<Reply>>> Client::do_async_pipeline(
+boost::asio::awaitable<core::Result<Replies>> Client::do_async_pipeline(
     const Pipeline& pipeline, core::Deadline deadline, CommandControl control) {
     return impl_->async_pipeline(pipeline, deadline, control);
 }

@@ -515,11 +515,11 @@ net::awaitable<core::Result<Reply>> Client::Impl::async_command(std::span<const 
     co_return std::move(w.single);
 }
 
-net::awaitable<core::Result<std::vector<Reply>>> Client::Impl::async_pipeline(const Pipeline& pipeline,
+net::awaitable<core::Result<Replies>> Client::Impl::async_pipeline(const Pipeline& pipeline,
                                                                               core::Deadline deadline,
                                                                               CommandControl control) {
     auto self = shared_from_this();
-    std::vector<Reply> replies;
+    Replies replies;
     if (pipeline.empty()) {
         co_return replies;
     }

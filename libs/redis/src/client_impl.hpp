@@ -67,7 +67,7 @@ struct Waiter {
     PendingQueue* queue = nullptr;  ///< set while our slot is queued
     std::uint64_t seq = 0;          ///< our slot's sequence number in *queue
     Reply single;
-    std::vector<Reply>* many = nullptr;  ///< set for pipelines
+    Replies* many = nullptr;  ///< set for pipelines
     core::Errc error = core::Errc::kOk;
     bool done = false;
 };
@@ -102,7 +102,7 @@ public:
     net::awaitable<core::Result<Reply>> async_command(std::span<const std::string_view> args,
                                                       core::Deadline deadline,
                                                       CommandControl control);
-    net::awaitable<core::Result<std::vector<Reply>>> async_pipeline(const Pipeline& pipeline,
+    net::awaitable<core::Result<Replies>> async_pipeline(const Pipeline& pipeline,
                                                                     core::Deadline deadline,
                                                                     CommandControl control);
     net::awaitable<core::Result<Reply>> async_eval(const Script& script,

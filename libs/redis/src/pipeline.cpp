@@ -10,9 +10,14 @@ namespace moneta::redis {
 namespace {
 
 // Per-thread cache of encoding buffers: a Pipeline is usually a local of one request's
-// coroutine, so without it every request would allocate (and free) its buffer. A thread
-// keeps a few; a buffer grown past kMaxCachedBytes (a large flush batch) is not kept.
-constexpr std::size_t kCachedBuffers = 8;
+// coroutine, so without it every request would allocate (and free) its buffer. A worker has
+// one Pipeline per request in flight (64 connections: up to 64 buffers out at once, and with
+// only 8 kept most requests allocated theirs), so a thread keeps up to kCachedBuffers of
+// request size and a few large ones (flush batches); a buffer grown past kMaxCachedBytes is
+// not kept. Bound: 8 x 64 KiB + 120 x 4 KiB per thread.
+constexpr std::size_t kCachedBuffers = 128;
+constexpr std::size_t kCachedLargeBuffers = 8;  ///< of which larger than kSmallBytes
+constexpr std::size_t kSmallBytes = 4 * 1024;
 constexpr std::size_t kMaxCachedBytes = 64 * 1024;
 constexpr std::size_t kInitialBytes = 1024;
 
@@ -41,7 +46,7 @@ std::string take_buffer() {
 
 void give_buffer(std::string&& s) noexcept {
     if (s.capacity() <= 15 || s.capacity() > kMaxCachedBytes || t_cache.closed ||
-        t_cache.count == kCachedBuffers) {
+        t_cache.count == kCachedBuffers || (s.capacity() > kSmallBytes && t_cache.count >= kCachedLargeBuffers)) {
         return;  // SSO-only, oversized, or the cache is full: let it go
     }
     s.clear();

@@ -186,7 +186,7 @@ TEST_F(RedisClientTest, PipelineRecoversFromNoscriptInOneMoreRoundTrip) {
     auto run_pipeline = [&](const Pipeline& p) {
         auto r = run(io_, client.async_pipeline(p, core::Deadline::never()));
         EXPECT_TRUE(r && *r);
-        return r && *r ? std::move(**r) : std::vector<Reply>{};
+        return r && *r ? std::move(**r) : Replies{};
     };
 
     // Empty script cache: NOSCRIPT for the three EVALSHAs -> SCRIPT LOAD x2 + the pipeline again.
@@ -237,7 +237,7 @@ TEST_F(RedisClientTest, RepliesKeptAcrossLaterCallsStayIntact) {
     auto& client = connect(base_config());
     const std::string big(5000, 'v');  // several replies exceed the 16 KiB read buffer together
     ASSERT_TRUE(call({"SET", "big", big}));
-    std::vector<Reply> kept;
+    Replies kept;
     for (int i = 0; i < 50; ++i) {
         ASSERT_TRUE(call({"SET", "k" + std::to_string(i), "value-" + std::to_string(i)}));
         auto got = call({"GET", "k" + std::to_string(i)});

@@ -19,7 +19,7 @@ struct Feed {
     explicit Feed(std::size_t arena_bytes = 1024) : owner(arena_bytes), reader(*owner) {}
 
     // false on a protocol error
-    bool push(std::string_view bytes, std::size_t chunk, std::vector<Reply>& out) {
+    bool push(std::string_view bytes, std::size_t chunk, Replies& out) {
         while (!bytes.empty()) {
             const auto room = reader.prepare();
             if (room.empty()) {
@@ -63,7 +63,7 @@ const std::vector<std::string> kEveryTypeText = {
     "OK", "(error) ERR wrong", "(integer) -42", "\"he\r\no\"", "\"\"", "(nil)", "(nil)", "[]",
     "[(integer) 1, \"ps_1\", [a, [(integer) 7]], (nil), (error) E x, (integer) 0]"};
 
-std::vector<std::string> texts(const std::vector<Reply>& replies) {
+std::vector<std::string> texts(const Replies& replies) {
     std::vector<std::string> out;
     for (const auto& r : replies) {
         out.push_back(r.to_string());
@@ -73,7 +73,7 @@ std::vector<std::string> texts(const std::vector<Reply>& replies) {
 
 TEST(ReplyReaderTest, ReadsEveryTypeFromOneRead) {
     Feed f;
-    std::vector<Reply> replies;
+    Replies replies;
     ASSERT_TRUE(f.push(kEveryType, SIZE_MAX, replies));
     EXPECT_EQ(texts(replies), kEveryTypeText);
     EXPECT_TRUE(replies[0].is_status());
@@ -86,20 +86,20 @@ TEST(ReplyReaderTest, ReadsEveryTypeFromOneRead) {
 TEST(ReplyReaderTest, GivesTheSameRepliesWhereverTheReadsSplitTheBytes) {
     for (std::size_t split = 1; split < kEveryType.size(); ++split) {
         Feed f;
-        std::vector<Reply> replies;
+        Replies replies;
         ASSERT_TRUE(f.push(kEveryType.substr(0, split), SIZE_MAX, replies)) << split;
         ASSERT_TRUE(f.push(kEveryType.substr(split), SIZE_MAX, replies)) << split;
         EXPECT_EQ(texts(replies), kEveryTypeText) << "split at " << split;
     }
     Feed bytewise;
-    std::vector<Reply> replies;
+    Replies replies;
     ASSERT_TRUE(bytewise.push(kEveryType, 1, replies));
     EXPECT_EQ(texts(replies), kEveryTypeText);
 }
 
 TEST(ReplyReaderTest, RepliesStayValidWhileLaterReadsMoveToOtherArenas) {
     Feed f(1024);
-    std::vector<Reply> kept;
+    Replies kept;
     const std::string big(3000, 'b');  // larger than one arena: the buffer must grow
     ASSERT_TRUE(f.push("$5\r\nfirst\r\n", SIZE_MAX, kept));
     ASSERT_EQ(kept.size(), 1U);
@@ -123,7 +123,7 @@ TEST(ReplyReaderTest, RepliesStayValidWhileLaterReadsMoveToOtherArenas) {
 TEST(ReplyReaderTest, RecyclesArenasSoSteadyStateAllocatesNothing) {
     Feed f(1024);
     const std::string reply = "*6\r\n:1\r\n:1700000000000\r\n:0\r\n$4\r\nps_1\r\n:3\r\n$-1\r\n";
-    std::vector<Reply> batch;
+    Replies batch;
     // Callers keep their replies a little while (until they resume), then drop them.
     for (int round = 0; round < 2000; ++round) {
         ASSERT_TRUE(f.push(reply + reply + reply, SIZE_MAX, batch));
@@ -136,7 +136,7 @@ TEST(ReplyReaderTest, RecyclesArenasSoSteadyStateAllocatesNothing) {
 
 TEST(ReplyReaderTest, RefusesAHugeBulkLengthWithoutAllocatingIt) {
     Feed f(1024);
-    std::vector<Reply> replies;
+    Replies replies;
     // Within the bound: waits for the bytes, reserving nothing for them.
     ASSERT_TRUE(f.push("$536870912\r\nabc", SIZE_MAX, replies));
     EXPECT_TRUE(replies.empty());
@@ -152,7 +152,7 @@ TEST(ReplyReaderTest, RefusesAHugeBulkLengthWithoutAllocatingIt) {
 
 TEST(ReplyReaderTest, RefusesAHugeArrayLengthWithoutReservingNodes) {
     Feed f(1024);
-    std::vector<Reply> replies;
+    Replies replies;
     ASSERT_TRUE(f.push("*1048576\r\n:1\r\n", SIZE_MAX, replies));  // at the bound: wait
     EXPECT_TRUE(replies.empty());
     Feed g;
@@ -161,7 +161,7 @@ TEST(ReplyReaderTest, RefusesAHugeArrayLengthWithoutReservingNodes) {
 
 TEST(ReplyReaderTest, RefusesAnEndlessLine) {
     Feed f(1024);
-    std::vector<Reply> replies;
+    Replies replies;
     const std::string chunk(4096, 'x');
     bool ok = f.push("+", SIZE_MAX, replies);
     for (int i = 0; ok && i < 40; ++i) {
@@ -172,7 +172,7 @@ TEST(ReplyReaderTest, RefusesAnEndlessLine) {
 
 TEST(ReplyReaderTest, AProtocolErrorIsFinalForTheBytesRead) {
     Feed f;
-    std::vector<Reply> replies;
+    Replies replies;
     EXPECT_FALSE(f.push(":1\r\n!bad\r\n", SIZE_MAX, replies));
     ASSERT_EQ(replies.size(), 1U);  // what came before the bad bytes was delivered
     EXPECT_EQ(replies[0].as_integer(), 1);
@@ -183,7 +183,7 @@ TEST(ReplyReaderTest, ReplyOutlivesItsPool) {
     Reply survivor;
     {
         Feed f;
-        std::vector<Reply> replies;
+        Replies replies;
         ASSERT_TRUE(f.push("$3\r\nabc\r\n", SIZE_MAX, replies));
         survivor = std::move(replies[0]);
     }  // reader and pool owner gone; the arena lives on with the reply (ASan checks the rest)

@@ -102,15 +102,16 @@ core::Result<Blocks> DeliveryFactory::Worker::build(const domain::StreamSelectio
         out.stream.hdr = *selection.hdr;
     }
     if (const auto system = drm::parse_system(selection.drm_system)) {
-        auto grant = drm_->issue(*system, user_id, selection.drm_cid, now_ms);
+        auto grant = drm_->issue(*system, user_id, selection.drm_cid, now_ms, std::move(token_));
         if (!grant) {
             return grant.error();
         }
+        token_ = std::move(grant->token);  // viewed by the block; its capacity serves the next one
         out.drm.system = grant->system;
         out.drm.license_url = grant->license_url;
         out.drm.certificate_url = grant->certificate_url;
         out.drm.header_name = grant->header_name;
-        out.drm.token = std::move(grant->token);
+        out.drm.token = token_;
         out.drm.token_expires_at_ms = grant->token_expires_at_ms;
     }
     return out;

@@ -73,6 +73,7 @@ private:
     cdn::DeliverySignerPtr signer_;
     std::shared_ptr<const drm::PallyConTokenIssuer> drm_;
     bool query_token_;  ///< Akamai: the manifest's query token also authorizes sibling URLs
+    std::string token_;  ///< the last DRM token issued (the block views it): reused, not reallocated
 };
 
 }  // namespace moneta::delivery

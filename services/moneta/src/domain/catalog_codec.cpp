@@ -217,6 +217,7 @@ boost::system::result<Account, CatalogProblem> check_account(std::string_view te
     if (profiles == nullptr || !profiles->is_array()) {
         return *fail("profiles", "must be an array");
     }
+    a.profiles.reserve(profiles->get_array().size());
     for (const json::value& pv : profiles->get_array()) {
         if (!pv.is_object()) {
             return *fail("profiles[]", "must be an object");

@@ -49,7 +49,7 @@ struct DrmBlock {
     std::string_view license_url;
     std::optional<std::string_view> certificate_url;
     std::string_view header_name;
-    std::string token;  ///< issued for this request
+    std::string_view token;  ///< issued for this request, in the delivery worker's token buffer
     std::int64_t token_expires_at_ms = 0;
 };
 

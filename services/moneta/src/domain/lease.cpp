@@ -8,8 +8,12 @@
 
 namespace moneta::domain {
 
-std::string encode_session_info(const SessionInfo& s) {
-    JsonWriter w(256);
+std::string encode_session_info(const SessionInfo& s, std::size_t extra_capacity) {
+    // The keys, quotes and the integer take < 160 bytes; the values as given (escaping may grow
+    // an unusual device name: the string then grows once more, nothing breaks).
+    const std::size_t values = s.session_id.size() + s.device_id.size() + s.device_type.size() +
+                               s.device_name.size() + s.content_id.size() + s.profile_id.size();
+    JsonWriter w(160 + values + extra_capacity);
     w.begin_object();
     w.key("session_id").string(s.session_id);
     w.key("device_id").string(s.device_id);

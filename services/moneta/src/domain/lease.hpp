@@ -21,7 +21,8 @@ struct SessionInfo {
 };
 
 /// Serialized form kept in Redis (JSON, read back by the Lua scripts with cjson for device_id).
-std::string encode_session_info(const SessionInfo& s);
+/// @p extra_capacity: bytes more to reserve, for what the caller appends after it.
+std::string encode_session_info(const SessionInfo& s, std::size_t extra_capacity = 0);
 /// Lenient decode for listing: a field that is missing stays empty.
 SessionInfo decode_session_info(std::string_view json);
 

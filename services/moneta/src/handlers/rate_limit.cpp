@@ -13,7 +13,7 @@ void AccountRateLimit::add_to(redis::Pipeline& p, store::KeyBuffer& kb, std::str
     p.add({"INCR", key}).add({"PEXPIRE", key, "120000"});
 }
 
-std::optional<int> AccountRateLimit::exceeded(const std::vector<redis::Reply>& extra, std::size_t index,
+std::optional<int> AccountRateLimit::exceeded(const redis::Replies& extra, std::size_t index,
                                               std::int64_t now_ms) const noexcept {
     if (!enabled() || index >= extra.size() || extra[index].to_int64().value_or(0) <= per_min_) {
         return std::nullopt;

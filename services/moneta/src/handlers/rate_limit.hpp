@@ -38,7 +38,7 @@ public:
     /// Retry-After seconds (until the window ends) when the INCR reply at @p extra[index] is over
     /// the limit; nullopt when allowed, when off, or when Redis did not answer (fail open: a
     /// counter outage must not stop playback).
-    std::optional<int> exceeded(const std::vector<redis::Reply>& extra, std::size_t index,
+    std::optional<int> exceeded(const redis::Replies& extra, std::size_t index,
                                 std::int64_t now_ms) const noexcept;
 
 private:

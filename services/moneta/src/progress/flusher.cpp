@@ -542,8 +542,8 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     co_return plan.exhausted() ? FlushResult::kPartial : FlushResult::kDone;
 }
 
-boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> ProgressFlusher::async_send(ChunkedPipeline& batch) {
-    std::vector<redis::Reply> all;
+boost::asio::awaitable<core::Result<redis::Replies>> ProgressFlusher::async_send(ChunkedPipeline& batch) {
+    redis::Replies all;
     for (redis::Pipeline& part : batch.parts()) {
         auto replies = co_await redis_.async_pipeline(part, call_deadline());
         if (!replies) {

@@ -159,7 +159,7 @@ private:
     };
     boost::asio::awaitable<FlushResult> async_flush();
     /// Sends @p batch trip by trip (commands_per_trip each); the replies of all, in order.
-    boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> async_send(ChunkedPipeline& batch);
+    boost::asio::awaitable<core::Result<redis::Replies>> async_send(ChunkedPipeline& batch);
     void log_quarantined(std::string_view account, std::string_view profile, std::string_view content, int status,
                          std::string_view code);
     boost::asio::awaitable<void> async_wait(std::chrono::milliseconds d);

@@ -88,7 +88,7 @@ struct StartCatalog {
     std::shared_ptr<const domain::Account> account;
     std::shared_ptr<const domain::Content> content;
     /// Replies to the caller's extra commands, in order; empty when Redis failed.
-    std::vector<redis::Reply> extra;
+    redis::Replies extra;
     /// Set by async_read: documents neither cached nor known missing, which async_fill fetches.
     bool account_miss = false;
     bool content_miss = false;

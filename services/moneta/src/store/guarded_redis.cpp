@@ -44,7 +44,7 @@ bool unhealthy(const redis::Reply& r) noexcept {
     return false;
 }
 
-bool unhealthy(const std::vector<redis::Reply>& replies) noexcept {
+bool unhealthy(const redis::Replies& replies) noexcept {
     for (const auto& r : replies) {
         if (unhealthy(r)) {
             return true;
@@ -152,7 +152,7 @@ boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_comman
     co_return r;
 }
 
-boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> GuardedRedis::do_async_pipeline(
+boost::asio::awaitable<core::Result<redis::Replies>> GuardedRedis::do_async_pipeline(
     const redis::Pipeline& pipeline, core::Deadline deadline, redis::CommandControl control
 ) {
     resilience::BreakerPermit permit;
@@ -160,7 +160,7 @@ boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> GuardedRedis::do
         co_return ec;
     }
     const core::SteadyTime start = clock_.steady_now();
-    core::Result<std::vector<redis::Reply>> r = co_await inner_.async_pipeline(pipeline, deadline, control);
+    core::Result<redis::Replies> r = co_await inner_.async_pipeline(pipeline, deadline, control);
     classify(r, permit, clock_.steady_now() - start);
     co_return r;
 }

@@ -44,7 +44,7 @@ private:
         core::Deadline deadline,
         redis::CommandControl control
     ) override;
-    boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> do_async_pipeline(
+    boost::asio::awaitable<core::Result<redis::Replies>> do_async_pipeline(
         const redis::Pipeline& pipeline, core::Deadline deadline, redis::CommandControl control
     ) override;
     boost::asio::awaitable<core::Result<redis::Reply>> do_async_eval(

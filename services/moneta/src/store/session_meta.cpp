@@ -7,8 +7,21 @@
 
 namespace moneta::store {
 
+std::size_t session_meta_size_bound(const SessionMeta& meta) noexcept {
+    // 10 separators and the version, three 20-digit integers, two seconds values (≤ 32 each),
+    // the flag, then the variable fields.
+    return 11 + 3 * 20 + 2 * 32 + 1 + meta.profile_id.size() + meta.content_id.size() + meta.selection.size();
+}
+
 std::string encode_session_meta(const SessionMeta& meta, std::int64_t refresh_due_ms) {
-    std::string out = "2||";
+    std::string out;
+    out.reserve(session_meta_size_bound(meta));
+    append_session_meta(out, meta, refresh_due_ms);
+    return out;
+}
+
+void append_session_meta(std::string& out, const SessionMeta& meta, std::int64_t refresh_due_ms) {
+    out += "2||";
     out += std::to_string(refresh_due_ms);
     out += '|';
     out += meta.profile_id;
@@ -28,7 +41,6 @@ std::string encode_session_meta(const SessionMeta& meta, std::int64_t refresh_du
     }
     out += '|';
     out += meta.selection;
-    return out;
 }
 
 std::optional<StoredSessionMeta> decode_session_meta(std::string_view stored) noexcept {

@@ -27,6 +27,10 @@ struct SessionMeta {
 /// are rewritten by the scripts; the rest is fixed at start. `sel` is last: the only field that
 /// may contain '|'. Ids are validated ([A-Za-z0-9_-]) before they get here.
 std::string encode_session_meta(const SessionMeta& meta, std::int64_t refresh_due_ms);
+/// The same text appended to @p out (a start writes it after the session info, in one buffer).
+void append_session_meta(std::string& out, const SessionMeta& meta, std::int64_t refresh_due_ms);
+/// At least the bytes append_session_meta writes (to reserve them once).
+std::size_t session_meta_size_bound(const SessionMeta& meta) noexcept;
 
 /// The fields a refresh needs; nullopt for anything encode_session_meta did not produce.
 struct StoredSessionMeta {

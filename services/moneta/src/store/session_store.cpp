@@ -118,12 +118,16 @@ std::chrono::milliseconds SessionStore::meta_refresh() const noexcept { return r
 
 boost::asio::awaitable<core::Result<StartOutcome>> SessionStore::async_start(const StartCommand& cmd,
                                                                              core::Deadline deadline) {
-    const std::string info_json = domain::encode_session_info(cmd.info);
+    // Both texts the script stores in one buffer, the meta after the info: one allocation.
+    std::string texts = domain::encode_session_info(cmd.info, session_meta_size_bound(cmd.meta));
+    const std::size_t info_bytes = texts.size();
+    append_session_meta(texts, cmd.meta, cmd.now_ms + meta_refresh().count());
+    const std::string_view info_json = std::string_view(texts).substr(0, info_bytes);
+    const std::string_view meta = std::string_view(texts).substr(info_bytes);
     std::string idem_value;
     if (!cmd.idempotency_key.empty()) {
         idem_value.append(cmd.idempotency_hash).push_back('\n');
     }
-    const std::string meta = encode_session_meta(cmd.meta, cmd.now_ms + meta_refresh().count());
     const SessionStartScript::Call call(SessionStartArgs{.account_id = cmd.account_id,
                                                          .session_id = cmd.info.session_id,
                                                          .device_id = cmd.info.device_id,

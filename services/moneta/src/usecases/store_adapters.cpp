@@ -37,7 +37,7 @@ boost::asio::awaitable<AdmissionRead> StoreCatalogReader::async_read_admission(c
 
     AdmissionRead read;
     read.catalog = co_await cache_.async_read(query.account_id, query.content_id, ctx, &extra);
-    const std::vector<redis::Reply>& replies = read.catalog.extra;
+    const redis::Replies& replies = read.catalog.extra;
     read.retry_after_sec = limit.exceeded(replies, rate_reply, query.now_ms);
     if (start && replies.size() >= 2) {  // fewer: Redis did not answer (nothing known)
         if (replies[0].is_string()) {

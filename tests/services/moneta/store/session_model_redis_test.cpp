@@ -139,7 +139,7 @@ protected:
     }
 
     /// Replies of one pipeline (one round trip) of read-only commands.
-    std::vector<redis::Reply> read(const redis::Pipeline& p) {
+    redis::Replies read(const redis::Pipeline& p) {
         return value_of(run(io_, client_->async_pipeline(p, core::Deadline::never())), "read");
     }
 

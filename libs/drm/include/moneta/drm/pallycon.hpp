@@ -67,8 +67,11 @@ public:
     /// @return kInvalidArgument for empty ids, negative now_ms or FairPlay without a certificate
     /// URL. One allocation (the token string): the JSON is built in a per-thread buffer and the
     /// hash with a stack SHA-256 context.
+    /// @param token_buffer storage for the token (cleared, its capacity kept): a caller that
+    /// issues many tokens hands back the previous grant's token, and issuing allocates nothing.
     core::Result<DrmGrant> issue(
-        DrmSystem system, std::string_view user_id, std::string_view cid, std::int64_t now_ms
+        DrmSystem system, std::string_view user_id, std::string_view cid, std::int64_t now_ms,
+        std::string token_buffer = {}
     ) const;
 
     const PallyConConfig& config() const noexcept { return config_; }

@@ -2,6 +2,8 @@
 /// @brief What a handler returns, and the api.md §4 error body every server-made error uses.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,7 +16,9 @@ struct Response {
     int status = 200;
     std::string body;
     std::string_view content_type = "application/json";  ///< must point to static storage
-    std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers (Retry-After, Allow, ...)
+    /// Extra headers (Location, Retry-After, Allow, ...). A response carries at most one as a rule
+    /// (a 201's Location, a 429's Retry-After): that one is stored inline, not allocated.
+    boost::container::small_vector<std::pair<std::string, std::string>, 1> headers;
     bool close = false;  ///< close the connection after writing
     /// Send nothing: reset the connection (RST) instead of answering. Only for fault injection
     /// (the internal API's test-only fault modes); a real handler always answers.

@@ -70,7 +70,7 @@ private:
     // moneta::redis::Commands
     boost::asio::awaitable<core::Result<Reply>> do_async_command(
         std::span<const std::string_view> args, core::Deadline deadline, CommandControl control) override;
-    boost::asio::awaitable<core::Result<std::vector<Reply>>> do_async_pipeline(
+    boost::asio::awaitable<core::Result<Replies>> do_async_pipeline(
         const Pipeline& pipeline, core::Deadline deadline, CommandControl control) override;
     boost::asio::awaitable<core::Result<Reply>> do_async_eval(const Script& script,
                                                               std::span<const std::string_view> keys,

@@ -47,7 +47,7 @@ public:
 
     /// All commands of @p pipeline in ONE round trip; replies in order (error replies included).
     /// An empty pipeline returns an empty vector without touching the network.
-    boost::asio::awaitable<core::Result<std::vector<Reply>>> async_pipeline(
+    boost::asio::awaitable<core::Result<Replies>> async_pipeline(
         const Pipeline& pipeline, core::Deadline deadline, CommandControl control = {}) {
         return do_async_pipeline(pipeline, deadline, control);
     }
@@ -69,7 +69,7 @@ public:
 private:
     virtual boost::asio::awaitable<core::Result<Reply>> do_async_command(
         std::span<const std::string_view> args, core::Deadline deadline, CommandControl control) = 0;
-    virtual boost::asio::awaitable<core::Result<std::vector<Reply>>> do_async_pipeline(
+    virtual boost::asio::awaitable<core::Result<Replies>> do_async_pipeline(
         const Pipeline& pipeline, core::Deadline deadline, CommandControl control) = 0;
     virtual boost::asio::awaitable<core::Result<Reply>> do_async_eval(
         const Script& script,

@@ -8,7 +8,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "moneta/core/recycling_allocator.hpp"
 #include "moneta/core/result.hpp"
 
 namespace moneta::redis {
@@ -113,5 +115,9 @@ private:
 };
 
 const char* reply_type_name(ReplyType t) noexcept;
+
+/// A pipeline's replies, in order. Its storage is recycled per thread (core::RecyclingAllocator):
+/// a pipeline of up to 16 commands, made and dropped per request, allocates nothing.
+using Replies = std::vector<Reply, core::RecyclingAllocator<Reply>>;
 
 }  // namespace moneta::redis

@@ -32,7 +32,7 @@ public:
                  core::Deadline deadline,
                  redis::CommandControl control),
                 (override));
-    MOCK_METHOD(boost::asio::awaitable<core::Result<std::vector<redis::Reply>>>,
+    MOCK_METHOD(boost::asio::awaitable<core::Result<redis::Replies>>,
                 do_async_pipeline,
                 (const redis::Pipeline& pipeline, core::Deadline deadline, redis::CommandControl control),
                 (override));
@@ -58,9 +58,9 @@ inline boost::asio::awaitable<core::Result<redis::Reply>> redis_error(core::Errc
 }
 
 /// An awaitable yielding one reply per RESP string (for do_async_pipeline).
-inline boost::asio::awaitable<core::Result<std::vector<redis::Reply>>> redis_replies(
+inline boost::asio::awaitable<core::Result<redis::Replies>> redis_replies(
     std::vector<std::string> resps) {
-    std::vector<redis::Reply> out;
+    redis::Replies out;
     for (const auto& r : resps) {
         auto reply = redis::Reply::from_resp(r);
         if (!reply) {
