@@ -2,10 +2,14 @@
 /// @brief Concurrent-stream lease outcomes (api.md §6 "Stream limit"), independent of storage.
 #pragma once
 
+#include <boost/static_string/static_string.hpp>
+
 #include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "domain/requests.hpp"
 
 namespace moneta::domain {
 
@@ -29,7 +33,10 @@ SessionInfo decode_session_info(std::string_view json);
 struct LeaseGranted {
     std::int64_t expires_at_ms = 0;
     int active_streams = 0;            ///< including the new one
-    std::string replaced_session_id;   ///< empty unless a same-device/explicit replacement happened
+    /// Empty unless a same-device/explicit replacement happened. Inline (ids are ≤ 64 characters,
+    /// domain::is_valid_id): every start from a device that played before replaces a session, and
+    /// that must not cost an allocation.
+    boost::static_string<kMaxIdLength> replaced_session_id;
 };
 
 struct ActiveSession {

@@ -249,7 +249,7 @@ Parsed<T> parse_with(std::string_view body, Fn&& fn) {
 }  // namespace
 
 bool is_valid_id(std::string_view id) noexcept {
-    if (id.empty() || id.size() > 64) {
+    if (id.empty() || id.size() > kMaxIdLength) {
         return false;
     }
     for (char c : id) {

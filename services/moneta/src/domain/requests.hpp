@@ -16,7 +16,10 @@
 
 namespace moneta::domain {
 
-/// ids: [A-Za-z0-9_-]{1,64} (api.md §4).
+/// The longest id is_valid_id accepts.
+inline constexpr std::size_t kMaxIdLength = 64;
+
+/// ids: [A-Za-z0-9_-]{1,kMaxIdLength} (api.md §4).
 bool is_valid_id(std::string_view id) noexcept;
 
 /// Two upper-case ASCII letters (ISO 3166-1 alpha-2).

@@ -40,17 +40,18 @@ void SessionIdSigner::mac(std::string_view account_id, const std::uint8_t* rando
     std::copy_n(full.data(), kMacBytes, out);
 }
 
-std::string SessionIdSigner::mint(std::string_view account_id) const {
+std::string SessionIdSigner::mint(std::string_view account_id, std::size_t spare_capacity) const {
     std::array<std::uint8_t, kRandomBytes + kMacBytes> raw{};
     core::secure_random_bytes(std::span(raw.data(), kRandomBytes));
     mac(account_id, raw.data(), raw.data() + kRandomBytes);
-    std::string id(kPrefix);
+    std::string id;
+    id.reserve(kPrefix.size() + kEncoded + spare_capacity);
+    id.append(kPrefix);
     core::append_base64url(id, std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
     return id;
 }
 
 bool SessionIdSigner::minted_for(std::string_view account_id, std::string_view session_id) const {
-    constexpr std::size_t kEncoded = ((kRandomBytes + kMacBytes) * 4 + 2) / 3;  // unpadded base64url
     if (account_id.size() > 64 || session_id.size() != kPrefix.size() + kEncoded ||
         session_id.substr(0, kPrefix.size()) != kPrefix) {
         return false;

@@ -28,8 +28,9 @@ public:
     /// this process only.
     explicit SessionIdSigner(std::string_view key);
 
-    /// A new unguessable session id for @p account_id.
-    std::string mint(std::string_view account_id) const;
+    /// A new unguessable session id for @p account_id, in a string with room for
+    /// @p spare_capacity more bytes (a start's Location header prefixes it in place).
+    std::string mint(std::string_view account_id, std::size_t spare_capacity = 0) const;
 
     /// True when @p session_id is one mint(@p account_id) could have returned with this key.
     bool minted_for(std::string_view account_id, std::string_view session_id) const;
@@ -37,6 +38,7 @@ public:
 private:
     static constexpr std::size_t kRandomBytes = 10;
     static constexpr std::size_t kMacBytes = 8;
+    static constexpr std::size_t kEncoded = ((kRandomBytes + kMacBytes) * 4 + 2) / 3;  ///< unpadded base64url
     void mac(std::string_view account_id, const std::uint8_t* random, std::uint8_t* out) const noexcept;
 
     jwt::HmacSha256Key key_;  ///< precomputed ipad/opad states: a MAC allocates nothing

@@ -96,7 +96,9 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
                 if (started.kind == usecases::Started::Kind::kReplayed) {
                     res.headers.emplace_back("Idempotent-Replayed", "true");
                 } else {
-                    res.headers.emplace_back("Location", "/v1/playback/sessions/" + started.session_id);
+                    std::string location = std::move(started.session_id);
+                    location.insert(0, usecases::Started::kLocationPrefix);  // minted with room for it
+                    res.headers.emplace_back("Location", std::move(location));
                 }
                 return res;
             });

@@ -7,6 +7,7 @@
 #include <array>
 #include <map>
 #include <optional>
+#include <span>
 #include <unordered_set>
 
 #include "domain/progress.hpp"
@@ -43,10 +44,39 @@ std::string marker_account(const redis::ReplyView& fields) {
 /// One dirty entry as snapshotted: "pid/cid" at a version, with the item that carries its
 /// current value (none: undecodable or vanished, cleared without sending).
 struct DirtyEntry {
-    std::string field;
-    std::string version;
+    std::string_view field;  ///< views into the snapshot replies, alive for the whole flush
+    std::string_view version;
     std::optional<std::size_t> item;
 };
+
+/// The first @p limit distinct accounts of @p batch in marker order, sorted by name (views into
+/// the markers). Sorts instead of a hash set: no node allocated per account.
+template <typename Marker>
+std::vector<std::string_view> first_accounts(const std::vector<Marker>& batch, std::size_t limit) {
+    std::vector<std::pair<std::string_view, std::size_t>> named;  // (account, first marker index)
+    named.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!batch[i].account_id.empty()) {
+            named.emplace_back(batch[i].account_id, i);
+        }
+    }
+    std::sort(named.begin(), named.end());  // by account, then marker index: the first is kept
+    named.erase(std::unique(named.begin(), named.end(),
+                            [](const auto& a, const auto& b) { return a.first == b.first; }),
+                named.end());
+    if (named.size() > limit) {
+        std::nth_element(named.begin(), named.begin() + static_cast<std::ptrdiff_t>(limit), named.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; });
+        named.resize(limit);
+    }
+    std::vector<std::string_view> out;
+    out.reserve(named.size());
+    for (const auto& [account, first] : named) {
+        out.push_back(account);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
 
 }  // namespace
 
@@ -360,16 +390,8 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
 
 boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flush() {
     // At most `batch` accounts per flush, taken in marker order; the rest waits for the next one.
-    std::vector<std::string> accounts;
-    {
-        std::unordered_set<std::string_view> seen;
-        for (const Marker& m : batch_) {
-            if (!m.account_id.empty() && seen.size() < settings_.batch && seen.insert(m.account_id).second) {
-                accounts.push_back(m.account_id);
-            }
-        }
-    }
-    std::sort(accounts.begin(), accounts.end());
+    // Views into batch_, which is left alone until the end of the flush (erase_if below).
+    const std::vector<std::string_view> accounts = first_accounts(batch_, settings_.batch);
 
     // 1. Snapshot every due dirty entry of those accounts (in trips of commands_per_trip).
     //    Held entries (a title still playing) wait for their due time, except when stopping: a
@@ -377,7 +399,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     constexpr std::int64_t kEverything = std::int64_t{1} << 53;
     const std::int64_t due_by = stopping_.load() ? kEverything : clock_.wall_ms();
     ChunkedPipeline snap(settings_.commands_per_trip);
-    for (const std::string& a : accounts) {
+    for (const std::string_view a : accounts) {
         const store::FlushSnapshotScript::Call snapshot(store::FlushSnapshotArgs{a, due_by});
         snap.next().add_eval(snapshot_.script(), snapshot.keys(), snapshot.args());
     }
@@ -387,7 +409,8 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     }
     std::vector<domain::ProgressUpsert> items;
     std::vector<std::size_t> item_account;  // per item: its index in `accounts` (non-decreasing)
-    std::vector<std::vector<DirtyEntry>> entries(accounts.size());
+    std::vector<DirtyEntry> entries;        // every account's, in account order
+    std::vector<std::size_t> entries_end(accounts.size());  // account i's are [end(i-1), end(i))
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         const auto r = store::FlushSnapshotScript::decode((*snapped)[i].view());
         if (!r) {
@@ -396,7 +419,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         for (std::size_t j = 0; j < r->size(); ++j) {
             const store::FlushSnapshotEntry e = (*r)[j];
             const std::string_view field = e.field;
-            DirtyEntry entry{std::string(field), std::string(e.version), std::nullopt};
+            DirtyEntry entry{field, e.version, std::nullopt};
             const auto slash = field.find('/');
             if (slash != std::string_view::npos) {
                 auto rec = domain::decode_progress_value(field.substr(slash + 1), e.value);
@@ -407,9 +430,14 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
                 }
             }
             // Undecodable or vanished values are cleared too: nothing can ever send them.
-            entries[i].push_back(std::move(entry));
+            entries.push_back(entry);
         }
+        entries_end[i] = entries.size();
     }
+    const auto entries_of = [&](std::size_t i) {
+        const std::size_t begin = i == 0 ? 0 : entries_end[i - 1];
+        return std::span<const DirtyEntry>(entries.data() + begin, entries_end[i] - begin);
+    };
 
     // 2. Send; the system of record applies newer (updated_at, seq) only, so repeats are harmless.
     //    Calls refused for their items are split until the refused items stand alone.
@@ -449,7 +477,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     const store::IntArg now_ms(now);
     std::vector<std::size_t> quarantined;  // items, logged once recorded
     for (std::size_t i = 0; i < accounts.size(); ++i) {
-        for (const DirtyEntry& d : entries[i]) {
+        for (const DirtyEntry& d : entries_of(i)) {
             if (!d.item) {
                 continue;
             }
@@ -477,22 +505,25 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     //    account left with nothing pending.
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         store::FlushClearScript::Call clear(
-            store::FlushClearArgs{accounts[i], now, progress_.marker_lost.count(), progress_.stream_shards});
-        for (const DirtyEntry& d : entries[i]) {
+            store::FlushClearArgs{accounts[i], now, progress_.marker_lost.count(), progress_.stream_shards},
+            entries_of(i).size());
+        for (const DirtyEntry& d : entries_of(i)) {
             if (!d.item || plan.state(*d.item) != ItemState::kPending) {
                 clear.add(d.field, d.version);
             }
         }
         done.next().add_eval(clear_.script(), clear.keys(), clear.args());
     }
-    std::unordered_set<std::string_view> finished_accounts;
+    std::vector<std::string_view> finished_accounts;  // sorted, as `accounts` is
+    finished_accounts.reserve(accounts.size());
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         if (resolved[i]) {
-            finished_accounts.insert(accounts[i]);
+            finished_accounts.push_back(accounts[i]);
         }
     }
     auto in_flush = [&finished_accounts](const Marker& m) {
-        return m.account_id.empty() || finished_accounts.contains(m.account_id);
+        return m.account_id.empty() ||
+               std::binary_search(finished_accounts.begin(), finished_accounts.end(), std::string_view(m.account_id));
     };
     std::map<int, std::vector<std::string_view>> ids;
     std::size_t flushed_markers = 0;
@@ -534,10 +565,25 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     ++stats_.flushes_total;
     stats_.markers_acked_total += flushed_markers;
     stats_.last_success_ms.store(clock_.wall_ms());
-    std::erase_if(batch_, in_flush);
+    // The accounts' views point into batch_: judge every marker before any is moved, then
+    // forget the accounts, then drop the markers.
+    std::vector<char> flushed(batch_.size());
+    for (std::size_t i = 0; i < batch_.size(); ++i) {
+        flushed[i] = in_flush(batch_[i]) ? 1 : 0;
+    }
     for (const std::string_view a : finished_accounts) {
         held_.erase(std::string(a));  // every marker of a flushed account went with it
     }
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < batch_.size(); ++i) {
+        if (flushed[i] == 0) {
+            if (kept != i) {
+                batch_[kept] = std::move(batch_[i]);
+            }
+            ++kept;
+        }
+    }
+    batch_.resize(kept);
     stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
     co_return plan.exhausted() ? FlushResult::kPartial : FlushResult::kDone;
 }

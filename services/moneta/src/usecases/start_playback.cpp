@@ -64,7 +64,7 @@ std::variant<StartPlayback::Plan, Refused> StartPlayback::plan(const StartPlayba
     p.content = catalog.content;
     p.selection = std::move(*selection);
     const domain::StartRequest& body = cmd.request;
-    p.info.session_id = d_.session_ids.mint(cmd.caller.account_id);
+    p.info.session_id = d_.session_ids.mint(cmd.caller.account_id, Started::kLocationPrefix.size());
     p.info.device_id = body.device.id;
     p.info.device_type = std::string(domain::to_string(body.device.type));
     p.info.device_name = body.device.name;

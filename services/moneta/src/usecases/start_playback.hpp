@@ -47,8 +47,12 @@ struct Started {
         kFailOpen,  ///< Redis unavailable before the lease script was sent: no lease, grant held
         kReplayed,  ///< the stored answer of an earlier start with the same Idempotency-Key
     };
+    /// What the handler's Location header puts before the id: the id is minted with room for
+    /// it, so the header is the id's own string prefixed in place (no allocation).
+    static constexpr std::string_view kLocationPrefix = "/v1/playback/sessions/";
+
     Kind kind = Kind::kGranted;
-    std::string session_id;  ///< Location: /v1/playback/sessions/<id> (not sent on a replay)
+    std::string session_id;  ///< Location: kLocationPrefix + id (not sent on a replay)
     std::string body;
 };
 

@@ -50,13 +50,14 @@ return n
 FlushClearScript::FlushClearScript()
     : TypedScript(std::string(dirty_times_lua()) + std::string(kBody)) {}
 
-FlushClearScript::Call::Call(const FlushClearArgs& a)
+FlushClearScript::Call::Call(const FlushClearArgs& a, std::size_t entries)
     : now_(a.now_ms),
       lost_(a.marker_lost_ms),
       shard_(progress_shard(a.account_id, a.stream_shards)) {
     dirty_key(keys_, a.account_id);
     progress_due_key(keys_, shard_.view());
-    args_ = {a.account_id, now_.view(), lost_.view()};
+    args_.reserve(3 + 2 * entries);
+    args_.insert(args_.end(), {a.account_id, now_.view(), lost_.view()});
 }
 
 void FlushClearScript::Call::add(std::string_view field, std::string_view version) {

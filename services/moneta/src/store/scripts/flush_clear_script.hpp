@@ -40,7 +40,8 @@ public:
     /// it; the caller keeps the added fields and versions alive while it is used.
     class Call : public ScriptCall<kKeys, std::vector<std::string_view>> {
     public:
-        explicit Call(const FlushClearArgs& a);
+        /// @param entries how many add() calls follow (their room is reserved once)
+        explicit Call(const FlushClearArgs& a, std::size_t entries = 0);
         /// Clears dirty entry @p field if it is still at @p version.
         void add(std::string_view field, std::string_view version);
 
