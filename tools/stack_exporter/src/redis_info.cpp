@@ -53,7 +53,7 @@ constexpr Mapped kMapped[] = {
     {"maxmemory", "redis_memory_max_bytes", Kind::kGauge, "The maxmemory setting; 0 = no limit."},
     {"total_system_memory", "redis_total_system_memory_bytes", Kind::kGauge, "Memory of the host."},
     {"mem_fragmentation_ratio", "redis_mem_fragmentation_ratio", Kind::kGauge, "used_memory_rss / used_memory."},
-    {"instantaneous_ops_per_sec", "redis_instantaneous_ops_per_sec", Kind::kGauge,
+    {"instantaneous_ops_per_sec", "redis_instantaneous_operations_per_second", Kind::kGauge,
      "Commands per second, as Redis samples it."},
     {"total_commands_processed", "redis_commands_processed_total", Kind::kCounter, "Commands processed."},
     {"total_connections_received", "redis_connections_received_total", Kind::kCounter, "Connections accepted."},
