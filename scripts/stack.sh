@@ -81,6 +81,22 @@ proc_alive() {
     [[ "${argv0##*/}" == "$program" ]]
 }
 
+# proc_exiting <pid> <starttime>: the process is still there and not yet a zombie, though it may
+# no longer look like its program: while it exits, its memory (and /proc/<pid>/cmdline with it)
+# is gone before the kernel is done with it. `./dev down` waits for that too, so "stopped" means
+# the process no longer runs (dev_up_test saw state R right after a down).
+proc_exiting() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    local -a fields
+    read -r -a fields <<<"${stat##*) }"
+    [[ "${fields[19]:-}" == "$2" ]] || return 1
+    case "${fields[0]:-}" in
+        Z | X | x | "") return 1 ;;
+    esac
+    return 0
+}
+
 # proc_starttime <pid>: field 22 of /proc/<pid>/stat (clock ticks after boot), "" when gone.
 proc_starttime() {
     local stat
@@ -395,7 +411,10 @@ stop_pid() {
     kill "-$sig" "$pid" 2>/dev/null || true
     local i
     for ((i = 0; i < seconds * 10; i++)); do
-        proc_alive "$pid" "$program" "$started" || { rm -f "$pidfile"; return 0; }
+        if ! proc_alive "$pid" "$program" "$started" && ! proc_exiting "$pid" "$started"; then
+            rm -f "$pidfile"
+            return 0
+        fi
         sleep 0.1
     done
     log "$name did not stop within ${seconds}s; killing"
