@@ -68,7 +68,8 @@ COMMIT="$(git -C "$(dirname "$BIN_DIR")/.." rev-parse --short HEAD 2>/dev/null |
 # Free ports for the bench's own stack (scripts/stack.sh reads these).
 MONETA_PORT=$(free_port); MONETA_ADMIN_PORT=$(free_port); MONETA_REDIS_PORT=$(free_port)
 INTERNAL_API_PORT=$(free_port); MONETA_EDGE_PORT=$(free_port); BASE_PORT=$(free_port)
-export MONETA_PORT MONETA_ADMIN_PORT MONETA_REDIS_PORT INTERNAL_API_PORT MONETA_EDGE_PORT
+MONETA_EDGE_STATUS_PORT=$(free_port)  # nginx's stub_status listener (deploy/nginx)
+export MONETA_PORT MONETA_ADMIN_PORT MONETA_REDIS_PORT INTERNAL_API_PORT MONETA_EDGE_PORT MONETA_EDGE_STATUS_PORT
 export MONETA_FIXTURES="$FIXTURES"
 # All the bench's load comes from one address: nginx's per-address limit (50 r/s as shipped) would
 # answer 429 to nearly all of it. Lifted for the bench only; every other edge setting is as shipped.

@@ -7,6 +7,10 @@
 : "${INTERNAL_API_PORT:=8082}"
 : "${MONETA_REDIS_PORT:=6380}"
 : "${SSHCA_PORT:=8083}"
+: "${MONETA_EDGE_STATUS_PORT:=8084}"      # nginx stub_status, loopback only
+: "${MONETA_EXPORTER_PORT:=9113}"         # tools/stack_exporter: nginx + Redis metrics, http_sd
+: "${MONETA_PROMETHEUS_PORT:=9090}"
+: "${MONETA_ALERTMANAGER_PORT:=9093}"
 : "${MONETA_FIXTURES:=$ROOT/fixtures/demo.json}"
 : "${MONETA_START_RATE_PER_MIN:=60}"
 : "${MONETA_LEASE_SEC:=90}"
@@ -15,7 +19,8 @@
 : "${MONETA_BUILD_DIR:=$ROOT/build}"
 : "${MONETA_JOBS:=$(nproc)}"
 export MONETA_DEV_DIR MONETA_EDGE_PORT MONETA_PORT MONETA_ADMIN_PORT INTERNAL_API_PORT \
-    MONETA_REDIS_PORT SSHCA_PORT MONETA_FIXTURES MONETA_START_RATE_PER_MIN MONETA_LEASE_SEC \
+    MONETA_REDIS_PORT SSHCA_PORT MONETA_EDGE_STATUS_PORT MONETA_EXPORTER_PORT MONETA_PROMETHEUS_PORT \
+    MONETA_ALERTMANAGER_PORT MONETA_FIXTURES MONETA_START_RATE_PER_MIN MONETA_LEASE_SEC \
     MONETA_HEARTBEAT_SEC MONETA_PROGRESS_FLUSH_MS
 
 # Debian 12 packages the project builds, tests and runs with (no vendored libraries).
@@ -24,7 +29,7 @@ MONETA_PACKAGES=(
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libssl-dev libhiredis-dev libsqlite3-dev sqlite3 libfmt-dev libspdlog-dev libcli11-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    redis-server nginx libnginx-mod-http-headers-more-filter wrk prometheus
+    redis-server nginx libnginx-mod-http-headers-more-filter wrk prometheus prometheus-alertmanager
     clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 
@@ -50,6 +55,8 @@ ensure_packages() {
     # The packaged services must not hold our ports or pid files.
     service nginx stop >/dev/null 2>&1 || true
     service redis-server stop >/dev/null 2>&1 || true
+    service prometheus stop >/dev/null 2>&1 || true
+    service prometheus-alertmanager stop >/dev/null 2>&1 || true
 }
 
 # configure_build <dir> <cmake args...>: configure once (idempotent), then build.

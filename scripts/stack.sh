@@ -9,17 +9,18 @@ RELEASE_DIR="${MONETA_PREBUILT_DIR:-$MONETA_BUILD_DIR/release}"
 BIN_MONETA="$RELEASE_DIR/services/moneta/moneta"
 BIN_INTERNAL_API="$RELEASE_DIR/services/internal_api/internal_api"
 BIN_JWT_TOOL="$RELEASE_DIR/tools/jwt_tool/jwt_tool"
+BIN_EXPORTER="$RELEASE_DIR/tools/stack_exporter/stack_exporter"
 
 build_release() {
     if [[ -n "${MONETA_PREBUILT_DIR:-}" ]]; then
-        [[ -x "$BIN_MONETA" && -x "$BIN_INTERNAL_API" && -x "$BIN_JWT_TOOL" ]] \
-            || die "MONETA_PREBUILT_DIR=$MONETA_PREBUILT_DIR lacks moneta, internal_api or jwt_tool"
+        [[ -x "$BIN_MONETA" && -x "$BIN_INTERNAL_API" && -x "$BIN_JWT_TOOL" && -x "$BIN_EXPORTER" ]] \
+            || die "MONETA_PREBUILT_DIR=$MONETA_PREBUILT_DIR lacks moneta, internal_api, jwt_tool or stack_exporter"
         return 0
     fi
     log "building (Release) in $RELEASE_DIR"
     build_tree "$RELEASE_DIR" -DCMAKE_BUILD_TYPE=Release -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=OFF
-    cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool >/dev/null \
-        || cmake --build "$RELEASE_DIR" -j 1 --target moneta internal_api jwt_tool
+    cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool stack_exporter >/dev/null \
+        || cmake --build "$RELEASE_DIR" -j 1 --target moneta internal_api jwt_tool stack_exporter
 }
 
 # load_secret <name> <var> [bytes]: the variable's value if set, else a random one (hex of <bytes>
@@ -78,6 +79,22 @@ proc_alive() {
     argv0="${argv0%% *}"
     argv0="${argv0%%:*}"
     [[ "${argv0##*/}" == "$program" ]]
+}
+
+# proc_exiting <pid> <starttime>: the process is still there and not yet a zombie, though it may
+# no longer look like its program: while it exits, its memory (and /proc/<pid>/cmdline with it)
+# is gone before the kernel is done with it. `./dev down` waits for that too, so "stopped" means
+# the process no longer runs (dev_up_test saw state R right after a down).
+proc_exiting() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    local -a fields
+    read -r -a fields <<<"${stat##*) }"
+    [[ "${fields[19]:-}" == "$2" ]] || return 1
+    case "${fields[0]:-}" in
+        Z | X | x | "") return 1 ;;
+    esac
+    return 0
 }
 
 # proc_starttime <pid>: field 22 of /proc/<pid>/stat (clock ticks after boot), "" when gone.
@@ -219,7 +236,8 @@ render_nginx_conf() {
         sed -e "s#@RUN_DIR@#$dir#g" -e "s#@CONF_DIR@#$ROOT/deploy/nginx#g" -e "s#@WORKERS@#${MONETA_EDGE_WORKERS:-auto}#" \
             -e "s#@DAEMON@#off#" -e "s#@RATE_PER_SEC@#${MONETA_EDGE_RATE_PER_SEC:-50}#" \
             -e "s#@RATE_BURST@#${MONETA_EDGE_RATE_BURST:-100}#g" -e "s#@MONETA_PORT@#$MONETA_PORT#" \
-            -e "s#@EDGE_PORT@#$MONETA_EDGE_PORT#" "$ROOT/deploy/nginx/nginx.conf.template" >"$dir/nginx.conf"
+            -e "s#@EDGE_PORT@#$MONETA_EDGE_PORT#" -e "s#@STATUS_PORT@#$MONETA_EDGE_STATUS_PORT#" \
+            "$ROOT/deploy/nginx/nginx.conf.template" >"$dir/nginx.conf"
     )
     chmod 600 "$dir/nginx.conf" "$dir/cdn_real_ip.conf" "$dir/cdn_ranges.geo" \
         "$dir/cdn_origin_secret.map" "$dir/edge_token.map"
@@ -248,10 +266,61 @@ REDIS
     chmod 600 "$RUN_DIR/redis.conf"
 }
 
+# write_registrations: $RUN_DIR/consul_services.json, what each process of the stack would
+# register with its Consul agent (the body of PUT /v1/agent/service/register, docs/observability.md
+# "Service discovery"). tools/stack_exporter serves it to Prometheus as http_sd. Meta.metrics_port
+# / metrics_path say where the metrics are when not on the service's own port and /metrics.
+write_registrations() {
+    local tmp="$RUN_DIR/consul_services.json.tmp"
+    cat >"$tmp" <<JSON
+[
+  {"ID": "moneta-$MONETA_PORT", "Name": "moneta", "Address": "127.0.0.1", "Port": $MONETA_PORT,
+   "Tags": ["prometheus", "playback"], "Meta": {"metrics_port": "$MONETA_ADMIN_PORT", "version": "dev"}},
+  {"ID": "internal_api-$INTERNAL_API_PORT", "Name": "internal_api", "Address": "127.0.0.1",
+   "Port": $INTERNAL_API_PORT, "Tags": ["prometheus"],
+   "Meta": {"metrics_path": "/internal/metrics", "scrape_auth": "internal_api_token"}},
+  {"ID": "nginx-$MONETA_EDGE_PORT", "Name": "nginx", "Address": "127.0.0.1", "Port": $MONETA_EDGE_PORT,
+   "Tags": ["prometheus", "edge"],
+   "Meta": {"metrics_port": "$MONETA_EXPORTER_PORT", "metrics_path": "/metrics/nginx"}},
+  {"ID": "redis-$MONETA_REDIS_PORT", "Name": "redis", "Address": "127.0.0.1", "Port": $MONETA_REDIS_PORT,
+   "Tags": ["prometheus"], "Meta": {"metrics_port": "$MONETA_EXPORTER_PORT", "metrics_path": "/metrics/redis"}},
+  {"ID": "stack_exporter-$MONETA_EXPORTER_PORT", "Name": "stack_exporter", "Address": "127.0.0.1",
+   "Port": $MONETA_EXPORTER_PORT, "Tags": ["prometheus"]},
+  {"ID": "prometheus-$MONETA_PROMETHEUS_PORT", "Name": "prometheus", "Address": "127.0.0.1",
+   "Port": $MONETA_PROMETHEUS_PORT, "Tags": ["prometheus"]},
+  {"ID": "alertmanager-$MONETA_ALERTMANAGER_PORT", "Name": "alertmanager", "Address": "127.0.0.1",
+   "Port": $MONETA_ALERTMANAGER_PORT, "Tags": ["prometheus"]}
+]
+JSON
+    mv "$tmp" "$RUN_DIR/consul_services.json"  # a refresh never reads half a file
+}
+
+# render_prometheus_conf: deploy/prometheus/prometheus.yml.template → $RUN_DIR/prometheus/
+# prometheus.yml, then `promtool check config` (which also checks every rule file). The
+# intervals and the rules directory can be moved for tests (MONETA_PROMETHEUS_SCRAPE_INTERVAL,
+# _EVAL_INTERVAL, _SD_REFRESH, _RULES_DIR); the internal API's token is read from its secret file.
+render_prometheus_conf() {
+    local dir="$RUN_DIR/prometheus"
+    mkdir -p "$dir"
+    sed -e "s#@SCRAPE_INTERVAL@#${MONETA_PROMETHEUS_SCRAPE_INTERVAL:-15s}#" \
+        -e "s#@EVALUATION_INTERVAL@#${MONETA_PROMETHEUS_EVAL_INTERVAL:-15s}#" \
+        -e "s#@RULES_DIR@#${MONETA_PROMETHEUS_RULES_DIR:-$ROOT/deploy/prometheus/rules}#" \
+        -e "s#@ALERTMANAGER@#127.0.0.1:$MONETA_ALERTMANAGER_PORT#" \
+        -e "s#@SD_URL@#http://127.0.0.1:$MONETA_EXPORTER_PORT/sd#" \
+        -e "s#@SD_REFRESH_INTERVAL@#${MONETA_PROMETHEUS_SD_REFRESH:-30s}#" \
+        -e "s#@INTERNAL_API_TOKEN_FILE@#$SECRETS_DIR/internal_api_token#" \
+        "$ROOT/deploy/prometheus/prometheus.yml.template" >"$dir/prometheus.yml"
+    promtool check config "$dir/prometheus.yml" >"$dir/promtool.out" 2>&1 \
+        || { cat "$dir/promtool.out" >&2; die "promtool check config failed on $dir/prometheus.yml"; }
+}
+
 # Environment of each process (scrub_env): its own secrets and nothing else's.
 ENV_REDIS=""                                     # its password is in redis.conf
 ENV_NGINX=""                                     # its secrets are in its rendered config
 ENV_INTERNAL_API="INTERNAL_API_TOKEN"
+ENV_EXPORTER="MONETA_REDIS_PASSWORD"             # to read Redis INFO
+ENV_PROMETHEUS=""                                # the internal API token: a credentials_file
+ENV_ALERTMANAGER=""
 # moneta: its MONETA_* overrides (lib.sh, the user's), its own secrets, never nginx's.
 ENV_MONETA="MONETA_* INTERNAL_API_PORT INTERNAL_API_TOKEN MONETA_JWT_SECRET MONETA_DRM_SITE_KEY
     MONETA_DRM_ACCESS_KEY MONETA_REDIS_PASSWORD MONETA_EDGE_TOKEN MONETA_ADMIN_TOKEN MONETA_SESSION_KEY
@@ -290,6 +359,7 @@ stack_up() {
     start_bg nginx nginx "$MONETA_EDGE_PORT" "$ENV_NGINX" nginx -p "$RUN_DIR/nginx" \
         -c "$RUN_DIR/nginx/nginx.conf" -e "$RUN_DIR/nginx/error.log"
     wait_http "http://127.0.0.1:$MONETA_EDGE_PORT/readyz" 30 "the stack (through nginx)"
+    start_observability
 
     local token
     token="$(MONETA_JWT_SECRET="$MONETA_JWT_SECRET" "$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET \
@@ -301,6 +371,9 @@ Moneta is up.
   moneta         http://127.0.0.1:$MONETA_PORT   admin http://127.0.0.1:$MONETA_ADMIN_PORT/metrics
   internal-api   http://127.0.0.1:$INTERNAL_API_PORT
   redis          127.0.0.1:$MONETA_REDIS_PORT (password: $SECRETS_DIR/redis_password)
+  prometheus     http://127.0.0.1:$MONETA_PROMETHEUS_PORT   (targets: /targets, alerts: /alerts)
+  alertmanager   http://127.0.0.1:$MONETA_ALERTMANAGER_PORT
+  exporter       http://127.0.0.1:$MONETA_EXPORTER_PORT/metrics/nginx, /metrics/redis, /sd
   logs           $LOG_DIR/   stop with: ./dev down
   secrets        $SECRETS_DIR/ (HS256 dev secret: jwt_hs256, or \$MONETA_JWT_SECRET)
 
@@ -338,7 +411,10 @@ stop_pid() {
     kill "-$sig" "$pid" 2>/dev/null || true
     local i
     for ((i = 0; i < seconds * 10; i++)); do
-        proc_alive "$pid" "$program" "$started" || { rm -f "$pidfile"; return 0; }
+        if ! proc_alive "$pid" "$program" "$started" && ! proc_exiting "$pid" "$started"; then
+            rm -f "$pidfile"
+            return 0
+        fi
         sleep 0.1
     done
     log "$name did not stop within ${seconds}s; killing"
@@ -346,9 +422,36 @@ stop_pid() {
     rm -f "$pidfile"
 }
 
+# start_observability: the exporter (nginx + Redis metrics, http_sd from the registrations),
+# Alertmanager, then Prometheus (docs/observability.md). Data under $MONETA_DEV_DIR.
+start_observability() {
+    mkdir -p "$MONETA_DEV_DIR/prometheus" "$MONETA_DEV_DIR/alertmanager"
+    write_registrations
+    start_bg stack_exporter stack_exporter "$MONETA_EXPORTER_PORT" "$ENV_EXPORTER" "$BIN_EXPORTER" \
+        --port "$MONETA_EXPORTER_PORT" --redis-port "$MONETA_REDIS_PORT" \
+        --nginx-status-port "$MONETA_EDGE_STATUS_PORT" --registrations "$RUN_DIR/consul_services.json"
+    wait_http "http://127.0.0.1:$MONETA_EXPORTER_PORT/sd" 30 stack_exporter
+    # --cluster.listen-address=: no gossip port (9094) for a single dev instance.
+    start_bg alertmanager prometheus-alertmanager "$MONETA_ALERTMANAGER_PORT" "$ENV_ALERTMANAGER" \
+        prometheus-alertmanager --config.file="$ROOT/deploy/prometheus/alertmanager.yml" \
+        --storage.path="$MONETA_DEV_DIR/alertmanager" --cluster.listen-address= \
+        --web.listen-address="127.0.0.1:$MONETA_ALERTMANAGER_PORT" \
+        --web.external-url="http://127.0.0.1:$MONETA_ALERTMANAGER_PORT/"
+    wait_http "http://127.0.0.1:$MONETA_ALERTMANAGER_PORT/-/ready" 30 alertmanager
+    render_prometheus_conf
+    start_bg prometheus prometheus "$MONETA_PROMETHEUS_PORT" "$ENV_PROMETHEUS" prometheus \
+        --config.file="$RUN_DIR/prometheus/prometheus.yml" --storage.tsdb.path="$MONETA_DEV_DIR/prometheus" \
+        --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$MONETA_PROMETHEUS_PORT" \
+        --web.external-url="http://127.0.0.1:$MONETA_PROMETHEUS_PORT/"
+    wait_http "http://127.0.0.1:$MONETA_PROMETHEUS_PORT/-/ready" 60 prometheus
+}
+
 stack_down() {
-    # Order: the edge first (no new traffic), then moneta (drains, flushes progress), then its
-    # dependencies.
+    # Order: Prometheus first (it would alert on everything else going away), the edge (no new
+    # traffic), then moneta (drains, flushes progress), then its dependencies.
+    stop_pid prometheus prometheus TERM 15
+    stop_pid alertmanager prometheus-alertmanager TERM 15
+    stop_pid stack_exporter stack_exporter TERM 15
     stop_pid nginx nginx QUIT 15
     stop_pid moneta moneta TERM 30
     stop_pid internal_api internal_api TERM 15
@@ -358,9 +461,10 @@ stack_down() {
 
 stack_status() {
     local name program
-    for name in nginx moneta internal_api redis; do
+    for name in nginx moneta internal_api redis stack_exporter prometheus alertmanager; do
         program="$name"
         [[ "$name" == redis ]] && program=redis-server
+        [[ "$name" == alertmanager ]] && program=prometheus-alertmanager
         if pid_alive "$RUN_DIR/$name.pid" "$program"; then
             printf '%-13s running (pid %s)\n' "$name" "$(pidfile_pid "$RUN_DIR/$name.pid")"
         else

@@ -292,13 +292,19 @@ TEST(DevEnvironmentTest, EachProcessGetsOnlyTheSecretsItNeeds) {
     const auto nginx = names_in_env_of("ENV_NGINX", dir);
     const auto internal_api = names_in_env_of("ENV_INTERNAL_API", dir);
     const auto moneta = names_in_env_of("ENV_MONETA", dir);
-    for (const auto* env : {&redis, &nginx, &internal_api, &moneta}) {
+    const auto exporter = names_in_env_of("ENV_EXPORTER", dir);
+    const auto prometheus = names_in_env_of("ENV_PROMETHEUS", dir);
+    const auto alertmanager = names_in_env_of("ENV_ALERTMANAGER", dir);
+    for (const auto* env : {&redis, &nginx, &internal_api, &moneta, &exporter, &prometheus, &alertmanager}) {
         EXPECT_TRUE(has(*env, "PATH"));
         EXPECT_FALSE(has(*env, "UNRELATED_TOKEN"));
     }
     EXPECT_EQ(secrets_in(redis), std::set<std::string>{});
     EXPECT_EQ(secrets_in(nginx), std::set<std::string>{});
     EXPECT_EQ(secrets_in(internal_api), std::set<std::string>{"INTERNAL_API_TOKEN"});
+    EXPECT_EQ(secrets_in(exporter), std::set<std::string>{"MONETA_REDIS_PASSWORD"});  // Redis INFO
+    EXPECT_EQ(secrets_in(prometheus), std::set<std::string>{});  // the token is a credentials_file
+    EXPECT_EQ(secrets_in(alertmanager), std::set<std::string>{});
     EXPECT_EQ(secrets_in(moneta),
               (std::set<std::string>{"MONETA_JWT_SECRET", "INTERNAL_API_TOKEN", "MONETA_REDIS_PASSWORD",
                                      "MONETA_EDGE_TOKEN", "MONETA_ADMIN_TOKEN", "MONETA_SESSION_KEY", "MONETA_DRM_SITE_KEY",

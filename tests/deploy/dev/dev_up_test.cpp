@@ -34,7 +34,8 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kServices = {"nginx", "moneta", "internal_api", "redis"};
+const std::vector<std::string> kServices = {"nginx", "moneta", "internal_api", "redis", "stack_exporter",
+                                            "prometheus", "alertmanager"};
 
 // The curl ./dev up prints (backslash-continued lines), as one shell command.
 std::string printed_curl(const std::string& output) {
@@ -76,6 +77,10 @@ protected:
             {"MONETA_ADMIN_PORT", std::to_string(testing::free_port())},
             {"INTERNAL_API_PORT", std::to_string(testing::free_port())},
             {"MONETA_REDIS_PORT", std::to_string(testing::free_port())},
+            {"MONETA_EDGE_STATUS_PORT", std::to_string(testing::free_port())},
+            {"MONETA_EXPORTER_PORT", std::to_string(testing::free_port())},
+            {"MONETA_PROMETHEUS_PORT", std::to_string(testing::free_port())},
+            {"MONETA_ALERTMANAGER_PORT", std::to_string(testing::free_port())},
             {"MONETA_EDGE_WORKERS", "1"},
         };
     }
@@ -153,6 +158,19 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
     EXPECT_NE(first.output.find("http://127.0.0.1:" + env("MONETA_EDGE_PORT") + "/v1/playback/sessions"),
               std::string::npos);
     EXPECT_TRUE(curl_gives_201(first.output));
+    // The observability URLs are printed and answer (docs/observability.md).
+    const std::string prometheus = "http://127.0.0.1:" + env("MONETA_PROMETHEUS_PORT");
+    const std::string alertmanager = "http://127.0.0.1:" + env("MONETA_ALERTMANAGER_PORT");
+    EXPECT_NE(first.output.find(prometheus), std::string::npos) << first.output;
+    EXPECT_NE(first.output.find(alertmanager), std::string::npos) << first.output;
+    for (const char* port : {"MONETA_PROMETHEUS_PORT", "MONETA_ALERTMANAGER_PORT"}) {
+        const auto ready = testing::http_call(static_cast<std::uint16_t>(std::stoi(env(port))), "GET", "/-/ready");
+        EXPECT_EQ(ready.status, 200) << port << ": " << ready.error;
+    }
+    // The exporter's registrations carry no secret (the internal API's token is a file name).
+    const auto sd = testing::http_call(static_cast<std::uint16_t>(std::stoi(env("MONETA_EXPORTER_PORT"))), "GET", "/sd");
+    EXPECT_EQ(sd.status, 200);
+    EXPECT_NE(sd.body.find("\"__meta_consul_service\":\"moneta\""), std::string::npos) << sd.body;
 
     // ---- secrets: generated, private, and each process holds only its own -------------------
     EXPECT_TRUE(is_private(dir_.path() / "secrets", fs::perms::owner_all));
@@ -167,6 +185,7 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
         }
         EXPECT_GE(value[name].size(), 32U);
         EXPECT_EQ(first.output.find(value[name]), std::string::npos) << name << " printed by ./dev up";
+        EXPECT_EQ(sd.body.find(value[name]), std::string::npos) << name << " served by /sd";
     }
     const std::map<std::string, std::string> moneta_needs = {
         {"MONETA_JWT_SECRET", value["jwt_hs256"]},
@@ -250,7 +269,8 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
         EXPECT_TRUE(!state || *state == 'Z') << "still running: pid " << pids[i] << " state " << *state;
     }
     for (const char* port : {"MONETA_EDGE_PORT", "MONETA_PORT", "MONETA_ADMIN_PORT", "INTERNAL_API_PORT",
-                             "MONETA_REDIS_PORT"}) {
+                             "MONETA_REDIS_PORT", "MONETA_EDGE_STATUS_PORT", "MONETA_EXPORTER_PORT",
+                             "MONETA_PROMETHEUS_PORT", "MONETA_ALERTMANAGER_PORT"}) {
         EXPECT_FALSE(testing::tcp_port_open(static_cast<std::uint16_t>(std::stoi(env(port))))) << port;
     }
     const auto after = run_dev({"status"}, env_, dir_.file("status2.log"), 60s);

@@ -198,6 +198,7 @@ TEST(NginxTemplateTest, RendersLikeStackShAndPassesNginxT) {
          {"MONETA_DEV_DIR", dev.path().string()},
          {"MONETA_PORT", "41001"},
          {"MONETA_EDGE_PORT", "41000"},
+         {"MONETA_EDGE_STATUS_PORT", "41002"},
          {"MONETA_EDGE_WORKERS", "1"},
          {"MONETA_EDGE_RATE_PER_SEC", "7"},
          {"MONETA_EDGE_RATE_BURST", "9"},
@@ -217,6 +218,7 @@ TEST(NginxTemplateTest, RendersLikeStackShAndPassesNginxT) {
     vars.rate_burst = 9;
     vars.upstream_port = 41001;
     vars.edge_port = 41000;
+    vars.status_port = 41002;
     const auto conf = testing::render_nginx_template(
         testing::read_file(src / "deploy/nginx/nginx.conf.template"), vars
     );
@@ -226,6 +228,7 @@ TEST(NginxTemplateTest, RendersLikeStackShAndPassesNginxT) {
     EXPECT_NE(conf->find("server 127.0.0.1:41001;"), std::string::npos);
     EXPECT_NE(conf->find("rate=7r/s"), std::string::npos);
     EXPECT_NE(conf->find("burst=9 nodelay"), std::string::npos);
+    EXPECT_NE(conf->find("listen 127.0.0.1:41002;"), std::string::npos);
 
     // The files nginx.conf includes: the same bytes, and private (two of them hold secrets).
     const auto includes = testing::render_nginx_includes(
@@ -405,7 +408,8 @@ TEST_F(NginxEdgeTest, OtherPathsAreJson404AndNeverReachUpstream) {
           "/v2/playback/sessions",
           "/_edge_error/404",
           "/_edge_error/429",
-          "/favicon.ico"}) {
+          "/favicon.ico",
+          "/stub_status"}) {
         SCOPED_TRACE(target);
         const auto r = get(target, {{"Host", "evil.example"}});
         EXPECT_TRUE(is_edge_error(r, 404, "NOT_FOUND", false));
@@ -416,6 +420,19 @@ TEST_F(NginxEdgeTest, OtherPathsAreJson404AndNeverReachUpstream) {
         is_edge_error(testing::http_call(port(), "POST", "/metrics", "{}"), 404, "NOT_FOUND", false)
     );
     EXPECT_TRUE(is_edge_error(get("/v1/playback?next=/v1/playback/"), 404, "NOT_FOUND", false));
+    EXPECT_EQ(stub_->request_count(), 0U);
+}
+
+// The exporter's source (tools/stack_exporter, docs/observability.md): nginx's counters on a
+// loopback listener of their own. The edge port answers /stub_status with its JSON 404 (above).
+TEST_F(NginxEdgeTest, StubStatusIsServedOnTheStatusPortOnly) {
+    const auto before = testing::http_call(edge_->status_port(), "GET", "/stub_status");
+    ASSERT_TRUE(before.ok()) << before.error;
+    EXPECT_EQ(before.status, 200);
+    EXPECT_NE(before.body.find("Active connections:"), std::string::npos) << before.body;
+    EXPECT_NE(before.body.find("server accepts handled requests"), std::string::npos) << before.body;
+    EXPECT_EQ(testing::http_call(edge_->status_port(), "GET", "/").status, 404);
+    EXPECT_EQ(testing::http_call(edge_->status_port(), "GET", "/v1/playback/sessions").status, 404);
     EXPECT_EQ(stub_->request_count(), 0U);
 }
 

@@ -118,6 +118,7 @@ std::string substitute(std::string_view text, const NginxTemplateVars& vars) {
     replace_all(conf, "@RATE_BURST@", std::to_string(vars.rate_burst));
     replace_all(conf, "@MONETA_PORT@", std::to_string(vars.upstream_port));
     replace_all(conf, "@EDGE_PORT@", std::to_string(vars.edge_port));
+    replace_all(conf, "@STATUS_PORT@", std::to_string(vars.status_port));
     return conf;
 }
 
@@ -205,6 +206,7 @@ std::string NginxServer::read_access_log() const { return read_file(access_log_f
         return ::testing::AssertionFailure() << "cannot read " << opts_.template_file.string();
     }
     port_ = opts_.edge_port != 0 ? opts_.edge_port : free_port();
+    status_port_ = opts_.status_port != 0 ? opts_.status_port : free_port();
     NginxTemplateVars vars;
     vars.run_dir = dir_.path();
     vars.conf_dir = opts_.conf_dir;
@@ -212,6 +214,7 @@ std::string NginxServer::read_access_log() const { return read_file(access_log_f
     vars.rate_burst = opts_.rate_burst;
     vars.upstream_port = opts_.upstream_port;
     vars.edge_port = port_;
+    vars.status_port = status_port_;
     conf_ = substitute(text, vars);
     if (const auto left = leftover_placeholder(conf_); !left.empty()) {
         return ::testing::AssertionFailure()

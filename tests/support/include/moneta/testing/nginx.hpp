@@ -32,6 +32,7 @@ struct NginxTemplateVars {
     int rate_burst = 100;             ///< @RATE_BURST@ (MONETA_EDGE_RATE_BURST)
     std::uint16_t upstream_port = 0;  ///< @MONETA_PORT@
     std::uint16_t edge_port = 0;      ///< @EDGE_PORT@
+    std::uint16_t status_port = 0;    ///< @STATUS_PORT@: stub_status on loopback (MONETA_EDGE_STATUS_PORT)
 };
 
 /// What the edge trusts, rendered into the files nginx.conf includes from its run dir, exactly as
@@ -62,6 +63,7 @@ core::Result<std::string> render_nginx_template(
 struct NginxOptions {
     std::uint16_t upstream_port = 0;  ///< required: where "moneta" listens
     std::uint16_t edge_port = 0;      ///< 0 = a free port (retried when another process wins it)
+    std::uint16_t status_port = 0;    ///< stub_status listener; 0 = a free port
     int rate_per_sec = 50;
     int rate_burst = 100;
     /// false runs nginx as one process (`-g "master_process off;"`). That is the default because
@@ -114,6 +116,8 @@ public:
     bool running();
 
     std::uint16_t port() const noexcept { return port_; }
+    /// The loopback listener serving GET /stub_status (deploy/nginx, for tools/stack_exporter).
+    std::uint16_t status_port() const noexcept { return status_port_; }
     std::uint16_t upstream_port() const noexcept { return opts_.upstream_port; }
     /// The X-Edge-Auth value nginx adds to every proxied request (fixed at construction).
     const std::string& edge_token() const noexcept { return opts_.edge_token; }
@@ -135,6 +139,7 @@ private:
 
     NginxOptions opts_;
     std::uint16_t port_ = 0;
+    std::uint16_t status_port_ = 0;
     std::string conf_;
     TempDir dir_;  // declared before process_: destroyed after the stop
     std::optional<Process> process_;

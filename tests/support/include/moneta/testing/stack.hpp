@@ -114,11 +114,15 @@ public:
     const std::string& edge_token() const noexcept { return edge_token_; }
     const std::string& admin_token() const noexcept { return admin_token_; }
     const std::string& cdn_origin_secret() const noexcept { return cdn_origin_secret_; }
+    /// The internal API's service token (Bearer), e.g. for a scraper of /internal/metrics.
+    const std::string& internal_api_token() const noexcept { return internal_token_; }
     RedisServer& redis() { return *redis_; }
     /// redis-cli-like text of one command (see RedisServer::command).
     std::string redis_cmd(std::vector<std::string> args) { return redis_->command(std::move(args)); }
 
     std::uint16_t edge_port() const noexcept { return nginx_ ? nginx_->port() : 0; }
+    /// nginx's loopback stub_status listener (deploy/nginx), 0 without nginx.
+    std::uint16_t edge_status_port() const noexcept { return nginx_ ? nginx_->status_port() : 0; }
     std::uint16_t moneta_port() const noexcept { return moneta_port_; }
     std::uint16_t admin_port() const noexcept { return admin_port_; }
     std::uint16_t internal_api_port() const noexcept { return ia_port_; }
