@@ -2,6 +2,8 @@
 /// @brief Accounts and contents as the playback domain sees them (api.md §7 shapes).
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,7 +32,9 @@ struct Account {
     Plan plan;
     std::int64_t paid_until_ms = 0;
     std::string country;  ///< ISO 3166-1 alpha-2, upper case
-    std::vector<Profile> profiles;
+    /// Inline up to 4 (what most accounts have): an account is decoded on most admissions (the
+    /// per-worker decoded cache cannot hold a large account base), and this saves an allocation.
+    boost::container::small_vector<Profile, 4> profiles;
 
     const Profile* find_profile(std::string_view profile_id) const noexcept;
 };

@@ -45,9 +45,9 @@ std::optional<StreamSelection> select_stream(const Content& content, const Plan&
         if (r.hdr && (!plan.hdr || index_of(caps.hdr, *r.hdr) < 0)) {
             continue;
         }
-        std::string drm = "none";
+        std::string_view drm = "none";
         if (!r.drm.empty()) {
-            drm.clear();
+            drm = {};
             for (const std::string_view d : caps.drm) {
                 if (index_of(r.drm, d) >= 0) {
                     drm = d;
@@ -64,7 +64,11 @@ std::optional<StreamSelection> select_stream(const Content& content, const Plan&
                                            -protocol_pos);
         if (!best || score > best_score) {
             best_score = score;
-            best = StreamSelection{r.protocol, std::move(drm), r.video_codec, height, r.hdr, r.path, content.drm_cid};
+            std::optional<std::string_view> hdr;
+            if (r.hdr) {
+                hdr = *r.hdr;
+            }
+            best = StreamSelection{r.protocol, drm, r.video_codec, height, hdr, r.path, content.drm_cid};
         }
     }
     return best;
@@ -94,14 +98,14 @@ std::optional<StreamSelection> decode_selection(std::string_view text) {
     if (r.ec != std::errc{} || r.ptr != f[3].data() + f[3].size() || f[0].empty() || f[5].empty()) {
         return std::nullopt;
     }
-    s.protocol = std::string(f[0]);
-    s.drm_system = std::string(f[1]);
-    s.video_codec = std::string(f[2]);
+    s.protocol = f[0];
+    s.drm_system = f[1];
+    s.video_codec = f[2];
     if (!f[4].empty()) {
-        s.hdr = std::string(f[4]);
+        s.hdr = f[4];
     }
-    s.path = std::string(f[5]);
-    s.drm_cid = std::string(f[6]);
+    s.path = f[5];
+    s.drm_cid = f[6];
     return s;
 }
 

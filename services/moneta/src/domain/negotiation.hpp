@@ -12,15 +12,19 @@
 
 namespace moneta::domain {
 
-/// What was chosen (kept with the session so /refresh can sign it again).
+/// What was chosen (kept with the session, encoded, so /refresh can sign it again).
+/// Views, not copies: select_stream's point into the Content and the request's capabilities,
+/// decode_selection's into the text it read; keep those alive while the selection is used (a
+/// start holds the content's shared_ptr and the request). A start copied these strings, then
+/// encoded them again: one allocation per start for nothing.
 struct StreamSelection {
-    std::string protocol;
-    std::string drm_system;  ///< "widevine" | "playready" | "fairplay" | "none" (clear)
-    std::string video_codec;
-    int max_height = 0;      ///< min(rendition, plan, device)
-    std::optional<std::string> hdr;
-    std::string path;        ///< the manifest
-    std::string drm_cid;     ///< the content's DRM id
+    std::string_view protocol;
+    std::string_view drm_system;  ///< "widevine" | "playready" | "fairplay" | "none" (clear)
+    std::string_view video_codec;
+    int max_height = 0;           ///< min(rendition, plan, device)
+    std::optional<std::string_view> hdr;
+    std::string_view path;        ///< the manifest
+    std::string_view drm_cid;     ///< the content's DRM id
 
     friend bool operator==(const StreamSelection&, const StreamSelection&) = default;
 };
@@ -28,6 +32,8 @@ struct StreamSelection {
 /// "protocol|drm|codec|height|hdr|path|drm_cid" (paths and ids never hold '|').
 std::string encode_selection(const StreamSelection& s);
 std::optional<StreamSelection> decode_selection(std::string_view text);
+/// The selection views @p text: a temporary string would leave it dangling.
+std::optional<StreamSelection> decode_selection(std::string&& text) = delete;
 
 /// Rules, in order:
 /// 1. A rendition is eligible when the device lists its protocol and codec, and either it is
@@ -43,5 +49,7 @@ std::optional<StreamSelection> decode_selection(std::string_view text);
 /// @return nullopt: NO_COMPATIBLE_STREAM.
 std::optional<StreamSelection> select_stream(const Content& content, const Plan& plan,
                                              const Capabilities& caps) noexcept;
+/// The selection views @p content: a temporary one would leave it dangling.
+std::optional<StreamSelection> select_stream(Content&& content, const Plan& plan, const Capabilities& caps) = delete;
 
 }  // namespace moneta::domain

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "domain/cache_envelope.hpp"
 #include "domain/catalog_codec.hpp"
@@ -99,6 +101,52 @@ TEST(DecodedCacheTest, GarbageIsNeverCachedAndTheBoundsHold) {
     ASSERT_NE(no_big.get("a_1", s.value, s.json()), nullptr);
     ASSERT_NE(no_big.get("a_1", s.value, s.json()), nullptr);
     EXPECT_EQ(g_decodes, 2);
+}
+
+/// Ids "a_<n>" that a cache of @p slots puts in one pair (the same hash bits above the lowest).
+std::vector<std::string> ids_sharing_a_pair(std::size_t slots, std::size_t count) {
+    std::vector<std::string> out;
+    const auto pair_of = [slots](const std::string& id) {
+        return std::hash<std::string_view>{}(id) & (slots - 1) & ~std::size_t{1};
+    };
+    const std::string first = "a_0";
+    out.push_back(first);
+    for (int i = 1; out.size() < count && i < 100000; ++i) {
+        const std::string id = "a_" + std::to_string(i);
+        if (pair_of(id) == pair_of(first)) {
+            out.push_back(id);
+        }
+    }
+    return out;
+}
+
+TEST(DecodedCacheTest, TwoIdsOfOnePairStayCachedAndTheLeastRecentlyUsedGoesFirst) {
+    g_decodes = 0;
+    DecodedCacheLimits limits;
+    limits.max_entries = 8;
+    DecodedCache<Account> cache(&counting_decode, limits);
+    const std::vector<std::string> ids = ids_sharing_a_pair(8, 3);
+    ASSERT_EQ(ids.size(), 3U);
+    std::vector<Stored> values;
+    for (const std::string& id : ids) {
+        values.push_back(stored(1000, account_json(id, "premium", 4)));
+    }
+    const auto read = [&](std::size_t i) { return cache.get(ids[i], values[i].value, values[i].json()); };
+    // Two ids of one pair, read in turn: each decoded once (direct-mapped, every read was a parse).
+    for (int round = 0; round < 3; ++round) {
+        ASSERT_NE(read(0), nullptr);
+        ASSERT_NE(read(1), nullptr);
+    }
+    EXPECT_EQ(g_decodes, 2);
+    // A third id of the pair takes the slot of the one read least recently (ids[0]).
+    ASSERT_NE(read(1), nullptr);
+    ASSERT_NE(read(2), nullptr);
+    EXPECT_EQ(g_decodes, 3);
+    EXPECT_EQ(read(1)->id, ids[1]);
+    EXPECT_EQ(g_decodes, 3);  // ids[1] was kept
+    EXPECT_EQ(read(0)->id, ids[0]);
+    EXPECT_EQ(g_decodes, 4);  // ids[0] was the one evicted
+    EXPECT_EQ(cache.entries(), 2U);
 }
 
 TEST(DecodedCacheTest, PutSeedsTheNextRead) {

@@ -62,6 +62,12 @@ Content m_1() {
     return c;
 }
 
+/// m_1 kept for the whole test run: a selection views the title it was chosen from.
+const Content& fixture_title() {
+    static const Content title = m_1();
+    return title;
+}
+
 Content with(std::vector<Rendition> renditions) {
     Content c;
     c.id = "t_1";
@@ -101,7 +107,7 @@ Capabilities all_caps(int max_height = 2160) {
 // --- the fixture title on the fixture plans and real device shapes -------------------------
 
 TEST(NegotiationTest, PremiumTvGetsTheUhdHdrHevcRendition) {
-    const auto s = select_stream(m_1(), kPremium, tv());
+    const auto s = select_stream(fixture_title(), kPremium, tv());
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->protocol, "dash");
     EXPECT_EQ(s->drm_system, "playready");  // the TV lists playready first
@@ -113,7 +119,7 @@ TEST(NegotiationTest, PremiumTvGetsTheUhdHdrHevcRendition) {
 }
 
 TEST(NegotiationTest, StandardTvIsCappedAt1080AndGetsNoHdr) {
-    const auto s = select_stream(m_1(), kStandard, tv());
+    const auto s = select_stream(fixture_title(), kStandard, tv());
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->protocol, "dash");  // dash before hls in the TV's list
     EXPECT_EQ(s->video_codec, "avc");
@@ -124,7 +130,7 @@ TEST(NegotiationTest, StandardTvIsCappedAt1080AndGetsNoHdr) {
 
 TEST(NegotiationTest, BasicPlanFallsBackToAnOverCapRenditionWithACappedHeight) {
     // m_1 has nothing at or below 720: the 1080 ladder plays, limited to 720 by the player.
-    const auto s = select_stream(m_1(), kBasic, tv());
+    const auto s = select_stream(fixture_title(), kBasic, tv());
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->video_codec, "avc");
     EXPECT_EQ(s->max_height, 720);
@@ -134,7 +140,7 @@ TEST(NegotiationTest, BasicPlanFallsBackToAnOverCapRenditionWithACappedHeight) {
 
 TEST(NegotiationTest, IosGetsHlsWithFairPlay) {
     for (const Plan& plan : {kBasic, kStandard, kPremium}) {
-        const auto s = select_stream(m_1(), plan, ios_device());
+        const auto s = select_stream(fixture_title(), plan, ios_device());
         ASSERT_TRUE(s.has_value()) << plan.id;
         EXPECT_EQ(s->protocol, "hls") << plan.id;
         EXPECT_EQ(s->drm_system, "fairplay") << plan.id;
@@ -145,7 +151,7 @@ TEST(NegotiationTest, IosGetsHlsWithFairPlay) {
 
 TEST(NegotiationTest, AndroidPhoneOnPremiumPrefersTheRenditionWithinItsScreen) {
     // The HDR 2160 rendition is eligible but over the 1080 device cap; the 1080 one fits.
-    const auto s = select_stream(m_1(), kPremium, android_phone());
+    const auto s = select_stream(fixture_title(), kPremium, android_phone());
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->drm_system, "widevine");
     EXPECT_EQ(s->video_codec, "avc");
@@ -155,7 +161,7 @@ TEST(NegotiationTest, AndroidPhoneOnPremiumPrefersTheRenditionWithinItsScreen) {
 }
 
 TEST(NegotiationTest, WebChromeGetsDashWidevineAvc) {
-    const auto s = select_stream(m_1(), kPremium, web_chrome());
+    const auto s = select_stream(fixture_title(), kPremium, web_chrome());
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->protocol, "dash");
     EXPECT_EQ(s->drm_system, "widevine");
@@ -166,7 +172,7 @@ TEST(NegotiationTest, WebChromeGetsDashWidevineAvc) {
 TEST(NegotiationTest, DeviceWithoutAMatchingDrmGetsNothing) {
     // HLS with Widevine only (no FairPlay) and no DASH: no rendition of m_1 is playable.
     const Capabilities caps{{"hls"}, {"widevine"}, {"avc", "hevc"}, {}, 1080};
-    EXPECT_EQ(select_stream(m_1(), kPremium, caps), std::nullopt);
+    EXPECT_EQ(select_stream(fixture_title(), kPremium, caps), std::nullopt);
 }
 
 // --- eligibility ---------------------------------------------------------------------------
@@ -185,7 +191,8 @@ TEST(NegotiationTest, ProtocolAndCodecMustBothBeListedByTheDevice) {
 }
 
 TEST(NegotiationTest, NoRenditionsMeansNoCompatibleStream) {
-    EXPECT_EQ(select_stream(with({}), kPremium, all_caps()), std::nullopt);
+    const Content empty = with({});
+    EXPECT_EQ(select_stream(empty, kPremium, all_caps()), std::nullopt);
 }
 
 TEST(NegotiationTest, ClearContentIsDrmNoneEvenForDevicesWithoutDrm) {
@@ -322,11 +329,8 @@ TEST(NegotiationTest, DeviceMaxHeightCapsTheSelection) {
     EXPECT_EQ(s->path, "/p/480.mpd");
     EXPECT_EQ(s->max_height, 480);
     // Only an over-cap rendition: it plays, limited to the device's height.
-    s = select_stream(
-        with({rendition("dash", {}, "avc", 1080, std::nullopt, "/p/1080.mpd")}),
-        kPremium,
-        all_caps(720)
-    );
+    const Content over_cap = with({rendition("dash", {}, "avc", 1080, std::nullopt, "/p/1080.mpd")});
+    s = select_stream(over_cap, kPremium, all_caps(720));
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->max_height, 720);
 }
@@ -370,19 +374,22 @@ TEST(NegotiationTest, SelectionRoundTripsThroughItsText) {
     EXPECT_EQ(
         encode_selection(hdr), "dash|widevine|hevc|2160|hdr10|/vod/m_1/hevc_2160/manifest.mpd|m_1"
     );
-    EXPECT_EQ(decode_selection(encode_selection(hdr)), hdr);
+    const std::string hdr_text = encode_selection(hdr);
+    EXPECT_EQ(decode_selection(hdr_text), hdr);
 
     const StreamSelection clear{
         "hls", "none", "avc", 720, std::nullopt, "/vod/t/avc/master.m3u8", ""};
-    const auto back = decode_selection(encode_selection(clear));
+    const std::string clear_text = encode_selection(clear);  // the decoded selection views it
+    const auto back = decode_selection(clear_text);
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ(*back, clear);
     EXPECT_FALSE(back->hdr.has_value());
 
     // Whatever select_stream produces survives the trip.
-    const auto chosen = select_stream(m_1(), kPremium, tv());
+    const auto chosen = select_stream(fixture_title(), kPremium, tv());
     ASSERT_TRUE(chosen.has_value());
-    EXPECT_EQ(decode_selection(encode_selection(*chosen)), chosen);
+    const std::string chosen_text = encode_selection(*chosen);
+    EXPECT_EQ(decode_selection(chosen_text), chosen);
 }
 
 TEST(NegotiationTest, MalformedSelectionTextIsRejected) {
@@ -397,7 +404,7 @@ TEST(NegotiationTest, MalformedSelectionTextIsRejected) {
              "|widevine|hevc|2160|hdr10|/p|m_1",        // no protocol
              "dash|widevine|hevc|2160|hdr10||m_1",      // no manifest path
          }) {
-        EXPECT_EQ(decode_selection(text), std::nullopt) << text;
+        EXPECT_EQ(decode_selection(std::string_view(text)), std::nullopt) << text;
     }
 }
 

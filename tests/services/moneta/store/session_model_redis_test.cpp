@@ -389,7 +389,7 @@ protected:
                     ASSERT_NE(g, nullptr) << op.str() << ": expected granted";
                     ASSERT_EQ(g->expires_at_ms, want.expires) << op.str();
                     ASSERT_EQ(g->active_streams, want.active) << op.str();
-                    ASSERT_EQ(std::string_view(g->replaced_session_id), want.replaced) << op.str();
+                    ASSERT_EQ(std::string_view(g->replaced_session_id.data(), g->replaced_session_id.size()), want.replaced) << op.str();
                 } else {
                     const auto* d = std::get_if<domain::LeaseDenied>(&got);
                     ASSERT_NE(d, nullptr) << op.str() << ": expected denied";

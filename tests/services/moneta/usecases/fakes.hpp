@@ -235,7 +235,7 @@ public:
         delivery::Blocks b;
         b.stream.protocol = selection.protocol;
         // Blocks view what they show (domain/delivery.hpp), like the real signer's cache.
-        manifest_url = "https://cdn.test" + selection.path;
+        manifest_url = "https://cdn.test" + std::string(selection.path);
         b.stream.manifest_url = manifest_url;
         b.stream.expires_at_ms = now_ms + 600'000;
         b.drm.system = selection.drm_system;
