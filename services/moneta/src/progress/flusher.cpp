@@ -214,7 +214,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
         for (std::size_t i = 0; i < r->size(); ++i) {
             const std::string_view account = (*r)[i].as_string_view();
             // An account already in the batch (through a marker) is flushed with it anyway.
-            if (domain::is_valid_id(account) && held_.insert(std::string(account)).second) {
+            if (domain::is_valid_id(account) && held_.emplace(account).second) {
                 batch_.push_back(Marker{kNoStream, {}, std::string(account)});
                 ++added;
             }
@@ -329,7 +329,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
             }
             batch_.push_back(Marker{shard, e[0].as_string(), marker_account(e[1])});
             if (!batch_.back().account_id.empty()) {
-                held_.insert(batch_.back().account_id);
+                held_.emplace(batch_.back().account_id);
             }
             ++added;
         }
@@ -379,7 +379,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
             held_.clear();
             for (const Marker& m : batch_) {
                 if (!m.account_id.empty()) {
-                    held_.insert(m.account_id);
+                    held_.emplace(m.account_id);
                 }
             }
         }
@@ -572,7 +572,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         flushed[i] = in_flush(batch_[i]) ? 1 : 0;
     }
     for (const std::string_view a : finished_accounts) {
-        held_.erase(std::string(a));  // every marker of a flushed account went with it
+        held_.erase(std::pmr::string(a, &held_pool_));  // every marker of a flushed account went with it
     }
     std::size_t kept = 0;
     for (std::size_t i = 0; i < batch_.size(); ++i) {

@@ -4,6 +4,8 @@
 /// account in its due index (docs/data.md "Due index").
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -36,9 +38,10 @@ public:
 
     /// Keys and arguments of one call. ARGV account, now, marker_lost_ms, then a (field,
     /// version) pair per entry to clear (add()): their number varies, so the arguments are in a
-    /// vector (the flusher's thread, off the request path). Not copyable: the views point into
-    /// it; the caller keeps the added fields and versions alive while it is used.
-    class Call : public ScriptCall<kKeys, std::vector<std::string_view>> {
+    /// vector, inline up to 8 entries (an account rarely has more titles dirty at once; the
+    /// flusher makes one Call per flushed account). Not copyable: the views point into it; the
+    /// caller keeps the added fields and versions alive while it is used.
+    class Call : public ScriptCall<kKeys, boost::container::small_vector<std::string_view, 3 + 2 * 8>> {
     public:
         /// @param entries how many add() calls follow (their room is reserved once)
         explicit Call(const FlushClearArgs& a, std::size_t entries = 0);

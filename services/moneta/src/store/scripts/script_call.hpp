@@ -59,7 +59,7 @@ private:
 
 /// The keys and arguments of one call of a script: the first @p NKeys keys of a KeyBuffer and
 /// @p Args, a `std::array<std::string_view, n>` (FixedCall: nothing on the heap) or, for the
-/// scripts whose number of arguments varies, a `std::vector<std::string_view>`. A script's
+/// scripts whose number of arguments varies, a contiguous vector of `std::string_view`. A script's
 /// `Call` derives from it, fills both in its constructor and holds what the views point to, so
 /// it is not copyable.
 template <std::size_t NKeys, class Args>
@@ -68,7 +68,7 @@ public:
     ScriptCall(const ScriptCall&) = delete;
     ScriptCall& operator=(const ScriptCall&) = delete;
     std::span<const std::string_view> keys() const noexcept { return {keys_.data(), NKeys}; }
-    std::span<const std::string_view> args() const noexcept { return args_; }
+    std::span<const std::string_view> args() const noexcept { return {args_.data(), args_.size()}; }
 
 protected:
     ScriptCall() = default;
