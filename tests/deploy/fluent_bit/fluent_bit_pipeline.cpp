@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <regex>
@@ -527,7 +528,10 @@ RunResult Pipeline::run_content(std::string_view content) const {
         Delivered proto;
         proto.source_line = std::string(line);
         boost::json::object body;
-        std::int64_t time_ns = 0;  // "now" when the line has no usable time
+        // The ingestion time when the line has no usable time, as Fluent Bit does.
+        std::int64_t time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
         boost::system::error_code ec;
         boost::json::value v = boost::json::parse(line, ec);
         if (!ec && v.is_object()) {
