@@ -542,7 +542,7 @@ RunResult Pipeline::run_content(std::string_view content) const {
                     time_ns = *t;
                     proto.time_from_line = true;
                     if (!time_keep_) {
-                        body.erase(time_key_);
+                        body.stable_erase(time_key_);  // the other keys keep their order
                     }
                 }
             }
