@@ -133,10 +133,11 @@ TEST(FluentBitConfig, EveryRuleOnCraftedLines) {
     EXPECT_EQ(str(r.delivered[3].doc, "event.dataset"), "moneta.accessx");  // Add keeps it
 
     // The app-route Add does not touch access records; Set overwrites what a line says.
-    const std::string spoof = R"({"@timestamp":"2025-11-25T04:05:07.003Z","host.name":"evil","service.name":"other"})";
+    const std::string spoof = R"({"@timestamp":"2025-11-25T04:05:07.003Z","host.name":"evil","service.environment":"prod","service.name":"other"})";
     const auto r2 = p.run_content(spoof + "\n");
     ASSERT_EQ(r2.delivered.size(), 1U);
     EXPECT_EQ(str(r2.delivered[0].doc, "host.name"), "moneta-task-7");
+    EXPECT_EQ(str(r2.delivered[0].doc, "service.environment"), "ci-fluent");
     EXPECT_EQ(str(r2.delivered[0].doc, "service.name"), "other");  // Add: the line's own name wins
 }
 
