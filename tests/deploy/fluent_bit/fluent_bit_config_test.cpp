@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <map>
 #include <regex>
 #include <string>
@@ -56,7 +55,9 @@ TEST(FluentBitConfig, ReaderRefusesWhatItDoesNotUnderstand) {
     EXPECT_EQ(s[0].entries[1].key, "Set");
     EXPECT_EQ(s[0].entries[1].value, "a b");
 
-    EXPECT_EQ(flb::parse_time("%Y-%m-%dT%H:%M:%S.%LZ", "2025-11-25T04:05:06.789Z"), 1764043506789000000);
+    EXPECT_EQ(
+        flb::parse_time("%Y-%m-%dT%H:%M:%S.%LZ", "2025-11-25T04:05:06.789Z"), 1764043506789000000
+    );
     EXPECT_FALSE(flb::parse_time("%Y-%m-%dT%H:%M:%S.%LZ", "2025-11-25 04:05:06.789Z"));
     EXPECT_THROW(flb::parse_time("%s", "1"), flb::ConfigError);
     EXPECT_TRUE(flb::tag_matches("moneta.*", "moneta.access"));
@@ -65,7 +66,8 @@ TEST(FluentBitConfig, ReaderRefusesWhatItDoesNotUnderstand) {
 
 TEST(FluentBitConfig, ShippedConfigLoadsWithItsBufferAndRetryPolicy) {
     testing::TempDir tmp("moneta-flb-");
-    const auto env = sidecar_env(tmp.file("moneta.json.log").string(), tmp.file("flb-storage").string());
+    const auto env =
+        sidecar_env(tmp.file("moneta.json.log").string(), tmp.file("flb-storage").string());
     const auto p = flb::Pipeline::load(conf_dir(), env);
 
     // Every ${VAR} the files use is one the doc lists (and this test sets).
@@ -106,10 +108,13 @@ TEST(FluentBitConfig, EveryRuleOnCraftedLines) {
         R"({"@timestamp":"2025-11-25T04:05:06.789Z","log.level":"info","message":"moneta started","ecs.version":"8.11.0","service.name":"moneta"})";
     const std::string access =
         R"({"@timestamp":"2025-11-25T04:05:07.001Z","log.level":"info","message":"access","ecs.version":"8.11.0","service.name":"moneta","event.dataset":"moneta.access"})";
-    const std::string other = R"({"@timestamp":"2025-11-25T04:05:07.002Z","event.dataset":"moneta.accessx"})";
+    const std::string other =
+        R"({"@timestamp":"2025-11-25T04:05:07.002Z","event.dataset":"moneta.accessx"})";
     const std::string garbage = "panic: not json";
     const std::string huge = R"({"message":")" + std::string(300 * 1024, 'x') + "\"}";
-    const auto r = p.run_content(app + "\n" + access + "\n\n" + garbage + "\n" + huge + "\n" + other + "\n" + "{\"half");
+    const auto r = p.run_content(
+        app + "\n" + access + "\n\n" + garbage + "\n" + huge + "\n" + other + "\n" + "{\"half"
+    );
 
     EXPECT_EQ(r.lines, 5U);
     EXPECT_EQ(r.skipped_long, 1U);
@@ -133,7 +138,8 @@ TEST(FluentBitConfig, EveryRuleOnCraftedLines) {
     EXPECT_EQ(str(r.delivered[3].doc, "event.dataset"), "moneta.accessx");  // Add keeps it
 
     // The app-route Add does not touch access records; Set overwrites what a line says.
-    const std::string spoof = R"({"@timestamp":"2025-11-25T04:05:07.003Z","host.name":"evil","service.environment":"prod","service.name":"other"})";
+    const std::string spoof =
+        R"({"@timestamp":"2025-11-25T04:05:07.003Z","host.name":"evil","service.environment":"prod","service.name":"other"})";
     const auto r2 = p.run_content(spoof + "\n");
     ASSERT_EQ(r2.delivered.size(), 1U);
     EXPECT_EQ(str(r2.delivered[0].doc, "host.name"), "moneta-task-7");
@@ -165,7 +171,9 @@ TEST(FluentBitConfig, RealMonetaLinesParseEnrichAndRoute) {
         {"6df92f3577b34da6a3ce929d0e0e4738", "20f067aa0ba902b9", "/v1/playback/sessions", 400},
         {"7ef92f3577b34da6a3ce929d0e0e4739", "30f067aa0ba902ba", "/v1/playback/sessions", 401},
     };
-    auto tp = [](const Sent& x) { return HttpHeaders{{"traceparent", "00-" + x.trace_id + "-" + x.parent_id + "-01"}}; };
+    auto tp = [](const Sent& x) {
+        return HttpHeaders{{"traceparent", "00-" + x.trace_id + "-" + x.parent_id + "-01"}};
+    };
     const std::string body =
         R"({"content_id":"m_1","device":{"id":"tv-flb","type":"tv","name":"TV"},"capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080}})";
 
@@ -173,9 +181,20 @@ TEST(FluentBitConfig, RealMonetaLinesParseEnrichAndRoute) {
     ASSERT_EQ(start.status, 201) << start.body;
     const auto sid = std::string(boost::json::parse(start.body).at("session_id").as_string());
     sent[1].path = "/v1/playback/sessions/" + sid + "/heartbeat";
-    EXPECT_EQ(s.call("POST", sent[1].path, R"({"position_sec":12.5,"state":"playing","seq":1})", tok, tp(sent[1])).status,
-              200);
-    EXPECT_EQ(s.call("POST", "/v1/playback/sessions", "{\"content_id\":", tok, tp(sent[2])).status, 400);
+    EXPECT_EQ(
+        s.call(
+             "POST",
+             sent[1].path,
+             R"({"position_sec":12.5,"state":"playing","seq":1})",
+             tok,
+             tp(sent[1])
+        )
+            .status,
+        200
+    );
+    EXPECT_EQ(
+        s.call("POST", "/v1/playback/sessions", "{\"content_id\":", tok, tp(sent[2])).status, 400
+    );
     EXPECT_EQ(s.call("POST", "/v1/playback/sessions", body, forged, tp(sent[3])).status, 401);
     EXPECT_EQ(s.stop_moneta(), 0);  // the logger flushes everything on the way out
 
@@ -191,15 +210,16 @@ TEST(FluentBitConfig, RealMonetaLinesParseEnrichAndRoute) {
     EXPECT_EQ(r.unrouted, 0U);
     EXPECT_FALSE(r.stopped_on_long_line);
     ASSERT_EQ(r.delivered.size(), r.lines);
-    const std::vector<std::string> secrets = {tok,
-                                              forged,
-                                              tok.substr(tok.rfind('.') + 1),
-                                              "Bearer",
-                                              s.edge_token(),
-                                              s.admin_token(),
-                                              s.redis_password(),
-                                              s.cdn_origin_secret(),
-                                              "platform-password-xyz"};
+    const std::vector<std::string> secrets = {
+        tok,
+        forged,
+        tok.substr(tok.rfind('.') + 1),
+        "Bearer",
+        s.edge_token(),
+        s.admin_token(),
+        s.redis_password(),
+        s.cdn_origin_secret(),
+        "platform-password-xyz"};
     std::size_t access = 0;
     std::size_t app = 0;
     bool saw_started = false;
@@ -209,7 +229,10 @@ TEST(FluentBitConfig, RealMonetaLinesParseEnrichAndRoute) {
         EXPECT_TRUE(d.time_from_line);
         EXPECT_FALSE(d.doc.contains("log"));
         // es writes @timestamp back from the record's time: the same text as the line's.
-        EXPECT_EQ(str(d.doc, "@timestamp"), str(boost::json::parse(d.source_line).as_object(), "@timestamp"));
+        EXPECT_EQ(
+            str(d.doc, "@timestamp"),
+            str(boost::json::parse(d.source_line).as_object(), "@timestamp")
+        );
         EXPECT_EQ(str(d.doc, "service.name"), "moneta");
         EXPECT_EQ(str(d.doc, "service.environment"), "ci-fluent");
         EXPECT_EQ(str(d.doc, "host.name"), "moneta-task-7");

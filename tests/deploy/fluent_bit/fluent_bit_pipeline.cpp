@@ -13,7 +13,9 @@ namespace {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+        return std::tolower(c);
+    });
     return out;
 }
 
@@ -28,7 +30,9 @@ std::string slurp(const std::string& path) {
 }
 
 /// Fluent Bit's classic `${VAR}` expansion; an unset variable becomes "".
-std::string expand(std::string_view v, const Env& env, std::set<std::string>& referenced, std::string_view where) {
+std::string expand(
+    std::string_view v, const Env& env, std::set<std::string>& referenced, std::string_view where
+) {
     std::string out;
     for (std::size_t i = 0; i < v.size();) {
         if (v[i] == '$' && i + 1 < v.size() && v[i + 1] == '{') {
@@ -57,7 +61,9 @@ std::string expand(std::string_view v, const Env& env, std::set<std::string>& re
 /// A section whose entries must all be consumed.
 class Taker {
 public:
-    Taker(const Section& s, std::string_view file, const Env& env, std::set<std::string>& referenced)
+    Taker(
+        const Section& s, std::string_view file, const Env& env, std::set<std::string>& referenced
+    )
         : s_(s), file_(file), env_(env), referenced_(referenced), used_(s.entries.size(), false) {}
 
     std::vector<std::string> all(std::string_view key) {
@@ -65,7 +71,9 @@ public:
         for (std::size_t i = 0; i < s_.entries.size(); ++i) {
             if (lower(s_.entries[i].key) == lower(key)) {
                 used_[i] = true;
-                out.push_back(expand(s_.entries[i].value, env_, referenced_, where(s_.entries[i].line)));
+                out.push_back(
+                    expand(s_.entries[i].value, env_, referenced_, where(s_.entries[i].line))
+                );
             }
         }
         return out;
@@ -74,7 +82,9 @@ public:
     std::string one(std::string_view key) {
         auto v = all(key);
         if (v.size() != 1) {
-            throw ConfigError(where(s_.line) + ": [" + s_.name + "] needs exactly one " + std::string(key));
+            throw ConfigError(
+                where(s_.line) + ": [" + s_.name + "] needs exactly one " + std::string(key)
+            );
         }
         return v.front();
     }
@@ -90,12 +100,16 @@ public:
         return out;
     }
     /// A setting the pipeline does not act on but knows: kept (lower-case key) for the test.
-    void setting(std::string_view key, std::map<std::string, std::string>& into) { into[lower(key)] = one(key); }
+    void setting(std::string_view key, std::map<std::string, std::string>& into) {
+        into[lower(key)] = one(key);
+    }
     void finish() const {
         for (std::size_t i = 0; i < s_.entries.size(); ++i) {
             if (!used_[i]) {
-                throw ConfigError(where(s_.entries[i].line) + ": key '" + s_.entries[i].key +
-                                  "' is not understood by the reimplementation");
+                throw ConfigError(
+                    where(s_.entries[i].line) + ": key '" + s_.entries[i].key +
+                    "' is not understood by the reimplementation"
+                );
             }
         }
     }
@@ -147,7 +161,8 @@ std::size_t size_of(const std::string& v, const std::string& where) {
 }
 
 int positive_int(const std::string& v, const std::string& where) {
-    if (v.empty() || v.size() > 6 || !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+    if (v.empty() || v.size() > 6 ||
+        !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); }) ||
         std::stoi(v) <= 0) {
         throw ConfigError(where + ": '" + v + "' is not a positive integer");
     }
@@ -158,7 +173,9 @@ bool is_identifier(std::string_view s) {
     if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) {
         return false;
     }
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.'; });
+    return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '_' || c == '.';
+    });
 }
 
 std::vector<std::string> words(std::string_view s) {
@@ -187,7 +204,8 @@ std::vector<Section> read_classic(std::string_view text, std::string_view file) 
         pos = nl + 1;
         ++lineno;
         const std::string where = std::string(file) + ":" + std::to_string(lineno);
-        if (line.find('\t') != std::string_view::npos || line.find('\r') != std::string_view::npos) {
+        if (line.find('\t') != std::string_view::npos ||
+            line.find('\r') != std::string_view::npos) {
             throw ConfigError(where + ": tab or CR");
         }
         const auto first = line.find_first_not_of(' ');
@@ -196,7 +214,9 @@ std::vector<Section> read_classic(std::string_view text, std::string_view file) 
         }
         if (first == 0) {
             if (line.size() < 3 || line.front() != '[' || line.back() != ']') {
-                throw ConfigError(where + ": expected [SECTION] (no @INCLUDE/@SET here): " + std::string(line));
+                throw ConfigError(
+                    where + ": expected [SECTION] (no @INCLUDE/@SET here): " + std::string(line)
+                );
             }
             std::string name(line.substr(1, line.size() - 2));
             if (kSections.count(name) == 0) {
@@ -221,7 +241,8 @@ std::vector<Section> read_classic(std::string_view text, std::string_view file) 
         while (!value.empty() && value.back() == ' ') {
             value.remove_suffix(1);
         }
-        out.back().entries.push_back(Entry{std::string(body.substr(0, sp)), std::string(value), lineno});
+        out.back().entries.push_back(Entry{
+            std::string(body.substr(0, sp)), std::string(value), lineno});
     }
     return out;
 }
@@ -276,12 +297,30 @@ std::optional<std::int64_t> parse_time(std::string_view format, std::string_view
         int v = 0;
         bool ok = true;
         switch (format[f]) {
-            case 'Y': ok = digits(4, v); tm.tm_year = v - 1900; break;
-            case 'm': ok = digits(2, v) && v >= 1 && v <= 12; tm.tm_mon = v - 1; break;
-            case 'd': ok = digits(2, v) && v >= 1 && v <= 31; tm.tm_mday = v; break;
-            case 'H': ok = digits(2, v) && v <= 23; tm.tm_hour = v; break;
-            case 'M': ok = digits(2, v) && v <= 59; tm.tm_min = v; break;
-            case 'S': ok = digits(2, v) && v <= 60; tm.tm_sec = v; break;
+            case 'Y':
+                ok = digits(4, v);
+                tm.tm_year = v - 1900;
+                break;
+            case 'm':
+                ok = digits(2, v) && v >= 1 && v <= 12;
+                tm.tm_mon = v - 1;
+                break;
+            case 'd':
+                ok = digits(2, v) && v >= 1 && v <= 31;
+                tm.tm_mday = v;
+                break;
+            case 'H':
+                ok = digits(2, v) && v <= 23;
+                tm.tm_hour = v;
+                break;
+            case 'M':
+                ok = digits(2, v) && v <= 59;
+                tm.tm_min = v;
+                break;
+            case 'S':
+                ok = digits(2, v) && v <= 60;
+                tm.tm_sec = v;
+                break;
             case 'L': {  // Fluent Bit's fractional seconds: any number of digits
                 std::int64_t scale = 100'000'000;
                 const std::size_t start = t;
@@ -293,7 +332,10 @@ std::optional<std::int64_t> parse_time(std::string_view format, std::string_view
                 ok = t > start && t - start <= 9;
                 break;
             }
-            default: throw ConfigError(std::string("Time_Format conversion %") + format[f] + " not reimplemented");
+            default:
+                throw ConfigError(
+                    std::string("Time_Format conversion %") + format[f] + " not reimplemented"
+                );
         }
         if (!ok) {
             return std::nullopt;
@@ -337,7 +379,9 @@ Pipeline Pipeline::load(const std::string& conf_dir, const Env& env) {
             auto& st = p.settings_["input"];
             p.input_tag_ = t.one("Tag");
             if (p.input_tag_.find('*') != std::string::npos) {
-                throw ConfigError(where + ": a tail Tag with * (file-name tags) is not reimplemented");
+                throw ConfigError(
+                    where + ": a tail Tag with * (file-name tags) is not reimplemented"
+                );
             }
             p.input_path_ = t.one("Path");
             if (p.input_path_.find_first_of("*?[,") != std::string::npos) {
@@ -371,13 +415,18 @@ Pipeline Pipeline::load(const std::string& conf_dir, const Env& env) {
                     const auto parts = words(e.value);
                     if (parts.size() != 4 || parts[0].size() < 2 || parts[0][0] != '$' ||
                         !is_identifier(std::string_view(parts[0]).substr(1))) {
-                        throw ConfigError(w + ": Rule must be '$key REGEX TAG KEEP' with a top-level key");
+                        throw ConfigError(
+                            w + ": Rule must be '$key REGEX TAG KEEP' with a top-level key"
+                        );
                     }
                     if (!std::all_of(parts[1].begin(), parts[1].end(), [](unsigned char c) {
-                            return std::isalnum(c) || std::string_view("_.\\^$-").find(static_cast<char>(c)) !=
-                                                          std::string_view::npos;
+                            return std::isalnum(c) ||
+                                   std::string_view("_.\\^$-").find(static_cast<char>(c)) !=
+                                       std::string_view::npos;
                         })) {
-                        throw ConfigError(w + ": regex '" + parts[1] + "' uses syntax not reimplemented");
+                        throw ConfigError(
+                            w + ": regex '" + parts[1] + "' uses syntax not reimplemented"
+                        );
                     }
                     if (!is_identifier(parts[2])) {
                         throw ConfigError(w + ": new tag must be a literal");
@@ -386,7 +435,8 @@ Pipeline Pipeline::load(const std::string& conf_dir, const Env& env) {
                     if (keep != "true" && keep != "false") {
                         throw ConfigError(w + ": KEEP must be true or false");
                     }
-                    rules.push_back(RewriteRule{parts[0].substr(1), parts[1], parts[2], keep == "true"});
+                    rules.push_back(RewriteRule{
+                        parts[0].substr(1), parts[1], parts[2], keep == "true"});
                 }
                 if (rules.empty()) {
                     throw ConfigError(where + ": rewrite_tag without Rule");
@@ -394,7 +444,9 @@ Pipeline Pipeline::load(const std::string& conf_dir, const Env& env) {
                 for (const auto& r : rules) {
                     // Fluent Bit warns of a loop when the new tag matches the filter again.
                     if (tag_matches(f.match, r.new_tag)) {
-                        throw ConfigError(where + ": new tag " + r.new_tag + " matches the filter's own Match");
+                        throw ConfigError(
+                            where + ": new tag " + r.new_tag + " matches the filter's own Match"
+                        );
                     }
                 }
                 f.rewrite = std::move(rules);
@@ -410,12 +462,15 @@ Pipeline Pipeline::load(const std::string& conf_dir, const Env& env) {
                         continue;
                     }
                     std::set<std::string> scratch;
-                    const auto value = expand(s.entries[i].value, env, scratch, t.where(s.entries[i].line));
+                    const auto value =
+                        expand(s.entries[i].value, env, scratch, t.where(s.entries[i].line));
                     p.referenced_.insert(scratch.begin(), scratch.end());
                     const auto parts = words(value);
                     if (parts.size() != 2) {
-                        throw ConfigError(t.where(s.entries[i].line) + ": modify " + s.entries[i].key +
-                                          " needs KEY VALUE after expansion, got '" + value + "'");
+                        throw ConfigError(
+                            t.where(s.entries[i].line) + ": modify " + s.entries[i].key +
+                            " needs KEY VALUE after expansion, got '" + value + "'"
+                        );
                     }
                     f.modify.push_back(ModifyRule{k == "set", parts[0], parts[1]});
                 }
@@ -467,10 +522,14 @@ Pipeline Pipeline::load(const std::string& conf_dir, const Env& env) {
     for (const Section& s : read_classic(slurp(pfile), pfile)) {
         Taker t(s, pfile, env, p.referenced_);
         if (s.name != "PARSER") {
-            throw ConfigError(t.where(s.line) + ": only [PARSER] sections belong in " + parsers_file);
+            throw ConfigError(
+                t.where(s.line) + ": only [PARSER] sections belong in " + parsers_file
+            );
         }
         if (t.one("Name") != parser_name || found) {
-            throw ConfigError(t.where(s.line) + ": one parser, the one the input names, is reimplemented");
+            throw ConfigError(
+                t.where(s.line) + ": one parser, the one the input names, is reimplemented"
+            );
         }
         found = true;
         if (lower(t.one("Format")) != "json") {
@@ -480,7 +539,8 @@ Pipeline Pipeline::load(const std::string& conf_dir, const Env& env) {
         p.time_format_ = t.one("Time_Format");
         parse_time(p.time_format_, "");  // refuses conversions not reimplemented
         p.time_keep_ = on_off(t.one("Time_Keep"), t.where(s.line));
-        p.settings_["parser"] = {{"name", parser_name}, {"time_key", p.time_key_}, {"time_format", p.time_format_}};
+        p.settings_["parser"] = {
+            {"name", parser_name}, {"time_key", p.time_key_}, {"time_format", p.time_format_}};
         t.finish();
     }
     if (!found) {
@@ -530,7 +590,8 @@ RunResult Pipeline::run_content(std::string_view content) const {
         boost::json::object body;
         // The ingestion time when the line has no usable time, as Fluent Bit does.
         std::int64_t time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
+                                   std::chrono::system_clock::now().time_since_epoch()
+        )
                                    .count();
         boost::system::error_code ec;
         boost::json::value v = boost::json::parse(line, ec);
@@ -554,8 +615,14 @@ RunResult Pipeline::run_content(std::string_view content) const {
     return out;
 }
 
-void Pipeline::route(std::string tag, boost::json::object body, std::int64_t time_ns, const Delivered& proto,
-                     RunResult& out, int depth) const {
+void Pipeline::route(
+    std::string tag,
+    boost::json::object body,
+    std::int64_t time_ns,
+    const Delivered& proto,
+    RunResult& out,
+    int depth
+) const {
     if (depth > 4) {
         throw ConfigError("rewrite_tag loop for tag " + tag);
     }

@@ -20,7 +20,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -56,11 +55,11 @@ using Env = std::map<std::string, std::string>;
 
 /// One record as it reaches an output.
 struct Delivered {
-    std::string tag;            ///< the tag it was routed on
-    std::string index;          ///< the es output's Index
-    boost::json::object doc;    ///< the document es would index (Time_Key added)
-    std::string source_line;    ///< the log line it came from
-    bool parsed = false;        ///< the parser read the line (false: kept whole under "log")
+    std::string tag;          ///< the tag it was routed on
+    std::string index;        ///< the es output's Index
+    boost::json::object doc;  ///< the document es would index (Time_Key added)
+    std::string source_line;  ///< the log line it came from
+    bool parsed = false;      ///< the parser read the line (false: kept whole under "log")
     bool time_from_line = false;
 };
 
@@ -121,8 +120,14 @@ public:
 
 private:
     Pipeline() = default;
-    void route(std::string tag, boost::json::object body, std::int64_t time_ns, const Delivered& proto,
-               RunResult& out, int depth) const;
+    void route(
+        std::string tag,
+        boost::json::object body,
+        std::int64_t time_ns,
+        const Delivered& proto,
+        RunResult& out,
+        int depth
+    ) const;
 
     std::set<std::string> referenced_;
     std::map<std::string, std::map<std::string, std::string>> settings_;
