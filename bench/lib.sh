@@ -14,10 +14,13 @@ MONETA_PID=""
 
 first_word() { set -- $1; echo "$1"; }
 
+# free_port: a port nothing listens on, below Linux's ephemeral range (32768-60999): a port in
+# that range can be some outgoing connection's local port, which connect() cannot see and which
+# makes the listener's bind() fail (seen once: the baseline nginx could not bind).
 free_port() {
     local p
     for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((20000 + RANDOM % 12000))
         (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
     done
     die "no free port"

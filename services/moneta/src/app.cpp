@@ -302,7 +302,7 @@ public:
                                          {"connections.max_per_worker",
                                           static_cast<std::int64_t>(api_->max_connections_per_worker())},
                                          {"edge.trusted", !settings_.server.edge_token.empty()},
-                                         {"admin.token_set", !settings_.server.admin_token.empty()}});
+                                         {"admin.auth_enabled", !settings_.server.admin_token.empty()}});
         if (settings_.server.edge_token.empty()) {
             logger_->warn("server.edge_token is not set: X-Viewer-Country, X-Request-Timeout-Ms and "
                           "X-Forwarded-For are ignored on every request");
