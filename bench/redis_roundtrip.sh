@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DIR="${1:-$ROOT/build/release}"
 cmake --build "$DIR" --target moneta_redis_micro_bench moneta_redis_roundtrip_bench -j2 >/dev/null
 "$DIR/bench/micro/moneta_redis_micro_bench" --benchmark_min_time=0.5
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((20000 + RANDOM % 12000))  # below the ephemeral range (bench/lib.sh free_port)
 PIDFILE="$(mktemp -u /tmp/moneta-bench-redis.XXXXXX.pid)"
 redis-server --port "$PORT" --save '' --appendonly no --daemonize yes --pidfile "$PIDFILE" --logfile /dev/null
 trap 'kill "$(cat "$PIDFILE")" 2>/dev/null || true' EXIT
