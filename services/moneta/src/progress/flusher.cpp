@@ -390,7 +390,8 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
 
 boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flush() {
     // At most `batch` accounts per flush, taken in marker order; the rest waits for the next one.
-    // Views into batch_, which is left alone until the end of the flush (erase_if below).
+    // Views into batch_, which is left alone until the end of the flush (the markers are dropped
+    // last, after every view was used).
     const std::vector<std::string_view> accounts = first_accounts(batch_, settings_.batch);
 
     // 1. Snapshot every due dirty entry of those accounts (in trips of commands_per_trip).
