@@ -1,9 +1,9 @@
 // internal_api: the reference internal API (system of record) on SQLite. main only wires.
-#include <csignal>
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
+#include "moneta/core/stop_signals.hpp"
 #include "src/app.hpp"
 #include "src/fixtures.hpp"
 
@@ -47,12 +47,8 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    // Before any thread starts: every thread inherits the blocked stop signals.
+    const moneta::core::StopSignals stop_signals;
 
     auto settings = moneta::internal_api::load_settings(config_path);
     if (!settings) {
@@ -77,8 +73,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::fprintf(stderr, "internal_api: listening on port %u\n", static_cast<unsigned>(*bound));
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    stop_signals.wait();
     (*app)->request_stop();
     (*app)->wait();
     return 0;

@@ -1,10 +1,10 @@
 // moneta: the playback API. main only wires: flags → settings → App → run until SIGTERM/SIGINT.
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
 #include <CLI/CLI.hpp>
 
+#include "moneta/core/stop_signals.hpp"
 #include "app.hpp"
 
 int main(int argc, char** argv) {
@@ -13,13 +13,8 @@ int main(int argc, char** argv) {
     cli.add_option("--config", config_path, "JSON config file")->check(CLI::ExistingFile);
     CLI11_PARSE(cli, argc, argv);
 
-    // Block the stop signals in every thread; a dedicated waiter below receives them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    // Before any thread starts: every thread inherits the blocked stop signals.
+    const moneta::core::StopSignals stop_signals;
 
     auto settings = moneta::load_settings(config_path);
     if (!settings) {
@@ -35,8 +30,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "moneta: %s\n", started.error().c_str());
         return 1;
     }
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    stop_signals.wait();
     (*app)->request_stop();
     (*app)->wait();
     return 0;

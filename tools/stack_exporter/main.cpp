@@ -1,11 +1,11 @@
 // stack_exporter: nginx stub_status and Redis INFO as Prometheus metrics, and the dev stack's
 // Consul-shaped registrations as Prometheus http_sd targets (docs/observability.md). main wires.
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
 #include <CLI/CLI.hpp>
 
+#include "moneta/core/stop_signals.hpp"
 #include "src/exporter.hpp"
 
 int main(int argc, char** argv) {
@@ -37,12 +37,8 @@ int main(int argc, char** argv) {
         config.redis.password = password;
     }
 
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    // Before any thread starts: every thread inherits the blocked stop signals.
+    const moneta::core::StopSignals stop_signals;
 
     auto exporter =
         moneta::stack_exporter::Exporter::create(std::move(config), moneta::core::SystemClock::instance());
@@ -56,8 +52,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::fprintf(stderr, "stack_exporter: listening on port %u\n", static_cast<unsigned>(*bound));
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    stop_signals.wait();
     (*exporter)->request_stop();
     (*exporter)->wait();
     return 0;

@@ -61,9 +61,6 @@ core::Result<StartOutcome> start_outcome(const redis::ReplyView& reply, std::int
     }
     switch (r->outcome) {
         case SessionStartReply::Outcome::kGranted: {
-            if (r->replaced_session_id.size() > decltype(domain::LeaseGranted::replaced_session_id)::static_capacity) {
-                return fail<StartOutcome>(Errc::kProtocolError);  // not an id this service stored
-            }
             domain::LeaseGranted g;
             g.expires_at_ms = r->expires_at_ms;
             g.active_streams = static_cast<int>(r->active_streams);

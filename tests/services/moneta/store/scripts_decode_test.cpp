@@ -71,6 +71,16 @@ TEST(SessionStartScriptDecode, ReadsAGrant) {
     EXPECT_EQ(r->replaced_session_id, "s_old");
 }
 
+TEST(SessionStartScriptDecode, AReplacedIdLongerThanAnyIdIsAProtocolError) {
+    const std::string longest(domain::kMaxIdLength, 'a');
+    const auto at_limit = parse(array({integer(1), integer(90'000), integer(2), bulk(longest)}));
+    ASSERT_TRUE(SessionStartScript::decode(at_limit.view()).has_value());
+    const auto over = parse(array({integer(1), integer(90'000), integer(2), bulk(longest + "a")}));
+    const auto r = SessionStartScript::decode(over.view());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error(), kProtocol);
+}
+
 TEST(SessionStartScriptDecode, ReadsADenialWithTheLiveLeases) {
     const auto reply = parse(array(
         {integer(0),

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "domain/requests.hpp"
 #include "store/session_lua.hpp"
 
 namespace moneta::store {
@@ -113,7 +114,9 @@ core::Result<SessionStartReply> SessionStartScript::decode(const redis::ReplyVie
     }
     SessionStartReply out;
     const auto status = r[0].to_int64();
-    if (status == 1 && r.size() == 4) {
+    // A replaced id longer than any id this service accepts (domain::kMaxIdLength) is not one
+    // it stored: refused here, so the caller can keep the id inline.
+    if (status == 1 && r.size() == 4 && r[3].as_string_view().size() <= domain::kMaxIdLength) {
         out.outcome = SessionStartReply::Outcome::kGranted;
         out.expires_at_ms = r[1].to_int64().value_or(0);
         out.active_streams = r[2].to_int64().value_or(0);
