@@ -132,9 +132,10 @@ boost::asio::awaitable<core::Result<redis::Reply>> inner_eval(
 }  // namespace
 
 GuardedRedis::GuardedRedis(
-    redis::Commands& inner, resilience::CircuitBreaker& breaker, const core::Clock& clock
+    redis::Commands& inner, resilience::CircuitBreaker& breaker, const core::Clock& clock,
+    RedisLatencyStats* latency
 ) noexcept
-    : inner_(inner), breaker_(breaker), clock_(clock) {}
+    : inner_(inner), breaker_(breaker), clock_(clock), latency_(latency) {}
 
 // The three calls share gate() and classify(); the inner call is awaited in the same full
 // expression, so the views it references stay valid.
@@ -148,7 +149,11 @@ boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_comman
     }
     const core::SteadyTime start = clock_.steady_now();
     core::Result<redis::Reply> r = co_await inner_command(inner_, args, deadline, control);
-    classify(r, permit, clock_.steady_now() - start);
+    const core::Duration took = clock_.steady_now() - start;
+    classify(r, permit, took);
+    if (latency_ != nullptr) {
+        latency_->latency[RedisLatencyStats::kCommand].observe(std::chrono::duration<double>(took).count());
+    }
     co_return r;
 }
 
@@ -161,7 +166,11 @@ boost::asio::awaitable<core::Result<redis::Replies>> GuardedRedis::do_async_pipe
     }
     const core::SteadyTime start = clock_.steady_now();
     core::Result<redis::Replies> r = co_await inner_.async_pipeline(pipeline, deadline, control);
-    classify(r, permit, clock_.steady_now() - start);
+    const core::Duration took = clock_.steady_now() - start;
+    classify(r, permit, took);
+    if (latency_ != nullptr) {
+        latency_->latency[RedisLatencyStats::kPipeline].observe(std::chrono::duration<double>(took).count());
+    }
     co_return r;
 }
 
@@ -178,7 +187,11 @@ boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_eval(
     }
     const core::SteadyTime start = clock_.steady_now();
     core::Result<redis::Reply> r = co_await inner_eval(inner_, script, keys, args, deadline, control);
-    classify(r, permit, clock_.steady_now() - start);
+    const core::Duration took = clock_.steady_now() - start;
+    classify(r, permit, took);
+    if (latency_ != nullptr) {
+        latency_->latency[RedisLatencyStats::kScript].observe(std::chrono::duration<double>(took).count());
+    }
     co_return r;
 }
 
