@@ -373,6 +373,28 @@ TEST_F(PrometheusAlertTest, ForcedOpenBreakerGoesPendingThenFiringReachesAlertma
         << am;
 }
 
+// docs/operations.md is the operator's list of every metric: each family a live moneta exposes
+// (after a few requests, so nothing is registered lazily out of sight) must be named there.
+TEST_F(PrometheusAlertTest, EveryExportedMetricIsInTheOperatorsPage) {
+    ASSERT_EQ(testing::http_call(env_->stack.moneta_port(), "GET", "/healthz").status, 200);
+    const auto scrape = testing::http_call(env_->stack.admin_port(), "GET", "/metrics");
+    ASSERT_EQ(scrape.status, 200);
+    const std::string page = testing::read_file(testing::source_dir() / "docs/operations.md");
+    std::size_t families = 0;
+    std::string missing;
+    std::size_t pos = 0;
+    while ((pos = scrape.body.find("# TYPE ", pos)) != std::string::npos) {
+        pos += 7;
+        const std::string name = scrape.body.substr(pos, scrape.body.find(' ', pos) - pos);
+        ++families;
+        if (page.find("`" + name + "`") == std::string::npos) {
+            missing += name + " ";
+        }
+    }
+    EXPECT_GE(families, 100U);
+    EXPECT_EQ(missing, "") << "exported by moneta but not in docs/operations.md";
+}
+
 // OpenMetrics negotiated with the real Prometheus (2.42 asks for it first in its Accept header)
 // and exemplars stored (--enable-feature=exemplar-storage, as stack.sh starts it): a sampled
 // request's trace id, which moneta logged as the access line's trace.id, comes back from
@@ -387,6 +409,13 @@ TEST_F(PrometheusAlertTest, ASampledRequestsTraceIdArrivesAsAnExemplar) {
     const auto text = testing::http_call(env_->stack.admin_port(), "GET", "/metrics");
     EXPECT_EQ(text.header("Content-Type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
     EXPECT_EQ(text.body.find("# EOF"), std::string::npos);
+    // promtool's linter on the classic output (the histograms, units and names it checks).
+    {
+        std::ofstream(env_->dev.file("moneta_metrics.txt")) << text.body;
+        const auto lint = run({"bash", "-c", "promtool check metrics < \"$0\"", env_->dev.file("moneta_metrics.txt").string()},
+                              {}, env_->dev.file("promtool_metrics.log"));
+        EXPECT_EQ(lint.status, 0) << lint.output;
+    }
 
     // Sampled requests (flag 01) on the API port, each with its own trace id.
     std::vector<std::string> sent;
