@@ -95,14 +95,14 @@ TEST_F(TelemetryTest, OnlySampledRequestsLeaveAnExemplarWithTheirTraceId) {
     access(telemetry_.worker(1), *unsampled, 700us);
     const std::string om = registry_.render_openmetrics();
     const std::string line = "moneta_http_request_duration_seconds_bucket{route=\"start\",le=\"0.001\"} 2 # "
-                             "{trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} 0.0007 ";
-    EXPECT_NE(om.find(line), std::string::npos) << om.substr(0, 2000);
+                             "{trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} 7e-04 ";
+    EXPECT_NE(om.find(line), std::string::npos) << om.substr(om.find("moneta_http_request_duration_seconds_bucket{route=\"start\""), 600);
     EXPECT_EQ(om.find("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), std::string::npos);
     // The newest sampled request of any worker wins the bucket.
     const auto later = core::TraceContext::parse("00-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-00f067aa0ba902b7-01");
     clock_.advance(1s);
     access(telemetry_.worker(1), *later, 800us);
-    EXPECT_NE(registry_.render_openmetrics().find("le=\"0.001\"} 3 # {trace_id=\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"} 0.0008"),
+    EXPECT_NE(registry_.render_openmetrics().find("le=\"0.001\"} 3 # {trace_id=\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"} 8e-04"),
               std::string::npos);
     // The text format carries none.
     EXPECT_EQ(registry_.render_text().find("trace_id"), std::string::npos);
