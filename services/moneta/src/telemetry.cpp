@@ -214,15 +214,18 @@ void Telemetry::on_access(const http::AccessRecord& rec, std::span<const std::ui
     ++w.http.requests[route][code];
     const double seconds = std::chrono::duration<double>(rec.duration).count();
     const core::TraceContext& trace = rec.request.context().trace;
-    if (trace.sampled()) {
+    const bool sampled = trace.sampled();
+    // One clock read serves the exemplar and the access line.
+    const std::int64_t wall_ms = sampled || access_log != nullptr ? clock.wall_ms() : 0;
+    if (sampled) {
         // An exemplar only for a request the tracer keeps, so its trace id leads to a trace.
-        w.http.latency[route].observe(seconds, trace.trace_id, static_cast<double>(clock.wall_ms()) / 1000.0);
+        w.http.latency[route].observe(seconds, trace.trace_id, static_cast<double>(wall_ms) / 1000.0);
     } else {
         w.http.latency[route].observe(seconds);
     }
     if (access_log != nullptr) {
         log::AccessEntry e;
-        e.wall_ms = clock.wall_ms();
+        e.wall_ms = wall_ms;
         e.duration_ns = static_cast<std::int64_t>(std::chrono::nanoseconds(rec.duration).count());
         e.response_bytes = rec.response_bytes;
         e.status = rec.status;
