@@ -380,6 +380,29 @@ TEST(OpenMetricsTest, AcceptNegotiation) {
     EXPECT_FALSE(accepts_openmetrics(",,;;=,"));
 }
 
+// The Accept value comes from whoever reaches the admin port: arbitrary bytes must only ever
+// give a yes or a no (ASan watches every read).
+TEST(OpenMetricsTest, AcceptNegotiationSurvivesArbitraryBytes) {
+    constexpr std::string_view kAlphabet = "application/openmetrics-text;version=1.0.0,q=0.5 \"\t*/";
+    std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+    int yes = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::string accept;
+        const std::size_t n = (x >> 7) % 64;
+        for (std::size_t k = 0; k < n; ++k) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            accept += (x & 7) == 0 ? static_cast<char>(x >> 8) : kAlphabet[(x >> 8) % kAlphabet.size()];
+        }
+        yes += accepts_openmetrics(accept) ? 1 : 0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    EXPECT_LT(yes, 20000);
+}
+
 // --- Exact output.
 
 TEST(OpenMetricsTest, RendersTheOpenMetricsFormatExactly) {
