@@ -1,4 +1,5 @@
-// moneta: the playback API. main only wires: flags → settings → App → run until SIGTERM/SIGINT.
+// moneta: the playback API. main only wires: flags → settings → App → run until SIGTERM/SIGINT
+// (SIGHUP reopens the log file).
 #include <cstdio>
 #include <cstdlib>
 
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "moneta: %s\n", started.error().c_str());
         return 1;
     }
-    stop_signals.wait();
+    stop_signals.wait([&] { (*app)->reopen_logs(); });
     (*app)->request_stop();
     (*app)->wait();
     return 0;

@@ -5,6 +5,9 @@
 
 #include <boost/json.hpp>
 
+#include <csignal>
+#include <filesystem>
+
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -488,6 +491,47 @@ TEST_F(StackTest, TheServersOwnErrorsAndRouteLabelsComeFromTheOneTable) {
                                     "the two 404s counted"));
     EXPECT_EQ(other_404() - other0, 1);
     EXPECT_EQ(heartbeat_404() - hb0, 1);
+}
+
+// Log rotation the way logrotate (without copytruncate) or an operator does it: rename the file,
+// send SIGHUP. moneta keeps serving, opens a new file under the same name and writes its next
+// lines there; the renamed file keeps what was written before. Last in the suite, and it puts
+// the file back, because the other tests read the log by its name.
+TEST_F(StackTest, SighupReopensTheLogFileAfterARenameAndKeepsServing) {
+    testing::Stack& s = *stack_;
+    namespace fs = std::filesystem;
+    const fs::path log = s.dir() / "moneta.json.log";
+    const fs::path rotated = s.dir() / "moneta.json.log.1";
+    const auto count = [](const std::string& text, std::string_view what) {
+        std::size_t n = 0;
+        for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    ASSERT_TRUE(fs::exists(log));
+    fs::rename(log, rotated);
+    ASSERT_EQ(::kill(s.moneta_pid(), SIGHUP), 0);
+    ASSERT_TRUE(testing::wait_until(
+        [&] { return fs::exists(log) && count(testing::read_file(log), "\"log file reopened\"") == 1; }, 10s,
+        "a new log file with the reopen line"));
+    EXPECT_EQ(count(testing::read_file(rotated), "\"log file reopened\""), 0U);
+    EXPECT_NE(testing::read_file(rotated).find("\"moneta started\""), std::string::npos);
+
+    // Still serving, and the access line of this request lands in the new file.
+    const HttpReply r = s.call_moneta("GET", "/v1/rotation-probe", "", "");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_TRUE(testing::wait_until(
+        [&] { return testing::read_file(log).find("/v1/rotation-probe") != std::string::npos; }, 10s,
+        "the access line in the new file"));
+    EXPECT_EQ(testing::read_file(rotated).find("/v1/rotation-probe"), std::string::npos);
+
+    // Back to one file for anything that reads the log after this test.
+    fs::rename(log, s.dir() / "moneta.json.log.2");
+    fs::rename(rotated, log);
+    ASSERT_EQ(::kill(s.moneta_pid(), SIGHUP), 0);
+    EXPECT_TRUE(testing::wait_until(
+        [&] { return count(testing::read_file(log), "\"log file reopened\"") == 1; }, 10s, "reopened again"));
 }
 
 }  // namespace

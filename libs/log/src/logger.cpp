@@ -30,7 +30,7 @@ std::string_view level_name(Level l) {
 
 class FdSink final : public Sink {
 public:
-    explicit FdSink(int fd, bool owned) : fd_(fd), owned_(owned) {}
+    FdSink(int fd, bool owned, std::string path = {}) : fd_(fd), owned_(owned), path_(std::move(path)) {}
     ~FdSink() override {
         if (owned_) {
             ::close(fd_);
@@ -48,10 +48,24 @@ public:
             lines.remove_prefix(static_cast<std::size_t>(n));
         }
     }
+    bool reopen() override {
+        if (path_.empty()) {
+            return true;  // stdout: whoever holds the other end rotates
+        }
+        const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (fd < 0) {
+            return false;
+        }
+        // The same descriptor number, now on the new file: nothing else holds the old number.
+        const bool ok = ::dup3(fd, fd_, O_CLOEXEC) >= 0;
+        ::close(fd);
+        return ok;
+    }
 
 private:
     int fd_;
     bool owned_;
+    std::string path_;
 };
 
 }  // namespace
@@ -72,7 +86,7 @@ std::unique_ptr<Sink> make_file_sink(const std::string& path) {
     if (fd < 0) {
         return nullptr;
     }
-    return std::make_unique<FdSink>(fd, true);
+    return std::make_unique<FdSink>(fd, true, path);
 }
 
 bool is_sensitive_key(std::string_view key) noexcept {
@@ -212,7 +226,15 @@ bool Logger::flush(std::chrono::milliseconds timeout) {
     wake_.store(true, std::memory_order_relaxed);
     cv_.notify_one();
     std::unique_lock lock(mu_);
-    return drained_.wait_for(lock, timeout, [this] { return queue_.empty() && !writing_ && rings_empty(); });
+    return drained_.wait_for(lock, timeout, [this] {
+        return queue_.empty() && !writing_ && rings_empty() && !reopen_.load(std::memory_order_relaxed);
+    });
+}
+
+void Logger::reopen() noexcept {
+    reopen_.store(true, std::memory_order_relaxed);
+    wake_.store(true, std::memory_order_relaxed);
+    cv_.notify_one();
 }
 
 // One pass per wake: the queued lines, then every ring in turn (each ring in push order), all
@@ -225,6 +247,7 @@ void Logger::run() {
     detail::TimestampFormatter timestamps;
     for (;;) {
         bool stopping = false;
+        bool reopen = false;
         {
             std::unique_lock lock(mu_);
             cv_.wait_for(lock, config_.drain_interval, [this] {
@@ -232,8 +255,13 @@ void Logger::run() {
             });
             wake_.store(false, std::memory_order_relaxed);
             stopping = stop_;
+            // Taken under the lock with writing_ set, so a flush() after reopen() waits for it.
+            reopen = reopen_.exchange(false, std::memory_order_relaxed);
             batch.swap(queue_);
             writing_ = true;
+        }
+        if (reopen && sink_ && !sink_->reopen()) {
+            reopen_failures_.fetch_add(1, std::memory_order_relaxed);
         }
         buffer.clear();
         for (const std::string& l : batch) {

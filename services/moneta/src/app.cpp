@@ -313,6 +313,11 @@ public:
         return {};
     }
 
+    void reopen_logs() {
+        logger_->reopen();
+        logger_->info("log file reopened", {{"log.reopen_failures", static_cast<std::int64_t>(logger_->reopen_failures())}});
+    }
+
     void request_stop() {
         logger_->info("moneta stopping: draining in-flight requests");
         api_->request_stop(settings_.server.drain);
@@ -487,6 +492,7 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
 
 boost::system::result<void, std::string> App::start() { return impl_->start(); }
 void App::request_stop() { impl_->request_stop(); }
+void App::reopen_logs() { impl_->reopen_logs(); }
 void App::wait() { impl_->wait(); }
 std::uint16_t App::port() const { return impl_->port(); }
 std::uint16_t App::admin_port() const { return impl_->admin_port(); }

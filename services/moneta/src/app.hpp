@@ -28,6 +28,8 @@ public:
     /// close the Redis and internal-API clients, then return from wait(). Signal-safe enough to be
     /// called from a signal-handling thread.
     void request_stop();
+    /// Reopens the log file by name (SIGHUP after a rotation renamed it); from any thread.
+    void reopen_logs();
     /// Blocks until both servers have stopped.
     void wait();
 

@@ -15,6 +15,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -26,6 +27,7 @@
 #include "moneta/testing/stack.hpp"
 #include "moneta/testing/temp_dir.hpp"
 #include "moneta/testing/wait.hpp"
+#include "../grafana/dashboard_support.hpp"
 #include "prometheus_support.hpp"
 
 namespace moneta::prometheus_test {
@@ -456,6 +458,61 @@ TEST_F(PrometheusAlertTest, ASampledRequestsTraceIdArrivesAsAnExemplar) {
     EXPECT_TRUE(testing::wait_until(
         [&] { return env_->stack.moneta_log().find("\"trace.id\":\"" + found + "\"") != std::string::npos; }, 10s,
         "the trace id in moneta's log"));
+}
+
+// The shipped Grafana dashboard against this Prometheus: each query, with the variables filled in
+// as a viewer of the stack would have them, parses and evaluates, and names only metrics that
+// something scraped exports (structure: tests/deploy/grafana).
+TEST_F(PrometheusAlertTest, EveryDashboardQueryRunsOnScrapedMetrics) {
+    const auto queries = grafana_test::dashboard_queries(grafana_test::load_dashboard());
+    ASSERT_GE(queries.size(), 30U);
+    std::set<std::string> wanted;
+    for (const auto& q : queries) {
+        const auto names = metric_names_in(q.expr);
+        wanted.insert(names.begin(), names.end());
+    }
+    std::set<std::string> missing;
+    const auto found = testing::wait_until(
+        [&] {
+            const bj::value v = get_json(env_->prometheus_port, "/api/v1/label/__name__/values");
+            if (!v.is_object()) {
+                return false;
+            }
+            std::set<std::string> names;
+            for (const bj::value& n : v.at("data").as_array()) {
+                names.insert(std::string(n.as_string()));
+            }
+            missing.clear();
+            for (const auto& w : wanted) {
+                if (!names.contains(w)) {
+                    missing.insert(w);
+                }
+            }
+            return missing.empty();
+        },
+        60s, "every dashboard metric scraped");
+    std::string list;
+    for (const auto& m : missing) {
+        list += m + " ";
+    }
+    EXPECT_TRUE(found) << "the dashboard names metrics nothing exports: " << list;
+    for (const auto& q : queries) {
+        const std::string query = grafana_test::as_prometheus_query(q.expr);
+        std::string encoded;
+        for (const unsigned char c : query) {
+            if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+                encoded += static_cast<char>(c);
+            } else {
+                static constexpr char kHex[] = "0123456789ABCDEF";
+                encoded += '%';
+                encoded += kHex[c >> 4];
+                encoded += kHex[c & 15];
+            }
+        }
+        const auto reply = testing::http_call(env_->prometheus_port, "GET", "/api/v1/query?query=" + encoded);
+        EXPECT_EQ(reply.status, 200) << q.panel << " " << q.ref_id << ": " << query << "\n" << reply.body;
+        EXPECT_NE(reply.body.find("\"status\":\"success\""), std::string::npos) << q.panel << ": " << reply.body;
+    }
 }
 
 }  // namespace

@@ -3,7 +3,12 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <sstream>
 
@@ -75,6 +80,60 @@ TEST(LoggerTest, WritesOneEcsJsonObjectPerLine) {
     EXPECT_EQ(l[0].at("http.request.id").as_string(), "r-1");
     EXPECT_EQ(l[0].at("http.response.status_code").as_int64(), 201);
     EXPECT_EQ(l[0].at("ok").as_bool(), true);
+}
+
+std::string file_text(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A rotation renames the file; after reopen() the next lines go to a new file under the old
+// name, and nothing written before is lost or written twice.
+TEST(LoggerTest, ReopenAfterARenameWritesToANewFileUnderTheSameName) {
+    const auto dir = std::filesystem::temp_directory_path() / ("moneta-log-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const auto path = dir / "moneta.log";
+    core::FakeClock clock(1'764'043'506'789);
+    Logger logger({"moneta", Level::kInfo, 100}, make_file_sink(path.string()), clock);
+    logger.info("before rotation");
+    ASSERT_TRUE(logger.flush());
+    std::filesystem::rename(path, dir / "moneta.log.1");
+    logger.info("after rename, before reopen");  // still the renamed file (the same inode)
+    ASSERT_TRUE(logger.flush());
+    logger.reopen();
+    ASSERT_TRUE(logger.flush());  // waits for the reopen itself, not just the queue
+    ASSERT_TRUE(std::filesystem::exists(path));
+    logger.info("after reopen");
+    ASSERT_TRUE(logger.flush());
+
+    const auto old_lines = lines(file_text(dir / "moneta.log.1"));
+    ASSERT_EQ(old_lines.size(), 2U);
+    EXPECT_EQ(old_lines[0].at("message").as_string(), "before rotation");
+    EXPECT_EQ(old_lines[1].at("message").as_string(), "after rename, before reopen");
+    const auto new_lines = lines(file_text(path));
+    ASSERT_EQ(new_lines.size(), 1U);
+    EXPECT_EQ(new_lines[0].at("message").as_string(), "after reopen");
+    struct stat st{};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    EXPECT_EQ(st.st_mode & 0777, 0640U & ~mask);
+    EXPECT_EQ(logger.reopen_failures(), 0U);
+
+    // A reopen that cannot open the file keeps the old one and is counted.
+    std::filesystem::rename(path, dir / "moneta.log.2");
+    std::filesystem::remove_all(dir / "moneta.log");
+    std::filesystem::create_directories(path);  // a directory where the file was: open fails
+    logger.reopen();
+    ASSERT_TRUE(logger.flush());
+    EXPECT_EQ(logger.reopen_failures(), 1U);
+    logger.info("kept writing");
+    ASSERT_TRUE(logger.flush());
+    const auto kept = lines(file_text(dir / "moneta.log.2"));
+    ASSERT_EQ(kept.size(), 2U);
+    EXPECT_EQ(kept[1].at("message").as_string(), "kept writing");
+    std::filesystem::remove_all(dir);
 }
 
 TEST(LoggerTest, SecretsAreRedactedAndBadBytesEscaped) {

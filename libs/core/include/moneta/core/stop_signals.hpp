@@ -1,7 +1,7 @@
 /// @file moneta/core/stop_signals.hpp
-/// @brief How a service's main waits to be told to stop: SIGTERM/SIGINT blocked in every thread
-/// and received by sigwait() in main, SIGPIPE ignored (a peer closing a socket is an error
-/// return, not a death).
+/// @brief How a service's main waits to be told to stop: SIGTERM/SIGINT (and SIGHUP, "reopen
+/// your log file" by daemon convention) blocked in every thread and received by sigwait() in
+/// main, SIGPIPE ignored (a peer closing a socket is an error return, not a death).
 #pragma once
 
 #include <pthread.h>
@@ -20,17 +20,28 @@ public:
         sigemptyset(&set_);
         sigaddset(&set_, SIGTERM);
         sigaddset(&set_, SIGINT);
+        sigaddset(&set_, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &set_, nullptr);
         std::signal(SIGPIPE, SIG_IGN);
     }
     StopSignals(const StopSignals&) = delete;
     StopSignals& operator=(const StopSignals&) = delete;
 
-    /// Blocks until SIGTERM or SIGINT arrives; returns which.
-    int wait() const noexcept {
-        int sig = 0;
-        sigwait(&set_, &sig);
-        return sig;
+    /// Blocks until SIGTERM or SIGINT arrives; returns which. Each SIGHUP before that calls
+    /// @p on_hangup (when given) and waits on: a rotation never stops the service.
+    template <typename OnHangup>
+    int wait(OnHangup&& on_hangup) const {
+        for (;;) {
+            int sig = 0;
+            sigwait(&set_, &sig);
+            if (sig != SIGHUP) {
+                return sig;
+            }
+            on_hangup();
+        }
+    }
+    int wait() const {
+        return wait([] {});
     }
 
 private:

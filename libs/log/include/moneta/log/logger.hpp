@@ -43,9 +43,14 @@ class Sink {
 public:
     virtual ~Sink() = default;
     virtual void write(std::string_view lines) = 0;
+    /// Opens its file again by name (after a rotation renamed it); false when that failed and
+    /// the sink keeps writing where it was. A sink without a file has nothing to do.
+    virtual bool reopen() { return true; }
 };
 
-/// A sink appending to a file, or stdout when @p path is empty.
+/// A sink appending to a file, or stdout when @p path is empty. reopen() opens @p path again on
+/// the same descriptor number, so a rename by logrotate (or Fluent Bit's own rotation handling)
+/// loses no line and needs no copytruncate.
 std::unique_ptr<Sink> make_file_sink(const std::string& path);
 
 struct LoggerConfig {
@@ -79,6 +84,12 @@ public:
     /// "access" lines go out in the ECS shape documented in docs/logging.md.
     static constexpr std::string_view kAccessMessage = "access";
 
+    /// Asks the writer thread to reopen the sink before its next write (SIGHUP after a log
+    /// rotation). Returns at once; flush() afterwards waits until it has happened.
+    void reopen() noexcept;
+    /// Reopens that failed (the old file is kept; see Sink::reopen).
+    std::uint64_t reopen_failures() const noexcept { return reopen_failures_.load(std::memory_order_relaxed); }
+
     /// Waits (bounded) until the queue and every ring are written.
     bool flush(std::chrono::milliseconds timeout = std::chrono::seconds(2));
     /// Lines lost: the log() queue was full, or an access ring was (access_dropped()).
@@ -108,6 +119,8 @@ private:
     std::atomic<std::uint64_t> written_{0};
     std::string service_json_;             ///< service_name as a JSON string (escaped once)
     std::atomic<bool> wake_{false};  ///< a ring is half full, or flush() wants a pass now
+    std::atomic<bool> reopen_{false};  ///< reopen() asked; the writer thread does it
+    std::atomic<std::uint64_t> reopen_failures_{0};
     std::array<std::unique_ptr<AccessRing>, kMaxRings> rings_{};
     std::atomic<std::size_t> ring_count_{0};  ///< published with release after a ring is built
     std::thread thread_;
