@@ -442,7 +442,7 @@ start_observability() {
     start_bg prometheus prometheus "$MONETA_PROMETHEUS_PORT" "$ENV_PROMETHEUS" prometheus \
         --config.file="$RUN_DIR/prometheus/prometheus.yml" --storage.tsdb.path="$MONETA_DEV_DIR/prometheus" \
         --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$MONETA_PROMETHEUS_PORT" \
-        --web.external-url="http://127.0.0.1:$MONETA_PROMETHEUS_PORT/"
+        --web.external-url="http://127.0.0.1:$MONETA_PROMETHEUS_PORT/" --enable-feature=exemplar-storage
     wait_http "http://127.0.0.1:$MONETA_PROMETHEUS_PORT/-/ready" 60 prometheus
 }
 

@@ -168,6 +168,40 @@ void BM_HistogramPerWorker(benchmark::State& state) {
 }
 BENCHMARK(BM_HistogramPerWorker)->Threads(1)->Threads(2);
 
+// Issue 12: the request-duration histogram keeps an exemplar per bucket. An unsampled request
+// (99 % at the default 1 % head sampling) takes the plain observe; a sampled one also writes the
+// bucket's ExemplarCell (seqlock: two sequence stores, a fence, four relaxed stores).
+void BM_ExemplarHistogramUnsampled(benchmark::State& state) {
+    struct alignas(64) Slot {
+        metrics::LocalExemplarHistogram<metrics::kLatencyBounds> h;
+    };
+    static Slot slots[8];
+    auto& h = slots[static_cast<std::size_t>(state.thread_index())].h;
+    AllocCounter allocs(state);
+    for (auto _ : state) {
+        h.observe(0.0008);
+    }
+    benchmark::DoNotOptimize(h.sum());
+}
+BENCHMARK(BM_ExemplarHistogramUnsampled)->Threads(1)->Threads(2);
+
+void BM_ExemplarHistogramSampled(benchmark::State& state) {
+    struct alignas(64) Slot {
+        metrics::LocalExemplarHistogram<metrics::kLatencyBounds> h;
+    };
+    static Slot slots[8];
+    auto& h = slots[static_cast<std::size_t>(state.thread_index())].h;
+    const core::RequestContext ctx = make_context();
+    AllocCounter allocs(state);
+    double t = 1765000000.0;
+    for (auto _ : state) {
+        h.observe(0.0008, ctx.trace.trace_id, t);
+        t += 0.001;
+    }
+    benchmark::DoNotOptimize(h.sum());
+}
+BENCHMARK(BM_ExemplarHistogramSampled)->Threads(1)->Threads(2);
+
 }  // namespace
 
 BENCHMARK_MAIN();

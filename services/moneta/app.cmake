@@ -2,6 +2,7 @@
 add_library(moneta_app STATIC
   src/app.cpp
   src/dependency_guards.cpp
+  src/loop_lag.cpp
   src/settings.cpp
   src/telemetry.cpp
   src/telemetry_resilience.cpp

@@ -329,6 +329,47 @@ TEST_F(StackTest, ViewerCountryCountsOnlyThroughTheCdn) {
 // Each process gets only the secrets it needs, as ./dev up hands them out (scripts/stack.sh;
 // tests/deploy/dev checks the script itself): moneta its own, internal_api its token, Redis and
 // nginx none in their environment (theirs are in 0600 config files).
+// Issue 12: a refused start is counted under its api.md code; a start's Redis script and the
+// cold content's internal-API fetch land in the dependency-latency histograms.
+TEST_F(StackTest, StartRefusalsByCodeAndDependencyLatencyAreCounted) {
+    testing::Stack& s = *stack_;
+    const std::string tok = s.token("a_1", "p_1");
+    const double not_found0 = s.metric("moneta_playback_start_refusals_total", "code=\"CONTENT_NOT_FOUND\"");
+    const double limit0 = s.metric("moneta_playback_start_refusals_total", "code=\"STREAM_LIMIT_REACHED\"");
+    const double content_calls0 =
+        s.metric("moneta_internal_api_request_duration_seconds_count", "resource=\"content\"");
+    const HttpReply missing = s.call("POST", "/v1/playback/sessions", start_body("m_does_not_exist", "tv-refused"), tok);
+    ASSERT_EQ(missing.status, 404) << missing.body;
+    EXPECT_EQ(code_of(missing), "CONTENT_NOT_FOUND");
+    EXPECT_EQ(s.metric("moneta_playback_start_refusals_total", "code=\"CONTENT_NOT_FOUND\""), not_found0 + 1);
+    EXPECT_EQ(s.metric("moneta_playback_start_refusals_total", "code=\"STREAM_LIMIT_REACHED\""), limit0);
+    // The unknown content was a cache miss: one exchange with the internal API, timed.
+    EXPECT_EQ(s.metric("moneta_internal_api_request_duration_seconds_count", "resource=\"content\""),
+              content_calls0 + 1);
+
+    const double scripts0 = s.metric("moneta_redis_request_duration_seconds_count", "operation=\"script\"") +
+                            s.metric("moneta_redis_request_duration_seconds_count", "operation=\"pipeline\"");
+    // A start of a known title runs the lease script whatever it answers: 201, or 403 when the
+    // other tests left a_1 at its stream limit (then counted under STREAM_LIMIT_REACHED).
+    const double limit1 = s.metric("moneta_playback_start_refusals_total", "code=\"STREAM_LIMIT_REACHED\"");
+    const HttpReply start = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tv-latency"), tok);
+    ASSERT_TRUE(start.status == 201 || start.status == 403) << start.body;
+    EXPECT_GT(s.metric("moneta_redis_request_duration_seconds_count", "operation=\"script\"") +
+                  s.metric("moneta_redis_request_duration_seconds_count", "operation=\"pipeline\""),
+              scripts0);
+    EXPECT_GT(s.metric("moneta_redis_request_duration_seconds_sum"), 0);
+    EXPECT_EQ(s.metric("moneta_redis_connections_expected"), s.metric("moneta_redis_connected"));
+    if (start.status == 403) {
+        EXPECT_EQ(code_of(start), "STREAM_LIMIT_REACHED");
+        EXPECT_EQ(s.metric("moneta_playback_start_refusals_total", "code=\"STREAM_LIMIT_REACHED\""), limit1 + 1);
+    } else {
+        const auto stop = s.call("POST",
+                                 "/v1/playback/sessions/" + std::string(parse(start).at("session_id").as_string()) + "/stop",
+                                 R"({"position_sec":1,"reason":"user","seq":1})", tok);
+        EXPECT_EQ(stop.status, 204) << stop.body;
+    }
+}
+
 TEST_F(StackTest, EachProcessHoldsOnlyItsOwnSecrets) {
     testing::Stack& s = *stack_;
     const std::map<std::string, std::string> secrets = {

@@ -75,6 +75,36 @@ std::string escape_help(std::string_view help) {
     return out;
 }
 
+/// OpenMetrics HELP: `\\`, `\n` and `"` escaped.
+std::string escape_openmetrics_help(std::string_view help) {
+    std::string out;
+    for (char c : help) {
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '"') {
+            out += "\\\"";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+/// ` # {trace_id="<32 hex>"} <value> <timestamp>`: 43 characters of label set, under the
+/// 128-character limit of OpenMetrics.
+void append_exemplar(std::string& out, const Exemplar& e) {
+    out += " # {trace_id=\"";
+    out.append(e.trace_id.data(), e.trace_id.size());
+    out += "\"} ";
+    append_number(out, e.value);
+    out += ' ';
+    char buf[40];
+    const auto r = std::to_chars(buf, buf + sizeof buf, e.timestamp, std::chars_format::fixed, 3);
+    out.append(buf, r.ptr);
+}
+
 }  // namespace
 
 Histogram::Histogram(std::vector<double> bounds)
@@ -202,24 +232,61 @@ void Registry::callback_histogram(std::string_view name, std::string_view help, 
 }
 
 std::string Registry::render_text() const {
+    return render(false);
+}
+
+std::string Registry::render_openmetrics() const {
+    return render(true);
+}
+
+// One walk for both formats. They differ only in: the HELP escaping (OpenMetrics also escapes
+// `"`), the counter family's name in the metadata (without `_total`), `# UNIT`, exemplars on
+// bucket lines and the closing `# EOF`. Sample names, label sets and the `le` spelling are the
+// same, so a Prometheus switching formats keeps the same series (Prometheus 2.x does not
+// normalise `le="1"` vs `le="1.0"`).
+std::string Registry::render(bool openmetrics) const {
     std::lock_guard lock(mu_);
     std::string out;
     out.reserve(8192);
     for (const auto& [name, family] : families_) {
+        std::string_view meta_name = name;
+        std::string_view type = family.type == Type::kCounter ? "counter"
+                                : family.type == Type::kGauge ? "gauge"
+                                                              : "histogram";
+        if (openmetrics && family.type == Type::kCounter) {
+            if (meta_name.ends_with("_total")) {
+                meta_name.remove_suffix(6);
+            } else {
+                type = "unknown";  // an OpenMetrics counter's sample must be <family>_total
+            }
+        }
         out += "# HELP ";
-        out += name;
+        out += meta_name;
         out += ' ';
-        out += escape_help(family.help);
+        out += openmetrics ? escape_openmetrics_help(family.help) : escape_help(family.help);
         out += "\n# TYPE ";
-        out += name;
-        out += family.type == Type::kCounter ? " counter\n"
-               : family.type == Type::kGauge ? " gauge\n"
-                                             : " histogram\n";
+        out += meta_name;
+        out += ' ';
+        out += type;
+        out += '\n';
+        if (openmetrics) {
+            const std::string_view unit = meta_name.ends_with("_seconds") ? "seconds"
+                                          : meta_name.ends_with("_bytes") ? "bytes"
+                                                                          : "";
+            if (!unit.empty()) {
+                out += "# UNIT ";
+                out += meta_name;
+                out += ' ';
+                out += unit;
+                out += '\n';
+            }
+        }
         for (const Series& s : family.series) {
             if (s.histogram != nullptr || s.histogram_callback) {
                 HistogramSnapshot snap;
                 const std::vector<double>& bounds = s.histogram != nullptr ? s.histogram->bounds() : s.bounds;
                 snap.buckets.assign(bounds.size() + 1, 0);
+                snap.exemplars.assign(bounds.size() + 1, Exemplar{});
                 if (s.histogram != nullptr) {
                     for (std::size_t i = 0; i <= bounds.size(); ++i) {
                         snap.buckets[i] = s.histogram->bucket(i);
@@ -243,6 +310,9 @@ std::string Registry::render_text() const {
                     out += with_label(s.labels, le);
                     out += ' ';
                     append_uint(out, cumulative);
+                    if (openmetrics && i < snap.exemplars.size() && snap.exemplars[i].present) {
+                        append_exemplar(out, snap.exemplars[i]);
+                    }
                     out += '\n';
                 }
                 out += name;
@@ -274,7 +344,103 @@ std::string Registry::render_text() const {
             out += '\n';
         }
     }
+    if (openmetrics) {
+        out += "# EOF\n";
+    }
     return out;
+}
+
+namespace {
+
+/// Lower-cased, trimmed media-range parameter value (quotes removed).
+std::string_view trim(std::string_view v) noexcept {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+        v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+        v.remove_suffix(1);
+    }
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+        v = v.substr(1, v.size() - 2);
+    }
+    return v;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+        if (lower(a[i]) != lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// q of a media range: 0..1 with up to three decimals (RFC 9110 §12.4.2); malformed → 0.
+double parse_q(std::string_view v) noexcept {
+    double q = 0;
+    if (v.empty() || (v[0] != '0' && v[0] != '1')) {
+        return 0;
+    }
+    q = v[0] == '1' ? 1 : 0;
+    if (v.size() > 1) {
+        if (v[1] != '.' || v.size() > 5) {
+            return 0;
+        }
+        double scale = 0.1;
+        for (std::size_t i = 2; i < v.size(); ++i) {
+            if (v[i] < '0' || v[i] > '9') {
+                return 0;
+            }
+            q += (v[i] - '0') * scale;
+            scale /= 10;
+        }
+    }
+    return q > 1 ? 1 : q;
+}
+
+}  // namespace
+
+bool accepts_openmetrics(std::string_view accept) noexcept {
+    double best_openmetrics = 0;
+    double best_text = 0;
+    while (!accept.empty()) {
+        const std::size_t comma = accept.find(',');
+        std::string_view range = accept.substr(0, comma);
+        accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+        const std::size_t semi = range.find(';');
+        const std::string_view type = trim(range.substr(0, semi));
+        double q = 1;
+        std::string_view version;
+        std::string_view params = semi == std::string_view::npos ? std::string_view{} : range.substr(semi + 1);
+        while (!params.empty()) {
+            const std::size_t next = params.find(';');
+            const std::string_view param = params.substr(0, next);
+            params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+            const std::size_t eq = param.find('=');
+            if (eq == std::string_view::npos) {
+                continue;
+            }
+            const std::string_view key = trim(param.substr(0, eq));
+            const std::string_view value = trim(param.substr(eq + 1));
+            if (iequals(key, "q")) {
+                q = parse_q(value);
+            } else if (iequals(key, "version")) {
+                version = value;
+            }
+        }
+        if (iequals(type, "application/openmetrics-text")) {
+            if (version.empty() || version == "1.0.0") {
+                best_openmetrics = std::max(best_openmetrics, q);
+            }
+        } else if (iequals(type, "text/plain") || iequals(type, "text/*") || iequals(type, "*/*")) {
+            best_text = std::max(best_text, q);
+        }
+    }
+    return best_openmetrics > 0 && best_openmetrics >= best_text;
 }
 
 }  // namespace moneta::metrics

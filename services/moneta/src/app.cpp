@@ -67,9 +67,9 @@ struct Worker {
            const domain::SessionIdSigner& session_ids, const delivery::DeliveryFactory& delivery_factory,
            WorkerStats& t, DependencyGuards& guards, std::size_t index, std::size_t threads)
         : redis(io.get_executor(), s.redis, clock),
-          guarded_redis(redis, guards.redis(index), clock),
+          guarded_redis(redis, guards.redis(index), clock, &t.redis),
           http(io.get_executor(), internal_api_pool(s, s.internal_api.timeout), clock),
-          api(http, s.internal_api.token, s.internal_api.timeout, t.internal_api),
+          api(http, s.internal_api.token, s.internal_api.timeout, t.internal_api, &clock),
           resilient_api(api, guards.internal_api(), clock, io.get_executor()),
           catalog(guarded_redis, resilient_api, &guards.coalescer(), io.get_executor(), clock, s.cache, t.cache),
           sessions(guarded_redis, s.lease, s.progress),
@@ -83,12 +83,14 @@ struct Worker {
           progress_handlers(deps),
           router(clock),
           limit(inbound_limit(s, clock)),
-          readiness(s.playback.redis_down_fail_open) {
+          readiness(s.playback.redis_down_fail_open),
+          loop_lag(io.get_executor(), clock, t.loop) {
         router.set_error_page(handlers::server_error_page);
         playback.register_routes(router);
         progress_handlers.register_routes(router);
         handlers::register_health_routes(router, redis, clock, readiness);
         redis.start();
+        loop_lag.start();
         // Replays what Redis did not answer; stopped by on_drained before the client stops.
         boost::asio::co_spawn(io, buffer.async_run(sessions, progress), boost::asio::detached);
     }
@@ -118,6 +120,7 @@ struct Worker {
     http::Router router;
     std::unique_ptr<resilience::AdaptiveLimit> limit;  ///< inbound shedding; null when off
     handlers::ReadinessGate readiness;                 ///< this worker's /readyz
+    LoopLagMonitor loop_lag;                           ///< moneta_event_loop_lag_seconds{worker}
 };
 
 /// The write-behind flusher with its own thread, Redis connection and HTTP pool, so a slow
@@ -128,7 +131,7 @@ public:
         : redis_(io_.get_executor(), flusher_redis(s), clock),
           // A 1000-item batch upsert takes longer than a read: the flusher's own timeout.
           http_(io_.get_executor(), internal_api_pool(s, s.flusher.call_timeout), clock),
-          api_(http_, s.internal_api.token, s.flusher.call_timeout, t.flusher_slot().internal_api),
+          api_(http_, s.internal_api.token, s.flusher.call_timeout, t.flusher_slot().internal_api, &clock),
           // The progress_write breaker: while the API is failing, flushes fail fast and the
           // flusher's own backoff retries them (nothing is acknowledged before an upsert).
           resilient_api_(api_, guards.internal_api(), clock, io_.get_executor()),
@@ -257,7 +260,7 @@ public:
             [this](boost::asio::io_context&, std::size_t) { return make_admin(); });
         telemetry_.export_server(*api_, "api");
         telemetry_.export_server(*admin_, "admin");
-        telemetry_.export_redis([this] { return redis_stats(); });
+        telemetry_.export_redis([this] { return redis_stats(); }, threads);
         for (const auto& b : guards_->breakers()) {
             telemetry_.export_breaker(b.name, {b.members.begin(), b.members.end()});
         }
@@ -380,6 +383,7 @@ private:
             boost::system::error_code ec;
             co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
         }
+        w->loop_lag.stop();  // its timer would keep the loop running
         w->buffer.stop();  // before the client: its in-flight replay then ends with kCancelled
         w->http.close();
         w->redis.stop();

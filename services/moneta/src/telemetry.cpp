@@ -59,10 +59,71 @@ Telemetry::Telemetry(metrics::Registry& registry, std::size_t workers) : registr
                 for (const HttpStats* h : http) {
                     for (std::size_t i = 0; i < snap.buckets.size(); ++i) {
                         snap.buckets[i] += h->latency[r].bucket(i);
+                        // The newest sampled request of any worker in this bucket.
+                        metrics::merge_exemplar(snap.exemplars[i], h->latency[r].exemplar(i).read());
                     }
                     snap.sum += h->latency[r].sum();
                 }
             });
+    }
+    export_dependency_latency();
+    export_loop_lag();
+}
+
+namespace {
+
+/// Sums histogram @p member (a LocalHistogram) of every slot into the scrape's snapshot.
+template <class Get>
+std::function<void(metrics::HistogramSnapshot&)> merged(std::vector<const WorkerStats*> slots, Get get) {
+    return [slots = std::move(slots), get](metrics::HistogramSnapshot& snap) {
+        for (const WorkerStats* w : slots) {
+            const auto& h = get(*w);
+            for (std::size_t i = 0; i < snap.buckets.size(); ++i) {
+                snap.buckets[i] += h.bucket(i);
+            }
+            snap.sum += h.sum();
+        }
+    };
+}
+
+}  // namespace
+
+void Telemetry::export_dependency_latency() {
+    std::vector<const WorkerStats*> all;
+    for (const auto& s : slots_) {
+        all.push_back(s.get());
+    }
+    const auto& ops = store::RedisLatencyStats::kOperations;
+    for (std::size_t op = 0; op < ops.size(); ++op) {
+        registry_.callback_histogram(
+            "moneta_redis_request_duration_seconds",
+            "Redis round trips of the request path, by kind (a pipeline or a script is one round trip).",
+            metrics::latency_buckets(), {{"operation", std::string(ops[op])}},
+            merged(all, [op](const WorkerStats& w) -> const auto& { return w.redis.latency[op]; }));
+    }
+    const auto& resources = upstream::InternalApiStats::kLatencyResources;
+    for (std::size_t r = 0; r < resources.size(); ++r) {
+        registry_.callback_histogram(
+            "moneta_internal_api_request_duration_seconds",
+            "One HTTP exchange with the internal API (no retries, no bulkhead wait), by resource.",
+            metrics::latency_buckets(), {{"resource", std::string(resources[r])}},
+            merged(all, [r](const WorkerStats& w) -> const auto& { return w.internal_api.latency[r]; }));
+    }
+}
+
+void Telemetry::export_loop_lag() {
+    // Workers only: the last slot is the flusher's, which has no monitor. `worker` is bounded by
+    // server.threads.
+    for (std::size_t i = 0; i + 1 < slots_.size(); ++i) {
+        const WorkerStats* w = slots_[i].get();
+        const metrics::Labels l{{"worker", std::to_string(i)}};
+        registry_.callback_histogram("moneta_event_loop_lag_seconds",
+                                     "How late a worker's 200 ms timer fired: the wait its queued work had.",
+                                     metrics::latency_buckets(), l,
+                                     merged({w}, [](const WorkerStats& s) -> const auto& { return s.loop.lag; }));
+        registry_.callback_gauge("moneta_event_loop_lag_max_seconds",
+                                 "Largest event-loop lag of the last 10 to 20 seconds.", l,
+                                 [w] { return w->loop.recent_max_seconds.load(std::memory_order_relaxed); });
     }
 }
 
@@ -90,7 +151,10 @@ void Telemetry::export_server(const http::Server& server, std::string_view name)
                                read(s.edge_auth_rejected_total));
 }
 
-void Telemetry::export_redis(std::function<RedisTotals()> totals) {
+void Telemetry::export_redis(std::function<RedisTotals()> totals, std::size_t expected_connections) {
+    registry_.callback_gauge("moneta_redis_connections_expected",
+                             "Worker Redis connections moneta keeps open when healthy (one per worker).", {},
+                             [expected_connections] { return static_cast<double>(expected_connections); });
     auto shared = std::make_shared<std::function<RedisTotals()>>(std::move(totals));
     registry_.callback_counter("moneta_redis_round_trips_total", "Redis round trips (a pipeline or script counts once).", {}, [shared] { return (*shared)().round_trips; });
     registry_.callback_counter("moneta_redis_commands_total", "Redis commands sent.", {}, [shared] { return (*shared)().commands; });
@@ -148,10 +212,20 @@ void Telemetry::on_access(const http::AccessRecord& rec, std::span<const std::ui
         }
     }
     ++w.http.requests[route][code];
-    w.http.latency[route].observe(std::chrono::duration<double>(rec.duration).count());
+    const double seconds = std::chrono::duration<double>(rec.duration).count();
+    const core::TraceContext& trace = rec.request.context().trace;
+    const bool sampled = trace.sampled();
+    // One clock read serves the exemplar and the access line.
+    const std::int64_t wall_ms = sampled || access_log != nullptr ? clock.wall_ms() : 0;
+    if (sampled) {
+        // An exemplar only for a request the tracer keeps, so its trace id leads to a trace.
+        w.http.latency[route].observe(seconds, trace.trace_id, static_cast<double>(wall_ms) / 1000.0);
+    } else {
+        w.http.latency[route].observe(seconds);
+    }
     if (access_log != nullptr) {
         log::AccessEntry e;
-        e.wall_ms = clock.wall_ms();
+        e.wall_ms = wall_ms;
         e.duration_ns = static_cast<std::int64_t>(std::chrono::nanoseconds(rec.duration).count());
         e.response_bytes = rec.response_bytes;
         e.status = rec.status;

@@ -13,6 +13,8 @@
 #include "handlers/auth.hpp"
 #include "handlers/deps.hpp"
 #include "handlers/load_shedding.hpp"
+#include "loop_lag.hpp"
+#include "store/guarded_redis.hpp"
 #include "progress/flusher.hpp"
 #include "store/progress_buffer.hpp"
 #include "store/progress_store.hpp"
@@ -38,11 +40,12 @@ struct HttpLabels {
 };
 
 /// moneta_http_requests_total{route,code} and moneta_http_request_duration_seconds{route} of
-/// one worker (the last code column is "other").
+/// one worker (the last code column is "other"). The latency buckets keep the latest exemplar
+/// of a sampled request each (OpenMetrics, docs/metrics.md "Exemplars").
 struct HttpStats {
     std::array<std::array<metrics::LocalCounter, HttpLabels::kStatuses.size() + 1>, HttpLabels::kRoutes.size()>
         requests{};
-    std::array<metrics::LocalHistogram<metrics::kLatencyBounds>, HttpLabels::kRoutes.size()> latency{};
+    std::array<metrics::LocalExemplarHistogram<metrics::kLatencyBounds>, HttpLabels::kRoutes.size()> latency{};
 };
 
 /// Everything one writer thread bumps on the request path: a worker owns one, the flusher
@@ -57,6 +60,8 @@ struct alignas(64) WorkerStats {
     store::ProgressBufferStats progress_buffer;
     handlers::SheddingStats shedding;
     HttpStats http;
+    store::RedisLatencyStats redis;  ///< this worker's GuardedRedis round trips
+    LoopLagStats loop;               ///< this worker's event-loop lag (unused in the flusher slot)
 };
 
 /// @par Thread safety
@@ -81,7 +86,9 @@ public:
     };
 
     void export_server(const http::Server& server, std::string_view name);
-    void export_redis(std::function<RedisTotals()> totals);
+    /// @param expected_connections the Redis connections moneta keeps open when healthy (one
+    /// per worker): moneta_redis_connections_expected, for alerts on moneta_redis_connected.
+    void export_redis(std::function<RedisTotals()> totals, std::size_t expected_connections);
 
     /// Resilience metrics (telemetry_resilience.cpp): one breaker's state, calls, short-circuits,
     /// transitions and trips, labelled breaker=@p name.
@@ -113,6 +120,8 @@ public:
 private:
     metrics::Registry& registry_;
     std::vector<std::unique_ptr<WorkerStats>> slots_;
+    void export_dependency_latency();
+    void export_loop_lag();
 };
 
 }  // namespace moneta

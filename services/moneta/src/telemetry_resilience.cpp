@@ -67,6 +67,8 @@ void Telemetry::export_internal_api_guard(upstream::InternalApiGuard& g, const u
     const metrics::Labels dep{{"dependency", "internal_api"}};
     registry_.callback_gauge("moneta_bulkhead_active", "Calls holding a bulkhead permit (I/O in flight).", dep,
                              [&g] { return static_cast<double>(g.bulkhead().stats().active); });
+    registry_.callback_gauge("moneta_bulkhead_capacity", "Bulkhead permits: calls allowed in flight at once.", dep,
+                             [&g] { return static_cast<double>(g.bulkhead().config().max_active); });
     registry_.callback_gauge("moneta_bulkhead_abandoned", "Calls whose caller gave up while the I/O still runs.", dep,
                              [&g] { return static_cast<double>(g.bulkhead().stats().abandoned); });
     registry_.callback_counter("moneta_bulkhead_rejected_total", "Calls refused because the bulkhead was full.", dep,

@@ -14,7 +14,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <optional>
 
@@ -154,7 +156,8 @@ protected:
             auto p = testing::Process::spawn(
                 {"prometheus", "--config.file=" + (dev.path() / "run/prometheus/prometheus.yml").string(),
                  "--storage.tsdb.path=" + (dev.path() / "prometheus").string(),
-                 "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
+                 "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port),
+                 "--enable-feature=exemplar-storage"},
                 {}, dev.file("prometheus.log"));
             if (!p) {
                 return ::testing::AssertionFailure() << "prometheus: " << p.error().message();
@@ -370,6 +373,91 @@ TEST_F(PrometheusAlertTest, ForcedOpenBreakerGoesPendingThenFiringReachesAlertma
         },
         30s, "the alert resolved in Alertmanager"))
         << am;
+}
+
+// docs/operations.md is the operator's list of every metric: each family a live moneta exposes
+// (after a few requests, so nothing is registered lazily out of sight) must be named there.
+TEST_F(PrometheusAlertTest, EveryExportedMetricIsInTheOperatorsPage) {
+    ASSERT_EQ(testing::http_call(env_->stack.moneta_port(), "GET", "/healthz").status, 200);
+    const auto scrape = testing::http_call(env_->stack.admin_port(), "GET", "/metrics");
+    ASSERT_EQ(scrape.status, 200);
+    const std::string page = testing::read_file(testing::source_dir() / "docs/operations.md");
+    std::size_t families = 0;
+    std::string missing;
+    std::size_t pos = 0;
+    while ((pos = scrape.body.find("# TYPE ", pos)) != std::string::npos) {
+        pos += 7;
+        const std::string name = scrape.body.substr(pos, scrape.body.find(' ', pos) - pos);
+        ++families;
+        if (page.find("`" + name + "`") == std::string::npos) {
+            missing += name + " ";
+        }
+    }
+    EXPECT_GE(families, 100U);
+    EXPECT_EQ(missing, "") << "exported by moneta but not in docs/operations.md";
+}
+
+// OpenMetrics negotiated with the real Prometheus (2.42 asks for it first in its Accept header)
+// and exemplars stored (--enable-feature=exemplar-storage, as stack.sh starts it): a sampled
+// request's trace id, which moneta logged as the access line's trace.id, comes back from
+// /api/v1/query_exemplars on moneta_http_request_duration_seconds.
+TEST_F(PrometheusAlertTest, ASampledRequestsTraceIdArrivesAsAnExemplar) {
+    // What moneta answers a scraper that asks for OpenMetrics.
+    const auto om = testing::http_call(env_->stack.admin_port(), "GET", "/metrics", {},
+                                       {{"Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"}});
+    ASSERT_EQ(om.status, 200);
+    EXPECT_EQ(om.header("Content-Type").value_or(""), "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    EXPECT_TRUE(om.body.ends_with("# EOF\n"));
+    const auto text = testing::http_call(env_->stack.admin_port(), "GET", "/metrics");
+    EXPECT_EQ(text.header("Content-Type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_EQ(text.body.find("# EOF"), std::string::npos);
+    // promtool's linter on the classic output (the histograms, units and names it checks).
+    {
+        std::ofstream(env_->dev.file("moneta_metrics.txt")) << text.body;
+        const auto lint = run({"bash", "-c", "promtool check metrics < \"$0\"", env_->dev.file("moneta_metrics.txt").string()},
+                              {}, env_->dev.file("promtool_metrics.log"));
+        EXPECT_EQ(lint.status, 0) << lint.output;
+    }
+
+    // Sampled requests (flag 01) on the API port, each with its own trace id.
+    std::vector<std::string> sent;
+    for (int i = 0; i < 20; ++i) {
+        char trace[33];
+        std::snprintf(trace, sizeof trace, "4bf92f3577b34da6a3ce929d%08x", 0xe0000000U + static_cast<unsigned>(i));
+        sent.emplace_back(trace);
+        const auto r = testing::http_call(env_->stack.moneta_port(), "GET", "/healthz", {},
+                                          {{"traceparent", "00-" + sent.back() + "-00f067aa0ba902b7-01"}});
+        ASSERT_EQ(r.status, 200);
+    }
+    // The exemplar Prometheus stored carries one of them...
+    std::string found;
+    std::string last;
+    const auto arrived = testing::wait_until(
+        [&] {
+            const bj::value v = get_json(env_->prometheus_port,
+                                         "/api/v1/query_exemplars?query=moneta_http_request_duration_seconds_bucket"
+                                         "%7Broute%3D%22health%22%7D&start=0&end=99999999999");
+            if (!v.is_object()) {
+                return false;
+            }
+            last = bj::serialize(v);
+            for (const bj::value& series : v.at("data").as_array()) {
+                for (const bj::value& e : series.at("exemplars").as_array()) {
+                    const std::string id = label(e.at("labels").as_object(), "trace_id");
+                    if (std::find(sent.begin(), sent.end(), id) != sent.end()) {
+                        found = id;
+                        return true;
+                    }
+                }
+            }
+            return false;
+        },
+        30s, "an exemplar with a sent trace id");
+    ASSERT_TRUE(arrived) << last.substr(0, 4000) << "\n" << env_->logs();
+    // ...and it is a trace id moneta logged for that request (its access line's trace.id).
+    EXPECT_TRUE(testing::wait_until(
+        [&] { return env_->stack.moneta_log().find("\"trace.id\":\"" + found + "\"") != std::string::npos; }, 10s,
+        "the trace id in moneta's log"));
 }
 
 // The shipped Grafana dashboard against this Prometheus: each query, with the variables filled in

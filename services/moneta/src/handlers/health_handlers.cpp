@@ -31,10 +31,16 @@ void register_health_routes(http::Router& router, const redis::Commands& redis, 
 
 void register_admin_routes(http::Router& router, metrics::Registry& registry, const core::Clock& clock,
                            std::function<bool()> ready) {
-    router.add(http::Method::kGet, "/metrics", [&registry](http::Request&) -> boost::asio::awaitable<http::Response> {
+    router.add(http::Method::kGet, "/metrics", [&registry](http::Request& req) -> boost::asio::awaitable<http::Response> {
+        // OpenMetrics (with exemplars) when the scraper prefers it, the text format otherwise.
         http::Response r;
-        r.body = registry.render_text();
-        r.content_type = metrics::Registry::kContentType;
+        if (metrics::accepts_openmetrics(req.header("accept").value_or(""))) {
+            r.body = registry.render_openmetrics();
+            r.content_type = metrics::Registry::kOpenMetricsContentType;
+        } else {
+            r.body = registry.render_text();
+            r.content_type = metrics::Registry::kContentType;
+        }
         co_return r;
     });
     router.add(http::Method::kGet, "/healthz", [&clock](http::Request&) -> boost::asio::awaitable<http::Response> {

@@ -90,7 +90,10 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
     return start_.async_run(
         usecases::StartPlaybackCommand{caller_of(std::get<jwt::Claims>(auth)), std::move(*body), idem_key, req.body(),
                                        viewer_country(req), now_ms, &req.context(), req.take_response_buffer()},
-        [now_ms](usecases::Outcome<usecases::Started>&& outcome) {
+        [now_ms, &stats = deps_.stats](usecases::Outcome<usecases::Started>&& outcome) {
+            if (const auto* refused = std::get_if<usecases::Refused>(&outcome)) {
+                stats.count_start_refusal(refused->error);  // moneta_playback_start_refusals_total{code}
+            }
             return respond(std::move(outcome), now_ms, [](usecases::Started&& started) {
                 http::Response res = json(201, std::move(started.body));
                 if (started.kind == usecases::Started::Kind::kReplayed) {

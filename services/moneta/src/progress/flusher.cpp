@@ -221,8 +221,25 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
         }
     }
     stats_.due_taken_total += added;
-    stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
+    publish_in_flight();
     co_return added;
+}
+
+void ProgressFlusher::publish_in_flight() noexcept {
+    std::int64_t oldest = 0;
+    for (const Marker& m : batch_) {
+        // A stream id is "<ms>-<seq>"; accounts from the due index have no id.
+        std::int64_t ms = 0;
+        std::size_t i = 0;
+        for (; i < m.id.size() && m.id[i] >= '0' && m.id[i] <= '9' && i < 15; ++i) {
+            ms = ms * 10 + (m.id[i] - '0');
+        }
+        if (i > 0 && ms > 0 && (oldest == 0 || ms < oldest)) {
+            oldest = ms;
+        }
+    }
+    stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
+    stats_.oldest_marker_ms.store(oldest);
 }
 
 boost::asio::awaitable<void> ProgressFlusher::async_forget_consumers() {
@@ -384,7 +401,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
             }
         }
     }
-    stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
+    publish_in_flight();
     co_return added;
 }
 
@@ -585,7 +602,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         }
     }
     batch_.resize(kept);
-    stats_.markers_in_flight.store(static_cast<std::int64_t>(batch_.size()));
+    publish_in_flight();
     co_return plan.exhausted() ? FlushResult::kPartial : FlushResult::kDone;
 }
 

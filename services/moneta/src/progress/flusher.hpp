@@ -98,6 +98,9 @@ struct FlusherStats {
     std::atomic<std::uint64_t> split_budget_exhausted_total{0};  ///< flushes that left refused items unresolved
     std::atomic<std::int64_t> markers_in_flight{0};       ///< read, not yet acknowledged
     std::atomic<std::int64_t> last_success_ms{0};
+    /// Wall ms of the oldest stream marker read but not acknowledged (its stream id's time part,
+    /// set by XADD when the write was acknowledged to the player); 0 when none is held.
+    std::atomic<std::int64_t> oldest_marker_ms{0};
 };
 
 /// What FlusherStats exports. The flusher is one thread, so these stay plain atomics (tests
@@ -117,6 +120,9 @@ inline constexpr metrics::Stat<FlusherStats> kFlusherStatsTable[] = {
     {metrics::StatKind::kGauge, "moneta_progress_markers_in_flight", "Write-behind entries read but not yet acknowledged.", {}, MONETA_STAT(markers_in_flight)},
     {metrics::StatKind::kGauge, "moneta_progress_last_flush_timestamp_seconds", "Wall time of the last confirmed flush.", {},
      [](const FlusherStats& s) { return static_cast<double>(s.last_success_ms.load()) / 1000.0; }},
+    {metrics::StatKind::kGauge, "moneta_progress_oldest_marker_timestamp_seconds",
+     "Wall time of the oldest write-behind marker read but not yet acknowledged (0: none).", {},
+     [](const FlusherStats& s) { return static_cast<double>(s.oldest_marker_ms.load()) / 1000.0; }},
 };
 
 /// Runs on its own executor (moneta gives it a thread, its own Redis connection and HTTP pool:
@@ -166,6 +172,8 @@ private:
                          std::string_view code);
     boost::asio::awaitable<void> async_wait(std::chrono::milliseconds d);
     core::Deadline call_deadline() const;
+    /// markers_in_flight and oldest_marker_ms from batch_ (a scan: off the request path).
+    void publish_in_flight() noexcept;
 
     boost::asio::any_io_executor executor_;
     redis::Commands& redis_;

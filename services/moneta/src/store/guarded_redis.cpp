@@ -84,6 +84,19 @@ void classify(
     }
 }
 
+/// After the inner call: the breaker's verdict and the latency histogram. A plain function, so
+/// the coroutines below keep exactly the locals they had (GCC puts every local of a coroutine in
+/// its frame; a frame over Asio's 1,020-byte recycling limit is a heap allocation per call).
+template <class T>
+void finish(const core::Result<T>& r, resilience::BreakerPermit& permit, const core::Clock& clock,
+            core::SteadyTime start, RedisLatencyStats* latency, RedisLatencyStats::Operation op) noexcept {
+    const core::Duration took = clock.steady_now() - start;
+    classify(r, permit, took);
+    if (latency != nullptr) {
+        latency->latency[op].observe(std::chrono::duration<double>(took).count());
+    }
+}
+
 /// The gate before a call: an error to return without calling (expired deadline, no
 /// connection, breaker open), or a permit in @p permit. A plain function, so each call below is
 /// ONE coroutine frame (gate, inner call, classification), not a frame per layer: frames beyond
@@ -132,9 +145,10 @@ boost::asio::awaitable<core::Result<redis::Reply>> inner_eval(
 }  // namespace
 
 GuardedRedis::GuardedRedis(
-    redis::Commands& inner, resilience::CircuitBreaker& breaker, const core::Clock& clock
+    redis::Commands& inner, resilience::CircuitBreaker& breaker, const core::Clock& clock,
+    RedisLatencyStats* latency
 ) noexcept
-    : inner_(inner), breaker_(breaker), clock_(clock) {}
+    : inner_(inner), breaker_(breaker), clock_(clock), latency_(latency) {}
 
 // The three calls share gate() and classify(); the inner call is awaited in the same full
 // expression, so the views it references stay valid.
@@ -148,7 +162,7 @@ boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_comman
     }
     const core::SteadyTime start = clock_.steady_now();
     core::Result<redis::Reply> r = co_await inner_command(inner_, args, deadline, control);
-    classify(r, permit, clock_.steady_now() - start);
+    finish(r, permit, clock_, start, latency_, RedisLatencyStats::kCommand);
     co_return r;
 }
 
@@ -161,7 +175,7 @@ boost::asio::awaitable<core::Result<redis::Replies>> GuardedRedis::do_async_pipe
     }
     const core::SteadyTime start = clock_.steady_now();
     core::Result<redis::Replies> r = co_await inner_.async_pipeline(pipeline, deadline, control);
-    classify(r, permit, clock_.steady_now() - start);
+    finish(r, permit, clock_, start, latency_, RedisLatencyStats::kPipeline);
     co_return r;
 }
 
@@ -178,7 +192,7 @@ boost::asio::awaitable<core::Result<redis::Reply>> GuardedRedis::do_async_eval(
     }
     const core::SteadyTime start = clock_.steady_now();
     core::Result<redis::Reply> r = co_await inner_eval(inner_, script, keys, args, deadline, control);
-    classify(r, permit, clock_.steady_now() - start);
+    finish(r, permit, clock_, start, latency_, RedisLatencyStats::kScript);
     co_return r;
 }
 

@@ -3,7 +3,12 @@
 /// in front of this worker's Redis client, so a down or stuck Redis is failed fast.
 #pragma once
 
+#include <array>
+#include <string_view>
+
 #include "moneta/core/clock.hpp"
+#include "moneta/metrics/local.hpp"
+#include "moneta/metrics/registry.hpp"
 #include "moneta/redis/commands.hpp"
 #include "moneta/resilience/circuit_breaker.hpp"
 
@@ -14,6 +19,15 @@ namespace moneta::store {
 /// restarts and failovers take seconds, and a short first wait keeps a blip from costing
 /// much; 2 half-open probes, re-open if they hang for 1 s.
 resilience::CircuitBreakerConfig default_redis_breaker();
+
+/// Round-trip latency of one worker's Redis calls by kind (moneta_redis_request_duration_seconds
+/// {operation}): a single command, a pipeline (one round trip for all its commands) or a script
+/// (EVALSHA, with its one NOSCRIPT → EVAL retry inside). Single writer: the worker.
+struct RedisLatencyStats {
+    static constexpr std::array<std::string_view, 3> kOperations{"command", "pipeline", "script"};
+    enum Operation : std::size_t { kCommand = 0, kPipeline = 1, kScript = 2 };
+    std::array<metrics::LocalHistogram<metrics::kLatencyBounds>, kOperations.size()> latency{};
+};
 
 /// Each call: an expired deadline → kDeadlineExceeded without sending; breaker rejected →
 /// kUnavailable at once (nothing allocated besides the coroutine frame); otherwise the inner
@@ -31,8 +45,11 @@ class GuardedRedis final : public redis::Commands {
 public:
     /// @param inner this worker's client; @param breaker the process-wide Redis breaker;
     /// @param clock the clock deadlines and latencies refer to. All must outlive this object.
+    /// @param latency where to observe each call that reached Redis (not those refused by the
+    /// gate); null: not measured.
     GuardedRedis(
-        redis::Commands& inner, resilience::CircuitBreaker& breaker, const core::Clock& clock
+        redis::Commands& inner, resilience::CircuitBreaker& breaker, const core::Clock& clock,
+        RedisLatencyStats* latency = nullptr
     ) noexcept;
 
     // moneta::redis::Commands
@@ -58,6 +75,7 @@ private:
     redis::Commands& inner_;
     resilience::CircuitBreaker& breaker_;
     const core::Clock& clock_;
+    RedisLatencyStats* latency_;
 };
 
 }  // namespace moneta::store

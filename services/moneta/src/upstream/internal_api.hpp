@@ -5,8 +5,10 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <array>
 #include <atomic>
 #include "moneta/metrics/local.hpp"
+#include "moneta/metrics/registry.hpp"
 #include "moneta/metrics/stats_table.hpp"
 #include <cstdint>
 #include <string>
@@ -33,6 +35,11 @@ struct InternalApiStats {
     metrics::LocalCounter progress_reads_total;
     metrics::LocalCounter progress_upserts_total;
     metrics::LocalCounter errors_total;
+    /// moneta_internal_api_request_duration_seconds{resource}: one HTTP exchange (no retries,
+    /// no bulkhead wait), indexed like kLatencyResources.
+    std::array<metrics::LocalHistogram<metrics::kLatencyBounds>, 4> latency{};
+    static constexpr std::array<std::string_view, 4> kLatencyResources{"account", "content", "progress_read",
+                                                                       "progress_upsert"};
 };
 
 /// What InternalApiStats exports (summed over the workers' clients and the flusher's).

@@ -16,8 +16,10 @@ namespace moneta::upstream {
 /// Distinct objects: safe. Shared objects: unsafe (per worker). Stats: any thread.
 class InternalApiClient final : public InternalApi {
 public:
+    /// @param clock times each exchange into stats.latency; null: not timed.
     InternalApiClient(http_client::Client& http, std::string service_token,
-                      std::chrono::milliseconds timeout, InternalApiStats& stats);
+                      std::chrono::milliseconds timeout, InternalApiStats& stats,
+                      const core::Clock* clock = nullptr);
 
     // moneta::upstream::InternalApi
     boost::asio::awaitable<core::Result<Fetched>> async_get(Resource resource, std::string_view id,
@@ -29,12 +31,14 @@ public:
 
 private:
     boost::asio::awaitable<core::Result<Fetched>> async_call(std::string_view method, std::string_view target,
-                                                             std::string_view body, const core::RequestContext& ctx);
+                                                             std::string_view body, const core::RequestContext& ctx,
+                                                             std::size_t resource);
 
     http_client::Client& http_;
     std::string authorization_;  ///< "Bearer <token>", built once
     std::chrono::milliseconds timeout_;
     InternalApiStats& stats_;
+    const core::Clock* clock_;
 };
 
 }  // namespace moneta::upstream

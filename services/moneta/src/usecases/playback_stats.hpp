@@ -2,6 +2,10 @@
 /// @brief The playback use cases' settings and outcome counters (exported on /metrics).
 #pragma once
 
+#include <array>
+#include <cstddef>
+
+#include "domain/api_error.hpp"
 #include "domain/playability.hpp"
 #include "moneta/metrics/local.hpp"
 #include "moneta/metrics/stats_table.hpp"
@@ -48,6 +52,15 @@ struct PlaybackStats {
     metrics::LocalCounter heartbeats_buffered_total;
     metrics::LocalCounter stops_buffered_total;
     metrics::LocalCounter progress_puts_buffered_total;
+    /// Starts the use case refused, by api.md error (indexed by domain::ApiError; the codes a
+    /// start can be refused with are exported: moneta_playback_start_refusals_total{code}).
+    std::array<metrics::LocalCounter, 64> start_refusals{};
+    void count_start_refusal(domain::ApiError e) noexcept {
+        const auto i = static_cast<std::size_t>(e);
+        if (i < start_refusals.size()) {
+            ++start_refusals[i];
+        }
+    }
 
     void count(store::ProgressWrite w) noexcept {
         switch (w) {
@@ -60,8 +73,24 @@ struct PlaybackStats {
     }
 };
 
+#define MONETA_START_REFUSAL(e) \
+    [](const PlaybackStats& s) { return static_cast<double>(s.start_refusals[static_cast<std::size_t>(domain::ApiError::e)].load()); }
+inline constexpr std::string_view kStartRefusalsHelp = "Playback starts refused, by api.md error code.";
+
 /// What PlaybackStats exports (docs/metrics.md "Playback"): the one list of these names.
 inline constexpr metrics::Stat<PlaybackStats> kPlaybackStatsTable[] = {
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "SUBSCRIPTION_REQUIRED"}, MONETA_START_REFUSAL(kSubscriptionRequired)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "PLAN_NOT_ELIGIBLE"}, MONETA_START_REFUSAL(kPlanNotEligible)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "GEO_BLOCKED"}, MONETA_START_REFUSAL(kGeoBlocked)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "NOT_AVAILABLE_YET"}, MONETA_START_REFUSAL(kNotAvailableYet)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "NO_LONGER_AVAILABLE"}, MONETA_START_REFUSAL(kNoLongerAvailable)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "PARENTAL_CONTROL"}, MONETA_START_REFUSAL(kParentalControl)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "PROFILE_NOT_IN_ACCOUNT"}, MONETA_START_REFUSAL(kProfileNotInAccount)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "CONTENT_NOT_FOUND"}, MONETA_START_REFUSAL(kContentNotFound)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "STREAM_LIMIT_REACHED"}, MONETA_START_REFUSAL(kStreamLimitReached)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "NO_COMPATIBLE_STREAM"}, MONETA_START_REFUSAL(kNoCompatibleStream)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "IDEMPOTENCY_CONFLICT"}, MONETA_START_REFUSAL(kIdempotencyConflict)},
+    {metrics::StatKind::kCounter, "moneta_playback_start_refusals_total", kStartRefusalsHelp, {"code", "RATE_LIMITED"}, MONETA_START_REFUSAL(kRateLimited)},
     {metrics::StatKind::kCounter, "moneta_playback_starts_total", "Playback starts by lease outcome.", {"result", "granted"}, MONETA_STAT(starts_granted_total)},
     {metrics::StatKind::kCounter, "moneta_playback_starts_total", "Playback starts by lease outcome.", {"result", "denied"}, MONETA_STAT(starts_denied_total)},
     {metrics::StatKind::kCounter, "moneta_playback_starts_total", "Playback starts by lease outcome.", {"result", "replayed"}, MONETA_STAT(starts_replayed_total)},

@@ -1200,6 +1200,10 @@ TEST_F(FlusherRedisTest, MarkersOfADeadConsumerAreClaimedAfterClaimIdleAndFlushe
 
 TEST_F(FlusherRedisTest, StopFlushesEverythingWrittenBeforeItWithinTheBudget) {
     const std::vector<Write> first = fleet_writes(1);
+    const auto wall_ms = [] {
+        return std::chrono::duration_cast<Ms>(std::chrono::system_clock::now().time_since_epoch()).count();
+    };
+    const std::int64_t written_from = wall_ms();
     ASSERT_EQ(put_all(first), first.size());
     FlusherSettings s = fast();
     s.interval = 60s;  // only the stop can trigger a flush in this test
@@ -1209,6 +1213,10 @@ TEST_F(FlusherRedisTest, StopFlushesEverythingWrittenBeforeItWithinTheBudget) {
         [&] { return f.stats.markers_in_flight == static_cast<std::int64_t>(first.size()); },
         10s
     ));
+    // The oldest marker held is one of these writes: its stream id's time is when XADD ran (the
+    // Redis server's clock, the same host's wall clock; 1 s of slack either side).
+    EXPECT_GE(f.stats.oldest_marker_ms.load(), written_from - 1000);
+    EXPECT_LE(f.stats.oldest_marker_ms.load(), wall_ms() + 1000);
     // More writes while it idles (some may still be unread when the stop arrives).
     std::vector<Write> second = fleet_writes(1, 2'000'000);
     second.push_back(Write{"acc4", "acc4-p", "c9", 3, 2'000'000, 1});
@@ -1221,6 +1229,7 @@ TEST_F(FlusherRedisTest, StopFlushesEverythingWrittenBeforeItWithinTheBudget) {
     std::vector<Write> all = first;
     all.insert(all.end(), second.begin(), second.end());
     EXPECT_EQ(f.stats.markers_acked_total, all.size());
+    EXPECT_EQ(f.stats.oldest_marker_ms, 0) << "nothing held after the final flush";
     ASSERT_FALSE(api_.calls().empty());
     EXPECT_GE(api_.calls().front().at, stopped_at);
     expect_each_newest_once(api_.accepted_items(), newest_of(all));

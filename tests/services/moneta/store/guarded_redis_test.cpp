@@ -224,6 +224,49 @@ TEST_F(GuardedRedisTest, ADisconnectedClientFailsFastWithoutTouchingTheBreaker) 
     EXPECT_EQ(breaker_->state(), resilience::State::kClosed);
 }
 
+// moneta_redis_request_duration_seconds{operation}: each call that reached Redis is observed
+// under its kind with the time it took; a call the gate refused is not (nothing went out).
+TEST_F(GuardedRedisTest, ObservesEachCallsRoundTripUnderItsKind) {
+    RedisLatencyStats latency;
+    GuardedRedis measured(inner_, *breaker_, clock_, &latency);
+    EXPECT_CALL(inner_, do_async_command(_, _, _)).WillOnce([this](auto, auto, auto) {
+        clock_.advance(3ms);  // "Redis took 3 ms"
+        return redis_reply("+OK\r\n");
+    });
+    redis::Pipeline p;
+    p.add({"GET", "a"});
+    EXPECT_CALL(inner_, do_async_pipeline(_, _, _)).WillOnce([this](auto&, auto, auto) {
+        clock_.advance(40ms);
+        return redis_replies({":1\r\n"});
+    });
+    const redis::Script script("return 1");
+    EXPECT_CALL(inner_, do_async_eval(_, _, _, _, _)).WillOnce([](auto&, auto, auto, auto, auto) {
+        return redis_error(Errc::kTimeout);  // a failed call is observed too
+    });
+    ASSERT_TRUE(*run(io_, measured.async_command({"SET", "k", "v"}, core::Deadline::never())));
+    ASSERT_TRUE(*run(io_, measured.async_pipeline(p, core::Deadline::never())));
+    EXPECT_FALSE(*run(io_, measured.async_eval(script, {}, {}, core::Deadline::never())));
+    const auto count = [](const auto& h) {
+        std::uint64_t n = 0;
+        for (std::size_t i = 0; i <= h.kBounds; ++i) {
+            n += h.bucket(i);
+        }
+        return n;
+    };
+    using L = RedisLatencyStats;
+    EXPECT_EQ(count(latency.latency[L::kCommand]), 1U);
+    EXPECT_DOUBLE_EQ(latency.latency[L::kCommand].sum(), 0.003);
+    EXPECT_EQ(latency.latency[L::kCommand].bucket(5), 1U);  // (2.5 ms, 5 ms]
+    EXPECT_EQ(count(latency.latency[L::kPipeline]), 1U);
+    EXPECT_DOUBLE_EQ(latency.latency[L::kPipeline].sum(), 0.04);
+    EXPECT_EQ(count(latency.latency[L::kScript]), 1U);
+    // An expired deadline never reaches Redis: nothing observed.
+    const auto dl = core::Deadline::after(clock_, 1ms);
+    clock_.advance(1ms);
+    EXPECT_FALSE(*run(io_, measured.async_command({"GET", "k"}, dl)));
+    EXPECT_EQ(count(latency.latency[L::kCommand]), 1U);
+}
+
 TEST_F(GuardedRedisTest, ConnectedIsForwarded) {
     EXPECT_CALL(inner_, connected()).WillOnce(Return(true)).WillOnce(Return(false));
     EXPECT_TRUE(guarded_->connected());

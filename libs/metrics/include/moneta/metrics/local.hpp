@@ -117,4 +117,124 @@ private:
     std::atomic<double> sum_{0};
 };
 
+/// The latest exemplar of one histogram bucket (a sampled request's trace id, the observed value
+/// and when), with one writer thread and readers on any thread.
+///
+/// A seqlock without a lock: the writer makes the sequence odd, stores the fields, makes it even
+/// again. Every field is an atomic (relaxed), so a concurrent read is never a data race; the
+/// reader copies the fields between two loads of the sequence and keeps the copy only when
+/// both loads saw the same even value, so it never returns a trace id of one request with the
+/// value or timestamp of another. A reader that keeps losing (the writer recording in a tight
+/// loop) gives up after a few tries and reports no exemplar: harmless, the next scrape gets one.
+/// The writer never waits. record() is ~6 relaxed stores and two fences: no allocation.
+class ExemplarCell {
+public:
+    /// @param trace_id the 16 bytes of a W3C trace id; @param wall_seconds seconds since the epoch.
+    void record(const std::array<std::uint8_t, 16>& trace_id, double value, double wall_seconds) noexcept {
+        const std::uint64_t seq = seq_.load(std::memory_order_relaxed);
+        seq_.store(seq + 1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        std::uint64_t hi = 0;
+        std::uint64_t lo = 0;
+        for (std::size_t i = 0; i < 8; ++i) {
+            hi = (hi << 8) | trace_id[i];
+            lo = (lo << 8) | trace_id[8 + i];
+        }
+        hi_.store(hi, std::memory_order_relaxed);
+        lo_.store(lo, std::memory_order_relaxed);
+        value_.store(value, std::memory_order_relaxed);
+        when_.store(wall_seconds, std::memory_order_relaxed);
+        seq_.store(seq + 2, std::memory_order_release);
+    }
+
+    struct Snapshot {
+        bool present = false;
+        std::uint64_t hi = 0;  ///< trace id bytes 0..7, big-endian
+        std::uint64_t lo = 0;  ///< trace id bytes 8..15
+        double value = 0;
+        double wall_seconds = 0;
+    };
+
+    /// A consistent copy of the last record(), or present == false (none yet, or the writer kept
+    /// writing during every try).
+    Snapshot read() const noexcept {
+        for (int attempt = 0; attempt < 4; ++attempt) {
+            const std::uint64_t before = seq_.load(std::memory_order_acquire);
+            if (before == 0) {
+                return {};
+            }
+            if ((before & 1U) != 0) {
+                continue;
+            }
+            Snapshot s{true, hi_.load(std::memory_order_relaxed), lo_.load(std::memory_order_relaxed),
+                       value_.load(std::memory_order_relaxed), when_.load(std::memory_order_relaxed)};
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (seq_.load(std::memory_order_relaxed) == before) {
+                return s;
+            }
+        }
+        return {};
+    }
+
+private:
+    std::atomic<std::uint64_t> seq_{0};  ///< even: stable; odd: being written; 0: never written
+    std::atomic<std::uint64_t> hi_{0};
+    std::atomic<std::uint64_t> lo_{0};
+    std::atomic<double> value_{0};
+    std::atomic<double> when_{0};
+};
+
+/// A LocalHistogram with an ExemplarCell per bucket: observe() as before; observe(v, trace, wall)
+/// also records the exemplar of v's bucket (callers do it for sampled requests only).
+template <const auto& Bounds>
+class LocalExemplarHistogram {
+public:
+    static constexpr std::size_t kBounds = Bounds.size();
+
+    static constexpr std::size_t bucket_of(double v) noexcept {
+        std::size_t i = 0;
+        while (i < kBounds && v > Bounds[i]) {
+            ++i;
+        }
+        return i;
+    }
+    void observe(double v) noexcept { add(bucket_of(v), v); }
+    void observe(double v, const std::array<std::uint8_t, 16>& trace_id, double wall_seconds) noexcept {
+        const std::size_t i = bucket_of(v);
+        add(i, v);
+        exemplars_[i].record(trace_id, v, wall_seconds);
+    }
+    static constexpr const auto& bounds() noexcept { return Bounds; }
+    std::uint64_t bucket(std::size_t i) const noexcept { return counts_[i].load(); }
+    double sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
+    const ExemplarCell& exemplar(std::size_t i) const noexcept { return exemplars_[i]; }
+
+private:
+    void add(std::size_t i, double v) noexcept {
+        counts_[i].inc();
+        sum_.store(sum_.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+    }
+
+    std::array<LocalCounter, kBounds + 1> counts_{};
+    std::atomic<double> sum_{0};
+    std::array<ExemplarCell, kBounds + 1> exemplars_{};
+};
+
+/// Fills @p out (an Exemplar of registry.hpp) from @p s when @p s is newer than what @p out
+/// holds: how per-worker exemplars are merged at scrape (the most recent one wins).
+template <class ExemplarT>
+void merge_exemplar(ExemplarT& out, const ExemplarCell::Snapshot& s) noexcept {
+    if (!s.present || (out.present && out.timestamp >= s.wall_seconds)) {
+        return;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < 16; ++i) {
+        out.trace_id[i] = kHex[(s.hi >> (60 - 4 * i)) & 0xF];
+        out.trace_id[16 + i] = kHex[(s.lo >> (60 - 4 * i)) & 0xF];
+    }
+    out.present = true;
+    out.value = s.value;
+    out.timestamp = s.wall_seconds;
+}
+
 }  // namespace moneta::metrics

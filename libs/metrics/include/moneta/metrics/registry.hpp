@@ -67,10 +67,21 @@ std::vector<double> latency_buckets();
 inline constexpr std::array<double, 16> kLatencyBounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                       0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
 
+/// One OpenMetrics exemplar: the trace of a sampled request whose observation fell in a bucket.
+struct Exemplar {
+    bool present = false;
+    std::array<char, 32> trace_id{};  ///< lower-case hex
+    double value = 0;                 ///< the observed value
+    double timestamp = 0;             ///< wall time of the observation, seconds since the epoch
+};
+
 /// A histogram's state as a scrape callback reports it (per-worker histograms summed).
 struct HistogramSnapshot {
     std::vector<std::uint64_t> buckets;  ///< non-cumulative, bounds().size() + 1 (last: +Inf)
     double sum = 0;
+    /// One per bucket (sized like buckets, all absent before the callback); the callback fills
+    /// those it knows. Rendered in OpenMetrics only (the text format 0.0.4 has no exemplars).
+    std::vector<Exemplar> exemplars;
 };
 
 /// Owns every metric (stable addresses). Registration takes a lock; updates never do.
@@ -97,9 +108,16 @@ public:
     /// Prometheus text format 0.0.4.
     std::string render_text() const;
     static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
+    /// OpenMetrics 1.0.0 (docs/metrics.md "OpenMetrics"): counter families named without
+    /// `_total` in the metadata, `# UNIT` for `_seconds`/`_bytes` families, exemplars on
+    /// histogram buckets, `# EOF`. The same series (names and labels) as render_text().
+    std::string render_openmetrics() const;
+    static constexpr std::string_view kOpenMetricsContentType =
+        "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 private:
     enum class Type { kCounter, kGauge, kHistogram };
+    std::string render(bool openmetrics) const;
     struct Series {
         std::string labels;  // rendered `{a="b",...}` or empty
         Counter* counter = nullptr;
@@ -122,6 +140,12 @@ private:
     std::deque<Gauge> gauges_;
     std::deque<std::unique_ptr<Histogram>> histograms_;
 };
+
+/// True when an `Accept` header value prefers OpenMetrics 1.0.0 (or an unversioned
+/// `application/openmetrics-text`) to the text format: its q is > 0 and not below the best q of
+/// `text/plain`, `text/*` or `*/*`. Prometheus 2.x scrapers send
+/// `application/openmetrics-text;version=1.0.0,...;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`.
+bool accepts_openmetrics(std::string_view accept) noexcept;
 
 /// True for [a-zA-Z_:][a-zA-Z0-9_:]*.
 bool is_valid_metric_name(std::string_view name) noexcept;
