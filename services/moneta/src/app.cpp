@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <unistd.h>
 
+#include "consul_registration.hpp"
 #include "dependency_guards.hpp"
 #include "domain/session_id.hpp"
 #include "handlers/admin_handlers.hpp"
@@ -302,7 +303,15 @@ public:
                                          {"connections.max_per_worker",
                                           static_cast<std::int64_t>(api_->max_connections_per_worker())},
                                          {"edge.trusted", !settings_.server.edge_token.empty()},
-                                         {"admin.auth_enabled", !settings_.server.admin_token.empty()}});
+                                         {"admin.auth_enabled", !settings_.server.admin_token.empty()},
+                                         {"consul.enabled", settings_.consul.agent.has_value()}});
+        if (settings_.consul.agent) {  // once listening: the agent may send traffic at once
+            char host[256] = {};
+            ::gethostname(host, sizeof host - 1);
+            consul_ = std::make_unique<consul::Client>(consul_client_config(settings_, *port, *admin_port, host),
+                                                       clock_, logger_.get());
+            consul_->start();
+        }
         if (settings_.server.edge_token.empty()) {
             logger_->warn("server.edge_token is not set: X-Viewer-Country, X-Request-Timeout-Ms and "
                           "X-Forwarded-For are ignored on every request");
@@ -311,6 +320,11 @@ public:
     }
 
     void request_stop() {
+        if (consul_) {
+            // Out of discovery before draining, so no new traffic is routed here; bounded, so a
+            // dead agent delays shutdown by at most consul.deregister_timeout_ms.
+            consul_->stop(settings_.consul.deregister_timeout);
+        }
         logger_->info("moneta stopping: draining in-flight requests");
         api_->request_stop(settings_.server.drain);
         admin_->request_stop(std::chrono::seconds(1));
@@ -449,6 +463,7 @@ private:
     std::unique_ptr<http::Router> admin_router_;
     std::unique_ptr<http::Server> api_;
     std::unique_ptr<http::Server> admin_;
+    std::unique_ptr<consul::Client> consul_;  ///< null when CONSUL_HTTP_ADDR is unset
 };
 
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
