@@ -202,6 +202,10 @@ private:
             out.error = "resolve: " + rec.message();
             co_return out;
         }
+        if (stopping_ && op != Op::kDeregister) {
+            out.error = "stopping";  // stop() came during the resolve: only the deregister goes out
+            co_return out;
+        }
         beast::tcp_stream stream(io_);
         active_ = &stream;
         struct Clear {
