@@ -114,7 +114,7 @@ TEST(ConsulClient, RegistersPassesOnCadenceAndDeregistersOnStop) {
     for (std::size_t i = 1; i < passes.size(); ++i) {
         const auto gap = passes[i].at - passes[i - 1].at;
         EXPECT_GE(gap, 450ms) << "pass " << i;
-        EXPECT_LE(gap, 1000ms) << "pass " << i;
+        EXPECT_LT(gap, 1400ms) << "pass " << i << ": slower than the TTL allows";
     }
     EXPECT_TRUE(client.stats().registered.load());
 

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <map>
+#include <random>
 
 #include <boost/json.hpp>
 
@@ -93,6 +94,26 @@ TEST(AgentAddress, RefusesWhatItCannotReachByName) {
     for (const char* bad : {"unix:///var/run/consul.sock", "ftp://x:1", "", "http://", "host:", "host:0", "host:65536",
                             "host:80x", "user@host:8500", "host:8500/v1", "[::1", "[::1]8500", "[zz]:1", ":8500"}) {
         EXPECT_FALSE(parse_agent_address(bad)) << bad;
+    }
+}
+
+TEST(AgentAddress, ArbitraryBytesNeverCrashAndAcceptedOnesAreSane) {
+    std::mt19937 rng(12);  // deterministic
+    const std::string alphabet = "hts:/[]0123456789.:@?#%aAzZ- \x01\xff";
+    for (int i = 0; i < 20000; ++i) {
+        std::string in;
+        const int n = static_cast<int>(rng() % 24);
+        for (int j = 0; j < n; ++j) {
+            in += alphabet[rng() % alphabet.size()];
+        }
+        const auto a = parse_agent_address(in);
+        if (a) {
+            EXPECT_FALSE(a->host.empty()) << in;
+            EXPECT_NE(a->port, 0) << in;
+            EXPECT_EQ(a->host.find_first_of("/@?# \x01"), std::string::npos) << in;
+        } else {
+            EXPECT_EQ(a.error().rfind("CONSUL_HTTP_ADDR=", 0), 0U) << in;
+        }
     }
 }
 

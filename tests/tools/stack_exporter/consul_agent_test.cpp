@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include <random>
+
 #include "consul_sd.hpp"
 
 namespace moneta::stack_exporter {
@@ -80,6 +82,34 @@ TEST(LocalAgent, RefusesWhatIsNotARegistration) {
         EXPECT_FALSE(a.body.empty()) << bad;
     }
     EXPECT_EQ(agent.size(), 0U);
+}
+
+TEST(LocalAgent, MutatedBodiesAreAnsweredNeverCrash) {
+    // A deterministic mutation run over a valid body: each answer is a 200 or a 400 with a text.
+    core::FakeClock clock;
+    std::mt19937 rng(7);
+    for (int i = 0; i < 5000; ++i) {
+        LocalAgent agent(clock);  // one registration at a time: the check below stays O(1)
+        std::string body(kBody);
+        const int edits = 1 + static_cast<int>(rng() % 4);
+        for (int e = 0; e < edits; ++e) {
+            const std::size_t at = rng() % body.size();
+            switch (rng() % 3) {
+                case 0: body[at] = static_cast<char>(rng() % 256); break;
+                case 1: body.erase(at, 1 + rng() % 8); break;
+                default: body.insert(at, 1, "{}[]\",:0\\"[rng() % 8]); break;
+            }
+            if (body.empty()) {
+                body = "{";
+            }
+        }
+        const auto a = agent.register_service(body);
+        EXPECT_TRUE(a.status == 200 || (a.status == 400 && !a.body.empty())) << body;
+        std::map<std::string, std::string, std::less<>> health;
+        bj::array all;
+        agent.collect(all, health);  // what was accepted must still map
+        EXPECT_TRUE(registrations_to_http_sd(bj::serialize(all), SdNode{}, &health)) << body;
+    }
 }
 
 TEST(LocalAgent, ReapsAServiceCriticalForDeregisterCriticalServiceAfter) {
