@@ -60,6 +60,7 @@ TEST(ConsulIntegration, RegistersPassesAndDeregistersBeforeDraining) {
     EXPECT_EQ(check.at("CheckID").as_string(), "service:" + id);
     EXPECT_EQ(check.at("TTL").as_string(), "1200ms");
     EXPECT_EQ(check.at("DeregisterCriticalServiceAfter").as_string(), "10m");
+    EXPECT_EQ(stack.metric("moneta_consul_registered"), 1.0);
     for (const auto& pass : agent.calls_to("/v1/agent/check/pass/")) {
         EXPECT_EQ(pass.path, "/v1/agent/check/pass/service:" + id);
         EXPECT_EQ(pass.headers.at("x-consul-token"), kToken);
@@ -112,12 +113,15 @@ TEST(ConsulIntegration, AgentDownAtStartDoesNotStopServingAndRegistersWhenItCome
     // Backing off: a few refused attempts (100 ms, then 200 ms apart), one log line.
     ASSERT_TRUE(wait_until([&] { return stack.moneta_log().find("retrying with backoff") != std::string::npos; }, 10s,
                            "the backoff log line"));
+    EXPECT_EQ(stack.metric("moneta_consul_registered"), 0.0);
+    EXPECT_GE(stack.metric("moneta_consul_agent_failures_total"), 1.0);
 
     FakeConsulAgent agent(agent_port);
     agent.require_token(kToken);
     ASSERT_TRUE(wait_until([&] { return agent.services().size() == 1; }, 10s, "registration once the agent is up"));
     ASSERT_TRUE(wait_until([&] { return !agent.calls_to("/v1/agent/check/pass/").empty(); }, 10s, "a pass"));
     EXPECT_EQ(http_call(stack.moneta_port(), "GET", "/healthz").status, 200);
+    EXPECT_TRUE(wait_until([&] { return stack.metric("moneta_consul_registered") == 1.0; }, 10s, "registered gauge"));
     const std::string log = stack.moneta_log();
     std::size_t lines = 0;
     for (auto p = log.find("retrying with backoff"); p != std::string::npos; p = log.find("retrying with backoff", p + 1)) {

@@ -267,6 +267,19 @@ public:
         registry_.callback_counter("moneta_log_dropped_total",
                                    "Log lines dropped because the async log queue or a worker's access-log ring was full.", {},
                                    [this] { return static_cast<double>(logger_->dropped()); });
+        // Read at scrape time from the admin thread; the client is published by start().
+        registry_.callback_gauge("moneta_consul_registered",
+                                 "1 while the Consul registration is in place and its TTL check passed last (0: off or failing).",
+                                 {}, [this] {
+                                     const auto* c = consul_stats_.load(std::memory_order_acquire);
+                                     return c != nullptr && c->registered.load() ? 1.0 : 0.0;
+                                 });
+        registry_.callback_counter("moneta_consul_agent_failures_total",
+                                   "Consul agent calls that failed (refused, timed out, not 200) and were backed off.", {},
+                                   [this] {
+                                       const auto* c = consul_stats_.load(std::memory_order_acquire);
+                                       return c != nullptr ? static_cast<double>(c->failures.load()) : 0.0;
+                                   });
     }
 
     boost::system::result<void, std::string> start() {
@@ -310,6 +323,7 @@ public:
             ::gethostname(host, sizeof host - 1);
             consul_ = std::make_unique<consul::Client>(consul_client_config(settings_, *port, *admin_port, host),
                                                        clock_, logger_.get());
+            consul_stats_.store(&consul_->stats(), std::memory_order_release);
             consul_->start();
         }
         if (settings_.server.edge_token.empty()) {
@@ -464,6 +478,7 @@ private:
     std::unique_ptr<http::Server> api_;
     std::unique_ptr<http::Server> admin_;
     std::unique_ptr<consul::Client> consul_;  ///< null when CONSUL_HTTP_ADDR is unset
+    std::atomic<const consul::ClientStats*> consul_stats_{nullptr};  ///< consul_'s, for /metrics
 };
 
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
