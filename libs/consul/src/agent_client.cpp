@@ -202,8 +202,11 @@ private:
             out.error = "resolve: " + rec.message();
             co_return out;
         }
-        if (stopping_ && op != Op::kDeregister) {
-            out.error = "stopping";  // stop() came during the resolve: only the deregister goes out
+        // stop() cancels the operation in flight; one that had just completed is caught here,
+        // so only the deregister goes out after a stop.
+        const auto abandoned = [&] { return stopping_ && op != Op::kDeregister; };
+        if (abandoned()) {
+            out.error = "stopping";
             co_return out;
         }
         beast::tcp_stream stream(io_);
@@ -216,6 +219,10 @@ private:
         if (auto [ec, ep] = co_await stream.async_connect(endpoints, kTuple); ec) {
             (void)ep;
             out.error = ec == beast::error::timeout ? "connect timeout" : "connect: " + ec.message();
+            co_return out;
+        }
+        if (abandoned()) {
+            out.error = "stopping";
             co_return out;
         }
         bhttp::request<bhttp::string_body> req;
@@ -237,6 +244,10 @@ private:
         if (auto [ec, n] = co_await bhttp::async_write(stream, req, kTuple); ec) {
             (void)n;
             out.error = ec == beast::error::timeout ? "timeout" : "write: " + ec.message();
+            co_return out;
+        }
+        if (abandoned()) {
+            out.error = "stopping";
             co_return out;
         }
         beast::flat_buffer buffer;
