@@ -272,7 +272,7 @@ private:
     }
 
     /// 200 is the agent's only success. A pass on a check the agent does not know: 404 "Unknown
-    /// check ID" (Consul >= 1.11), 500 `CheckID "..." does not have associated TTL` before.
+    /// check ID" (current agents), 500 `CheckID "..." does not have associated TTL` before.
     static Outcome classify(Op op, int status, std::string_view body) {
         if (status == 200) {
             return Outcome::kOk;

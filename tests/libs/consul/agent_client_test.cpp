@@ -135,7 +135,7 @@ TEST(ConsulClient, RegistersPassesOnCadenceAndDeregistersOnStop) {
 
 TEST(ConsulClient, AgentThatForgotUsGetsARegisterAgain) {
     for (const bool legacy : {false, true}) {
-        SCOPED_TRACE(legacy ? "Consul < 1.11: 500 does not have associated TTL" : "404 Unknown check ID");
+        SCOPED_TRACE(legacy ? "older agents: 500 does not have associated TTL" : "404 Unknown check ID");
         FakeConsulAgent agent;
         agent.legacy_unknown_check(legacy);
         Harness h(agent.port(), "");

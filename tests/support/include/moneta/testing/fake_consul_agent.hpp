@@ -3,7 +3,7 @@
 /// recording every call (method, target, headers, body). Answers as the agent does (docs/consul.md
 /// "Agent API"): 200 with an empty body on success; 400 on a body that is not a registration;
 /// 403 "Permission denied" without the required X-Consul-Token; 404 "Unknown check ID" /
-/// "Unknown service ID" (or, in legacy mode, Consul < 1.11's 500 `CheckID "..." does not have
+/// "Unknown service ID" (or, in legacy mode, older agents' 500 `CheckID "..." does not have
 /// associated TTL`); 405 for another method. Target moneta::fake_consul.
 #pragma once
 
@@ -47,7 +47,7 @@ public:
     void require_token(std::string token);
     /// Answers every call with @p status (e.g. 500) until cleared (nullopt).
     void fail_all(std::optional<int> status);
-    /// Consul < 1.11: an unknown check on pass is a 500 "does not have associated TTL".
+    /// Older agents: an unknown check on pass is a 500 "does not have associated TTL".
     void legacy_unknown_check(bool on);
     /// An agent restart: every registration is forgotten (the next pass gets "unknown check").
     void forget_all();
