@@ -266,16 +266,16 @@ REDIS
     chmod 600 "$RUN_DIR/redis.conf"
 }
 
-# write_registrations: $RUN_DIR/consul_services.json, what each process of the stack would
-# register with its Consul agent (the body of PUT /v1/agent/service/register, docs/observability.md
-# "Service discovery"). tools/stack_exporter serves it to Prometheus as http_sd. Meta.metrics_port
-# / metrics_path say where the metrics are when not on the service's own port and /metrics.
+# write_registrations: $RUN_DIR/consul_services.json, what each process of the stack that does not
+# register itself would register with its Consul agent (the body of PUT /v1/agent/service/register,
+# docs/observability.md "Service discovery"). tools/stack_exporter serves it to Prometheus as
+# http_sd, next to what registered itself with the exporter's agent endpoints: moneta does
+# (CONSUL_HTTP_ADDR, docs/consul.md). Meta.metrics_port / metrics_path say where the metrics are
+# when not on the service's own port and /metrics.
 write_registrations() {
     local tmp="$RUN_DIR/consul_services.json.tmp"
     cat >"$tmp" <<JSON
 [
-  {"ID": "moneta-$MONETA_PORT", "Name": "moneta", "Address": "127.0.0.1", "Port": $MONETA_PORT,
-   "Tags": ["prometheus", "playback"], "Meta": {"metrics_port": "$MONETA_ADMIN_PORT", "version": "dev"}},
   {"ID": "internal_api-$INTERNAL_API_PORT", "Name": "internal_api", "Address": "127.0.0.1",
    "Port": $INTERNAL_API_PORT, "Tags": ["prometheus"],
    "Meta": {"metrics_path": "/internal/metrics", "scrape_auth": "internal_api_token"}},
@@ -322,7 +322,7 @@ ENV_EXPORTER="MONETA_REDIS_PASSWORD"             # to read Redis INFO
 ENV_PROMETHEUS=""                                # the internal API token: a credentials_file
 ENV_ALERTMANAGER=""
 # moneta: its MONETA_* overrides (lib.sh, the user's), its own secrets, never nginx's.
-ENV_MONETA="MONETA_* INTERNAL_API_PORT INTERNAL_API_TOKEN MONETA_JWT_SECRET MONETA_DRM_SITE_KEY
+ENV_MONETA="MONETA_* CONSUL_HTTP_ADDR INTERNAL_API_PORT INTERNAL_API_TOKEN MONETA_JWT_SECRET MONETA_DRM_SITE_KEY
     MONETA_DRM_ACCESS_KEY MONETA_REDIS_PASSWORD MONETA_EDGE_TOKEN MONETA_ADMIN_TOKEN MONETA_SESSION_KEY
     MONETA_CDN_KEY_FILE !MONETA_CDN_ORIGIN_SECRET"
 
@@ -352,6 +352,9 @@ stack_up() {
         --port "$INTERNAL_API_PORT" --db "$MONETA_DEV_DIR/data/internal_api.sqlite" \
         --fixtures "$MONETA_FIXTURES"
     wait_http "http://127.0.0.1:$INTERNAL_API_PORT/healthz" 60 internal_api
+    # The exporter before moneta: it is also the Consul agent moneta registers with (docs/consul.md).
+    start_exporter
+    export CONSUL_HTTP_ADDR="127.0.0.1:$MONETA_EXPORTER_PORT"
     start_bg moneta moneta "$MONETA_PORT" "$ENV_MONETA" "$BIN_MONETA" \
         --config "$ROOT/services/moneta/config/moneta.json"
     wait_http "http://127.0.0.1:$MONETA_PORT/healthz" 30 moneta
@@ -422,15 +425,21 @@ stop_pid() {
     rm -f "$pidfile"
 }
 
-# start_observability: the exporter (nginx + Redis metrics, http_sd from the registrations),
-# Alertmanager, then Prometheus (docs/observability.md). Data under $MONETA_DEV_DIR.
-start_observability() {
-    mkdir -p "$MONETA_DEV_DIR/prometheus" "$MONETA_DEV_DIR/alertmanager"
+# start_exporter: the exporter (nginx + Redis metrics; http_sd from the registrations file and from
+# what registers itself with its Consul agent endpoints, --consul-agent).
+start_exporter() {
     write_registrations
     start_bg stack_exporter stack_exporter "$MONETA_EXPORTER_PORT" "$ENV_EXPORTER" "$BIN_EXPORTER" \
         --port "$MONETA_EXPORTER_PORT" --redis-port "$MONETA_REDIS_PORT" \
-        --nginx-status-port "$MONETA_EDGE_STATUS_PORT" --registrations "$RUN_DIR/consul_services.json"
+        --nginx-status-port "$MONETA_EDGE_STATUS_PORT" --registrations "$RUN_DIR/consul_services.json" \
+        --consul-agent
     wait_http "http://127.0.0.1:$MONETA_EXPORTER_PORT/sd" 30 stack_exporter
+}
+
+# start_observability: Alertmanager, then Prometheus (docs/observability.md). Data under
+# $MONETA_DEV_DIR.
+start_observability() {
+    mkdir -p "$MONETA_DEV_DIR/prometheus" "$MONETA_DEV_DIR/alertmanager"
     # --cluster.listen-address=: no gossip port (9094) for a single dev instance.
     start_bg alertmanager prometheus-alertmanager "$MONETA_ALERTMANAGER_PORT" "$ENV_ALERTMANAGER" \
         prometheus-alertmanager --config.file="$ROOT/deploy/prometheus/alertmanager.yml" \
@@ -451,9 +460,9 @@ stack_down() {
     # traffic), then moneta (drains, flushes progress), then its dependencies.
     stop_pid prometheus prometheus TERM 15
     stop_pid alertmanager prometheus-alertmanager TERM 15
-    stop_pid stack_exporter stack_exporter TERM 15
     stop_pid nginx nginx QUIT 15
     stop_pid moneta moneta TERM 30
+    stop_pid stack_exporter stack_exporter TERM 15  # after moneta: its Consul agent (deregister)
     stop_pid internal_api internal_api TERM 15
     stop_pid redis redis-server TERM 15
     log "stopped"

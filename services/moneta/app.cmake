@@ -1,6 +1,7 @@
 # moneta_app: everything but main (linked by the binary and by in-process tests).
 add_library(moneta_app STATIC
   src/app.cpp
+  src/consul_registration.cpp
   src/dependency_guards.cpp
   src/loop_lag.cpp
   src/settings.cpp
@@ -27,8 +28,10 @@ add_library(moneta_app STATIC
   src/upstream/resilient_internal_api.cpp)
 target_link_libraries(moneta_app PUBLIC moneta_store moneta::http_server moneta::http_client
   moneta::jwt moneta::config moneta::log moneta::metrics moneta::cdn moneta::drm
-  moneta::resilience)
+  moneta::resilience moneta::consul)
 moneta_warnings(moneta_app)
+set_source_files_properties(src/consul_registration.cpp PROPERTIES
+  COMPILE_DEFINITIONS MONETA_VERSION="${PROJECT_VERSION}")
 
 add_executable(moneta main.cpp)
 target_link_libraries(moneta PRIVATE moneta_app CLI11::CLI11)

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 65535));
     cli.add_option("--nginx-status-path", config.nginx_status_path, "stub_status location")->capture_default_str();
     cli.add_option("--registrations", registrations, "Consul-shaped registrations JSON served on /sd");
+    cli.add_flag("--consul-agent", config.consul_agent,
+                 "also serve the Consul agent's registration endpoints (services register here; /sd serves them)");
     cli.add_option("--node", config.node.name, "Consul node name reported by /sd")->capture_default_str();
     cli.add_option("--datacenter", config.node.datacenter, "Consul datacenter reported by /sd")->capture_default_str();
     CLI11_PARSE(cli, argc, argv);

@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <unistd.h>
 
+#include "consul_registration.hpp"
 #include "dependency_guards.hpp"
 #include "domain/session_id.hpp"
 #include "handlers/admin_handlers.hpp"
@@ -269,6 +270,19 @@ public:
         registry_.callback_counter("moneta_log_dropped_total",
                                    "Log lines dropped because the async log queue or a worker's access-log ring was full.", {},
                                    [this] { return static_cast<double>(logger_->dropped()); });
+        // Read at scrape time from the admin thread; the client is published by start().
+        registry_.callback_gauge("moneta_consul_registered",
+                                 "1 while the Consul registration is in place and its TTL check passed last (0: off or failing).",
+                                 {}, [this] {
+                                     const auto* c = consul_stats_.load(std::memory_order_acquire);
+                                     return c != nullptr && c->registered.load() ? 1.0 : 0.0;
+                                 });
+        registry_.callback_counter("moneta_consul_agent_failures_total",
+                                   "Consul agent calls that failed (refused, timed out, not 200) and were backed off.", {},
+                                   [this] {
+                                       const auto* c = consul_stats_.load(std::memory_order_acquire);
+                                       return c != nullptr ? static_cast<double>(c->failures.load()) : 0.0;
+                                   });
     }
 
     boost::system::result<void, std::string> start() {
@@ -305,7 +319,16 @@ public:
                                          {"connections.max_per_worker",
                                           static_cast<std::int64_t>(api_->max_connections_per_worker())},
                                          {"edge.trusted", !settings_.server.edge_token.empty()},
-                                         {"admin.auth_enabled", !settings_.server.admin_token.empty()}});
+                                         {"admin.auth_enabled", !settings_.server.admin_token.empty()},
+                                         {"consul.enabled", settings_.consul.agent.has_value()}});
+        if (settings_.consul.agent) {  // once listening: the agent may send traffic at once
+            char host[256] = {};
+            ::gethostname(host, sizeof host - 1);
+            consul_ = std::make_unique<consul::Client>(consul_client_config(settings_, *port, *admin_port, host),
+                                                       clock_, logger_.get());
+            consul_stats_.store(&consul_->stats(), std::memory_order_release);
+            consul_->start();
+        }
         if (settings_.server.edge_token.empty()) {
             logger_->warn("server.edge_token is not set: X-Viewer-Country, X-Request-Timeout-Ms and "
                           "X-Forwarded-For are ignored on every request");
@@ -319,6 +342,11 @@ public:
     }
 
     void request_stop() {
+        if (consul_) {
+            // Out of discovery before draining, so no new traffic is routed here; bounded, so a
+            // dead agent delays shutdown by at most consul.deregister_timeout_ms.
+            consul_->stop(settings_.consul.deregister_timeout);
+        }
         logger_->info("moneta stopping: draining in-flight requests");
         api_->request_stop(settings_.server.drain);
         admin_->request_stop(std::chrono::seconds(1));
@@ -458,6 +486,8 @@ private:
     std::unique_ptr<http::Router> admin_router_;
     std::unique_ptr<http::Server> api_;
     std::unique_ptr<http::Server> admin_;
+    std::unique_ptr<consul::Client> consul_;  ///< null when CONSUL_HTTP_ADDR is unset
+    std::atomic<const consul::ClientStats*> consul_stats_{nullptr};  ///< consul_'s, for /metrics
 };
 
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,6 +1,7 @@
 /// @file services/moneta/src/app.hpp
 /// @brief Builds moneta from its Settings and runs it: the API server (thread-per-core), the admin
-/// server (/metrics, /healthz, /readyz), and per-worker Redis and internal-API clients.
+/// server (/metrics, /healthz, /readyz), per-worker Redis and internal-API clients, and the
+/// Consul registration (its own thread; only with CONSUL_HTTP_ADDR, docs/consul.md).
 #pragma once
 
 #include <atomic>
@@ -24,7 +25,8 @@ public:
 
     /// Binds both ports and starts the worker threads. @return a message on failure.
     boost::system::result<void, std::string> start();
-    /// Graceful stop: stop accepting, drain in-flight requests (up to settings.server.drain),
+    /// Graceful stop: deregister from Consul (when registered; at most
+    /// consul.deregister_timeout_ms), stop accepting, drain in-flight requests (up to settings.server.drain),
     /// close the Redis and internal-API clients, then return from wait(). Signal-safe enough to be
     /// called from a signal-handling thread.
     void request_stop();

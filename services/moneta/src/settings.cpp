@@ -1,5 +1,7 @@
 #include "settings.hpp"
 
+#include <cstdlib>
+
 #include "moneta/config/config.hpp"
 #include "progress/batch_split.hpp"
 
@@ -31,7 +33,50 @@ constexpr config::EnvOverride kEnv[] = {
     {"MONETA_CONTENT_TTL_MS", "cache.content_ttl_ms", config::EnvType::kInteger},
     {"MONETA_REDIS_DOWN_START", "resilience.redis_down_start", config::EnvType::kString},
     {"MONETA_SHEDDING", "resilience.shedding.enabled", config::EnvType::kBoolean},
+    {"MONETA_CONSUL_TTL_MS", "consul.ttl_ms", config::EnvType::kInteger},
+    {"MONETA_CONSUL_BACKOFF_MAX_MS", "consul.backoff_max_ms", config::EnvType::kInteger},
 };
+
+void read_consul(config::Reader r, ConsulSettings& c) {
+    c.service_name = r.string("service_name", c.service_name);
+    c.id = r.string("id", c.id);
+    c.tags = r.strings("tags", c.tags);
+    c.address = r.string("address", c.address);
+    c.ttl = r.millis("ttl_ms", c.ttl);
+    c.pass_interval = r.millis("pass_interval_ms", c.pass_interval);
+    c.deregister_critical_after = r.millis("deregister_critical_after_ms", c.deregister_critical_after);
+    c.deregister_timeout = r.millis("deregister_timeout_ms", c.deregister_timeout);
+    c.request_timeout = r.millis("request_timeout_ms", c.request_timeout);
+    c.backoff_initial = r.millis("backoff_initial_ms", c.backoff_initial);
+    c.backoff_max = r.millis("backoff_max_ms", c.backoff_max);
+    r.finish();
+    if (c.service_name.empty() || c.id.empty()) {
+        throw config::ConfigError("consul.service_name / consul.id: must not be empty");
+    }
+    for (const auto& t : c.tags) {
+        if (t.empty()) {
+            throw config::ConfigError("consul.tags: empty tag");
+        }
+    }
+    if (c.ttl < std::chrono::seconds(1)) {
+        throw config::ConfigError("consul.ttl_ms: at least 1000");
+    }
+    if (c.pass_interval.count() < 0 || c.pass_interval >= c.ttl) {
+        throw config::ConfigError("consul.pass_interval_ms: 0 (= ttl/3) or shorter than consul.ttl_ms");
+    }
+    // Consul's own floor: the reaper ignores anything under a minute.
+    if (c.deregister_critical_after < std::chrono::minutes(1)) {
+        throw config::ConfigError("consul.deregister_critical_after_ms: at least 60000 (Consul's minimum)");
+    }
+    // A dead agent may delay shutdown by this much: keep it short.
+    if (c.deregister_timeout.count() < 0 || c.deregister_timeout > std::chrono::seconds(5)) {
+        throw config::ConfigError("consul.deregister_timeout_ms: between 0 and 5000");
+    }
+    if (c.request_timeout.count() <= 0 || c.backoff_initial.count() <= 0 || c.backoff_max.count() <= 0) {
+        throw config::ConfigError("consul.request_timeout_ms / backoff_initial_ms / backoff_max_ms: must be positive");
+    }
+    c.backoff_initial = std::min(c.backoff_initial, c.backoff_max);  // a lower cap wins (tests lower it alone)
+}
 
 /// A circuit breaker's keys (all optional; defaults from @p c). Validated by the breaker itself.
 resilience::CircuitBreakerConfig read_breaker(config::Reader r, resilience::CircuitBreakerConfig c) {
@@ -295,6 +340,7 @@ Settings read(config::Reader& root) {
         r.finish();
     }
     read_resilience(root.child("resilience"), s);
+    read_consul(root.child("consul"), s.consul);
     root.finish();
     // Zero or negative durations would mean "fail every call at once": refuse them by name.
     const std::pair<const char*, std::chrono::milliseconds> positive[] = {
@@ -340,9 +386,15 @@ boost::system::result<Settings, std::string> load_settings(const std::filesystem
     if (auto env = config::apply_env(*doc, kEnv); !env) {
         return {boost::system::in_place_error, env.error()};
     }
+    auto agent = consul::agent_from_environment([](const char* name) { return std::getenv(name); });
+    if (!agent) {
+        return {boost::system::in_place_error, agent.error()};
+    }
     try {
         config::Reader root(doc->get_object(), "");
-        return read(root);
+        Settings s = read(root);
+        s.consul.agent = std::move(*agent);
+        return s;
     } catch (const config::ConfigError& e) {
         return {boost::system::in_place_error, file.filename().string() + ": " + e.what()};
     }

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "delivery/playback_delivery.hpp"
+#include "moneta/consul/registration.hpp"
 #include "handlers/deps.hpp"
 #include "moneta/core/result.hpp"
 #include "moneta/drm/pallycon.hpp"
@@ -89,6 +91,25 @@ struct LogSettings {
     bool access_log = true;
 };
 
+/// Registration with the local Consul agent (docs/consul.md). The agent and its ACL token come
+/// from the environment only (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN[_FILE]); unset = off.
+struct ConsulSettings {
+    std::optional<consul::AgentConfig> agent;
+    std::string service_name = "moneta";
+    /// {name}, {host} (gethostname) and {port} (the API port) are replaced.
+    std::string id = "{name}-{host}-{port}";
+    std::vector<std::string> tags{"prometheus", "playback"};
+    /// Advertised address; empty = server.address unless a wildcard (then the agent's own).
+    std::string address;
+    std::chrono::milliseconds ttl{15000};
+    std::chrono::milliseconds pass_interval{0};  ///< 0 = ttl / 3
+    std::chrono::milliseconds deregister_critical_after{600000};
+    std::chrono::milliseconds deregister_timeout{1000};  ///< SIGTERM: wait for the deregister at most this
+    std::chrono::milliseconds request_timeout{2000};
+    std::chrono::milliseconds backoff_initial{1000};
+    std::chrono::milliseconds backoff_max{30000};
+};
+
 struct Settings {
     ServerSettings server;
     redis::ClientConfig redis;
@@ -109,6 +130,7 @@ struct Settings {
     drm::PallyConConfig drm;
     LogSettings log;
     ResilienceSettings resilience;
+    ConsulSettings consul;
 };
 
 /// Environment variables that override config keys (api.md §2 names).
@@ -116,7 +138,8 @@ struct Settings {
 /// MONETA_LEASE_SEC, MONETA_HEARTBEAT_SEC, MONETA_START_RATE_PER_MIN, MONETA_PROGRESS_FLUSH_MS,
 /// MONETA_PROGRESS_CLAIM_IDLE_MS, MONETA_CDN_PROVIDER, MONETA_CDN_KEY_FILE, MONETA_LOG_LEVEL,
 /// MONETA_LOG_FILE, MONETA_ACCOUNT_TTL_MS, MONETA_CONTENT_TTL_MS, MONETA_REDIS_DOWN_START,
-/// MONETA_SHEDDING (secrets: see config/moneta.json).
+/// MONETA_SHEDDING, MONETA_CONSUL_TTL_MS, MONETA_CONSUL_BACKOFF_MAX_MS (secrets: see
+/// config/moneta.json); CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE.
 /// @return the settings or a message naming the offending key/variable.
 boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file);
 

@@ -171,6 +171,14 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
     const auto sd = testing::http_call(static_cast<std::uint16_t>(std::stoi(env("MONETA_EXPORTER_PORT"))), "GET", "/sd");
     EXPECT_EQ(sd.status, 200);
     EXPECT_NE(sd.body.find("\"__meta_consul_service\":\"moneta\""), std::string::npos) << sd.body;
+    // moneta's entry is its own registration with the exporter's agent endpoints (docs/consul.md):
+    // its ID is moneta-<host>-<port> and its TTL check is passing.
+    const auto services = testing::http_call(static_cast<std::uint16_t>(std::stoi(env("MONETA_EXPORTER_PORT"))), "GET",
+                                             "/v1/agent/services");
+    EXPECT_EQ(services.status, 200);
+    EXPECT_NE(services.body.find("-" + env("MONETA_PORT") + "\",\"Service\":\"moneta\""), std::string::npos)
+        << services.body;
+    EXPECT_EQ(sd.body.find("\"moneta-" + env("MONETA_PORT") + "\""), std::string::npos) << "no static moneta entry";
 
     // ---- secrets: generated, private, and each process holds only its own -------------------
     EXPECT_TRUE(is_private(dir_.path() / "secrets", fs::perms::owner_all));
@@ -210,6 +218,8 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
         EXPECT_EQ(moneta_env.count(name) ? moneta_env.at(name) : "(unset)", v) << name;
     }
     EXPECT_EQ(moneta_env.count("MONETA_CDN_ORIGIN_SECRET"), 0U);  // nginx's, not moneta's
+    EXPECT_EQ(moneta_env.count("CONSUL_HTTP_ADDR") ? moneta_env.at("CONSUL_HTTP_ADDR") : "(unset)",
+              "127.0.0.1:" + env("MONETA_EXPORTER_PORT"));
     const auto ia_env = proc_environ(internal_api);
     ASSERT_FALSE(ia_env.empty());
     for (const auto& [name, v] : moneta_needs) {

@@ -74,10 +74,19 @@ protected:
         ASSERT_EQ(setup_failure_, nullptr) << *setup_failure_;
     }
 
+    /// moneta registers itself with the exporter's Consul agent endpoints, as in ./dev up
+    /// (docs/consul.md); the exporter starts after it, so moneta backs off (capped at 500 ms).
+    static testing::StackOptions stack_options(std::uint16_t exporter_port) {
+        testing::StackOptions o;
+        o.moneta_env = {{"CONSUL_HTTP_ADDR", "127.0.0.1:" + std::to_string(exporter_port)},
+                        {"MONETA_CONSUL_BACKOFF_MAX_MS", "500"}};
+        return o;
+    }
+
     struct Environment {
-        testing::Stack stack;
-        testing::TempDir dev{"prom-alert-"};
         std::uint16_t exporter_port = testing::free_port();
+        testing::Stack stack{stack_options(exporter_port)};
+        testing::TempDir dev{"prom-alert-"};
         std::uint16_t prometheus_port = testing::free_port();
         std::uint16_t alertmanager_port = testing::free_port();
         std::optional<testing::Process> exporter;
@@ -132,12 +141,12 @@ protected:
             if (rendered.status != 0) {
                 return ::testing::AssertionFailure() << "render: " << rendered.output;
             }
-            // The same flags as stack.sh start_observability.
+            // The same flags as stack.sh start_exporter.
             auto e = testing::Process::spawn(
                 {(testing::binary_dir() / "tools/stack_exporter/stack_exporter").string(), "--port",
                  std::to_string(exporter_port), "--redis-port", std::to_string(stack.redis().port()),
                  "--nginx-status-port", std::to_string(stack.edge_status_port()), "--registrations",
-                 (dev.path() / "run/consul_services.json").string()},
+                 (dev.path() / "run/consul_services.json").string(), "--consul-agent"},
                 {{"MONETA_REDIS_PASSWORD", stack.redis_password()}}, dev.file("stack_exporter.log"));
             if (!e) {
                 return ::testing::AssertionFailure() << "stack_exporter: " << e.error().message();

@@ -38,8 +38,8 @@ std::optional<std::string> optional_string(const bj::object& o, std::string_view
 
 }  // namespace
 
-boost::system::result<std::string, std::string> registrations_to_http_sd(std::string_view registrations,
-                                                                         const SdNode& node) {
+boost::system::result<std::string, std::string> registrations_to_http_sd(
+    std::string_view registrations, const SdNode& node, const std::map<std::string, std::string, std::less<>>* health) {
     boost::system::error_code ec;
     const bj::value doc = bj::parse(registrations, ec);
     if (ec) {
@@ -95,9 +95,15 @@ boost::system::result<std::string, std::string> registrations_to_http_sd(std::st
         labels["__meta_consul_node"] = node.name;
         labels["__meta_consul_dc"] = node.datacenter;
         labels["__meta_consul_address"] = node.address;
-        // The agent's file has no checks to run: what is registered is what is up (Prometheus's
-        // own `up` then says whether it answers).
-        labels["__meta_consul_health"] = "passing";
+        // The static file has no checks to run: what is listed is what is up (Prometheus's own
+        // `up` then says whether it answers). Live registrations carry their TTL check's state.
+        std::string state = "passing";
+        if (health != nullptr) {
+            if (const auto h = health->find(service_id); h != health->end()) {
+                state = h->second;
+            }
+        }
+        labels["__meta_consul_health"] = state;
         if (const bj::value* m = r.if_contains("Meta"); m != nullptr) {
             if (!m->is_object()) {
                 return {boost::system::in_place_error, where + ": Meta must be an object of strings"};

@@ -9,6 +9,8 @@
 /// Prometheus's http_sd_configs.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -34,7 +36,10 @@ struct SdNode {
 ///     "__meta_consul_dc", "__meta_consul_address", "__meta_consul_health": "passing"}}`;
 ///   Meta keys are sanitised to label-name characters as Prometheus does. Or why the input was
 ///   refused (the message names the entry).
-boost::system::result<std::string, std::string> registrations_to_http_sd(std::string_view registrations,
-                                                                         const SdNode& node);
+/// @param health `__meta_consul_health` by service ID (live registrations with TTL checks,
+///   consul_agent.hpp); an ID not in it (the static file's entries) is "passing".
+boost::system::result<std::string, std::string> registrations_to_http_sd(
+    std::string_view registrations, const SdNode& node,
+    const std::map<std::string, std::string, std::less<>>* health = nullptr);
 
 }  // namespace moneta::stack_exporter

@@ -4,6 +4,9 @@
 #include <sstream>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include "moneta/core/deadline.hpp"
 #include "moneta/http/router.hpp"
@@ -16,6 +19,8 @@
 
 namespace moneta::stack_exporter {
 namespace {
+
+namespace bj = boost::json;
 
 http::Response metrics_response(const metrics::Registry& registry) {
     http::Response r;
@@ -42,7 +47,8 @@ std::string read_whole_file(const std::filesystem::path& path, bool& ok) {
 
 }  // namespace
 
-Exporter::Exporter(ExporterConfig config, core::Clock& clock) : config_(std::move(config)), clock_(clock) {}
+Exporter::Exporter(ExporterConfig config, core::Clock& clock)
+    : config_(std::move(config)), clock_(clock), agent_(clock) {}
 
 Exporter::~Exporter() = default;
 
@@ -150,18 +156,34 @@ http::WorkerHooks Exporter::make_worker(boost::asio::io_context& io) {
                        co_return metrics_response(registry);
                    });
 
-    wp->router.add(http::Method::kGet, "/sd", [&c, &stats](http::Request&) -> boost::asio::awaitable<http::Response> {
-        if (c.registrations.empty()) {
+    LocalAgent& agent = agent_;
+    wp->router.add(http::Method::kGet, "/sd", [&c, &stats, &agent](http::Request&) -> boost::asio::awaitable<http::Response> {
+        if (c.registrations.empty() && !c.consul_agent) {
             co_return plain(404, "no registrations file configured");
         }
         ++stats.sd_requests;
-        bool ok = false;
-        const std::string text = read_whole_file(c.registrations, ok);
-        if (!ok) {
-            ++stats.sd_failures;
-            co_return plain(503, "cannot read " + c.registrations.string());
+        bj::array all;
+        if (!c.registrations.empty()) {
+            bool ok = false;
+            const std::string text = read_whole_file(c.registrations, ok);
+            if (!ok) {
+                ++stats.sd_failures;
+                co_return plain(503, "cannot read " + c.registrations.string());
+            }
+            boost::system::error_code ec;
+            bj::value file = bj::parse(text, ec);
+            if (ec || !file.is_array()) {
+                ++stats.sd_failures;
+                auto why = registrations_to_http_sd(text, c.node);  // its message names the problem
+                co_return plain(500, why ? std::string("registrations: expected a JSON array") : why.error());
+            }
+            all = std::move(file.as_array());
         }
-        auto groups = registrations_to_http_sd(text, c.node);
+        std::map<std::string, std::string, std::less<>> health;
+        if (c.consul_agent) {
+            agent.collect(all, health);  // what registered itself (validated at register)
+        }
+        auto groups = registrations_to_http_sd(bj::serialize(all), c.node, &health);
         if (!groups) {
             // Prometheus keeps the targets of its last good refresh when this fails.
             ++stats.sd_failures;
@@ -171,6 +193,38 @@ http::WorkerHooks Exporter::make_worker(boost::asio::io_context& io) {
         r.body = std::move(*groups);  // application/json, which http_sd requires
         co_return r;
     });
+
+    if (c.consul_agent) {
+        // The agent answers 200 with an empty body, errors as text/plain (docs/consul.md).
+        const auto answer = [](AgentAnswer a) {
+            http::Response r;
+            r.status = a.status;
+            r.content_type = "text/plain; charset=utf-8";
+            r.body = std::move(a.body);
+            return r;
+        };
+        wp->router.add(http::Method::kPut, "/v1/agent/service/register",
+                       [&agent, &stats, answer](http::Request& req) -> boost::asio::awaitable<http::Response> {
+                           ++stats.agent_calls;
+                           co_return answer(agent.register_service(req.body()));
+                       });
+        wp->router.add(http::Method::kPut, "/v1/agent/check/pass/{id}",
+                       [&agent, &stats, answer](http::Request& req) -> boost::asio::awaitable<http::Response> {
+                           ++stats.agent_calls;
+                           co_return answer(agent.pass(req.path_param(0)));
+                       });
+        wp->router.add(http::Method::kPut, "/v1/agent/service/deregister/{id}",
+                       [&agent, &stats, answer](http::Request& req) -> boost::asio::awaitable<http::Response> {
+                           ++stats.agent_calls;
+                           co_return answer(agent.deregister(req.path_param(0)));
+                       });
+        wp->router.add(http::Method::kGet, "/v1/agent/services",
+                       [&agent](http::Request&) -> boost::asio::awaitable<http::Response> {
+                           http::Response r;
+                           r.body = agent.services_json();
+                           co_return r;
+                       });
+    }
 
     wp->redis.start();
     http::WorkerHooks hooks;

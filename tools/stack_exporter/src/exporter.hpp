@@ -12,6 +12,7 @@
 
 #include <boost/system/result.hpp>
 
+#include "consul_agent.hpp"
 #include "consul_sd.hpp"
 #include "moneta/core/clock.hpp"
 #include "moneta/http/server.hpp"
@@ -32,6 +33,9 @@ struct ExporterConfig {
     /// The registrations JSON served as http_sd on GET /sd; empty = no /sd (404). Read at every
     /// request, so a rewritten file is served at Prometheus's next refresh.
     std::filesystem::path registrations;
+    /// Also act as the local Consul agent's registration endpoints (consul_agent.hpp): services
+    /// register themselves and /sd serves them next to the file's entries.
+    bool consul_agent = false;
     SdNode node;
     /// Bound of one backend read (Redis INFO, stub_status): a scrape never hangs on a backend.
     core::Duration backend_timeout = std::chrono::seconds(2);
@@ -45,10 +49,12 @@ struct ExporterStats {
     std::atomic<std::uint64_t> nginx_failures{0};
     std::atomic<std::uint64_t> sd_requests{0};
     std::atomic<std::uint64_t> sd_failures{0};
+    std::atomic<std::uint64_t> agent_calls{0};  ///< Consul agent API calls answered
 };
 
 /// Routes: GET /metrics (the exporter's own process_* and counters), GET /metrics/redis,
-/// GET /metrics/nginx, GET /sd. A backend that does not answer gives `redis_up 0` /
+/// GET /metrics/nginx, GET /sd; with consul_agent also PUT /v1/agent/service/register,
+/// PUT /v1/agent/check/pass/{id}, PUT /v1/agent/service/deregister/{id}, GET /v1/agent/services. A backend that does not answer gives `redis_up 0` /
 /// `nginx_up 0` and a 200, as the usual exporters do, so Prometheus keeps scraping and an alert
 /// can tell "Redis down" from "exporter down" (`up`).
 /// NOTE: one worker thread: scrapes are rare, and one thread means one Redis connection.
@@ -75,6 +81,7 @@ private:
     ExporterConfig config_;
     core::Clock& clock_;
     ExporterStats stats_;
+    LocalAgent agent_;  ///< used by the one worker thread only
     std::unique_ptr<http::Server> server_;  ///< last: destroyed first
 };
 
