@@ -5,6 +5,7 @@ add_library(moneta_app STATIC
   src/settings.cpp
   src/telemetry.cpp
   src/telemetry_resilience.cpp
+  src/tracing.cpp
   src/handlers/admin_handlers.cpp
   src/handlers/load_shedding.cpp
   src/handlers/auth.cpp
@@ -26,7 +27,8 @@ add_library(moneta_app STATIC
   src/upstream/resilient_internal_api.cpp)
 target_link_libraries(moneta_app PUBLIC moneta_store moneta::http_server moneta::http_client
   moneta::jwt moneta::config moneta::log moneta::metrics moneta::cdn moneta::drm
-  moneta::resilience)
+  moneta::resilience moneta::trace)
+target_compile_definitions(moneta_app PRIVATE MONETA_VERSION="${PROJECT_VERSION}")
 moneta_warnings(moneta_app)
 
 add_executable(moneta main.cpp)

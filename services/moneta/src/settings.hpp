@@ -89,6 +89,20 @@ struct LogSettings {
     bool access_log = true;
 };
 
+/// The `tracing` section (docs/tracing.md). Export is on only when MONETA_OTLP_ENDPOINT is set.
+struct TracingSettings {
+    double sample_ratio = 0.01;                       ///< head ratio of new traces, [0, 1]
+    std::chrono::milliseconds slow_threshold{500};    ///< slower requests are always kept
+    std::size_t queue_spans = 4096;                   ///< per worker ring
+    std::size_t batch_spans = 512;
+    std::chrono::milliseconds flush_interval{1000};
+    std::chrono::milliseconds export_timeout{2000};
+    std::string service_name = "moneta";              ///< resource service.name
+    std::string environment;                          ///< resource deployment.environment
+    std::string endpoint;  ///< env MONETA_OTLP_ENDPOINT (not a config key); empty = export off
+    std::string headers;   ///< env MONETA_OTLP_HEADERS (secret: never logged)
+};
+
 struct Settings {
     ServerSettings server;
     redis::ClientConfig redis;
@@ -109,6 +123,7 @@ struct Settings {
     drm::PallyConConfig drm;
     LogSettings log;
     ResilienceSettings resilience;
+    TracingSettings tracing;
 };
 
 /// Environment variables that override config keys (api.md §2 names).
