@@ -136,7 +136,8 @@ TEST_F(TracingStackTest, StartMissAndHeartbeatAreOneTraceAcrossBothServices) {
     ASSERT_EQ(hb.status, 200) << hb.body;
 
     // Two moneta server spans (start, heartbeat), moneta's client spans to the internal API
-    // (account and content: the cache was cold) and the internal API's server spans.
+    // (account and content: the cache was cold) and to Redis (start: admission pipeline and
+    // lease script; heartbeat: its script), and the internal API's server spans.
     std::vector<Got> spans;
     ASSERT_TRUE(testing::wait_until(
         [&] {
@@ -147,7 +148,7 @@ TEST_F(TracingStackTest, StartMissAndHeartbeatAreOneTraceAcrossBothServices) {
                 servers += g.service == "moneta" && g.span.kind() == otlp::trace::v1::Span::SPAN_KIND_SERVER;
                 ia += g.service == "internal-api";
             }
-            return servers >= 2 && ia >= 2;
+            return servers >= 2 && ia >= 2 && spans.size() >= 9;
         },
         30s, "spans of the trace at the receiver"));
     EXPECT_EQ(receiver_->bad_bodies(), 0U);
@@ -191,10 +192,28 @@ TEST_F(TracingStackTest, StartMissAndHeartbeatAreOneTraceAcrossBothServices) {
         }
     }
 
-    // moneta's client spans to the internal API are the start span's children...
-    ASSERT_GE(clients.size(), 2U);
-    std::map<std::string, const Got*> client_by_id;
+    // Redis round trips: one client span per pipeline/script call, children of their request.
+    std::vector<const Got*> api_clients;
+    std::map<std::string, std::string> redis_parent_by_op;
     for (const Got* c : clients) {
+        if (c->attr("db.system") == "redis") {
+            EXPECT_EQ(c->span.name(), "redis " + c->attr("db.operation"));
+            EXPECT_EQ(c->attr("peer.service"), "redis");
+            EXPECT_EQ(c->int_attr("server.port"), s.redis().port());
+            EXPECT_NE(c->span.status().code(), otlp::trace::v1::Status::STATUS_CODE_ERROR);
+            redis_parent_by_op[c->attr("db.operation")] = hex(c->span.parent_span_id());
+        } else {
+            api_clients.push_back(c);
+        }
+    }
+    EXPECT_EQ(redis_parent_by_op["admission"], hex(start_span->span.span_id()));
+    EXPECT_EQ(redis_parent_by_op["session_start"], hex(start_span->span.span_id()));
+    EXPECT_EQ(redis_parent_by_op["heartbeat"], hex(hb_span->span.span_id()));
+
+    // moneta's client spans to the internal API are the start span's children...
+    ASSERT_GE(api_clients.size(), 2U);
+    std::map<std::string, const Got*> client_by_id;
+    for (const Got* c : api_clients) {
         EXPECT_EQ(hex(c->span.parent_span_id()), hex(start_span->span.span_id()));
         EXPECT_EQ(c->attr("peer.service"), "internal-api");
         EXPECT_EQ(c->attr("server.address"), "127.0.0.1");

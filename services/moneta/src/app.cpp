@@ -39,6 +39,7 @@
 #include "store/session_store.hpp"
 #include "telemetry.hpp"
 #include "tracing.hpp"
+#include "moneta/trace/client_span.hpp"
 #include "moneta/trace/http_transport.hpp"
 #include "upstream/internal_api_client.hpp"
 #include "upstream/resilient_internal_api.hpp"
@@ -363,6 +364,8 @@ private:
         w->recorder = tracing_.make_recorder();
         if (w->recorder->enabled()) {
             w->api.set_tracing(w->recorder.get(), settings_.internal_api.host, settings_.internal_api.port);
+            w->recorder->set_redis_peer(settings_.redis.host, settings_.redis.port);
+            trace::set_this_thread_recorder(w->recorder.get());  // make_worker runs on the worker's thread
         }
         hooks.handler = Tracing::with_head_sampling(
             handlers::shed_overload(w->router.as_handler(), w->limit.get(), clock_, stats.shedding, &w->router),

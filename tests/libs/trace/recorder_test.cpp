@@ -1,4 +1,5 @@
 #include "moneta/trace/recorder.hpp"
+#include "moneta/trace/client_span.hpp"
 
 #include <gtest/gtest.h>
 
@@ -132,4 +133,38 @@ TEST(RecorderTest, UnixNanosFollowTheSteadyClockFromTheWallAnchor) {
     const auto t0 = f.clock.steady_now();
     EXPECT_EQ(f.rec.unix_ns(t0), f.clock.wall_ms() * 1'000'000);
     EXPECT_EQ(f.rec.unix_ns(t0 + 1500us), f.clock.wall_ms() * 1'000'000 + 1'500'000);
+}
+
+TEST(ClientSpanTest, RedisCallIsAChildOfTheRequestsServerSpan) {
+    FakeClock clock;
+    const Sampler sampler(SamplerConfig{1.0, 300ms});
+    SpanRing ring(16);
+    Recorder rec(&ring, sampler, clock);
+    rec.set_redis_peer("127.0.0.1", 6380);
+    moneta::core::RequestContext ctx;
+    ctx.trace = moneta::core::TraceContext::new_root(true);
+
+    // No recorder on this thread: nothing is timed or recorded.
+    EXPECT_EQ(moneta::trace::client_call_start(), moneta::core::SteadyTime{});
+    moneta::trace::record_redis_call(ctx, clock.steady_now(), "heartbeat", true);
+    EXPECT_EQ(ring.size(), 0U);
+
+    moneta::trace::set_this_thread_recorder(&rec);
+    const auto t0 = moneta::trace::client_call_start();
+    clock.advance(2ms);
+    moneta::trace::record_redis_call(ctx, t0, "heartbeat", false);
+    moneta::trace::set_this_thread_recorder(nullptr);
+    const auto spans = drain(ring);
+    ASSERT_EQ(spans.size(), 1U);
+    const SpanRecord& s = spans[0];
+    EXPECT_EQ(s.trace_id, ctx.trace.trace_id);
+    EXPECT_EQ(s.parent_span_id, ctx.trace.span_id);
+    EXPECT_NE(s.span_id, ctx.trace.span_id);
+    EXPECT_EQ(s.kind, SpanKind::kClient);
+    EXPECT_EQ(s.name.view(), "redis heartbeat");
+    EXPECT_EQ(s.db_operation.view(), "heartbeat");
+    EXPECT_EQ(s.server_address.view(), "127.0.0.1");
+    EXPECT_EQ(s.server_port, 6380);
+    EXPECT_EQ(s.status, moneta::trace::StatusCode::kError);
+    EXPECT_EQ(s.end_unix_ns - s.start_unix_ns, 2'000'000);
 }

@@ -47,6 +47,14 @@ public:
     /// spans go with it), else dropped with them. @return whether it was kept.
     bool finish_server(const SpanRecord& server, core::Duration duration) noexcept;
 
+    /// server.address / server.port of this worker's Redis spans (client_span.hpp).
+    void set_redis_peer(std::string_view address, std::uint16_t port) noexcept {
+        redis_address_.assign(address);
+        redis_port_ = port;
+    }
+    std::string_view redis_address() const noexcept { return redis_address_.view(); }
+    std::uint16_t redis_port() const noexcept { return redis_port_; }
+
     std::uint64_t kept() const noexcept { return kept_.load(std::memory_order_relaxed); }
     /// Client spans lost because the pending table or a request's slot was full.
     std::uint64_t overflowed() const noexcept { return overflowed_.load(std::memory_order_relaxed); }
@@ -72,6 +80,8 @@ private:
     std::array<std::uint64_t, kPending> ages_{};  ///< insertion counter: the oldest is evicted
     std::uint64_t clock_tick_ = 0;
     std::unique_ptr<std::array<Pending, kPending>> pending_;
+    FixedText<64> redis_address_;
+    std::uint16_t redis_port_ = 0;
     std::atomic<std::uint64_t> kept_{0};
     std::atomic<std::uint64_t> overflowed_{0};
 };
