@@ -170,6 +170,8 @@ TEST(OtlpEncoderTest, LargeBatchLengthsAndBufferReuse) {
 
 TEST(OtlpEncoderTest, LongTextIsCutNotOverflowed) {
     SpanRecord s = redis_span();
+    s.peer_service.assign(std::string_view{});  // null data, size 0 (an unrouted request's route)
+    EXPECT_TRUE(s.peer_service.empty());
     s.name.assign(std::string(500, 'x'));
     EXPECT_EQ(s.name.view().size(), 64U);
     OtlpEncoder enc(resource());

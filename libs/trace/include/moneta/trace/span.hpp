@@ -28,7 +28,9 @@ struct FixedText {
 
     void assign(std::string_view s) noexcept {
         len = static_cast<std::uint8_t>(std::min(s.size(), N));
-        std::memcpy(data, s.data(), len);
+        if (len != 0) {  // an empty view may hold a null pointer: memcpy must not see it
+            std::memcpy(data, s.data(), len);
+        }
     }
     /// "@p a @p b" (just @p a when @p b is empty), cut at N.
     void assign_joined(std::string_view a, std::string_view b) noexcept {
