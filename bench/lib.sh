@@ -98,13 +98,53 @@ start_moneta() {
     export MONETA_THREADS="$workers"
     # Shell variables, not exported: start_bg's scrub_env hands them to moneta alone.
     LD_PRELOAD="$SHIM" ALLOC_COUNT_FILE="$ALLOC_FILE"
-    start_bg moneta moneta "$MONETA_PORT" "$ENV_MONETA LD_PRELOAD ALLOC_COUNT_FILE" \
+    start_bg moneta moneta "$MONETA_PORT" "$ENV_MONETA LD_PRELOAD ALLOC_COUNT_FILE ${ENV_MONETA_EXTRA:-}" \
         taskset -c "$cpus" "$BIN_MONETA" --config "$SUT_CONFIG"
     unset LD_PRELOAD ALLOC_COUNT_FILE
     MONETA_PID=$(pidfile_pid "$RUN_DIR/moneta.pid")
     wait_http "http://127.0.0.1:$MONETA_PORT/readyz" 60 moneta
     wait_http "http://127.0.0.1:$MONETA_EDGE_PORT/readyz" 30 "moneta through nginx"
     [[ -s "$ALLOC_FILE" ]] || die "the allocation counter file was not created (LD_PRELOAD of $SHIM)"
+}
+
+# tracing_rows <workers>: issue 12's budget. moneta restarted three times — tracing export off,
+# MONETA_TRACE_SAMPLE_RATIO 0.01 and 1 — exporting to bench/otlp_sink (answers 200 to every
+# POST, on the load generator's core), each with fresh sessions, then the same heartbeat (first)
+# and start (warm) rows: CPU and allocations per request side by side in one run. Sampled
+# requests cost the span records, the exporter's thread (counted in moneta's CPU: all threads)
+# and its POSTs; unsampled ones the head decision and the held client spans.
+tracing_rows() {
+    local workers="$1" sink_port ratio label
+    sink_port=$(free_port)
+    taskset -c "$CPU_LOAD" "$OTLP_SINK" --port "$sink_port" 2>"$WORK/otlp_sink.log" &
+    local sink_pid=$!
+    BENCH_PIDS+=("$sink_pid")
+    for ratio in off 0.01 1; do
+        stop_moneta
+        if [[ "$ratio" == off ]]; then
+            unset MONETA_OTLP_ENDPOINT MONETA_TRACE_SAMPLE_RATIO
+            label="tracing off"
+        else
+            # Shell variables handed to moneta alone by start_bg (ENV_MONETA_TRACE below).
+            MONETA_OTLP_ENDPOINT="http://127.0.0.1:$sink_port/v1/traces"
+            MONETA_TRACE_SAMPLE_RATIO="$ratio"
+            label="trace $(awk -v r="$ratio" 'BEGIN { printf "%g%%", r * 100 }')"
+        fi
+        ENV_MONETA_EXTRA="MONETA_OTLP_ENDPOINT MONETA_TRACE_SAMPLE_RATIO" start_moneta "$workers"
+        prepare_sessions "$workers" quiet
+        ROW_OFFSET=0 ROW_MAX=$LIVE run_row heartbeat "heartbeat (first) [$label]" "$workers" closed "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
+        run_row start "start (warm) [$label]" "$workers" closed "$MONETA_PORT" "$WORK/start.tsv" moneta
+        if [[ "$ratio" != off ]]; then
+            log "$label: moneta_trace_spans_exported_total $(metric moneta_trace_spans_exported_total)," \
+                "dropped $(metric moneta_trace_spans_dropped_total)"
+        fi
+    done
+    unset MONETA_OTLP_ENDPOINT MONETA_TRACE_SAMPLE_RATIO
+    kill -TERM "$sink_pid" 2>/dev/null || true
+    wait "$sink_pid" 2>/dev/null || true
+    log "$(cat "$WORK/otlp_sink.log")"
+    stop_moneta
+    start_moneta "$workers"
 }
 
 stop_moneta() {

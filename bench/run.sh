@@ -8,6 +8,8 @@
 #
 # Env: BENCH_DURATION (s per row, 10), BENCH_CONNECTIONS (64), BENCH_ACCOUNTS (100000),
 #      BENCH_WORKERS ("1 2"), BENCH_TAIL (1: the 80 % open-loop rows), BENCH_MICRO (1),
+#      BENCH_TRACING (1: heartbeat and start rows with tracing off, at 1 % and at 100 % sampling,
+#      exporting to bench/otlp_sink; issue 12's budget; first worker count only),
 #      BENCH_BIN_DIR (a Release tree whose moneta and internal_api are run instead of this tree's,
 #      e.g. /work/wt-before/build/release; the load generator, the allocation counter and
 #      jwt_tool always come from this tree), BENCH_RESULTS (build/bench/results.json).
@@ -47,13 +49,15 @@ ensure_packages
 log "building (Release) in $BUILD_DIR"
 build_tree "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=ON
 cmake -S "$ROOT" -B "$BUILD_DIR" -DMONETA_BUILD_BENCH=ON >/dev/null
-targets=(moneta_load moneta_alloc_count jwt_tool)
+targets=(moneta_load moneta_alloc_count jwt_tool moneta_otlp_sink)
 [[ "$MICRO" == 1 ]] && targets+=(moneta_micro_bench)
 [[ -z "${BENCH_BIN_DIR:-}" ]] && targets+=(moneta internal_api)
 cmake --build "$BUILD_DIR" -j "$MONETA_JOBS" --target "${targets[@]}" >/dev/null
 LOAD="$BUILD_DIR/bench/load/moneta_load"
 SHIM="$BUILD_DIR/bench/alloc_count/libmoneta_alloc_count.so"
 JWT_TOOL="$BUILD_DIR/tools/jwt_tool/jwt_tool"
+OTLP_SINK="$BUILD_DIR/bench/otlp_sink/moneta_otlp_sink"
+TRACING="${BENCH_TRACING:-1}"
 BIN_MONETA_SUT="$BIN_DIR/services/moneta/moneta"
 # The SUT's own shipped config (another tree's binary may not know this tree's settings).
 SUT_CONFIG="$ROOT/services/moneta/config/moneta.json"
@@ -193,6 +197,9 @@ for WORKERS in $WORKER_SETS; do
     stop_n=$(awk -v r="$HB_MAX" -v d="$DURATION" -v n="$LIVE" 'BEGIN { m = int(r * d); if (m < 1) m = 1; print (m < n ? m : n) }')
     head -n "$stop_n" "$WORK/stop.tsv" >"$WORK/stop_now.tsv"
     run_row stop "moneta stop" "$WORKERS" once "$MONETA_PORT" "$WORK/stop_now.tsv" moneta
+    if [[ "$TRACING" == 1 && $first -eq 1 ]]; then
+        tracing_rows "$WORKERS"
+    fi
     if [[ $PERF -eq 1 && $first -eq 1 ]]; then
         prepare_sessions "$WORKERS" quiet
         # Profile the steady heartbeat: one first heartbeat per session, then the next ones.

@@ -10,7 +10,8 @@
 //   Host on HTTP/1.1, tchar field names, no control bytes in values, a body within the limit and
 //   of the declared length, an origin-form safe path, and ends within the input;
 // - the Request view the handlers see (path, query, header lookup) agrees with the message, and
-//   the request-context headers parse consistently (traceparent round trip, timeout range).
+//   the request-context headers parse consistently (traceparent round trip, a tracestate passed
+//   on is bounded printable ASCII, timeout range).
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -111,6 +112,12 @@ void check_request_context(const moneta::http::Request& req) {
                 "a formatted traceparent does not parse back"
             );
         }
+    }
+    if (const auto ts = req.header("tracestate"); ts && moneta::core::TraceContext::valid_tracestate(*ts)) {
+        // What is passed on unchanged: bounded, printable ASCII, every member key=value.
+        FUZZ_CHECK(ts->size() <= moneta::core::TraceContext::kMaxTracestate, "tracestate over its bound passed on");
+        FUZZ_CHECK(std::all_of(ts->begin(), ts->end(), [](char c) { return c == '\t' || (c >= 0x20 && c <= 0x7e); }),
+                   "tracestate with a control or non-ASCII byte passed on");
     }
     if (const auto t = req.header("x-request-timeout-ms")) {
         if (const auto ms = moneta::core::parse_timeout_ms(*t)) {

@@ -28,7 +28,7 @@ MONETA_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config git curl ca-certificates openssl
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libssl-dev libhiredis-dev libsqlite3-dev sqlite3 libfmt-dev libspdlog-dev libcli11-dev
-    libgtest-dev libgmock-dev libbenchmark-dev
+    libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler
     redis-server nginx libnginx-mod-http-headers-more-filter wrk prometheus prometheus-alertmanager
     clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )

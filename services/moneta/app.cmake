@@ -7,6 +7,7 @@ add_library(moneta_app STATIC
   src/settings.cpp
   src/telemetry.cpp
   src/telemetry_resilience.cpp
+  src/tracing.cpp
   src/handlers/admin_handlers.cpp
   src/handlers/load_shedding.cpp
   src/handlers/auth.cpp
@@ -28,10 +29,9 @@ add_library(moneta_app STATIC
   src/upstream/resilient_internal_api.cpp)
 target_link_libraries(moneta_app PUBLIC moneta_store moneta::http_server moneta::http_client
   moneta::jwt moneta::config moneta::log moneta::metrics moneta::cdn moneta::drm
-  moneta::resilience moneta::consul)
+  moneta::resilience moneta::consul moneta::trace)
+target_compile_definitions(moneta_app PRIVATE MONETA_VERSION="${PROJECT_VERSION}")
 moneta_warnings(moneta_app)
-set_source_files_properties(src/consul_registration.cpp PROPERTIES
-  COMPILE_DEFINITIONS MONETA_VERSION="${PROJECT_VERSION}")
 
 add_executable(moneta main.cpp)
 target_link_libraries(moneta PRIVATE moneta_app CLI11::CLI11)

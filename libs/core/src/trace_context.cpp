@@ -64,6 +64,79 @@ std::optional<TraceContext> TraceContext::parse(std::string_view v) noexcept {
     return ctx;
 }
 
+namespace {
+
+bool key_char(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '*' || c == '/';
+}
+
+bool valid_key(std::string_view k) noexcept {
+    const std::size_t at = k.find('@');
+    if (at == std::string_view::npos) {
+        if (k.empty() || k.size() > 256 || !(k[0] >= 'a' && k[0] <= 'z')) {
+            return false;
+        }
+        return std::all_of(k.begin(), k.end(), key_char);
+    }
+    const std::string_view tenant = k.substr(0, at);
+    const std::string_view system = k.substr(at + 1);
+    if (tenant.empty() || tenant.size() > 241 || system.empty() || system.size() > 14) {
+        return false;
+    }
+    if (!((tenant[0] >= 'a' && tenant[0] <= 'z') || (tenant[0] >= '0' && tenant[0] <= '9')) ||
+        !(system[0] >= 'a' && system[0] <= 'z')) {
+        return false;
+    }
+    return std::all_of(tenant.begin(), tenant.end(), key_char) && std::all_of(system.begin(), system.end(), key_char);
+}
+
+bool valid_value(std::string_view v) noexcept {
+    if (v.empty() || v.size() > 256 || v.back() == ' ') {
+        return false;
+    }
+    return std::all_of(v.begin(), v.end(), [](char c) { return c >= 0x20 && c <= 0x7e && c != ',' && c != '='; });
+}
+
+}  // namespace
+
+bool TraceContext::valid_tracestate(std::string_view v) noexcept {
+    if (v.size() > kMaxTracestate) {
+        return false;
+    }
+    std::array<std::string_view, 32> keys{};
+    std::size_t members = 0;
+    while (true) {
+        const std::size_t comma = v.find(',');
+        std::string_view m = v.substr(0, comma);
+        while (!m.empty() && (m.front() == ' ' || m.front() == '\t')) {
+            m.remove_prefix(1);
+        }
+        while (!m.empty() && (m.back() == ' ' || m.back() == '\t')) {
+            m.remove_suffix(1);
+        }
+        if (!m.empty()) {
+            const std::size_t eq = m.find('=');
+            if (eq == std::string_view::npos || members == keys.size()) {
+                return false;
+            }
+            const std::string_view key = m.substr(0, eq);
+            if (!valid_key(key) || !valid_value(m.substr(eq + 1))) {
+                return false;
+            }
+            if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(members), key) !=
+                keys.begin() + static_cast<std::ptrdiff_t>(members)) {
+                return false;
+            }
+            keys[members++] = key;
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        v.remove_prefix(comma + 1);
+    }
+    return true;
+}
+
 TraceContext TraceContext::new_root(bool sampled) noexcept {
     TraceContext ctx;
     do {

@@ -366,6 +366,13 @@ private:
         }
         ctx.parent = parent;
         ctx.trace = parent ? parent->child() : core::TraceContext::new_root(true);
+        // Assigned (not replaced): the connection's Request keeps the string's capacity.
+        ctx.tracestate.clear();
+        if (parent) {
+            if (auto ts = req.header("tracestate"); ts && core::TraceContext::valid_tracestate(*ts)) {
+                ctx.tracestate.assign(*ts);
+            }
+        }
         // X-Request-Timeout-Ms is edge-only on moneta: apply_edge_trust removed it unless the
         // request came through nginx. A tiny value is raised to the floor, so a client cannot
         // make every dependency call fail at once; the result never exceeds the default.

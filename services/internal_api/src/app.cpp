@@ -4,8 +4,15 @@
 
 #include <boost/json.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
 #include "moneta/config/config.hpp"
 #include "moneta/http/router.hpp"
+#include "moneta/trace/http_transport.hpp"
+#include "moneta/trace/recorder.hpp"
 #include "requests.hpp"
 #include "store.hpp"
 
@@ -51,6 +58,48 @@ boost::asio::awaitable<http::Response> async_handle(std::shared_ptr<Worker> w, h
         }
     }
     co_return co_await w->router.async_dispatch(r);
+}
+
+/// The server span of one request (the parent is moneta's client span when it sent one), and
+/// an ECS-shaped line on stderr with the ids, so its log lines join moneta's in the APM.
+void finish_request(trace::Recorder& recorder, const http::AccessRecord& rec, const http::Router& router,
+                    const core::Clock& clock) {
+    const core::RequestContext& ctx = rec.request.context();
+    trace::SpanRecord s;
+    s.trace_id = ctx.trace.trace_id;
+    s.span_id = ctx.trace.span_id;
+    if (ctx.parent) {
+        s.parent_span_id = ctx.parent->span_id;
+    }
+    s.flags = ctx.trace.flags;
+    s.kind = trace::SpanKind::kServer;
+    const auto end = clock.steady_now();
+    s.end_unix_ns = recorder.unix_ns(end);
+    s.start_unix_ns = recorder.unix_ns(end - rec.duration);
+    const std::uint16_t id = rec.request.route_id();
+    const std::string_view route = id == http::Request::kNoRoute ? std::string_view{} : router.route_pattern(id);
+    s.http_method.assign(rec.request.method_string());
+    s.http_route.assign(route);
+    s.http_status = rec.status;
+    s.name.assign_joined(rec.request.method_string(), route);
+    if (rec.status >= 500) {
+        s.status = trace::StatusCode::kError;
+        s.error_type.assign_status(rec.status);
+    }
+    (void)recorder.finish_server(s, rec.duration);
+    std::fprintf(stderr,
+                 "{\"@timestamp\":%lld,\"log.level\":\"info\",\"message\":\"request\",\"service.name\":\"internal-api\","
+                 "\"trace.id\":\"%s\",\"transaction.id\":\"%s\",\"http.request.method\":\"%.*s\","
+                 "\"http.route\":\"%.*s\",\"http.response.status_code\":%d}\n",
+                 static_cast<long long>(clock.wall_ms()), ctx.trace.trace_id_hex().c_str(), ctx.trace.span_id_hex().c_str(),
+                 static_cast<int>(s.http_method.len), s.http_method.data, static_cast<int>(route.size()), route.data(),
+                 rec.status);
+}
+
+std::string host_name() {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    return host;
 }
 
 }  // namespace
@@ -117,6 +166,32 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
         return {boost::system::in_place_error, "loading fixtures: " + loaded.error()};
     }
     std::unique_ptr<App> app(new App(std::move(settings), clock));
+    if (const char* v = std::getenv("MONETA_TRACE_SAMPLE_RATIO"); v != nullptr && *v != '\0') {
+        char* end = nullptr;
+        const double ratio = std::strtod(v, &end);
+        if (end == v || *end != '\0' || !(ratio >= 0.0 && ratio <= 1.0)) {
+            return {boost::system::in_place_error, "MONETA_TRACE_SAMPLE_RATIO: expected a number in [0, 1]"};
+        }
+        app->sampler_ = trace::Sampler(trace::SamplerConfig{ratio, std::chrono::milliseconds(500)});
+    }
+    if (const char* e = std::getenv("MONETA_OTLP_ENDPOINT"); e != nullptr && *e != '\0') {
+        auto endpoint = trace::parse_endpoint(e);
+        if (!endpoint) {
+            return {boost::system::in_place_error, "MONETA_OTLP_ENDPOINT: expected http://host[:port][/path]"};
+        }
+        const char* h = std::getenv("MONETA_OTLP_HEADERS");
+        auto headers = trace::parse_headers(h != nullptr ? h : "");
+        if (!headers) {  // credentials: never echoed
+            return {boost::system::in_place_error, "MONETA_OTLP_HEADERS: expected name=value[,name=value...]"};
+        }
+        trace::ResourceInfo r;
+        r.service_name = "internal-api";
+        r.host_name = host_name();
+        r.scope_name = "moneta.internal_api";
+        app->exporter_ = std::make_unique<trace::Exporter>(
+            trace::ExporterConfig{}, std::move(r),
+            std::make_unique<trace::HttpTransport>(std::move(*endpoint), std::move(*headers)), clock);
+    }
     http::ServerConfig cfg;
     cfg.address = app->settings_.address;
     cfg.port = app->settings_.port;
@@ -134,6 +209,7 @@ http::WorkerHooks App::make_worker(boost::asio::io_context& io) {
         Store store;
         http::Router router;
         std::unique_ptr<fault::FaultGate> gate;  ///< null unless --fault-control
+        std::unique_ptr<trace::Recorder> recorder;  ///< null unless exporting
     };
     auto store = Store::open(settings_.db);
     if (!store) {
@@ -256,7 +332,17 @@ http::WorkerHooks App::make_worker(boost::asio::io_context& io) {
                        });
     }
     http::WorkerHooks hooks;
-    hooks.handler = [w](http::Request& r) { return async_handle(w, r); };
+    if (!exporter_) {
+        hooks.handler = [w](http::Request& r) { return async_handle(w, r); };
+        return hooks;
+    }
+    w->recorder = std::make_unique<trace::Recorder>(&exporter_->add_ring(), sampler_, clock_);
+    hooks.handler = [w, this](http::Request& r) {
+        core::RequestContext& ctx = r.context();
+        ctx.trace.flags = sampler_.head(ctx.trace, ctx.parent) ? 1 : 0;
+        return async_handle(w, r);
+    };
+    hooks.on_access = [w, this](const http::AccessRecord& rec) { finish_request(*w->recorder, rec, w->router, clock_); };
     return hooks;
 }
 
@@ -265,6 +351,9 @@ boost::system::result<std::uint16_t, std::string> App::start() {
     if (!port) {
         return {boost::system::in_place_error, "cannot listen on port " + std::to_string(settings_.port) + ": " +
                                                    port.error().message()};
+    }
+    if (exporter_) {
+        exporter_->start();
     }
     server_->start();
     return *port;
@@ -276,6 +365,11 @@ void App::request_stop() {
     }
     server_->request_stop(std::chrono::seconds(5));
 }
-void App::wait() { server_->wait(); }
+void App::wait() {
+    server_->wait();
+    if (exporter_) {
+        exporter_->stop(std::chrono::seconds(2));  // the last spans; a dead collector costs 2 s at most
+    }
+}
 
 }  // namespace moneta::internal_api

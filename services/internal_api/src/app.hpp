@@ -11,6 +11,8 @@
 
 #include "moneta/core/clock.hpp"
 #include "moneta/http/server.hpp"
+#include "moneta/trace/exporter.hpp"
+#include "moneta/trace/sampler.hpp"
 #include "fault.hpp"
 
 namespace moneta::internal_api {
@@ -60,6 +62,10 @@ private:
     const core::Clock& clock_;
     ApiStats stats_;
     std::unique_ptr<fault::FaultControl> fault_;  ///< null unless settings_.fault_control
+    /// Continues moneta's traces (docs/tracing.md): parent-based head decision (a direct call
+    /// without traceparent uses MONETA_TRACE_SAMPLE_RATIO, default 1 %), errors always kept.
+    trace::Sampler sampler_{trace::SamplerConfig{}};
+    std::unique_ptr<trace::Exporter> exporter_;   ///< null unless MONETA_OTLP_ENDPOINT is set
     std::unique_ptr<http::Server> server_;        ///< last: destroyed first
 };
 

@@ -39,6 +39,9 @@
 #include "store/progress_store.hpp"
 #include "store/session_store.hpp"
 #include "telemetry.hpp"
+#include "tracing.hpp"
+#include "moneta/trace/client_span.hpp"
+#include "moneta/trace/http_transport.hpp"
 #include "upstream/internal_api_client.hpp"
 #include "upstream/resilient_internal_api.hpp"
 
@@ -122,6 +125,7 @@ struct Worker {
     std::unique_ptr<resilience::AdaptiveLimit> limit;  ///< inbound shedding; null when off
     handlers::ReadinessGate readiness;                 ///< this worker's /readyz
     LoopLagMonitor loop_lag;                           ///< moneta_event_loop_lag_seconds{worker}
+    std::unique_ptr<trace::Recorder> recorder;         ///< this worker's spans (tracing.hpp)
 };
 
 /// The write-behind flusher with its own thread, Redis connection and HTTP pool, so a slow
@@ -249,6 +253,7 @@ public:
           logger_(std::move(logger)),
           guards_(std::move(guards)),
           telemetry_(registry_, worker_threads(settings_)),
+          tracing_(settings_.tracing, clock_),
           flusher_(settings_, clock_, telemetry_, *guards_, *logger_) {
         metrics::register_process_metrics(registry_);
         const std::size_t threads = worker_threads(settings_);
@@ -267,6 +272,7 @@ public:
         }
         telemetry_.export_internal_api_guard(guards_->internal_api(), guards_->coalescer());
         telemetry_.export_shedding([this] { return shedding_totals(); });
+        tracing_.export_metrics(registry_);
         registry_.callback_counter("moneta_log_dropped_total",
                                    "Log lines dropped because the async log queue or a worker's access-log ring was full.", {},
                                    [this] { return static_cast<double>(logger_->dropped()); });
@@ -308,9 +314,15 @@ public:
                     "cannot listen on admin " + settings_.server.admin_address + ":" +
                         std::to_string(settings_.server.admin_port) + ": " + admin_port.error().message()};
         }
+        tracing_.start();
         api_->start();
         admin_->start();
         flusher_.start();
+        if (tracing_.exporting()) {
+            // The endpoint only: MONETA_OTLP_HEADERS holds credentials and is never logged.
+            logger_->info("trace export on", {{"otlp.endpoint", settings_.tracing.endpoint},
+                                              {"trace.sample_ratio", settings_.tracing.sample_ratio}});
+        }
         // Whether the secrets are set, never their values.
         logger_->info("moneta started", {{"server.port", std::int64_t{*port}},
                                          {"admin.address", settings_.server.admin_address},
@@ -357,6 +369,7 @@ public:
         admin_->wait();
         // Requests are drained: everything they wrote is in Redis. Flush it before exiting.
         flusher_.stop(settings_.final_flush);
+        tracing_.stop(std::chrono::seconds(2));  // the last spans, bounded: a dead collector costs 2 s at most
         logger_->info("moneta stopped",
                       {{"progress.markers_unflushed", telemetry_.flusher.markers_in_flight.load()}});
         logger_->flush();
@@ -384,13 +397,21 @@ private:
             workers_[index] = std::move(worker);
         }
         http::WorkerHooks hooks;
-        hooks.handler =
-            handlers::shed_overload(w->router.as_handler(), w->limit.get(), clock_, stats.shedding, &w->router);
+        w->recorder = tracing_.make_recorder();
+        if (w->recorder->enabled()) {
+            w->api.set_tracing(w->recorder.get(), settings_.internal_api.host, settings_.internal_api.port);
+            w->recorder->set_redis_peer(settings_.redis.host, settings_.redis.port);
+            trace::set_this_thread_recorder(w->recorder.get());  // make_worker runs on the worker's thread
+        }
+        hooks.handler = Tracing::with_head_sampling(
+            handlers::shed_overload(w->router.as_handler(), w->limit.get(), clock_, stats.shedding, &w->router),
+            tracing_.sampler());
         log::AccessRing* ring = settings_.log.access_log && logger_->enabled(log::Level::kInfo)
                                     ? &logger_->add_access_ring()
                                     : nullptr;
-        hooks.on_access = [&stats, ring, labels = Telemetry::route_labels(w->router), this](const http::AccessRecord& rec) {
+        hooks.on_access = [&stats, ring, labels = Telemetry::route_labels(w->router), w, this](const http::AccessRecord& rec) {
             Telemetry::on_access(rec, labels, stats, ring, clock_);
+            Tracing::on_access(*w->recorder, rec, w->router, clock_);
         };
         hooks.on_drained = [w, budget = settings_.final_flush / 2, this] {
             // Writes held while Redis was down were acknowledged to players: replay them before
@@ -480,6 +501,7 @@ private:
     std::unique_ptr<DependencyGuards> guards_;  // before the workers and the flusher that use it
     metrics::Registry registry_;
     Telemetry telemetry_;
+    Tracing tracing_;  // before the workers: their recorders write into its rings
     FlusherThread flusher_;
     std::mutex mu_;  // guards workers_ (filled by the worker threads at startup)
     std::vector<std::unique_ptr<Worker>> workers_;
@@ -513,6 +535,12 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
     auto guards = DependencyGuards::create(settings.resilience, clock, worker_threads(settings));
     if (!guards) {
         return {boost::system::in_place_error, guards.error()};
+    }
+    if (!settings.tracing.endpoint.empty() && !trace::parse_endpoint(settings.tracing.endpoint)) {
+        return {boost::system::in_place_error, "MONETA_OTLP_ENDPOINT: expected http://host[:port][/path]"};
+    }
+    if (!trace::parse_headers(settings.tracing.headers)) {  // the value is a secret: not echoed
+        return {boost::system::in_place_error, "MONETA_OTLP_HEADERS: expected name=value[,name=value...]"};
     }
     auto logger = std::make_unique<log::Logger>(lc, std::move(sink), clock);
     return std::unique_ptr<App>(new App(std::make_unique<Impl>(std::move(settings), clock, std::move(*verifier),

@@ -341,6 +341,39 @@ Settings read(config::Reader& root) {
     }
     read_resilience(root.child("resilience"), s);
     read_consul(root.child("consul"), s.consul);
+    {
+        auto r = root.child("tracing");
+        auto& t = s.tracing;
+        t.sample_ratio = r.number("sample_ratio", 0.01, 0.0, 1.0);
+        t.slow_threshold = std::chrono::milliseconds(r.integer("slow_threshold_ms", 500, 1, 600000));
+        t.queue_spans = static_cast<std::size_t>(r.integer("queue_spans", 4096, 16, 1 << 20));
+        t.batch_spans = static_cast<std::size_t>(r.integer("batch_spans", 512, 1, 8192));
+        t.flush_interval = std::chrono::milliseconds(r.integer("flush_interval_ms", 1000, 10, 60000));
+        t.export_timeout = std::chrono::milliseconds(r.integer("export_timeout_ms", 2000, 10, 60000));
+        t.service_name = r.string("service_name", "moneta");
+        t.environment = r.string("environment", "");
+        r.finish();
+        // MONETA_TRACE_SAMPLE_RATIO overrides sample_ratio (a fraction: libs/config's env
+        // overrides are integers, strings and booleans only).
+        if (const char* v = std::getenv("MONETA_TRACE_SAMPLE_RATIO"); v != nullptr && *v != '\0') {
+            char* end = nullptr;
+            const double ratio = std::strtod(v, &end);
+            if (end == v || *end != '\0' || !(ratio >= 0.0 && ratio <= 1.0)) {
+                throw config::ConfigError("MONETA_TRACE_SAMPLE_RATIO: expected a number in [0, 1]");
+            }
+            t.sample_ratio = ratio;
+        }
+        if (t.service_name.empty()) {
+            throw config::ConfigError("tracing.service_name: must not be empty");
+        }
+        // Not config keys: where to send spans is deployment, and the headers carry credentials.
+        if (const char* e = std::getenv("MONETA_OTLP_ENDPOINT")) {
+            t.endpoint = e;
+        }
+        if (const char* h = std::getenv("MONETA_OTLP_HEADERS")) {
+            t.headers = h;
+        }
+    }
     root.finish();
     // Zero or negative durations would mean "fail every call at once": refuse them by name.
     const std::pair<const char*, std::chrono::milliseconds> positive[] = {

@@ -110,6 +110,20 @@ struct ConsulSettings {
     std::chrono::milliseconds backoff_max{30000};
 };
 
+/// The `tracing` section (docs/tracing.md). Export is on only when MONETA_OTLP_ENDPOINT is set.
+struct TracingSettings {
+    double sample_ratio = 0.01;                       ///< head ratio of new traces, [0, 1]
+    std::chrono::milliseconds slow_threshold{500};    ///< slower requests are always kept
+    std::size_t queue_spans = 4096;                   ///< per worker ring
+    std::size_t batch_spans = 512;
+    std::chrono::milliseconds flush_interval{1000};
+    std::chrono::milliseconds export_timeout{2000};
+    std::string service_name = "moneta";              ///< resource service.name
+    std::string environment;                          ///< resource deployment.environment
+    std::string endpoint;  ///< env MONETA_OTLP_ENDPOINT (not a config key); empty = export off
+    std::string headers;   ///< env MONETA_OTLP_HEADERS (secret: never logged)
+};
+
 struct Settings {
     ServerSettings server;
     redis::ClientConfig redis;
@@ -131,6 +145,7 @@ struct Settings {
     LogSettings log;
     ResilienceSettings resilience;
     ConsulSettings consul;
+    TracingSettings tracing;
 };
 
 /// Environment variables that override config keys (api.md §2 names).

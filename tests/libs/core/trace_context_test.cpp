@@ -1,5 +1,7 @@
 #include "moneta/core/trace_context.hpp"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace moneta::core {
@@ -54,6 +56,28 @@ TEST(TraceContextTest, NewRootRoundTrips) {
     ASSERT_TRUE(parsed.has_value());
     EXPECT_EQ(parsed->trace_id, root.trace_id);
     EXPECT_FALSE(parsed->sampled());
+}
+
+TEST(TraceContextTest, TracestateIsPassedOnOnlyWhenValid) {
+    for (const std::string v : {"congo=t61rcWkgMzE", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
+                                "a=1 , b=2", "tenant1@vendor=x", "k_-*/9=v!x", "", " , ,", "a=1,,b=2"}) {
+        EXPECT_TRUE(TraceContext::valid_tracestate(v)) << v;
+    }
+    for (const std::string v : {"Upper=1", "1abc=v", "novalue", "k=", "k=a,b", "k=v=w", "k=v\x7f",
+                                "a=1,a=2", "@v=x", "t@=x", "t@Sys=x", "k=\x01", "k=caf\xc3\xa9"}) {
+        EXPECT_FALSE(TraceContext::valid_tracestate(v)) << v;
+    }
+    // 32 members pass, 33 do not; more than 512 chars do not.
+    std::string members;
+    for (int i = 0; i < 32; ++i) {
+        members += (i ? ",k" : "k") + std::to_string(i) + "=v";
+    }
+    EXPECT_TRUE(TraceContext::valid_tracestate(members));
+    EXPECT_FALSE(TraceContext::valid_tracestate(members + ",k32=v"));
+    EXPECT_TRUE(TraceContext::valid_tracestate("k=" + std::string(256, 'v')));
+    EXPECT_FALSE(TraceContext::valid_tracestate("k=" + std::string(257, 'v')));
+    EXPECT_FALSE(TraceContext::valid_tracestate("a=" + std::string(250, 'v') + ",b=" + std::string(250, 'v') +
+                                                ",c=" + std::string(20, 'v')));
 }
 
 }  // namespace

@@ -125,5 +125,47 @@ TEST_F(SettingsSecurityTest, TokenCacheEntriesIsReadAndBounded) {
     EXPECT_NE(huge.error().find("auth.token_cache_entries"), std::string::npos) << huge.error();
 }
 
+TEST_F(SettingsSecurityTest, TracingSectionAndItsEnvironment) {
+    // Issue 12: the shipped tracing section, its bounds, unknown keys, and the variables read
+    // outside libs/config (the endpoint, the headers, the ratio).
+    ::unsetenv("MONETA_OTLP_ENDPOINT");
+    ::unsetenv("MONETA_OTLP_HEADERS");
+    ::unsetenv("MONETA_TRACE_SAMPLE_RATIO");
+    const auto shipped = load();
+    ASSERT_TRUE(shipped) << shipped.error();
+    EXPECT_DOUBLE_EQ(shipped->tracing.sample_ratio, 0.01);
+    EXPECT_EQ(shipped->tracing.slow_threshold, std::chrono::milliseconds(500));
+    EXPECT_EQ(shipped->tracing.queue_spans, 4096U);
+    EXPECT_EQ(shipped->tracing.batch_spans, 512U);
+    EXPECT_EQ(shipped->tracing.service_name, "moneta");
+    EXPECT_TRUE(shipped->tracing.endpoint.empty()) << "export off unless MONETA_OTLP_ENDPOINT is set";
+    const auto above = load([](bj::object& o) { o["tracing"].as_object()["sample_ratio"] = 1.5; });
+    ASSERT_FALSE(above);
+    EXPECT_NE(above.error().find("tracing.sample_ratio"), std::string::npos) << above.error();
+    const auto typo = load([](bj::object& o) { o["tracing"].as_object()["sample_rate"] = 0.5; });
+    ASSERT_FALSE(typo);
+    EXPECT_NE(typo.error().find("sample_rate"), std::string::npos) << typo.error();
+
+    ::setenv("MONETA_OTLP_ENDPOINT", "http://127.0.0.1:4318/v1/traces", 1);
+    ::setenv("MONETA_OTLP_HEADERS", "Authorization=ApiKey abc", 1);
+    ::setenv("MONETA_TRACE_SAMPLE_RATIO", "1", 1);
+    const auto on = load();
+    ASSERT_TRUE(on) << on.error();
+    EXPECT_EQ(on->tracing.endpoint, "http://127.0.0.1:4318/v1/traces");
+    EXPECT_EQ(on->tracing.headers, "Authorization=ApiKey abc");
+    EXPECT_DOUBLE_EQ(on->tracing.sample_ratio, 1.0);
+    for (const char* bad : {"2", "-0.1", "0.5x", "abc"}) {
+        ::setenv("MONETA_TRACE_SAMPLE_RATIO", bad, 1);
+        const auto r = load();
+        EXPECT_FALSE(r) << bad;
+        if (!r) {
+            EXPECT_NE(r.error().find("MONETA_TRACE_SAMPLE_RATIO"), std::string::npos) << r.error();
+        }
+    }
+    ::unsetenv("MONETA_OTLP_ENDPOINT");
+    ::unsetenv("MONETA_OTLP_HEADERS");
+    ::unsetenv("MONETA_TRACE_SAMPLE_RATIO");
+}
+
 }  // namespace
 }  // namespace moneta

@@ -125,7 +125,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
     }
     return sessions_.async_heartbeat(
         usecases::ProgressReport{caller_of(claims), session_id, body->position_sec, body->seq, now_ms,
-                                 req.context().deadline},
+                                 req.context().deadline, &req.context()},
         // The body goes into the connection's recycled buffer: no allocation per heartbeat.
         [this, now_ms, &req](usecases::Outcome<usecases::Renewed>&& outcome) {
             return respond(std::move(outcome), now_ms, [&](usecases::Renewed&& renewed) {
@@ -154,7 +154,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Reques
     }
     return sessions_.async_stop(
         usecases::ProgressReport{caller_of(claims), session_id, body->position_sec, body->seq, now_ms,
-                                 req.context().deadline},
+                                 req.context().deadline, &req.context()},
         body->reason == domain::StopReason::kEnded, [now_ms](usecases::Outcome<usecases::Stopped>&& outcome) {
             return respond(std::move(outcome), now_ms, [](usecases::Stopped&&) { return no_content(); });
         });

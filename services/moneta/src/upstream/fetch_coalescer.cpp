@@ -163,7 +163,7 @@ boost::asio::awaitable<core::Result<Fetched>> FetchCoalescer::async_get(
         // The shared fetch gets the server's own budget, not this caller's deadline; it runs on
         // this worker (its api client is this worker's) and outlives this caller if need be.
         core::RequestContext fetch_ctx{ctx.request_id, ctx.trace, ctx.parent,
-                                       core::Deadline::after(clock_, fetch_timeout_)};
+                                       core::Deadline::after(clock_, fetch_timeout_), ctx.tracestate};
         boost::asio::co_spawn(
             ex, async_fetch(api, r, std::string(id), std::move(fetch_ctx), flight), boost::asio::detached
         );

@@ -9,15 +9,20 @@ InternalApiClient::InternalApiClient(http_client::Client& http, std::string serv
 
 boost::asio::awaitable<core::Result<Fetched>> InternalApiClient::async_call(std::string_view method,
                                                                            std::string_view target,
+                                                                           std::string_view route,
                                                                            std::string_view body,
                                                                            const core::RequestContext& ctx,
                                                                            std::size_t resource) {
-    const std::string traceparent = ctx.trace.child().to_traceparent();
+    // The client span: its id goes out in traceparent, so the API's server span is its child.
+    const core::TraceContext span = ctx.trace.child();
+    const std::string traceparent = span.to_traceparent();
+    const auto started = recorder_ != nullptr ? recorder_->now() : core::SteadyTime{};
     const http_client::Header get_headers[] = {
         {"Authorization", authorization_},
         {"X-Request-Id", ctx.request_id},
         {"traceparent", traceparent},
         {"elastic-apm-traceparent", traceparent},
+        {"tracestate", ctx.tracestate},
     };
     const http_client::Header post_headers[] = {
         {"Authorization", authorization_},
@@ -25,9 +30,14 @@ boost::asio::awaitable<core::Result<Fetched>> InternalApiClient::async_call(std:
         {"traceparent", traceparent},
         {"elastic-apm-traceparent", traceparent},
         {"Content-Type", "application/json"},
+        {"tracestate", ctx.tracestate},
     };
+    // tracestate is last in both lists: left out when the request brought none.
     std::span<const http_client::Header> headers = body.empty() ? std::span<const http_client::Header>(get_headers)
                                                                 : std::span<const http_client::Header>(post_headers);
+    if (ctx.tracestate.empty()) {
+        headers = headers.first(headers.size() - 1);
+    }
     http_client::RequestControl control;
     control.timeout = timeout_;
     const core::SteadyTime start = clock_ != nullptr ? clock_->steady_now() : core::SteadyTime{};
@@ -35,6 +45,9 @@ boost::asio::awaitable<core::Result<Fetched>> InternalApiClient::async_call(std:
     if (clock_ != nullptr) {
         // Every exchange that was attempted, failed ones included: a timeout shows as its length.
         stats_.latency[resource].observe(std::chrono::duration<double>(clock_->steady_now() - start).count());
+    }
+    if (recorder_ != nullptr) {
+        record_span(span, ctx, started, method, route, res ? res->status : 0, res ? std::string_view{} : "transport");
     }
     if (!res) {
         ++stats_.errors_total;
@@ -58,7 +71,10 @@ boost::asio::awaitable<core::Result<Fetched>> InternalApiClient::async_get(
         ++stats_.content_calls_total;
     }
     target += id;  // ids are validated ([A-Za-z0-9_-]) before they get here: no escaping needed
-    co_return co_await async_call("GET", target, {}, ctx, resource == Resource::kAccount ? 0 : 1);
+    co_return co_await async_call(
+        "GET", target,
+        resource == Resource::kAccount ? "/internal/v1/accounts/{id}" : "/internal/v1/contents/{id}", {}, ctx,
+        resource == Resource::kAccount ? 0 : 1);
 }
 
 boost::asio::awaitable<core::Result<Fetched>> InternalApiClient::async_get_progress(
@@ -71,13 +87,42 @@ boost::asio::awaitable<core::Result<Fetched>> InternalApiClient::async_get_progr
         target += "?content_ids=";
         target += content_ids_csv;  // validated ids and commas only
     }
-    co_return co_await async_call("GET", target, {}, ctx, 2);
+    co_return co_await async_call("GET", target, "/internal/v1/profiles/{id}/progress", {}, ctx, 2);
 }
 
 boost::asio::awaitable<core::Result<Fetched>> InternalApiClient::async_upsert_progress(
     std::string_view body, const core::RequestContext& ctx) {
     ++stats_.progress_upserts_total;
-    co_return co_await async_call("POST", "/internal/v1/progress:batchUpsert", body, ctx, 3);
+    co_return co_await async_call("POST", "/internal/v1/progress:batchUpsert", "/internal/v1/progress:batchUpsert", body,
+                                  ctx, 3);
+}
+
+void InternalApiClient::record_span(const core::TraceContext& span, const core::RequestContext& ctx,
+                                    core::SteadyTime started, std::string_view method, std::string_view route,
+                                    int status, std::string_view error) noexcept {
+    trace::SpanRecord s;
+    s.trace_id = span.trace_id;
+    s.span_id = span.span_id;
+    s.parent_span_id = ctx.trace.span_id;
+    s.flags = span.flags;
+    s.kind = trace::SpanKind::kClient;
+    s.start_unix_ns = recorder_->unix_ns(started);
+    s.end_unix_ns = recorder_->unix_ns(recorder_->now());
+    s.name.assign_joined(method, route);
+    s.http_method.assign(method);
+    s.http_route.assign(route);
+    s.http_status = status;
+    s.server_address.assign(trace_address_);
+    s.server_port = trace_port_;
+    s.peer_service.assign("internal-api");
+    if (!error.empty()) {
+        s.status = trace::StatusCode::kError;
+        s.error_type.assign(error);
+    } else if (status >= 500) {
+        s.status = trace::StatusCode::kError;
+        s.error_type.assign_status(status);
+    }
+    recorder_->add_client(s);
 }
 
 }  // namespace moneta::upstream

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "moneta/trace/client_span.hpp"
 #include "domain/requests.hpp"
 #include "usecases/outcome.hpp"
 #include "usecases/playback_stats.hpp"
@@ -53,7 +54,9 @@ public:
             co_return present(refusal<ProgressAccepted>(std::move(*refused)));
         }
         domain::ProgressRecord rec = record(content_id, put);
+        const auto t0 = trace::client_call_start();
         auto written = co_await d_.progress.async_put(caller.account_id, caller.profile_id, rec, now_ms, ctx.deadline);
+        trace::record_redis_call(ctx, t0, "progress_put", written.has_value());
         co_return present(judge_put(caller, std::move(rec), written));
     }
 

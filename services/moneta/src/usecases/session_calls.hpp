@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "moneta/trace/client_span.hpp"
 #include "domain/requests.hpp"
 #include "domain/session_id.hpp"
 #include "usecases/outcome.hpp"
@@ -27,6 +28,7 @@ struct ProgressReport {
     std::int64_t seq = 0;
     std::int64_t now_ms = 0;
     core::Deadline deadline;
+    const core::RequestContext* ctx = nullptr;  ///< the request's trace (its Redis span); outlives the call
 };
 
 /// A 200 heartbeat answer: the lease's expiry and the stop reason (empty: "continue").
@@ -84,8 +86,12 @@ public:
             // for it (it would answer 404). Queue behind the grant instead.
             co_return present(hold_heartbeat(r));
         }
+        const auto t0 = trace::client_call_start();
         auto hb = co_await d_.leases.async_heartbeat(r.caller.account_id, r.session_id, r.position_sec, r.seq,
                                                      r.now_ms, r.deadline);
+        if (r.ctx != nullptr) {
+            trace::record_redis_call(*r.ctx, t0, "heartbeat", hb.has_value());
+        }
         co_return present(judge_heartbeat(r, hb));
     }
 
@@ -98,8 +104,12 @@ public:
             // replay would then create a lease nobody releases. Queue behind the grant.
             co_return present(hold_stop(r, ended));
         }
+        const auto t0 = trace::client_call_start();
         auto stopped = co_await d_.leases.async_stop(r.caller.account_id, r.session_id, r.position_sec, r.seq, ended,
                                                      r.now_ms, r.deadline);
+        if (r.ctx != nullptr) {
+            trace::record_redis_call(*r.ctx, t0, "stop", stopped.has_value());
+        }
         co_return present(judge_stop(r, ended, stopped));
     }
 
@@ -110,7 +120,9 @@ public:
     boost::asio::awaitable<std::invoke_result_t<Present&, Outcome<Refreshed>&&>> async_refresh(
         Caller caller, std::string_view session_id, std::string_view viewer_country, std::int64_t now_ms,
         const core::RequestContext& ctx, Present present) {
+        const auto t0 = trace::client_call_start();
         auto live = co_await d_.leases.async_live_session(caller.account_id, session_id, now_ms, ctx.deadline);
+        trace::record_redis_call(ctx, t0, "live_session", live.has_value());
         if (!live) {
             ++d_.stats.store_errors_total;
             co_return present(Outcome<Refreshed>(StoreFailed{live.error()}));
@@ -136,7 +148,9 @@ public:
         if (!catalog->account) {
             co_return present(Outcome<Listed>(Refused{domain::ApiError::kSubscriptionRequired}));
         }
+        const auto t0 = trace::client_call_start();
         auto sessions = co_await d_.leases.async_list(caller.account_id, now_ms, ctx.deadline);
+        trace::record_redis_call(ctx, t0, "session_list", sessions.has_value());
         if (!sessions) {
             ++d_.stats.store_errors_total;
             co_return present(Outcome<Listed>(StoreFailed{sessions.error()}));

@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "moneta/trace/client_span.hpp"
 #include "domain/requests.hpp"
 #include "domain/session_id.hpp"
 #include "store/redis_failure.hpp"
@@ -81,7 +82,9 @@ public:
     boost::asio::awaitable<std::invoke_result_t<Present&, Outcome<Started>&&>> async_run(StartPlaybackCommand cmd,
                                                                                       Present present) {
         const core::RequestContext& ctx = *cmd.ctx;
+        auto t0 = trace::client_call_start();
         AdmissionRead read = co_await d_.catalog.async_read_admission(admission(cmd), ctx);
+        trace::record_redis_call(ctx, t0, "admission", !read.catalog.redis_error);
         if (read.retry_after_sec) {
             ++d_.stats.starts_rate_limited_total;
             co_return present(Outcome<Started>(Refused{domain::ApiError::kRateLimited, "{}", *read.retry_after_sec}));
@@ -120,11 +123,13 @@ public:
             ++d_.stats.store_errors_total;
             co_return present(d_.settings.redis_down_fail_open ? without_lease(cmd, p) : unavailable());
         }
+        t0 = trace::client_call_start();
         auto lease = co_await d_.leases.async_start(
             store::StartCommand{p.account->id, p.account->plan.max_streams, p.info,
                                 cmd.request.replace_session_id.value_or(""), cmd.now_ms, cmd.idempotency_key,
                                 p.request_hash, p.meta},
             ctx.deadline);
+        trace::record_redis_call(ctx, t0, "session_start", lease.has_value());
         if (!lease) {
             co_return present(lease_failed(cmd, p, lease.error()));
         }
@@ -144,8 +149,10 @@ public:
         if (!cmd.idempotency_key.empty()) {
             // Round trip 3, only for idempotent starts: remember the answer for replays.
             const std::string stored_value = p.request_hash + "\n" + *out;
+            t0 = trace::client_call_start();
             auto saved = co_await d_.leases.async_save_idempotent(p.account->id, cmd.idempotency_key, stored_value,
                                                                   ctx.deadline);
+            trace::record_redis_call(ctx, t0, "idempotency_save", saved.has_value());
             if (!saved) {
                 ++d_.stats.store_errors_total;  // the start succeeded; a replay will see "in progress"
             }

@@ -17,6 +17,10 @@ struct RequestContext {
     TraceContext trace;      ///< our server span (child of the inbound parent, or a new root)
     std::optional<TraceContext> parent;  ///< the inbound parent, when one was sent
     Deadline deadline;       ///< min(server default, inbound X-Request-Timeout-Ms)
+    /// The inbound `tracestate` when valid (TraceContext::valid_tracestate) and a parent was
+    /// sent, else empty; passed on unchanged to outbound calls. Last, so aggregate
+    /// initializers of the fields above still compile.
+    std::string tracestate;
 };
 
 /// True when @p id is safe to log and echo: 1..128 chars of [A-Za-z0-9._:-].

@@ -27,6 +27,16 @@ struct TraceContext {
     /// The same trace with a fresh span id (for a child span or an outbound call).
     TraceContext child() const noexcept;
 
+    /// The longest `tracestate` we pass on (W3C: at least 512 chars must be propagated).
+    static constexpr std::size_t kMaxTracestate = 512;
+
+    /// True when @p v is a `tracestate` we pass on unchanged: at most kMaxTracestate chars, at
+    /// most 32 list members (empty ones allowed), each `key=value` with the W3C key grammar
+    /// (`lcalpha *(lcalpha / digit / _ - * /)` up to 256, or `tenant@system`) and value
+    /// (1..256 printable ASCII chars other than `,` and `=`, not ending in a space), no
+    /// duplicate key. Anything else is dropped, never repaired.
+    static bool valid_tracestate(std::string_view v) noexcept;
+
     bool sampled() const noexcept { return (flags & 1U) != 0; }
     std::string trace_id_hex() const;
     std::string span_id_hex() const;
