@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <regex>
 
 #include "moneta/testing/stack.hpp"
@@ -260,6 +261,59 @@ TEST_F(TracingStackTest, StartMissAndHeartbeatAreOneTraceAcrossBothServices) {
     EXPECT_EQ(log.find("test-secret-value"), std::string::npos) << "the OTLP headers are never logged";
     EXPECT_GE(s.metric("moneta_trace_spans_exported_total"), 3);
     EXPECT_GT(receiver_->post_count(), receiver_->accepted().size()) << "the scripted 503 was retried";
+}
+
+TEST_F(TracingStackTest, ProgressReadsHaveRedisClientSpansUnderTheirRequests) {
+    testing::Stack& s = *stack_;
+    const std::string tok = s.token("a_1", "p_2");
+    const std::string trace = "5cf92f3577b34da6a3ce929d0e0e4737";
+    const testing::HttpHeaders headers{{"traceparent", "00-" + trace + "-00f067aa0ba902b8-01"}};
+    const auto get = s.call("GET", "/v1/me/progress?content_ids=m_1", "", tok, headers);
+    ASSERT_EQ(get.status, 200) << get.body;
+    const auto cw = s.call("GET", "/v1/me/continue-watching?limit=5", "", tok, headers);
+    ASSERT_EQ(cw.status, 200) << cw.body;
+
+    // Each read: its admission pipeline, then its own round trip (and, on a first read of the
+    // profile, the load script after the internal API answered).
+    std::vector<Got> spans;
+    std::map<std::string, std::string> server_by_route;
+    std::multimap<std::string, std::string> redis_parents;  // operation -> parent span id
+    ASSERT_TRUE(testing::wait_until(
+        [&] {
+            spans = spans_of(*receiver_, trace);
+            server_by_route.clear();
+            redis_parents.clear();
+            for (const auto& g : spans) {
+                if (g.service != "moneta") {
+                    continue;
+                }
+                if (g.span.kind() == otlp::trace::v1::Span::SPAN_KIND_SERVER) {
+                    server_by_route[g.attr("http.route")] = hex(g.span.span_id());
+                } else if (g.attr("db.system") == "redis") {
+                    redis_parents.emplace(g.attr("db.operation"), hex(g.span.parent_span_id()));
+                }
+            }
+            return server_by_route.size() >= 2 && redis_parents.count("progress_get") == 1 &&
+                   redis_parents.count("continue_watching") >= 1 && redis_parents.count("admission") >= 2;
+        },
+        30s, "the progress reads' spans"));
+    const std::string get_id = server_by_route["/v1/me/progress"];
+    const std::string cw_id = server_by_route["/v1/me/continue-watching"];
+    ASSERT_FALSE(get_id.empty());
+    ASSERT_FALSE(cw_id.empty());
+    EXPECT_EQ(redis_parents.find("progress_get")->second, get_id);
+    for (auto [it, end] = redis_parents.equal_range("continue_watching"); it != end; ++it) {
+        EXPECT_EQ(it->second, cw_id);
+    }
+    std::multiset<std::string> admission_parents;
+    for (auto [it, end] = redis_parents.equal_range("admission"); it != end; ++it) {
+        admission_parents.insert(it->second);
+    }
+    EXPECT_EQ(admission_parents.count(get_id), 1U);
+    EXPECT_EQ(admission_parents.count(cw_id), 1U);
+    for (auto [it, end] = redis_parents.equal_range("progress_load"); it != end; ++it) {
+        EXPECT_TRUE(it->second == get_id || it->second == cw_id) << "a load belongs to one of the reads";
+    }
 }
 
 TEST_F(TracingStackTest, FailingStartIsAnErrorSpanWithAnErrorClientSpan) {

@@ -276,6 +276,12 @@ public:
         registry_.callback_counter("moneta_log_dropped_total",
                                    "Log lines dropped because the async log queue or a worker's access-log ring was full.", {},
                                    [this] { return static_cast<double>(logger_->dropped()); });
+        // The interval players are told to heartbeat at: a live session is renewed about once
+        // per interval, so rate(renewed heartbeats) x interval estimates the sessions playing
+        // (recording rule moneta:playback_active_sessions:estimate; the leases live in Redis).
+        registry_.callback_gauge("moneta_playback_heartbeat_interval_seconds",
+                                 "Heartbeat interval given to players (playback.heartbeat_sec).", {},
+                                 [s = settings_.playback.heartbeat_interval_sec] { return static_cast<double>(s); });
         // Read at scrape time from the admin thread; the client is published by start().
         registry_.callback_gauge("moneta_consul_registered",
                                  "1 while the Consul registration is in place and its TTL check passed last (0: off or failing).",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "moneta/trace/client_span.hpp"
 #include "store/keys.hpp"
 #include "store/scripts/script_call.hpp"
 
@@ -86,7 +87,9 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
     // Load through the guard: a newer local position (not yet flushed) is kept; ids without a
     // position go to the profile's bounded, short-lived negative cache (ProgressLoadScript).
     const ProgressLoadScript::Call call(ProgressLoadArgs{account_id, profile_id, *items, content_ids, settings_});
+    const auto t0 = trace::client_call_start();
     auto loaded = co_await eval_script(redis_, load_.script(), call.keys(), call.args(), ctx.deadline);
+    trace::record_redis_call(ctx, t0, "progress_load", loaded.has_value());
     if (!loaded || !ProgressLoadScript::decode(loaded->view())) {
         ++stats_.redis_errors_total;  // answered from the internal API anyway; the next read retries
     }
@@ -104,7 +107,9 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
     p.add(cmd);
     cmd[1] = progress_missing_key(kb, account_id, profile_id);
     p.add(cmd);
+    const auto t0 = trace::client_call_start();
     auto replies = co_await redis_.async_pipeline(p, ctx.deadline);
+    trace::record_redis_call(ctx, t0, "progress_get", replies.has_value());
     std::vector<std::optional<domain::ProgressRecord>> found(content_ids.size());
     std::vector<std::string> missing;
     if (!replies) {
@@ -168,8 +173,10 @@ boost::asio::awaitable<core::Result<std::vector<domain::ProgressRecord>>> Progre
     const ContinueWatchingScript::Call call(ContinueWatchingArgs{account_id, profile_id, limit});
     boost::system::error_code redis_error = core::make_error(Errc::kUpstreamError);  // an odd reply
     for (int attempt = 0; attempt < 2; ++attempt) {
+        const auto t0 = trace::client_call_start();
         auto reply = co_await eval_script(redis_, continue_watching_.script(), call.keys(), call.args(),
                                           ctx.deadline);
+        trace::record_redis_call(ctx, t0, "continue_watching", reply.has_value());
         if (!reply) {
             redis_error = reply.error();
             break;

@@ -8,10 +8,12 @@ using domain::ApiError;
 
 boost::asio::awaitable<std::optional<ProgressCalls::Refusal>> ProgressCalls::async_admit(
     const Caller& caller, std::string_view content_id, std::int64_t now_ms, const core::RequestContext& ctx) {
+    const auto t0 = trace::client_call_start();
     AdmissionRead read = co_await d_.catalog.async_read_admission(
         AdmissionQuery{Admission::kProgress, caller.account_id, caller.profile_id, content_id,
                        d_.settings.progress_rate_per_min, now_ms},
         ctx);
+    trace::record_redis_call(ctx, t0, "admission", !read.catalog.redis_error);
     if (read.retry_after_sec) {
         ++d_.stats.progress_rate_limited_total;
         co_return Refused{ApiError::kRateLimited, "{}", *read.retry_after_sec};
