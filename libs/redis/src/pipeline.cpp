@@ -133,6 +133,19 @@ Pipeline& Pipeline::append(const Pipeline& other) {
     return *this;
 }
 
+Pipeline& Pipeline::add_encoded(std::string_view command) {
+    reserve_buffer();
+    wire_ += command;
+    ++count_;
+    return *this;
+}
+
+void Pipeline::adopt_scripts(const Pipeline& other) {
+    for (const Script* s : other.scripts()) {
+        remember(*s);
+    }
+}
+
 void Pipeline::remember(const Script& script) {
     const auto inline_end = scripts_.begin() + static_cast<std::ptrdiff_t>(std::min(inline_scripts_, kInlineScripts));
     if (std::find(scripts_.begin(), inline_end, &script) != inline_end ||

@@ -47,6 +47,12 @@ public:
     /// Appends every command of @p other (already encoded: a byte copy) and its scripts.
     Pipeline& append(const Pipeline& other);
 
+    /// Appends ONE command already encoded as RESP (@p command: exactly one multibulk command,
+    /// as for_each_command() in cluster.hpp cuts them). For routers that split a pipeline.
+    Pipeline& add_encoded(std::string_view command);
+    /// Remembers @p other's scripts for NOSCRIPT recovery (a part of a split pipeline).
+    void adopt_scripts(const Pipeline& other);
+
     std::size_t size() const noexcept { return count_; }
     bool empty() const noexcept { return count_ == 0; }
     void clear() noexcept {

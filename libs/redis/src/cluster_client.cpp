@@ -1,0 +1,505 @@
+#include "moneta/redis/cluster_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <array>
+#include <exception>
+
+#include "moneta/core/error.hpp"
+
+namespace moneta::redis {
+namespace net = boost::asio;
+using core::Errc;
+
+namespace {
+constexpr auto kUseAwaitable = net::as_tuple(net::use_awaitable);
+constexpr std::uint16_t kNoNode = 0xFFFF;
+
+void rethrow(std::exception_ptr e) {
+    if (e) {
+        std::rethrow_exception(e);  // a bug: let it surface
+    }
+}
+}  // namespace
+
+core::Result<void> validate(const ClusterConfig& config) {
+    const auto bad = core::make_error(Errc::kInvalidArgument);
+    if (config.seeds.empty() || config.max_redirects < 1 || config.refresh_min_gap <= Duration::zero() ||
+        config.refresh_interval < config.refresh_min_gap) {
+        return bad;
+    }
+    for (const auto& s : config.seeds) {
+        if (s.host.empty() || s.port == 0) {
+            return bad;
+        }
+    }
+    ClientConfig node = config.node;
+    node.host = config.seeds.front().host;
+    node.port = config.seeds.front().port;
+    return validate(node);
+}
+
+/// Everything the background task and suspended calls share; outlives the ClusterClient while
+/// either runs.
+struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State> {
+    State(net::any_io_executor ex, ClusterConfig cfg, core::Clock& clk)
+        : executor(std::move(ex)), config(std::move(cfg)), clock(clk), wake(executor), run_done(executor) {
+        slot_node.fill(kNoNode);
+        run_done.expires_at(net::steady_timer::time_point::max());
+    }
+
+    net::any_io_executor executor;
+    ClusterConfig config;
+    core::Clock& clock;
+    std::vector<std::unique_ptr<Client>> nodes;  // never shrinks: pointers stay valid
+    std::vector<NodeAddress> addresses;          // of nodes[i]
+    std::array<std::uint16_t, kClusterSlots> slot_node{};
+    std::vector<std::uint16_t> masters;  // distinct nodes of slot_node
+    bool full_coverage = false;
+    bool started = false;
+    bool stopping = false;
+    bool running = false;
+    bool refresh_wanted = true;
+    core::SteadyTime last_refresh{};
+    net::steady_timer wake;
+    net::steady_timer run_done;
+    ClusterStats stats;
+
+    std::uint16_t node_index(const NodeAddress& a) {
+        for (std::size_t i = 0; i < addresses.size(); ++i) {
+            if (addresses[i] == a) {
+                return static_cast<std::uint16_t>(i);
+            }
+        }
+        ClientConfig c = config.node;
+        c.host = a.host;
+        c.port = a.port;
+        nodes.push_back(std::make_unique<Client>(executor, std::move(c), clock));
+        addresses.push_back(a);
+        if (!stopping) {
+            nodes.back()->start();
+        }
+        return static_cast<std::uint16_t>(nodes.size() - 1);
+    }
+
+    Client* route(std::span<const std::string_view> args) {
+        const auto key = command_key(args);
+        return key ? for_slot(key_slot(*key)) : any_master();
+    }
+    Client* for_slot(std::uint16_t slot) {
+        const std::uint16_t n = slot_node[slot];
+        return n == kNoNode ? nullptr : nodes[n].get();
+    }
+    Client* any_master() {
+        for (const std::uint16_t m : masters) {
+            if (nodes[m]->connected()) {
+                return nodes[m].get();
+            }
+        }
+        return masters.empty() ? nullptr : nodes[masters.front()].get();
+    }
+    std::string_view host_of(const Client* c) const {
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            if (nodes[i].get() == c) {
+                return addresses[i].host;
+            }
+        }
+        return {};
+    }
+
+    void want_refresh() {
+        refresh_wanted = true;
+        wake.cancel();
+    }
+
+    void apply(const std::vector<SlotRange>& ranges) {
+        slot_node.fill(kNoNode);
+        masters.clear();
+        std::size_t covered = 0;
+        for (const SlotRange& r : ranges) {
+            const std::uint16_t idx = node_index(r.master);
+            for (std::size_t s = r.first; s <= r.last; ++s) {
+                covered += slot_node[s] == kNoNode ? 1 : 0;
+                slot_node[s] = idx;
+            }
+            if (std::find(masters.begin(), masters.end(), idx) == masters.end()) {
+                masters.push_back(idx);
+            }
+        }
+        full_coverage = covered == kClusterSlots;
+        stats.masters.store(static_cast<std::int64_t>(masters.size()), std::memory_order_relaxed);
+        stats.refreshes_total.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    /// A MOVED: @p slot is served by @p node now.
+    Client* moved(std::uint16_t slot, const NodeAddress& node) {
+        const std::uint16_t idx = node_index(node);
+        slot_node[slot] = idx;
+        if (std::find(masters.begin(), masters.end(), idx) == masters.end()) {
+            masters.push_back(idx);
+            stats.masters.store(static_cast<std::int64_t>(masters.size()), std::memory_order_relaxed);
+        }
+        stats.moved_total.fetch_add(1, std::memory_order_relaxed);
+        want_refresh();  // a MOVED rarely comes alone: a whole range moved or failed over
+        return nodes[idx].get();
+    }
+
+    /// Asks the known masters (connected ones first), then the seeds, for CLUSTER SLOTS.
+    net::awaitable<bool> async_refresh() {
+        std::vector<NodeAddress> candidates;
+        for (const std::uint16_t m : masters) {
+            if (nodes[m]->connected()) {
+                candidates.push_back(addresses[m]);
+            }
+        }
+        for (const auto& s : config.seeds) {
+            if (std::find(candidates.begin(), candidates.end(), s) == candidates.end()) {
+                candidates.push_back(s);
+            }
+        }
+        for (std::uint16_t m : masters) {  // last: the masters that are down now
+            if (std::find(candidates.begin(), candidates.end(), addresses[m]) == candidates.end()) {
+                candidates.push_back(addresses[m]);
+            }
+        }
+        for (const NodeAddress& a : candidates) {
+            if (stopping) {
+                co_return false;
+            }
+            Client* c = nodes[node_index(a)].get();
+            if (!c->connected() && !co_await c->async_wait_connected(config.node.connect_timeout)) {
+                continue;
+            }
+            auto r = co_await c->async_command({"CLUSTER", "SLOTS"},
+                                               core::Deadline::after(clock, config.node.command_timeout));
+            if (!r || r->is_error()) {
+                continue;
+            }
+            auto ranges = parse_cluster_slots(r->view(), a.host);
+            if (!ranges || ranges->empty()) {
+                continue;
+            }
+            apply(*ranges);
+            co_return true;
+        }
+        co_return false;
+    }
+
+    net::awaitable<void> async_run(std::shared_ptr<State> self) {
+        running = true;
+        while (!stopping) {
+            bool master_down = !full_coverage;
+            for (const std::uint16_t m : masters) {
+                master_down = master_down || !nodes[m]->connected();
+            }
+            const auto now = clock.steady_now();
+            const bool due = last_refresh == core::SteadyTime{} ||
+                             ((refresh_wanted || master_down) && now - last_refresh >= config.refresh_min_gap) ||
+                             now - last_refresh >= config.refresh_interval;
+            if (due) {
+                refresh_wanted = false;
+                last_refresh = now;
+                if (!co_await async_refresh()) {
+                    stats.refresh_failures_total.fetch_add(1, std::memory_order_relaxed);
+                    refresh_wanted = true;
+                }
+                continue;
+            }
+            wake.expires_after(config.refresh_min_gap);
+            co_await wake.async_wait(kUseAwaitable);
+        }
+        running = false;
+        run_done.cancel();
+        (void)self;
+    }
+
+    /// Sends one call (built by @p send: a command or an EVALSHA, with ASKING first when asked)
+    /// to @p c and follows MOVED/ASK replies.
+    template <class Send>
+    net::awaitable<core::Result<Reply>> async_routed(Client* c, Send& send) {
+        if (c == nullptr) {
+            want_refresh();
+            co_return core::make_error(Errc::kUnavailable);
+        }
+        core::Result<Reply> r = co_await send(*c, false);
+        for (int i = 0; i < config.max_redirects; ++i) {
+            if (!r) {
+                if (!c->connected()) {
+                    want_refresh();  // its master may be failing over
+                }
+                co_return r;
+            }
+            if (!r->is_error()) {
+                co_return r;
+            }
+            const auto redirect = parse_redirect(r->error_message(), host_of(c));
+            if (!redirect) {
+                co_return r;
+            }
+            if (redirect->kind == Redirect::Kind::kMoved) {
+                c = moved(redirect->slot, redirect->node);
+                r = co_await send(*c, false);
+            } else {
+                stats.ask_total.fetch_add(1, std::memory_order_relaxed);
+                c = nodes[node_index(redirect->node)].get();
+                r = co_await send(*c, true);
+            }
+        }
+        co_return r;
+    }
+};
+
+ClusterClient::ClusterClient(net::any_io_executor executor, ClusterConfig config, core::Clock& clock)
+    : s_(std::make_shared<State>(std::move(executor), std::move(config), clock)) {}
+
+ClusterClient::~ClusterClient() { stop(); }
+
+void ClusterClient::start() {
+    if (s_->started || s_->stopping) {
+        return;
+    }
+    s_->started = true;
+    for (const auto& seed : s_->config.seeds) {
+        s_->node_index(seed);
+    }
+    net::co_spawn(s_->executor, s_->async_run(s_), rethrow);
+}
+
+void ClusterClient::stop() {
+    if (s_->stopping) {
+        return;
+    }
+    s_->stopping = true;
+    s_->wake.cancel();
+    for (auto& n : s_->nodes) {
+        n->stop();
+    }
+}
+
+net::awaitable<void> ClusterClient::async_stop() {
+    auto s = s_;
+    stop();
+    for (auto& n : s->nodes) {
+        co_await n->async_stop();
+    }
+    while (s->running) {
+        co_await s->run_done.async_wait(kUseAwaitable);
+    }
+}
+
+net::awaitable<bool> ClusterClient::async_wait_connected(Duration timeout) {
+    auto s = s_;
+    const auto until = std::chrono::steady_clock::now() + timeout;  // real time, as Client's
+    net::steady_timer poll(s->executor);
+    while (!connected() && !s->stopping && std::chrono::steady_clock::now() < until) {
+        poll.expires_after(std::chrono::milliseconds(5));
+        auto [ec] = co_await poll.async_wait(kUseAwaitable);
+        if (ec) {
+            break;
+        }
+    }
+    co_return connected();
+}
+
+bool ClusterClient::connected() const noexcept {
+    if (!s_->full_coverage || s_->masters.empty()) {
+        return false;
+    }
+    return std::all_of(s_->masters.begin(), s_->masters.end(),
+                       [this](std::uint16_t m) { return s_->nodes[m]->connected(); });
+}
+
+const ClusterStats& ClusterClient::stats() const noexcept { return s_->stats; }
+
+std::vector<const Client*> ClusterClient::nodes() const {
+    std::vector<const Client*> out;
+    for (const auto& n : s_->nodes) {
+        out.push_back(n.get());
+    }
+    return out;
+}
+
+std::optional<NodeAddress> ClusterClient::master_of(std::uint16_t slot) const {
+    if (slot >= kClusterSlots || s_->slot_node[slot] == kNoNode) {
+        return std::nullopt;
+    }
+    return s_->addresses[s_->slot_node[slot]];
+}
+
+net::awaitable<core::Result<Reply>> ClusterClient::do_async_command(std::span<const std::string_view> args,
+                                                                    core::Deadline deadline, CommandControl control) {
+    auto s = s_;
+    auto send = [&](Client& c, bool asking) -> net::awaitable<core::Result<Reply>> {
+        if (!asking) {
+            co_return co_await c.async_command(args, deadline, control);
+        }
+        Pipeline p;
+        p.add({"ASKING"}).add(args);
+        auto rs = co_await c.async_pipeline(p, deadline, control);
+        if (!rs) {
+            co_return rs.error();
+        }
+        if (rs->size() != 2) {
+            co_return core::make_error(Errc::kProtocolError);
+        }
+        co_return std::move((*rs)[1]);
+    };
+    co_return co_await s->async_routed(s->route(args), send);
+}
+
+net::awaitable<core::Result<Reply>> ClusterClient::do_async_eval(const Script& script,
+                                                                 std::span<const std::string_view> keys,
+                                                                 std::span<const std::string_view> args,
+                                                                 core::Deadline deadline, CommandControl control) {
+    auto s = s_;
+    auto send = [&](Client& c, bool asking) -> net::awaitable<core::Result<Reply>> {
+        if (!asking) {
+            co_return co_await c.async_eval(script, keys, args, deadline, control);
+        }
+        Pipeline p;
+        p.add({"ASKING"}).add_eval(script, keys, args);
+        auto rs = co_await c.async_pipeline(p, deadline, control);
+        if (!rs) {
+            co_return rs.error();
+        }
+        if (rs->size() != 2) {
+            co_return core::make_error(Errc::kProtocolError);
+        }
+        co_return std::move((*rs)[1]);
+    };
+    Client* c = keys.empty() ? s->any_master() : s->for_slot(key_slot(keys.front()));
+    co_return co_await s->async_routed(c, send);
+}
+
+net::awaitable<core::Result<Replies>> ClusterClient::do_async_pipeline(const Pipeline& pipeline,
+                                                                       core::Deadline deadline,
+                                                                       CommandControl control) {
+    auto s = s_;
+    if (pipeline.empty()) {
+        co_return Replies{};
+    }
+    // Where each command goes. Commands without a key follow the pipeline's first keyed one.
+    std::vector<std::string_view> commands;
+    std::vector<Client*> targets;
+    commands.reserve(pipeline.size());
+    targets.reserve(pipeline.size());
+    Client* first = nullptr;
+    const bool ok = for_each_command(pipeline.wire(), [&](std::string_view bytes, std::span<const std::string_view> a) {
+        const auto key = command_key(a);
+        Client* c = key ? s->for_slot(key_slot(*key)) : nullptr;
+        first = first != nullptr ? first : c;
+        commands.push_back(bytes);
+        targets.push_back(c);
+    });
+    if (!ok || commands.size() != pipeline.size()) {
+        co_return core::make_error(Errc::kInvalidArgument);
+    }
+    if (first == nullptr) {
+        first = s->any_master();
+    }
+    for (Client*& t : targets) {
+        t = t != nullptr ? t : first;
+    }
+    if (first == nullptr || std::find(targets.begin(), targets.end(), nullptr) != targets.end()) {
+        s->want_refresh();
+        co_return core::make_error(Errc::kUnavailable);
+    }
+    Replies out;
+    if (std::all_of(targets.begin(), targets.end(), [&](Client* t) { return t == first; })) {
+        auto rs = co_await first->async_pipeline(pipeline, deadline, control);
+        if (!rs) {
+            if (!first->connected()) {
+                s->want_refresh();
+            }
+            co_return rs;
+        }
+        out = std::move(*rs);
+    } else {
+        // One pipeline per master, in order of first appearance; replies put back in place.
+        s->stats.split_pipelines_total.fetch_add(1, std::memory_order_relaxed);
+        out.resize(commands.size());
+        std::vector<bool> done(commands.size(), false);
+        for (std::size_t i = 0; i < commands.size(); ++i) {
+            if (done[i]) {
+                continue;
+            }
+            Client* node = targets[i];
+            Pipeline part;
+            part.adopt_scripts(pipeline);
+            std::vector<std::size_t> index;
+            for (std::size_t j = i; j < commands.size(); ++j) {
+                if (!done[j] && targets[j] == node) {
+                    part.add_encoded(commands[j]);
+                    index.push_back(j);
+                    done[j] = true;
+                }
+            }
+            auto rs = co_await node->async_pipeline(part, deadline, control);
+            if (!rs) {
+                if (!node->connected()) {
+                    s->want_refresh();
+                }
+                co_return rs.error();
+            }
+            if (rs->size() != index.size()) {
+                co_return core::make_error(Errc::kProtocolError);
+            }
+            for (std::size_t k = 0; k < index.size(); ++k) {
+                out[index[k]] = std::move((*rs)[k]);
+            }
+        }
+    }
+    // Redirected commands (a slot moving, a failover the map has not seen yet): each is sent
+    // again on its own, following the redirections.
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        if (!out[i].is_error()) {
+            continue;
+        }
+        const auto redirect = parse_redirect(out[i].error_message(), s->host_of(targets[i]));
+        if (!redirect) {
+            continue;
+        }
+        const std::string_view bytes = commands[i];
+        auto send = [&](Client& c, bool asking) -> net::awaitable<core::Result<Reply>> {
+            Pipeline p;
+            p.adopt_scripts(pipeline);
+            if (asking) {
+                p.add({"ASKING"});
+            }
+            p.add_encoded(bytes);
+            auto rs = co_await c.async_pipeline(p, deadline, control);
+            if (!rs) {
+                co_return rs.error();
+            }
+            if (rs->size() != p.size()) {
+                co_return core::make_error(Errc::kProtocolError);
+            }
+            co_return std::move(rs->back());
+        };
+        Client* c = nullptr;
+        bool asking = false;
+        if (redirect->kind == Redirect::Kind::kMoved) {
+            c = s->moved(redirect->slot, redirect->node);
+        } else {
+            s->stats.ask_total.fetch_add(1, std::memory_order_relaxed);
+            c = s->nodes[s->node_index(redirect->node)].get();
+            asking = true;
+        }
+        auto again = co_await send(*c, asking);
+        if (again && again->is_error() && parse_redirect(again->error_message(), s->host_of(c))) {
+            again = co_await s->async_routed(c, send);  // redirected once more
+        }
+        if (!again) {
+            co_return again.error();
+        }
+        out[i] = std::move(*again);
+    }
+    co_return out;
+}
+
+}  // namespace moneta::redis
