@@ -208,6 +208,18 @@ check_secret_shape() {
 # empty = none) as set_real_ip_from and geo lines, the CDN's origin secret
 # (MONETA_CDN_ORIGIN_SECRET, empty = none) and the edge token (MONETA_EDGE_TOKEN, required). Every
 # file is mode 0600: two of them hold secrets. Then `nginx -t`.
+# upstream_servers: the nginx upstream's server lines, one per moneta instance (MONETA_PORT, and
+# MONETA_PORT_2 when MONETA_INSTANCES=2), with passive health checks (docs/edge.md).
+upstream_servers() {
+    local p out="" ports=("$MONETA_PORT")
+    [[ "${MONETA_INSTANCES:-1}" == 2 ]] && ports+=("$MONETA_PORT_2")
+    for p in "${ports[@]}"; do
+        [[ -n "$out" ]] && out+=' '
+        out+="server 127.0.0.1:$p max_fails=1 fail_timeout=5s;"
+    done
+    printf '%s' "$out"
+}
+
 render_nginx_conf() {
     local dir="$RUN_DIR/nginx"
     mkdir -p "$dir"
@@ -235,7 +247,7 @@ render_nginx_conf() {
         printf 'default "%s";\n' "$MONETA_EDGE_TOKEN" >"$dir/edge_token.map"
         sed -e "s#@RUN_DIR@#$dir#g" -e "s#@CONF_DIR@#$ROOT/deploy/nginx#g" -e "s#@WORKERS@#${MONETA_EDGE_WORKERS:-auto}#" \
             -e "s#@DAEMON@#off#" -e "s#@RATE_PER_SEC@#${MONETA_EDGE_RATE_PER_SEC:-50}#" \
-            -e "s#@RATE_BURST@#${MONETA_EDGE_RATE_BURST:-100}#g" -e "s#@MONETA_PORT@#$MONETA_PORT#" \
+            -e "s#@RATE_BURST@#${MONETA_EDGE_RATE_BURST:-100}#g" -e "s#@MONETA_SERVERS@#$(upstream_servers)#" \
             -e "s#@EDGE_PORT@#$MONETA_EDGE_PORT#" -e "s#@STATUS_PORT@#$MONETA_EDGE_STATUS_PORT#" \
             "$ROOT/deploy/nginx/nginx.conf.template" >"$dir/nginx.conf"
     )

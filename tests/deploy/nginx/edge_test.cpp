@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "moneta/testing/http.hpp"
+#include "moneta/testing/net.hpp"
 #include "moneta/testing/nginx.hpp"
 #include "moneta/testing/paths.hpp"
 #include "moneta/testing/process.hpp"
@@ -225,7 +226,7 @@ TEST(NginxTemplateTest, RendersLikeStackShAndPassesNginxT) {
     ASSERT_TRUE(conf) << conf.error().message();
     EXPECT_EQ(*conf, testing::read_file(vars.run_dir / "nginx.conf"));
     EXPECT_NE(conf->find("listen 127.0.0.1:41000 "), std::string::npos);
-    EXPECT_NE(conf->find("server 127.0.0.1:41001;"), std::string::npos);
+    EXPECT_NE(conf->find("server 127.0.0.1:41001 max_fails=1 fail_timeout=5s;"), std::string::npos);
     EXPECT_NE(conf->find("rate=7r/s"), std::string::npos);
     EXPECT_NE(conf->find("burst=9 nodelay"), std::string::npos);
     EXPECT_NE(conf->find("listen 127.0.0.1:41002;"), std::string::npos);
@@ -359,6 +360,45 @@ TEST(NginxTemplateTest, MasterProcessModeStartsAndStopsCleanlyByPid) {
     EXPECT_EQ((*stub)->request_count(), 1U);
     EXPECT_EQ(edge.stop(), 0);  // the master reaped its worker and exited cleanly
     EXPECT_FALSE(testing::http_call(edge.port(), "GET", "/healthz", {}, {}, 1s).ok());
+}
+
+// ---- two moneta instances (issue 13: ./dev up --cluster runs two) ---------------------------
+
+TEST(NginxUpstreamTest, TwoInstancesBothServeAndADeadOneIsSkipped) {
+    auto a = UpstreamStub::start();
+    auto b = UpstreamStub::start();
+    ASSERT_TRUE(a && b);
+    testing::NginxOptions opts;
+    opts.upstream_port = (*a)->port();
+    opts.extra_upstream_ports = {(*b)->port()};
+    testing::NginxServer edge(std::move(opts));
+    ASSERT_TRUE(edge.start());
+    EXPECT_NE(edge.conf_text().find("server 127.0.0.1:" + std::to_string((*b)->port()) + " max_fails=1"),
+              std::string::npos);
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(testing::http_call(edge.port(), "GET", "/healthz").status, 200);
+    }
+    // Round robin over both.
+    EXPECT_GE((*a)->request_count(), 5U);
+    EXPECT_GE((*b)->request_count(), 5U);
+    EXPECT_EQ((*a)->request_count() + (*b)->request_count(), 20U);
+}
+
+TEST(NginxUpstreamTest, ARefusedConnectGoesToTheOtherInstanceEvenForAPost) {
+    auto b = UpstreamStub::start();
+    ASSERT_TRUE(b);
+    testing::NginxOptions opts;
+    opts.upstream_port = testing::free_port();  // nothing listens: connect() is refused
+    opts.extra_upstream_ports = {(*b)->port()};
+    testing::NginxServer edge(std::move(opts));
+    ASSERT_TRUE(edge.start());
+    // The request never reached the dead instance, so even a POST (a start) is passed on, once.
+    for (int i = 0; i < 6; ++i) {
+        const auto r = testing::http_call(edge.port(), "POST", "/v1/playback/sessions", R"({"content_id":"m_1"})",
+                                          {{"Content-Type", "application/json"}});
+        EXPECT_EQ(r.status, 200) << r.body;
+    }
+    EXPECT_EQ((*b)->request_count(), 6U);
 }
 
 // ---- path allow-list (api.md §5.8) -----------------------------------------------------------
@@ -933,7 +973,7 @@ TEST_F(NginxEdgeTest, UpstreamErrorResponsesPassThroughUnchanged) {
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(r.body, overloaded.body);
     EXPECT_EQ(r.headers_named("Retry-After"), std::vector<std::string>{"7"});
-    EXPECT_EQ(stub_->request_count(), 1U);  // proxy_next_upstream off: never replayed
+    EXPECT_EQ(stub_->request_count(), 1U);  // a 503 is an answer: never passed on (proxy_next_upstream)
 }
 
 // ---- framing errors nginx answers itself -----------------------------------------------------

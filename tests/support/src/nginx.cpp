@@ -107,6 +107,21 @@ std::string random_token() {
     return s;
 }
 
+// The upstream's server lines, as scripts/stack.sh render_nginx_conf writes them: passive health
+// checks (an instance that failed once is left alone for 5 s, docs/edge.md).
+std::string upstream_servers(const NginxTemplateVars& vars) {
+    std::string out;
+    std::vector<std::uint16_t> ports{vars.upstream_port};
+    ports.insert(ports.end(), vars.extra_upstream_ports.begin(), vars.extra_upstream_ports.end());
+    for (const std::uint16_t p : ports) {
+        out.append(out.empty() ? "" : " ")
+            .append("server 127.0.0.1:")
+            .append(std::to_string(p))
+            .append(" max_fails=1 fail_timeout=5s;");
+    }
+    return out;
+}
+
 // Same substitutions, same values as scripts/stack.sh render_nginx_conf.
 std::string substitute(std::string_view text, const NginxTemplateVars& vars) {
     std::string conf(text);
@@ -116,7 +131,7 @@ std::string substitute(std::string_view text, const NginxTemplateVars& vars) {
     replace_all(conf, "@DAEMON@", vars.daemon);
     replace_all(conf, "@RATE_PER_SEC@", std::to_string(vars.rate_per_sec));
     replace_all(conf, "@RATE_BURST@", std::to_string(vars.rate_burst));
-    replace_all(conf, "@MONETA_PORT@", std::to_string(vars.upstream_port));
+    replace_all(conf, "@MONETA_SERVERS@", upstream_servers(vars));
     replace_all(conf, "@EDGE_PORT@", std::to_string(vars.edge_port));
     replace_all(conf, "@STATUS_PORT@", std::to_string(vars.status_port));
     return conf;
@@ -213,6 +228,7 @@ std::string NginxServer::read_access_log() const { return read_file(access_log_f
     vars.rate_per_sec = opts_.rate_per_sec;
     vars.rate_burst = opts_.rate_burst;
     vars.upstream_port = opts_.upstream_port;
+    vars.extra_upstream_ports = opts_.extra_upstream_ports;
     vars.edge_port = port_;
     vars.status_port = status_port_;
     conf_ = substitute(text, vars);

@@ -55,8 +55,10 @@ Stack::Stack(StackOptions options) : opts_(std::move(options)), dir_("stack-") {
 
 Stack::~Stack() {
     // moneta first (it flushes progress to the internal API), then the rest.
-    if (moneta_ && moneta_->running()) {
-        moneta_->stop(10s);
+    for (auto& m : instances_) {
+        if (m.proc && m.proc->running()) {
+            m.proc->stop(10s);
+        }
     }
     if (nginx_) {
         nginx_->stop();
@@ -66,16 +68,16 @@ Stack::~Stack() {
     }
 }
 
-std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() const {
+std::vector<std::pair<std::string, std::string>> Stack::moneta_environment(int i) const {
     std::vector<std::pair<std::string, std::string>> env{
         {"INTERNAL_API_TOKEN", internal_token_},
         {"MONETA_JWT_SECRET", secret_},
-        {"MONETA_PORT", std::to_string(moneta_port_)},
-        {"MONETA_ADMIN_PORT", std::to_string(admin_port_)},
+        {"MONETA_PORT", std::to_string(instance(i).port)},
+        {"MONETA_ADMIN_PORT", std::to_string(instance(i).admin_port)},
         {"MONETA_REDIS_PORT", std::to_string(redis_->port())},
         {"INTERNAL_API_PORT", std::to_string(ia_port_)},
         {"MONETA_THREADS", std::to_string(opts_.moneta_threads)},
-        {"MONETA_LOG_FILE", dir_.file("moneta.json.log").string()},
+        {"MONETA_LOG_FILE", dir_.file(moneta_log_name(i)).string()},
         {"MONETA_CDN_KEY_FILE", dir_.file("cdn_key.pem").string()},
         {"MONETA_DRM_SITE_KEY", "k" + std::string(31, 's')},
         {"MONETA_DRM_ACCESS_KEY", "a" + std::string(31, 'c')},
@@ -112,21 +114,29 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment() con
     }
     redis_.emplace(std::move(*redis));
     ia_port_ = free_port();
-    moneta_port_ = free_port();
-    admin_port_ = free_port();
-    const auto src = source_dir();
-    const auto bin = binary_dir();
+    if (opts_.moneta_instances < 1 || opts_.moneta_instances > 2) {
+        return ::testing::AssertionFailure() << "moneta_instances must be 1 or 2";
+    }
+    for (int i = 0; i < opts_.moneta_instances; ++i) {
+        instance(i).port = free_port();
+        instance(i).admin_port = free_port();
+    }
     if (auto ok = start_internal_api(); !ok) {
         return ok;
     }
-    if (auto ok = start_moneta(); !ok) {
-        return ok;
+    for (int i = 0; i < opts_.moneta_instances; ++i) {
+        if (auto ok = start_moneta(i); !ok) {
+            return ok;
+        }
     }
     if (!opts_.with_nginx) {
         return ::testing::AssertionSuccess();
     }
     NginxOptions no;
-    no.upstream_port = moneta_port_;
+    no.upstream_port = instance(0).port;
+    if (opts_.moneta_instances > 1) {
+        no.extra_upstream_ports = {instance(1).port};
+    }
     no.rate_per_sec = opts_.edge_rate_per_sec;
     no.rate_burst = opts_.edge_rate_burst;
     no.edge_token = edge_token_;
@@ -184,34 +194,39 @@ void Stack::stop_internal_api() {
 
 bool Stack::internal_api_running() { return internal_api_ && internal_api_->running(); }
 
-::testing::AssertionResult Stack::start_moneta() {
-    if (moneta_ && moneta_->running()) {
-        return ::testing::AssertionFailure() << "moneta is already running";
+::testing::AssertionResult Stack::start_moneta(int i) {
+    Instance& m = instance(i);
+    if (m.proc && m.proc->running()) {
+        return ::testing::AssertionFailure() << "moneta " << i << " is already running";
     }
     const auto src = source_dir();
     const auto bin = binary_dir();
-    auto m = Process::spawn(
+    // Instance 0 keeps the log names "moneta.<n>.log"; instance 1 has "moneta2.<n>.log".
+    const std::string log = (i == 0 ? "moneta." : "moneta" + std::to_string(i + 1) + ".") + std::to_string(m.starts++) + ".log";
+    auto p = Process::spawn(
         {(bin / "services/moneta/moneta").string(), "--config", (src / "services/moneta/config/moneta.json").string()},
-        moneta_environment(), dir_.file("moneta." + std::to_string(moneta_starts_++) + ".log"));
-    if (!m) {
-        return ::testing::AssertionFailure() << "moneta: " << m.error().message();
+        moneta_environment(i), dir_.file(log));
+    if (!p) {
+        return ::testing::AssertionFailure() << "moneta: " << p.error().message();
     }
-    moneta_.emplace(std::move(*m));
+    m.proc.emplace(std::move(*p));
     if (auto ok = wait_until(
-            [&] { return !moneta_->running() || http_call(moneta_port_, "GET", "/readyz", {}, {}, 1s).status == 200; },
+            [&] { return !m.proc->running() || http_call(m.port, "GET", "/readyz", {}, {}, 1s).status == 200; },
             60s, "moneta /readyz");
-        !ok || !moneta_->running()) {
-        return ::testing::AssertionFailure() << "moneta did not become ready:\n" << moneta_->read_log();
+        !ok || !m.proc->running()) {
+        return ::testing::AssertionFailure() << "moneta " << i << " did not become ready:\n" << m.proc->read_log();
     }
     return ::testing::AssertionSuccess();
 }
 
-int Stack::stop_moneta(std::chrono::milliseconds grace) { return moneta_ ? moneta_->stop(grace) : -1; }
+int Stack::stop_moneta(std::chrono::milliseconds grace, int i) {
+    return instance(i).proc ? instance(i).proc->stop(grace) : -1;
+}
 
-void Stack::kill_moneta() {
-    if (moneta_) {
-        moneta_->signal(SIGKILL);
-        moneta_->wait_exit(10s);
+void Stack::kill_moneta(int i) {
+    if (instance(i).proc) {
+        instance(i).proc->signal(SIGKILL);
+        instance(i).proc->wait_exit(10s);
     }
 }
 
@@ -227,7 +242,7 @@ void Stack::resume_internal_api() {
     }
 }
 
-bool Stack::moneta_running() { return moneta_ && moneta_->running(); }
+bool Stack::moneta_running(int i) { return instance(i).proc && instance(i).proc->running(); }
 
 std::string Stack::token(std::string_view sub, std::string_view pid, std::int64_t ttl_s) const {
     auto signer = jwt::Signer::hs256("dev", secret_);
@@ -296,16 +311,16 @@ HttpReply Stack::call_edge_direct(std::string_view method, std::string_view targ
 HttpReply Stack::call_moneta_as_edge(std::string_view method, std::string_view target, std::string_view body,
                                      const std::string& token, HttpHeaders extra) const {
     extra.push_back(edge_auth_header());
-    return api_call(moneta_port_, method, target, body, token, std::move(extra));
+    return api_call(instance(0).port, method, target, body, token, std::move(extra));
 }
 
 HttpReply Stack::call_admin(std::string_view method, std::string_view target, std::string_view body) const {
-    return api_call(admin_port_, method, target, body, admin_token_, {});
+    return api_call(instance(0).admin_port, method, target, body, admin_token_, {});
 }
 
 HttpReply Stack::call_moneta(std::string_view method, std::string_view target, std::string_view body,
                              const std::string& token, HttpHeaders extra) const {
-    return api_call(moneta_port_, method, target, body, token, std::move(extra));
+    return api_call(instance(0).port, method, target, body, token, std::move(extra));
 }
 
 HttpReply Stack::call_internal(std::string_view method, std::string_view target, std::string_view body) const {
@@ -321,8 +336,8 @@ HttpReply Stack::call_internal(std::string_view method, std::string_view target,
                                          << (opts_.internal_api_fault_control ? "" : " (internal_api_fault_control is off)");
 }
 
-double Stack::metric(std::string_view name, std::string_view labels) const {
-    return sum_series(http_call(admin_port_, "GET", "/metrics").body, name, labels);
+double Stack::metric(std::string_view name, std::string_view labels, int i) const {
+    return sum_series(http_call(instance(i).admin_port, "GET", "/metrics").body, name, labels);
 }
 
 double Stack::internal_api_calls(std::string_view endpoint) const {
@@ -330,8 +345,10 @@ double Stack::internal_api_calls(std::string_view endpoint) const {
     return sum_series(call_internal("GET", "/internal/metrics").body, "internal_api_requests_total", labels);
 }
 
-std::string Stack::moneta_log() const { return read_file(dir_.file("moneta.json.log")); }
+std::string Stack::moneta_log(int i) const { return read_file(dir_.file(moneta_log_name(i))); }
 
-std::string Stack::moneta_output() const { return moneta_ ? moneta_->read_log() : std::string(); }
+std::string Stack::moneta_output(int i) const {
+    return instance(i).proc ? instance(i).proc->read_log() : std::string();
+}
 
 }  // namespace moneta::testing

@@ -30,7 +30,8 @@ struct NginxTemplateVars {
     std::string daemon = "off";       ///< @DAEMON@
     int rate_per_sec = 50;            ///< @RATE_PER_SEC@ (MONETA_EDGE_RATE_PER_SEC)
     int rate_burst = 100;             ///< @RATE_BURST@ (MONETA_EDGE_RATE_BURST)
-    std::uint16_t upstream_port = 0;  ///< @MONETA_PORT@
+    std::uint16_t upstream_port = 0;  ///< @MONETA_SERVERS@: the first upstream server
+    std::vector<std::uint16_t> extra_upstream_ports;  ///< @MONETA_SERVERS@: more moneta instances
     std::uint16_t edge_port = 0;      ///< @EDGE_PORT@
     std::uint16_t status_port = 0;    ///< @STATUS_PORT@: stub_status on loopback (MONETA_EDGE_STATUS_PORT)
 };
@@ -62,6 +63,7 @@ core::Result<std::string> render_nginx_template(
 
 struct NginxOptions {
     std::uint16_t upstream_port = 0;  ///< required: where "moneta" listens
+    std::vector<std::uint16_t> extra_upstream_ports;  ///< further moneta instances (upstream servers)
     std::uint16_t edge_port = 0;      ///< 0 = a free port (retried when another process wins it)
     std::uint16_t status_port = 0;    ///< stub_status listener; 0 = a free port
     int rate_per_sec = 50;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -35,6 +36,10 @@ struct StackOptions {
     /// Start internal_api with --fault-control (PUT/GET /_fault; docs/fixtures.md "Fault
     /// injection"), for set_internal_api_fault().
     bool internal_api_fault_control = false;
+    /// moneta processes behind nginx (1 or 2: the second has its own ports and log, and shares
+    /// Redis and the internal API, as `./dev up --cluster` runs them). The instance-indexed
+    /// members below take 0 (the first, the default) or 1.
+    int moneta_instances = 1;
 };
 
 /// Not copyable or movable (children are tied to this object). Start it once per test suite:
@@ -48,13 +53,14 @@ public:
 
     /// Starts everything and waits until /readyz answers 200 through nginx.
     [[nodiscard]] ::testing::AssertionResult start();
-    /// (Re)starts moneta alone on the same ports and waits for /readyz.
-    [[nodiscard]] ::testing::AssertionResult start_moneta();
+    /// (Re)starts moneta instance @p i alone on the same ports and waits for /readyz.
+    [[nodiscard]] ::testing::AssertionResult start_moneta(int i = 0);
     /// SIGTERM (graceful: drain + final progress flush); @return the exit status.
-    int stop_moneta(std::chrono::milliseconds grace = std::chrono::seconds(20));
+    int stop_moneta(std::chrono::milliseconds grace = std::chrono::seconds(20), int i = 0);
     /// SIGKILL: a crash.
-    void kill_moneta();
-    bool moneta_running();
+    void kill_moneta(int i = 0);
+    bool moneta_running(int i = 0);
+    int moneta_instances() const noexcept { return opts_.moneta_instances; }
 
     /// SIGSTOP / SIGCONT the internal API (a hung system of record: connections are accepted by
     /// the kernel, nothing answers).
@@ -100,8 +106,9 @@ public:
     /// A call to the internal API with the service token.
     HttpReply call_internal(std::string_view method, std::string_view target, std::string_view body = {}) const;
 
-    /// Sum of every series of @p name on moneta's /metrics whose label text contains @p labels.
-    double metric(std::string_view name, std::string_view labels = "") const;
+    /// Sum of every series of @p name on moneta's /metrics (instance @p i) whose label text
+    /// contains @p labels.
+    double metric(std::string_view name, std::string_view labels = "", int i = 0) const;
     /// internal_api_requests_total, summed over endpoints containing @p endpoint ("" = all).
     double internal_api_calls(std::string_view endpoint = "") const;
 
@@ -123,21 +130,30 @@ public:
     std::uint16_t edge_port() const noexcept { return nginx_ ? nginx_->port() : 0; }
     /// nginx's loopback stub_status listener (deploy/nginx), 0 without nginx.
     std::uint16_t edge_status_port() const noexcept { return nginx_ ? nginx_->status_port() : 0; }
-    std::uint16_t moneta_port() const noexcept { return moneta_port_; }
-    std::uint16_t admin_port() const noexcept { return admin_port_; }
+    std::uint16_t moneta_port(int i = 0) const noexcept { return instance(i).port; }
+    std::uint16_t admin_port(int i = 0) const noexcept { return instance(i).admin_port; }
     std::uint16_t internal_api_port() const noexcept { return ia_port_; }
     /// PIDs for sample_process() (load.hpp); -1 when not started.
-    pid_t moneta_pid() const noexcept { return moneta_ ? moneta_->pid() : -1; }
+    pid_t moneta_pid(int i = 0) const noexcept { return instance(i).proc ? instance(i).proc->pid() : -1; }
     pid_t internal_api_pid() const noexcept { return internal_api_ ? internal_api_->pid() : -1; }
     pid_t redis_pid() const noexcept { return redis_ ? redis_->pid() : -1; }
     pid_t nginx_pid() const noexcept { return nginx_ ? nginx_->pid() : -1; }
     const std::filesystem::path& dir() const noexcept { return dir_.path(); }
-    /// moneta's JSON log (ECS lines) and its stdout/stderr.
-    std::string moneta_log() const;
-    std::string moneta_output() const;
+    /// moneta's JSON log (ECS lines) and its stdout/stderr (instance @p i).
+    std::string moneta_log(int i = 0) const;
+    std::string moneta_output(int i = 0) const;
 
 private:
-    std::vector<std::pair<std::string, std::string>> moneta_environment() const;
+    struct Instance {
+        std::optional<Process> proc;
+        std::uint16_t port = 0;
+        std::uint16_t admin_port = 0;
+        int starts = 0;
+    };
+    Instance& instance(int i) { return instances_.at(static_cast<std::size_t>(i)); }
+    const Instance& instance(int i) const { return instances_.at(static_cast<std::size_t>(i)); }
+    std::vector<std::pair<std::string, std::string>> moneta_environment(int i) const;
+    std::string moneta_log_name(int i) const { return i == 0 ? "moneta.json.log" : "moneta" + std::to_string(i + 1) + ".json.log"; }
 
     StackOptions opts_;
     TempDir dir_;
@@ -150,12 +166,9 @@ private:
     std::string cdn_origin_secret_;
     std::optional<RedisServer> redis_;
     std::optional<Process> internal_api_;
-    std::optional<Process> moneta_;
+    std::array<Instance, 2> instances_;
     std::optional<NginxServer> nginx_;
     std::uint16_t ia_port_ = 0;
-    std::uint16_t moneta_port_ = 0;
-    std::uint16_t admin_port_ = 0;
-    int moneta_starts_ = 0;
     int internal_api_starts_ = 0;
 };
 
