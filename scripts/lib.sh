@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for ./dev, .ci/run and bench/run.sh. Sourced, not executed.
 
 : "${MONETA_DEV_DIR:=$ROOT/.dev}"
