@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of bench/run.sh (./dev bench). Sourced after scripts/lib.sh; uses run.sh's globals
 # (WORK, LOAD, SHIM, CPU_*, ports, pids).
 
@@ -12,7 +13,11 @@ ROW_NEXT=0         # the load generator's next_offset after the last row
 HB_OFFSET=0        # where the next heartbeat row starts in heartbeat.tsv
 MONETA_PID=""
 
-first_word() { set -- $1; echo "$1"; }
+first_word() {
+    local -a words
+    read -r -a words <<<"$1"
+    echo "${words[0]:-}"
+}
 
 # free_port: a port nothing listens on, below Linux's ephemeral range (32768-60999): a port in
 # that range can be some outgoing connection's local port, which connect() cannot see and which
@@ -40,6 +45,7 @@ ensure_bench_perf() {
         log "perf cannot record here (kernel.perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo ?)," \
             "not root, or perf_event_open blocked by the container): --perf ignored." \
             "As root: sysctl kernel.perf_event_paranoid=1"
+        # shellcheck disable=SC2034 # PERF is bench/run.sh's --perf flag, read there
         PERF=0
     fi
 }
@@ -93,10 +99,10 @@ write_session_files() {
 start_moneta() {
     local workers="$1" cpus="$CPU_SUT"
     [[ "$workers" -gt 1 ]] && cpus="$CPU_ALL"
-    MONETA_CPUS="$cpus"
     ALLOC_FILE="$WORK/moneta-$workers.alloc"
     export MONETA_THREADS="$workers"
     # Shell variables, not exported: start_bg's scrub_env hands them to moneta alone.
+    # shellcheck disable=SC2034 # read by name: they are in start_bg's list of env names
     LD_PRELOAD="$SHIM" ALLOC_COUNT_FILE="$ALLOC_FILE"
     start_bg moneta moneta "$MONETA_PORT" "$ENV_MONETA LD_PRELOAD ALLOC_COUNT_FILE ${ENV_MONETA_EXTRA:-}" \
         taskset -c "$cpus" "$BIN_MONETA" --config "$SUT_CONFIG"
@@ -125,8 +131,10 @@ tracing_rows() {
             unset MONETA_OTLP_ENDPOINT MONETA_TRACE_SAMPLE_RATIO
             label="tracing off"
         else
-            # Shell variables handed to moneta alone by start_bg (ENV_MONETA_TRACE below).
+            # Shell variables handed to moneta alone by start_bg (ENV_MONETA_EXTRA below).
+            # shellcheck disable=SC2034 # read by name: they are in start_bg's list of env names
             MONETA_OTLP_ENDPOINT="http://127.0.0.1:$sink_port/v1/traces"
+            # shellcheck disable=SC2034 # read by name: they are in start_bg's list of env names
             MONETA_TRACE_SAMPLE_RATIO="$ratio"
             label="trace $(awk -v r="$ratio" 'BEGIN { printf "%g%%", r * 100 }')"
         fi
@@ -155,8 +163,8 @@ stop_moneta() {
 # once_with_retry <port> <file> <sids> <connections>: sends each line once; lines that got no
 # session id (a 503 while the caches are cold, a 429) are sent again, up to 3 more passes.
 once_with_retry() {
-    local port="$1" file="$2" sids="$3" conns="$4" pass
-    for pass in 1 2 3; do
+    local port="$1" file="$2" sids="$3" conns="$4"
+    for _ in 1 2 3; do
         awk 'NR == FNR { if ($0 == "") m[FNR] = 1; next } FNR in m' "$sids" "$file" >"$WORK/retry.tsv"
         [[ -s "$WORK/retry.tsv" ]] || return 0
         ROW_CAPTURE="$WORK/retry_sids.txt" CONNECTIONS="$conns" run_load "$port" "$WORK/retry.tsv" once >/dev/null
@@ -188,6 +196,7 @@ prepare_sessions() {
     once_with_retry "$MONETA_PORT" "$WORK/prepare.tsv" "$WORK/sids.txt" "$CONNECTIONS"
     write_session_files "$WORK" "$WORK/tokens.txt" "$WORK/sids.txt"
     LIVE=$(grep -c . "$WORK/sids.txt" || true)
+    # shellcheck disable=SC2034 # a global of bench/run.sh, read there
     HB_OFFSET=0
     [[ "$LIVE" -gt 0 ]] || die "no live session could be created (see $LOG_DIR/moneta.log)"
 }
@@ -257,6 +266,7 @@ snapshot() {
     if [[ -n "$MONETA_PID" ]]; then
         m=$(ticks "$MONETA_PID"); a=$(alloc_count); rt=$(metric moneta_redis_round_trips_total)
     fi
+    # shellcheck disable=SC2046 # tree prints pids (integers): one argument each, as intended
     echo "$m $(ticks "$REDIS_PID") $(ticks $(tree "$BASE_PID")) $(ticks $(tree "$EDGE_PID")) $(softirq_ticks "$CPU_SUT")" \
         "$(softirq_ticks "$CPU_LOAD") $a $(redis_command_stats) $(redis_info persistence aof_current_size) $rt" \
         "$(redis_info persistence aof_rewrites) $(redis_info stats total_reads_processed)"
@@ -334,9 +344,12 @@ run_row() {
     load_us=$(kv load_cpu_us_per_req "$out"); statuses=$(kv statuses "$out")
     # The row's served rate (2xx only): a closed loop that the adaptive limit sheds answers many
     # cheap 503s, and 80 % of a rate counting them would overload the open-loop rows that follow.
+    # shellcheck disable=SC2034 # the row's results: globals that bench/run.sh reads
     ROW_RPS=$(awk -v r="${rps:-0}" -v n="${n:-0}" -v bad="${non2xx:-0}" \
         'BEGIN { printf "%.0f", (n > 0 ? r * (n - bad) / n : 0) }')
+    # shellcheck disable=SC2034 # as above
     ROW_N="${n:-0}"
+    # shellcheck disable=SC2034 # as above
     ROW_NEXT="$(kv next_offset "$out")"
     [[ -n "$n" && "$n" -gt 0 ]] || { log "$label: no answer ($out)"; n=1; }
     local line

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ./dev fuzz and the fuzz step of ./dev test: libFuzzer targets (fuzz/, docs/fuzzing.md). Sourced.
 #
 #   ./dev fuzz [SECONDS] [--merge] [TARGET...]   every target (or the named ones) SECONDS each

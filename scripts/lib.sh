@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for ./dev, .ci/run and bench/run.sh. Sourced, not executed.
 
 : "${MONETA_DEV_DIR:=$ROOT/.dev}"
@@ -31,6 +32,7 @@ MONETA_PACKAGES=(
     libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler
     redis-server nginx libnginx-mod-http-headers-more-filter wrk prometheus prometheus-alertmanager
     clang-14 libfuzzer-14-dev libclang-rt-14-dev
+    shellcheck yamllint python3-yaml
 )
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }

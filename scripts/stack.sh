@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ./dev up / down / status / token. Sourced by ./dev after scripts/lib.sh.
 
 RUN_DIR="$MONETA_DEV_DIR/run"
@@ -142,7 +143,7 @@ scrub_env() {
             esac
         done
         if [[ $keep -eq 0 ]]; then
-            export -n "$var" 2>/dev/null || true
+            export -n "${var?}" 2>/dev/null || true
         fi
     done
     for want in "$@"; do

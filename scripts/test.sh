@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ./dev test: install, build with ASan+UBSan, run every test, then the fuzz smoke step. Sourced
 # by ./dev.
 
