@@ -246,6 +246,9 @@ TEST_F(AwsManifestsTest, PortsMatchTheEdgeTemplateAndMonetasConfig) {
     EXPECT_EQ(env(edge, "MONETA_EDGE_PORT"), std::to_string(port(edge, "edge")));
     EXPECT_EQ(env(edge, "MONETA_PORT"), std::to_string(integer_at(cfg, "server.port")));
     EXPECT_EQ(string_at(cfg, "server.address"), tpl.upstream_host) << "moneta's API stays inside the task";
+    // What the edge image renders the upstream from (deploy/docker/edge-start.sh).
+    EXPECT_EQ(env(edge, "MONETA_UPSTREAM"), tpl.upstream_host + ":" + env(edge, "MONETA_PORT"));
+    EXPECT_EQ(container(task_, "moneta").at("command").at(0), "/usr/local/bin/moneta");
     EXPECT_EQ(port(container(task_, "moneta"), "admin"), integer_at(cfg, "server.admin_port"));
     EXPECT_EQ(string_at(cfg, "server.admin_address"), "0.0.0.0") << "Prometheus scrapes it";
     EXPECT_EQ(container(task_, "moneta").at("dockerLabels").at("ECS_PROMETHEUS_EXPORTER_PORT"),
@@ -253,7 +256,7 @@ TEST_F(AwsManifestsTest, PortsMatchTheEdgeTemplateAndMonetasConfig) {
     // Dockerrun (bridge networking): the edge reaches moneta through its link alias.
     const auto& dedge = container(dockerrun_, "edge");
     const auto dcfg = config(dockerrun_);
-    EXPECT_EQ(env(dedge, "MONETA_UPSTREAM_HOST"), "moneta");
+    EXPECT_EQ(env(dedge, "MONETA_UPSTREAM"), "moneta:" + std::to_string(integer_at(dcfg, "server.port")));
     EXPECT_EQ(dedge.at("links").as_array(), bj::array{"moneta"});
     EXPECT_EQ(env(dedge, "MONETA_PORT"), std::to_string(integer_at(dcfg, "server.port")));
     EXPECT_EQ(integer_at(dedge.at("portMappings").at(0), "containerPort"), std::stoll(env(dedge, "MONETA_EDGE_PORT")));

@@ -192,6 +192,11 @@ TEST(K8sManifestsTest, ProbesPortsAndTheEdgeAgreeWithMonetasConfigAndTheTemplate
         // The API port stays on loopback: only the edge in the same pod reaches it.
         EXPECT_EQ(string_at(cfg, "server.address"), tpl.upstream_host);
         EXPECT_EQ(r.edge_env("MONETA_PORT"), std::to_string(integer_at(cfg, "server.port")));
+        // What the edge image renders the upstream from (deploy/docker/edge-start.sh).
+        EXPECT_EQ(r.edge_env("MONETA_UPSTREAM"),
+                  string_at(cfg, "server.address") + ":" + std::to_string(integer_at(cfg, "server.port")));
+        // The image's entrypoint, then moneta with the ConfigMap's file.
+        EXPECT_EQ(bj::serialize(moneta.at("command")).find("/etc/moneta/config/moneta.json") != std::string::npos, true);
         EXPECT_EQ(r.edge_env("MONETA_EDGE_PORT"), std::to_string(container_port(edge, "edge")));
         const bj::value m(moneta);
         EXPECT_EQ(string_at(m, "readinessProbe.httpGet.path"), "/readyz");
