@@ -45,6 +45,10 @@ ensure_packages() {
     for p in "${MONETA_PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
+    # tests/deploy/k8s renders deploy/k8s with `kubectl kustomize`. Debian's kubernetes-client
+    # (1.20, kustomize v2.0.3) only when no kubectl is on PATH: dpkg refuses it over another
+    # vendor's kubectl (e.g. the Google Cloud SDK's), and the manifests render the same on both.
+    command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
     [[ ${#missing[@]} -eq 0 ]] && return 0
     if [[ $(id -u) -ne 0 ]]; then
         die "missing packages: ${missing[*]} (run as root once, or: sudo apt-get install ${missing[*]})"
