@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <exception>
 
 #include "moneta/core/error.hpp"
@@ -19,6 +20,9 @@ using core::Errc;
 namespace {
 constexpr auto kUseAwaitable = net::as_tuple(net::use_awaitable);
 constexpr std::uint16_t kNoNode = 0xFFFF;
+/// Node clients one ClusterClient makes at most (masters, seeds, nodes named by redirects): the
+/// list is a fixed array so that nodes() can be read from another thread while it grows.
+constexpr std::size_t kMaxNodes = 128;
 
 void rethrow(std::exception_ptr e) {
     if (e) {
@@ -29,7 +33,7 @@ void rethrow(std::exception_ptr e) {
 
 core::Result<void> validate(const ClusterConfig& config) {
     const auto bad = core::make_error(Errc::kInvalidArgument);
-    if (config.seeds.empty() || config.max_redirects < 1 || config.refresh_min_gap <= Duration::zero() ||
+    if (config.seeds.empty() || config.seeds.size() > 16 || config.max_redirects < 1 || config.refresh_min_gap <= Duration::zero() ||
         config.refresh_interval < config.refresh_min_gap) {
         return bad;
     }
@@ -56,8 +60,9 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
     net::any_io_executor executor;
     ClusterConfig config;
     core::Clock& clock;
-    std::vector<std::unique_ptr<Client>> nodes;  // never shrinks: pointers stay valid
-    std::vector<NodeAddress> addresses;          // of nodes[i]
+    std::array<std::unique_ptr<Client>, kMaxNodes> nodes;  // [0, node_count): never shrinks
+    std::atomic<std::size_t> node_count{0};                // published after nodes[i] is set
+    std::vector<NodeAddress> addresses;                    // of nodes[i] (the client's thread only)
     std::array<std::uint16_t, kClusterSlots> slot_node{};
     std::vector<std::uint16_t> masters;  // distinct nodes of slot_node
     bool full_coverage = false;
@@ -70,22 +75,30 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
     net::steady_timer run_done;
     ClusterStats stats;
 
+    /// The node's index, its client made (and started) on first sight; kNoNode when kMaxNodes
+    /// clients exist already.
     std::uint16_t node_index(const NodeAddress& a) {
         for (std::size_t i = 0; i < addresses.size(); ++i) {
             if (addresses[i] == a) {
                 return static_cast<std::uint16_t>(i);
             }
         }
+        const std::size_t i = addresses.size();
+        if (i == kMaxNodes) {
+            return kNoNode;
+        }
         ClientConfig c = config.node;
         c.host = a.host;
         c.port = a.port;
-        nodes.push_back(std::make_unique<Client>(executor, std::move(c), clock));
+        nodes[i] = std::make_unique<Client>(executor, std::move(c), clock);
         addresses.push_back(a);
+        node_count.store(i + 1, std::memory_order_release);
         if (!stopping) {
-            nodes.back()->start();
+            nodes[i]->start();
         }
-        return static_cast<std::uint16_t>(nodes.size() - 1);
+        return static_cast<std::uint16_t>(i);
     }
+    Client* client(std::uint16_t idx) { return idx == kNoNode ? nullptr : nodes[idx].get(); }
 
     Client* route(std::span<const std::string_view> args) {
         const auto key = command_key(args);
@@ -104,7 +117,7 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
         return masters.empty() ? nullptr : nodes[masters.front()].get();
     }
     std::string_view host_of(const Client* c) const {
-        for (std::size_t i = 0; i < nodes.size(); ++i) {
+        for (std::size_t i = 0; i < addresses.size(); ++i) {
             if (nodes[i].get() == c) {
                 return addresses[i].host;
             }
@@ -123,6 +136,9 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
         std::size_t covered = 0;
         for (const SlotRange& r : ranges) {
             const std::uint16_t idx = node_index(r.master);
+            if (idx == kNoNode) {
+                continue;  // its slots stay without a master: calls to them fail fast
+            }
             for (std::size_t s = r.first; s <= r.last; ++s) {
                 covered += slot_node[s] == kNoNode ? 1 : 0;
                 slot_node[s] = idx;
@@ -136,9 +152,12 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
         stats.refreshes_total.fetch_add(1, std::memory_order_relaxed);
     }
 
-    /// A MOVED: @p slot is served by @p node now.
+    /// A MOVED: @p slot is served by @p node now. nullptr when no client can be made for it.
     Client* moved(std::uint16_t slot, const NodeAddress& node) {
         const std::uint16_t idx = node_index(node);
+        if (idx == kNoNode) {
+            return nullptr;
+        }
         slot_node[slot] = idx;
         if (std::find(masters.begin(), masters.end(), idx) == masters.end()) {
             masters.push_back(idx);
@@ -171,7 +190,10 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
             if (stopping) {
                 co_return false;
             }
-            Client* c = nodes[node_index(a)].get();
+            Client* c = client(node_index(a));
+            if (c == nullptr) {
+                continue;
+            }
             if (!c->connected() && !co_await c->async_wait_connected(config.node.connect_timeout)) {
                 continue;
             }
@@ -241,14 +263,17 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
             if (!redirect) {
                 co_return r;
             }
-            if (redirect->kind == Redirect::Kind::kMoved) {
-                c = moved(redirect->slot, redirect->node);
-                r = co_await send(*c, false);
-            } else {
+            const bool ask = redirect->kind == Redirect::Kind::kAsk;
+            if (ask) {
                 stats.ask_total.fetch_add(1, std::memory_order_relaxed);
-                c = nodes[node_index(redirect->node)].get();
-                r = co_await send(*c, true);
+                c = client(node_index(redirect->node));
+            } else {
+                c = moved(redirect->slot, redirect->node);
             }
+            if (c == nullptr) {
+                co_return core::make_error(Errc::kUnavailable);
+            }
+            r = co_await send(*c, ask);
         }
         co_return r;
     }
@@ -264,7 +289,7 @@ void ClusterClient::start() {
         return;
     }
     s_->started = true;
-    for (const auto& seed : s_->config.seeds) {
+    for (const auto& seed : s_->config.seeds) {  // validate(): far fewer than kMaxNodes
         s_->node_index(seed);
     }
     net::co_spawn(s_->executor, s_->async_run(s_), rethrow);
@@ -276,16 +301,16 @@ void ClusterClient::stop() {
     }
     s_->stopping = true;
     s_->wake.cancel();
-    for (auto& n : s_->nodes) {
-        n->stop();
+    for (std::size_t i = 0; i < s_->node_count.load(); ++i) {
+        s_->nodes[i]->stop();
     }
 }
 
 net::awaitable<void> ClusterClient::async_stop() {
     auto s = s_;
     stop();
-    for (auto& n : s->nodes) {
-        co_await n->async_stop();
+    for (std::size_t i = 0; i < s->node_count.load(); ++i) {
+        co_await s->nodes[i]->async_stop();
     }
     while (s->running) {
         co_await s->run_done.async_wait(kUseAwaitable);
@@ -318,8 +343,9 @@ const ClusterStats& ClusterClient::stats() const noexcept { return s_->stats; }
 
 std::vector<const Client*> ClusterClient::nodes() const {
     std::vector<const Client*> out;
-    for (const auto& n : s_->nodes) {
-        out.push_back(n.get());
+    const std::size_t n = s_->node_count.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(s_->nodes[i].get());
     }
     return out;
 }
@@ -482,13 +508,15 @@ net::awaitable<core::Result<Replies>> ClusterClient::do_async_pipeline(const Pip
             co_return std::move(rs->back());
         };
         Client* c = nullptr;
-        bool asking = false;
-        if (redirect->kind == Redirect::Kind::kMoved) {
-            c = s->moved(redirect->slot, redirect->node);
-        } else {
+        const bool asking = redirect->kind == Redirect::Kind::kAsk;
+        if (asking) {
             s->stats.ask_total.fetch_add(1, std::memory_order_relaxed);
-            c = s->nodes[s->node_index(redirect->node)].get();
-            asking = true;
+            c = s->client(s->node_index(redirect->node));
+        } else {
+            c = s->moved(redirect->slot, redirect->node);
+        }
+        if (c == nullptr) {
+            co_return core::make_error(Errc::kUnavailable);
         }
         auto again = co_await send(*c, asking);
         if (again && again->is_error() && parse_redirect(again->error_message(), s->host_of(c))) {

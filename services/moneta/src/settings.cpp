@@ -9,6 +9,23 @@ namespace moneta {
 
 namespace {
 
+/// A cluster seed, "host:port" (the port after the last colon; 1..65535).
+redis::NodeAddress parse_node(const std::string& text) {
+    const auto colon = text.rfind(':');
+    redis::NodeAddress a;
+    if (colon != std::string::npos && colon > 0) {
+        a.host = text.substr(0, colon);
+        const std::string port = text.substr(colon + 1);
+        char* end = nullptr;
+        const long p = port.empty() || port.size() > 5 ? 0 : std::strtol(port.c_str(), &end, 10);
+        if (end != nullptr && *end == '\0' && p > 0 && p <= 65535) {
+            a.port = static_cast<std::uint16_t>(p);
+            return a;
+        }
+    }
+    throw config::ConfigError("redis.nodes: \"" + text + "\" is not host:port");
+}
+
 /// A worker's share of live sessions: 100,000 fit with room (~66 MiB per worker when full).
 constexpr std::int64_t kDefaultTokenCacheEntries = 131072;
 
@@ -199,6 +216,20 @@ Settings read(config::Reader& root) {
         s.redis.password = r.secret("password", false).reveal();
         s.redis.connect_timeout = r.millis("connect_timeout_ms", milliseconds(500));
         s.redis.command_timeout = r.millis("command_timeout_ms", milliseconds(150));
+        const std::string mode = r.string("mode", "single");
+        if (mode != "single" && mode != "cluster") {
+            throw config::ConfigError("redis.mode: expected \"single\" or \"cluster\"");
+        }
+        s.redis_cluster = mode == "cluster";
+        for (const std::string& node : r.strings("nodes", {})) {
+            s.redis_nodes.push_back(parse_node(node));
+        }
+        if (s.redis_cluster && (s.redis_nodes.empty() || s.redis_nodes.size() > 16)) {
+            throw config::ConfigError("redis.nodes: cluster mode needs 1 to 16 seed nodes (\"host:port\")");
+        }
+        if (!s.redis_cluster && !s.redis_nodes.empty()) {
+            throw config::ConfigError("redis.nodes: only for redis.mode \"cluster\" (single mode uses host/port)");
+        }
         r.finish();
     }
     {

@@ -17,6 +17,7 @@
 #include "moneta/drm/pallycon.hpp"
 #include "moneta/jwt/token_cache.hpp"
 #include "moneta/jwt/verifier.hpp"
+#include "moneta/redis/cluster.hpp"
 #include "moneta/redis/config.hpp"
 #include "moneta/resilience/adaptive_limit.hpp"
 #include "moneta/resilience/circuit_breaker.hpp"
@@ -126,7 +127,11 @@ struct TracingSettings {
 
 struct Settings {
     ServerSettings server;
+    /// `redis`: host/port/password/timeouts of each connection. In cluster mode host and port
+    /// are not used: the connections go to the masters the seeds' slot map names.
     redis::ClientConfig redis;
+    bool redis_cluster = false;                    ///< `redis.mode`: "single" (default) | "cluster"
+    std::vector<redis::NodeAddress> redis_nodes;  ///< `redis.nodes` ("host:port"), cluster seeds
     InternalApiSettings internal_api;
     jwt::VerifierConfig auth;
     jwt::TokenCacheConfig token_cache;  ///< `auth.token_cache_entries` (per worker)

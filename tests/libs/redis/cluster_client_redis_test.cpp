@@ -250,6 +250,9 @@ TEST_F(ClusterClientTest, BadConfigsAreRefused) {
     c.seeds.push_back({"", 1});
     EXPECT_FALSE(validate(c));
     c = config();
+    c.seeds.assign(17, {"127.0.0.1", 7000});  // a bound on the node clients a config can ask for
+    EXPECT_FALSE(validate(c));
+    c = config();
     c.max_redirects = 0;
     EXPECT_FALSE(validate(c));
     c = config();

@@ -10,9 +10,7 @@
 #include <sstream>
 
 #include "consul_registration.hpp"
-#include "settings.hpp"
-#include "moneta/testing/paths.hpp"
-#include "moneta/testing/temp_dir.hpp"
+#include "settings_fixture.hpp"
 
 namespace moneta {
 namespace {
@@ -20,45 +18,11 @@ namespace {
 namespace bj = boost::json;
 using namespace std::chrono_literals;
 
-constexpr const char* kVars[] = {"INTERNAL_API_TOKEN", "MONETA_JWT_SECRET", "MONETA_DRM_SITE_KEY", "MONETA_DRM_ACCESS_KEY",
-                                 "CONSUL_HTTP_ADDR",   "CONSUL_HTTP_TOKEN", "CONSUL_HTTP_TOKEN_FILE", "MONETA_CONSUL_TTL_MS",
-                                 "MONETA_CONSUL_BACKOFF_MAX_MS"};
-
-class ConsulSettingsTest : public ::testing::Test {
+class ConsulSettingsTest : public testing::SettingsFileTest {
 protected:
-    void SetUp() override {
-        for (const char* v : kVars) {
-            ::unsetenv(v);
-        }
-        ::setenv("INTERNAL_API_TOKEN", "it-token", 1);
-        ::setenv("MONETA_JWT_SECRET", std::string(40, 'j').c_str(), 1);
-        ::setenv("MONETA_DRM_SITE_KEY", std::string(32, 's').c_str(), 1);
-        ::setenv("MONETA_DRM_ACCESS_KEY", std::string(32, 'a').c_str(), 1);
-    }
-    void TearDown() override {
-        for (const char* v : kVars) {
-            ::unsetenv(v);
-        }
-    }
-
-    boost::system::result<Settings, std::string> load(const std::function<void(bj::object&)>& edit = {}) {
-        std::ifstream in(testing::source_dir() / "services/moneta/config/moneta.json");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        bj::value doc = bj::parse(ss.str());
-        if (edit) {
-            edit(doc.as_object());
-        }
-        const auto path = dir_.file("moneta.json");
-        std::ofstream(path) << bj::serialize(doc);
-        return load_settings(path);
-    }
-
     static std::function<void(bj::object&)> set(const char* key, bj::value v) {
         return [key, v](bj::object& o) { o["consul"].as_object()[key] = v; };
     }
-
-    testing::TempDir dir_;
 };
 
 TEST_F(ConsulSettingsTest, ShippedFileMatchesTheCodeDefaultsAndRegistrationIsOffWithoutTheVariable) {

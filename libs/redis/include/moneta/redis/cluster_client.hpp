@@ -34,7 +34,7 @@ struct ClusterConfig {
     int max_redirects = 5;
 };
 
-/// Checks the seeds (at least one, non-empty host, port != 0), the node settings (validate())
+/// Checks the seeds (1 to 16, non-empty host, port != 0), the node settings (validate())
 /// and the intervals. @return kInvalidArgument on a bad config.
 core::Result<void> validate(const ClusterConfig& config);
 
@@ -80,8 +80,8 @@ public:
     /// True when every slot has a master and each of them is connected.
     bool connected() const noexcept override;
     const ClusterStats& stats() const noexcept;
-    /// Every node client made so far (masters now or before, seeds): stable for the client's
-    /// lifetime, for summing their ClientStats.
+    /// Every node client made so far (masters now or before, seeds; at most 128): stable for
+    /// the client's lifetime, for summing their ClientStats. Safe from any thread.
     std::vector<const Client*> nodes() const;
     /// The master of @p slot now (tests, logs); nullopt before the first map.
     std::optional<NodeAddress> master_of(std::uint16_t slot) const;
