@@ -307,13 +307,20 @@ protected:
     /// The image's own HEALTHCHECK, run by podman (no systemd timers here), until it passes.
     [[nodiscard]] ::testing::AssertionResult wait_healthy(const std::string& id, std::chrono::seconds timeout) {
         std::string last;
+        bool exited = false;
         auto ok = testing::wait_until(
             [&] {
                 auto r = (*podman_)({"healthcheck", "run", id}, 30s);
                 last = r.output;
-                return r.ok();
+                // A container that exited will never be healthy: stop waiting.
+                exited = !r.ok() && inspect(id, "{{.State.Running}}") == "false";
+                return r.ok() || exited;
             },
             timeout, "healthy");
+        if (exited) {
+            return ::testing::AssertionFailure() << "the container exited (status "
+                                                 << inspect(id, "{{.State.ExitCode}}") << ") before it was healthy";
+        }
         if (!ok) {
             return ::testing::AssertionFailure() << ok.message() << "; last healthcheck: " << last;
         }
@@ -369,7 +376,10 @@ TEST_F(ContainerStackTest, ImagesServePlaybackReadOnlyAsNonRootAndMonetaDrainsOn
     ASSERT_TRUE(build("redis", "localhost/moneta-redis:test"));
     ASSERT_TRUE(build("edge", "localhost/moneta-edge:test"));
     // The healthcheck survives the build (an OCI-format image would drop it).
-    EXPECT_NE(inspect("localhost/moneta:test", "{{json .Config.Healthcheck}}").find("moneta-probe"), std::string::npos);
+    for (const std::string image : {"localhost/moneta:test", "localhost/moneta-internal-api:test"}) {
+        auto hc = (*podman_)({"image", "inspect", "--format", "{{json .HealthCheck}}", image}, 60s);
+        EXPECT_NE(hc.output.find("moneta-probe"), std::string::npos) << image << ": " << hc.output;
+    }
 
     // ---- secrets, as compose's file secrets: one file each, mounted at /run/secrets/<name> ----
     const std::string jwt_secret = random_token(48);
