@@ -33,6 +33,7 @@ MONETA_PACKAGES=(
     redis-server nginx libnginx-mod-http-headers-more-filter wrk prometheus prometheus-alertmanager
     clang-14 libfuzzer-14-dev libclang-rt-14-dev
     shellcheck yamllint python3-yaml
+    podman runc debootstrap
 )
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }

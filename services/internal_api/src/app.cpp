@@ -110,6 +110,7 @@ boost::system::result<Settings, std::string> load_settings(const std::filesystem
         return {boost::system::in_place_error, doc.error()};
     }
     static constexpr config::EnvOverride kEnv[] = {
+        {"INTERNAL_API_ADDRESS", "server.address", config::EnvType::kString},
         {"INTERNAL_API_PORT", "server.port", config::EnvType::kInteger},
     };
     if (auto e = config::apply_env(*doc, kEnv); !e) {

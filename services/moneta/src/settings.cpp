@@ -30,10 +30,14 @@ redis::NodeAddress parse_node(const std::string& text) {
 constexpr std::int64_t kDefaultTokenCacheEntries = 131072;
 
 constexpr config::EnvOverride kEnv[] = {
+    {"MONETA_ADDRESS", "server.address", config::EnvType::kString},
     {"MONETA_PORT", "server.port", config::EnvType::kInteger},
+    {"MONETA_ADMIN_ADDRESS", "server.admin_address", config::EnvType::kString},
     {"MONETA_ADMIN_PORT", "server.admin_port", config::EnvType::kInteger},
     {"MONETA_THREADS", "server.threads", config::EnvType::kInteger},
+    {"MONETA_REDIS_HOST", "redis.host", config::EnvType::kString},
     {"MONETA_REDIS_PORT", "redis.port", config::EnvType::kInteger},
+    {"INTERNAL_API_HOST", "internal_api.host", config::EnvType::kString},
     {"INTERNAL_API_PORT", "internal_api.port", config::EnvType::kInteger},
     {"MONETA_LEASE_SEC", "playback.lease_sec", config::EnvType::kInteger},
     {"MONETA_HEARTBEAT_SEC", "playback.heartbeat_sec", config::EnvType::kInteger},

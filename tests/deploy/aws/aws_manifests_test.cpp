@@ -238,7 +238,7 @@ TEST_F(AwsManifestsTest, SecretsComeFromSecretsManagerOnly) {
 TEST_F(AwsManifestsTest, PortsMatchTheEdgeTemplateAndMonetasConfig) {
     const auto tpl = edge_template_ports();
     ASSERT_EQ(tpl.listen_placeholder, "EDGE_PORT");
-    ASSERT_EQ(tpl.upstream_placeholder, "MONETA_PORT");
+    ASSERT_EQ(tpl.upstream_placeholder, "MONETA_SERVERS");
     // awsvpc: the containers share the task's loopback, as the template's upstream assumes.
     EXPECT_EQ(tpl.upstream_host, "127.0.0.1");
     const auto cfg = config(task_);

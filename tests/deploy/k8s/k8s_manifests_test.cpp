@@ -177,7 +177,7 @@ TEST(K8sManifestsTest, BaseAndOverlaysRenderTheExpectedObjects) {
 TEST(K8sManifestsTest, ProbesPortsAndTheEdgeAgreeWithMonetasConfigAndTheTemplate) {
     const auto tpl = edge_template_ports();
     ASSERT_EQ(tpl.listen_placeholder, "EDGE_PORT");
-    ASSERT_EQ(tpl.upstream_placeholder, "MONETA_PORT");
+    ASSERT_EQ(tpl.upstream_placeholder, "MONETA_SERVERS");
     EXPECT_EQ(tpl.upstream_host, "127.0.0.1") << "the pod's edge reaches moneta on loopback";
     for (const auto* dir : kDirs) {
         SCOPED_TRACE(dir);

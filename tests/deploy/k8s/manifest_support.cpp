@@ -139,10 +139,16 @@ EdgeTemplatePorts edge_template_ports() {
     if (std::regex_search(conf, m, listen_re)) {
         out.listen_placeholder = m[1];
     }
-    static const std::regex upstream_re(R"(upstream moneta \{\s*server ([^:;\s]+):@([A-Z_]+)@;)");
+    // The upstream's server lines are one placeholder; the host they name is the one
+    // scripts/stack.sh's upstream_servers writes (and deploy/docker/edge-start.sh replaces).
+    static const std::regex upstream_re(R"(upstream moneta \{[^}]*?@([A-Z_]+)@)");
     if (std::regex_search(conf, m, upstream_re)) {
+        out.upstream_placeholder = m[1];
+    }
+    const std::string stack = read_file(source_dir() / "scripts/stack.sh");
+    static const std::regex host_re(R"re(out\+="server ([^:;\s"]+):\$p )re");
+    if (std::regex_search(stack, m, host_re)) {
         out.upstream_host = m[1];
-        out.upstream_placeholder = m[2];
     }
     return out;
 }

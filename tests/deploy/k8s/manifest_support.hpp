@@ -50,8 +50,8 @@ double shutdown_seconds(const bj::value& config);
 /// The edge template's two ports as placeholders: what `listen` and `upstream moneta` use.
 struct EdgeTemplatePorts {
     std::string listen_placeholder;    ///< e.g. "EDGE_PORT" (filled from MONETA_EDGE_PORT)
-    std::string upstream_host;         ///< e.g. "127.0.0.1"
-    std::string upstream_placeholder;  ///< e.g. "MONETA_PORT"
+    std::string upstream_host;         ///< e.g. "127.0.0.1" (as scripts/stack.sh renders the servers)
+    std::string upstream_placeholder;  ///< e.g. "MONETA_SERVERS"
 };
 EdgeTemplatePorts edge_template_ports();
 

@@ -167,5 +167,29 @@ TEST_F(SettingsSecurityTest, TracingSectionAndItsEnvironment) {
     ::unsetenv("MONETA_TRACE_SAMPLE_RATIO");
 }
 
+// Containers (deploy/docker, docs/containers.md): the image binds every interface and finds its
+// dependencies by service name, all from the environment, with the shipped file unchanged.
+TEST_F(SettingsSecurityTest, AddressesAndDependencyHostsComeFromTheEnvironment) {
+    const auto shipped = load();
+    ASSERT_TRUE(shipped) << shipped.error();
+    EXPECT_EQ(shipped->server.address, "127.0.0.1");
+    EXPECT_EQ(shipped->redis.host, "127.0.0.1");
+    EXPECT_EQ(shipped->internal_api.host, "127.0.0.1");
+
+    ::setenv("MONETA_ADDRESS", "0.0.0.0", 1);
+    ::setenv("MONETA_ADMIN_ADDRESS", "0.0.0.0", 1);
+    ::setenv("MONETA_REDIS_HOST", "redis", 1);
+    ::setenv("INTERNAL_API_HOST", "internal-api", 1);
+    const auto s = load();
+    for (const char* v : {"MONETA_ADDRESS", "MONETA_ADMIN_ADDRESS", "MONETA_REDIS_HOST", "INTERNAL_API_HOST"}) {
+        ::unsetenv(v);
+    }
+    ASSERT_TRUE(s) << s.error();
+    EXPECT_EQ(s->server.address, "0.0.0.0");
+    EXPECT_EQ(s->server.admin_address, "0.0.0.0");
+    EXPECT_EQ(s->redis.host, "redis");
+    EXPECT_EQ(s->internal_api.host, "internal-api");
+}
+
 }  // namespace
 }  // namespace moneta
