@@ -24,6 +24,20 @@ constexpr std::uint16_t kNoNode = 0xFFFF;
 /// list is a fixed array so that nodes() can be read from another thread while it grows.
 constexpr std::size_t kMaxNodes = 128;
 
+/// Sends @p p to @p c and returns its last reply: the call after `ASKING`, or a redirected
+/// command of a pipeline sent again on its own.
+net::awaitable<core::Result<Reply>> async_last_reply(Client& c, const Pipeline& p, core::Deadline deadline,
+                                                 CommandControl control) {
+    auto rs = co_await c.async_pipeline(p, deadline, control);
+    if (!rs) {
+        co_return rs.error();
+    }
+    if (rs->size() != p.size()) {
+        co_return core::make_error(Errc::kProtocolError);
+    }
+    co_return std::move(rs->back());
+}
+
 void rethrow(std::exception_ptr e) {
     if (e) {
         std::rethrow_exception(e);  // a bug: let it surface
@@ -366,14 +380,7 @@ net::awaitable<core::Result<Reply>> ClusterClient::do_async_command(std::span<co
         }
         Pipeline p;
         p.add({"ASKING"}).add(args);
-        auto rs = co_await c.async_pipeline(p, deadline, control);
-        if (!rs) {
-            co_return rs.error();
-        }
-        if (rs->size() != 2) {
-            co_return core::make_error(Errc::kProtocolError);
-        }
-        co_return std::move((*rs)[1]);
+        co_return co_await async_last_reply(c, p, deadline, control);
     };
     co_return co_await s->async_routed(s->route(args), send);
 }
@@ -389,14 +396,7 @@ net::awaitable<core::Result<Reply>> ClusterClient::do_async_eval(const Script& s
         }
         Pipeline p;
         p.add({"ASKING"}).add_eval(script, keys, args);
-        auto rs = co_await c.async_pipeline(p, deadline, control);
-        if (!rs) {
-            co_return rs.error();
-        }
-        if (rs->size() != 2) {
-            co_return core::make_error(Errc::kProtocolError);
-        }
-        co_return std::move((*rs)[1]);
+        co_return co_await async_last_reply(c, p, deadline, control);
     };
     Client* c = keys.empty() ? s->any_master() : s->for_slot(key_slot(keys.front()));
     co_return co_await s->async_routed(c, send);
@@ -498,14 +498,7 @@ net::awaitable<core::Result<Replies>> ClusterClient::do_async_pipeline(const Pip
                 p.add({"ASKING"});
             }
             p.add_encoded(bytes);
-            auto rs = co_await c.async_pipeline(p, deadline, control);
-            if (!rs) {
-                co_return rs.error();
-            }
-            if (rs->size() != p.size()) {
-                co_return core::make_error(Errc::kProtocolError);
-            }
-            co_return std::move(rs->back());
+            co_return co_await async_last_reply(c, p, deadline, control);
         };
         Client* c = nullptr;
         const bool asking = redirect->kind == Redirect::Kind::kAsk;

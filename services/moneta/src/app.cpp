@@ -31,7 +31,7 @@
 #include "moneta/http_client/client.hpp"
 #include "moneta/log/logger.hpp"
 #include "moneta/metrics/registry.hpp"
-#include "moneta/redis/connection.hpp"
+#include "moneta/redis/any_client.hpp"
 #include "moneta/resilience/adaptive_limit.hpp"
 #include "store/catalog_cache.hpp"
 #include "store/guarded_redis.hpp"
@@ -107,7 +107,7 @@ struct Worker {
         return b;
     }
 
-    redis::Connection redis;  ///< the single server, or the cluster's masters (redis.mode)
+    redis::AnyClient redis;  ///< the single server, or the cluster's masters (redis.mode)
     store::GuardedRedis guarded_redis;  ///< what the stores use: fails fast while Redis is down
     http_client::Client http;
     upstream::InternalApiClient api;
@@ -183,7 +183,7 @@ private:
     }
 
     boost::asio::io_context io_;
-    redis::Connection redis_;
+    redis::AnyClient redis_;
     http_client::Client http_;
     upstream::InternalApiClient api_;
     upstream::ResilientInternalApi resilient_api_;
@@ -470,7 +470,7 @@ private:
             if (!w) {
                 continue;
             }
-            const redis::ConnectionTotals s = w->redis.totals();
+            const redis::ClientTotals s = w->redis.totals();
             t.round_trips += static_cast<double>(s.round_trips);
             t.commands += static_cast<double>(s.commands);
             t.errors += static_cast<double>(s.errors);

@@ -13,6 +13,7 @@
 
 #include "coro_util.hpp"
 #include "moneta/core/clock.hpp"
+#include "moneta/redis/any_client.hpp"
 #include "moneta/redis/cluster_client.hpp"
 #include "moneta/testing/redis_cluster.hpp"
 
@@ -239,6 +240,28 @@ TEST_F(ClusterClientTest, AnAskDuringAMigrationGoesToTheTargetWithAsking) {
     const std::string to_id = cluster_->node(to).command({"CLUSTER", "MYID"});
     EXPECT_EQ(cluster_->node(to).command({"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", to_id}), "OK");
     EXPECT_EQ(cluster_->node(from).command({"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", to_id}), "OK");
+}
+
+TEST_F(ClusterClientTest, AnyClientWithSeedsIsTheClusterClient) {
+    // What moneta's workers hold: redis.mode "cluster" gives the seeds, "single" none.
+    AnyClient any(io_.get_executor(), config().node, config().seeds, core::SystemClock::instance());
+    ASSERT_TRUE(any.is_cluster());
+    any.start();
+    ASSERT_TRUE(run_until(io_, [&] { return any.connected(); }, 10s));
+    for (int i = 0; i < 10; ++i) {
+        const std::string key = "any:" + std::to_string(i);
+        auto r = run(io_, any.async_command({"SET", key, "x"}, core::Deadline::never()));
+        ASSERT_TRUE(r && *r && !(*r)->is_error());
+        EXPECT_EQ(cluster_->node(cluster_->master_of_slot(key_slot(key))).command({"GET", key}), "x");
+    }
+    const ClientTotals t = any.totals();
+    EXPECT_GE(t.commands, 10U);
+    EXPECT_GE(t.connected, 3U) << "one connection per master (and the seeds')";
+    any.stop();
+    run_until(io_, [] { return false; }, 50ms);
+
+    AnyClient single(io_.get_executor(), config().node, {}, core::SystemClock::instance());
+    EXPECT_FALSE(single.is_cluster());
 }
 
 TEST_F(ClusterClientTest, BadConfigsAreRefused) {

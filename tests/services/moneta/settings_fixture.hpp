@@ -1,6 +1,6 @@
 /// @file tests/services/moneta/settings_fixture.hpp
 /// @brief Loads the shipped moneta.json with edits applied (load_settings on a temp copy), the
-/// required secrets in the environment and the Consul variables cleared.
+/// required secrets in the environment and the variables the tests set cleared.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -20,9 +20,11 @@ namespace moneta::testing {
 
 namespace bj = boost::json;
 
-constexpr const char* kVars[] = {"INTERNAL_API_TOKEN", "MONETA_JWT_SECRET", "MONETA_DRM_SITE_KEY", "MONETA_DRM_ACCESS_KEY",
-                                 "CONSUL_HTTP_ADDR",   "CONSUL_HTTP_TOKEN", "CONSUL_HTTP_TOKEN_FILE", "MONETA_CONSUL_TTL_MS",
-                                 "MONETA_CONSUL_BACKOFF_MAX_MS"};
+/// Cleared before and after each test: the secrets it sets and the variables tests set.
+constexpr const char* kVars[] = {"INTERNAL_API_TOKEN",     "MONETA_JWT_SECRET",    "MONETA_DRM_SITE_KEY",
+                                 "MONETA_DRM_ACCESS_KEY",  "MONETA_EDGE_TOKEN",    "MONETA_ADMIN_TOKEN",
+                                 "CONSUL_HTTP_ADDR",       "CONSUL_HTTP_TOKEN",    "CONSUL_HTTP_TOKEN_FILE",
+                                 "MONETA_CONSUL_TTL_MS",   "MONETA_CONSUL_BACKOFF_MAX_MS"};
 
 class SettingsFileTest : public ::testing::Test {
 protected:

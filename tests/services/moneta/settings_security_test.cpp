@@ -10,47 +10,14 @@
 #include <fstream>
 #include <functional>
 
-#include "moneta/testing/paths.hpp"
-#include "moneta/testing/temp_dir.hpp"
+#include "settings_fixture.hpp"
 
 namespace moneta {
 namespace {
 
 namespace bj = boost::json;
 
-class SettingsSecurityTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        ::setenv("INTERNAL_API_TOKEN", "it-token", 1);
-        ::setenv("MONETA_JWT_SECRET", std::string(40, 'j').c_str(), 1);
-        ::setenv("MONETA_DRM_SITE_KEY", std::string(32, 's').c_str(), 1);
-        ::setenv("MONETA_DRM_ACCESS_KEY", std::string(32, 'a').c_str(), 1);
-        ::unsetenv("MONETA_EDGE_TOKEN");
-        ::unsetenv("MONETA_ADMIN_TOKEN");
-    }
-    void TearDown() override {
-        for (const char* v : {"INTERNAL_API_TOKEN", "MONETA_JWT_SECRET", "MONETA_DRM_SITE_KEY",
-                              "MONETA_DRM_ACCESS_KEY", "MONETA_EDGE_TOKEN", "MONETA_ADMIN_TOKEN"}) {
-            ::unsetenv(v);
-        }
-    }
-
-    /// The shipped file, edited by @p edit, written to a temp dir and loaded.
-    boost::system::result<Settings, std::string> load(const std::function<void(bj::object&)>& edit = {}) {
-        std::ifstream in(testing::source_dir() / "services/moneta/config/moneta.json");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        bj::value doc = bj::parse(ss.str());
-        if (edit) {
-            edit(doc.as_object());
-        }
-        const auto path = dir_.file("moneta.json");
-        std::ofstream(path) << bj::serialize(doc);
-        return load_settings(path);
-    }
-
-    testing::TempDir dir_;
-};
+class SettingsSecurityTest : public testing::SettingsFileTest {};
 
 TEST_F(SettingsSecurityTest, ShippedDefaultsAreLoopbackAdminNoTrustAndA50MsFloor) {
     const auto s = load();

@@ -1,9 +1,9 @@
-#include "moneta/redis/connection.hpp"
+#include "moneta/redis/any_client.hpp"
 
 namespace moneta::redis {
 namespace {
 
-void add(ConnectionTotals& t, const ClientStats& s) {
+void add(ClientTotals& t, const ClientStats& s) {
     t.round_trips += s.round_trips_total.load(std::memory_order_relaxed);
     t.commands += s.commands_total.load(std::memory_order_relaxed);
     t.errors += s.errors_total.load(std::memory_order_relaxed);
@@ -14,10 +14,10 @@ void add(ConnectionTotals& t, const ClientStats& s) {
 
 }  // namespace
 
-Connection::Connection(boost::asio::any_io_executor executor, ClientConfig config, core::Clock& clock)
+AnyClient::AnyClient(boost::asio::any_io_executor executor, ClientConfig config, core::Clock& clock)
     : single_(std::make_unique<Client>(std::move(executor), std::move(config), clock)), target_(single_.get()) {}
 
-Connection::Connection(boost::asio::any_io_executor executor, ClusterConfig config, core::Clock& clock)
+AnyClient::AnyClient(boost::asio::any_io_executor executor, ClusterConfig config, core::Clock& clock)
     : cluster_(std::make_unique<ClusterClient>(std::move(executor), std::move(config), clock)),
       target_(cluster_.get()) {}
 
@@ -30,7 +30,7 @@ ClusterConfig cluster_config(const ClientConfig& node, const std::vector<NodeAdd
 }
 }  // namespace
 
-Connection::Connection(boost::asio::any_io_executor executor, const ClientConfig& node,
+AnyClient::AnyClient(boost::asio::any_io_executor executor, const ClientConfig& node,
                        const std::vector<NodeAddress>& cluster_seeds, core::Clock& clock) {
     if (cluster_seeds.empty()) {
         single_ = std::make_unique<Client>(std::move(executor), node, clock);
@@ -41,9 +41,9 @@ Connection::Connection(boost::asio::any_io_executor executor, const ClientConfig
     }
 }
 
-Connection::~Connection() = default;
+AnyClient::~AnyClient() = default;
 
-void Connection::start() {
+void AnyClient::start() {
     if (cluster_) {
         cluster_->start();
     } else {
@@ -51,7 +51,7 @@ void Connection::start() {
     }
 }
 
-void Connection::stop() {
+void AnyClient::stop() {
     if (cluster_) {
         cluster_->stop();
     } else {
@@ -59,7 +59,7 @@ void Connection::stop() {
     }
 }
 
-boost::asio::awaitable<void> Connection::async_stop() {
+boost::asio::awaitable<void> AnyClient::async_stop() {
     if (cluster_) {
         co_await cluster_->async_stop();
     } else {
@@ -67,8 +67,8 @@ boost::asio::awaitable<void> Connection::async_stop() {
     }
 }
 
-ConnectionTotals Connection::totals() const {
-    ConnectionTotals t;
+ClientTotals AnyClient::totals() const {
+    ClientTotals t;
     if (cluster_) {
         // nodes() reads the node list, which only the client's thread grows: the count of
         // nodes is fixed once the slot map is known (and a scrape sees at worst one fewer).

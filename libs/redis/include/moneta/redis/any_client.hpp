@@ -1,4 +1,4 @@
-/// @file moneta/redis/connection.hpp
+/// @file moneta/redis/any_client.hpp
 /// @brief One worker's Redis, whichever the deployment runs: a single server (redis::Client)
 /// or a Redis Cluster (redis::ClusterClient), behind the same Commands interface.
 #pragma once
@@ -16,8 +16,8 @@
 
 namespace moneta::redis {
 
-/// Counters of every connection a Connection holds, summed (plain values, for metrics).
-struct ConnectionTotals {
+/// Counters of every connection an AnyClient holds, summed (plain values, for metrics).
+struct ClientTotals {
     std::uint64_t round_trips = 0;
     std::uint64_t commands = 0;
     std::uint64_t errors = 0;
@@ -28,17 +28,17 @@ struct ConnectionTotals {
 
 /// Forwards every call to the Client or ClusterClient it owns: no extra coroutine frame, one
 /// virtual call more. Same thread rules as the two (the executor's thread).
-class Connection final : public Commands {
+class AnyClient final : public Commands {
 public:
     /// A single server.
-    Connection(boost::asio::any_io_executor executor, ClientConfig config, core::Clock& clock);
+    AnyClient(boost::asio::any_io_executor executor, ClientConfig config, core::Clock& clock);
     /// A Redis Cluster.
-    Connection(boost::asio::any_io_executor executor, ClusterConfig config, core::Clock& clock);
+    AnyClient(boost::asio::any_io_executor executor, ClusterConfig config, core::Clock& clock);
     /// A single server when @p cluster_seeds is empty, else a cluster found through them with
     /// @p node as every connection's settings (ClusterConfig's defaults otherwise).
-    Connection(boost::asio::any_io_executor executor, const ClientConfig& node,
+    AnyClient(boost::asio::any_io_executor executor, const ClientConfig& node,
                const std::vector<NodeAddress>& cluster_seeds, core::Clock& clock);
-    ~Connection() override;
+    ~AnyClient() override;
 
     void start();
     void stop();
@@ -46,7 +46,7 @@ public:
     bool connected() const noexcept override { return target_->connected(); }
     bool is_cluster() const noexcept { return cluster_ != nullptr; }
     /// Read from any thread (the clients' stats are atomics).
-    ConnectionTotals totals() const;
+    ClientTotals totals() const;
 
 private:
     boost::asio::awaitable<core::Result<Reply>> do_async_command(std::span<const std::string_view> args,
