@@ -278,7 +278,7 @@ public:
                                    [this] { return static_cast<double>(logger_->dropped()); });
         // The interval players are told to heartbeat at: a live session is renewed about once
         // per interval, so rate(renewed heartbeats) x interval estimates the sessions playing
-        // (recording rule moneta:playback_active_sessions:estimate; the leases live in Redis).
+        // (recording rule job:moneta_playback_active_sessions:estimate; the leases live in Redis).
         registry_.callback_gauge("moneta_playback_heartbeat_interval_seconds",
                                  "Heartbeat interval given to players (playback.heartbeat_sec).", {},
                                  [s = settings_.playback.heartbeat_interval_sec] { return static_cast<double>(s); });
