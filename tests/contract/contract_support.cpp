@@ -262,6 +262,10 @@ void ContractTest::boot(testing::StackOptions options) {
     if (options.fixtures.empty()) {
         options.fixtures = contract_fixtures();
     }
+    // contract_two_instances_test: the same suite with two moneta instances behind nginx.
+    if (const char* n = std::getenv("MONETA_CONTRACT_INSTANCES"); n != nullptr && std::string_view(n) == "2") {
+        options.moneta_instances = 2;
+    }
     stack_ = new testing::Stack(std::move(options));
     if (const auto ok = stack_->start(); !ok) {
         delete stack_;

@@ -337,6 +337,13 @@ HttpReply Stack::call_internal(std::string_view method, std::string_view target,
 }
 
 double Stack::metric(std::string_view name, std::string_view labels, int i) const {
+    if (i < 0) {
+        double total = 0;
+        for (int k = 0; k < opts_.moneta_instances; ++k) {
+            total += metric(name, labels, k);
+        }
+        return total;
+    }
     return sum_series(http_call(instance(i).admin_port, "GET", "/metrics").body, name, labels);
 }
 

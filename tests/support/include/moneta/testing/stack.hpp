@@ -106,9 +106,10 @@ public:
     /// A call to the internal API with the service token.
     HttpReply call_internal(std::string_view method, std::string_view target, std::string_view body = {}) const;
 
-    /// Sum of every series of @p name on moneta's /metrics (instance @p i) whose label text
-    /// contains @p labels.
-    double metric(std::string_view name, std::string_view labels = "", int i = 0) const;
+    /// Sum of every series of @p name on moneta's /metrics whose label text contains @p labels:
+    /// of instance @p i, or of every instance (-1, the default: the stack's total; an instance
+    /// that is down adds 0).
+    double metric(std::string_view name, std::string_view labels = "", int i = -1) const;
     /// internal_api_requests_total, summed over endpoints containing @p endpoint ("" = all).
     double internal_api_calls(std::string_view endpoint = "") const;
 
