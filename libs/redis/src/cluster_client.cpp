@@ -157,13 +157,18 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
                 covered += slot_node[s] == kNoNode ? 1 : 0;
                 slot_node[s] = idx;
             }
-            if (std::find(masters.begin(), masters.end(), idx) == masters.end()) {
-                masters.push_back(idx);
-            }
+            note_master(idx);
         }
         full_coverage = covered == kClusterSlots;
-        stats.masters.store(static_cast<std::int64_t>(masters.size()), std::memory_order_relaxed);
         stats.refreshes_total.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    /// Node @p idx serves slots: one of the masters (the gauge follows).
+    void note_master(std::uint16_t idx) {
+        if (std::find(masters.begin(), masters.end(), idx) == masters.end()) {
+            masters.push_back(idx);
+            stats.masters.store(static_cast<std::int64_t>(masters.size()), std::memory_order_relaxed);
+        }
     }
 
     /// A MOVED: @p slot is served by @p node now. nullptr when no client can be made for it.
@@ -173,10 +178,7 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
             return nullptr;
         }
         slot_node[slot] = idx;
-        if (std::find(masters.begin(), masters.end(), idx) == masters.end()) {
-            masters.push_back(idx);
-            stats.masters.store(static_cast<std::int64_t>(masters.size()), std::memory_order_relaxed);
-        }
+        note_master(idx);
         stats.moved_total.fetch_add(1, std::memory_order_relaxed);
         want_refresh();  // a MOVED rarely comes alone: a whole range moved or failed over
         return nodes[idx].get();
@@ -262,7 +264,14 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
             want_refresh();
             co_return core::make_error(Errc::kUnavailable);
         }
-        core::Result<Reply> r = co_await send(*c, false);
+        core::Result<Reply> first = co_await send(*c, false);  // not nested in the call below (g++ 12)
+        co_return co_await async_follow(c, std::move(first), send);
+    }
+
+    /// Follows the MOVED/ASK reply @p r that @p c gave to the call @p send makes (any other
+    /// result is returned as is), at most max_redirects times.
+    template <class Send>
+    net::awaitable<core::Result<Reply>> async_follow(Client* c, core::Result<Reply> r, Send& send) {
         for (int i = 0; i < config.max_redirects; ++i) {
             if (!r) {
                 if (!c->connected()) {
@@ -486,10 +495,6 @@ net::awaitable<core::Result<Replies>> ClusterClient::do_async_pipeline(const Pip
         if (!out[i].is_error()) {
             continue;
         }
-        const auto redirect = parse_redirect(out[i].error_message(), s->host_of(targets[i]));
-        if (!redirect) {
-            continue;
-        }
         const std::string_view bytes = commands[i];
         auto send = [&](Client& c, bool asking) -> net::awaitable<core::Result<Reply>> {
             Pipeline p;
@@ -500,21 +505,7 @@ net::awaitable<core::Result<Replies>> ClusterClient::do_async_pipeline(const Pip
             p.add_encoded(bytes);
             co_return co_await async_last_reply(c, p, deadline, control);
         };
-        Client* c = nullptr;
-        const bool asking = redirect->kind == Redirect::Kind::kAsk;
-        if (asking) {
-            s->stats.ask_total.fetch_add(1, std::memory_order_relaxed);
-            c = s->client(s->node_index(redirect->node));
-        } else {
-            c = s->moved(redirect->slot, redirect->node);
-        }
-        if (c == nullptr) {
-            co_return core::make_error(Errc::kUnavailable);
-        }
-        auto again = co_await send(*c, asking);
-        if (again && again->is_error() && parse_redirect(again->error_message(), s->host_of(c))) {
-            again = co_await s->async_routed(c, send);  // redirected once more
-        }
+        auto again = co_await s->async_follow(targets[i], std::move(out[i]), send);
         if (!again) {
             co_return again.error();
         }
