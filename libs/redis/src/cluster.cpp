@@ -56,8 +56,9 @@ bool parse_decimal(std::string_view s, T& out) noexcept {
     return ec == std::errc() && p == s.data() + s.size();
 }
 
-/// `<host>:<port>`, the port after the LAST colon (IPv6 hosts hold colons too).
-std::optional<NodeAddress> parse_host_port(std::string_view s, std::string_view fallback_host) {
+}  // namespace
+
+std::optional<NodeAddress> parse_node_address(std::string_view s, std::string_view fallback_host) {
     const auto colon = s.rfind(':');
     if (colon == std::string_view::npos) {
         return std::nullopt;
@@ -75,8 +76,6 @@ std::optional<NodeAddress> parse_host_port(std::string_view s, std::string_view 
     }
     return NodeAddress{std::string(host), static_cast<std::uint16_t>(port)};
 }
-
-}  // namespace
 
 std::uint16_t key_slot(std::string_view key) noexcept {
     const auto open = key.find('{');
@@ -140,7 +139,7 @@ std::optional<Redirect> parse_redirect(std::string_view text, std::string_view f
     if (!parse_decimal(text.substr(0, space), slot) || slot >= kClusterSlots) {
         return std::nullopt;
     }
-    auto node = parse_host_port(text.substr(space + 1), fallback_host);
+    auto node = parse_node_address(text.substr(space + 1), fallback_host);
     if (!node || node->host.find(' ') != std::string::npos) {
         return std::nullopt;
     }

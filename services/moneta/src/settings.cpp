@@ -9,19 +9,10 @@ namespace moneta {
 
 namespace {
 
-/// A cluster seed, "host:port" (the port after the last colon; 1..65535).
+/// A cluster seed, "host:port" (redis::parse_node_address).
 redis::NodeAddress parse_node(const std::string& text) {
-    const auto colon = text.rfind(':');
-    redis::NodeAddress a;
-    if (colon != std::string::npos && colon > 0) {
-        a.host = text.substr(0, colon);
-        const std::string port = text.substr(colon + 1);
-        char* end = nullptr;
-        const long p = port.empty() || port.size() > 5 ? 0 : std::strtol(port.c_str(), &end, 10);
-        if (end != nullptr && *end == '\0' && p > 0 && p <= 65535) {
-            a.port = static_cast<std::uint16_t>(p);
-            return a;
-        }
+    if (auto a = redis::parse_node_address(text)) {
+        return *a;
     }
     throw config::ConfigError("redis.nodes: \"" + text + "\" is not host:port");
 }

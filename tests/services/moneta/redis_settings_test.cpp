@@ -64,6 +64,8 @@ TEST_F(RedisSettingsTest, MalformedModesAndNodesAreRefusedByName) {
         {redis("cluster", bj::array{"h:70x"}), "is not host:port"},
         {redis("cluster", bj::array{"h:"}), "is not host:port"},
         {redis("cluster", bj::array{"h:-1"}), "is not host:port"},
+        {redis("cluster", bj::array{"h:+7000"}), "is not host:port"},
+        {redis("cluster", bj::array{"h: 7000"}), "is not host:port"},
         {redis("cluster", bj::array{7000}), "redis.nodes"},
     };
     for (const auto& c : cases) {

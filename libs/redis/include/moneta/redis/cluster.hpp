@@ -36,6 +36,11 @@ struct NodeAddress {
     friend bool operator==(const NodeAddress&, const NodeAddress&) = default;
 };
 
+/// `<host>:<port>`, the port after the LAST colon (an IPv6 host holds colons) in 1..65535 as
+/// plain decimal; an empty host takes @p fallback_host. nullopt on anything else (config seeds,
+/// redirections, topology replies all go through it).
+std::optional<NodeAddress> parse_node_address(std::string_view text, std::string_view fallback_host = {});
+
 /// `-MOVED <slot> <host>:<port>` (the slot lives there now: update the map) or `-ASK <slot>
 /// <host>:<port>` (this one command, preceded by ASKING, goes there; the map stays).
 struct Redirect {
