@@ -313,6 +313,25 @@ boost::system::result<void, std::string> apply_env(json::value& root,
         json::value value;
         switch (o.type) {
             case EnvType::kString: value = text.c_str(); break;
+            case EnvType::kStringList: {
+                json::array items;
+                std::string_view rest = text;
+                while (true) {
+                    const auto comma = rest.find(',');
+                    const std::string_view item = rest.substr(0, comma);
+                    if (item.empty()) {
+                        return std::string(o.env) + ": expected a comma-separated list without empty items, got \"" +
+                               text + "\"";
+                    }
+                    items.emplace_back(json::string(item));
+                    if (comma == std::string_view::npos) {
+                        break;
+                    }
+                    rest.remove_prefix(comma + 1);
+                }
+                value = std::move(items);
+                break;
+            }
             case EnvType::kBoolean:
                 if (text != "true" && text != "false") {
                     return std::string(o.env) + ": expected true or false, got \"" + text + "\"";

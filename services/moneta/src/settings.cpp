@@ -28,6 +28,8 @@ constexpr config::EnvOverride kEnv[] = {
     {"MONETA_THREADS", "server.threads", config::EnvType::kInteger},
     {"MONETA_REDIS_HOST", "redis.host", config::EnvType::kString},
     {"MONETA_REDIS_PORT", "redis.port", config::EnvType::kInteger},
+    {"MONETA_REDIS_MODE", "redis.mode", config::EnvType::kString},
+    {"MONETA_REDIS_NODES", "redis.nodes", config::EnvType::kStringList},
     {"INTERNAL_API_HOST", "internal_api.host", config::EnvType::kString},
     {"INTERNAL_API_PORT", "internal_api.port", config::EnvType::kInteger},
     {"MONETA_LEASE_SEC", "playback.lease_sec", config::EnvType::kInteger},

@@ -119,6 +119,26 @@ TEST(ConfigTest, EnvOverridesAreTypeChecked) {
     ::unsetenv("MONETA_TEST_LEVEL");
 }
 
+TEST(ConfigTest, EnvListsBecomeStringArraysAndRefuseEmptyItems) {
+    auto v = boost::json::parse(R"({"redis":{"nodes":["old:1"]}})");
+    const EnvOverride table[] = {{"MONETA_TEST_NODES", "redis.nodes", EnvType::kStringList}};
+    ::setenv("MONETA_TEST_NODES", "127.0.0.1:7000,127.0.0.1:7001", 1);
+    ASSERT_TRUE(apply_env(v, table));
+    EXPECT_EQ(boost::json::serialize(v.at("redis").at("nodes")), R"(["127.0.0.1:7000","127.0.0.1:7001"])");
+    ::setenv("MONETA_TEST_NODES", "one", 1);
+    ASSERT_TRUE(apply_env(v, table));
+    EXPECT_EQ(boost::json::serialize(v.at("redis").at("nodes")), R"(["one"])");
+    for (const char* bad : {"a,,b", "a,", ",a", ","}) {
+        ::setenv("MONETA_TEST_NODES", bad, 1);
+        const auto r = apply_env(v, table);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_NE(r.error().find("MONETA_TEST_NODES: expected a comma-separated list without empty items"),
+                  std::string::npos)
+            << r.error();
+    }
+    ::unsetenv("MONETA_TEST_NODES");
+}
+
 TEST(ConfigTest, SyntaxErrorsNameFileAndLine) {
     moneta::testing::TempDir dir("cfg-");
     std::ofstream(dir.file("bad.json")) << "{\n  \"a\": 1,\n  \"b\": }\n";

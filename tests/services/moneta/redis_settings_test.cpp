@@ -41,6 +41,27 @@ TEST_F(RedisSettingsTest, SingleIsTheDefaultAndClusterTakesItsSeeds) {
     EXPECT_EQ(cluster->redis_nodes[2], (redis::NodeAddress{"::1", 7002}));  // the port after the last colon
 }
 
+TEST_F(RedisSettingsTest, TheEnvironmentSelectsClusterModeAndItsSeeds) {
+    // What `./dev up --cluster` sets (scripts/stack.sh).
+    ::setenv("MONETA_REDIS_MODE", "cluster", 1);
+    ::setenv("MONETA_REDIS_NODES", "127.0.0.1:7000,127.0.0.1:7001", 1);
+    const auto cluster = load();
+    ASSERT_TRUE(cluster) << cluster.error();
+    EXPECT_TRUE(cluster->redis_cluster);
+    ASSERT_EQ(cluster->redis_nodes.size(), 2U);
+    EXPECT_EQ(cluster->redis_nodes[1], (redis::NodeAddress{"127.0.0.1", 7001}));
+
+    ::setenv("MONETA_REDIS_NODES", "127.0.0.1:7000,", 1);
+    const auto trailing = load();
+    ASSERT_FALSE(trailing);
+    EXPECT_NE(trailing.error().find("MONETA_REDIS_NODES"), std::string::npos) << trailing.error();
+
+    ::unsetenv("MONETA_REDIS_NODES");
+    const auto no_seeds = load();
+    ASSERT_FALSE(no_seeds);
+    EXPECT_NE(no_seeds.error().find("redis.nodes: cluster mode needs"), std::string::npos) << no_seeds.error();
+}
+
 TEST_F(RedisSettingsTest, MalformedModesAndNodesAreRefusedByName) {
     bj::array seventeen;
     for (int i = 0; i < 17; ++i) {

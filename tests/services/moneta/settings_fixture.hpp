@@ -24,7 +24,8 @@ namespace bj = boost::json;
 constexpr const char* kVars[] = {"INTERNAL_API_TOKEN",     "MONETA_JWT_SECRET",    "MONETA_DRM_SITE_KEY",
                                  "MONETA_DRM_ACCESS_KEY",  "MONETA_EDGE_TOKEN",    "MONETA_ADMIN_TOKEN",
                                  "CONSUL_HTTP_ADDR",       "CONSUL_HTTP_TOKEN",    "CONSUL_HTTP_TOKEN_FILE",
-                                 "MONETA_CONSUL_TTL_MS",   "MONETA_CONSUL_BACKOFF_MAX_MS"};
+                                 "MONETA_CONSUL_TTL_MS",   "MONETA_CONSUL_BACKOFF_MAX_MS", "MONETA_REDIS_MODE",
+                                 "MONETA_REDIS_NODES"};
 
 class SettingsFileTest : public ::testing::Test {
 protected:

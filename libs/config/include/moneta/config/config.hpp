@@ -87,7 +87,9 @@ boost::system::result<boost::json::value, std::string> load_file(const std::file
 /// or "<name>:<line>:<col>: invalid JSON (...)" / "<name>: the top level must be an object".
 boost::system::result<boost::json::value, std::string> parse_text(std::string_view text, std::string_view name);
 
-enum class EnvType : std::uint8_t { kInteger, kString, kBoolean };
+/// kStringList: a comma-separated list ("a,b,c") written as a JSON array of strings; an empty
+/// item ("a,,b", a trailing comma) is refused rather than guessed at.
+enum class EnvType : std::uint8_t { kInteger, kString, kBoolean, kStringList };
 
 struct EnvOverride {
     std::string_view env;   ///< e.g. "MONETA_PORT"
