@@ -33,11 +33,11 @@ const redis::Script& heartbeat_script() {
 }
 
 const std::array<std::string, 7> kKeys = {
-    "sess:{a:acc_0001234}", "lease:{a:acc_0001234}", "meta:{a:acc_0001234}:ps_9f2c4e1a7b3d",
-    "tomb:{a:acc_0001234}", "prog:{a:acc_0001234}:p1", "cw:{a:acc_0001234}:p1", "dirty:{a:acc_0001234}"};
+    "sess:{p17}:acc_0001234", "lease:{p17}:acc_0001234", "meta:{p17}:acc_0001234:ps_9f2c4e1a7b3d",
+    "tomb:{p17}:acc_0001234", "prog:{p17}:acc_0001234:p1", "cw:{p17}:acc_0001234:p1", "dirty:{p17}:acc_0001234"};
 const std::array<std::string, 14> kArgs = {
-    "1764000000000", "90000", "ps_9f2c4e1a7b3d", "600000", "1234.5", "17", "prog:{a:acc_0001234}:p1:",
-    "cw:{a:acc_0001234}:p1", "2592000", "20", "90000", "1", "500", "1000"};
+    "1764000000000", "90000", "ps_9f2c4e1a7b3d", "600000", "1234.5", "17", "prog:{p17}:acc_0001234:p1:",
+    "cw:{p17}:acc_0001234:p1", "2592000", "20", "90000", "1", "500", "1000"};
 
 template <std::size_t N>
 std::array<std::string_view, N> views(const std::array<std::string, N>& a) {

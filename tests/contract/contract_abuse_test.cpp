@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "contract_support.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::contract {
 namespace {
@@ -63,7 +64,7 @@ TEST_F(AbuseContract, ClientDeadlinesNeverServeAStartWithoutALease) {
     constexpr int kAttackers = 20;
     std::vector<HttpReply> replies(kAttackers);
     std::vector<std::chrono::steady_clock::duration> done_at(kAttackers);
-    stack().redis().pause();
+    stack().pause_redis();
     const auto paused_at = std::chrono::steady_clock::now();
     {
         std::latch go(kAttackers);
@@ -90,7 +91,7 @@ TEST_F(AbuseContract, ClientDeadlinesNeverServeAStartWithoutALease) {
         {{"X-Request-Timeout-Ms", "1"}}
     );
     const auto hb_done = std::chrono::steady_clock::now() - paused_at;
-    stack().redis().resume();
+    stack().resume_redis();
 
     int judged = 0;
     for (int i = 0; i < kAttackers; ++i) {
@@ -109,7 +110,7 @@ TEST_F(AbuseContract, ClientDeadlinesNeverServeAStartWithoutALease) {
     }
     EXPECT_EQ(stack().metric("moneta_fallbacks_total", "kind=\"fail_open_start\"") - fail_open0, 0);
     // Redis is back: the one stream is still the owner's, and nobody else holds a lease.
-    EXPECT_EQ(stack().redis_cmd({"ZCARD", "lease:{a:k_abuse_failopen}"}), "1");
+    EXPECT_EQ(stack().redis_cmd({"ZCARD", testing::account_key("lease:", "k_abuse_failopen")}), "1");
     EXPECT_TRUE(is_json(heartbeat(tok, owner, 20, 2), 200));
 }
 
@@ -124,11 +125,11 @@ TEST_F(AbuseContract, ProgressReadsOfRandomIdsDoNotGrowTheProfile) {
         }
         ASSERT_TRUE(is_json(get_progress(tok, ids), 200)) << "round " << round;
     }
-    EXPECT_EQ(stack().redis_cmd({"HLEN", "prog:{a:k_abuse_reads}:kp_abuse_reads"}), "0");
+    EXPECT_EQ(stack().redis_cmd({"HLEN", testing::account_key("prog:", "k_abuse_reads", ":kp_abuse_reads")}), "0");
     const long long negatives =
-        std::stoll(stack().redis_cmd({"HLEN", "pnf:{a:k_abuse_reads}:kp_abuse_reads"}));
+        std::stoll(stack().redis_cmd({"HLEN", testing::account_key("pnf:", "k_abuse_reads", ":kp_abuse_reads")}));
     EXPECT_LE(negatives, 512) << "the negative cache is bounded";
-    const long long ttl_ms = std::stoll(stack().redis_cmd({"PTTL", "pnf:{a:k_abuse_reads}:kp_abuse_reads"}));
+    const long long ttl_ms = std::stoll(stack().redis_cmd({"PTTL", testing::account_key("pnf:", "k_abuse_reads", ":kp_abuse_reads")}));
     EXPECT_GT(ttl_ms, 0);
     EXPECT_LE(ttl_ms, 5 * 60'000) << "and short-lived";
 }
@@ -141,11 +142,11 @@ TEST_F(AbuseContract, ProgressWritesForUnknownTitlesAre404AndStoreNothing) {
         const std::string id = "c_nope_" + testing::random_alnum(8);
         EXPECT_TRUE(is_error(put_progress(tok, id, 10, 100, now_ms(), 1), 404, "CONTENT_NOT_FOUND"));
     }
-    EXPECT_EQ(stack().redis_cmd({"EXISTS", "prog:{a:k_abuse_put}:kp_abuse_put"}), "0");
-    EXPECT_EQ(stack().redis_cmd({"EXISTS", "dirty:{a:k_abuse_put}"}), "0");
+    EXPECT_EQ(stack().redis_cmd({"EXISTS", testing::account_key("prog:", "k_abuse_put", ":kp_abuse_put")}), "0");
+    EXPECT_EQ(stack().redis_cmd({"EXISTS", testing::account_key("dirty:", "k_abuse_put")}), "0");
     // A real title is still written.
     EXPECT_EQ(put_progress(tok, "c_main", 10, 7012.4, now_ms(), 1).status, 204);
-    EXPECT_EQ(stack().redis_cmd({"HLEN", "prog:{a:k_abuse_put}:kp_abuse_put"}), "1");
+    EXPECT_EQ(stack().redis_cmd({"HLEN", testing::account_key("prog:", "k_abuse_put", ":kp_abuse_put")}), "1");
 }
 
 TEST_F(AbuseContract, ProgressRoutesHaveAPerAccountRateLimit) {

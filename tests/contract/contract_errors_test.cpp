@@ -11,6 +11,7 @@
 #include "contract_support.hpp"
 #include "moneta/jwt/verifier.hpp"
 #include "moneta/testing/http.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::contract {
 namespace {
@@ -258,7 +259,7 @@ TEST_F(ErrorsContract, InvalidRequestNamesTheOffendingField) {
         stack().call("PUT", "/v1/me/progress/bad.id", progress_body(1, 10, now_ms(), 1), tok), "id"
     ));
     // Nothing above took a lease.
-    EXPECT_EQ(stack().redis_cmd({"ZCARD", "lease:{a:k_invalid}"}), "0");
+    EXPECT_EQ(stack().redis_cmd({"ZCARD", testing::account_key("lease:", "k_invalid")}), "0");
 }
 
 TEST_F(ErrorsContract, EntitlementAndContentChecksFollowTheDocumentedOrder) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "contract_support.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::contract {
 namespace {
@@ -156,7 +157,7 @@ TEST_F(SessionsContract, StartAnswersTheFullDocumentedShape) {
     EXPECT_EQ(lease.at("expires_at_ms").as_int64() - now, 90'000);
     EXPECT_EQ(lease.at("heartbeat_interval_sec").as_int64(), 30);
     EXPECT_EQ(
-        stack().redis_cmd({"ZSCORE", "lease:{a:k_shape}", sid}),
+        stack().redis_cmd({"ZSCORE", testing::account_key("lease:", "k_shape"), sid}),
         std::to_string(lease.at("expires_at_ms").as_int64())
     );
 
@@ -400,7 +401,7 @@ TEST_F(SessionsContract, NoCompatibleStreamIs406AndTakesNoLease) {
         stack().metric("moneta_playback_starts_total", "result=\"no_compatible_stream\"") - before,
         3
     );
-    EXPECT_EQ(stack().redis_cmd({"ZCARD", "lease:{a:k_incompatible}"}), "0");
+    EXPECT_EQ(stack().redis_cmd({"ZCARD", testing::account_key("lease:", "k_incompatible")}), "0");
 }
 
 TEST_F(SessionsContract, ResumeIsTheStoredPositionUnlessStartingOver) {
@@ -436,7 +437,7 @@ TEST_F(SessionsContract, HeartbeatExtendsTheLeaseAndRecordsProgress) {
         EXPECT_EQ(o.at("action").as_string(), "continue");
         EXPECT_TRUE(o.at("reason").is_null());
         EXPECT_EQ(
-            stack().redis_cmd({"ZSCORE", "lease:{a:k_heartbeat}", sid}),
+            stack().redis_cmd({"ZSCORE", testing::account_key("lease:", "k_heartbeat"), sid}),
             std::to_string(o.at("lease_expires_at_ms").as_int64())
         );
     }
@@ -459,7 +460,7 @@ TEST_F(SessionsContract, StopReleasesTheLeaseAndIsIdempotent) {
     const HttpReply stopped = stop(tok, sid, 2011.0, 1);
     EXPECT_EQ(stopped.status, 204);
     EXPECT_TRUE(stopped.body.empty());
-    EXPECT_EQ(stack().redis_cmd({"ZSCORE", "lease:{a:k_stop}", sid}), "(nil)");
+    EXPECT_EQ(stack().redis_cmd({"ZSCORE", testing::account_key("lease:", "k_stop"), sid}), "(nil)");
     EXPECT_TRUE(parse_object(list(tok)).at("sessions").as_array().empty());
     EXPECT_DOUBLE_EQ(progress_item(tok, "c_main").at("position_sec").to_number<double>(), 2011.0);
     // Again, and for a session that never existed: still 204.
@@ -634,7 +635,7 @@ TEST_F(SessionsContract, ConcurrentStartsNeverExceedTheStreamLimit) {
             ASSERT_EQ(sids.size(), static_cast<std::size_t>(max_streams))
                 << account << " round " << round;
             EXPECT_EQ(
-                stack().redis_cmd({"ZCARD", "lease:{a:k_" + account + "}"}),
+                stack().redis_cmd({"ZCARD", testing::account_key("lease:", "k_" + account)}),
                 std::to_string(max_streams)
             );
             EXPECT_EQ(
@@ -670,7 +671,7 @@ TEST_F(SessionsContract, SameDeviceRestartReplacesItsOwnLease) {
     EXPECT_EQ(stack().metric("moneta_playback_lease_replacements_total") - replaced, 1);
     EXPECT_TRUE(is_error(heartbeat(tok, first, 1, 1), 409, "SESSION_EVICTED"));
     EXPECT_TRUE(is_json(heartbeat(tok, second, 1, 1), 200));
-    EXPECT_EQ(stack().redis_cmd({"ZCARD", "lease:{a:k_restart}"}), "1");
+    EXPECT_EQ(stack().redis_cmd({"ZCARD", testing::account_key("lease:", "k_restart")}), "1");
     // Stopping frees the one stream for another device.
     ASSERT_EQ(stop(tok, second, 2, 2).status, 204);
     EXPECT_TRUE(is_json(start(tok, {.device = "restart-tablet"}), 201));
@@ -728,11 +729,11 @@ TEST_F(SessionsContract, IdempotentStartReplaysTheSameResponse) {
     EXPECT_EQ(second.body, first.body) << "same key + same body → the same response";
     EXPECT_EQ(session_id_of(second), session_id_of(first));
     EXPECT_EQ(stack().metric("moneta_playback_starts_total", "result=\"replayed\"") - replayed, 1);
-    EXPECT_EQ(stack().redis_cmd({"ZCARD", "lease:{a:k_idem}"}), "1");
+    EXPECT_EQ(stack().redis_cmd({"ZCARD", testing::account_key("lease:", "k_idem")}), "1");
     EXPECT_TRUE(is_json(heartbeat(tok, session_id_of(first), 1, 1), 200))
         << "the replay did not evict the session";
     // Remembered for 60 s, not longer.
-    const std::int64_t ttl = std::stoll(stack().redis_cmd({"PTTL", "idem:{a:k_idem}:idem-key-1"}));
+    const std::int64_t ttl = std::stoll(stack().redis_cmd({"PTTL", testing::account_key("idem:", "k_idem", ":idem-key-1")}));
     EXPECT_GT(ttl, 0);
     EXPECT_LE(ttl, 60'000);
 
@@ -751,7 +752,7 @@ TEST_F(SessionsContract, IdempotentStartReplaysTheSameResponse) {
     );
     ASSERT_TRUE(is_json(foreign, 201));
     EXPECT_NE(session_id_of(foreign), session_id_of(first));
-    EXPECT_EQ(stack().redis_cmd({"ZCARD", "lease:{a:k_idem_other}"}), "1");
+    EXPECT_EQ(stack().redis_cmd({"ZCARD", testing::account_key("lease:", "k_idem_other")}), "1");
     // A new key is a new start (same device: it replaces the first session).
     const HttpReply fresh = stack().call(
         "POST", "/v1/playback/sessions", body, tok, {{"Idempotency-Key", "idem-key-2"}}

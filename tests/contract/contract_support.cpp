@@ -262,9 +262,15 @@ void ContractTest::boot(testing::StackOptions options) {
     if (options.fixtures.empty()) {
         options.fixtures = contract_fixtures();
     }
-    // contract_two_instances_test: the same suite with two moneta instances behind nginx.
+    // contract_cluster_test: the same suite with two moneta instances behind nginx on a real
+    // Redis Cluster. The node timeout is longer than any pause the suite makes (every node is
+    // paused together; a failover mid-suite is cluster_failover_test's business, not this one's).
     if (const char* n = std::getenv("MONETA_CONTRACT_INSTANCES"); n != nullptr && std::string_view(n) == "2") {
         options.moneta_instances = 2;
+    }
+    if (const char* r = std::getenv("MONETA_CONTRACT_REDIS"); r != nullptr && std::string_view(r) == "cluster") {
+        options.redis_cluster = true;
+        options.cluster_node_timeout = std::chrono::seconds(5);
     }
     stack_ = new testing::Stack(std::move(options));
     if (const auto ok = stack_->start(); !ok) {

@@ -30,6 +30,7 @@
 #include "moneta/testing/stack.hpp"
 #include "moneta/testing/support.hpp"
 #include "no_loss_support.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta {
 namespace {
@@ -568,12 +569,12 @@ protected:
         EXPECT_GE(2 * checked, s_->viewers.size())
             << mode << ": too few viewers ended on an acked heartbeat";
 
-        // Who holds each device's lease now (dev:{a:<account>} device → session): shown for a
+        // Who holds each device's lease now (dev:{p<n>}:<account> device → session): shown for a
         // few viewers, to tell a replayed grant apart from the viewer's own current session.
         for (std::size_t vi = 0; vi < 3 && vi < s_->viewers.size(); ++vi) {
             const e2e::Viewer& v = s_->viewers[vi];
             const std::string holder =
-                st.redis_cmd({"HGET", "dev:{a:" + v.account + "}", v.device});
+                st.redis_cmd({"HGET", testing::account_key("dev:", v.account), v.device});
             note(
                 "  " + mode + ": " + v.profile + " plays " + v.session_id + " (" +
                 s_->warm->session_origin(vi, v.session_id) + "); its device's lease is held by " +

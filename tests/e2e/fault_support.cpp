@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "moneta/testing/support.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::e2e {
 namespace {
@@ -300,7 +301,7 @@ ColdResult cold_start(testing::Stack& stack, int n) {
     v.profile = "nl_p" + two_digits(a) + "_1";
     v.content = std::string(kColdContent);
     v.device = "fi-cold-" + two_digits(a);
-    stack.redis_cmd({"DEL", "ent:{a:" + account + "}", "content:{c:" + v.content + "}"});
+    stack.redis_cmd({"DEL", testing::account_key("ent:", account), "content:{c:" + v.content + "}"});
     const auto t0 = std::chrono::steady_clock::now();
     ColdResult out;
     out.reply = testing::http_call(

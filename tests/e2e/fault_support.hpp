@@ -107,7 +107,7 @@ inline constexpr std::string_view kColdContent = "fi_cold";
 /// Adds kColdContent (a copy of nl_c1) to the fixtures file written by write_fixtures().
 void add_cold_content(const std::filesystem::path& fixtures);
 
-/// One cold start: the cached account and title are deleted first (`DEL ent:{a:<id>}` and
+/// One cold start: the cached account and title are deleted first (`DEL ent:{p<n>}:<id>` and
 /// `content:{c:fi_cold}`, what billing and catalog events do), so moneta must ask the internal
 /// API for both: the start needs the account and the content breakers to admit calls.
 struct ColdResult {

@@ -1,4 +1,5 @@
 #include "no_loss_support.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 #include <sqlite3.h>
 
@@ -334,7 +335,7 @@ boost::system::result<ProgressRows, std::string> read_sqlite_progress(
 
 std::optional<StoredProgress> read_redis_progress(testing::Stack& stack, const Viewer& v) {
     const std::string raw =
-        stack.redis_cmd({"HGET", "prog:{a:" + v.account + "}:" + v.profile, v.content});
+        stack.redis_cmd({"HGET", testing::account_key("prog:", v.account, ":") + v.profile, v.content});
     std::vector<std::string> parts;
     std::stringstream in(raw);
     for (std::string part; std::getline(in, part, '|');) {
@@ -356,9 +357,9 @@ std::optional<StoredProgress> read_redis_progress(testing::Stack& stack, const V
 }
 
 bool write_behind_ready(testing::Stack& stack) {
-    for (int shard = 0; shard < kStreamShards; ++shard) {
+    for (int partition = 0; partition < testing::kPartitions; ++partition) {
         const auto groups =
-            stack.redis().command_list({"XINFO", "GROUPS", "progq:{q" + std::to_string(shard) + "}"}
+            stack.redis_list({"XINFO", "GROUPS", testing::partition_key("progq:", partition)}
             );
         if (std::find(groups.begin(), groups.end(), "flush") == groups.end()) {
             return false;
@@ -369,9 +370,9 @@ bool write_behind_ready(testing::Stack& stack) {
 
 std::int64_t pending_markers(testing::Stack& stack) {
     std::int64_t n = 0;
-    for (int shard = 0; shard < kStreamShards; ++shard) {
-        const auto summary = stack.redis().command_list(
-            {"XPENDING", "progq:{q" + std::to_string(shard) + "}", "flush"}
+    for (int partition = 0; partition < testing::kPartitions; ++partition) {
+        const auto summary = stack.redis_list(
+            {"XPENDING", testing::partition_key("progq:", partition), "flush"}
         );
         n += summary.empty() ? 0 : to_int(summary.front());
     }
@@ -380,8 +381,8 @@ std::int64_t pending_markers(testing::Stack& stack) {
 
 std::int64_t queued_markers(testing::Stack& stack) {
     std::int64_t n = 0;
-    for (int shard = 0; shard < kStreamShards; ++shard) {
-        n += to_int(stack.redis_cmd({"XLEN", "progq:{q" + std::to_string(shard) + "}"}));
+    for (int partition = 0; partition < testing::kPartitions; ++partition) {
+        n += to_int(stack.redis_cmd({"XLEN", testing::partition_key("progq:", partition)}));
     }
     return n;
 }
@@ -393,7 +394,7 @@ std::int64_t dirty_entries(testing::Stack& stack, const std::vector<Viewer>& vie
     }
     std::int64_t n = 0;
     for (const std::string& a : accounts) {
-        n += to_int(stack.redis_cmd({"HLEN", "dirty:{a:" + a + "}"}));
+        n += to_int(stack.redis_cmd({"HLEN", testing::account_key("dirty:", a)}));
     }
     return n;
 }

@@ -25,8 +25,6 @@ namespace moneta::e2e {
 inline constexpr int kFixtureAccounts = 40;
 inline constexpr int kFixtureContents = 8;
 inline constexpr double kContentDurationSec = 7200;
-inline constexpr int kStreamShards =
-    4;  // progress.stream_shards of services/moneta/config/moneta.json
 
 /// Writes a fixtures file of kFixtureAccounts premium KR accounts `nl_aNN`, each with two adult
 /// profiles `nl_pNN_1`/`nl_pNN_2`, and kFixtureContents open movies `nl_cN` (no progress rows).
@@ -129,18 +127,18 @@ boost::system::result<ProgressRows, std::string> read_sqlite_progress(
     const std::filesystem::path& db
 );
 
-/// The value Redis serves for the viewer's (profile, content): `prog:{a:<account>}:<profile>`
+/// The value Redis serves for the viewer's (profile, content): `prog:{p<n>}:<account>:<profile>`
 /// field `<content>` = "pos|dur|updated_at|seq|completed|sid"; nullopt when absent.
 std::optional<StoredProgress> read_redis_progress(testing::Stack& stack, const Viewer& v);
 
-/// True when every `progq:{q*}` stream has the flusher's consumer group `flush` (the flusher
+/// True when every `progq:{p<n>}` stream has the flusher's consumer group `flush` (the flusher
 /// creates it when it starts; until then nothing is read, so nothing can be pending or claimed).
 bool write_behind_ready(testing::Stack& stack);
-/// Entries of the write-behind streams `progq:{q*}` that were delivered but not acknowledged.
+/// Entries of the write-behind streams `progq:{p<n>}` that were delivered but not acknowledged.
 std::int64_t pending_markers(testing::Stack& stack);
 /// Entries still queued in the streams (XLEN: acknowledged markers are XDELed).
 std::int64_t queued_markers(testing::Stack& stack);
-/// Dirty (not yet confirmed) positions of the viewers' accounts (HLEN of `dirty:{a:*}`).
+/// Dirty (not yet confirmed) positions of the viewers' accounts (HLEN of `dirty:{p<n>}:<account>`).
 std::int64_t dirty_entries(testing::Stack& stack, const std::vector<Viewer>& viewers);
 
 /// "" when @p rows holds, for every viewer, exactly its acknowledged (position, seq) and nothing

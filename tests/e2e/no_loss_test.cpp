@@ -17,6 +17,7 @@
 #include "moneta/testing/stack.hpp"
 #include "moneta/testing/support.hpp"
 #include "no_loss_support.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta {
 namespace {
@@ -314,7 +315,7 @@ TEST_F(NoLossTest, RedisKill9AndAofRestartKeepsPositionsOlderThanTheFsyncWindow)
             recent_kept += stored->seq == v.acked_seq ? 1 : 0;
         }
         EXPECT_EQ(
-            s.redis_cmd({"HEXISTS", "dirty:{a:" + v.account + "}", v.profile + "/" + v.content}),
+            s.redis_cmd({"HEXISTS", testing::account_key("dirty:", v.account), v.profile + "/" + v.content}),
             "1"
         ) << v.profile
           << ": the dirty mark must survive with the position";

@@ -16,9 +16,11 @@
 #include <sstream>
 
 #include "moneta/jwt/verifier.hpp"
+#include "moneta/testing/playback.hpp"
 #include "moneta/testing/stack.hpp"
 #include "moneta/testing/support.hpp"
 #include "moneta/testing/wait.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta {
 namespace {
@@ -26,11 +28,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::HttpHeaders;
 using testing::HttpReply;
-
-std::string start_body(std::string_view content, std::string_view device) {
-    return R"({"content_id":")" + std::string(content) + R"(","device":{"id":")" + std::string(device) +
-           R"(","type":"tv","name":"TV"},"capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080}})";
-}
 
 boost::json::object parse(const HttpReply& r) {
     boost::system::error_code ec;
@@ -74,7 +71,7 @@ TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
     const double granted0 = s.metric("moneta_playback_starts_total", "result=\"granted\"");
     const double created0 = s.metric("moneta_http_requests_total", "route=\"start\",code=\"201\"");
 
-    const HttpReply start = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tv-main"), tok);
+    const HttpReply start = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "tv-main"), tok);
     ASSERT_EQ(start.status, 201) << start.body;
     const auto body = parse(start);
     const std::string sid(body.at("session_id").as_string());
@@ -88,9 +85,9 @@ TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
     EXPECT_EQ(s.metric("moneta_playback_starts_total", "result=\"granted\"") - granted0, 1);
     EXPECT_EQ(s.metric("moneta_http_requests_total", "route=\"start\",code=\"201\"") - created0, 1);
     // Redis: the lease, the session info and the device index.
-    EXPECT_EQ(s.redis_cmd({"ZSCORE", "lease:{a:a_1}", sid}), std::to_string(expires));
-    EXPECT_NE(s.redis_cmd({"HGET", "sess:{a:a_1}", sid}).find("\"device_id\":\"tv-main\""), std::string::npos);
-    EXPECT_EQ(s.redis_cmd({"HGET", "dev:{a:a_1}", "tv-main"}), sid);
+    EXPECT_EQ(s.redis_cmd({"ZSCORE", testing::account_key("lease:", "a_1"), sid}), std::to_string(expires));
+    EXPECT_NE(s.redis_cmd({"HGET", testing::account_key("sess:", "a_1"), sid}).find("\"device_id\":\"tv-main\""), std::string::npos);
+    EXPECT_EQ(s.redis_cmd({"HGET", testing::account_key("dev:", "a_1"), "tv-main"}), sid);
 
     const HttpReply hb = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
                                 R"({"position_sec":1902.5,"state":"playing","seq":17})", tok);
@@ -99,14 +96,14 @@ TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
     EXPECT_EQ(hbo.at("action").as_string(), "continue");
     EXPECT_TRUE(hbo.at("reason").is_null());
     EXPECT_GE(hbo.at("lease_expires_at_ms").as_int64(), expires);
-    EXPECT_EQ(s.redis_cmd({"ZSCORE", "lease:{a:a_1}", sid}), std::to_string(hbo.at("lease_expires_at_ms").as_int64()));
+    EXPECT_EQ(s.redis_cmd({"ZSCORE", testing::account_key("lease:", "a_1"), sid}), std::to_string(hbo.at("lease_expires_at_ms").as_int64()));
 
     const HttpReply stop = s.call("POST", "/v1/playback/sessions/" + sid + "/stop",
                                   R"({"position_sec":2011.0,"reason":"user","seq":18})", tok);
     EXPECT_EQ(stop.status, 204);
     EXPECT_TRUE(stop.body.empty());
-    EXPECT_EQ(s.redis_cmd({"ZSCORE", "lease:{a:a_1}", sid}), "(nil)");
-    EXPECT_EQ(s.redis_cmd({"HGET", "dev:{a:a_1}", "tv-main"}), "(nil)");
+    EXPECT_EQ(s.redis_cmd({"ZSCORE", testing::account_key("lease:", "a_1"), sid}), "(nil)");
+    EXPECT_EQ(s.redis_cmd({"HGET", testing::account_key("dev:", "a_1"), "tv-main"}), "(nil)");
     // Stop is idempotent; a heartbeat afterwards finds nothing.
     EXPECT_EQ(s.call("POST", "/v1/playback/sessions/" + sid + "/stop", R"({"position_sec":2011.0,"reason":"user","seq":19})", tok).status, 204);
     const HttpReply gone = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
@@ -118,13 +115,13 @@ TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
 TEST_F(StackTest, WarmStartMakesZeroInternalApiCallsAndTwoRedisRoundTrips) {
     testing::Stack& s = *stack_;
     const std::string tok = s.token("a_standard", "p_standard");
-    ASSERT_EQ(s.call("POST", "/v1/playback/sessions", start_body("m_hdr", "warm-dev"), tok).status, 201);  // warms the cache
+    ASSERT_EQ(s.call("POST", "/v1/playback/sessions", testing::start_body("m_hdr", "warm-dev"), tok).status, 201);  // warms the cache
     // Reads only: write-behind upserts of earlier tests may land in this window.
     auto reads = [&] { return s.internal_api_calls("account") + s.internal_api_calls("content") + s.internal_api_calls("progress_read"); };
     const double api0 = reads();
     const double moneta_api0 = s.metric("moneta_internal_api_requests_total");
     const double rt0 = s.metric("moneta_redis_round_trips_total");
-    const HttpReply warm = s.call("POST", "/v1/playback/sessions", start_body("m_hdr", "warm-dev"), tok);
+    const HttpReply warm = s.call("POST", "/v1/playback/sessions", testing::start_body("m_hdr", "warm-dev"), tok);
     ASSERT_EQ(warm.status, 201) << warm.body;
     EXPECT_EQ(reads() - api0, 0);
     EXPECT_EQ(s.metric("moneta_internal_api_requests_total") - moneta_api0, 0);
@@ -141,10 +138,10 @@ TEST_F(StackTest, WarmStartMakesZeroInternalApiCallsAndTwoRedisRoundTrips) {
 TEST_F(StackTest, HeartbeatReloadsAnInvalidatedEntitlementInTheBackground) {
     testing::Stack& s = *stack_;
     const std::string tok = s.token("a_1", "p_1");
-    const HttpReply start = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tv-reload"), tok);
+    const HttpReply start = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "tv-reload"), tok);
     ASSERT_EQ(start.status, 201) << start.body;
     const std::string sid(parse(start).at("session_id").as_string());
-    ASSERT_EQ(s.redis_cmd({"DEL", "ent:{a:a_1}"}), "1");
+    ASSERT_EQ(s.redis_cmd({"DEL", testing::account_key("ent:", "a_1")}), "1");
     const double reloads0 = s.metric("moneta_entitlement_refreshes_total");
     const double account_calls0 = s.internal_api_calls("account");
     const HttpReply hb = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
@@ -152,7 +149,7 @@ TEST_F(StackTest, HeartbeatReloadsAnInvalidatedEntitlementInTheBackground) {
     ASSERT_EQ(hb.status, 200) << hb.body;
     EXPECT_EQ(parse(hb).at("action").as_string(), "continue");
     EXPECT_EQ(s.metric("moneta_entitlement_refreshes_total") - reloads0, 1);
-    EXPECT_TRUE(testing::wait_until([&] { return s.redis_cmd({"EXISTS", "ent:{a:a_1}"}) == "1"; }, 10s,
+    EXPECT_TRUE(testing::wait_until([&] { return s.redis_cmd({"EXISTS", testing::account_key("ent:", "a_1")}) == "1"; }, 10s,
                                     "the account cached again"));
     EXPECT_EQ(s.internal_api_calls("account") - account_calls0, 1);
     EXPECT_EQ(s.call("POST", "/v1/playback/sessions/" + sid + "/stop", R"({"position_sec":11,"reason":"user","seq":2})", tok).status, 204);
@@ -164,21 +161,21 @@ TEST_F(StackTest, HeartbeatReloadsAnInvalidatedEntitlementInTheBackground) {
 TEST_F(StackTest, HeartbeatRefreshesAnEntitlementPastItsSoftTtl) {
     testing::Stack& s = *stack_;
     const std::string tok = s.token("a_1", "p_1");
-    const HttpReply start = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tv-soft"), tok);
+    const HttpReply start = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "tv-soft"), tok);
     ASSERT_EQ(start.status, 201) << start.body;
     const std::string sid(parse(start).at("session_id").as_string());
-    const std::string cached = s.redis_cmd({"GET", "ent:{a:a_1}"});
+    const std::string cached = s.redis_cmd({"GET", testing::account_key("ent:", "a_1")});
     const auto bar = cached.find('|');
     ASSERT_NE(bar, std::string::npos) << cached;
     const std::int64_t fetched = std::stoll(cached.substr(0, bar));
     const std::string old = std::to_string(fetched - 11 * 60 * 1000) + cached.substr(bar);  // 11 min old
-    ASSERT_EQ(s.redis_cmd({"SET", "ent:{a:a_1}", old, "PX", "3600000"}), "OK");
+    ASSERT_EQ(s.redis_cmd({"SET", testing::account_key("ent:", "a_1"), old, "PX", "3600000"}), "OK");
     // The heartbeat judges the entitlement digest written with the account: age it the same way.
-    const std::string digest = s.redis_cmd({"GET", "entd:{a:a_1}"});
+    const std::string digest = s.redis_cmd({"GET", testing::account_key("entd:", "a_1")});
     const auto dbar = digest.find('|');
     ASSERT_NE(dbar, std::string::npos) << digest;
     ASSERT_EQ(std::stoll(digest.substr(0, dbar)), fetched);
-    ASSERT_EQ(s.redis_cmd({"SET", "entd:{a:a_1}", old.substr(0, old.find('|')) + digest.substr(dbar), "PX", "3600000"}),
+    ASSERT_EQ(s.redis_cmd({"SET", testing::account_key("entd:", "a_1"), old.substr(0, old.find('|')) + digest.substr(dbar), "PX", "3600000"}),
               "OK");
     const double calls0 = s.internal_api_calls("account");
     const HttpReply hb = s.call("POST", "/v1/playback/sessions/" + sid + "/heartbeat",
@@ -186,7 +183,7 @@ TEST_F(StackTest, HeartbeatRefreshesAnEntitlementPastItsSoftTtl) {
     ASSERT_EQ(hb.status, 200) << hb.body;  // served from the stale entry, never waiting
     EXPECT_TRUE(testing::wait_until(
         [&] {
-            const std::string now = s.redis_cmd({"GET", "ent:{a:a_1}"});
+            const std::string now = s.redis_cmd({"GET", testing::account_key("ent:", "a_1")});
             return now.size() > bar && std::stoll(now.substr(0, now.find('|'))) >= fetched;
         },
         10s, "the entitlement refreshed"));
@@ -205,24 +202,24 @@ TEST_F(StackTest, AdminPortSwitchesBreakerModesAtRuntime) {
     EXPECT_EQ(breakers[4].at("name").as_string(), "redis");
 
     const std::string tok = s.token("a_1", "p_1");
-    ASSERT_EQ(s.call("POST", "/v1/playback/sessions", start_body("m_1", "admin-dev"), tok).status, 201);  // warm
+    ASSERT_EQ(s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "admin-dev"), tok).status, 201);  // warm
     const HttpReply forced = s.call_admin("PUT", "/admin/breakers/internal_api.content", R"({"mode":"forced_open"})");
     ASSERT_EQ(forced.status, 200) << forced.body;
     EXPECT_EQ(parse(forced).at("mode").as_string(), "forced_open");
     EXPECT_EQ(s.metric("moneta_circuit_breaker_mode", "breaker=\"internal_api.content\",mode=\"forced_open\""), 1);
 
     const double content_calls0 = s.internal_api_calls("content");
-    const HttpReply cold = s.call("POST", "/v1/playback/sessions", start_body("m_clear", "admin-dev"), tok);
+    const HttpReply cold = s.call("POST", "/v1/playback/sessions", testing::start_body("m_clear", "admin-dev"), tok);
     EXPECT_EQ(cold.status, 503) << cold.body;
     EXPECT_EQ(code_of(cold), "UPSTREAM_UNAVAILABLE");
     EXPECT_EQ(cold.header("Retry-After").value_or(""), "1");
     EXPECT_EQ(s.internal_api_calls("content") - content_calls0, 0);  // refused locally
     EXPECT_GE(s.metric("moneta_circuit_breaker_short_circuits_total", "breaker=\"internal_api.content\",reason=\"forced_open\""), 1);
     // A warm title is served from Redis: the kill switch costs nothing there.
-    EXPECT_EQ(s.call("POST", "/v1/playback/sessions", start_body("m_1", "admin-dev"), tok).status, 201);
+    EXPECT_EQ(s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "admin-dev"), tok).status, 201);
 
     EXPECT_EQ(s.call_admin("PUT", "/admin/breakers/internal_api.content", R"({"mode":"normal"})").status, 200);
-    const HttpReply after = s.call("POST", "/v1/playback/sessions", start_body("m_clear", "admin-dev"), tok);
+    const HttpReply after = s.call("POST", "/v1/playback/sessions", testing::start_body("m_clear", "admin-dev"), tok);
     EXPECT_NE(after.status, 503) << after.body;
     EXPECT_EQ(s.redis_cmd({"EXISTS", "content:{c:m_clear}"}), "1");
 
@@ -251,11 +248,11 @@ TEST_F(StackTest, MetricsPassPromtoolCheck) {
 TEST_F(StackTest, StreamLimitReplacementAndEviction) {
     testing::Stack& s = *stack_;
     const std::string tok = s.token("a_basic", "p_basic");  // basic plan: one stream
-    const HttpReply first = s.call("POST", "/v1/playback/sessions", start_body("m_1", "phone"), tok);
+    const HttpReply first = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "phone"), tok);
     ASSERT_EQ(first.status, 201) << first.body;
     const std::string first_sid(parse(first).at("session_id").as_string());
 
-    const HttpReply second = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tablet"), tok);
+    const HttpReply second = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "tablet"), tok);
     ASSERT_EQ(second.status, 403);
     EXPECT_EQ(code_of(second), "STREAM_LIMIT_REACHED");
     const auto active = parse(second).at("error").at("details").at("active_sessions").as_array();
@@ -266,14 +263,14 @@ TEST_F(StackTest, StreamLimitReplacementAndEviction) {
     EXPECT_TRUE(active[0].at("last_seen_ms").is_int64());
 
     // The same device restarting replaces its own lease; the old session is then evicted.
-    const HttpReply again = s.call("POST", "/v1/playback/sessions", start_body("m_1", "phone"), tok);
+    const HttpReply again = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "phone"), tok);
     ASSERT_EQ(again.status, 201) << again.body;
     EXPECT_EQ(parse(again).at("limits").at("active_streams").as_int64(), 1);
     const HttpReply evicted = s.call("POST", "/v1/playback/sessions/" + first_sid + "/heartbeat",
                                      R"({"position_sec":1,"state":"playing","seq":1})", tok);
     EXPECT_EQ(evicted.status, 409);
     EXPECT_EQ(code_of(evicted), "SESSION_EVICTED");
-    EXPECT_EQ(s.redis_cmd({"ZCARD", "lease:{a:a_basic}"}), "1");
+    EXPECT_EQ(s.redis_cmd({"ZCARD", testing::account_key("lease:", "a_basic")}), "1");
 }
 
 TEST_F(StackTest, EntitlementAndContentChecksInContractOrder) {
@@ -302,7 +299,7 @@ TEST_F(StackTest, EntitlementAndContentChecksInContractOrder) {
         {"a_1", "p_2", "m_adult", {}, 403, "PARENTAL_CONTROL"},
     };
     for (const Case& c : cases) {
-        const HttpReply r = s.call("POST", "/v1/playback/sessions", start_body(c.content, "checks-" + c.sub), s.token(c.sub, c.pid), c.headers);
+        const HttpReply r = s.call("POST", "/v1/playback/sessions", testing::start_body(c.content, "checks-" + c.sub), s.token(c.sub, c.pid), c.headers);
         EXPECT_EQ(r.status, c.status) << c.sub << " " << c.content << ": " << r.body;
         EXPECT_EQ(code_of(r), c.code) << c.sub << " " << c.content;
     }
@@ -315,14 +312,14 @@ TEST_F(StackTest, ViewerCountryCountsOnlyThroughTheCdn) {
     testing::Stack& s = *stack_;
     const std::string tok = s.token("a_1", "p_1");
     const HttpHeaders jp{{"CloudFront-Viewer-Country", "JP"}};
-    const HttpReply direct = s.call_edge_direct("POST", "/v1/playback/sessions", start_body("m_geo_jp", "cdn-dev"), tok, jp);
+    const HttpReply direct = s.call_edge_direct("POST", "/v1/playback/sessions", testing::start_body("m_geo_jp", "cdn-dev"), tok, jp);
     EXPECT_EQ(direct.status, 403) << direct.body;
     EXPECT_EQ(code_of(direct), "GEO_BLOCKED");
     HttpHeaders wrong = jp;
     wrong.emplace_back("X-Origin-Verify", s.cdn_origin_secret() + "x");
-    const HttpReply guessed = s.call_edge_direct("POST", "/v1/playback/sessions", start_body("m_geo_jp", "cdn-dev"), tok, wrong);
+    const HttpReply guessed = s.call_edge_direct("POST", "/v1/playback/sessions", testing::start_body("m_geo_jp", "cdn-dev"), tok, wrong);
     EXPECT_EQ(guessed.status, 403) << guessed.body;
-    const HttpReply via_cdn = s.call("POST", "/v1/playback/sessions", start_body("m_geo_jp", "cdn-dev"), tok, jp);
+    const HttpReply via_cdn = s.call("POST", "/v1/playback/sessions", testing::start_body("m_geo_jp", "cdn-dev"), tok, jp);
     EXPECT_EQ(via_cdn.status, 201) << via_cdn.body;
 }
 
@@ -338,7 +335,7 @@ TEST_F(StackTest, StartRefusalsByCodeAndDependencyLatencyAreCounted) {
     const double limit0 = s.metric("moneta_playback_start_refusals_total", "code=\"STREAM_LIMIT_REACHED\"");
     const double content_calls0 =
         s.metric("moneta_internal_api_request_duration_seconds_count", "resource=\"content\"");
-    const HttpReply missing = s.call("POST", "/v1/playback/sessions", start_body("m_does_not_exist", "tv-refused"), tok);
+    const HttpReply missing = s.call("POST", "/v1/playback/sessions", testing::start_body("m_does_not_exist", "tv-refused"), tok);
     ASSERT_EQ(missing.status, 404) << missing.body;
     EXPECT_EQ(code_of(missing), "CONTENT_NOT_FOUND");
     EXPECT_EQ(s.metric("moneta_playback_start_refusals_total", "code=\"CONTENT_NOT_FOUND\""), not_found0 + 1);
@@ -352,7 +349,7 @@ TEST_F(StackTest, StartRefusalsByCodeAndDependencyLatencyAreCounted) {
     // A start of a known title runs the lease script whatever it answers: 201, or 403 when the
     // other tests left a_1 at its stream limit (then counted under STREAM_LIMIT_REACHED).
     const double limit1 = s.metric("moneta_playback_start_refusals_total", "code=\"STREAM_LIMIT_REACHED\"");
-    const HttpReply start = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tv-latency"), tok);
+    const HttpReply start = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "tv-latency"), tok);
     ASSERT_TRUE(start.status == 201 || start.status == 403) << start.body;
     EXPECT_GT(s.metric("moneta_redis_request_duration_seconds_count", "operation=\"script\"") +
                   s.metric("moneta_redis_request_duration_seconds_count", "operation=\"pipeline\""),
@@ -417,15 +414,15 @@ TEST_F(StackTest, BadInputGetsTheDocumentedErrorAndNeverHurtsTheServer) {
         EXPECT_EQ(r.status, status) << r.body;
         EXPECT_EQ(code_of(r), code) << r.body;
     };
-    check(s.call("POST", "/v1/playback/sessions", start_body("m_1", "d"), ""), 401, "TOKEN_MISSING");
-    check(s.call("POST", "/v1/playback/sessions", start_body("m_1", "d"), "not.a.token"), 401, "TOKEN_INVALID");
-    check(s.call("POST", "/v1/playback/sessions", start_body("m_1", "d"), s.token("a_1", "p_1", -120)), 401, "TOKEN_EXPIRED");
+    check(s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "d"), ""), 401, "TOKEN_MISSING");
+    check(s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "d"), "not.a.token"), 401, "TOKEN_INVALID");
+    check(s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "d"), s.token("a_1", "p_1", -120)), 401, "TOKEN_EXPIRED");
     auto forged = jwt::Signer::hs256("dev", std::string(40, 'x'));
-    check(s.call("POST", "/v1/playback/sessions", start_body("m_1", "d"), forged->sign(R"({"sub":"a_1","pid":"p_1","exp":9999999999})")), 401, "TOKEN_INVALID");
+    check(s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "d"), forged->sign(R"({"sub":"a_1","pid":"p_1","exp":9999999999})")), 401, "TOKEN_INVALID");
     check(s.call("POST", "/v1/playback/sessions", "{bad json", tok), 400, "INVALID_REQUEST");
     check(s.call("POST", "/v1/playback/sessions", R"({"content_id":5})", tok), 400, "INVALID_REQUEST");
     check(s.call("POST", "/v1/playback/sessions", R"({"content_id":"m_1","device":{"id":"d","type":"fridge"},"capabilities":{"protocols":["dash"],"max_height":1080}})", tok), 400, "INVALID_REQUEST");
-    check(testing::http_call(s.edge_port(), "POST", "/v1/playback/sessions", start_body("m_1", "d"),
+    check(testing::http_call(s.edge_port(), "POST", "/v1/playback/sessions", testing::start_body("m_1", "d"),
                              {{"Authorization", "Bearer " + tok}, {"Content-Type", "text/plain"}}), 415, "UNSUPPORTED_MEDIA_TYPE");
     check(s.call("POST", "/v1/playback/sessions", std::string(20000, 'x'), tok), 413, "PAYLOAD_TOO_LARGE");
     check(s.call("POST", "/v1/playback/sessions/ps_x/heartbeat", R"({"position_sec":-5,"state":"playing","seq":1})", tok), 400, "INVALID_REQUEST");

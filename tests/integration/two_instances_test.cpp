@@ -1,16 +1,18 @@
 // Two moneta instances behind one nginx, sharing Redis and the internal API (how ./dev up
 // --cluster runs them): the edge spreads requests over both; concurrent starts spread over
 // both still give exactly the plan's stream limit; killing one instance mid-run loses no
-// acknowledged position, and its write-behind markers are flushed by the other.
+// acknowledged position, and its write-behind markers are flushed by the other. ctest runs it
+// twice: on one redis-server, and with MONETA_TEST_REDIS=cluster on a real Redis Cluster.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <map>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "moneta/testing/playback.hpp"
 #include "moneta/testing/stack.hpp"
 #include "moneta/testing/wait.hpp"
 
@@ -18,47 +20,24 @@ namespace moneta {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::json_field;
 
-std::string start_body(std::string_view content, std::string_view device) {
-    return R"({"content_id":")" + std::string(content) + R"(","device":{"id":")" + std::string(device) +
-           R"(","type":"tv","name":"TV"},"capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080}})";
-}
-
-std::string field(const std::string& body, const std::string& name) {
-    std::smatch m;
-    if (std::regex_search(body, m, std::regex("\"" + name + "\":\"?([^\",}]+)"))) {
-        return m[1].str();
-    }
-    return {};
-}
-
-class TwoInstancesTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
+class TwoInstancesTest : public testing::SharedStackTest<TwoInstancesTest> {
+public:
+    static testing::StackOptions options() {
         testing::StackOptions o;
         o.moneta_instances = 2;
         o.moneta_threads = 1;
+        const char* redis = std::getenv("MONETA_TEST_REDIS");
+        o.redis_cluster = redis != nullptr && std::string_view(redis) == "cluster";
         // Quick write-behind: no hold, a 200 ms flush, markers of a dead consumer claimed
         // after 2 s (the kill test waits for that).
         o.moneta_env = {{"MONETA_PROGRESS_FLUSH_MS", "200"},
                         {"MONETA_PROGRESS_FLUSH_HOLD_MS", "0"},
                         {"MONETA_PROGRESS_CLAIM_IDLE_MS", "2000"}};
-        stack_ = new testing::Stack(o);
-        if (auto ok = stack_->start(); !ok) {
-            delete stack_;
-            stack_ = nullptr;
-            FAIL() << ok.message();
-        }
+        return o;
     }
-    static void TearDownTestSuite() {
-        delete stack_;
-        stack_ = nullptr;
-    }
-    void SetUp() override { ASSERT_NE(stack_, nullptr) << "the stack did not start"; }
-
-    static testing::Stack* stack_;
 };
-testing::Stack* TwoInstancesTest::stack_ = nullptr;
 
 TEST_F(TwoInstancesTest, TheEdgeSpreadsRequestsOverBothInstances) {
     testing::Stack& s = *stack_;
@@ -99,9 +78,9 @@ TEST_F(TwoInstancesTest, ConcurrentStartsOverBothInstancesGiveExactlyTheStreamLi
             while (ready.load() < kStarts) {
                 std::this_thread::yield();  // release them together
             }
-            const auto r = s.call("POST", "/v1/playback/sessions", start_body("m_1", "dev-" + std::to_string(i)), tok);
+            const auto r = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "dev-" + std::to_string(i)), tok);
             status[i] = r.status;
-            codes[i] = field(r.body, "code");
+            codes[i] = json_field(r.body, "code");
         });
     }
     for (auto& t : threads) {
@@ -134,9 +113,9 @@ TEST_F(TwoInstancesTest, KillingOneInstanceMidRunLosesNoAcknowledgedPosition) {
         v.account = std::string("a_") + buf;
         v.profile = std::string("p_") + buf + "_1";
         v.token = s.token(v.account, v.profile);
-        const auto r = s.call("POST", "/v1/playback/sessions", start_body("c_0001", "kill-" + v.account), v.token);
+        const auto r = s.call("POST", "/v1/playback/sessions", testing::start_body("c_0001", "kill-" + v.account), v.token);
         ASSERT_EQ(r.status, 201) << v.account << ": " << r.body;
-        v.sid = field(r.body, "session_id");
+        v.sid = json_field(r.body, "session_id");
         ASSERT_FALSE(v.sid.empty());
         viewers.push_back(std::move(v));
     }
@@ -166,7 +145,7 @@ TEST_F(TwoInstancesTest, KillingOneInstanceMidRunLosesNoAcknowledgedPosition) {
     for (const auto& v : viewers) {
         const auto r = s.call("GET", "/v1/me/progress?content_ids=c_0001", "", v.token);
         ASSERT_EQ(r.status, 200) << r.body;
-        EXPECT_EQ(std::stod(field(r.body, "position_sec")), v.acked) << v.account;
+        EXPECT_EQ(std::stod(json_field(r.body, "position_sec")), v.acked) << v.account;
     }
     // ...and reaches the system of record: the survivor flushes the dead instance's markers too
     // (claimed after claim_idle_ms).
@@ -174,7 +153,7 @@ TEST_F(TwoInstancesTest, KillingOneInstanceMidRunLosesNoAcknowledgedPosition) {
         EXPECT_TRUE(testing::wait_until(
             [&] {
                 const auto r = s.call_internal("GET", "/internal/v1/profiles/" + v.profile + "/progress?content_ids=c_0001");
-                const std::string p = field(r.body, "position_sec");
+                const std::string p = json_field(r.body, "position_sec");
                 return r.status == 200 && !p.empty() && std::stod(p) == v.acked;
             },
             30s, "the internal API has " + v.account + "'s last position"));

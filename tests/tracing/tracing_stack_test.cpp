@@ -9,6 +9,7 @@
 #include <set>
 #include <regex>
 
+#include "moneta/testing/playback.hpp"
 #include "moneta/testing/stack.hpp"
 #include "moneta/testing/wait.hpp"
 #include "otlp_receiver.hpp"
@@ -18,11 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace otlp = opentelemetry::proto;
-
-std::string start_body(std::string_view content, std::string_view device) {
-    return R"({"content_id":")" + std::string(content) + R"(","device":{"id":")" + std::string(device) +
-           R"(","type":"tv","name":"TV"},"capabilities":{"protocols":["dash"],"drm":["widevine"],"video_codecs":["avc"],"max_height":1080}})";
-}
 
 std::string hex(const std::string& bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -121,7 +117,7 @@ TEST_F(TracingStackTest, StartMissAndHeartbeatAreOneTraceAcrossBothServices) {
     const std::string caller_span = "00f067aa0ba902b7";
     const testing::HttpHeaders headers{{"traceparent", "00-" + trace + "-" + caller_span + "-01"},
                                        {"tracestate", "congo=t61rcWkgMzE"}};
-    const auto start = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tv-trace"), tok, headers);
+    const auto start = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "tv-trace"), tok, headers);
     ASSERT_EQ(start.status, 201) << start.body;
     const std::string sid = [&] {
         const std::smatch m = [&] {
@@ -321,7 +317,7 @@ TEST_F(TracingStackTest, FailingStartIsAnErrorSpanWithAnErrorClientSpan) {
     ASSERT_TRUE(s.set_internal_api_fault(R"({"mode":"error_rate","rate":1,"status":500})"));
     const std::string trace = "0af7651916cd43dd8448eb211c80319c";
     const testing::HttpHeaders headers{{"traceparent", "00-" + trace + "-b7ad6b7169203331-01"}};
-    const auto r = s.call("POST", "/v1/playback/sessions", start_body("m_1", "tv-err"), s.token("a_basic", "p_basic"),
+    const auto r = s.call("POST", "/v1/playback/sessions", testing::start_body("m_1", "tv-err"), s.token("a_basic", "p_basic"),
                           headers);
     ASSERT_TRUE(s.set_internal_api_fault(R"({"mode":"ok"})"));
     ASSERT_GE(r.status, 500) << r.body;

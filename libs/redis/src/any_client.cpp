@@ -9,7 +9,6 @@ void add(ClientTotals& t, const ClientStats& s) {
     t.errors += s.errors_total.load(std::memory_order_relaxed);
     t.timeouts += s.timeouts_total.load(std::memory_order_relaxed);
     t.reconnects += s.reconnects_total.load(std::memory_order_relaxed);
-    t.connected += s.connected.load(std::memory_order_relaxed) != 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -75,8 +74,17 @@ ClientTotals AnyClient::totals() const {
         for (const Client* n : cluster_->nodes()) {
             add(t, n->stats());
         }
+        // Connections to replicas used as seeds, or to former masters, are not what a healthy
+        // client needs: count the current masters' only.
+        const ClusterClient::MasterConnections m = cluster_->master_connections();
+        // A round trip is a wait: the parts of a split pipeline go out together, one wait.
+        t.round_trips -= std::min(t.round_trips, cluster_->stats().parallel_sends_total.load(std::memory_order_relaxed));
+        t.connected = m.connected;
+        t.expected = m.masters;
     } else {
         add(t, single_->stats());
+        t.connected = single_->stats().connected.load(std::memory_order_relaxed) != 0 ? 1 : 0;
+        t.expected = 1;
     }
     return t;
 }

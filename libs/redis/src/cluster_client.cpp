@@ -2,7 +2,9 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -79,6 +81,8 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
     std::vector<NodeAddress> addresses;                    // of nodes[i] (the client's thread only)
     std::array<std::uint16_t, kClusterSlots> slot_node{};
     std::vector<std::uint16_t> masters;  // distinct nodes of slot_node
+    /// masters as flags, readable from any thread (master_connections()).
+    std::array<std::atomic<bool>, kMaxNodes> is_master{};
     bool full_coverage = false;
     bool started = false;
     bool stopping = false;
@@ -146,6 +150,9 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
 
     void apply(const std::vector<SlotRange>& ranges) {
         slot_node.fill(kNoNode);
+        for (const std::uint16_t m : masters) {
+            is_master[m].store(false, std::memory_order_relaxed);
+        }
         masters.clear();
         std::size_t covered = 0;
         for (const SlotRange& r : ranges) {
@@ -167,6 +174,7 @@ struct ClusterClient::State : std::enable_shared_from_this<ClusterClient::State>
     void note_master(std::uint16_t idx) {
         if (std::find(masters.begin(), masters.end(), idx) == masters.end()) {
             masters.push_back(idx);
+            is_master[idx].store(true, std::memory_order_relaxed);
             stats.masters.store(static_cast<std::int64_t>(masters.size()), std::memory_order_relaxed);
         }
     }
@@ -364,6 +372,18 @@ bool ClusterClient::connected() const noexcept {
 
 const ClusterStats& ClusterClient::stats() const noexcept { return s_->stats; }
 
+ClusterClient::MasterConnections ClusterClient::master_connections() const {
+    MasterConnections out;
+    const std::size_t n = s_->node_count.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (s_->is_master[i].load(std::memory_order_relaxed)) {
+            ++out.masters;
+            out.connected += s_->nodes[i]->stats().connected.load(std::memory_order_relaxed) != 0 ? 1 : 0;
+        }
+    }
+    return out;
+}
+
 std::vector<const Client*> ClusterClient::nodes() const {
     std::vector<const Client*> out;
     const std::size_t n = s_->node_count.load(std::memory_order_acquire);
@@ -455,37 +475,60 @@ net::awaitable<core::Result<Replies>> ClusterClient::do_async_pipeline(const Pip
         }
         out = std::move(*rs);
     } else {
-        // One pipeline per master, in order of first appearance; replies put back in place.
+        // One pipeline per master, in order of first appearance, all sent at once (one wait,
+        // not one per master); replies put back in place.
         s->stats.split_pipelines_total.fetch_add(1, std::memory_order_relaxed);
         out.resize(commands.size());
         std::vector<bool> done(commands.size(), false);
+        std::vector<Client*> nodes;
+        std::vector<Pipeline> parts;  // reserved: the sends hold references to its elements
+        std::vector<std::vector<std::size_t>> index;
+        parts.reserve(commands.size());
         for (std::size_t i = 0; i < commands.size(); ++i) {
             if (done[i]) {
                 continue;
             }
-            Client* node = targets[i];
-            Pipeline part;
+            nodes.push_back(targets[i]);
+            Pipeline& part = parts.emplace_back();
             part.adopt_scripts(pipeline);
-            std::vector<std::size_t> index;
+            std::vector<std::size_t>& at = index.emplace_back();
             for (std::size_t j = i; j < commands.size(); ++j) {
-                if (!done[j] && targets[j] == node) {
+                if (!done[j] && targets[j] == nodes.back()) {
                     part.add_encoded(commands[j]);
-                    index.push_back(j);
+                    at.push_back(j);
                     done[j] = true;
                 }
             }
-            auto rs = co_await node->async_pipeline(part, deadline, control);
+        }
+        s->stats.parallel_sends_total.fetch_add(parts.size() - 1, std::memory_order_relaxed);
+        using Send = decltype(net::co_spawn(s->executor, std::declval<net::awaitable<core::Result<Replies>>>(),
+                                            net::deferred));
+        std::vector<Send> sends;
+        sends.reserve(parts.size());
+        for (std::size_t p = 0; p < parts.size(); ++p) {
+            sends.push_back(net::co_spawn(s->executor, nodes[p]->async_pipeline(parts[p], deadline, control),
+                                          net::deferred));
+        }
+        auto [order, errors, results] =
+            co_await net::experimental::make_parallel_group(std::move(sends))
+                .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+        (void)order;
+        for (const std::exception_ptr& e : errors) {
+            rethrow(e);
+        }
+        for (std::size_t p = 0; p < parts.size(); ++p) {
+            core::Result<Replies>& rs = results[p];
             if (!rs) {
-                if (!node->connected()) {
+                if (!nodes[p]->connected()) {
                     s->want_refresh();
                 }
                 co_return rs.error();
             }
-            if (rs->size() != index.size()) {
+            if (rs->size() != index[p].size()) {
                 co_return core::make_error(Errc::kProtocolError);
             }
-            for (std::size_t k = 0; k < index.size(); ++k) {
-                out[index[k]] = std::move((*rs)[k]);
+            for (std::size_t k = 0; k < index[p].size(); ++k) {
+                out[index[p][k]] = std::move((*rs)[k]);
             }
         }
     }

@@ -266,7 +266,7 @@ public:
             [this](boost::asio::io_context&, std::size_t) { return make_admin(); });
         telemetry_.export_server(*api_, "api");
         telemetry_.export_server(*admin_, "admin");
-        telemetry_.export_redis([this] { return redis_stats(); }, threads);
+        telemetry_.export_redis([this] { return redis_stats(); });
         for (const auto& b : guards_->breakers()) {
             telemetry_.export_breaker(b.name, {b.members.begin(), b.members.end()});
         }
@@ -298,13 +298,6 @@ public:
     }
 
     boost::system::result<void, std::string> start() {
-        if (settings_.redis_cluster) {
-            // The client speaks cluster (redis::ClusterClient), but the write scripts still
-            // declare an account's keys and its write-behind stream shard, which live in two
-            // slots: Redis Cluster would refuse them (CROSSSLOT). docs/data.md "Cluster".
-            return std::string("redis.mode \"cluster\" is not usable yet: the write-behind stream keys are not "
-                               "in their accounts' hash slots (docs/data.md \"Cluster\")");
-        }
         // Before listen(): the servers derive their connection caps from the soft limit.
         const http::FdLimit fds = http::raise_fd_limit();
         if (fds.error != 0) {
@@ -477,6 +470,7 @@ private:
             t.timeouts += static_cast<double>(s.timeouts);
             t.reconnects += static_cast<double>(s.reconnects);
             t.connected += static_cast<double>(s.connected);
+            t.expected += static_cast<double>(s.expected);
         }
         return t;
     }

@@ -302,7 +302,6 @@ Settings read(config::Reader& root) {
         auto r = root.child("progress");
         s.progress.ttl = std::chrono::hours(24 * r.integer("retention_days", 90, 1, 3650));
         s.progress.continue_watching_max = static_cast<int>(r.integer("continue_watching_max", 200, 1, 10000));
-        s.progress.stream_shards = static_cast<int>(r.integer("stream_shards", 4, 1, 1024));
         s.progress.max_titles_per_profile =
             static_cast<int>(r.integer("max_titles_per_profile", s.progress.max_titles_per_profile, 1, 1'000'000));
         s.progress.max_dirty_per_account =

@@ -151,11 +151,12 @@ void Telemetry::export_server(const http::Server& server, std::string_view name)
                                read(s.edge_auth_rejected_total));
 }
 
-void Telemetry::export_redis(std::function<RedisTotals()> totals, std::size_t expected_connections) {
-    registry_.callback_gauge("moneta_redis_connections_expected",
-                             "Worker Redis connections moneta keeps open when healthy (one per worker).", {},
-                             [expected_connections] { return static_cast<double>(expected_connections); });
+void Telemetry::export_redis(std::function<RedisTotals()> totals) {
     auto shared = std::make_shared<std::function<RedisTotals()>>(std::move(totals));
+    registry_.callback_gauge("moneta_redis_connections_expected",
+                             "Worker Redis connections moneta keeps open when healthy (one per worker; in cluster mode one "
+                             "per worker per master).",
+                             {}, [shared] { return (*shared)().expected; });
     registry_.callback_counter("moneta_redis_round_trips_total", "Redis round trips (a pipeline or script counts once).", {}, [shared] { return (*shared)().round_trips; });
     registry_.callback_counter("moneta_redis_commands_total", "Redis commands sent.", {}, [shared] { return (*shared)().commands; });
     registry_.callback_counter("moneta_redis_errors_total", "Redis calls that failed (transport).", {}, [shared] { return (*shared)().errors; });

@@ -83,12 +83,13 @@ public:
         double timeouts = 0;
         double reconnects = 0;
         double connected = 0;
+        double expected = 0;  ///< kept open when healthy: one per worker (per master in cluster mode)
     };
 
     void export_server(const http::Server& server, std::string_view name);
-    /// @param expected_connections the Redis connections moneta keeps open when healthy (one
-    /// per worker): moneta_redis_connections_expected, for alerts on moneta_redis_connected.
-    void export_redis(std::function<RedisTotals()> totals, std::size_t expected_connections);
+    /// RedisTotals::expected is moneta_redis_connections_expected, for alerts on
+    /// moneta_redis_connected.
+    void export_redis(std::function<RedisTotals()> totals);
 
     /// Resilience metrics (telemetry_resilience.cpp): one breaker's state, calls, short-circuits,
     /// transitions and trips, labelled breaker=@p name.

@@ -144,6 +144,31 @@ TEST_F(ClusterClientTest, AOneSlotPipelineIsOneRoundTripAndAMixedOneIsSplitInOrd
         EXPECT_EQ((**m)[keys.size() + i].as_string_view(), "val" + std::to_string(i)) << keys[i];
     }
     EXPECT_EQ(c.stats().split_pipelines_total.load(), 1U);
+    // One part per master, all sent at once: the parts beyond the first add exchanges, no wait.
+    EXPECT_EQ(c.stats().parallel_sends_total.load(), owners.size() - 1);
+    std::uint64_t exchanges = 0;
+    for (const Client* n : c.nodes()) {
+        exchanges += n->stats().round_trips_total.load();
+    }
+    EXPECT_GE(exchanges, 1 + owners.size()) << "the one-slot pipeline, then one per master";
+}
+
+// What moneta's metrics read: a split pipeline is one round trip (one wait), however many
+// masters it went to.
+TEST_F(ClusterClientTest, AnyClientCountsASplitPipelineAsOneRoundTrip) {
+    AnyClient any(io_.get_executor(), config().node, config().seeds, core::SystemClock::instance());
+    any.start();
+    ASSERT_TRUE(run_until(io_, [&] { return any.connected(); }, 10s));
+    const std::uint64_t before = any.totals().round_trips;
+    Pipeline mixed;
+    for (int i = 0; i < 12; ++i) {
+        mixed.add({"SET", "rt:" + std::to_string(i), "x"});
+    }
+    auto m = run(io_, any.async_pipeline(mixed, core::Deadline::never()));
+    ASSERT_TRUE(m && *m);
+    EXPECT_EQ(any.totals().round_trips - before, 1U);
+    any.stop();
+    run_until(io_, [] { return false; }, 50ms);
 }
 
 TEST_F(ClusterClientTest, ScriptsRunOnEveryMasterAndNoscriptIsRecoveredPerNode) {
@@ -256,7 +281,8 @@ TEST_F(ClusterClientTest, AnyClientWithSeedsIsTheClusterClient) {
     }
     const ClientTotals t = any.totals();
     EXPECT_GE(t.commands, 10U);
-    EXPECT_GE(t.connected, 3U) << "one connection per master (and the seeds')";
+    EXPECT_EQ(t.expected, 3U) << "one connection per master";
+    EXPECT_EQ(t.connected, 3U) << "the masters' connections (seeds' others do not count)";
     any.stop();
     run_until(io_, [] { return false; }, 50ms);
 
@@ -305,8 +331,11 @@ TEST(ClusterFailoverTest, AKilledMastersReplicaTakesOverAndTheClientFollows) {
     ASSERT_TRUE(set && *set);
     // WAIT: the replica has the write before its master dies.
     ASSERT_EQ(cl->node(victim).command({"WAIT", "1", "2000"}), "1");
+    EXPECT_EQ(c.master_connections().connected, 3U);
     cl->node(victim).kill9();
     const auto killed = std::chrono::steady_clock::now();
+    // The dead master's connection drops: 2 of 3 up until the map names its replica.
+    ASSERT_TRUE(run_until(io, [&] { return c.master_connections().connected < 3; }, 10s));
     std::optional<std::string> got;
     int failures = 0;
     while (std::chrono::steady_clock::now() - killed < 20s) {
@@ -326,6 +355,8 @@ TEST(ClusterFailoverTest, AKilledMastersReplicaTakesOverAndTheClientFollows) {
     ASSERT_TRUE(now_master);
     EXPECT_NE(now_master->port, cl->port(victim));
     EXPECT_EQ(cl->index_of_port(now_master->port), 3 + victim) << "its own replica took over";
+    EXPECT_EQ(c.master_connections().masters, 3U);
+    EXPECT_TRUE(run_until(io, [&] { return c.master_connections().connected == 3; }, 5s)) << "the promoted replica's";
     // cluster-node-timeout 1 s + election + refresh: well under 10 s on this machine.
     EXPECT_LT(window, 10s) << window.count() << " ms without the slot";
     std::cout << "failover window: " << window.count() << " ms, " << failures << " failed calls\n";

@@ -109,7 +109,7 @@ TEST_F(TelemetryTest, OnlySampledRequestsLeaveAnExemplarWithTheirTraceId) {
 }
 
 TEST_F(TelemetryTest, RegistersDependencyLatencyLoopLagAndConnectionFamilies) {
-    telemetry_.export_redis([] { return Telemetry::RedisTotals{}; }, 2);
+    telemetry_.export_redis([] { return Telemetry::RedisTotals{.connected = 5, .expected = 6}; });
     telemetry_.worker(0).redis.latency[store::RedisLatencyStats::kScript].observe(0.002);
     telemetry_.flusher_slot().internal_api.latency[3].observe(0.3);  // the flusher's upserts count too
     telemetry_.worker(1).loop.recent_max_seconds.store(0.25);
@@ -122,7 +122,8 @@ TEST_F(TelemetryTest, RegistersDependencyLatencyLoopLagAndConnectionFamilies) {
              "moneta_internal_api_request_duration_seconds_count{resource=\"account\"} 0\n",
              "moneta_event_loop_lag_seconds_count{worker=\"0\"} 0\n",
              "moneta_event_loop_lag_max_seconds{worker=\"1\"} 0.25\n",
-             "moneta_redis_connections_expected 2\n",
+             "moneta_redis_connections_expected 6\n",
+             "moneta_redis_connected 5\n",
          }) {
         EXPECT_NE(text.find(series), std::string::npos) << series;
     }

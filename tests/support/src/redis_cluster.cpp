@@ -29,6 +29,7 @@ core::Result<RedisCluster> RedisCluster::start(RedisClusterOptions opts) {
     for (std::size_t i = 0; i < n; ++i) {
         RedisServerOptions o;
         o.appendonly = opts.appendonly;
+        o.password = opts.password;
         o.extra_args = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
                         std::to_string(opts.node_timeout.count()), "--cluster-require-full-coverage", "yes",
                         // The default waits 5 s for more replicas before a full sync.
@@ -149,6 +150,36 @@ std::size_t RedisCluster::master_of_slot(std::uint16_t slot) {
         return nodes_.size();
     }
     return nodes_.size();
+}
+
+std::vector<std::string> RedisCluster::command_list(const std::vector<std::string>& args) {
+    std::vector<std::string> reply{"(transport error) no node is running"};
+    for (std::size_t tries = 0; tries < nodes_.size() + 5; ++tries) {
+        if (!nodes_[last_].running()) {
+            last_ = (last_ + 1) % nodes_.size();
+            continue;
+        }
+        reply = nodes_[last_].command_list(args);
+        // "(error) MOVED <slot> <host>:<port>"
+        if (reply.size() != 1 || reply[0].rfind("(error) MOVED ", 0) != 0) {
+            return reply;
+        }
+        const std::size_t to = index_of_port(port_of_address(reply[0]));
+        if (to == nodes_.size()) {
+            return reply;
+        }
+        last_ = to;
+    }
+    return reply;
+}
+
+std::string RedisCluster::command(const std::vector<std::string>& args) {
+    std::string out;
+    for (const std::string& line : command_list(args)) {
+        out += out.empty() ? "" : "\n";
+        out += line;
+    }
+    return out;
 }
 
 core::Result<void> RedisCluster::wait_ok(std::chrono::milliseconds timeout) {

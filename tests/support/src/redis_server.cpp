@@ -183,7 +183,9 @@ core::Result<void> RedisServer::launch() {
         // In a config file (mode 0600), as ./dev up does: not on the command line (`ps`).
         // redis-server takes the file as its first argument.
         const auto conf = dir_ / "redis-auth.conf";
-        if (!write_private_file(conf, "requirepass " + quote_redis_arg(opts_.password) + "\n")) {
+        // masterauth too: a cluster replica authenticates to its master with the same password.
+        const std::string quoted = quote_redis_arg(opts_.password);
+        if (!write_private_file(conf, "requirepass " + quoted + "\nmasterauth " + quoted + "\n")) {
             return core::make_error(core::Errc::kInternal);
         }
         argv.insert(argv.begin() + 1, conf.string());

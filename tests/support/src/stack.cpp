@@ -74,7 +74,6 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment(int i
         {"MONETA_JWT_SECRET", secret_},
         {"MONETA_PORT", std::to_string(instance(i).port)},
         {"MONETA_ADMIN_PORT", std::to_string(instance(i).admin_port)},
-        {"MONETA_REDIS_PORT", std::to_string(redis_->port())},
         {"INTERNAL_API_PORT", std::to_string(ia_port_)},
         {"MONETA_THREADS", std::to_string(opts_.moneta_threads)},
         {"MONETA_LOG_FILE", dir_.file(moneta_log_name(i)).string()},
@@ -87,11 +86,41 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment(int i
         {"MONETA_ADMIN_TOKEN", admin_token_},
         {"MONETA_SESSION_KEY", session_key_},
     };
+    if (cluster_) {
+        std::string nodes;
+        for (std::size_t n = 0; n < cluster_->size(); ++n) {
+            nodes += (n == 0 ? "" : ",") + std::string("127.0.0.1:") + std::to_string(cluster_->port(n));
+        }
+        env.emplace_back("MONETA_REDIS_MODE", "cluster");
+        env.emplace_back("MONETA_REDIS_NODES", nodes);
+    } else {
+        env.emplace_back("MONETA_REDIS_PORT", std::to_string(redis_->port()));
+    }
     for (const auto& kv : opts_.moneta_env) {
         std::erase_if(env, [&](const auto& e) { return e.first == kv.first; });
         env.push_back(kv);
     }
     return env;
+}
+
+void Stack::pause_redis() {
+    if (cluster_) {
+        for (std::size_t i = 0; i < cluster_->size(); ++i) {
+            cluster_->node(i).pause();
+        }
+    } else {
+        redis_->pause();
+    }
+}
+
+void Stack::resume_redis() {
+    if (cluster_) {
+        for (std::size_t i = 0; i < cluster_->size(); ++i) {
+            cluster_->node(i).resume();
+        }
+    } else {
+        redis_->resume();
+    }
 }
 
 ::testing::AssertionResult Stack::start() {
@@ -105,14 +134,25 @@ std::vector<std::pair<std::string, std::string>> Stack::moneta_environment(int i
     if (auto key = write_rsa_private_key(dir_.file("cdn_key.pem")); !key) {
         return ::testing::AssertionFailure() << "cannot write the CDN key";
     }
-    RedisServerOptions ro;
-    ro.appendonly = opts_.redis_aof;
-    ro.password = redis_password_;
-    auto redis = RedisServer::start(ro);
-    if (!redis) {
-        return ::testing::AssertionFailure() << "redis: " << redis.error().message();
+    if (opts_.redis_cluster) {
+        RedisClusterOptions co;
+        co.password = redis_password_;
+        co.node_timeout = opts_.cluster_node_timeout;
+        auto cluster = RedisCluster::start(co);
+        if (!cluster) {
+            return ::testing::AssertionFailure() << "redis cluster: " << cluster.error().message();
+        }
+        cluster_.emplace(std::move(*cluster));
+    } else {
+        RedisServerOptions ro;
+        ro.appendonly = opts_.redis_aof;
+        ro.password = redis_password_;
+        auto redis = RedisServer::start(ro);
+        if (!redis) {
+            return ::testing::AssertionFailure() << "redis: " << redis.error().message();
+        }
+        redis_.emplace(std::move(*redis));
     }
-    redis_.emplace(std::move(*redis));
     ia_port_ = free_port();
     if (opts_.moneta_instances < 1 || opts_.moneta_instances > 2) {
         return ::testing::AssertionFailure() << "moneta_instances must be 1 or 2";

@@ -22,9 +22,30 @@ namespace {
 
 using std::chrono::milliseconds;
 
-/// Shard @p shard's part of @p room when it is split over @p shards (the first ones get the rest).
-std::size_t share_of(std::size_t room, int shard, std::size_t shards) {
-    return room / shards + (static_cast<std::size_t>(shard) < room % shards ? 1 : 0);
+/// Partition @p partition's part of @p room split over every partition: room / kPartitions
+/// each, and one more for the room % kPartitions partitions from @p first on (wrapping). When the
+/// room is smaller than the partitions (a batch nearly full), only those are read: the caller
+/// moves @p first on by the room each time, so every partition gets its turn.
+std::size_t share_of(std::size_t room, int partition, int first) {
+    constexpr auto n = static_cast<std::size_t>(store::kPartitions);
+    const auto from_first = static_cast<std::size_t>((partition - first + store::kPartitions) % store::kPartitions);
+    return room / n + (from_first < room % n ? 1 : 0);
+}
+
+/// Where the next share-out starts: the first partition (in turn order from @p first) whose
+/// share came back full — it has more, so it keeps the head of the line until it is drained —
+/// else the turn moves on by the room. @p full: per partition sent, whether its share was filled.
+int next_first(int first, std::size_t room, const std::vector<int>& partitions, const std::vector<bool>& full) {
+    int best = -1;
+    int best_distance = store::kPartitions;
+    for (std::size_t i = 0; i < partitions.size(); ++i) {
+        const int distance = (partitions[i] - first + store::kPartitions) % store::kPartitions;
+        if (full[i] && distance < best_distance) {
+            best = partitions[i];
+            best_distance = distance;
+        }
+    }
+    return best >= 0 ? best : static_cast<int>((static_cast<std::size_t>(first) + room) % store::kPartitions);
 }
 
 std::int64_t steady_ms(const core::Clock& clock) {
@@ -128,9 +149,9 @@ boost::asio::awaitable<void> ProgressFlusher::async_wait(milliseconds d) {
 boost::asio::awaitable<bool> ProgressFlusher::async_create_groups() {
     redis::Pipeline p;
     std::vector<std::string> keys;
-    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+    for (int partition = 0; partition < store::kPartitions; ++partition) {
         store::KeyBuffer kb;
-        keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
+        keys.emplace_back(store::progress_stream_key(kb, partition));
     }
     for (const std::string& k : keys) {
         // From id 0: markers written before the group first existed are flushed too.
@@ -148,41 +169,6 @@ boost::asio::awaitable<bool> ProgressFlusher::async_create_groups() {
     co_return true;
 }
 
-boost::asio::awaitable<void> ProgressFlusher::async_index_unindexed() {
-    constexpr std::string_view kPrefix = "dirty:{a:";
-    const store::IntArg now(clock_.wall_ms());
-    std::string cursor = "0";
-    // Bounded: SCAN visits every key once per full pass; 100k pages of 1000 is far beyond any
-    // keyspace this process serves. Errors end it (what it missed is found at the next start).
-    for (int page = 0; page < 100'000 && !stopping_.load(); ++page) {
-        auto reply = co_await redis_.async_command({"SCAN", cursor, "MATCH", "dirty:{a:*}", "COUNT", "1000"},
-                                                   call_deadline());
-        if (!reply || !reply->is_array() || reply->size() != 2) {
-            co_return;
-        }
-        cursor = (*reply)[0].as_string();
-        redis::Pipeline adds;
-        const redis::ReplyView keys = (*reply)[1];
-        for (std::size_t i = 0; i < keys.size(); ++i) {
-            const std::string_view k = keys[i].as_string_view();
-            if (k.size() > kPrefix.size() + 1 && k.substr(0, kPrefix.size()) == kPrefix && k.back() == '}') {
-                const std::string_view account = k.substr(kPrefix.size(), k.size() - kPrefix.size() - 1);
-                if (domain::is_valid_id(account)) {
-                    const store::IntArg shard(store::progress_shard(account, progress_.stream_shards));
-                    store::KeyBuffer kb;
-                    adds.add({"ZADD", store::progress_due_key(kb, shard.view()), "NX", now.view(), account});
-                }
-            }
-        }
-        if (!adds.empty() && !co_await redis_.async_pipeline(adds, call_deadline())) {
-            co_return;
-        }
-        if (cursor == "0") {
-            co_return;
-        }
-    }
-}
-
 boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everything) {
     const std::size_t room = settings_.max_markers > batch_.size() ? settings_.max_markers - batch_.size() : 0;
     if (room == 0) {
@@ -190,14 +176,22 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
     }
     const std::int64_t now = clock_.wall_ms();
     redis::Pipeline p;
-    const auto n = static_cast<std::size_t>(progress_.stream_shards);
-    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+    const int first = take_first_;
+    std::vector<int> partitions;  // of each pipelined take
+    std::vector<std::size_t> shares;
+    for (int partition = 0; partition < store::kPartitions; ++partition) {
+        const std::size_t share = share_of(room, partition, first);
+        if (share == 0) {
+            continue;
+        }
+        partitions.push_back(partition);
+        shares.push_back(share);
         const store::DueTakeScript::Call call(store::DueTakeArgs{
-            .shard = shard,
+            .partition = partition,
             .everything = everything,
             .due_by_ms = now,
             .claim_until_ms = now + settings_.claim_idle.count(),
-            .count = static_cast<std::int64_t>(share_of(room, shard, n)),
+            .count = static_cast<std::int64_t>(share),
         });
         p.add_eval(due_take_.script(), call.keys(), call.args());
     }
@@ -206,11 +200,13 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
         co_return 0;
     }
     std::size_t added = 0;
-    for (const redis::Reply& reply : *replies) {
-        const auto r = store::DueTakeScript::decode(reply.view());
+    std::vector<bool> full(partitions.size(), false);
+    for (std::size_t k = 0; k < replies->size() && k < partitions.size(); ++k) {
+        const auto r = store::DueTakeScript::decode((*replies)[k].view());
         if (!r) {
             continue;  // an error: the next take retries
         }
+        full[k] = r->size() >= shares[k];
         for (std::size_t i = 0; i < r->size(); ++i) {
             const std::string_view account = (*r)[i].as_string_view();
             // An account already in the batch (through a marker) is flushed with it anyway.
@@ -220,6 +216,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
             }
         }
     }
+    take_first_ = next_first(first, room, partitions, full);
     stats_.due_taken_total += added;
     publish_in_flight();
     co_return added;
@@ -250,9 +247,9 @@ boost::asio::awaitable<void> ProgressFlusher::async_forget_consumers() {
     // its next XREADGROUP re-creates it.
     std::vector<std::string> keys;
     redis::Pipeline infos;
-    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+    for (int partition = 0; partition < store::kPartitions; ++partition) {
         store::KeyBuffer kb;
-        keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
+        keys.emplace_back(store::progress_stream_key(kb, partition));
         infos.add({"XINFO", "CONSUMERS", keys.back(), kGroup});
     }
     auto replies = co_await redis_.async_pipeline(infos, call_deadline());
@@ -261,9 +258,9 @@ boost::asio::awaitable<void> ProgressFlusher::async_forget_consumers() {
     }
     const std::int64_t forget_ms = settings_.consumer_forget.count();
     std::vector<std::string> names;  // kept alive for the pipeline below
-    std::vector<std::size_t> shard_of;
-    for (std::size_t shard = 0; shard < replies->size(); ++shard) {
-        const redis::Reply& r = (*replies)[shard];
+    std::vector<std::size_t> partition_of;
+    for (std::size_t partition = 0; partition < replies->size(); ++partition) {
+        const redis::Reply& r = (*replies)[partition];
         if (!r.is_array()) {
             continue;  // NOGROUP: the reads recreate it
         }
@@ -284,7 +281,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_forget_consumers() {
             }
             if (!name.empty() && name != consumer_ && pending == 0 && idle >= forget_ms) {
                 names.emplace_back(name);
-                shard_of.push_back(shard);
+                partition_of.push_back(partition);
             }
         }
     }
@@ -293,7 +290,7 @@ boost::asio::awaitable<void> ProgressFlusher::async_forget_consumers() {
     }
     redis::Pipeline forget;
     for (std::size_t i = 0; i < names.size(); ++i) {
-        forget.add({"XGROUP", "DELCONSUMER", keys[shard_of[i]], kGroup, names[i]});
+        forget.add({"XGROUP", "DELCONSUMER", keys[partition_of[i]], kGroup, names[i]});
     }
     auto done = co_await redis_.async_pipeline(forget, call_deadline());
     if (!done) {
@@ -314,18 +311,21 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
         co_return 0;
     }
     const std::string idle = std::to_string(settings_.claim_idle.count());
-    std::vector<int> shards;  // the shard of each pipelined read
+    std::vector<int> partitions;  // the partition of each pipelined read
+    std::vector<std::size_t> shares;
     redis::Pipeline p;
-    const auto n = static_cast<std::size_t>(progress_.stream_shards);
-    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
-        // The room is split over the shards: one read never takes more than a batch.
-        const std::size_t share = share_of(room, shard, n);
+    int& turn = claim ? claim_first_ : read_first_;
+    const int first = turn;
+    for (int partition = 0; partition < store::kPartitions; ++partition) {
+        // The room is split over the partitions: one read never takes more than a batch.
+        const std::size_t share = share_of(room, partition, first);
         if (share == 0) {
             continue;
         }
-        shards.push_back(shard);
+        partitions.push_back(partition);
+        shares.push_back(share);
         store::KeyBuffer kb;
-        const std::string k(store::progress_stream_key(kb, std::to_string(shard)));
+        const std::string k(store::progress_stream_key(kb, partition));
         const std::string count = std::to_string(share);
         if (claim) {
             p.add({"XAUTOCLAIM", k, kGroup, consumer_, idle, "0-0", "COUNT", count});
@@ -338,21 +338,22 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
         co_return 0;
     }
     std::size_t added = 0;
-    auto take_entries = [&](int shard, const redis::ReplyView& entries) {
+    std::vector<bool> full(partitions.size(), false);
+    auto take_entries = [&](int partition, const redis::ReplyView& entries) {
         for (std::size_t i = 0; i < entries.size(); ++i) {
             const redis::ReplyView e = entries[i];
             if (!e.is_array() || e.size() < 1) {
                 continue;
             }
-            batch_.push_back(Marker{shard, e[0].as_string(), marker_account(e[1])});
+            batch_.push_back(Marker{partition, e[0].as_string(), marker_account(e[1])});
             if (!batch_.back().account_id.empty()) {
                 held_.emplace(batch_.back().account_id);
             }
             ++added;
         }
     };
-    for (std::size_t i = 0; i < shards.size(); ++i) {
-        const int shard = shards[i];
+    for (std::size_t i = 0; i < partitions.size(); ++i) {
+        const int partition = partitions[i];
         const redis::Reply& r = (*replies)[i];
         if (r.is_error()) {
             if (r.is_error_with_prefix("NOGROUP")) {
@@ -363,8 +364,9 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
         if (claim) {
             if (r.is_array() && r.size() >= 2) {
                 const std::size_t before = added;
-                take_entries(shard, r[1]);
+                take_entries(partition, r[1]);
                 stats_.markers_claimed_total += added - before;
+                full[i] = r[1].size() >= shares[i];
             }
             // Redis 7: the third element lists pending ids whose entries no longer exist (trimmed
             // by MAXLEN, or XDELed by a consumer that died before its XACK). Redis has already
@@ -376,20 +378,22 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
         } else if (r.is_array()) {
             for (std::size_t s = 0; s < r.size(); ++s) {
                 if (r[s].is_array() && r[s].size() == 2) {
-                    take_entries(shard, r[s][1]);
+                    take_entries(partition, r[s][1]);
+                    full[i] = r[s][1].size() >= shares[i];
                 }
             }
         }
     }
+    turn = next_first(first, room, partitions, full);
     if (claim) {
         // A marker can be claimed while it is already in our batch (our own slow flush): keep one.
         // (XREADGROUP ">" never hands out a delivered marker again, so only claims can repeat.)
         // (Accounts taken from the due index have no id: they are told apart by account.)
         std::sort(batch_.begin(), batch_.end(), [](const Marker& a, const Marker& b) {
-            return std::tie(a.shard, a.id, a.account_id) < std::tie(b.shard, b.id, b.account_id);
+            return std::tie(a.partition, a.id, a.account_id) < std::tie(b.partition, b.id, b.account_id);
         });
         const auto repeats = std::unique(batch_.begin(), batch_.end(), [](const Marker& a, const Marker& b) {
-            return a.shard == b.shard && a.id == b.id && a.account_id == b.account_id;
+            return a.partition == b.partition && a.id == b.id && a.account_id == b.account_id;
         });
         if (repeats != batch_.end()) {
             batch_.erase(repeats, batch_.end());
@@ -523,7 +527,7 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     //    account left with nothing pending.
     for (std::size_t i = 0; i < accounts.size(); ++i) {
         store::FlushClearScript::Call clear(
-            store::FlushClearArgs{accounts[i], now, progress_.marker_lost.count(), progress_.stream_shards},
+            store::FlushClearArgs{accounts[i], now, progress_.marker_lost.count()},
             entries_of(i).size());
         for (const DirtyEntry& d : entries_of(i)) {
             if (!d.item || plan.state(*d.item) != ItemState::kPending) {
@@ -546,20 +550,20 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     std::map<int, std::vector<std::string_view>> ids;
     std::size_t flushed_markers = 0;
     for (const Marker& m : batch_) {
-        if (in_flush(m) && m.shard != kNoStream) {
-            ids[m.shard].push_back(m.id);
+        if (in_flush(m) && m.partition != kNoStream) {
+            ids[m.partition].push_back(m.id);
             ++flushed_markers;
         }
     }
-    std::vector<std::string> shard_keys;
-    shard_keys.reserve(ids.size());
-    for (auto& [shard, list] : ids) {
+    std::vector<std::string> partition_keys;
+    partition_keys.reserve(ids.size());
+    for (auto& [partition, list] : ids) {
         store::KeyBuffer kb;
-        shard_keys.emplace_back(store::progress_stream_key(kb, std::to_string(shard)));
-        std::vector<std::string_view> ack = {"XACK", shard_keys.back(), kGroup};
+        partition_keys.emplace_back(store::progress_stream_key(kb, partition));
+        std::vector<std::string_view> ack = {"XACK", partition_keys.back(), kGroup};
         ack.insert(ack.end(), list.begin(), list.end());
         done.next().add(ack);
-        std::vector<std::string_view> del = {"XDEL", shard_keys.back()};
+        std::vector<std::string_view> del = {"XDEL", partition_keys.back()};
         del.insert(del.end(), list.begin(), list.end());
         done.next().add(del);
     }
@@ -643,12 +647,13 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
         }
         co_await async_wait(wait);
     }
-    co_await async_index_unindexed();
     auto next_flush = clock_.steady_now() + settings_.interval;
     auto next_claim = clock_.steady_now();
     auto next_take = clock_.steady_now();
     auto next_forget = clock_.steady_now();
     milliseconds backoff = settings_.retry_min;
+    milliseconds idle_wait = settings_.poll;
+    const milliseconds idle_wait_max = std::max(settings_.poll, std::min(settings_.poll_max, settings_.interval));
     bool took_all_for_stop = false;
     while (true) {
         const bool stopping = stopping_.load();
@@ -704,7 +709,10 @@ boost::asio::awaitable<void> ProgressFlusher::async_run() {
             co_return;  // everything written before the stop is confirmed
         }
         if (read == 0) {
-            co_await async_wait(settings_.poll);
+            co_await async_wait(idle_wait);
+            idle_wait = std::min(idle_wait * 2, idle_wait_max);
+        } else {
+            idle_wait = settings_.poll;
         }
     }
 }

@@ -2,19 +2,21 @@
 /// @brief Write-behind of watch progress to the internal API (api.md §6, docs/data.md).
 ///
 /// Every accepted progress write marks (profile, content) dirty at its version in the account's
-/// `dirty:` hash and appends a marker naming the account to a `progq:{q<n>}` stream. The flusher
+/// `dirty:` hash and appends a marker naming the account to a `progq:{p<n>}` stream. The flusher
 /// reads markers with a consumer group, coalesces them by account, snapshots the dirty entries'
 /// CURRENT guarded values (so what reaches the system of record is always what Redis serves),
 /// sends one batch upsert, and only after the internal API confirmed it clears the dirty entries
 /// that still hold the flushed version and XACKs (and XDELs) the markers. A crash anywhere
 /// leaves the markers pending: XAUTOCLAIM hands them to a live consumer after `claim_idle`.
-/// Every dirty entry also puts its account in its shard's due index (`progdue:{q<n>}`, scored by
+/// Every dirty entry also puts its account in its partition's due index (`progdue:{p<n>}`, scored by
 /// when the flusher must look without a marker: a held title's due time, an announced one's
 /// announcement + `marker_lost`). Every flush interval the flusher takes the due accounts (claiming
 /// them for `claim_idle`), and every flush re-scores its accounts from what is left. So a title
 /// held when its session died, and a marker lost (trimmed by MAXLEN, or claimed after it was
-/// deleted), are delivered without scanning the keyspace (docs/data.md "Due index"). At startup
-/// it indexes, once, dirty hashes written by a moneta that had no index (SCAN, ZADD NX).
+/// deleted), are delivered without scanning the keyspace (docs/data.md "Due index").
+/// Streams and due indexes are per partition (store/keys.hpp: 256, each in its own Redis Cluster
+/// slot with its accounts' keys): every poll reads all of them in one pipeline, which a cluster
+/// client splits into one round trip per master.
 ///
 /// Held entries (docs/data.md "Write-behind hold": a title still playing) have a due time and no
 /// marker until it passes; a snapshot takes due entries only, except in the final flush of a
@@ -60,7 +62,10 @@ struct FlusherSettings {
     std::size_t batch = 500;
     std::size_t max_markers = 20'000;             ///< markers held in memory at most (also flushes early)
     std::chrono::milliseconds claim_idle{30000};  ///< a marker pending this long belongs to a dead consumer
-    std::chrono::milliseconds poll{100};          ///< idle wait between stream reads
+    std::chrono::milliseconds poll{100};          ///< idle wait between stream reads …
+    /// … doubling while reads find nothing, up to this (and never beyond `interval`): an idle
+    /// flusher reads kPartitions streams ~once a second, not ten times (docs/data.md "Cluster").
+    std::chrono::milliseconds poll_max{1000};
     std::chrono::milliseconds retry_min{200};     ///< backoff after a failed flush …
     std::chrono::milliseconds retry_max{5000};    ///< … doubling up to this
     std::chrono::milliseconds call_timeout{2000}; ///< per Redis/internal-API call
@@ -146,7 +151,7 @@ public:
 
 private:
     struct Marker {
-        int shard = 0;  ///< kNoStream: an account taken from the due index (nothing to ack)
+        int partition = 0;  ///< kNoStream: an account taken from the due index (nothing to ack)
         std::string id;
         std::string account_id;  ///< empty for a malformed marker (acked and dropped)
     };
@@ -154,7 +159,6 @@ private:
 
     boost::asio::awaitable<bool> async_create_groups();
     /// Once at startup: a due-index entry (due now) for every dirty hash that has none.
-    boost::asio::awaitable<void> async_index_unindexed();
     /// Accounts of the due indexes into the batch: those due by now (claimed for claim_idle), or
     /// at a stop every one. @return how many were added
     boost::asio::awaitable<std::size_t> async_take_due(bool everything);
@@ -188,6 +192,10 @@ private:
     std::vector<Marker> batch_;
     /// Nodes of held_ (and their strings) come from here and go back here: a flushed account's
     /// entry is reused by the next one instead of a malloc/free pair per account.
+    /// Where the next take, claim and read start sharing out their room (share_of()).
+    int take_first_ = 0;
+    int claim_first_ = 0;
+    int read_first_ = 0;
     std::pmr::unsynchronized_pool_resource held_pool_;
     std::pmr::unordered_set<std::pmr::string> held_{&held_pool_};  ///< the accounts named by markers in batch_
     std::atomic<bool> stopping_{false};

@@ -1,5 +1,7 @@
 #include "store/keys.hpp"
 
+#include <charconv>
+#include <cstdint>
 #include <cstring>
 
 #include "moneta/core/assert.hpp"
@@ -86,19 +88,58 @@ std::string_view KeyBuffer::add(std::string_view prefix, std::string_view tag, s
     return keys_[count_++];
 }
 
+std::string_view KeyBuffer::add_account(std::string_view prefix, std::string_view account, std::string_view suffix,
+                                        std::string_view extra) noexcept {
+    if (last_partition_ < 0 || account.size() != last_account_.size() ||
+        (!account.empty() && std::memcmp(account.data(), last_account_.data(), account.size()) != 0)) {
+        last_partition_ = account_partition(account);
+    }
+    char digits[4];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, last_partition_);
+    const std::string_view n(digits, static_cast<std::size_t>(end - digits));
+    // "{p<n>}:<account>": the tag closes before the account (add() puts the id inside the braces).
+    const std::string_view key = add(prefix, "p", n);
+    MONETA_RELEASE_ASSERT(used_ + 1 + account.size() + suffix.size() + extra.size() <= kBytes, "key buffer full");
+    char* p = buf_ + used_;
+    *p++ = ':';
+    if (!account.empty()) {
+        std::memcpy(p, account.data(), account.size());
+    }
+    last_account_ = std::string_view(p, account.size());
+    p += account.size();
+    for (const std::string_view s : {suffix, extra}) {
+        if (!s.empty()) {
+            std::memcpy(p, s.data(), s.size());
+            p += s.size();
+        }
+    }
+    const std::size_t grown = static_cast<std::size_t>(p - (buf_ + used_));
+    used_ += grown;
+    keys_[count_ - 1] = std::string_view(key.data(), key.size() + grown);
+    return keys_[count_ - 1];
+}
+
+int account_partition(std::string_view account_id) noexcept {
+    std::uint32_t h = 2166136261U;
+    for (const char c : account_id) {
+        h = (h ^ static_cast<unsigned char>(c)) * 16777619U;
+    }
+    return static_cast<int>(h % static_cast<std::uint32_t>(kPartitions));
+}
+
 void lease_keys(KeyBuffer& kb, std::string_view account_id) noexcept {
-    kb.add("lease:", "a:", account_id);
-    kb.add("sess:", "a:", account_id);
-    kb.add("dev:", "a:", account_id);
-    kb.add("evict:", "a:", account_id);
+    kb.add_account("lease:", account_id);
+    kb.add_account("sess:", account_id);
+    kb.add_account("dev:", account_id);
+    kb.add_account("evict:", account_id);
 }
 
 std::string_view account_key(KeyBuffer& kb, std::string_view account_id) noexcept {
-    return kb.add("ent:", "a:", account_id);
+    return kb.add_account("ent:", account_id);
 }
 
 std::string_view entitlement_digest_key(KeyBuffer& kb, std::string_view account_id) noexcept {
-    return kb.add("entd:", "a:", account_id);
+    return kb.add_account("entd:", account_id);
 }
 
 std::string_view content_key(KeyBuffer& kb, std::string_view content_id) noexcept {
@@ -110,51 +151,58 @@ std::string_view content_missing_key(KeyBuffer& kb, std::string_view content_id)
 }
 
 std::string_view session_meta_key(KeyBuffer& kb, std::string_view account_id, std::string_view sid) noexcept {
-    return kb.add("sm:", "a:", account_id, ":", sid);
+    return kb.add_account("sm:", account_id, ":", sid);
 }
 
 std::string_view idempotency_key(KeyBuffer& kb, std::string_view account_id, std::string_view key) noexcept {
-    return kb.add("idem:", "a:", account_id, ":", key);
+    return kb.add_account("idem:", account_id, ":", key);
 }
 
 std::string_view rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept {
-    return kb.add("rl:", "a:", account_id, ":", window);
+    return kb.add_account("rl:", account_id, ":", window);
 }
 
 std::string_view progress_rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept {
-    return kb.add("rlp:", "a:", account_id, ":", window);
+    return kb.add_account("rlp:", account_id, ":", window);
 }
 
 std::string_view progress_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept {
-    return kb.add("prog:", "a:", account_id, ":", pid);
+    return kb.add_account("prog:", account_id, ":", pid);
 }
 
 std::string_view continue_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept {
-    return kb.add("cw:", "a:", account_id, ":", pid);
+    return kb.add_account("cw:", account_id, ":", pid);
 }
 
 std::string_view progress_missing_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept {
-    return kb.add("pnf:", "a:", account_id, ":", pid);
+    return kb.add_account("pnf:", account_id, ":", pid);
 }
 
 std::string_view progress_prefix(KeyBuffer& kb, std::string_view account_id) noexcept {
-    return kb.add("prog:", "a:", account_id, ":");
-}
-
-std::string_view continue_prefix(KeyBuffer& kb, std::string_view account_id) noexcept {
-    return kb.add("cw:", "a:", account_id, ":");
+    return kb.add_account("prog:", account_id, ":");
 }
 
 std::string_view dirty_key(KeyBuffer& kb, std::string_view account_id) noexcept {
-    return kb.add("dirty:", "a:", account_id);
+    return kb.add_account("dirty:", account_id);
 }
 
-std::string_view progress_stream_key(KeyBuffer& kb, std::string_view shard) noexcept {
-    return kb.add("progq:", "q", shard);
+namespace {
+
+std::string_view partition_key(KeyBuffer& kb, std::string_view prefix, int partition) noexcept {
+    MONETA_RELEASE_ASSERT(partition >= 0 && partition < kPartitions, "partition out of range");
+    char digits[4];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, partition);
+    return kb.add(prefix, "p", std::string_view(digits, static_cast<std::size_t>(end - digits)));
 }
 
-std::string_view progress_due_key(KeyBuffer& kb, std::string_view shard) noexcept {
-    return kb.add("progdue:", "q", shard);
+}  // namespace
+
+std::string_view progress_stream_key(KeyBuffer& kb, int partition) noexcept {
+    return partition_key(kb, "progq:", partition);
+}
+
+std::string_view progress_due_key(KeyBuffer& kb, int partition) noexcept {
+    return partition_key(kb, "progdue:", partition);
 }
 
 }  // namespace moneta::store

@@ -1,6 +1,11 @@
 /// @file services/moneta/src/store/keys.hpp
 /// @brief Redis key names (docs/data.md). Built into a caller-owned buffer: no heap allocation
 /// per request for keys.
+///
+/// Every key of an account carries its *partition* as the hash tag: `<prefix>{p<n>}:<account>…`
+/// with n = account_partition(account). The partition's write-behind stream and due index
+/// (`progq:{p<n>}`, `progdue:{p<n>}`) share that tag, so every script that writes an account's
+/// progress and its marker touches one Redis Cluster slot (docs/data.md "Cluster").
 #pragma once
 
 #include <array>
@@ -32,6 +37,10 @@ public:
     /// Appends prefix + "{" + tag + id + "}" + suffix + extra and returns a view of it.
     std::string_view add(std::string_view prefix, std::string_view tag, std::string_view id,
                          std::string_view suffix = {}, std::string_view extra = {}) noexcept;
+    /// Appends prefix + "{p<n>}:" + account + suffix + extra (n = account_partition(account);
+    /// computed once for consecutive keys of the same account) and returns a view of it.
+    std::string_view add_account(std::string_view prefix, std::string_view account, std::string_view suffix = {},
+                                 std::string_view extra = {}) noexcept;
     std::string_view operator[](std::size_t i) const noexcept { return keys_[i]; }
     std::size_t size() const noexcept { return count_; }
     const std::string_view* data() const noexcept { return keys_.data(); }
@@ -44,14 +53,23 @@ private:
     std::array<std::string_view, kMaxKeys> keys_{};
     std::size_t used_ = 0;
     std::size_t count_ = 0;
+    std::string_view last_account_;  ///< where add_account last wrote an account (in buf_)
+    int last_partition_ = -1;      ///< its partition (-1: none yet)
 };
+
+/// Partitions of the account keyspace. Fixed forever: changing it moves every account's keys.
+/// 256 spread over up to 256 Redis Cluster masters; a flusher polls 256 streams.
+inline constexpr int kPartitions = 256;
+
+/// FNV-1a of the id mod kPartitions: stable across processes, versions and machines.
+int account_partition(std::string_view account_id) noexcept;
 
 /// The four lease keys of one account, in the order the lease scripts expect (KEYS[1..4]).
 void lease_keys(KeyBuffer& kb, std::string_view account_id) noexcept;
 
-/// `ent:{a:<id>}`: the cached account (entitlement) JSON.
+/// `ent:{p<n>}:<id>`: the cached account (entitlement) JSON.
 std::string_view account_key(KeyBuffer& kb, std::string_view account_id) noexcept;
-/// `entd:{a:<id>}`: the entitlement digest of the cached account (domain/entitlement_digest.hpp),
+/// `entd:{p<n>}:<id>`: the entitlement digest of the cached account (domain/entitlement_digest.hpp),
 /// written with it; what a heartbeat reads instead of the account JSON.
 std::string_view entitlement_digest_key(KeyBuffer& kb, std::string_view account_id) noexcept;
 /// `content:{c:<id>}`: the cached content JSON.
@@ -59,30 +77,29 @@ std::string_view content_key(KeyBuffer& kb, std::string_view content_id) noexcep
 /// `content:nf:{c:<id>}`: negative cache for a content the internal API does not know.
 std::string_view content_missing_key(KeyBuffer& kb, std::string_view content_id) noexcept;
 
-/// `sm:{a:<id>}:<sid>`: what a session is (profile, content, selection), kept past its lease so
+/// `sm:{p<n>}:<id>:<sid>`: what a session is (profile, content, selection), kept past its lease so
 /// a late heartbeat or stop still records progress.
 std::string_view session_meta_key(KeyBuffer& kb, std::string_view account_id, std::string_view sid) noexcept;
-/// `idem:{a:<id>}:<key>`: an Idempotency-Key's request hash and response.
+/// `idem:{p<n>}:<id>:<key>`: an Idempotency-Key's request hash and response.
 std::string_view idempotency_key(KeyBuffer& kb, std::string_view account_id, std::string_view key) noexcept;
-/// `rl:{a:<id>}:<window>`: start counter of one rate-limit window.
+/// `rl:{p<n>}:<id>:<window>`: start counter of one rate-limit window.
 std::string_view rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept;
-/// `rlp:{a:<id>}:<window>`: progress-route request counter of one rate-limit window.
+/// `rlp:{p<n>}:<id>:<window>`: progress-route request counter of one rate-limit window.
 std::string_view progress_rate_key(KeyBuffer& kb, std::string_view account_id, std::string_view window) noexcept;
-/// `prog:{a:<id>}:<pid>` HASH content → progress value; `cw:{a:<id>}:<pid>` ZSET.
+/// `prog:{p<n>}:<id>:<pid>` HASH content → progress value; `cw:{p<n>}:<id>:<pid>` ZSET.
 std::string_view progress_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;
 std::string_view continue_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;
-/// `pnf:{a:<id>}:<pid>` HASH content → "1": titles the system of record has no position for
+/// `pnf:{p<n>}:<id>:<pid>` HASH content → "1": titles the system of record has no position for
 /// (negative cache; short-lived and bounded, see progress_load_lua).
 std::string_view progress_missing_key(KeyBuffer& kb, std::string_view account_id, std::string_view pid) noexcept;
-/// The same without the profile: `prog:{a:<id>}:` and `cw:{a:<id>}:` (scripts append the pid).
+/// The same without the profile: `prog:{p<n>}:<id>:` (the flush snapshot appends the pid).
 std::string_view progress_prefix(KeyBuffer& kb, std::string_view account_id) noexcept;
-std::string_view continue_prefix(KeyBuffer& kb, std::string_view account_id) noexcept;
-/// `dirty:{a:<id>}` HASH "pid/cid" → version not yet confirmed by the internal API.
+/// `dirty:{p<n>}:<id>` HASH "pid/cid" → version not yet confirmed by the internal API.
 std::string_view dirty_key(KeyBuffer& kb, std::string_view account_id) noexcept;
-/// `progq:{q<n>}`: write-behind stream shard @p shard.
-std::string_view progress_stream_key(KeyBuffer& kb, std::string_view shard) noexcept;
-/// `progdue:{q<n>}` ZSET account → when its dirty hash needs the flusher without a marker (a held
-/// title's due time; an announced one's marker presumed lost). Same slot as the stream shard.
-std::string_view progress_due_key(KeyBuffer& kb, std::string_view shard) noexcept;
+/// `progq:{p<n>}`: the write-behind stream of partition @p partition (0 ≤ n < kPartitions).
+std::string_view progress_stream_key(KeyBuffer& kb, int partition) noexcept;
+/// `progdue:{p<n>}` ZSET account → when its dirty hash needs the flusher without a marker (a held
+/// title's due time; an announced one's marker presumed lost). Same slot as the stream.
+std::string_view progress_due_key(KeyBuffer& kb, int partition) noexcept;
 
 }  // namespace moneta::store

@@ -54,7 +54,7 @@ boost::asio::awaitable<core::Result<ProgressWrite>> ProgressStore::async_put(std
                                                                              const domain::ProgressRecord& rec,
                                                                              std::int64_t now_ms,
                                                                              core::Deadline deadline) {
-    const ProgressPutScript::Call call(ProgressPutArgs{account_id, profile_id, rec, now_ms}, settings_.stream_shards);
+    const ProgressPutScript::Call call(ProgressPutArgs{account_id, profile_id, rec, now_ms});
     auto reply = co_await eval_script(redis_, put_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();

@@ -16,7 +16,6 @@ namespace moneta::store {
 struct ProgressSettings {
     std::chrono::milliseconds ttl{std::chrono::hours(24 * 90)};  ///< idle profiles expire
     int continue_watching_max = 200;                              ///< per profile
-    int stream_shards = 4;                                        ///< progq:{q0..n-1}
     /// Per-account bounds (docs/security.md). A profile's progress hash holds at most this many
     /// titles; a new one evicts the oldest clean (already flushed) title of a sample.
     int max_titles_per_profile = 5000;
@@ -26,11 +25,11 @@ struct ProgressSettings {
     /// Negative cache of titles without a position (`pnf:`): lifetime from its creation, size.
     std::chrono::milliseconds missing_ttl{std::chrono::minutes(5)};
     int missing_max = 512;
-    /// Markers kept per shard stream (`XADD … MAXLEN ~ n`): the stream cannot grow without bound
+    /// Markers kept per partition stream (`XADD … MAXLEN ~ n`): the stream cannot grow without bound
     /// while the flusher is down or behind. A trimmed marker loses nothing: its write is still in
     /// the account's `dirty:` hash and its due index (`progdue:`), where the flusher finds it
     /// (docs/data.md "Due index").
-    std::int64_t stream_max_len = 100'000;
+    std::int64_t stream_max_len = 10'000;  ///< × kPartitions streams
     /// A write finding its title already dirty and announced (a marker on its way to the
     /// flusher) writes neither; past this age it writes a new version and marker anyway, which
     /// recovers a marker lost to MAXLEN trimming while the account keeps writing (docs/data.md).
@@ -46,12 +45,10 @@ struct ProgressSettings {
     std::chrono::milliseconds flush_hold{120'000};
 };
 
-/// The write-behind shard of an account (FNV-1a of the id, stable across processes).
-int progress_shard(std::string_view account_id, int shards) noexcept;
-
 /// `progq:quarantine`: positions the internal API refused item by item (4xx), kept for an
-/// operator to inspect and replay (docs/data.md "Quarantine"). Not sharded: it only grows on
-/// refusals, and it is capped (`XADD … MAXLEN ~`).
+/// operator to inspect and replay (docs/data.md "Quarantine"). Not partitioned (written by the
+/// flusher with a plain XADD, never inside an account's script): it only grows on refusals, and
+/// it is capped (`XADD … MAXLEN ~`).
 inline constexpr std::string_view kQuarantineStreamKey = "progq:quarantine";
 
 }  // namespace moneta::store

@@ -89,27 +89,30 @@ end
 )lua";
 constexpr std::string_view kNoSettings = "local S = {max_titles = 0, max_dirty = 0}\n";
 constexpr std::string_view kProgressPrelude = R"lua(
--- Per call: the clock, the account (the stream marker's payload, the profile keys' prefix), the
--- account's stream shard and due index (progdue:, same slot as the stream).
-local function configure(at, stream, due)
+-- Per call: the clock, the account (the stream marker's payload), its partition's stream and
+-- due index (progdue:, same slot as the stream), and the profile keys' prefixes, derived from
+-- the declared dirty key `dirty:{p<n>}:<account>`: the same tag, hence the same slot, by
+-- construction (docs/data.md "Cluster").
+local function configure(at, dirty, stream, due)
   S.now = tonumber(ARGV[1])
   S.account = ARGV[at]
   S.stream = stream
   S.due = due
-  S.pprefix = 'prog:{a:' .. S.account .. '}:'
-  S.cprefix = 'cw:{a:' .. S.account .. '}:'
+  local base = string.sub(dirty, 7)
+  S.pprefix = 'prog:' .. base .. ':'
+  S.cprefix = 'cw:' .. base .. ':'
 end
 -- A write is about to replace (or evict) the value session `sid` wrote at `seq`: that value was
 -- the session's record of its highest seq (an applied write does not copy it into the meta),
--- so copy it now. Rare: another device or an offline PUT of the same title. The meta key is in
--- the progress key's slot (same `{a:..}` tag).
+-- so copy it now. Rare: another device or an offline PUT of the same title. The meta key
+-- `sm:{p<n>}:<account>:<sid>` is in the progress key's slot (same tag; ids never hold ':').
 local function keep_hseq(pk, sid, seq)
-  local tag = string.match(pk, '^prog:(%b{}):')
+  local base = string.match(pk, '^prog:(%b{}:[^:]*):')
   local n = tonumber(seq)
-  if not tag or sid == '' or not n then
+  if not base or sid == '' or not n then
     return
   end
-  local mk = 'sm:' .. tag .. ':' .. sid
+  local mk = 'sm:' .. base .. ':' .. sid
   local v = redis.pcall('GET', mk)
   if type(v) == 'table' then
     -- a meta HASH of an older moneta (read_meta converts it, hseq included)
@@ -196,7 +199,7 @@ end
 -- precede the write); a due entry announced less than announce_ms ago already brings the
 -- flusher, which sends the CURRENT value: nothing to write. A pending entry keeps its earlier due
 -- time. Re-announcing after announce_ms recovers a marker lost to MAXLEN trimming while the
--- account keeps writing. Every write of an entry also puts the account in its shard's due index
+-- account keeps writing. Every write of an entry also puts the account in its partition's due index
 -- (`progdue:`, score = when the flusher must look without being told: a held entry's due time,
 -- an announced one's announced_at + lost_ms, when its marker is presumed lost), keeping the
 -- earlier score (LT): so a session that dies while its title is held, or a lost marker, is

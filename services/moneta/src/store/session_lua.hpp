@@ -2,14 +2,14 @@
 /// @brief The Lua shared by the scripts behind sessions (leases) and progress. Every operation
 /// that must be atomic is one script, i.e. one round trip (api.md §6).
 ///
-/// Every key of one account shares the `{a:<account_id>}` hash tag. The scripts that write
-/// progress also append the write-behind marker to a `progq:{q<n>}` stream shard (a declared
-/// key of another slot: standalone Redis only, like libs/redis; docs/data.md "Cluster").
-/// Scripts that write progress derive the per-profile keys (`prog:{a:..}:<pid>`,
-/// `cw:{a:..}:<pid>`) from the account id argument and the session's profile, which the caller
-/// cannot know before the script reads the session, and `keep_hseq` derives another session's
-/// `sm:{a:..}:<sid>` from the progress key: all in the declared keys' slot by construction
-/// (same tag), which Redis Cluster accepts. docs/data.md.
+/// Every key of one account shares its partition's hash tag `{p<n>}` (store/keys.hpp), and so
+/// do the partition's write-behind stream `progq:{p<n>}` and due index `progdue:{p<n>}` that the
+/// progress-writing scripts append to: one slot, so Redis Cluster runs them (docs/data.md
+/// "Cluster"). Those scripts derive the per-profile keys (`prog:{p<n>}:<account>:<pid>`,
+/// `cw:…`) from the declared dirty key and the session's profile, which the caller cannot know
+/// before the script reads the session, and `keep_hseq` derives another session's
+/// `sm:{p<n>}:<account>:<sid>` from the progress key: all in the declared keys' slot by
+/// construction.
 #pragma once
 
 #include <string>

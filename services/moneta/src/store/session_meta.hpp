@@ -1,6 +1,6 @@
 /// @file services/moneta/src/store/session_meta.hpp
 /// @brief What a session is, beyond its lease, and how it is stored: one string value at
-/// `sm:{a:<account>}:<sid>` (docs/data.md), read and rewritten by the heartbeat/stop scripts
+/// `sm:{p<n>}:<account>:<sid>` (docs/data.md), read and rewritten by the heartbeat/stop scripts
 /// (session_lua.cpp `read_meta`/`session_progress`, which parse the same layout).
 #pragma once
 

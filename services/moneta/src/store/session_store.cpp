@@ -185,9 +185,7 @@ boost::asio::awaitable<core::Result<ProgressWrite>> SessionStore::async_heartbea
 boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_heartbeat(
     std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
     std::int64_t now_ms, bool renew, core::Deadline deadline) {
-    const HeartbeatScript::Call call(
-        HeartbeatArgs{account_id, session_id, position_sec, seq, now_ms, renew}, progress_.stream_shards
-    );
+    const HeartbeatScript::Call call(HeartbeatArgs{account_id, session_id, position_sec, seq, now_ms, renew});
     auto reply = co_await eval_script(redis_, heartbeat_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();
@@ -214,8 +212,7 @@ boost::asio::awaitable<core::Result<HeartbeatResult>> SessionStore::async_run_he
 boost::asio::awaitable<core::Result<StopResult>> SessionStore::async_stop(
     std::string_view account_id, std::string_view session_id, double position_sec, std::int64_t seq,
     bool ended, std::int64_t now_ms, core::Deadline deadline) {
-    const StopScript::Call call(StopArgs{account_id, session_id, position_sec, seq, ended, now_ms},
-                                progress_.stream_shards);
+    const StopScript::Call call(StopArgs{account_id, session_id, position_sec, seq, ended, now_ms});
     auto reply = co_await eval_script(redis_, stop_.script(), call.keys(), call.args(), deadline);
     if (!reply) {
         co_return reply.error();

@@ -30,6 +30,7 @@
 #include "store/scripts/flush_clear_script.hpp"
 #include "store/scripts/flush_snapshot_script.hpp"
 #include "upstream/internal_api_client.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::progress {
 namespace {
@@ -204,8 +205,8 @@ TEST_F(FlusherInternalApiTest, AnUnknownTitleIsQuarantinedAndEveryOtherPositionI
     EXPECT_NE(joined.find("x_unknown"), std::string::npos) << joined;
     EXPECT_NE(joined.find("UNKNOWN_CONTENT"), std::string::npos) << joined;
     EXPECT_NE(joined.find("422"), std::string::npos) << joined;
-    EXPECT_EQ(redis_->command({"HLEN", "dirty:{a:k_flush}"}), "0");
-    EXPECT_EQ(redis_->command({"HLEN", "dirty:{a:k_cw}"}), "0");
+    EXPECT_EQ(redis_->command({"HLEN", testing::account_key("dirty:", "k_flush")}), "0");
+    EXPECT_EQ(redis_->command({"HLEN", testing::account_key("dirty:", "k_cw")}), "0");
 
     // Replaying the record's body once the title exists is the operator's fix; until then the
     // API refuses it again, with the same answer.

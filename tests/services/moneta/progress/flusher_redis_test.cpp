@@ -43,6 +43,7 @@
 #include "store/scripts/flush_clear_script.hpp"
 #include "store/scripts/flush_snapshot_script.hpp"
 #include "upstream/internal_api.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::progress {
 namespace {
@@ -487,7 +488,7 @@ protected:
 
     static std::string stream_key(int shard) {
         store::KeyBuffer kb;
-        return std::string(store::progress_stream_key(kb, std::to_string(shard)));
+        return std::string(store::progress_stream_key(kb, shard));
     }
     static std::string dirty_key(const std::string& account) {
         store::KeyBuffer kb;
@@ -507,7 +508,7 @@ protected:
     /// Markers still in the streams (XDEL removes flushed ones).
     std::int64_t stream_len() {
         std::int64_t n = 0;
-        for (int s = 0; s < progress_.stream_shards; ++s) {
+        for (int s = 0; s < store::kPartitions; ++s) {
             n += number({"XLEN", stream_key(s)});
         }
         return n;
@@ -516,7 +517,7 @@ protected:
     /// Markers delivered to some consumer of the group and not acknowledged.
     std::int64_t pending() {
         std::int64_t n = 0;
-        for (int s = 0; s < progress_.stream_shards; ++s) {
+        for (int s = 0; s < store::kPartitions; ++s) {
             const auto summary = redis_->command_list(
                 {"XPENDING", stream_key(s), std::string(ProgressFlusher::kGroup)}
             );
@@ -532,7 +533,7 @@ protected:
     /// Pending markers owned by @p consumer.
     std::int64_t pending_of(const std::string& consumer) {
         std::int64_t n = 0;
-        for (int s = 0; s < progress_.stream_shards; ++s) {
+        for (int s = 0; s < store::kPartitions; ++s) {
             // Each entry (id, consumer, idle ms, deliveries) comes back flattened.
             const auto fields = redis_->command_list(
                 {"XPENDING",
@@ -601,14 +602,14 @@ protected:
     /// The largest XLEN of any shard stream.
     std::int64_t longest_stream() {
         std::int64_t most = 0;
-        for (int s = 0; s < progress_.stream_shards; ++s) {
+        for (int s = 0; s < store::kPartitions; ++s) {
             most = std::max(most, number({"XLEN", stream_key(s)}));
         }
         return most;
     }
 
     void create_groups() {
-        for (int s = 0; s < progress_.stream_shards; ++s) {
+        for (int s = 0; s < store::kPartitions; ++s) {
             ASSERT_EQ(redis_->command({"XGROUP", "CREATE", stream_key(s), std::string(ProgressFlusher::kGroup), "0",
                                        "MKSTREAM"}),
                       "OK");
@@ -675,7 +676,7 @@ TEST_F(FlusherRedisTest, SendsOnlyTheNewestValueOfEachKeyThenAcksDeletesAndClean
         EXPECT_EQ(dirty_len(a), 0) << a;
     }
     // Flushing does not evict the cache: Redis still serves the newest position.
-    EXPECT_EQ(redis_->command({"HGET", "prog:{a:acc2}:acc2-pb", "c2"}), "30.5|3600|1003000|3|0|");
+    EXPECT_EQ(redis_->command({"HGET", testing::account_key("prog:", "acc2", ":acc2-pb"), "c2"}), "30.5|3600|1003000|3|0|");
 }
 
 TEST_F(FlusherRedisTest, FlushesWritesThatArriveWhileItRunsAndEndsOnTheNewest) {
@@ -735,15 +736,15 @@ protected:
     std::string due_key(const std::string& account) {
         store::KeyBuffer kb;
         return std::string(
-            store::progress_due_key(kb, std::to_string(store::progress_shard(account, progress_.stream_shards))));
+            store::progress_due_key(kb, store::account_partition(account)));
     }
     /// The account's score in its due index, "" when it is not there.
     std::string due_score(const std::string& account) { return redis_->command({"ZSCORE", due_key(account), account}); }
     std::int64_t indexed() {
         std::int64_t n = 0;
-        for (int s = 0; s < progress_.stream_shards; ++s) {
+        for (int s = 0; s < store::kPartitions; ++s) {
             store::KeyBuffer kb;
-            n += number({"ZCARD", std::string(store::progress_due_key(kb, std::to_string(s)))});
+            n += number({"ZCARD", std::string(store::progress_due_key(kb, s))});
         }
         return n;
     }
@@ -760,7 +761,7 @@ TEST_F(FlusherDueIndexTest, DeliversADirtyEntryWhoseMarkerWasLostOnceItsScoreIsD
         EXPECT_GE(score, before + kLost.count()) << a;
         EXPECT_LE(score, after + kLost.count()) << a;
     }
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         redis_->command({"DEL", stream_key(s)});  // every marker lost
     }
     Running& f = start_flusher(fast());
@@ -784,9 +785,9 @@ TEST_F(FlusherRedisTest, AnnouncedEntriesGoThroughTheirMarkersAndLeaveTheDueInde
     Running& f = start_flusher(fast());
     ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s));
     EXPECT_EQ(f.stats.due_taken_total, 0U);
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         store::KeyBuffer kb;
-        EXPECT_EQ(number({"ZCARD", std::string(store::progress_due_key(kb, std::to_string(s)))}), 0) << s;
+        EXPECT_EQ(number({"ZCARD", std::string(store::progress_due_key(kb, s))}), 0) << s;
     }
 }
 
@@ -794,7 +795,7 @@ TEST_F(FlusherRedisTest, AnnouncedEntriesGoThroughTheirMarkersAndLeaveTheDueInde
 // flusher at its due time, not before, and not later than a flush interval after.
 TEST_F(FlusherDueIndexTest, AHeldEntryWithoutAMarkerIsFlushedAtItsDueTime) {
     ASSERT_EQ(put_all({Write{"acc1", "p1", "c1", 11, 1'000'000, 1}}), 1U);
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         redis_->command({"DEL", stream_key(s)});  // held entries have no marker
     }
     // What mark_dirty writes for a heartbeat's held entry: no marker, due later, indexed at it.
@@ -811,28 +812,11 @@ TEST_F(FlusherDueIndexTest, AHeldEntryWithoutAMarkerIsFlushedAtItsDueTime) {
 }
 
 // Dirty hashes written before the index existed (an older moneta) are indexed once at startup.
-TEST_F(FlusherDueIndexTest, DirtyHashesWithoutAnIndexEntryAreIndexedAtStartupAndDelivered) {
-    const std::vector<Write> writes = fleet_writes(1);
-    ASSERT_EQ(put_all(writes), writes.size());
-    for (int s = 0; s < progress_.stream_shards; ++s) {
-        redis_->command({"DEL", stream_key(s)});
-        store::KeyBuffer kb;
-        redis_->command({"DEL", std::string(store::progress_due_key(kb, std::to_string(s)))});
-    }
-    ASSERT_EQ(indexed(), 0);
-    Running& f = start_flusher(fast());
-    ASSERT_TRUE(run_until(io_, [&] { return all_arrived(newest_of(writes)); }, 15s))
-        << "taken " << f.stats.due_taken_total << " indexed " << indexed();
-    EXPECT_EQ(f.stats.due_taken_total, 3U);
-    expect_each_newest_once(api_.accepted_items(), newest_of(writes));
-    ASSERT_TRUE(run_until(io_, [&] { return indexed() == 0; }, 10s));
-}
-
 // Taking claims: an account another flusher took (and has not cleared) is not taken again
 // until claim_idle has passed — then it is, so a flusher that died holding it loses nothing.
 TEST_F(FlusherDueIndexTest, ATakenAccountIsClaimedForClaimIdleThenTakenAgain) {
     ASSERT_EQ(put_all({Write{"acc1", "p1", "c1", 11, 1'000'000, 1}}), 1U);
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         redis_->command({"DEL", stream_key(s)});
     }
     const std::int64_t now = core::SystemClock::instance().wall_ms();
@@ -1147,7 +1131,7 @@ TEST_F(FlusherRedisTest, AWriteBetweenSnapshotAndClearStaysDirtyAndGoesInTheNext
 // 5 ------------------------------------------------------------------------------------------
 
 TEST_F(FlusherRedisTest, MarkersOfADeadConsumerAreClaimedAfterClaimIdleAndFlushed) {
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         ASSERT_EQ(
             redis_->command(
                 {"XGROUP",
@@ -1164,7 +1148,7 @@ TEST_F(FlusherRedisTest, MarkersOfADeadConsumerAreClaimedAfterClaimIdleAndFlushe
     ASSERT_EQ(put_all(writes), writes.size());
     const auto w = static_cast<std::int64_t>(writes.size());
     // A flusher that read everything and died before acknowledging.
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         redis_->command(
             {"XREADGROUP",
              "GROUP",
@@ -1275,13 +1259,13 @@ TEST_F(FlusherRedisTest, StopFlushesHeldEntriesThatHaveNoMarker) {
         ASSERT_EQ(redis_->command({"HSET", dirty_key(w.account), w.profile + "/" + w.content, "1000000|1|0|" + later}),
                   "0");
     }
-    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+    for (int shard = 0; shard < store::kPartitions; ++shard) {
         redis_->command({"DEL", stream_key(shard)});  // held entries have no marker
         store::KeyBuffer kb;
-        redis_->command({"DEL", std::string(store::progress_due_key(kb, std::to_string(shard)))});
+        redis_->command({"DEL", std::string(store::progress_due_key(kb, shard))});
     }
     for (const Write& w : writes) {  // indexed at their due time, as mark_dirty does
-        const std::string shard = std::to_string(store::progress_shard(w.account, progress_.stream_shards));
+        const int shard = store::account_partition(w.account);
         store::KeyBuffer kb;
         ASSERT_EQ(redis_->command({"ZADD", std::string(store::progress_due_key(kb, shard)), later, w.account}), "1");
     }
@@ -1347,13 +1331,41 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Answer>& p) { return std::string(answer_name(p.param)); }
 );
 
+// An idle flusher doubles its poll wait up to poll_max: the 256 partition reads go out about
+// once per poll_max, not once per poll (docs/data.md "Cluster": the cost of 256 streams); the
+// first marker brings the wait back down.
+TEST_F(FlusherRedisTest, AnIdleFlusherPollsLessOftenAndAMarkerBringsItBack) {
+    FlusherSettings s = fast();
+    s.poll = 10ms;
+    s.poll_max = 160ms;
+    s.interval = 2s;
+    s.claim_idle = 10s;
+    Running& f = start_flusher(s);
+    const auto reads = [&] {
+        const std::string stats = redis_->command({"INFO", "commandstats"});
+        const auto at = stats.find("cmdstat_xreadgroup:calls=");
+        return at == std::string::npos ? 0LL : std::stoll(stats.substr(at + 25));
+    };
+    ASSERT_TRUE(run_until(io_, [&] { return reads() > 0; }, 5s)) << "the flusher never polled";
+    const long long before = reads();
+    run_until(io_, [] { return false; }, 1600ms);  // a measured idle period, not a wait for state
+    const long long idle = reads() - before;
+    // Without the backoff: 1,600 / 10 = 160 polls of 256 reads. With it: ~10 polls.
+    EXPECT_LE(idle, 20LL * store::kPartitions) << idle << " reads in 1.6 s";
+    EXPECT_GE(idle, 4LL * store::kPartitions) << "it still polls";
+    const std::vector<Write> one = one_write_per_account(1);
+    ASSERT_EQ(put_all(one), 1U);
+    EXPECT_TRUE(run_until(io_, [&] { return f.stats.markers_in_flight.load() == 1; }, 1s))
+        << "a marker is read within one poll_max";
+}
+
 // 7 ------------------------------------------------------------------------------------------
 
 TEST_F(FlusherRedisTest, MarkersWrittenBeforeTheGroupExistedAreFlushed) {
     const std::vector<Write> writes = fleet_writes(1);
     ASSERT_EQ(put_all(writes), writes.size());
     int shards_with_markers = 0;
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         if (redis_->command({"EXISTS", stream_key(s)}) == "1") {
             ++shards_with_markers;
             EXPECT_TRUE(redis_->command_list({"XINFO", "GROUPS", stream_key(s)}).empty())
@@ -1369,7 +1381,7 @@ TEST_F(FlusherRedisTest, MarkersWrittenBeforeTheGroupExistedAreFlushed) {
        << f.stats.markers_acked_total;
     expect_each_newest_once(api_.accepted_items(), newest_of(writes));
     EXPECT_EQ(f.stats.markers_claimed_total, 0U);
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         const auto info = redis_->command({"XINFO", "GROUPS", stream_key(s)});
         EXPECT_NE(info.find(std::string(ProgressFlusher::kGroup)), std::string::npos)
             << "shard " << s << ": " << info;
@@ -1395,12 +1407,17 @@ protected:
     }
 };
 
-/// Round @p round of a write to each of @p accounts ("<prefix><i>"), newer every round.
+/// Round @p round of a write to each of @p accounts ("<prefix><j>", only names of partitions 0
+/// and 1: their two streams get every marker, so a bound of 20 trims them), newer every round.
 std::vector<Write> round_of(const std::string& prefix, int accounts, int round, std::int64_t base_ms) {
     std::vector<Write> out;
-    for (int i = 0; i < accounts; ++i) {
-        const std::string a = prefix + std::to_string(i);
+    for (int i = 0, j = 0; i < accounts; ++j) {
+        const std::string a = prefix + std::to_string(j);
+        if (store::account_partition(a) >= 2) {
+            continue;
+        }
         out.push_back(Write{a, a + "-p", "c1", 10.0 * round + i % 7, base_ms + 1000 * round + i, 1});
+        ++i;
     }
     return out;
 }
@@ -1409,14 +1426,14 @@ TEST_F(FlusherBoundedStreamTest, MarkersTrimmedBeforeAndWhilePendingStillDeliver
     create_groups();
     std::vector<Write> all;
     // A flusher that read these and died: their markers sit in its PEL…
-    const std::vector<Write> early = round_of("early", 40, 1, 1'000'000);
+    const std::vector<Write> early = round_of("early", 16, 1, 1'000'000);  // 8 a stream: under the bound
     ASSERT_EQ(put_all(early), early.size());
     all.insert(all.end(), early.begin(), early.end());
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         redis_->command({"XREADGROUP", "GROUP", std::string(ProgressFlusher::kGroup), "dead", "COUNT", "1000",
                          "STREAMS", stream_key(s), ">"});
     }
-    ASSERT_EQ(pending_of("dead"), 40);
+    ASSERT_EQ(pending_of("dead"), static_cast<std::int64_t>(early.size()));
     // …and while no flusher runs, 600 more writes trim them, and most of their own markers too.
     std::int64_t longest = 0;
     for (int round = 1; round <= 6; ++round) {
@@ -1463,7 +1480,7 @@ TEST_F(FlusherBoundedStreamTest, MarkersTrimmedBeforeAndWhilePendingStillDeliver
 TEST_F(FlusherBoundedStreamTest, TakesFromTheDueIndexAreBoundedToo) {
     const std::vector<Write> writes = round_of("acct", 200, 1, 1'000'000);
     ASSERT_EQ(put_all(writes), writes.size());
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         redis_->command({"DEL", stream_key(s)});  // every marker lost: only the index can help
     }
     api_.set_answer(Answer::kUnavailable);  // nothing is flushed: taken accounts stay in the batch
@@ -1535,7 +1552,7 @@ TEST_P(FlusherRefusalTest, QuarantinesTheRefusedTitleSendsEverythingElseAndStall
     EXPECT_EQ(stream_len(), 0);
     EXPECT_EQ(pending(), 0);
     // Quarantine is about the system of record: Redis still serves the position.
-    EXPECT_EQ(redis_->command({"HGET", "prog:{a:acc2}:acc2-pa", "bogus"}), "33|3600|1002500|4|0|");
+    EXPECT_EQ(redis_->command({"HGET", testing::account_key("prog:", "acc2", ":acc2-pa"), "bogus"}), "33|3600|1002500|4|0|");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -1602,7 +1619,10 @@ TEST_F(FlusherRedisTest, AnAccountFullOfRefusedTitlesDelaysOnlyItself) {
     EXPECT_LT(f.stats.quarantined_total, 150U);
     expect_each_newest_once(api_.accepted_items(), newest_of(good));
     EXPECT_EQ(f.stats.markers_acked_total, good.size()) << "the good accounts' markers go at once";
-    EXPECT_EQ(pending_of("alive"), 150) << "the bad account's markers wait for the next flush";
+    // The bad account's 150 markers wait for the next flush: still in its partition's stream,
+    // read (pending) as far as a read's share of that partition went.
+    EXPECT_EQ(stream_len(), 150) << "the bad account's markers wait for the next flush";
+    EXPECT_GT(pending_of("alive"), 0);
     EXPECT_EQ(dirty_len("evil"), static_cast<std::int64_t>(150 - f.stats.quarantined_total));
     for (const Write& w : good) {
         EXPECT_EQ(dirty_len(w.account), 0) << w.account;
@@ -1710,7 +1730,7 @@ TEST_F(FlusherRedisTest, ForgetsIdleConsumersWithNothingPendingAndKeepsTheOthers
     create_groups();
     const std::vector<Write> writes = fleet_writes(1);
     ASSERT_EQ(put_all(writes), writes.size());
-    for (int s = 0; s < progress_.stream_shards; ++s) {
+    for (int s = 0; s < store::kPartitions; ++s) {
         // "holder" read every marker and died; "ghost" joined every shard and never got any.
         redis_->command({"XREADGROUP", "GROUP", std::string(ProgressFlusher::kGroup), "holder", "COUNT", "1000",
                          "STREAMS", stream_key(s), ">"});
@@ -1729,7 +1749,7 @@ TEST_F(FlusherRedisTest, ForgetsIdleConsumersWithNothingPendingAndKeepsTheOthers
     };
     ASSERT_TRUE(consumers(0).contains("ghost"));
     std::set<int> holder_shards;  // shards where "holder" got markers (Redis 7.0 creates a
-    for (int shard = 0; shard < progress_.stream_shards; ++shard) {  // reader only when it gets some)
+    for (int shard = 0; shard < store::kPartitions; ++shard) {  // reader only when it gets some)
         if (consumers(shard).contains("holder")) {
             holder_shards.insert(shard);
         }
@@ -1741,11 +1761,11 @@ TEST_F(FlusherRedisTest, ForgetsIdleConsumersWithNothingPendingAndKeepsTheOthers
     s.consumer_forget = 300ms;
     s.claim_idle = 1s;  // the holder's markers are claimed well after the ghost is forgotten
     Running& f = start_flusher(s);
-    const auto shards = static_cast<std::uint64_t>(progress_.stream_shards);
+    const auto shards = static_cast<std::uint64_t>(store::kPartitions);
     ASSERT_TRUE(run_until(io_, [&] { return f.stats.consumers_forgotten_total >= shards; }, 10s))
         << "forgotten " << f.stats.consumers_forgotten_total;
     // The ghost is gone from every shard; the holder still owns its markers, so it stays.
-    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+    for (int shard = 0; shard < store::kPartitions; ++shard) {
         const auto names = consumers(shard);
         EXPECT_FALSE(names.contains("ghost")) << "shard " << shard;
         EXPECT_EQ(names.contains("holder"), holder_shards.contains(shard)) << "shard " << shard;
@@ -1756,7 +1776,7 @@ TEST_F(FlusherRedisTest, ForgetsIdleConsumersWithNothingPendingAndKeepsTheOthers
     ASSERT_TRUE(run_until(io_, [&] { return f.stats.markers_acked_total == writes.size(); }, 10s));
     ASSERT_TRUE(run_until(
         io_, [&] { return f.stats.consumers_forgotten_total >= shards + holder_shards.size(); }, 10s));
-    for (int shard = 0; shard < progress_.stream_shards; ++shard) {
+    for (int shard = 0; shard < store::kPartitions; ++shard) {
         const auto names = consumers(shard);
         EXPECT_FALSE(names.contains("holder")) << "shard " << shard;
         // The live flusher took the holder's markers over, so it exists there, and stays.

@@ -29,6 +29,7 @@
 #include "store/session_store.hpp"
 #include "store_test_util.hpp"
 #include "upstream/internal_api.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::store {
 namespace {
@@ -187,7 +188,7 @@ protected:
     }
 
     std::optional<domain::ProgressRecord> stored(const std::string& cid) {
-        const std::string v = server_->command({"HGET", "prog:{a:a_1}:p_1", cid});
+        const std::string v = server_->command({"HGET", testing::account_key("prog:", "a_1", ":p_1"), cid});
         if (v == "(nil)") {
             return std::nullopt;
         }
@@ -195,7 +196,7 @@ protected:
     }
 
     std::int64_t lease_expiry(const std::string& sid) {
-        const std::string v = server_->command({"ZSCORE", "lease:{a:a_1}", sid});
+        const std::string v = server_->command({"ZSCORE", testing::account_key("lease:", "a_1"), sid});
         return v == "(nil)" ? 0 : std::stoll(v);
     }
 
@@ -245,7 +246,7 @@ TEST_F(ProgressBufferRedisTest, HeartbeatsHeldWhileRedisIsKilledAreReplayedAfter
     // (heartbeats of a playing title), at the replay's version, or still at the heartbeat's before
     // the kill when the AOF kept that one (pending: the flusher sends the stored value, seq 3,
     // anyway).
-    const std::string dirty = server_->command({"HGET", "dirty:{a:a_1}", "p_1/m_1"});
+    const std::string dirty = server_->command({"HGET", testing::account_key("dirty:", "a_1"), "p_1/m_1"});
     auto held = [](std::int64_t upd, int seq) {
         const std::int64_t hold = store::ProgressSettings{}.flush_hold.count();
         return std::to_string(upd) + "|" + std::to_string(seq) + "|0|" + std::to_string(upd + hold);
@@ -338,7 +339,7 @@ TEST_F(ProgressBufferRedisTest, AHeldLeaseGrantBecomesALeaseAndItsHeartbeatsCoun
     const std::int64_t expiry = lease_expiry("ps_open");
     EXPECT_GE(expiry, before + kLeaseMs);
     EXPECT_LE(expiry, std::max(after, t0_ + 1000) + kLeaseMs);
-    const std::string meta_value = server_->command({"GET", "sm:{a:a_1}:ps_open"});
+    const std::string meta_value = server_->command({"GET", testing::account_key("sm:", "a_1", ":ps_open")});
     const auto stored_meta = decode_session_meta(meta_value);
     ASSERT_TRUE(stored_meta.has_value());
     EXPECT_EQ(stored_meta->content_id, "m_1");
@@ -379,10 +380,31 @@ TEST_F(ProgressBufferRedisTest, AHeldGrantNeverEvictsANewerSessionOfTheSameDevic
     EXPECT_EQ(stats_.grants_denied_total.load(), 0U);
     EXPECT_EQ(lease_expiry("ps_open"), 0);
     EXPECT_GT(lease_expiry("ps_newer"), now);
-    EXPECT_EQ(server_->command({"HGET", "dev:{a:a_1}", "d1"}), "ps_newer");
+    EXPECT_EQ(server_->command({"HGET", testing::account_key("dev:", "a_1"), "d1"}), "ps_newer");
     EXPECT_EQ(heartbeat("ps_newer", 60, 1, now + 1000).lease.status, HeartbeatStatus::kRenewed);
     // The superseded grant's held progress still counted (its meta was written).
     EXPECT_EQ(stats_.replay_applied_total.load(), 1U);
+}
+
+// Found by cluster_failover_test: a fail-open start held its grant on one instance while the
+// player's stop reached another (nginx round robin) once Redis was back: the stop found no lease,
+// then the replayed grant made one that nobody would release — a ghost stream for the lease's
+// lifetime, refusing the plan's next start. The stop now leaves a tombstone; the replay sees it.
+TEST_F(ProgressBufferRedisTest, AHeldGrantWhoseSessionWasStoppedElsewhereTakesNoLease) {
+    const std::int64_t now = core::SystemClock::instance().wall_ms();
+    ASSERT_EQ(buffer_->push(BufferedLeaseGrant{"a_1", 1, session("ps_open", "d1", now), "", meta_m1()}),
+              ProgressBuffer::Push::kHeld);
+    // Another instance's stop of that session, straight to Redis: no lease to release yet.
+    auto stopped = run(io_, sessions_->async_stop("a_1", "ps_open", 30, 2, false, now + 200, core::Deadline::never()));
+    ASSERT_TRUE(stopped && *stopped);
+    EXPECT_FALSE((*stopped)->released);
+    spawn_loop();
+    ASSERT_TRUE(drained());
+    EXPECT_EQ(stats_.grants_superseded_total.load(), 1U);
+    EXPECT_EQ(stats_.grants_denied_total.load(), 0U);
+    EXPECT_EQ(lease_expiry("ps_open"), 0) << "the stopped session took a lease at the replay";
+    // The one-stream plan's next start is granted: no ghost holds the stream.
+    start("ps_next", "d2", 1, now + 1000);
 }
 
 // The other order: the device's lease is OLDER than the held grant (started before the outage):
@@ -396,7 +418,7 @@ TEST_F(ProgressBufferRedisTest, AHeldGrantReplacesAnOlderSessionOfTheSameDevice)
     EXPECT_EQ(stats_.grants_superseded_total.load(), 0U);
     EXPECT_GT(lease_expiry("ps_open"), now);
     EXPECT_EQ(lease_expiry("ps_before"), 0);
-    EXPECT_EQ(server_->command({"HGET", "dev:{a:a_1}", "d1"}), "ps_open");
+    EXPECT_EQ(server_->command({"HGET", testing::account_key("dev:", "a_1"), "d1"}), "ps_open");
 }
 
 TEST_F(ProgressBufferRedisTest, OverflowWhileRedisIsDownIsRefusedAndCountedTheRestIsReplayed) {

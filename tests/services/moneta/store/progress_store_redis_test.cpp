@@ -19,6 +19,7 @@
 #include "moneta/testing/redis_server.hpp"
 #include "store/progress_store.hpp"
 #include "store/progress_stream.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::store {
 namespace {
@@ -26,7 +27,6 @@ namespace {
 using namespace std::chrono_literals;
 using redis::testing::run;
 
-constexpr int kShards = 4;
 constexpr int kContinueMax = 5;
 
 domain::ProgressRecord record(
@@ -132,7 +132,6 @@ protected:
         client_ = test_util::connect_client(io_, server_->port());
         ASSERT_TRUE(client_->connected());
         ProgressSettings settings;
-        settings.stream_shards = kShards;
         settings.continue_watching_max = kContinueMax;
         use(settings);
     }
@@ -191,7 +190,7 @@ protected:
     }
     long long markers() {
         return std::stoll(
-            redis({"XLEN", "progq:{q" + std::to_string(progress_shard("a_1", kShards)) + "}"})
+            redis({"XLEN", testing::partition_key("progq:", testing::account_partition("a_1"))})
         );
     }
 
@@ -205,10 +204,10 @@ protected:
     std::int64_t now_ms_ = 1'764'000'000'000;  ///< server time of the writes (announce times)
 };
 
-constexpr const char* kProgKey = "prog:{a:a_1}:p_1";
-constexpr const char* kCwKey = "cw:{a:a_1}:p_1";
-constexpr const char* kDirtyKey = "dirty:{a:a_1}";
-constexpr const char* kMissingKey = "pnf:{a:a_1}:p_1";
+const std::string kProgKey = testing::account_key("prog:", "a_1", ":p_1");
+const std::string kCwKey = testing::account_key("cw:", "a_1", ":p_1");
+const std::string kDirtyKey = testing::account_key("dirty:", "a_1");
+const std::string kMissingKey = testing::account_key("pnf:", "a_1", ":p_1");
 
 // ---- PUT /v1/me/progress ------------------------------------------------------------------------
 
@@ -467,7 +466,6 @@ TEST_F(ProgressStoreTest, LoadOneReturnsTheApiPositionAndCachesIt) {
 
 TEST_F(ProgressStoreTest, ReadsOfRandomIdsNeverGrowTheProgressHash) {
     ProgressSettings settings;
-    settings.stream_shards = kShards;
     settings.missing_max = 150;
     use(settings);
     ASSERT_EQ(put(record("m_1", 100, 1000, 1)), ProgressWrite::kApplied);
@@ -503,7 +501,6 @@ TEST_F(ProgressStoreTest, TheNegativeCacheIsNeverExtendedByLaterMisses) {
 
 TEST_F(ProgressStoreTest, ANewTitleAtTheCapEvictsTheOldestFlushedTitleNeverAnUnflushedOne) {
     ProgressSettings settings;
-    settings.stream_shards = kShards;
     settings.max_titles_per_profile = 3;
     use(settings);
     ASSERT_EQ(put(record("m_1", 10, 1000, 1)), ProgressWrite::kApplied);
@@ -527,7 +524,6 @@ TEST_F(ProgressStoreTest, ANewTitleAtTheCapEvictsTheOldestFlushedTitleNeverAnUnf
 
 TEST_F(ProgressStoreTest, AnAccountsUnflushedWritesAreCapped) {
     ProgressSettings settings;
-    settings.stream_shards = kShards;
     settings.max_dirty_per_account = 2;
     use(settings);
     ASSERT_EQ(put(record("m_1", 10, 1000, 1)), ProgressWrite::kApplied);

@@ -22,6 +22,7 @@
 #include "store/scripts/session_kick_script.hpp"
 #include "store/scripts/session_list_script.hpp"
 #include "store/scripts/session_start_script.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::store {
 namespace {
@@ -114,6 +115,13 @@ TEST(SessionStartScriptDecode, ReadsAnIdempotentReplayAndASupersededGrant) {
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->outcome, SessionStartReply::Outcome::kSuperseded);
     EXPECT_EQ(s->superseded_by, "s_later");
+
+    const auto stopped = parse(array({integer(5)}));  // stopped before its grant was replayed
+    const auto t = SessionStartScript::decode(stopped.view());
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(t->outcome, SessionStartReply::Outcome::kSuperseded);
+    EXPECT_TRUE(t->superseded_by.empty());
+    EXPECT_FALSE(SessionStartScript::decode(parse(array({integer(5), bulk("x")})).view()));
 }
 
 TEST(SessionStartScriptDecode, AScriptErrorIsAnUpstreamError) {
@@ -286,14 +294,15 @@ TEST(FlushSnapshotScriptDecode, AnErrorIsUpstreamAndAnotherShapeProtocol) {
 TEST(FlushSnapshotScriptCall, PassesTheProgressPrefixAsAnArgument) {
     const FlushSnapshotScript::Call call(FlushSnapshotArgs{"a1", 42});
     ASSERT_EQ(call.keys().size(), 1U);
-    EXPECT_EQ(call.keys()[0], "dirty:{a:a1}");
-    EXPECT_EQ(texts(call.args()), (std::vector<std::string>{"prog:{a:a1}:", "42"}));
+    EXPECT_EQ(call.keys()[0], testing::account_key("dirty:", "a1"));
+    EXPECT_EQ(texts(call.args()), (std::vector<std::string>{testing::account_key("prog:", "a1", ":"), "42"}));
 }
 
 TEST(FlushClearScriptCall, SendsTheAccountThenEachFieldAtItsVersion) {
-    FlushClearScript::Call call(FlushClearArgs{"a1", 1000, 60'000, 4});
+    FlushClearScript::Call call(FlushClearArgs{"a1", 1000, 60'000});
     call.add("p1/c1", "*7|1|0|0");
-    EXPECT_EQ(call.keys().size(), FlushClearScript::kKeys);
+    ASSERT_EQ(call.keys().size(), FlushClearScript::kKeys);
+    EXPECT_EQ(call.keys()[1], testing::partition_key("progdue:", testing::account_partition("a1")));
     EXPECT_EQ(
         texts(call.args()), (std::vector<std::string>{"a1", "1000", "60000", "p1/c1", "*7|1|0|0"})
     );
@@ -311,10 +320,11 @@ TEST(DueTakeScriptDecode, ReadsTheAccountsTaken) {
 
 TEST(DueTakeScriptCall, TakesEverythingAtAStop) {
     const DueTakeScript::Call due(DueTakeArgs{
-        .shard = 1, .due_by_ms = 5, .claim_until_ms = 9, .count = 10});
+        .partition = 1, .due_by_ms = 5, .claim_until_ms = 9, .count = 10});
+    EXPECT_EQ(due.keys()[0], "progdue:{p1}");
     EXPECT_EQ(texts(due.args()), (std::vector<std::string>{"5", "9", "10"}));
     const DueTakeScript::Call all(DueTakeArgs{
-        .shard = 1, .everything = true, .due_by_ms = 5, .claim_until_ms = 9, .count = 10});
+        .partition = 1, .everything = true, .due_by_ms = 5, .claim_until_ms = 9, .count = 10});
     EXPECT_EQ(all.args()[0], "+inf");
 }
 

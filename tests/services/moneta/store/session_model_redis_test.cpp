@@ -28,6 +28,7 @@
 #include "store/progress_store.hpp"
 #include "store/progress_stream.hpp"
 #include "store/session_store.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::store {
 namespace {
@@ -39,7 +40,6 @@ using redis::testing::run;
 constexpr std::int64_t kT0 = 1'764'000'000'000;
 constexpr std::int64_t kLeaseMs = 90'000;
 constexpr std::int64_t kTombMs = 200'000;  // short, so tombstones also run out during a run
-constexpr int kShards = 4;
 constexpr double kDuration = 7012.4;
 constexpr double kCompletion = 6800.0;
 
@@ -101,7 +101,6 @@ protected:
         lease.lease = std::chrono::milliseconds(kLeaseMs);
         lease.tombstone = std::chrono::milliseconds(kTombMs);
         ProgressSettings progress;
-        progress.stream_shards = kShards;
         sessions_ = std::make_unique<SessionStore>(*client_, lease, progress);
     }
 
@@ -675,17 +674,16 @@ protected:
             return std::uniform_int_distribution<int>(lo, hi)(rng);
         };
         const std::string account = "acct_" + std::to_string(seed);
-        const std::string prog_key = "prog:{a:" + account + "}:p_1";
-        const std::string cw_key = "cw:{a:" + account + "}:p_1";
-        const std::string dirty_key = "dirty:{a:" + account + "}";
+        const std::string prog_key = testing::account_key("prog:", account, ":p_1");
+        const std::string cw_key = testing::account_key("cw:", account, ":p_1");
+        const std::string dirty_key = testing::account_key("dirty:", account);
         const std::string stream_key =
-            "progq:{q" + std::to_string(progress_shard(account, kShards)) + "}";
+            testing::partition_key("progq:", testing::account_partition(account));
         const std::vector<std::string> titles = {"m_1", "m_2", "m_3"};
 
         UnusedApi api;
         ProgressStats stats;
         ProgressSettings settings;
-        settings.stream_shards = kShards;
         ProgressStore progress(*client_, api, settings, stats);
         // A NOSCRIPT answer repeats the pipeline, marker included: load its script first.
         ASSERT_EQ(

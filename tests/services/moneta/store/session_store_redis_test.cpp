@@ -21,6 +21,7 @@
 #include "moneta/testing/redis_server.hpp"
 #include "store/progress_stream.hpp"
 #include "store/session_store.hpp"
+#include "moneta/testing/moneta_keys.hpp"
 
 namespace moneta::store {
 namespace {
@@ -34,7 +35,6 @@ constexpr std::int64_t kLeaseMs = 90'000;
 constexpr std::int64_t kTombMs = 600'000;
 constexpr double kDuration = 7012.4;
 constexpr double kCompletion = 6800.0;  // max(credits_start 6800, 95 % of 7012.4)
-constexpr int kShards = 4;
 
 domain::SessionInfo session(std::string sid, std::string device) {
     domain::SessionInfo s;
@@ -120,7 +120,6 @@ protected:
     }
     static ProgressSettings progress_settings() {
         ProgressSettings s;
-        s.stream_shards = kShards;
         return s;
     }
 
@@ -191,12 +190,12 @@ protected:
     std::string redis(std::vector<std::string> args) { return server_->command(std::move(args)); }
 
     std::string stream_key() const {
-        return "progq:{q" + std::to_string(progress_shard("a_1", kShards)) + "}";
+        return testing::partition_key("progq:", testing::account_partition("a_1"));
     }
     long long markers() { return std::stoll(redis({"XLEN", stream_key()})); }
     /// a_1's score in its due index (docs/data.md "Due index"), "(nil)" when absent.
     std::string due_score() {
-        return redis({"ZSCORE", "progdue:{q" + std::to_string(progress_shard("a_1", kShards)) + "}", "a_1"});
+        return redis({"ZSCORE", testing::partition_key("progdue:", testing::account_partition("a_1")), "a_1"});
     }
     /// A dirty entry as stored: "upd|seq|announced_at|due_at" (announced_at 0: held, no marker).
     static std::string dirty(std::int64_t upd, std::int64_t seq, std::int64_t announced, std::int64_t due) {
@@ -212,9 +211,9 @@ protected:
     std::unique_ptr<SessionStore> store_;
 };
 
-constexpr const char* kProgKey = "prog:{a:a_1}:p_1";
-constexpr const char* kCwKey = "cw:{a:a_1}:p_1";
-constexpr const char* kDirtyKey = "dirty:{a:a_1}";
+const std::string kProgKey = testing::account_key("prog:", "a_1", ":p_1");
+const std::string kCwKey = testing::account_key("cw:", "a_1", ":p_1");
+const std::string kDirtyKey = testing::account_key("dirty:", "a_1");
 
 // ---- leases ------------------------------------------------------------------------------------
 
@@ -244,9 +243,9 @@ TEST_F(SessionStoreTest, GrantsUpToMaxStreamsThenDeniesListingTheLiveSessions) {
     EXPECT_EQ(details.at("active_sessions").as_array().size(), 2U);
 
     // The denied start left no lease, no device index and no meta behind.
-    EXPECT_EQ(redis({"ZCARD", "lease:{a:a_1}"}), "2");
-    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "d9"}), "(nil)");
-    EXPECT_EQ(redis({"EXISTS", "sm:{a:a_1}:ps_x"}), "0");
+    EXPECT_EQ(redis({"ZCARD", testing::account_key("lease:", "a_1")}), "2");
+    EXPECT_EQ(redis({"HGET", testing::account_key("dev:", "a_1"), "d9"}), "(nil)");
+    EXPECT_EQ(redis({"EXISTS", testing::account_key("sm:", "a_1", ":ps_x")}), "0");
     const auto hb = heartbeat("ps_x", 10, 1, kT0 + 11);
     EXPECT_EQ(hb.lease.status, HeartbeatStatus::kNotFound);
     EXPECT_EQ(hb.progress, ProgressWrite::kUnknownSession);
@@ -260,7 +259,7 @@ TEST_F(SessionStoreTest, ADeniedStartEvictsNobody) {
     EXPECT_NE(denied(start(session("ps_c", "d-a"), 1, kT0 + 1)), nullptr);
     EXPECT_EQ(heartbeat("ps_a", 1, 1, kT0 + 2).lease.status, HeartbeatStatus::kRenewed);
     EXPECT_EQ(heartbeat("ps_b", 1, 1, kT0 + 2).lease.status, HeartbeatStatus::kRenewed);
-    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "d-a"}), "ps_a");
+    EXPECT_EQ(redis({"HGET", testing::account_key("dev:", "a_1"), "d-a"}), "ps_a");
 }
 
 TEST_F(SessionStoreTest, SameDeviceRestartReplacesItsOwnLease) {
@@ -271,7 +270,7 @@ TEST_F(SessionStoreTest, SameDeviceRestartReplacesItsOwnLease) {
     EXPECT_EQ(granted(o)->replaced_session_id, "ps_old");
     EXPECT_EQ(heartbeat("ps_old", 1, 2, kT0 + 6).lease.status, HeartbeatStatus::kEvicted);
     EXPECT_EQ(heartbeat("ps_new", 1, 1, kT0 + 6).lease.status, HeartbeatStatus::kRenewed);
-    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "tv-1"}), "ps_new");
+    EXPECT_EQ(redis({"HGET", testing::account_key("dev:", "a_1"), "tv-1"}), "ps_new");
     EXPECT_EQ(ids_of(list(kT0 + 7)), (std::set<std::string>{"ps_new"}));
 }
 
@@ -289,7 +288,7 @@ TEST_F(SessionStoreTest, ReplaceSessionIdHandsTheLeaseOverAtomically) {
     EXPECT_EQ(heartbeat("ps_ep1", 1, 9, kT0 + 3).lease.status, HeartbeatStatus::kEvicted);
     EXPECT_EQ(ids_of(list(kT0 + 3)), (std::set<std::string>{"ps_ep2"}));
     EXPECT_EQ(
-        redis({"HGET", "dev:{a:a_1}", "phone"}), "(nil)"
+        redis({"HGET", testing::account_key("dev:", "a_1"), "phone"}), "(nil)"
     );  // ps_ep1's device index went with it
 }
 
@@ -320,14 +319,14 @@ TEST_F(SessionStoreTest, ExpiredLeasesArePrunedLazilyAndFreeTheirSlot) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
     EXPECT_NE(denied(start(session("ps_2", "d2"), 1, kT0 + kLeaseMs - 1)), nullptr);  // still live
     // Nothing runs between: the expired lease is still stored until a script looks at it.
-    EXPECT_EQ(redis({"ZCARD", "lease:{a:a_1}"}), "1");
+    EXPECT_EQ(redis({"ZCARD", testing::account_key("lease:", "a_1")}), "1");
     const auto o = start(session("ps_2", "d2"), 1, kT0 + kLeaseMs);  // expiry is exclusive
     ASSERT_NE(granted(o), nullptr);
     EXPECT_EQ(granted(o)->active_streams, 1);
     EXPECT_EQ(granted(o)->replaced_session_id, "");  // expired, not replaced
-    EXPECT_EQ(redis({"ZRANGE", "lease:{a:a_1}", "0", "-1"}), "ps_2");
-    EXPECT_EQ(redis({"HEXISTS", "sess:{a:a_1}", "ps_1"}), "0");
-    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "d1"}), "(nil)");
+    EXPECT_EQ(redis({"ZRANGE", testing::account_key("lease:", "a_1"), "0", "-1"}), "ps_2");
+    EXPECT_EQ(redis({"HEXISTS", testing::account_key("sess:", "a_1"), "ps_1"}), "0");
+    EXPECT_EQ(redis({"HGET", testing::account_key("dev:", "a_1"), "d1"}), "(nil)");
     // An expired lease is "gone" (404), not "evicted" (409).
     EXPECT_EQ(heartbeat("ps_1", 5, 2, kT0 + kLeaseMs + 1).lease.status, HeartbeatStatus::kNotFound);
 }
@@ -361,20 +360,20 @@ TEST_F(SessionStoreTest, HeartbeatJudgesTheEntitlementDigestOfTheCachedAccount) 
     };
     EXPECT_EQ(judged(), std::pair(Entitlement::kUnknown, std::int64_t{0}));
     const std::string paid = std::to_string(kT0 + 86'400'000);
-    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "123|" + paid + "|3:p_13:p_2"}), "OK");
+    ASSERT_EQ(redis({"SET", testing::account_key("entd:", "a_1"), "123|" + paid + "|3:p_13:p_2"}), "OK");
     EXPECT_EQ(judged(), std::pair(Entitlement::kUnknown, std::int64_t{0}));  // no account cached
-    ASSERT_EQ(redis({"SET", "ent:{a:a_1}", "123|{}"}), "OK");
+    ASSERT_EQ(redis({"SET", testing::account_key("ent:", "a_1"), "123|{}"}), "OK");
     EXPECT_EQ(judged(), std::pair(Entitlement::kEntitled, std::int64_t{123}));
-    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "124|" + paid + "|3:p_2"}), "OK");
+    ASSERT_EQ(redis({"SET", testing::account_key("entd:", "a_1"), "124|" + paid + "|3:p_2"}), "OK");
     EXPECT_EQ(judged(), std::pair(Entitlement::kProfileRemoved, std::int64_t{124}));
-    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "125|0|3:p_1"}), "OK");  // not active
+    ASSERT_EQ(redis({"SET", testing::account_key("entd:", "a_1"), "125|0|3:p_1"}), "OK");  // not active
     EXPECT_EQ(judged(), std::pair(Entitlement::kSubscriptionEnded, std::int64_t{125}));
-    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "126|" + std::to_string(kT0 + 5) + "|3:p_1"}), "OK");
+    ASSERT_EQ(redis({"SET", testing::account_key("entd:", "a_1"), "126|" + std::to_string(kT0 + 5) + "|3:p_1"}), "OK");
     EXPECT_EQ(judged(), std::pair(Entitlement::kSubscriptionEnded, std::int64_t{126}));  // paid until +5, now +6
-    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "garbage"}), "OK");
+    ASSERT_EQ(redis({"SET", testing::account_key("entd:", "a_1"), "garbage"}), "OK");
     EXPECT_EQ(judged(), std::pair(Entitlement::kUnknown, std::int64_t{0}));
-    ASSERT_EQ(redis({"SET", "entd:{a:a_1}", "127|" + paid + "|3:p_1"}), "OK");
-    ASSERT_EQ(redis({"DEL", "ent:{a:a_1}"}), "1");  // a billing event
+    ASSERT_EQ(redis({"SET", testing::account_key("entd:", "a_1"), "127|" + paid + "|3:p_1"}), "OK");
+    ASSERT_EQ(redis({"DEL", testing::account_key("ent:", "a_1")}), "1");  // a billing event
     EXPECT_EQ(judged(), std::pair(Entitlement::kUnknown, std::int64_t{0}));
 }
 
@@ -400,7 +399,7 @@ TEST_F(SessionStoreTest, StopReleasesOnceAndIsIdempotent) {
         heartbeat("ps_1", 100, 3, kT0 + 3).lease.status, HeartbeatStatus::kNotFound
     );  // stopped ≠ evicted
     EXPECT_NE(granted(start(session("ps_2", "d2"), 1, kT0 + 3)), nullptr);
-    EXPECT_EQ(redis({"HGET", "dev:{a:a_1}", "d1"}), "(nil)");
+    EXPECT_EQ(redis({"HGET", testing::account_key("dev:", "a_1"), "d1"}), "(nil)");
 }
 
 TEST_F(SessionStoreTest, StopOfAnExpiredLeaseReleasesNothingButStoresProgress) {
@@ -412,7 +411,7 @@ TEST_F(SessionStoreTest, StopOfAnExpiredLeaseReleasesNothingButStoresProgress) {
         redis({"HGET", kProgKey, "m_1"}),
         "321.5|7012.4|" + std::to_string(kT0 + kLeaseMs) + "|4|0|ps_1"
     );
-    EXPECT_EQ(redis({"ZCARD", "lease:{a:a_1}"}), "0");
+    EXPECT_EQ(redis({"ZCARD", testing::account_key("lease:", "a_1")}), "0");
 }
 
 TEST_F(SessionStoreTest, ListShowsLiveSessionsWithTheirInfo) {
@@ -436,7 +435,7 @@ TEST_F(SessionStoreTest, ListShowsLiveSessionsWithTheirInfo) {
     EXPECT_EQ(sessions[1].last_seen_ms, kT0 + 40'000);
     // ps_1 expires at kT0 + lease: listing then prunes it.
     EXPECT_EQ(ids_of(list(kT0 + kLeaseMs)), (std::set<std::string>{"ps_2"}));
-    EXPECT_EQ(redis({"HEXISTS", "sess:{a:a_1}", "ps_1"}), "0");
+    EXPECT_EQ(redis({"HEXISTS", testing::account_key("sess:", "a_1"), "ps_1"}), "0");
 }
 
 TEST_F(SessionStoreTest, KickEvictsLiveSessionsOfTheSameAccountOnly) {
@@ -490,7 +489,7 @@ TEST_F(SessionStoreTest, AnotherAccountCannotRenewStopOrWriteProgressThroughASes
     EXPECT_FALSE((*stopped)->released);
     EXPECT_EQ((*stopped)->progress, ProgressWrite::kUnknownSession);
     EXPECT_EQ(redis({"EXISTS", kProgKey}), "0");
-    EXPECT_EQ(redis({"EXISTS", "prog:{a:a_2}:p_1"}), "0");
+    EXPECT_EQ(redis({"EXISTS", testing::account_key("prog:", "a_2", ":p_1")}), "0");
     EXPECT_EQ(ids_of(list(kT0 + 3)), (std::set<std::string>{"ps_1"}));
 }
 
@@ -506,9 +505,9 @@ TEST_F(SessionStoreTest, ARenewedLeaseKeepsItsSessionMeta) {
     for (std::int64_t t = kT0 + 60'000; t < kT0 + kDue; t += 60'000) {
         ASSERT_EQ(heartbeat("ps_1", 100, ++seq, t).lease.status, HeartbeatStatus::kRenewed);
     }
-    ASSERT_EQ(redis({"PEXPIRE", "sm:{a:a_1}:ps_1", "2000"}), "1");  // ~24 h of heartbeats later
+    ASSERT_EQ(redis({"PEXPIRE", testing::account_key("sm:", "a_1", ":ps_1"), "2000"}), "1");  // ~24 h of heartbeats later
     ASSERT_EQ(heartbeat("ps_1", 100, ++seq, kT0 + kDue).lease.status, HeartbeatStatus::kRenewed);
-    const auto ttl = std::stoll(redis({"PTTL", "sm:{a:a_1}:ps_1"}));
+    const auto ttl = std::stoll(redis({"PTTL", testing::account_key("sm:", "a_1", ":ps_1")}));
     EXPECT_TRUE(ttl < 0 || ttl >= kLeaseMs);
 }
 
@@ -517,7 +516,7 @@ TEST_F(SessionStoreTest, ARenewedLeaseKeepsItsSessionMeta) {
 TEST_F(SessionStoreTest, HeartbeatsRenewTheKeysTtlsByTimeNotByAskingRedis) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
     ASSERT_EQ(heartbeat("ps_1", 10, 1, kT0 + 1000).progress, ProgressWrite::kApplied);
-    for (const char* key : {"lease:{a:a_1}", "sess:{a:a_1}", "dev:{a:a_1}", "sm:{a:a_1}:ps_1", kProgKey, kCwKey}) {
+    for (const std::string& key : {testing::account_key("lease:", "a_1"), testing::account_key("sess:", "a_1"), testing::account_key("dev:", "a_1"), testing::account_key("sm:", "a_1", ":ps_1"), kProgKey, kCwKey}) {
         ASSERT_EQ(redis({"PEXPIRE", key, "900000"}), "1") << key;
     }
     constexpr std::int64_t kDue = kTombMs + 60'000;
@@ -525,14 +524,14 @@ TEST_F(SessionStoreTest, HeartbeatsRenewTheKeysTtlsByTimeNotByAskingRedis) {
     for (std::int64_t t = kT0 + 60'000; t < kT0 + kDue; t += 60'000) {
         ASSERT_EQ(heartbeat("ps_1", 20, ++seq, t).lease.status, HeartbeatStatus::kRenewed);
     }
-    for (const char* key : {"lease:{a:a_1}", "sess:{a:a_1}", "dev:{a:a_1}", "sm:{a:a_1}:ps_1", kProgKey, kCwKey}) {
+    for (const std::string& key : {testing::account_key("lease:", "a_1"), testing::account_key("sess:", "a_1"), testing::account_key("dev:", "a_1"), testing::account_key("sm:", "a_1", ":ps_1"), kProgKey, kCwKey}) {
         EXPECT_LE(std::stoll(redis({"PTTL", key})), 900'000) << key << " renewed before it was due";
     }
     ASSERT_EQ(heartbeat("ps_1", 30, ++seq, kT0 + kDue).lease.status, HeartbeatStatus::kRenewed);
-    for (const char* key : {"lease:{a:a_1}", "sess:{a:a_1}", "dev:{a:a_1}"}) {
+    for (const std::string& key : {testing::account_key("lease:", "a_1"), testing::account_key("sess:", "a_1"), testing::account_key("dev:", "a_1")}) {
         EXPECT_GT(std::stoll(redis({"PTTL", key})), 2 * kDue - 10'000) << key;
     }
-    EXPECT_GT(std::stoll(redis({"PTTL", "sm:{a:a_1}:ps_1"})), 86'400'000 - 10'000);
+    EXPECT_GT(std::stoll(redis({"PTTL", testing::account_key("sm:", "a_1", ":ps_1")})), 86'400'000 - 10'000);
     // The profile's keys (90 days) are renewed once less than half is left.
     EXPECT_GT(std::stoll(redis({"PTTL", kProgKey})), 45LL * 86'400'000);
     EXPECT_GT(std::stoll(redis({"PTTL", kCwKey})), 45LL * 86'400'000);
@@ -542,17 +541,17 @@ TEST_F(SessionStoreTest, HeartbeatsRenewTheKeysTtlsByTimeNotByAskingRedis) {
 // the deploy converts it (same TTL) and records progress as before; a refresh reads either.
 TEST_F(SessionStoreTest, ASessionMetaWrittenAsAHashByTheOldFormatStillWorks) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
-    ASSERT_EQ(redis({"DEL", "sm:{a:a_1}:ps_1"}), "1");
-    ASSERT_EQ(server_->command({"HSET", "sm:{a:a_1}:ps_1", "pid", "p_1", "cid", "m_1", "dur", "7012.4",
+    ASSERT_EQ(redis({"DEL", testing::account_key("sm:", "a_1", ":ps_1")}), "1");
+    ASSERT_EQ(server_->command({"HSET", testing::account_key("sm:", "a_1", ":ps_1"), "pid", "p_1", "cid", "m_1", "dur", "7012.4",
                                 "done_at", "6800", "so", "0", "wend", "", "sel", "sel:old", "hseq", "7"}),
               "8");
-    ASSERT_EQ(redis({"PEXPIRE", "sm:{a:a_1}:ps_1", "5000000"}), "1");
+    ASSERT_EQ(redis({"PEXPIRE", testing::account_key("sm:", "a_1", ":ps_1"), "5000000"}), "1");
     const auto old = live("ps_1", kT0 + 1);
     ASSERT_TRUE(old.has_value());
     EXPECT_EQ(old->content_id, "m_1");
     EXPECT_EQ(old->selection, "sel:old");
     EXPECT_EQ(heartbeat("ps_1", 50, 7, kT0 + 2).progress, ProgressWrite::kStale);  // its hseq survived
-    EXPECT_EQ(redis({"TYPE", "sm:{a:a_1}:ps_1"}), "string");
+    EXPECT_EQ(redis({"TYPE", testing::account_key("sm:", "a_1", ":ps_1")}), "string");
     EXPECT_EQ(heartbeat("ps_1", 60, 8, kT0 + 3).progress, ProgressWrite::kApplied);
     EXPECT_EQ(redis({"HGET", kProgKey, "m_1"}), "60|7012.4|" + std::to_string(kT0 + 3) + "|8|0|ps_1");
     EXPECT_EQ(heartbeat("ps_1", 6900, 9, kT0 + 4).progress, ProgressWrite::kApplied);  // done_at kept
@@ -580,7 +579,7 @@ TEST_F(SessionStoreTest, SecondStartWithTheSameKeyReplaysTheStoredHashAndBody) {
                 "a_1", "key-1", "hash-A\n{\"session_id\":\"ps_1\"}", core::Deadline::never()
             ));
     ASSERT_TRUE(saved && *saved);
-    const auto ttl = std::stoll(redis({"PTTL", "idem:{a:a_1}:key-1"}));
+    const auto ttl = std::stoll(redis({"PTTL", testing::account_key("idem:", "a_1", ":key-1")}));
     EXPECT_GT(ttl, 0);  // KEEPTTL: the 60 s window is not restarted
     EXPECT_LE(ttl, 60'000);
 
@@ -606,13 +605,13 @@ TEST_F(SessionStoreTest, SavingAnIdempotentResponseNeverCreatesAKey) {
     auto saved =
         run(io_, store_->async_save_idempotent("a_1", "gone", "h\nbody", core::Deadline::never()));
     ASSERT_TRUE(saved && *saved);
-    EXPECT_EQ(redis({"EXISTS", "idem:{a:a_1}:gone"}), "0");  // expired key stays expired (SET XX)
+    EXPECT_EQ(redis({"EXISTS", testing::account_key("idem:", "a_1", ":gone")}), "0");  // expired key stays expired (SET XX)
 }
 
 TEST_F(SessionStoreTest, ADeniedIdempotentStartIsNotRemembered) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
     EXPECT_NE(denied(start(session("ps_2", "d2"), 1, kT0 + 1, "", "key-1", "h")), nullptr);
-    EXPECT_EQ(redis({"EXISTS", "idem:{a:a_1}:key-1"}), "0");
+    EXPECT_EQ(redis({"EXISTS", testing::account_key("idem:", "a_1", ":key-1")}), "0");
     EXPECT_TRUE(stop("ps_1", 1, 1, false, kT0 + 2).released);
     EXPECT_NE(granted(start(session("ps_3", "d2"), 1, kT0 + 3, "", "key-1", "h")), nullptr);
 }
@@ -839,7 +838,7 @@ TEST_F(SessionStoreTest, WarmHeartbeatAndStopAreOneRoundTripEach) {
 TEST_F(SessionStoreTest, ASteadyHeartbeatWritesOnlyTheLeaseAndTheValue) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
     ASSERT_EQ(heartbeat("ps_1", 100, 1, kT0 + 1000).progress, ProgressWrite::kApplied);
-    const std::string meta = redis({"GET", "sm:{a:a_1}:ps_1"});
+    const std::string meta = redis({"GET", testing::account_key("sm:", "a_1", ":ps_1")});
     // Commands Redis ran (scripts' own calls included), from INFO commandstats.
     auto calls = [&] {
         const std::string info = redis({"INFO", "commandstats"});
@@ -854,7 +853,7 @@ TEST_F(SessionStoreTest, ASteadyHeartbeatWritesOnlyTheLeaseAndTheValue) {
     const long long ran = calls() - before - 1;  // minus the INFO itself
     EXPECT_EQ(hb.lease.status, HeartbeatStatus::kRenewed);
     EXPECT_EQ(hb.progress, ProgressWrite::kApplied);
-    EXPECT_EQ(redis({"GET", "sm:{a:a_1}:ps_1"}), meta);
+    EXPECT_EQ(redis({"GET", testing::account_key("sm:", "a_1", ":ps_1")}), meta);
     EXPECT_EQ(
         redis({"HGET", kProgKey, "m_1"}), "130|7012.4|" + std::to_string(kT0 + 31'000) + "|2|0|ps_1"
     );
@@ -873,10 +872,10 @@ TEST_F(SessionStoreTest, AnotherSessionsWriteCopiesTheReplacedSessionsSeqIntoIts
     ASSERT_NE(granted(start(session("ps_a", "phone"), 2, kT0)), nullptr);
     ASSERT_NE(granted(start(session("ps_b", "tv"), 2, kT0 + 1)), nullptr);
     ASSERT_EQ(heartbeat("ps_a", 500, 7, kT0 + 100'000).progress, ProgressWrite::kApplied);
-    EXPECT_EQ(redis({"GET", "sm:{a:a_1}:ps_a"}).rfind("2||", 0), 0U);  // not copied yet
+    EXPECT_EQ(redis({"GET", testing::account_key("sm:", "a_1", ":ps_a")}).rfind("2||", 0), 0U);  // not copied yet
     ASSERT_EQ(heartbeat("ps_b", 800, 1, kT0 + 200'000).progress, ProgressWrite::kApplied);
-    EXPECT_EQ(redis({"GET", "sm:{a:a_1}:ps_a"}).rfind("2|7|", 0), 0U);
-    EXPECT_GT(std::stoll(redis({"PTTL", "sm:{a:a_1}:ps_a"})), 0);
+    EXPECT_EQ(redis({"GET", testing::account_key("sm:", "a_1", ":ps_a")}).rfind("2|7|", 0), 0U);
+    EXPECT_GT(std::stoll(redis({"PTTL", testing::account_key("sm:", "a_1", ":ps_a")})), 0);
     EXPECT_EQ(heartbeat("ps_a", 450, 6, kT0 + 201'000).progress, ProgressWrite::kStale);
     EXPECT_EQ(heartbeat("ps_a", 900, 8, kT0 + 202'000).progress, ProgressWrite::kApplied);
 }
@@ -903,9 +902,9 @@ TEST_F(SessionStoreTest, KickKeepsTheTombstoneKeyAliveForTheWholeTombstone) {
     ASSERT_NE(
         granted(start(session("ps_b", "tv"), 1, kT0 + 1)), nullptr
     );  // creates evict: with a TTL
-    ASSERT_EQ(redis({"PEXPIRE", "evict:{a:a_1}", std::to_string(kTombMs + 60'000 - 80'000)}), "1");
+    ASSERT_EQ(redis({"PEXPIRE", testing::account_key("evict:", "a_1"), std::to_string(kTombMs + 60'000 - 80'000)}), "1");
     ASSERT_EQ(kick("a_1", "ps_b", kT0 + 80'000), KickResult::kKicked);
-    const auto ttl = std::stoll(redis({"PTTL", "evict:{a:a_1}"}));
+    const auto ttl = std::stoll(redis({"PTTL", testing::account_key("evict:", "a_1")}));
     EXPECT_TRUE(ttl < 0 || ttl >= kTombMs);
 }
 
@@ -986,9 +985,9 @@ TEST_F(SessionStoreTest, ConcurrentStartsOnSeveralConnectionsGrantExactlyTheFree
         EXPECT_EQ(tally->failed, 0) << "round " << round;
         EXPECT_EQ(tally->granted, max) << "round " << round;
         EXPECT_EQ(tally->denied, 1) << "round " << round;
-        EXPECT_EQ(redis({"ZCARD", "lease:{a:" + account + "}"}), std::to_string(max))
+        EXPECT_EQ(redis({"ZCARD", testing::account_key("lease:", account)}), std::to_string(max))
             << "round " << round;
-        EXPECT_EQ(redis({"HLEN", "dev:{a:" + account + "}"}), std::to_string(max))
+        EXPECT_EQ(redis({"HLEN", testing::account_key("dev:", account)}), std::to_string(max))
             << "round " << round;
     }
 }

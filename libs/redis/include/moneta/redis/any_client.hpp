@@ -18,12 +18,15 @@ namespace moneta::redis {
 
 /// Counters of every connection an AnyClient holds, summed (plain values, for metrics).
 struct ClientTotals {
+    /// Waits for Redis: a pipeline split over several masters is sent to all at once and
+    /// counts once (ClusterStats::parallel_sends_total has the extra exchanges).
     std::uint64_t round_trips = 0;
     std::uint64_t commands = 0;
     std::uint64_t errors = 0;
     std::uint64_t timeouts = 0;
     std::uint64_t reconnects = 0;
-    std::uint64_t connected = 0;  ///< connections up (single: 0/1; cluster: masters and others)
+    std::uint64_t connected = 0;  ///< connections up (single: 0/1; cluster: to current masters)
+    std::uint64_t expected = 0;   ///< connections kept when healthy (single: 1; cluster: the masters)
 };
 
 /// Forwards every call to the Client or ClusterClient it owns: no extra coroutine frame, one

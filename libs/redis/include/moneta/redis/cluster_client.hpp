@@ -45,6 +45,9 @@ struct ClusterStats {
     std::atomic<std::uint64_t> refreshes_total{0};        ///< slot maps applied
     std::atomic<std::uint64_t> refresh_failures_total{0}; ///< refresh rounds where no node answered
     std::atomic<std::uint64_t> split_pipelines_total{0};  ///< pipelines whose commands went to >1 master
+    /// Sends of split pipelines beyond their first: made at the same time as it, so they add
+    /// no wait (AnyClient::totals() does not count them as round trips).
+    std::atomic<std::uint64_t> parallel_sends_total{0};
     std::atomic<std::int64_t> masters{0};                 ///< masters in the current slot map
 };
 
@@ -56,9 +59,9 @@ struct ClusterStats {
 /// and, when the node's connection is gone, the slot map is refreshed soon (failover).
 ///
 /// A pipeline whose commands all map to one master (the common case: one account's keys
-/// share a hash tag) is sent as is. Otherwise it is split into one pipeline per master, sent
-/// one after the other, and the replies are put back in order; a split pipeline is one round
-/// trip per master involved.
+/// share a hash tag) is sent as is. Otherwise it is split into one pipeline per master, all
+/// sent at once, and the replies are put back in order: a split pipeline costs one exchange
+/// per master involved but one wait.
 ///
 /// @par Thread safety
 /// As redis::Client: every member except stats() on the executor's thread.
@@ -83,6 +86,14 @@ public:
     /// Every node client made so far (masters now or before, seeds; at most 128): stable for
     /// the client's lifetime, for summing their ClientStats. Safe from any thread.
     std::vector<const Client*> nodes() const;
+    /// The masters of the current slot map and how many of their connections are up: what a
+    /// healthy client keeps open (metrics). Safe from any thread (a scrape during a refresh
+    /// may see a master fewer).
+    struct MasterConnections {
+        std::size_t masters = 0;
+        std::size_t connected = 0;
+    };
+    MasterConnections master_connections() const;
     /// The master of @p slot now (tests, logs); nullopt before the first map.
     std::optional<NodeAddress> master_of(std::uint16_t slot) const;
 

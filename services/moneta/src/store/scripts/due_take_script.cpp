@@ -20,8 +20,8 @@ return out
 DueTakeScript::DueTakeScript() : TypedScript(std::string(kSource)) {}
 
 DueTakeScript::Call::Call(const DueTakeArgs& a) noexcept
-    : shard_(a.shard), due_by_(a.due_by_ms), claim_until_(a.claim_until_ms), count_(a.count) {
-    progress_due_key(keys_, shard_.view());
+    : due_by_(a.due_by_ms), claim_until_(a.claim_until_ms), count_(a.count) {
+    progress_due_key(keys_, a.partition);
     args_ = {
         a.everything ? std::string_view("+inf") : due_by_.view(),
         claim_until_.view(),

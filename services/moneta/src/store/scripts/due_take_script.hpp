@@ -1,6 +1,6 @@
 /// @file services/moneta/src/store/scripts/due_take_script.hpp
 /// @brief The due-index take, typed (heartbeat_script.hpp has the pattern): the accounts of one
-/// `progdue:` shard that are due, claimed for a while so that another flusher leaves them alone
+/// `progdue:` partition that are due, claimed for a while so that another flusher leaves them alone
 /// (docs/data.md "Due index").
 #pragma once
 
@@ -19,7 +19,7 @@
 namespace moneta::store {
 
 struct DueTakeArgs {
-    int shard = 0;
+    int partition = 0;  ///< 0 ≤ partition < kPartitions
     bool everything = false;     ///< a stop's final flush: every indexed account, due or not
     std::int64_t due_by_ms = 0;  ///< otherwise: those scored at most this
     std::int64_t claim_until_ms = 0;
@@ -30,7 +30,7 @@ struct DueTakeArgs {
 /// Immutable after construction: share freely.
 class DueTakeScript : public TypedScript {
 public:
-    /// KEYS progdue shard.
+    /// KEYS progdue of the partition.
     static constexpr std::size_t kKeys = 1;
     /// ARGV max score ("+inf": everything), claim-until score, count.
     static constexpr std::size_t kArgs = 3;
@@ -43,7 +43,7 @@ public:
         explicit Call(const DueTakeArgs& a) noexcept;
 
     private:
-        IntArg shard_, due_by_, claim_until_, count_;
+        IntArg due_by_, claim_until_, count_;
     };
 
     /// The accounts taken (and claimed): an array of their ids, read with size() and

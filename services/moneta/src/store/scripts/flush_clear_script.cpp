@@ -52,10 +52,9 @@ FlushClearScript::FlushClearScript()
 
 FlushClearScript::Call::Call(const FlushClearArgs& a, std::size_t entries)
     : now_(a.now_ms),
-      lost_(a.marker_lost_ms),
-      shard_(progress_shard(a.account_id, a.stream_shards)) {
+      lost_(a.marker_lost_ms) {
     dirty_key(keys_, a.account_id);
-    progress_due_key(keys_, shard_.view());
+    progress_due_key(keys_, account_partition(a.account_id));
     args_.reserve(3 + 2 * entries);
     args_.insert(args_.end(), {a.account_id, now_.view(), lost_.view()});
 }

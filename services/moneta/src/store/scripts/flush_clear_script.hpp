@@ -24,14 +24,13 @@ struct FlushClearArgs {
     std::string_view account_id;
     std::int64_t now_ms = 0;
     std::int64_t marker_lost_ms = 0;  ///< ProgressSettings::marker_lost
-    int stream_shards = 1;            ///< picks the account's due index
 };
 
 /// @par Thread safety
 /// Immutable after construction: share freely.
 class FlushClearScript : public TypedScript {
 public:
-    /// KEYS dirty, progdue shard.
+    /// KEYS dirty, progdue of the account's partition.
     static constexpr std::size_t kKeys = 2;
 
     FlushClearScript();
@@ -49,7 +48,7 @@ public:
         void add(std::string_view field, std::string_view version);
 
     private:
-        IntArg now_, lost_, shard_;
+        IntArg now_, lost_;
     };
 
     // The reply (how many entries were deleted) is not decoded: the flusher sends the clears in

@@ -11,7 +11,7 @@ namespace {
 // After the lease and progress preludes (session_lua.cpp). S.lease_ms / S.tomb_ms and the
 // progress settings are baked into the source (ScriptSettings).
 constexpr std::string_view kBody = R"lua(
-configure(6, KEYS[9], KEYS[10])
+configure(6, KEYS[8], KEYS[9], KEYS[10])
 local now, sid = S.now, ARGV[2]
 local lease_ms, tomb_ms = S.lease_ms, S.tomb_ms
 local status, expires = 0, 0
@@ -73,15 +73,16 @@ std::string source(const ScriptSettings& settings) {
 
 HeartbeatScript::HeartbeatScript(const ScriptSettings& settings) : TypedScript(source(settings)) {}
 
-HeartbeatScript::Call::Call(const HeartbeatArgs& a, int stream_shards) noexcept
-    : now_(a.now_ms), seq_(a.seq), shard_(progress_shard(a.account_id, stream_shards)), pos_(a.position_sec) {
+HeartbeatScript::Call::Call(const HeartbeatArgs& a) noexcept
+    : now_(a.now_ms), seq_(a.seq), pos_(a.position_sec) {
+    const int partition = account_partition(a.account_id);
     lease_keys(keys_, a.account_id);
     session_meta_key(keys_, a.account_id, a.session_id);
     account_key(keys_, a.account_id);
     entitlement_digest_key(keys_, a.account_id);
     dirty_key(keys_, a.account_id);
-    progress_stream_key(keys_, shard_.view());
-    progress_due_key(keys_, shard_.view());
+    progress_stream_key(keys_, partition);
+    progress_due_key(keys_, partition);
     args_ = {now_.view(), a.session_id, pos_.view(),
              seq_.view(), a.renew ? "1" : "0", a.account_id};
 }

@@ -62,10 +62,10 @@ public:
     /// the views point into it.
     class Call : public FixedCall<kKeys, kArgs> {
     public:
-        Call(const HeartbeatArgs& a, int stream_shards) noexcept;
+        explicit Call(const HeartbeatArgs& a) noexcept;
 
     private:
-        IntArg now_, seq_, shard_;
+        IntArg now_, seq_;
         SecondsArg pos_;
     };
 

@@ -10,7 +10,7 @@ namespace {
 
 // After the progress prelude (session_lua.cpp), settings baked in (ScriptSettings).
 constexpr std::string_view kBody = R"lua(
-configure(9, KEYS[4], KEYS[5])
+configure(9, KEYS[3], KEYS[4], KEYS[5])
 return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],
                     ARGV[8] == '1', '', false, 'now', true)
 )lua";
@@ -20,18 +20,18 @@ return put_progress(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5
 ProgressPutScript::ProgressPutScript(const ScriptSettings& settings)
     : TypedScript(progress_prelude(&settings) + std::string(kBody)) {}
 
-ProgressPutScript::Call::Call(const ProgressPutArgs& a, int stream_shards) noexcept
+ProgressPutScript::Call::Call(const ProgressPutArgs& a) noexcept
     : now_(a.now_ms),
       upd_(a.record.updated_at_ms),
       seq_(a.record.seq),
-      shard_(progress_shard(a.account_id, stream_shards)),
       pos_(a.record.position_sec),
       dur_(a.record.duration_sec) {
     progress_key(keys_, a.account_id, a.profile_id);
     continue_key(keys_, a.account_id, a.profile_id);
     dirty_key(keys_, a.account_id);
-    progress_stream_key(keys_, shard_.view());
-    progress_due_key(keys_, shard_.view());
+    const int partition = account_partition(a.account_id);
+    progress_stream_key(keys_, partition);
+    progress_due_key(keys_, partition);
     args_ = {now_.view(),
              a.profile_id,
              a.record.content_id,

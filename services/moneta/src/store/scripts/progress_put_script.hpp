@@ -40,10 +40,10 @@ public:
     /// Keys and arguments of one call in fixed buffers; not copyable (views into itself).
     class Call : public FixedCall<kKeys, kArgs> {
     public:
-        Call(const ProgressPutArgs& a, int stream_shards) noexcept;
+        explicit Call(const ProgressPutArgs& a) noexcept;
 
     private:
-        IntArg now_, upd_, seq_, shard_;
+        IntArg now_, upd_, seq_;
         SecondsArg pos_, dur_;
     };
 

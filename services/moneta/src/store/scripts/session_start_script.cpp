@@ -27,6 +27,13 @@ if idem ~= '' then
   end
 end
 prune(now)
+-- ARGV[12]: a replayed fail-open grant. Its session was stopped ('!' + sid, stop_script) or
+-- evicted before the replay (another worker or instance took the stop while this one held the
+-- grant): no lease; the meta is written so that buffered progress of the session still applies.
+if ARGV[12] ~= '' and (redis.call('ZSCORE', KEYS[4], '!' .. sid) or redis.call('ZSCORE', KEYS[4], sid)) then
+  write_meta()
+  return {5}
+end
 -- Leases this start takes over: an explicit hand-over (autoplay-next) and the lease this device
 -- already holds (an app restart is not a second stream). Counted before anything changes, so a
 -- denied start never evicts anybody.
@@ -127,6 +134,8 @@ core::Result<SessionStartReply> SessionStartScript::decode(const redis::ReplyVie
     } else if (status == 4 && r.size() == 2) {
         out.outcome = SessionStartReply::Outcome::kSuperseded;
         out.superseded_by = r[1].as_string_view();
+    } else if (status == 5 && r.size() == 1) {
+        out.outcome = SessionStartReply::Outcome::kSuperseded;  // stopped or kicked before the replay
     } else if (status == 3 && r.size() == 2) {
         out.outcome = SessionStartReply::Outcome::kIdempotentReplay;
         out.idempotency_value = r[1].as_string_view();

@@ -50,7 +50,9 @@ struct SessionStartReply {
     std::string_view replaced_session_id;  ///< kGranted: the lease taken over ("" none)
     LeaseList leases;                      ///< kDenied: the live leases
     std::string_view idempotency_value;    ///< kIdempotentReplay: what the key holds
-    std::string_view superseded_by;        ///< kSuperseded: the device's later session
+    /// kSuperseded (a replayed grant only): the device's later session, or "" when the session
+    /// itself was stopped or kicked (tombstoned) before its grant was replayed.
+    std::string_view superseded_by;
 };
 
 /// @par Thread safety

@@ -10,7 +10,7 @@ namespace {
 
 // After the lease and progress preludes (session_lua.cpp), settings baked in (ScriptSettings).
 constexpr std::string_view kBody = R"lua(
-configure(6, KEYS[7], KEYS[8])
+configure(6, KEYS[6], KEYS[7], KEYS[8])
 local now, sid = S.now, ARGV[2]
 local released = 0
 local score = redis.call('ZSCORE', KEYS[1], sid)
@@ -18,6 +18,16 @@ if score then
   drop(sid, now, 0, false)
   if tonumber(score) > now then
     released = 1
+  end
+else
+  -- No lease: the session may be a fail-open start whose lease grant another worker or instance
+  -- still holds in its buffer (Redis was down for it). A "stopped" mark ('!' + sid in the
+  -- tombstone set: heartbeats and kicks look up the bare sid, so they still answer 404) stops
+  -- that grant from taking a lease when it is replayed after this stop (session_start_script).
+  -- Pruned by score with the tombstones; at most one per session id minted for the account.
+  redis.call('ZADD', KEYS[4], now + S.tomb_ms, '!' .. sid)
+  if redis.call('PTTL', KEYS[4]) < S.tomb_ms + 60000 then
+    redis.call('PEXPIRE', KEYS[4], S.tomb_ms + 60000)
   end
 end
 local prog = session_progress(KEYS[5], KEYS[6], sid, ARGV[3], ARGV[4], ARGV[5] == '1', true)
@@ -35,13 +45,14 @@ std::string source(const ScriptSettings& settings) {
 
 StopScript::StopScript(const ScriptSettings& settings) : TypedScript(source(settings)) {}
 
-StopScript::Call::Call(const StopArgs& a, int stream_shards) noexcept
-    : now_(a.now_ms), seq_(a.seq), shard_(progress_shard(a.account_id, stream_shards)), pos_(a.position_sec) {
+StopScript::Call::Call(const StopArgs& a) noexcept
+    : now_(a.now_ms), seq_(a.seq), pos_(a.position_sec) {
+    const int partition = account_partition(a.account_id);
     lease_keys(keys_, a.account_id);
     session_meta_key(keys_, a.account_id, a.session_id);
     dirty_key(keys_, a.account_id);
-    progress_stream_key(keys_, shard_.view());
-    progress_due_key(keys_, shard_.view());
+    progress_stream_key(keys_, partition);
+    progress_due_key(keys_, partition);
     args_ = {now_.view(), a.session_id, pos_.view(),
              seq_.view(), a.ended ? "1" : "0", a.account_id};
 }

@@ -46,10 +46,10 @@ public:
     /// Keys and arguments of one call in fixed buffers; not copyable (views into itself).
     class Call : public FixedCall<kKeys, kArgs> {
     public:
-        Call(const StopArgs& a, int stream_shards) noexcept;
+        explicit Call(const StopArgs& a) noexcept;
 
     private:
-        IntArg now_, seq_, shard_;
+        IntArg now_, seq_;
         SecondsArg pos_;
     };
 

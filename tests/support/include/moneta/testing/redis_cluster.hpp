@@ -20,6 +20,8 @@ struct RedisClusterOptions {
     /// cluster-node-timeout: how long a master may be unreachable before its replica takes over.
     std::chrono::milliseconds node_timeout{1000};
     std::chrono::milliseconds ready_timeout{30000};
+    /// requirepass + masterauth on every node when non-empty (RedisServerOptions::password).
+    std::string password;
 };
 
 /// Nodes 0..masters-1 are the masters (slots split evenly in order), then each master's
@@ -40,10 +42,17 @@ public:
     /// a live master.
     core::Result<void> wait_ok(std::chrono::milliseconds timeout);
 
+    /// One command as a cluster client sends it (RedisServer::command_list's text): to the node
+    /// that answered last, following `MOVED` (up to 5 times) to the node it names; a node that
+    /// is down is skipped. For tests that look into the keyspace (EXISTS, HGET, XLEN…).
+    std::vector<std::string> command_list(const std::vector<std::string>& args);
+    std::string command(const std::vector<std::string>& args);
+
 private:
     RedisCluster() = default;
     RedisClusterOptions opts_;
     std::vector<RedisServer> nodes_;
+    std::size_t last_ = 0;  ///< the node command_list() asks first
 };
 
 }  // namespace moneta::testing

@@ -19,6 +19,7 @@
 #include "moneta/testing/http.hpp"
 #include "moneta/testing/nginx.hpp"
 #include "moneta/testing/process.hpp"
+#include "moneta/testing/redis_cluster.hpp"
 #include "moneta/testing/redis_server.hpp"
 #include "moneta/testing/temp_dir.hpp"
 
@@ -40,6 +41,11 @@ struct StackOptions {
     /// Redis and the internal API, as `./dev up --cluster` runs them). The instance-indexed
     /// members below take 0 (the first, the default) or 1.
     int moneta_instances = 1;
+    /// A real Redis Cluster (3 masters + 3 replicas, AOF everysec, password) instead of one
+    /// redis-server, and moneta in `redis.mode` cluster with every node as a seed, as
+    /// `./dev up --cluster` runs it. redis_aof is then implied.
+    bool redis_cluster = false;
+    std::chrono::milliseconds cluster_node_timeout{1000};
 };
 
 /// Not copyable or movable (children are tied to this object). Start it once per test suite:
@@ -124,9 +130,23 @@ public:
     const std::string& cdn_origin_secret() const noexcept { return cdn_origin_secret_; }
     /// The internal API's service token (Bearer), e.g. for a scraper of /internal/metrics.
     const std::string& internal_api_token() const noexcept { return internal_token_; }
+    /// SIGSTOP / SIGCONT Redis: the one server, or every node of the cluster (replicas too, so
+    /// that a pause shorter than the node timeout never starts a failover).
+    void pause_redis();
+    void resume_redis();
+    /// The single redis-server (not in cluster mode).
     RedisServer& redis() { return *redis_; }
-    /// redis-cli-like text of one command (see RedisServer::command).
-    std::string redis_cmd(std::vector<std::string> args) { return redis_->command(std::move(args)); }
+    /// The cluster (StackOptions::redis_cluster only).
+    RedisCluster& cluster() { return *cluster_; }
+    /// redis-cli-like text of one command (see RedisServer::command), routed to the key's master
+    /// in cluster mode (RedisCluster::command).
+    std::string redis_cmd(std::vector<std::string> args) {
+        return cluster_ ? cluster_->command(args) : redis_->command(std::move(args));
+    }
+    /// The same as a list of reply elements.
+    std::vector<std::string> redis_list(std::vector<std::string> args) {
+        return cluster_ ? cluster_->command_list(args) : redis_->command_list(std::move(args));
+    }
 
     std::uint16_t edge_port() const noexcept { return nginx_ ? nginx_->port() : 0; }
     /// nginx's loopback stub_status listener (deploy/nginx), 0 without nginx.
@@ -166,11 +186,35 @@ private:
     std::string session_key_;  ///< playback.session_key: kept across moneta restarts
     std::string cdn_origin_secret_;
     std::optional<RedisServer> redis_;
+    std::optional<RedisCluster> cluster_;
     std::optional<Process> internal_api_;
     std::array<Instance, 2> instances_;
     std::optional<NginxServer> nginx_;
     std::uint16_t ia_port_ = 0;
     int internal_api_starts_ = 0;
+};
+
+/// A suite sharing one Stack, started once before its first test with Derived::options() and
+/// stopped after its last (a stack takes seconds to start under ASan). Each test asserts that it
+/// started.
+template <typename Derived>
+class SharedStackTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        stack_ = new Stack(Derived::options());
+        if (auto ok = stack_->start(); !ok) {
+            delete stack_;
+            stack_ = nullptr;
+            FAIL() << ok.message();
+        }
+    }
+    static void TearDownTestSuite() {
+        delete stack_;
+        stack_ = nullptr;
+    }
+    void SetUp() override { ASSERT_NE(stack_, nullptr) << "the stack did not start"; }
+
+    static inline Stack* stack_ = nullptr;
 };
 
 /// Writes a fresh RSA-2048 private key (PKCS#8 PEM) to @p path (the dev CDN signing key).
