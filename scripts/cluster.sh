@@ -66,6 +66,8 @@ cluster-node-timeout $CLUSTER_NODE_TIMEOUT_MS
 cluster-require-full-coverage yes
 # A replica's first sync starts at once (the default waits 5 s for more replicas).
 repl-diskless-sync-delay 0
+# DEBUG SLEEP from loopback: pausing a master is one way to watch a failover.
+enable-debug-command local
 REDIS
     )
     chmod 600 "$conf"
