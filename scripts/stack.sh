@@ -285,12 +285,6 @@ REDIS
     chmod 600 "$RUN_DIR/redis.conf"
 }
 
-# write_registrations: $RUN_DIR/consul_services.json, what each process of the stack that does not
-# register itself would register with its Consul agent (the body of PUT /v1/agent/service/register,
-# docs/observability.md "Service discovery"). tools/stack_exporter serves it to Prometheus as
-# http_sd, next to what registered itself with the exporter's agent endpoints: moneta does
-# (CONSUL_HTTP_ADDR, docs/consul.md). Meta.metrics_port / metrics_path say where the metrics are
-# when not on the service's own port and /metrics.
 # exporter_redis_port: the Redis whose INFO the exporter serves: the single one, or in cluster mode
 # the first node only (MONETA_CLUSTER_PORT; a master until a failover).
 exporter_redis_port() {
@@ -301,6 +295,12 @@ exporter_redis_port() {
     fi
 }
 
+# write_registrations: $RUN_DIR/consul_services.json, what each process of the stack that does not
+# register itself would register with its Consul agent (the body of PUT /v1/agent/service/register,
+# docs/observability.md "Service discovery"). tools/stack_exporter serves it to Prometheus as
+# http_sd, next to what registered itself with the exporter's agent endpoints: moneta does
+# (CONSUL_HTTP_ADDR, docs/consul.md). Meta.metrics_port / metrics_path say where the metrics are
+# when not on the service's own port and /metrics.
 write_registrations() {
     local tmp="$RUN_DIR/consul_services.json.tmp"
     cat >"$tmp" <<JSON
