@@ -27,12 +27,13 @@ cluster_seeds() {
 }
 
 # cluster_cli <port> <args...>: redis-cli to one node, the password from the environment (never on
-# a command line), at most 2 s (a node in DEBUG SLEEP would hold it forever).
+# a command line), at most 2 s (a node in DEBUG SLEEP would hold it forever). A node that does not
+# answer prints nothing and is no error (set -e: a stopped node is a state to show, not a failure).
 cluster_cli() {
     local port="$1"
     shift
-    REDISCLI_AUTH="$MONETA_REDIS_PASSWORD" timeout 2 redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" "$@" \
-        2>/dev/null | tr -d '\r'
+    { REDISCLI_AUTH="$MONETA_REDIS_PASSWORD" timeout 2 redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" "$@" \
+        2>/dev/null || true; } | tr -d '\r'
 }
 
 # cluster_info <port> <field>: one field of the node's CLUSTER INFO ("" when it does not answer).

@@ -339,7 +339,8 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
 
 // ./dev up --cluster on moved ports: the cluster formed (3 masters, 3 replicas, every slot), two
 // moneta instances in cluster mode behind nginx, a start through nginx, a second up that keeps the
-// formed cluster, a plain `./dev up` refused while it runs, and `./dev down` stopping all of it.
+// formed cluster, a plain `./dev up` refused while it runs, a killed master replaced by its replica
+// (status shows it) and restarted by the next up, and `./dev down` stopping all of it.
 TEST_F(DevUpTest, ClusterUpFormsTheClusterAndTwoInstancesAndDownStopsAll) {
     const int base = free_cluster_base();
     ASSERT_GT(base, 0) << "no six free ports with free bus ports";
@@ -420,6 +421,36 @@ TEST_F(DevUpTest, ClusterUpFormsTheClusterAndTwoInstancesAndDownStopsAll) {
     auto single = run_dev({"up"}, env_, dir_.file("up3.log"), 60s);
     EXPECT_NE(single.status, 0);
     EXPECT_NE(single.output.find("./dev down first"), std::string::npos) << single.output;
+
+    // kill -9 of a master (left unreaped: a zombie): its replica takes its slots, status shows the
+    // dead node and keeps going; the next up restarts it into the same cluster.
+    const pid_t master = pidfile_pid(pidfile("redis-cluster-" + node_ports[0]));
+    ASSERT_GT(master, 0);
+    ASSERT_EQ(::kill(master, SIGKILL), 0);
+    std::string after_kill;
+    EXPECT_TRUE(testing::wait_until(
+        [&] {
+            after_kill = run_dev({"status"}, env_, dir_.file("status_kill.log"), 60s).output;
+            return after_kill.find("cluster_state:ok") != std::string::npos &&
+                   count_of(after_kill, "master   slots") == 3U;
+        },
+        30s, "a replica to take the killed master's slots"))
+        << after_kill;
+    EXPECT_TRUE(std::regex_search(after_kill, std::regex("\\n  " + node_ports[0] + " +stopped +no answer\\n")))
+        << after_kill;
+    auto third = run_dev({"up", "--cluster"}, env_, dir_.file("up4.log"), 300s);
+    remember_pids();
+    ASSERT_EQ(third.status, 0) << third.output;
+    EXPECT_NE(third.output.find("starting redis-cluster-" + node_ports[0]), std::string::npos) << third.output;
+    EXPECT_NE(third.output.find("already formed"), std::string::npos) << third.output;
+    std::string rejoined;
+    EXPECT_TRUE(testing::wait_until(
+        [&] {
+            rejoined = run_dev({"status"}, env_, dir_.file("status_rejoin.log"), 60s).output;
+            return count_of(rejoined, "master   slots") == 3U && count_of(rejoined, "replica  of") == 3U;
+        },
+        30s, "the restarted node to rejoin as a replica"))
+        << rejoined;
 
     std::vector<pid_t> pids;
     for (const auto& name : services_) {
