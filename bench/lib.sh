@@ -12,6 +12,10 @@ ROW_N=0            # answers of the last row
 ROW_NEXT=0         # the load generator's next_offset after the last row
 HB_OFFSET=0        # where the next heartbeat row starts in heartbeat.tsv
 MONETA_PID=""
+REDIS_PIDS=()      # the redis-server processes whose CPU a row counts: the single one, or every cluster node
+REDIS_STAT_PORTS=() # the Redis servers whose INFO a row reads: the single one, or the cluster's masters
+ROW_REDIS_MODE=single # "redis_mode" of the rows (results.json)
+ROW_SUFFIX=""      # appended to every row's label (" [cluster]")
 
 first_word() {
     local -a words
@@ -155,6 +159,68 @@ tracing_rows() {
     start_moneta "$workers"
 }
 
+# free_port_block <n>: a base port p with p .. p+n-1 and their cluster bus ports (+10000) free,
+# all below the ephemeral range (see free_port).
+free_port_block() {
+    local p i ok
+    for _ in $(seq 1 100); do
+        p=$((20000 + RANDOM % 2000))
+        ok=1
+        for ((i = 0; i < $1; i++)); do
+            if port_in_use $((p + i)) || port_in_use $((p + i + 10000)); then
+                ok=0
+                break
+            fi
+        done
+        [[ $ok -eq 1 ]] && { echo "$p"; return 0; }
+    done
+    die "no block of $1 free ports"
+}
+
+# cluster_rows <workers>: ./dev bench --cluster. The first (heartbeat) and steady heartbeat rows
+# and the warm start row again, on a Redis Cluster as ./dev up --cluster runs it
+# (scripts/cluster.sh: 3 masters + 3 replicas, AOF everysec, the password; every node pinned to
+# CPU_LOAD as the single redis-server is), moneta restarted with MONETA_REDIS_MODE=cluster. The
+# cluster starts empty: the caches are warmed (cold starts) and sessions prepared again first.
+# Rows carry "redis_mode":"cluster" and " [cluster]". Their redis column is the CPU of all six
+# nodes (the replicas' replication included); cmds, lua, aof_B and reads are the masters'.
+cluster_rows() {
+    local workers="$1" port pid role
+    stop_moneta
+    MONETA_CLUSTER_PORT=$(free_port_block "$CLUSTER_NODES")
+    log "starting a redis cluster on 127.0.0.1:$MONETA_CLUSTER_PORT-$((MONETA_CLUSTER_PORT + CLUSTER_NODES - 1))"
+    cluster_up
+    REDIS_PIDS=()
+    REDIS_STAT_PORTS=()
+    for port in $(cluster_ports); do
+        pid=$(pidfile_pid "$RUN_DIR/redis-cluster-$port.pid")
+        taskset -a -p -c "$CPU_LOAD" "$pid" >/dev/null
+        REDIS_PIDS+=("$pid")
+        redis_cli_at "$port" CONFIG SET auto-aof-rewrite-percentage 0 >/dev/null
+        role=$(redis_cli_at "$port" ROLE | head -n 1)
+        [[ "$role" == master ]] && REDIS_STAT_PORTS+=("$port")
+    done
+    [[ ${#REDIS_STAT_PORTS[@]} -eq 3 ]] || die "the cluster has ${#REDIS_STAT_PORTS[@]} masters, not 3"
+    # Shell variables handed to moneta alone by start_bg (ENV_MONETA_EXTRA below).
+    # shellcheck disable=SC2034 # read by name: they are in start_bg's list of env names
+    MONETA_REDIS_MODE=cluster
+    # shellcheck disable=SC2034 # as above
+    MONETA_REDIS_NODES=$(cluster_seeds)
+    ROW_REDIS_MODE=cluster
+    ROW_SUFFIX=" [cluster]"
+    ENV_MONETA_EXTRA="MONETA_REDIS_MODE MONETA_REDIS_NODES" start_moneta "$workers"
+    warm_caches "$workers"
+    prepare_sessions "$workers"
+    ROW_OFFSET=0 ROW_MAX=$LIVE run_row heartbeat "moneta heartbeat (first)" "$workers" closed "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
+    local hb_next=$ROW_NEXT
+    ROW_OFFSET=0 ROW_MAX=$hb_next run_row heartbeat "moneta heartbeat (steady)" "$workers" closed "$MONETA_PORT" "$WORK/heartbeat_next.tsv" moneta
+    run_row start "moneta start (warm)" "$workers" closed "$MONETA_PORT" "$WORK/start.tsv" moneta
+    stop_moneta
+    unset MONETA_REDIS_MODE MONETA_REDIS_NODES
+    ROW_REDIS_MODE=single
+    ROW_SUFFIX=""
+}
+
 stop_moneta() {
     stop_pid moneta moneta TERM 30
     MONETA_PID=""
@@ -225,9 +291,13 @@ tree() {
 
 softirq_ticks() { awk -v c="cpu$1" '$1 == c { print $8 }' /proc/stat; }
 
-redis_cli() {
-    REDISCLI_AUTH="$MONETA_REDIS_PASSWORD" redis-cli --no-auth-warning -p "$MONETA_REDIS_PORT" "$@"
+# redis_cli_at <port> <args...>; redis_cli: the single redis-server.
+redis_cli_at() {
+    local port="$1"
+    shift
+    REDISCLI_AUTH="$MONETA_REDIS_PASSWORD" redis-cli --no-auth-warning -p "$port" "$@"
 }
+redis_cli() { redis_cli_at "$MONETA_REDIS_PORT" "$@"; }
 
 wait_redis() {
     local i
@@ -238,17 +308,29 @@ wait_redis() {
     die "redis-server did not start (see $LOG_DIR/redis.log)"
 }
 
-# redis_info <section> <field>
-redis_info() { redis_cli INFO "$1" | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
+# redis_info <section> <field>: the field summed over REDIS_STAT_PORTS (the single server by default).
+redis_info() {
+    local port total=0 v
+    for port in "${REDIS_STAT_PORTS[@]:-$MONETA_REDIS_PORT}"; do
+        v=$(redis_cli_at "$port" INFO "$1" | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }')
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
 
 # From one INFO commandstats: all commands Redis executed, those run inside scripts included
 # (Redis 7 counts redis.call in commandstats), minus the bench's own INFO/AUTH/PING; then the
 # server µs inside scripts (EVALSHA/EVAL/FCALL usec, their redis.call work included: the rest of
 # Redis's CPU is its event loop, replies, AOF writes and the kernel). Prints "calls usec".
+# Summed over REDIS_STAT_PORTS (a cluster's masters: CLUSTER and READONLY are not moneta's requests'
+# work either).
 redis_command_stats() {
-    redis_cli INFO commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_/ {
+    local port
+    for port in "${REDIS_STAT_PORTS[@]:-$MONETA_REDIS_PORT}"; do
+        redis_cli_at "$port" INFO commandstats
+    done | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_/ {
         if ($1 ~ /^cmdstat_(evalsha|eval|fcall)$/) u += $5
-        if ($1 ~ /^cmdstat_(info|auth|ping|hello|client\|.*|config\|.*)$/) next
+        if ($1 ~ /^cmdstat_(info|auth|ping|hello|client\|.*|config\|.*|cluster\|.*|readonly)$/) next
         s += $3 } END { printf "%.0f %.0f", s, u }'
 }
 
@@ -267,7 +349,7 @@ snapshot() {
         m=$(ticks "$MONETA_PID"); a=$(alloc_count); rt=$(metric moneta_redis_round_trips_total)
     fi
     # shellcheck disable=SC2046 # tree prints pids (integers): one argument each, as intended
-    echo "$m $(ticks "$REDIS_PID") $(ticks $(tree "$BASE_PID")) $(ticks $(tree "$EDGE_PID")) $(softirq_ticks "$CPU_SUT")" \
+    echo "$m $(ticks "${REDIS_PIDS[@]}") $(ticks $(tree "$BASE_PID")) $(ticks $(tree "$EDGE_PID")) $(softirq_ticks "$CPU_SUT")" \
         "$(softirq_ticks "$CPU_LOAD") $a $(redis_command_stats) $(redis_info persistence aof_current_size) $rt" \
         "$(redis_info persistence aof_rewrites) $(redis_info stats total_reads_processed)"
 }
@@ -323,12 +405,19 @@ latency from the intended send time. Redis used_memory per live session ($ACCOUN
 preparation, account and catalog caches included): ${MEM_PER_SESSION:-?} bytes over ${LIVE_ALL:-?} live sessions.
 Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure).
 LEGEND
+    if [[ "${CLUSTER:-0}" == 1 ]]; then
+        cat <<LEGEND
+[cluster] rows: moneta with MONETA_REDIS_MODE=cluster on a Redis Cluster of 3 masters + 3 replicas
+(AOF everysec, all six nodes on CPU $CPU_LOAD); redis = CPU of all six nodes (replication to the
+replicas included), cmds / lua / aof_B / reads = the three masters' (the replicas write as much AOF again).
+LEGEND
+    fi
 }
 
 # run_row <key> <label> <workers> <mode> <port> <file> <sut>: one measured row; prints it and
 # appends it to results.jsonl. Sets ROW_RPS.
 run_row() {
-    local key="$1" label="$2" workers="$3" mode="$4" port="$5" file="$6" sut="$7"
+    local key="$1" label="$2$ROW_SUFFIX" workers="$3" mode="$4" port="$5" file="$6" sut="$7"
     local s0 s1 out
     [[ "$mode" == open@* ]] && redis_cli LATENCY RESET >/dev/null
     s0=$(snapshot)
@@ -381,8 +470,8 @@ run_row() {
             END { if (NR == 0) printf "none" }')"
     fi
     num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && echo "$1" || echo null; }
-    printf '{"endpoint":"%s","label":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s,"redis_script_us":%s,"redis_reads":%s}\n' \
-        "$key" "$label" "$workers" "$mode" "$COMMIT" "$n" "$(num "$rps")" "$(num "$p50")" "$(num "$p99")" "$(num "$p999")" \
+    printf '{"endpoint":"%s","label":"%s","redis_mode":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s,"redis_script_us":%s,"redis_reads":%s}\n' \
+        "$key" "$label" "$ROW_REDIS_MODE" "$workers" "$mode" "$COMMIT" "$n" "$(num "$rps")" "$(num "$p50")" "$(num "$p99")" "$(num "$p999")" \
         "$(num "$non2xx")" "$(num "$errors")" "$statuses" "$(num "$m")" "$(num "$r")" "$(num "$ng")" "$(num "$load_us")" \
         "$(num "$sq")" "$(num "$al")" "$(num "$cm")" "$(num "$rt")" "$(num "$aof")" "$(num "$lua")" "$(num "$rd")" >>"$WORK/results.jsonl"
 }
@@ -407,7 +496,7 @@ perf_profile() {
     local secs=$((DURATION > 3 ? DURATION - 2 : 1))
     perf record -q -g -p "$MONETA_PID" -o "$data" -- sleep "$secs" >/dev/null 2>&1 &
     local moneta_perf=$!
-    perf record -q -g -p "$REDIS_PID" -o "$data.redis" -- sleep "$secs" >/dev/null 2>&1 || true
+    perf record -q -g -p "${REDIS_PIDS[0]}" -o "$data.redis" -- sleep "$secs" >/dev/null 2>&1 || true
     wait "$moneta_perf" || true
     wait "$load_pid" || true
     local who file

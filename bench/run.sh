@@ -15,14 +15,19 @@
 #      jwt_tool always come from this tree), BENCH_RESULTS (build/bench/results.json).
 # --perf: also record `perf record -g` of moneta under the heartbeat and start loads (1 worker)
 #      and print the top symbols.
+# --cluster: then the heartbeat (first, steady) and warm start rows again with moneta on a Redis
+#      Cluster (scripts/cluster.sh, 3 masters + 3 replicas), first worker count only: rows marked
+#      [cluster], "redis_mode":"cluster" in results.json (bench/lib.sh cluster_rows).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 PERF=0
+CLUSTER=0
 for arg in "$@"; do
     case "$arg" in
         --perf) PERF=1 ;;
-        *) echo "usage: ./dev bench [--perf]" >&2; exit 2 ;;
+        --cluster) CLUSTER=1 ;;
+        *) echo "usage: ./dev bench [--perf] [--cluster]" >&2; exit 2 ;;
     esac
 done
 
@@ -99,7 +104,7 @@ start_bg redis redis-server "$MONETA_REDIS_PORT" "$ENV_REDIS" taskset -c "$CPU_L
 start_bg internal_api internal_api "$INTERNAL_API_PORT" "$ENV_INTERNAL_API" taskset -c "$CPU_LOAD" "$BIN_INTERNAL_API" \
     --config "$ROOT/services/internal_api/config/internal_api.json" \
     --port "$INTERNAL_API_PORT" --db "$MONETA_DEV_DIR/data/internal_api.sqlite" --fixtures "$FIXTURES"
-REDIS_PID=$(pidfile_pid "$RUN_DIR/redis.pid")
+REDIS_PIDS=("$(pidfile_pid "$RUN_DIR/redis.pid")")
 wait_redis
 # AOF rewrites (a fork every time the file doubles) would make aof_current_size shrink in the
 # middle of a row: off for the bench, so AOF bytes per request are exact. Appends stay everysec.
@@ -209,6 +214,7 @@ for WORKERS in $WORKER_SETS; do
     fi
     stop_moneta
 done
+[[ $CLUSTER -eq 1 ]] && cluster_rows "$(first_word "$WORKER_SETS")"
 print_legend
 write_results_json
 

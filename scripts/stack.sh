@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# ./dev up / down / status / token. Sourced by ./dev after scripts/lib.sh.
+# ./dev up [--cluster] / down / status / token. Sourced by ./dev after scripts/lib.sh.
 
 RUN_DIR="$MONETA_DEV_DIR/run"
 LOG_DIR="$MONETA_DEV_DIR/log"
@@ -11,6 +11,12 @@ BIN_MONETA="$RELEASE_DIR/services/moneta/moneta"
 BIN_INTERNAL_API="$RELEASE_DIR/services/internal_api/internal_api"
 BIN_JWT_TOOL="$RELEASE_DIR/tools/jwt_tool/jwt_tool"
 BIN_EXPORTER="$RELEASE_DIR/tools/stack_exporter/stack_exporter"
+# The mode the stack was started in ("single": one redis-server; "cluster": scripts/cluster.sh and
+# two moneta instances), so that down and status know it.
+MODE_FILE="$RUN_DIR/mode"
+STACK_MODE=single
+
+source "$ROOT/scripts/cluster.sh"
 
 build_release() {
     if [[ -n "${MONETA_PREBUILT_DIR:-}" ]]; then
@@ -279,6 +285,16 @@ REDIS
     chmod 600 "$RUN_DIR/redis.conf"
 }
 
+# exporter_redis_port: the Redis whose INFO the exporter serves: the single one, or in cluster mode
+# the first node only (MONETA_CLUSTER_PORT; a master until a failover).
+exporter_redis_port() {
+    if [[ "$STACK_MODE" == cluster ]]; then
+        printf '%s' "$MONETA_CLUSTER_PORT"
+    else
+        printf '%s' "$MONETA_REDIS_PORT"
+    fi
+}
+
 # write_registrations: $RUN_DIR/consul_services.json, what each process of the stack that does not
 # register itself would register with its Consul agent (the body of PUT /v1/agent/service/register,
 # docs/observability.md "Service discovery"). tools/stack_exporter serves it to Prometheus as
@@ -295,7 +311,7 @@ write_registrations() {
   {"ID": "nginx-$MONETA_EDGE_PORT", "Name": "nginx", "Address": "127.0.0.1", "Port": $MONETA_EDGE_PORT,
    "Tags": ["prometheus", "edge"],
    "Meta": {"metrics_port": "$MONETA_EXPORTER_PORT", "metrics_path": "/metrics/nginx"}},
-  {"ID": "redis-$MONETA_REDIS_PORT", "Name": "redis", "Address": "127.0.0.1", "Port": $MONETA_REDIS_PORT,
+  {"ID": "redis-$(exporter_redis_port)", "Name": "redis", "Address": "127.0.0.1", "Port": $(exporter_redis_port),
    "Tags": ["prometheus"], "Meta": {"metrics_port": "$MONETA_EXPORTER_PORT", "metrics_path": "/metrics/redis"}},
   {"ID": "stack_exporter-$MONETA_EXPORTER_PORT", "Name": "stack_exporter", "Address": "127.0.0.1",
    "Port": $MONETA_EXPORTER_PORT, "Tags": ["prometheus"]},
@@ -352,14 +368,82 @@ load_stack_secrets() {
     load_cdn_key
 }
 
+# service_program <name>: the program a pid file's name stands for (proc_alive's check).
+service_program() {
+    case "$1" in
+        redis | redis-cluster-*) echo redis-server ;;
+        alertmanager) echo prometheus-alertmanager ;;
+        moneta_2) echo moneta ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# stack_running: 0 when a pid file in the run dir names a live process.
+stack_running() {
+    local pidfile name
+    for pidfile in "$RUN_DIR"/*.pid; do
+        [[ -e "$pidfile" ]] || continue
+        name="$(basename "$pidfile" .pid)"
+        pid_alive "$pidfile" "$(service_program "$name")" && return 0
+    done
+    return 1
+}
+
+# recorded_mode: the mode the stack in the run dir was started in (single when none is recorded).
+recorded_mode() {
+    local mode=""
+    [[ -s "$MODE_FILE" ]] && read -r mode <"$MODE_FILE"
+    printf '%s' "${mode:-single}"
+}
+
+# set_stack_mode <mode>: a stack still running in the other mode is refused (its moneta would
+# stay on its Redis); else the mode is recorded for down and status.
+set_stack_mode() {
+    local want="$1" have
+    have="$(recorded_mode)"
+    if [[ "$have" != "$want" ]] && stack_running; then
+        die "the stack runs in $have mode: ./dev down first, then ./dev up$([[ "$want" == cluster ]] && echo " --cluster")"
+    fi
+    STACK_MODE="$want"
+    mkdir -p "$RUN_DIR"
+    echo "$want" >"$MODE_FILE"
+}
+
+# start_moneta_instance <name> <port> <admin port>: one moneta on its own ports (start_bg, its
+# environment only); in cluster mode with MONETA_REDIS_MODE=cluster and the nodes as seeds. (A
+# function's prefix assignments hold, exported, for its call only.)
+start_moneta_instance() {
+    local name="$1" port="$2" admin_port="$3"
+    local moneta_cmd=("$BIN_MONETA" --config "$ROOT/services/moneta/config/moneta.json")
+    if [[ "$STACK_MODE" == cluster ]]; then
+        MONETA_PORT="$port" MONETA_ADMIN_PORT="$admin_port" MONETA_REDIS_MODE=cluster \
+            MONETA_REDIS_NODES="$(cluster_seeds)" start_bg "$name" moneta "$port" "$ENV_MONETA" "${moneta_cmd[@]}"
+    else
+        MONETA_PORT="$port" MONETA_ADMIN_PORT="$admin_port" start_bg "$name" moneta "$port" "$ENV_MONETA" "${moneta_cmd[@]}"
+    fi
+    wait_http "http://127.0.0.1:$port/healthz" 30 "$name"
+}
+
 stack_up() {
+    local mode=single
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --cluster) mode=cluster; shift ;;
+            *) die "up: unknown option $1 (usage: ./dev up [--cluster])" ;;
+        esac
+    done
+    set_stack_mode "$mode"
     ensure_packages
     build_release
     mkdir -p "$RUN_DIR" "$LOG_DIR" "$MONETA_DEV_DIR/redis" "$MONETA_DEV_DIR/data"
     load_stack_secrets
 
-    render_redis_conf
-    start_bg redis redis-server "$MONETA_REDIS_PORT" "$ENV_REDIS" redis-server "$RUN_DIR/redis.conf"
+    if [[ "$STACK_MODE" == cluster ]]; then
+        cluster_up
+    else
+        render_redis_conf
+        start_bg redis redis-server "$MONETA_REDIS_PORT" "$ENV_REDIS" redis-server "$RUN_DIR/redis.conf"
+    fi
     start_bg internal_api internal_api "$INTERNAL_API_PORT" "$ENV_INTERNAL_API" "$BIN_INTERNAL_API" \
         --config "$ROOT/services/internal_api/config/internal_api.json" \
         --port "$INTERNAL_API_PORT" --db "$MONETA_DEV_DIR/data/internal_api.sqlite" \
@@ -368,28 +452,40 @@ stack_up() {
     # The exporter before moneta: it is also the Consul agent moneta registers with (docs/consul.md).
     start_exporter
     export CONSUL_HTTP_ADDR="127.0.0.1:$MONETA_EXPORTER_PORT"
-    start_bg moneta moneta "$MONETA_PORT" "$ENV_MONETA" "$BIN_MONETA" \
-        --config "$ROOT/services/moneta/config/moneta.json"
-    wait_http "http://127.0.0.1:$MONETA_PORT/healthz" 30 moneta
+    start_moneta_instance moneta "$MONETA_PORT" "$MONETA_ADMIN_PORT"
+    if [[ "$STACK_MODE" == cluster ]]; then
+        start_moneta_instance moneta_2 "$MONETA_PORT_2" "${MONETA_ADMIN_PORT_2:?}"
+        local MONETA_INSTANCES=2  # render_nginx_conf: both instances in the upstream
+    fi
     render_nginx_conf
     start_bg nginx nginx "$MONETA_EDGE_PORT" "$ENV_NGINX" nginx -p "$RUN_DIR/nginx" \
         -c "$RUN_DIR/nginx/nginx.conf" -e "$RUN_DIR/nginx/error.log"
     wait_http "http://127.0.0.1:$MONETA_EDGE_PORT/readyz" 30 "the stack (through nginx)"
     start_observability
 
-    local token
+    local token redis_line moneta_lines exporter_redis="/metrics/redis"
     token="$(MONETA_JWT_SECRET="$MONETA_JWT_SECRET" "$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET \
         --sub a_1 --pid p_1 --ttl 3600 --iss moneta-dev --aud moneta)"
+    moneta_lines="  moneta         http://127.0.0.1:$MONETA_PORT   admin http://127.0.0.1:$MONETA_ADMIN_PORT/metrics"
+    redis_line="  redis          127.0.0.1:$MONETA_REDIS_PORT (password: $SECRETS_DIR/redis_password)"
+    if [[ "$STACK_MODE" == cluster ]]; then
+        moneta_lines+=$'\n'"  moneta (2nd)   http://127.0.0.1:$MONETA_PORT_2   admin http://127.0.0.1:$MONETA_ADMIN_PORT_2/metrics"
+        moneta_lines+=$'\n'"                 both MONETA_REDIS_MODE=cluster, behind nginx"
+        redis_line="  redis cluster  $(cluster_seeds | tr ',' ' ')"
+        redis_line+=$'\n'"                 3 masters + 3 replicas, node timeout $CLUSTER_NODE_TIMEOUT_MS ms (password: $SECRETS_DIR/redis_password);"
+        redis_line+=$'\n'"                 roles and slots: ./dev status"
+        exporter_redis="/metrics/redis (node $MONETA_CLUSTER_PORT only)"
+    fi
     cat <<INFO
 
-Moneta is up.
+Moneta is up$([[ "$STACK_MODE" == cluster ]] && echo " (Redis Cluster, two moneta instances)").
   edge (nginx)   http://127.0.0.1:$MONETA_EDGE_PORT
-  moneta         http://127.0.0.1:$MONETA_PORT   admin http://127.0.0.1:$MONETA_ADMIN_PORT/metrics
+$moneta_lines
   internal-api   http://127.0.0.1:$INTERNAL_API_PORT
-  redis          127.0.0.1:$MONETA_REDIS_PORT (password: $SECRETS_DIR/redis_password)
+$redis_line
   prometheus     http://127.0.0.1:$MONETA_PROMETHEUS_PORT   (targets: /targets, alerts: /alerts)
   alertmanager   http://127.0.0.1:$MONETA_ALERTMANAGER_PORT
-  exporter       http://127.0.0.1:$MONETA_EXPORTER_PORT/metrics/nginx, /metrics/redis, /sd
+  exporter       http://127.0.0.1:$MONETA_EXPORTER_PORT/metrics/nginx, $exporter_redis, /sd
   logs           $LOG_DIR/   stop with: ./dev down
   secrets        $SECRETS_DIR/ (HS256 dev secret: jwt_hs256, or \$MONETA_JWT_SECRET)
 
@@ -443,7 +539,7 @@ stop_pid() {
 start_exporter() {
     write_registrations
     start_bg stack_exporter stack_exporter "$MONETA_EXPORTER_PORT" "$ENV_EXPORTER" "$BIN_EXPORTER" \
-        --port "$MONETA_EXPORTER_PORT" --redis-port "$MONETA_REDIS_PORT" \
+        --port "$MONETA_EXPORTER_PORT" --redis-port "$(exporter_redis_port)" \
         --nginx-status-port "$MONETA_EDGE_STATUS_PORT" --registrations "$RUN_DIR/consul_services.json" \
         --consul-agent
     wait_http "http://127.0.0.1:$MONETA_EXPORTER_PORT/sd" 30 stack_exporter
@@ -469,30 +565,41 @@ start_observability() {
 }
 
 stack_down() {
+    [[ $# -eq 0 ]] || die "down: no options (it stops whatever the run dir's pid files name)"
     # Order: Prometheus first (it would alert on everything else going away), the edge (no new
-    # traffic), then moneta (drains, flushes progress), then its dependencies.
+    # traffic), then moneta (drains, flushes progress; both instances at once in cluster mode),
+    # then its dependencies. Whichever mode ran: what is not running is skipped.
     stop_pid prometheus prometheus TERM 15
     stop_pid alertmanager prometheus-alertmanager TERM 15
     stop_pid nginx nginx QUIT 15
+    stop_pid moneta_2 moneta TERM 30 &
+    local second=$!
     stop_pid moneta moneta TERM 30
+    wait "$second"
     stop_pid stack_exporter stack_exporter TERM 15  # after moneta: its Consul agent (deregister)
     stop_pid internal_api internal_api TERM 15
     stop_pid redis redis-server TERM 15
+    cluster_down
+    rm -f "$MODE_FILE"
     log "stopped"
 }
 
 stack_status() {
-    local name program
-    for name in nginx moneta internal_api redis stack_exporter prometheus alertmanager; do
-        program="$name"
-        [[ "$name" == redis ]] && program=redis-server
-        [[ "$name" == alertmanager ]] && program=prometheus-alertmanager
-        if pid_alive "$RUN_DIR/$name.pid" "$program"; then
+    [[ $# -eq 0 ]] || die "status: no options"
+    local name names=(nginx moneta internal_api redis stack_exporter prometheus alertmanager)
+    STACK_MODE="$(recorded_mode)"
+    [[ "$STACK_MODE" == cluster ]] && names=(nginx moneta moneta_2 internal_api stack_exporter prometheus alertmanager)
+    for name in "${names[@]}"; do
+        if pid_alive "$RUN_DIR/$name.pid" "$(service_program "$name")"; then
             printf '%-13s running (pid %s)\n' "$name" "$(pidfile_pid "$RUN_DIR/$name.pid")"
         else
             printf '%-13s stopped\n' "$name"
         fi
     done
+    if [[ "$STACK_MODE" == cluster ]]; then
+        load_secret redis_password MONETA_REDIS_PASSWORD
+        cluster_status
+    fi
 }
 
 print_token() {

@@ -2,22 +2,30 @@
 // a free one, the test build's binaries (MONETA_PREBUILT_DIR). Checks the printed curl gives 201
 // through nginx, what each process holds (environment, files, modes), that a kill -9'ed moneta
 // nobody reaps (a zombie) is restarted by the next `./dev up`, and that `./dev down` stops all.
+// `./dev up --cluster`: six redis-server formed into a cluster once, two moneta instances in
+// cluster mode behind nginx, `./dev status` showing the nodes, `./dev down` stopping them all.
 //
 // The test process makes itself a child subreaper, so the stack's processes (orphaned when
 // `./dev` exits) become its children; it reaps none of them until the end. That is a container
 // without an init: a killed process stays a zombie.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "dev_support.hpp"
@@ -57,6 +65,47 @@ std::string printed_curl(const std::string& output) {
     return cmd;
 }
 
+// True when 127.0.0.1:@p port can be bound now.
+bool bindable(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return false;
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// A base port for the six cluster nodes: base .. base+5 and their bus ports (+10000) free, all
+// below Linux's ephemeral range (32768-60999: an outgoing connection may hold one unseen).
+int free_cluster_base() {
+    std::mt19937 rng(std::random_device{}());
+    std::uniform_int_distribution<int> pick(20000, 22000);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const int base = pick(rng);
+        bool ok = true;
+        for (int i = 0; i < 6 && ok; ++i) {
+            ok = bindable(base + i) && bindable(base + i + 10000);
+        }
+        if (ok) {
+            return base;
+        }
+    }
+    return -1;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
 bool is_private(const fs::path& p, fs::perms want) {
     std::error_code ec;
     return (fs::status(p, ec).permissions() & fs::perms::mask) == want;
@@ -88,7 +137,7 @@ protected:
     void TearDown() override {
         run_dev({"down"}, env_, dir_.file("teardown.log"), 120s);
         // Anything still running after that is killed by pid, and every child reaped.
-        for (const auto& name : kServices) {
+        for (const auto& name : services_) {
             const pid_t pid = pidfile_pid(pidfile(name));
             if (pid > 0 && proc_state(pid) && proc_state(pid) != 'Z' && started_.count(name) &&
                 started_.at(name) == proc_starttime(pid)) {
@@ -114,7 +163,7 @@ protected:
 
     // Records the pids the pid files name now (for TearDown).
     void remember_pids() {
-        for (const auto& name : kServices) {
+        for (const auto& name : services_) {
             const pid_t pid = pidfile_pid(pidfile(name));
             if (pid > 0) {
                 seen_.emplace(name + std::to_string(pid), pid);
@@ -148,6 +197,7 @@ protected:
 
     testing::TempDir dir_{"dev-up-"};
     Env env_;
+    std::vector<std::string> services_ = kServices;  ///< pid file names TearDown kills if left
     std::map<std::string, pid_t> seen_;
     std::map<std::string, std::string> started_;
 };
@@ -285,6 +335,142 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
     }
     const auto after = run_dev({"status"}, env_, dir_.file("status2.log"), 60s);
     EXPECT_EQ(after.output.find("running"), std::string::npos) << after.output;
+}
+
+// ./dev up --cluster on moved ports: the cluster formed (3 masters, 3 replicas, every slot), two
+// moneta instances in cluster mode behind nginx, a start through nginx, a second up that keeps the
+// formed cluster, a plain `./dev up` refused while it runs, a killed master replaced by its replica
+// (status shows it) and restarted by the next up, and `./dev down` stopping all of it.
+TEST_F(DevUpTest, ClusterUpFormsTheClusterAndTwoInstancesAndDownStopsAll) {
+    const int base = free_cluster_base();
+    ASSERT_GT(base, 0) << "no six free ports with free bus ports";
+    env_.emplace_back("MONETA_CLUSTER_PORT", std::to_string(base));
+    env_.emplace_back("MONETA_PORT_2", std::to_string(testing::free_port()));
+    env_.emplace_back("MONETA_ADMIN_PORT_2", std::to_string(testing::free_port()));
+    services_ = {"nginx", "moneta", "moneta_2", "internal_api", "stack_exporter", "prometheus", "alertmanager"};
+    std::vector<std::string> node_ports;
+    for (int i = 0; i < 6; ++i) {
+        node_ports.push_back(std::to_string(base + i));
+        services_.push_back("redis-cluster-" + node_ports.back());
+    }
+
+    auto first = run_dev({"up", "--cluster"}, env_, dir_.file("up1.log"), 300s);
+    remember_pids();
+    ASSERT_EQ(first.status, 0) << first.output;
+    EXPECT_NE(first.output.find("forming the redis cluster"), std::string::npos) << first.output;
+    EXPECT_NE(first.output.find("http://127.0.0.1:" + env("MONETA_PORT_2")), std::string::npos) << first.output;
+    for (const auto& port : node_ports) {
+        EXPECT_NE(first.output.find("127.0.0.1:" + port), std::string::npos) << port;
+    }
+    EXPECT_TRUE(curl_gives_201(first.output));
+    EXPECT_EQ(testing::read_file(dir_.path() / "run/mode"), "cluster\n");
+
+    // Both instances: cluster mode with the six seeds, each on its own ports, both in nginx's upstream.
+    std::string seeds;
+    for (const auto& port : node_ports) {
+        seeds += (seeds.empty() ? "" : ",") + std::string("127.0.0.1:") + port;
+    }
+    const auto nginx_conf = testing::read_file(dir_.path() / "run/nginx/nginx.conf");
+    const std::tuple<std::string, std::string, std::string> instances[] = {
+        {"moneta", "MONETA_PORT", "MONETA_ADMIN_PORT"},
+        {"moneta_2", "MONETA_PORT_2", "MONETA_ADMIN_PORT_2"},
+    };
+    for (const auto& [name, port, admin] : instances) {
+        SCOPED_TRACE(name);
+        const pid_t pid = pidfile_pid(pidfile(name));
+        ASSERT_GT(pid, 0);
+        const auto e = proc_environ(pid);
+        EXPECT_EQ(e.count("MONETA_REDIS_MODE") ? e.at("MONETA_REDIS_MODE") : "(unset)", "cluster");
+        EXPECT_EQ(e.count("MONETA_REDIS_NODES") ? e.at("MONETA_REDIS_NODES") : "(unset)", seeds);
+        EXPECT_EQ(e.count("MONETA_PORT") ? e.at("MONETA_PORT") : "(unset)", env(port));
+        EXPECT_EQ(e.count("MONETA_ADMIN_PORT") ? e.at("MONETA_ADMIN_PORT") : "(unset)", env(admin));
+        const auto ready = testing::http_call(static_cast<std::uint16_t>(std::stoi(env(admin))), "GET", "/readyz");
+        EXPECT_EQ(ready.status, 200) << ready.error;
+        EXPECT_NE(nginx_conf.find("server 127.0.0.1:" + env(port) + " "), std::string::npos);
+    }
+
+    // Each node: its config private with the password for clients and for replication.
+    auto password = testing::read_file(secret("redis_password"));
+    while (!password.empty() && password.back() == '\n') {
+        password.pop_back();
+    }
+    for (const auto& port : node_ports) {
+        const auto conf = dir_.path() / "run/redis-cluster" / (port + ".conf");
+        EXPECT_TRUE(is_private(conf, fs::perms::owner_read | fs::perms::owner_write)) << port;
+        const auto text = testing::read_file(conf);
+        EXPECT_NE(text.find("requirepass " + password), std::string::npos) << port;
+        EXPECT_NE(text.find("masterauth "), std::string::npos) << port;
+        EXPECT_NE(text.find("cluster-enabled yes"), std::string::npos) << port;
+        EXPECT_NE(text.find("appendfsync everysec"), std::string::npos) << port;
+        const auto noauth = testing::raw_exchange(static_cast<std::uint16_t>(std::stoi(port)), "PING\r\n", 300ms);
+        EXPECT_EQ(noauth.rfind("-NOAUTH", 0), 0U) << port << ": " << noauth;
+    }
+
+    const auto status = run_dev({"status"}, env_, dir_.file("status.log"), 60s);
+    EXPECT_NE(status.output.find("cluster_state:ok"), std::string::npos) << status.output;
+    EXPECT_EQ(count_of(status.output, "master   slots"), 3U) << status.output;
+    EXPECT_EQ(count_of(status.output, "replica  of"), 3U) << status.output;
+    EXPECT_NE(status.output.find("moneta_2      running"), std::string::npos) << status.output;
+
+    // Again: everything already running, the formed cluster kept (never created twice).
+    auto second = run_dev({"up", "--cluster"}, env_, dir_.file("up2.log"), 300s);
+    ASSERT_EQ(second.status, 0) << second.output;
+    EXPECT_NE(second.output.find("already formed"), std::string::npos) << second.output;
+    EXPECT_EQ(second.output.find("forming"), std::string::npos) << second.output;
+    // A single-Redis up would leave both instances on the cluster: refused.
+    auto single = run_dev({"up"}, env_, dir_.file("up3.log"), 60s);
+    EXPECT_NE(single.status, 0);
+    EXPECT_NE(single.output.find("./dev down first"), std::string::npos) << single.output;
+
+    // kill -9 of a master (left unreaped: a zombie): its replica takes its slots, status shows the
+    // dead node and keeps going; the next up restarts it into the same cluster.
+    const pid_t master = pidfile_pid(pidfile("redis-cluster-" + node_ports[0]));
+    ASSERT_GT(master, 0);
+    ASSERT_EQ(::kill(master, SIGKILL), 0);
+    std::string after_kill;
+    EXPECT_TRUE(testing::wait_until(
+        [&] {
+            after_kill = run_dev({"status"}, env_, dir_.file("status_kill.log"), 60s).output;
+            return after_kill.find("cluster_state:ok") != std::string::npos &&
+                   count_of(after_kill, "master   slots") == 3U;
+        },
+        30s, "a replica to take the killed master's slots"))
+        << after_kill;
+    EXPECT_TRUE(std::regex_search(after_kill, std::regex("\\n  " + node_ports[0] + " +stopped +no answer\\n")))
+        << after_kill;
+    auto third = run_dev({"up", "--cluster"}, env_, dir_.file("up4.log"), 300s);
+    remember_pids();
+    ASSERT_EQ(third.status, 0) << third.output;
+    EXPECT_NE(third.output.find("starting redis-cluster-" + node_ports[0]), std::string::npos) << third.output;
+    EXPECT_NE(third.output.find("already formed"), std::string::npos) << third.output;
+    std::string rejoined;
+    EXPECT_TRUE(testing::wait_until(
+        [&] {
+            rejoined = run_dev({"status"}, env_, dir_.file("status_rejoin.log"), 60s).output;
+            return count_of(rejoined, "master   slots") == 3U && count_of(rejoined, "replica  of") == 3U;
+        },
+        30s, "the restarted node to rejoin as a replica"))
+        << rejoined;
+
+    std::vector<pid_t> pids;
+    for (const auto& name : services_) {
+        pids.push_back(pidfile_pid(pidfile(name)));
+        EXPECT_GT(pids.back(), 0) << name;
+    }
+    const auto down = run_dev({"down"}, env_, dir_.file("down.log"), 120s);
+    ASSERT_EQ(down.status, 0) << down.output;
+    EXPECT_EQ(down.output.find("did not stop"), std::string::npos) << down.output;
+    for (std::size_t i = 0; i < services_.size(); ++i) {
+        SCOPED_TRACE(services_[i]);
+        EXPECT_FALSE(fs::exists(pidfile(services_[i])));
+        const auto state = proc_state(pids[i]);
+        EXPECT_TRUE(!state || *state == 'Z') << "still running: pid " << pids[i] << " state " << *state;
+    }
+    for (const auto& port : node_ports) {
+        EXPECT_FALSE(testing::tcp_port_open(static_cast<std::uint16_t>(std::stoi(port)))) << port;
+    }
+    EXPECT_FALSE(fs::exists(dir_.path() / "run/mode"));
+    EXPECT_TRUE(fs::exists(dir_.path() / "redis-cluster" / node_ports[0] / "nodes.conf"));  // kept for the next up
 }
 
 }  // namespace
