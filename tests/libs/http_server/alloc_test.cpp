@@ -15,55 +15,7 @@
 #include "moneta/http/router.hpp"
 #include "moneta/http/server.hpp"
 #include "moneta/testing/http.hpp"
-
-namespace {
-
-thread_local bool t_counted = false;  // set on the server's worker thread
-std::atomic<std::uint64_t> g_allocations{0};
-
-void* counted_alloc(std::size_t n, std::size_t align = 0) {
-    if (t_counted) {
-        g_allocations.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (n == 0) {
-        n = 1;
-    }
-    void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                                : std::malloc(n);
-    return p;
-}
-
-}  // namespace
-
-// Every replaceable form, so allocation and release always pair up (ASan checks the pairing).
-void* operator new(std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-    if (void* p = counted_alloc(n, static_cast<std::size_t>(a))) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    if (void* p = counted_alloc(n, static_cast<std::size_t>(a))) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "moneta/testing/counting_new.hpp"  // this binary's operator new
 
 namespace moneta::http {
 namespace {
@@ -101,7 +53,7 @@ protected:
             });
             WorkerHooks hooks;
             hooks.handler = [router](Request& r) { return router->async_dispatch(r); };
-            t_counted = true;  // this runs on the worker thread
+            moneta::testing::count_allocations = true;  // this runs on the worker thread
             return hooks;
         });
         auto port = server_->listen();
@@ -117,18 +69,18 @@ protected:
 
     /// Allocations on the worker per request over @p n requests, after @p warm ones.
     double per_request(testing::HttpConnection& c, const std::function<bool()>& call, int warm, int n) {
-        const auto at_start = g_allocations.load();
+        const auto at_start = moneta::testing::allocation_count.load();
         for (int i = 0; i < warm; ++i) {
             EXPECT_TRUE(call());
         }
         // The counter works: a new connection allocates its buffers on the worker.
-        EXPECT_GT(g_allocations.load(), at_start);
-        const auto before = g_allocations.load();
+        EXPECT_GT(moneta::testing::allocation_count.load(), at_start);
+        const auto before = moneta::testing::allocation_count.load();
         for (int i = 0; i < n; ++i) {
             EXPECT_TRUE(call());
         }
         (void)c;
-        const double per = static_cast<double>(g_allocations.load() - before) / n;
+        const double per = static_cast<double>(moneta::testing::allocation_count.load() - before) / n;
         std::printf("worker allocations per request: %.2f\n", per);
         return per;
     }

@@ -11,9 +11,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include <iostream>
+#include <optional>
 #include <string>
 
 #include "coro_util.hpp"
@@ -23,50 +22,7 @@
 #include "moneta/redis/cluster.hpp"
 #include "moneta/redis/script.hpp"
 #include "moneta/testing/redis_cluster.hpp"
-
-namespace {
-
-thread_local bool t_counted = false;
-std::atomic<std::uint64_t> g_allocations{0};
-
-void* counted_alloc(std::size_t n, std::size_t align = 0) {
-    if (t_counted) {
-        g_allocations.fetch_add(1, std::memory_order_relaxed);
-    }
-    n = n == 0 ? 1 : n;
-    return align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                             : std::malloc(n);
-}
-
-}  // namespace
-
-// Every replaceable form, so allocation and release always pair up (ASan checks the pairing).
-void* operator new(std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-    if (void* p = counted_alloc(n, static_cast<std::size_t>(a))) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    if (void* p = counted_alloc(n, static_cast<std::size_t>(a))) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "moneta/testing/counting_new.hpp"  // this binary's operator new
 
 namespace moneta::redis::testing {
 namespace {
@@ -78,41 +34,43 @@ struct Counts {
     std::uint64_t eval = 0, command = 0, pipeline = 0;
 };
 
-/// Allocations of @p kCalls scripts, commands and one-slot pipelines through @p c, after as many
+constexpr int kCalls = 200;
+
+/// Allocations made while @p call() is awaited kCalls times (counted only when @p counting; the
+/// first, uncounted round warms every cache). nullopt when a call failed.
+template <class Call>
+net::awaitable<std::optional<std::uint64_t>> allocations_of(bool counting, Call call) {
+    const std::uint64_t before = moneta::testing::allocation_count.load();
+    moneta::testing::count_allocations = counting;
+    for (int i = 0; i < kCalls; ++i) {
+        if (!co_await call()) {
+            moneta::testing::count_allocations = false;
+            co_return std::nullopt;
+        }
+    }
+    moneta::testing::count_allocations = false;
+    co_return moneta::testing::allocation_count.load() - before;
+}
+
+/// Allocations of kCalls scripts, commands and one-slot pipelines through @p c, after as many
 /// to warm every cache (frames, arenas, the pipeline's buffers).
 Counts count_calls(net::io_context& io, Commands& c) {
-    constexpr int kCalls = 200;
     static const Script script("return redis.call('INCR', KEYS[1])");
     const std::string_view keys[] = {"alloc:{p7}:a"};
     const std::string_view get[] = {"GET", "alloc:{p7}:a"};
     Pipeline p;
     p.add({"INCR", "alloc:{p7}:b"}).add({"GET", "alloc:{p7}:a"});
+    const auto deadline = core::Deadline::never();
     Counts out;
     auto body = [&]() -> net::awaitable<bool> {
-        const auto deadline = core::Deadline::never();
-        for (int round = 0; round < 2; ++round) {
-            const bool counting = round == 1;
-            std::uint64_t before = g_allocations.load();
-            t_counted = counting;
-            for (int i = 0; i < kCalls; ++i) {
-                if (!co_await c.async_eval(script, keys, {}, deadline)) co_return false;
+        for (const bool counting : {false, true}) {
+            const auto eval = co_await allocations_of(counting, [&] { return c.async_eval(script, keys, {}, deadline); });
+            const auto command = co_await allocations_of(counting, [&] { return c.async_command(get, deadline); });
+            const auto pipeline = co_await allocations_of(counting, [&] { return c.async_pipeline(p, deadline); });
+            if (!eval || !command || !pipeline) {
+                co_return false;
             }
-            t_counted = false;
-            if (counting) out.eval = g_allocations.load() - before;
-            before = g_allocations.load();
-            t_counted = counting;
-            for (int i = 0; i < kCalls; ++i) {
-                if (!co_await c.async_command(get, deadline)) co_return false;
-            }
-            t_counted = false;
-            if (counting) out.command = g_allocations.load() - before;
-            before = g_allocations.load();
-            t_counted = counting;
-            for (int i = 0; i < kCalls; ++i) {
-                if (!co_await c.async_pipeline(p, deadline)) co_return false;
-            }
-            t_counted = false;
-            if (counting) out.pipeline = g_allocations.load() - before;
+            out = Counts{*eval, *command, *pipeline};
         }
         co_return true;
     };
@@ -143,7 +101,7 @@ TEST(ClusterClientAllocTest, TheCommonPathAllocatesNoMoreThanAPlainClient) {
     ASSERT_TRUE(up && *up);
     const Counts routed = count_calls(io, cluster);
 
-    std::cout << "allocations per 200 calls, plain / cluster: eval " << direct.eval << " / " << routed.eval
+    std::cout << "allocations per " << kCalls << " calls, plain / cluster: eval " << direct.eval << " / " << routed.eval
               << ", command " << direct.command << " / " << routed.command << ", pipeline " << direct.pipeline
               << " / " << routed.pipeline << "\n";
     // The bug was one allocation or more per call (200+ here); a slot-map refresh or a read arena

@@ -11,52 +11,7 @@
 #include "moneta/trace/client_span.hpp"
 #include "moneta/trace/otlp_encoder.hpp"
 #include "moneta/trace/recorder.hpp"
-
-namespace {
-
-thread_local bool t_counted = false;
-std::atomic<std::uint64_t> g_allocations{0};
-
-void* counted_alloc(std::size_t n, std::size_t align = 0) {
-    if (t_counted) {
-        g_allocations.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (n == 0) {
-        n = 1;
-    }
-    return align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                             : std::malloc(n);
-}
-
-}  // namespace
-
-// Every replaceable form, so allocation and release always pair up (ASan checks the pairing).
-void* operator new(std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    if (void* p = counted_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-    if (void* p = counted_alloc(n, static_cast<std::size_t>(a))) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    if (void* p = counted_alloc(n, static_cast<std::size_t>(a))) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "moneta/testing/counting_new.hpp"  // this binary's operator new
 
 namespace moneta::trace {
 namespace {
@@ -95,8 +50,8 @@ TEST(TraceAllocTest, RequestPathAndSteadyEncodingAllocateNothing) {
                 }
             }
             (void)encoder.encode(big);
-            t_counted = true;
-            before = g_allocations.load();
+            moneta::testing::count_allocations = true;
+            before = moneta::testing::allocation_count.load();
         }
         ctx.trace = core::TraceContext::new_root(false);
         ctx.trace.flags = sampler.head(ctx.trace, std::nullopt) ? 1 : 0;
@@ -118,8 +73,8 @@ TEST(TraceAllocTest, RequestPathAndSteadyEncodingAllocateNothing) {
             (void)encoder.encode(batch);
         }
     }
-    const auto after = g_allocations.load();
-    t_counted = false;
+    const auto after = moneta::testing::allocation_count.load();
+    moneta::testing::count_allocations = false;
     set_this_thread_recorder(nullptr);
     EXPECT_EQ(after - before, 0U);
     EXPECT_GT(rec.kept(), 500U);  // the loop did export (half head-sampled + the errors)
