@@ -45,25 +45,10 @@ std::string code_of(const HttpReply& r) {
     return std::string(o.at("error").at("code").as_string());
 }
 
-class StackTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        stack_ = new testing::Stack();
-        const auto ok = stack_->start();
-        if (!ok) {
-            delete stack_;
-            stack_ = nullptr;
-            FAIL() << ok.message();
-        }
-    }
-    static void TearDownTestSuite() {
-        delete stack_;
-        stack_ = nullptr;
-    }
-    void SetUp() override { ASSERT_NE(stack_, nullptr) << "the stack did not start"; }
-    static testing::Stack* stack_;
+class StackTest : public testing::SharedStackTest<StackTest> {
+public:
+    static testing::StackOptions options() { return {}; }
 };
-testing::Stack* StackTest::stack_ = nullptr;
 
 TEST_F(StackTest, StartHeartbeatStopThroughNginx) {
     testing::Stack& s = *stack_;
