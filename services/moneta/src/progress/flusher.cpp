@@ -32,21 +32,40 @@ std::size_t share_of(std::size_t room, int partition, int first) {
     return room / n + (from_first < room % n ? 1 : 0);
 }
 
-/// Where the next share-out starts: the first partition (in turn order from @p first) whose
-/// share came back full — it has more, so it keeps the head of the line until it is drained —
-/// else the turn moves on by the room. @p full: per partition sent, whether its share was filled.
-int next_first(int first, std::size_t room, const std::vector<int>& partitions, const std::vector<bool>& full) {
-    int best = -1;
-    int best_distance = store::kPartitions;
-    for (std::size_t i = 0; i < partitions.size(); ++i) {
-        const int distance = (partitions[i] - first + store::kPartitions) % store::kPartitions;
-        if (full[i] && distance < best_distance) {
-            best = partitions[i];
-            best_distance = distance;
+/// One take, claim or read: the partitions that get a share of @p room (share_of() from
+/// @p first), each with its share, in partition order.
+struct ShareOut {
+    ShareOut(std::size_t room_, int first_) : room(room_), first(first_) {
+        for (int partition = 0; partition < store::kPartitions; ++partition) {
+            if (const std::size_t share = share_of(room, partition, first); share > 0) {
+                partitions.push_back(partition);
+                shares.push_back(share);
+            }
         }
     }
-    return best >= 0 ? best : static_cast<int>((static_cast<std::size_t>(first) + room) % store::kPartitions);
-}
+
+    /// Where the next share-out starts: the first partition (in turn order from `first`) whose
+    /// share came back full — it has more, so it keeps the head of the line until it is drained
+    /// — else the turn moves on by the room. @p full: per partition sent, whether its share was
+    /// filled.
+    int next_first(const std::vector<bool>& full) const {
+        int best = -1;
+        int best_distance = store::kPartitions;
+        for (std::size_t i = 0; i < partitions.size(); ++i) {
+            const int distance = (partitions[i] - first + store::kPartitions) % store::kPartitions;
+            if (full[i] && distance < best_distance) {
+                best = partitions[i];
+                best_distance = distance;
+            }
+        }
+        return best >= 0 ? best : static_cast<int>((static_cast<std::size_t>(first) + room) % store::kPartitions);
+    }
+
+    std::size_t room;
+    int first;
+    std::vector<int> partitions;
+    std::vector<std::size_t> shares;
+};
 
 std::int64_t steady_ms(const core::Clock& clock) {
     return std::chrono::duration_cast<milliseconds>(clock.steady_now().time_since_epoch()).count();
@@ -176,22 +195,14 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
     }
     const std::int64_t now = clock_.wall_ms();
     redis::Pipeline p;
-    const int first = take_first_;
-    std::vector<int> partitions;  // of each pipelined take
-    std::vector<std::size_t> shares;
-    for (int partition = 0; partition < store::kPartitions; ++partition) {
-        const std::size_t share = share_of(room, partition, first);
-        if (share == 0) {
-            continue;
-        }
-        partitions.push_back(partition);
-        shares.push_back(share);
+    const ShareOut plan(room, take_first_);
+    for (std::size_t k = 0; k < plan.partitions.size(); ++k) {
         const store::DueTakeScript::Call call(store::DueTakeArgs{
-            .partition = partition,
+            .partition = plan.partitions[k],
             .everything = everything,
             .due_by_ms = now,
             .claim_until_ms = now + settings_.claim_idle.count(),
-            .count = static_cast<std::int64_t>(share),
+            .count = static_cast<std::int64_t>(plan.shares[k]),
         });
         p.add_eval(due_take_.script(), call.keys(), call.args());
     }
@@ -200,13 +211,13 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
         co_return 0;
     }
     std::size_t added = 0;
-    std::vector<bool> full(partitions.size(), false);
-    for (std::size_t k = 0; k < replies->size() && k < partitions.size(); ++k) {
+    std::vector<bool> full(plan.partitions.size(), false);
+    for (std::size_t k = 0; k < replies->size() && k < plan.partitions.size(); ++k) {
         const auto r = store::DueTakeScript::decode((*replies)[k].view());
         if (!r) {
             continue;  // an error: the next take retries
         }
-        full[k] = r->size() >= shares[k];
+        full[k] = r->size() >= plan.shares[k];
         for (std::size_t i = 0; i < r->size(); ++i) {
             const std::string_view account = (*r)[i].as_string_view();
             // An account already in the batch (through a marker) is flushed with it anyway.
@@ -216,7 +227,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
             }
         }
     }
-    take_first_ = next_first(first, room, partitions, full);
+    take_first_ = plan.next_first(full);
     stats_.due_taken_total += added;
     publish_in_flight();
     co_return added;
@@ -311,19 +322,15 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
         co_return 0;
     }
     const std::string idle = std::to_string(settings_.claim_idle.count());
-    std::vector<int> partitions;  // the partition of each pipelined read
-    std::vector<std::size_t> shares;
     redis::Pipeline p;
     int& turn = claim ? claim_first_ : read_first_;
-    const int first = turn;
-    for (int partition = 0; partition < store::kPartitions; ++partition) {
-        // The room is split over the partitions: one read never takes more than a batch.
-        const std::size_t share = share_of(room, partition, first);
-        if (share == 0) {
-            continue;
-        }
-        partitions.push_back(partition);
-        shares.push_back(share);
+    // The room is split over the partitions: one read never takes more than a batch.
+    const ShareOut plan(room, turn);
+    const std::vector<int>& partitions = plan.partitions;
+    const std::vector<std::size_t>& shares = plan.shares;
+    for (std::size_t n = 0; n < partitions.size(); ++n) {
+        const int partition = partitions[n];
+        const std::size_t share = shares[n];
         store::KeyBuffer kb;
         const std::string k(store::progress_stream_key(kb, partition));
         const std::string count = std::to_string(share);
@@ -384,7 +391,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
             }
         }
     }
-    turn = next_first(first, room, partitions, full);
+    turn = plan.next_first(full);
     if (claim) {
         // A marker can be claimed while it is already in our batch (our own slow flush): keep one.
         // (XREADGROUP ">" never hands out a delivered marker again, so only claims can repeat.)
