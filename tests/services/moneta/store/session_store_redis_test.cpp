@@ -402,6 +402,21 @@ TEST_F(SessionStoreTest, StopReleasesOnceAndIsIdempotent) {
     EXPECT_EQ(redis({"HGET", testing::account_key("dev:", "a_1"), "d1"}), "(nil)");
 }
 
+// A stop that finds no lease leaves a stopped mark (for a fail-open grant replayed later on
+// another instance). Stops of made-up ids cannot grow the account's tombstone set past 256.
+TEST_F(SessionStoreTest, StopsOfUnknownSessionsCannotGrowTheTombstoneSetPastItsBound) {
+    for (int i = 0; i < 400; ++i) {
+        EXPECT_FALSE(stop("ps_made_up_" + std::to_string(i), 1, 1, false, kT0 + i).released);
+    }
+    EXPECT_EQ(redis({"ZCARD", testing::account_key("evict:", "a_1")}), "256");
+    EXPECT_GT(std::stoll(redis({"PTTL", testing::account_key("evict:", "a_1")})), 0) << "the set expires";
+    EXPECT_EQ(heartbeat("ps_made_up_1", 1, 2, kT0 + 500).lease.status, HeartbeatStatus::kNotFound)
+        << "a stopped mark is not an eviction";
+    // A real session of the account still starts and stops.
+    ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0 + 600)), nullptr);
+    EXPECT_TRUE(stop("ps_1", 2, 1, false, kT0 + 601).released);
+}
+
 TEST_F(SessionStoreTest, StopOfAnExpiredLeaseReleasesNothingButStoresProgress) {
     ASSERT_NE(granted(start(session("ps_1", "d1"), 1, kT0)), nullptr);
     const auto r = stop("ps_1", 321.5, 4, false, kT0 + kLeaseMs);

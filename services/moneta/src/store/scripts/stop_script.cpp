@@ -24,10 +24,14 @@ else
   -- still holds in its buffer (Redis was down for it). A "stopped" mark ('!' + sid in the
   -- tombstone set: heartbeats and kicks look up the bare sid, so they still answer 404) stops
   -- that grant from taking a lease when it is replayed after this stop (session_start_script).
-  -- Pruned by score with the tombstones; at most one per session id minted for the account.
-  redis.call('ZADD', KEYS[4], now + S.tomb_ms, '!' .. sid)
-  if redis.call('PTTL', KEYS[4]) < S.tomb_ms + 60000 then
-    redis.call('PEXPIRE', KEYS[4], S.tomb_ms + 60000)
+  -- Pruned by score with the tombstones. Any id of valid shape may be stopped (the MAC is not
+  -- checked here), so the set is bounded per account: past 256 members no mark is written, and
+  -- only this account's own late grants could then take a lease (docs/security.md).
+  if redis.call('ZCARD', KEYS[4]) < 256 then
+    redis.call('ZADD', KEYS[4], now + S.tomb_ms, '!' .. sid)
+    if redis.call('PTTL', KEYS[4]) < S.tomb_ms + 60000 then
+      redis.call('PEXPIRE', KEYS[4], S.tomb_ms + 60000)
+    end
   end
 end
 local prog = session_progress(KEYS[5], KEYS[6], sid, ARGV[3], ARGV[4], ARGV[5] == '1', true)
