@@ -9,17 +9,20 @@ namespace {
 constexpr char kStandard[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char kUrl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-constexpr std::array<std::int8_t, 256> make_url_table() {
-    std::array<std::int8_t, 256> t{};
+using DecodeTable = std::array<std::int8_t, 256>;
+
+constexpr DecodeTable make_table(const char* alphabet) {
+    DecodeTable t{};
     for (auto& v : t) {
         v = -1;
     }
     for (int i = 0; i < 64; ++i) {
-        t[static_cast<unsigned char>(kUrl[i])] = static_cast<std::int8_t>(i);
+        t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
     }
     return t;
 }
-constexpr auto kUrlTable = make_url_table();
+constexpr auto kUrlTable = make_table(kUrl);
+constexpr auto kStandardTable = make_table(kStandard);
 
 /// Appends the encoding of @p bytes to @p out in @p alphabet, three bytes to four characters at a
 /// time into a pre-sized buffer (the hot path signs DRM tokens with it); unpadded.
@@ -45,6 +48,34 @@ void encode_into(std::string& out, std::string_view bytes, const char* alphabet)
             dst[2] = alphabet[(v >> 6U) & 0x3FU];
         }
     }
+}
+
+/// Decodes unpadded @p text in @p table's alphabet into @p out (sized by the caller); refuses a
+/// character outside the alphabet, a length no encoder produces and non-zero unused final bits
+/// (so every byte string has exactly one accepted text).
+std::optional<std::size_t> decode_into(std::string_view text, std::span<char> out, const DecodeTable& table) noexcept {
+    if (text.size() % 4 == 1 || base64url_decoded_size(text.size()) > out.size()) {
+        return std::nullopt;
+    }
+    std::size_t n = 0;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char ch : text) {
+        const int v = table[static_cast<unsigned char>(ch)];
+        if (v < 0) {
+            return std::nullopt;
+        }
+        acc = (acc << 6U) | static_cast<std::uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU);
+        }
+    }
+    if (bits > 0 && (acc & ((1U << static_cast<unsigned>(bits)) - 1U)) != 0) {
+        return std::nullopt;
+    }
+    return n;
 }
 
 }  // namespace
@@ -81,28 +112,26 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 }
 
 std::optional<std::size_t> base64url_decode_to(std::string_view text, std::span<char> out) noexcept {
-    if (text.size() % 4 == 1 || base64url_decoded_size(text.size()) > out.size()) {
+    return decode_into(text, out, kUrlTable);
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) {
         return std::nullopt;
     }
-    std::size_t n = 0;
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char ch : text) {
-        const int v = kUrlTable[static_cast<unsigned char>(ch)];
-        if (v < 0) {
-            return std::nullopt;
-        }
-        acc = (acc << 6U) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU);
-        }
+    // Exactly the padding the encoder writes: none, "=" or "==" at the end, and only there.
+    std::size_t pad = 0;
+    while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') {
+        ++pad;
     }
-    if (bits > 0 && (acc & ((1U << static_cast<unsigned>(bits)) - 1U)) != 0) {
+    text.remove_suffix(pad);
+    std::string out(base64url_decoded_size(text.size()), '\0');
+    const auto n = decode_into(text, out, kStandardTable);
+    if (!n) {
         return std::nullopt;
     }
-    return n;
+    out.resize(*n);
+    return out;
 }
 
 }  // namespace moneta::core

@@ -20,6 +20,24 @@ TEST(Base64Test, StandardAlphabetWithPaddingMatchesRfc4648) {
     EXPECT_EQ(base64_encode(std::string("\xfb\xff\xfe", 3)), "+//+");  // the two alphabet-specific characters
 }
 
+TEST(Base64Test, StandardDecodingIsTheStrictInverse) {
+    std::string all;
+    for (int i = 0; i < 256; ++i) {
+        all.push_back(static_cast<char>(i));
+    }
+    for (std::size_t n = 0; n <= all.size(); n += 13) {
+        const std::string bytes = all.substr(0, n);
+        EXPECT_EQ(base64_decode(base64_encode(bytes)), bytes) << n;
+    }
+    EXPECT_EQ(base64_decode("Zm8="), std::optional<std::string>("fo"));
+    EXPECT_EQ(base64_decode("Zm8"), std::nullopt);     // padding missing
+    EXPECT_EQ(base64_decode("Zg==="), std::nullopt);   // too much padding
+    EXPECT_EQ(base64_decode("Zg=A"), std::nullopt);    // padding inside
+    EXPECT_EQ(base64_decode("Zh=="), std::nullopt);    // non-canonical final character
+    EXPECT_EQ(base64_decode("-__-"), std::nullopt);    // url alphabet
+    EXPECT_EQ(base64_decode("Zm9v Yg=="), std::nullopt);  // whitespace
+}
+
 TEST(Base64Test, UrlAlphabetWithoutPaddingRoundTrips) {
     EXPECT_EQ(base64url_encode("f"), "Zg");
     EXPECT_EQ(base64url_encode("foobar"), "Zm9vYmFy");

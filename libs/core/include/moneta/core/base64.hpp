@@ -16,6 +16,9 @@ namespace moneta::core {
 std::string base64_encode(std::string_view bytes);
 /// The same, appended to @p out (no temporary; no allocation when @p out has the capacity).
 void append_base64(std::string& out, std::string_view bytes);
+/// Strict inverse of base64_encode: standard alphabet, the encoder's exact padding, canonical
+/// final character, no whitespace (OpenSSH key lines). nullopt otherwise.
+std::optional<std::string> base64_decode(std::string_view text);
 
 /// Url-safe alphabet (`-_`), no padding (RFC 4648 §5, RFC 7515 §2).
 std::string base64url_encode(std::string_view bytes);
