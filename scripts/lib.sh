@@ -34,6 +34,7 @@ MONETA_PACKAGES=(
     libssl-dev libhiredis-dev libsqlite3-dev sqlite3 libfmt-dev libspdlog-dev libcli11-dev
     libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler
     redis-server nginx libnginx-mod-http-headers-more-filter wrk prometheus prometheus-alertmanager
+    openssh-client openssh-server
     clang-14 libfuzzer-14-dev libclang-rt-14-dev
     shellcheck yamllint python3-yaml
     podman runc debootstrap
@@ -60,9 +61,22 @@ ensure_packages() {
     log "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    # nginx/redis packages try to start system services; there may be no init system: ignore.
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # The packaged services must not hold our ports or pid files.
+    # nginx, redis and openssh-server start their system services from their postinst; in a
+    # container without init that start fails (and fails the install), elsewhere it takes ports
+    # (sshd: 22) we never asked for. A policy-rc.d that forbids every start (exit 101, Debian's
+    # policy interface, read by invoke-rc.d and deb-systemd-invoke) is in place for the install
+    # only, unless the machine already has its own.
+    local policy=/usr/sbin/policy-rc.d added_policy=0 rc=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        added_policy=1
+    fi
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+    [[ $added_policy -eq 1 ]] && rm -f "$policy"
+    [[ $rc -eq 0 ]] || die "apt-get install failed ($rc): ${missing[*]}"
+    # The packaged services must not hold our ports or pid files (should a policy have let them start).
+    service ssh stop >/dev/null 2>&1 || true
     service nginx stop >/dev/null 2>&1 || true
     service redis-server stop >/dev/null 2>&1 || true
     service prometheus stop >/dev/null 2>&1 || true
