@@ -98,8 +98,8 @@ bool TokenCache::store(std::size_t slot, std::string_view token, const Claims& c
     const std::string_view strings[kStrings] = {c.sub.view(), c.pid.view(), c.iss.view(), c.jti.view(), c.kid.view(),
                                                 c.aud.size() > 0 ? c.aud[0] : std::string_view{},
                                                 c.aud.size() > 1 ? c.aud[1] : std::string_view{}};
-    if (c.aud.size() > 2) {
-        return false;
+    if (c.aud.size() > 2 || !c.groups.empty()) {
+        return false;  // an entry holds 7 short strings; tokens with groups (the SSH CA's) are not cached
     }
     std::size_t total = token.size();
     for (const std::string_view s : strings) {
@@ -151,6 +151,7 @@ void TokenCache::load(std::size_t slot, Claims& c) const {
     c.nbf_s = (h.flags & kHasNbf) != 0 ? std::optional<std::int64_t>(h.nbf_s) : std::nullopt;
     c.iat_s = (h.flags & kHasIat) != 0 ? std::optional<std::int64_t>(h.iat_s) : std::nullopt;
     c.aud.clear();
+    c.groups.clear();  // never stored (store()); the scratch may hold the last uncached token's
     const unsigned auds = static_cast<unsigned>(h.flags) >> 2U;
     for (unsigned i = 0; i < auds; ++i) {
         c.aud.push_back(s[5 + i]);

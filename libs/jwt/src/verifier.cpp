@@ -429,9 +429,9 @@ std::optional<Failure> Verifier::verify_into(std::string_view token, std::int64_
     }
 
     // The claims only now: unauthenticated input never reaches the claim logic. Same reader.
-    enum { kSub, kPid, kIss, kJti, kExp, kNbf, kIat, kAud, kClaimMembers };
-    static constexpr std::string_view kClaimNames[kClaimMembers] = {"sub", "pid", "iss", "jti",
-                                                                    "exp", "nbf", "iat", "aud"};
+    enum { kSub, kPid, kIss, kJti, kExp, kNbf, kIat, kAud, kGroups, kClaimMembers };
+    static constexpr std::string_view kClaimNames[kClaimMembers] = {"sub", "pid", "iss", "jti", "exp",
+                                                                    "nbf", "iat", "aud", "groups"};
     JsonValue claim[kClaimMembers];
     if (detail::read_object(*payload_text, kClaimNames, claim) != JsonVerdict::kOk) {
         return Failure::kMalformed;
@@ -516,6 +516,26 @@ std::optional<Failure> Verifier::verify_into(std::string_view token, std::int64_
     }
     if (config_.audience && !c.aud.contains(*config_.audience)) {
         return Failure::kBadAudience;
+    }
+    c.groups.clear();
+    if (claim[kGroups].kind == JsonKind::kArray) {
+        const bool strings = detail::for_each_string(claim[kGroups], [&c](const JsonValue& v) {
+            if (c.groups.size() == Claims::kMaxGroups) {
+                return false;
+            }
+            ClaimString g;
+            detail::unescape_into(v, g);
+            if (g.empty() || g.size() > Claims::kMaxGroupBytes) {
+                return false;
+            }
+            c.groups.emplace_back(g.view());
+            return true;
+        });
+        if (!strings) {
+            return Failure::kMalformed;
+        }
+    } else if (claim[kGroups].kind != JsonKind::kAbsent) {
+        return Failure::kMalformed;
     }
     return std::nullopt;
 }

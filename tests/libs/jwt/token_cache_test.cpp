@@ -312,5 +312,28 @@ TEST(HmacSha256KeyTest, MatchesOpenSslHmacForShortAndLongKeys) {
     }
 }
 
+// Tokens with groups are verified every time (an entry has no room for them), and a later hit
+// of another token never carries the last one's groups.
+TEST(TokenCacheTest, TokensWithGroupsAreNotCachedAndLeaveNoGroupsBehind) {
+    const Verifier v = make_verifier({{"k1", kSecret1}});
+    TokenCache cache(v);
+    const Signer s = signer("k1", kSecret1);
+    const std::string plain = token(s, "a_1", kNowS + 600);
+    const std::string grouped = token(s, "alice", kNowS + 600, R"(,"groups":["ops"])");
+    ASSERT_NE(claims_of(cache.verify(plain, kNowMs)), nullptr);
+    for (int i = 0; i < 2; ++i) {
+        const Claims* c = claims_of(cache.verify(grouped, kNowMs));
+        ASSERT_NE(c, nullptr);
+        EXPECT_EQ(c->groups, std::vector<std::string>{"ops"});
+    }
+    EXPECT_EQ(cache.stats().not_cached, 2U);
+    EXPECT_EQ(cache.entries(), 1U);
+    const Claims* hit = claims_of(cache.verify(plain, kNowMs));
+    ASSERT_NE(hit, nullptr);
+    EXPECT_EQ(hit->sub, "a_1");
+    EXPECT_TRUE(hit->groups.empty());
+    EXPECT_EQ(cache.stats().hits, 1U);
+}
+
 }  // namespace
 }  // namespace moneta::jwt

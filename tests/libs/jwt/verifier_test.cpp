@@ -350,5 +350,31 @@ TEST(JwtVerifierTest, DuplicateMemberNamesInTheHeaderOrClaimsAreRefused) {
     EXPECT_TRUE(std::holds_alternative<Claims>(v.verify(sign_raw(header, nested, kSecret), kNowMs)));
 }
 
+// `groups` (the SSH CA's identity): an array of non-empty strings, bounded in count and length;
+// anything else is a malformed token, never a partial list.
+TEST(JwtVerifierTest, GroupsAreAnArrayOfBoundedStrings) {
+    const Verifier v = hs_verifier({{"k", kSecret}});
+    auto s = Signer::hs256("k", kSecret);
+    ASSERT_TRUE(s);
+    const std::int64_t exp = kNowMs / 1000 + 600;
+    const auto ok = v.verify(s->sign(payload(exp, R"(,"groups":["ops","video-oncall"])")), kNowMs);
+    ASSERT_TRUE(std::holds_alternative<Claims>(ok));
+    EXPECT_EQ(std::get<Claims>(ok).groups, (std::vector<std::string>{"ops", "video-oncall"}));
+    const auto none = v.verify(s->sign(payload(exp)), kNowMs);
+    ASSERT_TRUE(std::holds_alternative<Claims>(none));
+    EXPECT_TRUE(std::get<Claims>(none).groups.empty());
+
+    std::string many = R"(,"groups":[)";
+    for (std::size_t i = 0; i <= Claims::kMaxGroups; ++i) {
+        many += (i == 0 ? "\"g" : ",\"g") + std::to_string(i) + "\"";
+    }
+    many += "]";
+    for (const std::string& bad : {std::string(R"(,"groups":"ops")"), std::string(R"(,"groups":["ops",1])"),
+                                   std::string(R"(,"groups":[""])"), std::string(R"(,"groups":{"a":1})"),
+                                   R"(,"groups":[")" + std::string(Claims::kMaxGroupBytes + 1, 'g') + R"("])", many}) {
+        EXPECT_EQ(failure_of(v.verify(s->sign(payload(exp, bad)), kNowMs)), Failure::kMalformed) << bad;
+    }
+}
+
 }  // namespace
 }  // namespace moneta::jwt

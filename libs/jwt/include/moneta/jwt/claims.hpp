@@ -130,11 +130,21 @@ struct Claims {
     std::optional<std::int64_t> iat_s;
     std::optional<std::int64_t> nbf_s;
     Audiences aud;
+    /// `groups` (an array of strings, as identity providers send them): what the SSH CA maps to
+    /// principals. Empty (no allocation) for tokens without it, which is every playback token.
+    /// At most kMaxGroups of at most kMaxGroupBytes each; a token with more is malformed.
+    std::vector<std::string> groups;
+    static constexpr std::size_t kMaxGroups = 64;
+    static constexpr std::size_t kMaxGroupBytes = 256;
 
     /// Heap bytes held by the claims (0 when every string fits inline), for a cache's budget.
     std::size_t heap_bytes() const noexcept {
-        return sub.heap_bytes() + pid.heap_bytes() + iss.heap_bytes() + jti.heap_bytes() + kid.heap_bytes() +
-               aud.heap_bytes();
+        std::size_t n = sub.heap_bytes() + pid.heap_bytes() + iss.heap_bytes() + jti.heap_bytes() + kid.heap_bytes() +
+                        aud.heap_bytes() + groups.capacity() * sizeof(std::string);
+        for (const auto& g : groups) {
+            n += g.capacity() > ClaimString::kSsoBytes ? g.capacity() : 0;
+        }
+        return n;
     }
 };
 
