@@ -250,6 +250,25 @@ std::vector<Reader> Reader::children(std::string_view key) {
     return out;
 }
 
+std::vector<std::pair<std::string, Reader>> Reader::named_children(std::string_view key) {
+    const json::value* v = find(key);
+    std::vector<std::pair<std::string, Reader>> out;
+    if (v == nullptr) {
+        return out;
+    }
+    if (!v->is_object()) {
+        fail(key, "expected an object of objects");
+    }
+    for (const auto& kv : v->get_object()) {
+        const std::string path = key_path(key) + "." + printable(kv.key());
+        if (!kv.value().is_object()) {
+            throw ConfigError(path + ": expected an object");
+        }
+        out.emplace_back(std::string(kv.key()), Reader(kv.value().get_object(), path));
+    }
+    return out;
+}
+
 void Reader::finish() const {
     for (const auto& kv : *object_) {
         if (!seen_.contains(std::string_view(kv.key()))) {

@@ -52,6 +52,24 @@ TEST(ConfigTest, ErrorsNameTheFullKeyPath) {
               "keys[0].kid: expected a string");
 }
 
+TEST(ConfigTest, NamedChildrenAreObjectsUnderAnyNameAndStayStrict) {
+    const auto v = boost::json::parse(R"({"groups":{"ops":{"admin":true},"video":{}}})");
+    Reader r(v.as_object(), "");
+    auto groups = r.named_children("groups");
+    ASSERT_EQ(groups.size(), 2U);
+    EXPECT_EQ(groups[0].first, "ops");
+    EXPECT_TRUE(groups[0].second.boolean("admin", false));
+    EXPECT_EQ(groups[1].first, "video");
+    EXPECT_FALSE(groups[1].second.boolean("admin", false));
+    EXPECT_EQ(error_of(R"({"groups":{"ops":{"adm":true}}})",
+                       [](Reader& x) { for (auto& [name, g] : x.named_children("groups")) g.finish(); }),
+              "groups.ops.adm: unknown key");
+    EXPECT_EQ(error_of(R"({"groups":{"o\nps":1}})", [](Reader& x) { x.named_children("groups"); }),
+              "groups.o\\x0aps: expected an object");
+    EXPECT_EQ(error_of(R"({"groups":[]})", [](Reader& x) { x.named_children("groups"); }),
+              "groups: expected an object of objects");
+}
+
 TEST(ConfigTest, KeysInErrorsAreEscaped) {
     // Fuzz finding (fuzz/regressions/config): a NUL in an unknown key cut the message short
     // (what() is a C string) and a newline forged a log line.

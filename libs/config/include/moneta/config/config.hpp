@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace moneta::config {
@@ -64,6 +65,9 @@ public:
     Reader child(std::string_view key);
     /// An array of objects.
     std::vector<Reader> children(std::string_view key);
+    /// An object whose members are objects under names the config chooses (e.g. a policy's
+    /// groups): (name, reader) pairs in the file's order. Each name is read as given.
+    std::vector<std::pair<std::string, Reader>> named_children(std::string_view key);
 
     /// Throws for the first key that was never read: "<path>.<key>: unknown key".
     void finish() const;
