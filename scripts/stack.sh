@@ -4,13 +4,14 @@
 RUN_DIR="$MONETA_DEV_DIR/run"
 LOG_DIR="$MONETA_DEV_DIR/log"
 SECRETS_DIR="$MONETA_DEV_DIR/secrets"
-# MONETA_PREBUILT_DIR: a build tree whose moneta, internal_api and jwt_tool are used as they are
+# MONETA_PREBUILT_DIR: a build tree whose moneta, internal_api, sshca-server and jwt_tool are used as they are
 # (no build); the dev-script tests point it at the test build.
 RELEASE_DIR="${MONETA_PREBUILT_DIR:-$MONETA_BUILD_DIR/release}"
 BIN_MONETA="$RELEASE_DIR/services/moneta/moneta"
 BIN_INTERNAL_API="$RELEASE_DIR/services/internal_api/internal_api"
 BIN_JWT_TOOL="$RELEASE_DIR/tools/jwt_tool/jwt_tool"
 BIN_EXPORTER="$RELEASE_DIR/tools/stack_exporter/stack_exporter"
+BIN_SSHCA="$RELEASE_DIR/services/sshca/sshca-server"
 # The mode the stack was started in ("single": one redis-server; "cluster": scripts/cluster.sh and
 # two moneta instances), so that down and status know it.
 MODE_FILE="$RUN_DIR/mode"
@@ -20,14 +21,14 @@ source "$ROOT/scripts/cluster.sh"
 
 build_release() {
     if [[ -n "${MONETA_PREBUILT_DIR:-}" ]]; then
-        [[ -x "$BIN_MONETA" && -x "$BIN_INTERNAL_API" && -x "$BIN_JWT_TOOL" && -x "$BIN_EXPORTER" ]] \
-            || die "MONETA_PREBUILT_DIR=$MONETA_PREBUILT_DIR lacks moneta, internal_api, jwt_tool or stack_exporter"
+        [[ -x "$BIN_MONETA" && -x "$BIN_INTERNAL_API" && -x "$BIN_JWT_TOOL" && -x "$BIN_EXPORTER" && -x "$BIN_SSHCA" ]] \
+            || die "MONETA_PREBUILT_DIR=$MONETA_PREBUILT_DIR lacks moneta, internal_api, jwt_tool, stack_exporter or sshca-server"
         return 0
     fi
     log "building (Release) in $RELEASE_DIR"
     build_tree "$RELEASE_DIR" -DCMAKE_BUILD_TYPE=Release -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=OFF
-    cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool stack_exporter >/dev/null \
-        || cmake --build "$RELEASE_DIR" -j 1 --target moneta internal_api jwt_tool stack_exporter
+    cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool stack_exporter sshca-server >/dev/null \
+        || cmake --build "$RELEASE_DIR" -j 1 --target moneta internal_api jwt_tool stack_exporter sshca-server
 }
 
 # load_secret <name> <var> [bytes]: the variable's value if set, else a random one (hex of <bytes>
@@ -348,6 +349,7 @@ ENV_REDIS=""                                     # its password is in redis.conf
 ENV_NGINX=""                                     # its secrets are in its rendered config
 ENV_INTERNAL_API="INTERNAL_API_TOKEN"
 ENV_EXPORTER="MONETA_REDIS_PASSWORD"             # to read Redis INFO
+ENV_SSHCA="SSHCA_* SSHCA_CA_PASSPHRASE SSHCA_JWT_SECRET SSHCA_HOST_TOKEN !SSHCA_TOKEN"  # its keys' passphrase, the IdP and host tokens
 ENV_PROMETHEUS=""                                # the internal API token: a credentials_file
 ENV_ALERTMANAGER=""
 # moneta: its MONETA_* overrides (lib.sh, the user's), its own secrets, never nginx's.
@@ -366,12 +368,27 @@ load_stack_secrets() {
     load_secret session_key MONETA_SESSION_KEY   # signs session ids (docs/security.md)
     load_secret cdn_origin_secret MONETA_CDN_ORIGIN_SECRET
     load_cdn_key
+    load_secret sshca_jwt_hs256 SSHCA_JWT_SECRET
+    load_secret sshca_ca_passphrase SSHCA_CA_PASSPHRASE
+    load_secret sshca_host_token SSHCA_HOST_TOKEN
+}
+
+# start_sshca: the SSH CA (docs/sshca.md) with its store and CA keys under the dev dir; the keys
+# are made (encrypted with the sshca_ca_passphrase secret) on the first start.
+start_sshca() {
+    mkdir -p "$MONETA_DEV_DIR/sshca"
+    SSHCA_DB="$MONETA_DEV_DIR/sshca/sshca.sqlite" SSHCA_CA_DIR="$MONETA_DEV_DIR/sshca/keys" \
+        SSHCA_POLICY="${SSHCA_POLICY:-$ROOT/deploy/sshca/policy.json}" \
+        start_bg sshca sshca-server "$SSHCA_PORT" "$ENV_SSHCA" "$BIN_SSHCA" \
+        --config "$ROOT/services/sshca/config/sshca.json" --port "$SSHCA_PORT" --init
+    wait_http "http://127.0.0.1:$SSHCA_PORT/healthz" 30 sshca
 }
 
 # service_program <name>: the program a pid file's name stands for (proc_alive's check).
 service_program() {
     case "$1" in
         redis | redis-cluster-*) echo redis-server ;;
+        sshca) echo sshca-server ;;
         alertmanager) echo prometheus-alertmanager ;;
         moneta_2) echo moneta ;;
         *) echo "$1" ;;
@@ -462,6 +479,7 @@ stack_up() {
         -c "$RUN_DIR/nginx/nginx.conf" -e "$RUN_DIR/nginx/error.log"
     wait_http "http://127.0.0.1:$MONETA_EDGE_PORT/readyz" 30 "the stack (through nginx)"
     start_observability
+    start_sshca
 
     local token redis_line moneta_lines exporter_redis="/metrics/redis"
     token="$(MONETA_JWT_SECRET="$MONETA_JWT_SECRET" "$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET \
@@ -486,6 +504,7 @@ $redis_line
   prometheus     http://127.0.0.1:$MONETA_PROMETHEUS_PORT   (targets: /targets, alerts: /alerts)
   alertmanager   http://127.0.0.1:$MONETA_ALERTMANAGER_PORT
   exporter       http://127.0.0.1:$MONETA_EXPORTER_PORT/metrics/nginx, $exporter_redis, /sd
+  sshca          http://127.0.0.1:$SSHCA_PORT   (SSH CA: /v1/ca/user.pub, /v1/krl; store and keys in $MONETA_DEV_DIR/sshca/)
   logs           $LOG_DIR/   stop with: ./dev down
   secrets        $SECRETS_DIR/ (HS256 dev secret: jwt_hs256, or \$MONETA_JWT_SECRET)
 
@@ -505,6 +524,12 @@ Admin (moneta's admin port, token in $SECRETS_DIR/admin_token):
     -H "Authorization: Bearer \$(cat $SECRETS_DIR/admin_token)" -d '{"mode":"forced_open"}'
 
 Then (README "Try it"): heartbeat, list, kick and stop with the session_id it returns.
+
+SSH CA (docs/sshca.md): a demo identity in group video-eng, and a certificate for your key:
+  SSHCA_TOKEN=\$(./dev token --sshca --sub alice --groups video-eng)
+  curl -H "Authorization: Bearer \$SSHCA_TOKEN" http://127.0.0.1:$SSHCA_PORT/v1/me
+  curl -H "Authorization: Bearer \$SSHCA_TOKEN" http://127.0.0.1:$SSHCA_PORT/v1/certs/user \\
+    -d "{\\"public_key\\":\\"\$(cat ~/.ssh/id_ed25519.pub)\\"}"
 INFO
 }
 
@@ -569,6 +594,7 @@ stack_down() {
     # Order: Prometheus first (it would alert on everything else going away), the edge (no new
     # traffic), then moneta (drains, flushes progress; both instances at once in cluster mode),
     # then its dependencies. Whichever mode ran: what is not running is skipped.
+    stop_pid sshca sshca-server TERM 15
     stop_pid prometheus prometheus TERM 15
     stop_pid alertmanager prometheus-alertmanager TERM 15
     stop_pid nginx nginx QUIT 15
@@ -586,9 +612,9 @@ stack_down() {
 
 stack_status() {
     [[ $# -eq 0 ]] || die "status: no options"
-    local name names=(nginx moneta internal_api redis stack_exporter prometheus alertmanager)
+    local name names=(nginx moneta internal_api redis stack_exporter prometheus alertmanager sshca)
     STACK_MODE="$(recorded_mode)"
-    [[ "$STACK_MODE" == cluster ]] && names=(nginx moneta moneta_2 internal_api stack_exporter prometheus alertmanager)
+    [[ "$STACK_MODE" == cluster ]] && names=(nginx moneta moneta_2 internal_api stack_exporter prometheus alertmanager sshca)
     for name in "${names[@]}"; do
         if pid_alive "$RUN_DIR/$name.pid" "$(service_program "$name")"; then
             printf '%-13s running (pid %s)\n' "$name" "$(pidfile_pid "$RUN_DIR/$name.pid")"
@@ -604,18 +630,29 @@ stack_status() {
 
 print_token() {
     [[ -x "$BIN_JWT_TOOL" ]] || build_release
-    load_secret jwt_hs256 MONETA_JWT_SECRET
-    local sub=a_1 pid=p_1 ttl=3600 alg=HS256
+    local sub="" pid=p_1 ttl=3600 alg=HS256 sshca=0 groups=""
     while [[ $# -gt 0 ]]; do
         case "$1" in
             --sub) sub="$2"; shift 2 ;;
             --pid) pid="$2"; shift 2 ;;
             --ttl) ttl="$2"; shift 2 ;;
             --alg) alg="$2"; shift 2 ;;
+            --sshca) sshca=1; shift ;;
+            --groups) groups="$2"; shift 2 ;;
             *) die "token: unknown option $1" ;;
         esac
     done
     [[ "$alg" == HS256 ]] || die "token: the dev stack signs HS256 only (got $alg)"
+    if [[ $sshca -eq 1 ]]; then
+        # The SSH CA's identity token, as the company IdP would issue it (docs/sshca.md "Identity").
+        [[ -n "$sub" ]] || die "token --sshca: --sub USER is required"
+        load_secret sshca_jwt_hs256 SSHCA_JWT_SECRET
+        SSHCA_JWT_SECRET="$SSHCA_JWT_SECRET" "$BIN_JWT_TOOL" sign --secret-env SSHCA_JWT_SECRET --kid "" \
+            --sub "$sub" --ttl "$ttl" --aud sshca ${groups:+--groups "$groups"}
+        return
+    fi
+    [[ -z "$groups" ]] || die "token: --groups is for --sshca tokens"
+    load_secret jwt_hs256 MONETA_JWT_SECRET
     MONETA_JWT_SECRET="$MONETA_JWT_SECRET" "$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET \
-        --sub "$sub" --pid "$pid" --ttl "$ttl" --iss moneta-dev --aud moneta
+        --sub "${sub:-a_1}" --pid "$pid" --ttl "$ttl" --iss moneta-dev --aud moneta
 }

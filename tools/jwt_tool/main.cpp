@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     std::string pid;
     std::string iss;
     std::string aud;
+    std::vector<std::string> groups;
     long ttl = 3600;
     sign->add_option("--secret-env", secret_env, "env var holding the HS256 secret");
     sign->add_option("--secret-file", secret_file, "file holding the HS256 secret");
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     sign->add_option("--pid", pid, "profile id");
     sign->add_option("--iss", iss, "issuer");
     sign->add_option("--aud", aud, "audience");
+    sign->add_option("--groups", groups, "groups claim (the SSH CA's identity), comma-separated")->delimiter(',');
     sign->add_option("--ttl", ttl, "seconds until exp")->check(CLI::Range(1L, 31L * 24 * 3600));
     bulk->add_option("--secret-env", secret_env, "env var holding the HS256 secret");
     bulk->add_option("--secret-file", secret_file, "file holding the HS256 secret");
@@ -89,10 +91,21 @@ int main(int argc, char** argv) {
         if (!profile.empty()) payload += ",\"pid\":\"" + profile + "\"";
         if (!iss.empty()) payload += ",\"iss\":\"" + iss + "\"";
         if (!aud.empty()) payload += ",\"aud\":\"" + aud + "\"";
+        if (!groups.empty()) {
+            payload += ",\"groups\":[";
+            for (std::size_t i = 0; i < groups.size(); ++i) {
+                payload += (i == 0 ? "\"" : ",\"") + groups[i] + "\"";
+            }
+            payload += "]";
+        }
         payload += ",\"iat\":" + std::to_string(now) + ",\"exp\":" + std::to_string(now + ttl) + "}";
         return payload;
     };
-    for (const std::string* v : {&sub, &pid, &iss, &aud, &kid}) {
+    std::vector<const std::string*> checked{&sub, &pid, &iss, &aud, &kid};
+    for (const auto& g : groups) {
+        checked.push_back(&g);
+    }
+    for (const std::string* v : checked) {
         if (!valid(*v)) {
             std::fprintf(stderr, "jwt_tool: invalid character in an id\n");
             return 2;
