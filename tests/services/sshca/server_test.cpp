@@ -40,7 +40,7 @@ protected:
     }
 
     std::string user_body(const std::string& public_key, const std::string& extra = "") const {
-        return R"({"public_key":)" + quoted(public_key) + (extra.empty() ? "" : "," + extra) + "}";
+        return R"({"public_key":)" + json_string(public_key) + (extra.empty() ? "" : "," + extra) + "}";
     }
 
     /// POST /v1/certs/user; the reply as JSON (asserting 201).
@@ -234,16 +234,17 @@ TEST_F(SshcaServerTest, RefusesAnEmptyPrincipalSetWith422) {
 
 TEST_F(SshcaServerTest, RefusesBadKeysAndBodiesWith400) {
     const std::string token = server_.token("alice", kVideo);
+    const std::string pub = key("alice");
     const std::vector<std::pair<std::string, std::string>> bodies{
         {"rsa-2048", user_body(key("rsa2048", "rsa", 2048))},
         {"garbage key", user_body("ssh-ed25519 AAAAnotbase64!!")},
         {"not a key", user_body("hello")},
         {"private key", user_body("-----BEGIN OPENSSH PRIVATE KEY-----")},
-        {"unknown member", user_body(key("alice"), R"("principal":"zone-video-prod")")},
+        {"unknown member", user_body(pub, R"("principal":"zone-video-prod")")},
         {"no key", R"({"ttl_s":3600})"},
-        {"ttl as string", user_body(key("alice"), R"("ttl_s":"3600")")},
+        {"ttl as string", user_body(pub, R"("ttl_s":"3600")")},
         {"not json", "public_key=ssh-ed25519"},
-        {"ttl below the minimum", user_body(key("alice"), R"("ttl_s":59)")},
+        {"ttl below the minimum", user_body(pub, R"("ttl_s":59)")},
     };
     for (const auto& [what, body] : bodies) {
         const auto r = server_.call("POST", "/v1/certs/user", token, body);
@@ -263,8 +264,8 @@ TEST_F(SshcaServerTest, ListsOwnCertificatesAndAdminsListEveryone) {
     const std::string bob = server_.token("bob", {"oncall"});
     const std::string admin = server_.token("root", kAdmin);
     issue(alice, key("alice"));
-    issue(bob, key("bob"));
-    issue(bob, key("bob"));
+    issue(bob, key("bob1"));
+    issue(bob, key("bob2"));
 
     const auto own = items(server_.call("GET", "/v1/certs", alice));
     ASSERT_EQ(own.size(), 1U);
@@ -341,13 +342,13 @@ TEST_F(SshcaServerTest, RevocationsAreAdminOnlyAndReachTheKrl) {
 
     // By key id.
     const auto by_key_id = server_.call("POST", "/v1/revocations", admin,
-                                        R"({"key_id":)" + quoted(b.at("key_id").as_string()) + "}");
+                                        R"({"key_id":)" + json_string(b.at("key_id").as_string()) + "}");
     ASSERT_EQ(by_key_id.status, 201) << by_key_id.body;
     EXPECT_TRUE(krl_revokes("b-cert.pub"));
 
     // By public key: every certificate of that key, and the key itself.
     EXPECT_FALSE(krl_revokes("c-cert.pub"));
-    const auto by_key = server_.call("POST", "/v1/revocations", admin, R"({"public_key":)" + quoted(pub_c) + "}");
+    const auto by_key = server_.call("POST", "/v1/revocations", admin, R"({"public_key":)" + json_string(pub_c) + "}");
     ASSERT_EQ(by_key.status, 201) << by_key.body;
     EXPECT_EQ(parse_json(by_key.body).at("serials"), json::array{3});
     EXPECT_TRUE(krl_revokes("c-cert.pub"));
@@ -408,7 +409,7 @@ TEST_F(SshcaServerTest, AuditLogIsAdminOnlyAndRecordsEveryDecision) {
 
 TEST_F(SshcaServerTest, HostCertificatesNeedTheHostTokenOrAnAdmin) {
     const std::string host_pub = key("ssh_host_ed25519_key");
-    const std::string body = R"({"public_key":)" + quoted(host_pub) + R"(,"hostnames":["web1.example.com","10.1.2.3"]})";
+    const std::string body = R"({"public_key":)" + json_string(host_pub) + R"(,"hostnames":["web1.example.com","10.1.2.3"]})";
     const auto r = server_.call("POST", "/v1/certs/host", kHostToken, body);
     ASSERT_EQ(r.status, 201) << r.body;
     const auto issued = parse_json(r.body);
@@ -428,15 +429,15 @@ TEST_F(SshcaServerTest, HostCertificatesNeedTheHostTokenOrAnAdmin) {
     EXPECT_EQ(server_.call("POST", "/v1/certs/host", server_.token("alice", kVideo), body).status, 403);
     EXPECT_EQ(server_.call("POST", "/v1/certs/host", server_.token("root", kAdmin), body).status, 201);
     EXPECT_EQ(server_.call("POST", "/v1/certs/host", kHostToken,
-                           R"({"public_key":)" + quoted(host_pub) + R"(,"hostnames":[]})")
+                           R"({"public_key":)" + json_string(host_pub) + R"(,"hostnames":[]})")
                   .status,
               422);
     EXPECT_EQ(server_.call("POST", "/v1/certs/host", kHostToken,
-                           R"({"public_key":)" + quoted(host_pub) + R"(,"hostnames":["a b"]})")
+                           R"({"public_key":)" + json_string(host_pub) + R"(,"hostnames":["a b"]})")
                   .status,
               400);
     EXPECT_EQ(server_.call("POST", "/v1/certs/host", kHostToken,
-                           R"({"public_key":)" + quoted(host_pub) + R"(,"hostnames":["h"],"ttl_s":99999999})")
+                           R"({"public_key":)" + json_string(host_pub) + R"(,"hostnames":["h"],"ttl_s":99999999})")
                   .status,
               403);
 }
@@ -449,7 +450,7 @@ TEST_F(SshcaServerTest, MetricsCountWhatHappened) {
     EXPECT_EQ(server_.call("POST", "/v1/certs/user", alice, user_body(pub, R"("ttl_s":99999)")).status, 403);
     EXPECT_EQ(server_.call("GET", "/v1/me", "bad").status, 401);
     EXPECT_EQ(server_.call("POST", "/v1/certs/host", kHostToken,
-                           R"({"public_key":)" + quoted(pub) + R"(,"hostnames":["h1"]})")
+                           R"({"public_key":)" + json_string(pub) + R"(,"hostnames":["h1"]})")
                   .status,
               201);
     EXPECT_EQ(server_.call("POST", "/v1/revocations", server_.token("root", kAdmin), R"({"serial":1})").status, 201);

@@ -87,6 +87,6 @@ std::string error_code(std::string_view body) {
     return c != nullptr && c->is_string() ? std::string(c->get_string()) : "";
 }
 
-std::string quoted(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
+std::string json_string(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
 
 }  // namespace moneta::sshca::testing

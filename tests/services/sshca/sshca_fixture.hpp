@@ -77,6 +77,6 @@ boost::json::value parse_json(std::string_view body);
 /// error.code of an error body ("" when absent).
 std::string error_code(std::string_view body);
 /// A JSON string literal of @p s.
-std::string quoted(std::string_view s);
+std::string json_string(std::string_view s);
 
 }  // namespace moneta::sshca::testing

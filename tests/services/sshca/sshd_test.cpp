@@ -64,7 +64,7 @@ protected:
 
         // The host's certificate, signed by the CA's host key with the bootstrap token.
         const auto hc = server_.call("POST", "/v1/certs/host", kHostToken,
-                                     R"({"public_key":)" + quoted(trimmed(host_pub_)) +
+                                     R"({"public_key":)" + json_string(trimmed(host_pub_)) +
                                          R"(,"hostnames":["127.0.0.1","localhost"]})");
         ASSERT_EQ(hc.status, 201) << hc.body;
         write(d / "ssh_host_ed25519_key-cert.pub", std::string(parse_json(hc.body).at("certificate").as_string()) + "\n");
@@ -140,7 +140,7 @@ protected:
     json::object login(std::string_view name, const std::vector<std::string>& groups, const std::string& extra = "") {
         const std::string pub = trimmed(client_.generate_key(name, "ed25519", 0, std::string(name)));
         const auto r = server_.call("POST", "/v1/certs/user", server_.token(user_, groups),
-                                    R"({"public_key":)" + quoted(pub) + (extra.empty() ? "" : "," + extra) + "}");
+                                    R"({"public_key":)" + json_string(pub) + (extra.empty() ? "" : "," + extra) + "}");
         EXPECT_EQ(r.status, 201) << r.body;
         const auto v = parse_json(r.body);
         if (!v.is_object()) {
@@ -228,7 +228,7 @@ TEST_F(SshdTest, AGrantedPrincipalLogsIn) {
 TEST_F(SshdTest, AGroupWithoutThePrincipalIsRefusedAndItsCertificateDenied) {
     const std::string pub = trimmed(client_.generate_key("web", "ed25519", 0, "web"));
     const auto refused = server_.call("POST", "/v1/certs/user", server_.token(user_, {"web-eng"}),
-                                      R"({"public_key":)" + quoted(pub) + R"(,"principals":["zone-video-prod"]})");
+                                      R"({"public_key":)" + json_string(pub) + R"(,"principals":["zone-video-prod"]})");
     EXPECT_EQ(refused.status, 403) << refused.body;
     // What web-eng may have (zone-web-prod) this host does not accept.
     login("web", {"web-eng"});
@@ -245,7 +245,7 @@ TEST_F(SshdTest, AnExpiredCertificateIsDenied) {
     // A current certificate for the same key works: only the validity was wrong.
     const std::string pub = trimmed(client_.read("old.pub"));
     const auto fresh = server_.call("POST", "/v1/certs/user", server_.token(user_, {"video-eng"}),
-                                    R"({"public_key":)" + quoted(pub) + "}");
+                                    R"({"public_key":)" + json_string(pub) + "}");
     ASSERT_EQ(fresh.status, 201) << fresh.body;
     client_.write("old-cert.pub", std::string(parse_json(fresh.body).at("certificate").as_string()) + "\n", 0644);
     expect_login("old");
@@ -271,15 +271,15 @@ TEST_F(SshdTest, RevocationsReachSshdThroughTheKrlWithoutARestart) {
     expect_denied("s");
     expect_login("k");
 
-    revoke(R"({"key_id":)" + quoted(by_key_id.at("key_id").as_string()) + "}");
+    revoke(R"({"key_id":)" + json_string(by_key_id.at("key_id").as_string()) + "}");
     expect_denied("k");
     expect_login("p");
 
-    revoke(R"({"public_key":)" + quoted(trimmed(client_.read("p.pub"))) + "}");
+    revoke(R"({"public_key":)" + json_string(trimmed(client_.read("p.pub"))) + "}");
     expect_denied("p");
     // A new certificate for a revoked key is no way back in.
     const auto again = server_.call("POST", "/v1/certs/user", server_.token(user_, {"video-eng"}),
-                                    R"({"public_key":)" + quoted(trimmed(client_.read("p.pub"))) + "}");
+                                    R"({"public_key":)" + json_string(trimmed(client_.read("p.pub"))) + "}");
     ASSERT_EQ(again.status, 201) << again.body;
     client_.write("p-cert.pub", std::string(parse_json(again.body).at("certificate").as_string()) + "\n", 0644);
     expect_denied("p");
