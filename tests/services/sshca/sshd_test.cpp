@@ -226,7 +226,7 @@ TEST_F(SshdTest, AGrantedPrincipalLogsIn) {
 }
 
 TEST_F(SshdTest, AGroupWithoutThePrincipalIsRefusedAndItsCertificateDenied) {
-    const std::string pub = trimmed(client_.generate_key("web", "ed25519", 0, "web"));
+    const std::string pub = trimmed(client_.generate_key("web0", "ed25519", 0, "web0"));
     const auto refused = server_.call("POST", "/v1/certs/user", server_.token(user_, {"web-eng"}),
                                       R"({"public_key":)" + json_string(pub) + R"(,"principals":["zone-video-prod"]})");
     EXPECT_EQ(refused.status, 403) << refused.body;
