@@ -136,7 +136,10 @@ boost::system::result<std::map<std::string, std::string>, std::string> query_par
     if (query.empty()) {
         return out;
     }
-    auto params = boost::urls::parse_query(query);
+    // Boost.URL 1.81's parse_query reads the last value up to a NUL, past the view's end (here
+    // into " HTTP/1.1\r\n…" of the request line): parse a NUL-terminated copy.
+    const std::string terminated(query);
+    auto params = boost::urls::parse_query(terminated);
     if (!params) {
         return {boost::system::in_place_error, "the query string is malformed"};
     }
@@ -144,7 +147,10 @@ boost::system::result<std::map<std::string, std::string>, std::string> query_par
         if (std::find(allowed.begin(), allowed.end(), p.key) == allowed.end()) {
             return {boost::system::in_place_error, "unknown query parameter"};
         }
-        if (!out.emplace(p.key, p.value).second) {
+        // The value percent-decoded (alice%40corp is alice@corp).
+        std::string key(p.key.data(), p.key.size());
+        std::string value = p.has_value ? p.value.decode() : std::string();
+        if (!out.emplace(std::move(key), std::move(value)).second) {
             return {boost::system::in_place_error, "a query parameter is repeated"};
         }
     }
