@@ -12,6 +12,7 @@ BIN_INTERNAL_API="$RELEASE_DIR/services/internal_api/internal_api"
 BIN_JWT_TOOL="$RELEASE_DIR/tools/jwt_tool/jwt_tool"
 BIN_EXPORTER="$RELEASE_DIR/tools/stack_exporter/stack_exporter"
 BIN_SSHCA="$RELEASE_DIR/services/sshca/sshca-server"
+BIN_SSHCA_CLI="$RELEASE_DIR/services/sshca/sshca"
 # The mode the stack was started in ("single": one redis-server; "cluster": scripts/cluster.sh and
 # two moneta instances), so that down and status know it.
 MODE_FILE="$RUN_DIR/mode"
@@ -21,14 +22,15 @@ source "$ROOT/scripts/cluster.sh"
 
 build_release() {
     if [[ -n "${MONETA_PREBUILT_DIR:-}" ]]; then
-        [[ -x "$BIN_MONETA" && -x "$BIN_INTERNAL_API" && -x "$BIN_JWT_TOOL" && -x "$BIN_EXPORTER" && -x "$BIN_SSHCA" ]] \
-            || die "MONETA_PREBUILT_DIR=$MONETA_PREBUILT_DIR lacks moneta, internal_api, jwt_tool, stack_exporter or sshca-server"
+        [[ -x "$BIN_MONETA" && -x "$BIN_INTERNAL_API" && -x "$BIN_JWT_TOOL" && -x "$BIN_EXPORTER" && -x "$BIN_SSHCA" \
+            && -x "$BIN_SSHCA_CLI" ]] \
+            || die "MONETA_PREBUILT_DIR=$MONETA_PREBUILT_DIR lacks moneta, internal_api, jwt_tool, stack_exporter, sshca-server or sshca"
         return 0
     fi
     log "building (Release) in $RELEASE_DIR"
     build_tree "$RELEASE_DIR" -DCMAKE_BUILD_TYPE=Release -DMONETA_BUILD_TESTS=OFF -DMONETA_BUILD_BENCH=OFF
-    cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool stack_exporter sshca-server >/dev/null \
-        || cmake --build "$RELEASE_DIR" -j 1 --target moneta internal_api jwt_tool stack_exporter sshca-server
+    cmake --build "$RELEASE_DIR" -j "$MONETA_JOBS" --target moneta internal_api jwt_tool stack_exporter sshca-server sshca >/dev/null \
+        || cmake --build "$RELEASE_DIR" -j 1 --target moneta internal_api jwt_tool stack_exporter sshca-server sshca
 }
 
 # load_secret <name> <var> [bytes]: the variable's value if set, else a random one (hex of <bytes>
@@ -655,4 +657,10 @@ print_token() {
     load_secret jwt_hs256 MONETA_JWT_SECRET
     MONETA_JWT_SECRET="$MONETA_JWT_SECRET" "$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET \
         --sub "${sub:-a_1}" --pid "$pid" --ttl "$ttl" --iss moneta-dev --aud moneta
+}
+
+# ./dev sshca ARGS: the SSH CA's CLI against the dev stack's server (SSHCA_URL overrides).
+run_sshca_cli() {
+    [[ -x "$BIN_SSHCA_CLI" ]] || build_release >&2
+    SSHCA_URL="${SSHCA_URL:-http://127.0.0.1:$SSHCA_PORT}" exec "$BIN_SSHCA_CLI" "$@"
 }

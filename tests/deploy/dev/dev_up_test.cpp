@@ -43,7 +43,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kServices = {"nginx", "moneta", "internal_api", "redis", "stack_exporter",
-                                            "prometheus", "alertmanager"};
+                                            "prometheus", "alertmanager", "sshca"};
 
 // The curl ./dev up prints (backslash-continued lines), as one shell command.
 std::string printed_curl(const std::string& output) {
@@ -130,6 +130,7 @@ protected:
             {"MONETA_EXPORTER_PORT", std::to_string(testing::free_port())},
             {"MONETA_PROMETHEUS_PORT", std::to_string(testing::free_port())},
             {"MONETA_ALERTMANAGER_PORT", std::to_string(testing::free_port())},
+            {"SSHCA_PORT", std::to_string(testing::free_port())},
             {"MONETA_EDGE_WORKERS", "1"},
         };
     }
@@ -234,7 +235,8 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
     EXPECT_TRUE(is_private(dir_.path() / "secrets", fs::perms::owner_all));
     std::map<std::string, std::string> value;
     for (const char* name : {"jwt_hs256", "internal_api_token", "redis_password", "edge_token", "admin_token",
-                             "session_key", "cdn_origin_secret", "drm_site_key", "drm_access_key"}) {
+                             "session_key", "cdn_origin_secret", "drm_site_key", "drm_access_key", "sshca_jwt_hs256",
+                             "sshca_ca_passphrase", "sshca_host_token"}) {
         SCOPED_TRACE(name);
         EXPECT_TRUE(is_private(secret(name), fs::perms::owner_read | fs::perms::owner_write));
         value[name] = testing::read_file(secret(name));
@@ -278,12 +280,44 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
     // redis-server and the nginx master write their titles over their environ area, so /proc
     // cannot show what they got (DevEnvironmentTest checks their lists). Their command lines and
     // the run dir: no secret on a command line; the files holding them are 0600.
-    for (const pid_t pid : {redis, nginx, moneta, internal_api}) {
+    for (const pid_t pid : {redis, nginx, moneta, internal_api, pidfile_pid(pidfile("sshca"))}) {
         const auto cmdline = testing::read_file("/proc/" + std::to_string(pid) + "/cmdline");
         for (const auto& [name, v] : value) {
             EXPECT_EQ(cmdline.find(v), std::string::npos) << name << " on the command line of " << pid;
         }
     }
+    // The SSH CA: its own three secrets and no one else's (and no one else has its), its keys
+    // encrypted under the dev dir, and an identity token from `./dev token --sshca` accepted.
+    const std::map<std::string, std::string> sshca_needs = {{"SSHCA_JWT_SECRET", value["sshca_jwt_hs256"]},
+                                                            {"SSHCA_CA_PASSPHRASE", value["sshca_ca_passphrase"]},
+                                                            {"SSHCA_HOST_TOKEN", value["sshca_host_token"]}};
+    const pid_t sshca = pidfile_pid(pidfile("sshca"));
+    ASSERT_GT(sshca, 0);
+    const auto sshca_env = proc_environ(sshca);
+    for (const auto& [name, v] : sshca_needs) {
+        EXPECT_EQ(sshca_env.count(name) ? sshca_env.at(name) : "(unset)", v) << name;
+        EXPECT_EQ(moneta_env.count(name), 0U) << name << " in moneta's environment";
+    }
+    for (const auto& [name, v] : moneta_needs) {
+        EXPECT_EQ(sshca_env.count(name), 0U) << name << " in sshca's environment";
+    }
+    for (const char* key : {"user_ca.key", "host_ca.key"}) {
+        const auto file = dir_.path() / "sshca/keys" / key;
+        EXPECT_TRUE(is_private(file, fs::perms::owner_read | fs::perms::owner_write)) << key;
+        EXPECT_EQ(testing::read_file(file).rfind("-----BEGIN ENCRYPTED PRIVATE KEY-----", 0), 0U) << key;
+    }
+    EXPECT_NE(first.output.find("http://127.0.0.1:" + env("SSHCA_PORT")), std::string::npos) << first.output;
+    auto token = run_dev({"token", "--sshca", "--sub", "alice", "--groups", "video-eng"}, env_, dir_.file("token.log"), 60s);
+    ASSERT_EQ(token.status, 0) << token.output;
+    while (!token.output.empty() && token.output.back() == '\n') {
+        token.output.pop_back();
+    }
+    const auto me = testing::http_call(static_cast<std::uint16_t>(std::stoi(env("SSHCA_PORT"))), "GET", "/v1/me", {},
+                                       {{"Authorization", "Bearer " + token.output}});
+    EXPECT_EQ(me.status, 200) << me.body;
+    EXPECT_NE(me.body.find("\"user\":\"alice\""), std::string::npos) << me.body;
+    EXPECT_NE(me.body.find("zone-video-prod"), std::string::npos) << me.body;
+
     const auto owner_rw = fs::perms::owner_read | fs::perms::owner_write;
     EXPECT_TRUE(is_private(dir_.path() / "run/redis.conf", owner_rw));
     EXPECT_NE(testing::read_file(dir_.path() / "run/redis.conf").find("requirepass " + value["redis_password"]),
