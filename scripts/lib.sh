@@ -11,6 +11,7 @@
 : "${MONETA_REDIS_PORT:=6380}"
 : "${MONETA_CLUSTER_PORT:=7000}"         # ./dev up --cluster: nodes on this port .. +5
 : "${SSHCA_PORT:=8083}"
+: "${SSHCA_DEMO_SSH_PORT:=2222}"          # ./dev up's demo sshd (trusts the SSH CA), loopback only
 : "${MONETA_EDGE_STATUS_PORT:=8084}"      # nginx stub_status, loopback only
 : "${MONETA_EXPORTER_PORT:=9113}"         # tools/stack_exporter: nginx + Redis metrics, http_sd
 : "${MONETA_PROMETHEUS_PORT:=9090}"

@@ -386,11 +386,55 @@ start_sshca() {
     wait_http "http://127.0.0.1:$SSHCA_PORT/healthz" 30 sshca
 }
 
+# start_demo_sshd: a stock sshd on SSHCA_DEMO_SSH_PORT (loopback) set up the way docs/sshca.md tells
+# a host to be, with the CLI itself: it trusts the CA's user key, reads the CA's KRL, presents a
+# host certificate, and lets the current user in with a certificate for zone-video-dev.
+start_demo_sshd() {
+    local d="$MONETA_DEV_DIR/sshd" user
+    user="$(id -un)"
+    mkdir -p "$d/principals"
+    chmod 700 "$d"
+    [[ -s "$d/ssh_host_ed25519_key" ]] || ssh-keygen -q -t ed25519 -N '' -C "moneta demo host" -f "$d/ssh_host_ed25519_key"
+    local cli_env=(SSHCA_URL="http://127.0.0.1:$SSHCA_PORT" SSHCA_HOME="$d/cli")
+    env "${cli_env[@]}" "$BIN_SSHCA_CLI" host setup --dir "$d" >/dev/null
+    env "${cli_env[@]}" SSHCA_HOST_TOKEN="$SSHCA_HOST_TOKEN" "$BIN_SSHCA_CLI" host renew \
+        --key "$d/ssh_host_ed25519_key.pub" --hostname 127.0.0.1 --hostname localhost >/dev/null
+    curl -fsS "http://127.0.0.1:$SSHCA_PORT/v1/ca/host.pub" >"$d/known_hosts"
+    echo zone-video-dev >"$d/principals/$user"
+    cat >"$d/sshd_config" <<SSHD
+Port $SSHCA_DEMO_SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $d/ssh_host_ed25519_key
+HostCertificate $d/ssh_host_ed25519_key-cert.pub
+PidFile $d/sshd.pid
+UsePAM no
+StrictModes no
+AuthorizedKeysFile none
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+LogLevel VERBOSE
+TrustedUserCAKeys $d/user_ca.pub
+AuthorizedPrincipalsFile $d/principals/%u
+RevokedKeys $d/revoked.krl
+SSHD
+    # As root sshd's privilege separation needs its compiled-in /run/sshd (made at boot by the
+    # package's service, which a container may not have run).
+    [[ $EUID -ne 0 ]] || mkdir -p /run/sshd
+    start_bg demo_sshd sshd "$SSHCA_DEMO_SSH_PORT" "" /usr/sbin/sshd -D -e -f "$d/sshd_config"
+    local i
+    for ((i = 0; i < 100; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$SSHCA_DEMO_SSH_PORT") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "demo sshd did not listen on $SSHCA_DEMO_SSH_PORT within 10s (see $LOG_DIR/demo_sshd.log)"
+}
+
 # service_program <name>: the program a pid file's name stands for (proc_alive's check).
 service_program() {
     case "$1" in
         redis | redis-cluster-*) echo redis-server ;;
         sshca) echo sshca-server ;;
+        demo_sshd) echo sshd ;;
         alertmanager) echo prometheus-alertmanager ;;
         moneta_2) echo moneta ;;
         *) echo "$1" ;;
@@ -482,6 +526,7 @@ stack_up() {
     wait_http "http://127.0.0.1:$MONETA_EDGE_PORT/readyz" 30 "the stack (through nginx)"
     start_observability
     start_sshca
+    start_demo_sshd
 
     local token redis_line moneta_lines exporter_redis="/metrics/redis"
     token="$(MONETA_JWT_SECRET="$MONETA_JWT_SECRET" "$BIN_JWT_TOOL" sign --secret-env MONETA_JWT_SECRET \
@@ -506,6 +551,7 @@ $redis_line
   prometheus     http://127.0.0.1:$MONETA_PROMETHEUS_PORT   (targets: /targets, alerts: /alerts)
   alertmanager   http://127.0.0.1:$MONETA_ALERTMANAGER_PORT
   exporter       http://127.0.0.1:$MONETA_EXPORTER_PORT/metrics/nginx, $exporter_redis, /sd
+  demo sshd      127.0.0.1:$SSHCA_DEMO_SSH_PORT (trusts the SSH CA; principal zone-video-dev for $(id -un))
   sshca          http://127.0.0.1:$SSHCA_PORT   (SSH CA: /v1/ca/user.pub, /v1/krl; store and keys in $MONETA_DEV_DIR/sshca/)
   logs           $LOG_DIR/   stop with: ./dev down
   secrets        $SECRETS_DIR/ (HS256 dev secret: jwt_hs256, or \$MONETA_JWT_SECRET)
@@ -527,11 +573,13 @@ Admin (moneta's admin port, token in $SECRETS_DIR/admin_token):
 
 Then (README "Try it"): heartbeat, list, kick and stop with the session_id it returns.
 
-SSH CA (docs/sshca.md): a demo identity in group video-eng, and a certificate for your key:
-  SSHCA_TOKEN=\$(./dev token --sshca --sub alice --groups video-eng)
-  curl -H "Authorization: Bearer \$SSHCA_TOKEN" http://127.0.0.1:$SSHCA_PORT/v1/me
-  curl -H "Authorization: Bearer \$SSHCA_TOKEN" http://127.0.0.1:$SSHCA_PORT/v1/certs/user \\
-    -d "{\\"public_key\\":\\"\$(cat ~/.ssh/id_ed25519.pub)\\"}"
+SSH CA (docs/sshca.md): log in with a demo identity (group video-eng), then ssh into the demo
+sshd (port $SSHCA_DEMO_SSH_PORT), which trusts only the CA:
+  export SSHCA_TOKEN=\$(./dev token --sshca --sub alice --groups video-eng)
+  ./dev sshca login
+  ./dev sshca status
+  ./dev sshca ssh -p $SSHCA_DEMO_SSH_PORT -o UserKnownHostsFile=$MONETA_DEV_DIR/sshd/known_hosts $(id -un)@127.0.0.1 echo hello
+  ./dev sshca logout
 INFO
 }
 
@@ -596,6 +644,7 @@ stack_down() {
     # Order: Prometheus first (it would alert on everything else going away), the edge (no new
     # traffic), then moneta (drains, flushes progress; both instances at once in cluster mode),
     # then its dependencies. Whichever mode ran: what is not running is skipped.
+    stop_pid demo_sshd sshd TERM 15
     stop_pid sshca sshca-server TERM 15
     stop_pid prometheus prometheus TERM 15
     stop_pid alertmanager prometheus-alertmanager TERM 15
@@ -614,9 +663,9 @@ stack_down() {
 
 stack_status() {
     [[ $# -eq 0 ]] || die "status: no options"
-    local name names=(nginx moneta internal_api redis stack_exporter prometheus alertmanager sshca)
+    local name names=(nginx moneta internal_api redis stack_exporter prometheus alertmanager sshca demo_sshd)
     STACK_MODE="$(recorded_mode)"
-    [[ "$STACK_MODE" == cluster ]] && names=(nginx moneta moneta_2 internal_api stack_exporter prometheus alertmanager sshca)
+    [[ "$STACK_MODE" == cluster ]] && names=(nginx moneta moneta_2 internal_api stack_exporter prometheus alertmanager sshca demo_sshd)
     for name in "${names[@]}"; do
         if pid_alive "$RUN_DIR/$name.pid" "$(service_program "$name")"; then
             printf '%-13s running (pid %s)\n' "$name" "$(pidfile_pid "$RUN_DIR/$name.pid")"

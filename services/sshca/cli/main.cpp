@@ -53,10 +53,8 @@ int main(int argc, char** argv) {
     bool quiet = false;
     auto* ensure = app.add_subcommand("ensure", "log in again when the certificate is missing or expiring");
     ensure->add_flag("--quiet", quiet, "no message when renewing");
-    std::vector<std::string> ssh_args;
-    auto* ssh = app.add_subcommand("ssh", "ensure a valid certificate, then run ssh with it");
-    ssh->add_option("args", ssh_args, "ssh's arguments")->allow_extra_args();
-    ssh->prefix_command();
+    auto* ssh = app.add_subcommand("ssh", "ensure a valid certificate, then run ssh with it (ssh's arguments follow)");
+    ssh->prefix_command();  // everything after `ssh` is ssh's, untouched (remaining())
     auto* config = app.add_subcommand("config", "print the ssh_config and known_hosts lines");
 
     auto* host = app.add_subcommand("host", "for servers: trust the CA, certify the host key, sync the KRL");
@@ -144,7 +142,7 @@ int main(int argc, char** argv) {
     if (status->parsed()) return cli::status(c);
     if (logout->parsed()) return cli::logout(c);
     if (ensure->parsed()) return cli::ensure(c, quiet);
-    if (ssh->parsed()) return cli::ssh(c, ssh_args);
+    if (ssh->parsed()) return cli::ssh(c, ssh->remaining());
     if (config->parsed()) return cli::config(c);
     if (setup->parsed()) return cli::host_setup(c, dir);
     if (renew->parsed()) {

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -43,7 +44,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kServices = {"nginx", "moneta", "internal_api", "redis", "stack_exporter",
-                                            "prometheus", "alertmanager", "sshca"};
+                                            "prometheus", "alertmanager", "sshca", "demo_sshd"};
 
 // The curl ./dev up prints (backslash-continued lines), as one shell command.
 std::string printed_curl(const std::string& output) {
@@ -98,6 +99,11 @@ int free_cluster_base() {
     return -1;
 }
 
+std::string user_name() {
+    const passwd* pw = ::getpwuid(::getuid());
+    return pw != nullptr ? pw->pw_name : "";
+}
+
 std::size_t count_of(const std::string& text, const std::string& what) {
     std::size_t n = 0;
     for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
@@ -131,6 +137,7 @@ protected:
             {"MONETA_PROMETHEUS_PORT", std::to_string(testing::free_port())},
             {"MONETA_ALERTMANAGER_PORT", std::to_string(testing::free_port())},
             {"SSHCA_PORT", std::to_string(testing::free_port())},
+            {"SSHCA_DEMO_SSH_PORT", std::to_string(testing::free_port())},
             {"MONETA_EDGE_WORKERS", "1"},
         };
     }
@@ -317,6 +324,29 @@ TEST_F(DevUpTest, UpOnMovedPortsServesAndDownStopsEverything) {
     EXPECT_EQ(me.status, 200) << me.body;
     EXPECT_NE(me.body.find("\"user\":\"alice\""), std::string::npos) << me.body;
     EXPECT_NE(me.body.find("zone-video-prod"), std::string::npos) << me.body;
+
+    // README's path from a login to an ssh session, through ./dev sshca, into the demo sshd
+    // (which trusts only the CA; its host certificate is checked through known_hosts' CA line).
+    Env cli = env_;
+    cli.emplace_back("SSHCA_TOKEN", token.output);
+    cli.emplace_back("SSHCA_HOME", (dir_.path() / "cli-home").string());
+    cli.emplace_back("SSH_AUTH_SOCK", "");
+    const auto login = run_dev({"sshca", "login"}, cli, dir_.file("login.log"), 60s);
+    ASSERT_EQ(login.status, 0) << login.output;
+    EXPECT_NE(login.output.find("zone-video-dev"), std::string::npos) << login.output;
+    const auto cert_status = run_dev({"sshca", "status"}, cli, dir_.file("sshca-status.log"), 60s);
+    EXPECT_EQ(cert_status.status, 0) << cert_status.output;
+    EXPECT_NE(cert_status.output.find("user=alice groups=video-eng"), std::string::npos) << cert_status.output;
+    const auto hello = run_dev({"sshca", "ssh", "-p", env("SSHCA_DEMO_SSH_PORT"), "-o",
+                                "UserKnownHostsFile=" + (dir_.path() / "sshd/known_hosts").string(), "-o",
+                                "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", user_name() + "@127.0.0.1",
+                                "echo", "hello-from-sshd"},
+                               cli, dir_.file("ssh.log"), 60s);
+    EXPECT_EQ(hello.status, 0) << hello.output;
+    EXPECT_NE(hello.output.find("hello-from-sshd"), std::string::npos) << hello.output;
+    const auto logged_out = run_dev({"sshca", "logout"}, cli, dir_.file("logout.log"), 60s);
+    EXPECT_EQ(logged_out.status, 0) << logged_out.output;
+    EXPECT_FALSE(fs::exists(dir_.path() / "cli-home/id_ed25519-cert.pub"));
 
     const auto owner_rw = fs::perms::owner_read | fs::perms::owner_write;
     EXPECT_TRUE(is_private(dir_.path() / "run/redis.conf", owner_rw));
