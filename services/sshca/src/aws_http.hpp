@@ -14,20 +14,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 
+#include "aws_credential.hpp"
+
 namespace moneta::sshca {
-
-struct AwsEndpoint {
-    bool tls = true;
-    std::string host;
-    std::string port;  ///< "443" / "80" when the URL has none
-    std::string url;   ///< normalized: scheme://host[:port]/
-
-    /// The Host header: host, with :port when not the scheme's default.
-    std::string host_header() const;
-
-    /// "https://host[:port][/]" or "http://<loopback>[:port][/]"; no path, query or user info.
-    static boost::system::result<AwsEndpoint, std::string> parse(std::string_view url);
-};
 
 struct AwsReply {
     int status = 0;

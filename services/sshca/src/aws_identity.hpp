@@ -36,9 +36,6 @@ struct AwsSettings {
     int max_group_pages = 10;                     ///< IAM allows 10 groups per user: one page
 };
 
-/// The body every forwarded request must have, byte for byte.
-inline constexpr std::string_view kGetCallerIdentityBody = "Action=GetCallerIdentity&Version=2011-06-15";
-
 /// The signed request the CLI sends, checked: what the CA forwards (to its configured endpoint).
 struct ForwardedRequest {
     std::vector<std::pair<std::string, std::string>> headers;  ///< Authorization, X-Amz-*, Content-Type
