@@ -301,5 +301,40 @@ TEST_F(SshcaAwsDownTest, StsDownIs503Unavailable) {
     EXPECT_NE(message(r.body).find("STS did not answer"), std::string::npos) << r.body;
 }
 
+// The CLI end to end: `sshca login` with SSHCA_AUTH=aws signs GetCallerIdentity with the
+// engineer's keys; the CA forwards it to the fake STS and lists the groups in the fake IAM. Real
+// time here: the CLI signs with the system clock and the fake checks AWS's 15-minute skew.
+TEST(SshcaAwsCliTest, LoginWithAwsKeysGetsACertificate) {
+    const core::Clock& clock = core::SystemClock::instance();
+    moneta::testing::TempDir dir("sshca-aws-cli-test-");
+    FakeAws fake(clock);
+    fake.add_key(alice_key());
+    fake.add_key(FakeAwsKey{std::string(kCaKey), std::string(kCaSecret), "", "arn:aws:iam::123456789012:user/sshca",
+                            "AIDACA", "123456789012", true});
+    fake.set_groups("alice", {"video-eng"});
+    CaServer server(clock, dir.path(), with_aws(aws_settings(fake)));
+    ASSERT_TRUE(server.started());
+    const auto home = dir.path() / "home";
+    auto run = [&](std::string secret) {
+        auto p = moneta::testing::Process::spawn(
+            {(moneta::testing::binary_dir() / "services/sshca/sshca").string(), "login", "--no-agent"},
+            {{"SSHCA_URL", "http://127.0.0.1:" + std::to_string(server.port())},
+             {"SSHCA_HOME", home.string()},
+             {"SSHCA_AUTH", "aws"},
+             {"SSHCA_TOKEN", ""},
+             {"AWS_ACCESS_KEY_ID", alice_key().access_key_id},
+             {"AWS_SECRET_ACCESS_KEY", std::move(secret)},
+             {"SSHCA_STS_ENDPOINT", fake.url()}},
+            dir.path() / "cli.log");
+        EXPECT_TRUE(p);
+        return p ? p->wait_exit(std::chrono::seconds(60)).value_or(-1) : -1;
+    };
+    EXPECT_EQ(run(alice_key().secret_access_key), 0) << moneta::testing::read_file(dir.path() / "cli.log");
+    EXPECT_TRUE(std::filesystem::exists(home / "id_ed25519-cert.pub"));
+    EXPECT_EQ(run("not-alices-secret"), 1);
+    const std::string log = moneta::testing::read_file(dir.path() / "cli.log");
+    EXPECT_NE(log.find("SignatureDoesNotMatch"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace moneta::sshca::testing
