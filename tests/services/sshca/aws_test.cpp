@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "aws_identity.hpp"
+#include "settings.hpp"
 #include "fake_aws.hpp"
 #include "moneta/core/base64.hpp"
 #include "moneta/testing/net.hpp"
@@ -120,6 +121,32 @@ TEST(AwsReadersTest, EndpointsAreHttpsOrLoopbackHttp) {
     EXPECT_FALSE(AwsEndpoint::parse("https://sts.amazonaws.com/path"));
     EXPECT_FALSE(AwsEndpoint::parse("https://user@sts.amazonaws.com"));
     EXPECT_FALSE(AwsEndpoint::parse("ftp://x"));
+}
+
+TEST(AwsSettingsTest, TheShippedConfigLoadsWithAwsOffAndEndpointsAreChecked) {
+    ::setenv("SSHCA_CA_PASSPHRASE", "a long enough passphrase", 1);
+    ::setenv("SSHCA_JWT_SECRET", "0123456789abcdef0123456789abcdef", 1);
+    const auto shipped = load_settings(moneta::testing::source_dir() / "services/sshca/config/sshca.json");
+    ASSERT_TRUE(shipped) << shipped.error();
+    EXPECT_FALSE(shipped->aws.enabled);
+    EXPECT_EQ(shipped->aws.sts_endpoint, "https://sts.amazonaws.com");
+    EXPECT_EQ(shipped->aws.timeout, std::chrono::milliseconds(2000));
+    moneta::testing::TempDir dir("sshca-aws-settings-");
+    auto write = [&](std::string_view aws) {
+        std::ofstream(dir.file("c.json"), std::ios::trunc)
+            << R"({"ca":{"dir":"k","passphrase":{"env":"SSHCA_CA_PASSPHRASE"}},"auth":{"jwt_secret":{"env":"SSHCA_JWT_SECRET"},"aws":)"
+            << aws << "}}";
+        return load_settings(dir.file("c.json"));
+    };
+    ::setenv("SSHCA_TEST_AWS_ID", "AKIACA", 1);
+    ::setenv("SSHCA_TEST_AWS_SECRET", "secret", 1);
+    const std::string keys = R"("access_key_id":{"env":"SSHCA_TEST_AWS_ID"},"secret_access_key":{"env":"SSHCA_TEST_AWS_SECRET"})";
+    EXPECT_TRUE(write(R"({"enabled":true,"sts_endpoint":"http://127.0.0.1:9","allowed_accounts":["123456789012"],)" + keys + "}"));
+    EXPECT_FALSE(write(R"({"enabled":true,"sts_endpoint":"http://sts.example.com",)" + keys + "}"));
+    EXPECT_FALSE(write(R"({"enabled":true,"allowed_accounts":["12345"],)" + keys + "}"));
+    EXPECT_FALSE(write(R"({"enabled":true})"));  // the CA's own keys are required
+    EXPECT_FALSE(write(R"({"enabled":false,"secret_access_key":"inline"})"));
+    EXPECT_FALSE(write(R"({"unknown":1})"));
 }
 
 // ---- through the CA ----
