@@ -99,7 +99,9 @@ boost::system::result<HttpReply, std::string> call(const Context& c, std::string
                                                    std::string_view body, const std::optional<std::string>& token) {
     std::vector<std::pair<std::string, std::string>> headers;
     if (token) {
-        headers.emplace_back("Authorization", "Bearer " + *token);
+        // The user identity goes with the user's scheme; the host token is always a bearer.
+        const bool user = &token == &c.token;
+        headers.emplace_back("Authorization", (user ? c.token_scheme : std::string("Bearer")) + " " + *token);
     }
     return http_request(c.ca, method, target, body, headers);
 }
@@ -162,7 +164,8 @@ std::optional<std::int64_t> parse_duration(std::string_view text) {
 
 int login(const Context& c, const LoginArgs& a) {
     if (!c.token) {
-        return fail("no identity: set SSHCA_TOKEN or pass --token-file FILE (a token from your IdP)");
+        return fail("no identity: set SSHCA_TOKEN or pass --token-file FILE (a token from your IdP), or "
+                    "SSHCA_AUTH=aws with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
     }
     std::error_code ec;
     fs::create_directories(c.home, ec);

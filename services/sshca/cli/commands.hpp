@@ -18,6 +18,7 @@ namespace moneta::sshca::cli {
 struct Context {
     Endpoint ca;
     std::optional<std::string> token;       ///< SSHCA_TOKEN or --token-file (user identity)
+    std::string token_scheme = "Bearer";    ///< "AWS4-STS" when token is a signed GetCallerIdentity
     std::optional<std::string> host_token;  ///< SSHCA_HOST_TOKEN or --token-file (host renew)
     std::filesystem::path home;             ///< SSHCA_HOME (default ~/.sshca)
     bool agent = true;                      ///< SSH_AUTH_SOCK set and not --no-agent

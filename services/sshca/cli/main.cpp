@@ -3,11 +3,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 
+#include "aws_credential.hpp"
 #include "commands.hpp"
 
 namespace {
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     std::string token_file;
     bool no_agent = false;
+    bool aws = false;
+    app.add_flag("--aws", aws, "prove who you are with your AWS IAM keys (as SSHCA_AUTH=aws)");
     app.add_option("--token-file", token_file, "identity token (user commands) or host token (host renew)");
 
     cli::LoginArgs login_args;
@@ -114,6 +118,27 @@ int main(int argc, char** argv) {
     }
     c.token = from_file ? from_file : env("SSHCA_TOKEN");
     c.host_token = from_file ? from_file : env("SSHCA_HOST_TOKEN");
+    if (aws || env("SSHCA_AUTH") == std::optional<std::string>("aws")) {
+        // AWS IAM identity (docs/sshca.md): GetCallerIdentity signed with the engineer's keys,
+        // sent to the CA unsent; the CA forwards it to STS. Valid for AWS's 15 minutes.
+        moneta::aws_sigv4::Credentials creds;
+        creds.access_key_id = env("AWS_ACCESS_KEY_ID").value_or("");
+        creds.secret_access_key = env("AWS_SECRET_ACCESS_KEY").value_or("");
+        creds.session_token = env("AWS_SESSION_TOKEN").value_or("");
+        if (creds.access_key_id.empty() || creds.secret_access_key.empty()) {
+            std::fprintf(stderr, "sshca: SSHCA_AUTH=aws needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n");
+            return 2;
+        }
+        const auto sts = moneta::sshca::AwsEndpoint::parse(env("SSHCA_STS_ENDPOINT").value_or("https://sts.amazonaws.com"));
+        if (!sts) {
+            std::fprintf(stderr, "sshca: SSHCA_STS_ENDPOINT: %s\n", sts.error().c_str());
+            return 2;
+        }
+        // STS's global endpoint signs in us-east-1 whatever AWS_REGION says; a regional one needs its region.
+        const auto region = env("SSHCA_STS_REGION").value_or("us-east-1");
+        c.token = moneta::sshca::make_sts_credential(creds, region, *sts, static_cast<std::int64_t>(std::time(nullptr)));
+        c.token_scheme = "AWS4-STS";
+    }
     const auto home = env("SSHCA_HOME");
     const auto user_home = env("HOME");
     if (!home && !user_home) {

@@ -43,7 +43,16 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
     if (!verifier) {
         return {boost::system::in_place_error, "auth: " + verifier.error()};
     }
+    std::unique_ptr<AwsIdentity> aws;
+    if (settings.aws.enabled) {
+        auto created = AwsIdentity::create(settings.aws);
+        if (!created) {
+            return {boost::system::in_place_error, created.error()};
+        }
+        aws = std::make_unique<AwsIdentity>(std::move(*created));
+    }
     std::unique_ptr<App> app(new App(std::move(settings), clock));
+    app->aws_ = std::move(aws);
     app->authority_ = std::make_unique<Authority>(std::move(*policy), app->settings_.host, std::move(*keys),
                                                   std::move(*store), clock);
     app->auth_ = std::make_unique<Authenticator>(std::move(*verifier), app->settings_.host_token,
@@ -56,7 +65,7 @@ boost::system::result<std::unique_ptr<App>, std::string> App::create(Settings se
     App* raw = app.get();
     app->server_ = std::make_unique<http::Server>(cfg, clock, [raw](boost::asio::io_context&, std::size_t) {
         auto router = std::make_shared<http::Router>(raw->clock_);
-        add_routes(*router, *raw->authority_, *raw->auth_, raw->stats_, raw->clock_);
+        add_routes(*router, *raw->authority_, *raw->auth_, raw->aws_.get(), raw->stats_, raw->clock_);
         http::WorkerHooks hooks;
         hooks.handler = [router](http::Request& r) { return router->async_dispatch(r); };
         return hooks;

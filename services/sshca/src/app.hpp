@@ -35,6 +35,7 @@ private:
     const core::Clock& clock_;
     std::unique_ptr<Authority> authority_;
     std::unique_ptr<Authenticator> auth_;
+    std::unique_ptr<AwsIdentity> aws_;  ///< null unless auth.aws.enabled
     CaStats stats_;
     std::unique_ptr<http::Server> server_;
 };

@@ -167,8 +167,53 @@ std::optional<std::int64_t> to_int(std::string_view s) {
 struct Api {
     Authority& authority;
     Authenticator& auth;
+    const AwsIdentity* aws;
     CaStats& stats;
     const core::Clock& clock;
+
+    http::Response rate_limited() {
+        ++stats.rate_limited;
+        http::Response resp =
+            http::error_response(429, "RATE_LIMITED", "Too many failed identity attempts.", true, clock.wall_ms());
+        resp.headers.emplace_back("Retry-After", "60");
+        return resp;
+    }
+
+    /// user(), or for `Authorization: AWS4-STS …` the AWS IAM identity (asked of STS and IAM).
+    /// Refusals count as failures of the address and are audited, like a bad token; AWS being
+    /// unreachable (503) is neither: it is not the caller's doing.
+    awaitable<std::variant<Identity, http::Response>> async_user(const http::Request& r) {
+        const auto credential = aws_sts_credential(r.header("authorization"));
+        if (!credential) {
+            co_return user(r);
+        }
+        const std::string ip(r.remote_ip());
+        if (auth.limited(ip)) {
+            co_return rate_limited();
+        }
+        AwsOutcome o;
+        if (aws == nullptr) {
+            o.status = 401;
+            o.code = "UNAUTHENTICATED";
+            o.message = "AWS IAM identity is not enabled on this CA.";
+            o.reason = "aws: not enabled";
+        } else {
+            o = co_await aws->async_identify(*credential, clock.wall_ms() / 1000);
+            if (o.identity) {
+                co_return std::move(*o.identity);
+            }
+        }
+        if (o.status != 503) {
+            ++stats.auth_failures;
+            auth.limiter().record_failure(ip);
+            authority.record("auth_failed", "", call_context(r), json::serialize(json::object{{"reason", o.reason}}));
+        }
+        http::Response resp = http::error_response(o.status, o.code, o.message, o.status == 503, clock.wall_ms());
+        if (o.status == 401) {
+            resp.headers.emplace_back("WWW-Authenticate", "Bearer, AWS4-STS");
+        }
+        co_return resp;
+    }
 
     /// The caller, or the response refusing it (401, or 429 after too many failures). An invalid
     /// token is audited; once an address is limited nothing more is, so the audit log grows by
@@ -179,11 +224,7 @@ struct Api {
             return std::move(*a.identity);
         }
         if (a.failure == AuthFailure::kLimited) {
-            ++stats.rate_limited;
-            http::Response resp = http::error_response(429, "RATE_LIMITED", "Too many failed identity attempts.", true,
-                                                       clock.wall_ms());
-            resp.headers.emplace_back("Retry-After", "60");
-            return resp;
+            return rate_limited();
         }
         ++stats.auth_failures;
         if (auth.limiter().limited(r.remote_ip()) || a.failure != AuthFailure::kMissing) {
@@ -199,9 +240,9 @@ struct Api {
 
 }  // namespace
 
-void add_routes(http::Router& router, Authority& authority, Authenticator& auth, CaStats& stats,
-                const core::Clock& clock) {
-    auto api = std::make_shared<Api>(Api{authority, auth, stats, clock});
+void add_routes(http::Router& router, Authority& authority, Authenticator& auth, const AwsIdentity* aws,
+                CaStats& stats, const core::Clock& clock) {
+    auto api = std::make_shared<Api>(Api{authority, auth, aws, stats, clock});
 
     router.add(http::Method::kGet, "/healthz", [&clock](http::Request&) -> awaitable<http::Response> {
         co_return json_response(200, json::object{{"status", "ok"}, {"server_time", clock.wall_ms() / 1000}});
@@ -235,7 +276,7 @@ void add_routes(http::Router& router, Authority& authority, Authenticator& auth,
         co_return r;
     });
     router.add(http::Method::kGet, "/v1/me", [api](http::Request& req) -> awaitable<http::Response> {
-        auto who = api->user(req);
+        auto who = co_await api->async_user(req);
         if (auto* refused = std::get_if<http::Response>(&who)) {
             co_return std::move(*refused);
         }
@@ -250,7 +291,7 @@ void add_routes(http::Router& router, Authority& authority, Authenticator& auth,
                                                   {"server_time", api->clock.wall_ms() / 1000}});
     });
     router.add(http::Method::kPost, "/v1/certs/user", [api](http::Request& req) -> awaitable<http::Response> {
-        auto who = api->user(req);
+        auto who = co_await api->async_user(req);
         if (auto* refused = std::get_if<http::Response>(&who)) {
             co_return std::move(*refused);
         }
@@ -287,7 +328,7 @@ void add_routes(http::Router& router, Authority& authority, Authenticator& auth,
                                            api->clock.wall_ms());
         }
         if (!api->auth.is_host_token(req.header("authorization"))) {
-            auto who = api->user(req);
+            auto who = co_await api->async_user(req);
             if (auto* refused = std::get_if<http::Response>(&who)) {
                 co_return std::move(*refused);
             }
@@ -320,7 +361,7 @@ void add_routes(http::Router& router, Authority& authority, Authenticator& auth,
         co_return json_response(201, issued_json(*issued, api->clock));
     });
     router.add(http::Method::kGet, "/v1/certs", [api](http::Request& req) -> awaitable<http::Response> {
-        auto who = api->user(req);
+        auto who = co_await api->async_user(req);
         if (auto* refused = std::get_if<http::Response>(&who)) {
             co_return std::move(*refused);
         }
@@ -353,7 +394,7 @@ void add_routes(http::Router& router, Authority& authority, Authenticator& auth,
         co_return json_response(200, json::object{{"items", std::move(items)}});
     });
     router.add(http::Method::kPost, "/v1/revocations", [api](http::Request& req) -> awaitable<http::Response> {
-        auto who = api->user(req);
+        auto who = co_await api->async_user(req);
         if (auto* refused = std::get_if<http::Response>(&who)) {
             co_return std::move(*refused);
         }
@@ -394,7 +435,7 @@ void add_routes(http::Router& router, Authority& authority, Authenticator& auth,
         co_return json_response(201, json::object{{"krl_version", revoked->krl_version}, {"serials", std::move(serials)}});
     });
     router.add(http::Method::kGet, "/v1/audit", [api](http::Request& req) -> awaitable<http::Response> {
-        auto who = api->user(req);
+        auto who = co_await api->async_user(req);
         if (auto* refused = std::get_if<http::Response>(&who)) {
             co_return std::move(*refused);
         }

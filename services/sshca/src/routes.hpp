@@ -4,6 +4,7 @@
 #pragma once
 
 #include "authority.hpp"
+#include "aws_identity.hpp"
 #include "identity.hpp"
 #include "moneta/core/clock.hpp"
 #include "moneta/http/router.hpp"
@@ -20,8 +21,9 @@ struct CaStats {
     std::uint64_t rate_limited = 0;
 };
 
-/// Adds every route to @p router. The references must outlive it.
-void add_routes(http::Router& router, Authority& authority, Authenticator& auth, CaStats& stats,
-                const core::Clock& clock);
+/// Adds every route to @p router. The references must outlive it; @p aws is null when AWS IAM
+/// identity is off (an `AWS4-STS` credential is then refused like a bad token).
+void add_routes(http::Router& router, Authority& authority, Authenticator& auth, const AwsIdentity* aws,
+                CaStats& stats, const core::Clock& clock);
 
 }  // namespace moneta::sshca

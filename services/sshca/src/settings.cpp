@@ -55,6 +55,29 @@ boost::system::result<Settings, std::string> load_settings(const std::filesystem
         s.jwt_issuer = auth.string("issuer", "");
         s.failures.max_failures = static_cast<int>(auth.integer("max_failures_per_window", 10, 1, 10'000));
         s.failures.window = std::chrono::seconds(auth.integer("failure_window_s", 60, 1, 86400));
+        auto aws = auth.child("aws");
+        s.aws.enabled = aws.boolean("enabled", false);
+        s.aws.sts_endpoint = aws.string("sts_endpoint", s.aws.sts_endpoint);
+        s.aws.iam_endpoint = aws.string("iam_endpoint", s.aws.iam_endpoint);
+        s.aws.region = aws.string("region", s.aws.region);
+        s.aws.allowed_accounts = aws.strings("allowed_accounts", {});
+        s.aws.timeout = std::chrono::milliseconds(aws.integer("timeout_ms", 2000, 100, 10'000));
+        s.aws.credentials.access_key_id = aws.secret("access_key_id", s.aws.enabled).reveal();
+        s.aws.credentials.secret_access_key = aws.secret("secret_access_key", s.aws.enabled).reveal();
+        s.aws.credentials.session_token = aws.secret("session_token", false).reveal();
+        aws.finish();
+        for (const auto& a : s.aws.allowed_accounts) {
+            if (a.size() != 12 || a.find_first_not_of("0123456789") != std::string::npos) {
+                throw config::ConfigError("auth.aws.allowed_accounts: 12-digit AWS account ids");
+            }
+        }
+        if (s.aws.enabled) {
+            for (const auto* url : {&s.aws.sts_endpoint, &s.aws.iam_endpoint}) {
+                if (auto e = AwsEndpoint::parse(*url); !e) {
+                    throw config::ConfigError("auth.aws endpoint " + *url + ": " + e.error());
+                }
+            }
+        }
         auth.finish();
         root.finish();
         if (s.ca.passphrase.size() < 12) {

@@ -10,6 +10,7 @@
 #include <boost/system/result.hpp>
 
 #include "authority.hpp"
+#include "aws_identity.hpp"
 #include "ca_keys.hpp"
 #include "identity.hpp"
 
@@ -26,6 +27,7 @@ struct Settings {
     std::string jwt_issuer;    ///< required `iss` when set
     std::string host_token;    ///< host bootstrap token; empty = only admins sign host keys
     FailureLimit failures;
+    AwsSettings aws;           ///< auth.aws: AWS IAM identity (off unless enabled)
 };
 
 /// Reads @p file; SSHCA_ADDRESS, SSHCA_PORT, SSHCA_DB, SSHCA_POLICY, SSHCA_CA_DIR override it.

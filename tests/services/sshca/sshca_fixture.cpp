@@ -22,6 +22,9 @@ CaServer::CaServer(const core::Clock& clock, const std::filesystem::path& dir, S
     s.jwt_secret = std::string(kJwtSecret);
     s.host_token = std::string(kHostToken);
     s.failures = options.failures;
+    if (options.aws) {
+        s.aws = *options.aws;
+    }
     auto app = App::create(std::move(s), clock);
     if (!app) {
         ADD_FAILURE() << "App::create: " << app.error();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,7 @@ struct ServerOptions {
     std::string policy = std::string(kTestPolicy);
     FailureLimit failures;
     std::string db_name = "sshca.db";
+    std::optional<AwsSettings> aws;  ///< auth.aws (enabled) when set
 };
 
 /// One running sshca-server (App) whose files live in @p dir (the keys in dir/keys, so a second
