@@ -1,6 +1,7 @@
 #include "key_codec.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 
 #include <array>
 
@@ -50,6 +51,7 @@ EvpPkeyPtr pkey_from_params(const char* algorithm, OSSL_PARAM_BLD* bld) {
     EVP_PKEY* raw = nullptr;
     if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
         EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+        ERR_clear_error();  // outside input's failure: leave no error queued on this thread
         return nullptr;
     }
     return EvpPkeyPtr(raw);
@@ -96,6 +98,7 @@ Result<PublicKey::Parts> read_ecdsa(const Curve& curve, wire::Reader& in) {
     // The full public check: on the curve, not the point at infinity, of the group's order.
     EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
     if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+        ERR_clear_error();
         return fail(Errc::kInvalidKey, "ECDSA public point is not a valid point of its curve");
     }
     return PublicKey::Parts{curve.type, static_cast<unsigned>(EVP_PKEY_get_bits(pkey.get())), {}, {},
