@@ -43,6 +43,23 @@ struct Run {
     std::string output;
 };
 
+/// The CLI binary against the server on @p port, with @p env on top of the test's.
+Run run_cli(std::uint16_t port, const fs::path& home, const fs::path& log, std::vector<std::string> args,
+            std::vector<std::pair<std::string, std::string>> env) {
+    args.insert(args.begin(), (moneta::testing::binary_dir() / "services/sshca/sshca").string());
+    env.emplace_back("SSHCA_URL", "http://127.0.0.1:" + std::to_string(port));
+    env.emplace_back("SSHCA_HOME", home.string());
+    auto p = Process::spawn(std::move(args), std::move(env), log);
+    Run r;
+    if (!p) {
+        r.output = "cannot start the CLI";
+        return r;
+    }
+    r.status = p->wait_exit(60s).value_or(-1);
+    r.output = p->read_log();
+    return r;
+}
+
 class SshcaCliTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -56,20 +73,9 @@ protected:
 
     /// Runs the CLI with @p extra environment on top of the test's.
     Run cli(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {}) {
-        args.insert(args.begin(), (moneta::testing::binary_dir() / "services/sshca/sshca").string());
-        env.emplace_back("SSHCA_URL", "http://127.0.0.1:" + std::to_string(server_.port()));
-        env.emplace_back("SSHCA_HOME", home_.string());
         env.emplace_back("SSH_AUTH_SOCK", agent_sock_.string());
-        const auto log = dir_.file("cli-" + std::to_string(++runs_) + ".log");
-        auto p = Process::spawn(std::move(args), std::move(env), log);
-        Run r;
-        if (!p) {
-            r.output = "cannot start the CLI";
-            return r;
-        }
-        r.status = p->wait_exit(60s).value_or(-1);
-        r.output = p->read_log();
-        return r;
+        return run_cli(server_.port(), home_, dir_.file("cli-" + std::to_string(++runs_) + ".log"), std::move(args),
+                       std::move(env));
     }
 
     /// The agent's identities (`ssh-add -l`).
@@ -222,6 +228,25 @@ TEST_F(SshcaCliTest, HostRenewWritesTheCertificateBesideTheKey) {
     ASSERT_TRUE(cert) << cert.error().message;
     EXPECT_EQ(cert->type, sshcert::CertType::kHost);
     EXPECT_EQ(cert->principals, (std::vector<std::string>{"web1.example", "web1"}));
+}
+
+// A CA whose clock is 5 minutes ahead of this machine's: the certificate is issued, and the CLI
+// says the clocks differ (hosts check validity against their own clocks: design §0.4).
+TEST(SshcaCliClockTest, ASkewedClockIsReportedAtLogin) {
+    moneta::testing::TempDir dir("sshca-cli-skew-");
+    const core::FakeClock ahead(core::SystemClock::instance().wall_ms() + 300'000);
+    CaServer server(ahead, dir.path() / "server");
+    ASSERT_TRUE(server.started());
+    const auto login = run_cli(server.port(), dir.path() / "home", dir.file("login.log"), {"login", "--no-agent"},
+                               {{"SSHCA_TOKEN", server.token("alice", {"video-eng"})}});
+    EXPECT_EQ(login.status, 0) << login.output;
+    const std::string said = "warning: this machine's clock is ";
+    const auto at = login.output.find(said);
+    ASSERT_NE(at, std::string::npos) << login.output;
+    const int skew = std::atoi(login.output.c_str() + at + said.size());  // 300 less the seconds this took
+    EXPECT_GE(skew, 290) << login.output;
+    EXPECT_LE(skew, 300) << login.output;
+    EXPECT_NE(login.output.find("s behind the CA's", at), std::string::npos) << login.output;
 }
 
 TEST(SshcaCliParseTest, DurationsAndUrls) {

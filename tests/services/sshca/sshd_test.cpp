@@ -18,6 +18,7 @@
 
 #include "moneta/core/clock.hpp"
 #include "moneta/testing/net.hpp"
+#include "moneta/testing/paths.hpp"
 #include "moneta/testing/process.hpp"
 #include "moneta/testing/temp_dir.hpp"
 #include "openssh_tool.hpp"
@@ -126,13 +127,21 @@ protected:
 
     /// GET /v1/krl written the way `sshca host krl-sync` does: a temp file renamed over the
     /// old one, so sshd never reads half a KRL.
+    /// The host's side as docs/sshca.md tells it: `sshca host krl-sync --out revoked.krl` (the
+    /// CLI binary: ETag, then an atomic rename); true when the file then holds the CA's KRL.
     bool sync_krl() {
+        auto cli = Process::spawn({(moneta::testing::binary_dir() / "services/sshca/sshca").string(), "host",
+                                   "krl-sync", "--out", sshd_dir_.file("revoked.krl").string()},
+                                  {{"SSHCA_URL", "http://127.0.0.1:" + std::to_string(server_.port())}},
+                                  sshd_dir_.file("krl-sync.log"));
+        if (!cli) {
+            ADD_FAILURE() << "cannot run the sshca CLI";
+            return false;
+        }
+        const auto status = cli->wait_exit(std::chrono::seconds(30));
+        EXPECT_EQ(status, 0) << cli->read_log();
         const auto krl = server_.call("GET", "/v1/krl");
-        EXPECT_EQ(krl.status, 200);
-        const auto target = sshd_dir_.file("revoked.krl");
-        const auto tmp = sshd_dir_.file("revoked.krl.tmp");
-        write(tmp, krl.body);
-        return krl.status == 200 && std::rename(tmp.c_str(), target.c_str()) == 0;
+        return status == 0 && krl.status == 200 && read(sshd_dir_.file("revoked.krl")) == krl.body;
     }
 
     /// A client key pair @p name and a certificate for it (@p extra: more request members);
