@@ -136,7 +136,10 @@ std::string query_value(std::string_view v) {
 
 void agent_forget(const Context& c) {
     if (c.agent && fs::exists(key_path(c))) {
-        (void)run({"ssh-add", "-d", key_path(c).string()});  // removes the key and its certificate
+        const auto removed = run({"ssh-add", "-d", key_path(c).string()});  // the key and its certificate
+        if (removed.status != 0) {
+            std::fprintf(stderr, "sshca: note: the old identity may still be in the agent (%s)\n", removed.output.c_str());
+        }
     }
 }
 

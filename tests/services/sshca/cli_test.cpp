@@ -38,19 +38,19 @@ ino_t inode(const fs::path& p) {
     return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-struct Run {
+struct CliRun {
     int status = -1;
     std::string output;
 };
 
 /// The CLI binary against the server on @p port, with @p env on top of the test's.
-Run run_cli(std::uint16_t port, const fs::path& home, const fs::path& log, std::vector<std::string> args,
+CliRun run_cli(std::uint16_t port, const fs::path& home, const fs::path& log, std::vector<std::string> args,
             std::vector<std::pair<std::string, std::string>> env) {
     args.insert(args.begin(), (moneta::testing::binary_dir() / "services/sshca/sshca").string());
     env.emplace_back("SSHCA_URL", "http://127.0.0.1:" + std::to_string(port));
     env.emplace_back("SSHCA_HOME", home.string());
     auto p = Process::spawn(std::move(args), std::move(env), log);
-    Run r;
+    CliRun r;
     if (!p) {
         r.output = "cannot start the CLI";
         return r;
@@ -72,7 +72,7 @@ protected:
     }
 
     /// Runs the CLI with @p extra environment on top of the test's.
-    Run cli(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {}) {
+    CliRun cli(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {}) {
         env.emplace_back("SSH_AUTH_SOCK", agent_sock_.string());
         return run_cli(server_.port(), home_, dir_.file("cli-" + std::to_string(++runs_) + ".log"), std::move(args),
                        std::move(env));
@@ -80,7 +80,8 @@ protected:
 
     /// The agent's identities (`ssh-add -l`).
     std::string agent_list() {
-        auto p = Process::spawn({"ssh-add", "-l"}, {{"SSH_AUTH_SOCK", agent_sock_.string()}}, dir_.file("list.log"));
+        auto p = Process::spawn({"ssh-add", "-l"}, {{"SSH_AUTH_SOCK", agent_sock_.string()}},
+                                dir_.file("list-" + std::to_string(++runs_) + ".log"));  // a log file per run
         if (!p) {
             return {};
         }

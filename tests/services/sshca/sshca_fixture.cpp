@@ -10,6 +10,8 @@ namespace moneta::sshca::testing {
 
 CaServer::CaServer(const core::Clock& clock, const std::filesystem::path& dir, ServerOptions options)
     : clock_(clock) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);  // a test may give a subdirectory of its temp dir
     std::ofstream(dir / "policy.json", std::ios::trunc) << options.policy;
     Settings s;
     s.address = "127.0.0.1";
