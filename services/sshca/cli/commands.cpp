@@ -460,11 +460,10 @@ int admin_revoke(const Context& c, const RevokeArgs& a) {
     return 0;
 }
 
-int admin_certs(const Context& c, const std::optional<std::string>& user, bool active) {
-    std::string target = "/v1/certs?active=" + std::string(active ? "1" : "0");
-    if (user) {
-        target += "&user=" + query_value(*user);
-    }
+namespace {
+
+/// An admin listing: the CA's JSON as it came, or its refusal.
+int print_listing(const Context& c, const std::string& target) {
     auto reply = call(c, "GET", target, {}, c.token);
     if (!reply) {
         return fail(reply.error());
@@ -474,6 +473,16 @@ int admin_certs(const Context& c, const std::optional<std::string>& user, bool a
     }
     std::printf("%s\n", reply->body.c_str());
     return 0;
+}
+
+}  // namespace
+
+int admin_certs(const Context& c, const std::optional<std::string>& user, bool active) {
+    std::string target = "/v1/certs?active=" + std::string(active ? "1" : "0");
+    if (user) {
+        target += "&user=" + query_value(*user);
+    }
+    return print_listing(c, target);
 }
 
 int admin_audit(const Context& c, const std::optional<std::string>& since) {
@@ -487,15 +496,7 @@ int admin_audit(const Context& c, const std::optional<std::string>& since) {
         }
         target += "?since=" + (relative ? std::to_string(now_s() - *d) : query_value(*since));
     }
-    auto reply = call(c, "GET", target, {}, c.token);
-    if (!reply) {
-        return fail(reply.error());
-    }
-    if (reply->status != 200) {
-        return fail(ca_error(*reply));
-    }
-    std::printf("%s\n", reply->body.c_str());
-    return 0;
+    return print_listing(c, target);
 }
 
 }  // namespace moneta::sshca::cli
