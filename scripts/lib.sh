@@ -77,7 +77,8 @@ ensure_packages() {
     [[ $added_policy -eq 1 ]] && rm -f "$policy"
     [[ $rc -eq 0 ]] || die "apt-get install failed ($rc): ${missing[*]}"
     # The packaged services must not hold our ports or pid files (should a policy have let them start).
-    service ssh stop >/dev/null 2>&1 || true
+    # Not sshd: it listens on 22, which nothing here uses, and stopping it could cut off the very
+    # session running this on a remote machine.
     service nginx stop >/dev/null 2>&1 || true
     service redis-server stop >/dev/null 2>&1 || true
     service prometheus stop >/dev/null 2>&1 || true
