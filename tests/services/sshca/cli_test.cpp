@@ -250,6 +250,46 @@ TEST(SshcaCliClockTest, ASkewedClockIsReportedAtLogin) {
     EXPECT_NE(login.output.find("s behind the CA's", at), std::string::npos) << login.output;
 }
 
+// `ensure` (what `sshca ssh` and the ssh_config Match line run) logs in again when the certificate
+// ends within 2 minutes, and leaves a certificate with time left alone. The CA's clock is set so
+// that its one-hour certificates end 60 s from now.
+TEST(SshcaCliClockTest, EnsureRenewsACertificateAboutToExpireAndKeepsAFreshOne) {
+    moneta::testing::TempDir dir("sshca-cli-ensure-");
+    core::FakeClock clock(core::SystemClock::instance().wall_ms() - 3'540'000);
+    CaServer server(clock, dir.path() / "server");
+    ASSERT_TRUE(server.started());
+    const fs::path home = dir.path() / "home";
+    const std::vector<std::pair<std::string, std::string>> env{{"SSHCA_TOKEN", server.token("alice", {"video-eng"})},
+                                                               {"SSH_AUTH_SOCK", ""}};
+    const std::vector<std::pair<std::string, std::string>> no_token{{"SSH_AUTH_SOCK", ""}};
+    ASSERT_EQ(run_cli(server.port(), home, dir.file("login.log"), {"login", "--no-agent"}, env).status, 0);
+    const auto first = sshcert::Certificate::parse_line(read(home / "id_ed25519-cert.pub"));
+    ASSERT_TRUE(first);
+
+    const auto renewed = run_cli(server.port(), home, dir.file("ensure1.log"), {"ensure"}, env);
+    ASSERT_EQ(renewed.status, 0) << renewed.output;
+    EXPECT_NE(renewed.output.find("about to expire"), std::string::npos) << renewed.output;
+    const auto second = sshcert::Certificate::parse_line(read(home / "id_ed25519-cert.pub"));
+    ASSERT_TRUE(second);
+    EXPECT_GT(second->serial, first->serial);
+
+    // The CA's clock back to now: the next certificate has an hour; ensure keeps it.
+    clock.set_wall_ms(core::SystemClock::instance().wall_ms());
+    ASSERT_EQ(run_cli(server.port(), home, dir.file("login2.log"), {"login", "--no-agent"}, env).status, 0);
+    const auto fresh = sshcert::Certificate::parse_line(read(home / "id_ed25519-cert.pub"));
+    ASSERT_TRUE(fresh);
+    const auto kept = run_cli(server.port(), home, dir.file("ensure2.log"), {"ensure", "--quiet"}, no_token);
+    EXPECT_EQ(kept.status, 0) << kept.output;
+    EXPECT_EQ(sshcert::Certificate::parse_line(read(home / "id_ed25519-cert.pub"))->serial, fresh->serial);
+
+    // Expiring with no token to renew it: a clear refusal, nothing changed.
+    clock.set_wall_ms(core::SystemClock::instance().wall_ms() - 3'540'000);
+    ASSERT_EQ(run_cli(server.port(), home, dir.file("login3.log"), {"login", "--no-agent"}, env).status, 0);
+    const auto stale = run_cli(server.port(), home, dir.file("ensure3.log"), {"ensure"}, no_token);
+    EXPECT_EQ(stale.status, 1);
+    EXPECT_NE(stale.output.find("expires within 2 minutes"), std::string::npos) << stale.output;
+}
+
 TEST(SshcaCliParseTest, DurationsAndUrls) {
     EXPECT_EQ(cli::parse_duration("90"), 90);
     EXPECT_EQ(cli::parse_duration("90m"), 5400);
