@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "moneta/sshcert/certificate.hpp"
+#include "name_list.hpp"
 #include "run.hpp"
 
 namespace moneta::sshca::cli {
@@ -245,12 +246,13 @@ int login(const Context& c, const LoginArgs& a) {
             std::fprintf(stderr, "sshca: note: not added to the agent (%s)\n", added.output.c_str());
         }
     }
-    std::string principals;
+    std::vector<std::string> names;
     if (const auto* p = o->if_contains("principals"); p != nullptr && p->is_array()) {
         for (const auto& s : p->get_array()) {
-            principals += (principals.empty() ? "" : ",") + std::string(s.is_string() ? s.get_string() : "");
+            names.emplace_back(s.is_string() ? s.get_string() : "");
         }
     }
+    const std::string principals = join_names(names);
     std::printf("logged in: principals %s, valid until %s (in %s)\n  key %s\n  certificate %s\n", principals.c_str(),
                 when(valid_before).c_str(), span(valid_before - now_s()).c_str(), key_path(c).c_str(),
                 cert_path(c).c_str());
@@ -263,10 +265,7 @@ int status(const Context& c) {
         std::printf("not logged in (no valid certificate in %s): run `sshca login`\n", c.home.c_str());
         return 1;
     }
-    std::string principals;
-    for (const auto& p : cert->principals) {
-        principals += (principals.empty() ? "" : ",") + p;
-    }
+    const std::string principals = join_names(cert->principals);
     const std::int64_t left = static_cast<std::int64_t>(cert->valid_before) - now_s();
     std::printf("certificate %s\n  key id     %s\n  serial     %llu\n  principals %s\n", cert_path(c).c_str(),
                 cert->key_id.c_str(), static_cast<unsigned long long>(cert->serial), principals.c_str());

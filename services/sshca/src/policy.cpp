@@ -5,6 +5,7 @@
 
 #include "moneta/config/config.hpp"
 #include "moneta/sshcert/certificate.hpp"
+#include "name_list.hpp"
 
 namespace moneta::sshca {
 namespace {
@@ -77,15 +78,6 @@ std::vector<const GroupPolicy*> known_groups(const Policy& policy, const Identit
 
 bool grants(const GroupPolicy& g, std::string_view principal) {
     return std::binary_search(g.principals.begin(), g.principals.end(), principal);
-}
-
-std::string joined(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) {
-        out += out.empty() ? "" : ",";
-        out += s;
-    }
-    return out;
 }
 
 /// The binding one option (source-address or force-command) puts on a principal: nullopt
@@ -198,7 +190,7 @@ boost::system::result<UserCertDecision, Denied> decide_user_certificate(const Po
         if (!denied.empty()) {
             std::sort(denied.begin(), denied.end());
             denied.erase(std::unique(denied.begin(), denied.end()), denied.end());
-            return deny(Refusal::kNotAllowed, "principals not allowed for your groups: " + joined(denied));
+            return deny(Refusal::kNotAllowed, "principals not allowed for your groups: " + join_names(denied));
         }
     } else {
         d.principals = grant_for(policy, identity).principals;
@@ -281,7 +273,7 @@ boost::system::result<UserCertDecision, Denied> decide_user_certificate(const Po
             }
         }
         if (!denied.empty()) {
-            return deny(Refusal::kNotAllowed, "extensions not allowed for these principals: " + joined(denied));
+            return deny(Refusal::kNotAllowed, "extensions not allowed for these principals: " + join_names(denied));
         }
     } else if (allowed_extensions->contains("permit-pty")) {
         d.extensions.insert("permit-pty");
@@ -309,7 +301,7 @@ std::string user_key_id(std::string_view user, const std::vector<std::string>& g
     std::string out = "user=";
     out += user;
     out += " groups=";
-    out += joined(groups);
+    out += join_names(groups);
     out += " req=";
     out += request_id;
     out += " ip=";

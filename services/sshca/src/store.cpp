@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "name_list.hpp"
+
 namespace moneta::sshca {
 namespace {
 
@@ -77,29 +79,6 @@ private:
     bool ok_ = false;
 };
 
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) {
-        out += out.empty() ? "" : ",";
-        out += s;
-    }
-    return out;
-}
-
-std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= s.size() && !s.empty()) {
-        const std::size_t comma = s.find(',', start);
-        out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-        if (comma == std::string::npos) {
-            break;
-        }
-        start = comma + 1;
-    }
-    return out;
-}
-
 constexpr const char* kCertColumns =
     "serial, kind, subject, key_id, principals, valid_after, valid_before, key_fingerprint, public_key, "
     "ca_fingerprint, issued_at_ms, revoked_at_ms";
@@ -110,7 +89,7 @@ CertRow read_cert(const Stmt& s) {
     r.cert.kind = s.text(1) == "host" ? CertKind::kHost : CertKind::kUser;
     r.cert.subject = s.text(2);
     r.cert.key_id = s.text(3);
-    r.cert.principals = split(s.text(4));
+    r.cert.principals = split_names(s.text(4));
     r.cert.valid_after = s.integer(5);
     r.cert.valid_before = s.integer(6);
     r.cert.key_fingerprint = s.text(7);
@@ -165,7 +144,7 @@ StoreResult<std::uint64_t> Store::issue(
     if (!s.bind(c.kind == CertKind::kHost ? "host" : "user")
              .bind(c.subject)
              .bind(c.key_id)
-             .bind(join(c.principals))
+             .bind(join_names(c.principals))
              .bind(c.valid_after)
              .bind(c.valid_before)
              .bind(c.key_fingerprint)
