@@ -129,6 +129,12 @@ Outcome<Issued> Authority::issue_user(const Identity& who, const UserCertCall& c
         audit_denial(who.user, ctx, f);
         return f;
     }
+    if (store_.user_certs_since(who.user, clock_.wall_ms() - 3'600'000) >= kMaxUserCertsPerHour) {
+        const Failure f = failure(429, "RATE_LIMITED",
+                                  "at most " + std::to_string(kMaxUserCertsPerHour) + " certificates per user per hour");
+        audit_denial(who.user, ctx, f);
+        return f;
+    }
     auto issued = sign(CertKind::kUser, who.user, call.public_key,
                        user_key_id(who.user, decision->groups, ctx.request_id, ctx.ip), decision->principals,
                        decision->ttl_s, policy_.backdate_s, decision->extensions, decision->critical_options);

@@ -69,6 +69,10 @@ struct HostSettings {
     std::string known_hosts_pattern = "*";  ///< the @cert-authority line's host pattern
 };
 
+/// Each issued certificate is a row kept for the audit trail, so one identity may not add rows
+/// without bound: at most this many user certificates per user per rolling hour (429 beyond).
+inline constexpr std::int64_t kMaxUserCertsPerHour = 60;
+
 class Authority {
 public:
     Authority(Policy policy, HostSettings host, CaKeys keys, Store store, const core::Clock& clock);

@@ -184,6 +184,11 @@ std::vector<CertRow> Store::certs(std::optional<std::string_view> subject, bool 
     return out;
 }
 
+std::int64_t Store::user_certs_since(std::string_view subject, std::int64_t since_ms) {
+    Stmt s(db_, "SELECT COUNT(*) FROM certs WHERE kind = 'user' AND subject = ?1 AND issued_at_ms >= ?2");
+    return s.bind(subject).bind(since_ms).step() == SQLITE_ROW ? s.integer(0) : 0;
+}
+
 std::uint64_t Store::bump_version(std::int64_t now_ms) {
     Stmt up(db_, "UPDATE meta SET value = value + 1 WHERE name = 'krl_version'");
     Stmt at(db_, "UPDATE meta SET value = ?1 WHERE name = 'krl_generated_s'");

@@ -97,6 +97,10 @@ public:
     std::vector<CertRow> certs(std::optional<std::string_view> subject, bool active_only, std::int64_t now_s,
                                std::size_t limit);
 
+    /// How many user certificates @p subject was issued at or after @p since_ms (the per-user
+    /// issuance bound: every certificate is a row kept for the audit trail).
+    std::int64_t user_certs_since(std::string_view subject, std::int64_t since_ms);
+
     /// Revocations; each writes its row(s), marks the certificates, bumps the KRL version, in one
     /// transaction. nullopt from revoke_serial / revoke_key_id: no such certificate (nothing changes).
     StoreResult<std::optional<Revoked>> revoke_serial(std::uint64_t serial, std::string_view reason,

@@ -465,6 +465,23 @@ TEST_F(SshcaServerTest, MetricsCountWhatHappened) {
     }
 }
 
+// One identity cannot grow the certificate table without bound: 60 user certificates per user
+// per rolling hour, the 61st refused (429, audited) while another user is unaffected, and the
+// window moves with the clock.
+TEST_F(SshcaServerTest, UserCertificatesPerUserAreBoundedPerHour) {
+    const std::string pub = key("bounded");
+    const std::string alice = server_.token("alice", {"video-eng"});
+    for (std::int64_t i = 0; i < kMaxUserCertsPerHour; ++i) {
+        ASSERT_EQ(server_.call("POST", "/v1/certs/user", alice, user_body(pub)).status, 201) << i;
+    }
+    const auto refused = server_.call("POST", "/v1/certs/user", alice, user_body(pub));
+    EXPECT_EQ(refused.status, 429) << refused.body;
+    EXPECT_EQ(error_code(refused.body), "RATE_LIMITED");
+    EXPECT_EQ(server_.call("POST", "/v1/certs/user", server_.token("dave", {"video-eng"}), user_body(pub)).status, 201);
+    clock_.advance(std::chrono::minutes(61));
+    EXPECT_EQ(server_.call("POST", "/v1/certs/user", server_.token("alice", {"video-eng"}), user_body(pub)).status, 201);
+}
+
 class SshcaRateLimitTest : public SshcaServerTest {
 protected:
     static ServerOptions limited() {
