@@ -30,7 +30,8 @@ core::Result<RedisCluster> RedisCluster::start(RedisClusterOptions opts) {
         RedisServerOptions o;
         o.appendonly = opts.appendonly;
         o.password = opts.password;
-        o.extra_args = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
+        o.cluster = true;
+        o.extra_args = {"--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
                         std::to_string(opts.node_timeout.count()), "--cluster-require-full-coverage", "yes",
                         // The default waits 5 s for more replicas before a full sync.
                         "--repl-diskless-sync-delay", "0"};
@@ -41,7 +42,9 @@ core::Result<RedisCluster> RedisCluster::start(RedisClusterOptions opts) {
         c.nodes_.push_back(std::move(*s));
     }
     for (std::size_t i = 1; i < n; ++i) {
-        if (c.nodes_[0].command({"CLUSTER", "MEET", "127.0.0.1", std::to_string(c.port(i))}) != "OK") {
+        const auto& node = c.nodes_[i];
+        if (c.nodes_[0].command({"CLUSTER", "MEET", "127.0.0.1", std::to_string(node.port()),
+                                 std::to_string(node.cluster_bus_port())}) != "OK") {
             return core::make_error(core::Errc::kInternal);
         }
     }

@@ -162,6 +162,11 @@ core::Result<RedisServer> RedisServer::start(RedisServerOptions opts) {
     core::Result<void> last = core::make_error(core::Errc::kConnectFailed);
     for (int i = 0; i < attempts; ++i) {
         server.port_ = server.opts_.port != 0 ? server.opts_.port : free_port();
+        if (server.opts_.cluster) {
+            do {
+                server.bus_port_ = free_port();
+            } while (server.bus_port_ == server.port_);
+        }
         last = server.launch();
         if (last) {
             return server;
@@ -189,6 +194,9 @@ core::Result<void> RedisServer::launch() {
             return core::make_error(core::Errc::kInternal);
         }
         argv.insert(argv.begin() + 1, conf.string());
+    }
+    if (opts_.cluster) {
+        argv.insert(argv.end(), {"--cluster-enabled", "yes", "--cluster-port", std::to_string(bus_port_)});
     }
     argv.insert(argv.end(), opts_.extra_args.begin(), opts_.extra_args.end());
     auto proc = Process::spawn(std::move(argv), {}, log_file(), dir_);
@@ -227,6 +235,7 @@ RedisServer& RedisServer::operator=(RedisServer&& other) noexcept {
         process_.reset();  // kill ours before our directory can go away
         opts_ = std::move(other.opts_);
         port_ = other.port_;
+        bus_port_ = other.bus_port_;
         dir_ = std::move(other.dir_);
         owned_dir_ = std::move(other.owned_dir_);
         process_ = std::move(other.process_);

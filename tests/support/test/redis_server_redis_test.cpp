@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -11,6 +14,17 @@ namespace moneta::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+bool port_bindable(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+}
 
 TEST(RedisServerTest, StartsOnAFreePortAndAnswersCommands) {
     auto redis = RedisServer::start();
@@ -25,6 +39,26 @@ TEST(RedisServerTest, StartsOnAFreePortAndAnswersCommands) {
     EXPECT_EQ(redis->command({"LRANGE", "l", "0", "-1"}), "a\nb");
     EXPECT_EQ(redis->command_list({"LRANGE", "l", "0", "-1"}), (std::vector<std::string>{"a", "b"}));
     EXPECT_EQ(redis->command({"NOSUCHCMD"}).rfind("(error) ERR", 0), 0U);
+}
+
+// Redis refuses a cluster node above port 55535 when its bus is the default port + 10000; the
+// ephemeral range free_port draws from reaches 60999, so a cluster node picks its bus port too.
+TEST(RedisServerTest, ClusterNodeStartsAbove55535WithItsOwnBusPort) {
+    std::uint16_t high = 0;
+    for (std::uint16_t p = 60999; p > 55600 && high == 0; p -= 7) {
+        high = port_bindable(p) ? p : 0;
+    }
+    ASSERT_NE(high, 0) << "no free port above 55535";
+    RedisServerOptions opts;
+    opts.port = high;
+    opts.cluster = true;
+    auto redis = RedisServer::start(opts);
+    ASSERT_TRUE(redis) << redis.error().message();
+    EXPECT_NE(redis->cluster_bus_port(), 0);
+    EXPECT_NE(redis->cluster_bus_port(), redis->port());
+    EXPECT_NE(redis->command({"INFO", "cluster"}).find("cluster_enabled:1"), std::string::npos);
+    EXPECT_NE(redis->command({"CLUSTER", "NODES"}).find("@" + std::to_string(redis->cluster_bus_port())),
+              std::string::npos);
 }
 
 TEST(RedisServerTest, PauseMakesItUnresponsiveAndResumeRecovers) {

@@ -25,6 +25,10 @@ struct RedisServerOptions {
     /// command() then AUTHs.
     std::string password;
     std::vector<std::string> extra_args;  ///< appended verbatim, e.g. {"--maxmemory", "10mb"}
+    /// --cluster-enabled yes, with the cluster bus on a second free port (--cluster-port): the
+    /// default bus port, the client port + 10000, is refused above 55535 (a third of the
+    /// ephemeral range free_port draws from) and may be someone else's.
+    bool cluster = false;
     std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
     std::string program;                 ///< redis-server binary; empty = find_program
 };
@@ -57,6 +61,8 @@ public:
     ~RedisServer();
 
     std::uint16_t port() const noexcept { return port_; }
+    /// The cluster bus port (options().cluster), 0 otherwise; CLUSTER MEET needs it.
+    std::uint16_t cluster_bus_port() const noexcept { return bus_port_; }
     /// PID of the current redis-server process (changes on restart), -1 when killed.
     pid_t pid() const noexcept;
     const std::filesystem::path& dir() const noexcept { return dir_; }
@@ -92,6 +98,7 @@ private:
 
     RedisServerOptions opts_;
     std::uint16_t port_ = 0;
+    std::uint16_t bus_port_ = 0;
     std::filesystem::path dir_;
     std::unique_ptr<TempDir> owned_dir_;  // declared before process_: destroyed after the kill
     std::optional<Process> process_;
