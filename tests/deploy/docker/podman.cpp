@@ -221,6 +221,11 @@ std::optional<Podman> Podman::open(const fs::path& state_dir, std::string& why) 
                          "cgroupfs",
                          "--events-backend",
                          "file"};
+            if (driver == "overlay") {
+                // Otherwise the driver leaves its home bind-mounted after podman exits, and the
+                // build tree cannot be removed ("device or resource busy").
+                p.global_.insert(p.global_.end(), {"--storage-opt", "overlay.skip_mount_home=true"});
+            }
             p.base_image_ = kBaseImage;
             p.nofile_ = std::min<unsigned long>(nofile.rlim_max, 65536);
             p.description_ = "podman, storage " + driver + " in " + root.string() + ", runtime " + runtime;
