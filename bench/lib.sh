@@ -509,3 +509,47 @@ perf_profile() {
             | grep -v '^#' | grep -v '^$' | head -n 25 || echo "(no samples)"
     done
 }
+
+# --- instructions per request (--callgrind) ----------------------------------------------------
+
+# callgrind_profile <workers> <n>: moneta's user-space instructions per steady heartbeat, counted
+# by valgrind's callgrind (every thread of moneta: access-log writer and exporters included). CPU
+# µs on this VM move ±20 % between identical runs; instruction counts do not, so a change of a few
+# per cent on the request path shows here. Sessions are prepared by the normal moneta; then
+# moneta is restarted under callgrind with counting off, takes n first heartbeats (its JWT cache
+# and catalog cache warm up, per process), and counts the next n heartbeats of the same sessions
+# (30 s of playback later: the steady row's file). Kernel time is not counted: see `--perf`.
+callgrind_profile() {
+    local workers="$1" n="$2" out="$WORK/callgrind.heartbeat.out"
+    command -v valgrind >/dev/null && command -v callgrind_control >/dev/null \
+        || { log "valgrind is not installed: --callgrind ignored"; return 0; }
+    prepare_sessions "$workers" quiet
+    stop_moneta
+    [[ "$n" -le "$LIVE" ]] || n=$LIVE
+    export MONETA_THREADS="$workers"
+    # valgrind's process is /usr/bin/valgrind.bin (argv[0]), which start_bg and stop_pid check.
+    start_bg moneta valgrind.bin "$MONETA_PORT" "$ENV_MONETA" \
+        valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
+        "$BIN_MONETA" --config "$SUT_CONFIG"
+    MONETA_PID=$(pidfile_pid "$RUN_DIR/moneta.pid")
+    wait_http "http://127.0.0.1:$MONETA_PORT/readyz" 120 "moneta under callgrind"
+    DURATION=3600 ROW_OFFSET=0 ROW_MAX=$n run_load "$MONETA_PORT" "$WORK/heartbeat.tsv" closed >/dev/null
+    callgrind_control --instr=on "$MONETA_PID" >/dev/null
+    local got
+    got=$(kv requests "$(DURATION=3600 ROW_OFFSET=0 ROW_MAX=$n run_load "$MONETA_PORT" "$WORK/heartbeat_next.tsv" closed)")
+    callgrind_control --dump=steady "$MONETA_PID" >/dev/null
+    callgrind_control --instr=off "$MONETA_PID" >/dev/null
+    stop_pid moneta valgrind.bin TERM 60
+    MONETA_PID=""
+    # `--dump=steady` writes "$out.1" (its trigger named inside); "$out" is the exit's remainder.
+    local dump total kept="$MONETA_BUILD_DIR/bench/callgrind.heartbeat.out"
+    dump=$(grep -l '^desc: Trigger: dump steady' "$out".* 2>/dev/null | head -n 1)
+    [[ -n "$dump" ]] || { log "callgrind wrote no dump"; return 0; }
+    mkdir -p "${kept%/*}" && cp "$dump" "$kept" && dump=$kept
+    total=$(awk '/^summary:/ { print $2; exit }' "$dump")
+    echo
+    printf 'callgrind: moneta steady heartbeat, %s requests: %s instructions per request (user space, all threads)\n' \
+        "${got:-?}" "$(awk -v t="${total:-0}" -v n="${got:-0}" 'BEGIN { if (n > 0) printf "%.0f", t / n; else print "?" }')"
+    echo "callgrind: top functions, inclusive (callgrind_annotate --inclusive=yes; $dump)"
+    callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -n 40 || true
+}

@@ -15,6 +15,9 @@
 #      jwt_tool always come from this tree), BENCH_RESULTS (build/bench/results.json).
 # --perf: also record `perf record -g` of moneta under the heartbeat and start loads (1 worker)
 #      and print the top symbols.
+# --callgrind: also count moneta's instructions per steady heartbeat under valgrind's callgrind
+#      (BENCH_CALLGRIND_N heartbeats, 20000; 1 worker) and print the top functions, inclusive: a
+#      figure that does not move with this VM's neighbours, for before/after of small changes.
 # --cluster: then the heartbeat (first, steady) and warm start rows again with moneta on a Redis
 #      Cluster (scripts/cluster.sh, 3 masters + 3 replicas), first worker count only: rows marked
 #      [cluster], "redis_mode":"cluster" in results.json (bench/lib.sh cluster_rows).
@@ -23,11 +26,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 PERF=0
 CLUSTER=0
+CALLGRIND=0
 for arg in "$@"; do
     case "$arg" in
         --perf) PERF=1 ;;
         --cluster) CLUSTER=1 ;;
-        *) echo "usage: ./dev bench [--perf] [--cluster]" >&2; exit 2 ;;
+        --callgrind) CALLGRIND=1 ;;
+        *) echo "usage: ./dev bench [--perf] [--cluster] [--callgrind]" >&2; exit 2 ;;
     esac
 done
 
@@ -211,6 +216,9 @@ for WORKERS in $WORKER_SETS; do
         warmed=$(kv next_offset "$(ROW_MAX=$LIVE run_load "$MONETA_PORT" "$WORK/heartbeat.tsv" closed)")
         ROW_MAX=${warmed:-$LIVE} perf_profile "heartbeat (steady)" "$WORK/heartbeat_next.tsv"
         perf_profile start "$WORK/start.tsv"
+    fi
+    if [[ $CALLGRIND -eq 1 && $first -eq 1 ]]; then
+        callgrind_profile "$WORKERS" "${BENCH_CALLGRIND_N:-20000}"
     fi
     stop_moneta
 done

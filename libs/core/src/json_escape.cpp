@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
+
+#include "moneta/core/swar.hpp"
 
 namespace moneta::core {
 namespace {
@@ -14,6 +17,23 @@ constexpr std::array<bool, 256> kPlain = [] {
     }
     return t;
 }();
+
+/// How many leading bytes of @p s are plain (kPlain), eight at a time.
+std::size_t plain_prefix(std::string_view s) noexcept {
+    namespace sw = swar;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        const std::uint64_t w = sw::load8(s.data() + i);
+        if ((sw::any_below(w, 0x20) | sw::any_equal(w, '"') | sw::any_equal(w, '\\') | sw::any_equal(w, 0x7F) |
+             sw::any_high(w)) != 0) {
+            break;
+        }
+    }
+    while (i < s.size() && kPlain[static_cast<unsigned char>(s[i])]) {
+        ++i;
+    }
+    return i;
+}
 
 constexpr bool is_continuation(unsigned char c) noexcept { return (c & 0xC0U) == 0x80U; }
 
@@ -59,8 +79,21 @@ std::size_t utf8_sequence_length(std::string_view s) noexcept {
 
 void append_json_string(std::string& out, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
+    // Most strings (ids, paths, routes, addresses) need no escape: one copy with both quotes.
+    std::size_t i = plain_prefix(s);
+    if (i == s.size()) {
+        const std::size_t at = out.size();
+        out.resize(at + s.size() + 2);
+        char* p = out.data() + at;
+        *p = '"';
+        if (!s.empty()) {
+            std::memcpy(p + 1, s.data(), s.size());
+        }
+        p[s.size() + 1] = '"';
+        return;
+    }
     out.push_back('"');
-    std::size_t i = 0;
+    out.append(s.data(), i);
     while (i < s.size()) {
         // Copy the longest run of plain bytes at once: the common case is all of them.
         std::size_t j = i;

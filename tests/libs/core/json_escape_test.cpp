@@ -48,6 +48,23 @@ TEST(JsonEscape, InvalidUtf8BecomesOneReplacementCharacterPerBadByte) {
     EXPECT_EQ(esc("\xC3" "A"), "\"" + r + "A\"");            // lead without continuation
 }
 
+// The plain-run check reads eight bytes at a time: every byte value at every position of a whole
+// word and of the tail gives what the byte alone gives, between the same plain neighbours.
+TEST(JsonEscape, EveryByteAtEveryPositionEscapesAsItsOwn) {
+    for (int b = 0; b < 256; ++b) {
+        const std::string alone = esc(std::string(1, static_cast<char>(b)));
+        const std::string inner = alone.substr(1, alone.size() - 2);
+        for (std::size_t at = 0; at < 19; ++at) {
+            std::string s(19, 'p');
+            s[at] = static_cast<char>(b);
+            const std::string want = "\"" + std::string(at, 'p') + inner + std::string(18 - at, 'p') + "\"";
+            EXPECT_EQ(esc(s), want) << "byte " << b << " at " << at;
+        }
+    }
+    EXPECT_EQ(esc(std::string(1, '"')), "\"\\\"\"");
+    EXPECT_EQ(esc(std::string(1, '\x80')), "\"\xEF\xBF\xBD\"");
+}
+
 TEST(JsonEscape, SequenceLength) {
     EXPECT_EQ(utf8_sequence_length(""), 0U);
     EXPECT_EQ(utf8_sequence_length("A"), 1U);

@@ -47,6 +47,27 @@ TEST(StrictHeadTest, RejectsMalformedHeaders) {
     EXPECT_EQ(status_of(many + "\r\n"), 431);
 }
 
+// The value and target checks read eight bytes at a time: every byte value, at every position of
+// a whole word and of the tail, against the byte rule (RFC 9110 §5.5: a value is VCHAR, obs-text,
+// SP and HTAB; a target visible ASCII).
+TEST(StrictHeadTest, EveryByteAtEveryPositionOfValuesAndTargets) {
+    for (int b = 0; b < 256; ++b) {
+        const auto c = static_cast<char>(b);
+        const bool value_ok = (b >= 0x20 || b == '\t') && b != 0x7F && b != '\r' && b != '\n';
+        const bool target_ok = b > 0x20 && b < 0x7F;
+        for (std::size_t at = 0; at < 19; ++at) {
+            std::string value(19, 'v');
+            value[at] = c;
+            EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\nX-V: " + value + "w\r\n\r\n"), value_ok ? 0 : 400)
+                << "value byte " << b << " at " << at;
+            std::string target = "/" + std::string(18, 't');
+            target[at == 0 ? 1 : at] = c;
+            EXPECT_EQ(status_of("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n"), target_ok ? 0 : 400)
+                << "target byte " << b << " at " << at;
+        }
+    }
+}
+
 TEST(StrictHeadTest, RejectsBadRequestLines) {
     EXPECT_EQ(status_of("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET /a\r\nHost: x\r\n\r\n"), 400);  // HTTP/0.9 form
