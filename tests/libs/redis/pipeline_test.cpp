@@ -30,10 +30,16 @@ TEST(PipelineTest, EncodesCommandsExactlyLikeHiredis) {
     const std::vector<std::string_view> empty_arg = {"HSET", "h", "", "v"};
     const std::string big(100000, 'x');
     const std::vector<std::string_view> large = {"SET", "big", big};
+    // Counts and lengths of one, two and more digits (the writer sizes every part first).
+    std::vector<std::string> many_text;
+    for (std::size_t n = 0; n < 12; ++n) {
+        many_text.push_back(std::string(n * 9, static_cast<char>('a' + n)));
+    }
+    const std::vector<std::string_view> many(many_text.begin(), many_text.end());
     Pipeline p;
-    p.add(set).add(empty_arg).add(large);
-    EXPECT_EQ(p.size(), 3U);
-    EXPECT_EQ(p.wire(), hiredis_format(set) + hiredis_format(empty_arg) + hiredis_format(large));
+    p.add(set).add(empty_arg).add(large).add(many);
+    EXPECT_EQ(p.size(), 4U);
+    EXPECT_EQ(p.wire(), hiredis_format(set) + hiredis_format(empty_arg) + hiredis_format(large) + hiredis_format(many));
 }
 
 TEST(PipelineTest, IgnoresEmptyCommandsAndClearsForReuse) {

@@ -90,33 +90,37 @@ std::string_view KeyBuffer::add(std::string_view prefix, std::string_view tag, s
 
 std::string_view KeyBuffer::add_account(std::string_view prefix, std::string_view account, std::string_view suffix,
                                         std::string_view extra) noexcept {
-    if (last_partition_ < 0 || account.size() != last_account_.size() ||
-        (!account.empty() && std::memcmp(account.data(), last_account_.data(), account.size()) != 0)) {
+    if (last_partition_ < 0 || account != last_account_) {
         last_partition_ = account_partition(account);
     }
-    char digits[4];
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, last_partition_);
-    const std::string_view n(digits, static_cast<std::size_t>(end - digits));
-    // "{p<n>}:<account>": the tag closes before the account (add() puts the id inside the braces).
-    const std::string_view key = add(prefix, "p", n);
-    MONETA_RELEASE_ASSERT(used_ + 1 + account.size() + suffix.size() + extra.size() <= kBytes, "key buffer full");
-    char* p = buf_ + used_;
-    *p++ = ':';
-    if (!account.empty()) {
-        std::memcpy(p, account.data(), account.size());
+    static_assert(kPartitions <= 1000, "the tag below has room for three digits");
+    // prefix + "{p<n>}:" + account + suffix + extra, written in place: a heartbeat builds eight
+    // such keys, and a copy call per piece was most of their cost.
+    char tag[8] = {'{', 'p'};
+    std::size_t tag_len = 2;
+    if (last_partition_ >= 100) {
+        tag[tag_len++] = static_cast<char>('0' + last_partition_ / 100);
     }
-    last_account_ = std::string_view(p, account.size());
-    p += account.size();
-    for (const std::string_view s : {suffix, extra}) {
-        if (!s.empty()) {
+    if (last_partition_ >= 10) {
+        tag[tag_len++] = static_cast<char>('0' + last_partition_ / 10 % 10);
+    }
+    tag[tag_len++] = static_cast<char>('0' + last_partition_ % 10);
+    tag[tag_len++] = '}';
+    tag[tag_len++] = ':';
+    const std::size_t len = prefix.size() + tag_len + account.size() + suffix.size() + extra.size();
+    MONETA_RELEASE_ASSERT(count_ < keys_.size() && used_ + len <= kBytes, "key buffer full");
+    char* const start = buf_ + used_;
+    char* p = start;
+    for (const std::string_view s : {prefix, std::string_view(tag, tag_len), account, suffix, extra}) {
+        if (!s.empty()) {  // an empty view may have a null data()
             std::memcpy(p, s.data(), s.size());
             p += s.size();
         }
     }
-    const std::size_t grown = static_cast<std::size_t>(p - (buf_ + used_));
-    used_ += grown;
-    keys_[count_ - 1] = std::string_view(key.data(), key.size() + grown);
-    return keys_[count_ - 1];
+    last_account_ = std::string_view(start + prefix.size() + tag_len, account.size());
+    used_ += len;
+    keys_[count_] = std::string_view(start, len);
+    return keys_[count_++];
 }
 
 int account_partition(std::string_view account_id) noexcept {

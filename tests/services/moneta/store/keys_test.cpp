@@ -82,6 +82,21 @@ TEST(KeyLayout, ConsecutiveAccountsNeverShareAStalePartition) {
     }
 }
 
+// The partition is written digit by digit: accounts of one-, two- and three-digit partitions,
+// with and without a suffix, spelled as docs/data.md says.
+TEST(KeyLayout, PartitionTagsOfEveryWidth) {
+    bool seen[3] = {};
+    for (int i = 0; i < 10'000 && !(seen[0] && seen[1] && seen[2]); ++i) {
+        const std::string account = "acc_" + std::to_string(i);
+        const int partition = account_partition(account);
+        seen[partition < 10 ? 0 : partition < 100 ? 1 : 2] = true;
+        KeyBuffer kb;
+        EXPECT_EQ(kb.add_account("ent:", account), testing::account_key("ent:", account));
+        EXPECT_EQ(session_meta_key(kb, account, "ps_9"), testing::account_key("sm:", account, ":ps_9"));
+    }
+    EXPECT_TRUE(seen[0] && seen[1] && seen[2]);
+}
+
 TEST(KeyBuffer, ReusesTheBlockOfADestroyedBuffer) {
     const char* first = nullptr;
     {
