@@ -82,13 +82,21 @@ void append_json_string(std::string& out, std::string_view s) {
     // Most strings (ids, paths, routes, addresses) need no escape: one copy with both quotes.
     std::size_t i = plain_prefix(s);
     if (i == s.size()) {
+        if (s.size() <= 62) {  // keys, ids, routes: quoted on the stack, one append
+            char quoted[64];
+            quoted[0] = '"';
+            if (!s.empty()) {  // an empty view may have a null data()
+                std::memcpy(quoted + 1, s.data(), s.size());
+            }
+            quoted[s.size() + 1] = '"';
+            out.append(quoted, s.size() + 2);
+            return;
+        }
         const std::size_t at = out.size();
         out.resize(at + s.size() + 2);
         char* p = out.data() + at;
         *p = '"';
-        if (!s.empty()) {
-            std::memcpy(p + 1, s.data(), s.size());
-        }
+        std::memcpy(p + 1, s.data(), s.size());
         p[s.size() + 1] = '"';
         return;
     }

@@ -1,28 +1,55 @@
 #include "moneta/http/router.hpp"
 
+#include <array>
 #include <stdexcept>
 
 namespace moneta::http {
 namespace {
 
-std::vector<std::string> split_pattern(std::string_view pattern) {
-    std::vector<std::string> out;
+/// The path's segments, split once per request (not once per route tried); a path of more than
+/// kMax segments matches no route (none has that many).
+struct PathSegments {
+    static constexpr std::size_t kMax = 16;
+    std::array<std::string_view, kMax> seg;
+    std::size_t count = 0;
+    bool ok = false;
+
+    explicit PathSegments(std::string_view path) {
+        if (path.empty() || path.front() != '/') {
+            return;
+        }
+        std::size_t i = 1;
+        while (i <= path.size()) {
+            if (count == kMax) {
+                return;
+            }
+            const auto slash = path.find('/', i);
+            const auto end = slash == std::string_view::npos ? path.size() : slash;
+            seg[count++] = path.substr(i, end - i);
+            i = end + 1;
+        }
+        ok = true;
+    }
+};
+
+}  // namespace
+
+std::vector<Router::Segment> Router::split_pattern(std::string_view pattern) {
+    std::vector<Router::Segment> out;
     std::size_t i = 1;  // skip the leading '/'
     while (i <= pattern.size()) {
         const auto slash = pattern.find('/', i);
         const auto end = slash == std::string_view::npos ? pattern.size() : slash;
         std::string_view seg = pattern.substr(i, end - i);
         if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
-            out.emplace_back("{}");
+            out.push_back({{}, true});
         } else {
-            out.emplace_back(seg);
+            out.push_back({std::string(seg), false});
         }
         i = end + 1;
     }
     return out;
 }
-
-}  // namespace
 
 std::uint16_t Router::add(Method method, std::string_view pattern, Handler handler) {
     if (routes_.size() >= Request::kNoRoute) {
@@ -34,28 +61,15 @@ std::uint16_t Router::add(Method method, std::string_view pattern, Handler handl
 
 Router::Match Router::match(Request& req) const {
     Match m;
-    const std::string_view path = req.path();
+    const PathSegments path(req.path());
     const Method wanted = req.method() == Method::kHead ? Method::kGet : req.method();
     for (const Route& r : routes_) {
         req.clear_params();
-        std::size_t i = 1;
-        bool ok = !path.empty() && path.front() == '/';
+        bool ok = path.ok && r.segments.size() == path.count;
         for (std::size_t s = 0; ok && s < r.segments.size(); ++s) {
-            if (i > path.size()) {
-                ok = false;
-                break;
-            }
-            const auto slash = path.find('/', i);
-            const auto end = slash == std::string_view::npos ? path.size() : slash;
-            const std::string_view seg = path.substr(i, end - i);
-            if (r.segments[s] == "{}") {
-                ok = !seg.empty() && req.add_param(seg);
-            } else {
-                ok = seg == r.segments[s];
-            }
-            i = end + 1;
+            const std::string_view seg = path.seg[s];
+            ok = r.segments[s].param ? !seg.empty() && req.add_param(seg) : seg == r.segments[s].text;
         }
-        ok = ok && i == path.size() + 1;
         if (!ok) {
             continue;
         }

@@ -38,6 +38,18 @@ TEST(RouterTest, MatchesLiteralsAndParameters) {
     EXPECT_EQ(router.match(trailing).handler, nullptr);
     Request longer = make(Method::kPost, "/v1/playback/sessions/ps_1/heartbeat/x");
     EXPECT_EQ(router.match(longer).handler, nullptr);
+
+    // The path is split once per request into at most 16 segments: deeper paths match nothing.
+    router.add(Method::kGet, "/", ok);
+    Request root = make(Method::kGet, "/");
+    EXPECT_NE(router.match(root).handler, nullptr);
+    std::string deep;
+    for (int i = 0; i < 40; ++i) {
+        deep += "/a";
+    }
+    Request too_deep = make(Method::kGet, deep);
+    EXPECT_EQ(router.match(too_deep).handler, nullptr);
+    EXPECT_EQ(router.match(too_deep).allow, "");
 }
 
 TEST(RouterTest, WrongMethodListsTheAllowedOnes) {

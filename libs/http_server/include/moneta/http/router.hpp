@@ -45,12 +45,17 @@ public:
     Match match(Request& req) const;
 
 private:
+    struct Segment {
+        std::string text;    ///< the literal segment; empty for a parameter
+        bool param = false;  ///< "{name}" in the pattern: any non-empty segment
+    };
     struct Route {
         Method method;
         std::string pattern;
-        std::vector<std::string> segments;  ///< "{}" for a parameter
+        std::vector<Segment> segments;
         Handler handler;
     };
+    static std::vector<Segment> split_pattern(std::string_view pattern);
     boost::asio::awaitable<Response> async_error(Match m) const;
 
     const core::Clock* clock_;
