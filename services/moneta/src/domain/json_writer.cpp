@@ -1,9 +1,12 @@
 #include "domain/json_writer.hpp"
 
+#include "moneta/core/assert.hpp"
 #include "moneta/core/json_escape.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace moneta::domain {
 
@@ -53,6 +56,21 @@ JsonWriter& JsonWriter::key(std::string_view k) {
     before_value();
     append_escaped(k);
     out_.push_back(':');
+    after_key_ = true;
+    return *this;
+}
+
+JsonWriter& JsonWriter::key_literal(std::string_view k) {
+    before_value();
+    char quoted[64];
+    MONETA_RELEASE_ASSERT(k.size() + 3 <= sizeof quoted, "a JSON key literal must be short");
+    MONETA_ASSERT(std::all_of(k.begin(), k.end(), [](char c) { return c > 0x20 && c < 0x7F && c != '"' && c != '\\'; }),
+                  "a JSON key literal must be plain ASCII");
+    quoted[0] = '"';
+    std::memcpy(quoted + 1, k.data(), k.size());
+    quoted[k.size() + 1] = '"';
+    quoted[k.size() + 2] = ':';
+    out_.append(quoted, k.size() + 3);
     after_key_ = true;
     return *this;
 }

@@ -4,6 +4,7 @@
 /// path and are write-only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -30,6 +31,15 @@ public:
     JsonWriter& end_object();
     JsonWriter& begin_array();
     JsonWriter& end_array();
+    /// A member name: a string literal from the code (never input), so it is written as it is
+    /// — the escaper costs a heartbeat's five keys ~800 instructions (docs/performance.md, eighth
+    /// round). A literal that would need escaping is a programming error (checked in debug
+    /// builds; its length always).
+    template <std::size_t N>
+    JsonWriter& key(const char (&literal)[N]) {
+        return key_literal(std::string_view(literal, N - 1));
+    }
+    /// A member name from data (a configured header name): escaped like a string value.
     JsonWriter& key(std::string_view k);
     JsonWriter& string(std::string_view s);
     /// One string value made of @p parts in order (a URL from base + path + suffix) without
@@ -47,6 +57,7 @@ public:
     std::string_view view() const noexcept { return out_; }
 
 private:
+    JsonWriter& key_literal(std::string_view k);
     void before_value();
     void append_escaped(std::string_view s);
 

@@ -19,6 +19,16 @@ TEST(JsonWriterTest, WritesNestedStructuresWithCommas) {
     EXPECT_EQ(std::move(w).take(), R"({"a":-5,"b":["x",true,null],"c":{},"d":1.5})");
 }
 
+// Literal keys are written as they are; a key from data (a configured DRM header name) is escaped.
+TEST(JsonWriterTest, LiteralKeysVerbatimDataKeysEscaped) {
+    JsonWriter w;
+    const std::string from_config = "X-\"odd\"";
+    w.begin_object().key("lease_expires_at_ms").integer(1).key(from_config).string("v").end_object();
+    const std::string out = std::move(w).take();
+    EXPECT_EQ(out, R"({"lease_expires_at_ms":1,"X-\"odd\"":"v"})");
+    EXPECT_EQ(boost::json::parse(out).as_object().at(from_config).as_string(), "v");
+}
+
 TEST(JsonWriterTest, EscapesEverythingJsonRequires) {
     JsonWriter w;
     const std::string nasty = std::string("q\"b\\n\n\r\t") + '\x01' + '\x1f' + "ü";
