@@ -522,8 +522,15 @@ perf_profile() {
 # is not counted: see `--perf`.
 callgrind_profile() {
     local workers="$1" n="$2" out="$WORK/callgrind.heartbeat.out"
-    command -v valgrind >/dev/null && command -v callgrind_control >/dev/null \
-        || { log "valgrind is not installed: --callgrind ignored"; return 0; }
+    if ! command -v callgrind_control >/dev/null && [[ $(id -u) -eq 0 ]]; then
+        log "installing valgrind"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null \
+            || log "valgrind could not be installed"
+    fi
+    if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null; then
+        log "valgrind is not installed (Debian's valgrind): --callgrind ignored"
+        return 0
+    fi
     prepare_sessions "$workers" quiet
     stop_moneta
     [[ "$n" -le "$LIVE" ]] || n=$LIVE
