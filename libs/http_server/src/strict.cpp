@@ -52,6 +52,42 @@ bool value_ok(std::string_view v) noexcept {
     return true;
 }
 
+/// A header line that obeys every rule: a non-empty token, ':', value bytes, CRLF.
+struct WellFormedField {
+    std::string_view name;
+    std::string_view raw_value;
+    std::size_t next = 0;  ///< where the next line starts; 0: not such a line
+};
+
+/// One pass over the line at @p pos: the name up to the first non-token byte (which must be the
+/// colon), the value eight bytes at a time up to the first control byte (which must begin the
+/// CRLF). Anything else — including the empty line — returns next == 0, and the caller checks
+/// the line rule by rule for its exact verdict.
+WellFormedField well_formed_field(std::string_view head, std::size_t pos) noexcept {
+    std::size_t i = pos;
+    while (i < head.size() && kTchar[static_cast<unsigned char>(head[i])]) {
+        ++i;
+    }
+    if (i == pos || i == head.size() || head[i] != ':') {
+        return {};
+    }
+    const std::size_t colon = i++;
+    while (i + 8 <= head.size()) {
+        const std::uint64_t w = core::swar::load8(head.data() + i);
+        if ((core::swar::any_below(w, 0x20) | core::swar::any_equal(w, 0x7F)) != 0) {
+            break;
+        }
+        i += 8;
+    }
+    while (i < head.size() && value_byte_ok(static_cast<unsigned char>(head[i]))) {
+        ++i;  // up to the CR, through any tab
+    }
+    if (i + 1 >= head.size() || head[i] != '\r' || head[i + 1] != '\n') {
+        return {};
+    }
+    return {head.substr(pos, colon - pos), head.substr(colon + 1, i - colon - 1), i + 2};
+}
+
 /// A request target's bytes: visible ASCII only (0x21..0x7E).
 bool target_ok(std::string_view t) noexcept {
     std::size_t i = 0;
@@ -249,34 +285,47 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
     bool connection_keep_alive = false;
     std::size_t pos = line_end + 2;
     while (pos < head.size()) {
-        const auto end = head.find("\r\n", pos);
-        if (end == std::string_view::npos) {
-            return bad("Malformed header section.");
-        }
-        if (end == pos) {
-            break;  // the empty line ending the head
-        }
-        const std::string_view field = head.substr(pos, end - pos);
-        pos = end + 2;
-        if (++fields > limits.header_count) {
-            return {431, "HEADERS_TOO_LARGE", "Too many request headers."};
-        }
-        if (field.front() == ' ' || field.front() == '\t') {
-            return bad("Obsolete line folding is not accepted.");
-        }
-        const auto colon = field.find(':');
-        if (colon == std::string_view::npos || colon == 0) {
-            return bad("Malformed header field.");
-        }
-        const std::string_view name = field.substr(0, colon);
-        for (char ch : name) {
-            if (!tchar(static_cast<unsigned char>(ch))) {
-                return bad("Malformed header field name.");  // includes "Name : value"
+        std::string_view name;
+        std::string_view raw_value;
+        if (const WellFormedField f = well_formed_field(head, pos); f.next != 0) {
+            // The usual line, read in one pass; it passes every check below by construction.
+            if (++fields > limits.header_count) {
+                return {431, "HEADERS_TOO_LARGE", "Too many request headers."};
             }
-        }
-        const std::string_view raw_value = field.substr(colon + 1);
-        if (!value_ok(raw_value)) {
-            return bad("Invalid character in a header value.");
+            name = f.name;
+            raw_value = f.raw_value;
+            pos = f.next;
+        } else {
+            // The empty line, or a line that breaks a rule: checked step by step for the verdict.
+            const auto end = head.find("\r\n", pos);
+            if (end == std::string_view::npos) {
+                return bad("Malformed header section.");
+            }
+            if (end == pos) {
+                break;  // the empty line ending the head
+            }
+            const std::string_view field = head.substr(pos, end - pos);
+            pos = end + 2;
+            if (++fields > limits.header_count) {
+                return {431, "HEADERS_TOO_LARGE", "Too many request headers."};
+            }
+            if (field.front() == ' ' || field.front() == '\t') {
+                return bad("Obsolete line folding is not accepted.");
+            }
+            const auto colon = field.find(':');
+            if (colon == std::string_view::npos || colon == 0) {
+                return bad("Malformed header field.");
+            }
+            name = field.substr(0, colon);
+            for (char ch : name) {
+                if (!tchar(static_cast<unsigned char>(ch))) {
+                    return bad("Malformed header field name.");  // includes "Name : value"
+                }
+            }
+            raw_value = field.substr(colon + 1);
+            if (!value_ok(raw_value)) {
+                return bad("Invalid character in a header value.");
+            }
         }
         const std::string_view value = trim_ows(raw_value);
         if (fields_out != nullptr) {
