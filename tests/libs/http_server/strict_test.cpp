@@ -118,7 +118,9 @@ TEST(StrictHeadTest, PathRules) {
     EXPECT_TRUE(is_safe_path("/v1/playback/sessions/ps_1/heartbeat"));
     EXPECT_TRUE(is_safe_path("/v1/a%20b"));
     EXPECT_TRUE(is_safe_path("/v1/a..b/.c"));
-    for (const char* p : {"/v1/../x", "/v1/./x", "/v1/x/..", "/v1/x/.", "/v1/%2e%2e/x", "/v1/%2E/x",
+    EXPECT_TRUE(is_safe_path("/v1/.hidden/..x/x./%41%7e"));
+    EXPECT_TRUE(is_safe_path("/"));
+    for (const char* p : {"/.", "/..", "/./x", "/v1/../x", "/v1/./x", "/v1/x/..", "/v1/x/.", "/v1/x/.%2e", "/v1/%2e%2e/x", "/v1/%2E/x",
                           "/v1/a%2Fb", "/v1/a%2fb", "/v1/a%5cb", "/v1/a%00", "/v1/a%zz", "/v1/a%2",
                           "v1", ""}) {
         EXPECT_FALSE(is_safe_path(p)) << p;
