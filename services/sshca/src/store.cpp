@@ -243,19 +243,25 @@ bool exists(sqlite3* db, const char* sql, std::string_view value) {
 
 }  // namespace
 
+StoreResult<Revoked> Store::revoke_matching(const char* where, std::string_view value, std::string_view kind,
+                                            std::string_view recorded, std::string_view reason, std::string_view actor,
+                                            std::int64_t now_ms) {
+    return in_transaction([&](Revoked& out) {
+        if (!mark(db_, where, value, now_ms, out.serials)) {
+            return false;
+        }
+        out.krl_version = bump_version(now_ms);
+        return out.krl_version != 0 && record_revocation(kind, recorded, reason, actor, now_ms);
+    });
+}
+
 StoreResult<std::optional<Revoked>> Store::revoke_serial(std::uint64_t serial, std::string_view reason,
                                                          std::string_view actor, std::int64_t now_ms) {
     const std::string value = std::to_string(serial);
     if (!exists(db_, "SELECT 1 FROM certs WHERE serial = CAST(?1 AS INTEGER)", value)) {
         return std::optional<Revoked>();
     }
-    auto r = in_transaction([&](Revoked& out) {
-        if (!mark(db_, "serial = CAST(?1 AS INTEGER)", value, now_ms, out.serials)) {
-            return false;
-        }
-        out.krl_version = bump_version(now_ms);
-        return out.krl_version != 0 && record_revocation("serial", value, reason, actor, now_ms);
-    });
+    auto r = revoke_matching("serial = CAST(?1 AS INTEGER)", value, "serial", value, reason, actor, now_ms);
     if (!r) {
         return {boost::system::in_place_error, r.error()};
     }
@@ -267,13 +273,7 @@ StoreResult<std::optional<Revoked>> Store::revoke_key_id(std::string_view key_id
     if (!exists(db_, "SELECT 1 FROM certs WHERE key_id = ?1", key_id)) {
         return std::optional<Revoked>();
     }
-    auto r = in_transaction([&](Revoked& out) {
-        if (!mark(db_, "key_id = ?1", key_id, now_ms, out.serials)) {
-            return false;
-        }
-        out.krl_version = bump_version(now_ms);
-        return out.krl_version != 0 && record_revocation("key_id", key_id, reason, actor, now_ms);
-    });
+    auto r = revoke_matching("key_id = ?1", key_id, "key_id", key_id, reason, actor, now_ms);
     if (!r) {
         return {boost::system::in_place_error, r.error()};
     }
@@ -282,13 +282,7 @@ StoreResult<std::optional<Revoked>> Store::revoke_key_id(std::string_view key_id
 
 StoreResult<Revoked> Store::revoke_public_key(std::string_view public_key_line, std::string_view fingerprint,
                                               std::string_view reason, std::string_view actor, std::int64_t now_ms) {
-    return in_transaction([&](Revoked& out) {
-        if (!mark(db_, "key_fingerprint = ?1", fingerprint, now_ms, out.serials)) {
-            return false;
-        }
-        out.krl_version = bump_version(now_ms);
-        return out.krl_version != 0 && record_revocation("public_key", public_key_line, reason, actor, now_ms);
-    });
+    return revoke_matching("key_fingerprint = ?1", fingerprint, "public_key", public_key_line, reason, actor, now_ms);
 }
 
 StoreResult<Revoked> Store::revoke_user(std::string_view user, std::string_view reason, std::string_view actor,

@@ -130,6 +130,11 @@ private:
     std::uint64_t bump_version(std::int64_t now_ms);
     template <class F>
     StoreResult<Revoked> in_transaction(F&& body);
+    /// One transaction: the certificates matching @p where (?1 = @p value) marked, the KRL
+    /// version bumped, the revocation recorded as @p kind / @p recorded.
+    StoreResult<Revoked> revoke_matching(const char* where, std::string_view value, std::string_view kind,
+                                         std::string_view recorded, std::string_view reason, std::string_view actor,
+                                         std::int64_t now_ms);
 
     sqlite3* db_ = nullptr;
 };
