@@ -395,4 +395,16 @@ boost::system::result<void, std::string> apply_env(json::value& root,
     return {};
 }
 
+boost::system::result<json::value, std::string> load_file(const std::filesystem::path& file,
+                                                         std::span<const EnvOverride> overrides) {
+    auto doc = load_file(file);
+    if (!doc) {
+        return doc;
+    }
+    if (auto applied = apply_env(*doc, overrides); !applied) {
+        return {boost::system::in_place_error, applied.error()};
+    }
+    return doc;
+}
+
 }  // namespace moneta::config

@@ -105,16 +105,13 @@ std::string host_name() {
 }  // namespace
 
 boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file) {
-    auto doc = config::load_file(file);
-    if (!doc) {
-        return {boost::system::in_place_error, doc.error()};
-    }
     static constexpr config::EnvOverride kEnv[] = {
         {"INTERNAL_API_ADDRESS", "server.address", config::EnvType::kString},
         {"INTERNAL_API_PORT", "server.port", config::EnvType::kInteger},
     };
-    if (auto e = config::apply_env(*doc, kEnv); !e) {
-        return {boost::system::in_place_error, e.error()};
+    auto doc = config::load_file(file, kEnv);
+    if (!doc) {
+        return {boost::system::in_place_error, doc.error()};
     }
     try {
         Settings s;

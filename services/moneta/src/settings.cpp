@@ -439,12 +439,9 @@ Settings read(config::Reader& root) {
 }  // namespace
 
 boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file) {
-    auto doc = config::load_file(file);
+    auto doc = config::load_file(file, kEnv);
     if (!doc) {
         return {boost::system::in_place_error, doc.error()};
-    }
-    if (auto env = config::apply_env(*doc, kEnv); !env) {
-        return {boost::system::in_place_error, env.error()};
     }
     auto agent = consul::agent_from_environment([](const char* name) { return std::getenv(name); });
     if (!agent) {

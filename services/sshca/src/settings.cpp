@@ -5,10 +5,6 @@
 namespace moneta::sshca {
 
 boost::system::result<Settings, std::string> load_settings(const std::filesystem::path& file) {
-    auto doc = config::load_file(file);
-    if (!doc) {
-        return {boost::system::in_place_error, doc.error()};
-    }
     static constexpr config::EnvOverride kEnv[] = {
         {"SSHCA_ADDRESS", "server.address", config::EnvType::kString},
         {"SSHCA_PORT", "server.port", config::EnvType::kInteger},
@@ -16,8 +12,9 @@ boost::system::result<Settings, std::string> load_settings(const std::filesystem
         {"SSHCA_POLICY", "policy", config::EnvType::kString},
         {"SSHCA_CA_DIR", "ca.dir", config::EnvType::kString},
     };
-    if (auto e = config::apply_env(*doc, kEnv); !e) {
-        return {boost::system::in_place_error, e.error()};
+    auto doc = config::load_file(file, kEnv);
+    if (!doc) {
+        return {boost::system::in_place_error, doc.error()};
     }
     try {
         Settings s;

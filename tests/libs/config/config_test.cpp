@@ -167,5 +167,22 @@ TEST(ConfigTest, SyntaxErrorsNameFileAndLine) {
     EXPECT_FALSE(load_file(dir.file("missing.json")));
 }
 
+// A service's config as it runs: the file, then its environment overrides, either one's error.
+TEST(ConfigTest, LoadFileWithOverridesAppliesTheEnvironment) {
+    moneta::testing::TempDir dir("cfg-");
+    std::ofstream(dir.file("svc.json")) << R"({"server":{"port":1}})";
+    const EnvOverride table[] = {{"MONETA_TEST_PORT", "server.port", EnvType::kInteger}};
+    ::setenv("MONETA_TEST_PORT", "8443", 1);
+    const auto r = load_file(dir.file("svc.json"), table);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->at("server").at("port").as_int64(), 8443);
+    ::setenv("MONETA_TEST_PORT", "x", 1);
+    const auto bad = load_file(dir.file("svc.json"), table);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error(), "MONETA_TEST_PORT: expected an integer, got \"x\"");
+    ::unsetenv("MONETA_TEST_PORT");
+    EXPECT_FALSE(load_file(dir.file("missing.json"), table));
+}
+
 }  // namespace
 }  // namespace moneta::config

@@ -105,4 +105,8 @@ struct EnvOverride {
 boost::system::result<void, std::string> apply_env(boost::json::value& root,
                                                    std::span<const EnvOverride> overrides);
 
+/// A service's config as it runs: load_file of @p file, then apply_env of @p overrides.
+boost::system::result<boost::json::value, std::string> load_file(const std::filesystem::path& file,
+                                                                 std::span<const EnvOverride> overrides);
+
 }  // namespace moneta::config
