@@ -1,5 +1,6 @@
 // The routes anyone may call: health, the CA keys hosts trust, the KRL (ETag), metrics.
 #include "http_api.hpp"
+#include "moneta/metrics/registry.hpp"
 
 namespace moneta::sshca::api {
 
@@ -38,26 +39,28 @@ void add_public_routes(http::Router& router, const std::shared_ptr<Api>& api) {
         r.body = *krl->second;
         co_return r;
     });
-    router.add(http::Method::kGet, "/metrics", [api](http::Request&) -> awaitable<http::Response> {
-        const CaStats& s = api->stats;
+    // The counters through libs/metrics' registry (read at scrape time), like every service's.
+    auto registry = std::make_shared<metrics::Registry>();
+    const auto counter = [&](std::string_view name, std::string_view help, metrics::Labels labels,
+                             std::uint64_t CaStats::*field) {
+        registry->callback_counter(name, help, std::move(labels),
+                                   [api, field] { return static_cast<double>(api->stats.*field); });
+    };
+    counter("sshca_certificates_issued_total", "Certificates signed, by kind.", {{"kind", "user"}},
+            &CaStats::issued_user);
+    counter("sshca_certificates_issued_total", "Certificates signed, by kind.", {{"kind", "host"}},
+            &CaStats::issued_host);
+    counter("sshca_certificates_denied_total", "Certificate requests refused by the policy or the checks.", {},
+            &CaStats::denied);
+    counter("sshca_revocations_total", "Revocation requests applied.", {}, &CaStats::revocations);
+    counter("sshca_auth_failures_total", "Calls refused for a missing or invalid identity.", {},
+            &CaStats::auth_failures);
+    counter("sshca_auth_rate_limited_total", "Calls refused because their address failed too often.", {},
+            &CaStats::rate_limited);
+    router.add(http::Method::kGet, "/metrics", [registry](http::Request&) -> awaitable<http::Response> {
         http::Response r;
-        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        r.body = "# HELP sshca_certificates_issued_total Certificates signed, by kind.\n"
-                 "# TYPE sshca_certificates_issued_total counter\n"
-                 "sshca_certificates_issued_total{kind=\"user\"} " + std::to_string(s.issued_user) + "\n"
-                 "sshca_certificates_issued_total{kind=\"host\"} " + std::to_string(s.issued_host) + "\n"
-                 "# HELP sshca_certificates_denied_total Certificate requests refused by the policy or the checks.\n"
-                 "# TYPE sshca_certificates_denied_total counter\n"
-                 "sshca_certificates_denied_total " + std::to_string(s.denied) + "\n"
-                 "# HELP sshca_revocations_total Revocation requests applied.\n"
-                 "# TYPE sshca_revocations_total counter\n"
-                 "sshca_revocations_total " + std::to_string(s.revocations) + "\n"
-                 "# HELP sshca_auth_failures_total Calls refused for a missing or invalid identity.\n"
-                 "# TYPE sshca_auth_failures_total counter\n"
-                 "sshca_auth_failures_total " + std::to_string(s.auth_failures) + "\n"
-                 "# HELP sshca_auth_rate_limited_total Calls refused because their address failed too often.\n"
-                 "# TYPE sshca_auth_rate_limited_total counter\n"
-                 "sshca_auth_rate_limited_total " + std::to_string(s.rate_limited) + "\n";
+        r.content_type = metrics::Registry::kContentType;
+        r.body = registry->render_text();
         co_return r;
     });
 }
