@@ -32,25 +32,23 @@ bool tchar(unsigned char c) noexcept { return kTchar[c]; }
 /// A field value's bytes: VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5); no other control byte.
 bool value_byte_ok(unsigned char c) noexcept { return (c >= 0x20 || c == '\t') && c != 0x7F; }
 
-bool value_ok(std::string_view v) noexcept {
-    std::size_t i = 0;
-    for (; i + 8 <= v.size(); i += 8) {
-        const std::uint64_t w = core::swar::load8(v.data() + i);
+/// Where the first byte at or after @p i that is not a value byte stands (s.size() if none):
+/// eight bytes at a time, byte by byte through a word that holds a tab or the stop.
+std::size_t value_run(std::string_view s, std::size_t i) noexcept {
+    while (i + 8 <= s.size()) {
+        const std::uint64_t w = core::swar::load8(s.data() + i);
         if ((core::swar::any_below(w, 0x20) | core::swar::any_equal(w, 0x7F)) != 0) {
-            for (std::size_t k = i; k < i + 8; ++k) {  // a tab, or the offending byte
-                if (!value_byte_ok(static_cast<unsigned char>(v[k]))) {
-                    return false;
-                }
-            }
+            break;
         }
+        i += 8;
     }
-    for (; i < v.size(); ++i) {
-        if (!value_byte_ok(static_cast<unsigned char>(v[i]))) {
-            return false;
-        }
+    while (i < s.size() && value_byte_ok(static_cast<unsigned char>(s[i]))) {
+        ++i;
     }
-    return true;
+    return i;
 }
+
+bool value_ok(std::string_view v) noexcept { return value_run(v, 0) == v.size(); }
 
 /// A header line that obeys every rule: a non-empty token, ':', value bytes, CRLF.
 struct WellFormedField {
@@ -71,17 +69,8 @@ WellFormedField well_formed_field(std::string_view head, std::size_t pos) noexce
     if (i == pos || i == head.size() || head[i] != ':') {
         return {};
     }
-    const std::size_t colon = i++;
-    while (i + 8 <= head.size()) {
-        const std::uint64_t w = core::swar::load8(head.data() + i);
-        if ((core::swar::any_below(w, 0x20) | core::swar::any_equal(w, 0x7F)) != 0) {
-            break;
-        }
-        i += 8;
-    }
-    while (i < head.size() && value_byte_ok(static_cast<unsigned char>(head[i]))) {
-        ++i;  // up to the CR, through any tab
-    }
+    const std::size_t colon = i;
+    i = value_run(head, colon + 1);  // up to the CR, through any tab
     if (i + 1 >= head.size() || head[i] != '\r' || head[i + 1] != '\n') {
         return {};
     }
