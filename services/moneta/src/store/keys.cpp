@@ -64,28 +64,28 @@ KeyBuffer::~KeyBuffer() { give_block(buf_); }
 
 std::size_t KeyBuffer::pooled_blocks_for_test() noexcept { return t_pool.count; }
 
-std::string_view KeyBuffer::append(std::initializer_list<std::string_view> parts) noexcept {
-    std::size_t len = 0;
-    for (const std::string_view s : parts) {
-        len += s.size();
-    }
+std::string_view KeyBuffer::add(std::string_view prefix, std::string_view tag, std::string_view id,
+                                std::string_view suffix, std::string_view extra) noexcept {
+    const std::size_t len = prefix.size() + 1 + tag.size() + id.size() + 1 + suffix.size() + extra.size();
     MONETA_RELEASE_ASSERT(count_ < keys_.size() && used_ + len <= kBytes, "key buffer full");
-    char* const start = buf_ + used_;
+    char* start = buf_ + used_;
     char* p = start;
-    for (const std::string_view s : parts) {
+    auto put = [&p](std::string_view s) {
         if (!s.empty()) {  // an empty view may have a null data()
             std::memcpy(p, s.data(), s.size());
             p += s.size();
         }
-    }
+    };
+    put(prefix);
+    *p++ = '{';
+    put(tag);
+    put(id);
+    *p++ = '}';
+    put(suffix);
+    put(extra);
     used_ += len;
     keys_[count_] = std::string_view(start, len);
     return keys_[count_++];
-}
-
-std::string_view KeyBuffer::add(std::string_view prefix, std::string_view tag, std::string_view id,
-                                std::string_view suffix, std::string_view extra) noexcept {
-    return append({prefix, "{", tag, id, "}", suffix, extra});
 }
 
 std::string_view KeyBuffer::add_account(std::string_view prefix, std::string_view account, std::string_view suffix,
@@ -94,8 +94,8 @@ std::string_view KeyBuffer::add_account(std::string_view prefix, std::string_vie
         last_partition_ = account_partition(account);
     }
     static_assert(kPartitions <= 1000, "the tag below has room for three digits");
-    // prefix + "{p<n>}:" + account + suffix + extra with the tag built on the stack: a heartbeat
-    // builds eight such keys, and a copy call per piece of the tag was most of their cost.
+    // prefix + "{p<n>}:" + account + suffix + extra, written in place: a heartbeat builds eight
+    // such keys, and a copy call per piece was most of their cost.
     char tag[8] = {'{', 'p'};
     std::size_t tag_len = 2;
     if (last_partition_ >= 100) {
@@ -107,9 +107,20 @@ std::string_view KeyBuffer::add_account(std::string_view prefix, std::string_vie
     tag[tag_len++] = static_cast<char>('0' + last_partition_ % 10);
     tag[tag_len++] = '}';
     tag[tag_len++] = ':';
-    const std::string_view key = append({prefix, std::string_view(tag, tag_len), account, suffix, extra});
-    last_account_ = key.substr(prefix.size() + tag_len, account.size());
-    return key;
+    const std::size_t len = prefix.size() + tag_len + account.size() + suffix.size() + extra.size();
+    MONETA_RELEASE_ASSERT(count_ < keys_.size() && used_ + len <= kBytes, "key buffer full");
+    char* const start = buf_ + used_;
+    char* p = start;
+    for (const std::string_view s : {prefix, std::string_view(tag, tag_len), account, suffix, extra}) {
+        if (!s.empty()) {  // an empty view may have a null data()
+            std::memcpy(p, s.data(), s.size());
+            p += s.size();
+        }
+    }
+    last_account_ = std::string_view(start + prefix.size() + tag_len, account.size());
+    used_ += len;
+    keys_[count_] = std::string_view(start, len);
+    return keys_[count_++];
 }
 
 int account_partition(std::string_view account_id) noexcept {

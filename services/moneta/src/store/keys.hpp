@@ -10,7 +10,6 @@
 
 #include <array>
 #include <cstddef>
-#include <initializer_list>
 #include <string_view>
 
 namespace moneta::store {
@@ -50,9 +49,6 @@ public:
     static std::size_t pooled_blocks_for_test() noexcept;
 
 private:
-    /// Appends the concatenation of @p parts as the next key and returns a view of it.
-    std::string_view append(std::initializer_list<std::string_view> parts) noexcept;
-
     char* buf_;  ///< kBytes from the thread's pool
     std::array<std::string_view, kMaxKeys> keys_{};
     std::size_t used_ = 0;
