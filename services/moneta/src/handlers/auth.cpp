@@ -4,9 +4,9 @@
 
 namespace moneta::handlers {
 
-std::variant<jwt::Claims, domain::ApiError> authenticate(const http::Request& req, jwt::TokenCache& tokens,
-                                                         std::int64_t now_ms, bool require_profile,
-                                                         AuthStats& stats) {
+std::variant<usecases::Caller, domain::ApiError> authenticate(const http::Request& req, jwt::TokenCache& tokens,
+                                                              std::int64_t now_ms, bool require_profile,
+                                                              AuthStats& stats) {
     const auto header = req.header("authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (!header || header->empty()) {
@@ -43,7 +43,7 @@ std::variant<jwt::Claims, domain::ApiError> authenticate(const http::Request& re
         }
         return domain::ApiError::kTokenInvalid;
     }
-    return claims;  // a copy of inline strings: no allocation
+    return usecases::Caller{claims.sub, claims.pid};  // inline strings: no allocation
 }
 
 }  // namespace moneta::handlers

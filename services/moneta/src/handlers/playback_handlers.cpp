@@ -16,13 +16,9 @@ std::string_view viewer_country(const http::Request& req) {
     return h && domain::is_valid_country(*h) ? *h : std::string_view();
 }
 
-usecases::Caller caller_of(const jwt::Claims& claims) {
-    return usecases::Caller{claims.sub, claims.pid};
-}
-
 /// Who calls a session endpoint (heartbeat, stop, refresh, kick), and on which session.
 struct SessionCaller {
-    jwt::Claims claims;
+    usecases::Caller caller;
     std::string_view session_id;
 };
 
@@ -38,7 +34,7 @@ std::variant<SessionCaller, http::Response> session_caller(const http::Request& 
     if (!id) {
         return bad_id(now_ms);
     }
-    return SessionCaller{std::move(std::get<jwt::Claims>(auth)), *id};
+    return SessionCaller{std::move(std::get<usecases::Caller>(auth)), *id};
 }
 
 }  // namespace
@@ -88,7 +84,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_start(http::Reque
         idem_key = *k;
     }
     return start_.async_run(
-        usecases::StartPlaybackCommand{caller_of(std::get<jwt::Claims>(auth)), std::move(*body), idem_key, req.body(),
+        usecases::StartPlaybackCommand{std::move(std::get<usecases::Caller>(auth)), std::move(*body), idem_key, req.body(),
                                        viewer_country(req), now_ms, &req.context(), req.take_response_buffer()},
         [now_ms, &stats = deps_.stats](usecases::Outcome<usecases::Started>&& outcome) {
             if (const auto* refused = std::get_if<usecases::Refused>(&outcome)) {
@@ -114,7 +110,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
     if (auto* answer = std::get_if<http::Response>(&caller)) {
         return async_ready(std::move(*answer));
     }
-    const auto& [claims, session_id] = std::get<SessionCaller>(caller);
+    auto& [who, session_id] = std::get<SessionCaller>(caller);
     if (!has_json_content_type(req)) {
         return async_ready(error(ApiError::kUnsupportedMediaType, now_ms));
     }
@@ -124,7 +120,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_heartbeat(http::R
         return async_ready(invalid_request(parsed, now_ms));
     }
     return sessions_.async_heartbeat(
-        usecases::ProgressReport{caller_of(claims), session_id, body->position_sec, body->seq, now_ms,
+        usecases::ProgressReport{std::move(who), session_id, body->position_sec, body->seq, now_ms,
                                  req.context().deadline, &req.context()},
         // The body goes into the connection's recycled buffer: no allocation per heartbeat.
         [this, now_ms, &req](usecases::Outcome<usecases::Renewed>&& outcome) {
@@ -143,7 +139,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Reques
     if (auto* answer = std::get_if<http::Response>(&caller)) {
         return async_ready(std::move(*answer));
     }
-    const auto& [claims, session_id] = std::get<SessionCaller>(caller);
+    auto& [who, session_id] = std::get<SessionCaller>(caller);
     if (!has_json_content_type(req)) {
         return async_ready(error(ApiError::kUnsupportedMediaType, now_ms));
     }
@@ -153,7 +149,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_stop(http::Reques
         return async_ready(invalid_request(parsed, now_ms));
     }
     return sessions_.async_stop(
-        usecases::ProgressReport{caller_of(claims), session_id, body->position_sec, body->seq, now_ms,
+        usecases::ProgressReport{std::move(who), session_id, body->position_sec, body->seq, now_ms,
                                  req.context().deadline, &req.context()},
         body->reason == domain::StopReason::kEnded, [now_ms](usecases::Outcome<usecases::Stopped>&& outcome) {
             return respond(std::move(outcome), now_ms, [](usecases::Stopped&&) { return no_content(); });
@@ -166,12 +162,12 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_refresh(http::Req
     if (auto* answer = std::get_if<http::Response>(&caller)) {
         return async_ready(std::move(*answer));
     }
-    const auto& [claims, session_id] = std::get<SessionCaller>(caller);
+    auto& [who, session_id] = std::get<SessionCaller>(caller);
     if (!req.body().empty() && !has_json_content_type(req)) {
         return async_ready(error(ApiError::kUnsupportedMediaType, now_ms));
     }
     return sessions_.async_refresh(
-        caller_of(claims), session_id, viewer_country(req), now_ms, req.context(),
+        std::move(who), session_id, viewer_country(req), now_ms, req.context(),
         [now_ms](usecases::Outcome<usecases::Refreshed>&& outcome) {
             return respond(std::move(outcome), now_ms,
                            [](usecases::Refreshed&& refreshed) { return json(200, std::move(refreshed.body)); });
@@ -185,7 +181,7 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_list(http::Reques
         return async_ready(error(*e, now_ms));
     }
     return sessions_.async_list(
-        caller_of(std::get<jwt::Claims>(auth)), now_ms, req.context(),
+        std::move(std::get<usecases::Caller>(auth)), now_ms, req.context(),
         [now_ms, &req](usecases::Outcome<usecases::Listed>&& outcome) {
             return respond(std::move(outcome), now_ms, [&](usecases::Listed&& listed) {
                 return json(200, domain::sessions_response(listed.max_streams, listed.sessions, now_ms,
@@ -200,8 +196,8 @@ boost::asio::awaitable<http::Response> PlaybackHandlers::async_kick(http::Reques
     if (auto* answer = std::get_if<http::Response>(&caller)) {
         return async_ready(std::move(*answer));
     }
-    const auto& [claims, session_id] = std::get<SessionCaller>(caller);
-    return sessions_.async_kick(caller_of(claims), session_id, now_ms, req.context().deadline,
+    auto& [who, session_id] = std::get<SessionCaller>(caller);
+    return sessions_.async_kick(std::move(who), session_id, now_ms, req.context().deadline,
                                 [now_ms](usecases::Outcome<usecases::Kicked>&& outcome) {
                                     return respond(std::move(outcome), now_ms,
                                                    [](usecases::Kicked&&) { return no_content(); });

@@ -9,10 +9,6 @@ namespace {
 
 using domain::ApiError;
 
-usecases::Caller caller_of(const jwt::Claims& claims) {
-    return usecases::Caller{claims.sub, claims.pid};
-}
-
 /// The body goes into the connection's recycled buffer (@p req outlives the use case's coroutine).
 http::Response items_response(usecases::Outcome<usecases::ProgressItems>&& outcome, std::int64_t now_ms,
                               http::Request& req) {
@@ -48,7 +44,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_get(http::Request
     if (list == nullptr) {
         return async_ready(invalid_request(ids, now_ms));
     }
-    return calls_.async_get(caller_of(std::get<jwt::Claims>(auth)), std::move(*list), now_ms, req.context(),
+    return calls_.async_get(std::move(std::get<usecases::Caller>(auth)), std::move(*list), now_ms, req.context(),
                             [now_ms, &req](usecases::Outcome<usecases::ProgressItems>&& outcome) {
                                 return items_response(std::move(outcome), now_ms, req);
                             });
@@ -65,7 +61,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_continue_watching
     if (n == nullptr) {
         return async_ready(invalid_request(limit, now_ms));
     }
-    return calls_.async_continue_watching(caller_of(std::get<jwt::Claims>(auth)), *n, now_ms, req.context(),
+    return calls_.async_continue_watching(std::move(std::get<usecases::Caller>(auth)), *n, now_ms, req.context(),
                                           [now_ms, &req](usecases::Outcome<usecases::ProgressItems>&& outcome) {
                                               return items_response(std::move(outcome), now_ms, req);
                                           });
@@ -89,7 +85,7 @@ boost::asio::awaitable<http::Response> ProgressHandlers::async_put(http::Request
     if (body == nullptr) {
         return async_ready(invalid_request(parsed, now_ms));
     }
-    return calls_.async_put(caller_of(std::get<jwt::Claims>(auth)), *content_id, *body, now_ms, req.context(),
+    return calls_.async_put(std::move(std::get<usecases::Caller>(auth)), *content_id, *body, now_ms, req.context(),
                             [now_ms](usecases::Outcome<usecases::ProgressAccepted>&& outcome) {
                                 return respond(std::move(outcome), now_ms,
                                                [](usecases::ProgressAccepted&&) { return no_content(); });
