@@ -38,9 +38,14 @@ void TimestampFormatter::append(std::string& out, std::int64_t wall_ms) {
 
 void append_hex(std::string& out, const std::uint8_t* p, std::size_t n) {
     static constexpr char kHex[] = "0123456789abcdef";
+    // One resize, then plain stores: a push_back per digit (48 for an access line's trace and
+    // span ids) checked the capacity 48 times.
+    const std::size_t at = out.size();
+    out.resize(at + 2 * n);
+    char* d = out.data() + at;
     for (std::size_t i = 0; i < n; ++i) {
-        out.push_back(kHex[p[i] >> 4U]);
-        out.push_back(kHex[p[i] & 0xFU]);
+        d[2 * i] = kHex[p[i] >> 4U];
+        d[2 * i + 1] = kHex[p[i] & 0xFU];
     }
 }
 

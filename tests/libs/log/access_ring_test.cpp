@@ -106,6 +106,8 @@ TEST(AccessRingTest, LineIsByteForByteWhatLogInfoWrites) {
     EXPECT_EQ(via_ring->text, via_log->text);
     const auto obj = boost::json::parse(via_ring->text).as_object();
     EXPECT_EQ(obj.at("http.route").as_string(), "start");
+    EXPECT_EQ(obj.at("trace.id").as_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(obj.at("transaction.id").as_string(), "00f067aa0ba902b7");
     EXPECT_EQ(obj.at("user_agent.original").as_string(), "ExoPlayer \"2\"\x01\xEF\xBF\xBD");
 }
 
