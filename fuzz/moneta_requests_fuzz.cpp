@@ -1,6 +1,9 @@
 // Fuzz target: moneta's request parsers (services/moneta/src/domain/requests.cpp, progress.cpp):
 // the bodies of start, heartbeat, stop and PUT progress, and the content_ids / limit queries.
 // The first input byte picks the parser, the rest is the body or query. Invariants:
+// - differential (issue 11): the four body parsers (Boost.JSON SAX) give exactly what the DOM
+//   reader they replaced gives (tests/services/moneta/domain/requests_dom_reference.*): the same
+//   request field for field (doubles bit for bit), or the same FieldError (path and reason);
 // - every accepted value is inside its documented range (api.md §4-§5, requests.hpp);
 // - an accepted body written back with JsonWriter (the writer the responses use) parses to the
 //   same request: the parser and the writer agree on every string and number;
@@ -18,10 +21,12 @@
 #include "domain/json_writer.hpp"
 #include "domain/progress.hpp"
 #include "domain/requests.hpp"
+#include "requests_dom_reference.hpp"
 
 namespace {
 
 using namespace moneta::domain;
+namespace ref = moneta::domain::dom_reference;
 
 constexpr std::int64_t kNowMs = 1'700'000'000'000;
 constexpr double kMaxPositionSec = 7.0 * 24 * 3600;
@@ -58,6 +63,15 @@ void check_error(const FieldError& e) {
 }
 
 template <class T>
+void check_same_as_dom(const Parsed<T>& sax, const Parsed<T>& dom, std::string_view body) {
+    FUZZ_CHECK(
+        ref::same(sax, dom),
+        "the SAX parser and the DOM reader disagree: SAX " + ref::describe(sax) + ", DOM " +
+            ref::describe(dom) + ", body: " + std::string(body)
+    );
+}
+
+template <class T>
 const T* accepted(const Parsed<T>& p) {
     if (const FieldError* e = std::get_if<FieldError>(&p)) {
         check_error(*e);
@@ -88,6 +102,7 @@ void write_list(JsonWriter& w, std::string_view key, const moneta::domain::NameL
 
 void start(std::string_view body) {
     const auto parsed = parse_start_request(body);
+    check_same_as_dom(parsed, ref::parse_start_request(body), body);
     const StartRequest* r = accepted(parsed);
     FUZZ_CHECK(
         (r == nullptr) == (accepted(parse_start_request(body)) == nullptr), "not deterministic"
@@ -184,6 +199,7 @@ void check_seq(std::int64_t s) { FUZZ_CHECK(s >= 0 && s <= kMaxSeq, "seq out of 
 
 void heartbeat(std::string_view body) {
     const auto parsed = parse_heartbeat_request(body);
+    check_same_as_dom(parsed, ref::parse_heartbeat_request(body), body);
     const HeartbeatRequest* r = accepted(parsed);
     if (r == nullptr) {
         return;
@@ -213,6 +229,7 @@ void heartbeat(std::string_view body) {
 
 void stop(std::string_view body) {
     const auto parsed = parse_stop_request(body);
+    check_same_as_dom(parsed, ref::parse_stop_request(body), body);
     const StopRequest* r = accepted(parsed);
     if (r == nullptr) {
         return;
@@ -242,6 +259,7 @@ void stop(std::string_view body) {
 
 void progress_put(std::string_view body) {
     const auto parsed = parse_progress_put(body, kNowMs);
+    check_same_as_dom(parsed, ref::parse_progress_put(body, kNowMs), body);
     const ProgressPut* r = accepted(parsed);
     if (r == nullptr) {
         return;

@@ -80,6 +80,34 @@ void BM_ParseStartRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseStartRequest);
 
+// The request bodies alone (issue 11: their parse was 7.9 % of a heartbeat's instructions under
+// callgrind). The heartbeat body is the one bench/load sends.
+const std::string kHeartbeatBody = R"({"position_sec":123.4,"state":"playing","seq":123456789012})";
+const std::string kStopBody = R"({"position_sec":2011.0,"reason":"ended","seq":18})";
+const std::string kProgressBody =
+    R"({"position_sec":1902.5,"duration_sec":7012.4,"updated_at_ms":1763999990000,"seq":42})";
+
+void BM_ParseHeartbeatRequest(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(domain::parse_heartbeat_request(kHeartbeatBody));
+    }
+}
+BENCHMARK(BM_ParseHeartbeatRequest);
+
+void BM_ParseStopRequest(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(domain::parse_stop_request(kStopBody));
+    }
+}
+BENCHMARK(BM_ParseStopRequest);
+
+void BM_ParseProgressPut(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(domain::parse_progress_put(kProgressBody, kNow));
+    }
+}
+BENCHMARK(BM_ParseProgressPut);
+
 void BM_DecodeCachedAccountAndContent(benchmark::State& state) {
     const std::string a = domain::encode_cached(kNow, kAccount);
     const std::string c = domain::encode_cached(kNow, kContent);
