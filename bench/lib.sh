@@ -340,18 +340,30 @@ metric() {
         'index($0, n) == 1 && (substr($0, length(n) + 1, 1) == " " || substr($0, length(n) + 1, 1) == "{") { s += $NF } END { printf "%.0f", s }'
 }
 
-alloc_count() { od -An -tu8 -j8 -N8 "$ALLOC_FILE" | tr -d ' '; }
+# alloc_counts: moneta's heap allocations so far, all threads and the request threads (those the
+# HTTP server names worker-<n>), from the shim's per-thread slots (bench/alloc_count/alloc_count.h:
+# slots of 8 u64s from byte 64 on: tid, allocations, frees, …); a slot's thread is looked up by its
+# id. A thread that has exited counts in the total only.
+alloc_counts() {
+    od -An -tu8 -w64 -v -j64 "$ALLOC_FILE" | awk -v pid="$MONETA_PID" '
+        $2 > 0 {
+            total += $2; name = ""; f = "/proc/" pid "/task/" $1 "/comm"
+            if ((getline name < f) > 0 && name ~ /^worker-/) workers += $2
+            close(f)
+        }
+        END { printf "%d %d\n", total, workers }'
+}
 
 # snapshot: every counter a row compares, as one line of numbers.
 snapshot() {
-    local m=0 a=0 rt=0
+    local m=0 a=0 aw=0 rt=0
     if [[ -n "$MONETA_PID" ]]; then
-        m=$(ticks "$MONETA_PID"); a=$(alloc_count); rt=$(metric moneta_redis_round_trips_total)
+        m=$(ticks "$MONETA_PID"); read -r a aw <<<"$(alloc_counts)"; rt=$(metric moneta_redis_round_trips_total)
     fi
     # shellcheck disable=SC2046 # tree prints pids (integers): one argument each, as intended
     echo "$m $(ticks "${REDIS_PIDS[@]}") $(ticks $(tree "$BASE_PID")) $(ticks $(tree "$EDGE_PID")) $(softirq_ticks "$CPU_SUT")" \
         "$(softirq_ticks "$CPU_LOAD") $a $(redis_command_stats) $(redis_info persistence aof_current_size) $rt" \
-        "$(redis_info persistence aof_rewrites) $(redis_info stats total_reads_processed)"
+        "$(redis_info persistence aof_rewrites) $(redis_info stats total_reads_processed) $aw"
 }
 
 # run_load <port> <file> <mode>: the load generator on CPU_LOAD; prints its key=value line.
@@ -383,8 +395,8 @@ print_header() {
     printf '        redis AOF everysec + password (auto-rewrite off); nginx edge = deploy/nginx (per-address limit lifted: all load comes from 127.0.0.1); %s accounts; %s connections; %ss per row; binaries: %s (%s)\n' \
         "$ACCOUNTS_GOT" "$CONNECTIONS" "$DURATION" "$BIN_DIR" "$COMMIT"
     printf 'load average at start: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %5s %6s %5s %5s\n' \
-        endpoint w mode "req/s" p50 p99 p99.9 non2xx moneta redis nginx load sirq allocs cmds rt aof_B lua reads
+    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %6s %5s %6s %5s %5s\n' \
+        endpoint w mode "req/s" p50 p99 p99.9 non2xx moneta redis nginx load sirq allocs req_al cmds rt aof_B lua reads
 }
 
 print_legend() {
@@ -394,7 +406,8 @@ Per request: moneta / redis / nginx / load = CPU µs (user+system, all threads, 
 moneta, redis-server, nginx (the baseline's or the edge's master+workers on rows through it) and
 the load generator; sirq = softirq µs of CPU $CPU_SUT (/proc/stat; loopback traffic of every process on
 that core); allocs = heap allocations of moneta (LD_PRELOAD counter, all threads, background work
-included); cmds = Redis commands (INFO commandstats, calls inside scripts included); rt = Redis
+included: the write-behind flusher, the log writer, the exporters, the admin port the bench scrapes);
+req_al = those of the request threads alone (worker-<n>); cmds = Redis commands (INFO commandstats, calls inside scripts included); rt = Redis
 round trips (moneta_redis_round_trips_total); aof_B = AOF bytes (aof_current_size delta;
 "rewrite" when Redis rewrote its AOF during the row); lua = Redis server µs inside scripts
 (EVALSHA/EVAL usec in commandstats: the rest of the redis column is its event loop, replies, AOF
@@ -455,11 +468,12 @@ run_row() {
         aof = (y[12] != x[12]) ? "rewrite" : sprintf("%.0f", (y[10] - x[10]) / n)
         rt = (sut == "base") ? "-" : sprintf("%.2f", (y[11] - x[11]) / n)
         rd = sprintf("%.2f", (y[13] - x[13]) / n)
-        print m, r, ng, sq, al, cm, rt, aof, lua, rd }')
-    local m r ng sq al cm rt aof lua rd
-    read -r m r ng sq al cm rt aof lua rd <<<"$line"
-    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %5s %6s %5s %5s\n' \
-        "$label" "$workers" "$mode" "$rps" "$p50" "$p99" "$p999" "$non2xx" "$m" "$r" "$ng" "$load_us" "$sq" "$al" "$cm" "$rt" "$aof" "$lua" "$rd"
+        aw = (sut == "base") ? "-" : sprintf("%.2f", (y[14] - x[14]) / n)
+        print m, r, ng, sq, al, aw, cm, rt, aof, lua, rd }')
+    local m r ng sq al aw cm rt aof lua rd
+    read -r m r ng sq al aw cm rt aof lua rd <<<"$line"
+    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %6s %5s %6s %5s %5s\n' \
+        "$label" "$workers" "$mode" "$rps" "$p50" "$p99" "$p999" "$non2xx" "$m" "$r" "$ng" "$load_us" "$sq" "$al" "$aw" "$cm" "$rt" "$aof" "$lua" "$rd"
     if [[ "$non2xx" != 0 || "$errors" != 0 ]]; then
         printf '%-36s statuses %s, connection errors %s\n' "" "$statuses" "$errors"
     fi
@@ -470,10 +484,10 @@ run_row() {
             END { if (NR == 0) printf "none" }')"
     fi
     num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && echo "$1" || echo null; }
-    printf '{"endpoint":"%s","label":"%s","redis_mode":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s,"redis_script_us":%s,"redis_reads":%s}\n' \
+    printf '{"endpoint":"%s","label":"%s","redis_mode":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"allocs_request_threads":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s,"redis_script_us":%s,"redis_reads":%s}\n' \
         "$key" "$label" "$ROW_REDIS_MODE" "$workers" "$mode" "$COMMIT" "$n" "$(num "$rps")" "$(num "$p50")" "$(num "$p99")" "$(num "$p999")" \
         "$(num "$non2xx")" "$(num "$errors")" "$statuses" "$(num "$m")" "$(num "$r")" "$(num "$ng")" "$(num "$load_us")" \
-        "$(num "$sq")" "$(num "$al")" "$(num "$cm")" "$(num "$rt")" "$(num "$aof")" "$(num "$lua")" "$(num "$rd")" >>"$WORK/results.jsonl"
+        "$(num "$sq")" "$(num "$al")" "$(num "$aw")" "$(num "$cm")" "$(num "$rt")" "$(num "$aof")" "$(num "$lua")" "$(num "$rd")" >>"$WORK/results.jsonl"
 }
 
 write_results_json() {

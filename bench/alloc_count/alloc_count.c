@@ -6,7 +6,9 @@
  *
  *   ALLOC_COUNT_FILE=/tmp/x.counter LD_PRELOAD=libmoneta_alloc_count.so moneta ...
  *
- * The file holds struct AllocCounters (below; little-endian u64s). It is written in C on purpose:
+ * The file holds struct AllocCounters (alloc_count.h; little-endian u64s): a slot of counters per
+ * thread, named by its thread id, so the bench can tell the request threads' allocations from
+ * the background threads'. It is written in C on purpose:
  * nothing here may allocate or throw, and the functions must be safe to call from any thread,
  * before main and during dlsym's own bootstrap. Without ALLOC_COUNT_FILE the shim still counts,
  * in process memory only. */
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "alloc_count.h"
@@ -83,15 +86,36 @@ static void resolve(void) {
     atomic_store(&resolving, 0);
 }
 
-/* Relaxed: the bench reads deltas over seconds; no ordering with other memory is needed. */
+/* This thread's slot + 1 (0: none claimed yet). Initial-exec TLS (CMakeLists): the shim is
+ * preloaded, so its TLS is static and reading it never calls back into malloc. */
+static __thread unsigned slot_plus_one;
+
+/* The calling thread's counters: its own slot, claimed at its first call (one atomic add and a
+ * gettid), or the shared last slot once ALLOC_COUNT_SLOTS - 1 threads have one. */
+static struct AllocThreadCounters* thread_counters(void) {
+    struct AllocCounters* c = atomic_load_explicit(&counters, memory_order_relaxed);
+    unsigned s = slot_plus_one;
+    if (s == 0) {
+        uint64_t index = atomic_fetch_add_explicit(&c->slots_claimed, 1, memory_order_relaxed);
+        if (index >= ALLOC_COUNT_SLOTS - 1) {
+            index = ALLOC_COUNT_SLOTS - 1;
+        } else {
+            atomic_store_explicit(&c->threads[index].tid, (uint64_t)syscall(SYS_gettid), memory_order_relaxed);
+        }
+        s = (unsigned)index + 1;
+        slot_plus_one = s;
+    }
+    return &c->threads[s - 1];
+}
+
+/* Relaxed: the bench reads deltas over seconds; no ordering with other memory is needed. Each
+ * slot is written by its own thread only (but the shared last one), so the add is uncontended. */
 static void count(void) {
-    atomic_fetch_add_explicit(&atomic_load_explicit(&counters, memory_order_relaxed)->allocations, 1,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&thread_counters()->allocations, 1, memory_order_relaxed);
 }
 
 static void count_free(void) {
-    atomic_fetch_add_explicit(&atomic_load_explicit(&counters, memory_order_relaxed)->frees, 1,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&thread_counters()->frees, 1, memory_order_relaxed);
 }
 
 __attribute__((constructor)) static void alloc_count_init(void) {
@@ -108,9 +132,16 @@ __attribute__((constructor)) static void alloc_count_init(void) {
     close(fd);
     if (m == MAP_FAILED) return;
     struct AllocCounters* shared = (struct AllocCounters*)m;
-    /* Carry over what was counted before main, so the file's figures are the process's. */
-    atomic_fetch_add(&shared->allocations, atomic_load(&local_counters.allocations));
-    atomic_fetch_add(&shared->frees, atomic_load(&local_counters.frees));
+    /* Carry over what was counted before main, slot by slot (the threads keep their slot
+     * numbers), so the file's figures are the process's. Constructors run before any thread of
+     * the program is started. */
+    uint64_t claimed = atomic_load(&local_counters.slots_claimed);
+    atomic_store(&shared->slots_claimed, claimed);
+    for (unsigned i = 0; i < ALLOC_COUNT_SLOTS; ++i) {
+        atomic_store(&shared->threads[i].tid, atomic_load(&local_counters.threads[i].tid));
+        atomic_fetch_add(&shared->threads[i].allocations, atomic_load(&local_counters.threads[i].allocations));
+        atomic_fetch_add(&shared->threads[i].frees, atomic_load(&local_counters.threads[i].frees));
+    }
     shared->magic = ALLOC_COUNT_MAGIC;
     atomic_store(&counters, shared);
 }

@@ -17,6 +17,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "moneta/core/thread_name.hpp"
 #include "moneta/log/logger.hpp"
 
 namespace moneta::consul {
@@ -63,7 +64,10 @@ public:
         }
         registrar_.start(clock_.steady_now());
         asio::co_spawn(io_, run(), asio::detached);
-        thread_ = std::thread([this] { io_.run(); });
+        thread_ = std::thread([this] {
+            core::set_thread_name("consul");
+            io_.run();
+        });
     }
 
     bool stop(std::chrono::milliseconds budget) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "moneta/core/random.hpp"
+#include "moneta/core/thread_name.hpp"
 #include "parse.hpp"
 #include "response_writer.hpp"
 
@@ -141,6 +142,7 @@ public:
             Worker* w = wp.get();
             w->guard.emplace(w->ioc.get_executor());
             w->thread = std::thread([this, w] {
+                core::set_thread_name(config_.thread_name + "-" + std::to_string(w->index));
                 w->hooks = factory_(w->ioc, w->index);
                 w->sweep_timer.emplace(w->ioc);
                 arm_sweep(*w);

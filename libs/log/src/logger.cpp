@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "moneta/core/assert.hpp"
+#include "moneta/core/thread_name.hpp"
 
 namespace moneta::log {
 namespace {
@@ -116,7 +117,10 @@ std::string format_timestamp(std::int64_t wall_ms) {
 Logger::Logger(LoggerConfig config, std::unique_ptr<Sink> sink, const core::Clock& clock)
     : config_(std::move(config)), sink_(std::move(sink)), clock_(clock), thread_() {
     core::append_json_string(service_json_, config_.service_name);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        core::set_thread_name("log-writer");
+        run();
+    });
 }
 
 Logger::~Logger() {

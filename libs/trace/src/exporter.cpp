@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "moneta/core/thread_name.hpp"
+
 namespace moneta::trace {
 namespace {
 
@@ -102,7 +104,10 @@ void Exporter::start() {
     if (thread_.joinable() || stopping_) {
         return;
     }
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        core::set_thread_name("trace-export");
+        run();
+    });
 }
 
 void Exporter::run() {

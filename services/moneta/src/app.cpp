@@ -24,6 +24,7 @@
 #include "handlers/progress_handlers.hpp"
 #include "handlers/server_errors.hpp"
 #include "moneta/core/random.hpp"
+#include "moneta/core/thread_name.hpp"
 #include "progress/flusher.hpp"
 #include "moneta/http/fd_limit.hpp"
 #include "moneta/http/router.hpp"
@@ -149,7 +150,10 @@ public:
     void start() {
         redis_.start();
         boost::asio::co_spawn(io_, run(), boost::asio::detached);
-        thread_ = std::thread([this] { io_.run(); });
+        thread_ = std::thread([this] {
+            core::set_thread_name("flusher");
+            io_.run();
+        });
     }
 
     /// Flushes what is buffered (bounded by @p budget), then joins.
@@ -228,6 +232,7 @@ http::ServerConfig api_config(const Settings& s, std::size_t threads) {
 
 http::ServerConfig admin_config(const Settings& s, std::size_t threads) {
     http::ServerConfig c = server_config(s, s.server.admin_address, s.server.admin_port, 1);
+    c.thread_name = "admin";
     c.limits.max_connections_per_worker = kAdminMaxConnections;
     c.limits.fd_reserve = fd_reserve(s, threads);
     return c;

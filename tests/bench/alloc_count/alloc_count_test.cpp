@@ -32,14 +32,23 @@ TEST(AllocCountTest, CountsEveryAllocationKindInTheSharedFile) {
     // 155 blocks, of which realloc released 10 itself: 145 calls of free (operator delete too).
     EXPECT_NE(log.find("frees=145"), std::string::npos) << log;
 
-    // The file outlives the process and holds its whole count (startup included).
+    // A thread counts in a slot of its own, named by its thread id: exactly its 7 mallocs.
+    EXPECT_NE(log.find("thread=7\n"), std::string::npos) << log;
+
+    // The file outlives the process and holds its whole count (startup included), slot by slot:
+    // the main thread's first, then the other thread's.
     const int fd = ::open(counter.c_str(), O_RDONLY);
     ASSERT_GE(fd, 0);
-    std::uint64_t raw[3] = {};  // magic, allocations, frees (AllocCounters)
-    ASSERT_EQ(::pread(fd, raw, sizeof raw, 0), static_cast<ssize_t>(sizeof raw));
+    AllocCounters file{};
+    ASSERT_EQ(::pread(fd, &file, sizeof file, 0), static_cast<ssize_t>(sizeof file));
     ::close(fd);
-    EXPECT_EQ(raw[0], ALLOC_COUNT_MAGIC);
-    EXPECT_GE(raw[1], 155u);
+    EXPECT_EQ(file.magic, ALLOC_COUNT_MAGIC);
+    EXPECT_EQ(file.slots_claimed.load(), 2u);
+    EXPECT_NE(file.threads[0].tid.load(), 0u);
+    EXPECT_NE(file.threads[1].tid.load(), file.threads[0].tid.load());
+    EXPECT_EQ(file.threads[1].allocations.load(), 7u);
+    EXPECT_EQ(file.threads[2].tid.load(), 0u);
+    EXPECT_GE(alloc_count_total(file), 155u + 7u);
 }
 
 TEST(AllocCountTest, WithoutTheFileTheShimIsInert) {

@@ -59,6 +59,9 @@ struct ServerConfig {
     std::string address = "127.0.0.1";
     std::uint16_t port = 0;
     std::size_t threads = 1;
+    /// Worker threads are named "<thread_name>-<index>" (core/thread_name.hpp): what `top -H`,
+    /// perf and the bench's per-thread allocation counts show.
+    std::string thread_name = "worker";
     ServerLimits limits;
     ServerTimeouts timeouts;
     AcceptBackoff accept_backoff;
