@@ -24,6 +24,7 @@ add_library(moneta_app STATIC
   src/delivery/playback_delivery.cpp
   src/progress/batch_split.cpp
   src/progress/flusher.cpp
+  src/progress/share_out.cpp
   src/upstream/internal_api_client.cpp
   src/upstream/internal_api_guard.cpp
   src/upstream/resilient_internal_api.cpp)

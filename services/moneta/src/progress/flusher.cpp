@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
 #include <optional>
 #include <span>
 #include <unordered_set>
@@ -14,6 +13,7 @@
 #include "domain/requests.hpp"
 #include "progress/batch_split.hpp"
 #include "progress/chunked_pipeline.hpp"
+#include "progress/share_out.hpp"
 #include "store/keys.hpp"
 #include "store/scripts/script_call.hpp"
 
@@ -21,51 +21,6 @@ namespace moneta::progress {
 namespace {
 
 using std::chrono::milliseconds;
-
-/// Partition @p partition's part of @p room split over every partition: room / kPartitions
-/// each, and one more for the room % kPartitions partitions from @p first on (wrapping). When the
-/// room is smaller than the partitions (a batch nearly full), only those are read: the caller
-/// moves @p first on by the room each time, so every partition gets its turn.
-std::size_t share_of(std::size_t room, int partition, int first) {
-    constexpr auto n = static_cast<std::size_t>(store::kPartitions);
-    const auto from_first = static_cast<std::size_t>((partition - first + store::kPartitions) % store::kPartitions);
-    return room / n + (from_first < room % n ? 1 : 0);
-}
-
-/// One take, claim or read: the partitions that get a share of @p room (share_of() from
-/// @p first), each with its share, in partition order.
-struct ShareOut {
-    ShareOut(std::size_t room_, int first_) : room(room_), first(first_) {
-        for (int partition = 0; partition < store::kPartitions; ++partition) {
-            if (const std::size_t share = share_of(room, partition, first); share > 0) {
-                partitions.push_back(partition);
-                shares.push_back(share);
-            }
-        }
-    }
-
-    /// Where the next share-out starts: the first partition (in turn order from `first`) whose
-    /// share came back full — it has more, so it keeps the head of the line until it is drained
-    /// — else the turn moves on by the room. @p full: per partition sent, whether its share was
-    /// filled.
-    int next_first(const std::vector<bool>& full) const {
-        int best = -1;
-        int best_distance = store::kPartitions;
-        for (std::size_t i = 0; i < partitions.size(); ++i) {
-            const int distance = (partitions[i] - first + store::kPartitions) % store::kPartitions;
-            if (full[i] && distance < best_distance) {
-                best = partitions[i];
-                best_distance = distance;
-            }
-        }
-        return best >= 0 ? best : static_cast<int>((static_cast<std::size_t>(first) + room) % store::kPartitions);
-    }
-
-    std::size_t room;
-    int first;
-    std::vector<int> partitions;
-    std::vector<std::size_t> shares;
-};
 
 std::int64_t steady_ms(const core::Clock& clock) {
     return std::chrono::duration_cast<milliseconds>(clock.steady_now().time_since_epoch()).count();
@@ -194,15 +149,17 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
         co_return 0;
     }
     const std::int64_t now = clock_.wall_ms();
-    redis::Pipeline p;
-    const ShareOut plan(room, take_first_);
-    for (std::size_t k = 0; k < plan.partitions.size(); ++k) {
+    redis::Pipeline& p = poll_pipeline_;
+    p.clear();
+    ShareOut& plan = share_;
+    plan.plan(room, take_first_);
+    for (std::size_t k = 0; k < plan.partitions().size(); ++k) {
         const store::DueTakeScript::Call call(store::DueTakeArgs{
-            .partition = plan.partitions[k],
+            .partition = plan.partitions()[k],
             .everything = everything,
             .due_by_ms = now,
             .claim_until_ms = now + settings_.claim_idle.count(),
-            .count = static_cast<std::int64_t>(plan.shares[k]),
+            .count = static_cast<std::int64_t>(plan.shares()[k]),
         });
         p.add_eval(due_take_.script(), call.keys(), call.args());
     }
@@ -211,13 +168,14 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
         co_return 0;
     }
     std::size_t added = 0;
-    std::vector<bool> full(plan.partitions.size(), false);
-    for (std::size_t k = 0; k < replies->size() && k < plan.partitions.size(); ++k) {
+    for (std::size_t k = 0; k < replies->size() && k < plan.partitions().size(); ++k) {
         const auto r = store::DueTakeScript::decode((*replies)[k].view());
         if (!r) {
             continue;  // an error: the next take retries
         }
-        full[k] = r->size() >= plan.shares[k];
+        if (r->size() >= plan.shares()[k]) {
+            plan.set_full(k);
+        }
         for (std::size_t i = 0; i < r->size(); ++i) {
             const std::string_view account = (*r)[i].as_string_view();
             // An account already in the batch (through a marker) is flushed with it anyway.
@@ -227,7 +185,7 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_take_due(bool everyth
             }
         }
     }
-    take_first_ = plan.next_first(full);
+    take_first_ = plan.next_first();
     stats_.due_taken_total += added;
     publish_in_flight();
     co_return added;
@@ -321,23 +279,25 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
     if (room == 0) {
         co_return 0;
     }
-    const std::string idle = std::to_string(settings_.claim_idle.count());
-    redis::Pipeline p;
+    const store::IntArg idle(settings_.claim_idle.count());
+    redis::Pipeline& p = poll_pipeline_;
+    p.clear();
     int& turn = claim ? claim_first_ : read_first_;
     // The room is split over the partitions: one read never takes more than a batch.
-    const ShareOut plan(room, turn);
-    const std::vector<int>& partitions = plan.partitions;
-    const std::vector<std::size_t>& shares = plan.shares;
+    ShareOut& plan = share_;
+    plan.plan(room, turn);
+    const std::vector<int>& partitions = plan.partitions();
+    const std::vector<std::size_t>& shares = plan.shares();
     for (std::size_t n = 0; n < partitions.size(); ++n) {
         const int partition = partitions[n];
         const std::size_t share = shares[n];
         store::KeyBuffer kb;
-        const std::string k(store::progress_stream_key(kb, partition));
-        const std::string count = std::to_string(share);
+        const std::string_view k = store::progress_stream_key(kb, partition);
+        const store::IntArg count(static_cast<std::int64_t>(share));
         if (claim) {
-            p.add({"XAUTOCLAIM", k, kGroup, consumer_, idle, "0-0", "COUNT", count});
+            p.add({"XAUTOCLAIM", k, kGroup, consumer_, idle.view(), "0-0", "COUNT", count.view()});
         } else {
-            p.add({"XREADGROUP", "GROUP", kGroup, consumer_, "COUNT", count, "STREAMS", k, ">"});
+            p.add({"XREADGROUP", "GROUP", kGroup, consumer_, "COUNT", count.view(), "STREAMS", k, ">"});
         }
     }
     auto replies = co_await redis_.async_pipeline(p, call_deadline());
@@ -345,7 +305,6 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
         co_return 0;
     }
     std::size_t added = 0;
-    std::vector<bool> full(partitions.size(), false);
     auto take_entries = [&](int partition, const redis::ReplyView& entries) {
         for (std::size_t i = 0; i < entries.size(); ++i) {
             const redis::ReplyView e = entries[i];
@@ -373,7 +332,9 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
                 const std::size_t before = added;
                 take_entries(partition, r[1]);
                 stats_.markers_claimed_total += added - before;
-                full[i] = r[1].size() >= shares[i];
+                if (r[1].size() >= shares[i]) {
+                    plan.set_full(i);
+                }
             }
             // Redis 7: the third element lists pending ids whose entries no longer exist (trimmed
             // by MAXLEN, or XDELed by a consumer that died before its XACK). Redis has already
@@ -386,12 +347,14 @@ boost::asio::awaitable<std::size_t> ProgressFlusher::async_read(bool claim) {
             for (std::size_t s = 0; s < r.size(); ++s) {
                 if (r[s].is_array() && r[s].size() == 2) {
                     take_entries(partition, r[s][1]);
-                    full[i] = r[s][1].size() >= shares[i];
+                    if (r[s][1].size() >= shares[i]) {
+                        plan.set_full(i);
+                    }
                 }
             }
         }
     }
-    turn = plan.next_first(full);
+    turn = plan.next_first();
     if (claim) {
         // A marker can be claimed while it is already in our batch (our own slow flush): keep one.
         // (XREADGROUP ">" never hands out a delivered marker again, so only claims can repeat.)
@@ -427,7 +390,8 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
     //    clean stop flushes everything.
     constexpr std::int64_t kEverything = std::int64_t{1} << 53;
     const std::int64_t due_by = stopping_.load() ? kEverything : clock_.wall_ms();
-    ChunkedPipeline snap(settings_.commands_per_trip);
+    ChunkedPipeline& snap = snapshots_;
+    snap.clear();
     for (const std::string_view a : accounts) {
         const store::FlushSnapshotScript::Call snapshot(store::FlushSnapshotArgs{a, due_by});
         snap.next().add_eval(snapshot_.script(), snapshot.keys(), snapshot.args());
@@ -499,7 +463,8 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
 
     // 3. Record what was refused alone, where an operator can see and replay it (before the
     //    dirty entries go: a crash in between re-sends and re-records it, never loses it).
-    ChunkedPipeline done(settings_.commands_per_trip);  // in order: quarantine records, then clears, then acks
+    ChunkedPipeline& done = finishes_;  // in order: quarantine records, then clears, then acks
+    done.clear();
     std::vector<bool> resolved(accounts.size(), true);  // no item of the account is still pending
     const store::IntArg quarantine_len(settings_.quarantine_max_len);
     const std::int64_t now = clock_.wall_ms();
@@ -554,25 +519,41 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
         return m.account_id.empty() ||
                std::binary_search(finished_accounts.begin(), finished_accounts.end(), std::string_view(m.account_id));
     };
-    std::map<int, std::vector<std::string_view>> ids;
-    std::size_t flushed_markers = 0;
+    // The flushed markers by partition (one XACK and one XDEL per stream), sorted in a vector
+    // the flusher keeps, and each command's arguments built in another: a flush names markers
+    // of up to every partition, and a map of vectors cost two allocations per partition.
+    std::vector<std::pair<int, std::string_view>>& acks = ack_ids_;
+    acks.clear();
     for (const Marker& m : batch_) {
         if (in_flush(m) && m.partition != kNoStream) {
-            ids[m.partition].push_back(m.id);
-            ++flushed_markers;
+            acks.emplace_back(m.partition, m.id);
         }
     }
-    std::vector<std::string> partition_keys;
-    partition_keys.reserve(ids.size());
-    for (auto& [partition, list] : ids) {
+    const std::size_t flushed_markers = acks.size();
+    std::sort(acks.begin(), acks.end());  // by partition (std::stable_sort would take a buffer)
+    for (std::size_t begin = 0; begin < acks.size();) {
+        const int partition = acks[begin].first;
+        std::size_t end = begin;
+        while (end < acks.size() && acks[end].first == partition) {
+            ++end;
+        }
         store::KeyBuffer kb;
-        partition_keys.emplace_back(store::progress_stream_key(kb, partition));
-        std::vector<std::string_view> ack = {"XACK", partition_keys.back(), kGroup};
-        ack.insert(ack.end(), list.begin(), list.end());
-        done.next().add(ack);
-        std::vector<std::string_view> del = {"XDEL", partition_keys.back()};
-        del.insert(del.end(), list.begin(), list.end());
-        done.next().add(del);
+        const std::string_view stream = store::progress_stream_key(kb, partition);
+        for (int pass = 0; pass < 2; ++pass) {  // XACK, then XDEL
+            const bool ack = pass == 0;
+            std::vector<std::string_view>& args = command_args_;
+            args.clear();
+            args.push_back(ack ? std::string_view("XACK") : std::string_view("XDEL"));
+            args.push_back(stream);
+            if (ack) {
+                args.push_back(kGroup);
+            }
+            for (std::size_t i = begin; i < end; ++i) {
+                args.push_back(acks[i].second);
+            }
+            done.next().add(args);  // copies the bytes: args is reused at once
+        }
+        begin = end;
     }
     if (!done.empty()) {
         auto finished = co_await async_send(done);
@@ -619,6 +600,11 @@ boost::asio::awaitable<ProgressFlusher::FlushResult> ProgressFlusher::async_flus
 
 boost::asio::awaitable<core::Result<redis::Replies>> ProgressFlusher::async_send(ChunkedPipeline& batch) {
     redis::Replies all;
+    std::size_t commands = 0;
+    for (const redis::Pipeline& part : batch.parts()) {
+        commands += part.size();
+    }
+    all.reserve(commands);
     for (redis::Pipeline& part : batch.parts()) {
         auto replies = co_await redis_.async_pipeline(part, call_deadline());
         if (!replies) {

@@ -45,6 +45,9 @@
 #include "moneta/log/logger.hpp"
 #include "moneta/metrics/stats_table.hpp"
 #include "moneta/redis/commands.hpp"
+#include "moneta/redis/pipeline.hpp"
+#include "progress/chunked_pipeline.hpp"
+#include "progress/share_out.hpp"
 #include "store/progress_stream.hpp"
 #include "store/scripts/due_take_script.hpp"
 #include "store/scripts/flush_clear_script.hpp"
@@ -53,7 +56,6 @@
 
 namespace moneta::progress {
 
-class ChunkedPipeline;  // progress/chunked_pipeline.hpp
 
 struct FlusherSettings {
     std::chrono::milliseconds interval{5000};     ///< MONETA_PROGRESS_FLUSH_MS
@@ -204,6 +206,15 @@ private:
     store::DueTakeScript due_take_;
     store::FlushSnapshotScript snapshot_;
     store::FlushClearScript clear_;
+    // Scratch reused by every poll and flush (the flusher is one coroutine: one use at a time),
+    // so that its steady state allocates per flush at most, never per partition or per account
+    // (docs/performance.md "Tenth round").
+    ShareOut share_;                    ///< the current take's, claim's or read's share-out
+    redis::Pipeline poll_pipeline_;     ///< the current take's, claim's or read's commands
+    ChunkedPipeline snapshots_{settings_.commands_per_trip};  ///< a flush's snapshot scripts
+    ChunkedPipeline finishes_{settings_.commands_per_trip};   ///< its quarantine records, clears, acks
+    std::vector<std::pair<int, std::string_view>> ack_ids_;   ///< (partition, marker id) acked by a flush
+    std::vector<std::string_view> command_args_;              ///< one XACK's or XDEL's arguments
 };
 
 }  // namespace moneta::progress

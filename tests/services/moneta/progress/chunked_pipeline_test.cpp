@@ -36,5 +36,32 @@ TEST(ChunkedPipelineTest, ANonsensicalZeroMeansOneCommandPerTrip) {
     EXPECT_EQ(sizes(p), (std::vector<std::size_t>{1, 1}));
 }
 
+TEST(ChunkedPipelineTest, ClearEmptiesItAndTheNextBatchStartsAfresh) {
+    ChunkedPipeline p(2);
+    for (int i = 0; i < 5; ++i) {
+        p.next().add({"HGET", "k", std::to_string(i)});
+    }
+    ASSERT_EQ(sizes(p), (std::vector<std::size_t>{2, 2, 1}));
+    const void* first_part = &p.parts().front();
+    p.clear();
+    EXPECT_TRUE(p.empty());
+    EXPECT_TRUE(p.parts().empty());
+    // Fewer commands than before: only the trips they need, nothing left over from the last batch.
+    p.next().add({"HGET", "k", "a"});
+    p.next().add({"HGET", "k", "b"});
+    p.next().add({"HGET", "k", "c"});
+    EXPECT_EQ(sizes(p), (std::vector<std::size_t>{2, 1}));
+    EXPECT_EQ(p.parts().front().wire().find("$1\r\n0\r\n"), std::string_view::npos);
+    EXPECT_NE(p.parts().front().wire().find("$1\r\na\r\n"), std::string_view::npos);
+    EXPECT_NE(p.parts().back().wire().find("$1\r\nc\r\n"), std::string_view::npos);
+    EXPECT_EQ(&p.parts().front(), first_part);  // the same pipelines, reused
+    // More than before: new trips are added after the kept ones.
+    p.clear();
+    for (int i = 0; i < 8; ++i) {
+        p.next().add({"PING"});
+    }
+    EXPECT_EQ(sizes(p), (std::vector<std::size_t>{2, 2, 2, 2}));
+}
+
 }  // namespace
 }  // namespace moneta::progress
