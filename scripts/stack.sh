@@ -85,7 +85,8 @@ proc_alive() {
     # argv[0], or the title the program gave itself ("nginx: master process ...",
     # "redis-server 127.0.0.1:6380"): its first word, without a directory.
     local argv0=""
-    IFS= read -r -d '' argv0 <"/proc/$pid/cmdline" 2>/dev/null || true
+    # (2>/dev/null before the input redirection: the process may be gone by now.)
+    IFS= read -r -d '' argv0 2>/dev/null <"/proc/$pid/cmdline" || true
     argv0="${argv0%% *}"
     argv0="${argv0%%:*}"
     [[ "${argv0##*/}" == "$program" ]]
