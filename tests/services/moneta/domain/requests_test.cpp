@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -103,6 +104,14 @@ TEST(RequestsTest, IdAndCountryValidation) {
     EXPECT_FALSE(is_valid_id(""));
     EXPECT_FALSE(is_valid_id("a.b"));
     EXPECT_FALSE(is_valid_id("a%2e"));
+    // Every byte value, alone and after valid bytes (the check reads the whole id): exactly
+    // [A-Za-z0-9_-] passes; NUL, bytes >= 0x80 and every other ASCII character fail.
+    for (int b = 0; b < 256; ++b) {
+        const char c = static_cast<char>(b);
+        const bool allowed = std::isalnum(b) != 0 || b == '_' || b == '-';
+        EXPECT_EQ(is_valid_id(std::string(1, c)), allowed) << b;
+        EXPECT_EQ(is_valid_id(std::string("acct_01") + c + "x"), allowed) << b;
+    }
     EXPECT_TRUE(is_valid_country("KR"));
     EXPECT_FALSE(is_valid_country("kr"));
     EXPECT_FALSE(is_valid_country("KOR"));
