@@ -1,6 +1,5 @@
 #include "store/scripts/script_call.hpp"
 
-#include <charconv>
 
 namespace moneta::store {
 
@@ -26,9 +25,6 @@ boost::system::error_code array_reply_error(
     return {};
 }
 
-SecondsArg::SecondsArg(double v) noexcept {
-    const auto r = std::to_chars(buf_, buf_ + sizeof buf_, v);
-    len_ = static_cast<std::size_t>(r.ptr - buf_);
-}
+SecondsArg::SecondsArg(double v) noexcept : len_(domain::write_seconds(buf_, v)) {}
 
 }  // namespace moneta::store

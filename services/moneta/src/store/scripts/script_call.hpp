@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/progress.hpp"
 #include "moneta/core/deadline.hpp"
 #include "moneta/core/result.hpp"
 #include "moneta/redis/command_args.hpp"
@@ -38,7 +39,7 @@ public:
     std::string_view view() const noexcept { return {buf_, len_}; }
 
 private:
-    char buf_[32];
+    char buf_[domain::kSecondsChars];
     std::size_t len_ = 0;
 };
 
