@@ -344,7 +344,7 @@ private:
     void build_context(Request& req) {
         core::RequestContext& ctx = req.context();
         // Assigned into the string the connection's Request keeps, so its capacity is reused.
-        const auto rid = req.header(KnownHeader::kXRequestId);
+        const auto rid = req.header("x-request-id");
         if (rid && core::is_valid_request_id(*rid)) {
             ctx.request_id.assign(*rid);
         } else {
@@ -358,11 +358,11 @@ private:
             }
         }
         std::optional<core::TraceContext> parent;
-        if (auto tp = req.header(KnownHeader::kTraceparent)) {
+        if (auto tp = req.header("traceparent")) {
             parent = core::TraceContext::parse(*tp);
         }
         if (!parent) {
-            if (auto tp = req.header(KnownHeader::kElasticApmTraceparent)) {
+            if (auto tp = req.header("elastic-apm-traceparent")) {
                 parent = core::TraceContext::parse(*tp);
             }
         }
@@ -371,7 +371,7 @@ private:
         // Assigned (not replaced): the connection's Request keeps the string's capacity.
         ctx.tracestate.clear();
         if (parent) {
-            if (auto ts = req.header(KnownHeader::kTracestate); ts && core::TraceContext::valid_tracestate(*ts)) {
+            if (auto ts = req.header("tracestate"); ts && core::TraceContext::valid_tracestate(*ts)) {
                 ctx.tracestate.assign(*ts);
             }
         }
@@ -379,7 +379,7 @@ private:
         // request came through nginx. A tiny value is raised to the floor, so a client cannot
         // make every dependency call fail at once; the result never exceeds the default.
         Duration budget = config_.timeouts.default_deadline;
-        if (auto t = req.header(KnownHeader::kXRequestTimeoutMs)) {
+        if (auto t = req.header("x-request-timeout-ms")) {
             if (auto ms = core::parse_timeout_ms(*t)) {
                 const Duration asked = std::max<Duration>(*ms, config_.timeouts.min_client_deadline);
                 budget = std::min(budget, asked);

@@ -34,7 +34,7 @@ void register_admin_routes(http::Router& router, metrics::Registry& registry, co
     router.add(http::Method::kGet, "/metrics", [&registry](http::Request& req) -> boost::asio::awaitable<http::Response> {
         // OpenMetrics (with exemplars) when the scraper prefers it, the text format otherwise.
         http::Response r;
-        if (metrics::accepts_openmetrics(req.header(http::KnownHeader::kAccept).value_or(""))) {
+        if (metrics::accepts_openmetrics(req.header("accept").value_or(""))) {
             r.body = registry.render_openmetrics();
             r.content_type = metrics::Registry::kOpenMetricsContentType;
         } else {

@@ -25,26 +25,6 @@ struct Header {
     std::string_view value;
 };
 
-/// Headers the server and the services look up on every request: Request::header(KnownHeader)
-/// finds them through an index built in one pass over the fields at the first such lookup,
-/// instead of a case-insensitive scan of every field per lookup (seven lookups a heartbeat).
-enum class KnownHeader : std::uint8_t {
-    kAccept,
-    kAuthorization,
-    kContentType,
-    kElasticApmTraceparent,
-    kIfNoneMatch,
-    kTraceparent,
-    kTracestate,
-    kUserAgent,
-    kXRequestId,
-    kXRequestTimeoutMs,
-};
-inline constexpr std::size_t kKnownHeaders = 10;
-
-/// The lower-case name of @p h ("x-request-id").
-std::string_view known_header_name(KnownHeader h) noexcept;
-
 /// Views are valid until the handler's awaitable completes.
 /// @par Thread safety
 /// Distinct objects: safe. Shared objects: unsafe.
@@ -65,8 +45,6 @@ public:
     std::string_view query() const noexcept { return query_; }
     /// First header named @p name (case-insensitive).
     std::optional<std::string_view> header(std::string_view name) const noexcept;
-    /// First header named known_header_name(@p h) (case-insensitive), as header(name) but indexed.
-    std::optional<std::string_view> header(KnownHeader h) const noexcept;
     std::span<const Header> headers() const noexcept { return headers_; }
     std::string_view body() const noexcept { return body_; }
     std::string_view remote_ip() const noexcept { return remote_ip_; }
@@ -101,12 +79,7 @@ public:
     void set_line(Method m, std::string_view method_string, std::string_view target) noexcept;
     void set_body(std::string_view body) noexcept { body_ = body; }
     void set_remote_ip(std::string_view ip) noexcept { remote_ip_ = ip; }
-    /// The fields, to fill or edit: the known-header index is rebuilt at the next lookup. (Call
-    /// it again for edits after a lookup: the index is dropped here, not on each edit.)
-    std::vector<Header>& mutable_headers() noexcept {
-        known_ready_ = false;
-        return headers_;
-    }
+    std::vector<Header>& mutable_headers() noexcept { return headers_; }
     void clear_params() noexcept { param_count_ = 0; }
     void set_route_id(std::uint16_t id) noexcept { route_id_ = id; }
     bool add_param(std::string_view v) noexcept;
@@ -118,11 +91,6 @@ private:
     std::string_view path_;
     std::string_view query_;
     std::vector<Header> headers_;
-    /// Per KnownHeader: 1 + the index of its first field, 0 when absent; valid while known_ready_.
-    mutable std::array<std::uint16_t, kKnownHeaders> known_{};
-    mutable bool known_ready_ = false;
-    static constexpr std::size_t kMaxIndexed = 0xFFFE;  ///< more fields: header(KnownHeader) scans
-    void index_known() const noexcept;
     std::string_view body_;
     std::string_view remote_ip_;
     std::array<std::string_view, kMaxParams> params_{};
