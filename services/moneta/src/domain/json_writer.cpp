@@ -10,6 +10,32 @@
 
 namespace moneta::domain {
 
+std::size_t write_double(char* out, double v) noexcept {
+    // Whole milliseconds below 100,000 s: n / 1000 with its trailing zeros dropped is then the
+    // shortest text that parses back to v (two texts of at most three decimals differ by 0.001,
+    // far more than a double's spacing below 1e5, so no shorter one rounds to v), and to_chars
+    // writes it in fixed notation (scientific is never shorter below 1e5; a tie, as 0.001 and
+    // 1e-03, goes to fixed). Dividing the exact n by 1000 rounds as parsing the text does, so
+    // the == is the round-trip check.
+    if (v >= 0.0 && v < 100000.0 && !std::signbit(v)) {
+        const auto n = static_cast<std::int64_t>(v * 1000.0 + 0.5);
+        if (static_cast<double>(n) / 1000.0 == v) {
+            char* p = std::to_chars(out, out + kDoubleChars, n / 1000).ptr;
+            if (const auto ms = static_cast<int>(n % 1000); ms != 0) {
+                const char digits[3] = {static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                                        static_cast<char>('0' + ms % 10)};
+                const int keep = digits[2] != '0' ? 3 : digits[1] != '0' ? 2 : 1;
+                *p++ = '.';
+                for (int i = 0; i < keep; ++i) {
+                    *p++ = digits[i];
+                }
+            }
+            return static_cast<std::size_t>(p - out);
+        }
+    }
+    return static_cast<std::size_t>(std::to_chars(out, out + kDoubleChars, v).ptr - out);
+}
+
 void JsonWriter::before_value() {
     if (after_key_) {
         after_key_ = false;
@@ -110,9 +136,8 @@ JsonWriter& JsonWriter::number(double v) {
         out_ += "null";
         return *this;
     }
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, r.ptr);
+    char buf[kDoubleChars];
+    out_.append(buf, write_double(buf, v));
     return *this;
 }
 

@@ -45,17 +45,9 @@ inline constexpr std::string_view kNoProgress = "-";
 double resume_position(const std::optional<ProgressRecord>& stored, ResumeMode mode) noexcept;
 
 /// Shortest text of a double that parses back to the same value ("1902.5", "0"): exactly what
-/// std::to_chars(double) writes.
+/// std::to_chars(double) writes (write_double(), json_writer.hpp).
 std::string format_seconds(double v);
 
-/// Room write_seconds() needs: std::to_chars's longest double (24) and a margin.
-inline constexpr std::size_t kSecondsChars = 32;
-/// format_seconds() into @p out (kSecondsChars bytes): the byte count. Every heartbeat sends a
-/// position to Redis, and std::to_chars's shortest-text search costs ~770 instructions; a
-/// position is nearly always whole milliseconds below 100,000 s, which are written directly
-/// (~80) after checking that the text parses back to @p v — the same bytes as to_chars
-/// (progress_test compares them for every millisecond up to 3,000 s and random doubles).
-std::size_t write_seconds(char* out, double v) noexcept;
 
 /// `content_ids=a,b,c` (1..100 valid ids, no duplicates) of GET /v1/me/progress.
 Parsed<std::vector<std::string>> parse_content_ids_query(std::string_view query);

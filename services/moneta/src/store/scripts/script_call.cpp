@@ -25,6 +25,6 @@ boost::system::error_code array_reply_error(
     return {};
 }
 
-SecondsArg::SecondsArg(double v) noexcept : len_(domain::write_seconds(buf_, v)) {}
+SecondsArg::SecondsArg(double v) noexcept : len_(domain::write_double(buf_, v)) {}
 
 }  // namespace moneta::store

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "domain/progress.hpp"
+#include "domain/json_writer.hpp"
 #include "moneta/core/deadline.hpp"
 #include "moneta/core/result.hpp"
 #include "moneta/redis/command_args.hpp"
@@ -32,14 +32,14 @@ namespace moneta::store {
 using IntArg = redis::IntArg;
 
 /// Shortest round-trip decimal text of a position or duration in seconds (as
-/// domain::format_seconds, without its std::string) in a small stack buffer.
+/// domain::format_seconds, without its std::string: domain::write_double) in a small stack buffer.
 class SecondsArg {
 public:
     explicit SecondsArg(double v) noexcept;
     std::string_view view() const noexcept { return {buf_, len_}; }
 
 private:
-    char buf_[domain::kSecondsChars];
+    char buf_[domain::kDoubleChars];
     std::size_t len_ = 0;
 };
 
