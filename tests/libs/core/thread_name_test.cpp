@@ -5,6 +5,7 @@
 
 #include <array>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace moneta::core {
@@ -16,37 +17,28 @@ std::string current_name() {
     return buf.data();
 }
 
-TEST(ThreadNameTest, NamesTheCallingThreadOnly) {
-    const std::string main_name = current_name();
-    std::string seen;
+/// The name a new thread reads back after set_thread_name(@p name).
+std::string name_after_setting(std::string_view name) {
+    std::string seen = "unset";
     std::thread t([&] {
-        set_thread_name("worker-3");
+        set_thread_name(name);
         seen = current_name();
     });
     t.join();
-    EXPECT_EQ(seen, "worker-3");
+    return seen;
+}
+
+TEST(ThreadNameTest, NamesTheCallingThreadOnly) {
+    const std::string main_name = current_name();
+    EXPECT_EQ(name_after_setting("worker-3"), "worker-3");
     EXPECT_EQ(current_name(), main_name);
 }
 
 TEST(ThreadNameTest, LongNamesAreCutToLinuxsFifteenBytes) {
-    std::string seen;
-    std::thread t([&] {
-        set_thread_name("a-name-much-longer-than-fifteen");
-        seen = current_name();
-    });
-    t.join();
-    EXPECT_EQ(seen, "a-name-much-lon");
+    EXPECT_EQ(name_after_setting("a-name-much-longer-than-fifteen"), "a-name-much-lon");
 }
 
-TEST(ThreadNameTest, EmptyNameIsAccepted) {
-    std::string seen = "unset";
-    std::thread t([&] {
-        set_thread_name("");
-        seen = current_name();
-    });
-    t.join();
-    EXPECT_EQ(seen, "");
-}
+TEST(ThreadNameTest, EmptyNameIsAccepted) { EXPECT_EQ(name_after_setting(""), ""); }
 
 }  // namespace
 }  // namespace moneta::core
