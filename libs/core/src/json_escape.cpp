@@ -77,6 +77,8 @@ std::size_t utf8_sequence_length(std::string_view s) noexcept {
     return len;
 }
 
+bool is_json_plain(std::string_view s) noexcept { return plain_prefix(s) == s.size(); }
+
 void append_json_string(std::string& out, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     // Most strings (ids, paths, routes, addresses) need no escape: one copy with both quotes.

@@ -10,11 +10,15 @@
 
 namespace moneta::log::detail {
 
-/// RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS.mmmZ" appended to @p out; gmtime_r runs once per second
+/// RFC 3339 UTC "YYYY-MM-DDTHH:MM:SS.mmmZ"; gmtime_r runs once per second
 /// of log time, not once per line.
 class TimestampFormatter {
 public:
-    void append(std::string& out, std::int64_t wall_ms);
+    /// Bytes write() writes at most: the timestamp and the closing quote.
+    static constexpr std::size_t kMaxBytes = 32;
+
+    /// Writes the timestamp and its closing quote at @p out (kMaxBytes of room); returns their end.
+    char* write(char* out, std::int64_t wall_ms);
 
 private:
     std::int64_t second_ = -1;
@@ -26,8 +30,5 @@ private:
 /// escaped as a JSON string, quotes included. Allocates only if @p out must grow.
 void append_access_line(std::string& out, const AccessSlot& s, std::string_view service_json,
                         TimestampFormatter& ts);
-
-/// Lower-case hex of @p n bytes at @p p.
-void append_hex(std::string& out, const std::uint8_t* p, std::size_t n);
 
 }  // namespace moneta::log::detail

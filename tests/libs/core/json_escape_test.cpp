@@ -65,6 +65,19 @@ TEST(JsonEscape, EveryByteAtEveryPositionEscapesAsItsOwn) {
     EXPECT_EQ(esc(std::string(1, '\x80')), "\"\xEF\xBF\xBD\"");
 }
 
+// is_json_plain says exactly when append_json_string writes one-byte text unchanged, for every byte
+// at every position of the word-at-a-time scan.
+TEST(JsonEscape, PlainIsExactlyWhatEscapesToItself) {
+    EXPECT_TRUE(is_json_plain(""));
+    for (int b = 0; b < 256; ++b) {
+        for (std::size_t at = 0; at < 19; ++at) {
+            std::string s(19, 'p');
+            s[at] = static_cast<char>(b);
+            EXPECT_EQ(is_json_plain(s), esc(s) == "\"" + s + "\"") << "byte " << b << " at " << at;
+        }
+    }
+}
+
 TEST(JsonEscape, SequenceLength) {
     EXPECT_EQ(utf8_sequence_length(""), 0U);
     EXPECT_EQ(utf8_sequence_length("A"), 1U);

@@ -3,9 +3,11 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -135,6 +137,59 @@ TEST(AccessRingTest, WithoutContextTheIdsAreLeftOutLikeLogInfo) {
     }  // the destructors write what is pending
     EXPECT_EQ(via_ring->text, via_log->text);
     EXPECT_EQ(via_ring->text.find("trace.id"), std::string::npos);
+}
+
+// The ring's formatter builds a line in its own buffer and hands only strings that need escaping
+// to the shared escaper: every mix of plain and escaped fields, at the slot's bounds too, gives
+// log.info's bytes.
+TEST(AccessRingTest, EveryMixOfPlainAndEscapedFieldsIsByteForByteWhatLogInfoWrites) {
+    core::FakeClock clock(1'764'043'506'789);
+    core::RequestContext ctx;
+    ctx.request_id = "r-1";
+    ctx.trace = *core::TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    const std::string plain_path = "/" + std::string(AccessSlot::kTextBytes - AccessSlot::kMaxUserAgent - 32, 'p');
+    const std::string plain_ua(AccessSlot::kMaxUserAgent, 'u');
+    const std::string odd_path = "/v1/\xc3\xa9t\xc3\xa9/\"q\"";
+    const std::string odd_ua = std::string(200, 'x') + "\n\x7f";
+    auto via_log = std::make_shared<SharedSink>();
+    auto via_ring = std::make_shared<SharedSink>();
+    {
+        Logger a({}, std::make_unique<ForwardSink>(via_log), clock);
+        Logger b({}, std::make_unique<ForwardSink>(via_ring), clock);
+        AccessRing& ring = b.add_access_ring();
+        for (const std::string& path : {plain_path, odd_path, std::string("/")}) {
+            for (const std::string& ua : {plain_ua, odd_ua, std::string()}) {
+                for (const core::RequestContext* c : std::array<const core::RequestContext*, 2>{&ctx, nullptr}) {
+                    AccessEntry e = entry(c);
+                    e.path = path;
+                    e.user_agent = ua;
+                    e.duration_ns = -1;  // the widest integers
+                    e.response_bytes = std::numeric_limits<std::int64_t>::max();
+                    a.info("access",
+                           {{"event.kind", std::string_view("event")},
+                            {"event.dataset", std::string_view("moneta.access")},
+                            {"event.duration", e.duration_ns},
+                            {"http.request.method", e.method},
+                            {"url.path", e.path},
+                            {"http.route", e.route},
+                            {"http.response.status_code", std::int64_t{e.status}},
+                            {"http.response.bytes", static_cast<std::int64_t>(e.response_bytes)},
+                            {"client.ip", e.remote_ip},
+                            {"user_agent.original", e.user_agent}},
+                           c);
+                    ASSERT_TRUE(ring.try_push(e));
+                    ASSERT_TRUE(a.flush());
+                    ASSERT_TRUE(b.flush());
+                }
+            }
+        }
+    }
+    const auto lines = split_lines(via_ring->text);
+    EXPECT_EQ(lines.size(), 18U);
+    EXPECT_EQ(lines, split_lines(via_log->text));
+    for (const std::string& l : lines) {
+        EXPECT_NO_THROW((void)boost::json::parse(l)) << l;
+    }
 }
 
 TEST(AccessRingTest, LongFieldsAreCutToTheSlotAndStayValidJson) {

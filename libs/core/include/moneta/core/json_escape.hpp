@@ -18,6 +18,12 @@ namespace moneta::core {
 /// Allocation: only when @p out must grow (callers reuse a buffer with capacity to stay at zero).
 void append_json_string(std::string& out, std::string_view s);
 
+/// True when @p s is printable ASCII other than `"` and `\` — text append_json_string writes
+/// unchanged between its quotes (so does well-formed UTF-8, which this does not look into). A
+/// caller that builds a line in its own buffer copies such a string itself and calls
+/// append_json_string only for the rest.
+bool is_json_plain(std::string_view s) noexcept;
+
 /// Length of the well-formed UTF-8 sequence starting at @p s[0] (1-4), or 0 when the bytes
 /// there are not one (a stray continuation byte, an overlong form, a surrogate, a cut sequence).
 std::size_t utf8_sequence_length(std::string_view s) noexcept;
