@@ -4,7 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <set>
+#include <string>
+#include <vector>
+
+#include "domain/json_writer.hpp"
 
 namespace moneta::domain {
 namespace {
@@ -309,6 +315,36 @@ TEST(ResponsesTest, HeartbeatContinueAndStop) {
         json::parse(heartbeat_response(kNow, 30, "NO_LONGER_AVAILABLE", kNow)).as_object();
     EXPECT_EQ(stop.at("action").as_string(), "stop");
     EXPECT_EQ(stop.at("reason").as_string(), "NO_LONGER_AVAILABLE");
+}
+
+// heartbeat_response writes its usual body without JsonWriter (the hot path): the bytes must be
+// the ones JsonWriter writes for the same members, for any integers.
+TEST(ResponsesTest, HeartbeatContinueBytesAreJsonWritersBytes) {
+    const auto expected = [](std::int64_t lease, int interval, std::int64_t now) {
+        JsonWriter w;
+        w.begin_object();
+        w.key("lease_expires_at_ms").integer(lease);
+        w.key("heartbeat_interval_sec").integer(interval);
+        w.key("action").string("continue");
+        w.key("reason").null();
+        w.key("server_time_ms").integer(now);
+        w.end_object();
+        return std::move(w).take();
+    };
+    constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    const std::vector<std::int64_t> values{0, 1, -1, 9, 10, 99, kNow, kNow + 90'000, kMin, kMax};
+    const std::vector<int> intervals{0, 1, 30, -5, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()};
+    for (const std::int64_t lease : values) {
+        for (const int interval : intervals) {
+            for (const std::int64_t now : values) {
+                EXPECT_EQ(heartbeat_response(lease, interval, "", now), expected(lease, interval, now));
+            }
+        }
+    }
+    // The recycled buffer's old bytes never show through.
+    std::string used(500, 'x');
+    EXPECT_EQ(heartbeat_response(1, 2, "", 3, std::move(used)), expected(1, 2, 3));
 }
 
 TEST(ResponsesTest, SessionsListEverySessionField) {
