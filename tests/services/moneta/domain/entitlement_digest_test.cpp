@@ -3,6 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "domain/playability.hpp"
 
 namespace moneta::domain {
@@ -46,6 +54,89 @@ TEST(EntitlementDigest, RefusesWhatItDidNotWrite) {
         EXPECT_FALSE(decode_entitlement_digest(bad).has_value()) << bad;
     }
     EXPECT_TRUE(decode_entitlement_digest("123|456|").has_value());  // no profiles
+}
+
+// The decoder before its integers were read without std::from_chars: the reference for the test
+// below.
+bool reference_take_int(std::string_view& s, char stop, std::int64_t& out) {
+    const auto end = s.find(stop);
+    if (end == std::string_view::npos || end == 0) {
+        return false;
+    }
+    const auto r = std::from_chars(s.data(), s.data() + end, out);
+    if (r.ec != std::errc() || r.ptr != s.data() + end) {
+        return false;
+    }
+    s.remove_prefix(end + 1);
+    return true;
+}
+
+std::optional<EntitlementDigest> reference_decode(std::string_view stored) {
+    EntitlementDigest d;
+    if (!reference_take_int(stored, '|', d.fetched_at_ms) || !reference_take_int(stored, '|', d.playable_until_ms)) {
+        return std::nullopt;
+    }
+    std::string_view rest = stored;
+    while (!rest.empty()) {
+        std::int64_t len = 0;
+        if (!reference_take_int(rest, ':', len) || len < 0 || static_cast<std::uint64_t>(len) > rest.size()) {
+            return std::nullopt;
+        }
+        rest.remove_prefix(static_cast<std::size_t>(len));
+    }
+    d.profiles = stored;
+    return d;
+}
+
+TEST(EntitlementDigest, DecodesExactlyLikeFromChars) {
+    std::vector<std::string> inputs = {
+        "9223372036854775807|-9223372036854775808|",  // the int64 limits
+        "9223372036854775808|1|",                       // one past
+        "-9223372036854775809|1|",
+        "18446744073709551616|1|",  // past uint64 too
+        "000000000000000000000000001|-0|1:x",
+        "+1|2|", "-|2|", "1|2|-0:", "1|2|00002:ab", "1|2|2:ab3:cde", "1|2|3:ab",
+    };
+    // Digests as encode writes them (numbers of any length and sign, profile lengths right or
+    // off by one), a byte changed in some.
+    std::mt19937_64 rng(11);
+    const auto number = [&rng] {
+        std::string n = rng() % 4 == 0 ? "-" : "";
+        const std::size_t digits = 1 + rng() % 21;
+        for (std::size_t i = 0; i < digits; ++i) {
+            n.push_back(static_cast<char>('0' + rng() % 10));
+        }
+        return n;
+    };
+    const std::string_view alphabet = "0123456789-|:+x";
+    for (int i = 0; i < 200'000; ++i) {
+        std::string s = number() + "|" + number() + "|";
+        for (std::size_t p = rng() % 3; p > 0; --p) {
+            const std::size_t len = rng() % 4;
+            const std::size_t said = len + (rng() % 8 == 0 ? 1 : 0);
+            s += std::to_string(said) + ":" + std::string(len, alphabet[rng() % alphabet.size()]);
+        }
+        if (rng() % 3 == 0) {
+            s[rng() % s.size()] = alphabet[rng() % alphabet.size()];
+        }
+        inputs.push_back(std::move(s));
+    }
+    int decoded = 0;
+    for (const std::string& in : inputs) {
+        const auto got = decode_entitlement_digest(in);
+        const auto want = reference_decode(in);
+        ASSERT_EQ(got.has_value(), want.has_value()) << in;
+        if (got) {
+            ++decoded;
+            EXPECT_EQ(got->fetched_at_ms, want->fetched_at_ms) << in;
+            EXPECT_EQ(got->playable_until_ms, want->playable_until_ms) << in;
+            EXPECT_EQ(got->profiles, want->profiles) << in;
+            for (const std::string_view pid : {"", "x", "ab", "p_1"}) {
+                EXPECT_EQ(check_entitlement(*got, pid, 5), check_entitlement(*want, pid, 5)) << in;
+            }
+        }
+    }
+    EXPECT_GT(decoded, 20'000);  // the random inputs reach the accepting paths too
 }
 
 }  // namespace
