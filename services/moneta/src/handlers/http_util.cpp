@@ -1,7 +1,6 @@
 #include "handlers/http_util.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "domain/requests.hpp"
 #include "moneta/core/error.hpp"
@@ -87,7 +86,8 @@ bool has_json_content_type(const http::Request& req) noexcept {
     constexpr std::string_view kJson = "application/json";
     return v.size() == kJson.size() &&
            std::equal(v.begin(), v.end(), kJson.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == b;
+               // ASCII only, inline: std::tolower is a locale-aware libc call per byte.
+               return (a >= 'A' && a <= 'Z' ? static_cast<char>(a + 32) : a) == b;
            });
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace moneta::handlers {
 namespace {
@@ -35,6 +36,26 @@ TEST(HttpUtilTest, Every429And503And504CarriesRetryAfterAndNothingElseDoes) {
     }
     EXPECT_EQ(with_header, 4);  // RATE_LIMITED, UPSTREAM_UNAVAILABLE, OVERLOADED, UPSTREAM_TIMEOUT
     EXPECT_EQ(retry_after(error(domain::ApiError::kUpstreamTimeout, 0)), std::vector<std::string>{"1"});
+}
+
+// The media type is compared without case (RFC 9110 §8.3.1), its parameters ignored; anything
+// else, including a near miss, is not JSON.
+TEST(HttpUtilTest, JsonContentTypeIgnoresCaseAndParametersOnly) {
+    const auto is_json = [](const char* type) {
+        http::Request req;
+        if (type != nullptr) {
+            req.mutable_headers().push_back({"Content-Type", type});
+        }
+        return has_json_content_type(req);
+    };
+    for (const char* yes : {"application/json", "APPLICATION/JSON", "Application/Json; charset=utf-8",
+                            "application/json ;charset=utf-8", "application/json\t"}) {
+        EXPECT_TRUE(is_json(yes)) << yes;
+    }
+    for (const char* no : {"application/jsonp", "application/jso", "text/json", "application/json-seq",
+                           "application/xjson", "", static_cast<const char*>(nullptr)}) {
+        EXPECT_FALSE(is_json(no)) << (no == nullptr ? "(none)" : no);
+    }
 }
 
 }  // namespace
