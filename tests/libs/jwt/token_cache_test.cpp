@@ -258,6 +258,35 @@ TEST(TokenCacheTest, EveryOneByteChangeOfACachedTokenMisses) {
     EXPECT_EQ(cache.stats().hits, 1U);
 }
 
+// The cache places a token by its last 16 bytes (its signature's tail). Tokens made up to share a
+// cached token's tail land in its sets: each is judged on its own bytes, none is stored, and the
+// cached token and its neighbours stay.
+TEST(TokenCacheTest, MadeUpTokensSharingACachedTokensTailDisplaceNothing) {
+    const Verifier v = make_verifier({{"k1", kSecret1}});
+    TokenCacheConfig config;
+    config.max_entries = 64;
+    TokenCache cache(v, config);
+    const Signer s = signer("k1", kSecret1);
+    std::vector<std::string> cached;
+    for (int i = 0; i < 16; ++i) {
+        cached.push_back(token(s, "a_" + std::to_string(i), kNowS + 600));
+        ASSERT_NE(claims_of(cache.verify(cached.back(), kNowMs)), nullptr);
+    }
+    const std::string& victim = cached.front();
+    const std::string tail = victim.substr(victim.size() - 16);
+    for (int i = 0; i < 1000; ++i) {
+        const std::string forged = token(s, "x_" + std::to_string(i), kNowS + 600);
+        const std::string made_up = forged.substr(0, forged.size() - 16) + tail;
+        EXPECT_EQ(failure_of(cache.verify(made_up, kNowMs)), Failure::kBadSignature) << i;
+    }
+    EXPECT_EQ(cache.entries(), 16U);
+    const auto hits = cache.stats().hits;
+    for (const std::string& t : cached) {
+        ASSERT_NE(claims_of(cache.verify(t, kNowMs)), nullptr);
+    }
+    EXPECT_EQ(cache.stats().hits, hits + 16);
+}
+
 TEST(TokenCacheTest, HitRestoresEveryClaim) {
     const Verifier v = make_verifier({{"k1", kSecret1}});
     TokenCache cache(v);
