@@ -3,6 +3,10 @@
 #include <array>
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "moneta/core/hex.hpp"
 #include "moneta/core/swar.hpp"
 
@@ -33,8 +37,27 @@ bool tchar(unsigned char c) noexcept { return kTchar[c]; }
 bool value_byte_ok(unsigned char c) noexcept { return (c >= 0x20 || c == '\t') && c != 0x7F; }
 
 /// Where the first byte at or after @p i that is not a value byte stands (s.size() if none):
-/// eight bytes at a time, byte by byte through a word that holds a tab or the stop.
+/// sixteen bytes at a time with SSE2 (eight with SWAR elsewhere), byte by byte through a block
+/// that holds a tab or the stop. A bearer token is ~300 bytes of one value: the SWAR loop cost
+/// ~800 instructions per request, the SSE2 one about a third (docs/performance.md, eleventh
+/// round).
 std::size_t value_run(std::string_view s, std::size_t i) noexcept {
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7F);
+    while (i + 16 <= s.size()) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+        // Unsigned v >= 0x20 is max(v, 0x20) == v; the bad bytes are the others and DEL.
+        const __m128i ok = _mm_cmpeq_epi8(_mm_max_epu8(v, space), v);
+        const __m128i bad = _mm_or_si128(_mm_andnot_si128(ok, _mm_set1_epi8(-1)), _mm_cmpeq_epi8(v, del));
+        const int mask = _mm_movemask_epi8(bad);
+        if (mask != 0) {
+            i += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+            break;
+        }
+        i += 16;
+    }
+#endif
     while (i + 8 <= s.size()) {
         const std::uint64_t w = core::swar::load8(s.data() + i);
         if ((core::swar::any_below(w, 0x20) | core::swar::any_equal(w, 0x7F)) != 0) {
@@ -151,6 +174,23 @@ bool has_token(std::string_view list, std::string_view token) noexcept {
     return false;
 }
 
+/// Does @p s hold a '%' or a '.'?
+bool has_percent_or_dot(std::string_view s) noexcept {
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        const std::uint64_t w = core::swar::load8(s.data() + i);
+        if ((core::swar::any_equal(w, '%') | core::swar::any_equal(w, '.')) != 0) {
+            return true;
+        }
+    }
+    for (; i < s.size(); ++i) {
+        if (s[i] == '%' || s[i] == '.') {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 bool is_tchar(unsigned char c) noexcept { return tchar(c); }
@@ -161,8 +201,11 @@ bool is_safe_path(std::string_view path) noexcept {
     if (path.empty() || path.front() != '/') {
         return false;
     }
-    // Only a '%' or a segment that starts with '.' can break a rule: found with find (memchr),
-    // not by a branch per byte, since a path has neither as a rule.
+    // Only a '%' or a '.' can break a rule, and a path has neither as a rule: one word-at-a-time
+    // pass says so (seven memchr calls through find cost ~250 instructions per request).
+    if (!has_percent_or_dot(path)) {
+        return true;
+    }
     for (auto i = path.find('%'); i != std::string_view::npos; i = path.find('%', i + 1)) {
         if (i + 2 >= path.size()) {
             return false;
