@@ -54,10 +54,11 @@ TEST(JsonEscape, EveryByteAtEveryPositionEscapesAsItsOwn) {
     for (int b = 0; b < 256; ++b) {
         const std::string alone = esc(std::string(1, static_cast<char>(b)));
         const std::string inner = alone.substr(1, alone.size() - 2);
-        for (std::size_t at = 0; at < 19; ++at) {
-            std::string s(19, 'p');
+        // Two 16-byte blocks, an 8-byte word and single bytes.
+        for (std::size_t at = 0; at < 43; ++at) {
+            std::string s(43, 'p');
             s[at] = static_cast<char>(b);
-            const std::string want = "\"" + std::string(at, 'p') + inner + std::string(18 - at, 'p') + "\"";
+            const std::string want = "\"" + std::string(at, 'p') + inner + std::string(42 - at, 'p') + "\"";
             EXPECT_EQ(esc(s), want) << "byte " << b << " at " << at;
         }
     }
@@ -70,8 +71,8 @@ TEST(JsonEscape, EveryByteAtEveryPositionEscapesAsItsOwn) {
 TEST(JsonEscape, PlainIsExactlyWhatEscapesToItself) {
     EXPECT_TRUE(is_json_plain(""));
     for (int b = 0; b < 256; ++b) {
-        for (std::size_t at = 0; at < 19; ++at) {
-            std::string s(19, 'p');
+        for (std::size_t at = 0; at < 43; ++at) {
+            std::string s(43, 'p');
             s[at] = static_cast<char>(b);
             EXPECT_EQ(is_json_plain(s), esc(s) == "\"" + s + "\"") << "byte " << b << " at " << at;
         }
