@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "moneta/core/small_copy.hpp"
 #include "moneta/redis/script.hpp"
 
 namespace moneta::redis::detail {
@@ -23,9 +24,14 @@ namespace moneta::redis::detail {
 class RespWriter {
 public:
     static constexpr std::size_t digits(std::size_t n) noexcept {
-        std::size_t d = 1;
-        while (n >= 10) {
-            n /= 10;
+        if (n < 10) {  // the usual lengths and counts first, without a loop
+            return 1;
+        }
+        if (n < 100) {
+            return 2;
+        }
+        std::size_t d = 3;
+        for (n /= 1000; n != 0; n /= 10) {
             ++d;
         }
         return d;
@@ -44,21 +50,26 @@ public:
 
     void header(char kind, std::size_t n) noexcept {
         *p_++ = kind;
-        const std::size_t d = digits(n);
-        for (std::size_t i = d; i > 0; --i) {
-            p_[i - 1] = static_cast<char>('0' + n % 10);
-            n /= 10;
+        if (n < 10) {
+            *p_++ = static_cast<char>('0' + n);
+        } else if (n < 100) {
+            p_[0] = static_cast<char>('0' + n / 10);
+            p_[1] = static_cast<char>('0' + n % 10);
+            p_ += 2;
+        } else {
+            const std::size_t d = digits(n);
+            for (std::size_t i = d; i > 0; --i) {
+                p_[i - 1] = static_cast<char>('0' + n % 10);
+                n /= 10;
+            }
+            p_ += d;
         }
-        p_ += d;
         *p_++ = '\r';
         *p_++ = '\n';
     }
     void bulk(std::string_view arg) noexcept {
         header('$', arg.size());
-        if (!arg.empty()) {
-            std::memcpy(p_, arg.data(), arg.size());
-            p_ += arg.size();
-        }
+        p_ = core::put_bytes(p_, arg);  // keys and arguments are mostly a few bytes: no libc call
         *p_++ = '\r';
         *p_++ = '\n';
     }

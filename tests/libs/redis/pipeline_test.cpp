@@ -42,6 +42,27 @@ TEST(PipelineTest, EncodesCommandsExactlyLikeHiredis) {
     EXPECT_EQ(p.wire(), hiredis_format(set) + hiredis_format(empty_arg) + hiredis_format(large) + hiredis_format(many));
 }
 
+// Every argument length around the writer's digit-count branches (1, 2, 3 and more digits) and
+// an argument count of three digits, each payload copied whole.
+TEST(PipelineTest, EveryLengthAroundTheDigitBoundariesEncodesLikeHiredis) {
+    std::vector<std::string> text;
+    for (const std::size_t n : {0, 1, 7, 8, 9, 10, 15, 16, 17, 64, 99, 100, 101, 999, 1000, 1001, 9999, 10000, 12345}) {
+        text.push_back(std::string(n, static_cast<char>('a' + n % 26)));
+    }
+    for (std::size_t i = 0; i < 120; ++i) {
+        text.push_back(std::to_string(i));
+    }
+    const std::vector<std::string_view> args(text.begin(), text.end());
+    Pipeline p;
+    p.add(args);
+    EXPECT_EQ(p.wire(), hiredis_format(args));
+    for (const std::string_view a : args) {
+        Pipeline one;
+        one.add({"SET", a, a});
+        EXPECT_EQ(one.wire(), hiredis_format({"SET", a, a})) << a.size();
+    }
+}
+
 TEST(PipelineTest, IgnoresEmptyCommandsAndClearsForReuse) {
     Pipeline p;
     p.add(std::span<const std::string_view>{});

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "moneta/core/assert.hpp"
+#include "moneta/core/small_copy.hpp"
 
 namespace moneta::store {
 namespace {
@@ -56,6 +57,31 @@ void give_block(char* block) noexcept {
     ++t_pool.count;
 }
 
+/// a == b, eight bytes at a time (ids are ≤ 64 bytes): inline, where memcmp was a libc call
+/// per key.
+bool same_bytes(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    const std::size_t n = a.size();
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t x = 0;
+        std::uint64_t y = 0;
+        std::memcpy(&x, a.data() + i, 8);
+        std::memcpy(&y, b.data() + i, 8);
+        if (x != y) {
+            return false;
+        }
+    }
+    for (; i < n; ++i) {
+        if (a[i] != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 KeyBuffer::KeyBuffer() : buf_(take_block()) {}
@@ -68,21 +94,14 @@ std::string_view KeyBuffer::add(std::string_view prefix, std::string_view tag, s
                                 std::string_view suffix, std::string_view extra) noexcept {
     const std::size_t len = prefix.size() + 1 + tag.size() + id.size() + 1 + suffix.size() + extra.size();
     MONETA_RELEASE_ASSERT(count_ < keys_.size() && used_ + len <= kBytes, "key buffer full");
-    char* start = buf_ + used_;
-    char* p = start;
-    auto put = [&p](std::string_view s) {
-        if (!s.empty()) {  // an empty view may have a null data()
-            std::memcpy(p, s.data(), s.size());
-            p += s.size();
-        }
-    };
-    put(prefix);
+    char* const start = buf_ + used_;
+    char* p = core::put_bytes(start, prefix);
     *p++ = '{';
-    put(tag);
-    put(id);
+    p = core::put_bytes(p, tag);
+    p = core::put_bytes(p, id);
     *p++ = '}';
-    put(suffix);
-    put(extra);
+    p = core::put_bytes(p, suffix);
+    core::put_bytes(p, extra);
     used_ += len;
     keys_[count_] = std::string_view(start, len);
     return keys_[count_++];
@@ -90,37 +109,40 @@ std::string_view KeyBuffer::add(std::string_view prefix, std::string_view tag, s
 
 std::string_view KeyBuffer::add_account(std::string_view prefix, std::string_view account, std::string_view suffix,
                                         std::string_view extra) noexcept {
-    if (last_partition_ < 0 || account != last_account_) {
-        last_partition_ = account_partition(account);
+    // A script's keys are built from one account id: its partition tag "{p<n>}:" is made once.
+    if (tag_len_ == 0 || !same_bytes(account, account_)) {
+        set_account(account);
     }
-    static_assert(kPartitions <= 1000, "the tag below has room for three digits");
-    // prefix + "{p<n>}:" + account + suffix + extra, written in place: a heartbeat builds eight
-    // such keys, and a copy call per piece was most of their cost.
-    char tag[8] = {'{', 'p'};
-    std::size_t tag_len = 2;
-    if (last_partition_ >= 100) {
-        tag[tag_len++] = static_cast<char>('0' + last_partition_ / 100);
-    }
-    if (last_partition_ >= 10) {
-        tag[tag_len++] = static_cast<char>('0' + last_partition_ / 10 % 10);
-    }
-    tag[tag_len++] = static_cast<char>('0' + last_partition_ % 10);
-    tag[tag_len++] = '}';
-    tag[tag_len++] = ':';
-    const std::size_t len = prefix.size() + tag_len + account.size() + suffix.size() + extra.size();
+    const std::size_t len = prefix.size() + tag_len_ + account.size() + suffix.size() + extra.size();
     MONETA_RELEASE_ASSERT(count_ < keys_.size() && used_ + len <= kBytes, "key buffer full");
     char* const start = buf_ + used_;
-    char* p = start;
-    for (const std::string_view s : {prefix, std::string_view(tag, tag_len), account, suffix, extra}) {
-        if (!s.empty()) {  // an empty view may have a null data()
-            std::memcpy(p, s.data(), s.size());
-            p += s.size();
-        }
-    }
-    last_account_ = std::string_view(start + prefix.size() + tag_len, account.size());
+    char* p = core::put_bytes(start, prefix);
+    p = core::put_bytes(p, std::string_view(tag_, tag_len_));
+    p = core::put_bytes(p, account);
+    p = core::put_bytes(p, suffix);
+    core::put_bytes(p, extra);
+    account_ = std::string_view(start + prefix.size() + tag_len_, account.size());  // our copy
     used_ += len;
     keys_[count_] = std::string_view(start, len);
     return keys_[count_++];
+}
+
+void KeyBuffer::set_account(std::string_view account) noexcept {
+    account_ = account;
+    const int partition = account_partition(account);
+    static_assert(kPartitions <= 1000, "the tag below has room for three digits");
+    tag_len_ = 0;
+    tag_[tag_len_++] = '{';
+    tag_[tag_len_++] = 'p';
+    if (partition >= 100) {
+        tag_[tag_len_++] = static_cast<char>('0' + partition / 100);
+    }
+    if (partition >= 10) {
+        tag_[tag_len_++] = static_cast<char>('0' + partition / 10 % 10);
+    }
+    tag_[tag_len_++] = static_cast<char>('0' + partition % 10);
+    tag_[tag_len_++] = '}';
+    tag_[tag_len_++] = ':';
 }
 
 int account_partition(std::string_view account_id) noexcept {

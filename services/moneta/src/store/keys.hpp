@@ -38,7 +38,7 @@ public:
     std::string_view add(std::string_view prefix, std::string_view tag, std::string_view id,
                          std::string_view suffix = {}, std::string_view extra = {}) noexcept;
     /// Appends prefix + "{p<n>}:" + account + suffix + extra (n = account_partition(account);
-    /// computed once for consecutive keys of the same account) and returns a view of it.
+    /// computed once for consecutive keys of the same account view) and returns a view of it.
     std::string_view add_account(std::string_view prefix, std::string_view account, std::string_view suffix = {},
                                  std::string_view extra = {}) noexcept;
     std::string_view operator[](std::size_t i) const noexcept { return keys_[i]; }
@@ -53,8 +53,11 @@ private:
     std::array<std::string_view, kMaxKeys> keys_{};
     std::size_t used_ = 0;
     std::size_t count_ = 0;
-    std::string_view last_account_;  ///< where add_account last wrote an account (in buf_)
-    int last_partition_ = -1;      ///< its partition (-1: none yet)
+    void set_account(std::string_view account) noexcept;
+
+    std::string_view account_;  ///< the account id add_account last wrote (its copy in buf_)
+    char tag_[8] = {};          ///< its "{p<n>}:"
+    std::size_t tag_len_ = 0;
 };
 
 /// Partitions of the account keyspace. Fixed forever: changing it moves every account's keys.
