@@ -73,11 +73,29 @@ public:
         : a_(a), buf_(a.data()), end_(a.filled), limits_(limits), base_nodes_(root_nodes) {}
 
     R value(std::size_t& pos, std::uint32_t idx, int depth) noexcept {
+        if (pos >= end_) {
+            return more(pos + 3);  // what line() asks for when not even the type byte is here
+        }
+        const char type = buf_[pos];
+        if (type == ':' || type == '$' || type == '*') {
+            // The usual integer, length or count, read in the same pass that finds its CRLF;
+            // anything else (nil, a sign, a long number, a missing byte) takes the general path
+            // below for its exact verdict.
+            std::int64_t v = 0;
+            std::size_t next = 0;
+            if (short_number(pos + 1, v, next)) {
+                if (type == ':') {
+                    set(idx, ReplyType::kInteger, v, 0);
+                    pos = next;
+                    return R::kOk;
+                }
+                return type == '$' ? bulk(pos, idx, v, next) : array(pos, idx, v, next, depth);
+            }
+        }
         std::size_t eol = 0;
         if (const R r = line(pos + 1, eol); r != R::kOk) {
             return r;
         }
-        const char type = buf_[pos];
         const std::size_t body = pos + 1;
         const std::string_view text(buf_ + body, eol - body);
         const std::size_t next = eol + 2;
@@ -111,19 +129,7 @@ public:
                 if (!length(text, len)) {
                     return bad("malformed bulk length");
                 }
-                if (len > limits_.max_bulk) {
-                    return bad("bulk string longer than the bound");
-                }
-                const std::size_t stop = next + static_cast<std::size_t>(len);
-                if (stop + 2 > end_) {
-                    return more(stop + 2);
-                }
-                if (buf_[stop] != '\r' || buf_[stop + 1] != '\n') {
-                    return bad("bulk string not followed by CRLF");
-                }
-                set(idx, ReplyType::kString, static_cast<std::int64_t>(next), static_cast<std::uint32_t>(len));
-                pos = stop + 2;
-                return R::kOk;
+                return bulk(pos, idx, len, next);
             }
             case '*': {
                 std::int64_t n = 0;
@@ -135,31 +141,7 @@ public:
                 if (!length(text, n)) {
                     return bad("malformed array length");
                 }
-                if (n > limits_.max_elements) {
-                    return bad("array longer than the bound");
-                }
-                if (depth + 1 > limits_.max_depth) {
-                    return bad("arrays nested deeper than the bound");
-                }
-                const auto count = static_cast<std::size_t>(n);
-                // Every element takes at least 3 bytes ("+\r\n"): reserve nodes only for what
-                // can already be there, so a hostile length allocates nothing.
-                if (count * 3 > end_ - next) {
-                    return more(next + count * 3);
-                }
-                const std::size_t first = a_.nodes.size();
-                if (first - base_nodes_ + count > limits_.max_nodes) {
-                    return bad("reply with more nodes than the bound");
-                }
-                a_.nodes.resize(first + count);
-                set(idx, ReplyType::kArray, static_cast<std::int64_t>(first), static_cast<std::uint32_t>(count));
-                pos = next;
-                for (std::size_t i = 0; i < count; ++i) {
-                    if (const R r = value(pos, static_cast<std::uint32_t>(first + i), depth + 1); r != R::kOk) {
-                        return r;
-                    }
-                }
-                return R::kOk;
+                return array(pos, idx, n, next, depth);
             }
             default:
                 return bad("unknown reply type byte (RESP2 only)");
@@ -167,6 +149,76 @@ public:
     }
 
     std::size_t need() const noexcept { return need_; }
+
+private:
+    /// A bulk string of @p len bytes whose header line ends at @p next.
+    R bulk(std::size_t& pos, std::uint32_t idx, std::int64_t len, std::size_t next) noexcept {
+        if (len > limits_.max_bulk) {
+            return bad("bulk string longer than the bound");
+        }
+        const std::size_t stop = next + static_cast<std::size_t>(len);
+        if (stop + 2 > end_) {
+            return more(stop + 2);
+        }
+        if (buf_[stop] != '\r' || buf_[stop + 1] != '\n') {
+            return bad("bulk string not followed by CRLF");
+        }
+        set(idx, ReplyType::kString, static_cast<std::int64_t>(next), static_cast<std::uint32_t>(len));
+        pos = stop + 2;
+        return R::kOk;
+    }
+
+    /// An array of @p n elements whose header line ends at @p next.
+    R array(std::size_t& pos, std::uint32_t idx, std::int64_t n, std::size_t next, int depth) noexcept {
+        if (n > limits_.max_elements) {
+            return bad("array longer than the bound");
+        }
+        if (depth + 1 > limits_.max_depth) {
+            return bad("arrays nested deeper than the bound");
+        }
+        const auto count = static_cast<std::size_t>(n);
+        // Every element takes at least 3 bytes ("+\r\n"): reserve nodes only for what
+        // can already be there, so a hostile length allocates nothing.
+        if (count * 3 > end_ - next) {
+            return more(next + count * 3);
+        }
+        const std::size_t first = a_.nodes.size();
+        if (first - base_nodes_ + count > limits_.max_nodes) {
+            return bad("reply with more nodes than the bound");
+        }
+        a_.nodes.resize(first + count);
+        set(idx, ReplyType::kArray, static_cast<std::int64_t>(first), static_cast<std::uint32_t>(count));
+        pos = next;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (const R r = value(pos, static_cast<std::uint32_t>(first + i), depth + 1); r != R::kOk) {
+                return r;
+            }
+        }
+        return R::kOk;
+    }
+
+    /// A canonical non-negative decimal of 1-18 digits (no leading zero unless it is "0") from
+    /// @p from, followed by CRLF: its value, and where the next line starts. False for anything
+    /// else, including bytes not there yet; the caller then reads the line the general way.
+    bool short_number(std::size_t from, std::int64_t& v, std::size_t& next) const noexcept {
+        std::size_t i = from;
+        std::int64_t x = 0;
+        const std::size_t max_digits = std::min<std::size_t>(18, limits_.max_line);
+        while (i < end_ && i - from < max_digits && static_cast<unsigned char>(buf_[i] - '0') < 10) {
+            x = x * 10 + (buf_[i] - '0');
+            ++i;
+        }
+        const std::size_t digits = i - from;
+        if (digits == 0 || (buf_[from] == '0' && digits > 1) || i + 1 >= end_ || buf_[i] != '\r' ||
+            buf_[i + 1] != '\n') {
+            return false;
+        }
+        v = x;
+        next = i + 2;
+        return true;
+    }
+
+public:
     const char* error() const noexcept { return error_; }
 
 private:

@@ -163,6 +163,31 @@ TEST(ReplyTest, RejectsWhatRedisNeverSends) {
     EXPECT_EQ(Reply::from_resp(":9223372036854775807\r\n")->as_integer(), INT64_MAX);
 }
 
+// Integers, lengths and counts of 1-18 digits are read in one pass with their CRLF; longer ones
+// and signed ones the general way: both give the same values and the same refusals.
+TEST(ReplyTest, NumbersOfEveryWidthParseTheSameEitherWay) {
+    std::string digits;
+    std::int64_t value = 0;
+    for (int width = 1; width <= 19; ++width) {
+        digits.push_back(width % 10 == 0 ? '7' : static_cast<char>('0' + width % 10));  // 1234567897123…
+        value = value * 10 + (digits.back() - '0');
+        EXPECT_EQ(Reply::from_resp(":" + digits + "\r\n")->as_integer(), value) << digits;
+        EXPECT_EQ(Reply::from_resp(":-" + digits + "\r\n")->as_integer(), -value) << digits;
+        EXPECT_FALSE(Reply::from_resp(":0" + digits + "\r\n").has_value()) << digits;  // a leading zero
+        EXPECT_FALSE(Reply::from_resp(":" + digits + "\n").has_value()) << digits;
+        EXPECT_FALSE(Reply::from_resp(":" + digits + "\rx").has_value()) << digits;
+        EXPECT_FALSE(Reply::from_resp("$" + digits + "\r\n").has_value()) << digits;  // bytes not there
+    }
+    EXPECT_EQ(Reply::from_resp(":0\r\n")->as_integer(), 0);
+    EXPECT_EQ(Reply::from_resp("$0\r\n\r\n")->as_string_view(), "");
+    EXPECT_TRUE(Reply::from_resp("*0\r\n")->is_array());
+    EXPECT_EQ(Reply::from_resp("$12\r\nhello world!\r\n")->as_string_view(), "hello world!");
+    EXPECT_EQ(Reply::from_resp("*2\r\n:1\r\n$1\r\nx\r\n")->size(), 2U);
+    for (const std::string_view bad : {":00\r\n", "$00\r\n\r\n", "*00\r\n", "*01\r\n:1\r\n", "$1\r\nab\r\n"}) {
+        EXPECT_FALSE(Reply::from_resp(bad).has_value()) << bad;
+    }
+}
+
 TEST(ReplyTest, BoundsTheNestingDepth) {
     auto nested = [](int depth) {
         std::string s;
