@@ -110,6 +110,34 @@ TEST(ResponseWriterTest, TheBufferKeepsItsCapacity) {
     EXPECT_EQ(out.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0U);
 }
 
+// The head is sized before it is written: every optional line at once, with long values, comes
+// out whole (a short size would have cut or zero-filled it).
+TEST(ResponseWriterTest, EveryOptionalLineAtOnceComesOutWhole) {
+    static const std::string kLongType(300, 't');
+    static const std::string kLongId(128, 'r');
+    Response r;
+    r.status = 503;
+    r.body = std::string(1'234'567, 'b');
+    r.content_type = kLongType;
+    r.headers.emplace_back("X-Long", std::string(5000, 'v'));
+    r.headers.emplace_back("X-Short", "s");
+    HeadOptions o = options();
+    o.version = 10;
+    o.keep_alive = true;
+    o.request_id = kLongId;
+    std::string out;
+    serialize_head(out, r, o);
+    EXPECT_EQ(out, "HTTP/1.0 503 Service Unavailable\r\nDate: Fri, 04 Dec 2026 19:00:00 GMT\r\nContent-Type: " +
+                       std::string(300, 't') + "\r\nContent-Length: 1234567\r\nX-Request-Id: " + std::string(128, 'r') +
+                       "\r\nX-Long: " + std::string(5000, 'v') +
+                       "\r\nX-Short: s\r\nRetry-After: 1\r\nConnection: keep-alive\r\n\r\n");
+    r.status = 999;  // no reason phrase
+    r.headers.clear();
+    o = options();
+    serialize_head(out, r, o);
+    EXPECT_EQ(out.rfind("HTTP/1.1 999 \r\n", 0), 0U);
+}
+
 TEST(DateCacheTest, FormatsAnImfFixdate) {
     DateCache cache;
     const std::string_view d = cache.now();
