@@ -85,8 +85,13 @@ struct WellFormedField {
 /// CRLF). Anything else — including the empty line — returns next == 0, and the caller checks
 /// the line rule by rule for its exact verdict.
 WellFormedField well_formed_field(std::string_view head, std::size_t pos) noexcept {
+    const auto* const h = reinterpret_cast<const unsigned char*>(head.data());
     std::size_t i = pos;
-    while (i < head.size() && kTchar[static_cast<unsigned char>(head[i])]) {
+    // The name four bytes per step (a branch per byte was a sixth of the head check), then one.
+    while (i + 4 <= head.size() && (kTchar[h[i]] & kTchar[h[i + 1]] & kTchar[h[i + 2]] & kTchar[h[i + 3]])) {
+        i += 4;
+    }
+    while (i < head.size() && kTchar[h[i]]) {
         ++i;
     }
     if (i == pos || i == head.size() || head[i] != ':') {
@@ -97,12 +102,25 @@ WellFormedField well_formed_field(std::string_view head, std::size_t pos) noexce
     if (i + 1 >= head.size() || head[i] != '\r' || head[i + 1] != '\n') {
         return {};
     }
-    return {head.substr(pos, colon - pos), head.substr(colon + 1, i - colon - 1), i + 2};
+    return {std::string_view(head.data() + pos, colon - pos), std::string_view(head.data() + colon + 1, i - colon - 1),
+            i + 2};
 }
 
 /// A request target's bytes: visible ASCII only (0x21..0x7E).
 bool target_ok(std::string_view t) noexcept {
     std::size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i bang = _mm_set1_epi8(0x21);
+    const __m128i del = _mm_set1_epi8(0x7F);
+    for (; i + 16 <= t.size(); i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data() + i));
+        // Visible: v >= 0x21 unsigned (max(v, 0x21) == v), not DEL, below 0x80 (the sign bit).
+        const int visible = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, bang), v));
+        if ((~visible & 0xFFFF) != 0 || _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, del), v)) != 0) {
+            return false;
+        }
+    }
+#endif
     for (; i + 8 <= t.size(); i += 8) {
         const std::uint64_t w = core::swar::load8(t.data() + i);
         if ((core::swar::any_below(w, 0x21) | core::swar::any_equal(w, 0x7F) | core::swar::any_high(w)) != 0) {
@@ -125,6 +143,32 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
     for (std::size_t i = 0; i < a.size(); ++i) {
         const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
         if (x != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// A header name (already checked to be token bytes) against a lower-case literal of letters,
+/// digits and '-': for those, x | 0x20 folds exactly the bytes a token may hold (a byte that
+/// ORs to '-' or a digit is a control byte, never in a name), eight bytes per compare.
+bool name_is(std::string_view name, std::string_view lower) noexcept {
+    if (name.size() != lower.size()) {
+        return false;
+    }
+    const std::size_t n = name.size();
+    constexpr std::uint64_t kFold = 0x2020202020202020ULL;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        if ((core::swar::load8(name.data() + i) | kFold) != core::swar::load8(lower.data() + i)) {
+            return false;
+        }
+    }
+    if (i < n && n >= 8) {  // the last word, overlapping the one before
+        return (core::swar::load8(name.data() + n - 8) | kFold) == core::swar::load8(lower.data() + n - 8);
+    }
+    for (; i < n; ++i) {
+        if ((name[i] | 0x20) != lower[i]) {
             return false;
         }
     }
@@ -361,7 +405,7 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
         // The framing and connection fields, recognised by length first (one compare for most).
         switch (name.size()) {
             case 14:
-                if (iequals(name, "content-length")) {
+                if (name_is(name, "content-length")) {
                     ++content_length;
                     if (value.empty() || value.size() > 15) {
                         return bad("Invalid Content-Length.");
@@ -376,7 +420,7 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
                 }
                 break;
             case 17:
-                if (iequals(name, "transfer-encoding")) {
+                if (name_is(name, "transfer-encoding")) {
                     ++transfer_encoding;
                     if (!iequals(value, "chunked")) {
                         return {501, "NOT_IMPLEMENTED", "Unsupported Transfer-Encoding."};
@@ -384,12 +428,12 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
                 }
                 break;
             case 4:
-                if (iequals(name, "host")) {
+                if (name_is(name, "host")) {
                     ++host;
                 }
                 break;
             case 10:
-                if (iequals(name, "connection")) {
+                if (name_is(name, "connection")) {
                     connection_close = connection_close || has_token(value, "close");
                     connection_keep_alive = connection_keep_alive || has_token(value, "keep-alive");
                 }

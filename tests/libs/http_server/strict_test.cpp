@@ -32,6 +32,42 @@ TEST(StrictHeadTest, RejectsSmugglingShapes) {
     EXPECT_EQ(status_of("POST /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
 }
 
+// The framing fields are recognised in any case (their names are compared eight bytes at a time
+// with the case bit folded), and a name that differs in any byte is just another field.
+TEST(StrictHeadTest, FramingFieldsInAnyCaseAndNoNearMiss) {
+    for (const char* cl : {"content-length", "CONTENT-LENGTH", "Content-Length", "cONTENT-lENGTH"}) {
+        const std::string twice = std::string("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n") + cl + ": 3\r\n\r\n";
+        EXPECT_EQ(status_of(twice), 400) << cl;  // a duplicate however it is spelled
+        HeadFacts facts;
+        EXPECT_EQ(check_head(std::string("POST /a HTTP/1.1\r\nHost: x\r\n") + cl + ": 12\r\n\r\n", kLimits, &facts).status, 0);
+        EXPECT_TRUE(facts.has_content_length) << cl;
+        EXPECT_EQ(facts.content_length, 12U) << cl;
+    }
+    const std::string name = "content-length";
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        for (const char other : {'_', '~', '^', '|', '.', '0', 'x'}) {
+            if (other == name[i]) {
+                continue;
+            }
+            std::string near = name;
+            near[i] = other;
+            HeadFacts facts;
+            EXPECT_EQ(check_head("POST /a HTTP/1.1\r\nHost: x\r\n" + near + ": 12\r\n\r\n", kLimits, &facts).status, 0)
+                << near;
+            EXPECT_FALSE(facts.has_content_length) << near;
+        }
+    }
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHOST: x\r\n\r\n"), 0);
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost_: x\r\n\r\n"), 400);  // no Host
+    EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\nHOST: y\r\n\r\n"), 400);
+    HeadFacts facts;
+    EXPECT_EQ(check_head("GET /a HTTP/1.1\r\nHost: x\r\nCONNECTION: Close\r\n\r\n", kLimits, &facts).status, 0);
+    EXPECT_FALSE(facts.keep_alive);
+    EXPECT_EQ(check_head("GET /a HTTP/1.1\r\nHost: x\r\nConnectiom: close\r\n\r\n", kLimits, &facts).status, 0);
+    EXPECT_TRUE(facts.keep_alive);
+    EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nHost: x\r\nTRANSFER-ENCODING: gzip\r\n\r\n"), 501);
+}
+
 TEST(StrictHeadTest, RejectsMalformedHeaders) {
     EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\nX: a\r\n  folded\r\n\r\n"), 400);  // obs-fold
     EXPECT_EQ(status_of("GET /a HTTP/1.1\r\nHost: x\r\n: empty\r\n\r\n"), 400);
