@@ -55,17 +55,29 @@ std::uint16_t Router::add(Method method, std::string_view pattern, Handler handl
     if (routes_.size() >= Request::kNoRoute) {
         throw std::length_error("router: too many routes");  // setup time only
     }
-    routes_.push_back(Route{method, std::string(pattern), split_pattern(pattern), std::move(handler)});
-    return static_cast<std::uint16_t>(routes_.size() - 1);
+    std::vector<Segment> segments = split_pattern(pattern);
+    const std::size_t count = segments.size();
+    routes_.push_back(Route{method, std::string(pattern), std::move(segments), std::move(handler)});
+    const auto id = static_cast<std::uint16_t>(routes_.size() - 1);
+    if (count <= kMaxSegments) {
+        by_count_[count].push_back(id);
+    }
+    return id;
 }
 
 Router::Match Router::match(Request& req) const {
     Match m;
     const PathSegments path(req.path());
     const Method wanted = req.method() == Method::kHead ? Method::kGet : req.method();
-    for (const Route& r : routes_) {
+    static_assert(PathSegments::kMax == kMaxSegments, "one bound for paths and routes");
+    if (!path.ok) {
         req.clear_params();
-        bool ok = path.ok && r.segments.size() == path.count;
+        return m;
+    }
+    for (const std::uint16_t id : by_count_[path.count]) {
+        const Route& r = routes_[id];
+        req.clear_params();
+        bool ok = true;
         for (std::size_t s = 0; ok && s < r.segments.size(); ++s) {
             const std::string_view seg = path.seg[s];
             ok = r.segments[s].param ? !seg.empty() && req.add_param(seg) : seg == r.segments[s].text;
@@ -75,7 +87,7 @@ Router::Match Router::match(Request& req) const {
         }
         if (r.method == wanted) {
             m.handler = &r.handler;
-            req.set_route_id(static_cast<std::uint16_t>(&r - routes_.data()));
+            req.set_route_id(id);
             m.allow.clear();
             return m;
         }

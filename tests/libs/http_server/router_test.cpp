@@ -69,6 +69,31 @@ TEST(RouterTest, WrongMethodListsTheAllowedOnes) {
     EXPECT_TRUE(none.allow.empty());
 }
 
+// Routes are tried only among those of the path's segment count, still in the order they were
+// added: where two patterns fit a path, the first added wins.
+TEST(RouterTest, AmongRoutesThatFitTheFirstAddedWins) {
+    core::FakeClock clock;
+    Router router(clock);
+    EXPECT_EQ(router.add(Method::kGet, "/a/{x}/c", ok), 0);
+    EXPECT_EQ(router.add(Method::kGet, "/a/{x}", ok), 1);
+    EXPECT_EQ(router.add(Method::kGet, "/a/b/c", ok), 2);
+    EXPECT_EQ(router.add(Method::kGet, "/a/b", ok), 3);
+    Request three = make(Method::kGet, "/a/b/c");
+    ASSERT_NE(router.match(three).handler, nullptr);
+    EXPECT_EQ(three.route_id(), 0);
+    Request two = make(Method::kGet, "/a/b");
+    ASSERT_NE(router.match(two).handler, nullptr);
+    EXPECT_EQ(two.route_id(), 1);
+    EXPECT_EQ(two.path_param(0), "b");
+    std::string seventeen;
+    for (int i = 0; i < 17; ++i) {
+        seventeen += "/s";
+    }
+    router.add(Method::kGet, seventeen, ok);  // deeper than any path is split: never matches
+    Request deep = make(Method::kGet, seventeen);
+    EXPECT_EQ(router.match(deep).handler, nullptr);
+}
+
 TEST(RouterTest, AMatchTellsTheRequestWhichRouteItWas) {
     core::FakeClock clock;
     Router router(clock);

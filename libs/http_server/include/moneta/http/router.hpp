@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,9 +59,15 @@ private:
     static std::vector<Segment> split_pattern(std::string_view pattern);
     boost::asio::awaitable<Response> async_error(Match m) const;
 
+    /// Paths of more segments match no route.
+    static constexpr std::size_t kMaxSegments = 16;
+
     const core::Clock* clock_;
     ErrorPage error_page_ = default_error_page;
     std::vector<Route> routes_;
+    /// The routes of each segment count, in the order they were added: a path is tried only
+    /// against routes it could match (the heartbeat was the 10th route of 16 tried in turn).
+    std::array<std::vector<std::uint16_t>, kMaxSegments + 1> by_count_;
 };
 
 }  // namespace moneta::http
