@@ -6,12 +6,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "moneta/core/small_copy.hpp"
 
 namespace moneta::jwt {
 
@@ -39,9 +40,7 @@ public:
     void assign(std::string_view s) {
         size_ = s.size();
         if (s.size() <= kInline) {
-            if (!s.empty()) {
-                std::memcpy(inline_, s.data(), s.size());
-            }
+            core::put_bytes(inline_, s);  // ids of a few bytes, copied on every request: no libc call
         } else {
             heap_.assign(s.data(), s.size());
         }
