@@ -17,6 +17,11 @@ bool take_int(std::string_view& s, char stop, std::int64_t& out) noexcept {
     p += negative ? 1 : 0;
     const char* const digits = p;
     std::uint64_t v = 0;
+    // Eighteen digits cannot overflow: only a longer number pays for the checks.
+    const char* const unchecked_end = end - p > 18 ? p + 18 : end;
+    for (; p != unchecked_end && static_cast<unsigned char>(*p - '0') < 10; ++p) {
+        v = v * 10 + static_cast<unsigned>(*p - '0');
+    }
     for (; p != end && static_cast<unsigned char>(*p - '0') < 10; ++p) {
         if (__builtin_mul_overflow(v, 10U, &v) || __builtin_add_overflow(v, static_cast<unsigned>(*p - '0'), &v)) {
             return false;
