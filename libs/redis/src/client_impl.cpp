@@ -319,11 +319,10 @@ net::awaitable<void> Client::Impl::async_write_loop([[maybe_unused]] std::shared
                                                     std::shared_ptr<Connection> conn) {
     while (conn == conn_) {
         if (staging_.empty()) {
-            // Woken by enqueue() through cancel(), whose completion is posted: calls made in the
-            // same loop turn all land in staging_ before we run again, and leave in one write.
+            // Woken by enqueue() through complete(), which posts: calls made in the same loop
+            // turn all land in staging_ before we run again, and leave in one write.
             conn->writer_idle = true;
-            conn->wake.expires_at(net::steady_timer::time_point::max());
-            co_await conn->wake.async_wait(kUseAwaitable);
+            co_await conn->wake.async_wait(waits_, kUseAwaitable);
             conn->writer_idle = false;
             continue;
         }
@@ -383,7 +382,7 @@ void Client::Impl::enqueue(Waiter& w, std::size_t n, Duration timeout, core::Dea
     inc(stats_.round_trips_total);
     if (conn_->writer_idle) {
         conn_->writer_idle = false;
-        conn_->wake.cancel();
+        conn_->wake.complete();
     }
     arm_deadline_timer(w.expires_at);
 }
@@ -535,7 +534,7 @@ void Client::Impl::fail_connection(const std::shared_ptr<Connection>& conn, Errc
     auto dead = std::move(conn_);  // conn may alias conn_: keep the object alive here
     boost::system::error_code ignored;
     dead->socket.close(ignored);  // aborts the reader's and writer's operations
-    dead->wake.cancel();
+    dead->wake.complete();  // the writer sees conn != conn_ and ends
     stats_.connected.store(0, std::memory_order_relaxed);
     last_error_ = std::move(why);
     staging_.clear();

@@ -80,13 +80,13 @@ struct Waiter {
 /// so a late completion from an old connection never touches a newer one.
 struct Connection {
     Connection(const net::any_io_executor& ex, detail::ArenaPool& arenas)
-        : socket(ex), resolver(ex), wake(ex), reader(arenas) {}
+        : socket(ex), resolver(ex), reader(arenas) {}
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
     net::ip::tcp::socket socket;
     net::ip::tcp::resolver resolver;
-    net::steady_timer wake;  ///< the idle writer sleeps on it; cancel() = "there is data"
+    core::OneShotWait wake;  ///< the idle writer sleeps on it; complete() = "there is data"
     detail::ReplyReader reader;  ///< reads into arenas recycled through the client's pool
     std::string out;  ///< bytes being written (swapped with Impl::staging_)
     bool writer_idle = false;
