@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +16,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace moneta::core {
 namespace {
@@ -181,8 +183,45 @@ TEST(OneShotWaitTest, StoresTheHandlerWithItsAssociatedAllocatorAndFreesItBefore
     EXPECT_EQ(counts.allocations, 1U);
     EXPECT_EQ(counts.deallocations, 0U);
     wait.complete();
-    EXPECT_EQ(counts.deallocations, 1U) << "the block goes back when the wait completes";
     io.poll();
+    EXPECT_TRUE(ran);
+    EXPECT_EQ(counts.deallocations, 1U);
+}
+
+TEST(OneShotWaitTest, OneDrainRunsTheCompletedWaitsInOrderAndLaterCompletionsInTheNextOne) {
+    net::io_context io;
+    WaitList list(io.get_executor());
+    OneShotWait a;
+    OneShotWait b;
+    OneShotWait c;
+    std::vector<char> order;
+    c.async_wait(list, [&](error_code) { order.push_back('c'); });
+    a.async_wait(list, [&](error_code) {
+        order.push_back('a');
+        c.complete();  // from a handler: must wait for the next turn
+    });
+    b.async_wait(list, [&](error_code) { order.push_back('b'); });
+    b.complete();
+    a.complete();
+    EXPECT_TRUE(order.empty());
+    EXPECT_EQ(io.poll_one(), 1U);  // one drain for both
+    EXPECT_EQ(order, (std::vector<char>{'b', 'a'}));
+    EXPECT_EQ(io.poll_one(), 1U);
+    EXPECT_EQ(order, (std::vector<char>{'b', 'a', 'c'}));
+    EXPECT_EQ(io.poll(), 0U);
+}
+
+TEST(OneShotWaitTest, AHandlerBoundToAnotherExecutorRunsThere) {
+    net::io_context io;
+    net::io_context other;
+    WaitList list(io.get_executor());
+    OneShotWait wait;
+    bool ran = false;
+    wait.async_wait(list, net::bind_executor(other.get_executor(), [&](error_code) { ran = true; }));
+    wait.complete();
+    io.poll();
+    EXPECT_FALSE(ran);
+    other.poll();
     EXPECT_TRUE(ran);
 }
 
@@ -218,6 +257,22 @@ TEST(OneShotWaitTest, DestroyingAPendingWaitDropsItsHandlerWithoutRunningIt) {
     EXPECT_EQ(token.use_count(), 1);
     EXPECT_TRUE(list.empty());
     io.poll();
+    EXPECT_FALSE(ran);
+}
+
+TEST(OneShotWaitTest, CompletedWaitsNeverDrainedAreDestroyedWithTheIoContext) {
+    auto io = std::make_unique<net::io_context>();
+    auto token = std::make_shared<int>(0);
+    bool ran = false;
+    {
+        WaitList list(io->get_executor());
+        OneShotWait wait;
+        wait.async_wait(list, [token, &ran](error_code) { ran = true; });
+        wait.complete();  // queued for a drain that will never run
+    }
+    EXPECT_EQ(token.use_count(), 2);
+    io.reset();
+    EXPECT_EQ(token.use_count(), 1);
     EXPECT_FALSE(ran);
 }
 
