@@ -5,14 +5,13 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_allocator.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -98,7 +97,9 @@ TEST(OneShotWaitTest, CancellingTheAwaitingCoroutineCompletesWithOperationAborte
     WaitList list(io.get_executor());
     Probe probe;
     net::cancellation_signal cancel;
-    net::co_spawn(io, wait_once(list, probe), net::bind_cancellation_slot(cancel.slot(), net::detached));
+    net::co_spawn(
+        io, wait_once(list, probe), net::bind_cancellation_slot(cancel.slot(), net::detached)
+    );
     io.poll();
     ASSERT_TRUE(probe.wait.pending());
     cancel.emit(net::cancellation_type::terminal);  // co_spawn forwards it through the executor
@@ -115,7 +116,9 @@ TEST(OneShotWaitTest, CancellationThroughTheHandlersSlotCompletesLaterWithOperat
     OneShotWait wait;
     net::cancellation_signal cancel;
     std::optional<error_code> result;
-    wait.async_wait(list, net::bind_cancellation_slot(cancel.slot(), [&](error_code ec) { result = ec; }));
+    wait.async_wait(list, net::bind_cancellation_slot(cancel.slot(), [&](error_code ec) {
+                        result = ec;
+                    }));
     cancel.emit(net::cancellation_type::partial);
     EXPECT_FALSE(wait.pending());
     EXPECT_TRUE(list.empty());
@@ -133,7 +136,9 @@ TEST(OneShotWaitTest, ANormalCompletionDisconnectsTheCancellationHandler) {
     OneShotWait wait;
     net::cancellation_signal cancel;
     std::optional<error_code> result;
-    wait.async_wait(list, net::bind_cancellation_slot(cancel.slot(), [&](error_code ec) { result = ec; }));
+    wait.async_wait(list, net::bind_cancellation_slot(cancel.slot(), [&](error_code ec) {
+                        result = ec;
+                    }));
     ASSERT_TRUE(cancel.slot().has_handler());
     wait.complete();
     EXPECT_FALSE(cancel.slot().has_handler());
@@ -217,7 +222,9 @@ TEST(OneShotWaitTest, AHandlerBoundToAnotherExecutorRunsThere) {
     WaitList list(io.get_executor());
     OneShotWait wait;
     bool ran = false;
-    wait.async_wait(list, net::bind_executor(other.get_executor(), [&](error_code) { ran = true; }));
+    wait.async_wait(list, net::bind_executor(other.get_executor(), [&](error_code) {
+                        ran = true;
+                    }));
     wait.complete();
     io.poll();
     EXPECT_FALSE(ran);

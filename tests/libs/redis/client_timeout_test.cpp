@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -13,8 +14,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
-#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,7 +62,9 @@ private:
         net::write(*peer_, net::buffer(std::string("+PONG\r\n")));
         std::array<char, 4096> buf{};
         for (;;) {
-            auto [ec, n] = co_await peer_->async_read_some(net::buffer(buf), net::as_tuple(net::use_awaitable));
+            auto [ec, n] = co_await peer_->async_read_some(
+                net::buffer(buf), net::as_tuple(net::use_awaitable)
+            );
             if (ec) {
                 co_return;
             }
@@ -90,34 +91,50 @@ protected:
     }
     void TearDown() override {
         if (client_) {
-            run(io_, [](Client& c) -> net::awaitable<int> {
-                co_await c.async_stop();
-                co_return 0;
-            }(*client_), 5s);
+            run(
+                io_,
+                [](Client& c) -> net::awaitable<int> {
+                    co_await c.async_stop();
+                    co_return 0;
+                }(*client_),
+                5s
+            );
         }
     }
 
     Client& connect() {
         client_ = std::make_unique<Client>(io_.get_executor(), config_, clock_);
         client_->start();
-        EXPECT_TRUE(run_until(io_, [&] { return client_->connected(); }, 5s)) << client_->last_error();
+        EXPECT_TRUE(run_until(
+            io_, [&] { return client_->connected(); }, 5s
+        )) << client_->last_error();
         return *client_;
     }
 
     /// Starts a GET in the background; its result lands in *out.
-    void spawn_get(Outcome& out, CommandControl control = {}, core::Deadline deadline = core::Deadline::never()) {
-        net::co_spawn(io_, get(*client_, deadline, control), [&out](std::exception_ptr, core::Result<Reply> r) {
-            out = std::move(r);
-        });
+    void spawn_get(
+        Outcome& out, CommandControl control = {}, core::Deadline deadline = core::Deadline::never()
+    ) {
+        net::co_spawn(
+            io_,
+            get(*client_, deadline, control),
+            [&out](std::exception_ptr, core::Result<Reply> r) { out = std::move(r); }
+        );
     }
-    static net::awaitable<core::Result<Reply>> get(Client& c, core::Deadline deadline, CommandControl control) {
+    static net::awaitable<core::Result<Reply>> get(
+        Client& c, core::Deadline deadline, CommandControl control
+    ) {
         const std::string_view args[] = {"GET", "k"};
         co_return co_await c.async_command(args, deadline, control);
     }
 
     /// Polls until every call has been written to the peer, so that all are pending.
     [[nodiscard]] bool sent(std::uint64_t commands) {
-        return run_until(io_, [&] { return client_->stats().pending.load() == static_cast<std::int64_t>(commands); }, 5s);
+        return run_until(
+            io_,
+            [&] { return client_->stats().pending.load() == static_cast<std::int64_t>(commands); },
+            5s
+        );
     }
 
     net::io_context io_;
@@ -138,13 +155,17 @@ TEST_F(ClientTimeoutTest, ACallTimesOutWhileLaterOnesWaitAndTheTimerMovesOnToThe
     ASSERT_TRUE(sent(3));
 
     clock_.advance(60ms);
-    ASSERT_TRUE(run_until(io_, [&] { return a.has_value(); }, 2s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return a.has_value(); }, 2s
+    ));
     EXPECT_TRUE(has_error(a, Errc::kTimeout));
     EXPECT_FALSE(b.has_value());
     EXPECT_FALSE(c.has_value());
 
     clock_.advance(100ms);  // 160 ms: past b's deadline only; the timer was re-armed for it
-    ASSERT_TRUE(run_until(io_, [&] { return b.has_value(); }, 2s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return b.has_value(); }, 2s
+    ));
     EXPECT_TRUE(has_error(b, Errc::kTimeout));
     EXPECT_FALSE(c.has_value());
     EXPECT_EQ(client.stats().timeouts_total.load(), 2U);
@@ -152,7 +173,9 @@ TEST_F(ClientTimeoutTest, ACallTimesOutWhileLaterOnesWaitAndTheTimerMovesOnToThe
 
     // The two late replies are discarded; the third reaches c, the only caller still waiting.
     peer_.reply("$2\r\nva\r\n$2\r\nvb\r\n$2\r\nvc\r\n");
-    ASSERT_TRUE(run_until(io_, [&] { return c.has_value(); }, 2s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return c.has_value(); }, 2s
+    ));
     ASSERT_TRUE(*c) << c->error().message();
     EXPECT_EQ((*c)->as_string_view(), "vc");
     EXPECT_EQ(client.stats().late_replies_total.load(), 2U);
@@ -171,15 +194,21 @@ TEST_F(ClientTimeoutTest, ALaterCallWithAnEarlierDeadlineTimesOutFirst) {
 
     clock_.advance(60ms);
     // Well under the first call's 1 s: only a timer re-armed for 50 ms can end this wait.
-    ASSERT_TRUE(run_until(io_, [&] { return second.has_value(); }, 700ms));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return second.has_value(); }, 700ms
+    ));
     EXPECT_TRUE(has_error(second, Errc::kTimeout));
     EXPECT_FALSE(first.has_value());
 
     peer_.reply("$5\r\nfirst\r\n$6\r\nsecond\r\n");
-    ASSERT_TRUE(run_until(io_, [&] { return first.has_value(); }, 2s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return first.has_value(); }, 2s
+    ));
     ASSERT_TRUE(*first);
     EXPECT_EQ((*first)->as_string_view(), "first");
-    ASSERT_TRUE(run_until(io_, [&] { return client.stats().pending.load() == 0; }, 2s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return client.stats().pending.load() == 0; }, 2s
+    ));
     EXPECT_EQ(client.stats().late_replies_total.load(), 1U);
 }
 
@@ -190,7 +219,9 @@ TEST_F(ClientTimeoutTest, ACallerDeadlineEndsTheWaitAsDeadlineExceededAndIsNoSer
     spawn_get(r, {}, core::Deadline::after(clock_, 30ms));
     ASSERT_TRUE(sent(1));
     clock_.advance(40ms);
-    ASSERT_TRUE(run_until(io_, [&] { return r.has_value(); }, 2s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return r.has_value(); }, 2s
+    ));
     EXPECT_TRUE(has_error(r, Errc::kDeadlineExceeded));
     EXPECT_EQ(client.stats().timeouts_total.load(), 1U);
     EXPECT_TRUE(client.connected());
@@ -205,14 +236,18 @@ TEST_F(ClientTimeoutTest, ConsecutiveServerTimeoutsInOneScanDropTheConnectionOnc
     }
     ASSERT_TRUE(sent(4));
     clock_.advance(30ms);
-    ASSERT_TRUE(run_until(io_, [&] {
-        for (const auto& o : out) {
-            if (!o) {
-                return false;
+    ASSERT_TRUE(run_until(
+        io_,
+        [&] {
+            for (const auto& o : out) {
+                if (!o) {
+                    return false;
+                }
             }
-        }
-        return true;
-    }, 2s));
+            return true;
+        },
+        2s
+    ));
     // The first two time out; the second's timeout drops the connection, which ends the rest.
     EXPECT_TRUE(has_error(out[0], Errc::kTimeout));
     EXPECT_TRUE(has_error(out[1], Errc::kTimeout));
@@ -227,21 +262,29 @@ TEST_F(ClientTimeoutTest, CancellingAWaitingCallEndsItAndItsReplyIsDiscarded) {
     auto& client = connect();
     net::cancellation_signal cancel;
     Outcome cancelled;
-    net::co_spawn(io_, get(client, core::Deadline::never(), {}),
-                  net::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr, core::Result<Reply> r) {
-                      cancelled = std::move(r);
-                  }));
+    net::co_spawn(
+        io_,
+        get(client, core::Deadline::never(), {}),
+        net::bind_cancellation_slot(
+            cancel.slot(),
+            [&](std::exception_ptr, core::Result<Reply> r) { cancelled = std::move(r); }
+        )
+    );
     Outcome next;
     spawn_get(next);
     ASSERT_TRUE(sent(2));
     cancel.emit(net::cancellation_type::terminal);
-    ASSERT_TRUE(run_until(io_, [&] { return cancelled.has_value(); }, 2s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return cancelled.has_value(); }, 2s
+    ));
     EXPECT_TRUE(has_error(cancelled, Errc::kCancelled));
     EXPECT_FALSE(next.has_value());
     EXPECT_EQ(client.stats().timeouts_total.load(), 0U);
 
     peer_.reply("$3\r\nold\r\n$3\r\nnew\r\n");
-    ASSERT_TRUE(run_until(io_, [&] { return next.has_value(); }, 2s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return next.has_value(); }, 2s
+    ));
     ASSERT_TRUE(*next);
     EXPECT_EQ((*next)->as_string_view(), "new");
     EXPECT_EQ(client.stats().late_replies_total.load(), 1U);
@@ -257,18 +300,25 @@ TEST_F(ClientTimeoutTest, ALostConnectionWakesEveryWaitingCallWithTheReason) {
     p.add({"GET", "a"});
     p.add({"GET", "b"});
     std::optional<core::Result<Replies>> piped;
-    net::co_spawn(io_, client.async_pipeline(p, core::Deadline::never()),
-                  [&](std::exception_ptr, core::Result<Replies> r) { piped = std::move(r); });
+    net::co_spawn(
+        io_,
+        client.async_pipeline(p, core::Deadline::never()),
+        [&](std::exception_ptr, core::Result<Replies> r) { piped = std::move(r); }
+    );
     ASSERT_TRUE(sent(7));
     peer_.close();
-    ASSERT_TRUE(run_until(io_, [&] {
-        for (const auto& o : out) {
-            if (!o) {
-                return false;
+    ASSERT_TRUE(run_until(
+        io_,
+        [&] {
+            for (const auto& o : out) {
+                if (!o) {
+                    return false;
+                }
             }
-        }
-        return piped.has_value();
-    }, 2s));
+            return piped.has_value();
+        },
+        2s
+    ));
     for (const auto& o : out) {
         EXPECT_TRUE(has_error(o, Errc::kConnectionClosed));
     }
@@ -285,7 +335,9 @@ TEST_F(ClientTimeoutTest, AnIdleClientLeavesNoTimerFiring) {
     spawn_get(r);
     ASSERT_TRUE(sent(1));
     peer_.reply("$2\r\nok\r\n");
-    ASSERT_TRUE(run_until(io_, [&] { return r.has_value(); }, 2s));
+    ASSERT_TRUE(run_until(
+        io_, [&] { return r.has_value(); }, 2s
+    ));
     ASSERT_TRUE(*r);
     // The deadline timer armed for that call may still fire once (it is not cancelled per call)
     // and finds nothing to do; after that, an idle client runs no handler at all.

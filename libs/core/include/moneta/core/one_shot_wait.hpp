@@ -39,7 +39,6 @@
 #include <boost/asio/query.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 #include <boost/system/error_code.hpp>
-
 #include <memory>
 #include <mutex>
 #include <new>
@@ -69,8 +68,9 @@ struct WaitOp {
 template <class Handler>
 struct WaitOpImpl final : WaitOp {
     using DefaultAlloc = boost::asio::recycling_allocator<void>;
-    using Alloc = typename std::allocator_traits<
-        boost::asio::associated_allocator_t<Handler, DefaultAlloc>>::template rebind_alloc<WaitOpImpl>;
+    using Alloc =
+        typename std::allocator_traits<boost::asio::associated_allocator_t<Handler, DefaultAlloc>>::
+            template rebind_alloc<WaitOpImpl>;
 
     explicit WaitOpImpl(Handler&& h) : WaitOp{&run, {}, {}, nullptr}, handler(std::move(h)) {}
 
@@ -251,7 +251,9 @@ public:
     template <class Token>
     auto async_wait(WaitList& list, Token&& token) {
         return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
-            [this, &list](auto&& handler) { start(list, std::forward<decltype(handler)>(handler)); },
+            [this, &list](auto&& handler) {
+                start(list, std::forward<decltype(handler)>(handler));
+            },
             token
         );
     }
