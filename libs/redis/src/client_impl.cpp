@@ -41,6 +41,8 @@ Client::Impl::Impl(net::any_io_executor executor, ClientConfig config, core::Clo
       config_(std::move(config)),
       clock_(clock),
       arenas_(std::max<std::size_t>(config_.read_buffer_size, 1024)),
+      waits_(executor_),
+      deadline_timer_(executor_),
       backoff_timer_(executor_),
       run_done_(executor_) {
     // Never expires: async_stop() waiters are woken by cancel() when async_run() ends.
@@ -74,6 +76,7 @@ void Client::Impl::stop() {
     }
     stopping_ = true;
     backoff_timer_.cancel();
+    disarm_deadline_timer();
     if (connecting_) {
         boost::system::error_code ignored;
         connecting_->resolver.cancel();
@@ -316,11 +319,10 @@ net::awaitable<void> Client::Impl::async_write_loop([[maybe_unused]] std::shared
                                                     std::shared_ptr<Connection> conn) {
     while (conn == conn_) {
         if (staging_.empty()) {
-            // Woken by enqueue() through cancel(), whose completion is posted: calls made in the
-            // same loop turn all land in staging_ before we run again, and leave in one write.
+            // Woken by enqueue() through complete(), which posts: calls made in the same loop
+            // turn all land in staging_ before we run again, and leave in one write.
             conn->writer_idle = true;
-            conn->wake.expires_at(net::steady_timer::time_point::max());
-            co_await conn->wake.async_wait(kUseAwaitable);
+            co_await conn->wake.async_wait(waits_, kUseAwaitable);
             conn->writer_idle = false;
             continue;
         }
@@ -368,46 +370,105 @@ Errc Client::Impl::admit(core::Deadline deadline, const CommandControl& control,
     return Errc::kOk;
 }
 
-void Client::Impl::enqueue(Waiter& w, std::size_t n) {
-    w.seq = pending_.push(PendingSlot{&w, static_cast<std::uint32_t>(n), clock_.steady_now()});
+void Client::Impl::enqueue(Waiter& w, std::size_t n, Duration timeout, core::Deadline deadline) {
+    const core::SteadyTime now = clock_.steady_now();
+    w.seq = pending_.push(PendingSlot{&w, static_cast<std::uint32_t>(n), now});
     w.queue = &pending_;
+    w.expires_at = now + timeout;
+    w.deadline = deadline;
     pending_commands_ += n;
     stats_.pending.store(static_cast<std::int64_t>(pending_commands_), std::memory_order_relaxed);
     inc(stats_.commands_total, n);
     inc(stats_.round_trips_total);
     if (conn_->writer_idle) {
         conn_->writer_idle = false;
-        conn_->wake.cancel();
+        conn_->wake.complete();
     }
+    arm_deadline_timer(w.expires_at);
 }
 
-net::awaitable<Errc> Client::Impl::async_wait_reply(Waiter& w, Duration timeout, core::Deadline deadline) {
+net::awaitable<Errc> Client::Impl::async_wait_reply(Waiter& w) {
     if (w.done) {
         co_return w.error;  // completed before we got to wait
     }
-    w.timer.expires_after(timeout);
-    auto [ec] = co_await w.timer.async_wait(kUseAwaitable);
-    co_return settle_wait(w, ec, deadline);
+    auto [ec] = co_await w.wake.async_wait(waits_, kUseAwaitable);
+    co_return settle_wait(w, ec);
 }
 
-Errc Client::Impl::settle_wait(Waiter& w, const boost::system::error_code& ec, core::Deadline deadline) {
+Errc Client::Impl::settle_wait(Waiter& w, const boost::system::error_code& ec) {
     if (w.done) {
-        return w.error;
+        return w.error;  // a reply, a dropped connection or expire_waiters() decided
     }
-    // Still queued. Give up but keep the FIFO slot: the late reply is discarded on arrival.
+    // Only our caller's cancellation ends a wait undecided. Give up but keep the FIFO slot: the
+    // late reply is discarded on arrival.
+    MONETA_ASSERT(ec, "woken without a result");
+    (void)ec;
     w.abandon();
-    if (ec) {
-        return Errc::kCancelled;  // our caller's coroutine was cancelled
+    return Errc::kCancelled;
+}
+
+void Client::Impl::arm_deadline_timer(core::SteadyTime at) {
+    // Deadlines are mostly now + command_timeout, so a new call rarely expires before the
+    // armed time: the timer is armed about once per command_timeout, not once per call.
+    if (deadline_armed_ && deadline_armed_at_ <= at) {
+        return;
     }
-    inc(stats_.timeouts_total);
-    if (deadline.expired(clock_)) {
+    deadline_armed_ = true;
+    deadline_armed_at_ = at;
+    const std::uint64_t generation = ++deadline_generation_;
+    // expires_after() cancels a wait armed for later; its completion then finds a newer
+    // generation (as does one that had already fired but not yet run).
+    deadline_timer_.expires_after(at - clock_.steady_now());
+    deadline_timer_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& ec) {
+        if (ec || generation != self->deadline_generation_) {
+            return;
+        }
+        self->deadline_armed_ = false;
+        self->expire_waiters();
+    });
+}
+
+void Client::Impl::disarm_deadline_timer() {
+    if (deadline_armed_) {
+        deadline_armed_ = false;
+        ++deadline_generation_;
+        deadline_timer_.cancel();
+    }
+}
+
+void Client::Impl::expire_waiters() {
+    const core::SteadyTime now = clock_.steady_now();
+    core::SteadyTime next = core::SteadyTime::max();
+    bool waiting = false;
+    // A scan of at most max_pending entries, about once per command_timeout. on_timeout() may
+    // drop the connection, which completes and clears the whole queue: the loop then ends.
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+        Waiter* w = pending_.at(i).waiter;
+        if (w == nullptr) {
+            continue;
+        }
+        if (w->expires_at > now) {
+            waiting = true;
+            next = std::min(next, w->expires_at);
+            continue;
+        }
+        // Give up but keep the FIFO slot: the late reply is discarded on arrival.
+        w->abandon();
+        inc(stats_.timeouts_total);
         // The caller's deadline, not our command budget, ended the wait: it says nothing about
         // the server, so it must not count towards dropping the connection (else any client
         // with a 1 ms X-Request-Timeout-Ms could make us reconnect, failing everyone's calls).
-        return Errc::kDeadlineExceeded;
+        const bool caller_deadline = w->deadline.expired(clock_);
+        w->error = caller_deadline ? Errc::kDeadlineExceeded : Errc::kTimeout;
+        w->done = true;
+        w->wake.complete();  // resumes the caller in a later loop turn
+        if (!caller_deadline) {
+            on_timeout();
+        }
     }
-    on_timeout();
-    return Errc::kTimeout;
+    if (waiting && !pending_.empty()) {
+        arm_deadline_timer(next);
+    }
 }
 
 void Client::Impl::on_timeout() {
@@ -444,7 +505,7 @@ bool Client::Impl::dispatch(Reply&& reply) {
         if (Waiter* w = slot.waiter) {
             w->done = true;
             w->queue = nullptr;
-            w->timer.cancel();  // resumes the caller in a later loop turn
+            w->wake.complete();  // resumes the caller in a later loop turn
         }
         pending_.pop_front();
     }
@@ -457,12 +518,13 @@ void Client::Impl::complete_all(Errc reason) {
             w->error = reason;
             w->done = true;
             w->queue = nullptr;
-            w->timer.cancel();
+            w->wake.complete();
         }
     });
     pending_.clear();
     pending_commands_ = 0;
     stats_.pending.store(0, std::memory_order_relaxed);
+    disarm_deadline_timer();  // nothing waits any more
 }
 
 void Client::Impl::fail_connection(const std::shared_ptr<Connection>& conn, Errc reason, std::string why) {
@@ -472,7 +534,7 @@ void Client::Impl::fail_connection(const std::shared_ptr<Connection>& conn, Errc
     auto dead = std::move(conn_);  // conn may alias conn_: keep the object alive here
     boost::system::error_code ignored;
     dead->socket.close(ignored);  // aborts the reader's and writer's operations
-    dead->wake.cancel();
+    dead->wake.complete();  // the writer sees conn != conn_ and ends
     stats_.connected.store(0, std::memory_order_relaxed);
     last_error_ = std::move(why);
     staging_.clear();
@@ -496,15 +558,14 @@ net::awaitable<core::Result<Reply>> Client::Impl::async_command(std::span<const 
     if (const Errc e = admit(deadline, control, 1, timeout); e != Errc::kOk) {
         co_return finish(e);
     }
-    Waiter w(executor_);
+    Waiter w;
     detail::append_command(staging_, args);
-    enqueue(w, 1);
+    enqueue(w, 1, timeout, deadline);
     // The wait inline, not a nested coroutine: one frame less per call (docs/redis_client.md).
     Errc e = w.error;
     if (!w.done) {
-        w.timer.expires_after(timeout);
-        auto [ec] = co_await w.timer.async_wait(kUseAwaitable);
-        e = settle_wait(w, ec, deadline);
+        auto [ec] = co_await w.wake.async_wait(waits_, kUseAwaitable);
+        e = settle_wait(w, ec);
     }
     if (e != Errc::kOk) {
         co_return finish(e);
@@ -535,16 +596,15 @@ net::awaitable<core::Result<Replies>> Client::Impl::async_pipeline(const Pipelin
         if (e == Errc::kOk) {
             replies.clear();
             replies.reserve(n);
-            Waiter w(executor_);
+            Waiter w;
             w.many = &replies;
             staging_.append(loads);
             staging_.append(pipeline.wire());
-            enqueue(w, n);
+            enqueue(w, n, timeout, deadline);
             e = w.error;
             if (!w.done) {
-                w.timer.expires_after(timeout);
-                auto [ec] = co_await w.timer.async_wait(kUseAwaitable);
-                e = settle_wait(w, ec, deadline);
+                auto [ec] = co_await w.wake.async_wait(waits_, kUseAwaitable);
+                e = settle_wait(w, ec);
             }
         }
         if (e != Errc::kOk) {
@@ -595,11 +655,11 @@ net::awaitable<core::Result<Reply>> Client::Impl::async_eval_once(const Script& 
     if (const Errc e = admit(deadline, control, 1, timeout); e != Errc::kOk) {
         co_return finish(e);
     }
-    Waiter w(executor_);
+    Waiter w;
     detail::append_eval(staging_, encoding == Encoding::kEvalSha ? detail::EvalKind::kEvalSha : detail::EvalKind::kEval,
                         script, keys, args);
-    enqueue(w, 1);
-    if (const Errc e = co_await async_wait_reply(w, timeout, deadline); e != Errc::kOk) {
+    enqueue(w, 1, timeout, deadline);
+    if (const Errc e = co_await async_wait_reply(w); e != Errc::kOk) {
         co_return finish(e);
     }
     co_return std::move(w.single);
@@ -619,14 +679,13 @@ net::awaitable<core::Result<Reply>> Client::Impl::async_eval(const Script& scrip
     }
     core::Result<Reply> r = core::make_error(Errc::kCancelled);
     {
-        Waiter w(executor_);
+        Waiter w;
         detail::append_eval(staging_, detail::EvalKind::kEvalSha, script, keys, args);
-        enqueue(w, 1);
+        enqueue(w, 1, timeout, deadline);
         Errc e = w.error;
         if (!w.done) {
-            w.timer.expires_after(timeout);
-            auto [ec] = co_await w.timer.async_wait(kUseAwaitable);
-            e = settle_wait(w, ec, deadline);
+            auto [ec] = co_await w.wake.async_wait(waits_, kUseAwaitable);
+            e = settle_wait(w, ec);
         }
         if (e != Errc::kOk) {
             co_return finish(e);

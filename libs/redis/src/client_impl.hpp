@@ -3,11 +3,12 @@
 // NOTE: deliberate simplifications of Client::Impl
 // - RESP2 only (our reader, src/reply_reader.hpp); no Pub/Sub, MONITOR or blocking commands (BLPOP would stall the
 //   shared connection for everyone); no Cluster/Sentinel.
-// - Per-command timers: each suspended call owns a steady_timer in its coroutine frame. The timer
-//   doubles as the wake-up: the reader stores the reply and cancel()s the timer.
-// - The per-call timeout runs on the real steady clock; the injected core::Clock is used for
-//   deadlines and stuck detection. With a FakeClock only the "deadline already expired" path is
-//   deterministic.
+// - No timer per call: a suspended call waits on a core::OneShotWait in its coroutine frame (the
+//   reader stores the reply and completes it). Timeouts come from ONE steady_timer per client,
+//   armed at the earliest deadline among the waiting calls; when it fires it times out every
+//   call past its deadline and re-arms at the next one. Deadlines are read on the injected
+//   core::Clock; the timer sleeps the same amount of real time. With a FakeClock, a call times
+//   out once the fake time has passed its deadline and the timer has fired (or re-checked).
 
 // g++ 12 at -O3 reports -Wnull-dereference inside Asio's scheduler (thread_call_stack lookups
 // that cannot be null there) once inlined into our code; silence it for Asio's headers only.
@@ -36,6 +37,7 @@
 
 #include "moneta/core/clock.hpp"
 #include "moneta/core/deadline.hpp"
+#include "moneta/core/one_shot_wait.hpp"
 #include "moneta/core/result.hpp"
 #include "moneta/redis/client.hpp"
 #include "pending_queue.hpp"
@@ -48,7 +50,7 @@ namespace net = boost::asio;
 
 /// Lives in the coroutine frame of a suspended call.
 struct Waiter {
-    explicit Waiter(const net::any_io_executor& ex) : timer(ex) {}
+    Waiter() = default;
     Waiter(const Waiter&) = delete;
     Waiter& operator=(const Waiter&) = delete;
     /// A caller that leaves early (timeout, cancellation, frame destroyed) keeps its FIFO slot
@@ -63,7 +65,9 @@ struct Waiter {
         }
     }
 
-    net::steady_timer timer;
+    core::OneShotWait wake;         ///< completed by dispatch(), complete_all() or the timeout scan
+    core::SteadyTime expires_at;    ///< on the client's clock: the wait ends there at the latest
+    core::Deadline deadline;        ///< the caller's: tells kDeadlineExceeded from kTimeout
     PendingQueue* queue = nullptr;  ///< set while our slot is queued
     std::uint64_t seq = 0;          ///< our slot's sequence number in *queue
     Reply single;
@@ -76,13 +80,13 @@ struct Waiter {
 /// so a late completion from an old connection never touches a newer one.
 struct Connection {
     Connection(const net::any_io_executor& ex, detail::ArenaPool& arenas)
-        : socket(ex), resolver(ex), wake(ex), reader(arenas) {}
+        : socket(ex), resolver(ex), reader(arenas) {}
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
     net::ip::tcp::socket socket;
     net::ip::tcp::resolver resolver;
-    net::steady_timer wake;  ///< the idle writer sleeps on it; cancel() = "there is data"
+    core::OneShotWait wake;  ///< the idle writer sleeps on it; complete() = "there is data"
     detail::ReplyReader reader;  ///< reads into arenas recycled through the client's pool
     std::string out;  ///< bytes being written (swapped with Impl::staging_)
     bool writer_idle = false;
@@ -133,13 +137,20 @@ private:
     /// Checks that a call of @p n commands may be sent now and computes its timeout.
     core::Errc admit(core::Deadline deadline, const CommandControl& control, std::size_t n,
                      Duration& timeout);
-    /// Registers @p w for @p n replies (the bytes must already be in staging_) and wakes the writer.
-    void enqueue(Waiter& w, std::size_t n);
-    /// Suspends until @p w is completed or gives up after @p timeout.
-    net::awaitable<core::Errc> async_wait_reply(Waiter& w, Duration timeout, core::Deadline deadline);
-    /// What a wait on w.timer that ended with @p ec means (async_wait_reply's second half, for
+    /// Registers @p w for @p n replies (the bytes must already be in staging_), sets its
+    /// expiry (now + @p timeout) and wakes the writer.
+    void enqueue(Waiter& w, std::size_t n, Duration timeout, core::Deadline deadline);
+    /// Suspends until @p w is completed (reply, error, timeout) or the caller is cancelled.
+    net::awaitable<core::Errc> async_wait_reply(Waiter& w);
+    /// What a wait on w.wake that ended with @p ec means (async_wait_reply's second half, for
     /// coroutines that wait inline to save a frame).
-    core::Errc settle_wait(Waiter& w, const boost::system::error_code& ec, core::Deadline deadline);
+    core::Errc settle_wait(Waiter& w, const boost::system::error_code& ec);
+    /// Arms deadline_timer_ for @p at unless it is armed for an earlier time already.
+    void arm_deadline_timer(core::SteadyTime at);
+    /// Cancels deadline_timer_ (nothing waits, or we stop).
+    void disarm_deadline_timer();
+    /// deadline_timer_ fired: times out every waiting call past its expiry, re-arms for the rest.
+    void expire_waiters();
     void on_timeout();
     bool stuck() const;
     /// Delivers one reply to the head of the FIFO. False on a protocol violation.
@@ -165,6 +176,11 @@ private:
     std::uint32_t consecutive_timeouts_ = 0;
     std::string last_error_;
 
+    core::WaitList waits_;             ///< every suspended call's wake
+    net::steady_timer deadline_timer_;  ///< armed at the earliest expiry among waiting calls
+    core::SteadyTime deadline_armed_at_;  ///< on clock_; valid while deadline_armed_
+    std::uint64_t deadline_generation_ = 0;  ///< tells a superseded timer completion apart
+    bool deadline_armed_ = false;
     net::steady_timer backoff_timer_;
     net::steady_timer run_done_;  ///< async_stop() sleeps on it until async_run() ends
     bool started_ = false;

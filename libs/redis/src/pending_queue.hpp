@@ -50,6 +50,11 @@ public:
         --size_;
         ++front_seq_;
     }
+    /// The @p i-th entry from the front (0 = front()).
+    PendingSlot& at(std::size_t i) noexcept {
+        MONETA_ASSERT(i < size_, "at() past the end of the queue");
+        return ring_[(head_ + i) & (ring_.size() - 1)];
+    }
     /// The entry with sequence number @p seq, or nullptr when it has left the queue.
     PendingSlot* find(std::uint64_t seq) noexcept {
         if (seq < front_seq_ || seq - front_seq_ >= size_) {
