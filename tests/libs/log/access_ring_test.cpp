@@ -75,6 +75,23 @@ AccessEntry entry(const core::RequestContext* ctx) {
     return e;
 }
 
+/// The access line as Telemetry::on_access wrote it through info() before the ring existed: the
+/// reference the ring's formatter is compared with.
+void log_like_before(Logger& log, const AccessEntry& e, const core::RequestContext* ctx) {
+    log.info("access",
+             {{"event.kind", std::string_view("event")},
+              {"event.dataset", std::string_view("moneta.access")},
+              {"event.duration", e.duration_ns},
+              {"http.request.method", e.method},
+              {"url.path", e.path},
+              {"http.route", e.route},
+              {"http.response.status_code", std::int64_t{e.status}},
+              {"http.response.bytes", static_cast<std::int64_t>(e.response_bytes)},
+              {"client.ip", e.remote_ip},
+              {"user_agent.original", e.user_agent}},
+             ctx);
+}
+
 TEST(AccessRingTest, LineIsByteForByteWhatLogInfoWrites) {
     core::FakeClock clock(1'764'043'506'789);
     core::RequestContext ctx;
@@ -86,19 +103,7 @@ TEST(AccessRingTest, LineIsByteForByteWhatLogInfoWrites) {
     auto via_ring = std::make_shared<SharedSink>();
     {
         Logger a({}, std::make_unique<ForwardSink>(via_log), clock);
-        // The fields and order Telemetry::on_access passed to info() before the ring existed.
-        a.info("access",
-               {{"event.kind", std::string_view("event")},
-                {"event.dataset", std::string_view("moneta.access")},
-                {"event.duration", e.duration_ns},
-                {"http.request.method", e.method},
-                {"url.path", e.path},
-                {"http.route", e.route},
-                {"http.response.status_code", std::int64_t{e.status}},
-                {"http.response.bytes", static_cast<std::int64_t>(e.response_bytes)},
-                {"client.ip", e.remote_ip},
-                {"user_agent.original", e.user_agent}},
-               &ctx);
+        log_like_before(a, e, &ctx);
         Logger b({}, std::make_unique<ForwardSink>(via_ring), clock);
         ASSERT_TRUE(b.add_access_ring().try_push(e));
         ASSERT_TRUE(a.flush());
@@ -121,16 +126,7 @@ TEST(AccessRingTest, WithoutContextTheIdsAreLeftOutLikeLogInfo) {
     e.user_agent = "";
     {
         Logger a({}, std::make_unique<ForwardSink>(via_log), clock);
-        a.info("access", {{"event.kind", std::string_view("event")},
-                          {"event.dataset", std::string_view("moneta.access")},
-                          {"event.duration", e.duration_ns},
-                          {"http.request.method", e.method},
-                          {"url.path", e.path},
-                          {"http.route", e.route},
-                          {"http.response.status_code", std::int64_t{e.status}},
-                          {"http.response.bytes", static_cast<std::int64_t>(e.response_bytes)},
-                          {"client.ip", e.remote_ip},
-                          {"user_agent.original", e.user_agent}});
+        log_like_before(a, e, nullptr);
         Logger b({}, std::make_unique<ForwardSink>(via_ring), clock);
         e.wall_ms = 1'000;
         ASSERT_TRUE(b.add_access_ring().try_push(e));
@@ -165,18 +161,7 @@ TEST(AccessRingTest, EveryMixOfPlainAndEscapedFieldsIsByteForByteWhatLogInfoWrit
                     e.user_agent = ua;
                     e.duration_ns = -1;  // the widest integers
                     e.response_bytes = std::numeric_limits<std::int64_t>::max();
-                    a.info("access",
-                           {{"event.kind", std::string_view("event")},
-                            {"event.dataset", std::string_view("moneta.access")},
-                            {"event.duration", e.duration_ns},
-                            {"http.request.method", e.method},
-                            {"url.path", e.path},
-                            {"http.route", e.route},
-                            {"http.response.status_code", std::int64_t{e.status}},
-                            {"http.response.bytes", static_cast<std::int64_t>(e.response_bytes)},
-                            {"client.ip", e.remote_ip},
-                            {"user_agent.original", e.user_agent}},
-                           c);
+                    log_like_before(a, e, c);
                     ASSERT_TRUE(ring.try_push(e));
                     ASSERT_TRUE(a.flush());
                     ASSERT_TRUE(b.flush());
