@@ -3,8 +3,9 @@
 //    is an exact nth_element, instead of an HDR histogram.
 //  * Timers are deadlines checked lazily (every call and tick()). A late tick closes one sample
 //    window, not one per missed interval: Envoy's timer would also fire once, late.
-//  * One mutex guards admission and sampling. Envoy admits with an unlocked load+increment that
-//    can overshoot the limit under races; ours is exact.
+//  * One owner thread (a worker's) admits and samples, so admission is exact without a lock
+//    (Envoy admits with an unlocked load+increment that can overshoot under races); other
+//    threads read a published snapshot.
 #include "moneta/resilience/adaptive_limit.hpp"
 
 #include <algorithm>
@@ -78,8 +79,8 @@ AdaptiveLimit::AdaptiveLimit(const core::Clock& clock,
       limit_(config.min_concurrency) {
     samples_.reserve(std::min<std::size_t>(kMaxSamples, 256));
     // Like Envoy: start by measuring minRTT; the limit to restore afterwards is min_concurrency.
-    std::lock_guard lock(mu_);
-    enter_min_rtt_window_locked(clock_.steady_now());
+    enter_min_rtt_window(clock_.steady_now());
+    publish();
 }
 
 AdaptiveLimit::~AdaptiveLimit() {
@@ -87,67 +88,84 @@ AdaptiveLimit::~AdaptiveLimit() {
 }
 
 core::Result<LimitPermit> AdaptiveLimit::try_acquire() {
-    std::lock_guard lock(mu_);
     const auto now = clock_.steady_now();
-    tick_locked(now);
+    run_due(now);
     if (outstanding_ >= limit_) {
         ++shed_total_;
+        publish();
         return make_error(Errc::kOverloaded);
     }
     ++outstanding_;
+    publish();
     return LimitPermit(this, now);
 }
 
 void AdaptiveLimit::tick() {
-    std::lock_guard lock(mu_);
-    tick_locked(clock_.steady_now());
+    run_due(clock_.steady_now());
+    publish();
 }
 
 AdaptiveLimitState AdaptiveLimit::state() const {
-    std::lock_guard lock(mu_);
-    return AdaptiveLimitState{limit_, outstanding_, measuring_min_rtt_, min_rtt_, sample_rtt_,
-                              shed_total_};
+    const auto duration = [](const std::atomic<std::int64_t>& ns) -> std::optional<core::Duration> {
+        const std::int64_t v = ns.load(std::memory_order_relaxed);
+        return v < 0 ? std::nullopt : std::optional<core::Duration>(core::Duration(v));
+    };
+    return AdaptiveLimitState{published_.limit.load(std::memory_order_relaxed),
+                              published_.outstanding.load(std::memory_order_relaxed),
+                              published_.measuring_min_rtt.load(std::memory_order_relaxed),
+                              duration(published_.min_rtt_ns),
+                              duration(published_.sample_rtt_ns),
+                              published_.shed_total.load(std::memory_order_relaxed)};
 }
 
-void AdaptiveLimit::tick_locked(core::SteadyTime now) {
+void AdaptiveLimit::publish() noexcept {
+    // Plain stores on x86 (relaxed): what a metrics scrape reads, not a synchronisation point.
+    published_.limit.store(limit_, std::memory_order_relaxed);
+    published_.outstanding.store(outstanding_, std::memory_order_relaxed);
+    published_.measuring_min_rtt.store(measuring_min_rtt_, std::memory_order_relaxed);
+    published_.min_rtt_ns.store(min_rtt_ ? min_rtt_->count() : -1, std::memory_order_relaxed);
+    published_.sample_rtt_ns.store(sample_rtt_ ? sample_rtt_->count() : -1, std::memory_order_relaxed);
+    published_.shed_total.store(shed_total_, std::memory_order_relaxed);
+}
+
+void AdaptiveLimit::run_due(core::SteadyTime now) {
     if (next_sample_close_ && now >= *next_sample_close_) {
-        close_sample_window_locked(now);
+        close_sample_window(now);
     }
     if (next_min_rtt_start_ && now >= *next_min_rtt_start_) {
-        enter_min_rtt_window_locked(now);
+        enter_min_rtt_window(now);
     }
 }
 
 void AdaptiveLimit::record_sample(core::SteadyTime start) noexcept {
-    std::lock_guard lock(mu_);
     MONETA_ASSERT(outstanding_ > 0, "outstanding count underflow");
     --outstanding_;
     const auto now = clock_.steady_now();
-    tick_locked(now);
-    if (start < min_rtt_epoch_) {
-        // Started before the current minRTT measurement, under a different limit: not a
-        // measurement of the idle latency (Envoy MinRTTEpoch).
-        return;
+    run_due(now);
+    if (start >= min_rtt_epoch_) {
+        // (One that started before the current minRTT measurement, under a different limit, is
+        // not a measurement of the idle latency: Envoy MinRTTEpoch.)
+        add_sample(now - start);
+        if (measuring_min_rtt_ && samples_seen_ >= config_.min_rtt_request_count) {
+            finish_min_rtt_window(now);
+        }
     }
-    add_sample_locked(now - start);
-    if (measuring_min_rtt_ && samples_seen_ >= config_.min_rtt_request_count) {
-        finish_min_rtt_window_locked(now);
-    }
+    publish();
 }
 
 void AdaptiveLimit::cancel_sample() noexcept {
-    std::lock_guard lock(mu_);
     MONETA_ASSERT(outstanding_ > 0, "outstanding count underflow");
     --outstanding_;
+    publish();
 }
 
-void AdaptiveLimit::enter_min_rtt_window_locked(core::SteadyTime now) {
+void AdaptiveLimit::enter_min_rtt_window(core::SteadyTime now) {
     if (measuring_min_rtt_) {
         return;
     }
     deferred_limit_ = limit_;
     measuring_min_rtt_ = true;
-    set_limit_locked(config_.min_concurrency, now);
+    set_limit(config_.min_concurrency, now);
     samples_.clear();
     samples_seen_ = 0;
     min_rtt_epoch_ = now;
@@ -155,11 +173,11 @@ void AdaptiveLimit::enter_min_rtt_window_locked(core::SteadyTime now) {
     next_min_rtt_start_.reset();
 }
 
-void AdaptiveLimit::finish_min_rtt_window_locked(core::SteadyTime now) {
-    min_rtt_ = take_percentile_locked();
+void AdaptiveLimit::finish_min_rtt_window(core::SteadyTime now) {
+    min_rtt_ = take_percentile();
     // Restore while still "measuring", as Envoy does, so this does not count as a window pinned
     // at min_concurrency.
-    set_limit_locked(deferred_limit_, now);
+    set_limit(deferred_limit_, now);
     measuring_min_rtt_ = false;
     deferred_limit_ = 0;
     const double u = std::clamp(uniform_(), 0.0, 1.0);
@@ -170,16 +188,16 @@ void AdaptiveLimit::finish_min_rtt_window_locked(core::SteadyTime now) {
     next_sample_close_ = now + config_.sample_interval;
 }
 
-void AdaptiveLimit::close_sample_window_locked(core::SteadyTime now) {
+void AdaptiveLimit::close_sample_window(core::SteadyTime now) {
     next_sample_close_ = now + config_.sample_interval;
     if (samples_.empty()) {
         return;  // Envoy NoSamplesTest: an idle window leaves the limit alone
     }
-    sample_rtt_ = take_percentile_locked();
-    set_limit_locked(calculate_new_limit_locked(), now);
+    sample_rtt_ = take_percentile();
+    set_limit(calculate_new_limit(), now);
 }
 
-std::uint32_t AdaptiveLimit::calculate_new_limit_locked() const noexcept {
+std::uint32_t AdaptiveLimit::calculate_new_limit() const noexcept {
     MONETA_ASSERT(min_rtt_ && sample_rtt_, "limit update before minRTT/sampleRTT exist");
     const double min_rtt = static_cast<double>(min_rtt_->count());
     const double buffered = min_rtt + min_rtt * config_.min_rtt_buffer_percent / 100.0;
@@ -193,7 +211,7 @@ std::uint32_t AdaptiveLimit::calculate_new_limit_locked() const noexcept {
         proposed, config_.min_concurrency, config_.max_concurrency_limit));
 }
 
-void AdaptiveLimit::set_limit_locked(std::uint32_t new_limit, core::SteadyTime now) {
+void AdaptiveLimit::set_limit(std::uint32_t new_limit, core::SteadyTime now) {
     const std::uint32_t old_limit = limit_;
     limit_ = new_limit;
     if (!measuring_min_rtt_ && old_limit == config_.min_concurrency &&
@@ -203,11 +221,11 @@ void AdaptiveLimit::set_limit_locked(std::uint32_t new_limit, core::SteadyTime n
         consecutive_min_limit_ = 0;
     }
     if (!measuring_min_rtt_ && consecutive_min_limit_ >= kMaxConsecutiveMinLimit) {
-        next_min_rtt_start_ = now;  // picked up by tick_locked right after the sample window
+        next_min_rtt_start_ = now;  // picked up by run_due right after the sample window
     }
 }
 
-core::Duration AdaptiveLimit::take_percentile_locked() {
+core::Duration AdaptiveLimit::take_percentile() {
     MONETA_ASSERT(!samples_.empty(), "percentile of no samples");
     const double rank = std::ceil(config_.sample_percentile / 100.0 *
                                   static_cast<double>(samples_.size()));
@@ -220,7 +238,7 @@ core::Duration AdaptiveLimit::take_percentile_locked() {
     return result;
 }
 
-void AdaptiveLimit::add_sample_locked(core::Duration latency) {
+void AdaptiveLimit::add_sample(core::Duration latency) {
     if (samples_.size() < kMaxSamples) {
         samples_.push_back(latency);
     } else {

@@ -5,8 +5,8 @@
 /// sampleRTT (clamped to [0.5, 2]) plus sqrt(limit) burst headroom.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -74,7 +74,11 @@ private:
 /// tick(); the server's event loop should call tick() at least every sample_interval so the
 /// limit moves even when no request arrives.
 /// @par Thread safety
-/// Distinct objects: safe. Shared objects: safe (one mutex; see docs/resilience.md).
+/// Distinct objects: safe. Shared objects: one owner thread (a worker's) calls try_acquire(),
+/// tick() and the permits' complete()/cancel(); state() may be called from any thread and reads
+/// what the owner last published (each field on its own, with relaxed atomics). No lock on the
+/// request path: an uncontended mutex taken twice per request was ~100 instructions of a
+/// heartbeat (docs/performance.md, eleventh round).
 class AdaptiveLimit {
 public:
     AdaptiveLimit(const core::Clock& clock,
@@ -95,34 +99,46 @@ public:
 private:
     friend class LimitPermit;
 
-    void tick_locked(core::SteadyTime now);
+    void run_due(core::SteadyTime now);
     void record_sample(core::SteadyTime start) noexcept;
     void cancel_sample() noexcept;
-    void enter_min_rtt_window_locked(core::SteadyTime now);
-    void finish_min_rtt_window_locked(core::SteadyTime now);
-    void close_sample_window_locked(core::SteadyTime now);
-    void set_limit_locked(std::uint32_t new_limit, core::SteadyTime now);
-    std::uint32_t calculate_new_limit_locked() const noexcept;
-    core::Duration take_percentile_locked();
-    void add_sample_locked(core::Duration latency);
+    void enter_min_rtt_window(core::SteadyTime now);
+    void finish_min_rtt_window(core::SteadyTime now);
+    void close_sample_window(core::SteadyTime now);
+    void set_limit(std::uint32_t new_limit, core::SteadyTime now);
+    std::uint32_t calculate_new_limit() const noexcept;
+    core::Duration take_percentile();
+    void add_sample(core::Duration latency);
+    /// Stores what state() reports (owner thread, after every change).
+    void publish() noexcept;
 
     const core::Clock& clock_;
     const AdaptiveLimitConfig config_;
     UniformSource uniform_;
-    mutable std::mutex mu_;
-    std::uint32_t limit_;                                   // guarded by mu_
-    std::uint32_t outstanding_ = 0;                         // guarded by mu_
-    std::uint32_t deferred_limit_ = 0;                      // guarded by mu_; limit to restore
-    bool measuring_min_rtt_ = false;                        // guarded by mu_
-    core::SteadyTime min_rtt_epoch_{};                      // guarded by mu_
-    std::optional<core::Duration> min_rtt_;                 // guarded by mu_
-    std::optional<core::Duration> sample_rtt_;              // guarded by mu_
-    std::optional<core::SteadyTime> next_sample_close_;     // guarded by mu_; off while measuring
-    std::optional<core::SteadyTime> next_min_rtt_start_;    // guarded by mu_; off while measuring
-    std::uint32_t consecutive_min_limit_ = 0;               // guarded by mu_
-    std::vector<core::Duration> samples_;                   // guarded by mu_
-    std::uint64_t samples_seen_ = 0;                        // guarded by mu_
-    std::uint64_t shed_total_ = 0;                          // guarded by mu_
+    std::uint32_t limit_;
+    std::uint32_t outstanding_ = 0;
+    std::uint32_t deferred_limit_ = 0;  // limit to restore
+    bool measuring_min_rtt_ = false;
+    core::SteadyTime min_rtt_epoch_{};
+    std::optional<core::Duration> min_rtt_;
+    std::optional<core::Duration> sample_rtt_;
+    std::optional<core::SteadyTime> next_sample_close_;  // off while measuring
+    std::optional<core::SteadyTime> next_min_rtt_start_;  // off while measuring
+    std::uint32_t consecutive_min_limit_ = 0;
+    std::vector<core::Duration> samples_;
+    std::uint64_t samples_seen_ = 0;
+    std::uint64_t shed_total_ = 0;
+
+    /// What state() reads from other threads.
+    struct Published {
+        std::atomic<std::uint32_t> limit{0};
+        std::atomic<std::uint32_t> outstanding{0};
+        std::atomic<bool> measuring_min_rtt{false};
+        std::atomic<std::int64_t> min_rtt_ns{-1};  ///< -1: none yet
+        std::atomic<std::int64_t> sample_rtt_ns{-1};
+        std::atomic<std::uint64_t> shed_total{0};
+    };
+    Published published_;
 };
 
 }  // namespace moneta::resilience
