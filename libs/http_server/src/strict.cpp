@@ -20,18 +20,19 @@ constexpr HeadVerdict bad(std::string_view message) {
 // Byte classes as tables and eight-byte words: the head is checked byte by byte (every request,
 // ~450 bytes with a bearer token), and a branch per byte was a tenth of a heartbeat's user-space
 // instructions (docs/performance.md, eighth round).
-constexpr std::array<bool, 256> kTchar = [] {
-    std::array<bool, 256> t{};
+// 1 for a token byte (bytes, not bools: four are AND-ed at a time below).
+constexpr std::array<std::uint8_t, 256> kTchar = [] {
+    std::array<std::uint8_t, 256> t{};
     for (int c = 0; c < 256; ++c) {
-        t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? 1 : 0;
     }
     for (const char c : std::string_view("!#$%&'*+-.^_`|~")) {
-        t[static_cast<unsigned char>(c)] = true;
+        t[static_cast<unsigned char>(c)] = 1;
     }
     return t;
 }();
 
-bool tchar(unsigned char c) noexcept { return kTchar[c]; }
+bool tchar(unsigned char c) noexcept { return kTchar[c] != 0; }
 
 /// A field value's bytes: VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5); no other control byte.
 bool value_byte_ok(unsigned char c) noexcept { return (c >= 0x20 || c == '\t') && c != 0x7F; }
@@ -88,10 +89,10 @@ WellFormedField well_formed_field(std::string_view head, std::size_t pos) noexce
     const auto* const h = reinterpret_cast<const unsigned char*>(head.data());
     std::size_t i = pos;
     // The name four bytes per step (a branch per byte was a sixth of the head check), then one.
-    while (i + 4 <= head.size() && (kTchar[h[i]] & kTchar[h[i + 1]] & kTchar[h[i + 2]] & kTchar[h[i + 3]])) {
+    while (i + 4 <= head.size() && (kTchar[h[i]] & kTchar[h[i + 1]] & kTchar[h[i + 2]] & kTchar[h[i + 3]]) != 0) {
         i += 4;
     }
-    while (i < head.size() && kTchar[h[i]]) {
+    while (i < head.size() && kTchar[h[i]] != 0) {
         ++i;
     }
     if (i == pos || i == head.size() || head[i] != ':') {

@@ -251,8 +251,9 @@ public:
     template <class Token>
     auto async_wait(WaitList& list, Token&& token) {
         return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
-            [this, &list](auto&& handler) {
-                start(list, std::forward<decltype(handler)>(handler));
+            [self = this, &list](auto&& handler) {
+                // (A named capture: clang 14 calls an implicit `this` in a generic lambda unused.)
+                self->start(list, std::forward<decltype(handler)>(handler));
             },
             token
         );
