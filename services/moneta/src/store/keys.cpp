@@ -127,9 +127,15 @@ std::string_view KeyBuffer::add_account(std::string_view prefix, std::string_vie
     return keys_[count_++];
 }
 
+int KeyBuffer::partition() const noexcept {
+    MONETA_RELEASE_ASSERT(partition_ >= 0, "KeyBuffer::partition() before any add_account()");
+    return partition_;
+}
+
 void KeyBuffer::set_account(std::string_view account) noexcept {
     account_ = account;
-    const int partition = account_partition(account);
+    partition_ = account_partition(account);
+    const int partition = partition_;
     static_assert(kPartitions <= 1000, "the tag below has room for three digits");
     tag_len_ = 0;
     tag_[tag_len_++] = '{';

@@ -41,6 +41,9 @@ public:
     /// computed once for consecutive keys of the same account view) and returns a view of it.
     std::string_view add_account(std::string_view prefix, std::string_view account, std::string_view suffix = {},
                                  std::string_view extra = {}) noexcept;
+    /// The partition of the account add_account() last wrote (computed there once): what its
+    /// progress stream and due keys take. Only after an add_account().
+    int partition() const noexcept;
     std::string_view operator[](std::size_t i) const noexcept { return keys_[i]; }
     std::size_t size() const noexcept { return count_; }
     const std::string_view* data() const noexcept { return keys_.data(); }
@@ -56,6 +59,7 @@ private:
     void set_account(std::string_view account) noexcept;
 
     std::string_view account_;  ///< the account id add_account last wrote (its copy in buf_)
+    int partition_ = -1;        ///< its partition
     char tag_[8] = {};          ///< its "{p<n>}:"
     std::size_t tag_len_ = 0;
 };

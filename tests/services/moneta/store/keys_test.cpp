@@ -79,6 +79,7 @@ TEST(KeyLayout, ConsecutiveAccountsNeverShareAStalePartition) {
     for (int i = 0; i < 6; ++i) {
         account.back() = static_cast<char>('1' + i);  // same length, same storage
         EXPECT_EQ(kb.add_account("lease:", account), testing::account_key("lease:", account)) << account;
+        EXPECT_EQ(kb.partition(), testing::account_partition(account)) << account;  // what the stream key takes
     }
 }
 

@@ -51,12 +51,11 @@ StopScript::StopScript(const ScriptSettings& settings) : TypedScript(source(sett
 
 StopScript::Call::Call(const StopArgs& a) noexcept
     : now_(a.now_ms), seq_(a.seq), pos_(a.position_sec) {
-    const int partition = account_partition(a.account_id);
     lease_keys(keys_, a.account_id);
     session_meta_key(keys_, a.account_id, a.session_id);
     dirty_key(keys_, a.account_id);
-    progress_stream_key(keys_, partition);
-    progress_due_key(keys_, partition);
+    progress_stream_key(keys_, keys_.partition());
+    progress_due_key(keys_, keys_.partition());
     args_ = {now_.view(), a.session_id, pos_.view(),
              seq_.view(), a.ended ? "1" : "0", a.account_id};
 }
