@@ -3,6 +3,8 @@
 //    is an exact nth_element, instead of an HDR histogram.
 //  * Timers are deadlines checked lazily (every call and tick()). A late tick closes one sample
 //    window, not one per missed interval: Envoy's timer would also fire once, late.
+//  * latency_floor (zero = Envoy): the tolerated latency never falls below it (the header says
+//    why).
 //  * One owner thread (a worker's) admits and samples, so admission is exact without a lock
 //    (Envoy admits with an unlocked load+increment that can overshoot under races); other
 //    threads read a published snapshot.
@@ -35,7 +37,7 @@ core::Result<void> AdaptiveLimitConfig::validate() const noexcept {
                     sample_interval > core::Duration::zero() &&
                     min_rtt_interval > core::Duration::zero() && min_rtt_request_count > 0 &&
                     min_rtt_jitter_percent >= 0.0 && min_rtt_jitter_percent <= 100.0 &&
-                    min_rtt_buffer_percent >= 0.0;
+                    min_rtt_buffer_percent >= 0.0 && latency_floor >= core::Duration::zero();
     if (!ok) {
         return make_error(Errc::kInvalidArgument);
     }
@@ -200,7 +202,8 @@ void AdaptiveLimit::close_sample_window(core::SteadyTime now) {
 std::uint32_t AdaptiveLimit::calculate_new_limit() const noexcept {
     MONETA_ASSERT(min_rtt_ && sample_rtt_, "limit update before minRTT/sampleRTT exist");
     const double min_rtt = static_cast<double>(min_rtt_->count());
-    const double buffered = min_rtt + min_rtt * config_.min_rtt_buffer_percent / 100.0;
+    const double buffered = std::max(min_rtt + min_rtt * config_.min_rtt_buffer_percent / 100.0,
+                                     static_cast<double>(config_.latency_floor.count()));
     // A zero sample (fake clock, same-instant completion) is "infinitely fast": max gradient.
     const double sample = std::max<double>(1.0, static_cast<double>(sample_rtt_->count()));
     const double gradient = std::clamp(buffered / sample, 0.5, 2.0);

@@ -276,7 +276,7 @@ public:
             telemetry_.export_breaker(b.name, {b.members.begin(), b.members.end()});
         }
         telemetry_.export_internal_api_guard(guards_->internal_api(), guards_->coalescer());
-        telemetry_.export_shedding([this] { return shedding_totals(); });
+        telemetry_.export_shedding(threads, [this](std::size_t i) { return limit_state(i); });
         tracing_.export_metrics(registry_);
         registry_.callback_counter("moneta_log_dropped_total",
                                    "Log lines dropped because the async log queue or a worker's access-log ring was full.", {},
@@ -480,17 +480,13 @@ private:
         return t;
     }
 
-    Telemetry::SheddingTotals shedding_totals() {
-        Telemetry::SheddingTotals t;
+    /// Worker @p i's inbound limit as it last published it (read by the admin thread's scrape).
+    std::optional<resilience::AdaptiveLimitState> limit_state(std::size_t i) {
         std::lock_guard lock(mu_);
-        for (const auto& w : workers_) {
-            if (w && w->limit) {
-                const auto st = w->limit->state();
-                t.limit += st.limit;
-                t.outstanding += st.outstanding;
-            }
+        if (i >= workers_.size() || !workers_[i] || !workers_[i]->limit) {
+            return std::nullopt;
         }
-        return t;
+        return workers_[i]->limit->state();
     }
 
     /// Every worker ready (each through its own gate: see handlers::ReadinessGate).

@@ -163,6 +163,7 @@ void read_resilience(config::Reader r, Settings& s) {
         l.min_rtt_interval = sh.millis("min_rtt_interval_ms", ms(l.min_rtt_interval));
         l.min_rtt_request_count = static_cast<std::uint32_t>(sh.integer("min_rtt_requests", l.min_rtt_request_count, 1, 100000));
         l.min_rtt_buffer_percent = sh.number("latency_buffer_percent", l.min_rtt_buffer_percent, 0, 10000);
+        l.latency_floor = sh.millis("latency_floor_ms", ms(l.latency_floor));
         l.sample_percentile = sh.number("sample_percentile", l.sample_percentile, 1, 100);
         sh.finish();
         if (auto ok = l.validate(); !ok) {

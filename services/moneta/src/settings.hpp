@@ -67,7 +67,8 @@ struct SheddingSettings {
         resilience::AdaptiveLimitConfig c;
         c.max_concurrency_limit = 1000;
         c.min_concurrency = 16;            // a worker pipelines Redis: 3 in flight starves it
-        c.min_rtt_buffer_percent = 100.0;  // shed only when latency doubles over the floor
+        c.min_rtt_buffer_percent = 100.0;  // shed only when latency doubles over minRTT ...
+        c.latency_floor = std::chrono::milliseconds(10);  // ... and passes 10 ms (docs/resilience.md)
         return c;
     }
 };

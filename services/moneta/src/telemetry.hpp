@@ -6,6 +6,7 @@
 #include <array>
 #include <span>
 #include <memory>
+#include <optional>
 #include <vector>
 #include <functional>
 #include <string_view>
@@ -97,12 +98,12 @@ public:
     void export_breaker(std::string_view name, std::vector<const resilience::CircuitBreaker*> members);
     /// The internal API's bulkhead, client-side throttle, retries, deadlines and singleflight.
     void export_internal_api_guard(upstream::InternalApiGuard& guard, const upstream::FetchCoalescer& coalescer);
-    struct SheddingTotals {
-        double limit = 0;        ///< sum of the workers' current limits
-        double outstanding = 0;  ///< admitted /v1 requests in flight
-    };
-    /// Inbound shedding's limit and outstanding gauges.
-    void export_shedding(std::function<SheddingTotals()> totals);
+    /// Inbound shedding: the limit and admitted requests summed over the @p workers, and per
+    /// worker the two latencies the limit follows (minRTT, the last sample window's). @p state(i)
+    /// reads worker i's published AdaptiveLimitState; nullopt before the worker runs or with
+    /// shedding off.
+    using LimitStateFn = std::function<std::optional<resilience::AdaptiveLimitState>(std::size_t)>;
+    void export_shedding(std::size_t workers, LimitStateFn state);
 
     /// On worker @p w's thread: counts the request (route × status), observes its latency and,
     /// when @p access_log is non-null, copies the access record into that worker's ring (the

@@ -1,6 +1,8 @@
 // Telemetry: the resilience metrics (breakers, bulkhead, throttle, retries, singleflight,
 // shedding, stale serves). The set prometheus-hystrix-go exported, plus what it could not see
 // (abandoned work, ramp/forced rejections, stale serves, shed requests). docs/metrics.md.
+#include <chrono>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -90,12 +92,42 @@ void Telemetry::export_internal_api_guard(upstream::InternalApiGuard& g, const u
                              [&coalescer] { return static_cast<double>(coalescer.in_flight()); });
 }
 
-void Telemetry::export_shedding(std::function<SheddingTotals()> totals) {
-    auto shared = std::make_shared<std::function<SheddingTotals()>>(std::move(totals));
+void Telemetry::export_shedding(std::size_t workers, LimitStateFn state) {
+    auto shared = std::make_shared<LimitStateFn>(std::move(state));
+    const auto sum = [shared, workers](std::uint32_t resilience::AdaptiveLimitState::*field) {
+        return [shared, workers, field] {
+            double total = 0;
+            for (std::size_t i = 0; i < workers; ++i) {
+                if (const auto st = (*shared)(i)) {
+                    total += (*st).*field;
+                }
+            }
+            return total;
+        };
+    };
     registry_.callback_gauge("moneta_inbound_concurrency_limit", "Adaptive concurrency limit, summed over workers.", {},
-                             [shared] { return (*shared)().limit; });
+                             sum(&resilience::AdaptiveLimitState::limit));
     registry_.callback_gauge("moneta_inbound_outstanding", "Admitted /v1 requests in flight.", {},
-                             [shared] { return (*shared)().outstanding; });
+                             sum(&resilience::AdaptiveLimitState::outstanding));
+    // Per worker (bounded by server.threads): a limit moves on its own worker's latencies, and a
+    // sum or mean of them would explain no worker's shedding. NaN until measured.
+    using Rtt = std::optional<core::Duration> resilience::AdaptiveLimitState::*;
+    for (std::size_t i = 0; i < workers; ++i) {
+        const auto seconds = [shared, i](Rtt field) {
+            return [shared, i, field] {
+                const auto st = (*shared)(i);
+                return st && (*st).*field ? std::chrono::duration<double>(*((*st).*field)).count()
+                                          : std::numeric_limits<double>::quiet_NaN();
+            };
+        };
+        const metrics::Labels l{{"worker", std::to_string(i)}};
+        registry_.callback_gauge("moneta_inbound_min_rtt_seconds",
+                                 "The worker's last minRTT measurement (p50 at min_limit in flight).", l,
+                                 seconds(&resilience::AdaptiveLimitState::min_rtt));
+        registry_.callback_gauge("moneta_inbound_sample_rtt_seconds",
+                                 "The worker's last sample window's latency (p50), compared with max(minRTT x (1 + buffer), floor).",
+                                 l, seconds(&resilience::AdaptiveLimitState::sample_rtt));
+    }
     // The fallback, cache-refresh and progress-buffer counters are declared with their stats
     // structs (kCacheStatsTable, kProgressStatsTable, kProgressBufferStatsTable,
     // kPlaybackStatsTable) and registered by the constructor.

@@ -305,6 +305,91 @@ TEST(AdaptiveLimitTest, CancelledRequestsFreeTheSlotWithoutASample) {
     EXPECT_EQ(al.state().outstanding, 0U);
 }
 
+// A worker that serves its admitted requests one CPU slice each: a batch of n in flight all
+// finish after n x @p cost. @p clients is a closed population (every client sends its next request
+// as soon as its last one is answered, 503 included), as the bench's 64 connections do. Runs for
+// @p duration and returns how many requests were shed.
+std::uint64_t run_closed_loop(AdaptiveLimit& al, core::FakeClock& clock, std::uint32_t clients,
+                              core::Duration cost, core::Duration duration) {
+    const auto end = clock.steady_now() + duration;
+    const auto shed_before = al.state().shed_total;
+    while (clock.steady_now() < end) {
+        std::vector<LimitPermit> batch;
+        for (std::uint32_t c = 0; c < clients; ++c) {
+            if (auto p = al.try_acquire()) {
+                batch.push_back(std::move(*p));
+            }
+        }
+        if (batch.empty()) {
+            clock.advance(cost);  // only 503s this turn
+            continue;
+        }
+        clock.advance(cost * static_cast<core::Duration::rep>(batch.size()));
+        for (auto& p : batch) {
+            p.complete();
+        }
+    }
+    return al.state().shed_total - shed_before;
+}
+
+// The gradient controller as Envoy has it, under 64 closed-loop clients of a CPU-bound worker:
+// minRTT is measured at min_concurrency (3 in flight: 150 us), 64 in flight take 3.2 ms, more than
+// twice that, so the limit settles below the population and sheds for as long as the load lasts.
+TEST(AdaptiveLimitTest, WithoutAFloorAClosedLoopAboveMinConcurrencyIsShedForEver) {
+    core::FakeClock clock;
+    auto config = test_config();
+    config.min_rtt_interval = 1h;
+    AdaptiveLimit al(clock, config);
+    run_closed_loop(al, clock, 64, 50us, 2s);
+    const auto shed = run_closed_loop(al, clock, 64, 50us, 1s);
+    EXPECT_GT(shed, 1000U);
+    EXPECT_LT(al.state().limit, 64U);
+}
+
+// With a 10 ms floor the same load (3.2 ms) is admitted in full once minRTT is measured; a load
+// whose latency would pass the floor (64 x 500 us = 32 ms) is still cut down to about the floor.
+TEST(AdaptiveLimitTest, LatencyFloorAdmitsAClosedLoopUnderItAndShedsAboveIt) {
+    core::FakeClock clock;
+    auto config = test_config();
+    config.min_rtt_interval = 1h;
+    config.latency_floor = 10ms;
+    ASSERT_TRUE(config.validate());
+    AdaptiveLimit al(clock, config);
+    run_closed_loop(al, clock, 64, 50us, 2s);
+    EXPECT_EQ(run_closed_loop(al, clock, 64, 50us, 1s), 0U);
+    EXPECT_GE(al.state().limit, 64U);
+    ASSERT_TRUE(al.state().sample_rtt);
+    EXPECT_EQ(*al.state().sample_rtt, 3200us);
+
+    // Each request now costs ten times as much: 64 in flight would wait 32 ms.
+    run_closed_loop(al, clock, 64, 500us, 3s);
+    const auto shed = run_closed_loop(al, clock, 64, 500us, 1s);
+    EXPECT_GT(shed, 0U);
+    const auto s = al.state();
+    EXPECT_LT(s.limit, 64U);
+    ASSERT_TRUE(s.sample_rtt);
+    // The limit oscillates around floor / cost (20) plus its sqrt headroom: never near 32 ms.
+    EXPECT_LE(*s.sample_rtt, 20ms);
+    EXPECT_GE(s.limit, 10U);
+}
+
+// calculate_new_limit with the floor, against the formula written out.
+TEST(AdaptiveLimitTest, LatencyFloorReplacesASmallerBufferedMinRtt) {
+    core::FakeClock clock;
+    auto config = test_config();
+    config.latency_floor = 30ms;
+    AdaptiveLimit al(clock, config);
+    measure_min_rtt(al, clock, 10ms);  // buffered minRTT 12.5 ms < floor 30 ms
+    for (int w = 0; w < 50 && al.state().limit <= 100; ++w) {
+        run_window(al, clock, 20ms);  // twice minRTT: growth under the floor
+    }
+    const std::uint32_t before = al.state().limit;
+    ASSERT_GT(before, 100U);
+    run_window(al, clock, 40ms);
+    EXPECT_EQ(al.state().limit, expected_next(before, 30.0, 40.0, 0.0));
+    EXPECT_LT(al.state().limit, before);
+}
+
 TEST(AdaptiveLimitTest, ConfigValidation) {
     EXPECT_TRUE(test_config().validate());
     auto bad = test_config();
@@ -315,6 +400,9 @@ TEST(AdaptiveLimitTest, ConfigValidation) {
     EXPECT_FALSE(bad.validate());
     bad = test_config();
     bad.sample_percentile = 0.0;
+    EXPECT_FALSE(bad.validate());
+    bad = test_config();
+    bad.latency_floor = -1ms;
     EXPECT_FALSE(bad.validate());
 }
 

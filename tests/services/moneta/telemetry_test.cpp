@@ -130,5 +130,28 @@ TEST_F(TelemetryTest, RegistersDependencyLatencyLoopLagAndConnectionFamilies) {
     EXPECT_EQ(text.find("worker=\"2\""), std::string::npos);  // the flusher slot has no loop monitor
 }
 
+// The shedding gauges: limits and admitted requests summed over the workers that have a limit;
+// minRTT and the sample latency per worker, NaN until measured (a worker not started yet, or one
+// still in its first minRTT window).
+TEST_F(TelemetryTest, SheddingSumsLimitsAndReportsEachWorkersLatencies) {
+    std::vector<std::optional<resilience::AdaptiveLimitState>> states(3);
+    states[0] = resilience::AdaptiveLimitState{.limit = 40, .outstanding = 7, .min_rtt = 250us, .sample_rtt = 3ms};
+    states[1] = resilience::AdaptiveLimitState{.limit = 16, .outstanding = 16, .measuring_min_rtt = true};
+    telemetry_.export_shedding(3, [&states](std::size_t i) { return states[i]; });
+    const std::string text = registry_.render_text();
+    for (const char* series : {
+             "moneta_inbound_concurrency_limit 56\n",
+             "moneta_inbound_outstanding 23\n",
+             "moneta_inbound_min_rtt_seconds{worker=\"0\"} 0.00025\n",
+             "moneta_inbound_sample_rtt_seconds{worker=\"0\"} 0.003\n",
+             "moneta_inbound_min_rtt_seconds{worker=\"1\"} NaN\n",
+             "moneta_inbound_sample_rtt_seconds{worker=\"1\"} NaN\n",
+             "moneta_inbound_min_rtt_seconds{worker=\"2\"} NaN\n",
+         }) {
+        EXPECT_NE(text.find(series), std::string::npos) << series;
+    }
+    EXPECT_EQ(text.find("worker=\"3\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace moneta

@@ -2,7 +2,8 @@
 /// @brief Adaptive concurrency limit for inbound requests, with the semantics of Envoy's
 /// adaptive_concurrency gradient controller: periodically measure minRTT at a small fixed
 /// concurrency, then every sample window move the limit by gradient = (minRTT + buffer) /
-/// sampleRTT (clamped to [0.5, 2]) plus sqrt(limit) burst headroom.
+/// sampleRTT (clamped to [0.5, 2]) plus sqrt(limit) burst headroom. One addition: a latency
+/// floor under the tolerated latency (see AdaptiveLimitConfig::latency_floor).
 #pragma once
 
 #include <atomic>
@@ -26,9 +27,15 @@ struct AdaptiveLimitConfig {
     double min_rtt_jitter_percent = 10.0;                     ///< added to min_rtt_interval, [0, pct)
     std::uint32_t min_concurrency = 3;                        ///< limit while measuring minRTT; floor
     double min_rtt_buffer_percent = 25.0;                     ///< tolerated latency above minRTT
+    /// Not in Envoy (zero keeps its behaviour): the tolerated latency is
+    /// max(minRTT x (1 + buffer), latency_floor). With a sub-millisecond minRTT, "twice minRTT" is
+    /// queueing no client notices, and a closed population of clients (more connections than
+    /// min_concurrency, each sending its next request when the last one returns) settles the
+    /// limit below that population and sheds the rest for ever (docs/resilience.md).
+    core::Duration latency_floor = core::Duration::zero();
 
-    /// kInvalidArgument on zero counts/intervals, min_concurrency > max_concurrency_limit or
-    /// percentages out of range.
+    /// kInvalidArgument on zero counts/intervals, min_concurrency > max_concurrency_limit,
+    /// percentages out of range or a negative latency_floor.
     core::Result<void> validate() const noexcept;
 };
 
