@@ -78,8 +78,8 @@ private:
 
 /// Sheds inbound requests above an adaptively computed concurrency limit (answer 503
 /// OVERLOADED on kOverloaded). Timers are modelled as deadlines checked on every call and by
-/// tick(); the server's event loop should call tick() at least every sample_interval so the
-/// limit moves even when no request arrives.
+/// tick(); without traffic nothing needs to move (an empty window changes nothing), so a caller
+/// need not tick: the next request closes the overdue window.
 /// @par Thread safety
 /// Distinct objects: safe. Shared objects: one owner thread (a worker's) calls try_acquire(),
 /// tick() and the permits' complete()/cancel(); state() may be called from any thread and reads
