@@ -4,7 +4,8 @@
 //  * Timers are deadlines checked lazily (every call and tick()). A late tick closes one sample
 //    window, not one per missed interval: Envoy's timer would also fire once, late.
 //  * latency_floor (zero = Envoy): the tolerated latency never falls below it (the header says
-//    why).
+//    why), and a due minRTT measurement is skipped while the last sample window, buffered, is
+//    within the floor (it could not change anything; its pinned limit would only shed).
 //  * One owner thread (a worker's) admits and samples, so admission is exact without a lock
 //    (Envoy admits with an unlocked load+increment that can overshoot under races); other
 //    threads read a published snapshot.
@@ -135,8 +136,33 @@ void AdaptiveLimit::run_due(core::SteadyTime now) {
         close_sample_window(now);
     }
     if (next_min_rtt_start_ && now >= *next_min_rtt_start_) {
-        enter_min_rtt_window(now);
+        if (floor_decides()) {
+            // A measurement could not change the tolerated latency: skip its 503s.
+            min_rtt_ = std::min(*min_rtt_, *sample_rtt_);
+            schedule_min_rtt_window(now);
+        } else {
+            enter_min_rtt_window(now);
+        }
     }
+}
+
+bool AdaptiveLimit::floor_decides() const noexcept {
+    // minRTT (latency at min_concurrency in flight) is at most the latency measured at any
+    // higher concurrency, so once a sample window with its buffer is within the floor, a fresh
+    // minRTT would be too and the tolerated latency stays the floor.
+    if (config_.latency_floor <= core::Duration::zero() || !sample_rtt_ || !min_rtt_) {
+        return false;
+    }
+    const double buffered = static_cast<double>(sample_rtt_->count()) * (1.0 + config_.min_rtt_buffer_percent / 100.0);
+    return buffered <= static_cast<double>(config_.latency_floor.count());
+}
+
+void AdaptiveLimit::schedule_min_rtt_window(core::SteadyTime now) {
+    const double u = std::clamp(uniform_(), 0.0, 1.0);
+    const auto jitter = core::Duration(static_cast<core::Duration::rep>(
+        static_cast<double>(config_.min_rtt_interval.count()) * config_.min_rtt_jitter_percent /
+        100.0 * u));
+    next_min_rtt_start_ = now + config_.min_rtt_interval + jitter;
 }
 
 void AdaptiveLimit::record_sample(core::SteadyTime start) noexcept {
@@ -182,11 +208,7 @@ void AdaptiveLimit::finish_min_rtt_window(core::SteadyTime now) {
     set_limit(deferred_limit_, now);
     measuring_min_rtt_ = false;
     deferred_limit_ = 0;
-    const double u = std::clamp(uniform_(), 0.0, 1.0);
-    const auto jitter = core::Duration(static_cast<core::Duration::rep>(
-        static_cast<double>(config_.min_rtt_interval.count()) * config_.min_rtt_jitter_percent /
-        100.0 * u));
-    next_min_rtt_start_ = now + config_.min_rtt_interval + jitter;
+    schedule_min_rtt_window(now);
     next_sample_close_ = now + config_.sample_interval;
 }
 

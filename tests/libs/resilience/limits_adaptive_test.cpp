@@ -373,6 +373,32 @@ TEST(AdaptiveLimitTest, LatencyFloorAdmitsAClosedLoopUnderItAndShedsAboveIt) {
     EXPECT_GE(s.limit, 10U);
 }
 
+// A due minRTT measurement pins the limit at min_concurrency and sheds everything above it. With
+// the floor deciding (the last window x (1 + buffer) within it) the measurement could not change
+// the tolerated latency, so it is skipped: no 503 at all after the first one. Once the windows
+// near the floor it is taken again, as in Envoy.
+TEST(AdaptiveLimitTest, LatencyFloorSkipsMinRttMeasurementsThatCouldNotMatter) {
+    core::FakeClock clock;
+    auto config = test_config();  // minRTT every 10 s
+    config.latency_floor = 10ms;
+    AdaptiveLimit al(clock, config);
+    run_closed_loop(al, clock, 64, 50us, 1s);  // the first measurement (150 us), then growth
+    ASSERT_EQ(*al.state().min_rtt, 150us);
+    ASSERT_GE(al.state().limit, 64U);
+    // 64 in flight take 3.2 ms, x 1.25 (the buffer) = 4 ms <= 10 ms: three intervals pass without
+    // a measurement.
+    EXPECT_EQ(run_closed_loop(al, clock, 64, 50us, 35s), 0U);
+    EXPECT_EQ(*al.state().min_rtt, 150us);
+    EXPECT_FALSE(al.state().measuring_min_rtt);
+
+    // Requests now cost 150 us: 64 in flight take 9.6 ms, x 1.25 = 12 ms > 10 ms. The next due
+    // measurement runs (3 in flight: 450 us) and sheds above min_concurrency while it lasts.
+    const auto shed = run_closed_loop(al, clock, 64, 150us, 11s);
+    EXPECT_EQ(*al.state().min_rtt, 450us);
+    EXPECT_GT(shed, 0U);
+    EXPECT_GE(al.state().limit, 64U);  // 9.6 ms is within the floor: no shedding besides
+}
+
 // calculate_new_limit with the floor, against the formula written out.
 TEST(AdaptiveLimitTest, LatencyFloorReplacesASmallerBufferedMinRtt) {
     core::FakeClock clock;

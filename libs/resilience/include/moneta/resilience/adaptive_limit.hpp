@@ -32,6 +32,9 @@ struct AdaptiveLimitConfig {
     /// queueing no client notices, and a closed population of clients (more connections than
     /// min_concurrency, each sending its next request when the last one returns) settles the
     /// limit below that population and sheds the rest for ever (docs/resilience.md).
+    /// With a floor, a due minRTT measurement (limit pinned at min_concurrency, the rest shed)
+    /// is skipped while the last sample window x (1 + buffer) is within the floor: minRTT is at
+    /// most that sample, so the floor would stay the tolerated latency whatever it measured.
     core::Duration latency_floor = core::Duration::zero();
 
     /// kInvalidArgument on zero counts/intervals, min_concurrency > max_concurrency_limit,
@@ -111,6 +114,8 @@ private:
     void cancel_sample() noexcept;
     void enter_min_rtt_window(core::SteadyTime now);
     void finish_min_rtt_window(core::SteadyTime now);
+    void schedule_min_rtt_window(core::SteadyTime now);
+    bool floor_decides() const noexcept;
     void close_sample_window(core::SteadyTime now);
     void set_limit(std::uint32_t new_limit, core::SteadyTime now);
     std::uint32_t calculate_new_limit() const noexcept;
