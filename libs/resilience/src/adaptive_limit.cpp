@@ -5,7 +5,9 @@
 //    window, not one per missed interval: Envoy's timer would also fire once, late.
 //  * latency_floor (zero = Envoy): the tolerated latency never falls below it (the header says
 //    why), and a due minRTT measurement is skipped while the last sample window, buffered, is
-//    within the floor (it could not change anything; its pinned limit would only shed).
+//    within the floor (it could not change anything; its pinned limit would only shed). With a
+//    floor the limit starts at its maximum and the first sample window decides whether the
+//    first measurement is needed.
 //  * One owner thread (a worker's) admits and samples, so admission is exact without a lock
 //    (Envoy admits with an unlocked load+increment that can overshoot under races); other
 //    threads read a published snapshot.
@@ -81,8 +83,16 @@ AdaptiveLimit::AdaptiveLimit(const core::Clock& clock,
       uniform_(std::move(uniform)),
       limit_(config.min_concurrency) {
     samples_.reserve(std::min<std::size_t>(kMaxSamples, 256));
-    // Like Envoy: start by measuring minRTT; the limit to restore afterwards is min_concurrency.
-    enter_min_rtt_window(clock_.steady_now());
+    const auto now = clock_.steady_now();
+    if (config_.latency_floor > core::Duration::zero()) {
+        // With a floor, the first sample window decides whether a measurement could matter
+        // (close_sample_window): a worker that starts under load sheds nothing it need not.
+        limit_ = config_.max_concurrency_limit;
+        next_sample_close_ = now + config_.sample_interval;
+    } else {
+        // Like Envoy: start by measuring minRTT; the limit to restore afterwards is min_concurrency.
+        enter_min_rtt_window(now);
+    }
     publish();
 }
 
@@ -138,7 +148,7 @@ void AdaptiveLimit::run_due(core::SteadyTime now) {
     if (next_min_rtt_start_ && now >= *next_min_rtt_start_) {
         if (floor_decides()) {
             // A measurement could not change the tolerated latency: skip its 503s.
-            min_rtt_ = std::min(*min_rtt_, *sample_rtt_);
+            min_rtt_ = min_rtt_ ? std::min(*min_rtt_, *sample_rtt_) : *sample_rtt_;
             schedule_min_rtt_window(now);
         } else {
             enter_min_rtt_window(now);
@@ -150,7 +160,7 @@ bool AdaptiveLimit::floor_decides() const noexcept {
     // minRTT (latency at min_concurrency in flight) is at most the latency measured at any
     // higher concurrency, so once a sample window with its buffer is within the floor, a fresh
     // minRTT would be too and the tolerated latency stays the floor.
-    if (config_.latency_floor <= core::Duration::zero() || !sample_rtt_ || !min_rtt_) {
+    if (config_.latency_floor <= core::Duration::zero() || !sample_rtt_) {
         return false;
     }
     const double buffered = static_cast<double>(sample_rtt_->count()) * (1.0 + config_.min_rtt_buffer_percent / 100.0);
@@ -218,6 +228,17 @@ void AdaptiveLimit::close_sample_window(core::SteadyTime now) {
         return;  // Envoy NoSamplesTest: an idle window leaves the limit alone
     }
     sample_rtt_ = take_percentile();
+    if (!min_rtt_) {  // the first window of a limit with a floor (constructor)
+        if (floor_decides()) {
+            min_rtt_ = sample_rtt_;  // an upper bound of minRTT, and the floor decides anyway
+            schedule_min_rtt_window(now);
+        } else {
+            // Latency is already near the floor: from here on exactly as Envoy starts.
+            limit_ = config_.min_concurrency;
+            enter_min_rtt_window(now);
+            return;
+        }
+    }
     set_limit(calculate_new_limit(), now);
 }
 

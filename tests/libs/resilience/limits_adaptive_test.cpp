@@ -382,14 +382,12 @@ TEST(AdaptiveLimitTest, LatencyFloorSkipsMinRttMeasurementsThatCouldNotMatter) {
     auto config = test_config();  // minRTT every 10 s
     config.latency_floor = 10ms;
     AdaptiveLimit al(clock, config);
-    run_closed_loop(al, clock, 64, 50us, 1s);  // the first measurement (150 us), then growth
-    ASSERT_EQ(*al.state().min_rtt, 150us);
-    ASSERT_GE(al.state().limit, 64U);
-    // 64 in flight take 3.2 ms, x 1.25 (the buffer) = 4 ms <= 10 ms: three intervals pass without
-    // a measurement.
-    EXPECT_EQ(run_closed_loop(al, clock, 64, 50us, 35s), 0U);
-    EXPECT_EQ(*al.state().min_rtt, 150us);
+    // 64 in flight take 3.2 ms, x 1.25 (the buffer) = 4 ms <= 10 ms: the first window sets minRTT
+    // to its median and no measurement runs, then or in the three intervals that pass.
+    EXPECT_EQ(run_closed_loop(al, clock, 64, 50us, 36s), 0U);
+    EXPECT_EQ(*al.state().min_rtt, 3200us);
     EXPECT_FALSE(al.state().measuring_min_rtt);
+    EXPECT_EQ(al.state().limit, 1000U);
 
     // Requests now cost 150 us: 64 in flight take 9.6 ms, x 1.25 = 12 ms > 10 ms. The next due
     // measurement runs (3 in flight: 450 us) and sheds above min_concurrency while it lasts.
@@ -399,20 +397,50 @@ TEST(AdaptiveLimitTest, LatencyFloorSkipsMinRttMeasurementsThatCouldNotMatter) {
     EXPECT_GE(al.state().limit, 64U);  // 9.6 ms is within the floor: no shedding besides
 }
 
+// With a floor a new limit admits up to its maximum at once; a first window past the floor sends
+// it through Envoy's start (measure at min_concurrency, continue from there).
+TEST(AdaptiveLimitTest, WithAFloorTheFirstWindowDecidesWhetherToMeasure) {
+    auto config = test_config();
+    config.latency_floor = 10ms;
+    {
+        core::FakeClock clock;
+        AdaptiveLimit al(clock, config);
+        EXPECT_FALSE(al.state().measuring_min_rtt);
+        EXPECT_EQ(al.state().limit, 1000U);
+        EXPECT_FALSE(al.state().min_rtt);
+        EXPECT_EQ(run_closed_loop(al, clock, 64, 50us, 150ms), 0U);  // no 503 from the first request on
+        EXPECT_EQ(*al.state().min_rtt, 3200us);
+    }
+    {
+        core::FakeClock clock;
+        AdaptiveLimit al(clock, config);
+        // 64 x 200 us = 12.8 ms, x 1.25 = 16 ms > 10 ms: the first window ends in a measurement.
+        run_closed_loop(al, clock, 64, 200us, 101ms);
+        const auto s = al.state();
+        EXPECT_TRUE(s.measuring_min_rtt);
+        EXPECT_EQ(s.limit, 3U);
+        run_requests(al, clock, 5, 600us);
+        EXPECT_FALSE(al.state().measuring_min_rtt);
+        EXPECT_EQ(*al.state().min_rtt, 600us);
+        EXPECT_EQ(al.state().limit, 3U);  // Envoy's start: from min_concurrency
+    }
+}
+
 // calculate_new_limit with the floor, against the formula written out.
 TEST(AdaptiveLimitTest, LatencyFloorReplacesASmallerBufferedMinRtt) {
     core::FakeClock clock;
     auto config = test_config();
     config.latency_floor = 30ms;
+    config.max_concurrency_limit = 200;
     AdaptiveLimit al(clock, config);
-    measure_min_rtt(al, clock, 10ms);  // buffered minRTT 12.5 ms < floor 30 ms
-    for (int w = 0; w < 50 && al.state().limit <= 100; ++w) {
-        run_window(al, clock, 20ms);  // twice minRTT: growth under the floor
-    }
+    run_window(al, clock, 10ms);  // the first window: 12.5 ms buffered, within the floor
+    ASSERT_EQ(*al.state().min_rtt, 10ms);
+    ASSERT_FALSE(al.state().measuring_min_rtt);
+    run_window(al, clock, 20ms);  // twice minRTT, under the floor: growth (to the maximum)
     const std::uint32_t before = al.state().limit;
-    ASSERT_GT(before, 100U);
+    ASSERT_EQ(before, 200U);
     run_window(al, clock, 40ms);
-    EXPECT_EQ(al.state().limit, expected_next(before, 30.0, 40.0, 0.0));
+    EXPECT_EQ(al.state().limit, std::min(200U, expected_next(before, 30.0, 40.0, 0.0)));
     EXPECT_LT(al.state().limit, before);
 }
 

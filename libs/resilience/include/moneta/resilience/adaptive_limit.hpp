@@ -35,6 +35,9 @@ struct AdaptiveLimitConfig {
     /// With a floor, a due minRTT measurement (limit pinned at min_concurrency, the rest shed)
     /// is skipped while the last sample window x (1 + buffer) is within the floor: minRTT is at
     /// most that sample, so the floor would stay the tolerated latency whatever it measured.
+    /// For the same reason a limit with a floor starts at max_concurrency_limit without a
+    /// measurement; if its first sample window is not within the floor it measures then and
+    /// continues from min_concurrency, as Envoy starts.
     core::Duration latency_floor = core::Duration::zero();
 
     /// kInvalidArgument on zero counts/intervals, min_concurrency > max_concurrency_limit,
