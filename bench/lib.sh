@@ -299,6 +299,29 @@ redis_cli_at() {
 }
 redis_cli() { redis_cli_at "$MONETA_REDIS_PORT" "$@"; }
 
+# The open-loop rows' slowest Redis commands (SLOWLOG, 1 ms and up, reset per row): which command a
+# stall was, next to LATENCY's "that there was one". A script call is named by its first key with
+# the hash tag removed (e.g. "EVALSHA moneta:due:{}"), the count and the worst duration per name.
+slowest_commands() {
+    command -v python3 >/dev/null || { echo "n/a (no python3)"; return; }
+    redis_cli --json SLOWLOG GET 1000 2>/dev/null | python3 -c '
+import json, re, sys
+try:
+    entries = json.load(sys.stdin)
+except ValueError:
+    entries = []
+worst = {}
+for e in entries:
+    argv = e[3] if len(e) > 3 and isinstance(e[3], list) else []
+    cmd = str(argv[0]).upper() if argv else "?"
+    if cmd in ("EVALSHA", "EVAL") and len(argv) > 3:
+        cmd += " " + re.sub(r"\{[^}]*\}", "{}", str(argv[3]))[:48]
+    n, us = worst.get(cmd, (0, 0))
+    worst[cmd] = (n + 1, max(us, int(e[2])))
+top = sorted(worst.items(), key=lambda kv: -kv[1][1])[:4]
+print(", ".join("%s x%d max %.1f ms" % (k, n, us / 1000) for k, (n, us) in top) or "none")'
+}
+
 wait_redis() {
     local i
     for ((i = 0; i < 100; i++)); do
@@ -432,7 +455,11 @@ LEGEND
 run_row() {
     local key="$1" label="$2$ROW_SUFFIX" workers="$3" mode="$4" port="$5" file="$6" sut="$7"
     local s0 s1 out
-    [[ "$mode" == open@* ]] && redis_cli LATENCY RESET >/dev/null
+    if [[ "$mode" == open@* ]]; then
+        redis_cli LATENCY RESET >/dev/null
+        redis_cli CONFIG SET slowlog-log-slower-than 1000 >/dev/null
+        redis_cli SLOWLOG RESET >/dev/null
+    fi
     s0=$(snapshot)
     out=$(run_load "$port" "$file" "$mode")
     # run_load's ROW_SEQ increment happened in the $(...) subshell: repeat it here, or every row
@@ -482,6 +509,7 @@ run_row() {
         printf '%-36s redis stalls >= 1 ms: %s\n' "" "$(redis_cli LATENCY LATEST | awk '
             NR % 4 == 1 { e = $0 } NR % 4 == 0 { printf "%s%s max %s ms", sep, e, $0; sep = ", " }
             END { if (NR == 0) printf "none" }')"
+        printf '%-36s slowest redis commands: %s\n' "" "$(slowest_commands)"
     fi
     num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && echo "$1" || echo null; }
     printf '{"endpoint":"%s","label":"%s","redis_mode":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"allocs_request_threads":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s,"redis_script_us":%s,"redis_reads":%s}\n' \

@@ -205,11 +205,11 @@ for WORKERS in $WORKER_SETS; do
     # steady row then reads lists already loaded (later worker counts find them all loaded).
     cw_file="$WORK/continue_now.tsv"
     if [[ $first -eq 1 ]]; then
-        run_row continue_watching "moneta GET /v1/me/continue-watching (first)" "$WORKERS" closed "$MONETA_PORT" "$cw_file" moneta
+        run_row continue_watching "moneta continue-watching (first)" "$WORKERS" closed "$MONETA_PORT" "$cw_file" moneta
         head -n "$((ROW_N > 0 ? ROW_N : 1))" "$cw_file" >"$WORK/continue_loaded.tsv"
         cw_file="$WORK/continue_loaded.tsv"
     fi
-    run_row continue_watching "moneta GET /v1/me/continue-watching (steady)" "$WORKERS" closed "$MONETA_PORT" "$cw_file" moneta
+    run_row continue_watching "moneta continue-watching (steady)" "$WORKERS" closed "$MONETA_PORT" "$cw_file" moneta
     run_row session_list "moneta GET /v1/playback/sessions" "$WORKERS" closed "$MONETA_PORT" "$WORK/list.tsv" moneta
     # Stop consumes sessions: fresh ones (leases are 90 s), each once, at most as many as the
     # heartbeat row answered in BENCH_DURATION, so the row lasts about that long.
