@@ -122,7 +122,8 @@ void Telemetry::export_shedding(std::size_t workers, LimitStateFn state) {
         };
         const metrics::Labels l{{"worker", std::to_string(i)}};
         registry_.callback_gauge("moneta_inbound_min_rtt_seconds",
-                                 "The worker's last minRTT measurement (p50 at min_limit in flight).", l,
+                                 "The worker's minRTT: its last measurement (p50 at min_limit in flight), or a lower window median when the latency floor made a measurement pointless.",
+                                 l,
                                  seconds(&resilience::AdaptiveLimitState::min_rtt));
         registry_.callback_gauge("moneta_inbound_sample_rtt_seconds",
                                  "The worker's last sample window's latency (p50), compared with max(minRTT x (1 + buffer), floor).",
