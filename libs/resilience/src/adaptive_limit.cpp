@@ -163,8 +163,11 @@ bool AdaptiveLimit::floor_decides() const noexcept {
     if (config_.latency_floor <= core::Duration::zero() || !sample_rtt_) {
         return false;
     }
-    const double buffered = static_cast<double>(sample_rtt_->count()) * (1.0 + config_.min_rtt_buffer_percent / 100.0);
-    return buffered <= static_cast<double>(config_.latency_floor.count());
+    return with_buffer(*sample_rtt_) <= static_cast<double>(config_.latency_floor.count());
+}
+
+double AdaptiveLimit::with_buffer(core::Duration latency) const noexcept {
+    return static_cast<double>(latency.count()) * (1.0 + config_.min_rtt_buffer_percent / 100.0);
 }
 
 void AdaptiveLimit::schedule_min_rtt_window(core::SteadyTime now) {
@@ -244,9 +247,7 @@ void AdaptiveLimit::close_sample_window(core::SteadyTime now) {
 
 std::uint32_t AdaptiveLimit::calculate_new_limit() const noexcept {
     MONETA_ASSERT(min_rtt_ && sample_rtt_, "limit update before minRTT/sampleRTT exist");
-    const double min_rtt = static_cast<double>(min_rtt_->count());
-    const double buffered = std::max(min_rtt + min_rtt * config_.min_rtt_buffer_percent / 100.0,
-                                     static_cast<double>(config_.latency_floor.count()));
+    const double buffered = std::max(with_buffer(*min_rtt_), static_cast<double>(config_.latency_floor.count()));
     // A zero sample (fake clock, same-instant completion) is "infinitely fast": max gradient.
     const double sample = std::max<double>(1.0, static_cast<double>(sample_rtt_->count()));
     const double gradient = std::clamp(buffered / sample, 0.5, 2.0);

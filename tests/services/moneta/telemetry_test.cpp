@@ -7,8 +7,11 @@
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "loop_lag.hpp"
 #include "telemetry.hpp"
@@ -74,6 +77,13 @@ TEST(LoopLagMonitorTest, MeasuresALoopBlockedByAHandlerAndLetsTheLoopEndWhenStop
 
 class TelemetryTest : public ::testing::Test {
 protected:
+    /// Each of @p series (a whole exposition line) is in the scrape @p text.
+    static void expect_series(const std::string& text, std::initializer_list<const char*> series) {
+        for (const char* line : series) {
+            EXPECT_NE(text.find(line), std::string::npos) << line;
+        }
+    }
+
     metrics::Registry registry_;
     Telemetry telemetry_{registry_, 2};
     core::FakeClock clock_;
@@ -114,19 +124,17 @@ TEST_F(TelemetryTest, RegistersDependencyLatencyLoopLagAndConnectionFamilies) {
     telemetry_.flusher_slot().internal_api.latency[3].observe(0.3);  // the flusher's upserts count too
     telemetry_.worker(1).loop.recent_max_seconds.store(0.25);
     const std::string text = registry_.render_text();
-    for (const char* series : {
-             "moneta_redis_request_duration_seconds_count{operation=\"script\"} 1\n",
-             "moneta_redis_request_duration_seconds_count{operation=\"command\"} 0\n",
-             "moneta_redis_request_duration_seconds_count{operation=\"pipeline\"} 0\n",
-             "moneta_internal_api_request_duration_seconds_count{resource=\"progress_upsert\"} 1\n",
-             "moneta_internal_api_request_duration_seconds_count{resource=\"account\"} 0\n",
-             "moneta_event_loop_lag_seconds_count{worker=\"0\"} 0\n",
-             "moneta_event_loop_lag_max_seconds{worker=\"1\"} 0.25\n",
-             "moneta_redis_connections_expected 6\n",
-             "moneta_redis_connected 5\n",
-         }) {
-        EXPECT_NE(text.find(series), std::string::npos) << series;
-    }
+    expect_series(text, {
+                      "moneta_redis_request_duration_seconds_count{operation=\"script\"} 1\n",
+                      "moneta_redis_request_duration_seconds_count{operation=\"command\"} 0\n",
+                      "moneta_redis_request_duration_seconds_count{operation=\"pipeline\"} 0\n",
+                      "moneta_internal_api_request_duration_seconds_count{resource=\"progress_upsert\"} 1\n",
+                      "moneta_internal_api_request_duration_seconds_count{resource=\"account\"} 0\n",
+                      "moneta_event_loop_lag_seconds_count{worker=\"0\"} 0\n",
+                      "moneta_event_loop_lag_max_seconds{worker=\"1\"} 0.25\n",
+                      "moneta_redis_connections_expected 6\n",
+                      "moneta_redis_connected 5\n",
+                  });
     EXPECT_EQ(text.find("worker=\"2\""), std::string::npos);  // the flusher slot has no loop monitor
 }
 
@@ -139,17 +147,15 @@ TEST_F(TelemetryTest, SheddingSumsLimitsAndReportsEachWorkersLatencies) {
     states[1] = resilience::AdaptiveLimitState{.limit = 16, .outstanding = 16, .measuring_min_rtt = true};
     telemetry_.export_shedding(3, [&states](std::size_t i) { return states[i]; });
     const std::string text = registry_.render_text();
-    for (const char* series : {
-             "moneta_inbound_concurrency_limit 56\n",
-             "moneta_inbound_outstanding 23\n",
-             "moneta_inbound_min_rtt_seconds{worker=\"0\"} 0.00025\n",
-             "moneta_inbound_sample_rtt_seconds{worker=\"0\"} 0.003\n",
-             "moneta_inbound_min_rtt_seconds{worker=\"1\"} NaN\n",
-             "moneta_inbound_sample_rtt_seconds{worker=\"1\"} NaN\n",
-             "moneta_inbound_min_rtt_seconds{worker=\"2\"} NaN\n",
-         }) {
-        EXPECT_NE(text.find(series), std::string::npos) << series;
-    }
+    expect_series(text, {
+                      "moneta_inbound_concurrency_limit 56\n",
+                      "moneta_inbound_outstanding 23\n",
+                      "moneta_inbound_min_rtt_seconds{worker=\"0\"} 0.00025\n",
+                      "moneta_inbound_sample_rtt_seconds{worker=\"0\"} 0.003\n",
+                      "moneta_inbound_min_rtt_seconds{worker=\"1\"} NaN\n",
+                      "moneta_inbound_sample_rtt_seconds{worker=\"1\"} NaN\n",
+                      "moneta_inbound_min_rtt_seconds{worker=\"2\"} NaN\n",
+                  });
     EXPECT_EQ(text.find("worker=\"3\""), std::string::npos);
 }
 

@@ -119,6 +119,8 @@ private:
     void finish_min_rtt_window(core::SteadyTime now);
     void schedule_min_rtt_window(core::SteadyTime now);
     bool floor_decides() const noexcept;
+    /// @p latency x (1 + min_rtt_buffer_percent): the tolerance the gradient and the floor check use.
+    double with_buffer(core::Duration latency) const noexcept;
     void close_sample_window(core::SteadyTime now);
     void set_limit(std::uint32_t new_limit, core::SteadyTime now);
     std::uint32_t calculate_new_limit() const noexcept;
