@@ -389,8 +389,9 @@ snapshot() {
         "$(redis_info persistence aof_rewrites) $(redis_info stats total_reads_processed) $aw"
 }
 
-# run_load <port> <file> <mode>: the load generator on CPU_LOAD; prints its key=value line.
-# ROW_CAPTURE: a file for the session ids (once); ROW_OFFSET: the first line (closed/open).
+# run_load <port> <file> <mode>: the load generator on ROW_LOAD_CPU (default CPU_LOAD); prints
+# its key=value line. ROW_CAPTURE: a file for the session ids (once); ROW_OFFSET: the first line
+# (closed/open).
 run_load() {
     local port="$1" file="$2" mode="$3" args=()
     case "$mode" in
@@ -402,8 +403,25 @@ run_load() {
     [[ -n "${ROW_OFFSET:-}" && "$mode" != once ]] && args+=(--offset "$ROW_OFFSET")
     [[ -n "${ROW_MAX:-}" && "$mode" != once ]] && args+=(--max-requests "$ROW_MAX")
     ROW_SEQ=$((ROW_SEQ + 1))
-    taskset -c "$CPU_LOAD" "$LOAD" --port "$port" --requests "$file" --connections "$CONNECTIONS" \
+    taskset -c "${ROW_LOAD_CPU:-$CPU_LOAD}" "$LOAD" --port "$port" --requests "$file" --connections "$CONNECTIONS" \
         --seq-start $((ROW_SEQ * 20000000)) "${args[@]}"
+}
+
+# open_loop_cpu <workers>: the core for an open-loop row's load generator, after the closed-loop
+# row of the same path just measured (ROW_SUT_US: moneta + the nginx edge on CPU_SUT; ROW_REDIS_US:
+# redis-server on CPU_LOAD). An open-loop generator pays a timer wake-up per request (2-3x its
+# closed-loop CPU), and at 80 % of a maximum that Redis's core set, left beside Redis it fills
+# that core past 100 %: the tail would measure the generator's queue. It goes on the core the
+# service used less (docs/performance.md, thirteenth round); with more than one worker moneta
+# spans every core and the generator stays on CPU_LOAD. run_row calls it for every open-loop row
+# (each follows its path's closed-loop row) and it sets run_row's ROW_LOAD_CPU and ROW_LOAD_WHY.
+open_loop_cpu() {
+    ROW_LOAD_CPU="$CPU_LOAD"
+    if [[ "$1" -eq 1 && "$CPU_SUT" != "$CPU_LOAD" ]] &&
+        awk -v s="${ROW_SUT_US:-0}" -v r="${ROW_REDIS_US:-0}" 'BEGIN { exit !(s < r) }'; then
+        ROW_LOAD_CPU="$CPU_SUT"
+    fi
+    ROW_LOAD_WHY="load generator on CPU $ROW_LOAD_CPU (the last closed-loop row, per request: CPU $CPU_SUT ${ROW_SUT_US:-?} us, redis on CPU $CPU_LOAD ${ROW_REDIS_US:-?} us)"
 }
 
 kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
@@ -437,7 +455,8 @@ round trips (moneta_redis_round_trips_total); aof_B = AOF bytes (aof_current_siz
 writes and the kernel); reads = Redis socket reads per request (total_reads_processed: how well
 requests share a read).
 p50/p99/p99.9 in µs; open@R = open loop at R req/s (80 % of the row's closed-loop maximum),
-latency from the intended send time. Redis used_memory per live session ($ACCOUNTS_GOT accounts, first
+latency from the intended send time; an open-loop row's load generator runs on the core its path's
+closed-loop row used less (printed under the row; with 1 worker only). Redis used_memory per live session ($ACCOUNTS_GOT accounts, first
 preparation, account and catalog caches included): ${MEM_PER_SESSION:-?} bytes over ${LIVE_ALL:-?} live sessions.
 Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure).
 LEGEND
@@ -454,8 +473,9 @@ LEGEND
 # appends it to results.jsonl. Sets ROW_RPS.
 run_row() {
     local key="$1" label="$2$ROW_SUFFIX" workers="$3" mode="$4" port="$5" file="$6" sut="$7"
-    local s0 s1 out
+    local s0 s1 out ROW_LOAD_CPU="$CPU_LOAD" ROW_LOAD_WHY=""
     if [[ "$mode" == open@* ]]; then
+        open_loop_cpu "$workers"
         redis_cli LATENCY RESET >/dev/null
         redis_cli CONFIG SET slowlog-log-slower-than 1000 >/dev/null
         redis_cli SLOWLOG RESET >/dev/null
@@ -499,6 +519,10 @@ run_row() {
         print m, r, ng, sq, al, aw, cm, rt, aof, lua, rd }')
     local m r ng sq al aw cm rt aof lua rd
     read -r m r ng sq al aw cm rt aof lua rd <<<"$line"
+    # shellcheck disable=SC2034 # read by open_loop_cpu: what the row cost each core, per request
+    ROW_SUT_US=$(awk -v m="$m" -v ng="$ng" 'BEGIN { printf "%.1f", (m == "-" ? 0 : m) + (ng == "-" ? 0 : ng) }')
+    # shellcheck disable=SC2034 # as above
+    ROW_REDIS_US="$r"
     printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %6s %5s %6s %5s %5s\n' \
         "$label" "$workers" "$mode" "$rps" "$p50" "$p99" "$p999" "$non2xx" "$m" "$r" "$ng" "$load_us" "$sq" "$al" "$aw" "$cm" "$rt" "$aof" "$lua" "$rd"
     if [[ "$non2xx" != 0 || "$errors" != 0 ]]; then
@@ -510,6 +534,7 @@ run_row() {
             NR % 4 == 1 { e = $0 } NR % 4 == 0 { printf "%s%s max %s ms", sep, e, $0; sep = ", " }
             END { if (NR == 0) printf "none" }')"
         printf '%-36s slowest redis commands: %s\n' "" "$(slowest_commands)"
+        printf '%-36s %s\n' "" "$ROW_LOAD_WHY"
     fi
     num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && echo "$1" || echo null; }
     printf '{"endpoint":"%s","label":"%s","redis_mode":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"allocs_request_threads":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s,"redis_script_us":%s,"redis_reads":%s}\n' \

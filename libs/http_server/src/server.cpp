@@ -72,7 +72,12 @@ class Server::Impl {
 public:
     struct Worker {
         std::size_t index = 0;
-        asio::io_context ioc{1};
+        /// Run by this worker's one thread, and every socket on it is used only from that thread
+        /// (the factory builds the worker's clients there; other threads only post()): Asio's
+        /// per-socket reactor lock is then dead weight, three lock/unlock pairs per request
+        /// (docs/performance.md, thirteenth round). The scheduler keeps its lock, so posting
+        /// from another thread (drain, the fetch coalescer) stays safe.
+        asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
         std::optional<tcp::acceptor> acceptor;
         std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
         WorkerHooks hooks;
