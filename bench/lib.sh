@@ -281,6 +281,19 @@ ticks() {
     echo "$total"
 }
 
+# sys_ticks <pid...>: their system (kernel) CPU ticks alone: the part of the ticks above spent in
+# syscalls, the loopback network stack and the softirqs run on their behalf.
+sys_ticks() {
+    local total=0 p stat
+    for p in "$@"; do
+        stat="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
+        local -a f
+        read -r -a f <<<"${stat##*) }"
+        total=$((total + f[12]))
+    done
+    echo "$total"
+}
+
 # tree <pid>: the pid and its children (nginx master and workers).
 tree() {
     local p="$1"
@@ -379,14 +392,16 @@ alloc_counts() {
 
 # snapshot: every counter a row compares, as one line of numbers.
 snapshot() {
-    local m=0 a=0 aw=0 rt=0
+    local m=0 ms=0 a=0 aw=0 rt=0
     if [[ -n "$MONETA_PID" ]]; then
-        m=$(ticks "$MONETA_PID"); read -r a aw <<<"$(alloc_counts)"; rt=$(metric moneta_redis_round_trips_total)
+        m=$(ticks "$MONETA_PID"); ms=$(sys_ticks "$MONETA_PID")
+        read -r a aw <<<"$(alloc_counts)"; rt=$(metric moneta_redis_round_trips_total)
     fi
     # shellcheck disable=SC2046 # tree prints pids (integers): one argument each, as intended
     echo "$m $(ticks "${REDIS_PIDS[@]}") $(ticks $(tree "$BASE_PID")) $(ticks $(tree "$EDGE_PID")) $(softirq_ticks "$CPU_SUT")" \
         "$(softirq_ticks "$CPU_LOAD") $a $(redis_command_stats) $(redis_info persistence aof_current_size) $rt" \
-        "$(redis_info persistence aof_rewrites) $(redis_info stats total_reads_processed) $aw"
+        "$(redis_info persistence aof_rewrites) $(redis_info stats total_reads_processed) $aw $ms" \
+        "$(sys_ticks $(tree "$BASE_PID"))"
 }
 
 # run_load <port> <file> <mode>: the load generator on ROW_LOAD_CPU (default CPU_LOAD); prints
@@ -436,8 +451,8 @@ print_header() {
     printf '        redis AOF everysec + password (auto-rewrite off); nginx edge = deploy/nginx (per-address limit lifted: all load comes from 127.0.0.1); %s accounts; %s connections; %ss per row; binaries: %s (%s)\n' \
         "$ACCOUNTS_GOT" "$CONNECTIONS" "$DURATION" "$BIN_DIR" "$COMMIT"
     printf 'load average at start: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %6s %5s %6s %5s %5s\n' \
-        endpoint w mode "req/s" p50 p99 p99.9 non2xx moneta redis nginx load sirq allocs req_al cmds rt aof_B lua reads
+    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %6s %7s %7s %6s %6s | %7s %6s %6s %5s %6s %5s %5s\n' \
+        endpoint w mode "req/s" p50 p99 p99.9 non2xx moneta sys redis nginx load sirq allocs req_al cmds rt aof_B lua reads
 }
 
 print_legend() {
@@ -445,7 +460,8 @@ print_legend() {
 
 Per request: moneta / redis / nginx / load = CPU µs (user+system, all threads, /proc/<pid>/stat) of
 moneta, redis-server, nginx (the baseline's or the edge's master+workers on rows through it) and
-the load generator; sirq = softirq µs of CPU $CPU_SUT (/proc/stat; loopback traffic of every process on
+the load generator; sys = the system (kernel) part of the moneta column (of the nginx column on the
+baseline row): syscalls, the loopback TCP stack and softirqs run in the process's context; sirq = softirq µs of CPU $CPU_SUT (/proc/stat; loopback traffic of every process on
 that core); allocs = heap allocations of moneta (LD_PRELOAD counter, all threads, background work
 included: the write-behind flusher, the log writer, the exporters, the admin port the bench scrapes);
 req_al = those of the request threads alone (worker-<n>); cmds = Redis commands (INFO commandstats, calls inside scripts included); rt = Redis
@@ -516,15 +532,16 @@ run_row() {
         rt = (sut == "base") ? "-" : sprintf("%.2f", (y[11] - x[11]) / n)
         rd = sprintf("%.2f", (y[13] - x[13]) / n)
         aw = (sut == "base") ? "-" : sprintf("%.2f", (y[14] - x[14]) / n)
-        print m, r, ng, sq, al, aw, cm, rt, aof, lua, rd }')
-    local m r ng sq al aw cm rt aof lua rd
-    read -r m r ng sq al aw cm rt aof lua rd <<<"$line"
+        sy = (sut == "base") ? sprintf("%.1f", (y[16] - x[16]) * us) : sprintf("%.1f", (y[15] - x[15]) * us)
+        print m, r, ng, sq, al, aw, cm, rt, aof, lua, rd, sy }')
+    local m r ng sq al aw cm rt aof lua rd sy
+    read -r m r ng sq al aw cm rt aof lua rd sy <<<"$line"
     # shellcheck disable=SC2034 # read by open_loop_cpu: what the row cost each core, per request
     ROW_SUT_US=$(awk -v m="$m" -v ng="$ng" 'BEGIN { printf "%.1f", (m == "-" ? 0 : m) + (ng == "-" ? 0 : ng) }')
     # shellcheck disable=SC2034 # as above
     ROW_REDIS_US="$r"
-    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %7s %7s %6s %6s | %7s %6s %6s %5s %6s %5s %5s\n' \
-        "$label" "$workers" "$mode" "$rps" "$p50" "$p99" "$p999" "$non2xx" "$m" "$r" "$ng" "$load_us" "$sq" "$al" "$aw" "$cm" "$rt" "$aof" "$lua" "$rd"
+    printf '%-36s %2s %-11s %8s %7s %7s %7s %7s | %7s %6s %7s %7s %6s %6s | %7s %6s %6s %5s %6s %5s %5s\n' \
+        "$label" "$workers" "$mode" "$rps" "$p50" "$p99" "$p999" "$non2xx" "$m" "$sy" "$r" "$ng" "$load_us" "$sq" "$al" "$aw" "$cm" "$rt" "$aof" "$lua" "$rd"
     if [[ "$non2xx" != 0 || "$errors" != 0 ]]; then
         printf '%-36s statuses %s, connection errors %s\n' "" "$statuses" "$errors"
     fi
@@ -537,10 +554,10 @@ run_row() {
         printf '%-36s %s\n' "" "$ROW_LOAD_WHY"
     fi
     num() { [[ "$1" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && echo "$1" || echo null; }
-    printf '{"endpoint":"%s","label":"%s","redis_mode":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"allocs_request_threads":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s,"redis_script_us":%s,"redis_reads":%s}\n' \
+    printf '{"endpoint":"%s","label":"%s","redis_mode":"%s","workers":%s,"mode":"%s","commit":"%s","requests":%s,"rps":%s,"p50_us":%s,"p99_us":%s,"p999_us":%s,"non_2xx":%s,"errors":%s,"statuses":"%s","moneta_cpu_us":%s,"redis_cpu_us":%s,"nginx_cpu_us":%s,"load_cpu_us":%s,"softirq_us":%s,"allocs":%s,"allocs_request_threads":%s,"redis_cmds":%s,"redis_round_trips":%s,"aof_bytes":%s,"redis_script_us":%s,"redis_reads":%s,"sut_system_cpu_us":%s}\n' \
         "$key" "$label" "$ROW_REDIS_MODE" "$workers" "$mode" "$COMMIT" "$n" "$(num "$rps")" "$(num "$p50")" "$(num "$p99")" "$(num "$p999")" \
         "$(num "$non2xx")" "$(num "$errors")" "$statuses" "$(num "$m")" "$(num "$r")" "$(num "$ng")" "$(num "$load_us")" \
-        "$(num "$sq")" "$(num "$al")" "$(num "$aw")" "$(num "$cm")" "$(num "$rt")" "$(num "$aof")" "$(num "$lua")" "$(num "$rd")" >>"$WORK/results.jsonl"
+        "$(num "$sq")" "$(num "$al")" "$(num "$aw")" "$(num "$cm")" "$(num "$rt")" "$(num "$aof")" "$(num "$lua")" "$(num "$rd")" "$(num "$sy")" >>"$WORK/results.jsonl"
 }
 
 write_results_json() {
