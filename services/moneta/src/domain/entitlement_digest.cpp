@@ -57,6 +57,19 @@ bool take_int(std::string_view& s, char stop, std::int64_t& out) noexcept {
         ++p;
         at_non_digit = true;
     }
+    if (!at_non_digit && end - p >= 16) {
+        // Nine to fifteen digits (a time in ms until the year 33658) in two loads and no loop;
+        // no overflow is possible below sixteen digits.
+        const std::uint64_t w1 = core::swar::load8(p);
+        const std::uint64_t w2 = core::swar::load8(p + 8);
+        const std::uint64_t nd2 = non_digits(w2);
+        if (non_digits(w1) == 0 && nd2 != 0) {
+            const unsigned k2 = static_cast<unsigned>(__builtin_ctzll(nd2)) / 8;
+            v = chunk_value(w1, 8) * kPow10[k2] + (k2 != 0 ? chunk_value(w2, k2) : 0);
+            p += 8 + k2;
+            at_non_digit = true;
+        }
+    }
     while (!at_non_digit && end - p >= 8) {
         const std::uint64_t w = core::swar::load8(p);
         const std::uint64_t nd = non_digits(w);
