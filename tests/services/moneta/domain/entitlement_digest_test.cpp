@@ -139,5 +139,82 @@ TEST(EntitlementDigest, DecodesExactlyLikeFromChars) {
     EXPECT_GT(decoded, 20'000);  // the random inputs reach the accepting paths too
 }
 
+// The integers are read eight bytes at a time while eight remain: every byte value at every
+// position of digests whose numbers straddle the eight-byte chunks (13 digits as stored, 8, 16,
+// 19 and 20 digits, signs, leading zeros) must be refused or read exactly as from_chars reads it.
+TEST(EntitlementDigest, EveryByteAtEveryPositionDecodesLikeFromChars) {
+    const std::vector<std::string> bases = {
+        "1733612345678|4102444800000|9:p_00001_19:p_00001_2",
+        "12345678|87654321|1:x",
+        "1234567812345678|-1234567812345678|3:abc",
+        "9223372036854775807|-9223372036854775808|",
+        "00000000000000000009223372036854775807|0000000000000000000000001|2:ab",
+        "18446744073709551615|1|",
+        "-0|0|10:0123456789",
+    };
+    int compared = 0;
+    for (const std::string& base : bases) {
+        for (std::size_t at = 0; at < base.size(); ++at) {
+            for (int b = 0; b < 256; ++b) {
+                std::string in = base;
+                in[at] = static_cast<char>(b);
+                const auto got = decode_entitlement_digest(in);
+                const auto want = reference_decode(in);
+                ASSERT_EQ(got.has_value(), want.has_value()) << at << " " << b << " " << in;
+                if (got) {
+                    ASSERT_EQ(got->fetched_at_ms, want->fetched_at_ms) << in;
+                    ASSERT_EQ(got->playable_until_ms, want->playable_until_ms) << in;
+                    ASSERT_EQ(got->profiles, want->profiles) << in;
+                }
+                ++compared;
+            }
+        }
+        // Every prefix too: a number cut short at each length, with and without its stop.
+        for (std::size_t n = 0; n <= base.size(); ++n) {
+            const std::string in = base.substr(0, n);
+            ASSERT_EQ(decode_entitlement_digest(in).has_value(), reference_decode(in).has_value()) << in;
+        }
+    }
+    EXPECT_GT(compared, 50'000);
+}
+
+// The int64 edges and every length of a run of digits (1-40, so every split into chunks and
+// tail), as fetched_at with a valid rest, against from_chars.
+TEST(EntitlementDigest, EveryDigitRunLengthDecodesLikeFromChars) {
+    std::mt19937_64 rng(12);
+    for (std::size_t len = 1; len <= 40; ++len) {
+        for (int i = 0; i < 200; ++i) {
+            std::string n;
+            for (std::size_t k = 0; k < len; ++k) {
+                n.push_back(static_cast<char>('0' + rng() % 10));
+            }
+            if (i % 4 == 0) {
+                n[0] = '0';  // leading zeros
+            }
+            for (const std::string& sign : {std::string(), std::string("-")}) {
+                const std::string in = sign + n + "|" + n + "|";
+                const auto got = decode_entitlement_digest(in);
+                const auto want = reference_decode(in);
+                ASSERT_EQ(got.has_value(), want.has_value()) << in;
+                if (got) {
+                    ASSERT_EQ(got->fetched_at_ms, want->fetched_at_ms) << in;
+                    ASSERT_EQ(got->playable_until_ms, want->playable_until_ms) << in;
+                }
+            }
+        }
+    }
+    for (const char* edge : {"9223372036854775807", "9223372036854775808", "-9223372036854775808",
+                             "-9223372036854775809", "18446744073709551615", "18446744073709551616",
+                             "99999999999999999999", "0", "-0", "00000000"}) {
+        const std::string in = std::string(edge) + "|" + edge + "|";
+        const auto got = decode_entitlement_digest(in);
+        const auto want = reference_decode(in);
+        ASSERT_EQ(got.has_value(), want.has_value()) << in;
+        if (got) {
+            EXPECT_EQ(got->fetched_at_ms, want->fetched_at_ms) << in;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace moneta::domain

@@ -83,6 +83,23 @@ TEST(KeyLayout, ConsecutiveAccountsNeverShareAStalePartition) {
     }
 }
 
+// The account comparison reads words (8 bytes, or two overlapping 4-byte loads under 8): an
+// account of every length 1-64 changed in any one byte, in place, is always a new account.
+TEST(KeyLayout, AnAccountChangedInAnyOneByteIsANewAccount) {
+    for (std::size_t len = 1; len <= 64; ++len) {
+        std::string account(len, 'a');
+        KeyBuffer kb;
+        ASSERT_EQ(kb.add_account("ent:", account), testing::account_key("ent:", account));
+        for (std::size_t at = 0; at < len && kb.size() + 2 <= KeyBuffer::kMaxKeys; at += 1 + len / 5) {
+            account[at] = static_cast<char>('b' + at % 20);  // same length, same storage
+            EXPECT_EQ(kb.add_account("ent:", account), testing::account_key("ent:", account)) << len << " " << at;
+            EXPECT_EQ(kb.partition(), testing::account_partition(account)) << account;
+        }
+        // The same bytes again (an equal account) keep their partition.
+        EXPECT_EQ(kb.add_account("dirty:", account), testing::account_key("dirty:", account)) << account;
+    }
+}
+
 // The partition is written digit by digit: accounts of one-, two- and three-digit partitions,
 // with and without a suffix, spelled as docs/data.md says.
 TEST(KeyLayout, PartitionTagsOfEveryWidth) {
