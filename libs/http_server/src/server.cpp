@@ -633,6 +633,7 @@ private:
                 res = config_.error_page(500, "INTERNAL", "Something went wrong. Try again shortly.",
                                          clock_.wall_ms());
             }
+            req.end(res.status);  // what a wrapper left to settle (a destroyed session: ~Request)
             bump(st.requests_in_flight, std::int64_t{-1});
             if (res.drop) {
                 // Abortive close, no bytes written: the peer sees a reset, as from a crashed

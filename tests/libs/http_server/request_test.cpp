@@ -1,11 +1,14 @@
 // Request::header(KnownHeader): the server's index when it filled the fields in its one pass
 // (indexed_fields()), a scan like header(name) when they were set by hand (mutable_headers()).
+// The end hook: run exactly once, by end() or at the latest by the Request's destructor.
 #include "moneta/http/request.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace moneta::http {
 namespace {
@@ -47,6 +50,41 @@ TEST(RequestTest, IndexedFieldsAreReadFromTheIndexUntilSetByHandAgain) {
     // Set by hand: the index no longer counts.
     req.mutable_headers() = {{"content-type", "text/plain"}};
     EXPECT_EQ(req.header(KnownHeader::kContentType), "text/plain");
+}
+
+/// Each run of the hook: (word, status).
+using Ends = std::vector<std::pair<std::int64_t, int>>;
+
+EndHook record_into(Ends& ends, std::int64_t word) {
+    return {[](void* owner, std::int64_t w, int status) noexcept {
+                static_cast<Ends*>(owner)->emplace_back(w, status);
+            },
+            &ends, word};
+}
+
+TEST(RequestTest, TheEndHookRunsOnceWithTheStatusTheServerEndsWith) {
+    Ends ends;
+    Request req;
+    req.end(200);  // nothing pending: nothing runs
+    req.set_end_hook(record_into(ends, 7));
+    req.end(503);
+    req.end(200);  // already ended
+    EXPECT_EQ(ends, (Ends{{7, 503}}));
+}
+
+TEST(RequestTest, AnEndHookStillPendingRunsWithStatus0WhenTheRequestGoes) {
+    Ends ends;
+    {
+        Request req;
+        req.set_end_hook(record_into(ends, 1));
+        // Moved: the hook goes with the request, and runs once.
+        Request moved = std::move(req);
+        EXPECT_TRUE(ends.empty());
+        // A second hook ends the first (0) before it is kept.
+        moved.set_end_hook(record_into(ends, 2));
+        EXPECT_EQ(ends, (Ends{{1, 0}}));
+    }
+    EXPECT_EQ(ends, (Ends{{1, 0}, {2, 0}}));
 }
 
 }  // namespace

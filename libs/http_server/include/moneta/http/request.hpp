@@ -76,6 +76,20 @@ private:
     std::array<std::string_view, kSize> values_{};
 };
 
+/// What a handler wrapper took for one request and the server settles when the request is over:
+/// moneta's load shedding leaves its concurrency permit here. A function and two words, so the
+/// wrapper can hand on its inner handler's awaitable instead of awaiting it in a coroutine of its
+/// own (a frame per request) just to run code after it.
+struct EndHook {
+    /// @p status: the response's status once the handler returned (500 when it threw), or 0 when
+    /// the request ended without one (the Request destroyed with the hook pending: its
+    /// connection's coroutine destroyed while the handler was suspended).
+    using Fn = void (*)(void* owner, std::int64_t word, int status) noexcept;
+    Fn fn = nullptr;
+    void* owner = nullptr;
+    std::int64_t word = 0;  ///< the wrapper's own value (moneta: when the permit was taken)
+};
+
 /// Views are valid until the handler's awaitable completes.
 /// @par Thread safety
 /// Distinct objects: safe. Shared objects: unsafe.
@@ -123,6 +137,13 @@ public:
         return s;
     }
 
+    /// Leaves @p hook to run exactly once when this request ends: from end(), which the server
+    /// calls when the handler has returned or thrown, or from the Request's destructor. One per
+    /// request: a pending one is ended first, with status 0.
+    void set_end_hook(EndHook hook) noexcept { end_.set(hook); }
+    /// Runs the pending end hook, if any, with @p status (the server, after the handler).
+    void end(int status) noexcept { end_.run(status); }
+
     // --- set by the server and router only ---
     /// The written body's storage, kept for the next take_response_buffer() (up to
     /// kMaxRecycledBody bytes of capacity: a rare large body is not kept for the connection's life).
@@ -156,6 +177,38 @@ public:
     bool add_param(std::string_view v) noexcept;
 
 private:
+    /// The pending EndHook: moved with the Request, never copied, run at the latest when the
+    /// Request is destroyed, so what it settles cannot leak.
+    class PendingEnd {
+    public:
+        PendingEnd() noexcept = default;
+        PendingEnd(PendingEnd&& other) noexcept : hook_(std::exchange(other.hook_, {})) {}
+        PendingEnd& operator=(PendingEnd&& other) noexcept {
+            if (this != &other) {
+                run(0);
+                hook_ = std::exchange(other.hook_, {});
+            }
+            return *this;
+        }
+        PendingEnd(const PendingEnd&) = delete;
+        PendingEnd& operator=(const PendingEnd&) = delete;
+        ~PendingEnd() { run(0); }
+
+        void set(EndHook hook) noexcept {
+            run(0);
+            hook_ = hook;
+        }
+        void run(int status) noexcept {
+            if (hook_.fn != nullptr) {
+                const EndHook h = std::exchange(hook_, {});
+                h.fn(h.owner, h.word, status);
+            }
+        }
+
+    private:
+        EndHook hook_;
+    };
+
     Method method_ = Method::kOther;
     std::string_view method_string_;
     std::string_view target_;
@@ -171,6 +224,7 @@ private:
     std::uint16_t route_id_ = kNoRoute;
     core::RequestContext context_;
     std::string response_buffer_;  ///< see take_response_buffer()
+    PendingEnd end_;               ///< see set_end_hook()
 };
 
 }  // namespace moneta::http
