@@ -248,6 +248,7 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
     ReadBuffer in(moneta::http::detail::read_buffer_initial(l), moneta::http::detail::read_buffer_max(l));
     std::vector<moneta::http::Header> fields;
     fields.reserve(l.header_count);
+    moneta::http::KnownHeaderIndex known;
     std::vector<Outcome> out;
     auto read_more = [&] {
         const std::size_t n = wire.read_some(in.room(), in.room_size());
@@ -312,7 +313,7 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
         // 2. The one strict pass.
         HeadFacts facts;
         auto parse = [&] {
-            return moneta::http::detail::parse_head(in.view().substr(0, head_len), l, facts, fields);
+            return moneta::http::detail::parse_head(in.view().substr(0, head_len), l, facts, fields, &known);
         };
         const auto verdict = parse();
         if (verdict.status != 0) {
@@ -327,6 +328,20 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
             break;
         }
         FUZZ_CHECK(fields.capacity() == l.header_count, "the header slots were reallocated");
+        // The index of the known headers, noted in the same pass, answers what a scan answers.
+        for (std::size_t k = 0; k < moneta::http::KnownHeaderIndex::kSize; ++k) {
+            const auto h = static_cast<moneta::http::KnownHeader>(k);
+            const auto first = std::find_if(fields.begin(), fields.end(), [&](const moneta::http::Header& f) {
+                return iequals(f.name, moneta::http::known_header_name(h));
+            });
+            const auto noted = known.get(h);
+            FUZZ_CHECK(
+                first == fields.end() ? !noted.has_value()
+                                      : noted.has_value() && noted->data() == first->value.data() &&
+                                            noted->size() == first->value.size(),
+                "the known-header index disagrees with a scan of the fields"
+            );
+        }
         // 3. The body.
         std::string_view body;
         std::size_t request_len = head_len;

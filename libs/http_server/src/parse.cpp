@@ -112,9 +112,9 @@ HeadScan scan_head(std::string_view data, std::size_t& searched) noexcept {
 }
 
 HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, HeadFacts& facts,
-                       std::vector<Header>& fields) {
+                       std::vector<Header>& fields, KnownHeaderIndex* known) {
     const HeadVerdict verdict =
-        check_head(head, {limits.uri_bytes, limits.header_count}, &facts, &fields);
+        check_head(head, {limits.uri_bytes, limits.header_count}, &facts, &fields, known);
     if (verdict.status != 0) {
         return verdict;
     }

@@ -28,14 +28,15 @@ struct HeadScan {
 /// found, so a slow client's head is not rescanned from the start at every read.
 HeadScan scan_head(std::string_view data, std::size_t& searched) noexcept;
 
-/// check_head over @p head (exactly the bytes through CRLFCRLF), filling @p facts and @p fields
-/// (views into @p head; give @p fields capacity for limits.header_count and nothing allocates),
+/// check_head over @p head (exactly the bytes through CRLFCRLF), filling @p facts, @p fields
+/// and @p known (views into @p head; give @p fields capacity for limits.header_count and nothing
+/// allocates),
 /// then the body limit (a Content-Length over it is 413 before any body byte is read) and the
 /// path rules (is_safe_path).
 /// @return status 0 when the head is acceptable (the body, if any, is still to be framed), else
 /// the error to answer before closing: 400, 413, 414, 431, 501 or 505.
 HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, HeadFacts& facts,
-                       std::vector<Header>& fields);
+                       std::vector<Header>& fields, KnownHeaderIndex* known = nullptr);
 
 /// Bytes a connection keeps free after the head for a body and pipelined requests.
 inline constexpr std::size_t kReadSlack = 4096;

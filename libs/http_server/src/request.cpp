@@ -44,6 +44,21 @@ std::string_view method_name(Method m) noexcept {
     return "OTHER";
 }
 
+std::string_view known_header_name(KnownHeader h) noexcept {
+    switch (h) {
+        case KnownHeader::kAuthorization: return "authorization";
+        case KnownHeader::kContentType: return "content-type";
+        case KnownHeader::kUserAgent: return "user-agent";
+        case KnownHeader::kXRequestId: return "x-request-id";
+        case KnownHeader::kTraceparent: return "traceparent";
+        case KnownHeader::kElasticApmTraceparent: return "elastic-apm-traceparent";
+        case KnownHeader::kTracestate: return "tracestate";
+        case KnownHeader::kXRequestTimeoutMs: return "x-request-timeout-ms";
+        case KnownHeader::kCount: break;
+    }
+    return {};
+}
+
 std::optional<std::string_view> Request::header(std::string_view name) const noexcept {
     for (const Header& h : headers_) {
         if (iequals(h.name, name)) {

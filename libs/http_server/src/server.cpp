@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <list>
@@ -102,6 +103,12 @@ public:
                 c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             }
             edge_lower_.push_back(std::move(name));
+        }
+        for (std::size_t k = 0; k < KnownHeaderIndex::kSize; ++k) {
+            const auto h = static_cast<KnownHeader>(k);
+            if (std::find(edge_lower_.begin(), edge_lower_.end(), known_header_name(h)) != edge_lower_.end()) {
+                edge_known_ |= KnownHeaderIndex::bit(h);
+            }
         }
         const std::size_t n = config_.threads == 0 ? 1 : config_.threads;
         for (std::size_t i = 0; i < n; ++i) {
@@ -349,7 +356,7 @@ private:
     void build_context(Request& req) {
         core::RequestContext& ctx = req.context();
         // Assigned into the string the connection's Request keeps, so its capacity is reused.
-        const auto rid = req.header("x-request-id");
+        const auto rid = req.header(KnownHeader::kXRequestId);
         if (rid && core::is_valid_request_id(*rid)) {
             ctx.request_id.assign(*rid);
         } else {
@@ -363,11 +370,11 @@ private:
             }
         }
         std::optional<core::TraceContext> parent;
-        if (auto tp = req.header("traceparent")) {
+        if (auto tp = req.header(KnownHeader::kTraceparent)) {
             parent = core::TraceContext::parse(*tp);
         }
         if (!parent) {
-            if (auto tp = req.header("elastic-apm-traceparent")) {
+            if (auto tp = req.header(KnownHeader::kElasticApmTraceparent)) {
                 parent = core::TraceContext::parse(*tp);
             }
         }
@@ -376,7 +383,7 @@ private:
         // Assigned (not replaced): the connection's Request keeps the string's capacity.
         ctx.tracestate.clear();
         if (parent) {
-            if (auto ts = req.header("tracestate"); ts && core::TraceContext::valid_tracestate(*ts)) {
+            if (auto ts = req.header(KnownHeader::kTracestate); ts && core::TraceContext::valid_tracestate(*ts)) {
                 ctx.tracestate.assign(*ts);
             }
         }
@@ -384,7 +391,7 @@ private:
         // request came through nginx. A tiny value is raised to the floor, so a client cannot
         // make every dependency call fail at once; the result never exceeds the default.
         Duration budget = config_.timeouts.default_deadline;
-        if (auto t = req.header("x-request-timeout-ms")) {
+        if (auto t = req.header(KnownHeader::kXRequestTimeoutMs)) {
             if (auto ms = core::parse_timeout_ms(*t)) {
                 const Duration asked = std::max<Duration>(*ms, config_.timeouts.min_client_deadline);
                 budget = std::min(budget, asked);
@@ -436,7 +443,8 @@ private:
         }
         const ServerLimits& limits = config_.limits;
         Request& req = c.req;
-        req.mutable_headers().reserve(limits.header_count);  // fixed slots for the connection's life
+        const Request::IndexedFields fields = req.indexed_fields();
+        fields.fields.reserve(limits.header_count);  // fixed slots for the connection's life
         detail::HeadFacts facts;
         std::array<asio::const_buffer, 2> out_bufs;  // the response being written
 
@@ -502,10 +510,11 @@ private:
                 }
                 break;
             }
-            // 2. One strict pass over the head into the Request's slots (views into c.in).
+            // 2. One strict pass over the head into the Request's slots and its index of the known
+            //    headers (views into c.in).
             auto parse = [&] {
-                return detail::parse_head(c.in.view().substr(0, head_len), limits, facts,
-                                          req.mutable_headers());
+                return detail::parse_head(c.in.view().substr(0, head_len), limits, facts, fields.fields,
+                                          &fields.known);
             };
             const detail::HeadVerdict verdict = parse();
             if (verdict.status != 0) {
@@ -609,7 +618,10 @@ private:
             req.set_body(body);
             req.set_remote_ip(c.remote_ip);
             req.clear_params();
-            const EdgeVerdict edge = apply_edge_trust(req.mutable_headers(), config_.edge.token, edge_lower_);
+            const EdgeVerdict edge = apply_edge_trust(fields.fields, config_.edge.token, edge_lower_);
+            if (!edge.trusted) {
+                fields.known.forget(edge_known_);  // the fields it removed are gone from the index too
+            }
             if (edge.dropped != 0) {
                 bump(st.edge_headers_dropped_total, std::uint64_t{edge.dropped});
             }
@@ -626,6 +638,7 @@ private:
                 res = config_.error_page(500, "INTERNAL", "Something went wrong. Try again shortly.",
                                          clock_.wall_ms());
             }
+            req.end(res.status);  // what a wrapper left to settle (a destroyed session: ~Request)
             bump(st.requests_in_flight, std::int64_t{-1});
             if (res.drop) {
                 // Abortive close, no bytes written: the peer sees a reset, as from a crashed
@@ -658,6 +671,7 @@ private:
 
     ServerConfig config_;
     std::vector<std::string> edge_lower_;  ///< config_.edge.headers, lower-cased once
+    std::uint32_t edge_known_ = 0;         ///< the KnownHeaderIndex bits of the edge-only headers
     const core::Clock& clock_;
     WorkerFactory factory_;
     Duration sweep_period_;

@@ -296,10 +296,19 @@ bool target_too_long(std::string_view partial_head, std::size_t uri_bytes) noexc
 }
 
 HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFacts* facts,
-                       std::vector<Header>* fields_out) {
+                       std::vector<Header>* fields_out, KnownHeaderIndex* known) {
     if (fields_out != nullptr) {
         fields_out->clear();
     }
+    if (known != nullptr) {
+        known->reset();
+    }
+    // A field the server or moneta reads on every request: noted for Request::header(KnownHeader).
+    const auto note = [known](KnownHeader h, std::string_view value) {
+        if (known != nullptr) {
+            known->note(h, value);
+        }
+    };
     // Request line: METHOD SP request-target SP HTTP-version CRLF
     const auto line_end = head.find("\r\n");
     if (line_end == std::string_view::npos) {
@@ -403,7 +412,8 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
         if (fields_out != nullptr) {
             fields_out->push_back({name, value});
         }
-        // The framing and connection fields, recognised by length first (one compare for most).
+        // The framing and connection fields and the known ones, recognised by length first (one
+        // compare for most; never more than two).
         switch (name.size()) {
             case 14:
                 if (name_is(name, "content-length")) {
@@ -434,9 +444,43 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
                 }
                 break;
             case 10:
-                if (name_is(name, "connection")) {
-                    connection_close = connection_close || has_token(value, "close");
-                    connection_keep_alive = connection_keep_alive || has_token(value, "keep-alive");
+                // connection, user-agent, tracestate: told apart by the first letter.
+                if ((name[0] | 0x20) == 'c') {
+                    if (name_is(name, "connection")) {
+                        connection_close = connection_close || has_token(value, "close");
+                        connection_keep_alive = connection_keep_alive || has_token(value, "keep-alive");
+                    }
+                } else if (name_is(name, "user-agent")) {
+                    note(KnownHeader::kUserAgent, value);
+                } else if (name_is(name, "tracestate")) {
+                    note(KnownHeader::kTracestate, value);
+                }
+                break;
+            case 11:
+                if (name_is(name, "traceparent")) {
+                    note(KnownHeader::kTraceparent, value);
+                }
+                break;
+            case 12:
+                if (name_is(name, "content-type")) {
+                    note(KnownHeader::kContentType, value);
+                } else if (name_is(name, "x-request-id")) {
+                    note(KnownHeader::kXRequestId, value);
+                }
+                break;
+            case 13:
+                if (name_is(name, "authorization")) {
+                    note(KnownHeader::kAuthorization, value);
+                }
+                break;
+            case 20:
+                if (name_is(name, "x-request-timeout-ms")) {
+                    note(KnownHeader::kXRequestTimeoutMs, value);
+                }
+                break;
+            case 23:
+                if (name_is(name, "elastic-apm-traceparent")) {
+                    note(KnownHeader::kElasticApmTraceparent, value);
                 }
                 break;
             default:

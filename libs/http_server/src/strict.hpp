@@ -38,11 +38,12 @@ struct HeadFacts {
 };
 
 /// Checks @p head (request line + header lines, each ending in CRLF, plus the final CRLF) and,
-/// when @p facts / @p fields are given, fills them in the same pass: the fields in arrival order
-/// with OWS-trimmed values (at most limits.header_count are appended; @p fields is cleared first).
-/// Views point into @p head.
+/// when @p facts / @p fields / @p known are given, fills them in the same pass: the fields in
+/// arrival order with OWS-trimmed values (at most limits.header_count are appended; @p fields is
+/// cleared first), and the first occurrence of each KnownHeader, with the same value (@p known is
+/// reset first). Views point into @p head.
 HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFacts* facts = nullptr,
-                       std::vector<Header>* fields = nullptr);
+                       std::vector<Header>* fields = nullptr, KnownHeaderIndex* known = nullptr);
 
 /// For a head that is incomplete or over the header budget: true when its request target, as far
 /// as it has arrived, is longer than @p uri_bytes. Such a request answers 414 URI_TOO_LONG, not

@@ -234,7 +234,7 @@ void Telemetry::on_access(const http::AccessRecord& rec, std::span<const std::ui
         e.path = rec.request.path();
         e.route = kRoutes[route];
         e.remote_ip = rec.request.remote_ip();
-        e.user_agent = rec.request.header("user-agent").value_or("");
+        e.user_agent = rec.request.header(http::KnownHeader::kUserAgent).value_or("");
         e.context = &rec.request.context();
         access_log->try_push(e);  // full: dropped and counted by the ring, never waited for
     }

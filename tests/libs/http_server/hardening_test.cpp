@@ -65,6 +65,17 @@ protected:
             res.body += "|" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
             co_return res;
         });
+        // What header(KnownHeader) answers for each known header: "name=value;" for those present.
+        router->add(Method::kGet, "/known", [](Request& r) -> boost::asio::awaitable<Response> {
+            Response res;
+            for (std::size_t k = 0; k < KnownHeaderIndex::kSize; ++k) {
+                const auto h = static_cast<KnownHeader>(k);
+                if (const auto v = r.header(h)) {
+                    res.body += std::string(known_header_name(h)) + "=" + std::string(*v) + ";";
+                }
+            }
+            co_return res;
+        });
         router->add(Method::kGet, "/status/{code}", [](Request& r) -> boost::asio::awaitable<Response> {
             Response res;
             res.status = std::stoi(std::string(r.path_param(0)));
@@ -132,6 +143,21 @@ TEST_F(HardeningTest, TheEdgeTokenMakesEdgeHeadersCountAndIsNeverSeenItself) {
     EXPECT_LE(deadline_ms(r), 150);
     EXPECT_GT(deadline_ms(r), 0);
     EXPECT_EQ(server_->stats().edge_headers_dropped_total.load(), 0U);
+}
+
+TEST_F(HardeningTest, KnownHeadersAreTheFirstOccurrenceAndLoseWhatEdgeTrustRemoved) {
+    start(edge_config());
+    const HttpHeaders sent{{"user-AGENT", "ua-1"},           {"Authorization", "Bearer one"},
+                           {"AUTHORIZATION", "Bearer two"},  {"X-Request-Timeout-Ms", "150"},
+                           {"x-request-timeout-ms", "99"},   {"Tracestate", "a=1"}};
+    // Untrusted: the edge-only X-Request-Timeout-Ms is gone from the index as from the fields.
+    const auto untrusted = testing::http_call(port_, "GET", "/known", {}, sent);
+    ASSERT_EQ(untrusted.status, 200);
+    EXPECT_EQ(untrusted.body, "authorization=Bearer one;user-agent=ua-1;tracestate=a=1;");
+    // Trusted: it stays, first occurrence.
+    const auto trusted = testing::http_call(port_, "GET", "/known", {}, with(sent, "X-Edge-Auth", kEdgeToken));
+    ASSERT_EQ(trusted.status, 200);
+    EXPECT_EQ(trusted.body, "authorization=Bearer one;user-agent=ua-1;tracestate=a=1;x-request-timeout-ms=150;");
 }
 
 TEST_F(HardeningTest, WithoutAConfiguredTokenNothingIsTrusted) {

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <iterator>
+#include <optional>
 #include <list>
 #include <string>
 #include <vector>
@@ -118,6 +122,113 @@ TEST(ParseHeadTest, TheFieldSlotsAreReusedWithoutReallocating) {
         EXPECT_EQ(fields.size(), 8U);
         EXPECT_EQ(fields.data(), slots);
     }
+}
+
+// --- the known headers (Request::header(KnownHeader)) ---
+
+/// parse_head with the index of the known headers; the head is kept like parse()'s.
+struct Indexed {
+    HeadVerdict verdict;
+    std::vector<Header> fields;
+    KnownHeaderIndex known;
+};
+
+Indexed parse_indexed(const std::string& head, KnownHeaderIndex known = {}) {
+    static std::list<std::string> heads;
+    const std::string& kept = heads.emplace_back(head);
+    ServerLimits l;
+    Indexed p;
+    p.known = known;
+    p.fields.reserve(l.header_count);
+    HeadFacts facts;
+    p.verdict = parse_head(kept, l, facts, p.fields, &p.known);
+    return p;
+}
+
+/// What Request::header(std::string_view) answers: the first field of that name, any case.
+std::optional<std::string_view> scan(const std::vector<Header>& fields, std::string_view name) {
+    for (const Header& h : fields) {
+        if (h.name.size() == name.size() &&
+            std::equal(h.name.begin(), h.name.end(), name.begin(), [](char a, char b) {
+                return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+            })) {
+            return h.value;
+        }
+    }
+    return std::nullopt;
+}
+
+constexpr KnownHeader kEveryKnown[] = {KnownHeader::kAuthorization, KnownHeader::kContentType,
+                                       KnownHeader::kUserAgent,     KnownHeader::kXRequestId,
+                                       KnownHeader::kTraceparent,   KnownHeader::kElasticApmTraceparent,
+                                       KnownHeader::kTracestate,    KnownHeader::kXRequestTimeoutMs};
+
+TEST(ParseHeadTest, EveryKnownHeaderIsNotedWithItsOwnValueInAnyCase) {
+    static_assert(std::size(kEveryKnown) == KnownHeaderIndex::kSize, "a test row per known header");
+    for (const KnownHeader k : kEveryKnown) {
+        const std::string lower(known_header_name(k));
+        std::string upper = lower;
+        std::string mixed = lower;
+        for (std::size_t i = 0; i < lower.size(); ++i) {
+            upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(lower[i])));
+            mixed[i] = i % 2 == 0 ? upper[i] : lower[i];
+        }
+        for (const std::string& name : {lower, upper, mixed}) {
+            // Every other known header is sent too, each with its own value: a slot filled from the
+            // wrong field shows as the wrong value.
+            std::string head = "POST /a HTTP/1.1\r\nHost: x\r\n";
+            for (const KnownHeader other : kEveryKnown) {
+                if (other != k) {
+                    head += std::string(known_header_name(other)) + ": v-" +
+                            std::string(known_header_name(other)) + "\r\n";
+                }
+            }
+            head += name + ":  \tthe-value \t\r\n\r\n";
+            const Indexed p = parse_indexed(head);
+            ASSERT_EQ(p.verdict.status, 0) << name;
+            EXPECT_EQ(p.known.get(k), std::optional<std::string_view>("the-value")) << name << ": OWS trimmed";
+            for (const KnownHeader other : kEveryKnown) {
+                if (other != k) {
+                    EXPECT_EQ(p.known.get(other), "v-" + std::string(known_header_name(other))) << name;
+                }
+            }
+        }
+    }
+}
+
+TEST(ParseHeadTest, AKnownHeaderIsItsFirstOccurrenceAsAScanFindsIt) {
+    const Indexed p = parse_indexed(
+        "POST /a HTTP/1.1\r\nHost: x\r\n"
+        "Authorization: Bearer first\r\nX-Request-Id: r1\r\nAUTHORIZATION: Bearer second\r\n"
+        "x-request-id: r2\r\nContent-Type:\r\nContent-Type: application/json\r\n"
+        // Near misses of known names: same length or one byte off, never noted.
+        "Authorizatioo: no\r\nUser-Agent2: no\r\nUser_Agent: no\r\nTraceparents: no\r\n"
+        "X-Request-Timeout-Mss: no\r\nElastic-Apm-Traceparen: no\r\nTracestatf: no\r\n\r\n");
+    ASSERT_EQ(p.verdict.status, 0) << p.verdict.message;
+    EXPECT_EQ(p.known.get(KnownHeader::kAuthorization), "Bearer first");
+    EXPECT_EQ(p.known.get(KnownHeader::kXRequestId), "r1");
+    // Present with an empty value is not absent: the first Content-Type is the empty one.
+    ASSERT_TRUE(p.known.get(KnownHeader::kContentType).has_value());
+    EXPECT_EQ(p.known.get(KnownHeader::kContentType), "");
+    for (const KnownHeader k : {KnownHeader::kUserAgent, KnownHeader::kTraceparent, KnownHeader::kTracestate,
+                                KnownHeader::kXRequestTimeoutMs, KnownHeader::kElasticApmTraceparent}) {
+        EXPECT_FALSE(p.known.get(k).has_value()) << known_header_name(k);
+    }
+    // The index answers what a scan of the fields answers, for every known header.
+    for (const KnownHeader k : kEveryKnown) {
+        EXPECT_EQ(p.known.get(k), scan(p.fields, known_header_name(k))) << known_header_name(k);
+    }
+}
+
+TEST(ParseHeadTest, TheKnownHeaderIndexStartsEmptyForEachHead) {
+    // An index that held the previous request's headers (the connection's Request is reused).
+    const Indexed first = parse_indexed("GET /a HTTP/1.1\r\nHost: x\r\nUser-Agent: old\r\nTraceparent: t\r\n\r\n");
+    ASSERT_EQ(first.known.get(KnownHeader::kUserAgent), "old");
+    const Indexed second = parse_indexed("GET /a HTTP/1.1\r\nHost: x\r\nTracestate: s\r\n\r\n", first.known);
+    ASSERT_EQ(second.verdict.status, 0);
+    EXPECT_FALSE(second.known.get(KnownHeader::kUserAgent).has_value());
+    EXPECT_FALSE(second.known.get(KnownHeader::kTraceparent).has_value());
+    EXPECT_EQ(second.known.get(KnownHeader::kTracestate), "s");
 }
 
 // --- chunked ---

@@ -52,7 +52,7 @@ std::optional<http::Response> check_admin_token(const http::Request& req, std::s
         return http::error_response(403, "ADMIN_DISABLED",
                                     "Admin changes are disabled: no admin token is configured.", false, now_ms);
     }
-    const auto auth = req.header("authorization");
+    const auto auth = req.header(http::KnownHeader::kAuthorization);
     constexpr std::string_view kScheme = "bearer ";
     std::string_view presented;
     if (auth && auth->size() > kScheme.size()) {

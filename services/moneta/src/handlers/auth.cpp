@@ -7,7 +7,7 @@ namespace moneta::handlers {
 std::variant<usecases::Caller, domain::ApiError> authenticate(const http::Request& req, jwt::TokenCache& tokens,
                                                               std::int64_t now_ms, bool require_profile,
                                                               AuthStats& stats) {
-    const auto header = req.header("authorization");
+    const auto header = req.header(http::KnownHeader::kAuthorization);
     constexpr std::string_view kBearer = "Bearer ";
     if (!header || header->empty()) {
         ++stats.missing_total;

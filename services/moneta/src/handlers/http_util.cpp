@@ -71,7 +71,7 @@ http::Response invalid_request(const domain::FieldError& e, std::int64_t now_ms)
 }
 
 bool has_json_content_type(const http::Request& req) noexcept {
-    const auto ct = req.header("content-type");
+    const auto ct = req.header(http::KnownHeader::kContentType);
     if (!ct) {
         return false;
     }

@@ -27,6 +27,10 @@ inline constexpr metrics::Stat<SheddingStats> kSheddingStatsTable[] = {
 /// Wraps @p inner. Health and metrics routes pass through untouched (a probe must not be shed).
 /// A response below 500 feeds its latency to the controller; 5xx (dependency failures answered
 /// fast) only frees the slot, so failing fast never teaches the limit that latency is low.
+/// The admitted request's permit is left on it as its http::EndHook (not a coroutine around
+/// @p inner): the server ends it with the response's status when the handler returns (500 when
+/// it threw), and a Request destroyed with it pending (its connection's coroutine destroyed
+/// mid-handler) cancels it, so no path keeps the slot.
 /// @p limit and @p stats must outlive the handler; @p limit null = shedding off. @p routes (the
 /// router @p inner dispatches to; may be null): a shed request is still matched against it, so
 /// its 503 is counted and logged under its route (Request::route_id), not as "other".

@@ -1,7 +1,9 @@
 // handlers::shed_overload: /v1 requests above the worker's adaptive limit are answered 503
 // OVERLOADED (+ Retry-After) at once without reaching the handler; probes pass through; only
-// answers below 500 feed the controller a latency sample. FakeClock; requests held by a timer the
-// test cancels (no sleeps).
+// answers below 500 feed the controller a latency sample; no way a request ends keeps its slot
+// (a handler that throws, a client gone mid-request, a request that never gets a response).
+// FakeClock; requests held by a timer the test cancels (no sleeps). The permit is the request's
+// end hook, which the server runs with the response's status: spawn() does what it does.
 #include "handlers/load_shedding.hpp"
 
 #include <gtest/gtest.h>
@@ -9,14 +11,19 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <future>
 #include <optional>
+#include <stdexcept>
 
 #include "moneta/core/clock.hpp"
+#include "moneta/http/server.hpp"
+#include "moneta/testing/http.hpp"
 
 namespace moneta::handlers {
 namespace {
@@ -52,10 +59,16 @@ protected:
         routes_.add(http::Method::kPost, "/v1/playback/sessions/{id}/heartbeat", nullptr);
     }
 
-    /// Starts @p req; its response lands in @p out when the handler returns.
+    /// Starts @p req; its response lands in @p out when the handler returns, and the request
+    /// is ended with its status, as the server does.
     void spawn(http::Request& req, std::optional<http::Response>& out) {
         boost::asio::co_spawn(
-            io_, [&]() -> boost::asio::awaitable<void> { out = co_await handler_(req); }, boost::asio::detached);
+            io_,
+            [&]() -> boost::asio::awaitable<void> {
+                out = co_await handler_(req);
+                req.end(out->status);
+            },
+            boost::asio::detached);
         io_.restart();  // poll() stops the context once it runs out of work
         io_.poll();
     }
@@ -145,6 +158,77 @@ TEST_F(LoadSheddingTest, OnlyAnswersBelow500FeedTheController) {
     ASSERT_TRUE(limit_->state().min_rtt.has_value());
     EXPECT_EQ(*limit_->state().min_rtt, std::chrono::milliseconds(5));
     EXPECT_EQ(stats_.shed_total.load(), 0U);
+}
+
+TEST_F(LoadSheddingTest, ARequestThatEndsWithoutAResponseFreesItsSlotWithoutASample) {
+    {
+        http::Request req = make("/v1/playback/sessions");
+        boost::asio::awaitable<http::Response> pending = handler_(req);  // admitted
+        EXPECT_EQ(limit_->state().outstanding, 1U);
+        // Never awaited to its end: as when the connection's coroutine is destroyed mid-request
+        // (its frames, then its Request, go).
+    }
+    EXPECT_EQ(limit_->state().outstanding, 0U);
+    EXPECT_FALSE(limit_->state().min_rtt.has_value()) << "no response, no latency sample";
+    EXPECT_EQ(answer_after_5ms(200), 200) << "the slot is free again";
+}
+
+// Through a real server: its catch of a throwing handler and a client that leaves while its
+// request is in the handler (the server answers into a closed socket) both end the request.
+TEST_F(LoadSheddingTest, ThroughTheServerAThrowingHandlerOrAGoneClientFreesItsSlot) {
+    std::promise<void> held;
+    std::promise<int> accessed;
+    boost::asio::io_context* worker_io = nullptr;
+    std::optional<boost::asio::steady_timer> gate;
+    http::Server server({}, core::SystemClock::instance(), [&](boost::asio::io_context& io, std::size_t) {
+        worker_io = &io;
+        gate.emplace(io, boost::asio::steady_timer::time_point::max());
+        http::WorkerHooks hooks;
+        hooks.handler = shed_overload(
+            [&](http::Request& r) -> boost::asio::awaitable<http::Response> {
+                if (r.path() == "/v1/throw") {
+                    throw std::runtime_error("handler failure");
+                }
+                held.set_value();
+                boost::system::error_code ec;
+                co_await gate->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+                co_return http::Response{};
+            },
+            &*limit_, clock_, stats_);
+        hooks.on_access = [&](const http::AccessRecord& rec) {
+            if (rec.request.path() == "/v1/held") {
+                accessed.set_value(rec.status);
+            }
+        };
+        return hooks;
+    });
+    struct DropGate {  // before the server and its io_context, on every way out of the test
+        std::optional<boost::asio::steady_timer>& gate;
+        ~DropGate() { gate.reset(); }
+    } drop_gate{gate};
+    const auto port = server.listen();
+    ASSERT_TRUE(port);
+    server.start();
+
+    EXPECT_EQ(testing::http_call(*port, "POST", "/v1/throw", "{}").status, 500);
+    EXPECT_EQ(limit_->state().outstanding, 0U) << "the handler threw: its slot is free";
+
+    {
+        testing::HttpConnection conn(*port);
+        ASSERT_TRUE(conn.send_raw("POST /v1/held HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+        ASSERT_EQ(held.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready)
+            << "admitted: the throwing request did not keep the only slot";
+        EXPECT_EQ(limit_->state().outstanding, 1U);
+        conn.close();
+    }
+    boost::asio::post(*worker_io, [&] { gate->cancel(); });
+    auto done = accessed.get_future();
+    ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_EQ(done.get(), 200);
+    EXPECT_EQ(limit_->state().outstanding, 0U) << "the client left: its request's slot is free";
+    EXPECT_EQ(stats_.shed_total.load(), 0U);
+    server.request_stop(std::chrono::seconds(1));
+    server.wait();
 }
 
 TEST_F(LoadSheddingTest, WithoutALimitTheHandlerIsReturnedUnwrapped) {

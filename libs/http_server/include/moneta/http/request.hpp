@@ -25,6 +25,71 @@ struct Header {
     std::string_view value;
 };
 
+/// The request headers the server and moneta read on every request. The server's one pass over
+/// the head (check_head) notes each one's first occurrence, so Request::header(KnownHeader) is a
+/// lookup, not a scan of every field with a case-insensitive compare (issue 11: seven such scans
+/// per heartbeat). Any other name: Request::header(std::string_view).
+enum class KnownHeader : std::uint8_t {
+    kAuthorization,
+    kContentType,
+    kUserAgent,
+    kXRequestId,
+    kTraceparent,
+    kElasticApmTraceparent,
+    kTracestate,
+    kXRequestTimeoutMs,
+    kCount,  ///< not a header
+};
+
+/// The lower-case name of @p h ("" for kCount).
+std::string_view known_header_name(KnownHeader h) noexcept;
+
+/// Where the server notes the known headers while it cuts the head into fields: the first
+/// occurrence of each (its OWS-trimmed value, a view like Header::value), and which are present.
+class KnownHeaderIndex {
+public:
+    static constexpr std::size_t kSize = static_cast<std::size_t>(KnownHeader::kCount);
+    /// Bit of @p h in the masks forget() takes.
+    static constexpr std::uint32_t bit(KnownHeader h) noexcept { return 1U << static_cast<unsigned>(h); }
+
+    /// Nothing noted (one store: the values of absent headers are never read).
+    void reset() noexcept { present_ = 0; }
+    /// Records @p value for @p h unless @p h was already noted: the first occurrence counts.
+    void note(KnownHeader h, std::string_view value) noexcept {
+        const std::uint32_t b = bit(h);
+        if ((present_ & b) == 0) {
+            present_ |= b;
+            values_[static_cast<std::size_t>(h)] = value;
+        }
+    }
+    std::optional<std::string_view> get(KnownHeader h) const noexcept {
+        if ((present_ & bit(h)) == 0) {
+            return std::nullopt;
+        }
+        return values_[static_cast<std::size_t>(h)];
+    }
+    /// Drops the headers in @p mask (the fields the edge-trust step removed from the request).
+    void forget(std::uint32_t mask) noexcept { present_ &= ~mask; }
+
+private:
+    std::uint32_t present_ = 0;
+    std::array<std::string_view, kSize> values_{};
+};
+
+/// What a handler wrapper took for one request and the server settles when the request is over:
+/// moneta's load shedding leaves its concurrency permit here. A function and two words, so the
+/// wrapper can hand on its inner handler's awaitable instead of awaiting it in a coroutine of its
+/// own (a frame per request) just to run code after it.
+struct EndHook {
+    /// @p status: the response's status once the handler returned (500 when it threw), or 0 when
+    /// the request ended without one (the Request destroyed with the hook pending: its
+    /// connection's coroutine destroyed while the handler was suspended).
+    using Fn = void (*)(void* owner, std::int64_t word, int status) noexcept;
+    Fn fn = nullptr;
+    void* owner = nullptr;
+    std::int64_t word = 0;  ///< the wrapper's own value (moneta: when the permit was taken)
+};
+
 /// Views are valid until the handler's awaitable completes.
 /// @par Thread safety
 /// Distinct objects: safe. Shared objects: unsafe.
@@ -45,6 +110,11 @@ public:
     std::string_view query() const noexcept { return query_; }
     /// First header named @p name (case-insensitive).
     std::optional<std::string_view> header(std::string_view name) const noexcept;
+    /// The same for a known header, without a scan when the server indexed the fields (a request
+    /// whose fields were set through mutable_headers(), e.g. in a test, is scanned as above).
+    std::optional<std::string_view> header(KnownHeader h) const noexcept {
+        return indexed_ ? known_.get(h) : header(known_header_name(h));
+    }
     std::span<const Header> headers() const noexcept { return headers_; }
     std::string_view body() const noexcept { return body_; }
     std::string_view remote_ip() const noexcept { return remote_ip_; }
@@ -67,6 +137,13 @@ public:
         return s;
     }
 
+    /// Leaves @p hook to run exactly once when this request ends: from end(), which the server
+    /// calls when the handler has returned or thrown, or from the Request's destructor. One per
+    /// request: a pending one is ended first, with status 0.
+    void set_end_hook(EndHook hook) noexcept { end_.set(hook); }
+    /// Runs the pending end hook, if any, with @p status (the server, after the handler).
+    void end(int status) noexcept { end_.run(status); }
+
     // --- set by the server and router only ---
     /// The written body's storage, kept for the next take_response_buffer() (up to
     /// kMaxRecycledBody bytes of capacity: a rare large body is not kept for the connection's life).
@@ -79,18 +156,67 @@ public:
     void set_line(Method m, std::string_view method_string, std::string_view target) noexcept;
     void set_body(std::string_view body) noexcept { body_ = body; }
     void set_remote_ip(std::string_view ip) noexcept { remote_ip_ = ip; }
-    std::vector<Header>& mutable_headers() noexcept { return headers_; }
+    /// The fields, to set by hand: header(KnownHeader) scans them from then on.
+    std::vector<Header>& mutable_headers() noexcept {
+        indexed_ = false;
+        return headers_;
+    }
+    /// What the server's one pass over the head fills: the fields and the index of the known
+    /// ones, which header(KnownHeader) reads from then on. The two must be kept in step (the
+    /// edge-trust step removes fields: it forgets them in the index too).
+    struct IndexedFields {
+        std::vector<Header>& fields;
+        KnownHeaderIndex& known;
+    };
+    IndexedFields indexed_fields() noexcept {
+        indexed_ = true;
+        return {headers_, known_};
+    }
     void clear_params() noexcept { param_count_ = 0; }
     void set_route_id(std::uint16_t id) noexcept { route_id_ = id; }
     bool add_param(std::string_view v) noexcept;
 
 private:
+    /// The pending EndHook: moved with the Request, never copied, run at the latest when the
+    /// Request is destroyed, so what it settles cannot leak.
+    class PendingEnd {
+    public:
+        PendingEnd() noexcept = default;
+        PendingEnd(PendingEnd&& other) noexcept : hook_(std::exchange(other.hook_, {})) {}
+        PendingEnd& operator=(PendingEnd&& other) noexcept {
+            if (this != &other) {
+                run(0);
+                hook_ = std::exchange(other.hook_, {});
+            }
+            return *this;
+        }
+        PendingEnd(const PendingEnd&) = delete;
+        PendingEnd& operator=(const PendingEnd&) = delete;
+        ~PendingEnd() { run(0); }
+
+        void set(EndHook hook) noexcept {
+            run(0);
+            hook_ = hook;
+        }
+        void run(int status) noexcept {
+            if (hook_.fn != nullptr) {
+                const EndHook h = std::exchange(hook_, {});
+                h.fn(h.owner, h.word, status);
+            }
+        }
+
+    private:
+        EndHook hook_;
+    };
+
     Method method_ = Method::kOther;
     std::string_view method_string_;
     std::string_view target_;
     std::string_view path_;
     std::string_view query_;
     std::vector<Header> headers_;
+    KnownHeaderIndex known_;
+    bool indexed_ = false;  ///< known_ holds headers_' known fields (set by indexed_fields())
     std::string_view body_;
     std::string_view remote_ip_;
     std::array<std::string_view, kMaxParams> params_{};
@@ -98,6 +224,7 @@ private:
     std::uint16_t route_id_ = kNoRoute;
     core::RequestContext context_;
     std::string response_buffer_;  ///< see take_response_buffer()
+    PendingEnd end_;               ///< see set_end_hook()
 };
 
 }  // namespace moneta::http

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "moneta/core/clock.hpp"
@@ -73,6 +74,16 @@ public:
     /// The request ended without a meaningful latency (error, client reset).
     void cancel() noexcept;
     bool held() const noexcept { return owner_ != nullptr; }
+
+    /// The permit as plain values, for a holder that cannot keep a move-only object (the HTTP
+    /// server's per-request end hook, http::EndHook). The slot stays taken until adopt() makes a
+    /// permit of it again, which must happen exactly once.
+    struct Raw {
+        AdaptiveLimit* owner = nullptr;
+        core::SteadyTime start{};
+    };
+    [[nodiscard]] Raw release() noexcept { return {std::exchange(owner_, nullptr), start_}; }
+    static LimitPermit adopt(Raw raw) noexcept { return LimitPermit(raw.owner, raw.start); }
 
 private:
     friend class AdaptiveLimit;
