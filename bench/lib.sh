@@ -269,27 +269,21 @@ prepare_sessions() {
 
 # --- measurements -------------------------------------------------------------------------------
 
-# ticks <pid...>: user+system CPU ticks of the processes (all their threads), 0 for none.
-ticks() {
-    local total=0 p stat
-    for p in "$@"; do
-        stat="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
-        local -a f
-        read -r -a f <<<"${stat##*) }"
-        total=$((total + f[11] + f[12]))
-    done
-    echo "$total"
-}
+# ticks <pid...>: their CPU ticks (all threads; 0 for none), user + system; sys_ticks <pid...>: the system (kernel) part
+# alone: syscalls, the loopback network stack and the softirqs run on their behalf.
+ticks() { stat_ticks all "$@"; }
+sys_ticks() { stat_ticks sys "$@"; }
 
-# sys_ticks <pid...>: their system (kernel) CPU ticks alone: the part of the ticks above spent in
-# syscalls, the loopback network stack and the softirqs run on their behalf.
-sys_ticks() {
-    local total=0 p stat
+# stat_ticks all|sys <pid...>: utime + stime, or stime, summed from /proc/<pid>/stat.
+stat_ticks() {
+    local with_user=0 total=0 p stat
+    [[ "$1" == all ]] && with_user=1
+    shift
     for p in "$@"; do
         stat="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
         local -a f
         read -r -a f <<<"${stat##*) }"
-        total=$((total + f[12]))
+        total=$((total + f[12] + with_user * f[11]))
     done
     echo "$total"
 }
