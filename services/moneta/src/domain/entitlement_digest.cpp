@@ -9,7 +9,7 @@
 namespace moneta::domain {
 namespace {
 
-/// 10^k for k digits of one eight-byte chunk.
+/// 10^k: what the first eight digits are worth when k more follow.
 constexpr std::array<std::uint64_t, 9> kPow10{1, 10, 100, 1'000, 10'000, 100'000, 1'000'000, 10'000'000, 100'000'000};
 
 /// Bit 7 of each byte of @p w that is not an ASCII digit. Exact per byte (no carries cross
@@ -38,10 +38,11 @@ constexpr std::uint64_t chunk_value(std::uint64_t w, unsigned k) noexcept {
 /// Parses a decimal int64 at the front of @p s up to @p stop (which it consumes); false if none.
 /// What std::from_chars accepts (an optional '-', then digits; leading zeros; no '+'), in one
 /// pass that stops at the first non-digit: find + from_chars cost ~210 instructions per field on
-/// every heartbeat (entitlement_digest_test compares the two on random inputs). Eight bytes at a
-/// time while eight remain (the two 13-digit times of every heartbeat's digest were ~200
-/// instructions each a digit at a time); the last few bytes of the string one at a time.
-/// Overflow is checked on every step: exact arithmetic, so any number of leading zeros is fine.
+/// every heartbeat (entitlement_digest_test compares the two on random inputs). The digest's own
+/// shapes take a direct path: a one-digit profile length, and the two 13-digit times in two
+/// eight-byte loads (~200 instructions each a digit at a time). A general eight-bytes-per-step
+/// loop measured slower than the digit loop (the cost is per call, not per digit: docs/
+/// performance.md, thirteenth round), so every other number goes a digit at a time.
 bool take_int(std::string_view& s, char stop, std::int64_t& out) noexcept {
     const char* p = s.data();
     const char* const end = p + s.size();
@@ -49,7 +50,6 @@ bool take_int(std::string_view& s, char stop, std::int64_t& out) noexcept {
     p += negative ? 1 : 0;
     const char* const digits = p;
     std::uint64_t v = 0;
-    bool overflow = false;
     bool at_non_digit = false;
     if (end - p >= 2 && static_cast<unsigned char>(*p - '0') < 10 && p[1] == stop) {
         // One digit: the profile lengths of most digests ("9:p_00001_1"), cheaper than a chunk.
@@ -70,28 +70,21 @@ bool take_int(std::string_view& s, char stop, std::int64_t& out) noexcept {
             at_non_digit = true;
         }
     }
-    while (!at_non_digit && end - p >= 8) {
-        const std::uint64_t w = core::swar::load8(p);
-        const std::uint64_t nd = non_digits(w);
-        const unsigned k = nd == 0 ? 8U : static_cast<unsigned>(__builtin_ctzll(nd)) / 8;
-        if (k != 0) {
-            overflow |= __builtin_mul_overflow(v, kPow10[k], &v);
-            overflow |= __builtin_add_overflow(v, chunk_value(w, k), &v);
-            p += k;
-        }
-        if (k != 8) {
-            at_non_digit = true;
-            break;
-        }
-    }
     if (!at_non_digit) {
+        // Any other shape (two-digit lengths, a string's last few bytes, long numbers) a digit at
+        // a time: eighteen digits cannot overflow, only a longer number pays for the checks.
+        const char* const unchecked_end = end - p > 18 ? p + 18 : end;
+        for (; p != unchecked_end && static_cast<unsigned char>(*p - '0') < 10; ++p) {
+            v = v * 10 + static_cast<unsigned>(*p - '0');
+        }
         for (; p != end && static_cast<unsigned char>(*p - '0') < 10; ++p) {
-            overflow |= __builtin_mul_overflow(v, 10U, &v);
-            overflow |= __builtin_add_overflow(v, static_cast<unsigned>(*p - '0'), &v);
+            if (__builtin_mul_overflow(v, 10U, &v) || __builtin_add_overflow(v, static_cast<unsigned>(*p - '0'), &v)) {
+                return false;
+            }
         }
     }
     constexpr std::uint64_t kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    if (overflow || p == digits || p == end || *p != stop || v > kMax + (negative ? 1U : 0U)) {
+    if (p == digits || p == end || *p != stop || v > kMax + (negative ? 1U : 0U)) {
         return false;
     }
     out = negative ? static_cast<std::int64_t>(0U - v) : static_cast<std::int64_t>(v);

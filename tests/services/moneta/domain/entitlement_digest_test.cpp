@@ -139,8 +139,9 @@ TEST(EntitlementDigest, DecodesExactlyLikeFromChars) {
     EXPECT_GT(decoded, 20'000);  // the random inputs reach the accepting paths too
 }
 
-// The integers are read eight bytes at a time while eight remain: every byte value at every
-// position of digests whose numbers straddle the eight-byte chunks (13 digits as stored, 8, 16,
+// The times are read as two eight-byte loads when nine to fifteen digits are there, anything
+// else a digit at a time: every byte value at every position of digests whose numbers straddle
+// the eight-byte chunks (13 digits as stored, 8, 16,
 // 19 and 20 digits, signs, leading zeros) must be refused or read exactly as from_chars reads it.
 TEST(EntitlementDigest, EveryByteAtEveryPositionDecodesLikeFromChars) {
     const std::vector<std::string> bases = {
