@@ -6,6 +6,7 @@
 
 #include "moneta/core/assert.hpp"
 #include "moneta/core/small_copy.hpp"
+#include "moneta/core/swar.hpp"
 
 namespace moneta::store {
 namespace {
@@ -57,18 +58,6 @@ void give_block(char* block) noexcept {
     ++t_pool.count;
 }
 
-/// The @p n (4 or 8) bytes at @p p as an integer.
-std::uint64_t load(const char* p, std::size_t n) noexcept {
-    if (n == 8) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, p, 8);
-        return w;
-    }
-    std::uint32_t w = 0;
-    std::memcpy(&w, p, 4);
-    return w;
-}
-
 /// a == b, eight bytes at a time (ids are ≤ 64 bytes): inline, where memcmp was a libc call
 /// per key. The tail and ids of 4-7 bytes (the bench's "a_00001") as two overlapping loads, not
 /// a byte loop: every key of a script compares its account with the last one (~40
@@ -82,14 +71,14 @@ bool same_bytes(std::string_view a, std::string_view b) noexcept {
     const char* const q = b.data();
     if (n >= 8) {
         for (std::size_t i = 0; i + 8 < n; i += 8) {
-            if (load(p + i, 8) != load(q + i, 8)) {
+            if (core::swar::load8(p + i) != core::swar::load8(q + i)) {
                 return false;
             }
         }
-        return load(p + n - 8, 8) == load(q + n - 8, 8);  // the last eight, overlapping
+        return core::swar::load8(p + n - 8) == core::swar::load8(q + n - 8);  // the last eight, overlapping
     }
     if (n >= 4) {
-        return load(p, 4) == load(q, 4) && load(p + n - 4, 4) == load(q + n - 4, 4);
+        return core::swar::load4(p) == core::swar::load4(q) && core::swar::load4(p + n - 4) == core::swar::load4(q + n - 4);
     }
     for (std::size_t i = 0; i < n; ++i) {
         if (p[i] != q[i]) {

@@ -20,6 +20,13 @@ inline std::uint64_t load8(const char* p) noexcept {
     return w;
 }
 
+/// The four bytes at @p p (any alignment): the short tail of a compare done eight at a time.
+inline std::uint32_t load4(const char* p) noexcept {
+    std::uint32_t w = 0;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+
 /// Nonzero when some byte of @p w is below @p n (n <= 128). Exact as a whole-word answer; which
 /// bit is set may be wrong after the first such byte (borrows), so callers only test != 0.
 constexpr std::uint64_t any_below(std::uint64_t w, std::uint8_t n) noexcept {
