@@ -92,8 +92,25 @@ TEST_F(TwoInstancesTest, ConcurrentStartsOverBothInstancesGiveExactlyTheStreamLi
         granted += status[i] == 201 ? 1 : 0;
         denied += status[i] == 403 && codes[i] == "STREAM_LIMIT_REACHED" ? 1 : 0;
     }
-    EXPECT_EQ(granted, 2);
-    EXPECT_EQ(denied, kStarts - 2) << "statuses: " << [&] { std::string t; for (int i = 0; i < kStarts; ++i) { t += std::to_string(status[i]) + ":" + codes[i] + " "; } return t; }();
+    // On failure, say which guard answered: inbound shedding, the internal API's bulkhead or
+    // client throttle, or the API itself.
+    const auto why = [&] {
+        std::string t = "statuses:";
+        for (int i = 0; i < kStarts; ++i) {
+            t += " " + std::to_string(status[i]) + ":" + codes[i];
+        }
+        for (const char* name : {"moneta_shed_requests_total", "moneta_inbound_outstanding", "moneta_inbound_concurrency_limit",
+                                 "moneta_bulkhead_rejected_total", "moneta_internal_api_throttled_total",
+                                 "moneta_internal_api_throttle_probability", "moneta_internal_api_errors_total",
+                                 "moneta_internal_api_short_circuits_total", "moneta_circuit_breaker_short_circuits_total",
+                                 "moneta_playback_store_errors_total"}) {
+            t += std::string("\n  ") + name + " " + std::to_string(s.metric(name, "", 0)) + " / " +
+                 std::to_string(s.metric(name, "", 1));
+        }
+        return t;
+    };
+    EXPECT_EQ(granted, 2) << why();
+    EXPECT_EQ(denied, kStarts - 2) << why();
     EXPECT_GT(s.metric("moneta_playback_starts_total", "", 0), 0) << "instance 1 took starts";
     EXPECT_GT(s.metric("moneta_playback_starts_total", "", 1), 0) << "instance 2 took starts";
 }

@@ -66,17 +66,24 @@ core::Result<void> ClientThrottle::admit() {
     std::lock_guard lock(mu_);
     const auto now = clock_.steady_now();
     const double p = probability_locked(now);
-    ++current_locked(now).requests;
     // p == 0 short-circuits the draw: a healthy dependency costs no randomness.
     if (p > 0.0 && uniform_() < p) {
+        ++current_locked(now).requests;  // shed: a request the backend never accepted
         return make_error(Errc::kOverloaded);
     }
-    return {};
+    return {};  // counted when it ends (on_accepted / on_refused)
 }
 
 void ClientThrottle::on_accepted() noexcept {
     std::lock_guard lock(mu_);
-    ++current_locked(clock_.steady_now()).accepts;
+    Bucket& b = current_locked(clock_.steady_now());
+    ++b.requests;
+    ++b.accepts;
+}
+
+void ClientThrottle::on_refused() noexcept {
+    std::lock_guard lock(mu_);
+    ++current_locked(clock_.steady_now()).requests;
 }
 
 double ClientThrottle::reject_probability() const noexcept {

@@ -1,6 +1,7 @@
 // Google SRE client-side throttling (resilience.md §6 scenario 15): the probability formula,
-// rejected requests counting as requests, the rolling window, recovery, and a synthetic backend
-// of fixed capacity whose offered load converges to K x its accept rate.
+// rejected requests counting as requests, calls in flight not counting yet, the rolling window,
+// recovery, and a synthetic backend of fixed capacity whose offered load converges to K x its
+// accept rate.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -41,6 +42,8 @@ TEST(ClientThrottleTest, ProbabilityFollowsTheSreFormula) {
         ASSERT_TRUE(throttle.admit());  // draw 0.999 never falls under p
         if (i < 40) {
             throttle.on_accepted();
+        } else {
+            throttle.on_refused();
         }
     }
     EXPECT_DOUBLE_EQ(throttle.reject_probability(), 20.0 / 101.0);
@@ -49,15 +52,47 @@ TEST(ClientThrottleTest, ProbabilityFollowsTheSreFormula) {
     auto shed = throttle.admit();
     ASSERT_FALSE(shed);
     EXPECT_EQ(shed.error(), core::make_error(Errc::kOverloaded));
+    EXPECT_EQ(throttle.counts().requests, 101U);  // locally rejected requests count at once
     next = 21.0 / 102.0;  // exactly p for 101 requests: not below, so admitted
     EXPECT_TRUE(throttle.admit());
-    EXPECT_EQ(throttle.counts().requests, 102U);  // locally rejected requests still count
+    EXPECT_EQ(throttle.counts().requests, 101U);  // an admitted one counts when it ends
+    throttle.on_refused();
+    EXPECT_EQ(throttle.counts().requests, 102U);
     EXPECT_DOUBLE_EQ(throttle.reject_probability(), 22.0 / 103.0);
     // At or below K x accepts nothing is rejected: max(0, ...).
-    for (int i = 0; i < 20; ++i) {
+    next = 0.999;
+    for (int i = 0; i < 40; ++i) {
+        ASSERT_TRUE(throttle.admit());
         throttle.on_accepted();
     }
+    EXPECT_EQ(throttle.counts().requests, 142U);
+    EXPECT_EQ(throttle.counts().accepts, 80U);
+    EXPECT_DOUBLE_EQ(throttle.reject_probability(), 0.0);  // 142 - 2*80 < 0
+}
+
+// The flake that found it: 10 concurrent starts of one account, a cold throttle, two answered
+// 503. Counted at admission, the N-th call of a burst saw p = (N-1)/N from its own siblings.
+TEST(ClientThrottleTest, CallsInFlightAreNotRequestsYet) {
+    core::FakeClock clock;
+    int draws = 0;
+    ClientThrottle throttle(clock, {.k = 2.0}, [&] {
+        ++draws;
+        return 0.0;  // any p > 0 would shed
+    });
+    for (int i = 0; i < 64; ++i) {
+        ASSERT_TRUE(throttle.admit()) << "call " << i << " of a burst to a cold client";
+    }
+    EXPECT_EQ(draws, 0);
+    EXPECT_EQ(throttle.counts().requests, 0U);
     EXPECT_EQ(throttle.reject_probability(), 0.0);
+    // They end: all refused. Now the history says the dependency is down.
+    for (int i = 0; i < 64; ++i) {
+        throttle.on_refused();
+    }
+    EXPECT_DOUBLE_EQ(throttle.reject_probability(), 64.0 / 65.0);
+    EXPECT_FALSE(throttle.admit());
+    EXPECT_EQ(throttle.counts().requests, 65U);
+    EXPECT_EQ(throttle.counts().accepts, 0U);
 }
 
 TEST(ClientThrottleTest, HardDownDependencyApproachesFullRejection) {
@@ -68,7 +103,8 @@ TEST(ClientThrottleTest, HardDownDependencyApproachesFullRejection) {
     int sent = 0;
     for (int i = 0; i < 1000; ++i) {
         if (throttle.admit()) {
-            ++sent;  // never accepted
+            ++sent;
+            throttle.on_refused();  // never accepted
         }
     }
     EXPECT_DOUBLE_EQ(throttle.reject_probability(), 1000.0 / 1001.0);
@@ -82,7 +118,9 @@ TEST(ClientThrottleTest, RecoversAsOldBucketsLeaveTheWindow) {
     ClientThrottle throttle(clock, {.k = 2.0, .window = 120s, .buckets = 12},
                             [] { return 0.999; });
     for (int i = 0; i < 100; ++i) {
-        (void)throttle.admit();  // outage: nothing accepted
+        if (throttle.admit()) {
+            throttle.on_refused();  // outage: nothing accepted
+        }
     }
     const double during_outage = throttle.reject_probability();
     EXPECT_GT(during_outage, 0.9);
@@ -126,6 +164,8 @@ TEST(ClientThrottleTest, OfferedLoadConvergesToKTimesBackendCapacity) {
             if (accepted < 10) {
                 ++accepted;
                 throttle.on_accepted();
+            } else {
+                throttle.on_refused();
             }
         }
     }

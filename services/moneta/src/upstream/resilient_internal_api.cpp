@@ -52,13 +52,18 @@ void classify(
             case Errc::kDeadlineExceeded:
             case Errc::kCancelled:
             case Errc::kOverloaded:  // the HTTP client's own connection queue: not the API's fault
+                // Ours, not the API's: neither a failure for the breaker nor a request the API
+                // refused (else a client's short deadline would raise everyone's throttle).
                 permit.on_ignored();
-                break;
+                return;
             default:
                 permit.on_failure(latency);
                 break;
         }
-        return;  // a transport error is never an accept
+        if (throttle != nullptr) {
+            throttle->on_refused();  // a transport failure or timeout is never an accept
+        }
+        return;
     }
     const int status = r->status;
     if (status >= 500 || status == 429) {
@@ -66,8 +71,12 @@ void classify(
     } else {
         permit.on_success(latency);
     }
-    if (throttle != nullptr && status != 429 && status != 503) {
-        throttle->on_accepted();
+    if (throttle != nullptr) {
+        if (status != 429 && status != 503) {
+            throttle->on_accepted();
+        } else {
+            throttle->on_refused();
+        }
     }
 }
 

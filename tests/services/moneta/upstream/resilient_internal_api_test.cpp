@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -198,6 +199,56 @@ TEST_F(ResilientInternalApiTest, ShortCircuitedCallsAreNotThrottleRequests) {
     guard_->breaker(Endpoint::kAccount).set_mode(resilience::Mode::kNormal);
     inner.script.push_back(answer(200));
     EXPECT_TRUE(get(Resource::kAccount));  // nothing throttled after the breaker lets calls through
+}
+
+// A burst of concurrent calls to a healthy API from a cold client is all sent: a call in flight
+// is not a request without an accept (counted so, the N-th call of the burst was shed with
+// probability (N-1)/N; two of ten concurrent starts of one account were answered 503).
+TEST_F(ResilientInternalApiTest, ConcurrentCallsFromAColdClientAreNotThrottled) {
+    auto s = test_settings();
+    s.throttle_enabled = true;  // the real random source: any p > 0 would shed some of 16
+    ManualApi slow;
+    make(s, slow);
+    constexpr int kBurst = 16;
+    std::vector<std::optional<core::Result<Fetched>>> results(kBurst);
+    const auto ctx = context();
+    for (int i = 0; i < kBurst; ++i) {
+        boost::asio::co_spawn(io_, api_->async_get(Resource::kAccount, "a1", ctx),
+                              [&, i](std::exception_ptr, auto r) { results[i] = std::move(r); });
+    }
+    io_.poll();
+    EXPECT_EQ(slow.calls(), kBurst) << "every call of the burst was sent";
+    EXPECT_EQ(guard_->stats().throttled_total.load(), 0U);
+    EXPECT_EQ(guard_->throttle()->counts().requests, 0U) << "nothing has ended yet";
+    slow.complete(answer(200, "ok"));
+    ASSERT_TRUE(redis::testing::run_until(
+        io_, [&] { return std::all_of(results.begin(), results.end(), [](const auto& r) { return r.has_value(); }); },
+        5s));
+    for (const auto& r : results) {
+        EXPECT_TRUE(r->has_value());
+    }
+    EXPECT_EQ(guard_->throttle()->counts().requests, static_cast<std::uint64_t>(kBurst));
+    EXPECT_EQ(guard_->throttle()->counts().accepts, static_cast<std::uint64_t>(kBurst));
+}
+
+// Ends that are ours, not the API's (the caller's deadline, cancellation, our own connection
+// queue), are no throttle requests: else a client sending tiny deadlines would raise the reject
+// probability for every caller of the worker.
+TEST_F(ResilientInternalApiTest, OurOwnEndsAreNotThrottleRequests) {
+    auto s = test_settings();
+    s.throttle_enabled = true;
+    s.retry.max_retries = 0;
+    ScriptedApi inner;
+    make(s, inner);
+    for (int i = 0; i < 100; ++i) {
+        inner.script.push_back(failure(i % 3 == 0 ? Errc::kDeadlineExceeded : i % 3 == 1 ? Errc::kCancelled : Errc::kOverloaded));
+    }
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_FALSE(get(Resource::kContent));
+    }
+    EXPECT_EQ(inner.calls.size(), 100U) << "none shed";
+    EXPECT_EQ(guard_->throttle()->counts().requests, 0U);
+    EXPECT_EQ(guard_->throttle()->reject_probability(), 0.0);
 }
 
 TEST_F(ResilientInternalApiTest, FullBulkheadRejectsAndThePermitIsHeldUntilTheCallReturns) {
