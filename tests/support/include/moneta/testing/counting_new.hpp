@@ -31,6 +31,13 @@ inline void* allocate(std::size_t n, std::size_t align = 0) {
 }  // namespace moneta::testing
 
 // Every replaceable form, so allocation and release always pair up (ASan checks the pairing).
+// Optimised builds inline these replacements into their callers, and GCC 12 then sees
+// free() on a pointer from operator new and warns (-Wmismatched-new-delete, an error under
+// -Werror): a false positive for replaced operators, where new is malloc by construction.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t n) {
     if (void* p = moneta::testing::counting_new_detail::allocate(n)) return p;
     throw std::bad_alloc();
@@ -63,3 +70,6 @@ void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
