@@ -23,7 +23,7 @@ struct ClientThrottleConfig {
     core::Result<void> validate() const noexcept;
 };
 
-/// Windowed totals, for tests and the `_requests`/`_accepts` gauges.
+/// Windowed totals (tests read them; the exported figure is the reject probability).
 struct ClientThrottleCounts {
     std::uint64_t requests = 0;  ///< ended attempts, including locally rejected ones
     std::uint64_t accepts = 0;   ///< attempts the backend accepted
