@@ -342,6 +342,12 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
                 "the known-header index disagrees with a scan of the fields"
             );
         }
+        // The lengths of the field names, noted in the same pass (the edge-trust skip).
+        std::uint64_t name_lengths = 0;
+        for (const moneta::http::Header& f : fields) {
+            name_lengths |= moneta::http::name_length_bit(f.name.size());
+        }
+        FUZZ_CHECK(facts.name_lengths == name_lengths, "the name-length mask disagrees with the fields");
         // 3. The body.
         std::string_view body;
         std::size_t request_len = head_len;

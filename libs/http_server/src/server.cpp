@@ -104,6 +104,7 @@ public:
             }
             edge_lower_.push_back(std::move(name));
         }
+        edge_lengths_ = edge_name_lengths(edge_lower_);
         for (std::size_t k = 0; k < KnownHeaderIndex::kSize; ++k) {
             const auto h = static_cast<KnownHeader>(k);
             if (std::find(edge_lower_.begin(), edge_lower_.end(), known_header_name(h)) != edge_lower_.end()) {
@@ -618,7 +619,12 @@ private:
             req.set_body(body);
             req.set_remote_ip(c.remote_ip);
             req.clear_params();
-            const EdgeVerdict edge = apply_edge_trust(fields.fields, config_.edge.token, edge_lower_);
+            // Only a field whose name has the length of an edge name can be one: most direct
+            // requests have none, and the scan is skipped (its verdict would be all false).
+            EdgeVerdict edge;
+            if ((facts.name_lengths & edge_lengths_) != 0) {
+                edge = apply_edge_trust(fields.fields, config_.edge.token, edge_lower_);
+            }
             if (!edge.trusted) {
                 fields.known.forget(edge_known_);  // the fields it removed are gone from the index too
             }
@@ -672,6 +678,7 @@ private:
     ServerConfig config_;
     std::vector<std::string> edge_lower_;  ///< config_.edge.headers, lower-cased once
     std::uint32_t edge_known_ = 0;         ///< the KnownHeaderIndex bits of the edge-only headers
+    std::uint64_t edge_lengths_ = 0;       ///< edge_name_lengths(edge_lower_)
     const core::Clock& clock_;
     WorkerFactory factory_;
     Duration sweep_period_;

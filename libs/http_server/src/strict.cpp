@@ -364,6 +364,7 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
     int host = 0;
     bool connection_close = false;
     bool connection_keep_alive = false;
+    std::uint64_t name_lengths = 0;
     std::size_t pos = line_end + 2;
     while (pos < head.size()) {
         std::string_view name;
@@ -412,6 +413,7 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
         if (fields_out != nullptr) {
             fields_out->push_back({name, value});
         }
+        name_lengths |= name_length_bit(name.size());
         // The framing and connection fields and the known ones, recognised by length first (one
         // compare for most; never more than two).
         switch (name.size()) {
@@ -512,6 +514,7 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
         facts->chunked = transfer_encoding == 1;
         facts->has_content_length = content_length == 1;
         facts->content_length = length;
+        facts->name_lengths = name_lengths;
     }
     return {};
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "moneta/http/edge_trust.hpp"
 #include "moneta/http/request.hpp"
 
 namespace moneta::http::detail {
@@ -35,6 +36,9 @@ struct HeadFacts {
     bool chunked = false;             ///< Transfer-Encoding: chunked
     bool has_content_length = false;
     std::uint64_t content_length = 0;
+    /// name_length_bit() of every field name, OR-ed: whether the edge-trust step has anything to
+    /// look at (edge_name_lengths()).
+    std::uint64_t name_lengths = 0;
 };
 
 /// Checks @p head (request line + header lines, each ending in CRLF, plus the final CRLF) and,
