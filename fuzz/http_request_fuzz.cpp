@@ -342,7 +342,14 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
                 "the known-header index disagrees with a scan of the fields"
             );
         }
-        // The lengths of the field names, noted in the same pass (the edge-trust skip).
+        // The facts the same pass found for later steps: the path's end, whether the path needs
+        // is_safe_path's rules at all, and the lengths of the field names (the edge-trust skip).
+        const auto question = facts.target.find('?');
+        FUZZ_CHECK(facts.path_len == (question == std::string_view::npos ? facts.target.size() : question),
+                   "the path length disagrees with a search for '?'");
+        FUZZ_CHECK(facts.path_plain == (facts.target.substr(0, facts.path_len).find_first_of("%.") ==
+                                        std::string_view::npos),
+                   "path_plain disagrees with a search for '%' and '.'");
         std::uint64_t name_lengths = 0;
         for (const moneta::http::Header& f : fields) {
             name_lengths |= moneta::http::name_length_bit(f.name.size());

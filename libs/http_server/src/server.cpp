@@ -615,7 +615,7 @@ private:
             const auto t0 = clock_.steady_now();
             bump(st.requests_total);
             bump(st.requests_in_flight, std::int64_t{1});
-            req.set_line(facts.method, facts.method_string, facts.target);
+            req.set_line(facts.method, facts.method_string, facts.target, facts.path_len);
             req.set_body(body);
             req.set_remote_ip(c.remote_ip);
             req.clear_params();

@@ -31,6 +31,8 @@ struct HeadFacts {
     Method method = Method::kOther;
     std::string_view method_string;
     std::string_view target;
+    std::size_t path_len = 0;         ///< target bytes before the first '?' (all without one)
+    bool path_plain = false;          ///< the path holds no '%' and no '.': is_safe_path holds
     unsigned version = 11;            ///< 10 or 11
     bool keep_alive = true;           ///< RFC 9112 §9.3 from the version and Connection tokens
     bool chunked = false;             ///< Transfer-Encoding: chunked

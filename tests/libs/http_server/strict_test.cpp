@@ -111,6 +111,53 @@ TEST(StrictHeadTest, EveryByteAtEveryPositionOfValuesAndTargets) {
     }
 }
 
+// The one pass over the target also finds where its path ends and whether the path holds a '%'
+// or a '.' (parse_head runs is_safe_path only then): checked against a byte loop and find('?')
+// for targets of every length 1-70 (a short one, whole 16-byte blocks and every overlapping
+// tail), with each of these bytes at every position, alone and after a '?' or a '%'/'.'.
+TEST(StrictHeadTest, TheTargetScanAgreesWithAByteLoopAtEveryLengthAndPosition) {
+    const char bytes[] = {'?', '%', '.', '/', 'a', ' ', '\x7f', '\x80', '\x1f', '\xff', '#', '~'};
+    const auto expect_agrees = [](const std::string& target) {
+        bool visible = true;
+        for (const char ch : target) {
+            const auto b = static_cast<unsigned char>(ch);
+            visible = visible && b > 0x20 && b < 0x7F;
+        }
+        HeadFacts facts;
+        // Targets with a space split the request line differently: the verdict only, then.
+        const HeadVerdict v = check_head("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n", kLimits, &facts);
+        ASSERT_EQ(v.status, visible ? 0 : 400) << target;
+        if (!visible) {
+            return;
+        }
+        const std::size_t q = target.find('?');
+        const std::string path = target.substr(0, q);
+        EXPECT_EQ(facts.path_len, path.size()) << target;
+        EXPECT_EQ(facts.path_plain, path.find_first_of("%.") == std::string::npos) << target;
+        if (facts.path_plain) {
+            EXPECT_TRUE(is_safe_path(path)) << target;
+        }
+    };
+    for (std::size_t len = 1; len <= 70; ++len) {
+        const std::string plain = "/" + std::string(len - 1, 'p');
+        expect_agrees(plain);
+        for (std::size_t at = 1; at < len; ++at) {
+            for (const char c : bytes) {
+                std::string t = plain;
+                t[at] = c;
+                expect_agrees(t);
+                for (const char before : {'?', '%', '.'}) {
+                    if (at >= 2) {
+                        std::string u = t;
+                        u[at / 2] = before;
+                        expect_agrees(u);
+                    }
+                }
+            }
+        }
+    }
+}
+
 // Each rule's own verdict, whichever reader saw the line first.
 TEST(StrictHeadTest, MalformedFieldsKeepTheirMessages) {
     const auto message_of = [](const std::string& field) {
