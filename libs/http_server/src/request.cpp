@@ -83,12 +83,4 @@ void Request::set_line(Method m, std::string_view method_string, std::string_vie
     query_ = path_len < target.size() ? target.substr(path_len + 1) : std::string_view{};
 }
 
-bool Request::add_param(std::string_view v) noexcept {
-    if (param_count_ == kMaxParams) {
-        return false;
-    }
-    params_[param_count_++] = v;
-    return true;
-}
-
 }  // namespace moneta::http

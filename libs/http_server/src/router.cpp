@@ -114,19 +114,22 @@ std::uint16_t Router::add(Method method, std::string_view pattern, Handler handl
 
 bool Router::path_matches(const Route& r, std::string_view path, Request& req) noexcept {
     req.clear_params();
-    if (path.size() < r.min_size) {
+    const std::size_t last = r.literals.size() - 1;
+    if (last == 0) {  // no parameter: the path is the one run
+        return path.size() == r.min_size && literal_at(path, 0, r.literals[0]);
+    }
+    // The last run ends the path. Compared first, it tells routes that share a prefix apart
+    // (".../{id}/heartbeat", ".../{id}/stop") in one compare.
+    const std::string_view tail = r.literals[last];
+    if (path.size() < r.min_size || !literal_at(path, path.size() - tail.size(), tail)) {
         return false;
     }
     std::size_t pos = 0;
-    const std::size_t last = r.literals.size() - 1;
-    for (std::size_t k = 0;; ++k) {
+    for (std::size_t k = 0; k < last; ++k) {
         if (!literal_at(path, pos, r.literals[k])) {
             return false;
         }
         pos += r.literals[k].size();
-        if (k == last) {
-            return pos == path.size();
-        }
         // A parameter: one non-empty segment.
         const std::size_t end = segment_end(path, pos);
         if (end == pos || !req.add_param(path.substr(pos, end - pos))) {
@@ -134,6 +137,7 @@ bool Router::path_matches(const Route& r, std::string_view path, Request& req) n
         }
         pos = end;
     }
+    return pos + tail.size() == path.size();  // the last parameter ends where the tail begins
 }
 
 Router::Match Router::match(Request& req) const {

@@ -177,7 +177,13 @@ public:
     }
     void clear_params() noexcept { param_count_ = 0; }
     void set_route_id(std::uint16_t id) noexcept { route_id_ = id; }
-    bool add_param(std::string_view v) noexcept;
+    bool add_param(std::string_view v) noexcept {
+        if (param_count_ == kMaxParams) {
+            return false;
+        }
+        params_[param_count_++] = v;
+        return true;
+    }
 
 private:
     /// The pending EndHook: moved with the Request, never copied, run at the latest when the
