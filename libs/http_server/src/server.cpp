@@ -462,7 +462,21 @@ private:
             std::size_t head_len = 0;
             std::size_t searched = 0;
             bool closed = false;
+            bool parsed = false;     // the head was found and parsed in one pass
+            bool try_whole = true;   // that pass is tried once per request
             for (;;) {
+                // Most heads arrive whole in one read: the strict pass finds where the head ends
+                // while it cuts it, with no search for CRLFCRLF first. Once per request (a head
+                // arriving in pieces is not parsed again at every read); anything but a whole,
+                // acceptable head goes the long way below, which gives it its verdict.
+                if (try_whole && !c.in.empty()) {
+                    try_whole = false;
+                    head_len = detail::parse_whole_head(c.in.view(), limits, facts, fields.fields, &fields.known);
+                    if (head_len != 0) {
+                        parsed = true;
+                        break;
+                    }
+                }
                 const detail::HeadScan scan = detail::scan_head(c.in.view(), searched);
                 if (scan.skip > 0) {
                     c.in.consume(scan.skip);
@@ -517,7 +531,7 @@ private:
                 return detail::parse_head(c.in.view().substr(0, head_len), limits, facts, fields.fields,
                                           &fields.known);
             };
-            const detail::HeadVerdict verdict = parse();
+            const detail::HeadVerdict verdict = parsed ? detail::HeadVerdict{} : parse();
             if (verdict.status != 0) {
                 co_await write_error(w, c, verdict);
                 break;

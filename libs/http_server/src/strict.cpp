@@ -332,7 +332,10 @@ bool target_too_long(std::string_view partial_head, std::size_t uri_bytes) noexc
 }
 
 HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFacts* facts,
-                       std::vector<Header>* fields_out, KnownHeaderIndex* known) {
+                       std::vector<Header>* fields_out, KnownHeaderIndex* known, std::size_t* head_end) {
+    if (head_end != nullptr) {
+        *head_end = 0;
+    }
     if (fields_out != nullptr) {
         fields_out->clear();
     }
@@ -403,9 +406,15 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
     bool connection_keep_alive = false;
     std::uint64_t name_lengths = 0;
     std::size_t pos = line_end + 2;
+    bool ended = false;  // the empty line was reached
     while (pos < head.size()) {
         std::string_view name;
         std::string_view raw_value;
+        if (head[pos] == '\r' && pos + 1 < head.size() && head[pos + 1] == '\n') {
+            ended = true;  // the empty line ending the head (no search for it)
+            pos += 2;
+            break;
+        }
         if (const WellFormedField f = well_formed_field(head, pos); f.next != 0) {
             // The usual line, read in one pass; it passes every check below by construction.
             if (++fields > limits.header_count) {
@@ -415,13 +424,10 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
             raw_value = f.raw_value;
             pos = f.next;
         } else {
-            // The empty line, or a line that breaks a rule: checked step by step for the verdict.
+            // A line that breaks a rule: checked step by step for the verdict.
             const auto end = head.find("\r\n", pos);
             if (end == std::string_view::npos) {
                 return bad("Malformed header section.");
-            }
-            if (end == pos) {
-                break;  // the empty line ending the head
             }
             const std::string_view field = head.substr(pos, end - pos);
             pos = end + 2;
@@ -525,6 +531,12 @@ HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFact
             default:
                 break;
         }
+    }
+    if (head_end != nullptr) {
+        if (!ended) {
+            return bad("Malformed header section.");  // no whole head in the bytes given
+        }
+        *head_end = pos;
     }
     if (content_length > 1) {
         return bad("Duplicate Content-Length.");

@@ -48,8 +48,13 @@ struct HeadFacts {
 /// arrival order with OWS-trimmed values (at most limits.header_count are appended; @p fields is
 /// cleared first), and the first occurrence of each KnownHeader, with the same value (@p known is
 /// reset first). Views point into @p head.
+/// @param head_end when given, @p head is the bytes buffered so far, which may go on past the
+/// head: the pass stops at the empty line and stores where the head ends (through that line's
+/// CRLF); when it reaches no empty line it stores 0 and returns a non-zero status (this verdict
+/// is not the request's: the bytes were not a whole head).
 HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFacts* facts = nullptr,
-                       std::vector<Header>* fields = nullptr, KnownHeaderIndex* known = nullptr);
+                       std::vector<Header>* fields = nullptr, KnownHeaderIndex* known = nullptr,
+                       std::size_t* head_end = nullptr);
 
 /// For a head that is incomplete or over the header budget: true when its request target, as far
 /// as it has arrived, is longer than @p uri_bytes. Such a request answers 414 URI_TOO_LONG, not
