@@ -27,6 +27,7 @@
 
 #include "moneta/core/random.hpp"
 #include "moneta/core/thread_name.hpp"
+#include "hex_id.hpp"
 #include "parse.hpp"
 #include "response_writer.hpp"
 
@@ -361,14 +362,10 @@ private:
         if (rid && core::is_valid_request_id(*rid)) {
             ctx.request_id.assign(*rid);
         } else {
-            static constexpr char kHex[] = "0123456789abcdef";
             std::array<std::uint8_t, 16> bytes{};
             core::secure_random_bytes(bytes);
             ctx.request_id.resize(32);
-            for (std::size_t i = 0; i < bytes.size(); ++i) {
-                ctx.request_id[2 * i] = kHex[bytes[i] >> 4U];
-                ctx.request_id[2 * i + 1] = kHex[bytes[i] & 0xFU];
-            }
+            detail::hex_lower(bytes, ctx.request_id.data());
         }
         std::optional<core::TraceContext> parent;
         if (auto tp = req.header(KnownHeader::kTraceparent)) {
@@ -458,7 +455,13 @@ private:
             //    header-read budget (a slowloris cannot extend it byte by byte).
             c.in.compact(limits.header_bytes + detail::kReadSlack);
             bool started = !c.in.empty();
-            set_deadline(c, started ? config_.timeouts.header_read : config_.timeouts.idle);
+            // The header-read budget runs from the head's first byte, but it is armed only before
+            // a wait for more of the head: a head that arrived whole (most) is never waited for,
+            // and costs no clock read for it.
+            bool arm_header_deadline = started;
+            if (!started) {
+                set_deadline(c, config_.timeouts.idle);
+            }
             std::size_t head_len = 0;
             std::size_t searched = 0;
             bool closed = false;
@@ -477,24 +480,32 @@ private:
                         break;
                     }
                 }
-                const detail::HeadScan scan = detail::scan_head(c.in.view(), searched);
-                if (scan.skip > 0) {
-                    c.in.consume(scan.skip);
-                    searched = 0;
-                    continue;
+                // An empty buffer (a keep-alive connection between requests) holds no head, nothing
+                // over a limit and no target: straight to the read.
+                if (!c.in.empty()) {
+                    const detail::HeadScan scan = detail::scan_head(c.in.view(), searched);
+                    if (scan.skip > 0) {
+                        c.in.consume(scan.skip);
+                        searched = 0;
+                        continue;
+                    }
+                    if (scan.head_len != 0) {
+                        head_len = scan.head_len;
+                        break;
+                    }
+                    if (c.in.size() > limits.header_bytes) {
+                        break;
+                    }
+                    // A request target already over its limit answers 414 now, not 431 later.
+                    // Checked before every wait for more bytes (also after skipped leading CRLFs),
+                    // so the answer does not depend on how the bytes were split into reads.
+                    if (detail::target_too_long(c.in.view(), limits.uri_bytes)) {
+                        break;
+                    }
                 }
-                if (scan.head_len != 0) {
-                    head_len = scan.head_len;
-                    break;
-                }
-                if (c.in.size() > limits.header_bytes) {
-                    break;
-                }
-                // A request target already over its limit answers 414 now, not 431 later. Checked
-                // before every wait for more bytes (also after skipped leading CRLFs), so the
-                // answer does not depend on how the bytes were split into reads.
-                if (detail::target_too_long(c.in.view(), limits.uri_bytes)) {
-                    break;
+                if (arm_header_deadline) {
+                    arm_header_deadline = false;
+                    set_deadline(c, config_.timeouts.header_read);
                 }
                 const Read r = settle_read(c, co_await read_some(c));
                 if (r != Read::kOk) {
@@ -506,7 +517,7 @@ private:
                 }
                 if (!started) {
                     started = true;
-                    set_deadline(c, config_.timeouts.header_read);
+                    arm_header_deadline = true;
                 }
                 c.busy = true;
             }
