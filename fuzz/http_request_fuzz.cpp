@@ -141,6 +141,45 @@ void check_request_context(const moneta::http::Request& req) {
     }
 }
 
+bool same_view(std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); }
+
+/// parse_whole_head accepted the head at the start of @p data: the long way (scan_head, then
+/// parse_head on exactly the head) must find the same end, accept it and fill the same facts,
+/// slots and index.
+void check_whole_head(std::string_view data, std::size_t head_len, const HeadFacts& facts,
+                      const std::vector<moneta::http::Header>& fields, const moneta::http::KnownHeaderIndex& known) {
+    const ServerLimits l = limits();
+    std::size_t searched = 0;
+    const HeadScan scan = moneta::http::detail::scan_head(data, searched);
+    FUZZ_CHECK(scan.skip == 0 && scan.head_len == head_len, "the whole-head pass ends the head elsewhere");
+    FUZZ_CHECK(head_len <= l.header_bytes, "the whole-head pass accepted a head over header_bytes");
+    HeadFacts f;
+    std::vector<moneta::http::Header> slots;
+    slots.reserve(l.header_count);
+    moneta::http::KnownHeaderIndex k;
+    const auto verdict = moneta::http::detail::parse_head(data.substr(0, head_len), l, f, slots, &k);
+    FUZZ_CHECK(verdict.status == 0, "the whole-head pass accepted what parse_head refuses");
+    FUZZ_CHECK(f.method == facts.method && same_view(f.method_string, facts.method_string) &&
+                   same_view(f.target, facts.target) && f.version == facts.version &&
+                   f.keep_alive == facts.keep_alive && f.chunked == facts.chunked &&
+                   f.has_content_length == facts.has_content_length && f.content_length == facts.content_length &&
+                   f.path_len == facts.path_len && f.path_plain == facts.path_plain &&
+                   f.name_lengths == facts.name_lengths,
+               "the whole-head pass and parse_head disagree on the facts");
+    FUZZ_CHECK(slots.size() == fields.size(), "the whole-head pass and parse_head disagree on the fields");
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        FUZZ_CHECK(same_view(slots[i].name, fields[i].name) && same_view(slots[i].value, fields[i].value),
+                   "the whole-head pass and parse_head disagree on a field");
+    }
+    for (std::size_t i = 0; i < moneta::http::KnownHeaderIndex::kSize; ++i) {
+        const auto h = static_cast<moneta::http::KnownHeader>(i);
+        const auto a = k.get(h);
+        const auto b = known.get(h);
+        FUZZ_CHECK(a.has_value() == b.has_value() && (!a || same_view(*a, *b)),
+                   "the whole-head pass and parse_head disagree on a known header");
+    }
+}
+
 void check_accepted(const Outcome& o, std::size_t input_size) {
     const ServerLimits l = limits();
     FUZZ_CHECK(o.end <= input_size, "a request ends beyond the input");
@@ -262,8 +301,21 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
         std::size_t head_len = 0;
         std::size_t searched = 0;
         bool closed = false;
+        HeadFacts facts;
+        bool parsed = false;
+        bool try_whole = true;
         for (;;) {
             const std::string_view data = in.view();
+            // As server.cpp: the whole head in one pass, once per request.
+            if (try_whole && !data.empty()) {
+                try_whole = false;
+                head_len = moneta::http::detail::parse_whole_head(data, l, facts, fields, &known);
+                if (head_len != 0) {
+                    check_whole_head(data, head_len, facts, fields, known);
+                    parsed = true;
+                    break;
+                }
+            }
             const HeadScan scan = moneta::http::detail::scan_head(data, searched);
             FUZZ_CHECK(
                 scan.skip <= data.size() && scan.head_len <= data.size(), "scan beyond the buffer"
@@ -310,12 +362,11 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
             out.push_back(std::move(o));
             break;
         }
-        // 2. The one strict pass.
-        HeadFacts facts;
+        // 2. The one strict pass (done already when the head was parsed whole).
         auto parse = [&] {
             return moneta::http::detail::parse_head(in.view().substr(0, head_len), l, facts, fields, &known);
         };
-        const auto verdict = parse();
+        const auto verdict = parsed ? moneta::http::detail::HeadVerdict{} : parse();
         if (verdict.status != 0) {
             FUZZ_CHECK(
                 verdict.status >= 400 && verdict.status <= 505 && !verdict.code.empty(),
@@ -342,6 +393,19 @@ std::vector<Outcome> serve(std::string_view input, std::size_t chunk) {
                 "the known-header index disagrees with a scan of the fields"
             );
         }
+        // The facts the same pass found for later steps: the path's end, whether the path needs
+        // is_safe_path's rules at all, and the lengths of the field names (the edge-trust skip).
+        const auto question = facts.target.find('?');
+        FUZZ_CHECK(facts.path_len == (question == std::string_view::npos ? facts.target.size() : question),
+                   "the path length disagrees with a search for '?'");
+        FUZZ_CHECK(facts.path_plain == (facts.target.substr(0, facts.path_len).find_first_of("%.") ==
+                                        std::string_view::npos),
+                   "path_plain disagrees with a search for '%' and '.'");
+        std::uint64_t name_lengths = 0;
+        for (const moneta::http::Header& f : fields) {
+            name_lengths |= moneta::http::name_length_bit(f.name.size());
+        }
+        FUZZ_CHECK(facts.name_lengths == name_lengths, "the name-length mask disagrees with the fields");
         // 3. The body.
         std::string_view body;
         std::size_t request_len = head_len;

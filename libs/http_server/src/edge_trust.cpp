@@ -39,6 +39,14 @@ bool secret_equals(std::string_view presented, std::string_view secret) noexcept
     return CRYPTO_memcmp(presented.data(), secret.data(), secret.size()) == 0;
 }
 
+std::uint64_t edge_name_lengths(const std::vector<std::string>& lower_names) noexcept {
+    std::uint64_t mask = name_length_bit(kEdgeAuthHeader.size());
+    for (const std::string& n : lower_names) {
+        mask |= name_length_bit(n.size());
+    }
+    return mask;
+}
+
 EdgeVerdict apply_edge_trust(std::vector<Header>& headers, std::string_view token,
                              const std::vector<std::string>& lower_names) noexcept {
     EdgeVerdict v;

@@ -121,10 +121,28 @@ HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, HeadFa
     if (facts.has_content_length && facts.content_length > limits.body_bytes) {
         return {413, "PAYLOAD_TOO_LARGE", "The request body is too large."};
     }
-    if (!is_safe_path(facts.target.substr(0, facts.target.find('?')))) {
+    // A path without '%' and '.' breaks no rule (it begins with '/': check_head saw to that).
+    if (!facts.path_plain && !is_safe_path(facts.target.substr(0, facts.path_len))) {
         return {400, "INVALID_REQUEST", "The request path is not allowed."};
     }
     return {};
+}
+
+std::size_t parse_whole_head(std::string_view data, const ServerLimits& limits, HeadFacts& facts,
+                             std::vector<Header>& fields, KnownHeaderIndex* known) {
+    std::size_t head_len = 0;
+    const HeadVerdict verdict =
+        check_head(data, {limits.uri_bytes, limits.header_count}, &facts, &fields, known, &head_len);
+    if (verdict.status != 0 || head_len == 0 || head_len > limits.header_bytes) {
+        return 0;
+    }
+    if (facts.has_content_length && facts.content_length > limits.body_bytes) {
+        return 0;
+    }
+    if (!facts.path_plain && !is_safe_path(facts.target.substr(0, facts.path_len))) {
+        return 0;
+    }
+    return head_len;
 }
 
 ChunkedDecoder::Status ChunkedDecoder::size_line(std::string_view line) noexcept {

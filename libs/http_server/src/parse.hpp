@@ -38,6 +38,16 @@ HeadScan scan_head(std::string_view data, std::size_t& searched) noexcept;
 HeadVerdict parse_head(std::string_view head, const ServerLimits& limits, HeadFacts& facts,
                        std::vector<Header>& fields, KnownHeaderIndex* known = nullptr);
 
+/// The usual request in one pass: when @p data (the bytes buffered) begins with a whole head
+/// that parse_head accepts, within limits.header_bytes, returns that head's length with
+/// @p facts, @p fields and @p known filled exactly as scan_head and parse_head would fill them;
+/// else 0, deciding nothing: the caller then goes the long way (scan_head, the limits,
+/// parse_head), which gives every other head its verdict. Saves the search for CRLFCRLF: in a
+/// head the strict pass accepts, a CR only ends a line, so its first empty line is where that
+/// search stops.
+std::size_t parse_whole_head(std::string_view data, const ServerLimits& limits, HeadFacts& facts,
+                             std::vector<Header>& fields, KnownHeaderIndex* known = nullptr);
+
 /// Bytes a connection keeps free after the head for a body and pipelined requests.
 inline constexpr std::size_t kReadSlack = 4096;
 

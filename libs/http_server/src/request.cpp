@@ -69,21 +69,18 @@ std::optional<std::string_view> Request::header(std::string_view name) const noe
 }
 
 void Request::set_line(Method m, std::string_view method_string, std::string_view target) noexcept {
+    const auto q = target.find('?');
+    set_line(m, method_string, target, q == std::string_view::npos ? target.size() : q);
+}
+
+void Request::set_line(Method m, std::string_view method_string, std::string_view target,
+                       std::size_t path_len) noexcept {
     method_ = m;
     route_id_ = kNoRoute;
     method_string_ = method_string;
     target_ = target;
-    const auto q = target.find('?');
-    path_ = target.substr(0, q);
-    query_ = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-}
-
-bool Request::add_param(std::string_view v) noexcept {
-    if (param_count_ == kMaxParams) {
-        return false;
-    }
-    params_[param_count_++] = v;
-    return true;
+    path_ = target.substr(0, path_len);
+    query_ = path_len < target.size() ? target.substr(path_len + 1) : std::string_view{};
 }
 
 }  // namespace moneta::http

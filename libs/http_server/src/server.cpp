@@ -27,6 +27,7 @@
 
 #include "moneta/core/random.hpp"
 #include "moneta/core/thread_name.hpp"
+#include "hex_id.hpp"
 #include "parse.hpp"
 #include "response_writer.hpp"
 
@@ -104,6 +105,7 @@ public:
             }
             edge_lower_.push_back(std::move(name));
         }
+        edge_lengths_ = edge_name_lengths(edge_lower_);
         for (std::size_t k = 0; k < KnownHeaderIndex::kSize; ++k) {
             const auto h = static_cast<KnownHeader>(k);
             if (std::find(edge_lower_.begin(), edge_lower_.end(), known_header_name(h)) != edge_lower_.end()) {
@@ -360,14 +362,10 @@ private:
         if (rid && core::is_valid_request_id(*rid)) {
             ctx.request_id.assign(*rid);
         } else {
-            static constexpr char kHex[] = "0123456789abcdef";
             std::array<std::uint8_t, 16> bytes{};
             core::secure_random_bytes(bytes);
             ctx.request_id.resize(32);
-            for (std::size_t i = 0; i < bytes.size(); ++i) {
-                ctx.request_id[2 * i] = kHex[bytes[i] >> 4U];
-                ctx.request_id[2 * i + 1] = kHex[bytes[i] & 0xFU];
-            }
+            detail::hex_lower(bytes, ctx.request_id.data());
         }
         std::optional<core::TraceContext> parent;
         if (auto tp = req.header(KnownHeader::kTraceparent)) {
@@ -457,29 +455,57 @@ private:
             //    header-read budget (a slowloris cannot extend it byte by byte).
             c.in.compact(limits.header_bytes + detail::kReadSlack);
             bool started = !c.in.empty();
-            set_deadline(c, started ? config_.timeouts.header_read : config_.timeouts.idle);
+            // The header-read budget runs from the head's first byte, but it is armed only before
+            // a wait for more of the head: a head that arrived whole (most) is never waited for,
+            // and costs no clock read for it.
+            bool arm_header_deadline = started;
+            if (!started) {
+                set_deadline(c, config_.timeouts.idle);
+            }
             std::size_t head_len = 0;
             std::size_t searched = 0;
             bool closed = false;
+            bool parsed = false;     // the head was found and parsed in one pass
+            bool try_whole = true;   // that pass is tried once per request
             for (;;) {
-                const detail::HeadScan scan = detail::scan_head(c.in.view(), searched);
-                if (scan.skip > 0) {
-                    c.in.consume(scan.skip);
-                    searched = 0;
-                    continue;
+                // Most heads arrive whole in one read: the strict pass finds where the head ends
+                // while it cuts it, with no search for CRLFCRLF first. Once per request (a head
+                // arriving in pieces is not parsed again at every read); anything but a whole,
+                // acceptable head goes the long way below, which gives it its verdict.
+                if (try_whole && !c.in.empty()) {
+                    try_whole = false;
+                    head_len = detail::parse_whole_head(c.in.view(), limits, facts, fields.fields, &fields.known);
+                    if (head_len != 0) {
+                        parsed = true;
+                        break;
+                    }
                 }
-                if (scan.head_len != 0) {
-                    head_len = scan.head_len;
-                    break;
+                // An empty buffer (a keep-alive connection between requests) holds no head, nothing
+                // over a limit and no target: straight to the read.
+                if (!c.in.empty()) {
+                    const detail::HeadScan scan = detail::scan_head(c.in.view(), searched);
+                    if (scan.skip > 0) {
+                        c.in.consume(scan.skip);
+                        searched = 0;
+                        continue;
+                    }
+                    if (scan.head_len != 0) {
+                        head_len = scan.head_len;
+                        break;
+                    }
+                    if (c.in.size() > limits.header_bytes) {
+                        break;
+                    }
+                    // A request target already over its limit answers 414 now, not 431 later.
+                    // Checked before every wait for more bytes (also after skipped leading CRLFs),
+                    // so the answer does not depend on how the bytes were split into reads.
+                    if (detail::target_too_long(c.in.view(), limits.uri_bytes)) {
+                        break;
+                    }
                 }
-                if (c.in.size() > limits.header_bytes) {
-                    break;
-                }
-                // A request target already over its limit answers 414 now, not 431 later. Checked
-                // before every wait for more bytes (also after skipped leading CRLFs), so the
-                // answer does not depend on how the bytes were split into reads.
-                if (detail::target_too_long(c.in.view(), limits.uri_bytes)) {
-                    break;
+                if (arm_header_deadline) {
+                    arm_header_deadline = false;
+                    set_deadline(c, config_.timeouts.header_read);
                 }
                 const Read r = settle_read(c, co_await read_some(c));
                 if (r != Read::kOk) {
@@ -491,7 +517,7 @@ private:
                 }
                 if (!started) {
                     started = true;
-                    set_deadline(c, config_.timeouts.header_read);
+                    arm_header_deadline = true;
                 }
                 c.busy = true;
             }
@@ -516,7 +542,7 @@ private:
                 return detail::parse_head(c.in.view().substr(0, head_len), limits, facts, fields.fields,
                                           &fields.known);
             };
-            const detail::HeadVerdict verdict = parse();
+            const detail::HeadVerdict verdict = parsed ? detail::HeadVerdict{} : parse();
             if (verdict.status != 0) {
                 co_await write_error(w, c, verdict);
                 break;
@@ -614,11 +640,16 @@ private:
             const auto t0 = clock_.steady_now();
             bump(st.requests_total);
             bump(st.requests_in_flight, std::int64_t{1});
-            req.set_line(facts.method, facts.method_string, facts.target);
+            req.set_line(facts.method, facts.method_string, facts.target, facts.path_len);
             req.set_body(body);
             req.set_remote_ip(c.remote_ip);
             req.clear_params();
-            const EdgeVerdict edge = apply_edge_trust(fields.fields, config_.edge.token, edge_lower_);
+            // Only a field whose name has the length of an edge name can be one: most direct
+            // requests have none, and the scan is skipped (its verdict would be all false).
+            EdgeVerdict edge;
+            if ((facts.name_lengths & edge_lengths_) != 0) {
+                edge = apply_edge_trust(fields.fields, config_.edge.token, edge_lower_);
+            }
             if (!edge.trusted) {
                 fields.known.forget(edge_known_);  // the fields it removed are gone from the index too
             }
@@ -672,6 +703,7 @@ private:
     ServerConfig config_;
     std::vector<std::string> edge_lower_;  ///< config_.edge.headers, lower-cased once
     std::uint32_t edge_known_ = 0;         ///< the KnownHeaderIndex bits of the edge-only headers
+    std::uint64_t edge_lengths_ = 0;       ///< edge_name_lengths(edge_lower_)
     const core::Clock& clock_;
     WorkerFactory factory_;
     Duration sweep_period_;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "moneta/http/edge_trust.hpp"
 #include "moneta/http/request.hpp"
 
 namespace moneta::http::detail {
@@ -30,11 +31,16 @@ struct HeadFacts {
     Method method = Method::kOther;
     std::string_view method_string;
     std::string_view target;
+    std::size_t path_len = 0;         ///< target bytes before the first '?' (all without one)
+    bool path_plain = false;          ///< the path holds no '%' and no '.': is_safe_path holds
     unsigned version = 11;            ///< 10 or 11
     bool keep_alive = true;           ///< RFC 9112 §9.3 from the version and Connection tokens
     bool chunked = false;             ///< Transfer-Encoding: chunked
     bool has_content_length = false;
     std::uint64_t content_length = 0;
+    /// name_length_bit() of every field name, OR-ed: whether the edge-trust step has anything to
+    /// look at (edge_name_lengths()).
+    std::uint64_t name_lengths = 0;
 };
 
 /// Checks @p head (request line + header lines, each ending in CRLF, plus the final CRLF) and,
@@ -42,8 +48,13 @@ struct HeadFacts {
 /// arrival order with OWS-trimmed values (at most limits.header_count are appended; @p fields is
 /// cleared first), and the first occurrence of each KnownHeader, with the same value (@p known is
 /// reset first). Views point into @p head.
+/// @param head_end when given, @p head is the bytes buffered so far, which may go on past the
+/// head: the pass stops at the empty line and stores where the head ends (through that line's
+/// CRLF); when it reaches no empty line it stores 0 and returns a non-zero status (this verdict
+/// is not the request's: the bytes were not a whole head).
 HeadVerdict check_head(std::string_view head, const HeadLimits& limits, HeadFacts* facts = nullptr,
-                       std::vector<Header>* fields = nullptr, KnownHeaderIndex* known = nullptr);
+                       std::vector<Header>* fields = nullptr, KnownHeaderIndex* known = nullptr,
+                       std::size_t* head_end = nullptr);
 
 /// For a head that is incomplete or over the header budget: true when its request target, as far
 /// as it has arrived, is longer than @p uri_bytes. Such a request answers 414 URI_TOO_LONG, not

@@ -109,6 +109,64 @@ TEST(EdgeTrustTest, WorksInPlaceWithoutReallocating) {
     EXPECT_EQ(hs.capacity(), capacity);
 }
 
+TEST(EdgeTrustTest, EdgeNameLengthsHoldTheTokenHeaderAndEveryEdgeName) {
+    EXPECT_EQ(edge_name_lengths({}), name_length_bit(11));
+    EXPECT_EQ(edge_name_lengths(kEdgeOnly),
+              name_length_bit(11) | name_length_bit(20) | name_length_bit(16) | name_length_bit(15));
+    // Names of 63 bytes or more share one bit.
+    EXPECT_EQ(name_length_bit(63), name_length_bit(64));
+    EXPECT_EQ(name_length_bit(63), name_length_bit(500));
+    EXPECT_NE(name_length_bit(62), name_length_bit(63));
+}
+
+// The server skips apply_edge_trust when no field name has the length of an edge name (the mask
+// check_head notes): over many header sets, apply_edge_trust must then change nothing and return
+// the default verdict, and whenever it did something the masks must share a bit.
+TEST(EdgeTrustTest, ARequestWithNoNameOfAnEdgeNameLengthIsLeftAsItIs) {
+    const std::string long_name(70, 'y');
+    const std::vector<std::string> edge_sets[] = {kEdgeOnly, {}, {"x-a", long_name}};
+    const std::vector<std::string> pool{
+        "Host", "Authorization", "Content-Type", "Content-Length", "X-Edge-Auth", "x-edge-auth",
+        "X-EDGE-AUTH", "X-Edge-Autx", "X-Request-Timeout-Ms", "x-request-timeout-mx", "X-Viewer-Country",
+        "X-Forwarded-For", "x-forwarded-fox", "User-Agent", "traceparent", "X-A", "x-a", "X-B",
+        std::string(64, 'y'), long_name, std::string(70, 'Y'), std::string(80, 'y')};
+    std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+    const auto next = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    int skipped = 0;
+    int scanned = 0;
+    for (const auto& edge : edge_sets) {
+        const std::uint64_t edge_mask = edge_name_lengths(edge);
+        for (int round = 0; round < 4000; ++round) {
+            std::vector<Header> hs;
+            const std::size_t n = next() % 8;
+            for (std::size_t i = 0; i < n; ++i) {
+                hs.push_back({pool[next() % pool.size()], (next() % 3 == 0) ? std::string_view(kToken) : "v"});
+            }
+            std::uint64_t mask = 0;
+            for (const Header& h : hs) {
+                mask |= name_length_bit(h.name.size());
+            }
+            const auto before = hs;
+            const EdgeVerdict v = apply_edge_trust(hs, kToken, edge);
+            const bool changed = hs.size() != before.size() || v.trusted || v.auth_rejected || v.dropped != 0;
+            if ((mask & edge_mask) == 0) {
+                ++skipped;
+                EXPECT_FALSE(changed) << "round " << round;
+                EXPECT_EQ(names(hs), names(before));
+            } else {
+                ++scanned;
+            }
+        }
+    }
+    EXPECT_GT(skipped, 1000);  // both sides of the check are exercised
+    EXPECT_GT(scanned, 1000);
+}
+
 TEST(EdgeTrustTest, SecretEqualsIsExactAndRefusesEmptySecrets) {
     EXPECT_TRUE(secret_equals(kToken, kToken));
     EXPECT_FALSE(secret_equals("", ""));

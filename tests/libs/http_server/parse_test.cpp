@@ -62,6 +62,122 @@ TEST(ParseHeadTest, FillsTheRequestLineAndTheFieldSlotsInOnePass) {
     EXPECT_EQ(std::string_view(p.fields[2].value.data() - 14, 14), "X-Request-Id: ");
 }
 
+TEST(ParseHeadTest, NotesTheLengthOfEveryFieldName) {
+    // What lets the server skip the edge-trust scan: every name's length, including names the
+    // parse reads through the slow path (a tab in the value) and names of 63 bytes or more.
+    const std::string long_name(70, 'n');
+    const Parsed p = parse("GET /a HTTP/1.1\r\nHost: x\r\nX-Edge-Auth: t\r\nA: b\tc\r\n" + long_name +
+                           ": v\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n");
+    ASSERT_EQ(p.verdict.status, 0) << p.verdict.message;
+    std::uint64_t mask = 0;
+    for (const Header& h : p.fields) {
+        mask |= name_length_bit(h.name.size());
+    }
+    EXPECT_EQ(p.facts.name_lengths, mask);
+    EXPECT_EQ(p.facts.name_lengths, name_length_bit(4) | name_length_bit(11) | name_length_bit(1) |
+                                        name_length_bit(63) | name_length_bit(15));
+    EXPECT_EQ(parse("GET /a HTTP/1.0\r\n\r\n").facts.name_lengths, 0U);
+}
+
+bool same_view(std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); }
+
+/// parse_whole_head over @p data against the long way the server takes without it: scan_head,
+/// the header_bytes limit, parse_head over exactly the head. Whenever the one pass accepts, the
+/// long way must end the head at the same byte, accept it and fill the same facts, slots and
+/// index (views into the same bytes); and whenever the long way accepts a head at the start of
+/// the data (no leading CRLF to skip), the one pass must too.
+void expect_whole_head_agrees(std::string_view data, const ServerLimits& l) {
+    HeadFacts facts;
+    std::vector<Header> fields;
+    fields.reserve(l.header_count);
+    KnownHeaderIndex known;
+    const std::size_t whole = parse_whole_head(data, l, facts, fields, &known);
+
+    std::size_t searched = 0;
+    const HeadScan scan = scan_head(data, searched);
+    HeadFacts f;
+    std::vector<Header> slots;
+    slots.reserve(l.header_count);
+    KnownHeaderIndex k;
+    const bool long_way = scan.skip == 0 && scan.head_len != 0 && scan.head_len <= l.header_bytes &&
+                          parse_head(data.substr(0, scan.head_len), l, f, slots, &k).status == 0;
+    ASSERT_EQ(whole != 0, long_way) << testing::PrintToString(std::string(data));
+    if (whole == 0) {
+        return;
+    }
+    EXPECT_EQ(whole, scan.head_len);
+    EXPECT_EQ(facts.method, f.method);
+    EXPECT_TRUE(same_view(facts.method_string, f.method_string));
+    EXPECT_TRUE(same_view(facts.target, f.target));
+    EXPECT_EQ(facts.version, f.version);
+    EXPECT_EQ(facts.keep_alive, f.keep_alive);
+    EXPECT_EQ(facts.chunked, f.chunked);
+    EXPECT_EQ(facts.has_content_length, f.has_content_length);
+    EXPECT_EQ(facts.content_length, f.content_length);
+    EXPECT_EQ(facts.path_len, f.path_len);
+    EXPECT_EQ(facts.path_plain, f.path_plain);
+    EXPECT_EQ(facts.name_lengths, f.name_lengths);
+    ASSERT_EQ(fields.size(), slots.size());
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        EXPECT_TRUE(same_view(fields[i].name, slots[i].name)) << i;
+        EXPECT_TRUE(same_view(fields[i].value, slots[i].value)) << i;
+    }
+    for (std::size_t i = 0; i < KnownHeaderIndex::kSize; ++i) {
+        const auto a = known.get(static_cast<KnownHeader>(i));
+        const auto b = k.get(static_cast<KnownHeader>(i));
+        ASSERT_EQ(a.has_value(), b.has_value()) << i;
+        if (a) {
+            EXPECT_TRUE(same_view(*a, *b)) << i;
+        }
+    }
+}
+
+TEST(ParseHeadTest, AWholeHeadParsedInOnePassAgreesWithTheLongWay) {
+    ServerLimits l = small_limits();
+    l.header_bytes = 400;
+    l.uri_bytes = 64;
+    const std::vector<std::string> heads{
+        "POST /v1/playback/sessions/ps_1/heartbeat HTTP/1.1\r\nHost: moneta\r\nAuthorization: Bearer "
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n",
+        "GET /a?b=%2e HTTP/1.1\r\nHost: x\r\nX-A:\tv\tw \r\nConnection: close\r\n\r\n",
+        "GET /a/../b HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.0\r\n\r\n",
+        "PUT /x HTTP/1.1\r\nhost: y\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: y\r\nContent-Length: 1000\r\n\r\n",
+        "GET /" + std::string(70, 'u') + " HTTP/1.1\r\nHost: y\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: y\r\nX-Long: " + std::string(420, 'v') + "\r\n\r\n",
+        "\r\nGET /a HTTP/1.1\r\nHost: y\r\n\r\n",
+    };
+    const std::vector<std::string> after{"", "{\"a\":1}", "\r\n\r\n", "GET /b HTTP/1.1\r\nHost: z\r\n\r\n", "\r", "\n"};
+    const char swaps[] = {'\r', '\n', ' ', ':', '\t', '\0', 'a', '\x7f', '\x80', '?', '%', '.'};
+    int accepted = 0;
+    for (const std::string& head : heads) {
+        for (const std::string& rest : after) {
+            const std::string data = head + rest;
+            // Every prefix: a head that has not fully arrived yet.
+            for (std::size_t n = 0; n <= data.size(); ++n) {
+                expect_whole_head_agrees(std::string_view(data).substr(0, n), l);
+            }
+            // Every byte of the head changed to one that matters to some rule.
+            for (std::size_t i = 0; i < head.size(); ++i) {
+                for (const char c : swaps) {
+                    std::string changed = data;
+                    changed[i] = c;
+                    expect_whole_head_agrees(changed, l);
+                    if (HasFatalFailure()) {
+                        return;
+                    }
+                }
+            }
+            HeadFacts facts;
+            std::vector<Header> fields;
+            fields.reserve(l.header_count);
+            accepted += parse_whole_head(data, l, facts, fields) != 0 ? 1 : 0;
+        }
+    }
+    EXPECT_GE(accepted, 24);  // the acceptable heads, with each suffix
+}
+
 TEST(ParseHeadTest, MapsMethodsAndKeepsUnknownOnesForTheRouter) {
     const std::pair<const char*, Method> cases[] = {
         {"GET", Method::kGet},       {"HEAD", Method::kHead},       {"POST", Method::kPost},

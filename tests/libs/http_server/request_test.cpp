@@ -27,6 +27,23 @@ TEST(RequestTest, KnownHeaderNamesAreLowerCaseAndDistinct) {
     EXPECT_EQ(known_header_name(KnownHeader::kCount), "");
 }
 
+TEST(RequestTest, SetLineWithThePathLengthCutsAsASearchForTheQuestionMarkDoes) {
+    for (const std::string_view target : {"/", "/a", "/a?", "/a?b", "/?", "/a/b?c?d", "/a?b/c", "/??"}) {
+        Request searched;
+        searched.set_line(Method::kGet, "GET", target);
+        const auto q = target.find('?');
+        Request told;
+        told.set_line(Method::kGet, "GET", target, q == std::string_view::npos ? target.size() : q);
+        EXPECT_EQ(told.path(), searched.path()) << target;
+        EXPECT_EQ(told.query(), searched.query()) << target;
+        EXPECT_EQ(told.target(), target);
+        EXPECT_EQ(told.path().data(), target.data());
+        if (q != std::string_view::npos) {
+            EXPECT_EQ(told.query().data(), target.data() + q + 1) << target;
+        }
+    }
+}
+
 TEST(RequestTest, FieldsSetByHandAreScannedForAKnownHeader) {
     Request req;
     req.mutable_headers() = {{"USER-AGENT", "first"}, {"Authorization", "Bearer a"}, {"user-agent", "second"}};

@@ -5,6 +5,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <cstdint>
+#include <iterator>
+#include <string>
+#include <vector>
+
 namespace moneta::http {
 namespace {
 
@@ -50,6 +55,157 @@ TEST(RouterTest, MatchesLiteralsAndParameters) {
     Request too_deep = make(Method::kGet, deep);
     EXPECT_EQ(router.match(too_deep).handler, nullptr);
     EXPECT_EQ(router.match(too_deep).allow, "");
+}
+
+// The router before its literal runs, kept as the oracle: the path split into at most 16
+// segments, each route of that many segments tried in the order added, segment by segment.
+struct OracleRoute {
+    Method method;
+    std::vector<std::string> segments;  ///< "{}" marks a parameter
+};
+
+std::vector<std::string> oracle_split(std::string_view s) {
+    std::vector<std::string> out;
+    std::size_t i = 1;
+    while (i <= s.size()) {
+        const auto slash = s.find('/', i);
+        const auto end = slash == std::string_view::npos ? s.size() : slash;
+        out.emplace_back(s.substr(i, end - i));
+        i = end + 1;
+    }
+    return out;
+}
+
+struct OracleMatch {
+    int route = -1;
+    std::vector<std::string> params;
+    std::string allow;
+};
+
+OracleMatch oracle_match(const std::vector<OracleRoute>& routes, Method method, std::string_view path) {
+    OracleMatch m;
+    if (path.empty() || path.front() != '/') {
+        return m;
+    }
+    const std::vector<std::string> segs = oracle_split(path);
+    if (segs.size() > 16) {
+        return m;
+    }
+    const Method wanted = method == Method::kHead ? Method::kGet : method;
+    for (std::size_t id = 0; id < routes.size(); ++id) {
+        const OracleRoute& r = routes[id];
+        if (r.segments.size() != segs.size()) {
+            continue;
+        }
+        std::vector<std::string> params;
+        bool ok = true;
+        for (std::size_t s = 0; ok && s < segs.size(); ++s) {
+            if (r.segments[s] == "{}") {
+                ok = !segs[s].empty() && params.size() < Request::kMaxParams;
+                params.push_back(segs[s]);
+            } else {
+                ok = segs[s] == r.segments[s];
+            }
+        }
+        if (!ok) {
+            continue;
+        }
+        if (r.method == wanted) {
+            return {static_cast<int>(id), params, ""};
+        }
+        if (!m.allow.empty()) {
+            m.allow += ", ";
+        }
+        m.allow += method_name(r.method);
+        if (r.method == Method::kGet) {
+            m.allow += ", HEAD";
+        }
+    }
+    return m;
+}
+
+TEST(RouterTest, MatchesWhatSplittingThePathIntoSegmentsMatches) {
+    const std::vector<std::string> pieces{"a", "ab", "v1", "playback", "sessions", "heartbeat", "{id}", "{x}",
+                                          "", "a{b}", "{"};
+    const std::vector<std::string> path_pieces{"a", "ab", "v1", "playback", "sessions", "heartbeat", "",
+                                               "0123456789abcdef0123456789abcdef", "x", "{id}", "a{b}", "sessions2"};
+    const Method methods[] = {Method::kGet, Method::kPost, Method::kPut, Method::kDelete, Method::kOther};
+    std::uint64_t state = 0x2545F4914F6CDD1DULL;
+    const auto next = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    const auto random_path = [&](const std::vector<std::string>& from, std::size_t max_segments) {
+        std::string p;
+        const std::size_t n = 1 + next() % max_segments;
+        for (std::size_t i = 0; i < n; ++i) {
+            p += "/" + from[next() % from.size()];
+        }
+        return p;
+    };
+    core::FakeClock clock;
+    int matched = 0;
+    int allowed = 0;
+    for (int table = 0; table < 200; ++table) {
+        Router router(clock);
+        std::vector<OracleRoute> oracle;
+        const std::size_t count = 1 + next() % 12;
+        std::vector<std::string> patterns;
+        for (std::size_t i = 0; i < count; ++i) {
+            // Mostly short patterns, now and then one of 15-18 segments (the 16-segment bound).
+            std::string pattern = next() % 10 == 0 ? random_path(pieces, 18) : random_path(pieces, 5);
+            if (next() % 4 == 0 && !patterns.empty()) {
+                pattern = patterns[next() % patterns.size()];  // the same path, another method
+            }
+            if (next() % 20 == 0) {
+                pattern = next() % 2 == 0 ? "/" : "";
+            }
+            patterns.push_back(pattern);
+            const Method m = methods[next() % std::size(methods)];
+            router.add(m, pattern, ok);
+            OracleRoute r{m, {}};
+            for (std::string& seg : oracle_split(pattern)) {
+                r.segments.push_back(seg.size() >= 2 && seg.front() == '{' && seg.back() == '}' ? "{}" : seg);
+            }
+            oracle.push_back(std::move(r));
+        }
+        for (int probe = 0; probe < 200; ++probe) {
+            std::string path;
+            switch (next() % 4) {
+                case 0:  // a pattern with its parameters filled
+                    path = patterns[next() % patterns.size()];
+                    break;
+                case 1:
+                    path = random_path(path_pieces, 6);
+                    break;
+                case 2:
+                    path = random_path(path_pieces, 20);
+                    break;
+                default: {
+                    path = patterns[next() % patterns.size()];
+                    if (!path.empty()) {
+                        path.resize(next() % (path.size() + 1));  // a prefix of one
+                    }
+                }
+            }
+            const Method method = next() % 8 == 0 ? Method::kHead : methods[next() % std::size(methods)];
+            Request req = make(method, path);
+            const Router::Match got = router.match(req);
+            const OracleMatch want = oracle_match(oracle, method, req.path());
+            ASSERT_EQ(got.handler != nullptr, want.route >= 0) << path << " table " << table;
+            EXPECT_EQ(req.route_id(), want.route >= 0 ? want.route : Request::kNoRoute) << path;
+            EXPECT_EQ(got.allow, want.allow) << path;
+            for (std::size_t i = 0; i < Request::kMaxParams; ++i) {
+                EXPECT_EQ(req.path_param(i), i < want.params.size() ? want.params[i] : "") << path << " param " << i;
+            }
+            matched += want.route >= 0 ? 1 : 0;
+            allowed += want.allow.empty() ? 0 : 1;
+        }
+    }
+    EXPECT_GT(matched, 2000);  // hits, 405s and misses all exercised
+    EXPECT_GT(allowed, 500);
 }
 
 TEST(RouterTest, WrongMethodListsTheAllowedOnes) {

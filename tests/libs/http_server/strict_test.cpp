@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace moneta::http::detail {
 namespace {
@@ -111,6 +113,130 @@ TEST(StrictHeadTest, EveryByteAtEveryPositionOfValuesAndTargets) {
     }
 }
 
+// The one pass over the target also finds where its path ends and whether the path holds a '%'
+// or a '.' (parse_head runs is_safe_path only then): checked against a byte loop and find('?')
+// for targets of every length 1-70 (a short one, whole 16-byte blocks and every overlapping
+// tail), with each of these bytes at every position, alone and after a '?' or a '%'/'.'.
+TEST(StrictHeadTest, TheTargetScanAgreesWithAByteLoopAtEveryLengthAndPosition) {
+    const char bytes[] = {'?', '%', '.', '/', 'a', ' ', '\x7f', '\x80', '\x1f', '\xff', '#', '~'};
+    const auto expect_agrees = [](const std::string& target) {
+        bool visible = true;
+        for (const char ch : target) {
+            const auto b = static_cast<unsigned char>(ch);
+            visible = visible && b > 0x20 && b < 0x7F;
+        }
+        HeadFacts facts;
+        // Targets with a space split the request line differently: the verdict only, then.
+        const HeadVerdict v = check_head("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n", kLimits, &facts);
+        ASSERT_EQ(v.status, visible ? 0 : 400) << target;
+        if (!visible) {
+            return;
+        }
+        const std::size_t q = target.find('?');
+        const std::string path = target.substr(0, q);
+        EXPECT_EQ(facts.path_len, path.size()) << target;
+        EXPECT_EQ(facts.path_plain, path.find_first_of("%.") == std::string::npos) << target;
+        if (facts.path_plain) {
+            EXPECT_TRUE(is_safe_path(path)) << target;
+        }
+    };
+    for (std::size_t len = 1; len <= 70; ++len) {
+        const std::string plain = "/" + std::string(len - 1, 'p');
+        expect_agrees(plain);
+        for (std::size_t at = 1; at < len; ++at) {
+            for (const char c : bytes) {
+                std::string t = plain;
+                t[at] = c;
+                expect_agrees(t);
+                for (const char before : {'?', '%', '.'}) {
+                    if (at >= 2) {
+                        std::string u = t;
+                        u[at / 2] = before;
+                        expect_agrees(u);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Field names are read sixteen bytes at a time while they are letters, digits and '-', then by the
+// token table: every byte at every position of names of many lengths, the name starting at
+// different offsets of the head, must get the rule's verdict and the right name.
+TEST(StrictHeadTest, EveryByteAtEveryPositionOfFieldNames) {
+    for (const std::size_t offset : {0U, 1U, 7U, 13U}) {
+        for (const std::size_t len : {1U, 2U, 3U, 5U, 8U, 13U, 15U, 16U, 17U, 20U, 31U, 32U, 33U, 40U}) {
+            for (std::size_t at = 0; at < len; ++at) {
+                for (int b = 0; b < 256; ++b) {
+                    const auto c = static_cast<char>(b);
+                    std::string name(len, at % 2 == 0 ? 'n' : 'N');
+                    name[len / 2] = '-';
+                    name[at] = c;
+                    const std::string head =
+                        "GET /a HTTP/1.1\r\nHost: " + std::string(offset, 'h') + "\r\n" + name + ": v\r\n\r\n";
+                    HeadFacts facts;
+                    std::vector<Header> fields;
+                    fields.reserve(kLimits.header_count);
+                    const HeadVerdict v = check_head(head, kLimits, &facts, &fields);
+                    const bool colon = c == ':';
+                    const bool ok = colon ? at > 0 : is_tchar(static_cast<unsigned char>(b));
+                    ASSERT_EQ(v.status, ok ? 0 : 400) << "byte " << b << " at " << at << " of " << len;
+                    if (ok) {
+                        ASSERT_EQ(fields.size(), 2U);
+                        EXPECT_EQ(fields[1].name, colon ? name.substr(0, at) : name) << b << " at " << at;
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Values are read sixteen bytes at a time, the last block ending at the head's end and
+// overlapping the one before; a tab is a value byte among the control bytes. A value of every
+// length 0-50, with tabs in it, and one byte of each class at every position, as the head's last
+// field at four offsets: the rule's verdict and, when accepted, the OWS-trimmed value.
+TEST(StrictHeadTest, EveryControlByteAtEveryPositionOfValuesWithTabs) {
+    std::vector<int> probes{0x7F, 0x80, 0xFF, ' ', 'a', '\t', ':'};
+    for (int b = 0; b < 0x20; ++b) {
+        probes.push_back(b);
+    }
+    for (const std::size_t offset : {0U, 3U, 8U, 15U}) {
+        for (std::size_t len = 0; len <= 50; ++len) {
+            std::string base(len, 'v');
+            for (std::size_t i = 1; i < len; i += 5) {
+                base[i] = '\t';
+            }
+            for (std::size_t at = 0; at <= len; ++at) {
+                for (const int b : probes) {
+                    std::string value = base;
+                    if (at < len) {
+                        value[at] = static_cast<char>(b);
+                    }
+                    const std::string head = "GET /a HTTP/1.1\r\nHost: " + std::string(offset, 'h') + "\r\nX-V: " +
+                                             value + "\r\n\r\n";
+                    HeadFacts facts;
+                    std::vector<Header> fields;
+                    fields.reserve(kLimits.header_count);
+                    const HeadVerdict v = check_head(head, kLimits, &facts, &fields);
+                    bool ok = true;
+                    for (const char ch : value) {
+                        const auto u = static_cast<unsigned char>(ch);
+                        ok = ok && (u >= 0x20 || u == '\t') && u != 0x7F;
+                    }
+                    ASSERT_EQ(v.status, ok ? 0 : 400) << "byte " << b << " at " << at << " of " << len;
+                    if (ok) {
+                        const auto first = value.find_first_not_of(" \t");
+                        const std::string trimmed =
+                            first == std::string::npos ? "" : value.substr(first, value.find_last_not_of(" \t") - first + 1);
+                        ASSERT_EQ(fields.size(), 2U);
+                        EXPECT_EQ(fields[1].value, trimmed) << "byte " << b << " at " << at << " of " << len;
+                    }
+                }
+            }
+        }
+    }
+}
+
 // Each rule's own verdict, whichever reader saw the line first.
 TEST(StrictHeadTest, MalformedFieldsKeepTheirMessages) {
     const auto message_of = [](const std::string& field) {
@@ -136,6 +262,32 @@ TEST(StrictHeadTest, RejectsBadRequestLines) {
     EXPECT_EQ(status_of("CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
     EXPECT_EQ(status_of("get /a HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
     EXPECT_EQ(status_of("GET /" + std::string(3000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"), 414);
+}
+
+// The method is read up to the first space without a search when it is capital letters; every
+// other shape keeps its own message, and the version word gives 1.0 or 1.1.
+TEST(StrictHeadTest, RequestLineShapesKeepTheirMessages) {
+    const auto message_of = [](const std::string& line) {
+        return std::string(check_head(line + "\r\nHost: x\r\n\r\n", kLimits).message);
+    };
+    EXPECT_EQ(message_of("GeT /a HTTP/1.1"), "Malformed method.");
+    EXPECT_EQ(message_of("G3T /a HTTP/1.1"), "Malformed method.");
+    EXPECT_EQ(message_of("GET\t/a HTTP/1.1"), "Malformed method.");
+    EXPECT_EQ(message_of(" GET /a HTTP/1.1"), "Malformed request line.");
+    EXPECT_EQ(message_of("GET"), "Malformed request line.");
+    EXPECT_EQ(message_of("GET "), "Malformed request line.");
+    EXPECT_EQ(message_of("GET /a HTTP/1.1x"), "Malformed HTTP version.");
+    EXPECT_EQ(message_of("GET /a http/1.1"), "Malformed HTTP version.");
+    EXPECT_EQ(message_of("GET /a  HTTP/1.1"), "Invalid character in the request target.");
+    for (const auto& [line, version] : {std::pair<std::string, unsigned>{"GET /a HTTP/1.1", 11},
+                                        {"GET /a HTTP/1.0", 10}, {"FOO /a?b HTTP/1.0", 10},
+                                        {"PATCH / HTTP/1.1", 11}}) {
+        HeadFacts facts;
+        const std::string head = line + "\r\nHost: x\r\n\r\n";  // the facts' views point into it
+        ASSERT_EQ(check_head(head, kLimits, &facts).status, 0) << line;
+        EXPECT_EQ(facts.version, version) << line;
+        EXPECT_EQ(facts.method_string, line.substr(0, line.find(' '))) << line;
+    }
 }
 
 TEST(StrictHeadTest, AnEarly414AgreesWithTheWholeLine) {

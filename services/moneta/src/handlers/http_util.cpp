@@ -1,9 +1,11 @@
 #include "handlers/http_util.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "domain/requests.hpp"
 #include "moneta/core/error.hpp"
+#include "moneta/core/swar.hpp"
 #include "moneta/resilience/fallback.hpp"
 
 namespace moneta::handlers {
@@ -76,6 +78,17 @@ bool has_json_content_type(const http::Request& req) noexcept {
         return false;
     }
     std::string_view v = *ct;
+    // The value every client sends, "application/json" in some case, as two eight-byte words
+    // with the case bit set: x | 0x20 is the lower-case letter only for that letter in either
+    // case, and the one non-letter, '/', is compared as it is (the byte loop below cost ~150
+    // instructions per request).
+    if (v.size() == 16 && v[11] == '/') {
+        constexpr std::uint64_t kFold = 0x2020202020202020ULL;
+        if ((core::swar::load8(v.data()) | kFold) == core::swar::load8("applicat") &&
+            (core::swar::load8(v.data() + 8) | kFold) == core::swar::load8("ion/json")) {
+            return true;
+        }
+    }
     const auto semi = v.find(';');
     if (semi != std::string_view::npos) {
         v = v.substr(0, semi);

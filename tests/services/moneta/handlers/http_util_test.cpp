@@ -58,5 +58,43 @@ TEST(HttpUtilTest, JsonContentTypeIgnoresCaseAndParametersOnly) {
     }
 }
 
+// The sixteen-byte "application/json" is compared as two words: every byte value at every
+// position, in lower and upper case, must get the answer of a plain case-insensitive compare.
+TEST(HttpUtilTest, JsonContentTypeAsWordsAgreesWithAByteCompare) {
+    const auto byte_compare = [](std::string_view v) {
+        const auto semi = v.find(';');
+        v = v.substr(0, semi);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+            v.remove_suffix(1);
+        }
+        constexpr std::string_view kJson = "application/json";
+        if (v.size() != kJson.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            const char c = v[i] >= 'A' && v[i] <= 'Z' ? static_cast<char>(v[i] + 32) : v[i];
+            if (c != kJson[i]) {
+                return false;
+            }
+        }
+        return true;
+    };
+    int matches = 0;
+    for (const std::string base : {"application/json", "APPLICATION/JSON"}) {
+        for (std::size_t at = 0; at < base.size(); ++at) {
+            for (int b = 0; b < 256; ++b) {
+                std::string type = base;
+                type[at] = static_cast<char>(b);
+                http::Request req;
+                req.mutable_headers().push_back({"Content-Type", type});
+                const bool want = byte_compare(type);
+                EXPECT_EQ(has_json_content_type(req), want) << "byte " << b << " at " << at << " of " << base;
+                matches += want ? 1 : 0;
+            }
+        }
+    }
+    EXPECT_EQ(matches, 2 * (15 * 2 + 1));  // each of the 15 letters in either case, the '/' itself
+}
+
 }  // namespace
 }  // namespace moneta::handlers

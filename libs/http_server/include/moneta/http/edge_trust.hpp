@@ -5,6 +5,7 @@
 /// itself is always removed. See docs/http_server.md "Edge trust".
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -38,6 +39,19 @@ struct EdgeVerdict {
 /// equal lengths). A different length is false at once: it reveals only the length, and our
 /// tokens have a fixed, public length (64 hex characters). An empty @p secret never matches.
 bool secret_equals(std::string_view presented, std::string_view secret) noexcept;
+
+/// The bit of a field-name length in a name-length mask: bit n for a name of n bytes, bit 63 for
+/// every name of 63 bytes or more (a coarser bucket only sends more requests down the full scan).
+constexpr std::uint64_t name_length_bit(std::size_t n) noexcept {
+    return std::uint64_t{1} << (n < 63 ? n : 63);
+}
+
+/// The name-length mask of X-Edge-Auth and of @p lower_names: apply_edge_trust can change nothing
+/// on a request none of whose field names has one of these lengths (names of another length never
+/// compare equal), so the server skips it when the mask of the request's names (check_head notes
+/// it in the same pass) shares no bit with this one: a direct request with no edge header costs
+/// no scan (docs/http_server.md "Edge trust").
+std::uint64_t edge_name_lengths(const std::vector<std::string>& lower_names) noexcept;
 
 /// Removes X-Edge-Auth (always) and, unless the request proved it came from the edge, every
 /// header named in @p trust.headers. In place, order kept, no allocation.

@@ -154,6 +154,9 @@ public:
     }
     static constexpr std::size_t kMaxRecycledBody = 64 * 1024;
     void set_line(Method m, std::string_view method_string, std::string_view target) noexcept;
+    /// The same, with the path's length already known (the bytes before the first '?', all of
+    /// @p target without one): the server's parse found it, so no second search.
+    void set_line(Method m, std::string_view method_string, std::string_view target, std::size_t path_len) noexcept;
     void set_body(std::string_view body) noexcept { body_ = body; }
     void set_remote_ip(std::string_view ip) noexcept { remote_ip_ = ip; }
     /// The fields, to set by hand: header(KnownHeader) scans them from then on.
@@ -174,7 +177,13 @@ public:
     }
     void clear_params() noexcept { param_count_ = 0; }
     void set_route_id(std::uint16_t id) noexcept { route_id_ = id; }
-    bool add_param(std::string_view v) noexcept;
+    bool add_param(std::string_view v) noexcept {
+        if (param_count_ == kMaxParams) {
+            return false;
+        }
+        params_[param_count_++] = v;
+        return true;
+    }
 
 private:
     /// The pending EndHook: moved with the Request, never copied, run at the latest when the

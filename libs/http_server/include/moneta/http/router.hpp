@@ -53,10 +53,18 @@ private:
     struct Route {
         Method method;
         std::string pattern;
-        std::vector<Segment> segments;
+        /// The pattern as the literal runs between its parameters, slashes included:
+        /// "/v1/playback/sessions/{id}/heartbeat" is "/v1/playback/sessions/", "/heartbeat".
+        /// A path matches when it is those runs with one non-empty segment in each gap: one
+        /// compare per run instead of splitting the path and comparing segment by segment.
+        /// Empty: the route never matches (no segment, or more than kMaxSegments).
+        std::vector<std::string> literals;
+        std::size_t min_size;  ///< the runs' bytes and one per parameter: shorter paths never match
         Handler handler;
     };
     static std::vector<Segment> split_pattern(std::string_view pattern);
+    /// Does @p path match @p r? Fills @p req's params (cleared first; partly filled on a miss).
+    static bool path_matches(const Route& r, std::string_view path, Request& req) noexcept;
     boost::asio::awaitable<Response> async_error(Match m) const;
 
     /// Paths of more segments match no route.
@@ -65,9 +73,9 @@ private:
     const core::Clock* clock_;
     ErrorPage error_page_ = default_error_page;
     std::vector<Route> routes_;
-    /// The routes of each segment count, in the order they were added: a path is tried only
-    /// against routes it could match (the heartbeat was the 10th route of 16 tried in turn).
-    std::array<std::vector<std::uint16_t>, kMaxSegments + 1> by_count_;
+    /// The routes of each method that can match, in the order they were added: a request is
+    /// tried only against routes of its own method (HEAD: GET's) before a 405 is considered.
+    std::array<std::vector<std::uint16_t>, static_cast<std::size_t>(Method::kOther) + 1> by_method_;
 };
 
 }  // namespace moneta::http
