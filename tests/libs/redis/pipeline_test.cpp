@@ -201,6 +201,10 @@ TEST(PipelineTest, ReusesItsBufferThroughThePerThreadCache) {
 TEST(IntArgTest, FormatsWithoutAllocating) {
     EXPECT_EQ(IntArg(0).view(), "0");
     EXPECT_EQ(IntArg(-9223372036854775807 - 1).view(), "-9223372036854775808");
+    EXPECT_EQ(IntArg(9223372036854775807).view(), "9223372036854775807");
+    EXPECT_EQ(IntArg(1765432109876).view(), "1765432109876");  // a time: eight digits at a time
+    EXPECT_EQ(IntArg(100000000).view(), "100000000");
+    EXPECT_EQ(IntArg(99999999).view(), "99999999");
     const IntArg ttl(1500);
     Pipeline p;
     p.add({"PEXPIRE", "k", ttl});
