@@ -1,7 +1,9 @@
 #include "reply_reader.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
 
@@ -190,7 +192,27 @@ private:
         set(idx, ReplyType::kArray, static_cast<std::int64_t>(first), static_cast<std::uint32_t>(count));
         pos = next;
         for (std::size_t i = 0; i < count; ++i) {
-            if (const R r = value(pos, static_cast<std::uint32_t>(first + i), depth + 1); r != R::kOk) {
+            const auto at = static_cast<std::uint32_t>(first + i);
+            // An integer or a bulk string with a short number: value()'s own first step, here in
+            // the loop (a script's reply is a flat array of them), without a call per element.
+            // Anything else (nil, a status, a nested array, a long or signed number, bytes not
+            // there yet) goes to value(), which reads it from the start.
+            if (pos < end_ && (buf_[pos] == ':' || buf_[pos] == '$')) {
+                std::int64_t v = 0;
+                std::size_t after = 0;
+                if (short_number(pos + 1, v, after)) {
+                    if (buf_[pos] == ':') {
+                        set(at, ReplyType::kInteger, v, 0);
+                        pos = after;
+                        continue;
+                    }
+                    if (const R r = bulk(pos, at, v, after); r != R::kOk) {
+                        return r;
+                    }
+                    continue;
+                }
+            }
+            if (const R r = value(pos, at, depth + 1); r != R::kOk) {
                 return r;
             }
         }
@@ -200,12 +222,24 @@ private:
     /// A canonical non-negative decimal of 1-18 digits (no leading zero unless it is "0") from
     /// @p from, followed by CRLF: its value, and where the next line starts. False for anything
     /// else, including bytes not there yet; the caller then reads the line the general way.
+    /// Eight digits at a time while eight bytes of digits are there (a reply's 13-digit
+    /// millisecond times), then a digit at a time; either way it stops at the same byte: the
+    /// first that is not a digit, or the 18-digit (or line) bound, or the end of the bytes.
     bool short_number(std::size_t from, std::int64_t& v, std::size_t& next) const noexcept {
+        const std::size_t limit = std::min(end_, from + std::min<std::size_t>(18, limits_.max_line));
         std::size_t i = from;
-        std::int64_t x = 0;
-        const std::size_t max_digits = std::min<std::size_t>(18, limits_.max_line);
-        while (i < end_ && i - from < max_digits && static_cast<unsigned char>(buf_[i] - '0') < 10) {
-            x = x * 10 + (buf_[i] - '0');
+        std::uint64_t x = 0;
+        while (i + 8 <= limit) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, buf_ + i, sizeof w);
+            if (!eight_digits(w)) {
+                break;
+            }
+            x = x * 100000000U + eight_digit_value(w);
+            i += 8;
+        }
+        while (i < limit && static_cast<unsigned char>(buf_[i] - '0') < 10) {
+            x = x * 10 + static_cast<std::uint64_t>(buf_[i] - '0');
             ++i;
         }
         const std::size_t digits = i - from;
@@ -213,9 +247,29 @@ private:
             buf_[i + 1] != '\n') {
             return false;
         }
-        v = x;
+        v = static_cast<std::int64_t>(x);  // at most 18 digits: below 2^63
         next = i + 2;
         return true;
+    }
+
+    // Every byte of the little-endian word @p w (eight bytes of text) is '0'-'9': its high
+    // nibble is 3, and adding 6 carries out of no low nibble (a carry would make that nibble 4;
+    // it cannot reach the next byte).
+    static bool eight_digits(std::uint64_t w) noexcept {
+        constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL;
+        constexpr std::uint64_t kThrees = 0x3030303030303030ULL;
+        return (w & kHigh) == kThrees && ((w + 0x0606060606060606ULL) & kHigh) == kThrees;
+    }
+    // The value of eight decimal digits, the first in the lowest byte: pairs, then quads, then
+    // the whole (three multiplications; the usual SWAR reduction).
+    static std::uint64_t eight_digit_value(std::uint64_t w) noexcept {
+        static_assert(std::endian::native == std::endian::little, "the reduction reads the first digit from the low byte");
+        constexpr std::uint64_t kMask = 0x000000FF000000FFULL;
+        constexpr std::uint64_t kMul1 = 100 + (1000000ULL << 32);
+        constexpr std::uint64_t kMul2 = 1 + (10000ULL << 32);
+        w -= 0x3030303030303030ULL;
+        w = w * 10 + (w >> 8);
+        return (((w & kMask) * kMul1) + (((w >> 16) & kMask) * kMul2)) >> 32;
     }
 
 public:

@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
+#include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "moneta/redis/pipeline.hpp"
+#include "moneta/redis/script.hpp"
+#include "resp.hpp"
 
 namespace moneta::redis {
 namespace {
@@ -23,6 +27,70 @@ std::string hiredis_format(const std::vector<std::string_view>& args) {
     std::string s(out, static_cast<std::size_t>(n));
     redisFreeCommand(out);
     return s;
+}
+
+// The EVALSHA / EVAL encoder (the script's cached head copied as one piece, short headers
+// stored eight bytes at a time into a buffer with slack) against hiredis encoding the whole
+// argument list, over generated commands: every argument length 0-130 (one-, two- and three-
+// digit headers, the 100-byte edge of the header table), 0-20 keys and arguments, and a part
+// count of three digits; appended after bytes already there, which stay, with nothing after.
+TEST(PipelineTest, EvalEncodesExactlyLikeHiredisForGeneratedCommands) {
+    const Script script("return {KEYS[1], ARGV[1]}");
+    EXPECT_EQ(script.evalsha_head(), "$7\r\nEVALSHA\r\n$40\r\n" + script.sha1() + "\r\n");
+    std::mt19937 rng(11);
+    const auto text = [&rng](std::size_t n) {
+        std::string t(n, ' ');
+        for (char& c : t) {
+            c = static_cast<char>(rng() % 256);  // any byte, CR and LF included
+        }
+        return t;
+    };
+    for (int round = 0; round < 3000; ++round) {
+        const std::size_t nkeys = round == 0 ? 0 : rng() % 21;
+        const std::size_t nargs = round == 1 ? 120 : rng() % 21;  // 123 parts in round 1
+        std::vector<std::string> keys_text;
+        std::vector<std::string> args_text;
+        for (std::size_t i = 0; i < nkeys; ++i) {
+            keys_text.push_back(text(round < 131 ? static_cast<std::size_t>(round) : rng() % 131));
+        }
+        for (std::size_t i = 0; i < nargs; ++i) {
+            args_text.push_back(text(rng() % 131));
+        }
+        const std::vector<std::string_view> keys(keys_text.begin(), keys_text.end());
+        const std::vector<std::string_view> args(args_text.begin(), args_text.end());
+        const std::string numkeys = std::to_string(nkeys);
+        for (const auto kind : {detail::EvalKind::kEvalSha, detail::EvalKind::kEval}) {
+            std::vector<std::string_view> argv;
+            if (kind == detail::EvalKind::kEvalSha) {
+                argv = {"EVALSHA", script.sha1()};
+            } else {
+                argv = {"EVAL", script.source()};
+            }
+            argv.push_back(numkeys);
+            argv.insert(argv.end(), keys.begin(), keys.end());
+            argv.insert(argv.end(), args.begin(), args.end());
+            const std::string before = round % 2 == 0 ? std::string() : "*1\r\n$4\r\nPING\r\n";
+            std::string out = before;
+            detail::append_eval(out, kind, script, keys, args);
+            ASSERT_EQ(out, before + hiredis_format(argv)) << "round " << round;
+        }
+    }
+}
+
+// Plain commands through the same writer: generated argument lists against hiredis.
+TEST(PipelineTest, CommandsEncodeExactlyLikeHiredisForGeneratedArguments) {
+    std::mt19937 rng(12);
+    for (int round = 0; round < 2000; ++round) {
+        std::vector<std::string> text;
+        const std::size_t n = 1 + rng() % 20;
+        for (std::size_t i = 0; i < n; ++i) {
+            text.push_back(std::string(rng() % 131, static_cast<char>('a' + rng() % 26)));
+        }
+        const std::vector<std::string_view> args(text.begin(), text.end());
+        std::string out = "x";
+        detail::append_command(out, args);
+        ASSERT_EQ(out, "x" + hiredis_format(args)) << "round " << round;
+    }
 }
 
 TEST(PipelineTest, EncodesCommandsExactlyLikeHiredis) {
@@ -133,6 +201,10 @@ TEST(PipelineTest, ReusesItsBufferThroughThePerThreadCache) {
 TEST(IntArgTest, FormatsWithoutAllocating) {
     EXPECT_EQ(IntArg(0).view(), "0");
     EXPECT_EQ(IntArg(-9223372036854775807 - 1).view(), "-9223372036854775808");
+    EXPECT_EQ(IntArg(9223372036854775807).view(), "9223372036854775807");
+    EXPECT_EQ(IntArg(1765432109876).view(), "1765432109876");  // a time: eight digits at a time
+    EXPECT_EQ(IntArg(100000000).view(), "100000000");
+    EXPECT_EQ(IntArg(99999999).view(), "99999999");
     const IntArg ttl(1500);
     Pipeline p;
     p.add({"PEXPIRE", "k", ttl});

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "domain/json_writer.hpp"
+#include "moneta/core/decimal.hpp"
 
 namespace moneta::domain {
 namespace {
@@ -158,13 +159,14 @@ std::string heartbeat_response(std::int64_t lease_expires_at_ms, int heartbeat_i
         w.end_object();
         return std::move(w).take();
     }
-    char text[192];  // 103 bytes of text and three integers of at most 20 characters
+    char text[192];  // 103 bytes of text and three integers of at most 20 characters (kDecimalRoom)
     char* p = text;
     const auto put = [&p](std::string_view s) {
         std::memcpy(p, s.data(), s.size());
         p += s.size();
     };
-    const auto put_int = [&p](std::int64_t v) { p = std::to_chars(p, p + 20, v).ptr; };
+    // The two times are 13 digits: eight at a time (core/decimal.hpp), the same text as to_chars.
+    const auto put_int = [&p](std::int64_t v) { p = core::write_decimal(p, v); };
     put(R"({"lease_expires_at_ms":)");
     put_int(lease_expires_at_ms);
     put(R"(,"heartbeat_interval_sec":)");

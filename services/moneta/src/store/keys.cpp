@@ -133,6 +133,49 @@ std::string_view KeyBuffer::add_account(std::string_view prefix, std::string_vie
     return keys_[count_++];
 }
 
+void KeyBuffer::add_account_keys(std::string_view account, std::span<const std::string_view> prefixes) noexcept {
+    if (prefixes.empty()) {
+        return;
+    }
+    if (tag_len_ == 0 || !same_bytes(account, account_)) {
+        set_account(account);
+    }
+    const std::size_t tail = tag_len_ + account.size();  // "{p<n>}:<account>", the same in every key
+    std::size_t len = prefixes.size() * tail;
+    for (const std::string_view prefix : prefixes) {
+        len += prefix.size();
+    }
+    MONETA_RELEASE_ASSERT(count_ + prefixes.size() <= keys_.size() && used_ + len <= kBytes, "key buffer full");
+    char* p = buf_ + used_;
+    char* start = p;
+    p = core::put_bytes(p, prefixes[0]);
+    const char* const first_tail = p;
+    p = core::put_bytes(p, std::string_view(tag_, tag_len_));
+    p = core::put_bytes(p, account);
+    keys_[count_++] = std::string_view(start, static_cast<std::size_t>(p - start));
+    const std::string_view tail_bytes(first_tail, tail);
+    for (std::size_t i = 1; i < prefixes.size(); ++i) {
+        start = p;
+        p = core::put_bytes(p, prefixes[i]);
+        p = core::put_bytes(p, tail_bytes);  // from the first key: written before, never overlaps
+        keys_[count_++] = std::string_view(start, static_cast<std::size_t>(p - start));
+    }
+    account_ = std::string_view(first_tail + tag_len_, account.size());  // our copy
+    used_ += len;
+}
+
+std::string_view KeyBuffer::add_partition(std::string_view prefix) noexcept {
+    MONETA_RELEASE_ASSERT(partition_ >= 0, "KeyBuffer::add_partition() before any add_account()");
+    const std::size_t tag = tag_len_ - 1;  // "{p<n>}" without the ':'
+    const std::size_t len = prefix.size() + tag;
+    MONETA_RELEASE_ASSERT(count_ < keys_.size() && used_ + len <= kBytes, "key buffer full");
+    char* const start = buf_ + used_;
+    core::put_bytes(core::put_bytes(start, prefix), std::string_view(tag_, tag));
+    used_ += len;
+    keys_[count_] = std::string_view(start, len);
+    return keys_[count_++];
+}
+
 int KeyBuffer::partition() const noexcept {
     MONETA_RELEASE_ASSERT(partition_ >= 0, "KeyBuffer::partition() before any add_account()");
     return partition_;
@@ -166,10 +209,13 @@ int account_partition(std::string_view account_id) noexcept {
 }
 
 void lease_keys(KeyBuffer& kb, std::string_view account_id) noexcept {
-    kb.add_account("lease:", account_id);
-    kb.add_account("sess:", account_id);
-    kb.add_account("dev:", account_id);
-    kb.add_account("evict:", account_id);
+    static constexpr std::array<std::string_view, 4> kPrefixes{"lease:", "sess:", "dev:", "evict:"};
+    kb.add_account_keys(account_id, kPrefixes);
+}
+
+void entitlement_and_dirty_keys(KeyBuffer& kb, std::string_view account_id) noexcept {
+    static constexpr std::array<std::string_view, 3> kPrefixes{"ent:", "entd:", "dirty:"};
+    kb.add_account_keys(account_id, kPrefixes);
 }
 
 std::string_view account_key(KeyBuffer& kb, std::string_view account_id) noexcept {
@@ -242,5 +288,9 @@ std::string_view progress_stream_key(KeyBuffer& kb, int partition) noexcept {
 std::string_view progress_due_key(KeyBuffer& kb, int partition) noexcept {
     return partition_key(kb, "progdue:", partition);
 }
+
+std::string_view progress_stream_key(KeyBuffer& kb) noexcept { return kb.add_partition("progq:"); }
+
+std::string_view progress_due_key(KeyBuffer& kb) noexcept { return kb.add_partition("progdue:"); }
 
 }  // namespace moneta::store

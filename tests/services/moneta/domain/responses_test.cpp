@@ -342,6 +342,16 @@ TEST(ResponsesTest, HeartbeatContinueBytesAreJsonWritersBytes) {
             }
         }
     }
+    // Times of every width (the integers are written eight digits at a time): each power of
+    // ten and its neighbours, as lease and as server time.
+    std::int64_t p = 1;
+    for (int digits = 1; digits <= 18; ++digits) {
+        p *= 10;
+        for (const std::int64_t v : {p - 1, p, p + 1, -p}) {
+            EXPECT_EQ(heartbeat_response(v, 30, "", kNow), expected(v, 30, kNow)) << v;
+            EXPECT_EQ(heartbeat_response(kNow, 30, "", v), expected(kNow, 30, v)) << v;
+        }
+    }
     // The recycled buffer's old bytes never show through.
     std::string used(500, 'x');
     EXPECT_EQ(heartbeat_response(1, 2, "", 3, std::move(used)), expected(1, 2, 3));

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 #include <thread>
@@ -113,6 +114,86 @@ TEST(KeyLayout, PartitionTagsOfEveryWidth) {
         EXPECT_EQ(session_meta_key(kb, account, "ps_9"), testing::account_key("sm:", account, ":ps_9"));
     }
     EXPECT_TRUE(seen[0] && seen[1] && seen[2]);
+}
+
+// add_account_keys and add_partition build a script's keys in one go (the tail of the first key
+// copied into the others, the partition from the account's tag): the same bytes as one
+// add_account / add(prefix, "p", n) per key, for accounts of every length 1-64 and of one-, two-
+// and three-digit partitions, after the same account, after another one of the same length
+// (written over the same storage) and in a fresh buffer.
+TEST(KeyLayout, KeysBuiltInOneGoAreTheKeysBuiltOneByOne) {
+    static constexpr std::array<std::string_view, 4> kLease{"lease:", "sess:", "dev:", "evict:"};
+    static constexpr std::array<std::string_view, 3> kMore{"ent:", "entd:", "dirty:"};
+    static constexpr std::array<std::string_view, 1> kOne{"x:"};
+    bool seen[3] = {};
+    for (int i = 0; i < 2'000; ++i) {
+        std::string account = "a_" + std::to_string(i);
+        if (i < 64) {
+            account = std::string(static_cast<std::size_t>(i) + 1, static_cast<char>('a' + i % 26));
+        }
+        const int partition = testing::account_partition(account);
+        seen[partition < 10 ? 0 : partition < 100 ? 1 : 2] = true;
+        KeyBuffer one;  // one key at a time, the way every key was built before
+        one.add_account("lease:", account);
+        one.add_account("sess:", account);
+        one.add_account("dev:", account);
+        one.add_account("evict:", account);
+        one.add_account("sm:", account, ":", "ps_1");
+        one.add_account("ent:", account);
+        one.add_account("entd:", account);
+        one.add_account("dirty:", account);
+        progress_stream_key(one, one.partition());
+        progress_due_key(one, one.partition());
+        KeyBuffer batch;
+        batch.add_account_keys(account, kLease);  // what lease_keys() writes
+        session_meta_key(batch, account, "ps_1");
+        entitlement_and_dirty_keys(batch, account);
+        progress_stream_key(batch);
+        progress_due_key(batch);
+        ASSERT_EQ(batch.size(), one.size());
+        KeyBuffer lease;
+        lease_keys(lease, account);
+        for (std::size_t k = 0; k < lease.size(); ++k) {
+            EXPECT_EQ(lease[k], one[k]) << account << " key " << k;
+        }
+        for (std::size_t k = 0; k < one.size(); ++k) {
+            EXPECT_EQ(batch[k], one[k]) << account << " key " << k;
+        }
+        EXPECT_EQ(batch[8], testing::partition_key("progq:", partition));
+        EXPECT_EQ(batch[9], testing::partition_key("progdue:", partition));
+        EXPECT_EQ(batch.partition(), partition);
+
+        // A batch straight after another account of the same length in the same storage, and a
+        // one-prefix batch: a new tag, the right keys.
+        KeyBuffer again;
+        std::string other = account;
+        again.add_account("ent:", other);
+        other.back() = other.back() == 'z' ? 'y' : 'z';
+        again.add_account_keys(other, kMore);
+        again.add_account_keys(other, kOne);
+        EXPECT_EQ(again[1], testing::account_key("ent:", other));
+        EXPECT_EQ(again[2], testing::account_key("entd:", other));
+        EXPECT_EQ(again[3], testing::account_key("dirty:", other));
+        EXPECT_EQ(again[4], testing::account_key("x:", other));
+        EXPECT_EQ(again.add_partition("progq:"), testing::partition_key("progq:", testing::account_partition(other)));
+        EXPECT_EQ(again.partition(), testing::account_partition(other));
+        again.add_account_keys(other, {});  // nothing
+        EXPECT_EQ(again.size(), 6U);
+    }
+    EXPECT_TRUE(seen[0] && seen[1] && seen[2]);
+}
+
+// Twelve keys of the longest account in one batch fit, and nothing is written past them.
+TEST(KeyBuffer, ABatchOfTheLongestKeysFits) {
+    const std::string id(64, 'q');
+    std::array<std::string_view, KeyBuffer::kMaxKeys> prefixes{};
+    prefixes.fill("progdue:");
+    KeyBuffer kb;
+    kb.add_account_keys(id, prefixes);
+    ASSERT_EQ(kb.size(), KeyBuffer::kMaxKeys);
+    for (std::size_t i = 0; i < kb.size(); ++i) {
+        EXPECT_EQ(kb[i], testing::account_key("progdue:", id));
+    }
 }
 
 TEST(KeyBuffer, ReusesTheBlockOfADestroyedBuffer) {

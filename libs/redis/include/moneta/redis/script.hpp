@@ -17,10 +17,14 @@ public:
 
     const std::string& sha1() const noexcept { return sha1_; }
     std::string_view source() const noexcept { return source_; }
+    /// `$7\r\nEVALSHA\r\n$40\r\n<sha1>\r\n`: the verb and the SHA1 as RESP bulk strings, made
+    /// once, so every EVALSHA of this script copies them as one piece.
+    std::string_view evalsha_head() const noexcept { return evalsha_head_; }
 
 private:
     std::string source_;
     std::string sha1_;
+    std::string evalsha_head_;
 };
 
 }  // namespace moneta::redis

@@ -54,7 +54,7 @@ FlushClearScript::Call::Call(const FlushClearArgs& a, std::size_t entries)
     : now_(a.now_ms),
       lost_(a.marker_lost_ms) {
     dirty_key(keys_, a.account_id);
-    progress_due_key(keys_, keys_.partition());
+    progress_due_key(keys_);
     args_.reserve(3 + 2 * entries);
     args_.insert(args_.end(), {a.account_id, now_.view(), lost_.view()});
 }

@@ -77,11 +77,9 @@ HeartbeatScript::Call::Call(const HeartbeatArgs& a) noexcept
     : now_(a.now_ms), seq_(a.seq), pos_(a.position_sec) {
     lease_keys(keys_, a.account_id);
     session_meta_key(keys_, a.account_id, a.session_id);
-    account_key(keys_, a.account_id);
-    entitlement_digest_key(keys_, a.account_id);
-    dirty_key(keys_, a.account_id);
-    progress_stream_key(keys_, keys_.partition());
-    progress_due_key(keys_, keys_.partition());
+    entitlement_and_dirty_keys(keys_, a.account_id);
+    progress_stream_key(keys_);
+    progress_due_key(keys_);
     args_ = {now_.view(), a.session_id, pos_.view(),
              seq_.view(), a.renew ? "1" : "0", a.account_id};
 }

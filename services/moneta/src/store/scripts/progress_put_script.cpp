@@ -29,8 +29,8 @@ ProgressPutScript::Call::Call(const ProgressPutArgs& a) noexcept
     progress_key(keys_, a.account_id, a.profile_id);
     continue_key(keys_, a.account_id, a.profile_id);
     dirty_key(keys_, a.account_id);
-    progress_stream_key(keys_, keys_.partition());
-    progress_due_key(keys_, keys_.partition());
+    progress_stream_key(keys_);
+    progress_due_key(keys_);
     args_ = {now_.view(),
              a.profile_id,
              a.record.content_id,

@@ -54,8 +54,8 @@ StopScript::Call::Call(const StopArgs& a) noexcept
     lease_keys(keys_, a.account_id);
     session_meta_key(keys_, a.account_id, a.session_id);
     dirty_key(keys_, a.account_id);
-    progress_stream_key(keys_, keys_.partition());
-    progress_due_key(keys_, keys_.partition());
+    progress_stream_key(keys_);
+    progress_due_key(keys_);
     args_ = {now_.view(), a.session_id, pos_.view(),
              seq_.view(), a.ended ? "1" : "0", a.account_id};
 }
