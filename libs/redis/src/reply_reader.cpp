@@ -1,11 +1,12 @@
 #include "reply_reader.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+
+#include "moneta/core/decimal.hpp"
 
 namespace moneta::redis::detail {
 
@@ -232,10 +233,10 @@ private:
         while (i + 8 <= limit) {
             std::uint64_t w = 0;
             std::memcpy(&w, buf_ + i, sizeof w);
-            if (!eight_digits(w)) {
+            if (core::non_digits(w) != 0) {
                 break;
             }
-            x = x * 100000000U + eight_digit_value(w);
+            x = x * 100000000U + core::digits_value(w, 8);
             i += 8;
         }
         while (i < limit && static_cast<unsigned char>(buf_[i] - '0') < 10) {
@@ -250,26 +251,6 @@ private:
         v = static_cast<std::int64_t>(x);  // at most 18 digits: below 2^63
         next = i + 2;
         return true;
-    }
-
-    // Every byte of the little-endian word @p w (eight bytes of text) is '0'-'9': its high
-    // nibble is 3, and adding 6 carries out of no low nibble (a carry would make that nibble 4;
-    // it cannot reach the next byte).
-    static bool eight_digits(std::uint64_t w) noexcept {
-        constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL;
-        constexpr std::uint64_t kThrees = 0x3030303030303030ULL;
-        return (w & kHigh) == kThrees && ((w + 0x0606060606060606ULL) & kHigh) == kThrees;
-    }
-    // The value of eight decimal digits, the first in the lowest byte: pairs, then quads, then
-    // the whole (three multiplications; the usual SWAR reduction).
-    static std::uint64_t eight_digit_value(std::uint64_t w) noexcept {
-        static_assert(std::endian::native == std::endian::little, "the reduction reads the first digit from the low byte");
-        constexpr std::uint64_t kMask = 0x000000FF000000FFULL;
-        constexpr std::uint64_t kMul1 = 100 + (1000000ULL << 32);
-        constexpr std::uint64_t kMul2 = 1 + (10000ULL << 32);
-        w -= 0x3030303030303030ULL;
-        w = w * 10 + (w >> 8);
-        return (((w & kMask) * kMul1) + (((w >> 16) & kMask) * kMul2)) >> 32;
     }
 
 public:

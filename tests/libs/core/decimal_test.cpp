@@ -1,6 +1,8 @@
 // write_decimal (eight digits at a time, leading zeros dropped with a shift) against
 // std::to_chars: every digit count, every power of ten and its neighbours, the int64 edges, the
 // 16-digit switch to to_chars, and random values of every width; nothing written past the room.
+// The reading side: non_digits exact for every byte value at every position, digits_value
+// against a digit loop for every length 1-8 with any bytes after the digits.
 #include "moneta/core/decimal.hpp"
 
 #include <gtest/gtest.h>
@@ -75,6 +77,41 @@ TEST(DecimalTest, EightDigitWordsHoldTheirDigitsInOrder) {
         char expected[9];
         std::snprintf(expected, sizeof expected, "%08u", static_cast<unsigned>(n));
         ASSERT_STREQ(text, expected) << n;
+    }
+}
+
+TEST(DecimalTest, NonDigitsMarksExactlyTheBytesThatAreNotDigits) {
+    for (int pos = 0; pos < 8; ++pos) {
+        for (int b = 0; b < 256; ++b) {
+            char text[8];
+            std::memcpy(text, "01234567", 8);
+            text[pos] = static_cast<char>(b);
+            std::uint64_t w = 0;
+            std::memcpy(&w, text, 8);
+            const bool digit = b >= '0' && b <= '9';
+            const std::uint64_t expected = digit ? 0 : std::uint64_t{0x80} << (8 * pos);
+            ASSERT_EQ(non_digits(w), expected) << "byte " << b << " at " << pos;
+        }
+    }
+}
+
+TEST(DecimalTest, DigitsValueReadsTheFirstKDigitsWhateverFollows) {
+    std::mt19937_64 gen(11);
+    for (int round = 0; round < 20000; ++round) {
+        char text[8];
+        const unsigned k = 1 + static_cast<unsigned>(gen() % 8);
+        std::uint64_t expected = 0;
+        for (unsigned i = 0; i < 8; ++i) {
+            if (i < k) {
+                text[i] = static_cast<char>('0' + gen() % 10);
+                expected = expected * 10 + static_cast<std::uint64_t>(text[i] - '0');
+            } else {
+                text[i] = static_cast<char>(gen());  // anything: a separator, more digits, garbage
+            }
+        }
+        std::uint64_t w = 0;
+        std::memcpy(&w, text, 8);
+        ASSERT_EQ(digits_value(w, k), expected) << std::string_view(text, k);
     }
 }
 

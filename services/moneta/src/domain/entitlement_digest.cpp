@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "moneta/core/decimal.hpp"
 #include "moneta/core/swar.hpp"
 
 namespace moneta::domain {
@@ -11,29 +12,6 @@ namespace {
 
 /// 10^k: what the first eight digits are worth when k more follow.
 constexpr std::array<std::uint64_t, 9> kPow10{1, 10, 100, 1'000, 10'000, 100'000, 1'000'000, 10'000'000, 100'000'000};
-
-/// Bit 7 of each byte of @p w that is not an ASCII digit. Exact per byte (no carries cross
-/// bytes: each sum below stays under 0x100), so the lowest set bit is the first non-digit.
-constexpr std::uint64_t non_digits(std::uint64_t w) noexcept {
-    constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
-    const std::uint64_t low = w & kLow7;
-    const std::uint64_t at_least_0 = low + 0x5050505050505050ULL;  // bit 7 set: byte >= '0'
-    const std::uint64_t above_9 = low + 0x4646464646464646ULL;      // bit 7 set: byte > '9'
-    return (~at_least_0 | above_9 | w) & core::swar::kHighs;
-}
-
-/// The value of the first @p k (1-8) digit bytes of @p w (the first byte the most significant).
-/// The digits are moved to the top of the word so the usual eight-digit reduction applies
-/// (pairs, then quads, then the two halves: three multiplications instead of one per digit).
-constexpr std::uint64_t chunk_value(std::uint64_t w, unsigned k) noexcept {
-    std::uint64_t d = w & 0x0F0F0F0F0F0F0F0FULL;   // each digit byte's value
-    d <<= 8 * (8 - k);                              // k == 8: no shift; the low bytes become 0
-    d = (d * 10) + (d >> 8);                        // pairs in bytes 1, 3, 5, 7
-    d = (((d & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-         (((d >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
-        32;
-    return d;
-}
 
 /// Parses a decimal int64 at the front of @p s up to @p stop (which it consumes); false if none.
 /// What std::from_chars accepts (an optional '-', then digits; leading zeros; no '+'), in one
@@ -62,10 +40,10 @@ bool take_int(std::string_view& s, char stop, std::int64_t& out) noexcept {
         // no overflow is possible below sixteen digits.
         const std::uint64_t w1 = core::swar::load8(p);
         const std::uint64_t w2 = core::swar::load8(p + 8);
-        const std::uint64_t nd2 = non_digits(w2);
-        if (non_digits(w1) == 0 && nd2 != 0) {
+        const std::uint64_t nd2 = core::non_digits(w2);
+        if (core::non_digits(w1) == 0 && nd2 != 0) {
             const unsigned k2 = static_cast<unsigned>(__builtin_ctzll(nd2)) / 8;
-            v = chunk_value(w1, 8) * kPow10[k2] + (k2 != 0 ? chunk_value(w2, k2) : 0);
+            v = core::digits_value(w1, 8) * kPow10[k2] + (k2 != 0 ? core::digits_value(w2, k2) : 0);
             p += 8 + k2;
             at_non_digit = true;
         }

@@ -1,7 +1,8 @@
 /// @file moneta/core/decimal.hpp
-/// @brief Decimal text of an integer, eight digits at a time: the same text as std::to_chars,
-/// for the millisecond times every heartbeat writes (two in its response body, one in its Redis
-/// call). std::to_chars counts the digits first, then writes two at a time from a table, ~100
+/// @brief Decimal text eight digits at a time, both ways. Writing: the same text as
+/// std::to_chars, for the millisecond times every heartbeat writes (two in its response body, one
+/// in its Redis call). Reading: the digit test and value of eight bytes, for the times every
+/// heartbeat reads (its Redis reply, its entitlement digest). std::to_chars counts the digits first, then writes two at a time from a table, ~100
 /// instructions for a 13-digit time; this converts eight digits with three multiplications
 /// each and drops the leading zeros with one shift (~45).
 #pragma once
@@ -29,6 +30,32 @@ inline std::uint64_t eight_digits_ascii(std::uint32_t n) noexcept {
 }
 
 }  // namespace detail
+
+/// Bit 7 of each byte of the eight bytes of text @p w (first byte lowest) that is not an ASCII
+/// digit; 0 when all eight are. Exact per byte (no sum below carries across a byte), so the
+/// lowest set bit marks the first non-digit.
+constexpr std::uint64_t non_digits(std::uint64_t w) noexcept {
+    constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
+    const std::uint64_t low = w & kLow7;
+    const std::uint64_t at_least_0 = low + 0x5050505050505050ULL;  // bit 7 set: byte >= '0'
+    const std::uint64_t above_9 = low + 0x4646464646464646ULL;      // bit 7 set: byte > '9'
+    return (~at_least_0 | above_9 | w) & 0x8080808080808080ULL;
+}
+
+/// The value of the first @p k (1-8) digit bytes of @p w (the first byte the most significant;
+/// the bytes after them may be anything). The digits are moved to the top of the word so the
+/// usual eight-digit reduction applies: pairs, then quads, then the two halves (three
+/// multiplications instead of one per digit).
+constexpr std::uint64_t digits_value(std::uint64_t w, unsigned k) noexcept {
+    static_assert(std::endian::native == std::endian::little, "the first digit is the word's low byte");
+    std::uint64_t d = w & 0x0F0F0F0F0F0F0F0FULL;  // each digit byte's value
+    d <<= 8 * (8 - k);                             // k == 8: no shift; the low bytes become 0
+    d = (d * 10) + (d >> 8);                       // pairs in bytes 1, 3, 5, 7
+    d = (((d & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((d >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+        32;
+    return d;
+}
 
 /// Room write_decimal() needs at @p out, whatever it returns.
 inline constexpr std::size_t kDecimalRoom = 20;
