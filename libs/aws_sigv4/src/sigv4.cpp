@@ -32,16 +32,7 @@ std::string to_lower(std::string_view s) {
     return out;
 }
 
-std::string hex(const unsigned char* p, std::size_t n) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-        out += kDigits[p[i] >> 4];
-        out += kDigits[p[i] & 0xf];
-    }
-    return out;
-}
+std::string hex(const unsigned char* p, std::size_t n) { return core::to_hex(std::span(p, n)); }
 
 std::array<unsigned char, 32> hmac(std::string_view key, std::string_view message) {
     std::array<unsigned char, 32> out{};

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "encoding.hpp"
+#include "moneta/core/hex.hpp"
 
 namespace moneta::cdn {
 namespace {
@@ -93,7 +94,7 @@ core::Result<std::string> AkamaiEdgeAuth::token(const AkamaiTokenRequest& r, std
         return make_error(Errc::kInternal);
     }
     token += "~hmac=";
-    token += detail::hex_lower(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
+    token += core::to_hex(std::span<const std::uint8_t>(mac, mac_len));
     return token;
 }
 

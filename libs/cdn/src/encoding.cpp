@@ -34,17 +34,6 @@ std::string cloudfront_base64(std::string_view bytes) {
     return out;
 }
 
-std::string hex_lower(std::string_view bytes) {
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (const char ch : bytes) {
-        const auto b = static_cast<unsigned char>(ch);
-        out.push_back(kHex[b >> 4U]);
-        out.push_back(kHex[b & 0x0FU]);
-    }
-    return out;
-}
-
 std::optional<std::string> hex_decode(std::string_view hex) {
     if (hex.empty() || hex.size() % 2 != 0) {
         return std::nullopt;

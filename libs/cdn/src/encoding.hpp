@@ -10,8 +10,6 @@ namespace moneta::cdn::detail {
 /// CloudFront's URL-safe variant: base64, then '+'->'-', '='->'_', '/'->'~'.
 std::string cloudfront_base64(std::string_view bytes);
 
-std::string hex_lower(std::string_view bytes);
-
 /// nullopt for an empty, odd-length or non-hex input.
 std::optional<std::string> hex_decode(std::string_view hex);
 

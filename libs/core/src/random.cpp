@@ -70,14 +70,4 @@ std::string random_id(std::string_view prefix, std::size_t bytes) {
     return out;
 }
 
-std::string to_hex(std::span<const std::uint8_t> data) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(data.size() * 2, '\0');
-    for (std::size_t i = 0; i < data.size(); ++i) {
-        out[2 * i] = kHex[data[i] >> 4U];
-        out[2 * i + 1] = kHex[data[i] & 0xFU];
-    }
-    return out;
-}
-
 }  // namespace moneta::core

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "moneta/core/hex.hpp"
 #include "moneta/core/random.hpp"
 
 namespace moneta::core {

@@ -25,9 +25,9 @@
 #include <tuple>
 #include <vector>
 
+#include "moneta/core/hex.hpp"
 #include "moneta/core/random.hpp"
 #include "moneta/core/thread_name.hpp"
-#include "hex_id.hpp"
 #include "parse.hpp"
 #include "response_writer.hpp"
 
@@ -365,7 +365,7 @@ private:
             std::array<std::uint8_t, 16> bytes{};
             core::secure_random_bytes(bytes);
             ctx.request_id.resize(32);
-            detail::hex_lower(bytes, ctx.request_id.data());
+            core::write_hex(bytes, ctx.request_id.data());
         }
         std::optional<core::TraceContext> parent;
         if (auto tp = req.header(KnownHeader::kTraceparent)) {

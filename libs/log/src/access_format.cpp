@@ -5,19 +5,11 @@
 #include <cstring>
 #include <ctime>
 
+#include "moneta/core/hex.hpp"
 #include "moneta/core/json_escape.hpp"
 
 namespace moneta::log::detail {
 namespace {
-
-constexpr std::array<std::array<char, 2>, 256> kHexPairs = [] {
-    constexpr char kHex[] = "0123456789abcdef";
-    std::array<std::array<char, 2>, 256> t{};
-    for (std::size_t b = 0; b < 256; ++b) {
-        t[b] = {kHex[b >> 4U], kHex[b & 0xFU]};
-    }
-    return t;
-}();
 
 /// The line is built with raw stores in a buffer on the logger's stack and appended to the batch
 /// once: through std::string, its ~30 appends (a capacity check and a call each) and three
@@ -61,12 +53,10 @@ public:
         room(20);
         p_ = std::to_chars(p_, p_ + 20, v).ptr;
     }
-    /// Lower-case hex of @p n bytes (n ≤ kBytes / 2: trace and span ids), two digits per store.
+    /// Lower-case hex of @p n bytes (n ≤ kBytes / 2: trace and span ids).
     void hex(const std::uint8_t* bytes, std::size_t n) {
         room(2 * n);
-        for (std::size_t i = 0; i < n; ++i) {
-            std::memcpy(p_ + 2 * i, kHexPairs[bytes[i]].data(), 2);
-        }
+        core::write_hex(std::span(bytes, n), p_);
         p_ += 2 * n;
     }
     /// Makes room for @p n bytes (at most kBytes).

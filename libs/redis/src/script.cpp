@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "moneta/core/assert.hpp"
-#include "moneta/core/random.hpp"
+#include "moneta/core/hex.hpp"
 
 namespace moneta::redis {
 

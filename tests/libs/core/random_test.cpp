@@ -23,10 +23,5 @@ TEST(RandomTest, IdsDoNotRepeatAcrossPoolRefills) {
     }
 }
 
-TEST(RandomTest, ToHexIsLowerCase) {
-    const std::uint8_t bytes[] = {0x00, 0xAB, 0x0F, 0xF0};
-    EXPECT_EQ(to_hex(bytes), "00ab0ff0");
-}
-
 }  // namespace
 }  // namespace moneta::core

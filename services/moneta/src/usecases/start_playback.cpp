@@ -6,6 +6,7 @@
 #include "domain/progress.hpp"
 #include "domain/responses.hpp"
 #include "domain/tracks.hpp"
+#include "moneta/core/hex.hpp"
 
 namespace moneta::usecases {
 
@@ -34,11 +35,8 @@ std::string StartPlayback::body_hash(std::string_view body) {
     for (const char c : body) {
         h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
     }
-    static constexpr char kHex[] = "0123456789abcdef";
     std::string out(16, '0');
-    for (int i = 15; i >= 0; --i, h >>= 4) {
-        out[static_cast<std::size_t>(i)] = kHex[h & 0xF];
-    }
+    core::write_hex(h, out.data());
     return out;
 }
 

@@ -23,7 +23,4 @@ std::uint64_t secure_random_u64() noexcept;
 /// e.g. random_id("ps_", 16) → "ps_" + 22 chars, matching the api.md id charset.
 std::string random_id(std::string_view prefix, std::size_t bytes);
 
-/// Lower-case hex of @p data.
-std::string to_hex(std::span<const std::uint8_t> data);
-
 }  // namespace moneta::core

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <span>
 
+#include "moneta/core/hex.hpp"
+
 namespace moneta::metrics {
 
 /// Monotonic count with one writer thread. Keeps `++stats.foo`, `stats.foo.load()` and
@@ -227,11 +229,8 @@ void merge_exemplar(ExemplarT& out, const ExemplarCell::Snapshot& s) noexcept {
     if (!s.present || (out.present && out.timestamp >= s.wall_seconds)) {
         return;
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (std::size_t i = 0; i < 16; ++i) {
-        out.trace_id[i] = kHex[(s.hi >> (60 - 4 * i)) & 0xF];
-        out.trace_id[16 + i] = kHex[(s.lo >> (60 - 4 * i)) & 0xF];
-    }
+    core::write_hex(s.hi, out.trace_id.data());
+    core::write_hex(s.lo, out.trace_id.data() + 16);
     out.present = true;
     out.value = s.value;
     out.timestamp = s.wall_seconds;
