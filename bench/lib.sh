@@ -288,6 +288,29 @@ stat_ticks() {
     echo "$total"
 }
 
+# thread_ticks: one line per moneta thread, "tid name utime stime" (ticks; /proc/<pid>/task).
+thread_ticks() {
+    [[ -n "${MONETA_PID:-}" ]] || return 0
+    local t stat name
+    for t in /proc/"$MONETA_PID"/task/*; do
+        stat="$(cat "$t/stat" 2>/dev/null)" || continue
+        name="$(cat "$t/comm" 2>/dev/null)" || continue
+        local -a f
+        read -r -a f <<<"${stat##*) }"
+        echo "${t##*/} ${name// /_} ${f[11]} ${f[12]}"
+    done
+}
+
+# thread_cpu_line <before> <after> <requests>: moneta's CPU per request by thread name, user/system
+# µs, busiest first (a thread that started during the row counts from zero; one that ended, not).
+thread_cpu_line() {
+    awk -v n="$3" -v hz="$CLK_TCK" '
+        FNR == NR { u0[$1] = $3; s0[$1] = $4; next }
+        { u[$2] += $3 - u0[$1]; s[$2] += $4 - s0[$1] }
+        END { for (k in u) if (u[k] + s[k] > 0) printf "%d %s %.1f/%.1f\n", u[k] + s[k], k, u[k] * 1e6 / hz / n, s[k] * 1e6 / hz / n }' \
+        <(echo "$1") <(echo "$2") | sort -rn | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $3 } END { if (NR == 0) printf "none" }'
+}
+
 # tree <pid>: the pid and its children (nginx master and workers).
 tree() {
     local p="$1"
@@ -424,8 +447,14 @@ run_load() {
 # service used less (docs/performance.md, thirteenth round); with more than one worker moneta
 # spans every core and the generator stays on CPU_LOAD. run_row calls it for every open-loop row
 # (each follows its path's closed-loop row) and it sets run_row's ROW_LOAD_CPU and ROW_LOAD_WHY.
+# A baseline row (0 workers) with SAME_LOAD_CPU set puts it where the moneta row before it had it.
 open_loop_cpu() {
     ROW_LOAD_CPU="$CPU_LOAD"
+    if [[ "$1" -eq 0 && -n "${SAME_LOAD_CPU:-}" ]]; then
+        ROW_LOAD_CPU="$SAME_LOAD_CPU"
+        ROW_LOAD_WHY="load generator on CPU $ROW_LOAD_CPU, as in the moneta row before it"
+        return 0
+    fi
     if [[ "$1" -eq 1 && "$CPU_SUT" != "$CPU_LOAD" ]] &&
         awk -v s="${ROW_SUT_US:-0}" -v r="${ROW_REDIS_US:-0}" 'BEGIN { exit !(s < r) }'; then
         ROW_LOAD_CPU="$CPU_SUT"
@@ -463,7 +492,11 @@ round trips (moneta_redis_round_trips_total); aof_B = AOF bytes (aof_current_siz
 "rewrite" when Redis rewrote its AOF during the row); lua = Redis server µs inside scripts
 (EVALSHA/EVAL usec in commandstats: the rest of the redis column is its event loop, replies, AOF
 writes and the kernel); reads = Redis socket reads per request (total_reads_processed: how well
-requests share a read).
+requests share a read). With BENCH_THREADS=1, under each moneta row: its CPU per request by thread
+(user/system µs; worker-<n> serve requests, log-writer formats and writes the access log, flusher
+writes progress behind, admin serves /metrics). With BENCH_SYSCALLS=<a row label's beginning>, under
+those rows: moneta's syscalls per request over the row (perf stat on syscall tracepoints; EAGAIN =
+reads that found nothing), which the per-request kernel time mostly follows on this VM.
 p50/p99/p99.9 in µs; open@R = open loop at R req/s (80 % of the row's closed-loop maximum),
 latency from the intended send time; an open-loop row's load generator runs on the core its path's
 closed-loop row used less (printed under the row; with 1 worker only). Redis used_memory per live session ($ACCOUNTS_GOT accounts, first
@@ -490,13 +523,30 @@ run_row() {
         redis_cli CONFIG SET slowlog-log-slower-than 1000 >/dev/null
         redis_cli SLOWLOG RESET >/dev/null
     fi
+    local t0="" t1=""
+    [[ "${BENCH_THREADS:-0}" == 1 && "$sut" != base ]] && t0=$(thread_ticks)
     s0=$(snapshot)
+    local sc_pid=""
+    if [[ -n "${BENCH_SYSCALLS:-}" && "$label" == "$BENCH_SYSCALLS"* && -n "${MONETA_PID:-}" ]] &&
+        command -v perf >/dev/null; then
+        perf stat -x, -o "$WORK/syscalls.csv" -e raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait \
+            -e syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendto,context-switches \
+            -e syscalls:sys_exit_recvfrom --filter 'ret == -11' -p "$MONETA_PID" >/dev/null 2>&1 &
+        sc_pid=$!
+    fi
     out=$(run_load "$port" "$file" "$mode")
+    if [[ -n "$sc_pid" ]]; then
+        kill -INT "$sc_pid" 2>/dev/null || true
+        wait "$sc_pid" 2>/dev/null || true
+    fi
     # run_load's ROW_SEQ increment happened in the $(...) subshell: repeat it here, or every row
     # would start @SEQ@ at the same value (the steady heartbeat row then re-sent the first row's
     # seqs, which the progress guard answers as stale: it measured no progress write at all).
     ROW_SEQ=$((ROW_SEQ + 1))
+    # shellcheck disable=SC2034 # read by bench/run.sh: the core this row's load generator had
+    ROW_LOAD_CPU_USED="$ROW_LOAD_CPU"
     s1=$(snapshot)
+    [[ -n "$t0" ]] && t1=$(thread_ticks)
     local n rps p50 p99 p999 non2xx errors load_us statuses
     n=$(kv requests "$out"); rps=$(kv rps "$out"); p50=$(kv p50_us "$out"); p99=$(kv p99_us "$out")
     p999=$(kv p999_us "$out"); non2xx=$(kv non2xx "$out"); errors=$(kv errors "$out")
@@ -538,6 +588,20 @@ run_row() {
         "$label" "$workers" "$mode" "$rps" "$p50" "$p99" "$p999" "$non2xx" "$m" "$sy" "$r" "$ng" "$load_us" "$sq" "$al" "$aw" "$cm" "$rt" "$aof" "$lua" "$rd"
     if [[ "$non2xx" != 0 || "$errors" != 0 ]]; then
         printf '%-36s statuses %s, connection errors %s\n' "" "$statuses" "$errors"
+    fi
+    if [[ -n "$sc_pid" && -s "$WORK/syscalls.csv" ]]; then
+        printf '%-36s moneta syscalls per request: %s\n' "" "$(awk -F, -v n="$n" '
+            $3 ~ /^(raw_syscalls|syscalls|context)/ { c[$3] = $1 }
+            END {
+                printf "all %.2f, epoll_wait %.2f, recvfrom %.2f (EAGAIN %.2f), sendmsg %.2f, sendto %.2f; context switches %.2f",
+                    c["raw_syscalls:sys_enter"] / n, c["syscalls:sys_enter_epoll_wait"] / n,
+                    c["syscalls:sys_enter_recvfrom"] / n, c["syscalls:sys_exit_recvfrom"] / n,
+                    c["syscalls:sys_enter_sendmsg"] / n, c["syscalls:sys_enter_sendto"] / n, c["context-switches"] / n
+            }' "$WORK/syscalls.csv")"
+        rm -f "$WORK/syscalls.csv"
+    fi
+    if [[ -n "$t1" ]]; then
+        printf '%-36s moneta threads, user/sys us: %s\n' "" "$(thread_cpu_line "$t0" "$t1" "$n")"
     fi
     if [[ "$mode" == open@* ]]; then
         # LATENCY LATEST: event, time, latest ms, max ms per event (redis-cli prints one per line).

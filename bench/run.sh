@@ -12,7 +12,11 @@
 #      exporting to bench/otlp_sink; issue 12's budget; first worker count only),
 #      BENCH_BIN_DIR (a Release tree whose moneta and internal_api are run instead of this tree's,
 #      e.g. /work/wt-before/build/release; the load generator, the allocation counter and
-#      jwt_tool always come from this tree), BENCH_RESULTS (build/bench/results.json).
+#      jwt_tool always come from this tree), BENCH_RESULTS (build/bench/results.json),
+#      BENCH_THREADS (0; 1: under each moneta row, its CPU per request by thread, user/system),
+#      BENCH_SYSCALLS (a row label's beginning, e.g. "heartbeat @": moneta's syscalls per
+#      request under those rows, perf stat), BENCH_HB_RATE (the open-loop direct heartbeat row and its baseline at this rate, req/s,
+#      instead of 80 % of the first heartbeat row's maximum: for comparing trees across runs).
 # --perf: also record `perf record -g` of moneta under the heartbeat and start loads (1 worker)
 #      and print the top symbols.
 # --callgrind: also count moneta's instructions per steady heartbeat under valgrind's callgrind
@@ -174,9 +178,21 @@ for WORKERS in $WORKER_SETS; do
         # 80 % of each path's own maximum: through nginx the edge shares moneta's core (CPU 0) on
         # this machine, so its maximum is lower, and 80 % of the direct maximum would be an
         # overload that measures a growing queue, not a tail.
+        # BENCH_HB_RATE fixes the direct row's rate instead: per-request CPU and syscalls depend
+        # on the rate (batching), so trees compared across runs need the same one.
         hb_rate=$(awk -v r="$HB_MAX" 'BEGIN { printf "%.0f", r * 0.8 }')
-        ROW_OFFSET=$HB_OFFSET ROW_MAX=$LIVE run_row heartbeat "heartbeat @80% direct" "$WORKERS" "open@$hb_rate" "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
+        hb_label="heartbeat @80% direct"
+        if [[ -n "${BENCH_HB_RATE:-}" ]]; then
+            hb_rate="$BENCH_HB_RATE"
+            hb_label="heartbeat @$hb_rate/s direct"
+        fi
+        ROW_OFFSET=$HB_OFFSET ROW_MAX=$LIVE run_row heartbeat "$hb_label" "$WORKERS" "open@$hb_rate" "$MONETA_PORT" "$WORK/heartbeat.tsv" moneta
         HB_OFFSET=$ROW_NEXT
+        # The baseline at the same arrival rate, its generator on the same core: CPU per request
+        # depends on the load (at its own maximum nginx never sleeps and reads many requests per
+        # wake-up; at a heartbeat's rate it does not), so this is the like-for-like ratio at the
+        # operating point a capacity plan uses; the closed-loop baseline row stays the upper bound.
+        SAME_LOAD_CPU=$ROW_LOAD_CPU_USED run_row baseline_at_heartbeat_rate "nginx return 200 @ that rate" 0 "open@$hb_rate" "$BASE_PORT" "$WORK/heartbeat_base.tsv" base
         ROW_OFFSET=$HB_OFFSET ROW_MAX=$LIVE run_row heartbeat "heartbeat via nginx" "$WORKERS" closed "$MONETA_EDGE_PORT" "$WORK/heartbeat.tsv" edge
         HB_OFFSET=$ROW_NEXT
         hb_edge_rate=$(awk -v r="$ROW_RPS" 'BEGIN { printf "%.0f", r * 0.8 }')

@@ -31,6 +31,14 @@ int count_status_lines(const std::string& raw) {
                                           std::sregex_iterator()));
 }
 
+std::string big_body(std::size_t n) {
+    std::string out(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) {
+        out[i] = static_cast<char>('a' + (i * 7 + i / 4093) % 26);
+    }
+    return out;
+}
+
 class ServerTest : public ::testing::Test {
 protected:
     void start(std::size_t threads = 1, ServerTimeouts timeouts = {}) {
@@ -78,6 +86,13 @@ protected:
             for (int i = 0; i < n; ++i) {
                 res.body += r.body();
             }
+            co_return res;
+        });
+        // A body of n MiB (n from the query) whose every byte depends on its offset: a response
+        // far larger than the socket buffers, so the write is partial and must go on awaited.
+        router->add(Method::kGet, "/big", [](Request& r) -> boost::asio::awaitable<Response> {
+            Response res;
+            res.body = big_body(static_cast<std::size_t>(std::stoi(std::string(r.query()))) << 20U);
             co_return res;
         });
         router->add(Method::kGet, "/throw", [](Request&) -> boost::asio::awaitable<Response> {
@@ -284,6 +299,45 @@ TEST_F(ServerTest, FillsTheRequestContextFromHeaders) {
     const auto bad_id = testing::http_call(port_, "GET", "/ctx", {}, {{"X-Request-Id", "bad id!"}});
     EXPECT_NE(bad_id.header("X-Request-Id"), "bad id!");
     EXPECT_EQ(bad_id.header("X-Request-Id")->size(), 32U);
+}
+
+// A response the socket does not take in one write: written at once as far as it goes, the
+// rest awaited from the right offset; the connection then serves its next request.
+TEST_F(ServerTest, AResponseLargerThanTheSocketBuffersArrivesWhole) {
+    start();
+    const std::string raw = testing::raw_exchange(
+        port_,
+        "GET /big?24 HTTP/1.1\r\nHost: x\r\n\r\n"
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nafter",
+        10s);
+    std::string_view rest = raw;
+    const auto big = testing::parse_http_reply(rest);
+    ASSERT_TRUE(big.has_value()) << raw.size() << " bytes received";
+    EXPECT_EQ(big->status, 200);
+    ASSERT_EQ(big->body.size(), 24U << 20U);
+    EXPECT_TRUE(big->body == big_body(24U << 20U)) << "the body's bytes differ";
+    const auto next = rest.find("HTTP/1.1 ", 1);  // the body is letters only
+    ASSERT_NE(next, std::string_view::npos);
+    rest.remove_prefix(next);
+    const auto echo = testing::parse_http_reply(rest);
+    ASSERT_TRUE(echo.has_value());
+    EXPECT_EQ(echo->body, "after");
+}
+
+// A client that stops reading holds a response write for the write timeout, no longer.
+TEST_F(ServerTest, AResponseTheClientDoesNotReadTimesOut) {
+    ServerTimeouts t;
+    t.write = 300ms;
+    start(1, t);
+    HttpConnection stalled(port_);
+    ASSERT_TRUE(stalled.send_raw("GET /big?24 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(testing::wait_until([&] { return server_->stats().timeouts_total.load() >= 1; }, 5s,
+                                    "the write timed out"));
+    // The worker is free: another client is served.
+    HttpConnection other(port_);
+    const auto r = other.call("POST", "/echo", "still here", {{"Content-Type", "text/plain"}});
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.body, "still here");
 }
 
 TEST_F(ServerTest, SlowHeadersAndIdleConnectionsAreClosed) {

@@ -254,6 +254,26 @@ TEST_F(RedisClientTest, RepliesKeptAcrossLaterCallsStayIntact) {
     EXPECT_EQ(client.stats().errors_total.load(), 0U);
 }
 
+TEST_F(RedisClientTest, ACommandLargerThanTheSocketBuffersIsSentWhole) {
+    // 32 MiB in one SET: the writer's first non-blocking send takes part of it, the rest is
+    // awaited from the right offset (every byte depends on its offset, so a wrong one shows).
+    auto& client = connect(base_config());
+    std::string big(32U << 20U, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) {
+        big[i] = static_cast<char>('a' + (i * 7 + i / 4093) % 26);
+    }
+    ASSERT_TRUE(call({"SET", "huge", big}));
+    ASSERT_TRUE(call({"SET", "after", "x"}));  // the connection is still in step
+    auto len = call({"STRLEN", "huge"});
+    ASSERT_TRUE(len);
+    EXPECT_EQ(len->as_integer(), static_cast<std::int64_t>(big.size()));
+    auto got = call({"GET", "huge"});
+    ASSERT_TRUE(got);
+    EXPECT_TRUE(got->as_string_view() == big) << "the stored value differs";
+    EXPECT_EQ(redis_->command({"GET", "after"}), "x");
+    EXPECT_EQ(client.stats().errors_total.load(), 0U);
+}
+
 TEST_F(RedisClientTest, ScriptErrorsAreErrorReplies) {
     auto& client = connect(base_config());
     const Script custom("return redis.error_reply('MYERR custom failure')");
