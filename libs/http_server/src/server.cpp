@@ -53,7 +53,6 @@ Duration sweep_period(const ServerTimeouts& t) {
 
 /// One live connection. Owned by its worker's list, so the sweep (deadlines) and the drain
 /// (idle connections) can reach its socket; everything a request needs is reused from here.
-/// Its socket is non-blocking for synchronous calls too (set at accept): write_now().
 struct Connection {
     Connection(tcp::socket s, const ServerLimits& l)
         : socket(std::move(s)),
@@ -307,13 +306,6 @@ private:
             }
             boost::system::error_code ignored;
             sock.set_option(tcp::no_delay(true), ignored);
-            // write_now() must get would_block, never wait on the event loop's thread.
-            boost::system::error_code nb;
-            sock.non_blocking(true, nb);
-            if (nb) {
-                sock.close(ignored);
-                continue;
-            }
             auto it = w.connections.emplace(w.connections.end(), std::move(sock), config_.limits);
             asio::co_spawn(w.ioc, session(w, it), [&st](std::exception_ptr e) {
                 if (e) {
@@ -325,50 +317,18 @@ private:
 
     // --- responses ---
 
-    // A response is written by the session's own coroutine, not a nested one: write_now()
-    // serializes and writes what the socket takes at once; only a response the socket did not
-    // take whole awaits write_rest(); end_write() settles either. One frame less per request
-    // (frames beyond Asio's per-thread cache are heap allocations), and a response that fits the
-    // socket buffer — nearly all — costs one sendmsg and no trip through the scheduler (an
-    // awaited write that completes at once still posts its completion: a queue turn and an
-    // epoll_wait(0) per response under light load; docs/performance.md, fifteenth round).
+    // A response is written by the session's own coroutine, not a nested one: begin_write()
+    // serializes, the session co_awaits the returned write, end_write() settles it. One frame
+    // less per request (frames beyond Asio's per-thread cache are heap allocations).
 
-    /// A write in progress: the response's two buffers and what of them is written.
-    struct Write {
-        std::array<asio::const_buffer, 2> bufs;
-        std::tuple<boost::system::error_code, std::size_t> done;
-        /// @return whether the rest must be awaited (write_rest).
-        bool pending() const noexcept {
-            const auto& [ec, n] = done;
-            return (!ec || ec == asio::error::would_block) && n < asio::buffer_size(bufs);
-        }
-    };
-
-    /// Serializes @p r into the connection's head buffer and writes head and body in one
-    /// non-blocking writev (the socket is non-blocking for synchronous calls: Connection).
-    void write_now(Connection& c, const Response& r, const detail::HeadOptions& o, Write& w) {
+    /// Serializes @p r into the connection's head buffer; @return the write of head and body in
+    /// one writev, to be awaited at once (it references @p bufs, the response and c.out).
+    auto begin_write(Connection& c, const Response& r, const detail::HeadOptions& o,
+                     std::array<asio::const_buffer, 2>& bufs) {
         const std::string_view body = detail::serialize_head(c.out, r, o);
-        w.bufs = {asio::buffer(c.out), asio::buffer(body)};
-        boost::system::error_code ec;
-        const std::size_t n = c.socket.write_some(w.bufs, ec);
-        w.done = {ec, n};
-    }
-
-    /// The part of @p w the socket did not take at once, under the write timeout; to be awaited
-    /// at once (it references @p w), its result given to add_rest().
-    auto write_rest(Connection& c, Write& w) {
-        const std::size_t n = std::get<1>(w.done);
-        const std::size_t head = w.bufs[0].size();
-        w.bufs = n < head ? std::array{w.bufs[0] + n, w.bufs[1]}
-                          : std::array{asio::const_buffer{}, w.bufs[1] + (n - head)};
+        bufs = {asio::buffer(c.out), asio::buffer(body)};
         set_deadline(c, config_.timeouts.write);
-        return asio::async_write(c.socket, w.bufs, kTuple);
-    }
-
-    /// @return what write_now() and the awaited write_rest() (@p rest) wrote together.
-    static std::tuple<boost::system::error_code, std::size_t> add_rest(
-        const Write& w, const std::tuple<boost::system::error_code, std::size_t>& rest) {
-        return {std::get<0>(rest), std::get<1>(w.done) + std::get<1>(rest)};
+        return asio::async_write(c.socket, bufs, kTuple);
     }
 
     /// @return the bytes written (0 when the write failed or timed out).
@@ -389,12 +349,8 @@ private:
         detail::HeadOptions o;
         o.date = w.date.now();
         o.keep_alive = false;
-        Write out;
-        write_now(c, r, o, out);
-        if (out.pending()) {
-            out.done = add_rest(out, co_await write_rest(c, out));
-        }
-        (void)end_write(w, c, out.done);
+        std::array<asio::const_buffer, 2> bufs;
+        (void)end_write(w, c, co_await begin_write(c, r, o, bufs));
     }
 
     // --- context ---
@@ -488,7 +444,7 @@ private:
         const Request::IndexedFields fields = req.indexed_fields();
         fields.fields.reserve(limits.header_count);  // fixed slots for the connection's life
         detail::HeadFacts facts;
-        Write out;  // the response being written
+        std::array<asio::const_buffer, 2> out_bufs;  // the response being written
 
         for (;;) {
             c.busy = false;
@@ -729,11 +685,7 @@ private:
             o.head_method = req.method() == Method::kHead;
             o.version = facts.version;
             o.keep_alive = facts.keep_alive && !res.close && !w.draining;
-            write_now(c, res, o, out);
-            if (out.pending()) {
-                out.done = add_rest(out, co_await write_rest(c, out));
-            }
-            const std::size_t written = end_write(w, c, out.done);
+            const std::size_t written = end_write(w, c, co_await begin_write(c, res, o, out_bufs));
             if (w.hooks.on_access) {
                 w.hooks.on_access(AccessRecord{req, res.status, written, clock_.steady_now() - t0});
             }

@@ -209,11 +209,6 @@ net::awaitable<Errc> Client::Impl::async_connect(std::shared_ptr<Connection> con
     }
     conn->socket.set_option(net::ip::tcp::no_delay(true), ec);
     conn->socket.set_option(net::socket_base::keep_alive(true), ec);
-    // The writer's write_some() must get would_block, never wait on the event loop's thread.
-    conn->socket.non_blocking(true, ec);
-    if (ec) {
-        co_return fail(Errc::kConnectFailed, "non-blocking: " + ec.message());
-    }
 
     // Handshake, pipelined: [AUTH] [SELECT] PING. PING proves the server answers (a stopped
     // Redis accepts TCP connections) and is the reply we wait for last.
@@ -332,19 +327,7 @@ net::awaitable<void> Client::Impl::async_write_loop([[maybe_unused]] std::shared
             continue;
         }
         conn->out.swap(staging_);  // both buffers keep their capacity
-        // What the socket takes now, in one non-blocking send (nearly always all of it); only the
-        // rest is awaited. An awaited write that completes at once still posts its completion:
-        // a scheduler turn and an epoll_wait(0) per batch (docs/performance.md, fifteenth round).
-        boost::system::error_code ec;
-        const std::size_t n = conn->socket.write_some(net::buffer(conn->out), ec);
-        if (ec == net::error::would_block) {
-            ec = {};
-        }
-        if (!ec && n < conn->out.size()) {
-            auto [rest_ec, rest] = co_await net::async_write(conn->socket, net::buffer(conn->out) + n,
-                                                             kUseAwaitable);
-            ec = rest_ec;
-        }
+        auto [ec, n] = co_await net::async_write(conn->socket, net::buffer(conn->out), kUseAwaitable);
         conn->out.clear();
         if (ec) {
             fail_connection(conn, Errc::kConnectionClosed, "write: " + ec.message());

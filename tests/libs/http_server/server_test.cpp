@@ -89,7 +89,7 @@ protected:
             co_return res;
         });
         // A body of n MiB (n from the query) whose every byte depends on its offset: a response
-        // far larger than the socket buffers, so the write is partial and must go on awaited.
+        // far larger than the socket buffers, written in many parts.
         router->add(Method::kGet, "/big", [](Request& r) -> boost::asio::awaitable<Response> {
             Response res;
             res.body = big_body(static_cast<std::size_t>(std::stoi(std::string(r.query()))) << 20U);
@@ -301,8 +301,8 @@ TEST_F(ServerTest, FillsTheRequestContextFromHeaders) {
     EXPECT_EQ(bad_id.header("X-Request-Id")->size(), 32U);
 }
 
-// A response the socket does not take in one write: written at once as far as it goes, the
-// rest awaited from the right offset; the connection then serves its next request.
+// A response far larger than the socket buffers goes out in many sends, each from the right
+// offset; the connection then serves its next request.
 TEST_F(ServerTest, AResponseLargerThanTheSocketBuffersArrivesWhole) {
     start();
     const std::string raw = testing::raw_exchange(

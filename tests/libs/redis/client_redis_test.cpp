@@ -255,8 +255,8 @@ TEST_F(RedisClientTest, RepliesKeptAcrossLaterCallsStayIntact) {
 }
 
 TEST_F(RedisClientTest, ACommandLargerThanTheSocketBuffersIsSentWhole) {
-    // 32 MiB in one SET: the writer's first non-blocking send takes part of it, the rest is
-    // awaited from the right offset (every byte depends on its offset, so a wrong one shows).
+    // 32 MiB in one SET: the writer's batch goes out in many sends, each from the right offset
+    // (every byte depends on its offset, so a wrong one shows).
     auto& client = connect(base_config());
     std::string big(32U << 20U, '\0');
     for (std::size_t i = 0; i < big.size(); ++i) {
