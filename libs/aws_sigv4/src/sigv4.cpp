@@ -32,8 +32,6 @@ std::string to_lower(std::string_view s) {
     return out;
 }
 
-std::string hex(const unsigned char* p, std::size_t n) { return core::to_hex(std::span(p, n)); }
-
 std::array<unsigned char, 32> hmac(std::string_view key, std::string_view message) {
     std::array<unsigned char, 32> out{};
     unsigned int len = 0;
@@ -132,7 +130,7 @@ std::string signature_hex(std::string_view secret, std::string_view date, std::s
                           std::string_view service, std::string_view to_sign) {
     const auto key = signing_key(secret, date, region, service);
     const auto sig = hmac(as_view(key), to_sign);
-    return hex(sig.data(), sig.size());
+    return core::to_hex(sig);
 }
 
 }  // namespace
@@ -186,7 +184,7 @@ std::optional<std::int64_t> parse_amz_date(std::string_view text) {
 std::string sha256_hex(std::string_view bytes) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-    return hex(digest, sizeof digest);
+    return core::to_hex(digest);
 }
 
 std::array<unsigned char, 32> signing_key(std::string_view secret, std::string_view date, std::string_view region,

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "moneta/core/swar.hpp"
+
 namespace moneta::core {
 
 namespace detail {
@@ -39,7 +41,7 @@ constexpr std::uint64_t non_digits(std::uint64_t w) noexcept {
     const std::uint64_t low = w & kLow7;
     const std::uint64_t at_least_0 = low + 0x5050505050505050ULL;  // bit 7 set: byte >= '0'
     const std::uint64_t above_9 = low + 0x4646464646464646ULL;      // bit 7 set: byte > '9'
-    return (~at_least_0 | above_9 | w) & 0x8080808080808080ULL;
+    return (~at_least_0 | above_9 | w) & swar::kHighs;
 }
 
 /// The value of the first @p k (1-8) digit bytes of @p w (the first byte the most significant;
